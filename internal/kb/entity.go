@@ -274,6 +274,8 @@ type Entity struct {
 	UpdatedAt time.Time         `json:"-"`
 	CreatedBy string            `json:"-"`
 	UpdatedBy string            `json:"-"`
+	// Citations are the sources that support the entry as a whole.
+	Citations []Citation `json:"sources,omitempty"`
 
 	Partner        *Partner        `json:"partner,omitempty"`
 	Cooperative    *Cooperative    `json:"cooperative,omitempty"`
@@ -389,12 +391,14 @@ type Citation struct {
 
 // Indicator is a dated, sourced measurement of a cooperative.
 type Indicator struct {
-	ID            int64         `json:"-"`
-	CooperativeID int64         `json:"-"`
-	Name          IndicatorName `json:"name"`
-	Value         float64       `json:"value"`
-	Unit          string        `json:"unit,omitempty"`
-	AsOf          *Date         `json:"asOf,omitempty"`
-	Note          string        `json:"note,omitempty"`
-	Citation      *Citation     `json:"citation,omitempty"`
+	ID            int64 `json:"-"`
+	CooperativeID int64 `json:"-"`
+	// CooperativeKey names the cooperative in data files.
+	CooperativeKey string        `json:"cooperative,omitempty"`
+	Name           IndicatorName `json:"name"`
+	Value          float64       `json:"value"`
+	Unit           string        `json:"unit,omitempty"`
+	AsOf           *Date         `json:"asOf,omitempty"`
+	Note           string        `json:"note,omitempty"`
+	Citation       *Citation     `json:"citation,omitempty"`
 }
