@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // RelationType is the type of a directed link between two entities.
@@ -148,6 +149,8 @@ type Link struct {
 	StartsOn  *Date        `json:"startsOn,omitempty"`
 	EndsOn    *Date        `json:"endsOn,omitempty"`
 	Citations []Citation   `json:"sources,omitempty"`
+	Version   int          `json:"-"`
+	CreatedAt time.Time    `json:"-"`
 	CreatedBy string       `json:"-"`
 }
 

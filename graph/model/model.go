@@ -1,0 +1,250 @@
+// Package model holds the GraphQL models: the Go types that gqlgen binds to
+// schema.graphqls. They are built from domain values (internal/kb) by the
+// mapping functions in this package and carry database IDs, not loaded
+// relations: field resolvers fetch relations through per-request loaders.
+package model
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/relay"
+)
+
+// CountFunc counts the whole result of a list; a connection calls it only
+// when a client asks for totalCount.
+type CountFunc func(ctx context.Context) (int, error)
+
+// EntityBase carries the fields every entity type shares.
+type EntityBase struct {
+	RowID             int64
+	Key               *string
+	Kind              kb.Kind
+	Name              string
+	Summary           string
+	PublicationStatus kb.PublicationStatus
+	Version           int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// ID returns the global ID of the entity.
+func (b *EntityBase) ID() string { return relay.ID(b.Kind.TypeName(), b.RowID) }
+
+// IsNode marks entity types as implementing Node.
+func (*EntityBase) IsNode() {}
+
+// IsEntity marks entity types as implementing Entity.
+func (*EntityBase) IsEntity() {}
+
+// EntityRowID returns the database id of the entity.
+func (b *EntityBase) EntityRowID() int64 { return b.RowID }
+
+// Partner is the GraphQL Partner type.
+type Partner struct {
+	EntityBase
+	Sector             kb.Sector
+	PartnerKind        kb.PartnerKind
+	LegalForm          *string
+	Country            *string
+	Region             *string
+	City               *string
+	Website            *string
+	RegistrationNumber *string
+}
+
+// Cooperative is the GraphQL Cooperative type.
+type Cooperative struct {
+	EntityBase
+	Status             kb.CooperativeStatus
+	Activities         []kb.Activity
+	Country            *string
+	Region             *string
+	City               *string
+	FoundedOn          *time.Time
+	Website            *string
+	RegistrationNumber *string
+}
+
+// Partnership is the GraphQL Partnership type.
+type Partnership struct {
+	EntityBase
+	StartsOn *time.Time
+	EndsOn   *time.Time
+}
+
+// GoodPractice is the GraphQL GoodPractice type.
+type GoodPractice struct {
+	EntityBase
+	Description       *string
+	Topics            []string
+	TargetGroup       *string
+	ResourcesNeeded   *string
+	Evidence          *string
+	Difficulties      *string
+	Lessons           *string
+	TransferPotential *string
+	Recognition       *string
+}
+
+// ForeignExample is the GraphQL ForeignExample type.
+type ForeignExample struct {
+	EntityBase
+	Country          *string
+	Region           *string
+	City             *string
+	Model            *string
+	TargetGroup      *string
+	LessonsForPoland *string
+	HomeAnalogue     *string
+	Website          *string
+}
+
+// Project is the GraphQL Project type.
+type Project struct {
+	EntityBase
+	StartsOn *time.Time
+	EndsOn   *time.Time
+	Funding  *string
+	Website  *string
+}
+
+// Event is the GraphQL Event type.
+type Event struct {
+	EntityBase
+	EventKind   kb.EventKind
+	EventStatus kb.EventStatus
+	StartsOn    *time.Time
+	EndsOn      *time.Time
+	Country     *string
+	Region      *string
+	City        *string
+	Venue       *string
+}
+
+// Person is the GraphQL Person type.
+type Person struct {
+	EntityBase
+	PublicRole *string
+}
+
+// Source is the GraphQL Source type.
+type Source struct {
+	EntityBase
+	SourceKind  kb.SourceKind
+	Publisher   *string
+	PublishedOn *time.Time
+	URL         *string
+	Language    *string
+}
+
+// Link is the GraphQL Link type: a link as read from the entity ViewedFrom.
+type Link struct {
+	RowID      int64
+	FromID     int64
+	ToID       int64
+	ViewedFrom int64
+	Type       kb.RelationType
+	Role       *string
+	Note       *string
+	StartsOn   *time.Time
+	EndsOn     *time.Time
+	CreatedAt  time.Time
+	CreatedBy  string
+}
+
+// ID returns the global ID of the link.
+func (l *Link) ID() string { return relay.ID("Link", l.RowID) }
+
+// IsNode marks Link as implementing Node.
+func (*Link) IsNode() {}
+
+// Outgoing reports whether the link points away from the entity it was
+// read from.
+func (l *Link) Outgoing() bool { return l.ViewedFrom != l.ToID }
+
+// Direction returns OUTGOING or INCOMING as seen from ViewedFrom.
+func (l *Link) Direction() LinkDirection {
+	if l.Outgoing() {
+		return LinkDirectionOutgoing
+	}
+	return LinkDirectionIncoming
+}
+
+// Label returns the relation's label in the direction it is read.
+func (l *Link) Label() string {
+	r, _ := kb.Lookup(l.Type)
+	if l.Outgoing() {
+		return r.Label
+	}
+	return r.InverseLabel
+}
+
+// OtherID returns the database id of the entity at the other end.
+func (l *Link) OtherID() int64 {
+	if l.Outgoing() {
+		return l.ToID
+	}
+	return l.FromID
+}
+
+// Citation is the GraphQL Citation type; the source is resolved by id.
+type Citation struct {
+	SourceID int64
+	Locator  *string
+	Quote    *string
+}
+
+// Membership is the GraphQL Membership type: a MEMBER_OF link.
+type Membership struct {
+	LinkID        int64
+	MemberID      int64
+	PartnershipID int64
+	Role          *kb.MemberRole
+	Sector        *kb.Sector
+	StartsOn      *time.Time
+	EndsOn        *time.Time
+}
+
+// Indicator is the GraphQL Indicator type.
+type Indicator struct {
+	Name   kb.IndicatorName
+	Value  float64
+	Unit   *string
+	AsOf   *time.Time
+	Note   *string
+	Source *Citation
+}
+
+// PageInfo is the Relay page information of a connection.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// MarshalDate writes a calendar date as "2006-01-02".
+func MarshalDate(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.Format(time.DateOnly)))
+	})
+}
+
+// UnmarshalDate reads a calendar date written "2006-01-02".
+func UnmarshalDate(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("a Date must be a string like 2026-11-28, not %T", v)
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date like 2026-11-28", s)
+	}
+	return t, nil
+}

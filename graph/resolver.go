@@ -1,0 +1,23 @@
+package graph
+
+import (
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// Page size limits of every list.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	// MaxRelated caps the typed relation lists (a cooperative's founders,
+	// a practice's cases); the generic links connection pages past it.
+	MaxRelated = 100
+	// MaxNodes caps the IDs of one nodes(ids:) call.
+	MaxNodes = 100
+)
+
+// Resolver is the root resolver and the dependency-injection point of the
+// GraphQL layer. Resolvers stay thin: they check input, ask a per-request
+// loader (internal/loader) or the store, and map domain values to models.
+type Resolver struct {
+	Store *store.Store
+}

@@ -1,0 +1,95 @@
+package kb
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFoldDropsDiacriticsAndCase(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Spółdzielnia Socjalna „Równe Szanse”", "spoldzielnia socjalna „rowne szanse”"},
+		{"Kooperativet Glöden", "kooperativet gloden"},
+		{"Ateljé Inuti", "atelje inuti"},
+		{"Łężeczki", "lezeczki"},
+		{"Roslagens  Ekonomiska\tFörening", "roslagens ekonomiska forening"},
+		{"Franstorps Verkstäder", "franstorps verkstader"},
+	} {
+		if got := Fold(tc.in); got != tc.want {
+			t.Errorf("Fold(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMixOf(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		counts  map[Sector]int
+		full    bool
+		missing []Sector
+	}{
+		{"all three", map[Sector]int{SectorPublic: 1, SectorSocial: 2, SectorPrivate: 1}, true, []Sector{}},
+		{"no private partner", map[Sector]int{SectorPublic: 1, SectorSocial: 1}, false, []Sector{SectorPrivate}},
+		{"no members", nil, false, []Sector{SectorPublic, SectorSocial, SectorPrivate}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := MixOf(tc.counts)
+			if m.Full() != tc.full || !slices.Equal(m.Missing, tc.missing) {
+				t.Errorf("MixOf(%v): full %v missing %v, want %v %v", tc.counts, m.Full(), m.Missing, tc.full, tc.missing)
+			}
+		})
+	}
+}
+
+func TestCheckLinkNamesTheRule(t *testing.T) {
+	if err := CheckLink(RelEmploysParticipantsOf, KindCooperative, KindPartner); err != nil {
+		t.Fatalf("cooperative employs participants of a workshop: %v", err)
+	}
+	err := CheckLink(RelEmploysParticipantsOf, KindPerson, KindPartner)
+	if !IsValidation(err) || !strings.Contains(err.Error(), "EMPLOYS_PARTICIPANTS_OF may join Cooperative|ForeignExample to Partner, not Person to Partner") {
+		t.Fatalf("person employs: got %v, want a validation error naming the rule", err)
+	}
+	if err := CheckLink("LIKES", KindPartner, KindPartner); !IsValidation(err) {
+		t.Fatalf("unknown type: got %v, want a validation error", err)
+	}
+}
+
+func TestEveryRelationHasLabelsAndKinds(t *testing.T) {
+	seen := map[RelationType]bool{}
+	for _, r := range Relations {
+		if seen[r.Type] {
+			t.Errorf("%s appears twice", r.Type)
+		}
+		seen[r.Type] = true
+		if r.Label == "" || r.InverseLabel == "" || r.Description == "" || len(r.From) == 0 || len(r.To) == 0 {
+			t.Errorf("%s lacks a label, inverse label, description or kinds", r.Type)
+		}
+	}
+}
+
+func TestValidateEntity(t *testing.T) {
+	ok := Entity{Kind: KindPartner, Key: "rops-poznan", Name: "ROPS", Partner: &Partner{Sector: SectorPublic, PartnerKind: PartnerRegionalCentre}}
+	if err := ok.Validate(); err != nil || ok.Status != StatusDraft {
+		t.Fatalf("valid partner: err %v, status %q; want nil, DRAFT", err, ok.Status)
+	}
+	for _, tc := range []struct {
+		name  string
+		e     Entity
+		field string
+	}{
+		{"empty name", Entity{Kind: KindPerson, Name: " ", Person: &Person{}}, "name"},
+		{"wrong attributes", Entity{Kind: KindPerson, Name: "X", Partner: &Partner{}}, "person"},
+		{"bad sector", Entity{Kind: KindPartner, Name: "X", Partner: &Partner{Sector: "NONE", PartnerKind: PartnerCompany}}, "partner.sector"},
+		{"bad country", Entity{Kind: KindForeignExample, Name: "X", ForeignExample: &ForeignExample{Place: Place{Country: "Sweden"}}}, "foreignExample.country"},
+		{"bad key", Entity{Kind: KindPerson, Key: "Not A Key", Name: "X", Person: &Person{}}, "key"},
+		{"bad url", Entity{Kind: KindSource, Name: "X", Source: &Source{SourceKind: SourceArticle, URL: "javascript:alert(1)"}}, "source.url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.e.Validate()
+			v, isV := err.(*ValidationError)
+			if !isV || v.Field != tc.field {
+				t.Errorf("Validate() = %v, want a validation error on %s", err, tc.field)
+			}
+		})
+	}
+}

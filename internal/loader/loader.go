@@ -1,0 +1,196 @@
+// Package loader holds the per-request dataloaders: every field that loads
+// related data asks a loader, which collects the keys asked for within a
+// short wait and fetches them in one query with = ANY($1). A list of 100
+// practices with their cases and partners so costs a fixed number of
+// queries. Loaders cache per request only: a new set for every request,
+// never shared, so one reader never sees another's visibility.
+package loader
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/vikstrous/dataloadgen"
+)
+
+// DefaultWait is how long a loader collects keys before it fetches. gqlgen
+// resolves the fields of a list concurrently, so the keys of one list level
+// arrive within microseconds; the wait only has to outlast that.
+const DefaultWait = 2 * time.Millisecond
+
+// Loaders are the dataloaders of one request.
+type Loaders struct {
+	store *store.Store
+	vis   store.Visibility
+	opts  []dataloadgen.Option
+
+	// Entity loads entities by id; nil for one that is missing or hidden.
+	Entity *dataloadgen.Loader[int64, *kb.Entity]
+	// Link loads links by id; nil for one that is missing or hidden.
+	Link *dataloadgen.Loader[int64, *kb.Link]
+	// EntityCitations loads the citations of entities.
+	EntityCitations *dataloadgen.Loader[int64, []kb.Citation]
+	// LinkCitations loads the citations of links.
+	LinkCitations *dataloadgen.Loader[int64, []kb.Citation]
+	// Indicators loads the indicators of cooperatives.
+	Indicators *dataloadgen.Loader[int64, []kb.Indicator]
+	// PracticePartners loads the ids of the partners behind good practices.
+	PracticePartners *dataloadgen.Loader[int64, []int64]
+	// SectorCounts loads the members per sector of partnerships.
+	SectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+
+	mu         sync.Mutex
+	links      map[string]*dataloadgen.Loader[int64, []*kb.Link]
+	linkCounts map[string]*dataloadgen.Loader[int64, int]
+}
+
+// New returns the loaders of one request that reads st with visibility vis.
+// wait is how long each loader collects keys; 0 means DefaultWait.
+func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	l := &Loaders{
+		store:      st,
+		vis:        vis,
+		opts:       []dataloadgen.Option{dataloadgen.WithWait(wait)},
+		links:      map[string]*dataloadgen.Loader[int64, []*kb.Link]{},
+		linkCounts: map[string]*dataloadgen.Loader[int64, int]{},
+	}
+	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
+		es, err := st.EntitiesByID(ctx, vis, ids)
+		return es, fill(len(ids), err)
+	}, l.opts...)
+	l.Link = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Link, []error) {
+		ls, err := st.LinksByID(ctx, vis, ids)
+		return ls, fill(len(ids), err)
+	}, l.opts...)
+	l.EntityCitations = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Citation, error) {
+		return st.EntityCitations(ctx, vis, ids)
+	}, l.opts)
+	l.LinkCitations = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Citation, error) {
+		return st.LinkCitations(ctx, vis, ids)
+	}, l.opts)
+	l.Indicators = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Indicator, error) {
+		return st.Indicators(ctx, vis, ids)
+	}, l.opts)
+	l.PracticePartners = mapped(func(ctx context.Context, ids []int64) (map[int64][]int64, error) {
+		return st.PracticePartners(ctx, vis, ids)
+	}, l.opts)
+	l.SectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
+		return st.SectorCounts(ctx, vis, ids)
+	}, l.opts)
+	return l
+}
+
+// Visibility returns what the request may see.
+func (l *Loaders) Visibility() store.Visibility { return l.vis }
+
+// Links returns the loader of the links that match spec, keyed by entity id.
+// Each distinct spec gets its own loader, created on first use.
+func (l *Loaders) Links(spec store.LinkSpec) *dataloadgen.Loader[int64, []*kb.Link] {
+	key := spec.Key()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.links[key]
+	if !ok {
+		ld = mapped(func(ctx context.Context, ids []int64) (map[int64][]*kb.Link, error) {
+			return l.store.LinksOf(ctx, l.vis, ids, spec)
+		}, l.opts)
+		l.links[key] = ld
+	}
+	return ld
+}
+
+// LinkCount returns the loader of the number of links that match spec
+// (ignoring its paging), keyed by entity id.
+func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int] {
+	spec.AfterID, spec.Limit = 0, 0
+	key := spec.Key()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.linkCounts[key]
+	if !ok {
+		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
+			return l.store.CountLinksOf(ctx, l.vis, ids, spec)
+		}, l.opts)
+		l.linkCounts[key] = ld
+	}
+	return ld
+}
+
+// Entities loads the entities ids and drops the missing or hidden ones,
+// keeping the order of ids.
+func (l *Loaders) Entities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+	es, err := l.Entity.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := es[:0]
+	for _, e := range es {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// mapped builds a loader from a fetch that returns a map; keys without an
+// entry get the zero value (an empty list), not an error.
+func mapped[V any](fetch func(ctx context.Context, ids []int64) (map[int64]V, error), opts []dataloadgen.Option) *dataloadgen.Loader[int64, V] {
+	return dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]V, []error) {
+		m, err := fetch(ctx, ids)
+		out := make([]V, len(ids))
+		if err == nil {
+			for i, id := range ids {
+				out[i] = m[id]
+			}
+		}
+		return out, fill(len(ids), err)
+	}, opts...)
+}
+
+// fill returns nil for no error, else err for every key.
+func fill(n int, err error) []error {
+	if err == nil {
+		return nil
+	}
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the loaders of the request in ctx. It panics when there are
+// none: every GraphQL request passes through Middleware, so that is a
+// wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loader: no loaders in context; is the handler wrapped in loader.Middleware?")
+	}
+	return l
+}
+
+// Middleware gives every request a fresh set of loaders that read st with
+// the visibility that vis computes for the request.
+func Middleware(st *store.Store, vis func(*http.Request) store.Visibility, wait time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := With(r.Context(), New(st, vis(r), wait))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

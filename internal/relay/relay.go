@@ -1,0 +1,101 @@
+// Package relay encodes the opaque identifiers of the GraphQL API: global
+// object IDs (Relay's object identification) and pagination cursors. Both
+// are base64url text, so they travel safely in URLs and GET queries.
+package relay
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// MaxOpaqueLen bounds the length of an ID or cursor accepted from a client.
+const MaxOpaqueLen = 512
+
+// ID returns the global ID of the object of GraphQL type typeName with the
+// database id: base64url("Partner:12").
+func ID(typeName string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + strconv.FormatInt(id, 10)))
+}
+
+// ParseID decodes a global ID into its type name and database id. It returns
+// a *kb.ValidationError for anything that is not an ID this API issued.
+func ParseID(s string) (typeName string, id int64, err error) {
+	bad := kb.Invalid("id", "%q is not a valid ID", truncate(s))
+	if len(s) == 0 || len(s) > MaxOpaqueLen {
+		return "", 0, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return "", 0, bad
+	}
+	typeName, num, ok := strings.Cut(string(raw), ":")
+	if !ok || typeName == "" {
+		return "", 0, bad
+	}
+	id, err = strconv.ParseInt(num, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, bad
+	}
+	return typeName, id, nil
+}
+
+// ParseEntityID decodes a global ID that must name an entity, returning its
+// kind and database id.
+func ParseEntityID(s string) (kb.Kind, int64, error) {
+	typeName, id, err := ParseID(s)
+	if err != nil {
+		return "", 0, err
+	}
+	kind, ok := kb.KindOfTypeName(typeName)
+	if !ok {
+		return "", 0, kb.Invalid("id", "%q is the ID of a %s, not of an entity", truncate(s), typeName)
+	}
+	return kind, id, nil
+}
+
+// Cursor is a position in an ordered list: the value of the order key and
+// the id that breaks ties. Order names the ordering the cursor belongs to,
+// so a cursor from one ordering is refused by another.
+type Cursor struct {
+	Order string `json:"o"`
+	Value string `json:"v,omitempty"`
+	ID    int64  `json:"i"`
+}
+
+// Encode returns the opaque form of c.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c) // a struct of strings and an int cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseCursor decodes a cursor for the ordering order. field names the
+// argument (after, before) in the error it returns for a malformed cursor
+// or one from another ordering.
+func ParseCursor(field, s, order string) (Cursor, error) {
+	var c Cursor
+	if len(s) > MaxOpaqueLen {
+		return c, kb.Invalid(field, "cursor is too long")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if err != nil || c.ID <= 0 {
+		return Cursor{}, kb.Invalid(field, "%q is not a valid cursor", truncate(s))
+	}
+	if c.Order != order {
+		return Cursor{}, kb.Invalid(field, "the cursor belongs to another ordering (%s, not %s)", c.Order, order)
+	}
+	return c, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

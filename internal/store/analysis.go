@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// behindCase are the relation types that put a partner behind a case when
+// they point at the case (the partner founded, leads, runs, funds,
+// supports, organised or is a member or partner of it) ...
+var behindCase = []string{
+	string(kb.RelFounded), string(kb.RelLeads), string(kb.RelRuns), string(kb.RelFunds), string(kb.RelSupports),
+	string(kb.RelOrganised), string(kb.RelMemberOf), string(kb.RelPartnerIn),
+}
+
+// ... and those that do when they point from the case at the partner (a
+// cooperative employs participants of the partner's workshop).
+var behindCaseOut = []string{string(kb.RelEmploysParticipantsOf)}
+
+// PracticePartners returns, for each of the good practices ids, the ids of
+// the partners behind it, ordered by name: partners that demonstrate the
+// practice themselves, and partners linked to a case that demonstrates it
+// by one of the relations in behindCase. Only entities visible under vis
+// count. One query for any number of practices.
+func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64][]int64, error) {
+	rows, err := s.pool.Query(ctx, `
+		WITH cases AS (
+			SELECT d.to_id AS practice, d.from_id AS case_id
+			FROM link d JOIN entity c ON c.id = d.from_id AND c.status = ANY($2)
+			WHERE d.to_id = ANY($1) AND d.type = 'DEMONSTRATES'
+		), behind AS (
+			SELECT practice, case_id AS partner FROM cases
+			UNION
+			SELECT c.practice, l.from_id FROM cases c JOIN link l ON l.to_id = c.case_id AND l.type = ANY($3)
+			UNION
+			SELECT c.practice, l.to_id FROM cases c JOIN link l ON l.from_id = c.case_id AND l.type = ANY($4)
+		)
+		SELECT b.practice, p.id FROM behind b
+		JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2)
+		ORDER BY b.practice, p.sort_name, p.id`, ids, vis.statuses(), behindCase, behindCaseOut)
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	out := make(map[int64][]int64, len(ids))
+	var practice, partner int64
+	_, err = pgx.ForEachRow(rows, []any{&practice, &partner}, func() error {
+		out[practice] = append(out[practice], partner)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	return out, nil
+}
+
+// SectorCounts returns, for each of the partnerships ids, how many of its
+// visible member partners belong to each sector.
+func (s *Store) SectorCounts(ctx context.Context, vis Visibility, ids []int64) (map[int64]map[kb.Sector]int, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT l.to_id, p.sector, count(DISTINCT l.from_id)::int
+		FROM link l
+		JOIN entity m ON m.id = l.from_id AND m.status = ANY($2)
+		JOIN partner p ON p.id = l.from_id
+		WHERE l.to_id = ANY($1) AND l.type = 'MEMBER_OF'
+		GROUP BY l.to_id, p.sector`, ids, vis.statuses())
+	if err != nil {
+		return nil, fmt.Errorf("sector counts: %w", translate(err))
+	}
+	out := make(map[int64]map[kb.Sector]int, len(ids))
+	var id int64
+	var sector kb.Sector
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &sector, &n}, func() error {
+		if out[id] == nil {
+			out[id] = map[kb.Sector]int{}
+		}
+		out[id][sector] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sector counts: %w", translate(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,439 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Dataset is a set of entries identified by stable keys: the reference data
+// and, later, imports. Links and indicators refer to entities by key.
+type Dataset struct {
+	Entities   []kb.Entity
+	Links      []kb.Link
+	Indicators []kb.Indicator
+}
+
+// ApplyReport counts what ApplyDataset did.
+type ApplyReport struct {
+	EntitiesCreated, EntitiesUpdated, EntitiesUnchanged       int
+	LinksCreated, LinksUpdated, LinksUnchanged                int
+	IndicatorsCreated, IndicatorsUpdated, IndicatorsUnchanged int
+}
+
+// Changed reports whether anything was written.
+func (r ApplyReport) Changed() bool {
+	return r.EntitiesCreated+r.EntitiesUpdated+r.LinksCreated+r.LinksUpdated+r.IndicatorsCreated+r.IndicatorsUpdated > 0
+}
+
+// ApplyDataset makes the database hold d: entities are matched by key and
+// created or updated, links by (from, type, to), indicators by
+// (cooperative, name, date, source). Entries that already hold the same
+// values are left alone, so applying the same data twice changes nothing
+// the second time. Entries not in d are kept. Every change writes a
+// revision by actor. All of it commits together or not at all. It returns a
+// *kb.ValidationError naming the record when d refers to an unknown key or
+// breaks a rule.
+func (s *Store) ApplyDataset(ctx context.Context, actor string, d Dataset) (ApplyReport, error) {
+	var rep ApplyReport
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rep = ApplyReport{}
+		ids, err := applyEntities(ctx, tx, actor, d.Entities, &rep)
+		if err != nil {
+			return err
+		}
+		if err := applyLinks(ctx, tx, actor, ids, d.Links, &rep); err != nil {
+			return err
+		}
+		return applyIndicators(ctx, tx, actor, ids, d.Indicators, &rep)
+	})
+	if err != nil {
+		return ApplyReport{}, fmt.Errorf("apply data set: %w", err)
+	}
+	return rep, nil
+}
+
+// keyIDs loads the ids and kinds of all keyed entities.
+func keyIDs(ctx context.Context, tx pgx.Tx) (map[string]int64, map[int64]kb.Kind, error) {
+	rows, err := tx.Query(ctx, `SELECT key, id, kind FROM entity WHERE key IS NOT NULL`)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	ids := map[string]int64{}
+	kinds := map[int64]kb.Kind{}
+	var key string
+	var id int64
+	var kind kb.Kind
+	_, err = pgx.ForEachRow(rows, []any{&key, &id, &kind}, func() error {
+		ids[key], kinds[id] = id, kind
+		return nil
+	})
+	return ids, kinds, translate(err)
+}
+
+func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity, rep *ApplyReport) (map[string]int64, error) {
+	ids, _, err := keyIDs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := entitiesWithCitations(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// Entities first, all of them, so that citations may name any source.
+	pending := make([]*kb.Entity, len(es))
+	for i := range es {
+		e := es[i]
+		field := fmt.Sprintf("entities[%d]", i)
+		if e.Key == "" {
+			return nil, kb.Invalid(field+".key", "a data set entry needs a key")
+		}
+		if err := e.Validate(); err != nil {
+			return nil, prefix(field+" ("+e.Key+")", err)
+		}
+		pending[i] = &e
+		if old, ok := existing[e.Key]; ok {
+			if old.Kind != e.Kind {
+				return nil, kb.Invalid(field+".kind", "key %q is a %s in the database, not a %s", e.Key, old.Kind, e.Kind)
+			}
+			continue
+		}
+		id, err := insertEntity(ctx, tx, actor, &e)
+		if err != nil {
+			return nil, prefix(field+" ("+e.Key+")", err)
+		}
+		ids[e.Key] = id
+	}
+	for i, e := range pending {
+		field := fmt.Sprintf("entities[%d] (%s)", i, e.Key)
+		cites, err := resolveCitations(field, e.Citations, ids)
+		if err != nil {
+			return nil, err
+		}
+		e.Citations = cites
+		id := ids[e.Key]
+		old, ok := existing[e.Key]
+		switch {
+		case !ok:
+			rep.EntitiesCreated++
+			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
+				return nil, prefix(field, err)
+			}
+			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, entityID: &id, after: e})
+		case sameEntity(old, e):
+			rep.EntitiesUnchanged++
+			continue
+		default:
+			rep.EntitiesUpdated++
+			if err := updateEntity(ctx, tx, actor, id, e); err != nil {
+				return nil, prefix(field, err)
+			}
+			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
+				return nil, prefix(field, err)
+			}
+			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpUpdate, entityID: &id, before: old, after: e})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// entitiesWithCitations loads the keyed entities with their citations.
+func entitiesWithCitations(ctx context.Context, tx pgx.Tx, ids map[string]int64) (map[string]*kb.Entity, error) {
+	all := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		all = append(all, id)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+entityColumns+` FROM entity_full e WHERE e.id = ANY($1)`, all)
+	if err != nil {
+		return nil, translate(err)
+	}
+	byID, err := collectEntities(rows)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT c.entity_id, c.source_id, coalesce(s.key, ''), c.locator, c.quote
+		FROM citation c JOIN entity s ON s.id = c.source_id WHERE c.entity_id = ANY($1) ORDER BY c.id`, all)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var id int64
+	var c kb.Citation
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.SourceID, &c.SourceKey, &c.Locator, &c.Quote}, func() error {
+		byID[id].Citations = append(byID[id].Citations, c)
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[string]*kb.Entity, len(byID))
+	for _, e := range byID {
+		out[e.Key] = e
+	}
+	return out, nil
+}
+
+func resolveCitations(field string, cs []kb.Citation, ids map[string]int64) ([]kb.Citation, error) {
+	out := make([]kb.Citation, len(cs))
+	for i, c := range cs {
+		id, ok := ids[c.SourceKey]
+		if !ok {
+			return nil, kb.Invalid(fmt.Sprintf("%s.sources[%d]", field, i), "no source with key %q", c.SourceKey)
+		}
+		c.SourceID = id
+		out[i] = c
+	}
+	return out, nil
+}
+
+// sameEntity compares what a data set sets: the stored bookkeeping fields
+// (id, version, times, authors) do not count.
+func sameEntity(old, e *kb.Entity) bool {
+	a, b := *old, *e
+	for _, x := range []*kb.Entity{&a, &b} {
+		x.ID, x.Version, x.CreatedAt, x.UpdatedAt, x.CreatedBy, x.UpdatedBy = 0, 0, time.Time{}, time.Time{}, "", ""
+	}
+	return reflect.DeepEqual(normalise(a), normalise(b))
+}
+
+// normalise makes equal values compare equal: empty and nil slices, and
+// dates in any zone.
+func normalise(e kb.Entity) kb.Entity {
+	if len(e.Citations) == 0 {
+		e.Citations = nil
+	}
+	if c := e.Cooperative; c != nil {
+		cp := *c
+		if len(cp.Activities) == 0 {
+			cp.Activities = nil
+		}
+		cp.FoundedOn = day(cp.FoundedOn)
+		e.Cooperative = &cp
+	}
+	if g := e.GoodPractice; g != nil {
+		gp := *g
+		if len(gp.Topics) == 0 {
+			gp.Topics = nil
+		}
+		e.GoodPractice = &gp
+	}
+	if p := e.Partnership; p != nil {
+		e.Partnership = &kb.Partnership{StartsOn: day(p.StartsOn), EndsOn: day(p.EndsOn)}
+	}
+	if p := e.Project; p != nil {
+		pp := *p
+		pp.StartsOn, pp.EndsOn = day(p.StartsOn), day(p.EndsOn)
+		e.Project = &pp
+	}
+	if ev := e.Event; ev != nil {
+		evc := *ev
+		evc.StartsOn, evc.EndsOn = day(ev.StartsOn), day(ev.EndsOn)
+		e.Event = &evc
+	}
+	if s := e.Source; s != nil {
+		sc := *s
+		sc.PublishedOn = day(s.PublishedOn)
+		e.Source = &sc
+	}
+	return e
+}
+
+func day(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return &d
+}
+
+func prefix(field string, err error) error {
+	if v, ok := err.(*kb.ValidationError); ok {
+		f := field
+		if v.Field != "" {
+			f += "." + v.Field
+		}
+		return &kb.ValidationError{Field: f, Message: v.Message}
+	}
+	return fmt.Errorf("%s: %w", field, err)
+}
+
+type linkKey struct {
+	from, to int64
+	typ      kb.RelationType
+}
+
+func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, ls []kb.Link, rep *ApplyReport) error {
+	_, kinds, err := keyIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	existing, err := keyedLinks(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for i := range ls {
+		l := ls[i]
+		field := fmt.Sprintf("links[%d] (%s)", i, l)
+		var ok bool
+		if l.FromID, ok = ids[l.FromKey]; !ok {
+			return kb.Invalid(field+".from", "no entity with key %q", l.FromKey)
+		}
+		if l.ToID, ok = ids[l.ToKey]; !ok {
+			return kb.Invalid(field+".to", "no entity with key %q", l.ToKey)
+		}
+		if err := kb.ValidateLink(&l); err != nil {
+			return prefix(field, err)
+		}
+		if err := kb.CheckLink(l.Type, kinds[l.FromID], kinds[l.ToID]); err != nil {
+			return prefix(field, err)
+		}
+		cites, err := resolveCitations(field, l.Citations, ids)
+		if err != nil {
+			return err
+		}
+		l.Citations = cites
+		k := linkKey{l.FromID, l.ToID, l.Type}
+		old, found := existing[k]
+		var id int64
+		switch {
+		case !found:
+			err = tx.QueryRow(ctx, `INSERT INTO link (from_id, to_id, type, role, note, starts_on, ends_on, created_by, updated_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+				l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, actor).Scan(&id)
+			if err == nil {
+				rep.LinksCreated++
+				err = replaceCitations(ctx, tx, "link_id", id, cites)
+			}
+			if err == nil {
+				err = writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, linkID: &id, after: l})
+			}
+		case sameLink(old, &l):
+			rep.LinksUnchanged++
+			continue
+		default:
+			id = old.ID
+			_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5,
+					version = version + 1, updated_at = now(), updated_by = $6 WHERE id = $1`,
+				id, l.Role, l.Note, l.StartsOn, l.EndsOn, actor)
+			if err == nil {
+				rep.LinksUpdated++
+				err = replaceCitations(ctx, tx, "link_id", id, cites)
+			}
+			if err == nil {
+				err = writeRevision(ctx, tx, revision{actor: actor, operation: OpUpdate, linkID: &id, before: old, after: l})
+			}
+		}
+		if err != nil {
+			return prefix(field, translate(err))
+		}
+		existing[k] = &l
+	}
+	return nil
+}
+
+// keyedLinks loads every link with its citations, keyed by its ends and type.
+func keyedLinks(ctx context.Context, tx pgx.Tx) (map[linkKey]*kb.Link, error) {
+	rows, err := tx.Query(ctx, `SELECT `+linkColumns+`, coalesce(f.key, ''), coalesce(t.key, '') FROM link l
+		JOIN entity f ON f.id = l.from_id JOIN entity t ON t.id = l.to_id
+		WHERE f.key IS NOT NULL AND t.key IS NOT NULL`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	byID := map[int64]*kb.Link{}
+	out := map[linkKey]*kb.Link{}
+	for rows.Next() {
+		var fk, tk string
+		l, err := scanLink(rows, &fk, &tk)
+		if err != nil {
+			return nil, err
+		}
+		l.FromKey, l.ToKey = fk, tk
+		byID[l.ID] = l
+		out[linkKey{l.FromID, l.ToID, l.Type}] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	rows, err = tx.Query(ctx, `SELECT c.link_id, c.source_id, coalesce(s.key, ''), c.locator, c.quote
+		FROM citation c JOIN entity s ON s.id = c.source_id WHERE c.link_id IS NOT NULL ORDER BY c.id`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var id int64
+	var c kb.Citation
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.SourceID, &c.SourceKey, &c.Locator, &c.Quote}, func() error {
+		if l := byID[id]; l != nil {
+			l.Citations = append(l.Citations, c)
+		}
+		return nil
+	})
+	return out, translate(err)
+}
+
+func sameLink(old, l *kb.Link) bool {
+	return old.Role == l.Role && old.Note == l.Note &&
+		reflect.DeepEqual(day(old.StartsOn), day(l.StartsOn)) && reflect.DeepEqual(day(old.EndsOn), day(l.EndsOn)) &&
+		(len(old.Citations) == 0 && len(l.Citations) == 0 || reflect.DeepEqual(old.Citations, l.Citations))
+}
+
+func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, ins []kb.Indicator, rep *ApplyReport) error {
+	_, kinds, err := keyIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for i := range ins {
+		in := ins[i]
+		field := fmt.Sprintf("indicators[%d] (%s %s)", i, in.CooperativeKey, in.Name)
+		id, ok := ids[in.CooperativeKey]
+		if !ok || kinds[id] != kb.KindCooperative {
+			return kb.Invalid(field+".cooperative", "no cooperative with key %q", in.CooperativeKey)
+		}
+		if err := kb.ValidateIndicator(&in); err != nil {
+			return prefix(field, err)
+		}
+		var srcID *int64
+		var loc, quote string
+		if c := in.Citation; c != nil {
+			sid, ok := ids[c.SourceKey]
+			if !ok {
+				return kb.Invalid(field+".citation.source", "no source with key %q", c.SourceKey)
+			}
+			srcID, loc, quote = &sid, c.Locator, c.Quote
+		}
+		// xmax = 0 tells an inserted row from an updated one; the WHERE
+		// clause leaves identical rows alone, which then return nothing.
+		var inserted bool
+		err := tx.QueryRow(ctx, `INSERT INTO indicator (cooperative_id, name, value, unit, as_of, note, source_id, locator, quote)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (cooperative_id, name, as_of, source_id) DO UPDATE
+				SET value = EXCLUDED.value, unit = EXCLUDED.unit, note = EXCLUDED.note,
+					locator = EXCLUDED.locator, quote = EXCLUDED.quote
+				WHERE (indicator.value, indicator.unit, indicator.note, indicator.locator, indicator.quote)
+					IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.note, EXCLUDED.locator, EXCLUDED.quote)
+			RETURNING xmax = 0`, id, in.Name, in.Value, in.Unit, in.AsOf, in.Note, srcID, loc, quote).Scan(&inserted)
+		op := OpIndicatorUpdate
+		switch {
+		case err == pgx.ErrNoRows:
+			rep.IndicatorsUnchanged++
+			continue
+		case err != nil:
+			return prefix(field, translate(err))
+		case inserted:
+			rep.IndicatorsCreated++
+			op = OpIndicatorCreate
+		default:
+			rep.IndicatorsUpdated++
+		}
+		if err := writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, after: in}); err != nil {
+			return prefix(field, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,369 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// entityColumns are the columns of entity_full in the order scanEntity reads.
+const entityColumns = `e.id, e.kind, coalesce(e.key, ''), e.name, e.summary, e.status, e.version,
+	e.created_at, e.updated_at, e.created_by, e.updated_by,
+	coalesce(e.sector, ''), coalesce(e.partner_kind, ''), e.legal_form, e.country, e.region, e.city,
+	e.website, e.registration_number, coalesce(e.coop_status, ''), e.activities, e.founded_on,
+	e.starts_on, e.ends_on, e.description, e.topics, e.target_group, e.resources_needed, e.evidence,
+	e.difficulties, e.lessons, e.transfer_potential, e.recognition, e.model, e.lessons_for_poland,
+	e.home_analogue, e.funding, coalesce(e.event_kind, ''), coalesce(e.event_status, ''), e.venue,
+	e.public_role, coalesce(e.source_kind, ''), e.publisher, e.published_on, e.url, e.language`
+
+// scanEntity reads one row of entityColumns into a domain entity with the
+// attributes of its kind.
+func scanEntity(row pgx.Row) (*kb.Entity, error) {
+	var (
+		e                                               kb.Entity
+		sector, partnerKind, legalForm, country, region string
+		city, website, regNo, coopStatus                string
+		activities, topics                              []string
+		foundedOn, startsOn, endsOn, publishedOn        *time.Time
+		description, targetGroup, resources, evidence   string
+		difficulties, lessons, transfer, recognition    string
+		model, lessonsPL, analogue, funding             string
+		eventKind, eventStatus, venue, publicRole       string
+		sourceKind, publisher, url, language            string
+	)
+	err := row.Scan(&e.ID, &e.Kind, &e.Key, &e.Name, &e.Summary, &e.Status, &e.Version,
+		&e.CreatedAt, &e.UpdatedAt, &e.CreatedBy, &e.UpdatedBy,
+		&sector, &partnerKind, &legalForm, &country, &region, &city,
+		&website, &regNo, &coopStatus, &activities, &foundedOn,
+		&startsOn, &endsOn, &description, &topics, &targetGroup, &resources, &evidence,
+		&difficulties, &lessons, &transfer, &recognition, &model, &lessonsPL,
+		&analogue, &funding, &eventKind, &eventStatus, &venue,
+		&publicRole, &sourceKind, &publisher, &publishedOn, &url, &language)
+	if err != nil {
+		return nil, err
+	}
+	place := kb.Place{Country: country, Region: region, City: city}
+	switch e.Kind {
+	case kb.KindPartner:
+		e.Partner = &kb.Partner{Sector: kb.Sector(sector), PartnerKind: kb.PartnerKind(partnerKind), LegalForm: legalForm,
+			Place: place, Website: website, RegistrationNumber: regNo}
+	case kb.KindCooperative:
+		acts := make([]kb.Activity, len(activities))
+		for i, a := range activities {
+			acts[i] = kb.Activity(a)
+		}
+		e.Cooperative = &kb.Cooperative{CoopStatus: kb.CooperativeStatus(coopStatus), Activities: acts, Place: place,
+			FoundedOn: foundedOn, Website: website, RegistrationNumber: regNo}
+	case kb.KindPartnership:
+		e.Partnership = &kb.Partnership{StartsOn: startsOn, EndsOn: endsOn}
+	case kb.KindGoodPractice:
+		e.GoodPractice = &kb.GoodPractice{Description: description, Topics: topics, TargetGroup: targetGroup,
+			ResourcesNeeded: resources, Evidence: evidence, Difficulties: difficulties, Lessons: lessons,
+			TransferPotential: transfer, Recognition: recognition}
+	case kb.KindForeignExample:
+		e.ForeignExample = &kb.ForeignExample{Place: place, Model: model, TargetGroup: targetGroup,
+			LessonsForPoland: lessonsPL, HomeAnalogue: analogue, Website: website}
+	case kb.KindProject:
+		e.Project = &kb.Project{StartsOn: startsOn, EndsOn: endsOn, Funding: funding, Website: website}
+	case kb.KindEvent:
+		e.Event = &kb.Event{EventKind: kb.EventKind(eventKind), EventStatus: kb.EventStatus(eventStatus),
+			StartsOn: startsOn, EndsOn: endsOn, Place: place, Venue: venue}
+	case kb.KindPerson:
+		e.Person = &kb.Person{PublicRole: publicRole}
+	case kb.KindSource:
+		e.Source = &kb.Source{SourceKind: kb.SourceKind(sourceKind), Publisher: publisher, PublishedOn: publishedOn,
+			URL: url, Language: language}
+	default:
+		return nil, fmt.Errorf("entity %d has unknown kind %q", e.ID, e.Kind)
+	}
+	return &e, nil
+}
+
+// EntitiesByID returns the entities with the given ids in the order of ids,
+// with nil where an entity does not exist or is not visible under vis.
+func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+entityColumns+` FROM entity_full e
+		WHERE e.id = ANY($1) AND e.status = ANY($2)`, ids, vis.statuses())
+	if err != nil {
+		return nil, fmt.Errorf("entities by id: %w", translate(err))
+	}
+	byID, err := collectEntities(rows)
+	if err != nil {
+		return nil, fmt.Errorf("entities by id: %w", err)
+	}
+	out := make([]*kb.Entity, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// EntityByKey returns the entity with the stable key. It returns
+// kb.ErrNotFound if there is none visible under vis.
+func (s *Store) EntityByKey(ctx context.Context, vis Visibility, key string) (*kb.Entity, error) {
+	e, err := scanEntity(s.pool.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e
+		WHERE e.key = $1 AND e.status = ANY($2)`, key, vis.statuses()))
+	if err != nil {
+		return nil, fmt.Errorf("entity %q: %w", key, translate(err))
+	}
+	return e, nil
+}
+
+func collectEntities(rows pgx.Rows) (map[int64]*kb.Entity, error) {
+	defer rows.Close()
+	out := map[int64]*kb.Entity{}
+	for rows.Next() {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[e.ID] = e
+	}
+	return out, translate(rows.Err())
+}
+
+// Filter restricts a list of entities of one kind. Empty fields do not
+// restrict; all set fields must hold.
+type Filter struct {
+	Kind          kb.Kind
+	Name          string // contained in the name, ignoring case and diacritics
+	Sectors       []kb.Sector
+	PartnerKinds  []kb.PartnerKind
+	Country       string
+	Region        string
+	City          string
+	CoopStatuses  []kb.CooperativeStatus
+	Activities    []kb.Activity
+	Topics        []string
+	EventKinds    []kb.EventKind
+	EventStatuses []kb.EventStatus
+	SourceKinds   []kb.SourceKind
+	Language      string
+}
+
+// OrderField is a field a list can be ordered by.
+type OrderField string
+
+// The order fields.
+const (
+	OrderName      OrderField = "NAME"
+	OrderCreatedAt OrderField = "CREATED_AT"
+	OrderUpdatedAt OrderField = "UPDATED_AT"
+)
+
+// Order is the order of a list; ties are broken by id, in the same direction.
+type Order struct {
+	Field OrderField
+	Desc  bool
+}
+
+// Key names the ordering, for cursors: "NAME_ASC".
+func (o Order) Key() string {
+	if o.Desc {
+		return string(o.Field) + "_DESC"
+	}
+	return string(o.Field) + "_ASC"
+}
+
+func (o Order) column() (string, error) {
+	switch o.Field {
+	case OrderName, "":
+		return "e.sort_name", nil
+	case OrderCreatedAt:
+		return "e.created_at", nil
+	case OrderUpdatedAt:
+		return "e.updated_at", nil
+	}
+	return "", kb.Invalid("orderBy.field", "cannot order by %q", o.Field)
+}
+
+// Position is a keyset position in an ordered list: the order key's value,
+// as text, and the id.
+type Position struct {
+	Value string
+	ID    int64
+}
+
+// Page asks for one page of a list: the first First items after After, or
+// the last Last items before Before. Exactly one of First and Last is
+// positive.
+type Page struct {
+	First  int
+	After  *Position
+	Last   int
+	Before *Position
+}
+
+// EntityPage is one page of a list of entities.
+type EntityPage struct {
+	Entities  []*kb.Entity
+	Positions []Position // the position of each entity, for its cursor
+	HasNext   bool
+	HasPrev   bool
+}
+
+// builder appends SQL conditions with their $N arguments.
+type builder struct {
+	where []string
+	args  []any
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *builder) cond(format string, v any) {
+	b.where = append(b.where, strings.ReplaceAll(format, "?", b.arg(v)))
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func (f Filter) build(vis Visibility) *builder {
+	b := &builder{}
+	b.cond("e.kind = ?", string(f.Kind))
+	b.cond("e.status = ANY(?)", vis.statuses())
+	if n := kb.Fold(f.Name); n != "" {
+		b.cond(`e.sort_name LIKE '%' || ? || '%'`, likeEscape(n))
+	}
+	if len(f.Sectors) > 0 {
+		b.cond("e.sector = ANY(?)", strs(f.Sectors))
+	}
+	if len(f.PartnerKinds) > 0 {
+		b.cond("e.partner_kind = ANY(?)", strs(f.PartnerKinds))
+	}
+	if f.Country != "" {
+		b.cond("e.country = upper(?)", f.Country)
+	}
+	if f.Region != "" {
+		b.cond("lower(unaccent(e.region)) = lower(unaccent(?))", f.Region)
+	}
+	if f.City != "" {
+		b.cond("lower(unaccent(e.city)) = lower(unaccent(?))", f.City)
+	}
+	if len(f.CoopStatuses) > 0 {
+		b.cond("e.coop_status = ANY(?)", strs(f.CoopStatuses))
+	}
+	if len(f.Activities) > 0 {
+		b.cond("e.activities && ?::text[]", strs(f.Activities))
+	}
+	if len(f.Topics) > 0 {
+		b.cond(`EXISTS (SELECT 1 FROM unnest(e.topics) t, unnest(?::text[]) q
+			WHERE lower(unaccent(t)) = lower(unaccent(q)))`, f.Topics)
+	}
+	if len(f.EventKinds) > 0 {
+		b.cond("e.event_kind = ANY(?)", strs(f.EventKinds))
+	}
+	if len(f.EventStatuses) > 0 {
+		b.cond("e.event_status = ANY(?)", strs(f.EventStatuses))
+	}
+	if len(f.SourceKinds) > 0 {
+		b.cond("e.source_kind = ANY(?)", strs(f.SourceKinds))
+	}
+	if f.Language != "" {
+		b.cond("e.language = lower(?)", f.Language)
+	}
+	return b
+}
+
+// ListEntities returns one page of the entities that match f under vis, in
+// order o, by keyset pagination.
+func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Order, p Page) (*EntityPage, error) {
+	col, err := o.column()
+	if err != nil {
+		return nil, err
+	}
+	b := f.build(vis)
+	backward := p.Last > 0
+	desc := o.Desc != backward // reading backwards flips the direction
+	limit, cursor := p.First, p.After
+	if backward {
+		limit, cursor = p.Last, p.Before
+	}
+	if cursor != nil {
+		cmp := ">"
+		if desc {
+			cmp = "<"
+		}
+		val := b.arg(cursor.Value)
+		if col != "e.sort_name" {
+			val += "::timestamptz"
+		}
+		b.where = append(b.where, fmt.Sprintf("(%s, e.id) %s (%s, %s)", col, cmp, val, b.arg(cursor.ID)))
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
+		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, b.arg(limit+1))
+	rows, err := s.pool.Query(ctx, sql, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+	}
+	defer rows.Close()
+	page := &EntityPage{}
+	for rows.Next() {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+		}
+		page.Entities = append(page.Entities, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+	}
+	more := len(page.Entities) > limit
+	if more {
+		page.Entities = page.Entities[:limit]
+	}
+	if backward {
+		for i, j := 0, len(page.Entities)-1; i < j; i, j = i+1, j-1 {
+			page.Entities[i], page.Entities[j] = page.Entities[j], page.Entities[i]
+		}
+		page.HasPrev, page.HasNext = more, p.Before != nil
+	} else {
+		page.HasNext, page.HasPrev = more, p.After != nil
+	}
+	page.Positions = make([]Position, len(page.Entities))
+	for i, e := range page.Entities {
+		page.Positions[i] = position(e, o)
+	}
+	return page, nil
+}
+
+func position(e *kb.Entity, o Order) Position {
+	switch o.Field {
+	case OrderCreatedAt:
+		return Position{Value: e.CreatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
+	case OrderUpdatedAt:
+		return Position{Value: e.UpdatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
+	}
+	return Position{Value: kb.Fold(e.Name), ID: e.ID}
+}
+
+// CountEntities returns how many entities match f under vis.
+func (s *Store) CountEntities(ctx context.Context, vis Visibility, f Filter) (int, error) {
+	b := f.build(vis)
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entity_full e WHERE `+strings.Join(b.where, " AND "), b.args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", f.Kind, translate(err))
+	}
+	return n, nil
+}

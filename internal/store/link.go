@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Direction says which links of an entity to read.
+type Direction int
+
+// Directions.
+const (
+	Both     Direction = iota // links from and to the entity
+	Outgoing                  // links from the entity
+	Incoming                  // links to the entity
+)
+
+// LinkSpec selects links of an entity: by direction, relation type and the
+// kind of the entity at the other end, in link order (by id) after AfterID,
+// at most Limit of them (0 means no limit).
+type LinkSpec struct {
+	Direction  Direction
+	Types      []kb.RelationType
+	OtherKinds []kb.Kind
+	AfterID    int64
+	Limit      int
+}
+
+// Key is a stable text form of the spec, for caching loaders per spec.
+func (sp LinkSpec) Key() string {
+	return fmt.Sprintf("%d|%v|%v|%d|%d", sp.Direction, sp.Types, sp.OtherKinds, sp.AfterID, sp.Limit)
+}
+
+const linkColumns = `l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version, l.created_at, l.created_by`
+
+func scanLink(row pgx.Row, extra ...any) (*kb.Link, error) {
+	var l kb.Link
+	dest := append([]any{&l.ID, &l.FromID, &l.ToID, &l.Type, &l.Role, &l.Note, &l.StartsOn, &l.EndsOn,
+		&l.Version, &l.CreatedAt, &l.CreatedBy}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// where returns the conditions of sp on link l seen from node n, whose
+// other end is entity o.
+func (sp LinkSpec) where(b *builder, vis Visibility) string {
+	var conds []string
+	switch sp.Direction {
+	case Outgoing:
+		conds = append(conds, "l.from_id = n.id")
+	case Incoming:
+		conds = append(conds, "l.to_id = n.id")
+	default:
+		conds = append(conds, "(l.from_id = n.id OR l.to_id = n.id)")
+	}
+	if len(sp.Types) > 0 {
+		conds = append(conds, "l.type = ANY("+b.arg(strs(sp.Types))+")")
+	}
+	if len(sp.OtherKinds) > 0 {
+		conds = append(conds, "o.kind = ANY("+b.arg(strs(sp.OtherKinds))+")")
+	}
+	conds = append(conds, "o.status = ANY("+b.arg(vis.statuses())+")")
+	return strings.Join(conds, " AND ")
+}
+
+// LinksOf returns, for each of the entities ids, its links that match sp
+// and whose other end is visible under vis, in link order. It costs one
+// query whatever the number of ids.
+func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64][]*kb.Link, error) {
+	b := &builder{}
+	nodes := b.arg(ids)
+	where := sp.where(b, vis)
+	if sp.AfterID > 0 {
+		where += " AND l.id > " + b.arg(sp.AfterID)
+	}
+	limit := ""
+	if sp.Limit > 0 {
+		limit = " LIMIT " + b.arg(sp.Limit)
+	}
+	// The lateral subquery pages each node's links on its own, so a node
+	// with many links does not crowd out the others.
+	sql := `SELECT x.id, x.from_id, x.to_id, x.type, x.role, x.note, x.starts_on, x.ends_on,
+			x.version, x.created_at, x.created_by, x.node
+		FROM unnest(` + nodes + `::bigint[]) AS n(id)
+		CROSS JOIN LATERAL (
+			SELECT ` + linkColumns + `, n.id AS node
+			FROM link l
+			JOIN entity o ON o.id = CASE WHEN l.from_id = n.id THEN l.to_id ELSE l.from_id END
+			WHERE ` + where + `
+			ORDER BY l.id` + limit + `
+		) x`
+	rows, err := s.pool.Query(ctx, sql, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("links: %w", translate(err))
+	}
+	defer rows.Close()
+	out := make(map[int64][]*kb.Link, len(ids))
+	for rows.Next() {
+		var node int64
+		l, err := scanLink(rows, &node)
+		if err != nil {
+			return nil, fmt.Errorf("links: %w", err)
+		}
+		out[node] = append(out[node], l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("links: %w", translate(err))
+	}
+	return out, nil
+}
+
+// CountLinksOf returns, for each of the entities ids, how many of its links
+// match sp (ignoring AfterID and Limit) under vis.
+func (s *Store) CountLinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64]int, error) {
+	b := &builder{}
+	nodes := b.arg(ids)
+	where := sp.where(b, vis)
+	rows, err := s.pool.Query(ctx, `SELECT n.id, (
+			SELECT count(*) FROM link l
+			JOIN entity o ON o.id = CASE WHEN l.from_id = n.id THEN l.to_id ELSE l.from_id END
+			WHERE `+where+`)
+		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count links: %w", translate(err))
+	}
+	out := make(map[int64]int, len(ids))
+	var id int64
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("count links: %w", translate(err))
+	}
+	return out, nil
+}
+
+// LinksByID returns the links with the given ids in the order of ids, with
+// nil where a link does not exist or an end of it is not visible.
+func (s *Store) LinksByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Link, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM link l
+		JOIN entity f ON f.id = l.from_id JOIN entity t ON t.id = l.to_id
+		WHERE l.id = ANY($1) AND f.status = ANY($2) AND t.status = ANY($2)`, ids, vis.statuses())
+	if err != nil {
+		return nil, fmt.Errorf("links by id: %w", translate(err))
+	}
+	defer rows.Close()
+	byID := map[int64]*kb.Link{}
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("links by id: %w", err)
+		}
+		byID[l.ID] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("links by id: %w", translate(err))
+	}
+	out := make([]*kb.Link, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+// Package store is everything that speaks SQL. It reads and writes the
+// graph through pgx, owns transactions, and translates database errors into
+// the domain errors of package kb; no pgx type leaves it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Store reads and writes the knowledge graph in PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool. The caller keeps ownership of the pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Ping checks that the database answers. It returns kb.ErrUnavailable,
+// wrapped, when it does not.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Visibility says which entries a reader may see. The zero value sees
+// published entries only, as an anonymous reader does.
+type Visibility struct {
+	// Drafts lets staff see DRAFT and ARCHIVED entries too.
+	Drafts bool
+}
+
+// Public is the visibility of anonymous readers.
+var Public = Visibility{}
+
+// statuses returns the publication statuses visible under v.
+func (v Visibility) statuses() []string {
+	if v.Drafts {
+		return []string{string(kb.StatusDraft), string(kb.StatusPublished), string(kb.StatusArchived)}
+	}
+	return []string{string(kb.StatusPublished)}
+}
+
+// inTx runs fn in a transaction and commits it if fn returns nil. The
+// transaction is rolled back on any error or panic.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return translate(tx.Commit(ctx))
+}
+
+// translate maps database errors to domain errors: no rows to
+// kb.ErrNotFound, unique and exclusion violations to kb.ErrConflict, check
+// and foreign-key violations to a *kb.ValidationError, lost connections to
+// kb.ErrUnavailable. Other errors pass through wrapped by the caller.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return kb.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505", "23P01": // unique_violation, exclusion_violation
+			return fmt.Errorf("%w: %s", kb.ErrConflict, constraintMessage(pgErr))
+		case "23503": // foreign_key_violation
+			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "refers to an entry that does not exist or is still referenced (" + pgErr.ConstraintName + ")"}
+		case "23514", "23502", "22P02", "22001": // check, not null, invalid text, too long
+			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "breaks the rule " + pgErr.ConstraintName + ": " + pgErr.Message}
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006": // shutdown, cannot connect, connection lost
+			return fmt.Errorf("%w: %s", kb.ErrUnavailable, pgErr.Message)
+		}
+		return err
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err)
+	}
+	return err
+}
+
+func constraintMessage(e *pgconn.PgError) string {
+	switch e.ConstraintName {
+	case "entity_key_key":
+		return "an entry with this key already exists"
+	case "link_unique":
+		return "a link of this type between these entries already exists"
+	}
+	return "duplicate of an existing entry (" + e.ConstraintName + ")"
+}
