@@ -1,0 +1,202 @@
+// Package pgtest gives tests real PostgreSQL databases: one private server
+// per test binary, started by Main from TestMain, and a fresh database per
+// test, cloned by NewDB from a template database that Main prepared once.
+//
+//	func TestMain(m *testing.M) {
+//		pgtest.Main(m, pgtest.Template{Name: "schema", Prepare: migrate})
+//	}
+//
+//	func TestSomething(t *testing.T) {
+//		t.Parallel()
+//		db := pgtest.NewDB(t, "schema") // a connection string
+//		...
+//	}
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/partnergraph/partnergraph/internal/pgserver"
+)
+
+// Template is a database prepared once per test binary and cloned for each
+// test by NewDB.
+type Template struct {
+	// Name is the template database's name, which NewDB takes.
+	Name string
+	// Prepare fills the template, say by running migrations and loading
+	// reference data, through connString. It must close its connections
+	// before it returns; any left open are terminated. Nil leaves the
+	// database empty.
+	Prepare func(ctx context.Context, connString string) error
+}
+
+// harness is the server of this test binary. A package variable because
+// NewDB is called from tests that only have a testing.TB: Main sets it
+// before any test runs and clears it after all have finished.
+var harness struct {
+	server    *pgserver.Server
+	templates map[string]bool
+
+	// createMu serialises CREATE DATABASE ... TEMPLATE: PostgreSQL refuses
+	// to clone a template that another session is using.
+	createMu sync.Mutex
+	seq      atomic.Int64 // makes database names unique
+}
+
+// adminDB is the database that administrative connections use.
+const adminDB = "postgres"
+
+// Main starts a private PostgreSQL server (fsync off) in a temporary
+// directory, creates and prepares each template, runs the tests, stops the
+// server, removes the directory and exits with the tests' exit code. Call it
+// from TestMain. If the server does not start or a template's Prepare
+// fails, Main prints why and exits with status 1 without running any test:
+// a missing PostgreSQL fails the tests rather than skipping them.
+func Main(m *testing.M, templates ...Template) {
+	os.Exit(run(m, templates))
+}
+
+func run(m *testing.M, templates []Template) int {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	server, err := pgserver.Start(ctx, pgserver.Config{DataDir: dir, Fast: true, Database: adminDB, Logger: logger})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: start PostgreSQL for the tests: %v\n", err)
+		return 1
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := server.Stop(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		}
+	}()
+
+	harness.server = server
+	harness.templates = make(map[string]bool)
+	defer func() { harness.server, harness.templates = nil, nil }()
+	for _, tmpl := range templates {
+		if err := prepareTemplate(ctx, server, tmpl); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: prepare template %s: %v\n", tmpl.Name, err)
+			return 1
+		}
+		harness.templates[tmpl.Name] = true
+	}
+	return m.Run()
+}
+
+// prepareTemplate creates the template database, runs its Prepare and then
+// closes the database to connections, so that nothing can block cloning.
+func prepareTemplate(ctx context.Context, server *pgserver.Server, tmpl Template) error {
+	if tmpl.Name == "" {
+		return fmt.Errorf("template has no name")
+	}
+	name := pgx.Identifier{tmpl.Name}.Sanitize()
+	if err := admin(ctx, server, "CREATE DATABASE "+name); err != nil {
+		return err
+	}
+	if tmpl.Prepare != nil {
+		if err := tmpl.Prepare(ctx, server.ConnString(tmpl.Name)); err != nil {
+			return err
+		}
+	}
+	if err := admin(ctx, server, "ALTER DATABASE "+name+" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"); err != nil {
+		return err
+	}
+	// Not waiting for terminated sessions to end is fine: CREATE DATABASE
+	// waits up to 5 seconds for the template's sessions to leave.
+	return admin(ctx, server, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", tmpl.Name)
+}
+
+// NewDB creates a database for t, cloned from the named template, and
+// returns its connection string. The database is dropped when t ends,
+// connections still open to it included. NewDB fails t if Main has not
+// set up the server, if the template is unknown or if the database cannot
+// be created; it is safe for parallel tests.
+func NewDB(t testing.TB, template string) string {
+	t.Helper()
+	server := harness.server
+	if server == nil {
+		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
+	}
+	if !harness.templates[template] {
+		t.Fatalf("pgtest: unknown template %q: pass it to pgtest.Main", template)
+	}
+	name := dbName(t.Name(), harness.seq.Add(1))
+
+	harness.createMu.Lock()
+	err := admin(t.Context(), server, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+		pgx.Identifier{name}.Sanitize(), pgx.Identifier{template}.Sanitize()))
+	harness.createMu.Unlock()
+	if err != nil {
+		t.Fatalf("pgtest: create database from template %s: %v", template, err)
+	}
+
+	t.Cleanup(func() {
+		// t.Context is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := admin(ctx, server, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+	})
+	return server.ConnString(name)
+}
+
+// AdminConnString returns a connection string to the "postgres" database of
+// the test server as its superuser, for tests that inspect or change the
+// server itself. It returns "" when Main has not started a server.
+func AdminConnString() string {
+	if harness.server == nil {
+		return ""
+	}
+	return harness.server.ConnString(adminDB)
+}
+
+// admin runs sql on a new connection to the admin database. A connection
+// of its own per call keeps parallel tests from sharing one; over a unix
+// socket it costs a few milliseconds.
+func admin(ctx context.Context, server *pgserver.Server, sql string, args ...any) error {
+	conn, err := pgx.Connect(ctx, server.ConnString(adminDB))
+	if err != nil {
+		return fmt.Errorf("connect to the test server: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("%s: %w", sql, err)
+	}
+	return nil
+}
+
+// dbName returns a database name that shows which test it belongs to and
+// is unique thanks to seq, within PostgreSQL's 63-byte limit.
+func dbName(test string, seq int64) string {
+	s := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(test))
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return fmt.Sprintf("test_%s_%d", s, seq)
+}
