@@ -3114,6 +3114,8 @@ enum RelationType {
   FORMED_AROUND
   """An event is part of a project."""
   PART_OF
+  """An organisation published a source (an article, report or programme)."""
+  PUBLISHED
 }
 
 """Which way a link points, seen from the entity it is read from."""

@@ -166,8 +166,9 @@ CREATE TABLE citation (
     quote     text NOT NULL DEFAULT '',
     CONSTRAINT citation_one_subject CHECK (num_nonnulls(entity_id, link_id) = 1)
 );
-CREATE UNIQUE INDEX citation_entity_idx ON citation (entity_id, source_id, locator) WHERE entity_id IS NOT NULL;
-CREATE UNIQUE INDEX citation_link_idx ON citation (link_id, source_id, locator) WHERE link_id IS NOT NULL;
+-- Several quotes may cite one page of one source, so these are not unique.
+CREATE INDEX citation_entity_idx ON citation (entity_id) WHERE entity_id IS NOT NULL;
+CREATE INDEX citation_link_idx ON citation (link_id) WHERE link_id IS NOT NULL;
 CREATE INDEX citation_source_idx ON citation (source_id);
 
 -- Indicators of a cooperative change over time; each is dated (when the

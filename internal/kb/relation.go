@@ -31,6 +31,7 @@ const (
 	RelComparableTo          RelationType = "COMPARABLE_TO"
 	RelFormedAround          RelationType = "FORMED_AROUND"
 	RelPartOf                RelationType = "PART_OF"
+	RelPublished             RelationType = "PUBLISHED"
 )
 
 // Relation is one entry of the vocabulary: a type, how it reads in each
@@ -89,6 +90,8 @@ var Relations = []Relation{
 		[]Kind{KindPartnership}, []Kind{KindCooperative, KindProject}},
 	{RelPartOf, "part of", "includes", "An event is part of a project.",
 		[]Kind{KindEvent}, []Kind{KindProject}},
+	{RelPublished, "published", "published by", "An organisation published a source (an article, report or programme).",
+		organisations, []Kind{KindSource}},
 }
 
 // RelationTypes lists the relation types in vocabulary order.
