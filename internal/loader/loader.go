@@ -20,7 +20,7 @@ import (
 // DefaultWait is how long a loader collects keys before it fetches. gqlgen
 // resolves the fields of a list concurrently, so the keys of one list level
 // arrive within microseconds; the wait only has to outlast that.
-const DefaultWait = 2 * time.Millisecond
+const DefaultWait = 3 * time.Millisecond
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {

@@ -54,6 +54,15 @@ func (s *Store) ApplyDataset(ctx context.Context, actor string, d Dataset) (Appl
 	if err != nil {
 		return ApplyReport{}, fmt.Errorf("apply data set: %w", err)
 	}
+	if rep.Changed() {
+		// Fresh statistics right away: a database loaded a moment ago has
+		// none until autovacuum comes by, and without them the planner walks
+		// links by sequential scans.
+		if _, err := s.pool.Exec(ctx, `ANALYZE entity, link, citation, indicator, partner, cooperative,
+			partnership, good_practice, foreign_example, project, event, person, source`); err != nil {
+			return rep, fmt.Errorf("analyze after loading: %w", translate(err))
+		}
+	}
 	return rep, nil
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -47,26 +46,33 @@ func scanLink(row pgx.Row, extra ...any) (*kb.Link, error) {
 	return &l, nil
 }
 
-// where returns the conditions of sp on link l seen from node n, whose
-// other end is entity o.
-func (sp LinkSpec) where(b *builder, vis Visibility) string {
-	var conds []string
+// source returns the links of node n that match sp's direction and types,
+// each with the id of its other end as "other": a union of the two
+// directions, so that each half walks its own index (link_unique from the
+// source end, link_to_idx from the target end).
+func (sp LinkSpec) source(b *builder) string {
+	typeCond := ""
+	if len(sp.Types) > 0 {
+		typeCond = " AND l.type = ANY(" + b.arg(strs(sp.Types)) + ")"
+	}
+	out := `SELECT ` + linkColumns + `, l.to_id AS other FROM link l WHERE l.from_id = n.id` + typeCond
+	in := `SELECT ` + linkColumns + `, l.from_id AS other FROM link l WHERE l.to_id = n.id` + typeCond
 	switch sp.Direction {
 	case Outgoing:
-		conds = append(conds, "l.from_id = n.id")
+		return out
 	case Incoming:
-		conds = append(conds, "l.to_id = n.id")
-	default:
-		conds = append(conds, "(l.from_id = n.id OR l.to_id = n.id)")
+		return in
 	}
-	if len(sp.Types) > 0 {
-		conds = append(conds, "l.type = ANY("+b.arg(strs(sp.Types))+")")
-	}
+	return out + " UNION ALL " + in
+}
+
+// otherCond returns the conditions on the other end o of a link.
+func (sp LinkSpec) otherCond(b *builder, vis Visibility) string {
+	cond := "o.status = ANY(" + b.arg(vis.statuses()) + ")"
 	if len(sp.OtherKinds) > 0 {
-		conds = append(conds, "o.kind = ANY("+b.arg(strs(sp.OtherKinds))+")")
+		cond += " AND o.kind = ANY(" + b.arg(strs(sp.OtherKinds)) + ")"
 	}
-	conds = append(conds, "o.status = ANY("+b.arg(vis.statuses())+")")
-	return strings.Join(conds, " AND ")
+	return cond
 }
 
 // LinksOf returns, for each of the entities ids, its links that match sp
@@ -75,9 +81,10 @@ func (sp LinkSpec) where(b *builder, vis Visibility) string {
 func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64][]*kb.Link, error) {
 	b := &builder{}
 	nodes := b.arg(ids)
-	where := sp.where(b, vis)
+	src := sp.source(b)
+	where := sp.otherCond(b, vis)
 	if sp.AfterID > 0 {
-		where += " AND l.id > " + b.arg(sp.AfterID)
+		where += " AND x.id > " + b.arg(sp.AfterID)
 	}
 	limit := ""
 	if sp.Limit > 0 {
@@ -85,16 +92,15 @@ func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp Lin
 	}
 	// The lateral subquery pages each node's links on its own, so a node
 	// with many links does not crowd out the others.
-	sql := `SELECT x.id, x.from_id, x.to_id, x.type, x.role, x.note, x.starts_on, x.ends_on,
-			x.version, x.created_at, x.created_by, x.node
+	sql := `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
+			y.version, y.created_at, y.created_by, n.id
 		FROM unnest(` + nodes + `::bigint[]) AS n(id)
 		CROSS JOIN LATERAL (
-			SELECT ` + linkColumns + `, n.id AS node
-			FROM link l
-			JOIN entity o ON o.id = CASE WHEN l.from_id = n.id THEN l.to_id ELSE l.from_id END
+			SELECT x.* FROM (` + src + `) x
+			JOIN entity o ON o.id = x.other
 			WHERE ` + where + `
-			ORDER BY l.id` + limit + `
-		) x`
+			ORDER BY x.id` + limit + `
+		) y`
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
@@ -120,11 +126,10 @@ func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp Lin
 func (s *Store) CountLinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64]int, error) {
 	b := &builder{}
 	nodes := b.arg(ids)
-	where := sp.where(b, vis)
+	src := sp.source(b)
+	where := sp.otherCond(b, vis)
 	rows, err := s.pool.Query(ctx, `SELECT n.id, (
-			SELECT count(*) FROM link l
-			JOIN entity o ON o.id = CASE WHEN l.from_id = n.id THEN l.to_id ELSE l.from_id END
-			WHERE `+where+`)
+			SELECT count(*) FROM (`+src+`) x JOIN entity o ON o.id = x.other WHERE `+where+`)
 		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("count links: %w", translate(err))

@@ -1,0 +1,111 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// queryCounter is a pgx tracer that counts the queries sent to PostgreSQL.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// practices builds n published practices, each demonstrated by a
+// cooperative and a project; each cooperative is founded by one partner and
+// employs participants of a workshop, each project is led by a partner.
+func practices(n int) store.Dataset {
+	pub := kb.StatusPublished
+	var d store.Dataset
+	d.Entities = append(d.Entities, kb.Entity{Key: "src", Kind: kb.KindSource, Name: "Źródło", Status: pub,
+		Source: &kb.Source{SourceKind: kb.SourceReport}})
+	sectors := kb.Sectors
+	for i := range n {
+		k := func(s string) string { return fmt.Sprintf("%s-%03d", s, i) }
+		cite := []kb.Citation{{SourceKey: "src", Locator: fmt.Sprintf("s. %d", i)}}
+		d.Entities = append(d.Entities,
+			kb.Entity{Key: k("gp"), Kind: kb.KindGoodPractice, Name: fmt.Sprintf("Praktyka %03d", i), Status: pub, Citations: cite,
+				GoodPractice: &kb.GoodPractice{Topics: []string{"partnerstwo"}}},
+			kb.Entity{Key: k("coop"), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia %03d", i), Status: pub,
+				Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}},
+			kb.Entity{Key: k("proj"), Kind: kb.KindProject, Name: fmt.Sprintf("Projekt %03d", i), Status: pub, Project: &kb.Project{}},
+			kb.Entity{Key: k("founder"), Kind: kb.KindPartner, Name: fmt.Sprintf("Gmina %03d", i), Status: pub,
+				Partner: &kb.Partner{Sector: sectors[i%3], PartnerKind: kb.PartnerOther}},
+			kb.Entity{Key: k("wtz"), Kind: kb.KindPartner, Name: fmt.Sprintf("WTZ %03d", i), Status: pub,
+				Partner: &kb.Partner{Sector: kb.SectorSocial, PartnerKind: kb.PartnerWorkshop}},
+		)
+		d.Links = append(d.Links,
+			kb.Link{FromKey: k("coop"), ToKey: k("gp"), Type: kb.RelDemonstrates, Citations: cite},
+			kb.Link{FromKey: k("proj"), ToKey: k("gp"), Type: kb.RelDemonstrates},
+			kb.Link{FromKey: k("founder"), ToKey: k("coop"), Type: kb.RelFounded},
+			kb.Link{FromKey: k("coop"), ToKey: k("wtz"), Type: kb.RelEmploysParticipantsOf},
+			kb.Link{FromKey: k("founder"), ToKey: k("proj"), Type: kb.RelLeads},
+		)
+	}
+	return d
+}
+
+// TestListingPracticesCostsAFixedNumberOfQueries pins the absence of N+1:
+// a page of practices with their cases, the founders and workshops of the
+// cases, the partners behind them and their sources costs the same number
+// of SQL queries for 5, 20 and 100 practices.
+func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
+	counter := &queryCounter{}
+	// A long loader wait makes the batches deterministic on a busy machine:
+	// with the default wait, a slow scheduler may split one batch in two,
+	// which changes the count by one or two but never with the page size.
+	a := newAPI(t, "migrated", server.Config{LoaderWait: 25 * time.Millisecond}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	if _, err := store.New(a.Pool).ApplyDataset(context.Background(), "test", practices(100)); err != nil {
+		t.Fatal(err)
+	}
+	const q = `query($n: Int) { goodPractices(first: $n) { totalCount nodes {
+		id name topics sources { locator source { name } }
+		cases { __typename name
+			... on Cooperative { founders { name } workshops { name sector } }
+			... on Project { leaders { name sector } } }
+		partners { name sector }
+		links(first: 5) { totalCount nodes { label node { name } } } } } }`
+	counts := map[int]int64{}
+	for _, n := range []int{5, 20, 100} {
+		var got struct {
+			GoodPractices struct {
+				TotalCount int `json:"totalCount"`
+				Nodes      []struct {
+					Cases    []struct{ Name string } `json:"cases"`
+					Partners []named                 `json:"partners"`
+				} `json:"nodes"`
+			} `json:"goodPractices"`
+		}
+		before := counter.n.Load()
+		a.query(q, map[string]any{"n": n}, &got)
+		counts[n] = counter.n.Load() - before
+		if len(got.GoodPractices.Nodes) != n || got.GoodPractices.TotalCount != 100 {
+			t.Fatalf("first %d: %d practices of %d", n, len(got.GoodPractices.Nodes), got.GoodPractices.TotalCount)
+		}
+		for _, p := range got.GoodPractices.Nodes {
+			if len(p.Cases) != 2 || len(p.Partners) != 2 {
+				t.Fatalf("a practice has %d cases and %d partners, want 2 and 2 (founder and workshop)", len(p.Cases), len(p.Partners))
+			}
+		}
+	}
+	t.Logf("SQL queries per page: %v", counts)
+	if counts[5] != counts[100] || counts[20] != counts[100] {
+		t.Errorf("queries for 5, 20, 100 practices: %d, %d, %d; want the same number", counts[5], counts[20], counts[100])
+	}
+	if counts[100] > 15 {
+		t.Errorf("%d queries for one page, want at most 15", counts[100])
+	}
+}

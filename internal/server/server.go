@@ -1,0 +1,281 @@
+// Package server is the HTTP stack of partnergraph: the gqlgen handler with
+// its transports and error presenter, per-request loaders, CORS, body
+// limits, request IDs and access logs, health and readiness probes, and the
+// explorer page.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/partnergraph/partnergraph/graph"
+	"github.com/partnergraph/partnergraph/internal/explorer"
+	"github.com/partnergraph/partnergraph/internal/loader"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Config configures the HTTP stack. The zero value of a field means its
+// default.
+type Config struct {
+	// Addr is the address to listen on; default ":8080".
+	Addr string
+	// CORSOrigins are the browser origins allowed to call the API: exact
+	// ("https://example.org") or with one wildcard ("https://*.example.org").
+	// Empty allows none: other origins get no CORS headers.
+	CORSOrigins []string
+	// MaxBodyBytes caps the size of a request body; default 1 MiB.
+	MaxBodyBytes int64
+	// RequestTimeout bounds the execution of one request; default 30s.
+	RequestTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may finish after a
+	// shutdown begins; default 15s.
+	ShutdownTimeout time.Duration
+	// LoaderWait is how long dataloaders collect keys; default loader.DefaultWait.
+	LoaderWait time.Duration
+	// Ready reports whether the server can serve (database reachable,
+	// migrations current); nil means always ready.
+	Ready func(context.Context) error
+	// Logger receives access and error logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server serves the API over HTTP.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the HTTP stack on st.
+func New(cfg Config, st *store.Store) *Server {
+	cfg.defaults()
+	s := &Server{cfg: cfg}
+	s.handler = s.routes(st)
+	return s
+}
+
+// Handler returns the whole HTTP stack, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// DefaultQuery is the query the explorer shows first: it works against the
+// reference data.
+const DefaultQuery = `# partnergraph: the partnership knowledge base of the social economy.
+# Press the run button (or Ctrl-Enter) to ask which project partners of
+# which sectors stand behind the cooperatives and practices.
+{
+  projects(first: 5) {
+    totalCount
+    nodes {
+      name
+      leaders { name sector }
+      partners { name sector }
+      partnerships {
+        name
+        sectorMix { sectors isFull }
+        members { role member { name } }
+      }
+    }
+  }
+}
+`
+
+func (s *Server) routes(st *store.Store) http.Handler {
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: st}}))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.Use(extension.Introspection{})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.SetErrorPresenter(presentError(s.cfg.Logger))
+	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
+
+	visibility := func(*http.Request) store.Visibility { return store.Public }
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("/", explorer.Handler(explorer.Options{Endpoint: "/graphql", Title: "partnergraph", DefaultQuery: DefaultQuery}))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins:   s.cfg.CORSOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		MaxAge:           600,
+		AllowCredentials: false,
+	})
+	var h http.Handler = mux
+	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	h = limitBody(h, s.cfg.MaxBodyBytes)
+	h = c.Handler(h)
+	return s.accessLog(requestID(h))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// limitBody refuses bodies over max bytes with 413 before they are read.
+func limitBody(next http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
+				"message":    "the request body is larger than the limit of " + strconv.FormatInt(max, 10) + " bytes",
+				"extensions": map[string]string{"code": CodeLimitExceeded},
+			}}})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ridKey struct{}
+
+// RequestID returns the ID of the request in ctx, or "" outside a request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(ridKey{}).(string)
+	return id
+}
+
+// requestID gives each request an ID (a sane X-Request-Id from the client,
+// or a new random one) and returns it in the X-Request-Id header.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ridKey{}, id)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// accessLog logs one line per request: method, path, status, duration and
+// request ID. It logs no query strings or headers, which may carry tokens
+// or personal data.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", w.Header().Get("X-Request-Id")),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish within the shutdown
+// timeout, and returns. ready, if not nil, receives the bound address once
+// the listener is open (useful with Addr ":0").
+func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
