@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgserver"
+	"github.com/partnergraph/partnergraph/internal/seed"
+	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// App wires the pieces of partnergraph together: the database (external or
+// embedded), the pool, the store and the HTTP server. Open it, use it,
+// Close it.
+type App struct {
+	Config Config
+	Logger *slog.Logger
+
+	pg    *pgserver.Server // nil with DATABASE_URL
+	pool  *pgxpool.Pool
+	Store *store.Store
+}
+
+// Open connects to the database: DATABASE_URL if set, else an embedded
+// PostgreSQL in the data directory, started here. It then applies pending
+// migrations. On error nothing is left running.
+func (a *App) Open(ctx context.Context) (err error) {
+	if a.Logger == nil {
+		a.Logger = a.Config.logger()
+	}
+	url := a.Config.DatabaseURL
+	if url == "" {
+		dir := a.Config.DataDir
+		if dir == "" {
+			if dir, err = pgserver.DefaultDataDir(); err != nil {
+				return fmt.Errorf("data directory: %w", err)
+			}
+		}
+		start := time.Now()
+		a.pg, err = pgserver.Start(ctx, pgserver.Config{
+			DataDir: dir, BinDir: a.Config.PGBinDir, User: a.Config.PGUser, Logger: a.Logger,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded PostgreSQL (set DATABASE_URL to use a server of your own): %w", err)
+		}
+		a.Logger.Info("embedded PostgreSQL started", "data_dir", dir, "took", time.Since(start).Round(time.Millisecond))
+		url = a.pg.ConnString("partnergraph")
+	}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL with its password: don't repeat it.
+		return errors.New("DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "partnergraph"
+	}
+	if a.Config.MaxConns > 0 {
+		cfg.MaxConns = a.Config.MaxConns
+	}
+	if a.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("database pool: %w", err)
+	}
+	a.Store = store.New(a.pool)
+	n, err := store.Migrate(ctx, a.pool)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Logger.Info("migrations applied", "count", n)
+	}
+	return nil
+}
+
+// Close closes the pool and stops the embedded PostgreSQL, if any.
+func (a *App) Close(ctx context.Context) error {
+	if a.pool != nil {
+		a.pool.Close()
+		a.pool = nil
+	}
+	if a.pg != nil {
+		err := a.pg.Stop(ctx)
+		a.pg = nil
+		if err != nil {
+			return fmt.Errorf("stop embedded PostgreSQL: %w", err)
+		}
+		a.Logger.Info("embedded PostgreSQL stopped")
+	}
+	return nil
+}
+
+// Seed loads the reference data set; a second run changes nothing.
+func (a *App) Seed(ctx context.Context) (store.ApplyReport, error) {
+	ds, err := seed.Reference()
+	if err != nil {
+		return store.ApplyReport{}, err
+	}
+	return a.Store.ApplyDataset(ctx, "seed", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators})
+}
+
+// SeedIfEmpty loads the reference data into a database without entities.
+func (a *App) SeedIfEmpty(ctx context.Context) error {
+	empty, err := a.Store.Empty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	rep, err := a.Seed(ctx)
+	if err != nil {
+		return err
+	}
+	a.Logger.Info("reference data loaded into the empty database",
+		"entities", rep.EntitiesCreated, "links", rep.LinksCreated, "indicators", rep.IndicatorsCreated)
+	return nil
+}
+
+// Serve serves HTTP until ctx is cancelled, then shuts down gracefully.
+// ready, if not nil, receives the bound address.
+func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
+	if a.Config.Seed {
+		if err := a.SeedIfEmpty(ctx); err != nil {
+			return err
+		}
+	}
+	srv := server.New(server.Config{
+		Addr:            a.Config.Addr,
+		CORSOrigins:     a.Config.CORSOrigins,
+		ShutdownTimeout: a.Config.ShutdownWait,
+		Logger:          a.Logger,
+		Ready:           a.ready,
+	}, a.Store)
+	addrs := make(chan net.Addr, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe(ctx, addrs) }()
+	select {
+	case addr := <-addrs:
+		a.Logger.Info("serving", "addr", addr.String(), "graphql", "/graphql", "explorer", "/")
+		if ready != nil {
+			ready <- addr
+		}
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	return <-errc
+}
+
+// ready is the readiness probe: the database answers and carries every
+// migration of this binary.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return err
+	}
+	pending, err := store.MigrationsPending(ctx, a.pool)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("database migrations are not current")
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of every subcommand, from flags and
+// environment variables (flags win). Secrets may come from a file named by
+// the variable with a _FILE suffix, for container secrets.
+type Config struct {
+	Addr         string        // PARTNERGRAPH_ADDR, --addr
+	DatabaseURL  string        // DATABASE_URL or DATABASE_URL_FILE; empty: the embedded PostgreSQL
+	DataDir      string        // PARTNERGRAPH_DATA_DIR, --data-dir: the embedded PostgreSQL's home
+	PGBinDir     string        // PARTNERGRAPH_PG_BIN: PostgreSQL's bin directory, if not found by itself
+	PGUser       string        // PARTNERGRAPH_PG_USER: OS user of the embedded PostgreSQL when run as root
+	CORSOrigins  []string      // PARTNERGRAPH_CORS_ORIGINS, comma-separated
+	Seed         bool          // PARTNERGRAPH_SEED: load the reference data into an empty database
+	MaxConns     int32         // PARTNERGRAPH_DB_MAX_CONNS: pool size; 0 is pgx's default
+	LogLevel     slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
+	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
+	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+}
+
+// parseConfig reads the environment (through getenv) and then the flags of
+// a subcommand from args. It returns an error naming the bad setting.
+func parseConfig(name string, args []string, getenv func(string) string) (Config, []string, error) {
+	c := Config{
+		Addr:         envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
+		DataDir:      getenv("PARTNERGRAPH_DATA_DIR"),
+		PGBinDir:     getenv("PARTNERGRAPH_PG_BIN"),
+		PGUser:       getenv("PARTNERGRAPH_PG_USER"),
+		LogFormat:    envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
+		Seed:         true,
+		ShutdownWait: 15 * time.Second,
+	}
+	var err error
+	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
+		return c, nil, err
+	}
+	if v := getenv("PARTNERGRAPH_CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = splitList(v)
+	}
+	if v := getenv("PARTNERGRAPH_SEED"); v != "" {
+		if c.Seed, err = strconv.ParseBool(v); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_SEED: %q is not true or false", v)
+		}
+	}
+	if v := getenv("PARTNERGRAPH_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_MAX_CONNS: %q is not a positive number", v)
+		}
+		c.MaxConns = int32(n)
+	}
+	if v := getenv("PARTNERGRAPH_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_LOG_LEVEL: %q is not debug, info, warn or error", v)
+		}
+	}
+	if v := getenv("PARTNERGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
+		if c.ShutdownWait, err = time.ParseDuration(v); err != nil || c.ShutdownWait < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v)
+		}
+	}
+
+	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARTNERGRAPH_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
+	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
+	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	c.CORSOrigins = splitList(*cors)
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, nil, fmt.Errorf("PARTNERGRAPH_LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	return c, fs.Args(), nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads key, or the file named by key_FILE; setting both is an error.
+func secret(getenv func(string) string, key string) (string, error) {
+	v, file := getenv(key), getenv(key+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", errors.New(key + " and " + key + "_FILE are both set; set one")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", key, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c Config) logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,87 @@
+// Command partnergraph serves the partnership knowledge base of the social
+// economy over GraphQL.
+//
+// Usage:
+//
+//	partnergraph [serve]   serve the API (the default); with no DATABASE_URL
+//	                       it runs its own PostgreSQL and loads the reference data
+//	partnergraph migrate   apply pending database migrations
+//	partnergraph seed      load the reference data (idempotent)
+//
+// Configuration comes from environment variables and flags; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "partnergraph:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: partnergraph [serve|migrate|seed] [flags]
+
+  serve     serve the GraphQL API (the default)
+  migrate   apply pending database migrations
+  seed      load the reference data; a second run changes nothing
+
+Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
+`
+
+// run runs one subcommand until it ends or ctx is cancelled.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate", "seed":
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	cfg, rest, err := parseConfig(cmd, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", cmd, rest)
+	}
+	app := &App{Config: cfg}
+	if err := app.Open(ctx); err != nil {
+		return err
+	}
+	// Close with a fresh context: ctx is already cancelled at shutdown.
+	defer app.Close(context.Background())
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(stdout, "migrations are current")
+		return nil
+	case "seed":
+		rep, err := app.Seed(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "entities: %d created, %d updated, %d unchanged\n", rep.EntitiesCreated, rep.EntitiesUpdated, rep.EntitiesUnchanged)
+		fmt.Fprintf(stdout, "links: %d created, %d updated, %d unchanged\n", rep.LinksCreated, rep.LinksUpdated, rep.LinksUnchanged)
+		fmt.Fprintf(stdout, "indicators: %d created, %d updated, %d unchanged\n", rep.IndicatorsCreated, rep.IndicatorsUpdated, rep.IndicatorsUnchanged)
+		return nil
+	}
+	return app.Serve(ctx, nil)
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	// The test binary doubles as the partnergraph binary, so the process
+	// tests below run the real main with real signals.
+	if os.Getenv("PARTNERGRAPH_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	pgtest.Main(m, pgtest.Template{Name: "empty"})
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestParseConfig(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "db")
+	if err := os.WriteFile(secretFile, []byte("postgres://u:p@db/x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := parseConfig("serve", []string{"--addr", "127.0.0.1:9000"}, env(map[string]string{
+		"PARTNERGRAPH_ADDR":         ":1",
+		"DATABASE_URL_FILE":         secretFile,
+		"PARTNERGRAPH_CORS_ORIGINS": "https://a.example, https://*.b.example ,",
+		"PARTNERGRAPH_SEED":         "false",
+		"PARTNERGRAPH_LOG_LEVEL":    "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" || c.DatabaseURL != "postgres://u:p@db/x" || c.Seed ||
+		len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://*.b.example" || c.LogLevel.String() != "DEBUG" {
+		t.Errorf("config: %+v", c)
+	}
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.Addr != ":8080" || !def.Seed || def.DatabaseURL != "" || def.CORSOrigins != nil {
+		t.Errorf("defaults: %+v, %v", def, err)
+	}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"both URL and file", map[string]string{"DATABASE_URL": "x", "DATABASE_URL_FILE": secretFile}, "both set"},
+		{"bad bool", map[string]string{"PARTNERGRAPH_SEED": "maybe"}, "PARTNERGRAPH_SEED"},
+		{"bad level", map[string]string{"PARTNERGRAPH_LOG_LEVEL": "loud"}, "PARTNERGRAPH_LOG_LEVEL"},
+		{"bad pool size", map[string]string{"PARTNERGRAPH_DB_MAX_CONNS": "0"}, "PARTNERGRAPH_DB_MAX_CONNS"},
+		{"bad format", map[string]string{"PARTNERGRAPH_LOG_FORMAT": "xml"}, "PARTNERGRAPH_LOG_FORMAT"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestSeedTwiceChangesNothingTheSecondTime(t *testing.T) {
+	vars := env(map[string]string{"DATABASE_URL": pgtest.NewDB(t, "empty")})
+	var first, second bytes.Buffer
+	if err := run(t.Context(), []string{"seed"}, vars, &first); err != nil {
+		t.Fatalf("first seed: %v", err)
+	}
+	if !strings.Contains(first.String(), "entities: 37 created, 0 updated, 0 unchanged") {
+		t.Errorf("first seed said:\n%s", first.String())
+	}
+	if err := run(t.Context(), []string{"seed"}, vars, &second); err != nil {
+		t.Fatalf("second seed: %v", err)
+	}
+	for _, want := range []string{"entities: 0 created, 0 updated, 37 unchanged", "links: 0 created, 0 updated", "indicators: 0 created, 0 updated"} {
+		if !strings.Contains(second.String(), want) {
+			t.Errorf("second seed lacks %q:\n%s", want, second.String())
+		}
+	}
+}
+
+func TestUnknownCommandAndArguments(t *testing.T) {
+	if err := run(t.Context(), []string{"frobnicate"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %v", err)
+	}
+	if err := run(t.Context(), []string{"migrate", "extra"}, env(map[string]string{"DATABASE_URL": "host=/nonexistent"}), io.Discard); err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+		t.Errorf("extra arguments: %v", err)
+	}
+}
+
+// process is partnergraph running as a child process.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	lines  chan map[string]any // the JSON log lines after "serving"
+	exited chan error
+}
+
+// start runs the partnergraph binary (this test binary) with the given
+// environment and waits until it serves.
+func start(t *testing.T, vars ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), append([]string{"PARTNERGRAPH_TEST_MAIN=1", "PARTNERGRAPH_LOG_FORMAT=json",
+		"PARTNERGRAPH_ADDR=127.0.0.1:0", "DATABASE_URL="}, vars...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, lines: make(chan map[string]any, 100), exited: make(chan error, 1)}
+	serving := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				t.Logf("stderr: %s", sc.Text())
+				continue
+			}
+			if line["msg"] == "serving" {
+				serving <- line["addr"].(string)
+			}
+			select {
+			case p.lines <- line:
+			default:
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case p.addr = <-serving:
+		return p
+	case err := <-p.exited:
+		t.Fatalf("partnergraph exited before serving: %v", err)
+	case <-time.After(90 * time.Second):
+		t.Fatal("partnergraph did not serve within 90 s")
+	}
+	return nil
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30 s of SIGTERM")
+	}
+}
+
+// saw reports whether a log line with msg was written.
+func (p *process) saw(msg string) bool {
+	for {
+		select {
+		case line := <-p.lines:
+			if line["msg"] == msg {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
+
+func (p *process) cooperatives(t *testing.T) string {
+	t.Helper()
+	res, err := http.Post("http://"+p.addr+"/graphql", "application/json",
+		strings.NewReader(`{"query":"{ cooperatives { totalCount nodes { name } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return string(body)
+}
+
+// TestServeRunsItsOwnPostgreSQLAndReusesIt is the embedded default: with
+// no DATABASE_URL, serve starts a PostgreSQL in the data directory,
+// migrates, loads the reference data and serves it; SIGTERM stops both
+// cleanly; a second start reuses the data.
+func TestServeRunsItsOwnPostgreSQLAndReusesIt(t *testing.T) {
+	dir, err := os.MkdirTemp("", "partnergraph-serve-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	dataDir := "PARTNERGRAPH_DATA_DIR=" + dir
+
+	begin := time.Now()
+	p := start(t, dataDir)
+	t.Logf("first start (initdb, migrations, reference data): %v", time.Since(begin).Round(time.Millisecond))
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) || !strings.Contains(body, "Równe Szanse") {
+		t.Fatalf("cooperatives from the embedded database: %s", body)
+	}
+	if !p.saw("reference data loaded into the empty database") {
+		t.Error("the first start did not log that it loaded the reference data")
+	}
+	p.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "pgdata", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("postmaster.pid after SIGTERM: %v, want none (PostgreSQL stopped)", err)
+	}
+
+	begin = time.Now()
+	p = start(t, dataDir)
+	t.Logf("second start (reuses the data): %v", time.Since(begin).Round(time.Millisecond))
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) {
+		t.Fatalf("cooperatives after a restart: %s", body)
+	}
+	if p.saw("reference data loaded into the empty database") {
+		t.Error("the second start loaded the reference data again")
+	}
+	p.stop(t)
+}
+
+// TestServeWithDatabaseURLStartsNoPostgreSQL checks that an external
+// database is used as it is.
+func TestServeWithDatabaseURLStartsNoPostgreSQL(t *testing.T) {
+	url := pgtest.NewDB(t, "empty")
+	dir, err := os.MkdirTemp("", "partnergraph-unused-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	p := start(t, "DATABASE_URL="+url, "PARTNERGRAPH_DATA_DIR="+dir)
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) {
+		t.Fatalf("cooperatives: %s", body)
+	}
+	p.stop(t)
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the data directory has %d entries, want none: no embedded PostgreSQL", len(entries))
+	}
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if pending, err := store.MigrationsPending(context.Background(), pool); err != nil || pending {
+		t.Errorf("migrations pending after serve: %v, %v", pending, err)
+	}
+}
