@@ -1,0 +1,45 @@
+package server_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// TestREADMEQueries runs the example queries of README.md against the
+// reference data: they must succeed and say what the README says.
+func TestREADMEQueries(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	// What each example's answer must contain, in README order.
+	want := [][]string{
+		{`"isFull":true`, `"Konimpex Sp. z o.o.","sector":"PRIVATE"`, `"sector":"PUBLIC"`, `"role":"LEADER","sector":"SOCIAL"`},
+		{"Coompanion", "Franstorps Verkstäder", "Ateljé Inuti", "Kooperativet Industrihuset", "Roslagens Ekonomiska Förening", "Kooperativet KOS", "Kooperativet Glöden"},
+		{"Równe Szanse", `"activities":["CERAMICS"]`, `"name":"JOBS_PLANNED","value":8`, `"name":"WTZ_JOBS_PLANNED","value":5`},
+		{`"totalCount":6`, `"recognisedIn":[{"name":"Krajowy Program`},
+		{`"label":"employs participants of","direction":"OUTGOING"`, `"label":"founded by","direction":"INCOMING"`},
+		{`"type":"EMPLOYS_PARTICIPANTS_OF","label":"employs participants of","inverseLabel":"participants employed by"`},
+	}
+	if len(blocks) != len(want) {
+		t.Fatalf("README has %d graphql examples, this test knows %d: update both together", len(blocks), len(want))
+	}
+	a := newAPI(t, "reference", server.Config{})
+	for i, b := range blocks {
+		_, res := a.post(b[1], nil)
+		if len(res.Errors) > 0 {
+			t.Errorf("example %d failed: %+v\n%s", i+1, res.Errors, b[1])
+			continue
+		}
+		for _, w := range want[i] {
+			if !strings.Contains(string(res.Data), w) {
+				t.Errorf("example %d: the answer lacks %s:\n%.400s", i+1, w, res.Data)
+			}
+		}
+	}
+}
