@@ -61,7 +61,7 @@ func practices(n int) store.Dataset {
 // TestListingPracticesCostsAFixedNumberOfQueries pins the absence of N+1:
 // a page of practices with their cases, the founders and workshops of the
 // cases, the partners behind them and their sources costs the same number
-// of SQL queries for 5, 20 and 100 practices.
+// of SQL queries for 5, 20 and 100 practices (within timing noise).
 func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 	counter := &queryCounter{}
 	// A long loader wait makes the batches deterministic on a busy machine:
@@ -78,9 +78,11 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 			... on Project { leaders { name sector } } }
 		partners { name sector }
 		links(first: 5) { totalCount nodes { label node { name } } } } } }`
-	// A batch split by a slow scheduler adds a query now and then; that is
-	// noise, not N+1, so each size is measured three times and the fewest
-	// queries count.
+	// Timing moves the count by a query or two, never with the page size:
+	// a slow scheduler may split a batch, and whether a later level finds
+	// its entities in the request's cache depends on which batch finished
+	// first. So each size is measured three times, the fewest queries
+	// count, and sizes may differ by at most two; N+1 would add ~95.
 	counts := map[int]int64{}
 	for _, n := range []int{5, 20, 100} {
 		for range 3 {
@@ -109,8 +111,8 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 		}
 	}
 	t.Logf("SQL queries per page: %v", counts)
-	if counts[5] != counts[100] || counts[20] != counts[100] {
-		t.Errorf("queries for 5, 20, 100 practices: %d, %d, %d; want the same number", counts[5], counts[20], counts[100])
+	if counts[100] > counts[5]+2 || counts[20] > counts[5]+2 {
+		t.Errorf("queries for 5, 20, 100 practices: %d, %d, %d; want the same number, give or take two", counts[5], counts[20], counts[100])
 	}
 	if counts[100] > 15 {
 		t.Errorf("%d queries for one page, want at most 15", counts[100])
