@@ -71,11 +71,20 @@ func SetQuery(ctx context.Context, query string) error {
 	if err != nil {
 		return fmt.Errorf("encode the query: %w", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](editor(QueryEditor)+`.setValue(`+string(lit)+`)`)); err != nil {
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](editor(QueryEditor)+`.setValue(`+string(lit)+`)`),
+		// GraphiQL works out the operation name from the editor 100 ms after
+		// an edit (a debounce); a run before that would send the previous
+		// query's operation name with the new query.
+		chromedp.Sleep(editDebounce),
+	); err != nil {
 		return fmt.Errorf("set the query editor: %w", err)
 	}
 	return nil
 }
+
+// editDebounce outlasts GraphiQL's debounce of query edits.
+const editDebounce = 300 * time.Millisecond
 
 // Run puts query in the editor, runs it with Ctrl-Enter as a person would,
 // and returns the text of the result pane once the answer is there: the
