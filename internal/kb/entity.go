@@ -365,10 +365,13 @@ type Event struct {
 	Venue string `json:"venue,omitempty"`
 }
 
-// Person holds the public role of a person. Contact details are personal
-// data and are not part of this type.
+// Person holds the public role of a person and the contact details. The
+// contact details are personal data: the API shows them to staff only, and
+// ErasePerson removes them, from the revision log too.
 type Person struct {
 	PublicRole string `json:"publicRole,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
 }
 
 // Source holds the bibliographic attributes of a cited source.

@@ -152,9 +152,12 @@ type Link struct {
 	StartsOn  *Date        `json:"startsOn,omitempty"`
 	EndsOn    *Date        `json:"endsOn,omitempty"`
 	Citations []Citation   `json:"sources,omitempty"`
-	Version   int          `json:"-"`
-	CreatedAt time.Time    `json:"-"`
-	CreatedBy string       `json:"-"`
+	// Confidence is how sure the linker is, from 0 to 1, where sources
+	// disagree; nil when nobody has said.
+	Confidence *float64  `json:"confidence,omitempty"`
+	Version    int       `json:"-"`
+	CreatedAt  time.Time `json:"-"`
+	CreatedBy  string    `json:"-"`
 }
 
 // String returns a short human description used in error messages.

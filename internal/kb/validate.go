@@ -17,6 +17,8 @@ const (
 var (
 	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+	emailPattern   = regexp.MustCompile(`^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$`)
+	phonePattern   = regexp.MustCompile(`^\+?[0-9 ()-]{3,30}$`)
 )
 
 // ValidateKey checks an entity's stable external key: lower-case letters,
@@ -112,7 +114,14 @@ func (e *Entity) Validate() error {
 		}
 		return firstErr(checkPeriod("event", ev.StartsOn, ev.EndsOn), checkPlace("event", ev.Place))
 	case KindPerson:
-		return checkText("person.publicRole", e.Person.PublicRole, MaxNameLen, false)
+		p := e.Person
+		if p.Email != "" && !emailPattern.MatchString(p.Email) {
+			return Invalid("person.email", "%q is not an e-mail address", p.Email)
+		}
+		if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
+			return Invalid("person.phone", "a phone number has digits, spaces and + ( ) - only, not %q", p.Phone)
+		}
+		return checkText("person.publicRole", p.PublicRole, MaxNameLen, false)
 	case KindSource:
 		s := e.Source
 		if !s.SourceKind.Valid() {
@@ -178,6 +187,9 @@ func ValidateLink(l *Link) error {
 	}
 	if l.Type == RelMemberOf && l.Role != "" && !MemberRole(l.Role).Valid() {
 		return Invalid("role", "a MEMBER_OF role must be one of LEADER, FOUNDER, PUBLIC_PARTNER, SOCIAL_PARTNER, BUSINESS_PARTNER, SUPPORTER, not %q", l.Role)
+	}
+	if c := l.Confidence; c != nil && (*c < 0 || *c > 1) {
+		return Invalid("confidence", "confidence is between 0 and 1, not %v", *c)
 	}
 	return firstErr(
 		checkText("role", l.Role, MaxNameLen, false),
