@@ -66,14 +66,23 @@ func Parse(r io.Reader) (*Dataset, error) {
 // that indicators refer to COOPERATIVE entities and do not repeat (same
 // cooperative, name and date). Validate fills kb's defaults (an empty
 // publication status becomes DRAFT) and changes nothing else.
-func (d *Dataset) Validate() error {
+func (d *Dataset) Validate() error { return d.ValidateAgainst(nil) }
+
+// ValidateAgainst is Validate for a data set that may also refer to the
+// entities existing (key to kind) already holds, as an import into a
+// database does. A record that gives an existing key a different kind is
+// an error.
+func (d *Dataset) ValidateAgainst(existing map[string]kb.Kind) error {
 	var errs []error
 	fail := func(record, field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %w", record, kb.Invalid(field, format, args...)))
 	}
 
 	// Entities first, so that references below may point forwards.
-	kinds := make(map[string]kb.Kind, len(d.Entities))
+	kinds := make(map[string]kb.Kind, len(d.Entities)+len(existing))
+	for k, kind := range existing {
+		kinds[k] = kind
+	}
 	firstAt := make(map[string]int, len(d.Entities))
 	for i := range d.Entities {
 		e := &d.Entities[i]
@@ -90,6 +99,9 @@ func (d *Dataset) Validate() error {
 			continue
 		}
 		firstAt[e.Key] = i
+		if k, ok := existing[e.Key]; ok && k != e.Kind {
+			fail(rec, "kind", "key %q is a %s in the database, not a %s", e.Key, k.TypeName(), e.Kind.TypeName())
+		}
 		kinds[e.Key] = e.Kind
 	}
 	checkCitation := func(rec, field string, c kb.Citation) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -39,6 +40,19 @@ func (r ApplyReport) Changed() bool {
 // *kb.ValidationError naming the record when d refers to an unknown key or
 // breaks a rule.
 func (s *Store) ApplyDataset(ctx context.Context, actor string, d Dataset) (ApplyReport, error) {
+	return s.applyDataset(ctx, actor, d, true)
+}
+
+// TryDataset does what ApplyDataset does in a transaction that it then
+// rolls back: a dry run that reports what would change, and the first
+// record the database refuses, without writing anything.
+func (s *Store) TryDataset(ctx context.Context, actor string, d Dataset) (ApplyReport, error) {
+	return s.applyDataset(ctx, actor, d, false)
+}
+
+var errDryRun = errors.New("dry run")
+
+func (s *Store) applyDataset(ctx context.Context, actor string, d Dataset, commit bool) (ApplyReport, error) {
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rep = ApplyReport{}
@@ -49,8 +63,17 @@ func (s *Store) ApplyDataset(ctx context.Context, actor string, d Dataset) (Appl
 		if err := applyLinks(ctx, tx, actor, ids, d.Links, &rep); err != nil {
 			return err
 		}
-		return applyIndicators(ctx, tx, actor, ids, d.Indicators, &rep)
+		if err := applyIndicators(ctx, tx, actor, ids, d.Indicators, &rep); err != nil {
+			return err
+		}
+		if !commit {
+			return errDryRun
+		}
+		return nil
 	})
+	if errors.Is(err, errDryRun) {
+		return rep, nil
+	}
 	if err != nil {
 		return ApplyReport{}, fmt.Errorf("apply data set: %w", err)
 	}
@@ -312,9 +335,9 @@ func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int
 		var id int64
 		switch {
 		case !found:
-			err = tx.QueryRow(ctx, `INSERT INTO link (from_id, to_id, type, role, note, starts_on, ends_on, created_by, updated_by)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-				l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, actor).Scan(&id)
+			err = tx.QueryRow(ctx, `INSERT INTO link (from_id, to_id, type, role, note, starts_on, ends_on, confidence, created_by, updated_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+				l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, l.Confidence, actor).Scan(&id)
 			if err == nil {
 				rep.LinksCreated++
 				err = replaceCitations(ctx, tx, "link_id", id, cites)
@@ -327,9 +350,9 @@ func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int
 			continue
 		default:
 			id = old.ID
-			_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5,
-					version = version + 1, updated_at = now(), updated_by = $6 WHERE id = $1`,
-				id, l.Role, l.Note, l.StartsOn, l.EndsOn, actor)
+			_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5, confidence = $6,
+					version = version + 1, updated_at = now(), updated_by = $7 WHERE id = $1`,
+				id, l.Role, l.Note, l.StartsOn, l.EndsOn, l.Confidence, actor)
 			if err == nil {
 				rep.LinksUpdated++
 				err = replaceCitations(ctx, tx, "link_id", id, cites)
@@ -387,7 +410,7 @@ func keyedLinks(ctx context.Context, tx pgx.Tx) (map[linkKey]*kb.Link, error) {
 }
 
 func sameLink(old, l *kb.Link) bool {
-	return old.Role == l.Role && old.Note == l.Note &&
+	return old.Role == l.Role && old.Note == l.Note && reflect.DeepEqual(old.Confidence, l.Confidence) &&
 		reflect.DeepEqual(day(old.StartsOn), day(l.StartsOn)) && reflect.DeepEqual(day(old.EndsOn), day(l.EndsOn)) &&
 		(len(old.Citations) == 0 && len(l.Citations) == 0 || reflect.DeepEqual(old.Citations, l.Citations))
 }
@@ -445,4 +468,21 @@ func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[strin
 		}
 	}
 	return nil
+}
+
+// KeyKinds returns the kind of every keyed entity, by key: what an import
+// may refer to besides its own records.
+func (s *Store) KeyKinds(ctx context.Context) (map[string]kb.Kind, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, kind FROM entity WHERE key IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", translate(err))
+	}
+	out := map[string]kb.Kind{}
+	var key string
+	var kind kb.Kind
+	_, err = pgx.ForEachRow(rows, []any{&key, &kind}, func() error { out[key] = kind; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", translate(err))
+	}
+	return out, nil
 }

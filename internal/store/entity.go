@@ -19,7 +19,8 @@ const entityColumns = `e.id, e.kind, coalesce(e.key, ''), e.name, e.summary, e.s
 	e.starts_on, e.ends_on, e.description, e.topics, e.target_group, e.resources_needed, e.evidence,
 	e.difficulties, e.lessons, e.transfer_potential, e.recognition, e.model, e.lessons_for_poland,
 	e.home_analogue, e.funding, coalesce(e.event_kind, ''), coalesce(e.event_status, ''), e.venue,
-	e.public_role, coalesce(e.source_kind, ''), e.publisher, e.published_on, e.url, e.language`
+	e.public_role, coalesce(e.source_kind, ''), e.publisher, e.published_on, e.url, e.language,
+	e.email, e.phone`
 
 // scanEntity reads one row of entityColumns into a domain entity with the
 // attributes of its kind.
@@ -35,6 +36,7 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		model, lessonsPL, analogue, funding             string
 		eventKind, eventStatus, venue, publicRole       string
 		sourceKind, publisher, url, language            string
+		email, phone                                    string
 	)
 	err := row.Scan(&e.ID, &e.Kind, &e.Key, &e.Name, &e.Summary, &e.Status, &e.Version,
 		&e.CreatedAt, &e.UpdatedAt, &e.CreatedBy, &e.UpdatedBy,
@@ -43,7 +45,8 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		&startsOn, &endsOn, &description, &topics, &targetGroup, &resources, &evidence,
 		&difficulties, &lessons, &transfer, &recognition, &model, &lessonsPL,
 		&analogue, &funding, &eventKind, &eventStatus, &venue,
-		&publicRole, &sourceKind, &publisher, &publishedOn, &url, &language)
+		&publicRole, &sourceKind, &publisher, &publishedOn, &url, &language,
+		&email, &phone)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +77,7 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		e.Event = &kb.Event{EventKind: kb.EventKind(eventKind), EventStatus: kb.EventStatus(eventStatus),
 			StartsOn: startsOn, EndsOn: endsOn, Place: place, Venue: venue}
 	case kb.KindPerson:
-		e.Person = &kb.Person{PublicRole: publicRole}
+		e.Person = &kb.Person{PublicRole: publicRole, Email: email, Phone: phone}
 	case kb.KindSource:
 		e.Source = &kb.Source{SourceKind: kb.SourceKind(sourceKind), Publisher: publisher, PublishedOn: publishedOn,
 			URL: url, Language: language}

@@ -107,8 +107,9 @@ func writeAttrs(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 				country = $6, region = $7, city = $8, venue = $9`
 		args = []any{a.EventKind, a.EventStatus, a.StartsOn, a.EndsOn, a.Country, a.Region, a.City, a.Venue}
 	case kb.KindPerson:
-		sql = `INSERT INTO person (id, public_role) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET public_role = $2`
-		args = []any{e.Person.PublicRole}
+		sql = `INSERT INTO person (id, public_role, email, phone) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET public_role = $2, email = $3, phone = $4`
+		args = []any{e.Person.PublicRole, e.Person.Email, e.Person.Phone}
 	case kb.KindSource:
 		a := e.Source
 		sql = `INSERT INTO source (id, source_kind, publisher, published_on, url, language) VALUES ($1, $2, $3, $4, $5, $6)
@@ -145,9 +146,11 @@ type revision struct {
 	linkID    *int64
 	before    any
 	after     any
+	kind      kb.Kind // for the change feed when before and after do not say
 }
 
-// writeRevision appends r to the revision log in tx.
+// writeRevision appends r to the revision log in tx and announces it on
+// the change feed channel (pg_notify), which delivers only when tx commits.
 func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
 	before, err := jsonOrNil(r.before)
 	if err != nil {
@@ -157,9 +160,32 @@ func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO revision (actor, operation, entity_id, link_id, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6)`, r.actor, r.operation, r.entityID, r.linkID, before, after)
-	return translate(err)
+	c := Change{Operation: r.operation, Actor: r.actor, Kind: r.kind}
+	if r.entityID != nil {
+		c.EntityID = *r.entityID
+	}
+	if r.linkID != nil {
+		c.LinkID = *r.linkID
+	}
+	for _, v := range []any{r.after, r.before} {
+		switch x := v.(type) {
+		case *kb.Entity:
+			c.Kind = x.Kind
+		case *kb.Link:
+			c.LinkType = x.Type
+		case kb.Link:
+			c.LinkType = x.Type
+		case kb.Indicator:
+			c.Kind = kb.KindCooperative
+		}
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO revision (actor, operation, entity_id, link_id, before, after)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at`, r.actor, r.operation, r.entityID, r.linkID, before, after).
+		Scan(&c.RevisionID, &c.At)
+	if err != nil {
+		return translate(err)
+	}
+	return notify(ctx, tx, c)
 }
 
 func jsonOrNil(v any) ([]byte, error) {

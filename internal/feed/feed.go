@@ -1,0 +1,114 @@
+// Package feed fans the change feed of the database out to the
+// subscribers of one server. It LISTENs only while someone subscribes, on
+// one connection however many subscribe; because PostgreSQL delivers a
+// NOTIFY to every listening session, every server on the database sees
+// every change, whichever server made it.
+package feed
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// Hub is the change feed of one server. The zero value is not usable: use New.
+type Hub struct {
+	st  *store.Store
+	log *slog.Logger
+
+	mu     sync.Mutex
+	subs   map[int]chan store.Change
+	next   int
+	cancel context.CancelFunc // stops the listener; nil when none runs
+	ready  chan struct{}      // closed once the listener LISTENs
+}
+
+// New returns a hub on st that logs listener failures to log.
+func New(st *store.Store, log *slog.Logger) *Hub {
+	return &Hub{st: st, log: log, subs: map[int]chan store.Change{}}
+}
+
+// Buffer is how many changes a subscriber may fall behind before it is
+// cut off (its channel closes), rather than slowing the others down.
+const Buffer = 256
+
+// Subscribe returns a channel of the changes committed from now until ctx
+// ends, when the channel closes. It returns once the database listens, or
+// an error when it cannot within a few seconds.
+func (h *Hub) Subscribe(ctx context.Context) (<-chan store.Change, error) {
+	ch := make(chan store.Change, Buffer)
+	h.mu.Lock()
+	if h.cancel == nil {
+		lctx, cancel := context.WithCancel(context.Background())
+		h.cancel, h.ready = cancel, make(chan struct{})
+		go h.listen(lctx, h.ready)
+	}
+	id, ready := h.next, h.ready
+	h.next++
+	h.subs[id] = ch
+	h.mu.Unlock()
+
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		h.unsubscribe(id)
+		return nil, ctx.Err()
+	case <-time.After(5 * time.Second):
+		h.unsubscribe(id)
+		return nil, errors.New("the change feed is not available")
+	}
+	go func() {
+		<-ctx.Done()
+		h.unsubscribe(id)
+	}()
+	return ch, nil
+}
+
+func (h *Hub) unsubscribe(id int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.subs[id]; ok {
+		delete(h.subs, id)
+		close(ch)
+	}
+	if len(h.subs) == 0 && h.cancel != nil {
+		h.cancel()
+		h.cancel = nil
+	}
+}
+
+// listen keeps a listener running until ctx ends, reconnecting after a
+// failure.
+func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
+	var once sync.Once
+	for {
+		err := h.st.Listen(ctx, func() { once.Do(func() { close(ready) }) }, h.broadcast)
+		if ctx.Err() != nil {
+			return
+		}
+		h.log.Warn("change feed listener failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (h *Hub) broadcast(c store.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, ch := range h.subs {
+		select {
+		case ch <- c:
+		default:
+			h.log.Warn("change feed subscriber fell behind; closing it", "subscriber", id)
+			delete(h.subs, id)
+			close(ch)
+		}
+	}
+}

@@ -1,0 +1,422 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// More revision operations; OpCreate and OpUpdate are in write.go.
+const (
+	OpDelete = "delete"
+	OpRevert = "revert"
+	OpErase  = "erase"
+)
+
+// lockEntity takes the row lock of entity id for the rest of tx, so that
+// concurrent changes of one entry queue up and each sees the version its
+// predecessor wrote. It returns kb.ErrNotFound if there is no such entity.
+func lockEntity(ctx context.Context, tx pgx.Tx, id int64) error {
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM entity WHERE id = $1 FOR UPDATE`, id).Scan(&one); err != nil {
+		return fmt.Errorf("entity %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// entityTx reads entity id with its citations (source keys filled) in tx.
+func entityTx(ctx context.Context, tx pgx.Tx, id int64) (*kb.Entity, error) {
+	e, err := scanEntity(tx.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e WHERE e.id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("entity %d: %w", id, translate(err))
+	}
+	rows, err := tx.Query(ctx, `SELECT c.source_id, coalesce(s.key, ''), c.locator, c.quote
+		FROM citation c JOIN entity s ON s.id = c.source_id WHERE c.entity_id = $1 ORDER BY c.id`, id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var c kb.Citation
+	_, err = pgx.ForEachRow(rows, []any{&c.SourceID, &c.SourceKey, &c.Locator, &c.Quote}, func() error {
+		e.Citations = append(e.Citations, c)
+		return nil
+	})
+	return e, translate(err)
+}
+
+// linkTx reads link id with its citations and the keys of its ends in tx;
+// forUpdate also takes its row lock.
+func linkTx(ctx context.Context, tx pgx.Tx, id int64, forUpdate bool) (*kb.Link, error) {
+	lock := ""
+	if forUpdate {
+		lock = " FOR UPDATE OF l"
+	}
+	var fk, tk string
+	l, err := scanLink(tx.QueryRow(ctx, `SELECT `+linkColumns+`, coalesce(f.key, ''), coalesce(t.key, '') FROM link l
+		JOIN entity f ON f.id = l.from_id JOIN entity t ON t.id = l.to_id WHERE l.id = $1`+lock, id), &fk, &tk)
+	if err != nil {
+		return nil, fmt.Errorf("link %d: %w", id, translate(err))
+	}
+	l.FromKey, l.ToKey = fk, tk
+	rows, err := tx.Query(ctx, `SELECT c.source_id, coalesce(s.key, ''), c.locator, c.quote
+		FROM citation c JOIN entity s ON s.id = c.source_id WHERE c.link_id = $1 ORDER BY c.id`, id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var c kb.Citation
+	_, err = pgx.ForEachRow(rows, []any{&c.SourceID, &c.SourceKey, &c.Locator, &c.Quote}, func() error {
+		l.Citations = append(l.Citations, c)
+		return nil
+	})
+	return l, translate(err)
+}
+
+// resolveSources fills in the id or key of each citation's source, which
+// may be given either way, and checks that each is a SOURCE. It returns a
+// *kb.ValidationError naming the citation otherwise.
+func resolveSources(ctx context.Context, tx pgx.Tx, cs []kb.Citation) ([]kb.Citation, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(cs))
+	keys := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.SourceID)
+		keys = append(keys, c.SourceKey)
+	}
+	rows, err := tx.Query(ctx, `SELECT id, coalesce(key, ''), kind FROM entity WHERE id = ANY($1) OR key = ANY($2)`, ids, keys)
+	if err != nil {
+		return nil, translate(err)
+	}
+	type src struct {
+		id   int64
+		key  string
+		kind kb.Kind
+	}
+	byID, byKey := map[int64]src{}, map[string]src{}
+	var s src
+	if _, err := pgx.ForEachRow(rows, []any{&s.id, &s.key, &s.kind}, func() error {
+		byID[s.id] = s
+		if s.key != "" {
+			byKey[s.key] = s
+		}
+		return nil
+	}); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]kb.Citation, len(cs))
+	for i, c := range cs {
+		found, ok := byID[c.SourceID]
+		if c.SourceID == 0 {
+			found, ok = byKey[c.SourceKey]
+		}
+		field := fmt.Sprintf("sources[%d].source", i)
+		switch {
+		case !ok:
+			return nil, kb.Invalid(field, "no such source")
+		case found.kind != kb.KindSource:
+			return nil, kb.Invalid(field, "cites a %s, not a Source", found.kind.TypeName())
+		}
+		c.SourceID, c.SourceKey = found.id, found.key
+		out[i] = c
+	}
+	return out, nil
+}
+
+// freeKey returns base, or base-2, base-3, ... whichever no entity has.
+func freeKey(ctx context.Context, tx pgx.Tx, base string) (string, error) {
+	rows, err := tx.Query(ctx, `SELECT key FROM entity WHERE key = $1 OR key LIKE $2`, base, likeEscape(base)+"-%")
+	if err != nil {
+		return "", translate(err)
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", translate(err)
+	}
+	set := make(map[string]bool, len(taken))
+	for _, k := range taken {
+		set[k] = true
+	}
+	key := base
+	for n := 2; set[key]; n++ {
+		key = fmt.Sprintf("%s-%d", base, n)
+	}
+	return key, nil
+}
+
+// CreateEntity validates e and stores it as a new DRAFT entry, with its
+// citations (by source id or key) and a revision by actor, in one
+// transaction. Without a key it gets the slug of its name, made unique. It
+// returns the stored entity; a *kb.ValidationError for bad input and
+// kb.ErrConflict when the key is taken.
+func (s *Store) CreateEntity(ctx context.Context, actor string, e *kb.Entity) (*kb.Entity, error) {
+	e.Status = kb.StatusDraft
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	var out *kb.Entity
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if e.Key == "" {
+			key, err := freeKey(ctx, tx, kb.Slug(e.Name, string(e.Kind)))
+			if err != nil {
+				return err
+			}
+			e.Key = key
+		}
+		cites, err := resolveSources(ctx, tx, e.Citations)
+		if err != nil {
+			return err
+		}
+		e.Citations = cites
+		id, err := insertEntity(ctx, tx, actor, e)
+		if err != nil {
+			return err
+		}
+		if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
+			return err
+		}
+		if out, err = entityTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, entityID: &id, after: out})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", e.Kind.TypeName(), err)
+	}
+	return out, nil
+}
+
+// EntityChange changes an entity: it gets the current state and returns
+// the new one, or an error that aborts the change.
+type EntityChange func(current *kb.Entity) (*kb.Entity, error)
+
+// UpdateEntity changes entity id in one transaction: it locks the row,
+// checks expectedVersion (when not nil), applies change, validates the
+// result, writes it with its citations, and records a revision named op
+// by actor with the states before and after. A change that alters nothing
+// writes nothing. It returns the entity as stored; kb.ErrNotFound,
+// kb.ErrConflict when the version is not expectedVersion, or a
+// *kb.ValidationError.
+func (s *Store) UpdateEntity(ctx context.Context, actor, op string, id int64, expectedVersion *int, change EntityChange) (*kb.Entity, error) {
+	var out *kb.Entity
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockEntity(ctx, tx, id); err != nil {
+			return err
+		}
+		cur, err := entityTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if expectedVersion != nil && *expectedVersion != cur.Version {
+			return fmt.Errorf("%w: %s is at version %d, not %d; reload it and apply the change again",
+				kb.ErrConflict, cur, cur.Version, *expectedVersion)
+		}
+		next, err := change(cur)
+		if err != nil {
+			return err
+		}
+		if next.Kind != cur.Kind || next.Key != cur.Key {
+			return kb.Invalid("key", "the kind and key of an entry do not change")
+		}
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
+			return err
+		}
+		if sameEntity(cur, next) {
+			out = cur
+			return nil
+		}
+		if err := updateEntity(ctx, tx, actor, id, next); err != nil {
+			return err
+		}
+		if err := replaceCitations(ctx, tx, "entity_id", id, next.Citations); err != nil {
+			return err
+		}
+		if out, err = entityTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, before: cur, after: out})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s entity %d: %w", op, id, err)
+	}
+	return out, nil
+}
+
+// DeleteEntity deletes entity id with its links and citations, when
+// confirm is set, recording a revision for it and for each link. It returns
+// the number of links that go (or would go) with it and whether it
+// deleted. It returns kb.ErrNotFound, or a *kb.ValidationError when the
+// entry is a source that is still cited.
+func (s *Store) DeleteEntity(ctx context.Context, actor string, id int64, confirm bool) (links int, deleted bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockEntity(ctx, tx, id); err != nil {
+			return err
+		}
+		cur, err := entityTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM link WHERE from_id = $1 OR to_id = $1 ORDER BY id FOR UPDATE`, id)
+		if err != nil {
+			return translate(err)
+		}
+		linkIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return translate(err)
+		}
+		links = len(linkIDs)
+		if !confirm {
+			return nil
+		}
+		for _, lid := range linkIDs {
+			l, err := linkTx(ctx, tx, lid, false)
+			if err != nil {
+				return err
+			}
+			if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, linkID: &lid, before: l}); err != nil {
+				return err
+			}
+		}
+		if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, entityID: &id, before: cur}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM entity WHERE id = $1`, id); err != nil {
+			return translate(err)
+		}
+		deleted = true
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("delete entity %d: %w", id, err)
+	}
+	return links, deleted, nil
+}
+
+// CreateLink validates l against the vocabulary and stores it with its
+// citations and a revision by actor. It returns the stored link; a
+// *kb.ValidationError naming the rule when the types of its ends may not
+// be joined by its type or it links an entry to itself, kb.ErrNotFound when
+// an end does not exist, kb.ErrConflict when the same link exists.
+func (s *Store) CreateLink(ctx context.Context, actor string, l *kb.Link) (*kb.Link, error) {
+	if err := kb.ValidateLink(l); err != nil {
+		return nil, err
+	}
+	var out *kb.Link
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var fromKind, toKind kb.Kind
+		// FOR SHARE keeps the ends from being deleted until the link commits.
+		if err := tx.QueryRow(ctx, `SELECT kind FROM entity WHERE id = $1 FOR SHARE`, l.FromID).Scan(&fromKind); err != nil {
+			return fmt.Errorf("from: %w", translate(err))
+		}
+		if err := tx.QueryRow(ctx, `SELECT kind FROM entity WHERE id = $1 FOR SHARE`, l.ToID).Scan(&toKind); err != nil {
+			return fmt.Errorf("to: %w", translate(err))
+		}
+		if err := kb.CheckLink(l.Type, fromKind, toKind); err != nil {
+			return err
+		}
+		cites, err := resolveSources(ctx, tx, l.Citations)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRow(ctx, `INSERT INTO link (from_id, to_id, type, role, note, starts_on, ends_on, confidence, created_by, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+			l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, l.Confidence, actor).Scan(&id)
+		if err != nil {
+			return translate(err)
+		}
+		if err := replaceCitations(ctx, tx, "link_id", id, cites); err != nil {
+			return err
+		}
+		if out, err = linkTx(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, linkID: &id, after: out})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link %d -%s-> %d: %w", l.FromID, l.Type, l.ToID, err)
+	}
+	return out, nil
+}
+
+// LinkChange changes a link: it gets the current state and returns the new.
+type LinkChange func(current *kb.Link) (*kb.Link, error)
+
+// UpdateLink changes link id like UpdateEntity changes an entity: locked,
+// version-checked, validated, with a revision. Its ends and type stay.
+func (s *Store) UpdateLink(ctx context.Context, actor, op string, id int64, expectedVersion *int, change LinkChange) (*kb.Link, error) {
+	var out *kb.Link
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := linkTx(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if expectedVersion != nil && *expectedVersion != cur.Version {
+			return fmt.Errorf("%w: the link is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
+		}
+		next, err := change(cur)
+		if err != nil {
+			return err
+		}
+		if err := kb.ValidateLink(next); err != nil {
+			return err
+		}
+		if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
+			return err
+		}
+		if sameLink(cur, next) {
+			out = cur
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5, confidence = $6,
+				version = version + 1, updated_at = now(), updated_by = $7 WHERE id = $1`,
+			id, next.Role, next.Note, next.StartsOn, next.EndsOn, next.Confidence, actor)
+		if err != nil {
+			return translate(err)
+		}
+		if err := replaceCitations(ctx, tx, "link_id", id, next.Citations); err != nil {
+			return err
+		}
+		if out, err = linkTx(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &id, before: cur, after: out})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s link %d: %w", op, id, err)
+	}
+	return out, nil
+}
+
+// DeleteLink deletes link id with a revision by actor, after checking
+// expectedVersion when not nil. It returns the deleted link, kb.ErrNotFound
+// or kb.ErrConflict.
+func (s *Store) DeleteLink(ctx context.Context, actor string, id int64, expectedVersion *int) (*kb.Link, error) {
+	var cur *kb.Link
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if cur, err = linkTx(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if expectedVersion != nil && *expectedVersion != cur.Version {
+			return fmt.Errorf("%w: the link is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
+		}
+		if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, linkID: &id, before: cur}); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM link WHERE id = $1`, id)
+		return translate(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unlink %d: %w", id, err)
+	}
+	return cur, nil
+}
+
+// errNotRevertible is wrapped by Revert for revisions it cannot undo.
+var errNotRevertible = errors.New("this change cannot be reverted")

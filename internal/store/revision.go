@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// ChangeChannel is the PostgreSQL NOTIFY channel of the change feed.
+const ChangeChannel = "partnergraph_changes"
+
+// Change is one entry of the change feed: a revision, announced to every
+// server on the database when its transaction commits.
+type Change struct {
+	RevisionID int64           `json:"revision"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Operation  string          `json:"op"`
+	EntityID   int64           `json:"entity,omitempty"`
+	Kind       kb.Kind         `json:"kind,omitempty"`
+	LinkID     int64           `json:"link,omitempty"`
+	LinkType   kb.RelationType `json:"linkType,omitempty"`
+}
+
+// notify queues c on ChangeChannel in tx: PostgreSQL delivers it on commit
+// and drops it on rollback, so the feed never shows a change that did not
+// happen. The payload stays far below NOTIFY's 8000-byte limit: ids only.
+func notify(ctx context.Context, tx pgx.Tx, c Change) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, string(b))
+	return translate(err)
+}
+
+// Revision is one entry of the revision log.
+type Revision struct {
+	ID        int64
+	At        time.Time
+	Actor     string
+	Operation string
+	EntityID  int64
+	LinkID    int64
+	// Before and After are the states as JSON (the data-set shape of
+	// kb.Entity or kb.Link); nil where there was or is none, and for an
+	// erased person.
+	Before, After json.RawMessage
+}
+
+// History returns up to first revisions of an entity (entity true) or a
+// link, newest first, older than the revision before (0: from the newest),
+// and whether there are more.
+func (s *Store) History(ctx context.Context, entity bool, id int64, first int, before int64) ([]*Revision, bool, error) {
+	col := "link_id"
+	if entity {
+		col = "entity_id"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, operation, coalesce(entity_id, 0), coalesce(link_id, 0), before, after
+		FROM revision WHERE `+col+` = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, id, before, first+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("history: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []*Revision
+	for rows.Next() {
+		var r Revision
+		if err := rows.Scan(&r.ID, &r.At, &r.Actor, &r.Operation, &r.EntityID, &r.LinkID, &r.Before, &r.After); err != nil {
+			return nil, false, fmt.Errorf("history: %w", translate(err))
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("history: %w", translate(err))
+	}
+	more := len(out) > first
+	if more {
+		out = out[:first]
+	}
+	return out, more, nil
+}
+
+// RevisionByID returns one revision, or kb.ErrNotFound.
+func (s *Store) RevisionByID(ctx context.Context, id int64) (*Revision, error) {
+	var r Revision
+	err := s.pool.QueryRow(ctx, `SELECT id, at, actor, operation, coalesce(entity_id, 0), coalesce(link_id, 0), before, after
+		FROM revision WHERE id = $1`, id).Scan(&r.ID, &r.At, &r.Actor, &r.Operation, &r.EntityID, &r.LinkID, &r.Before, &r.After)
+	if err != nil {
+		return nil, fmt.Errorf("revision %d: %w", id, translate(err))
+	}
+	return &r, nil
+}
+
+// Reverted says what Revert did: which entity or link it restored and the
+// revision that records the revert.
+type Reverted struct {
+	EntityID, LinkID int64
+	Deleted          bool
+	Revision         *Revision
+}
+
+// Revert undoes revision id by restoring the state before it, exactly
+// (fields, publication status, citations), in one transaction that is
+// itself a revision (operation "revert") by v. Undoing a creation deletes
+// the entry or link, which for an entry needs the ADMIN role; undoing the
+// deletion of a link makes it again. It returns kb.ErrNotFound for an
+// unknown revision or a subject that is gone, and a *kb.ValidationError
+// for revisions that cannot be undone (indicator changes, deletions of
+// entries, erasures).
+func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, error) {
+	rev, err := s.RevisionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	actor := v.Actor()
+	res := &Reverted{EntityID: rev.EntityID, LinkID: rev.LinkID}
+	switch {
+	case rev.LinkID != 0 && rev.Before == nil: // a link was made: unlink it
+		if _, err := s.DeleteLink(ctx, actor, rev.LinkID, nil); err != nil {
+			return nil, err
+		}
+		res.Deleted = true
+	case rev.LinkID != 0 && rev.After == nil: // a link was deleted: make it again
+		var l kb.Link
+		if err := json.Unmarshal(rev.Before, &l); err != nil {
+			return nil, fmt.Errorf("revision %d: %w", id, err)
+		}
+		ids, err := s.idsOfKeys(ctx, l.FromKey, l.ToKey)
+		if err != nil {
+			return nil, err
+		}
+		l.FromID, l.ToID = ids[0], ids[1]
+		made, err := s.CreateLink(ctx, actor, &l)
+		if err != nil {
+			return nil, err
+		}
+		res.LinkID = made.ID
+	case rev.LinkID != 0:
+		var before kb.Link
+		if err := json.Unmarshal(rev.Before, &before); err != nil {
+			return nil, fmt.Errorf("revision %d: %w", id, err)
+		}
+		_, err := s.UpdateLink(ctx, actor, OpRevert, rev.LinkID, nil, func(cur *kb.Link) (*kb.Link, error) {
+			next := before
+			next.ID, next.FromID, next.ToID, next.Version = cur.ID, cur.FromID, cur.ToID, cur.Version
+			next.Citations = withoutIDs(before.Citations)
+			return &next, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	case rev.EntityID != 0 && rev.Operation == OpCreate && rev.Before == nil:
+		if err := v.Require(kb.RoleAdmin); err != nil {
+			return nil, fmt.Errorf("undoing a creation deletes the entry: %w", err)
+		}
+		if _, _, err := s.DeleteEntity(ctx, actor, rev.EntityID, true); err != nil {
+			return nil, err
+		}
+		res.Deleted = true
+	case rev.EntityID != 0 && rev.Before != nil && rev.After != nil && rev.Operation != OpIndicatorUpdate:
+		var before kb.Entity
+		if err := json.Unmarshal(rev.Before, &before); err != nil {
+			return nil, fmt.Errorf("revision %d: %w", id, err)
+		}
+		_, err := s.UpdateEntity(ctx, actor, OpRevert, rev.EntityID, nil, func(cur *kb.Entity) (*kb.Entity, error) {
+			next := before
+			next.ID, next.Version = cur.ID, cur.Version
+			next.Citations = withoutIDs(before.Citations)
+			return &next, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, kb.Invalid("revisionId", "a %s revision cannot be reverted", rev.Operation)
+	}
+	// The newest revision of the subject is the one the revert wrote.
+	col, subject := "entity_id", res.EntityID
+	if res.LinkID != 0 {
+		col, subject = "link_id", res.LinkID
+	}
+	var newID int64
+	err = s.pool.QueryRow(ctx, `SELECT max(id) FROM revision WHERE `+col+` = $1 AND actor = $2`, subject, actor).Scan(&newID)
+	if err != nil {
+		return nil, fmt.Errorf("revert: %w", translate(err))
+	}
+	if res.Revision, err = s.RevisionByID(ctx, newID); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// withoutIDs drops the source ids of citations read from a revision, so
+// that their keys (stable across a database) name the sources.
+func withoutIDs(cs []kb.Citation) []kb.Citation {
+	out := make([]kb.Citation, len(cs))
+	for i, c := range cs {
+		c.SourceID = 0
+		out[i] = c
+	}
+	return out
+}
+
+// idsOfKeys returns the ids of the entities with the given keys, in order,
+// or kb.ErrNotFound when one is missing.
+func (s *Store) idsOfKeys(ctx context.Context, keys ...string) ([]int64, error) {
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		if err := s.pool.QueryRow(ctx, `SELECT id FROM entity WHERE key = $1`, k).Scan(&out[i]); err != nil {
+			if errors.Is(translate(err), kb.ErrNotFound) {
+				return nil, fmt.Errorf("entity %q: %w", k, kb.ErrNotFound)
+			}
+			return nil, translate(err)
+		}
+	}
+	return out, nil
+}
+
+// CountHistory returns how many revisions an entity (entity true) or a
+// link has.
+func (s *Store) CountHistory(ctx context.Context, entity bool, id int64) (int, error) {
+	col := "link_id"
+	if entity {
+		col = "entity_id"
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM revision WHERE `+col+` = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count history: %w", translate(err))
+	}
+	return n, nil
+}
