@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -20,4 +22,11 @@ const (
 // loader (internal/loader) or the store, and map domain values to models.
 type Resolver struct {
 	Store *store.Store
+	// Feed is the change feed the changes subscription reads.
+	Feed Feed
+}
+
+// Feed delivers the changes committed from now until ctx ends.
+type Feed interface {
+	Subscribe(ctx context.Context) (<-chan store.Change, error)
 }

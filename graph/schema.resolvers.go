@@ -12,6 +12,8 @@ import (
 	"slices"
 
 	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/dataimport"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -37,6 +39,11 @@ func (r *cooperativeResolver) Sources(ctx context.Context, obj *model.Cooperativ
 // Links is the resolver for the links field.
 func (r *cooperativeResolver) Links(ctx context.Context, obj *model.Cooperative, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
 	return links(ctx, obj.RowID, direction, types, first, after)
+}
+
+// History is the resolver for the history field.
+func (r *cooperativeResolver) History(ctx context.Context, obj *model.Cooperative, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
 }
 
 // Founders is the resolver for the founders field.
@@ -94,6 +101,11 @@ func (r *eventResolver) Links(ctx context.Context, obj *model.Event, direction *
 	return links(ctx, obj.RowID, direction, types, first, after)
 }
 
+// History is the resolver for the history field.
+func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
+}
+
 // Organisers is the resolver for the organisers field.
 func (r *eventResolver) Organisers(ctx context.Context, obj *model.Event) ([]model.Entity, error) {
 	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelOrganised))
@@ -134,6 +146,11 @@ func (r *foreignExampleResolver) Links(ctx context.Context, obj *model.ForeignEx
 	return links(ctx, obj.RowID, direction, types, first, after)
 }
 
+// History is the resolver for the history field.
+func (r *foreignExampleResolver) History(ctx context.Context, obj *model.ForeignExample, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
+}
+
 // StudyVisits is the resolver for the studyVisits field.
 func (r *foreignExampleResolver) StudyVisits(ctx context.Context, obj *model.ForeignExample) ([]*model.Event, error) {
 	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelVisited), model.EventFrom)
@@ -162,6 +179,11 @@ func (r *goodPracticeResolver) Sources(ctx context.Context, obj *model.GoodPract
 // Links is the resolver for the links field.
 func (r *goodPracticeResolver) Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
 	return links(ctx, obj.RowID, direction, types, first, after)
+}
+
+// History is the resolver for the history field.
+func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPractice, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
 }
 
 // Cases is the resolver for the cases field.
@@ -225,6 +247,11 @@ func (r *linkResolver) Sources(ctx context.Context, obj *model.Link) ([]*model.C
 	return mapCitations(cs), err
 }
 
+// History is the resolver for the history field.
+func (r *linkResolver) History(ctx context.Context, obj *model.Link, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, false, obj.RowID, first, after)
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *linkConnectionResolver) TotalCount(ctx context.Context, obj *model.LinkConnection) (int, error) {
 	return obj.Count(ctx)
@@ -253,6 +280,325 @@ func (r *membershipResolver) Sources(ctx context.Context, obj *model.Membership)
 	return mapCitations(cs), err
 }
 
+// CreatePartner is the resolver for the createPartner field.
+func (r *mutationResolver) CreatePartner(ctx context.Context, input map[string]any) (*model.Partner, error) {
+	e, err := r.createEntity(ctx, kb.KindPartner, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PartnerFrom(e), nil
+}
+
+// UpdatePartner is the resolver for the updatePartner field.
+func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partner, error) {
+	e, err := r.updateEntity(ctx, kb.KindPartner, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PartnerFrom(e), nil
+}
+
+// CreateCooperative is the resolver for the createCooperative field.
+func (r *mutationResolver) CreateCooperative(ctx context.Context, input map[string]any) (*model.Cooperative, error) {
+	e, err := r.createEntity(ctx, kb.KindCooperative, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.CooperativeFrom(e), nil
+}
+
+// UpdateCooperative is the resolver for the updateCooperative field.
+func (r *mutationResolver) UpdateCooperative(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Cooperative, error) {
+	e, err := r.updateEntity(ctx, kb.KindCooperative, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.CooperativeFrom(e), nil
+}
+
+// CreatePartnership is the resolver for the createPartnership field.
+func (r *mutationResolver) CreatePartnership(ctx context.Context, input map[string]any) (*model.Partnership, error) {
+	e, err := r.createEntity(ctx, kb.KindPartnership, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PartnershipFrom(e), nil
+}
+
+// UpdatePartnership is the resolver for the updatePartnership field.
+func (r *mutationResolver) UpdatePartnership(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partnership, error) {
+	e, err := r.updateEntity(ctx, kb.KindPartnership, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PartnershipFrom(e), nil
+}
+
+// CreateGoodPractice is the resolver for the createGoodPractice field.
+func (r *mutationResolver) CreateGoodPractice(ctx context.Context, input map[string]any) (*model.GoodPractice, error) {
+	e, err := r.createEntity(ctx, kb.KindGoodPractice, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.GoodPracticeFrom(e), nil
+}
+
+// UpdateGoodPractice is the resolver for the updateGoodPractice field.
+func (r *mutationResolver) UpdateGoodPractice(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.GoodPractice, error) {
+	e, err := r.updateEntity(ctx, kb.KindGoodPractice, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.GoodPracticeFrom(e), nil
+}
+
+// CreateForeignExample is the resolver for the createForeignExample field.
+func (r *mutationResolver) CreateForeignExample(ctx context.Context, input map[string]any) (*model.ForeignExample, error) {
+	e, err := r.createEntity(ctx, kb.KindForeignExample, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.ForeignExampleFrom(e), nil
+}
+
+// UpdateForeignExample is the resolver for the updateForeignExample field.
+func (r *mutationResolver) UpdateForeignExample(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.ForeignExample, error) {
+	e, err := r.updateEntity(ctx, kb.KindForeignExample, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.ForeignExampleFrom(e), nil
+}
+
+// CreateProject is the resolver for the createProject field.
+func (r *mutationResolver) CreateProject(ctx context.Context, input map[string]any) (*model.Project, error) {
+	e, err := r.createEntity(ctx, kb.KindProject, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.ProjectFrom(e), nil
+}
+
+// UpdateProject is the resolver for the updateProject field.
+func (r *mutationResolver) UpdateProject(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Project, error) {
+	e, err := r.updateEntity(ctx, kb.KindProject, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.ProjectFrom(e), nil
+}
+
+// CreateEvent is the resolver for the createEvent field.
+func (r *mutationResolver) CreateEvent(ctx context.Context, input map[string]any) (*model.Event, error) {
+	e, err := r.createEntity(ctx, kb.KindEvent, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.EventFrom(e), nil
+}
+
+// UpdateEvent is the resolver for the updateEvent field.
+func (r *mutationResolver) UpdateEvent(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Event, error) {
+	e, err := r.updateEntity(ctx, kb.KindEvent, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.EventFrom(e), nil
+}
+
+// CreatePerson is the resolver for the createPerson field.
+func (r *mutationResolver) CreatePerson(ctx context.Context, input map[string]any) (*model.Person, error) {
+	e, err := r.createEntity(ctx, kb.KindPerson, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PersonFrom(e), nil
+}
+
+// UpdatePerson is the resolver for the updatePerson field.
+func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Person, error) {
+	e, err := r.updateEntity(ctx, kb.KindPerson, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.PersonFrom(e), nil
+}
+
+// CreateSource is the resolver for the createSource field.
+func (r *mutationResolver) CreateSource(ctx context.Context, input map[string]any) (*model.Source, error) {
+	e, err := r.createEntity(ctx, kb.KindSource, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.SourceFrom(e), nil
+}
+
+// UpdateSource is the resolver for the updateSource field.
+func (r *mutationResolver) UpdateSource(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Source, error) {
+	e, err := r.updateEntity(ctx, kb.KindSource, id, expectedVersion, input)
+	if err != nil {
+		return nil, err
+	}
+	return model.SourceFrom(e), nil
+}
+
+// Publish is the resolver for the publish field.
+func (r *mutationResolver) Publish(ctx context.Context, id string, expectedVersion *int) (model.Entity, error) {
+	return r.setStatus(ctx, id, expectedVersion, kb.OpPublish)
+}
+
+// Unpublish is the resolver for the unpublish field.
+func (r *mutationResolver) Unpublish(ctx context.Context, id string, expectedVersion *int) (model.Entity, error) {
+	return r.setStatus(ctx, id, expectedVersion, kb.OpUnpublish)
+}
+
+// Archive is the resolver for the archive field.
+func (r *mutationResolver) Archive(ctx context.Context, id string, expectedVersion *int) (model.Entity, error) {
+	return r.setStatus(ctx, id, expectedVersion, kb.OpArchive)
+}
+
+// Restore is the resolver for the restore field.
+func (r *mutationResolver) Restore(ctx context.Context, id string, expectedVersion *int) (model.Entity, error) {
+	return r.setStatus(ctx, id, expectedVersion, kb.OpRestore)
+}
+
+// DeleteEntity is the resolver for the deleteEntity field.
+func (r *mutationResolver) DeleteEntity(ctx context.Context, id string, confirm *bool) (*model.DeletePayload, error) {
+	n, err := entityID("id", id, "")
+	if err != nil {
+		return nil, err
+	}
+	links, deleted, err := r.Store.DeleteEntity(ctx, actor(ctx), n, confirm != nil && *confirm)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{ID: id, LinkCount: links, Deleted: deleted}, nil
+}
+
+// Link is the resolver for the link field.
+func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput) (*model.Link, error) {
+	from, err := entityID("from", input.From, "")
+	if err != nil {
+		return nil, err
+	}
+	to, err := entityID("to", input.To, "")
+	if err != nil {
+		return nil, err
+	}
+	cites, err := citationInputs(input.Sources)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Store.CreateLink(ctx, actor(ctx), &kb.Link{
+		FromID: from, ToID: to, Type: input.Type, Role: deref(input.Role), Note: deref(input.Note),
+		StartsOn: input.StartsOn, EndsOn: input.EndsOn, Confidence: input.Confidence, Citations: cites,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return model.LinkFrom(l, l.FromID), nil
+}
+
+// UpdateLink is the resolver for the updateLink field.
+func (r *mutationResolver) UpdateLink(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Link, error) {
+	n, err := rowID("id", id, "Link")
+	if err != nil {
+		return nil, err
+	}
+	cites, citesGiven, err := takeCitations(input)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Store.UpdateLink(ctx, actor(ctx), store.OpUpdate, n, expectedVersion, func(cur *kb.Link) (*kb.Link, error) {
+		next, err := kb.PatchLink(cur, input)
+		if err == nil && citesGiven {
+			next.Citations = cites
+		}
+		return next, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return model.LinkFrom(l, l.FromID), nil
+}
+
+// Unlink is the resolver for the unlink field.
+func (r *mutationResolver) Unlink(ctx context.Context, id string, expectedVersion *int) (*model.UnlinkPayload, error) {
+	n, err := rowID("id", id, "Link")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Store.DeleteLink(ctx, actor(ctx), n, expectedVersion); err != nil {
+		return nil, err
+	}
+	return &model.UnlinkPayload{DeletedLinkID: id}, nil
+}
+
+// Revert is the resolver for the revert field.
+func (r *mutationResolver) Revert(ctx context.Context, revisionID string) (*model.Revision, error) {
+	n, err := rowID("revisionId", revisionID, "Revision")
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Store.Revert(ctx, auth.ViewerOf(ctx), n)
+	if err != nil {
+		return nil, err
+	}
+	return revisionModel(res.Revision), nil
+}
+
+// ErasePerson is the resolver for the erasePerson field.
+func (r *mutationResolver) ErasePerson(ctx context.Context, id string) (*model.Person, error) {
+	n, err := entityID("id", id, kb.KindPerson)
+	if err != nil {
+		return nil, err
+	}
+	e, err := r.Store.ErasePerson(ctx, actor(ctx), n)
+	if err != nil {
+		return nil, err
+	}
+	return model.PersonFrom(e), nil
+}
+
+// ImportDataset is the resolver for the importDataset field.
+func (r *mutationResolver) ImportDataset(ctx context.Context, dataset any, dryRun *bool) (*model.ImportReport, error) {
+	d, err := dataimport.DecodeValue(dataset)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := dataimport.Run(ctx, r.Store, actor(ctx), d, dryRun != nil && *dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return importReport(rep), nil
+}
+
+// CreateToken is the resolver for the createToken field.
+func (r *mutationResolver) CreateToken(ctx context.Context, name string, role kb.Role) (*model.NewToken, error) {
+	if !slices.Contains(kb.Roles, role) {
+		return nil, kb.Invalid("role", "a token's role is READER, EDITOR or ADMIN, not %s", role)
+	}
+	secret, hash := auth.NewToken()
+	t, err := r.Store.CreateToken(ctx, name, role, hash)
+	if err != nil {
+		return nil, err
+	}
+	return &model.NewToken{Token: tokenModel(t), Secret: secret}, nil
+}
+
+// RevokeToken is the resolver for the revokeToken field.
+func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*model.Token, error) {
+	n, err := rowID("id", id, "Token")
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Store.RevokeToken(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return tokenModel(t), nil
+}
+
 // Sources is the resolver for the sources field.
 func (r *partnerResolver) Sources(ctx context.Context, obj *model.Partner) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -261,6 +607,11 @@ func (r *partnerResolver) Sources(ctx context.Context, obj *model.Partner) ([]*m
 // Links is the resolver for the links field.
 func (r *partnerResolver) Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
 	return links(ctx, obj.RowID, direction, types, first, after)
+}
+
+// History is the resolver for the history field.
+func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
 }
 
 // Cooperatives is the resolver for the cooperatives field.
@@ -313,6 +664,11 @@ func (r *partnershipResolver) Links(ctx context.Context, obj *model.Partnership,
 	return links(ctx, obj.RowID, direction, types, first, after)
 }
 
+// History is the resolver for the history field.
+func (r *partnershipResolver) History(ctx context.Context, obj *model.Partnership, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
+}
+
 // Members is the resolver for the members field.
 func (r *partnershipResolver) Members(ctx context.Context, obj *model.Partnership) ([]*model.Membership, error) {
 	return memberships(ctx, obj.RowID, store.Incoming)
@@ -347,6 +703,11 @@ func (r *personResolver) Links(ctx context.Context, obj *model.Person, direction
 	return links(ctx, obj.RowID, direction, types, first, after)
 }
 
+// History is the resolver for the history field.
+func (r *personResolver) History(ctx context.Context, obj *model.Person, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
+}
+
 // Affiliations is the resolver for the affiliations field.
 func (r *personResolver) Affiliations(ctx context.Context, obj *model.Person) ([]model.Entity, error) {
 	return relatedEntities(ctx, obj.RowID, spec(store.Outgoing, nil, kb.RelAffiliatedWith))
@@ -365,6 +726,11 @@ func (r *projectResolver) Sources(ctx context.Context, obj *model.Project) ([]*m
 // Links is the resolver for the links field.
 func (r *projectResolver) Links(ctx context.Context, obj *model.Project, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
 	return links(ctx, obj.RowID, direction, types, first, after)
+}
+
+// History is the resolver for the history field.
+func (r *projectResolver) History(ctx context.Context, obj *model.Project, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
 }
 
 // Leaders is the resolver for the leaders field.
@@ -582,6 +948,29 @@ func (r *queryResolver) RelationTypes(ctx context.Context) ([]*model.RelationTyp
 	return out, nil
 }
 
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+	v := auth.ViewerOf(ctx)
+	m := &model.Viewer{Role: v.Role}
+	if v.Name != "" {
+		m.Name = &v.Name
+	}
+	return m, nil
+}
+
+// Tokens is the resolver for the tokens field.
+func (r *queryResolver) Tokens(ctx context.Context) ([]*model.Token, error) {
+	ts, err := r.Store.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Token, len(ts))
+	for i, t := range ts {
+		out[i] = tokenModel(t)
+	}
+	return out, nil
+}
+
 // Sources is the resolver for the sources field.
 func (r *sourceResolver) Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -592,9 +981,36 @@ func (r *sourceResolver) Links(ctx context.Context, obj *model.Source, direction
 	return links(ctx, obj.RowID, direction, types, first, after)
 }
 
+// History is the resolver for the history field.
+func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *int, after *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, first, after)
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *sourceConnectionResolver) TotalCount(ctx context.Context, obj *model.SourceConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// Changes is the resolver for the changes field.
+func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []string) (<-chan *model.Change, error) {
+	in, err := r.Feed.Subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.Change)
+	go func() {
+		defer close(out)
+		for c := range in {
+			if m := changeModel(c, kinds, linkTypes, operations); m != nil {
+				select {
+				case out <- m:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
 }
 
 // Citation returns CitationResolver implementation.
@@ -639,6 +1055,9 @@ func (r *Resolver) LinkConnection() LinkConnectionResolver { return &linkConnect
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Partner returns PartnerResolver implementation.
 func (r *Resolver) Partner() PartnerResolver { return &partnerResolver{r} }
 
@@ -678,6 +1097,9 @@ func (r *Resolver) Source() SourceResolver { return &sourceResolver{r} }
 // SourceConnection returns SourceConnectionResolver implementation.
 func (r *Resolver) SourceConnection() SourceConnectionResolver { return &sourceConnectionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	citationResolver                 struct{ *Resolver }
 	cooperativeResolver              struct{ *Resolver }
@@ -691,6 +1113,7 @@ type (
 	linkResolver                     struct{ *Resolver }
 	linkConnectionResolver           struct{ *Resolver }
 	membershipResolver               struct{ *Resolver }
+	mutationResolver                 struct{ *Resolver }
 	partnerResolver                  struct{ *Resolver }
 	partnerConnectionResolver        struct{ *Resolver }
 	partnershipResolver              struct{ *Resolver }
@@ -702,4 +1125,5 @@ type (
 	queryResolver                    struct{ *Resolver }
 	sourceResolver                   struct{ *Resolver }
 	sourceConnectionResolver         struct{ *Resolver }
+	subscriptionResolver             struct{ *Resolver }
 )

@@ -7,6 +7,8 @@
 //	                       it runs its own PostgreSQL and loads the reference data
 //	partnergraph migrate   apply pending database migrations
 //	partnergraph seed      load the reference data (idempotent)
+//	partnergraph token     create, list and revoke API tokens
+//	partnergraph import    import a data-set file, all or nothing
 //
 // Configuration comes from environment variables and flags; see README.md.
 package main
@@ -33,11 +35,13 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|token|import] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
   seed      load the reference data; a second run changes nothing
+  token     create --name NAME --role reader|editor|admin, list, revoke ID
+  import    FILE [--dry-run]: import a data set, validated first, all or nothing
 
 Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
 `
@@ -50,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch cmd {
 	case "serve", "migrate", "seed":
+	case "token":
+		return runToken(ctx, args, getenv, stdout)
+	case "import":
+		return runImport(ctx, args, getenv, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

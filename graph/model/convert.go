@@ -151,7 +151,7 @@ func PersonFrom(e *kb.Entity) *Person {
 	if a == nil {
 		return nil
 	}
-	return &Person{EntityBase: base(e), PublicRole: Str(a.PublicRole)}
+	return &Person{EntityBase: base(e), PublicRole: Str(a.PublicRole), Email: Str(a.Email), Phone: Str(a.Phone)}
 }
 
 // SourceFrom maps a source entity; nil if e is not one.
@@ -171,7 +171,7 @@ func LinkFrom(l *kb.Link, viewedFrom int64) *Link {
 	return &Link{
 		RowID: l.ID, FromID: l.FromID, ToID: l.ToID, ViewedFrom: viewedFrom, Type: l.Type,
 		Role: Str(l.Role), Note: Str(l.Note), StartsOn: l.StartsOn, EndsOn: l.EndsOn,
-		CreatedAt: l.CreatedAt, CreatedBy: l.CreatedBy,
+		CreatedAt: l.CreatedAt, CreatedBy: l.CreatedBy, Confidence: l.Confidence, Version: l.Version,
 	}
 }
 

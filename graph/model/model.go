@@ -131,6 +131,9 @@ type Event struct {
 type Person struct {
 	EntityBase
 	PublicRole *string
+	// Email and Phone are personal data; the schema lets staff only read them.
+	Email *string
+	Phone *string
 }
 
 // Source is the GraphQL Source type.
@@ -156,6 +159,8 @@ type Link struct {
 	EndsOn     *time.Time
 	CreatedAt  time.Time
 	CreatedBy  string
+	Confidence *float64
+	Version    int
 }
 
 // ID returns the global ID of the link.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
@@ -20,6 +21,36 @@ type Entity interface {
 // An object with a global ID (Relay).
 type Node interface {
 	IsNode()
+}
+
+// A change of an entry or a link, as it is committed.
+type Change struct {
+	// The revision that records it.
+	RevisionID string `json:"revisionId"`
+	// When it was committed.
+	At time.Time `json:"at"`
+	// Who made it.
+	Actor string `json:"actor"`
+	// What was done (see Revision.operation).
+	Operation string `json:"operation"`
+	// The kind of the entry changed; null for a link.
+	Kind *kb.Kind `json:"kind,omitempty"`
+	// The entry changed; null for a link.
+	EntityID *string `json:"entityId,omitempty"`
+	// The link changed; null for an entry.
+	LinkID *string `json:"linkId,omitempty"`
+	// The type of the link changed; null for an entry.
+	LinkType *kb.RelationType `json:"linkType,omitempty"`
+}
+
+// A source cited for a claim.
+type CitationInput struct {
+	// The global ID of the Source.
+	Source string `json:"source"`
+	// Where in the source: a page, a paragraph.
+	Locator *string `json:"locator,omitempty"`
+	// The words of the source.
+	Quote *string `json:"quote,omitempty"`
 }
 
 // A page of cooperatives, in the Relay connection shape.
@@ -58,6 +89,16 @@ type CooperativeFilter struct {
 	Region *string `json:"region,omitempty"`
 	// Only cooperatives in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+}
+
+// What `deleteEntity` did or would do.
+type DeletePayload struct {
+	// The ID of the entry.
+	ID string `json:"id"`
+	// How many links go with the entry.
+	LinkCount int `json:"linkCount"`
+	// True when deleted; false when `confirm` was not given, which deletes nothing.
+	Deleted bool `json:"deleted"`
 }
 
 // How to order a list of entities. Ties are broken by creation order.
@@ -164,6 +205,42 @@ type GoodPracticeFilter struct {
 	Topic []string `json:"topic,omitempty"`
 }
 
+// A record of an import that breaks a rule.
+type ImportProblem struct {
+	// The record, by its position and key: `entities[3] (key wtz-gebice)`, `links[7] (a -FOUNDED-> b)`.
+	Record string `json:"record"`
+	// The field at fault, if one is.
+	Field *string `json:"field,omitempty"`
+	// What is wrong.
+	Message string `json:"message"`
+}
+
+// What an import did, or would do.
+type ImportReport struct {
+	// True when the data set was written (all of it); false when a record was bad or for a dry run.
+	Written bool `json:"written"`
+	// True for a dry run: validated and applied in a transaction that was rolled back.
+	DryRun bool `json:"dryRun"`
+	// Every bad record; empty when all are good.
+	Problems []*ImportProblem `json:"problems"`
+	// Entities created.
+	EntitiesCreated int `json:"entitiesCreated"`
+	// Entities changed.
+	EntitiesUpdated int `json:"entitiesUpdated"`
+	// Entities already as given.
+	EntitiesUnchanged int `json:"entitiesUnchanged"`
+	// Links created.
+	LinksCreated int `json:"linksCreated"`
+	// Links changed.
+	LinksUpdated int `json:"linksUpdated"`
+	// Links already as given.
+	LinksUnchanged int `json:"linksUnchanged"`
+	// Indicators created.
+	IndicatorsCreated int `json:"indicatorsCreated"`
+	// Indicators changed.
+	IndicatorsUpdated int `json:"indicatorsUpdated"`
+}
+
 // A page of links, in the Relay connection shape.
 type LinkConnection struct {
 	// The links of this page with their cursors.
@@ -184,6 +261,40 @@ type LinkEdge struct {
 	Cursor string `json:"cursor"`
 	// The item.
 	Node *Link `json:"node"`
+}
+
+// A new link.
+type LinkInput struct {
+	// The global ID of the source end.
+	From string `json:"from"`
+	// The global ID of the target end.
+	To string `json:"to"`
+	// The relation type; `relationTypes` says which kinds it may join.
+	Type kb.RelationType `json:"type"`
+	// The role, e.g. LEADER for MEMBER_OF.
+	Role *string `json:"role,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// How sure the linker is, from 0 to 1, where sources disagree.
+	Confidence *float64 `json:"confidence,omitempty"`
+	// The sources that support the link.
+	Sources []*CitationInput `json:"sources,omitempty"`
+}
+
+// The write operations: staff only, each in one transaction with its revision. A failed mutation leaves no trace but its error.
+type Mutation struct {
+}
+
+// A token just made, with its secret.
+type NewToken struct {
+	// The token.
+	Token *Token `json:"token"`
+	// The secret to send as `Authorization: Bearer <secret>`. Shown only now.
+	Secret string `json:"secret"`
 }
 
 // A page of partners, in the Relay connection shape.
@@ -328,6 +439,42 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
+// One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it).
+type Revision struct {
+	// The revision's ID, for `revert`.
+	ID string `json:"id"`
+	// When the change was committed.
+	At time.Time `json:"at"`
+	// The name of the token that made it (or `seed`).
+	Actor string `json:"actor"`
+	// What was done: create, update, publish, unpublish, archive, restore, delete, revert, erase, indicator.create, indicator.update.
+	Operation string `json:"operation"`
+	// The state before; null for a creation and in an erased person's history.
+	Before any `json:"before,omitempty"`
+	// The state after; null for a deletion and in an erased person's history.
+	After any `json:"after,omitempty"`
+}
+
+// A page of revisions, newest first, in the Relay connection shape.
+type RevisionConnection struct {
+	// The revisions of this page with their cursors.
+	Edges []*RevisionEdge `json:"edges"`
+	// The revisions of this page.
+	Nodes []*Revision `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many revisions there are in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A revision in a page, with its cursor.
+type RevisionEdge struct {
+	// Points at this revision.
+	Cursor string `json:"cursor"`
+	// The revision.
+	Node *Revision `json:"node"`
+}
+
 // The number of members of one sector.
 type SectorCount struct {
 	// The sector.
@@ -378,6 +525,38 @@ type SourceFilter struct {
 	Kind []kb.SourceKind `json:"kind,omitempty"`
 	// Only sources in this language (ISO 639-1, e.g. pl).
 	Language *string `json:"language,omitempty"`
+}
+
+// Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: `{"Authorization": "Bearer <token>"}`.
+type Subscription struct {
+}
+
+// An API token; its secret is shown once, when it is made, and stored only as a hash.
+type Token struct {
+	// The token's ID, for `revokeToken`.
+	ID string `json:"id"`
+	// Who or what holds the token; recorded as the actor of every change made with it.
+	Name string `json:"name"`
+	// The role.
+	Role kb.Role `json:"role"`
+	// When it was made.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it was revoked; null while it works.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// What `unlink` did.
+type UnlinkPayload struct {
+	// The ID of the deleted link.
+	DeletedLinkID string `json:"deletedLinkId"`
+}
+
+// Who is asking.
+type Viewer struct {
+	// The token's name; null for an anonymous caller.
+	Name *string `json:"name,omitempty"`
+	// The role.
+	Role kb.Role `json:"role"`
 }
 
 // A field to order lists by.

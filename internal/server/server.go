@@ -20,8 +20,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/partnergraph/partnergraph/graph"
 	"github.com/partnergraph/partnergraph/internal/explorer"
+	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/rs/cors"
@@ -111,7 +113,18 @@ const DefaultQuery = `# partnergraph: the partnership knowledge base of the soci
 `
 
 func (s *Server) routes(st *store.Store) http.Handler {
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: st}}))
+	hub := feed.New(st, s.cfg.Logger)
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{Store: st, Feed: hub},
+		Directives: graph.DirectiveRoot{Requires: graph.Requires},
+	}))
+	gql.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{
+			AcceptOptions: websocket.AcceptOptions{OriginPatterns: originHosts(s.cfg.CORSOrigins)},
+		},
+		InitFunc:              wsInit(st),
+		KeepAlivePingInterval: 15 * time.Second,
+	})
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -121,10 +134,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
-	visibility := func(*http.Request) store.Visibility { return store.Public }
-
+	api := s.authenticate(st, loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
+	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
@@ -139,8 +151,22 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	var h http.Handler = mux
-	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	// A WebSocket lives for as long as its subscriptions, and
+	// http.TimeoutHandler's writer cannot be hijacked: upgrades to /graphql
+	// go around it.
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/graphql" && isWebSocket(r) {
+			// Lift the server's read and write timeouts, which would
+			// otherwise cut the connection after RequestTimeout.
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+			api.ServeHTTP(w, r)
+			return
+		}
+		timed.ServeHTTP(w, r)
+	})
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
 	return s.accessLog(requestID(h))
