@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// Fifty editors update one entry at once, all from version 1: exactly one
+// wins, the other 49 get CONFLICT, and nothing is lost or half-written.
+func TestConcurrentUpdatesWithVersionsLoseNothing(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{})
+	tok := a.newToken("ed", kb.RoleEditor)
+	id, v := a.create(tok, "createProject", map[string]any{"name": "Projekt"})
+	const n = 50
+	var wg sync.WaitGroup
+	codes := make([]any, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, r := a.postAs(tok, `mutation($id: ID!, $v: Int, $s: String) { updateProject(id: $id, expectedVersion: $v, input: {summary: $s}) { version } }`,
+				map[string]any{"id": id, "v": v, "s": fmt.Sprintf("writer %d", i)})
+			if len(r.Errors) > 0 {
+				codes[i] = r.Errors[0].Extensions["code"]
+			}
+		}()
+	}
+	wg.Wait()
+	wins, conflicts := 0, 0
+	winner := -1
+	for i, c := range codes {
+		switch c {
+		case nil:
+			wins++
+			winner = i
+		case server.CodeConflict:
+			conflicts++
+		default:
+			t.Errorf("writer %d: %v, want success or CONFLICT", i, c)
+		}
+	}
+	if wins != 1 || conflicts != n-1 {
+		t.Fatalf("%d won, %d conflicts; want 1 and %d", wins, conflicts, n-1)
+	}
+	var got struct {
+		N struct {
+			Summary string
+			Version int
+			History struct{ TotalCount int }
+		} `json:"node"`
+	}
+	a.mustAs(tok, `query($id: ID!) { node(id: $id) { ... on Project { summary version history { totalCount } } } }`, map[string]any{"id": id}, &got)
+	if want := fmt.Sprintf("writer %d", winner); got.N.Summary != want || got.N.Version != v+1 || got.N.History.TotalCount != 2 {
+		t.Errorf("after the race: %+v, want %q at version %d with 2 revisions", got.N, want, v+1)
+	}
+
+	// Writers that reload and retry on CONFLICT all get through: 50 updates,
+	// 50 new versions, no lost update.
+	var mu sync.Mutex
+	retries := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var cur struct {
+					N struct{ Version int } `json:"node"`
+				}
+				a.mustAs(tok, `query($id: ID!) { node(id: $id) { ... on Project { version } } }`, map[string]any{"id": id}, &cur)
+				_, r := a.postAs(tok, `mutation($id: ID!, $v: Int, $s: String) { updateProject(id: $id, expectedVersion: $v, input: {funding: $s}) { version } }`,
+					map[string]any{"id": id, "v": cur.N.Version, "s": fmt.Sprintf("funder %d", i)})
+				if len(r.Errors) == 0 {
+					return
+				}
+				if r.Errors[0].Extensions["code"] != server.CodeConflict {
+					t.Errorf("retrying writer %d: %+v", i, r.Errors)
+					return
+				}
+				mu.Lock()
+				retries++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	a.mustAs(tok, `query($id: ID!) { node(id: $id) { ... on Project { summary version history { totalCount } } } }`, map[string]any{"id": id}, &got)
+	if got.N.Version != v+1+n || got.N.History.TotalCount != 2+n {
+		t.Errorf("after %d retried updates: version %d with %d revisions, want %d and %d (retries: %d)",
+			n, got.N.Version, got.N.History.TotalCount, v+1+n, 2+n, retries)
+	}
+}
+
+// A revert restores the earlier state exactly: every field, the
+// publication status and the sources; only the version moves on.
+func TestRevertRestoresTheEarlierStateExactly(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	tok := a.newToken("ed", kb.RoleEditor)
+	src1 := a.idOf(tok, "artykul-iii-wielkopolskie-forum-wtz")
+	src2 := a.idOf(tok, "artykul-warsztaty-wymiany-doswiadczen-w-szwecji")
+	const fields = `... on GoodPractice { id key name summary publicationStatus version
+		sources { locator quote source { id } }
+		description topics targetGroup resourcesNeeded evidence difficulties lessons transferPotential recognition }`
+	var made struct {
+		G map[string]any `json:"createGoodPractice"`
+	}
+	a.mustAs(tok, `mutation($s: ID!) { createGoodPractice(input: {name: "Praktyka", summary: "przed", description: "opis",
+		topics: ["a", "b"], lessons: "lekcje", sources: [{source: $s, locator: "s. 1", quote: "cytat"}]}) { `+fields+` } }`,
+		map[string]any{"s": src1}, &made)
+	id := made.G["id"].(string)
+	a.mustAs(tok, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": id}, nil)
+	var before struct {
+		N map[string]any `json:"node"`
+	}
+	read := `query($id: ID!) { node(id: $id) { ` + fields + ` } }`
+	a.mustAs(tok, read, map[string]any{"id": id}, &before)
+
+	var upd struct {
+		U struct {
+			History struct{ Nodes []struct{ ID string } }
+		} `json:"updateGoodPractice"`
+	}
+	a.mustAs(tok, `mutation($id: ID!, $s: ID!) { updateGoodPractice(id: $id, input: {name: "Inna", summary: null, description: "nowy",
+		topics: ["c"], lessons: null, evidence: "dowody", sources: [{source: $s, locator: "s. 9"}]}) { history(first: 1) { nodes { id } } } }`,
+		map[string]any{"id": id, "s": src2}, &upd)
+	a.mustAs(tok, `mutation($id: ID!) { unpublish(id: $id) { id } }`, map[string]any{"id": id}, nil)
+
+	// Undo the update, then the unpublishing: the state before both.
+	var hist struct {
+		N struct {
+			History struct {
+				Nodes []struct{ ID, Operation string }
+			}
+		} `json:"node"`
+	}
+	a.mustAs(tok, `query($id: ID!) { node(id: $id) { ... on GoodPractice { history { nodes { id operation } } } } }`, map[string]any{"id": id}, &hist)
+	if ops := hist.N.History.Nodes; len(ops) != 4 || ops[0].Operation != "unpublish" || ops[1].Operation != "update" {
+		t.Fatalf("history %+v, want unpublish, update, publish, create", ops)
+	}
+	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": hist.N.History.Nodes[0].ID}, nil)
+	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": upd.U.History.Nodes[0].ID}, nil)
+
+	var after struct {
+		N map[string]any `json:"node"`
+	}
+	a.mustAs(tok, read, map[string]any{"id": id}, &after)
+	if after.N["version"].(float64) != before.N["version"].(float64)+4 {
+		t.Errorf("version %v, want %v + 4", after.N["version"], before.N["version"])
+	}
+	delete(after.N, "version")
+	delete(before.N, "version")
+	if !jsonEqual(after.N, before.N) {
+		t.Errorf("after revert:\n%v\nwant the state before the update:\n%v", after.N, before.N)
+	}
+}
+
+// A 10,000-record import with one bad record writes nothing and names the
+// bad record by its position and reason.
+func TestImportOfTenThousandRecordsWithOneBadWritesNothing(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{MaxBodyBytes: 8 << 20})
+	tok := a.newToken("ed", kb.RoleEditor)
+	const n = 10000
+	entities := make([]any, 0, n)
+	for i := range n - 2000 {
+		entities = append(entities, map[string]any{"key": fmt.Sprintf("coop-%05d", i), "kind": "COOPERATIVE",
+			"name": fmt.Sprintf("Spółdzielnia %d", i), "cooperative": map[string]any{"coopStatus": "REGISTERED"}})
+	}
+	links := make([]any, 0, 2000)
+	for i := range 2000 {
+		links = append(links, map[string]any{"from": fmt.Sprintf("coop-%05d", i), "to": "wtz-gebice", "type": "EMPLOYS_PARTICIPANTS_OF"})
+	}
+	// The bad one: a cooperative cannot lead a project.
+	links[1234] = map[string]any{"from": "coop-01234", "to": "projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz", "type": "LEADS"}
+	ds := map[string]any{"entities": entities, "links": links}
+
+	var count struct {
+		C struct{ TotalCount int } `json:"cooperatives"`
+	}
+	countQ := `{ cooperatives { totalCount } }`
+	a.mustAs(tok, countQ, nil, &count)
+	before := count.C.TotalCount
+
+	var got struct {
+		R struct {
+			Written  bool
+			Problems []struct{ Record, Field, Message string }
+		} `json:"importDataset"`
+	}
+	a.mustAs(tok, `mutation($d: JSON!) { importDataset(dataset: $d) { written problems { record field message } } }`, map[string]any{"d": ds}, &got)
+	if got.R.Written || len(got.R.Problems) != 1 {
+		t.Fatalf("report %+v, want nothing written and one problem", got.R)
+	}
+	p := got.R.Problems[0]
+	if !strings.HasPrefix(p.Record, "links[1234]") || p.Field != "type" || !strings.Contains(p.Message, "LEADS may join Partner") {
+		t.Errorf("problem %+v, want links[1234] with the LEADS rule", p)
+	}
+	a.mustAs(tok, countQ, nil, &count)
+	if count.C.TotalCount != before {
+		t.Errorf("%d cooperatives after the failed import, want %d", count.C.TotalCount, before)
+	}
+
+	// Fixed, a dry run writes nothing either, and the real run all of it.
+	links[1234] = map[string]any{"from": "coop-01234", "to": "wtz-gebice", "type": "EMPLOYS_PARTICIPANTS_OF"}
+	var rep struct {
+		R struct {
+			Written         bool
+			EntitiesCreated int
+			LinksCreated    int
+		} `json:"importDataset"`
+	}
+	a.mustAs(tok, `mutation($d: JSON!) { importDataset(dataset: $d, dryRun: true) { written entitiesCreated linksCreated } }`, map[string]any{"d": ds}, &rep)
+	if rep.R.Written || rep.R.EntitiesCreated != n-2000 {
+		t.Errorf("dry run %+v, want %d entities that would be created, nothing written", rep.R, n-2000)
+	}
+	a.mustAs(tok, countQ, nil, &count)
+	if count.C.TotalCount != before {
+		t.Errorf("the dry run wrote: %d cooperatives", count.C.TotalCount)
+	}
+	_ = context.Background
+}
+
+// erasePerson removes personal data, from the history too, and keeps the
+// links, anonymised.
+func TestErasePersonRemovesPersonalDataEverywhere(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	admin := a.newToken("root", kb.RoleAdmin)
+	id := a.idOf(admin, "malwina-pokrywka")
+	a.mustAs(admin, `mutation($id: ID!) { updatePerson(id: $id, input: {email: "malwina@example.org", phone: "+48 600 000 000"}) { id } }`,
+		map[string]any{"id": id}, nil)
+	var got struct {
+		P struct {
+			Name, Key string
+			Email     *string
+			Links     struct{ TotalCount int }
+			History   struct {
+				Nodes []struct {
+					Operation     string
+					Before, After any
+				}
+			}
+		} `json:"erasePerson"`
+	}
+	a.mustAs(admin, `mutation($id: ID!) { erasePerson(id: $id) { name key email links { totalCount } history { nodes { operation before after } } } }`,
+		map[string]any{"id": id}, &got)
+	if got.P.Name != "Erased person" || strings.Contains(got.P.Key, "malwina") || got.P.Email != nil {
+		t.Errorf("erased person %+v", got.P)
+	}
+	if got.P.Links.TotalCount == 0 {
+		t.Errorf("the links went with the person; want them kept")
+	}
+	for _, r := range got.P.History.Nodes {
+		if r.Before != nil || r.After != nil {
+			t.Errorf("revision %s still holds data: %v %v", r.Operation, r.Before, r.After)
+		}
+	}
+	// Her record, her contact details and every link that named her key are
+	// gone from the log. (Articles that mention her in their own summaries
+	// are other entries' published text and stay.)
+	var n int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM revision
+		WHERE concat(before::text, after::text) ~* 'malwina-pokrywka|"name": "Malwina Pokrywka"|malwina@example|600 000 000|reprezentowała nas Malwina'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d revisions still hold the person's data", n)
+	}
+}
