@@ -21,8 +21,9 @@ ALTER TABLE person ADD COLUMN email text NOT NULL DEFAULT '';
 ALTER TABLE person ADD COLUMN phone text NOT NULL DEFAULT '';
 
 -- How sure the linker is of a link, from 0 to 1, where sources disagree;
--- null when nobody has said.
-ALTER TABLE link ADD COLUMN confidence real CHECK (confidence BETWEEN 0 AND 1);
+-- null when nobody has said. Double precision, so that what is written
+-- reads back exactly.
+ALTER TABLE link ADD COLUMN confidence double precision CHECK (confidence BETWEEN 0 AND 1);
 
 -- The view gains the contact columns at its end (CREATE OR REPLACE VIEW may
 -- only append columns).

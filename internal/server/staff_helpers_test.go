@@ -11,6 +11,7 @@ import (
 
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -121,3 +122,5 @@ func (a *api) create(token, mutation string, input map[string]any) (string, int)
 		map[string]any{"in": input}, &got)
 	return got[mutation].ID, got[mutation].Version
 }
+
+func relayID(typeName string, id int64) string { return relay.ID(typeName, id) }

@@ -270,3 +270,75 @@ func TestErasePersonRemovesPersonalDataEverywhere(t *testing.T) {
 		t.Errorf("%d revisions still hold the person's data", n)
 	}
 }
+
+// Undoing an unlink makes the link again with its properties and sources;
+// undoing a link's update restores it; undoing its creation unlinks.
+func TestRevertOfLinks(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	tok := a.newToken("ed", kb.RoleEditor)
+	src := a.idOf(tok, "artykul-innowacje-dla-wtz-sukces-naszego-modelu")
+	coop, _ := a.create(tok, "createCooperative", minimalInputs["createCooperative"]("Spółdzielnia"))
+	wtz := a.idOf(tok, "wtz-gebice")
+	var made struct {
+		L struct{ ID string } `json:"link"`
+	}
+	a.mustAs(tok, `mutation($f: ID!, $t: ID!, $s: ID!) { link(input: {from: $f, to: $t, type: EMPLOYS_PARTICIPANTS_OF, note: "n",
+		confidence: 0.5, sources: [{source: $s, locator: "s. 1", quote: "q"}]}) { id } }`,
+		map[string]any{"f": coop, "t": wtz, "s": src}, &made)
+	const read = `query($id: ID!) { node(id: $id) { ... on Cooperative { links(direction: OUTGOING) { nodes {
+		id type note confidence sources { locator quote source { id } } history { nodes { id operation } } } } } } }`
+	type linkState struct {
+		ID, Type, Note string
+		Confidence     *float64
+		Sources        []map[string]any
+		History        struct {
+			Nodes []struct{ ID, Operation string }
+		}
+	}
+	type state struct {
+		N struct {
+			Links struct{ Nodes []linkState }
+		} `json:"node"`
+	}
+	var st state
+	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
+	orig := st.N.Links.Nodes[0]
+
+	a.mustAs(tok, `mutation($id: ID!) { updateLink(id: $id, input: {note: null, confidence: 0.9, sources: []}) { id } }`, map[string]any{"id": made.L.ID}, nil)
+	st = state{}
+	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
+	upd := st.N.Links.Nodes[0]
+	if upd.Note != "" || *upd.Confidence != 0.9 || len(upd.Sources) != 0 || upd.History.Nodes[0].Operation != "update" {
+		t.Fatalf("after updateLink: %+v", upd)
+	}
+	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { id } }`, map[string]any{"r": upd.History.Nodes[0].ID}, nil)
+	st = state{}
+	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
+	got := st.N.Links.Nodes[0]
+	if got.Note != orig.Note || *got.Confidence != *orig.Confidence || !jsonEqual(got.Sources, orig.Sources) {
+		t.Errorf("after reverting the update: %+v, want %+v", got, orig)
+	}
+
+	a.mustAs(tok, `mutation($id: ID!) { unlink(id: $id) { deletedLinkId } }`, map[string]any{"id": made.L.ID}, nil)
+	var rev int64
+	if err := a.Pool.QueryRow(context.Background(), `SELECT max(id) FROM revision WHERE operation = 'delete' AND link_id IS NOT NULL`).Scan(&rev); err != nil {
+		t.Fatal(err)
+	}
+	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": relayID("Revision", rev)}, nil)
+	st = state{}
+	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
+	if len(st.N.Links.Nodes) != 1 {
+		t.Fatalf("after reverting the unlink: %d links, want 1", len(st.N.Links.Nodes))
+	}
+	back := st.N.Links.Nodes[0]
+	if back.Note != orig.Note || *back.Confidence != *orig.Confidence || !jsonEqual(back.Sources, orig.Sources) {
+		t.Errorf("the link made again: %+v, want %+v", back, orig)
+	}
+	// Undoing its (re)creation unlinks it.
+	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": back.History.Nodes[0].ID}, nil)
+	st = state{}
+	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
+	if len(st.N.Links.Nodes) != 0 {
+		t.Errorf("after reverting the creation: %d links, want 0", len(st.N.Links.Nodes))
+	}
+}

@@ -35,7 +35,7 @@ func (sp LinkSpec) Key() string {
 }
 
 const linkColumns = `l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version, l.created_at, l.created_by,
-	l.confidence::float8`
+	l.confidence`
 
 func scanLink(row pgx.Row, extra ...any) (*kb.Link, error) {
 	var l kb.Link
@@ -94,7 +94,7 @@ func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp Lin
 	// The lateral subquery pages each node's links on its own, so a node
 	// with many links does not crowd out the others.
 	sql := `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
-			y.version, y.created_at, y.created_by, y.confidence::float8, n.id
+			y.version, y.created_at, y.created_by, y.confidence, n.id
 		FROM unnest(` + nodes + `::bigint[]) AS n(id)
 		CROSS JOIN LATERAL (
 			SELECT x.* FROM (` + src + `) x
