@@ -5837,7 +5837,7 @@ type Mutation {
   """Deletes a link."""
   unlink("""The link's ID.""" id: ID!, """The version the change was made on.""" expectedVersion: Int): UnlinkPayload! @requires(role: EDITOR)
 
-  """Undoes a revision by restoring the state before it exactly; the revert is itself a revision, which it returns. Undoing a creation deletes (entries: ADMIN only); undoing an unlink links again."""
+  """Undoes a revision by restoring the state before it exactly; the revert is itself a revision, which it returns. Undoing a creation deletes (entries: ADMIN only); undoing a deletion makes the entry or link again under its old ID, an entry with the links that went with it. Indicator changes and erasures cannot be undone."""
   revert("""The revision's ID.""" revisionId: ID!): Revision! @requires(role: EDITOR)
 
   """Removes a person's personal data (name, role, contact details, quotes), from the revision history too, keeping the links anonymised."""

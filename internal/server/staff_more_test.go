@@ -342,3 +342,34 @@ func TestRevertOfLinks(t *testing.T) {
 		t.Errorf("after reverting the creation: %d links, want 0", len(st.N.Links.Nodes))
 	}
 }
+
+// Undoing the deletion of an entry makes it again under its old ID, with
+// every field, its sources and the links that went with it.
+func TestRevertOfADeletionBringsTheEntryBackWithItsLinks(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	admin := a.newToken("root", kb.RoleAdmin)
+	id := a.idOf(admin, "wtz-gebice")
+	const read = `query($id: ID!) { node(id: $id) { ... on Partner { id key name summary publicationStatus sector partnerKind city
+		sources { locator quote source { id } }
+		links(first: 100) { totalCount nodes { id type note role sources { locator quote } } } } } }`
+	var before, after struct {
+		N map[string]any `json:"node"`
+	}
+	a.mustAs(admin, read, map[string]any{"id": id}, &before)
+	a.mustAs(admin, `mutation($id: ID!) { deleteEntity(id: $id, confirm: true) { deleted } }`, map[string]any{"id": id}, nil)
+	var rev int64
+	if err := a.Pool.QueryRow(context.Background(), `SELECT max(id) FROM revision WHERE operation = 'delete' AND entity_id IS NOT NULL`).Scan(&rev); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		R struct{ Operation string } `json:"revert"`
+	}
+	a.mustAs(admin, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": relayID("Revision", rev)}, &got)
+	if got.R.Operation != "revert" {
+		t.Errorf("the revert's revision: %+v", got.R)
+	}
+	a.mustAs(admin, read, map[string]any{"id": id}, &after)
+	if !jsonEqual(after.N, before.N) {
+		t.Errorf("after undoing the deletion:\n%v\nwant:\n%v", after.N, before.N)
+	}
+}

@@ -319,20 +319,11 @@ func (s *Store) CreateLink(ctx context.Context, actor string, l *kb.Link) (*kb.L
 		if err := kb.CheckLink(l.Type, fromKind, toKind); err != nil {
 			return err
 		}
-		cites, err := resolveSources(ctx, tx, l.Citations)
-		if err != nil {
+		if err := insertLink(ctx, tx, actor, l); err != nil {
 			return err
 		}
-		var id int64
-		err = tx.QueryRow(ctx, `INSERT INTO link (from_id, to_id, type, role, note, starts_on, ends_on, confidence, created_by, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-			l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, l.Confidence, actor).Scan(&id)
-		if err != nil {
-			return translate(err)
-		}
-		if err := replaceCitations(ctx, tx, "link_id", id, cites); err != nil {
-			return err
-		}
+		id := l.ID
+		var err error
 		if out, err = linkTx(ctx, tx, id, false); err != nil {
 			return err
 		}
@@ -342,6 +333,37 @@ func (s *Store) CreateLink(ctx context.Context, actor string, l *kb.Link) (*kb.L
 		return nil, fmt.Errorf("link %d -%s-> %d: %w", l.FromID, l.Type, l.ToID, err)
 	}
 	return out, nil
+}
+
+// insertLink resolves l's citations and inserts it with them, under l.ID
+// when it is set (a revert makes a deleted link again under its old id),
+// else under a new id that it stores in l.ID.
+func insertLink(ctx context.Context, tx pgx.Tx, actor string, l *kb.Link) error {
+	cites, err := resolveSources(ctx, tx, l.Citations)
+	if err != nil {
+		return err
+	}
+	if l.FromID == 0 || l.ToID == 0 {
+		ids := []int64{0, 0}
+		for i, k := range []string{l.FromKey, l.ToKey} {
+			if err := tx.QueryRow(ctx, `SELECT id FROM entity WHERE key = $1`, k).Scan(&ids[i]); err != nil {
+				return fmt.Errorf("entity %q: %w", k, translate(err))
+			}
+		}
+		l.FromID, l.ToID = ids[0], ids[1]
+	}
+	var id *int64
+	if l.ID != 0 {
+		id = &l.ID
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO link (id, from_id, to_id, type, role, note, starts_on, ends_on, confidence, created_by, updated_by)
+		OVERRIDING SYSTEM VALUE
+		VALUES (coalesce($1, nextval(pg_get_serial_sequence('link', 'id'))), $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		id, l.FromID, l.ToID, l.Type, l.Role, l.Note, l.StartsOn, l.EndsOn, l.Confidence, actor).Scan(&l.ID)
+	if err != nil {
+		return translate(err)
+	}
+	return replaceCitations(ctx, tx, "link_id", l.ID, cites)
 }
 
 // LinkChange changes a link: it gets the current state and returns the new.

@@ -104,22 +104,36 @@ type Reverted struct {
 	Revision         *Revision
 }
 
+// revertKey marks a context in which the store is reverting: every
+// revision written is a "revert", and the id of the last one is recorded.
+type revertKey struct{}
+
+func reverting(ctx context.Context) (context.Context, *int64) {
+	var id int64
+	return context.WithValue(ctx, revertKey{}, &id), &id
+}
+
 // Revert undoes revision id by restoring the state before it, exactly
-// (fields, publication status, citations), in one transaction that is
-// itself a revision (operation "revert") by v. Undoing a creation deletes
-// the entry or link, which for an entry needs the ADMIN role; undoing the
-// deletion of a link makes it again. It returns kb.ErrNotFound for an
-// unknown revision or a subject that is gone, and a *kb.ValidationError
-// for revisions that cannot be undone (indicator changes, deletions of
-// entries, erasures).
+// (fields, publication status, citations, the same ID), in one transaction
+// that is itself a revision (operation "revert") by v. Undoing a creation
+// deletes the entry or link, which for an entry needs the ADMIN role;
+// undoing a deletion makes the entry or link again under its old ID, an
+// entry with the links that went with it. It returns kb.ErrNotFound for an
+// unknown revision or a subject that is gone, kb.ErrConflict when a
+// deleted entry's key or link has been taken since, and a
+// *kb.ValidationError for revisions that cannot be undone (indicator
+// changes, erasures).
 func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, error) {
 	rev, err := s.RevisionByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	actor := v.Actor()
+	ctx, revID := reverting(ctx)
 	res := &Reverted{EntityID: rev.EntityID, LinkID: rev.LinkID}
 	switch {
+	case rev.Before == nil && rev.After == nil, rev.Operation == OpIndicatorCreate, rev.Operation == OpIndicatorUpdate:
+		return nil, kb.Invalid("revisionId", "a %s revision cannot be reverted", rev.Operation)
 	case rev.LinkID != 0 && rev.Before == nil: // a link was made: unlink it
 		if _, err := s.DeleteLink(ctx, actor, rev.LinkID, nil); err != nil {
 			return nil, err
@@ -134,12 +148,11 @@ func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, e
 		if err != nil {
 			return nil, err
 		}
-		l.FromID, l.ToID = ids[0], ids[1]
-		made, err := s.CreateLink(ctx, actor, &l)
-		if err != nil {
+		l.ID, l.FromID, l.ToID = rev.LinkID, ids[0], ids[1]
+		l.Citations = withoutIDs(l.Citations)
+		if _, err := s.CreateLink(ctx, actor, &l); err != nil {
 			return nil, err
 		}
-		res.LinkID = made.ID
 	case rev.LinkID != 0:
 		var before kb.Link
 		if err := json.Unmarshal(rev.Before, &before); err != nil {
@@ -154,7 +167,7 @@ func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, e
 		if err != nil {
 			return nil, err
 		}
-	case rev.EntityID != 0 && rev.Operation == OpCreate && rev.Before == nil:
+	case rev.Before == nil: // an entry was made: delete it
 		if err := v.Require(kb.RoleAdmin); err != nil {
 			return nil, fmt.Errorf("undoing a creation deletes the entry: %w", err)
 		}
@@ -162,7 +175,11 @@ func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, e
 			return nil, err
 		}
 		res.Deleted = true
-	case rev.EntityID != 0 && rev.Before != nil && rev.After != nil && rev.Operation != OpIndicatorUpdate:
+	case rev.After == nil: // an entry was deleted: make it again, with its links
+		if err := s.undelete(ctx, actor, rev); err != nil {
+			return nil, err
+		}
+	default:
 		var before kb.Entity
 		if err := json.Unmarshal(rev.Before, &before); err != nil {
 			return nil, fmt.Errorf("revision %d: %w", id, err)
@@ -176,23 +193,103 @@ func (s *Store) Revert(ctx context.Context, v kb.Viewer, id int64) (*Reverted, e
 		if err != nil {
 			return nil, err
 		}
-	default:
-		return nil, kb.Invalid("revisionId", "a %s revision cannot be reverted", rev.Operation)
 	}
-	// The newest revision of the subject is the one the revert wrote.
-	col, subject := "entity_id", res.EntityID
-	if res.LinkID != 0 {
-		col, subject = "link_id", res.LinkID
+	if *revID == 0 {
+		// Nothing to change: the subject is as it was before the revision.
+		res.Revision = rev
+		return res, nil
 	}
-	var newID int64
-	err = s.pool.QueryRow(ctx, `SELECT max(id) FROM revision WHERE `+col+` = $1 AND actor = $2`, subject, actor).Scan(&newID)
-	if err != nil {
-		return nil, fmt.Errorf("revert: %w", translate(err))
-	}
-	if res.Revision, err = s.RevisionByID(ctx, newID); err != nil {
+	if res.Revision, err = s.RevisionByID(ctx, *revID); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// undelete makes the entry of a delete revision again, under its old id,
+// with the links deleted in the same transaction (same time and actor).
+func (s *Store) undelete(ctx context.Context, actor string, rev *Revision) error {
+	var e kb.Entity
+	if err := json.Unmarshal(rev.Before, &e); err != nil {
+		return fmt.Errorf("revision %d: %w", rev.ID, err)
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		cites, err := resolveSources(ctx, tx, withoutIDs(e.Citations))
+		if err != nil {
+			return err
+		}
+		id := rev.EntityID
+		var key *string
+		if e.Key != "" {
+			key = &e.Key
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO entity (id, kind, key, name, sort_name, summary, status, created_by, updated_by)
+			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			id, e.Kind, key, e.Name, kb.Fold(e.Name), e.Summary, e.Status, actor)
+		if err != nil {
+			return translate(err)
+		}
+		if err := writeAttrs(ctx, tx, id, &e); err != nil {
+			return err
+		}
+		if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
+			return err
+		}
+		out, err := entityTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// The links that went with it: deleted in the same transaction.
+		rows, err := tx.Query(ctx, `SELECT link_id, before FROM revision
+			WHERE at = $1 AND actor = $2 AND operation = $3 AND link_id IS NOT NULL AND before IS NOT NULL ORDER BY id`,
+			rev.At, rev.Actor, OpDelete)
+		if err != nil {
+			return translate(err)
+		}
+		type gone struct {
+			id   int64
+			link kb.Link
+		}
+		var links []gone
+		var lid int64
+		var raw []byte
+		if _, err := pgx.ForEachRow(rows, []any{&lid, &raw}, func() error {
+			var l kb.Link
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return err
+			}
+			if l.FromKey == e.Key || l.ToKey == e.Key {
+				links = append(links, gone{lid, l})
+			}
+			return nil
+		}); err != nil {
+			return translate(err)
+		}
+		if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpRevert, entityID: &id, after: out}); err != nil {
+			return err
+		}
+		for _, g := range links {
+			l := g.link
+			l.ID = g.id
+			if err := insertLink(ctx, tx, actor, &l); err != nil {
+				return fmt.Errorf("link %s: %w", l, err)
+			}
+			back, err := linkTx(ctx, tx, l.ID, false)
+			if err != nil {
+				return err
+			}
+			if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpRevert, linkID: &l.ID, after: back}); err != nil {
+				return err
+			}
+		}
+		// The entry's own revision is the one to report.
+		if p, ok := ctx.Value(revertKey{}).(*int64); ok {
+			return tx.QueryRow(ctx, `SELECT max(id) FROM revision WHERE entity_id = $1`, id).Scan(p)
+		}
+		return nil
+	})
 }
 
 // withoutIDs drops the source ids of citations read from a revision, so

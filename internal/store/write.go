@@ -160,6 +160,10 @@ func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
 	if err != nil {
 		return err
 	}
+	revertID, reverting := ctx.Value(revertKey{}).(*int64)
+	if reverting {
+		r.operation = OpRevert
+	}
 	c := Change{Operation: r.operation, Actor: r.actor, Kind: r.kind}
 	if r.entityID != nil {
 		c.EntityID = *r.entityID
@@ -184,6 +188,9 @@ func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
 		Scan(&c.RevisionID, &c.At)
 	if err != nil {
 		return translate(err)
+	}
+	if reverting {
+		*revertID = c.RevisionID
 	}
 	return notify(ctx, tx, c)
 }
