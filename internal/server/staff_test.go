@@ -187,4 +187,31 @@ func jsonEqual(a, b any) bool {
 	return reflect.DeepEqual(u, v)
 }
 
-var _ = http.StatusOK
+func TestMalformedOrUnknownTokensAreRefused(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{})
+	for _, h := range []string{"Basic dXNlcjpwYXNz", "Bearer", "Bearer pgr_unknown"} {
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { role } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", h)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r response
+		_ = json.NewDecoder(res.Body).Decode(&r)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != server.CodeUnauthenticated {
+			t.Errorf("Authorization %q: %d %+v, want 401 UNAUTHENTICATED", h, res.StatusCode, r.Errors)
+		}
+	}
+	var v struct {
+		Viewer struct {
+			Name *string
+			Role string
+		}
+	}
+	a.mustAs("", `{ viewer { name role } }`, nil, &v)
+	if v.Viewer.Role != "ANONYMOUS" || v.Viewer.Name != nil {
+		t.Errorf("without a token: %+v, want ANONYMOUS", v.Viewer)
+	}
+}

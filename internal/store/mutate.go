@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -439,6 +438,3 @@ func (s *Store) DeleteLink(ctx context.Context, actor string, id int64, expected
 	}
 	return cur, nil
 }
-
-// errNotRevertible is wrapped by Revert for revisions it cannot undo.
-var errNotRevertible = errors.New("this change cannot be reverted")
