@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/store"
 )
@@ -24,7 +25,14 @@ type Resolver struct {
 	Store *store.Store
 	// Feed is the change feed the changes subscription reads.
 	Feed Feed
+	// TokenRecheck is how often a subscription checks that its token has
+	// not been revoked; 0 means DefaultTokenRecheck.
+	TokenRecheck time.Duration
 }
+
+// DefaultTokenRecheck is the default of Resolver.TokenRecheck: a revoked
+// token's subscriptions end within this time.
+const DefaultTokenRecheck = 30 * time.Second
 
 // Feed delivers the changes committed from now until ctx ends.
 type Feed interface {

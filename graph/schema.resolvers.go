@@ -997,20 +997,7 @@ func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, lin
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan *model.Change)
-	go func() {
-		defer close(out)
-		for c := range in {
-			if m := changeModel(c, kinds, linkTypes, operations); m != nil {
-				select {
-				case out <- m:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	return r.feedChanges(ctx, in, kinds, linkTypes, operations), nil
 }
 
 // Citation returns CitationResolver implementation.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
@@ -241,4 +242,44 @@ func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, o
 		}
 	}
 	return m
+}
+
+// feedChanges filters the changes of in for one subscriber until ctx
+// ends, in closes, or the subscriber's token is revoked.
+func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []string) <-chan *model.Change {
+	out := make(chan *model.Change)
+	tokenID := auth.ViewerOf(ctx).TokenID
+	go func() {
+		defer close(out)
+		every := r.TokenRecheck
+		if every <= 0 {
+			every = DefaultTokenRecheck
+		}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if ok, err := r.Store.TokenActive(ctx, tokenID); err == nil && !ok {
+					return
+				}
+			case c, open := <-in:
+				if !open {
+					return
+				}
+				m := changeModel(c, kinds, linkTypes, ops)
+				if m == nil {
+					continue
+				}
+				select {
+				case out <- m:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
 }

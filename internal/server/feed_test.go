@@ -186,3 +186,28 @@ func TestChangeFeedIsForStaffOnly(t *testing.T) {
 		}
 	}
 }
+
+// Revoking a token ends its subscriptions.
+func TestRevokingATokenEndsItsSubscriptions(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{TokenRecheck: 100 * time.Millisecond})
+	tok := a.newToken("ed", kb.RoleEditor)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := a.subscribe(ctx, tok, `subscription { changes { operation } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	st := store.New(a.Pool)
+	ts, err := st.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeToken(ctx, ts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMsg(ctx, c)
+	if err != nil || m.Type != "complete" {
+		t.Errorf("after revoking the token: %+v, %v; want the subscription completed", m, err)
+	}
+}

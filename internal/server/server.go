@@ -53,6 +53,9 @@ type Config struct {
 	Ready func(context.Context) error
 	// Logger receives access and error logs; default slog.Default().
 	Logger *slog.Logger
+	// TokenRecheck is how often a subscription checks that its token still
+	// works; default graph.DefaultTokenRecheck.
+	TokenRecheck time.Duration
 }
 
 func (c *Config) defaults() {
@@ -115,7 +118,7 @@ const DefaultQuery = `# partnergraph: the partnership knowledge base of the soci
 func (s *Server) routes(st *store.Store) http.Handler {
 	hub := feed.New(st, s.cfg.Logger)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Store: st, Feed: hub},
+		Resolvers:  &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck},
 		Directives: graph.DirectiveRoot{Requires: graph.Requires},
 	}))
 	gql.AddTransport(transport.Websocket{

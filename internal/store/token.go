@@ -69,3 +69,13 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) (*Token, error) {
 	}
 	return t, nil
 }
+
+// TokenActive reports whether token id exists and is not revoked.
+func (s *Store) TokenActive(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_token WHERE id = $1 AND revoked_at IS NULL)`, id).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("token %d: %w", id, translate(err))
+	}
+	return ok, nil
+}
