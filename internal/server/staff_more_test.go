@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -371,5 +372,39 @@ func TestRevertOfADeletionBringsTheEntryBackWithItsLinks(t *testing.T) {
 	a.mustAs(admin, read, map[string]any{"id": id}, &after)
 	if !jsonEqual(after.N, before.N) {
 		t.Errorf("after undoing the deletion:\n%v\nwant:\n%v", after.N, before.N)
+	}
+}
+
+// Entries of one name created at once get distinct keys, not a CONFLICT.
+func TestConcurrentCreatesOfOneNameGetDistinctKeys(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{})
+	tok := a.newToken("ed", kb.RoleEditor)
+	const n = 10
+	keys := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var got struct {
+				P struct{ Key string } `json:"createProject"`
+			}
+			_, r := a.postAs(tok, `mutation { createProject(input: {name: "Wspólny projekt"}) { key } }`, nil)
+			if len(r.Errors) > 0 {
+				t.Errorf("create %d: %+v", i, r.Errors)
+				return
+			}
+			_ = json.Unmarshal(r.Data, &got)
+			keys[i] = got.P.Key
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "wspolny-projekt") || seen[k] {
+			t.Errorf("keys %v: want distinct wspolny-projekt, wspolny-projekt-2, ...", keys)
+			break
+		}
+		seen[k] = true
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -158,7 +159,13 @@ func (s *Store) CreateEntity(ctx context.Context, actor string, e *kb.Entity) (*
 	var out *kb.Entity
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if e.Key == "" {
-			key, err := freeKey(ctx, tx, kb.Slug(e.Name, string(e.Kind)))
+			base := kb.Slug(e.Name, strings.ToLower(string(e.Kind)))
+			// Two entries of one name created at once would both find the
+			// same free key; the lock makes the second wait for the first.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('entity key ' || $1))`, base); err != nil {
+				return translate(err)
+			}
+			key, err := freeKey(ctx, tx, base)
 			if err != nil {
 				return err
 			}
