@@ -51,6 +51,11 @@ type Config struct {
 	Ready func(context.Context) error
 	// Logger receives access and error logs; default slog.Default().
 	Logger *slog.Logger
+	// BaseIRI is the base of node IRIs in JSON-LD exports; default
+	// export.DefaultBaseIRI.
+	BaseIRI string
+	// ExportTimeout bounds one export download; default 15 minutes.
+	ExportTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -68,6 +73,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ExportTimeout == 0 {
+		c.ExportTimeout = 15 * time.Minute
 	}
 }
 
@@ -139,8 +147,14 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	var h http.Handler = mux
-	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	var api http.Handler = mux
+	api = http.TimeoutHandler(api, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	// Exports stream past the request timeout, whose handler would buffer
+	// the whole response in memory; they have a deadline of their own.
+	top := http.NewServeMux()
+	top.Handle("/export", s.exportHandler(st))
+	top.Handle("/", api)
+	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
 	return s.accessLog(requestID(h))
