@@ -157,21 +157,19 @@ func ParseFilter(q url.Values, skip ...string) (store.ExportFilter, error) {
 		}
 	}
 	var err error
-	if f.Kinds, err = enumList(q, "kind", kb.Kind.Valid, func(s string) (kb.Kind, bool) {
-		return kb.KindOfTypeName(s)
-	}); err != nil {
+	if f.Kinds, err = enumList(q, "kind", kb.Kinds, kb.KindOfTypeName); err != nil {
 		return f, err
 	}
-	if f.Sectors, err = enumList(q, "sector", kb.Sector.Valid, nil); err != nil {
+	if f.Sectors, err = enumList(q, "sector", kb.Sectors, nil); err != nil {
 		return f, err
 	}
-	if f.PartnerKinds, err = enumList(q, "partnerKind", kb.PartnerKind.Valid, nil); err != nil {
+	if f.PartnerKinds, err = enumList(q, "partnerKind", kb.PartnerKinds, nil); err != nil {
 		return f, err
 	}
-	if f.Activities, err = enumList(q, "activity", kb.Activity.Valid, nil); err != nil {
+	if f.Activities, err = enumList(q, "activity", kb.Activities, nil); err != nil {
 		return f, err
 	}
-	if f.Relations, err = enumList(q, "relation", kb.RelationType.Valid, nil); err != nil {
+	if f.Relations, err = enumList(q, "relation", kb.RelationTypes(), nil); err != nil {
 		return f, err
 	}
 	if f.Country, err = single(q, "country"); err != nil {
@@ -202,8 +200,11 @@ func single(q url.Values, name string) (string, error) {
 
 // enumList reads the values of parameter name, normalised to the
 // enumeration's upper-case form ("good-practice" → "GOOD_PRACTICE"), and
-// checks each with valid, or else with alt.
-func enumList[T ~string](q url.Values, name string, valid func(T) bool, alt func(string) (T, bool)) ([]T, error) {
+// checks that each is one of values, or else that alt knows it.
+func enumList[T ~string](q url.Values, name string, values []T, alt func(string) (T, bool)) ([]T, error) {
+	unknown := func(s string) error {
+		return kb.Invalid(name, "unknown value %q: one of %s", s, strings.ReplaceAll(join(values), listSep, ", "))
+	}
 	var out []T
 	for _, v := range q[name] {
 		for _, s := range strings.Split(v, ",") {
@@ -212,13 +213,13 @@ func enumList[T ~string](q url.Values, name string, valid func(T) bool, alt func
 				continue
 			}
 			t := T(strings.ToUpper(strings.ReplaceAll(s, "-", "_")))
-			if !valid(t) {
+			if !slices.Contains(values, t) {
 				var ok bool
 				if alt == nil {
-					return nil, kb.Invalid(name, "unknown value %q", s)
+					return nil, unknown(s)
 				}
 				if t, ok = alt(s); !ok {
-					return nil, kb.Invalid(name, "unknown value %q", s)
+					return nil, unknown(s)
 				}
 			}
 			if !slices.Contains(out, t) {
