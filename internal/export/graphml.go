@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/xml"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,20 +85,11 @@ func (g *graphWriter) attr(name, v string) {
 func citedSources(cs []kb.Citation) string {
 	var keys []string
 	for _, c := range cs {
-		if !containsString(keys, c.SourceKey) {
+		if !slices.Contains(keys, c.SourceKey) {
 			keys = append(keys, c.SourceKey)
 		}
 	}
 	return strings.Join(keys, listSep)
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func place(e *kb.Entity) kb.Place {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func provenance(n node, base string, cs []kb.Citation) {
 	quals := make([]any, 0, len(cs))
 	for _, c := range cs {
 		iri := base + c.SourceKey
-		if !containsString(seen, iri) {
+		if !slices.Contains(seen, iri) {
 			seen = append(seen, iri)
 			from = append(from, ref(iri))
 		}
