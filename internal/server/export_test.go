@@ -159,3 +159,31 @@ func TestExportEndpointRejectsBadRequestsNamingTheProblem(t *testing.T) {
 		t.Errorf("POST /export: status %d, want 405", res.StatusCode)
 	}
 }
+
+func TestExportEndpointFailingBeforeTheFirstByteIsAnErrorResponse(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	a.Pool.Close() // the database is gone before the export starts
+	res, body := get(t, a.URL+"/export?format=graphml")
+	if res.StatusCode < 500 {
+		t.Fatalf("status %d, want a 5xx", res.StatusCode)
+	}
+	if res.Header.Get("Content-Disposition") != "" || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("headers %v, want a JSON error and no attachment", res.Header)
+	}
+	var r response
+	if err := json.Unmarshal(body, &r); err != nil || len(r.Errors) != 1 || strings.Contains(r.Errors[0].Message, "pool") {
+		t.Errorf("body %s, want one error that leaks nothing", body)
+	}
+}
+
+func TestExportEndpointAnswersHEADWithTheHeadersOnly(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	res, err := http.Head(a.URL + "/export?format=jsonld&kind=EVENT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/ld+json" {
+		t.Errorf("HEAD: status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
