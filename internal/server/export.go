@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/partnergraph/partnergraph/internal/export"
@@ -28,7 +29,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // exportHandler serves GET /export?format=csv|jsonld|graphml|json with the
 // filters of export.ParseFilter. The export streams straight to the client
 // (it is not behind the request timeout's buffer); it may run for
-// ExportTimeout. A bad format or filter is a 400 naming the parameter.
+// ExportTimeout; beyond MaxExports running at once it answers 429. A bad
+// format or filter is a 400 naming the parameter.
 func (s *Server) exportHandler(st *store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -56,6 +58,17 @@ func (s *Server) exportHandler(st *store.Store) http.Handler {
 }
 
 func (s *Server) serveExport(w http.ResponseWriter, r *http.Request, st *store.Store, opts export.Options) {
+	if r.Method == http.MethodGet {
+		select {
+		case s.exports <- struct{}{}:
+			defer func() { <-s.exports }()
+		default:
+			w.Header().Set("Retry-After", "30")
+			writeError(w, http.StatusTooManyRequests, CodeLimitExceeded, "",
+				"too many exports are running at once ("+strconv.Itoa(cap(s.exports))+"); try again shortly")
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", opts.Format.ContentType())
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": opts.Format.FileName()}))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -185,5 +186,58 @@ func TestExportEndpointAnswersHEADWithTheHeadersOnly(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/ld+json" {
 		t.Errorf("HEAD: status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+func TestExportEndpointRefusesExportsBeyondTheLimit(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{MaxExports: 1})
+	ctx := t.Context()
+	// Hold the first export in its links query behind a lock.
+	tx, err := a.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE link IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan int, 1)
+	go func() {
+		res, err := http.Get(a.URL + "/export?format=graphml")
+		if err != nil {
+			first <- 0
+			return
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		first <- res.StatusCode
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := a.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first export never waited on the lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res, body := get(t, a.URL+"/export?format=json")
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "LIMIT_EXCEEDED") {
+		t.Errorf("second export: status %d, Retry-After %q, body %s; want 429 LIMIT_EXCEEDED", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("first export: status %d, want 200", status)
+	}
+	if res, _ := get(t, a.URL+"/export?format=json"); res.StatusCode != http.StatusOK {
+		t.Errorf("export after the first ended: status %d, want 200", res.StatusCode)
 	}
 }

@@ -56,6 +56,10 @@ type Config struct {
 	BaseIRI string
 	// ExportTimeout bounds one export download; default 15 minutes.
 	ExportTimeout time.Duration
+	// MaxExports caps the exports running at once, each of which holds a
+	// database connection for its whole download, so that they cannot
+	// starve the API of connections; default 2. More get 429.
+	MaxExports int
 }
 
 func (c *Config) defaults() {
@@ -77,18 +81,22 @@ func (c *Config) defaults() {
 	if c.ExportTimeout == 0 {
 		c.ExportTimeout = 15 * time.Minute
 	}
+	if c.MaxExports == 0 {
+		c.MaxExports = 2
+	}
 }
 
 // Server serves the API over HTTP.
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	exports chan struct{} // a slot per running export
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports)}
 	s.handler = s.routes(st)
 	return s
 }
