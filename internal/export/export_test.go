@@ -162,6 +162,9 @@ func TestJSONLDExpandsOfflineWithTheVocabularies(t *testing.T) {
 	if count("<http://www.w3.org/ns/org#role> ") == 0 {
 		t.Error("no org:role on memberships")
 	}
+	if count("<http://www.w3.org/ns/org#role> <https://example.org/id/vocab#LEADER>") == 0 {
+		t.Error("the LEADER role has no IRI of its own")
+	}
 	organisations := count(rdfType + "<https://schema.org/Organization>")
 	if want := 7 + 1 + 7 + 5; organisations != want { // partners, the cooperative, foreign examples, publishers of sources
 		t.Errorf("schema:Organization: got %d, want %d", organisations, want)

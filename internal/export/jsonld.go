@@ -294,7 +294,11 @@ func linkNodes(l *kb.Link, base string) []node {
 		types = append(types, "org:Membership")
 		q["org:member"] = ref(from)
 		q["org:organization"] = ref(to)
-		if l.Role != "" {
+		switch {
+		case kb.MemberRole(l.Role).Valid():
+			// A role of the vocabulary has an IRI, so that memberships group by it.
+			q["org:role"] = node{"@id": "pg:" + l.Role, "@type": "org:Role", "rdfs:label": l.Role}
+		case l.Role != "":
 			q["org:role"] = node{"@type": "org:Role", "rdfs:label": l.Role}
 		}
 		if l.StartsOn != nil || l.EndsOn != nil {
