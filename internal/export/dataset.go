@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -24,11 +25,16 @@ func writeDataset(ctx context.Context, sn *store.Snapshot, _ Options, w *bufio.W
 	section := func(name string, last bool, stream func(func(v any) error) error) error {
 		put("  \"" + name + "\": [")
 		first := true
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // names and quotes keep their „&” as written
+		enc.SetIndent("    ", "  ")
 		err := stream(func(v any) error {
-			b, err := json.MarshalIndent(v, "    ", "  ")
-			if err != nil {
+			buf.Reset()
+			if err := enc.Encode(v); err != nil {
 				return err
 			}
+			b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 			if first {
 				put("\n    ")
 				first = false

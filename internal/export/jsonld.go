@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -349,11 +350,15 @@ func writeJSONLD(ctx context.Context, sn *store.Snapshot, opts Options, w *bufio
 	base := opts.base()
 	var werr error
 	first := true
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	emit := func(n node) error {
-		b, err := json.Marshal(n)
-		if err != nil {
+		buf.Reset()
+		if err := enc.Encode(n); err != nil {
 			return err
 		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if werr == nil {
 			if first {
 				first = false
