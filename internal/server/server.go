@@ -51,6 +51,15 @@ type Config struct {
 	Ready func(context.Context) error
 	// Logger receives access and error logs; default slog.Default().
 	Logger *slog.Logger
+	// BaseIRI is the base of node IRIs in JSON-LD exports; default
+	// export.DefaultBaseIRI.
+	BaseIRI string
+	// ExportTimeout bounds one export download; default 15 minutes.
+	ExportTimeout time.Duration
+	// MaxExports caps the exports running at once, each of which holds a
+	// database connection for its whole download, so that they cannot
+	// starve the API of connections; default 2. More get 429.
+	MaxExports int
 }
 
 func (c *Config) defaults() {
@@ -69,18 +78,25 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ExportTimeout == 0 {
+		c.ExportTimeout = 15 * time.Minute
+	}
+	if c.MaxExports == 0 {
+		c.MaxExports = 2
+	}
 }
 
 // Server serves the API over HTTP.
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	exports chan struct{} // a slot per running export
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports)}
 	s.handler = s.routes(st)
 	return s
 }
@@ -139,8 +155,14 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	var h http.Handler = mux
-	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	var api http.Handler = mux
+	api = http.TimeoutHandler(api, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	// Exports stream past the request timeout, whose handler would buffer
+	// the whole response in memory; they have a deadline of their own.
+	top := http.NewServeMux()
+	top.Handle("/export", s.exportHandler(st))
+	top.Handle("/", api)
+	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
 	return s.accessLog(requestID(h))
