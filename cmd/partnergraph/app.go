@@ -137,6 +137,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		ShutdownTimeout: a.Config.ShutdownWait,
 		Logger:          a.Logger,
 		Ready:           a.ready,
+		BaseIRI:         a.Config.BaseIRI,
 	}, a.Store)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)

@@ -26,17 +26,21 @@ type Config struct {
 	LogLevel     slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
 	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
 }
 
 // parseConfig reads the environment (through getenv) and then the flags of
-// a subcommand from args. It returns an error naming the bad setting.
-func parseConfig(name string, args []string, getenv func(string) string) (Config, []string, error) {
+// a subcommand from args; extra registers flags of the subcommand's own
+// (export's format and filters). It returns an error naming the bad
+// setting.
+func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Config{
 		Addr:         envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
 		DataDir:      getenv("PARTNERGRAPH_DATA_DIR"),
 		PGBinDir:     getenv("PARTNERGRAPH_PG_BIN"),
 		PGUser:       getenv("PARTNERGRAPH_PG_USER"),
 		LogFormat:    envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
+		BaseIRI:      getenv("PARTNERGRAPH_BASE_IRI"),
 		Seed:         true,
 		ShutdownWait: 15 * time.Second,
 	}
@@ -75,10 +79,17 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
 	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
+	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
+	for _, f := range extra {
+		f(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
 	c.CORSOrigins = splitList(*cors)
+	if c.BaseIRI != "" && (!strings.HasSuffix(c.BaseIRI, "/") || !strings.Contains(c.BaseIRI, "://") || strings.Contains(c.BaseIRI, "#")) {
+		return c, nil, fmt.Errorf("PARTNERGRAPH_BASE_IRI: %q must be an absolute http(s) IRI ending in / (a key follows it)", c.BaseIRI)
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, nil, fmt.Errorf("PARTNERGRAPH_LOG_FORMAT: %q is not json or text", c.LogFormat)
 	}

@@ -9,6 +9,8 @@
 //	partnergraph seed      load the reference data (idempotent)
 //	partnergraph token     create, list and revoke API tokens
 //	partnergraph import    import a data-set file, all or nothing
+//	partnergraph export    write the published graph, or a filtered part of
+//	                       it, as CSV, JSON-LD, GraphML or JSON
 //
 // Configuration comes from environment variables and flags; see README.md.
 package main
@@ -22,6 +24,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/partnergraph/partnergraph/internal/export"
 )
 
 func main() {
@@ -35,11 +39,14 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed|token|import] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|export|token|import] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
   seed      load the reference data; a second run changes nothing
+  export    write the published graph, or a filtered part of it:
+            --format csv|jsonld|graphml|json [--out FILE] [--kind ...] [--sector ...]
+            [--country ...] (see "partnergraph export -h")
   token     create --name NAME --role reader|editor|admin, list, revoke ID
   import    FILE [--dry-run]: import a data set, validated first, all or nothing
 
@@ -53,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "export":
 	case "token":
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
@@ -64,12 +71,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	cfg, rest, err := parseConfig(cmd, args, getenv)
+	var ex exportFlags
+	var extra []func(*flag.FlagSet)
+	if cmd == "export" {
+		extra = append(extra, ex.register)
+	}
+	cfg, rest, err := parseConfig(cmd, args, getenv, extra...)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("%s: unexpected arguments %q", cmd, rest)
+	}
+	var exportOpts export.Options
+	if cmd == "export" {
+		// Check the request before starting a database for it.
+		if exportOpts, err = ex.options(cfg); err != nil {
+			return err
+		}
 	}
 	app := &App{Config: cfg}
 	if err := app.Open(ctx); err != nil {
@@ -90,6 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintf(stdout, "links: %d created, %d updated, %d unchanged\n", rep.LinksCreated, rep.LinksUpdated, rep.LinksUnchanged)
 		fmt.Fprintf(stdout, "indicators: %d created, %d updated, %d unchanged\n", rep.IndicatorsCreated, rep.IndicatorsUpdated, rep.IndicatorsUnchanged)
 		return nil
+	case "export":
+		return runExport(ctx, app, exportOpts, ex.out, stdout)
 	}
 	return app.Serve(ctx, nil)
 }

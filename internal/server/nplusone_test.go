@@ -67,7 +67,7 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 	// A long loader wait makes the batches deterministic on a busy machine:
 	// with the default wait, a slow scheduler may split one batch in two,
 	// which changes the count by one or two but never with the page size.
-	a := newAPI(t, "migrated", server.Config{LoaderWait: 25 * time.Millisecond}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	a := newAPI(t, "migrated", server.Config{LoaderWait: 100 * time.Millisecond}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
 	if _, err := store.New(a.Pool).ApplyDataset(context.Background(), "test", practices(100)); err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,15 @@ type Config struct {
 	// TokenRecheck is how often a subscription checks that its token still
 	// works; default graph.DefaultTokenRecheck.
 	TokenRecheck time.Duration
+	// BaseIRI is the base of node IRIs in JSON-LD exports; default
+	// export.DefaultBaseIRI.
+	BaseIRI string
+	// ExportTimeout bounds one export download; default 15 minutes.
+	ExportTimeout time.Duration
+	// MaxExports caps the exports running at once, each of which holds a
+	// database connection for its whole download, so that they cannot
+	// starve the API of connections; default 2. More get 429.
+	MaxExports int
 }
 
 func (c *Config) defaults() {
@@ -74,18 +83,25 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ExportTimeout == 0 {
+		c.ExportTimeout = 15 * time.Minute
+	}
+	if c.MaxExports == 0 {
+		c.MaxExports = 2
+	}
 }
 
 // Server serves the API over HTTP.
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	exports chan struct{} // a slot per running export
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports)}
 	s.handler = s.routes(st)
 	return s
 }
@@ -158,7 +174,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	// A WebSocket lives for as long as its subscriptions, and
 	// http.TimeoutHandler's writer cannot be hijacked: upgrades to /graphql
 	// go around it.
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	graphqlOrTimed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/graphql" && isWebSocket(r) {
 			// Lift the server's read and write timeouts, which would
 			// otherwise cut the connection after RequestTimeout.
@@ -170,6 +186,12 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		}
 		timed.ServeHTTP(w, r)
 	})
+	// Exports stream past the request timeout, whose handler would buffer
+	// the whole response in memory; they have a deadline of their own.
+	top := http.NewServeMux()
+	top.Handle("/export", s.exportHandler(st))
+	top.Handle("/", graphqlOrTimed)
+	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
 	return s.accessLog(requestID(h))

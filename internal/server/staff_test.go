@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -213,5 +214,37 @@ func TestMalformedOrUnknownTokensAreRefused(t *testing.T) {
 	a.mustAs("", `{ viewer { name role } }`, nil, &v)
 	if v.Viewer.Role != "ANONYMOUS" || v.Viewer.Name != nil {
 		t.Errorf("without a token: %+v, want ANONYMOUS", v.Viewer)
+	}
+}
+
+// A person's contact details never leave through the public export or a
+// public read, even when a published person has them.
+func TestContactDetailsStayWithStaff(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	ed := a.newToken("ed", kb.RoleEditor)
+	id := a.idOf(ed, "jolanta-grzech")
+	a.mustAs(ed, `mutation($id: ID!) { updatePerson(id: $id, input: {email: "jolanta@example.org", phone: "+48 601 111 222"}) { id } }`,
+		map[string]any{"id": id}, nil)
+	var staff struct {
+		N struct{ Email, Phone string } `json:"node"`
+	}
+	a.mustAs(ed, `query($id: ID!) { node(id: $id) { ... on Person { email phone } } }`, map[string]any{"id": id}, &staff)
+	if staff.N.Email != "jolanta@example.org" || staff.N.Phone != "+48 601 111 222" {
+		t.Errorf("staff read %+v", staff.N)
+	}
+	for _, format := range []string{"json", "jsonld", "csv", "graphml"} {
+		res, err := http.Get(a.URL + "/export?format=" + format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || strings.Contains(string(body), "jolanta@example.org") || strings.Contains(string(body), "601 111") {
+			t.Errorf("export %s (%d) holds the contact details or failed", format, res.StatusCode)
+		}
+	}
+	_, r := a.postAs("", `query($id: ID!) { node(id: $id) { ... on Person { name email } } }`, map[string]any{"id": id})
+	if strings.Contains(string(r.Data), "jolanta@") || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != server.CodeUnauthenticated {
+		t.Errorf("anonymous read: %s %+v, want no email and UNAUTHENTICATED", r.Data, r.Errors)
 	}
 }

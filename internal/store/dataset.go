@@ -56,14 +56,14 @@ func (s *Store) applyDataset(ctx context.Context, actor string, d Dataset, commi
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rep = ApplyReport{}
-		ids, err := applyEntities(ctx, tx, actor, d.Entities, &rep)
+		ids, kinds, err := applyEntities(ctx, tx, actor, d.Entities, &rep)
 		if err != nil {
 			return err
 		}
-		if err := applyLinks(ctx, tx, actor, ids, d.Links, &rep); err != nil {
+		if err := applyLinks(ctx, tx, actor, ids, kinds, d.Links, &rep); err != nil {
 			return err
 		}
-		if err := applyIndicators(ctx, tx, actor, ids, d.Indicators, &rep); err != nil {
+		if err := applyIndicators(ctx, tx, actor, ids, kinds, d.Indicators, &rep); err != nil {
 			return err
 		}
 		if !commit {
@@ -107,14 +107,16 @@ func keyIDs(ctx context.Context, tx pgx.Tx) (map[string]int64, map[int64]kb.Kind
 	return ids, kinds, translate(err)
 }
 
-func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity, rep *ApplyReport) (map[string]int64, error) {
-	ids, _, err := keyIDs(ctx, tx)
+// applyEntities writes the entities of a data set and returns the ids and
+// kinds of all keyed entities, old and new.
+func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity, rep *ApplyReport) (map[string]int64, map[int64]kb.Kind, error) {
+	ids, kinds, err := keyIDs(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	existing, err := entitiesWithCitations(ctx, tx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Entities first, all of them, so that citations may name any source.
 	pending := make([]*kb.Entity, len(es))
@@ -122,29 +124,29 @@ func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity,
 		e := es[i]
 		field := fmt.Sprintf("entities[%d]", i)
 		if e.Key == "" {
-			return nil, kb.Invalid(field+".key", "a data set entry needs a key")
+			return nil, nil, kb.Invalid(field+".key", "a data set entry needs a key")
 		}
 		if err := e.Validate(); err != nil {
-			return nil, prefix(field+" ("+e.Key+")", err)
+			return nil, nil, prefix(field+" ("+e.Key+")", err)
 		}
 		pending[i] = &e
 		if old, ok := existing[e.Key]; ok {
 			if old.Kind != e.Kind {
-				return nil, kb.Invalid(field+".kind", "key %q is a %s in the database, not a %s", e.Key, old.Kind, e.Kind)
+				return nil, nil, kb.Invalid(field+".kind", "key %q is a %s in the database, not a %s", e.Key, old.Kind, e.Kind)
 			}
 			continue
 		}
 		id, err := insertEntity(ctx, tx, actor, &e)
 		if err != nil {
-			return nil, prefix(field+" ("+e.Key+")", err)
+			return nil, nil, prefix(field+" ("+e.Key+")", err)
 		}
-		ids[e.Key] = id
+		ids[e.Key], kinds[id] = id, e.Kind
 	}
 	for i, e := range pending {
 		field := fmt.Sprintf("entities[%d] (%s)", i, e.Key)
 		cites, err := resolveCitations(field, e.Citations, ids)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e.Citations = cites
 		id := ids[e.Key]
@@ -153,7 +155,7 @@ func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity,
 		case !ok:
 			rep.EntitiesCreated++
 			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
-				return nil, prefix(field, err)
+				return nil, nil, prefix(field, err)
 			}
 			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, entityID: &id, after: e})
 		case sameEntity(old, e):
@@ -162,18 +164,18 @@ func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity,
 		default:
 			rep.EntitiesUpdated++
 			if err := updateEntity(ctx, tx, actor, id, e); err != nil {
-				return nil, prefix(field, err)
+				return nil, nil, prefix(field, err)
 			}
 			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
-				return nil, prefix(field, err)
+				return nil, nil, prefix(field, err)
 			}
 			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpUpdate, entityID: &id, before: old, after: e})
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return ids, nil
+	return ids, kinds, nil
 }
 
 // entitiesWithCitations loads the keyed entities with their citations.
@@ -300,11 +302,7 @@ type linkKey struct {
 	typ      kb.RelationType
 }
 
-func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, ls []kb.Link, rep *ApplyReport) error {
-	_, kinds, err := keyIDs(ctx, tx)
-	if err != nil {
-		return err
-	}
+func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, kinds map[int64]kb.Kind, ls []kb.Link, rep *ApplyReport) error {
 	existing, err := keyedLinks(ctx, tx)
 	if err != nil {
 		return err
@@ -415,11 +413,7 @@ func sameLink(old, l *kb.Link) bool {
 		(len(old.Citations) == 0 && len(l.Citations) == 0 || reflect.DeepEqual(old.Citations, l.Citations))
 }
 
-func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, ins []kb.Indicator, rep *ApplyReport) error {
-	_, kinds, err := keyIDs(ctx, tx)
-	if err != nil {
-		return err
-	}
+func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, kinds map[int64]kb.Kind, ins []kb.Indicator, rep *ApplyReport) error {
 	for i := range ins {
 		in := ins[i]
 		field := fmt.Sprintf("indicators[%d] (%s %s)", i, in.CooperativeKey, in.Name)

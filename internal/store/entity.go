@@ -101,7 +101,7 @@ func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) (
 	}
 	out := make([]*kb.Entity, len(ids))
 	for i, id := range ids {
-		out[i] = byID[id]
+		out[i] = vis.scrub(byID[id])
 	}
 	return out, nil
 }
@@ -114,7 +114,7 @@ func (s *Store) EntityByKey(ctx context.Context, vis Visibility, key string) (*k
 	if err != nil {
 		return nil, fmt.Errorf("entity %q: %w", key, translate(err))
 	}
-	return e, nil
+	return vis.scrub(e), nil
 }
 
 func collectEntities(rows pgx.Rows) (map[int64]*kb.Entity, error) {
@@ -326,7 +326,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 		}
-		page.Entities = append(page.Entities, e)
+		page.Entities = append(page.Entities, vis.scrub(e))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))

@@ -43,6 +43,18 @@ type Visibility struct {
 // Public is the visibility of anonymous readers.
 var Public = Visibility{}
 
+// scrub removes from e what v may not see: people's contact details are
+// for staff (the viewers who see drafts) only. Reads scrub in the store,
+// so that no caller (a resolver, an export) can hand them out by mistake.
+func (v Visibility) scrub(e *kb.Entity) *kb.Entity {
+	if e != nil && e.Person != nil && !v.Drafts {
+		p := *e.Person
+		p.Email, p.Phone = "", ""
+		e.Person = &p
+	}
+	return e
+}
+
 // statuses returns the publication statuses visible under v.
 func (v Visibility) statuses() []string {
 	if v.Drafts {
