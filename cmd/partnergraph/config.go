@@ -26,6 +26,11 @@ type Config struct {
 	LogLevel     slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
 	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+
+	// generate only.
+	GenEntities int    // --entities: how many entities to generate
+	GenLinks    int    // --links: how many links to generate
+	GraphSeed   uint64 // --graph-seed: the seed of the synthetic graph
 }
 
 // parseConfig reads the environment (through getenv) and then the flags of
@@ -75,6 +80,11 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
 	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
+	if name == "generate" {
+		fs.IntVar(&c.GenEntities, "entities", 1_000_000, "how many entities to generate")
+		fs.IntVar(&c.GenLinks, "links", 5_000_000, "how many links to generate")
+		fs.Uint64Var(&c.GraphSeed, "graph-seed", 1, "seed of the synthetic graph: the same seed gives the same graph; keys are gen-<seed>-<n>")
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}

@@ -7,6 +7,8 @@
 //	                       it runs its own PostgreSQL and loads the reference data
 //	partnergraph migrate   apply pending database migrations
 //	partnergraph seed      load the reference data (idempotent)
+//	partnergraph generate  load a synthetic graph of a chosen size
+//	partnergraph bench     drive a running server with concurrent clients
 //
 // Configuration comes from environment variables and flags; see README.md.
 package main
@@ -33,11 +35,13 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|generate|bench] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
   seed      load the reference data; a second run changes nothing
+  generate  load a synthetic graph (default 1,000,000 entities, 5,000,000 links)
+  bench     drive a server with concurrent clients and report latencies
 
 Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
 `
@@ -49,7 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "generate":
+	case "bench":
+		return runBench(ctx, args, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -73,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "migrate":
 		fmt.Fprintln(stdout, "migrations are current")
 		return nil
+	case "generate":
+		return app.Generate(ctx, stdout)
 	case "seed":
 		rep, err := app.Seed(ctx)
 		if err != nil {
