@@ -96,6 +96,39 @@ func (s *Store) Hops(ctx context.Context, vis Visibility, ids []int64, w Walk, l
 	return out, limit > 0 && n > limit, nil
 }
 
+// hopsBetween returns the hops that w follows from the nodes ids straight
+// to one of the nodes targets, in one query: the meeting test of a
+// bidirectional search, which reads the links of ids in the index but
+// returns only those few, not every link of a large frontier. The targets
+// are known to be visible.
+func (s *Store) hopsBetween(ctx context.Context, ids, targets []int64, w Walk) (map[int64][]Hop, error) {
+	b := &builder{}
+	nodes, tgt := b.arg(ids), b.arg(targets)
+	typeCond := ""
+	if len(w.Relations) > 0 {
+		typeCond = " AND l.type = ANY(" + b.arg(strs(w.Relations)) + ")"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT l.from_id, l.to_id, l.type, true FROM link l
+		WHERE l.from_id = ANY(`+nodes+`) AND l.to_id = ANY(`+tgt+`)`+typeCond+`
+		UNION ALL
+		SELECT l.to_id, l.from_id, l.type, false FROM link l
+		WHERE l.to_id = ANY(`+nodes+`) AND l.from_id = ANY(`+tgt+`)`+typeCond, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("hops between: %w", translate(err))
+	}
+	out := map[int64][]Hop{}
+	var node int64
+	var h Hop
+	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &h.Type, &h.Outgoing}, func() error {
+		out[node] = append(out[node], h)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hops between: %w", translate(err))
+	}
+	return out, nil
+}
+
 // linksByKey returns the links with the given (from, type, to) keys, in
 // the order of keys; nil where there is none.
 func (s *Store) linksByKey(ctx context.Context, keys []tripleKey) ([]*kb.Link, error) {
@@ -172,14 +205,12 @@ func (s *Store) Neighborhood(ctx context.Context, vis Visibility, centre int64, 
 	g := &Subgraph{Nodes: []int64{centre}, Depth: map[int64]int{centre: 0}}
 	seenLink := map[tripleKey]bool{}
 	var keys []tripleKey
-	// viewed holds, for each link, the end nearer the centre.
-	viewed := map[tripleKey]int64{}
 	frontier := []int64{centre}
 	for d := 1; d <= depth && len(frontier) > 0; d++ {
-		// Links to nodes already inside count too, so fetch a few times the
+		// Links to nodes already inside count too, so fetch twice the
 		// room left; a level beyond that is cut and the result truncated.
 		room := limit - len(g.Nodes)
-		hops, cut, err := s.Hops(ctx, vis, frontier, w, 4*max(room, 0)+len(frontier)*2+16)
+		hops, cut, err := s.Hops(ctx, vis, frontier, w, 2*max(room, 0)+len(frontier)+16)
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +236,6 @@ func (s *Store) Neighborhood(ctx context.Context, vis Visibility, centre int64, 
 				if !seenLink[k] {
 					seenLink[k] = true
 					keys = append(keys, k)
-					viewed[k] = from
 				}
 			}
 		}
@@ -351,6 +381,21 @@ func (a *adjacency) load(ctx context.Context, ids []int64) error {
 	return nil
 }
 
+// meetCheckAbove is the size of frontier, in nodes whose links are not yet
+// cached, above which a search level first tests for a meeting.
+const meetCheckAbove = 16
+
+// uncached counts the nodes of ids whose hops are not cached.
+func (a *adjacency) uncached(ids []int64) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := a.hops[id]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
 // banned are the nodes and links a spur search of Yen's algorithm must not
 // use.
 type banned struct {
@@ -380,13 +425,37 @@ func (a *adjacency) bfs(ctx context.Context, from, to int64, maxDepth int, ban b
 		if !forward {
 			front, seen, dist, otherDist = bFront, bwd, bDist, fDist
 		}
-		if err := a.load(ctx, front); err != nil {
-			return nil, err
+		otherFront := bFront
+		if !forward {
+			otherFront = fFront
+		}
+		var hops map[int64][]Hop
+		if a.uncached(front) > meetCheckAbove {
+			// Before reading every link of a large frontier, ask whether any
+			// of them reaches the other frontier: when one does, the search
+			// ends without the largest read of all.
+			meets, err := a.s.hopsBetween(ctx, front, otherFront, a.w)
+			if err != nil {
+				return nil, err
+			}
+			for n, hs := range meets {
+				for _, h := range hs {
+					if !ban.nodes[h.Other] && !ban.links[h.link(n)] {
+						hops = meets
+					}
+				}
+			}
+		}
+		if hops == nil {
+			if err := a.load(ctx, front); err != nil {
+				return nil, err
+			}
+			hops = a.hops
 		}
 		var next []int64
 		best, bestLen := int64(0), -1
 		for _, n := range front {
-			for _, h := range a.hops[n] {
+			for _, h := range hops[n] {
 				if ban.nodes[h.Other] || ban.links[h.link(n)] {
 					continue
 				}
