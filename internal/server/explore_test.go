@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -355,5 +356,29 @@ func TestExplorationLimitsAndErrors(t *testing.T) {
 	a.query(`{ neighborhood(id: "UGFydG5lcjo5OTk5OQ") { truncated } path(from: "UGFydG5lcjo5OTk5OQ", to: "UGFydG5lcjo5OTk5OQ") { length } }`, nil, &got)
 	if got.N != nil || got.P != nil {
 		t.Errorf("unknown entity: neighbourhood %+v path %+v, want null", got.N, got.P)
+	}
+}
+
+func TestDraftsStayOutOfPathsAndNeighbourhoods(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	if _, err := a.Pool.Exec(context.Background(),
+		`UPDATE entity SET status = 'DRAFT' WHERE key = 'projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz'`); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Path *pathResult `json:"path"`
+		N    struct {
+			Nodes []named `json:"nodes"`
+		} `json:"neighborhood"`
+	}
+	a.query(`query($f: ID!, $t: ID!) { path(from: $f, to: $t) { `+pathFields+` }
+		neighborhood(id: $t, depth: 2) { nodes { name } } }`,
+		map[string]any{"f": idOf(a, "coompanion"), "t": idOf(a, "wtz-gebice")}, &got)
+	project := "Innowacyjny model aktywizacji zawodowej uczestników WTZ"
+	if got.Path == nil || got.Path.Length != 4 || slices.Contains(names(got.Path.Nodes), project) {
+		t.Errorf("path with the project in draft: %+v, want one of 4 links around it", got.Path)
+	}
+	if slices.Contains(names(got.N.Nodes), project) {
+		t.Errorf("neighbourhood of WTZ Gębice shows the draft project: %v", names(got.N.Nodes))
 	}
 }
