@@ -74,6 +74,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
+	a.Store.CacheAggregates(a.Config.AggregateTTL)
 	n, err := store.Migrate(ctx, a.pool)
 	if err != nil {
 		return err

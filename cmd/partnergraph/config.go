@@ -26,6 +26,7 @@ type Config struct {
 	LogLevel     slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
 	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -44,6 +45,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 		LogFormat:    envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
 		Seed:         true,
 		ShutdownWait: 15 * time.Second,
+		AggregateTTL: 10 * time.Second,
 	}
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
@@ -72,6 +74,12 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	if v := getenv("PARTNERGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
 		if c.ShutdownWait, err = time.ParseDuration(v); err != nil || c.ShutdownWait < 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v)
+		}
+	}
+
+	if v := getenv("PARTNERGRAPH_AGGREGATE_CACHE"); v != "" {
+		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
 		}
 	}
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -146,8 +147,33 @@ type Group struct {
 // Aggregate counts the entities that match f under vis (f.Kind may be empty
 // for all kinds), grouped by the fields by, largest group first. It also
 // returns how many distinct entities match. It returns a
-// *kb.ValidationError for an unknown field.
+// *kb.ValidationError for an unknown field. With CacheAggregates the
+// result may be up to its ttl old; callers must not change it.
 func (s *Store) Aggregate(ctx context.Context, vis Visibility, f Filter, by []GroupField) ([]Group, int, error) {
+	if s.aggregates == nil {
+		return s.aggregate(ctx, vis, f, by)
+	}
+	type result struct {
+		groups []Group
+		total  int
+	}
+	key, err := json.Marshal([]any{vis, f, by}) // values, not pointers: *bool in the mix filter
+	if err != nil {
+		return nil, 0, fmt.Errorf("aggregate: %w", err)
+	}
+	v, err := s.aggregates.get(string(key), func() (any, error) {
+		// The shared query must not end with the first caller's request.
+		g, n, err := s.aggregate(context.WithoutCancel(ctx), vis, f, by)
+		return result{g, n}, err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	r := v.(result)
+	return r.groups, r.total, nil
+}
+
+func (s *Store) aggregate(ctx context.Context, vis Visibility, f Filter, by []GroupField) ([]Group, int, error) {
 	b := f.build(vis)
 	from := "entity_full e"
 	cols := make([]string, len(by))

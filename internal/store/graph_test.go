@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -92,5 +93,34 @@ func TestPathsAreShortestOnASyntheticGraph(t *testing.T) {
 				t.Errorf("%d to %d: k paths start with %d links, want %d", from, to, len(ps[0].Links), want)
 			}
 		}
+	}
+}
+
+func TestAggregateCacheKeepsResultsForItsTTL(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	g, _ := synth.New(4, 1000, 2000)
+	if _, err := st.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		_, n, err := st.Aggregate(ctx, store.Public, store.Filter{Kind: kb.KindPartner}, []store.GroupField{store.GroupSector})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	st.CacheAggregates(time.Hour)
+	before := count()
+	if _, err := pool.Exec(ctx, `UPDATE entity SET status = 'DRAFT' WHERE id IN (SELECT id FROM entity WHERE kind = 'PARTNER' LIMIT 10)`); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != before {
+		t.Errorf("cached: %d partners, want the cached %d", got, before)
+	}
+	st.CacheAggregates(0)
+	if got := count(); got != before-10 {
+		t.Errorf("uncached: %d partners, want %d", got, before-10)
 	}
 }
