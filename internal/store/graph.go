@@ -90,39 +90,6 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	return out, limit > 0 && n > limit, nil
 }
 
-// hopsBetween returns the hops that w follows from the nodes ids straight
-// to one of the nodes targets, in one query: the meeting test of a
-// bidirectional search, which reads the links of ids in the index but
-// returns only those few, not every link of a large frontier. The targets
-// are known to be visible.
-func (s *Store) hopsBetween(ctx context.Context, ids, targets []int64, w Walk) (map[int64][]Hop, error) {
-	b := &builder{}
-	nodes, tgt := b.arg(ids), b.arg(targets)
-	typeCond := ""
-	if len(w.Relations) > 0 {
-		typeCond = " AND l.type = ANY(" + b.arg(strs(w.Relations)) + ")"
-	}
-	rows, err := s.pool.Query(ctx, `SELECT l.from_id, l.to_id, l.type, true FROM link l
-		WHERE l.from_id = ANY(`+nodes+`) AND l.to_id = ANY(`+tgt+`)`+typeCond+`
-		UNION ALL
-		SELECT l.to_id, l.from_id, l.type, false FROM link l
-		WHERE l.to_id = ANY(`+nodes+`) AND l.from_id = ANY(`+tgt+`)`+typeCond, b.args...)
-	if err != nil {
-		return nil, fmt.Errorf("hops between: %w", translate(err))
-	}
-	out := map[int64][]Hop{}
-	var node int64
-	var h Hop
-	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &h.Type, &h.Outgoing}, func() error {
-		out[node] = append(out[node], h)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hops between: %w", translate(err))
-	}
-	return out, nil
-}
-
 // linksByKey returns the links with the given (from, type, to) keys, in
 // the order of keys; nil where there is none.
 func (s *Store) linksByKey(ctx context.Context, keys []tripleKey) ([]*kb.Link, error) {
@@ -431,29 +398,6 @@ func (a *adjacency) load(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// A search level first tests for a meeting when its frontier has more
-// than meetCheckAbove nodes whose links are not yet cached and the other
-// frontier at most meetCheckBelow nodes. The test compares every link of
-// the frontier with the other frontier's array, linearly (PostgreSQL does
-// not hash a parameter array in an index filter): measured on the 1M/5M
-// graph it cost 428 ms on average with frontiers of thousands, more than
-// the read it saves, and a few milliseconds under the bound.
-const (
-	meetCheckAbove = 16
-	meetCheckBelow = 256
-)
-
-// uncached counts the nodes of ids whose hops are not cached.
-func (a *adjacency) uncached(ids []int64) int {
-	n := 0
-	for _, id := range ids {
-		if _, ok := a.hops[id]; !ok {
-			n++
-		}
-	}
-	return n
-}
-
 // banned are the nodes and links a spur search of Yen's algorithm must not
 // use.
 type banned struct {
@@ -483,33 +427,10 @@ func (a *adjacency) bfs(ctx context.Context, from, to int64, maxDepth int, ban b
 		if !forward {
 			front, seen, dist, otherDist = bFront, bwd, bDist, fDist
 		}
-		otherFront := bFront
-		if !forward {
-			otherFront = fFront
+		if err := a.load(ctx, front); err != nil {
+			return nil, err
 		}
-		var hops map[int64][]Hop
-		if a.uncached(front) > meetCheckAbove && len(otherFront) <= meetCheckBelow {
-			// Before reading every link of a large frontier, ask whether any
-			// of them reaches the other frontier: when one does, the search
-			// ends without the largest read of all.
-			meets, err := a.s.hopsBetween(ctx, front, otherFront, a.w)
-			if err != nil {
-				return nil, err
-			}
-			for n, hs := range meets {
-				for _, h := range hs {
-					if !ban.nodes[h.Other] && !ban.links[h.link(n)] && !a.hidden[h.Other] {
-						hops = meets
-					}
-				}
-			}
-		}
-		if hops == nil {
-			if err := a.load(ctx, front); err != nil {
-				return nil, err
-			}
-			hops = a.hops
-		}
+		hops := a.hops
 		var next []int64
 		best, bestLen := int64(0), -1
 		for _, n := range front {
