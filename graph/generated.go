@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Citation() CitationResolver
 	Cooperative() CooperativeResolver
 	CooperativeConnection() CooperativeConnectionResolver
+	Degree() DegreeResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
 	ForeignExample() ForeignExampleResolver
@@ -43,10 +44,12 @@ type ResolverRoot interface {
 	LinkConnection() LinkConnectionResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
+	Neighborhood() NeighborhoodResolver
 	Partner() PartnerResolver
 	PartnerConnection() PartnerConnectionResolver
 	Partnership() PartnershipResolver
 	PartnershipConnection() PartnershipConnectionResolver
+	Path() PathResolver
 	Person() PersonResolver
 	PersonConnection() PersonConnectionResolver
 	Project() ProjectResolver
@@ -62,6 +65,16 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Aggregate struct {
+		Groups     func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AggregateGroup struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
 	Change struct {
 		Actor      func(childComplexity int) int
 		At         func(childComplexity int) int
@@ -98,6 +111,7 @@ type ComplexityRoot struct {
 		PublicationStatus  func(childComplexity int) int
 		Region             func(childComplexity int) int
 		RegistrationNumber func(childComplexity int) int
+		SectorMix          func(childComplexity int) int
 		Sources            func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Summary            func(childComplexity int) int
@@ -117,6 +131,11 @@ type ComplexityRoot struct {
 
 	CooperativeEdge struct {
 		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Degree struct {
+		Degree func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
@@ -349,6 +368,13 @@ type ComplexityRoot struct {
 		UpdateSource         func(childComplexity int, id string, expectedVersion *int, input map[string]any) int
 	}
 
+	Neighborhood struct {
+		Center    func(childComplexity int) int
+		Links     func(childComplexity int) int
+		Nodes     func(childComplexity int) int
+		Truncated func(childComplexity int) int
+	}
+
 	NewToken struct {
 		Secret func(childComplexity int) int
 		Token  func(childComplexity int) int
@@ -432,6 +458,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Path struct {
+		Length func(childComplexity int) int
+		Links  func(childComplexity int) int
+		Nodes  func(childComplexity int) int
+	}
+
 	Person struct {
 		Affiliations      func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
@@ -501,15 +533,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Aggregate       func(childComplexity int, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) int
 		Cooperatives    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy *model.EntityOrder) int
 		EntityByKey     func(childComplexity int, key string) int
 		Events          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy *model.EntityOrder) int
 		ForeignExamples func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy *model.EntityOrder) int
 		GoodPractices   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy *model.EntityOrder) int
+		MostConnected   func(childComplexity int, relations []kb.RelationType, types []kb.Kind, first *int) int
+		Neighborhood    func(childComplexity int, id string, depth *int, relations []kb.RelationType, types []kb.Kind, limit *int) int
 		Node            func(childComplexity int, id string) int
 		Nodes           func(childComplexity int, ids []string) int
 		Partners        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy *model.EntityOrder) int
 		Partnerships    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy *model.EntityOrder) int
+		Path            func(childComplexity int, from string, to string, maxDepth *int, relations []kb.RelationType) int
+		Paths           func(childComplexity int, from string, to string, maxDepth *int, relations []kb.RelationType, k *int) int
 		People          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy *model.EntityOrder) int
 		Projects        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy *model.EntityOrder) int
 		RelationTypes   func(childComplexity int) int
@@ -632,9 +669,13 @@ type CooperativeResolver interface {
 	Indicators(ctx context.Context, obj *model.Cooperative, names []kb.IndicatorName) ([]*model.Indicator, error)
 	Practices(ctx context.Context, obj *model.Cooperative) ([]*model.GoodPractice, error)
 	Supporters(ctx context.Context, obj *model.Cooperative) ([]model.Entity, error)
+	SectorMix(ctx context.Context, obj *model.Cooperative) (*model.SectorMix, error)
 }
 type CooperativeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CooperativeConnection) (int, error)
+}
+type DegreeResolver interface {
+	Node(ctx context.Context, obj *model.Degree) (model.Entity, error)
 }
 type EventResolver interface {
 	Sources(ctx context.Context, obj *model.Event) ([]*model.Citation, error)
@@ -726,6 +767,10 @@ type MutationResolver interface {
 	CreateToken(ctx context.Context, name string, role kb.Role) (*model.NewToken, error)
 	RevokeToken(ctx context.Context, id string) (*model.Token, error)
 }
+type NeighborhoodResolver interface {
+	Center(ctx context.Context, obj *model.Neighborhood) (model.Entity, error)
+	Nodes(ctx context.Context, obj *model.Neighborhood) ([]model.Entity, error)
+}
 type PartnerResolver interface {
 	Sources(ctx context.Context, obj *model.Partner) ([]*model.Citation, error)
 	Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
@@ -750,6 +795,9 @@ type PartnershipResolver interface {
 }
 type PartnershipConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PartnershipConnection) (int, error)
+}
+type PathResolver interface {
+	Nodes(ctx context.Context, obj *model.Path) ([]model.Entity, error)
 }
 type PersonResolver interface {
 	Sources(ctx context.Context, obj *model.Person) ([]*model.Citation, error)
@@ -792,6 +840,11 @@ type QueryResolver interface {
 	RelationTypes(ctx context.Context) ([]*model.RelationTypeInfo, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tokens(ctx context.Context) ([]*model.Token, error)
+	Neighborhood(ctx context.Context, id string, depth *int, relations []kb.RelationType, types []kb.Kind, limit *int) (*model.Neighborhood, error)
+	Path(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType) (*model.Path, error)
+	Paths(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType, k *int) ([]*model.Path, error)
+	Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error)
+	MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first *int) ([]*model.Degree, error)
 }
 type SourceResolver interface {
 	Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error)
@@ -822,6 +875,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Aggregate.groups":
+		if e.ComplexityRoot.Aggregate.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.Groups(childComplexity), true
+	case "Aggregate.totalCount":
+		if e.ComplexityRoot.Aggregate.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.TotalCount(childComplexity), true
+
+	case "AggregateGroup.count":
+		if e.ComplexityRoot.AggregateGroup.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateGroup.Count(childComplexity), true
+	case "AggregateGroup.key":
+		if e.ComplexityRoot.AggregateGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateGroup.Key(childComplexity), true
 
 	case "Change.actor":
 		if e.ComplexityRoot.Change.Actor == nil {
@@ -1014,6 +1093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cooperative.RegistrationNumber(childComplexity), true
+	case "Cooperative.sectorMix":
+		if e.ComplexityRoot.Cooperative.SectorMix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cooperative.SectorMix(childComplexity), true
 	case "Cooperative.sources":
 		if e.ComplexityRoot.Cooperative.Sources == nil {
 			break
@@ -1100,6 +1185,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CooperativeEdge.Node(childComplexity), true
+
+	case "Degree.degree":
+		if e.ComplexityRoot.Degree.Degree == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Degree.Degree(childComplexity), true
+	case "Degree.node":
+		if e.ComplexityRoot.Degree.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Degree.Node(childComplexity), true
 
 	case "DeletePayload.deleted":
 		if e.ComplexityRoot.DeletePayload.Deleted == nil {
@@ -2359,6 +2457,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateSource(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(map[string]any)), true
 
+	case "Neighborhood.center":
+		if e.ComplexityRoot.Neighborhood.Center == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Neighborhood.Center(childComplexity), true
+	case "Neighborhood.links":
+		if e.ComplexityRoot.Neighborhood.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Neighborhood.Links(childComplexity), true
+	case "Neighborhood.nodes":
+		if e.ComplexityRoot.Neighborhood.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Neighborhood.Nodes(childComplexity), true
+	case "Neighborhood.truncated":
+		if e.ComplexityRoot.Neighborhood.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Neighborhood.Truncated(childComplexity), true
+
 	case "NewToken.secret":
 		if e.ComplexityRoot.NewToken.Secret == nil {
 			break
@@ -2741,6 +2864,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnershipEdge.Node(childComplexity), true
 
+	case "Path.length":
+		if e.ComplexityRoot.Path.Length == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Length(childComplexity), true
+	case "Path.links":
+		if e.ComplexityRoot.Path.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Links(childComplexity), true
+	case "Path.nodes":
+		if e.ComplexityRoot.Path.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Nodes(childComplexity), true
+
 	case "Person.affiliations":
 		if e.ComplexityRoot.Person.Affiliations == nil {
 			break
@@ -3067,6 +3209,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
 
+	case "Query.aggregate":
+		if e.ComplexityRoot.Query.Aggregate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_aggregate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Aggregate(childComplexity, args["kind"].(*kb.Kind), args["groupBy"].([]model.AggregateField), args["filter"].(*model.AggregateFilter)), true
 	case "Query.cooperatives":
 		if e.ComplexityRoot.Query.Cooperatives == nil {
 			break
@@ -3123,6 +3276,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.GoodPractices(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.GoodPracticeFilter), args["orderBy"].(*model.EntityOrder)), true
 
+	case "Query.mostConnected":
+		if e.ComplexityRoot.Query.MostConnected == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mostConnected_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MostConnected(childComplexity, args["relations"].([]kb.RelationType), args["types"].([]kb.Kind), args["first"].(*int)), true
+	case "Query.neighborhood":
+		if e.ComplexityRoot.Query.Neighborhood == nil {
+			break
+		}
+
+		args, err := ec.field_Query_neighborhood_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Neighborhood(childComplexity, args["id"].(string), args["depth"].(*int), args["relations"].([]kb.RelationType), args["types"].([]kb.Kind), args["limit"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3167,6 +3342,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Partnerships(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.PartnershipFilter), args["orderBy"].(*model.EntityOrder)), true
+	case "Query.path":
+		if e.ComplexityRoot.Query.Path == nil {
+			break
+		}
+
+		args, err := ec.field_Query_path_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Path(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relations"].([]kb.RelationType)), true
+	case "Query.paths":
+		if e.ComplexityRoot.Query.Paths == nil {
+			break
+		}
+
+		args, err := ec.field_Query_paths_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Paths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relations"].([]kb.RelationType), args["k"].(*int)), true
 	case "Query.people":
 		if e.ComplexityRoot.Query.People == nil {
 			break
@@ -3592,6 +3789,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AggregateFilter", ec.unmarshalInputAggregateFilter),
 			graphql.NewInputUnmarshaler("CitationInput", ec.unmarshalInputCitationInput),
 			graphql.NewInputUnmarshaler("CooperativeFilter", ec.unmarshalInputCooperativeFilter),
 			graphql.NewInputUnmarshaler("CreateCooperativeInput", ec.unmarshalInputCreateCooperativeInput),
@@ -3612,6 +3810,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PartnershipFilter", ec.unmarshalInputPartnershipFilter),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
+			graphql.NewInputUnmarshaler("SectorMixFilter", ec.unmarshalInputSectorMixFilter),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
 			graphql.NewInputUnmarshaler("UpdateCooperativeInput", ec.unmarshalInputUpdateCooperativeInput),
 			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
@@ -3890,6 +4089,65 @@ type Query {
   viewer: Viewer!
   """The API tokens, revoked ones included; never their secrets. Admins only."""
   tokens: [Token!]! @requires(role: ADMIN)
+  """The subgraph around an entity: the entities within ` + "`" + `depth` + "`" + ` links of it, read in either direction, and the links the search walked among them. Null when the entity does not exist or is not visible."""
+  neighborhood(
+    """The global ID of the entity at the centre."""
+    id: ID!
+    """How many links away to reach, 1 to 3."""
+    depth: Int = 1
+    """Only follow links of these types; all when omitted."""
+    relations: [RelationType!]
+    """Only reach entities of these kinds (the centre is always included); all when omitted."""
+    types: [EntityKind!]
+    """At most this many entities, the centre included (default 100, at most 1000); ` + "`" + `truncated` + "`" + ` says when it cut the neighbourhood."""
+    limit: Int = 100
+  ): Neighborhood
+
+  """A shortest path between two entities, following links in either direction; null when there is none within ` + "`" + `maxDepth` + "`" + ` links."""
+  path(
+    """The global ID of the entity to start from."""
+    from: ID!
+    """The global ID of the entity to reach."""
+    to: ID!
+    """The longest path to look for, in links: 1 to 6."""
+    maxDepth: Int = 6
+    """Only follow links of these types; all when omitted."""
+    relations: [RelationType!]
+  ): Path
+
+  """The k shortest distinct paths between two entities (no entity twice on a path), shortest first; empty when there is none within ` + "`" + `maxDepth` + "`" + ` links."""
+  paths(
+    """The global ID of the entity to start from."""
+    from: ID!
+    """The global ID of the entity to reach."""
+    to: ID!
+    """The longest path to look for, in links: 1 to 6."""
+    maxDepth: Int = 6
+    """Only follow links of these types; all when omitted."""
+    relations: [RelationType!]
+    """How many paths, 1 to 10."""
+    k: Int = 3
+  ): [Path!]!
+
+  """Counts of entities grouped by one or more fields, with the same filters as the lists. An entity with several activities or topics counts once in each of their groups."""
+  aggregate(
+    """Only entities of this kind; all kinds when omitted."""
+    kind: EntityKind
+    """The fields to group by, at most 3; no grouping counts the whole result as one group."""
+    groupBy: [AggregateField!]!
+    """Restricts what is counted; all given conditions must hold."""
+    filter: AggregateFilter
+  ): Aggregate!
+
+  """The entities with the most links (degree, both directions), most first."""
+  mostConnected(
+    """Only count links of these types; all when omitted."""
+    relations: [RelationType!]
+    """Only entities of these kinds; all when omitted."""
+    types: [EntityKind!]
+    """How many entities (default 10, at most 100)."""
+    first: Int = 10
+  ): [Degree!]!
 }
 
 """An object with a global ID (Relay)."""
@@ -4240,12 +4498,132 @@ input CooperativeFilter {
   region: String
   """Only cooperatives in this city, ignoring case and diacritics."""
   city: String
+  """Only cooperatives whose partners (see ` + "`" + `Cooperative.sectorMix` + "`" + `) have this sector mix."""
+  sectorMix: SectorMixFilter
 }
 
 """Conditions on partnerships; all given ones must hold."""
 input PartnershipFilter {
   """Only partnerships whose name contains this text, ignoring case and diacritics."""
   name: String
+  """Only partnerships whose members have this sector mix, e.g. ` + "`" + `{full: true}` + "`" + ` or ` + "`" + `{missing: [PRIVATE]}` + "`" + `."""
+  sectorMix: SectorMixFilter
+}
+
+"""Conditions on a sector mix; all given ones must hold."""
+input SectorMixFilter {
+  """True: all three sectors take part; false: at least one is missing."""
+  full: Boolean
+  """Each of these sectors takes part."""
+  includes: [Sector!]
+  """None of these sectors takes part."""
+  missing: [Sector!]
+}
+
+"""A field to group an aggregate by."""
+enum AggregateField {
+  """The kind of entity."""
+  KIND
+  """A partner's sector."""
+  SECTOR
+  """A partner's kind of organisation."""
+  PARTNER_KIND
+  """The country (partners, cooperatives, foreign examples, events)."""
+  COUNTRY
+  """The region (partners, cooperatives, foreign examples, events)."""
+  REGION
+  """The city (partners, cooperatives, foreign examples, events)."""
+  CITY
+  """A cooperative's activities: a cooperative counts in each of its activities."""
+  ACTIVITY
+  """A good practice's topics: a practice counts in each of its topics."""
+  TOPIC
+  """The life stage: a cooperative's status or an event's status."""
+  STATUS
+  """An event's kind."""
+  EVENT_KIND
+  """A source's kind."""
+  SOURCE_KIND
+  """A source's language."""
+  LANGUAGE
+}
+
+"""Conditions on the entities an aggregate counts: the union of the list filters; each condition applies to the kinds that have the field, and all given ones must hold."""
+input AggregateFilter {
+  """Only entities whose name contains this text, ignoring case and diacritics."""
+  name: String
+  """Only partners of these sectors."""
+  sector: [Sector!]
+  """Only partners of these kinds."""
+  partnerKind: [PartnerKind!]
+  """Only entities in this country (ISO 3166-1 alpha-2)."""
+  country: String
+  """Only entities in this region, ignoring case and diacritics."""
+  region: String
+  """Only entities in this city, ignoring case and diacritics."""
+  city: String
+  """Only cooperatives in these life stages."""
+  cooperativeStatus: [CooperativeStatus!]
+  """Only cooperatives with at least one of these activities."""
+  activity: [Activity!]
+  """Only practices with at least one of these topics."""
+  topic: [String!]
+  """Only events of these kinds."""
+  eventKind: [EventKind!]
+  """Only events in these statuses."""
+  eventStatus: [EventStatus!]
+  """Only sources of these kinds."""
+  sourceKind: [SourceKind!]
+  """Only sources in this language (ISO 639-1)."""
+  language: String
+  """Only partnerships and cooperatives with this sector mix (as their ` + "`" + `sectorMix` + "`" + ` fields define it)."""
+  sectorMix: SectorMixFilter
+}
+
+"""The result of an aggregate: the groups and the number of entities counted."""
+type Aggregate {
+  """How many distinct entities match the filter, whatever their groups."""
+  totalCount: Int!
+  """The groups, largest first (ties by key)."""
+  groups: [AggregateGroup!]!
+}
+
+"""One group of an aggregate."""
+type AggregateGroup {
+  """The value of each grouping field, in the order of ` + "`" + `groupBy` + "`" + `; null where an entity has no value for the field."""
+  key: [String]!
+  """How many entities fall in the group."""
+  count: Int!
+}
+
+"""An entity with its number of links."""
+type Degree {
+  """The entity."""
+  node: Entity!
+  """How many links it has, in both directions, of the types counted."""
+  degree: Int!
+}
+
+"""The subgraph around an entity."""
+type Neighborhood {
+  """The entity at the centre."""
+  center: Entity!
+  """The entities reached, in the order reached: the centre first, then by distance."""
+  nodes: [Entity!]!
+  """The links the search walked among the entities reached; each is read from its end nearer the centre (its ` + "`" + `direction` + "`" + `, ` + "`" + `label` + "`" + ` and ` + "`" + `node` + "`" + ` are seen from there)."""
+  links: [Link!]!
+  """Whether the node limit cut the neighbourhood: more entities lie within the depth."""
+  truncated: Boolean!
+}
+
+"""A path between two entities: ` + "`" + `links[i]` + "`" + ` joins ` + "`" + `nodes[i]` + "`" + ` and ` + "`" + `nodes[i+1]` + "`" + `."""
+type Path {
+  """The entities along the path, from the start to the end."""
+  nodes: [Entity!]!
+  """The links along the path, each read from the entity before it on the path."""
+  links: [Link!]!
+  """The number of links."""
+  length: Int!
 }
 
 """Conditions on good practices; all given ones must hold."""
@@ -4434,6 +4812,8 @@ type Cooperative implements Node & Entity {
   practices: [GoodPractice!]!
   """Organisations and projects that support or fund it."""
   supporters: [Entity!]!
+  """The sectors of the partners around the cooperative, with the number of distinct partners of each: the members of the partnerships formed around it or around a project that supports or funds it, and the partners that founded, run, support or fund it or whose workshop participants it employs."""
+  sectorMix: SectorMix!
 }
 
 """A public-social-private partnership (partnerstwo publiczno-społeczno-prywatne) around a cooperative or a project."""
@@ -5892,6 +6272,26 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Aggregate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalCount":
+		return ec.fieldContext_Aggregate_totalCount(ctx, field)
+	case "groups":
+		return ec.fieldContext_Aggregate_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Aggregate", field.Name)
+}
+
+func (ec *executionContext) childFields_AggregateGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_AggregateGroup_key(ctx, field)
+	case "count":
+		return ec.fieldContext_AggregateGroup_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AggregateGroup", field.Name)
+}
+
 func (ec *executionContext) childFields_Change(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "revisionId":
@@ -5980,6 +6380,8 @@ func (ec *executionContext) childFields_Cooperative(ctx context.Context, field g
 		return ec.fieldContext_Cooperative_practices(ctx, field)
 	case "supporters":
 		return ec.fieldContext_Cooperative_supporters(ctx, field)
+	case "sectorMix":
+		return ec.fieldContext_Cooperative_sectorMix(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cooperative", field.Name)
 }
@@ -6006,6 +6408,16 @@ func (ec *executionContext) childFields_CooperativeEdge(ctx context.Context, fie
 		return ec.fieldContext_CooperativeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CooperativeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Degree(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_Degree_node(ctx, field)
+	case "degree":
+		return ec.fieldContext_Degree_degree(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Degree", field.Name)
 }
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6398,6 +6810,20 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
+func (ec *executionContext) childFields_Neighborhood(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "center":
+		return ec.fieldContext_Neighborhood_center(ctx, field)
+	case "nodes":
+		return ec.fieldContext_Neighborhood_nodes(ctx, field)
+	case "links":
+		return ec.fieldContext_Neighborhood_links(ctx, field)
+	case "truncated":
+		return ec.fieldContext_Neighborhood_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Neighborhood", field.Name)
+}
+
 func (ec *executionContext) childFields_NewToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -6562,6 +6988,18 @@ func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, fie
 		return ec.fieldContext_PartnershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Path(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_Path_nodes(ctx, field)
+	case "links":
+		return ec.fieldContext_Path_links(ctx, field)
+	case "length":
+		return ec.fieldContext_Path_length(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Path", field.Name)
 }
 
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8200,6 +8638,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_aggregate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*kb.Kind, error) {
+			return ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]model.AggregateField, error) {
+			return ec.unmarshalNAggregateField2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateFieldᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AggregateFilter, error) {
+			return ec.unmarshalOAggregateFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_cooperatives_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8430,6 +8898,82 @@ func (ec *executionContext) field_Query_goodPractices_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_mostConnected_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]kb.RelationType, error) {
+			return ec.unmarshalORelationType2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]kb.Kind, error) {
+			return ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_neighborhood_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "depth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["depth"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]kb.RelationType, error) {
+			return ec.unmarshalORelationType2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]kb.Kind, error) {
+			return ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8563,6 +9107,90 @@ func (ec *executionContext) field_Query_partnerships_args(ctx context.Context, r
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_path_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]kb.RelationType, error) {
+			return ec.unmarshalORelationType2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_paths_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]kb.RelationType, error) {
+			return ec.unmarshalORelationType2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "k",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["k"] = arg4
 	return args, nil
 }
 
@@ -8891,6 +9519,107 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Aggregate_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Aggregate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Aggregate_groups(ctx context.Context, field graphql.CollectedField, obj *model.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AggregateGroup) graphql.Marshaler {
+			return ec.marshalNAggregateGroup2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Aggregate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AggregateGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateGroup_key(ctx context.Context, field graphql.CollectedField, obj *model.AggregateGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _AggregateGroup_count(ctx context.Context, field graphql.CollectedField, obj *model.AggregateGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateGroup_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateGroup_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateGroup", field, false, false, "Int")
+}
 
 func (ec *executionContext) _Change_revisionId(ctx context.Context, field graphql.CollectedField, obj *model.Change) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -9887,6 +10616,38 @@ func (ec *executionContext) fieldContext_Cooperative_supporters(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Cooperative_sectorMix(ctx context.Context, field graphql.CollectedField, obj *model.Cooperative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cooperative_sectorMix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cooperative().SectorMix(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SectorMix) graphql.Marshaler {
+			return ec.marshalNSectorMix2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSectorMix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cooperative_sectorMix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cooperative",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorMix(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CooperativeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10059,6 +10820,61 @@ func (ec *executionContext) fieldContext_CooperativeEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Degree_node(ctx context.Context, field graphql.CollectedField, obj *model.Degree) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Degree_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Degree().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Degree_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Degree",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Degree_degree(ctx context.Context, field graphql.CollectedField, obj *model.Degree) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Degree_degree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Degree, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Degree_degree(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Degree", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
@@ -15880,6 +16696,125 @@ func (ec *executionContext) fieldContext_Mutation_revokeToken(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Neighborhood_center(ctx context.Context, field graphql.CollectedField, obj *model.Neighborhood) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Neighborhood_center(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Neighborhood().Center(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Neighborhood_center(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Neighborhood",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Neighborhood_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Neighborhood) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Neighborhood_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Neighborhood().Nodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Neighborhood_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Neighborhood",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Neighborhood_links(ctx context.Context, field graphql.CollectedField, obj *model.Neighborhood) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Neighborhood_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Neighborhood_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Neighborhood",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Neighborhood_truncated(ctx context.Context, field graphql.CollectedField, obj *model.Neighborhood) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Neighborhood_truncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Truncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Neighborhood_truncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Neighborhood", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _NewToken_token(ctx context.Context, field graphql.CollectedField, obj *model.NewToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17517,6 +18452,93 @@ func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Path_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Path) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Path_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Path().Nodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Path_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Path",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Path_links(ctx context.Context, field graphql.CollectedField, obj *model.Path) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Path_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Path_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Path",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Path_length(ctx context.Context, field graphql.CollectedField, obj *model.Path) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Path_length(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Length, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Path_length(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Path", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *model.Person) (ret graphql.Marshaler) {
@@ -19616,6 +20638,226 @@ func (ec *executionContext) fieldContext_Query_tokens(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Token(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_neighborhood(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_neighborhood(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Neighborhood(ctx, fc.Args["id"].(string), fc.Args["depth"].(*int), fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Neighborhood) graphql.Marshaler {
+			return ec.marshalONeighborhood2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐNeighborhood(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_neighborhood(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Neighborhood(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_neighborhood_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_path(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Path(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relations"].([]kb.RelationType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Path) graphql.Marshaler {
+			return ec.marshalOPath2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPath(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_path(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Path(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_path_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_paths(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_paths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Paths(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relations"].([]kb.RelationType), fc.Args["k"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Path) graphql.Marshaler {
+			return ec.marshalNPath2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPathᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_paths(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Path(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_paths_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aggregate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aggregate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Aggregate(ctx, fc.Args["kind"].(*kb.Kind), fc.Args["groupBy"].([]model.AggregateField), fc.Args["filter"].(*model.AggregateFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Aggregate) graphql.Marshaler {
+			return ec.marshalNAggregate2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aggregate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Aggregate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_aggregate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mostConnected(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mostConnected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MostConnected(ctx, fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Degree) graphql.Marshaler {
+			return ec.marshalNDegree2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDegreeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mostConnected(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Degree(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mostConnected_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -22246,6 +23488,139 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAggregateFilter(ctx context.Context, obj any) (model.AggregateFilter, error) {
+	var it model.AggregateFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "sector", "partnerKind", "country", "region", "city", "cooperativeStatus", "activity", "topic", "eventKind", "eventStatus", "sourceKind", "language", "sectorMix"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "sector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sector = data
+		case "partnerKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerKind"))
+			data, err := ec.unmarshalOPartnerKind2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPartnerKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerKind = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "cooperativeStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooperativeStatus"))
+			data, err := ec.unmarshalOCooperativeStatus2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐCooperativeStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooperativeStatus = data
+		case "activity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activity"))
+			data, err := ec.unmarshalOActivity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐActivityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Activity = data
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		case "eventKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventKind"))
+			data, err := ec.unmarshalOEventKind2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventKind = data
+		case "eventStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventStatus"))
+			data, err := ec.unmarshalOEventStatus2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventStatus = data
+		case "sourceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
+			data, err := ec.unmarshalOSourceKind2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSourceKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKind = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "sectorMix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorMix"))
+			data, err := ec.unmarshalOSectorMixFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSectorMixFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorMix = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAggregateFilter unmarshals raw into the AggregateFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAggregateFilter(ctx context.Context, raw any) (model.AggregateFilter, error) {
+	var out model.AggregateFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AggregateFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCitationInput(ctx context.Context, obj any) (model.CitationInput, error) {
 	var it model.CitationInput
 	if obj == nil {
@@ -22313,7 +23688,7 @@ func (ec *executionContext) unmarshalInputCooperativeFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "status", "activity", "country", "region", "city"}
+	fieldsInOrder := [...]string{"name", "status", "activity", "country", "region", "city", "sectorMix"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22362,6 +23737,13 @@ func (ec *executionContext) unmarshalInputCooperativeFilter(ctx context.Context,
 				return it, err
 			}
 			it.City = data
+		case "sectorMix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorMix"))
+			data, err := ec.unmarshalOSectorMixFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSectorMixFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorMix = data
 		}
 	}
 	return it, nil
@@ -23750,7 +25132,7 @@ func (ec *executionContext) unmarshalInputPartnershipFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name"}
+	fieldsInOrder := [...]string{"name", "sectorMix"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23764,6 +25146,13 @@ func (ec *executionContext) unmarshalInputPartnershipFilter(ctx context.Context,
 				return it, err
 			}
 			it.Name = data
+		case "sectorMix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorMix"))
+			data, err := ec.unmarshalOSectorMixFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSectorMixFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorMix = data
 		}
 	}
 	return it, nil
@@ -23862,6 +25251,62 @@ func (ec *executionContext) unmarshalInputProjectFilter(ctx context.Context, obj
 func UnmarshalProjectFilter(ctx context.Context, raw any) (model.ProjectFilter, error) {
 	var out model.ProjectFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProjectFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSectorMixFilter(ctx context.Context, obj any) (model.SectorMixFilter, error) {
+	var it model.SectorMixFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"full", "includes", "missing"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "full":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("full"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Full = data
+		case "includes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includes"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Includes = data
+		case "missing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missing"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Missing = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSectorMixFilter unmarshals raw into the SectorMixFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSectorMixFilter(ctx context.Context, raw any) (model.SectorMixFilter, error) {
+	var out model.SectorMixFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SectorMixFilter", raw, &out)
 	return out, err
 }
 
@@ -25031,6 +26476,82 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var aggregateImplementors = []string{"Aggregate"}
+
+func (ec *executionContext) _Aggregate(ctx context.Context, sel ast.SelectionSet, obj *model.Aggregate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aggregateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Aggregate")
+		case "totalCount":
+			out.Values[i] = ec._Aggregate_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._Aggregate_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aggregateGroupImplementors = []string{"AggregateGroup"}
+
+func (ec *executionContext) _AggregateGroup(ctx context.Context, sel ast.SelectionSet, obj *model.AggregateGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aggregateGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AggregateGroup")
+		case "key":
+			out.Values[i] = ec._AggregateGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AggregateGroup_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeImplementors = []string{"Change"}
 
 func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, obj *model.Change) graphql.Marshaler {
@@ -25293,6 +26814,12 @@ func (ec *executionContext) _Cooperative(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cooperative_supporters(ctx, field, obj)
 				})
+		case "sectorMix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cooperative_sectorMix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25379,6 +26906,45 @@ func (ec *executionContext) _CooperativeEdge(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._CooperativeEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var degreeImplementors = []string{"Degree"}
+
+func (ec *executionContext) _Degree(ctx context.Context, sel ast.SelectionSet, obj *model.Degree) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, degreeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Degree")
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Degree_node(ctx, field, obj)
+				})
+		case "degree":
+			out.Values[i] = ec._Degree_degree(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26879,6 +28445,56 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
+var neighborhoodImplementors = []string{"Neighborhood"}
+
+func (ec *executionContext) _Neighborhood(ctx context.Context, sel ast.SelectionSet, obj *model.Neighborhood) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, neighborhoodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Neighborhood")
+		case "center":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Neighborhood_center(ctx, field, obj)
+				})
+		case "nodes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Neighborhood_nodes(ctx, field, obj)
+				})
+		case "links":
+			out.Values[i] = ec._Neighborhood_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "truncated":
+			out.Values[i] = ec._Neighborhood_truncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var newTokenImplementors = []string{"NewToken"}
 
 func (ec *executionContext) _NewToken(ctx context.Context, sel ast.SelectionSet, obj *model.NewToken) graphql.Marshaler {
@@ -27395,6 +29011,50 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._PartnershipEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pathImplementors = []string{"Path"}
+
+func (ec *executionContext) _Path(ctx context.Context, sel ast.SelectionSet, obj *model.Path) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pathImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Path")
+		case "nodes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Path_nodes(ctx, field, obj)
+				})
+		case "links":
+			out.Values[i] = ec._Path_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "length":
+			out.Values[i] = ec._Path_length(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27954,6 +29614,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tokens(ctx, field)
+				})
+		case "neighborhood":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_neighborhood(ctx, field)
+				})
+		case "path":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_path(ctx, field)
+				})
+		case "paths":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_paths(ctx, field)
+				})
+		case "aggregate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aggregate(ctx, field)
+				})
+		case "mostConnected":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mostConnected(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -29028,6 +30718,78 @@ func (ec *executionContext) marshalNActivity2ᚕgithubᚗcomᚋpartnergraphᚋpa
 	return ret
 }
 
+func (ec *executionContext) marshalNAggregate2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *model.Aggregate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Aggregate!")
+		return graphql.Null
+	}
+	return ec._Aggregate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAggregateField2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateField(ctx context.Context, v any) (model.AggregateField, error) {
+	var res model.AggregateField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAggregateField2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateField(ctx context.Context, sel ast.SelectionSet, v model.AggregateField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAggregateField2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateFieldᚄ(ctx context.Context, v any) ([]model.AggregateField, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AggregateField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAggregateField2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNAggregateField2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AggregateField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAggregateField2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAggregateGroup2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AggregateGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAggregateGroup2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAggregateGroup2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateGroup(ctx context.Context, sel ast.SelectionSet, v *model.AggregateGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AggregateGroup!")
+		return graphql.Null
+	}
+	return ec._AggregateGroup(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29193,6 +30955,30 @@ func (ec *executionContext) unmarshalNCreateProjectInput2map(ctx context.Context
 func (ec *executionContext) unmarshalNCreateSourceInput2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := ec.unmarshalInputCreateSourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDegree2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDegreeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Degree) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDegree2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDegree(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDegree2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDegree(ctx context.Context, sel ast.SelectionSet, v *model.Degree) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Degree!")
+		return graphql.Null
+	}
+	return ec._Degree(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -29898,6 +31684,30 @@ func (ec *executionContext) marshalNPartnershipEdge2ᚖgithubᚗcomᚋpartnergra
 	return ec._PartnershipEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPath2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPathᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Path) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPath2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPath(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPath2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPath(ctx context.Context, sel ast.SelectionSet, v *model.Path) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Path!")
+		return graphql.Null
+	}
+	return ec._Path(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPerson2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Person) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30326,6 +32136,29 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNString2ᚕᚖstring(ctx context.Context, v any) ([]*string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOString2ᚖstring(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚖstring(ctx context.Context, sel ast.SelectionSet, v []*string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalOString2ᚖstring(ctx, sel, v[i])
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30606,6 +32439,14 @@ func (ec *executionContext) marshalOActivity2ᚕgithubᚗcomᚋpartnergraphᚋpa
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOAggregateFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐAggregateFilter(ctx context.Context, v any) (*model.AggregateFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAggregateFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -31089,6 +32930,13 @@ func (ec *executionContext) marshalOMemberRole2ᚖgithubᚗcomᚋpartnergraphᚋ
 	return res
 }
 
+func (ec *executionContext) marshalONeighborhood2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐNeighborhood(ctx context.Context, sel ast.SelectionSet, v *model.Neighborhood) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Neighborhood(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31165,6 +33013,13 @@ func (ec *executionContext) unmarshalOPartnershipFilter2ᚖgithubᚗcomᚋpartne
 	}
 	res, err := ec.unmarshalInputPartnershipFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPath2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPath(ctx context.Context, sel ast.SelectionSet, v *model.Path) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Path(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPersonFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPersonFilter(ctx context.Context, v any) (*model.PersonFilter, error) {
@@ -31291,6 +33146,14 @@ func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋpartnergraphᚋpart
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) unmarshalOSectorMixFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSectorMixFilter(ctx context.Context, v any) (*model.SectorMixFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSectorMixFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOSourceFilter2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐSourceFilter(ctx context.Context, v any) (*model.SourceFilter, error) {

@@ -86,9 +86,23 @@ func (r *cooperativeResolver) Supporters(ctx context.Context, obj *model.Coopera
 	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelSupports, kb.RelFunds))
 }
 
+// SectorMix is the resolver for the sectorMix field.
+func (r *cooperativeResolver) SectorMix(ctx context.Context, obj *model.Cooperative) (*model.SectorMix, error) {
+	counts, err := loader.For(ctx).CooperativeSectorCounts.Load(ctx, obj.RowID)
+	if err != nil {
+		return nil, err
+	}
+	return model.SectorMixFrom(counts), nil
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *cooperativeConnectionResolver) TotalCount(ctx context.Context, obj *model.CooperativeConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// Node is the resolver for the node field.
+func (r *degreeResolver) Node(ctx context.Context, obj *model.Degree) (model.Entity, error) {
+	return mustEntity(ctx, obj.NodeID)
 }
 
 // Sources is the resolver for the sources field.
@@ -599,6 +613,16 @@ func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*model.T
 	return tokenModel(t), nil
 }
 
+// Center is the resolver for the center field.
+func (r *neighborhoodResolver) Center(ctx context.Context, obj *model.Neighborhood) (model.Entity, error) {
+	return mustEntity(ctx, obj.CenterID)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *neighborhoodResolver) Nodes(ctx context.Context, obj *model.Neighborhood) ([]model.Entity, error) {
+	return entitiesByID(ctx, obj.NodeIDs)
+}
+
 // Sources is the resolver for the sources field.
 func (r *partnerResolver) Sources(ctx context.Context, obj *model.Partner) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -691,6 +715,11 @@ func (r *partnershipResolver) Around(ctx context.Context, obj *model.Partnership
 // TotalCount is the resolver for the totalCount field.
 func (r *partnershipConnectionResolver) TotalCount(ctx context.Context, obj *model.PartnershipConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *pathResolver) Nodes(ctx context.Context, obj *model.Path) ([]model.Entity, error) {
+	return entitiesByID(ctx, obj.NodeIDs)
 }
 
 // Sources is the resolver for the sources field.
@@ -811,6 +840,10 @@ func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *str
 	if filter != nil {
 		f.Name, f.CoopStatuses, f.Activities = deref(filter.Name), filter.Status, filter.Activity
 		f.Country, f.Region, f.City = deref(filter.Country), deref(filter.Region), deref(filter.City)
+		var err error
+		if f.SectorMix, err = mixFilter("filter.sectorMix", filter.SectorMix); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.CooperativeConnection{}
 	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
@@ -826,6 +859,10 @@ func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *str
 	f := store.Filter{Kind: kb.KindPartnership}
 	if filter != nil {
 		f.Name = deref(filter.Name)
+		var err error
+		if f.SectorMix, err = mixFilter("filter.sectorMix", filter.SectorMix); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.PartnershipConnection{}
 	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
@@ -971,6 +1008,116 @@ func (r *queryResolver) Tokens(ctx context.Context) ([]*model.Token, error) {
 	return out, nil
 }
 
+// Neighborhood is the resolver for the neighborhood field.
+func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth *int, relations []kb.RelationType, types []kb.Kind, limit *int) (*model.Neighborhood, error) {
+	centre, err := entityID("id", id, "")
+	if err != nil {
+		return nil, err
+	}
+	d, err := intArg("depth", depth, 1, 1, MaxNeighborhoodDepth)
+	if err != nil {
+		return nil, err
+	}
+	n, err := intArg("limit", limit, DefaultNeighborhood, 1, MaxNeighborhood)
+	if err != nil {
+		return nil, err
+	}
+	vis := loader.For(ctx).Visibility()
+	g, err := r.Store.Neighborhood(ctx, vis, centre, d, store.Walk{Relations: relations, Kinds: types}, n)
+	if errors.Is(err, kb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &model.Neighborhood{CenterID: centre, NodeIDs: g.Nodes, Truncated: g.Truncated}
+	for _, l := range g.Links {
+		m.Links = append(m.Links, model.LinkFrom(l, g.LinkViewedFrom(l)))
+	}
+	return m, nil
+}
+
+// Path is the resolver for the path field.
+func (r *queryResolver) Path(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType) (*model.Path, error) {
+	f, t, d, err := pathArgs(from, to, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Store.ShortestPath(ctx, loader.For(ctx).Visibility(), f, t, d, store.Walk{Relations: relations})
+	if p == nil || errors.Is(err, kb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pathModel(p), nil
+}
+
+// Paths is the resolver for the paths field.
+func (r *queryResolver) Paths(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType, k *int) ([]*model.Path, error) {
+	f, t, d, err := pathArgs(from, to, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	n, err := intArg("k", k, 3, 1, MaxPaths)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := r.Store.Paths(ctx, loader.For(ctx).Visibility(), f, t, d, n, store.Walk{Relations: relations})
+	if errors.Is(err, kb.ErrNotFound) {
+		return []*model.Path{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Path, len(ps))
+	for i, p := range ps {
+		out[i] = pathModel(p)
+	}
+	return out, nil
+}
+
+// Aggregate is the resolver for the aggregate field.
+func (r *queryResolver) Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error) {
+	if len(groupBy) > MaxGroupBy {
+		return nil, fmt.Errorf("%w: groupBy has %d fields, at most %d", kb.ErrLimitExceeded, len(groupBy), MaxGroupBy)
+	}
+	f, err := aggregateFilter(kind, filter)
+	if err != nil {
+		return nil, err
+	}
+	by := make([]store.GroupField, len(groupBy))
+	for i, g := range groupBy {
+		by[i] = store.GroupField(g)
+	}
+	groups, total, err := r.Store.Aggregate(ctx, loader.For(ctx).Visibility(), f, by)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Aggregate{TotalCount: total, Groups: make([]*model.AggregateGroup, len(groups))}
+	for i, g := range groups {
+		out.Groups[i] = &model.AggregateGroup{Key: g.Key, Count: g.Count}
+	}
+	return out, nil
+}
+
+// MostConnected is the resolver for the mostConnected field.
+func (r *queryResolver) MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first *int) ([]*model.Degree, error) {
+	n, err := intArg("first", first, 10, 1, MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := r.Store.MostConnected(ctx, loader.For(ctx).Visibility(), relations, types, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Degree, len(ds))
+	for i, d := range ds {
+		out[i] = &model.Degree{NodeID: d.ID, Degree: d.Degree}
+	}
+	return out, nil
+}
+
 // Sources is the resolver for the sources field.
 func (r *sourceResolver) Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -1011,6 +1158,9 @@ func (r *Resolver) CooperativeConnection() CooperativeConnectionResolver {
 	return &cooperativeConnectionResolver{r}
 }
 
+// Degree returns DegreeResolver implementation.
+func (r *Resolver) Degree() DegreeResolver { return &degreeResolver{r} }
+
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
 
@@ -1045,6 +1195,9 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Neighborhood returns NeighborhoodResolver implementation.
+func (r *Resolver) Neighborhood() NeighborhoodResolver { return &neighborhoodResolver{r} }
+
 // Partner returns PartnerResolver implementation.
 func (r *Resolver) Partner() PartnerResolver { return &partnerResolver{r} }
 
@@ -1060,6 +1213,9 @@ func (r *Resolver) Partnership() PartnershipResolver { return &partnershipResolv
 func (r *Resolver) PartnershipConnection() PartnershipConnectionResolver {
 	return &partnershipConnectionResolver{r}
 }
+
+// Path returns PathResolver implementation.
+func (r *Resolver) Path() PathResolver { return &pathResolver{r} }
 
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
@@ -1091,6 +1247,7 @@ type (
 	citationResolver                 struct{ *Resolver }
 	cooperativeResolver              struct{ *Resolver }
 	cooperativeConnectionResolver    struct{ *Resolver }
+	degreeResolver                   struct{ *Resolver }
 	eventResolver                    struct{ *Resolver }
 	eventConnectionResolver          struct{ *Resolver }
 	foreignExampleResolver           struct{ *Resolver }
@@ -1101,10 +1258,12 @@ type (
 	linkConnectionResolver           struct{ *Resolver }
 	membershipResolver               struct{ *Resolver }
 	mutationResolver                 struct{ *Resolver }
+	neighborhoodResolver             struct{ *Resolver }
 	partnerResolver                  struct{ *Resolver }
 	partnerConnectionResolver        struct{ *Resolver }
 	partnershipResolver              struct{ *Resolver }
 	partnershipConnectionResolver    struct{ *Resolver }
+	pathResolver                     struct{ *Resolver }
 	personResolver                   struct{ *Resolver }
 	personConnectionResolver         struct{ *Resolver }
 	projectResolver                  struct{ *Resolver }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +33,11 @@ func actor(ctx context.Context) string { return auth.ViewerOf(ctx).Actor() }
 // is empty).
 func entityID(field, id string, kind kb.Kind) (int64, error) {
 	k, rowID, err := relay.ParseEntityID(id)
+	var v *kb.ValidationError
+	if errors.As(err, &v) {
+		// relay names the field "id"; name the argument the client sent.
+		return 0, &kb.ValidationError{Field: field, Message: v.Message}
+	}
 	if err != nil {
 		return 0, err
 	}

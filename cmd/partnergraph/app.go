@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/synth"
 )
 
 // App wires the pieces of partnergraph together: the database (external or
@@ -72,6 +74,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
+	a.Store.CacheAggregates(a.Config.AggregateTTL)
 	n, err := store.Migrate(ctx, a.pool)
 	if err != nil {
 		return err
@@ -106,6 +109,27 @@ func (a *App) Seed(ctx context.Context) (store.ApplyReport, error) {
 		return store.ApplyReport{}, err
 	}
 	return a.Store.ApplyDataset(ctx, "seed", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators})
+}
+
+// Generate loads the synthetic graph of the configured size and seed (see
+// package synth) and reports its steps to w.
+func (a *App) Generate(ctx context.Context, w io.Writer) error {
+	start := time.Now()
+	g, err := synth.New(a.Config.GraphSeed, a.Config.GenEntities, a.Config.GenLinks)
+	if err != nil {
+		return err
+	}
+	defer g.Forget()
+	rep, err := a.Store.BulkLoad(ctx, "generate", g, func(st store.BulkStep) {
+		fmt.Fprintf(w, "%-24s %s\n", st.Name, st.Took.Round(time.Millisecond))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "generated %d entities, %d links, %d citations, %d indicators in %s (keys gen-%d-0 to gen-%d-%d)\n",
+		rep.Entities, rep.Links, rep.Citations, rep.Indicators, time.Since(start).Round(time.Millisecond),
+		a.Config.GraphSeed, a.Config.GraphSeed, rep.Entities-1)
+	return nil
 }
 
 // SeedIfEmpty loads the reference data into a database without entities.

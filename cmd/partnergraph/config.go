@@ -27,6 +27,12 @@ type Config struct {
 	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
+	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
+
+	// generate only.
+	GenEntities int    // --entities: how many entities to generate
+	GenLinks    int    // --links: how many links to generate
+	GraphSeed   uint64 // --graph-seed: the seed of the synthetic graph
 }
 
 // parseConfig reads the environment (through getenv) and then the flags of
@@ -43,6 +49,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		BaseIRI:      getenv("PARTNERGRAPH_BASE_IRI"),
 		Seed:         true,
 		ShutdownWait: 15 * time.Second,
+		AggregateTTL: 10 * time.Second,
 	}
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
@@ -74,6 +81,12 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		}
 	}
 
+	if v := getenv("PARTNERGRAPH_AGGREGATE_CACHE"); v != "" {
+		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
+		}
+	}
+
 	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARTNERGRAPH_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
@@ -82,6 +95,11 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
 	for _, f := range extra {
 		f(fs)
+	}
+	if name == "generate" {
+		fs.IntVar(&c.GenEntities, "entities", 1_000_000, "how many entities to generate")
+		fs.IntVar(&c.GenLinks, "links", 5_000_000, "how many links to generate")
+		fs.Uint64Var(&c.GraphSeed, "graph-seed", 1, "seed of the synthetic graph: the same seed gives the same graph; keys are gen-<seed>-<n>")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err

@@ -11,6 +11,8 @@
 //	partnergraph import    import a data-set file, all or nothing
 //	partnergraph export    write the published graph, or a filtered part of
 //	                       it, as CSV, JSON-LD, GraphML or JSON
+//	partnergraph generate  load a synthetic graph of a chosen size
+//	partnergraph bench     drive a running server with concurrent clients
 //
 // Configuration comes from environment variables and flags; see README.md.
 package main
@@ -39,7 +41,7 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed|export|token|import] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|bench] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
@@ -49,6 +51,8 @@ const usage = `usage: partnergraph [serve|migrate|seed|export|token|import] [fla
             [--country ...] (see "partnergraph export -h")
   token     create --name NAME --role reader|editor|admin, list, revoke ID
   import    FILE [--dry-run]: import a data set, validated first, all or nothing
+  generate  load a synthetic graph (default 1,000,000 entities, 5,000,000 links)
+  bench     drive a server with concurrent clients and report latencies
 
 Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
 `
@@ -60,11 +64,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "export":
+	case "serve", "migrate", "seed", "export", "generate":
 	case "token":
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
 		return runImport(ctx, args, getenv, stdout)
+	case "bench":
+		return runBench(ctx, args, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -100,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "migrate":
 		fmt.Fprintln(stdout, "migrations are current")
 		return nil
+	case "generate":
+		return app.Generate(ctx, stdout)
 	case "seed":
 		rep, err := app.Seed(ctx)
 		if err != nil {

@@ -253,3 +253,25 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// Neighborhood is the GraphQL Neighborhood type; its entities are resolved
+// by id through the request's loader.
+type Neighborhood struct {
+	CenterID  int64
+	NodeIDs   []int64
+	Links     []*Link
+	Truncated bool
+}
+
+// Path is the GraphQL Path type; its entities are resolved by id.
+type Path struct {
+	NodeIDs []int64
+	Links   []*Link
+	Length  int
+}
+
+// Degree is the GraphQL Degree type: an entity, by id, with its degree.
+type Degree struct {
+	NodeID int64
+	Degree int
+}

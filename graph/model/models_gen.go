@@ -23,6 +23,54 @@ type Node interface {
 	IsNode()
 }
 
+// The result of an aggregate: the groups and the number of entities counted.
+type Aggregate struct {
+	// How many distinct entities match the filter, whatever their groups.
+	TotalCount int `json:"totalCount"`
+	// The groups, largest first (ties by key).
+	Groups []*AggregateGroup `json:"groups"`
+}
+
+// Conditions on the entities an aggregate counts: the union of the list filters; each condition applies to the kinds that have the field, and all given ones must hold.
+type AggregateFilter struct {
+	// Only entities whose name contains this text, ignoring case and diacritics.
+	Name *string `json:"name,omitempty"`
+	// Only partners of these sectors.
+	Sector []kb.Sector `json:"sector,omitempty"`
+	// Only partners of these kinds.
+	PartnerKind []kb.PartnerKind `json:"partnerKind,omitempty"`
+	// Only entities in this country (ISO 3166-1 alpha-2).
+	Country *string `json:"country,omitempty"`
+	// Only entities in this region, ignoring case and diacritics.
+	Region *string `json:"region,omitempty"`
+	// Only entities in this city, ignoring case and diacritics.
+	City *string `json:"city,omitempty"`
+	// Only cooperatives in these life stages.
+	CooperativeStatus []kb.CooperativeStatus `json:"cooperativeStatus,omitempty"`
+	// Only cooperatives with at least one of these activities.
+	Activity []kb.Activity `json:"activity,omitempty"`
+	// Only practices with at least one of these topics.
+	Topic []string `json:"topic,omitempty"`
+	// Only events of these kinds.
+	EventKind []kb.EventKind `json:"eventKind,omitempty"`
+	// Only events in these statuses.
+	EventStatus []kb.EventStatus `json:"eventStatus,omitempty"`
+	// Only sources of these kinds.
+	SourceKind []kb.SourceKind `json:"sourceKind,omitempty"`
+	// Only sources in this language (ISO 639-1).
+	Language *string `json:"language,omitempty"`
+	// Only partnerships and cooperatives with this sector mix (as their `sectorMix` fields define it).
+	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+}
+
+// One group of an aggregate.
+type AggregateGroup struct {
+	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field.
+	Key []*string `json:"key"`
+	// How many entities fall in the group.
+	Count int `json:"count"`
+}
+
 // A change of an entry or a link, as it is committed.
 type Change struct {
 	// The revision that records it.
@@ -89,6 +137,8 @@ type CooperativeFilter struct {
 	Region *string `json:"region,omitempty"`
 	// Only cooperatives in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+	// Only cooperatives whose partners (see `Cooperative.sectorMix`) have this sector mix.
+	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
 }
 
 // What `deleteEntity` did or would do.
@@ -361,6 +411,8 @@ type PartnershipEdge struct {
 type PartnershipFilter struct {
 	// Only partnerships whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
+	// Only partnerships whose members have this sector mix, e.g. `{full: true}` or `{missing: [PRIVATE]}`.
+	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
 }
 
 // A page of people, in the Relay connection shape.
@@ -495,6 +547,16 @@ type SectorMix struct {
 	IsFull bool `json:"isFull"`
 }
 
+// Conditions on a sector mix; all given ones must hold.
+type SectorMixFilter struct {
+	// True: all three sectors take part; false: at least one is missing.
+	Full *bool `json:"full,omitempty"`
+	// Each of these sectors takes part.
+	Includes []kb.Sector `json:"includes,omitempty"`
+	// None of these sectors takes part.
+	Missing []kb.Sector `json:"missing,omitempty"`
+}
+
 // A page of sources, in the Relay connection shape.
 type SourceConnection struct {
 	// The sources of this page with their cursors.
@@ -557,6 +619,94 @@ type Viewer struct {
 	Name *string `json:"name,omitempty"`
 	// The role.
 	Role kb.Role `json:"role"`
+}
+
+// A field to group an aggregate by.
+type AggregateField string
+
+const (
+	// The kind of entity.
+	AggregateFieldKind AggregateField = "KIND"
+	// A partner's sector.
+	AggregateFieldSector AggregateField = "SECTOR"
+	// A partner's kind of organisation.
+	AggregateFieldPartnerKind AggregateField = "PARTNER_KIND"
+	// The country (partners, cooperatives, foreign examples, events).
+	AggregateFieldCountry AggregateField = "COUNTRY"
+	// The region (partners, cooperatives, foreign examples, events).
+	AggregateFieldRegion AggregateField = "REGION"
+	// The city (partners, cooperatives, foreign examples, events).
+	AggregateFieldCity AggregateField = "CITY"
+	// A cooperative's activities: a cooperative counts in each of its activities.
+	AggregateFieldActivity AggregateField = "ACTIVITY"
+	// A good practice's topics: a practice counts in each of its topics.
+	AggregateFieldTopic AggregateField = "TOPIC"
+	// The life stage: a cooperative's status or an event's status.
+	AggregateFieldStatus AggregateField = "STATUS"
+	// An event's kind.
+	AggregateFieldEventKind AggregateField = "EVENT_KIND"
+	// A source's kind.
+	AggregateFieldSourceKind AggregateField = "SOURCE_KIND"
+	// A source's language.
+	AggregateFieldLanguage AggregateField = "LANGUAGE"
+)
+
+var AllAggregateField = []AggregateField{
+	AggregateFieldKind,
+	AggregateFieldSector,
+	AggregateFieldPartnerKind,
+	AggregateFieldCountry,
+	AggregateFieldRegion,
+	AggregateFieldCity,
+	AggregateFieldActivity,
+	AggregateFieldTopic,
+	AggregateFieldStatus,
+	AggregateFieldEventKind,
+	AggregateFieldSourceKind,
+	AggregateFieldLanguage,
+}
+
+func (e AggregateField) IsValid() bool {
+	switch e {
+	case AggregateFieldKind, AggregateFieldSector, AggregateFieldPartnerKind, AggregateFieldCountry, AggregateFieldRegion, AggregateFieldCity, AggregateFieldActivity, AggregateFieldTopic, AggregateFieldStatus, AggregateFieldEventKind, AggregateFieldSourceKind, AggregateFieldLanguage:
+		return true
+	}
+	return false
+}
+
+func (e AggregateField) String() string {
+	return string(e)
+}
+
+func (e *AggregateField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AggregateField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AggregateField", str)
+	}
+	return nil
+}
+
+func (e AggregateField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AggregateField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AggregateField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A field to order lists by.

@@ -93,3 +93,33 @@ func TestValidateEntity(t *testing.T) {
 		})
 	}
 }
+
+func TestMixFilterMatch(t *testing.T) {
+	full := MixOf(map[Sector]int{SectorPublic: 1, SectorSocial: 2, SectorPrivate: 1})
+	noPrivate := MixOf(map[Sector]int{SectorPublic: 1, SectorSocial: 1})
+	yes, no := true, false
+	for _, tc := range []struct {
+		name   string
+		f      MixFilter
+		mix    SectorMix
+		expect bool
+	}{
+		{"empty filter, any mix", MixFilter{}, noPrivate, true},
+		{"full wanted, full", MixFilter{Full: &yes}, full, true},
+		{"full wanted, private missing", MixFilter{Full: &yes}, noPrivate, false},
+		{"not full wanted, private missing", MixFilter{Full: &no}, noPrivate, true},
+		{"without a private partner", MixFilter{Missing: []Sector{SectorPrivate}}, noPrivate, true},
+		{"without a private partner, full", MixFilter{Missing: []Sector{SectorPrivate}}, full, false},
+		{"includes public and social", MixFilter{Includes: []Sector{SectorPublic, SectorSocial}}, noPrivate, true},
+		{"includes private", MixFilter{Includes: []Sector{SectorPrivate}}, noPrivate, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.f.Match(tc.mix); got != tc.expect {
+				t.Errorf("Match: got %v, want %v", got, tc.expect)
+			}
+		})
+	}
+	if err := (MixFilter{Missing: []Sector{"CHURCH"}}).Validate("sectorMix"); !IsValidation(err) {
+		t.Errorf("unknown sector: got %v, want a validation error", err)
+	}
+}

@@ -42,6 +42,9 @@ type Loaders struct {
 	PracticePartners *dataloadgen.Loader[int64, []int64]
 	// SectorCounts loads the members per sector of partnerships.
 	SectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+	// CooperativeSectorCounts loads the partners per sector around
+	// cooperatives.
+	CooperativeSectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
 
 	mu         sync.Mutex
 	links      map[string]*dataloadgen.Loader[int64, []*kb.Link]
@@ -83,6 +86,9 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	}, l.opts)
 	l.SectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.SectorCounts(ctx, vis, ids)
+	}, l.opts)
+	l.CooperativeSectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
+		return st.CooperativeSectorCounts(ctx, vis, ids)
 	}, l.opts)
 	return l
 }

@@ -24,14 +24,32 @@ func TestREADMEQueries(t *testing.T) {
 		{"Równe Szanse", `"activities":["CERAMICS"]`, `"name":"JOBS_PLANNED","value":8`, `"name":"WTZ_JOBS_PLANNED","value":5`},
 		{`"totalCount":6`, `"recognisedIn":[{"name":"Krajowy Program`},
 		{`"label":"employs participants of","direction":"OUTGOING"`, `"label":"founded by","direction":"INCOMING"`},
+		{`"length":3`, `{"name":"Coompanion"},{"name":"Warsztaty Wymiany Doświadczeń w Szwecji"}`, `"type":"VISITED","direction":"INCOMING","label":"visited on"`},
+		{`"truncated":false`, `"name":"Konimpex Sp. z o.o."`, `"type":"FOUNDED","direction":"INCOMING","role":"inicjator"`},
+		{`"sectorMix":{"counts":[{"sector":"PUBLIC","count":1},{"sector":"SOCIAL","count":2},{"sector":"PRIVATE","count":1}]}`,
+			`"partnerships":{"totalCount":0}`, `"groups":[{"key":["SOCIAL"],"count":4}`, `"mostConnected":[{"node":{"name":"Innowacyjny model`},
 		{`"type":"EMPLOYS_PARTICIPANTS_OF","label":"employs participants of","inverseLabel":"participants employed by"`},
 	}
 	if len(blocks) != len(want) {
 		t.Fatalf("README has %d graphql examples, this test knows %d: update both together", len(blocks), len(want))
 	}
 	a := newAPI(t, "reference", server.Config{})
+	// Examples with variables get the entities they are about.
+	vars := map[string]any{}
+	for name, key := range map[string]string{"from": "coompanion", "to": "wtz-gebice", "id": "spoldzielnia-socjalna-rowne-szanse"} {
+		vars[name] = idOf(a, key)
+	}
 	for i, b := range blocks {
-		_, res := a.post(b[1], nil)
+		var v map[string]any
+		if strings.Contains(b[1], "$") {
+			v = map[string]any{}
+			for name, id := range vars {
+				if strings.Contains(b[1], "$"+name+":") {
+					v[name] = id
+				}
+			}
+		}
+		_, res := a.post(b[1], v)
 		if len(res.Errors) > 0 {
 			t.Errorf("example %d failed: %+v\n%s", i+1, res.Errors, b[1])
 			continue

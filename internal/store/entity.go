@@ -147,6 +147,10 @@ type Filter struct {
 	EventStatuses []kb.EventStatus
 	SourceKinds   []kb.SourceKind
 	Language      string
+	// SectorMix restricts partnerships by the sectors of their members and
+	// cooperatives by those of the partners around them (see
+	// kb.CooperativePartnersIn); other kinds do not match a non-empty one.
+	SectorMix kb.MixFilter
 }
 
 // OrderField is a field a list can be ordered by.
@@ -239,7 +243,9 @@ func strs[T ~string](vs []T) []string {
 
 func (f Filter) build(vis Visibility) *builder {
 	b := &builder{}
-	b.cond("e.kind = ?", string(f.Kind))
+	if f.Kind != "" {
+		b.cond("e.kind = ?", string(f.Kind))
+	}
 	b.cond("e.status = ANY(?)", vis.statuses())
 	if n := kb.Fold(f.Name); n != "" {
 		b.cond(`e.sort_name LIKE '%' || ? || '%'`, likeEscape(n))
@@ -280,6 +286,21 @@ func (f Filter) build(vis Visibility) *builder {
 	}
 	if f.Language != "" {
 		b.cond("e.language = lower(?)", f.Language)
+	}
+	if !f.SectorMix.Empty() {
+		v := b.arg(vis.statuses())
+		var sectors string
+		switch f.Kind {
+		case kb.KindPartnership:
+			sectors = partnershipSectors(v)
+		case kb.KindCooperative:
+			sectors = cooperativeSectors(b, v)
+		default:
+			sectors = `CASE e.kind WHEN 'PARTNERSHIP' THEN ` + partnershipSectors(v) +
+				` WHEN 'COOPERATIVE' THEN ` + cooperativeSectors(b, v) + ` END`
+			b.where = append(b.where, "e.kind IN ('PARTNERSHIP', 'COOPERATIVE')")
+		}
+		mixCond(b, sectors, f.SectorMix)
 	}
 	return b
 }

@@ -16,7 +16,8 @@ import (
 
 // Store reads and writes the knowledge graph in PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	aggregates *resultCache // nil: no caching
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.

@@ -1,0 +1,69 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/synth"
+)
+
+func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(1, 3000, 12000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.BulkLoad(ctx, "generate", g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Entities != 3000 || rep.Links != 12000 || rep.Citations == 0 || rep.Indicators == 0 {
+		t.Fatalf("report %s, want 3000 entities, 12000 links, citations and indicators", rep)
+	}
+	var bad int
+	if err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM entity e WHERE NOT EXISTS (SELECT 1 FROM entity_full f WHERE f.id = e.id AND
+				CASE e.kind WHEN 'PARTNER' THEN f.sector IS NOT NULL WHEN 'COOPERATIVE' THEN f.coop_status IS NOT NULL
+				WHEN 'EVENT' THEN f.event_kind IS NOT NULL WHEN 'SOURCE' THEN f.source_kind IS NOT NULL ELSE true END))
+			+ (SELECT count(*) FROM link l WHERE NOT EXISTS (SELECT 1 FROM entity WHERE id = l.from_id)
+				OR NOT EXISTS (SELECT 1 FROM entity WHERE id = l.to_id))
+			+ (SELECT count(*) FROM citation c WHERE NOT EXISTS (SELECT 1 FROM entity WHERE id = c.source_id AND kind = 'SOURCE'))`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d rows break the invariants (typed row per kind, link ends and citation sources exist)", bad)
+	}
+	// The indexes and constraints dropped for the load are back.
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE indexname IN
+		('link_unique', 'link_to_idx', 'entity_key_key', 'entity_sort_name_trgm_idx', 'citation_entity_idx', 'indicator_unique_idx', 'partner_sector_idx')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 7 {
+		t.Errorf("%d of the 7 secondary indexes checked exist after the load", n)
+	}
+	e, err := st.EntityByKey(ctx, store.Public, synth.Key(1, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want kb.Entity
+	g.Entity(5, &want)
+	if e.Name != want.Name || e.Partner == nil || e.Partner.Sector != want.Partner.Sector {
+		t.Errorf("entity 5 reads back as %q %+v, want %q %+v", e.Name, e.Partner, want.Name, want.Partner)
+	}
+	var sortOK bool
+	if err := pool.QueryRow(ctx, `SELECT sort_name = $2 FROM entity WHERE key = $1`, synth.Key(1, 5), kb.Fold(want.Name)).Scan(&sortOK); err != nil || !sortOK {
+		t.Errorf("sort_name is not kb.Fold(name): %v", err)
+	}
+	// A second load appends a graph of another seed.
+	g2, _ := synth.New(2, 1000, 3000)
+	if _, err := st.BulkLoad(ctx, "generate", g2, nil); err != nil {
+		t.Fatalf("second load: %v", err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM entity`).Scan(&n); err != nil || n != 4000 {
+		t.Errorf("entities after two loads: %d (%v), want 4000", n, err)
+	}
+}
