@@ -328,6 +328,38 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
+// A page of search hits, best first, in the Relay connection shape.
+type SearchConnection struct {
+	// The hits of this page with their cursors, scores and snippets.
+	Edges []*SearchEdge `json:"edges"`
+	// The entities of this page, without cursors.
+	Nodes []Entity `json:"nodes"`
+	// Where this page stands in the whole result.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entities match, across all pages.
+	TotalCount int `json:"totalCount"`
+	// Counts the whole result when totalCount is asked for.
+	Count CountFunc `json:"-"`
+}
+
+// One search hit: the entity found, how well it matched and where.
+type SearchEdge struct {
+	// An opaque cursor for `after`, valid for the same search only.
+	Cursor string `json:"cursor"`
+	// The entity found.
+	Node Entity `json:"node"`
+	// How well the entity matches: higher is better. Comparable within one search only; a hit whose name holds every word scores above 1.
+	Score float64 `json:"score"`
+	// An excerpt of the field that matched best, with the matched words marked.
+	Snippet *Snippet `json:"snippet"`
+}
+
+// Conditions on search hits; all given ones must hold.
+type SearchFilter struct {
+	// Only entities in this country (ISO 3166-1 alpha-2, e.g. PL, SE): partners, cooperatives, foreign examples and events that have one.
+	Country *string `json:"country,omitempty"`
+}
+
 // The number of members of one sector.
 type SectorCount struct {
 	// The sector.
@@ -346,6 +378,16 @@ type SectorMix struct {
 	Missing []kb.Sector `json:"missing"`
 	// Whether all three sectors take part: a full public-social-private partnership.
 	IsFull bool `json:"isFull"`
+}
+
+// An excerpt of one field of an entity around the words a search matched.
+type Snippet struct {
+	// The field the excerpt is taken from: `name`, `summary`, `description`, `topics`, `activities`, `place`, `model`, `lessonsForPoland` and so on.
+	Field string `json:"field"`
+	// The excerpt as plain text; `…` marks where it was cut.
+	Text string `json:"text"`
+	// The excerpt escaped for HTML, each matched word wrapped in `<mark>`…`</mark>`.
+	HTML string `json:"html"`
 }
 
 // A page of sources, in the Relay connection shape.
@@ -378,6 +420,16 @@ type SourceFilter struct {
 	Kind []kb.SourceKind `json:"kind,omitempty"`
 	// Only sources in this language (ISO 639-1, e.g. pl).
 	Language *string `json:"language,omitempty"`
+}
+
+// A name suggested for what was typed.
+type Suggestion struct {
+	// The global ID of the entity.
+	ID string `json:"id"`
+	// The kind of entity.
+	Kind kb.Kind `json:"kind"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
 }
 
 // A field to order lists by.

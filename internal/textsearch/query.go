@@ -158,6 +158,11 @@ func (w *Word) alternatives() string {
 // TSQuery returns q as a tsquery literal over the lexemes of Index: every
 // group must match, a word in any of its forms, a phrase word after word.
 func (q Query) TSQuery() string {
+	return strings.Join(q.GroupTSQueries(), " & ")
+}
+
+// GroupTSQueries returns the tsquery literal of each group of q.
+func (q Query) GroupTSQueries() []string {
 	groups := make([]string, len(q.Groups))
 	for i, g := range q.Groups {
 		words := make([]string, len(g.Words))
@@ -169,7 +174,7 @@ func (q Query) TSQuery() string {
 			groups[i] = "(" + groups[i] + ")"
 		}
 	}
-	return strings.Join(groups, " & ")
+	return groups
 }
 
 // matches reports whether a folded word of a text is one q looks for.

@@ -55,8 +55,15 @@ func StemPolish(w string) string {
 			return w[:len(w)-len(suf)]
 		}
 	}
+	// The mobile e of -ek and -ec: ośrodek, ośrodka → osrodk; Szwec,
+	// Szweca; not after a vowel (człowiek, człowieka).
+	if n := len(w); n >= minStem+2 && (strings.HasSuffix(w, "ek") || strings.HasSuffix(w, "ec")) && !isVowel(w[n-3]) {
+		return w[:n-2] + w[n-1:]
+	}
 	return w
 }
+
+func isVowel(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
 
 // StemSwedish is the Snowball Swedish stemmer on a folded word.
 func StemSwedish(w string) string { return swedish.Stem(w, true) }

@@ -22,6 +22,8 @@ func TestStemPolishJoinsInflectedForms(t *testing.T) {
 		{"szkolenie", "szkolenia", "szkoleniach", "szkoleń"},
 		{"partnerstwo", "partnerstwa", "partnerstwie", "partnerstw"},
 		{"Sztokholm", "Sztokholmie"},
+		{"ośrodek", "ośrodka", "ośrodkiem", "ośrodków"},
+		{"człowiek", "człowieka"},
 	}
 	for _, g := range groups {
 		want := StemPolish(kb.Fold(g[0]))

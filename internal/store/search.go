@@ -1,0 +1,388 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/textsearch"
+)
+
+// indexEntity writes the search document of entity id and adds its terms to
+// the vocabulary, in tx: the index changes with the entity or not at all.
+func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
+	d := textsearch.Index(textsearch.Fields(e))
+	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, country)
+		VALUES ($1, $2::tsvector, $3::tsvector, $4)
+		ON CONFLICT (entity_id) DO UPDATE SET vec = $2::tsvector, name_vec = $3::tsvector, country = $4`,
+		id, d.Vector, d.NameVector, countryOf(e))
+	if err != nil {
+		return fmt.Errorf("index entity %d: %w", id, translate(err))
+	}
+	// Sorted terms take row locks in one order, so concurrent writers
+	// adding the same new terms wait for each other instead of deadlocking.
+	_, err = tx.Exec(ctx, `INSERT INTO search_term (term) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, d.Terms)
+	if err != nil {
+		return fmt.Errorf("index terms of entity %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+func countryOf(e *kb.Entity) string {
+	switch {
+	case e.Partner != nil:
+		return e.Partner.Country
+	case e.Cooperative != nil:
+		return e.Cooperative.Country
+	case e.ForeignExample != nil:
+		return e.ForeignExample.Country
+	case e.Event != nil:
+		return e.Event.Country
+	}
+	return ""
+}
+
+// reindexBatch is how many entities Reindex reads and writes at a time.
+const reindexBatch = 2000
+
+// Reindex computes the search documents of entities: all of them when all
+// is set, else only those that have none (entities written before the
+// search migration). It works in batches, each its own transaction, and
+// returns how many entities it indexed and how long it took.
+func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, error) {
+	start := time.Now()
+	n := 0
+	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id)`
+	if all {
+		missing = ""
+	}
+	after := int64(0)
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT `+entityColumns+` FROM entity_full e
+			WHERE e.id > $1 `+missing+` ORDER BY e.id LIMIT $2`, after, reindexBatch)
+		if err != nil {
+			return n, time.Since(start), fmt.Errorf("reindex: %w", translate(err))
+		}
+		var es []*kb.Entity
+		for rows.Next() {
+			e, err := scanEntity(rows)
+			if err != nil {
+				rows.Close()
+				return n, time.Since(start), fmt.Errorf("reindex: %w", err)
+			}
+			es = append(es, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, time.Since(start), fmt.Errorf("reindex: %w", translate(err))
+		}
+		if len(es) == 0 {
+			break
+		}
+		if err := s.writeDocs(ctx, es); err != nil {
+			return n, time.Since(start), fmt.Errorf("reindex: %w", err)
+		}
+		n += len(es)
+		after = es[len(es)-1].ID
+	}
+	if n > 0 {
+		if _, err := s.pool.Exec(ctx, `ANALYZE search_doc, search_term`); err != nil {
+			return n, time.Since(start), fmt.Errorf("reindex: analyze: %w", translate(err))
+		}
+	}
+	return n, time.Since(start), nil
+}
+
+// writeDocs indexes a batch of entities in one transaction with three
+// statements, whatever the batch size.
+func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
+	ids := make([]int64, len(es))
+	vecs := make([]string, len(es))
+	names := make([]string, len(es))
+	countries := make([]string, len(es))
+	termSet := map[string]struct{}{}
+	for i, e := range es {
+		d := textsearch.Index(textsearch.Fields(e))
+		ids[i], vecs[i], names[i], countries[i] = e.ID, d.Vector, d.NameVector, countryOf(e)
+		for _, t := range d.Terms {
+			termSet[t] = struct{}{}
+		}
+	}
+	terms := make([]string, 0, len(termSet))
+	for t := range termSet {
+		terms = append(terms, t)
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, country)
+			SELECT i, v::tsvector, n::tsvector, c FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x(i, v, n, c)
+			ON CONFLICT (entity_id) DO UPDATE SET vec = excluded.vec, name_vec = excluded.name_vec, country = excluded.country`,
+			ids, vecs, names, countries)
+		if err != nil {
+			return translate(err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO search_term (term) SELECT t FROM unnest($1::text[]) t ORDER BY t ON CONFLICT DO NOTHING`, terms)
+		return translate(err)
+	})
+}
+
+// SearchRequest asks for one page of a ranked search.
+type SearchRequest struct {
+	Query   string    // as the user typed it; see textsearch.Parse
+	Kinds   []kb.Kind // only entities of these kinds; all when empty
+	Country string    // only entities in this country (ISO 3166-1 alpha-2)
+	Offset  int       // skip this many hits
+	Limit   int       // at most this many hits
+}
+
+// SearchHit is one entity found by a search, with its score and the
+// excerpt of the field that matched.
+type SearchHit struct {
+	Entity  *kb.Entity
+	Score   float64
+	Snippet textsearch.Snippet
+}
+
+// SearchPage is one page of search hits, best first.
+type SearchPage struct {
+	Hits    []SearchHit
+	HasNext bool
+}
+
+// Ranking weights of ts_rank for the weights {D, C, B, A}: a name counts
+// five times a summary, a summary twice a description.
+const rankWeights = `'{0.05, 0.1, 0.2, 1.0}'`
+
+// compiled is a query ready for SQL: the tsquery over all fields, and
+// each group's tsquery restricted to names.
+type compiled struct {
+	all   string
+	names []string // per group, weight A only
+	words int      // how many words the query has
+}
+
+// compile parses the query of r and corrects its words that match no term
+// of the vocabulary. It returns a *kb.ValidationError on "query" when the
+// query cannot be searched.
+func (s *Store) compile(ctx context.Context, query string) (compiled, textsearch.Query, error) {
+	q, err := textsearch.Parse("query", query)
+	if err != nil {
+		return compiled{}, q, err
+	}
+	var fuzzy []*textsearch.Word
+	for _, w := range q.Words() {
+		if w.Fuzzy() {
+			fuzzy = append(fuzzy, w)
+		}
+	}
+	if len(fuzzy) > 0 {
+		// Which words match a term, in one round trip.
+		known := make([]bool, len(fuzzy))
+		b := &pgx.Batch{}
+		for i, w := range fuzzy {
+			b.Queue(`SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`,
+				w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error { return row.Scan(&known[i]) })
+		}
+		if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+			return compiled{}, q, fmt.Errorf("search: %w", translate(err))
+		}
+		// The nearest terms of the unknown words, in a second round trip.
+		b = &pgx.Batch{}
+		for i, w := range fuzzy {
+			if known[i] {
+				continue
+			}
+			for _, l := range w.Lexemes[:min(2, len(w.Lexemes))] { // the word and its Polish stem
+				b.Queue(`SELECT term FROM search_term ORDER BY term <-> $1 LIMIT 8`, l).Query(func(rows pgx.Rows) error {
+					terms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+					w.Correct(terms)
+					return err
+				})
+			}
+		}
+		if b.Len() > 0 {
+			if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+				return compiled{}, q, fmt.Errorf("search: %w", translate(err))
+			}
+		}
+	}
+	groups := q.GroupTSQueries()
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = nameOnly(g)
+	}
+	return compiled{all: q.TSQuery(), names: names, words: len(q.Words())}, q, nil
+}
+
+// nameOnly restricts every lexeme of a tsquery literal to weight A.
+func nameOnly(tsq string) string {
+	tsq = strings.ReplaceAll(tsq, "':*", "':*A")
+	// Lexemes without a prefix mark: 'x' followed by a space or parenthesis.
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(tsq); i++ {
+		c := tsq[i]
+		b.WriteByte(c)
+		if c != '\'' {
+			continue
+		}
+		if i+1 < len(tsq) && tsq[i+1] == '\'' && in { // a doubled quote inside a lexeme
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		in = !in
+		if !in && (i+1 == len(tsq) || tsq[i+1] != ':') {
+			b.WriteString(":A")
+		}
+	}
+	return b.String()
+}
+
+func (r SearchRequest) where(b *builder, vis Visibility) {
+	b.cond("e.status = ANY(?)", vis.statuses())
+	if len(r.Kinds) > 0 {
+		b.cond("e.kind = ANY(?)", strs(r.Kinds))
+	}
+	if r.Country != "" {
+		b.cond("d.country = upper(?)", r.Country)
+	}
+}
+
+// Search runs a ranked search over every entity visible under vis: every
+// word of the query must match, in any inflected form, with up to two
+// letters wrong in words of five or more; a quoted phrase must match word
+// after word. Names weigh most, then summaries, then descriptions. It
+// returns a *kb.ValidationError naming "query" for a query that holds no
+// word or is too long.
+func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*SearchPage, error) {
+	c, q, err := s.compile(ctx, r.Query)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{}
+	qAll, qNames := b.arg(c.all), b.arg(c.names)
+	groups, words := len(c.names), c.words
+	b.where = append(b.where, "d.vec @@ "+qAll+"::tsquery")
+	r.where(b, vis)
+	// The score: ts_rank over all fields (weighted, divided by 1 + the log
+	// of the document's length so that long texts do not win by mentioning
+	// everything), plus the share of the query's groups found in the name,
+	// plus, when the name holds all of them, how much of the name they
+	// cover: "stowarzyszenie na rzecz spoldzielni socjalnych" puts the
+	// association before an article whose longer title holds those words.
+	sql := fmt.Sprintf(`SELECT d.entity_id, score
+		FROM search_doc d JOIN entity e ON e.id = d.entity_id,
+		LATERAL (SELECT count(*) FILTER (WHERE d.vec @@ g) AS named FROM unnest(%[2]s::tsquery[]) g) n,
+		LATERAL (SELECT ts_rank(%[3]s::float4[], d.vec, %[1]s::tsquery, 1)
+			+ n.named::float8 / %[4]d
+			+ CASE WHEN n.named = %[4]d THEN 0.5 * least(1.0, %[5]d::float8 / greatest(length(d.name_vec), 1)) ELSE 0 END AS score) s
+		WHERE %[6]s
+		ORDER BY score DESC, d.entity_id
+		LIMIT %[7]s OFFSET %[8]s`, qAll, qNames, rankWeights, groups, words,
+		strings.Join(b.where, " AND "), b.arg(r.Limit+1), b.arg(r.Offset))
+	rows, err := s.pool.Query(ctx, sql, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", translate(err))
+	}
+	var ids []int64
+	var scores []float64
+	var id int64
+	var score float64
+	_, err = pgx.ForEachRow(rows, []any{&id, &score}, func() error {
+		ids, scores = append(ids, id), append(scores, score)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", translate(err))
+	}
+	page := &SearchPage{HasNext: len(ids) > r.Limit}
+	if page.HasNext {
+		ids = ids[:r.Limit]
+	}
+	es, err := s.EntitiesByID(ctx, vis, ids)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	for i, e := range es {
+		if e == nil { // changed between the two reads
+			continue
+		}
+		page.Hits = append(page.Hits, SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(textsearch.Fields(e))})
+	}
+	return page, nil
+}
+
+// CountSearch returns how many entities a search finds, across all pages.
+func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest) (int, error) {
+	c, _, err := s.compile(ctx, r.Query)
+	if err != nil {
+		return 0, err
+	}
+	b := &builder{}
+	b.cond("d.vec @@ ?::tsquery", c.all)
+	r.where(b, vis)
+	var n int
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d JOIN entity e ON e.id = d.entity_id WHERE `+
+		strings.Join(b.where, " AND "), b.args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count search: %w", translate(err))
+	}
+	return n, nil
+}
+
+// Suggestion is a name that starts with, or has a word that starts with,
+// the typed prefix.
+type Suggestion struct {
+	ID   int64
+	Kind kb.Kind
+	Name string
+}
+
+// MaxSuggestions caps the limit of Suggest.
+const MaxSuggestions = 50
+
+// Suggest returns up to limit names of entities visible under vis whose
+// words start with the words of prefix, ignoring case and diacritics:
+// names that start with the prefix first, then shorter names, then by
+// name. It returns a *kb.ValidationError naming "prefix" when the prefix
+// holds no letter or digit.
+func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kinds []kb.Kind, limit int) ([]Suggestion, error) {
+	words := textsearch.Words(prefix)
+	if len(words) == 0 {
+		return nil, kb.Invalid("prefix", "holds no letter or digit")
+	}
+	if len(words) > textsearch.MaxQueryWords {
+		return nil, kb.Invalid("prefix", "has %d words, at most %d", len(words), textsearch.MaxQueryWords)
+	}
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "':*"
+	}
+	b := &builder{}
+	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
+	b.cond("e.status = ANY(?)", vis.statuses())
+	if len(kinds) > 0 {
+		b.cond("e.kind = ANY(?)", strs(kinds))
+	}
+	starts := b.arg(likeEscape(strings.Join(words, " ")) + "%")
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name
+		FROM search_doc d JOIN entity e ON e.id = d.entity_id
+		WHERE %s
+		ORDER BY e.sort_name LIKE %s DESC, length(e.sort_name), e.sort_name, e.id
+		LIMIT %s`, strings.Join(b.where, " AND "), starts, b.arg(limit)), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("suggest: %w", translate(err))
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Suggestion, error) {
+		var sg Suggestion
+		err := row.Scan(&sg.ID, &sg.Kind, &sg.Name)
+		return sg, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("suggest: %w", translate(err))
+	}
+	return out, nil
+}

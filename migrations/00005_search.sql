@@ -1,0 +1,37 @@
+-- Full-text search over every entity (issue 5). The terms are computed in
+-- Go (package textsearch: folded words with their Polish, Swedish and
+-- English stems) and stored as 'simple' tsvectors, so no dictionary has to
+-- be installed on the server: stock PostgreSQL with pg_trgm is enough. The
+-- store writes these rows in the same transaction as every entity change
+-- (insertEntity, updateEntity); store.Migrate fills them for entities that
+-- existed before this migration.
+
+-- +goose Up
+CREATE TABLE search_doc (
+    entity_id bigint PRIMARY KEY REFERENCES entity (id) ON DELETE CASCADE,
+    -- every lexeme of the entity's texts, weighted A (name), B (summary,
+    -- topics, activities, place), C (descriptions and the rest).
+    vec       tsvector NOT NULL,
+    -- the folded words of the name alone, for suggestions by prefix.
+    name_vec  tsvector NOT NULL,
+    -- the country (ISO 3166-1 alpha-2) for the search filter, so that a
+    -- filtered search does not join the kind tables.
+    country   text NOT NULL DEFAULT ''
+);
+CREATE INDEX search_doc_vec_idx ON search_doc USING gin (vec);
+CREATE INDEX search_doc_name_vec_idx ON search_doc USING gin (name_vec);
+
+-- The vocabulary of the index: every lexeme once. A query word that matches
+-- no term is corrected against it: the nearest terms by trigram distance
+-- (the GiST index answers ORDER BY term <-> word LIMIT n without a
+-- similarity threshold), kept when their edit distance, computed in Go, is
+-- at most 2. Terms are only ever added; a stale term costs a correction
+-- that matches nothing. COLLATE "C" lets the primary key serve prefix
+-- lookups (term LIKE 'koop%').
+CREATE TABLE search_term (
+    term text COLLATE "C" PRIMARY KEY
+);
+CREATE INDEX search_term_trgm_idx ON search_term USING gist (term gist_trgm_ops);
+
+-- +goose Down
+DROP TABLE search_term, search_doc;
