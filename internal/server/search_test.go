@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -140,5 +141,150 @@ func TestSearchRelevanceOnTheReferenceData(t *testing.T) {
 	t.Logf("relevance: %d queries, hit@1 %.1f%%, hit@3 %.1f%%", len(relevanceSet), 100*float64(hit1)/n, 100*float64(hit3)/n)
 	if float64(hit3)/n < 0.95 {
 		t.Errorf("hit@3 is %.1f%%, want at least 95%%", 100*float64(hit3)/n)
+	}
+}
+
+func TestSearchHitsCarryScoresAndMarkedSnippets(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var r searchResult
+	a.query(searchKeys, map[string]any{"q": "spoldzielnie ceramika"}, &r)
+	if len(r.Search.Edges) == 0 || r.Search.Edges[0].Node.Key != "spoldzielnia-socjalna-rowne-szanse" {
+		t.Fatalf("got %v, want Równe Szanse first", r.keys())
+	}
+	e := r.Search.Edges[0]
+	if e.Score <= 0 || e.Node.Kind != "COOPERATIVE" {
+		t.Errorf("hit: score %v kind %s", e.Score, e.Node.Kind)
+	}
+	if !strings.Contains(e.Snippet.HTML, "<mark>") || strings.Contains(e.Snippet.Text, "<mark>") || e.Snippet.Field == "" {
+		t.Errorf("snippet %+v: want marks in html only and a field", e.Snippet)
+	}
+	for i := 1; i < len(r.Search.Edges); i++ {
+		if r.Search.Edges[i].Score > r.Search.Edges[i-1].Score {
+			t.Errorf("hit %d scores %v, above hit %d's %v", i, r.Search.Edges[i].Score, i-1, r.Search.Edges[i-1].Score)
+		}
+	}
+
+	// The name outweighs the summary: the name match is its snippet.
+	a.query(searchKeys, map[string]any{"q": "Glöden", "first": 1}, &r)
+	if s := r.Search.Edges[0].Snippet; s.Field != "name" || s.HTML != "Kooperativet <mark>Glöden</mark>" {
+		t.Errorf("snippet of Glöden: %+v, want the name with Glöden marked", s)
+	}
+}
+
+func TestSearchPhraseKeepsWordOrder(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var r searchResult
+	a.query(searchKeys, map[string]any{"q": `"rowne szanse"`}, &r)
+	if !slices.Contains(r.keys(), "spoldzielnia-socjalna-rowne-szanse") {
+		t.Errorf("phrase in order: got %v, want Równe Szanse", r.keys())
+	}
+	a.query(searchKeys, map[string]any{"q": `"szanse rowne"`}, &r)
+	if len(r.keys()) != 0 {
+		t.Errorf("phrase reversed: got %v, want nothing", r.keys())
+	}
+}
+
+func TestSearchPagesThroughAllHitsOnce(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var all searchResult
+	a.query(searchKeys, map[string]any{"q": "wtz", "first": 100}, &all)
+	if all.Search.TotalCount != len(all.Search.Edges) || all.Search.TotalCount < 5 {
+		t.Fatalf("totalCount %d, %d hits on one page", all.Search.TotalCount, len(all.Search.Edges))
+	}
+	var got []string
+	var after any
+	for pages := 0; ; pages++ {
+		var r searchResult
+		a.query(searchKeys, map[string]any{"q": "wtz", "first": 2, "after": after}, &r)
+		if r.Search.PageInfo.HasPreviousPage != (after != nil) {
+			t.Errorf("page %d: hasPreviousPage %v", pages, r.Search.PageInfo.HasPreviousPage)
+		}
+		got = append(got, r.keys()...)
+		if !r.Search.PageInfo.HasNextPage {
+			break
+		}
+		after = r.Search.PageInfo.EndCursor
+	}
+	if !slices.Equal(got, all.keys()) {
+		t.Errorf("page by page %v, at once %v", got, all.keys())
+	}
+}
+
+func TestSearchFiltersByTypeAndCountry(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var r searchResult
+	a.query(searchKeys, map[string]any{"q": "warsztaty", "types": []string{"FOREIGN_EXAMPLE"}, "first": 100}, &r)
+	if len(r.Search.Edges) < 4 {
+		t.Errorf("foreign examples about warsztaty: got %v, want the Swedish workshops", r.keys())
+	}
+	for _, e := range r.Search.Edges {
+		if e.Node.Kind != "FOREIGN_EXAMPLE" {
+			t.Errorf("types [FOREIGN_EXAMPLE] returned %s %s", e.Node.Kind, e.Node.Key)
+		}
+	}
+	a.query(searchKeys, map[string]any{"q": "warsztaty", "filter": map[string]any{"country": "GB"}}, &r)
+	if !slices.Equal(r.keys(), []string{"warsztaty-wymiany-doswiadczen-szkocja"}) {
+		t.Errorf("in GB: got %v, want the Scottish workshops", r.keys())
+	}
+}
+
+func TestSearchRejectsBadArguments(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var first searchResult
+	a.query(searchKeys, map[string]any{"q": "wtz", "first": 1}, &first)
+	for _, tc := range []struct {
+		vars  map[string]any
+		code  string
+		field string
+	}{
+		{map[string]any{"q": ""}, "BAD_USER_INPUT", "query"},
+		{map[string]any{"q": "„” ..."}, "BAD_USER_INPUT", "query"},
+		{map[string]any{"q": strings.Repeat("spółdzielnia ", 20)}, "BAD_USER_INPUT", "query"},
+		{map[string]any{"q": "wtz", "first": -1}, "BAD_USER_INPUT", "first"},
+		{map[string]any{"q": "wtz", "first": 101}, "LIMIT_EXCEEDED", ""},
+		{map[string]any{"q": "wtz", "after": "nonsense"}, "BAD_USER_INPUT", "after"},
+		{map[string]any{"q": "ceramika", "after": first.Search.PageInfo.EndCursor}, "BAD_USER_INPUT", "after"},
+	} {
+		e := a.fail(searchKeys, tc.vars)
+		if e.Extensions["code"] != tc.code || (tc.field != "" && e.Extensions["field"] != tc.field) {
+			t.Errorf("%v: got %v %v (%s), want %s on %s", tc.vars, e.Extensions["code"], e.Extensions["field"], e.Message, tc.code, tc.field)
+		}
+	}
+}
+
+func TestSuggestCompletesNamesIgnoringDiacritics(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	const q = `query($p: String!, $types: [EntityKind!], $limit: Int) {
+  suggest(prefix: $p, types: $types, limit: $limit) { id kind name }
+}`
+	type suggestion struct{ ID, Kind, Name string }
+	var r struct{ Suggest []suggestion }
+	a.query(q, map[string]any{"p": "koop"}, &r)
+	if len(r.Suggest) != 3 || r.Suggest[0].Name != "Kooperativet KOS" || r.Suggest[0].Kind != "FOREIGN_EXAMPLE" || r.Suggest[0].ID == "" {
+		t.Errorf("koop: got %+v, want the three Kooperativet, KOS (the shortest) first", r.Suggest)
+	}
+	a.query(q, map[string]any{"p": "koop gl"}, &r)
+	if len(r.Suggest) != 1 || r.Suggest[0].Name != "Kooperativet Glöden" {
+		t.Errorf("koop gl: got %+v, want Kooperativet Glöden", r.Suggest)
+	}
+	a.query(q, map[string]any{"p": "spol", "types": []string{"COOPERATIVE"}}, &r)
+	if len(r.Suggest) != 1 || r.Suggest[0].Name != "Spółdzielnia Socjalna „Równe Szanse”" {
+		t.Errorf("spol among cooperatives: got %+v", r.Suggest)
+	}
+	a.query(q, map[string]any{"p": "w", "limit": 2}, &r)
+	if len(r.Suggest) != 2 {
+		t.Errorf("limit 2: got %d suggestions", len(r.Suggest))
+	}
+	for _, bad := range []map[string]any{{"p": "koop", "limit": 0}, {"p": "koop", "limit": 51}, {"p": " - "}} {
+		e := a.fail(q, bad)
+		if e.Extensions["code"] != "BAD_USER_INPUT" {
+			t.Errorf("%v: got %v (%s), want BAD_USER_INPUT", bad, e.Extensions["code"], e.Message)
+		}
 	}
 }
