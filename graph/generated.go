@@ -3015,7 +3015,7 @@ type Query {
     after: String
   ): SearchConnection!
 
-  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then shorter names."""
+  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics."""
   suggest(
     """The start of a name, as typed so far."""
     prefix: String!

@@ -21,6 +21,11 @@ CREATE TABLE search_doc (
 CREATE INDEX search_doc_vec_idx ON search_doc USING gin (vec);
 CREATE INDEX search_doc_name_vec_idx ON search_doc USING gin (name_vec);
 
+-- Suggestions: names that start with the prefix, in byte order of the
+-- folded name (which is alphabetical for folded Latin text), straight from
+-- the index with LIMIT.
+CREATE INDEX entity_sort_name_prefix_idx ON entity ((sort_name COLLATE "C"));
+
 -- The vocabulary of the index: every lexeme once. A query word that matches
 -- no term is corrected against it: the nearest terms by trigram distance
 -- (the GiST index answers ORDER BY term <-> word LIMIT n without a
@@ -34,4 +39,5 @@ CREATE TABLE search_term (
 CREATE INDEX search_term_trgm_idx ON search_term USING gist (term gist_trgm_ops);
 
 -- +goose Down
+DROP INDEX entity_sort_name_prefix_idx;
 DROP TABLE search_term, search_doc;

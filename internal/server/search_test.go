@@ -266,8 +266,9 @@ func TestSuggestCompletesNamesIgnoringDiacritics(t *testing.T) {
 	type suggestion struct{ ID, Kind, Name string }
 	var r struct{ Suggest []suggestion }
 	a.query(q, map[string]any{"p": "koop"}, &r)
-	if len(r.Suggest) != 3 || r.Suggest[0].Name != "Kooperativet KOS" || r.Suggest[0].Kind != "FOREIGN_EXAMPLE" || r.Suggest[0].ID == "" {
-		t.Errorf("koop: got %+v, want the three Kooperativet, KOS (the shortest) first", r.Suggest)
+	if len(r.Suggest) != 3 || r.Suggest[0].Name != "Kooperativet Glöden" || r.Suggest[2].Name != "Kooperativet KOS" ||
+		r.Suggest[0].Kind != "FOREIGN_EXAMPLE" || r.Suggest[0].ID == "" {
+		t.Errorf("koop: got %+v, want the three Kooperativet in alphabetical order", r.Suggest)
 	}
 	a.query(q, map[string]any{"p": "koop gl"}, &r)
 	if len(r.Suggest) != 1 || r.Suggest[0].Name != "Kooperativet Glöden" {

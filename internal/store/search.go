@@ -163,57 +163,72 @@ type compiled struct {
 	words int      // how many words the query has
 }
 
-// compile parses the query of r and corrects its words that match no term
-// of the vocabulary. It returns a *kb.ValidationError on "query" when the
-// query cannot be searched.
-func (s *Store) compile(ctx context.Context, query string) (compiled, textsearch.Query, error) {
-	q, err := textsearch.Parse("query", query)
-	if err != nil {
-		return compiled{}, q, err
+// parse parses a query; it returns a *kb.ValidationError on "query" when
+// the query cannot be searched.
+func parse(query string) (textsearch.Query, error) {
+	return textsearch.Parse("query", query)
+}
+
+// compile turns q into SQL tsqueries as it stands.
+func compile(q textsearch.Query) compiled {
+	groups := q.GroupTSQueries()
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = nameOnly(g)
 	}
+	return compiled{all: q.TSQuery(), names: names, words: len(q.Words())}
+}
+
+// correct sets the corrections of the words of q that are long enough and
+// match no term of the vocabulary, neither as a whole nor as a prefix. It
+// reports whether it corrected any word. Searches call it only when q as
+// typed finds nothing, so that a query without typos costs no lookups.
+func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	var fuzzy []*textsearch.Word
 	for _, w := range q.Words() {
 		if w.Fuzzy() {
 			fuzzy = append(fuzzy, w)
 		}
 	}
-	if len(fuzzy) > 0 {
-		// Which words match a term, in one round trip.
-		known := make([]bool, len(fuzzy))
-		b := &pgx.Batch{}
-		for i, w := range fuzzy {
-			b.Queue(`SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`,
-				w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error { return row.Scan(&known[i]) })
+	if len(fuzzy) == 0 {
+		return false, nil
+	}
+	// Which words match a term, in one round trip.
+	known := make([]bool, len(fuzzy))
+	b := &pgx.Batch{}
+	for i, w := range fuzzy {
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`,
+			w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error { return row.Scan(&known[i]) })
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return false, fmt.Errorf("search: %w", translate(err))
+	}
+	// The nearest terms of the unknown words, in a second round trip.
+	b = &pgx.Batch{}
+	for i, w := range fuzzy {
+		if known[i] {
+			continue
 		}
-		if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-			return compiled{}, q, fmt.Errorf("search: %w", translate(err))
-		}
-		// The nearest terms of the unknown words, in a second round trip.
-		b = &pgx.Batch{}
-		for i, w := range fuzzy {
-			if known[i] {
-				continue
-			}
-			for _, l := range w.Lexemes[:min(2, len(w.Lexemes))] { // the word and its Polish stem
-				b.Queue(`SELECT term FROM search_term ORDER BY term <-> $1 LIMIT 8`, l).Query(func(rows pgx.Rows) error {
-					terms, err := pgx.CollectRows(rows, pgx.RowTo[string])
-					w.Correct(terms)
-					return err
-				})
-			}
-		}
-		if b.Len() > 0 {
-			if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-				return compiled{}, q, fmt.Errorf("search: %w", translate(err))
-			}
+		for _, l := range w.Lexemes[:min(2, len(w.Lexemes))] { // the word and its Polish stem
+			b.Queue(`SELECT term FROM search_term ORDER BY term <-> $1 LIMIT 8`, l).Query(func(rows pgx.Rows) error {
+				terms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				w.Correct(terms)
+				return err
+			})
 		}
 	}
-	groups := q.GroupTSQueries()
-	names := make([]string, len(groups))
-	for i, g := range groups {
-		names[i] = nameOnly(g)
+	if b.Len() == 0 {
+		return false, nil
 	}
-	return compiled{all: q.TSQuery(), names: names, words: len(q.Words())}, q, nil
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return false, fmt.Errorf("search: %w", translate(err))
+	}
+	for _, w := range fuzzy {
+		if len(w.Corrections) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // nameOnly restricts every lexeme of a tsquery literal to weight A.
@@ -258,13 +273,32 @@ func (r SearchRequest) where(b *builder, vis Visibility) {
 // returns a *kb.ValidationError naming "query" for a query that holds no
 // word or is too long.
 func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*SearchPage, error) {
-	c, q, err := s.compile(ctx, r.Query)
+	q, err := parse(r.Query)
 	if err != nil {
 		return nil, err
 	}
+	page, err := s.searchPage(ctx, vis, r, q)
+	if err != nil || len(page.Hits) > 0 {
+		return page, err
+	}
+	// Nothing found as typed: correct typos, unless the query as typed
+	// finds something and this page is past its end.
+	if r.Offset > 0 {
+		if n, err := s.count(ctx, vis, r, compile(q)); err != nil || n > 0 {
+			return page, err
+		}
+	}
+	if ok, err := s.correct(ctx, q); err != nil || !ok {
+		return page, err
+	}
+	return s.searchPage(ctx, vis, r, q)
+}
+
+// searchPage reads one page of hits of q.
+func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) (*SearchPage, error) {
+	c := compile(q)
 	b := &builder{}
-	qAll, qNames := b.arg(c.all), b.arg(c.names)
-	groups, words := len(c.names), c.words
+	qAll := b.arg(c.all)
 	b.where = append(b.where, "d.vec @@ "+qAll+"::tsquery")
 	r.where(b, vis)
 	// The score: ts_rank over all fields (weighted, divided by 1 + the log
@@ -273,15 +307,21 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	// plus, when the name holds all of them, how much of the name they
 	// cover: "stowarzyszenie na rzecz spoldzielni socjalnych" puts the
 	// association before an article whose longer title holds those words.
+	var named string
+	if len(c.names) == 1 {
+		named = "(d.vec @@ " + b.arg(c.names[0]) + "::tsquery)::int"
+	} else {
+		named = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.names) + "::tsquery[]) g)"
+	}
 	sql := fmt.Sprintf(`SELECT d.entity_id, score
 		FROM search_doc d JOIN entity e ON e.id = d.entity_id,
-		LATERAL (SELECT count(*) FILTER (WHERE d.vec @@ g) AS named FROM unnest(%[2]s::tsquery[]) g) n,
+		LATERAL (SELECT %[2]s AS named) n,
 		LATERAL (SELECT ts_rank(%[3]s::float4[], d.vec, %[1]s::tsquery, 1)
 			+ n.named::float8 / %[4]d
 			+ CASE WHEN n.named = %[4]d THEN 0.5 * least(1.0, %[5]d::float8 / greatest(length(d.name_vec), 1)) ELSE 0 END AS score) s
 		WHERE %[6]s
 		ORDER BY score DESC, d.entity_id
-		LIMIT %[7]s OFFSET %[8]s`, qAll, qNames, rankWeights, groups, words,
+		LIMIT %[7]s OFFSET %[8]s`, qAll, named, rankWeights, len(c.names), c.words,
 		strings.Join(b.where, " AND "), b.arg(r.Limit+1), b.arg(r.Offset))
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
@@ -302,6 +342,9 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	if page.HasNext {
 		ids = ids[:r.Limit]
 	}
+	if len(ids) == 0 {
+		return page, nil
+	}
 	es, err := s.EntitiesByID(ctx, vis, ids)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -317,15 +360,26 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 
 // CountSearch returns how many entities a search finds, across all pages.
 func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest) (int, error) {
-	c, _, err := s.compile(ctx, r.Query)
+	q, err := parse(r.Query)
 	if err != nil {
 		return 0, err
 	}
+	n, err := s.count(ctx, vis, r, compile(q))
+	if err != nil || n > 0 {
+		return n, err
+	}
+	if ok, err := s.correct(ctx, q); err != nil || !ok {
+		return 0, err
+	}
+	return s.count(ctx, vis, r, compile(q))
+}
+
+func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, c compiled) (int, error) {
 	b := &builder{}
 	b.cond("d.vec @@ ?::tsquery", c.all)
 	r.where(b, vis)
 	var n int
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d JOIN entity e ON e.id = d.entity_id WHERE `+
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d JOIN entity e ON e.id = d.entity_id WHERE `+
 		strings.Join(b.where, " AND "), b.args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count search: %w", translate(err))
@@ -344,11 +398,12 @@ type Suggestion struct {
 // MaxSuggestions caps the limit of Suggest.
 const MaxSuggestions = 50
 
-// Suggest returns up to limit names of entities visible under vis whose
-// words start with the words of prefix, ignoring case and diacritics:
-// names that start with the prefix first, then shorter names, then by
-// name. It returns a *kb.ValidationError naming "prefix" when the prefix
-// holds no letter or digit.
+// Suggest returns up to limit names of entities visible under vis that
+// start with prefix, or whose words start with the words of prefix,
+// ignoring case and diacritics: names that start with the whole prefix
+// first, each group in alphabetical order of the folded name. It returns a
+// *kb.ValidationError naming "prefix" when the prefix holds no letter or
+// digit.
 func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kinds []kb.Kind, limit int) ([]Suggestion, error) {
 	words := textsearch.Words(prefix)
 	if len(words) == 0 {
@@ -357,22 +412,39 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	if len(words) > textsearch.MaxQueryWords {
 		return nil, kb.Invalid("prefix", "has %d words, at most %d", len(words), textsearch.MaxQueryWords)
 	}
+	starts := likeEscape(strings.Join(words, " ")) + "%"
+	filter := func(b *builder) {
+		b.cond("e.status = ANY(?)", vis.statuses())
+		if len(kinds) > 0 {
+			b.cond("e.kind = ANY(?)", strs(kinds))
+		}
+	}
+	// Names that start with the prefix, in index order.
+	b := &builder{}
+	b.cond(`(e.sort_name COLLATE "C") LIKE ?`, starts)
+	filter(b)
+	out, err := s.suggestions(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name FROM entity e
+		WHERE %s ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`, strings.Join(b.where, " AND "), b.arg(limit)), b.args)
+	if err != nil || len(out) == limit {
+		return out, err
+	}
+	// Then names with words that start with the words of the prefix.
 	parts := make([]string, len(words))
 	for i, w := range words {
 		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "':*"
 	}
-	b := &builder{}
+	b = &builder{}
 	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
-	b.cond("e.status = ANY(?)", vis.statuses())
-	if len(kinds) > 0 {
-		b.cond("e.kind = ANY(?)", strs(kinds))
-	}
-	starts := b.arg(likeEscape(strings.Join(words, " ")) + "%")
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name
+	b.cond(`(e.sort_name COLLATE "C") NOT LIKE ?`, starts)
+	filter(b)
+	more, err := s.suggestions(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name
 		FROM search_doc d JOIN entity e ON e.id = d.entity_id
-		WHERE %s
-		ORDER BY e.sort_name LIKE %s DESC, length(e.sort_name), e.sort_name, e.id
-		LIMIT %s`, strings.Join(b.where, " AND "), starts, b.arg(limit)), b.args...)
+		WHERE %s ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`, strings.Join(b.where, " AND "), b.arg(limit-len(out))), b.args)
+	return append(out, more...), err
+}
+
+func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
