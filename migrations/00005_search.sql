@@ -12,10 +12,17 @@ CREATE TABLE search_doc (
     -- every lexeme of the entity's texts, weighted A (name), B (summary,
     -- topics, activities, place), C (descriptions and the rest).
     vec       tsvector NOT NULL,
-    -- the folded words of the name alone, for suggestions by prefix.
+    -- the part of vec that comes from the name: matched and scored
+    -- without reading whole documents, and prefix-matched by suggest.
     name_vec  tsvector NOT NULL,
-    -- the country (ISO 3166-1 alpha-2) for the search filter, so that a
-    -- filtered search does not join the kind tables.
+    -- how many words the name has, for the share of it a query covers.
+    name_words integer NOT NULL DEFAULT 0,
+    -- copies of the entity's kind and publication status, and its country
+    -- (ISO 3166-1 alpha-2), written with the document: a search filters on
+    -- them without joining entity or the kind tables, which would make the
+    -- planner walk a primary key for a LIMIT instead of the text index.
+    kind      text NOT NULL,
+    status    text NOT NULL,
     country   text NOT NULL DEFAULT ''
 );
 CREATE INDEX search_doc_vec_idx ON search_doc USING gin (vec);

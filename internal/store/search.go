@@ -15,10 +15,11 @@ import (
 // the vocabulary, in tx: the index changes with the entity or not at all.
 func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 	d := textsearch.Index(textsearch.Fields(e))
-	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, country)
-		VALUES ($1, $2::tsvector, $3::tsvector, $4)
-		ON CONFLICT (entity_id) DO UPDATE SET vec = $2::tsvector, name_vec = $3::tsvector, country = $4`,
-		id, d.Vector, d.NameVector, countryOf(e))
+	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country)
+		VALUES ($1, $2::tsvector, $3::tsvector, $4, $5, $6, $7)
+		ON CONFLICT (entity_id) DO UPDATE SET vec = $2::tsvector, name_vec = $3::tsvector, name_words = $4,
+			kind = $5, status = $6, country = $7`,
+		id, d.Vector, d.NameVector, d.NameWords, string(e.Kind), statusOf(e), countryOf(e))
 	if err != nil {
 		return fmt.Errorf("index entity %d: %w", id, translate(err))
 	}
@@ -29,6 +30,15 @@ func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 		return fmt.Errorf("index terms of entity %d: %w", id, translate(err))
 	}
 	return nil
+}
+
+// statusOf is the publication status e is stored with: DRAFT when unset,
+// as the entity table's default.
+func statusOf(e *kb.Entity) string {
+	if e.Status == "" {
+		return string(kb.StatusDraft)
+	}
+	return string(e.Status)
 }
 
 func countryOf(e *kb.Entity) string {
@@ -102,11 +112,15 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	ids := make([]int64, len(es))
 	vecs := make([]string, len(es))
 	names := make([]string, len(es))
+	nameWords := make([]int32, len(es))
+	kinds := make([]string, len(es))
+	statuses := make([]string, len(es))
 	countries := make([]string, len(es))
 	termSet := map[string]struct{}{}
 	for i, e := range es {
 		d := textsearch.Index(textsearch.Fields(e))
-		ids[i], vecs[i], names[i], countries[i] = e.ID, d.Vector, d.NameVector, countryOf(e)
+		ids[i], vecs[i], names[i], nameWords[i] = e.ID, d.Vector, d.NameVector, int32(d.NameWords)
+		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), countryOf(e)
 		for _, t := range d.Terms {
 			termSet[t] = struct{}{}
 		}
@@ -116,10 +130,12 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 		terms = append(terms, t)
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, country)
-			SELECT i, v::tsvector, n::tsvector, c FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x(i, v, n, c)
-			ON CONFLICT (entity_id) DO UPDATE SET vec = excluded.vec, name_vec = excluded.name_vec, country = excluded.country`,
-			ids, vecs, names, countries)
+		_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country)
+			SELECT i, v::tsvector, n::tsvector, w, k, s, c
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]) AS x(i, v, n, w, k, s, c)
+			ON CONFLICT (entity_id) DO UPDATE SET vec = excluded.vec, name_vec = excluded.name_vec,
+				name_words = excluded.name_words, kind = excluded.kind, status = excluded.status, country = excluded.country`,
+			ids, vecs, names, nameWords, kinds, statuses, countries)
 		if err != nil {
 			return translate(err)
 		}
@@ -155,12 +171,12 @@ type SearchPage struct {
 // five times a summary, a summary twice a description.
 const rankWeights = `'{0.05, 0.1, 0.2, 1.0}'`
 
-// compiled is a query ready for SQL: the tsquery over all fields, and
-// each group's tsquery restricted to names.
+// compiled is a query ready for SQL: the tsquery of all groups, and each
+// group's own.
 type compiled struct {
-	all   string
-	names []string // per group, weight A only
-	words int      // how many words the query has
+	all    string
+	groups []string
+	words  int // how many words the query has
 }
 
 // parse parses a query; it returns a *kb.ValidationError on "query" when
@@ -171,12 +187,7 @@ func parse(query string) (textsearch.Query, error) {
 
 // compile turns q into SQL tsqueries as it stands.
 func compile(q textsearch.Query) compiled {
-	groups := q.GroupTSQueries()
-	names := make([]string, len(groups))
-	for i, g := range groups {
-		names[i] = nameOnly(g)
-	}
-	return compiled{all: q.TSQuery(), names: names, words: len(q.Words())}
+	return compiled{all: q.TSQuery(), groups: q.GroupTSQueries(), words: len(q.Words())}
 }
 
 // correct sets the corrections of the words of q that are long enough and
@@ -231,35 +242,10 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	return false, nil
 }
 
-// nameOnly restricts every lexeme of a tsquery literal to weight A.
-func nameOnly(tsq string) string {
-	tsq = strings.ReplaceAll(tsq, "':*", "':*A")
-	// Lexemes without a prefix mark: 'x' followed by a space or parenthesis.
-	var b strings.Builder
-	in := false
-	for i := 0; i < len(tsq); i++ {
-		c := tsq[i]
-		b.WriteByte(c)
-		if c != '\'' {
-			continue
-		}
-		if i+1 < len(tsq) && tsq[i+1] == '\'' && in { // a doubled quote inside a lexeme
-			b.WriteByte('\'')
-			i++
-			continue
-		}
-		in = !in
-		if !in && (i+1 == len(tsq) || tsq[i+1] != ':') {
-			b.WriteString(":A")
-		}
-	}
-	return b.String()
-}
-
 func (r SearchRequest) where(b *builder, vis Visibility) {
-	b.cond("e.status = ANY(?)", vis.statuses())
+	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(r.Kinds) > 0 {
-		b.cond("e.kind = ANY(?)", strs(r.Kinds))
+		b.cond("d.kind = ANY(?)", strs(r.Kinds))
 	}
 	if r.Country != "" {
 		b.cond("d.country = upper(?)", r.Country)
@@ -294,13 +280,22 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	return s.searchPage(ctx, vis, r, q)
 }
 
+// candidates is how many entities matching by name, and how many matching
+// anywhere, a search ranks at most (more when a page reaches further). A
+// word found in most entities would otherwise have every one of them read
+// and scored for one page; with the cap, a query that matches more ranks
+// all names that match first and a sample of the other matches, in index
+// order. totalCount stays exact.
+const candidates = 2000
+
 // searchPage reads one page of hits of q.
 func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) (*SearchPage, error) {
 	c := compile(q)
 	b := &builder{}
 	qAll := b.arg(c.all)
-	b.where = append(b.where, "d.vec @@ "+qAll+"::tsquery")
 	r.where(b, vis)
+	where := strings.Join(b.where, " AND ")
+	limit := b.arg(max(candidates, r.Offset+r.Limit+1))
 	// The score: ts_rank over all fields (weighted, divided by 1 + the log
 	// of the document's length so that long texts do not win by mentioning
 	// everything), plus the share of the query's groups found in the name,
@@ -308,21 +303,31 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// cover: "stowarzyszenie na rzecz spoldzielni socjalnych" puts the
 	// association before an article whose longer title holds those words.
 	var named string
-	if len(c.names) == 1 {
-		named = "(d.vec @@ " + b.arg(c.names[0]) + "::tsquery)::int"
+	if len(c.groups) == 1 {
+		named = "(d.name_vec @@ " + qAll + "::tsquery)::int"
 	} else {
-		named = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.names) + "::tsquery[]) g)"
+		named = "(SELECT count(*) FILTER (WHERE d.name_vec @@ g) FROM unnest(" + b.arg(c.groups) + "::tsquery[]) g)"
 	}
-	sql := fmt.Sprintf(`SELECT d.entity_id, score
-		FROM search_doc d JOIN entity e ON e.id = d.entity_id,
+	// The candidates come from materialised CTEs so that the planner plans
+	// them without the LIMIT, by the text indexes (with a LIMIT in sight it
+	// walks the primary key and tests every row); the CTE scans still stop
+	// after the first rows the LIMITs take.
+	sql := fmt.Sprintf(`WITH by_name AS MATERIALIZED (
+			SELECT d.entity_id, d.vec, d.name_vec, d.name_words FROM search_doc d
+			WHERE d.name_vec @@ %[1]s::tsquery AND %[6]s),
+		elsewhere AS MATERIALIZED (
+			SELECT d.entity_id, d.vec, d.name_vec, d.name_words FROM search_doc d
+			WHERE d.vec @@ %[1]s::tsquery AND NOT d.name_vec @@ %[1]s::tsquery AND %[6]s),
+		cand AS ((SELECT * FROM by_name LIMIT %[9]s) UNION ALL (SELECT * FROM elsewhere LIMIT %[9]s))
+		SELECT d.entity_id, score
+		FROM cand d,
 		LATERAL (SELECT %[2]s AS named) n,
 		LATERAL (SELECT ts_rank(%[3]s::float4[], d.vec, %[1]s::tsquery, 1)
 			+ n.named::float8 / %[4]d
-			+ CASE WHEN n.named = %[4]d THEN 0.5 * least(1.0, %[5]d::float8 / greatest(length(d.name_vec), 1)) ELSE 0 END AS score) s
-		WHERE %[6]s
+			+ CASE WHEN n.named = %[4]d THEN 0.5 * least(1.0, %[5]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
-		LIMIT %[7]s OFFSET %[8]s`, qAll, named, rankWeights, len(c.names), c.words,
-		strings.Join(b.where, " AND "), b.arg(r.Limit+1), b.arg(r.Offset))
+		LIMIT %[7]s OFFSET %[8]s`, qAll, named, rankWeights, len(c.groups), c.words,
+		where, b.arg(r.Limit+1), b.arg(r.Offset), limit)
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
@@ -379,7 +384,7 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, c co
 	b.cond("d.vec @@ ?::tsquery", c.all)
 	r.where(b, vis)
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d JOIN entity e ON e.id = d.entity_id WHERE `+
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d WHERE `+
 		strings.Join(b.where, " AND "), b.args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count search: %w", translate(err))
@@ -436,7 +441,10 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	b = &builder{}
 	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
 	b.cond(`(e.sort_name COLLATE "C") NOT LIKE ?`, starts)
-	filter(b)
+	b.cond("d.status = ANY(?)", vis.statuses())
+	if len(kinds) > 0 {
+		b.cond("d.kind = ANY(?)", strs(kinds))
+	}
 	more, err := s.suggestions(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name
 		FROM search_doc d JOIN entity e ON e.id = d.entity_id
 		WHERE %s ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`, strings.Join(b.where, " AND "), b.arg(limit-len(out))), b.args)

@@ -211,34 +211,39 @@ type Document struct {
 	// positions and the field's weight. The lexemes of one word share its
 	// position, so a phrase matches whichever form each word takes.
 	Vector string
-	// NameVector is a tsvector literal of the folded words of the name,
-	// for suggestions by prefix.
+	// NameVector is the part of Vector that comes from the name: small, so
+	// that names are matched and scored without reading whole documents,
+	// and for suggestions by the prefixes of words.
 	NameVector string
+	// NameWords is how many words the name has.
+	NameWords int
 	// Terms are the distinct lexemes of Vector, sorted: the vocabulary
 	// that typos are corrected against.
 	Terms []string
 }
 
+type occurrence struct {
+	pos    int
+	weight Weight
+}
+
 // Index computes the document of the fields fs.
 func Index(fs []Field) Document {
-	type occ struct {
-		pos    int
-		weight Weight
-	}
-	lex := map[string][]occ{}
-	pos := 0
+	lex := map[string][]occurrence{}
+	name := map[string][]occurrence{}
+	pos, words := 0, 0
 	for _, f := range fs {
 		for _, t := range Tokenize(f.Text) {
 			if pos < maxPosition {
 				pos++
 			}
+			if f.Weight == WeightName {
+				words++
+			}
 			for _, l := range Lexemes(t.Folded) {
-				o := lex[l]
-				if n := len(o); n > 0 && o[n-1].pos == pos {
-					continue
-				}
-				if len(o) < 256 { // PostgreSQL keeps at most 256 positions per lexeme
-					lex[l] = append(o, occ{pos, f.Weight})
+				add(lex, l, occurrence{pos, f.Weight})
+				if f.Weight == WeightName {
+					add(name, l, occurrence{pos, f.Weight})
 				}
 			}
 		}
@@ -247,8 +252,26 @@ func Index(fs []Field) Document {
 			pos = maxPosition
 		}
 	}
-	terms := make([]string, 0, len(lex))
-	for l := range lex {
+	vec, terms := literal(lex)
+	nameVec, _ := literal(name)
+	return Document{Vector: vec, NameVector: nameVec, NameWords: words, Terms: terms}
+}
+
+func add(m map[string][]occurrence, l string, o occurrence) {
+	os := m[l]
+	if n := len(os); n > 0 && os[n-1].pos == o.pos {
+		return
+	}
+	if len(os) < 256 { // PostgreSQL keeps at most 256 positions per lexeme
+		m[l] = append(os, o)
+	}
+}
+
+// literal writes a tsvector literal of m and returns it with its sorted
+// lexemes.
+func literal(m map[string][]occurrence) (string, []string) {
+	terms := make([]string, 0, len(m))
+	for l := range m {
 		terms = append(terms, l)
 	}
 	sort.Strings(terms)
@@ -259,33 +282,15 @@ func Index(fs []Field) Document {
 		}
 		b.WriteString(quoteLexeme(l))
 		b.WriteByte(':')
-		for j, o := range lex[l] {
+		for j, o := range m[l] {
 			if j > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteString(strconv.Itoa(o.pos))
-			if o.weight != 'D' {
-				b.WriteByte(byte(o.weight))
-			}
+			b.WriteByte(byte(o.weight))
 		}
 	}
-	var nb strings.Builder
-	seen := map[string]bool{}
-	for _, f := range fs {
-		if f.Weight != WeightName {
-			continue
-		}
-		for _, w := range Words(f.Text) {
-			if !seen[w] {
-				seen[w] = true
-				if nb.Len() > 0 {
-					nb.WriteByte(' ')
-				}
-				nb.WriteString(quoteLexeme(w))
-			}
-		}
-	}
-	return Document{Vector: b.String(), NameVector: nb.String(), Terms: terms}
+	return b.String(), terms
 }
 
 // quoteLexeme quotes a lexeme for a tsvector or tsquery literal. Words
