@@ -25,6 +25,8 @@ func TestREADMEQueries(t *testing.T) {
 		{`"totalCount":6`, `"recognisedIn":[{"name":"Krajowy Program`},
 		{`"label":"employs participants of","direction":"OUTGOING"`, `"label":"founded by","direction":"INCOMING"`},
 		{`"type":"EMPLOYS_PARTICIPANTS_OF","label":"employs participants of","inverseLabel":"participants employed by"`},
+		{`"field":"summary"`, `\u003cmark\u003eceramikę\u003c/mark\u003e`, `"name":"Spółdzielnia Socjalna „Równe Szanse”"`},
+		{`"name":"Kooperativet Glöden"`, `"name":"Kooperativet Industrihuset"`, `"name":"Kooperativet KOS"`},
 	}
 	if len(blocks) != len(want) {
 		t.Fatalf("README has %d graphql examples, this test knows %d: update both together", len(blocks), len(want))

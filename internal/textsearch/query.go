@@ -177,20 +177,21 @@ func (q Query) GroupTSQueries() []string {
 	return groups
 }
 
-// matches reports whether a folded word of a text is one q looks for.
-func (q Query) matches(folded string) bool {
+// match returns the index in q.Words() of the first word that a folded
+// word of a text matches, or -1.
+func (q Query) match(folded string) int {
 	lex := Lexemes(folded)
-	for _, w := range q.Words() {
+	for i, w := range q.Words() {
 		for _, l := range lex {
 			if contains(w.Lexemes, l) || contains(w.Corrections, l) {
-				return true
+				return i
 			}
 		}
 		if w.Prefix && strings.HasPrefix(folded, w.Folded) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Snippet is the part of one field of an entity that matched a query.
@@ -206,33 +207,32 @@ type Snippet struct {
 const snippetWords = 24
 
 // Snippet returns an excerpt of the field of fs that matches q best: the
-// heaviest field with the most matched words, cut around the first match.
-// With no field matching (a match by a typo in a term no longer there) it
-// returns the start of the summary, or the name.
+// one that holds the most of the query's words, the heaviest of those, cut
+// around its first match. With no field matching (a match by a typo in a
+// term no longer there) it returns the start of the summary, or the name.
 func (q Query) Snippet(fs []Field) Snippet {
 	best, bestTokens, bestHits, bestScore := -1, []Token(nil), []bool(nil), 0
 	for i, f := range fs {
 		toks := Tokenize(f.Text)
 		hits := make([]bool, len(toks))
-		n := 0
+		seen := map[int]bool{}
 		for j, t := range toks {
-			if q.matches(t.Folded) {
+			if w := q.match(t.Folded); w >= 0 {
 				hits[j] = true
-				n++
+				seen[w] = true
 			}
 		}
-		score := n * weightFactor(f.Weight)
-		if score > bestScore {
+		if len(seen) == 0 {
+			continue
+		}
+		if score := len(seen)*1000 + weightFactor(f.Weight); score > bestScore {
 			best, bestTokens, bestHits, bestScore = i, toks, hits, score
 		}
 	}
 	if best < 0 {
 		for i, f := range fs {
-			if f.Name == "summary" && f.Text != "" || f.Name == "name" {
+			if f.Name == "name" && best < 0 || f.Name == "summary" && strings.TrimSpace(f.Text) != "" {
 				best = i
-			}
-			if f.Name == "summary" && f.Text != "" {
-				break
 			}
 		}
 		if best < 0 {

@@ -140,3 +140,20 @@ func TestSnippetMarksMatchedWordsOfTheHeaviestField(t *testing.T) {
 		t.Errorf("Snippet = %+v", s)
 	}
 }
+
+func TestSnippetPrefersTheFieldWithMoreQueryWords(t *testing.T) {
+	q, _ := Parse("query", "spoldzielnie ceramika")
+	fs := []Field{{"name", "Spółdzielnia Socjalna „Równe Szanse”", WeightName},
+		{"summary", "Spółdzielnia socjalna produkująca ceramikę.", WeightSummary}}
+	if s := q.Snippet(fs); s.Field != "summary" {
+		t.Errorf("Snippet field = %s, want summary, which holds both words", s.Field)
+	}
+	q, _ = Parse("query", "spoldzielnie")
+	if s := q.Snippet(fs); s.Field != "name" {
+		t.Errorf("Snippet field = %s, want name, the heavier of two fields with the word", s.Field)
+	}
+	q, _ = Parse("query", "nic")
+	if s := q.Snippet(fs); s.Field != "summary" || strings.Contains(s.HTML, "<mark>") {
+		t.Errorf("Snippet without a match = %+v, want the summary unmarked", s)
+	}
+}
