@@ -11,6 +11,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
 
 // searchOrder names search cursors: a cursor is the position of a hit in
@@ -79,7 +80,7 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 				Snippet: &model.Snippet{Field: h.Snippet.Field, Text: h.Snippet.Text, HTML: h.Snippet.HTML}})
 		}
 		setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
-	} else if _, err := r.Store.CountSearch(ctx, vis, store.SearchRequest{Query: query}); kb.IsValidation(err) {
+	} else if _, err := textsearch.Parse("query", query); err != nil {
 		return nil, err // first: 0 still checks the query
 	}
 	conn.Count = func(ctx context.Context) (int, error) { return r.Store.CountSearch(ctx, vis, req) }

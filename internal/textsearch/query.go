@@ -67,7 +67,12 @@ func Parse(field, q string) (Query, error) {
 	q = strings.NewReplacer("„", `"`, "”", `"`, "“", `"`, "«", `"`, "»", `"`).Replace(q)
 	var all, kept []Group
 	for i, part := range strings.Split(q, `"`) {
-		words := Words(part)
+		var words []string
+		for _, w := range Words(part) {
+			if len(w) <= MaxWordLength {
+				words = append(words, w)
+			}
+		}
 		if len(words) == 0 {
 			continue
 		}

@@ -201,6 +201,11 @@ func Fields(e *kb.Entity) []Field {
 	return fs
 }
 
+// MaxWordLength is the longest word, in bytes, that is indexed or
+// searched: longer runs of letters are not words people type, and
+// PostgreSQL refuses lexemes over 2 kB.
+const MaxWordLength = 100
+
 // maxPosition is the largest position a tsvector stores; later words share
 // it, which only blurs phrase matches far into long texts.
 const maxPosition = 16383
@@ -239,6 +244,9 @@ func Index(fs []Field) Document {
 			}
 			if f.Weight == WeightName {
 				words++
+			}
+			if len(t.Folded) > MaxWordLength {
+				continue
 			}
 			for _, l := range Lexemes(t.Folded) {
 				add(lex, l, occurrence{pos, f.Weight})

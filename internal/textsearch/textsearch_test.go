@@ -157,3 +157,14 @@ func TestSnippetPrefersTheFieldWithMoreQueryWords(t *testing.T) {
 		t.Errorf("Snippet without a match = %+v, want the summary unmarked", s)
 	}
 }
+
+func TestOverlongWordsAreNeitherIndexedNorSearched(t *testing.T) {
+	long := strings.Repeat("a", MaxWordLength+1)
+	d := Index([]Field{{"name", "Glöden " + long, WeightName}})
+	if strings.Contains(d.Vector, long) || d.NameWords != 2 {
+		t.Errorf("Index kept a word of %d letters: %.80s", len(long), d.Vector)
+	}
+	if _, err := Parse("query", long); err == nil {
+		t.Errorf("Parse of one overlong word succeeded, want a validation error")
+	}
+}
