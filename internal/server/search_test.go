@@ -289,3 +289,13 @@ func TestSuggestCompletesNamesIgnoringDiacritics(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchWidensUnfinishedWordsWhenNothingMatches(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, "reference", server.Config{})
+	var r searchResult
+	a.query(searchKeys, map[string]any{"q": "spoldz rown szans"}, &r)
+	if !slices.Contains(r.keys(), "spoldzielnia-socjalna-rowne-szanse") || r.Search.TotalCount != len(r.keys()) {
+		t.Errorf("spoldz rown szans: got %v (totalCount %d), want Równe Szanse", r.keys(), r.Search.TotalCount)
+	}
+}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,11 +63,55 @@ const reindexBatch = 2000
 
 // Reindex computes the search documents of entities: all of them when all
 // is set, else only those that have none (entities written before the
-// search migration). It works in batches, each its own transaction, and
+// search migration). It reads batches in id order while GOMAXPROCS workers
+// compute and write the previous ones, each batch its own transaction, and
 // returns how many entities it indexed and how long it took.
 func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, error) {
 	start := time.Now()
-	n := 0
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		n       atomic.Int64
+		errOnce sync.Once
+		first   error
+		wg      sync.WaitGroup
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { first = err; cancel() })
+	}
+	batches := make(chan []*kb.Entity, 2)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for es := range batches {
+				if err := s.writeDocs(ctx, es); err != nil {
+					fail(err)
+					continue
+				}
+				n.Add(int64(len(es)))
+			}
+		}()
+	}
+	err := s.readBatches(ctx, all, batches)
+	close(batches)
+	wg.Wait()
+	if err != nil {
+		fail(err)
+	}
+	if first != nil {
+		return int(n.Load()), time.Since(start), fmt.Errorf("reindex: %w", first)
+	}
+	if n.Load() > 0 {
+		if _, err := s.pool.Exec(ctx, `ANALYZE search_doc, search_term`); err != nil {
+			return int(n.Load()), time.Since(start), fmt.Errorf("reindex: analyze: %w", translate(err))
+		}
+	}
+	return int(n.Load()), time.Since(start), nil
+}
+
+// readBatches sends the entities to index to out in batches, in id order.
+func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Entity) error {
 	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id)`
 	if all {
 		missing = ""
@@ -74,36 +121,31 @@ func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, erro
 		rows, err := s.pool.Query(ctx, `SELECT `+entityColumns+` FROM entity_full e
 			WHERE e.id > $1 `+missing+` ORDER BY e.id LIMIT $2`, after, reindexBatch)
 		if err != nil {
-			return n, time.Since(start), fmt.Errorf("reindex: %w", translate(err))
+			return translate(err)
 		}
 		var es []*kb.Entity
 		for rows.Next() {
 			e, err := scanEntity(rows)
 			if err != nil {
 				rows.Close()
-				return n, time.Since(start), fmt.Errorf("reindex: %w", err)
+				return err
 			}
 			es = append(es, e)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return n, time.Since(start), fmt.Errorf("reindex: %w", translate(err))
+			return translate(err)
 		}
 		if len(es) == 0 {
-			break
+			return nil
 		}
-		if err := s.writeDocs(ctx, es); err != nil {
-			return n, time.Since(start), fmt.Errorf("reindex: %w", err)
+		select {
+		case out <- es:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		n += len(es)
 		after = es[len(es)-1].ID
 	}
-	if n > 0 {
-		if _, err := s.pool.Exec(ctx, `ANALYZE search_doc, search_term`); err != nil {
-			return n, time.Since(start), fmt.Errorf("reindex: analyze: %w", translate(err))
-		}
-	}
-	return n, time.Since(start), nil
 }
 
 // writeDocs indexes a batch of entities in one transaction with three
@@ -267,14 +309,16 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	if err != nil || len(page.Hits) > 0 {
 		return page, err
 	}
-	// Nothing found as typed: correct typos, unless the query as typed
-	// finds something and this page is past its end.
+	// Nothing found as typed: let every word match as a prefix and correct
+	// typos, unless the query as typed finds something and this page is
+	// past its end.
 	if r.Offset > 0 {
 		if n, err := s.count(ctx, vis, r, compile(q)); err != nil || n > 0 {
 			return page, err
 		}
 	}
-	if ok, err := s.correct(ctx, q); err != nil || !ok {
+	widened := q.Widen()
+	if ok, err := s.correct(ctx, q); err != nil || !ok && !widened {
 		return page, err
 	}
 	return s.searchPage(ctx, vis, r, q)
@@ -328,20 +372,31 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		ORDER BY score DESC, d.entity_id
 		LIMIT %[7]s OFFSET %[8]s`, qAll, named, rankWeights, len(c.groups), c.words,
 		where, b.arg(r.Limit+1), b.arg(r.Offset), limit)
-	rows, err := s.pool.Query(ctx, sql, b.args...)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", translate(err))
-	}
 	var ids []int64
 	var scores []float64
-	var id int64
-	var score float64
-	_, err = pgx.ForEachRow(rows, []any{&id, &score}, func() error {
-		ids, scores = append(ids, id), append(scores, score)
-		return nil
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// JIT compilation costs 20-30 ms and gains nothing on a few
+		// thousand rows; the estimates of the candidate scans, made without
+		// their LIMIT, would turn it on at a million entities.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return translate(err)
+		}
+		// Planned for each query's own terms: a cached generic plan does
+		// not know whether a term is in ten entities or in half of them.
+		rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
+		if err != nil {
+			return translate(err)
+		}
+		var id int64
+		var score float64
+		_, err = pgx.ForEachRow(rows, []any{&id, &score}, func() error {
+			ids, scores = append(ids, id), append(scores, score)
+			return nil
+		})
+		return translate(err)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", translate(err))
+		return nil, fmt.Errorf("search: %w", err)
 	}
 	page := &SearchPage{HasNext: len(ids) > r.Limit}
 	if page.HasNext {
@@ -373,7 +428,8 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 	if err != nil || n > 0 {
 		return n, err
 	}
-	if ok, err := s.correct(ctx, q); err != nil || !ok {
+	widened := q.Widen()
+	if ok, err := s.correct(ctx, q); err != nil || !ok && !widened {
 		return 0, err
 	}
 	return s.count(ctx, vis, r, compile(q))

@@ -26,8 +26,12 @@ const (
 type Word struct {
 	Folded  string
 	Lexemes []string // the folded word and its stems
-	// Prefix matches the word as the start of longer terms too.
+	// Prefix matches the word as the start of longer terms too: the last
+	// word of a query, as it may be unfinished, and every word once
+	// Widen has been called.
 	Prefix bool
+	// prefixable is whether the word is long enough to match as a prefix.
+	prefixable bool
 	// Corrections are vocabulary terms within MaxTypoDistance of the word,
 	// set by Correct when the word itself matches no term.
 	Corrections []string
@@ -95,6 +99,10 @@ func Parse(field, q string) (Query, error) {
 	if len(kept) == 0 {
 		kept = all
 	}
+	if n := len(kept); n > 0 && !kept[n-1].Phrase {
+		w := kept[n-1].Words[0]
+		w.Prefix = w.prefixable
+	}
 	n := 0
 	for _, g := range kept {
 		n += len(g.Words)
@@ -109,7 +117,22 @@ func Parse(field, q string) (Query, error) {
 }
 
 func newWord(folded string, prefix bool) *Word {
-	return &Word{Folded: folded, Lexemes: Lexemes(folded), Prefix: prefix && utf8.RuneCountInString(folded) >= minPrefix}
+	return &Word{Folded: folded, Lexemes: Lexemes(folded), prefixable: prefix && utf8.RuneCountInString(folded) >= minPrefix}
+}
+
+// Widen lets every word of q that is long enough match as the start of a
+// longer term, not just the last one, and reports whether that changed
+// anything. Searches widen a query that finds nothing as typed
+// ("spoldz ceram"); matching prefixes of every word on every search would
+// cost a scan of many index keys for each.
+func (q Query) Widen() bool {
+	changed := false
+	for _, w := range q.Words() {
+		if w.prefixable && !w.Prefix {
+			w.Prefix, changed = true, true
+		}
+	}
+	return changed
 }
 
 // Words returns every word of q.

@@ -80,7 +80,7 @@ func TestParseAndTSQuery(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"ceramika", `('ceramika' | 'ceramik' | 'ceramika':*)`},
 		{`"równe szanse"`, `(('rowne' | 'rown') <-> ('szanse' | 'szans'))`},
-		{"wtz w gębicach", `('wtz' | 'wtz':*) & ('gebicach' | 'gebic' | 'gebicach':*)`},
+		{"wtz w gębicach", `'wtz' & ('gebicach' | 'gebic' | 'gebicach':*)`},
 	}
 	for _, tt := range tests {
 		q, err := Parse("query", tt.in)
@@ -166,5 +166,18 @@ func TestOverlongWordsAreNeitherIndexedNorSearched(t *testing.T) {
 	}
 	if _, err := Parse("query", long); err == nil {
 		t.Errorf("Parse of one overlong word succeeded, want a validation error")
+	}
+}
+
+func TestWidenLetsEveryWordMatchAsAPrefix(t *testing.T) {
+	q, _ := Parse("query", "spoldz ceram")
+	if got, want := q.TSQuery(), `'spoldz' & ('ceram' | 'ceram':*)`; got != want {
+		t.Errorf("as typed: %s, want %s", got, want)
+	}
+	if !q.Widen() || q.Widen() {
+		t.Errorf("Widen should change the query once")
+	}
+	if got, want := q.TSQuery(), `('spoldz' | 'spoldz':*) & ('ceram' | 'ceram':*)`; got != want {
+		t.Errorf("widened: %s, want %s", got, want)
 	}
 }
