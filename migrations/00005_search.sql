@@ -28,6 +28,21 @@ CREATE TABLE search_doc (
 CREATE INDEX search_doc_vec_idx ON search_doc USING gin (vec);
 CREATE INDEX search_doc_name_vec_idx ON search_doc USING gin (name_vec);
 
+-- The copied status must never lag: a write path that changes the status
+-- alone (publishing, archiving) without going through the store's
+-- updateEntity still moves the search document with it.
+-- +goose StatementBegin
+CREATE FUNCTION search_doc_follow_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE search_doc SET status = NEW.status WHERE entity_id = NEW.id AND status <> NEW.status;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER entity_status_to_search_doc AFTER UPDATE OF status ON entity
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION search_doc_follow_status();
+
 -- Suggestions: names that start with the prefix, in byte order of the
 -- folded name (which is alphabetical for folded Latin text), straight from
 -- the index with LIMIT.
@@ -46,5 +61,7 @@ CREATE TABLE search_term (
 CREATE INDEX search_term_trgm_idx ON search_term USING gist (term gist_trgm_ops);
 
 -- +goose Down
+DROP TRIGGER entity_status_to_search_doc ON entity;
+DROP FUNCTION search_doc_follow_status();
 DROP INDEX entity_sort_name_prefix_idx;
 DROP TABLE search_term, search_doc;

@@ -173,3 +173,20 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchFollowsAStatusChangedOutsideTheStore(t *testing.T) {
+	st, pool := open(t)
+	load(t, st, small())
+	if _, err := pool.Exec(context.Background(), `UPDATE entity SET status = 'PUBLISHED' WHERE key = 'secret'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka firma"}); !slices.Equal(got, []string{"secret"}) {
+		t.Errorf("after publishing by SQL: got %v, want [secret]", got)
+	}
+	if _, err := pool.Exec(context.Background(), `UPDATE entity SET status = 'ARCHIVED' WHERE key = 'konimpex'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "konimpex"}); len(got) != 0 {
+		t.Errorf("after archiving by SQL: got %v, want nothing", got)
+	}
+}
