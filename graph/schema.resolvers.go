@@ -1118,6 +1118,21 @@ func (r *queryResolver) MostConnected(ctx context.Context, relations []kb.Relati
 	return out, nil
 }
 
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error) {
+	return r.search(ctx, query, types, filter, first, after)
+}
+
+// Suggest is the resolver for the suggest field.
+func (r *queryResolver) Suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error) {
+	return r.suggest(ctx, prefix, types, limit)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *searchConnectionResolver) TotalCount(ctx context.Context, obj *model.SearchConnection) (int, error) {
+	return obj.Count(ctx)
+}
+
 // Sources is the resolver for the sources field.
 func (r *sourceResolver) Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -1234,6 +1249,9 @@ func (r *Resolver) ProjectConnection() ProjectConnectionResolver {
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// SearchConnection returns SearchConnectionResolver implementation.
+func (r *Resolver) SearchConnection() SearchConnectionResolver { return &searchConnectionResolver{r} }
+
 // Source returns SourceResolver implementation.
 func (r *Resolver) Source() SourceResolver { return &sourceResolver{r} }
 
@@ -1269,6 +1287,7 @@ type (
 	projectResolver                  struct{ *Resolver }
 	projectConnectionResolver        struct{ *Resolver }
 	queryResolver                    struct{ *Resolver }
+	searchConnectionResolver         struct{ *Resolver }
 	sourceResolver                   struct{ *Resolver }
 	sourceConnectionResolver         struct{ *Resolver }
 	subscriptionResolver             struct{ *Resolver }

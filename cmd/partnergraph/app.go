@@ -126,6 +126,13 @@ func (a *App) Generate(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// COPY bypasses the write path that keeps search documents, so the
+	// search index is built for the new entities here.
+	n, took, err := a.Store.Reindex(ctx, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%-24s %s (%d entities)\n", "search index", took.Round(time.Millisecond), n)
 	fmt.Fprintf(w, "generated %d entities, %d links, %d citations, %d indicators in %s (keys gen-%d-0 to gen-%d-%d)\n",
 		rep.Entities, rep.Links, rep.Citations, rep.Indicators, time.Since(start).Round(time.Millisecond),
 		a.Config.GraphSeed, a.Config.GraphSeed, rep.Entities-1)

@@ -262,3 +262,47 @@ func TestServeWithDatabaseURLStartsNoPostgreSQL(t *testing.T) {
 		t.Errorf("migrations pending after serve: %v, %v", pending, err)
 	}
 }
+
+// TestGenerateLoadsASearchableGraph runs generate on a small scale: the
+// entities and links arrive, and the search index covers them although
+// COPY bypasses the write path.
+func TestGenerateLoadsASearchableGraph(t *testing.T) {
+	url := pgtest.NewDB(t, "empty")
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"generate", "--entities", "2000", "--links", "6000", "--graph-seed", "7"},
+		env(map[string]string{"DATABASE_URL": url, "PARTNERGRAPH_LOG_LEVEL": "error"}), &out)
+	if err != nil {
+		t.Fatalf("generate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "generated 2000 entities, 6000 links") || !strings.Contains(out.String(), "search index") {
+		t.Errorf("generate said:\n%s", out.String())
+	}
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var name string
+	var unindexed int
+	if err := pool.QueryRow(context.Background(), `SELECT name FROM entity WHERE key = 'gen-7-42'`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM entity e
+		WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id)`).Scan(&unindexed); err != nil {
+		t.Fatal(err)
+	}
+	if unindexed != 0 {
+		t.Errorf("%d generated entities have no search document", unindexed)
+	}
+	page, err := store.New(pool).Search(context.Background(), store.Public, store.SearchRequest{Query: `"` + name + `"`, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range page.Hits {
+		found = found || h.Entity.Key == "gen-7-42"
+	}
+	if !found {
+		t.Errorf("searching for %q does not find gen-7-42", name)
+	}
+}

@@ -527,6 +527,38 @@ type RevisionEdge struct {
 	Node *Revision `json:"node"`
 }
 
+// A page of search hits, best first, in the Relay connection shape.
+type SearchConnection struct {
+	// The hits of this page with their cursors, scores and snippets.
+	Edges []*SearchEdge `json:"edges"`
+	// The entities of this page, without cursors.
+	Nodes []Entity `json:"nodes"`
+	// Where this page stands in the whole result.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entities match, across all pages.
+	TotalCount int `json:"totalCount"`
+	// Counts the whole result when totalCount is asked for.
+	Count CountFunc `json:"-"`
+}
+
+// One search hit: the entity found, how well it matched and where.
+type SearchEdge struct {
+	// An opaque cursor for `after`, valid for the same search only.
+	Cursor string `json:"cursor"`
+	// The entity found.
+	Node Entity `json:"node"`
+	// How well the entity matches: higher is better. Comparable within one search only; a hit whose name holds every word scores above 1.
+	Score float64 `json:"score"`
+	// An excerpt of the field that matched best, with the matched words marked.
+	Snippet *Snippet `json:"snippet"`
+}
+
+// Conditions on search hits; all given ones must hold.
+type SearchFilter struct {
+	// Only entities in this country (ISO 3166-1 alpha-2, e.g. PL, SE): partners, cooperatives, foreign examples and events that have one.
+	Country *string `json:"country,omitempty"`
+}
+
 // The number of members of one sector.
 type SectorCount struct {
 	// The sector.
@@ -555,6 +587,16 @@ type SectorMixFilter struct {
 	Includes []kb.Sector `json:"includes,omitempty"`
 	// None of these sectors takes part.
 	Missing []kb.Sector `json:"missing,omitempty"`
+}
+
+// An excerpt of one field of an entity around the words a search matched.
+type Snippet struct {
+	// The field the excerpt is taken from: `name`, `summary`, `description`, `topics`, `activities`, `place`, `model`, `lessonsForPoland` and so on.
+	Field string `json:"field"`
+	// The excerpt as plain text; `…` marks where it was cut.
+	Text string `json:"text"`
+	// The excerpt escaped for HTML, each matched word wrapped in `<mark>`…`</mark>`.
+	HTML string `json:"html"`
 }
 
 // A page of sources, in the Relay connection shape.
@@ -591,6 +633,16 @@ type SourceFilter struct {
 
 // Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: `{"Authorization": "Bearer <token>"}`.
 type Subscription struct {
+}
+
+// A name suggested for what was typed.
+type Suggestion struct {
+	// The global ID of the entity.
+	ID string `json:"id"`
+	// The kind of entity.
+	Kind kb.Kind `json:"kind"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
 }
 
 // An API token; its secret is shown once, when it is made, and stored only as a hash.

@@ -29,6 +29,8 @@ func TestREADMEQueries(t *testing.T) {
 		{`"sectorMix":{"counts":[{"sector":"PUBLIC","count":1},{"sector":"SOCIAL","count":2},{"sector":"PRIVATE","count":1}]}`,
 			`"partnerships":{"totalCount":0}`, `"groups":[{"key":["SOCIAL"],"count":4}`, `"mostConnected":[{"node":{"name":"Innowacyjny model`},
 		{`"type":"EMPLOYS_PARTICIPANTS_OF","label":"employs participants of","inverseLabel":"participants employed by"`},
+		{`"field":"summary"`, `\u003cmark\u003eceramikę\u003c/mark\u003e`, `"name":"Spółdzielnia Socjalna „Równe Szanse”"`},
+		{`"name":"Kooperativet Glöden"`, `"name":"Kooperativet Industrihuset"`, `"name":"Kooperativet KOS"`},
 	}
 	if len(blocks) != len(want) {
 		t.Fatalf("README has %d graphql examples, this test knows %d: update both together", len(blocks), len(want))

@@ -270,6 +270,22 @@ func TestErasePersonRemovesPersonalDataEverywhere(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d revisions still hold the person's data", n)
 	}
+	// Nor does the search index find her by her name or role.
+	for _, q := range []string{"Malwina Pokrywka", "Pokrywka", "specjalistka"} {
+		var found struct {
+			Search struct {
+				Nodes []struct {
+					ID string `json:"id"`
+				} `json:"nodes"`
+			} `json:"search"`
+		}
+		a.mustAs(admin, `query($q: String!) { search(query: $q, types: [PERSON]) { nodes { id } } }`, map[string]any{"q": q}, &found)
+		for _, n := range found.Search.Nodes {
+			if n.ID == id {
+				t.Errorf("search %q still finds the erased person", q)
+			}
+		}
+	}
 }
 
 // Undoing an unlink makes the link again with its properties and sources;
@@ -372,6 +388,18 @@ func TestRevertOfADeletionBringsTheEntryBackWithItsLinks(t *testing.T) {
 	a.mustAs(admin, read, map[string]any{"id": id}, &after)
 	if !jsonEqual(after.N, before.N) {
 		t.Errorf("after undoing the deletion:\n%v\nwant:\n%v", after.N, before.N)
+	}
+	// The entry is back in the search index too.
+	var found struct {
+		Search struct {
+			Nodes []struct {
+				ID string `json:"id"`
+			} `json:"nodes"`
+		} `json:"search"`
+	}
+	a.mustAs(admin, `{ search(query: "warsztat gebice", types: [PARTNER]) { nodes { id } } }`, nil, &found)
+	if len(found.Search.Nodes) == 0 || found.Search.Nodes[0].ID != id {
+		t.Errorf("search after undoing the deletion: %+v, want the workshop first", found.Search.Nodes)
 	}
 }
 

@@ -57,6 +57,10 @@ func (s *Store) ErasePerson(ctx context.Context, actor string, id int64) (*kb.En
 		if out, err = entityTx(ctx, tx, id); err != nil {
 			return err
 		}
+		// The search document held the name and role: index what is left.
+		if err := indexEntity(ctx, tx, id, out); err != nil {
+			return err
+		}
 		return writeRevision(ctx, tx, revision{actor: actor, operation: OpErase, entityID: &id, kind: kb.KindPerson})
 	})
 	if err != nil {

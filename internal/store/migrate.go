@@ -41,6 +41,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", translate(err))
 	}
+	if len(res) > 0 {
+		// Search documents are computed in Go, so a migration cannot fill
+		// them for entities written before the search migration (or by a
+		// binary without it): index whatever has none.
+		if _, _, err := New(pool).Reindex(ctx, false); err != nil {
+			return len(res), fmt.Errorf("migrate: %w", err)
+		}
+	}
 	return len(res), nil
 }
 

@@ -234,6 +234,9 @@ func (s *Store) undelete(ctx context.Context, actor string, rev *Revision) error
 		if err := writeAttrs(ctx, tx, id, &e); err != nil {
 			return err
 		}
+		if err := indexEntity(ctx, tx, id, &e); err != nil {
+			return err
+		}
 		if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
 			return err
 		}

@@ -17,7 +17,8 @@ const (
 	OpIndicatorUpdate = "indicator.update"
 )
 
-// insertEntity inserts e with its kind's attributes and returns its id.
+// insertEntity inserts e with its kind's attributes and its search document
+// and returns its id.
 func insertEntity(ctx context.Context, tx pgx.Tx, actor string, e *kb.Entity) (int64, error) {
 	var key *string
 	if e.Key != "" {
@@ -30,11 +31,14 @@ func insertEntity(ctx context.Context, tx pgx.Tx, actor string, e *kb.Entity) (i
 	if err != nil {
 		return 0, translate(err)
 	}
-	return id, writeAttrs(ctx, tx, id, e)
+	if err := writeAttrs(ctx, tx, id, e); err != nil {
+		return 0, err
+	}
+	return id, indexEntity(ctx, tx, id, e)
 }
 
-// updateEntity overwrites the entity id with e's fields and attributes and
-// increments its version.
+// updateEntity overwrites the entity id with e's fields, attributes and
+// search document and increments its version.
 func updateEntity(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.Entity) error {
 	tag, err := tx.Exec(ctx, `UPDATE entity SET name = $2, sort_name = $3, summary = $4, status = $5,
 			version = version + 1, updated_at = now(), updated_by = $6
@@ -45,7 +49,10 @@ func updateEntity(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.
 	if tag.RowsAffected() == 0 {
 		return kb.ErrNotFound
 	}
-	return writeAttrs(ctx, tx, id, e)
+	if err := writeAttrs(ctx, tx, id, e); err != nil {
+		return err
+	}
+	return indexEntity(ctx, tx, id, e)
 }
 
 // writeAttrs inserts or replaces the kind-specific row of entity id.

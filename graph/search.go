@@ -1,0 +1,108 @@
+package graph
+
+import (
+	"context"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/loader"
+	"github.com/partnergraph/partnergraph/internal/relay"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/textsearch"
+)
+
+// searchOrder names search cursors: a cursor is the position of a hit in
+// the ranking (an offset), bound to its search by a hash of the arguments.
+const searchOrder = "SEARCH"
+
+// searchKey identifies a search for its cursors, so that a cursor of one
+// search is refused by another.
+func searchKey(query string, types []kb.Kind, country string) string {
+	h := fnv.New64a()
+	h.Write([]byte(query + "\x00" + strings.Join(strs(types), ",") + "\x00" + strings.ToUpper(country)))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// search resolves the root search field: it checks the paging arguments,
+// reads one page of hits and maps them to edges with cursors, scores and
+// snippets.
+func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error) {
+	n, err := pageSize("first", first)
+	if err != nil {
+		return nil, err
+	}
+	if first == nil {
+		n = DefaultPageSize
+	}
+	req := store.SearchRequest{Query: query, Kinds: types, Limit: n}
+	if filter != nil {
+		req.Country = deref(filter.Country)
+	}
+	key := searchKey(query, types, req.Country)
+	if after != nil {
+		c, err := relay.ParseCursor("after", *after, searchOrder)
+		if err != nil {
+			return nil, err
+		}
+		if c.Value != key {
+			return nil, kb.Invalid("after", "the cursor belongs to another search")
+		}
+		req.Offset = int(c.ID)
+	}
+	vis := loader.For(ctx).Visibility()
+	conn := &model.SearchConnection{
+		PageInfo: &model.PageInfo{HasPreviousPage: req.Offset > 0},
+		Edges:    []*model.SearchEdge{},
+		Nodes:    []model.Entity{},
+	}
+	if n > 0 {
+		page, err := r.Store.Search(ctx, vis, req)
+		if err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = page.HasNext
+		for i, h := range page.Hits {
+			m := model.FromEntity(h.Entity)
+			cur := relay.Cursor{Order: searchOrder, Value: key, ID: int64(req.Offset + i + 1)}.Encode()
+			conn.Nodes = append(conn.Nodes, m)
+			conn.Edges = append(conn.Edges, &model.SearchEdge{Cursor: cur, Node: m, Score: h.Score,
+				Snippet: &model.Snippet{Field: h.Snippet.Field, Text: h.Snippet.Text, HTML: h.Snippet.HTML}})
+		}
+		setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	} else if _, err := textsearch.Parse("query", query); err != nil {
+		return nil, err // first: 0 still checks the query
+	}
+	conn.Count = func(ctx context.Context) (int, error) { return r.Store.CountSearch(ctx, vis, req) }
+	return conn, nil
+}
+
+// suggest resolves the root suggest field.
+func (r *Resolver) suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error) {
+	n := 10
+	if limit != nil {
+		n = *limit
+	}
+	if n < 1 || n > store.MaxSuggestions {
+		return nil, kb.Invalid("limit", "must be between 1 and %d, got %d", store.MaxSuggestions, n)
+	}
+	ss, err := r.Store.Suggest(ctx, loader.For(ctx).Visibility(), prefix, types, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Suggestion, len(ss))
+	for i, s := range ss {
+		out[i] = &model.Suggestion{ID: relay.ID(s.Kind.TypeName(), s.ID), Kind: s.Kind, Name: s.Name}
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+func searchKeys(t *testing.T, st *store.Store, vis store.Visibility, r store.SearchRequest) []string {
+	t.Helper()
+	if r.Limit == 0 {
+		r.Limit = 20
+	}
+	page, err := st.Search(context.Background(), vis, r)
+	if err != nil {
+		t.Fatalf("Search(%q): %v", r.Query, err)
+	}
+	out := make([]string, len(page.Hits))
+	for i, h := range page.Hits {
+		out[i] = h.Entity.Key
+	}
+	return out
+}
+
+func TestSearchIndexFollowsEveryWriteInItsTransaction(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "spoldzielni rowne szanse"}); len(got) == 0 || got[0] != "coop" {
+		t.Fatalf("after loading: got %v, want coop first", got)
+	}
+
+	// An update re-indexes: the old name no longer matches, the new one does.
+	d := small()
+	d.Entities[6].Name = "Spółdzielnia Socjalna „Gliniane Ptaki”"
+	load(t, st, d)
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "gliniane ptaki"}); !slices.Equal(got, []string{"coop"}) {
+		t.Errorf("after renaming: search for the new name got %v, want [coop]", got)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "rowne szanse"}); len(got) != 0 {
+		t.Errorf("after renaming: search for the old name got %v, want nothing", got)
+	}
+
+	// A failed write leaves the index as it was.
+	d = small()
+	d.Entities[6].Name = "Spółdzielnia Socjalna „Zielony Ogród”"
+	d.Links[8].ToKey = "nowhere"
+	if _, err := st.ApplyDataset(context.Background(), "test", d); err == nil {
+		t.Fatal("ApplyDataset with a dangling link succeeded")
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "zielony ogrod"}); len(got) != 0 {
+		t.Errorf("after a rolled-back rename: got %v, want nothing", got)
+	}
+}
+
+func TestSearchHidesDraftsFromThePublic(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka firma"}); len(got) != 0 {
+		t.Errorf("public search found %v, want no draft", got)
+	}
+	if got := searchKeys(t, st, store.Visibility{Drafts: true}, store.SearchRequest{Query: "lodzka firma"}); !slices.Equal(got, []string{"secret"}) {
+		t.Errorf("staff search got %v, want [secret]", got)
+	}
+}
+
+func TestSearchFiltersByKindAndCountry(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "spoldzielni", Kinds: []kb.Kind{kb.KindCooperative}})
+	if !slices.Equal(got, []string{"coop"}) {
+		t.Errorf("cooperatives only: got %v, want [coop]", got)
+	}
+	got = searchKeys(t, st, store.Public, store.SearchRequest{Query: "poznan", Country: "pl"})
+	if !slices.Equal(got, []string{"rops"}) {
+		t.Errorf("in PL: got %v, want [rops]", got)
+	}
+	got = searchKeys(t, st, store.Public, store.SearchRequest{Query: "poznan", Country: "SE"})
+	if len(got) != 0 {
+		t.Errorf("in SE: got %v, want nothing", got)
+	}
+}
+
+func TestSearchPagesAndCounts(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	r := store.SearchRequest{Query: "spoldzielni"}
+	n, err := st.CountSearch(ctx, store.Public, r)
+	if err != nil || n < 2 {
+		t.Fatalf("CountSearch = %d, %v; want at least 2", n, err)
+	}
+	all := searchKeys(t, st, store.Public, store.SearchRequest{Query: "spoldzielni", Limit: 100})
+	if len(all) != n {
+		t.Errorf("one page of 100 holds %d hits, the count is %d", len(all), n)
+	}
+	var paged []string
+	for off := 0; ; off++ {
+		page, err := st.Search(ctx, store.Public, store.SearchRequest{Query: "spoldzielni", Offset: off, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page.Hits {
+			paged = append(paged, h.Entity.Key)
+		}
+		if !page.HasNext {
+			break
+		}
+	}
+	if !slices.Equal(paged, all) {
+		t.Errorf("page by page: %v, all at once: %v", paged, all)
+	}
+}
+
+func TestSearchRejectsQueriesWithoutWords(t *testing.T) {
+	st, _ := open(t)
+	for _, q := range []string{"", " ,.; ", `""`} {
+		_, err := st.Search(context.Background(), store.Public, store.SearchRequest{Query: q, Limit: 10})
+		var v *kb.ValidationError
+		if !errors.As(err, &v) || v.Field != "query" {
+			t.Errorf("Search(%q) error = %v, want a validation error on query", q, err)
+		}
+	}
+}
+
+func TestReindexFillsMissingDocuments(t *testing.T) {
+	st, pool := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `DELETE FROM search_doc`); err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := st.Reindex(ctx, false)
+	if err != nil || n != 10 {
+		t.Fatalf("Reindex = %d, %v; want 10 entities indexed", n, err)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "konimpex"}); !slices.Equal(got, []string{"konimpex"}) {
+		t.Errorf("after reindex: got %v, want [konimpex]", got)
+	}
+	if n, _, err := st.Reindex(ctx, false); err != nil || n != 0 {
+		t.Errorf("second Reindex = %d, %v; want nothing to do", n, err)
+	}
+}
+
+func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		prefix string
+		kinds  []kb.Kind
+		want   []string
+	}{
+		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”", "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}},
+		{"SPÓŁDZ", []kb.Kind{kb.KindPartner}, []string{"Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}},
+		{"geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}},
+		{"warsztat geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}},
+		{"lodz", nil, nil}, // a draft
+	} {
+		ss, err := st.Suggest(ctx, store.Public, tc.prefix, tc.kinds, 10)
+		if err != nil {
+			t.Fatalf("Suggest(%q): %v", tc.prefix, err)
+		}
+		var got []string
+		for _, s := range ss {
+			got = append(got, s.Name)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.prefix, got, tc.want)
+		}
+	}
+}
+
+func TestSearchFollowsAStatusChangedOutsideTheStore(t *testing.T) {
+	st, pool := open(t)
+	load(t, st, small())
+	if _, err := pool.Exec(context.Background(), `UPDATE entity SET status = 'PUBLISHED' WHERE key = 'secret'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka firma"}); !slices.Equal(got, []string{"secret"}) {
+		t.Errorf("after publishing by SQL: got %v, want [secret]", got)
+	}
+	if _, err := pool.Exec(context.Background(), `UPDATE entity SET status = 'ARCHIVED' WHERE key = 'konimpex'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "konimpex"}); len(got) != 0 {
+		t.Errorf("after archiving by SQL: got %v, want nothing", got)
+	}
+}

@@ -1,0 +1,328 @@
+package textsearch
+
+import (
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/agnivade/levenshtein"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Limits of a query.
+const (
+	MaxQueryLength = 200 // characters
+	MaxQueryWords  = 12
+	// MinTypoLength is the shortest word (in letters) corrected for typos.
+	MinTypoLength = 5
+	// MaxTypoDistance is how many letters a corrected word may differ by.
+	MaxTypoDistance = 2
+	// minPrefix is the shortest word also matched as the start of a longer
+	// one ("spoldz" finds "spółdzielnia").
+	minPrefix = 3
+)
+
+// Word is one word of a query.
+type Word struct {
+	Folded  string
+	Lexemes []string // the folded word and its stems
+	// Prefix matches the word as the start of longer terms too: the last
+	// word of a query, as it may be unfinished, and every word once
+	// Widen has been called.
+	Prefix bool
+	// prefixable is whether the word is long enough to match as a prefix.
+	prefixable bool
+	// Corrections are vocabulary terms within MaxTypoDistance of the word,
+	// set by Correct when the word itself matches no term.
+	Corrections []string
+}
+
+// Fuzzy reports whether the word is long enough to be corrected for typos.
+func (w *Word) Fuzzy() bool { return utf8.RuneCountInString(w.Folded) >= MinTypoLength }
+
+// Group is a word or a quoted phrase of a query.
+type Group struct {
+	Words  []*Word
+	Phrase bool
+}
+
+// Query is a parsed search query: every group must match.
+type Query struct {
+	Groups []Group
+}
+
+// stopWords are dropped from a query outside quotes, unless nothing else
+// is left: they match nearly everything and narrow nothing.
+var stopWords = map[string]bool{
+	"w": true, "we": true, "i": true, "z": true, "ze": true, "na": true, "do": true, "dla": true,
+	"o": true, "od": true, "po": true, "przy": true, "oraz": true, "a": true, "u": true, "sie": true,
+	"the": true, "of": true, "and": true, "in": true, "for": true, "on": true, "at": true,
+	"och": true, "pa": true, "av": true, "med": true, "en": true, "ett": true,
+}
+
+// Parse parses a query as a user types it: words, each of which must
+// match in some inflected form, and phrases in double quotes ("…", „…”),
+// whose words must match in that order. It returns a *kb.ValidationError
+// on field when the query is too long or holds no word.
+func Parse(field, q string) (Query, error) {
+	if utf8.RuneCountInString(q) > MaxQueryLength {
+		return Query{}, kb.Invalid(field, "is longer than %d characters", MaxQueryLength)
+	}
+	q = strings.NewReplacer("„", `"`, "”", `"`, "“", `"`, "«", `"`, "»", `"`).Replace(q)
+	var all, kept []Group
+	for i, part := range strings.Split(q, `"`) {
+		var words []string
+		for _, w := range Words(part) {
+			if len(w) <= MaxWordLength {
+				words = append(words, w)
+			}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		if i%2 == 1 { // inside quotes
+			g := Group{Phrase: len(words) > 1}
+			for _, w := range words {
+				g.Words = append(g.Words, newWord(w, false))
+			}
+			all, kept = append(all, g), append(kept, g)
+			continue
+		}
+		for _, w := range words {
+			g := Group{Words: []*Word{newWord(w, true)}}
+			all = append(all, g)
+			if !stopWords[w] {
+				kept = append(kept, g)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		kept = all
+	}
+	if n := len(kept); n > 0 && !kept[n-1].Phrase {
+		w := kept[n-1].Words[0]
+		w.Prefix = w.prefixable
+	}
+	n := 0
+	for _, g := range kept {
+		n += len(g.Words)
+	}
+	switch {
+	case n == 0:
+		return Query{}, kb.Invalid(field, "holds no word to search for")
+	case n > MaxQueryWords:
+		return Query{}, kb.Invalid(field, "has %d words, at most %d are searched", n, MaxQueryWords)
+	}
+	return Query{Groups: kept}, nil
+}
+
+func newWord(folded string, prefix bool) *Word {
+	return &Word{Folded: folded, Lexemes: Lexemes(folded), prefixable: prefix && utf8.RuneCountInString(folded) >= minPrefix}
+}
+
+// Widen lets every word of q that is long enough match as the start of a
+// longer term, not just the last one, and reports whether that changed
+// anything. Searches widen a query that finds nothing as typed
+// ("spoldz ceram"); matching prefixes of every word on every search would
+// cost a scan of many index keys for each.
+func (q Query) Widen() bool {
+	changed := false
+	for _, w := range q.Words() {
+		if w.prefixable && !w.Prefix {
+			w.Prefix, changed = true, true
+		}
+	}
+	return changed
+}
+
+// Words returns every word of q.
+func (q Query) Words() []*Word {
+	var out []*Word
+	for _, g := range q.Groups {
+		out = append(out, g.Words...)
+	}
+	return out
+}
+
+// Correct sets the corrections of w from candidates, vocabulary terms that
+// are near it by trigrams: those within MaxTypoDistance letters of the word
+// or of one of its stems.
+func (w *Word) Correct(candidates []string) {
+	if !w.Fuzzy() {
+		return
+	}
+	for _, c := range candidates {
+		if contains(w.Lexemes, c) || contains(w.Corrections, c) {
+			continue
+		}
+		for _, l := range w.Lexemes {
+			if d := levenshtein.ComputeDistance(l, c); d <= MaxTypoDistance && d < utf8.RuneCountInString(l)/2 {
+				w.Corrections = append(w.Corrections, c)
+				break
+			}
+		}
+	}
+}
+
+// alternatives is the tsquery of one word: any of its lexemes or
+// corrections, or a term it starts.
+func (w *Word) alternatives() string {
+	parts := make([]string, 0, len(w.Lexemes)+len(w.Corrections)+1)
+	for _, l := range w.Lexemes {
+		parts = append(parts, quoteLexeme(l))
+	}
+	for _, c := range w.Corrections {
+		parts = append(parts, quoteLexeme(c))
+	}
+	if w.Prefix {
+		parts = append(parts, quoteLexeme(w.Folded)+":*")
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " | ") + ")"
+}
+
+// TSQuery returns q as a tsquery literal over the lexemes of Index: every
+// group must match, a word in any of its forms, a phrase word after word.
+func (q Query) TSQuery() string {
+	return strings.Join(q.GroupTSQueries(), " & ")
+}
+
+// GroupTSQueries returns the tsquery literal of each group of q.
+func (q Query) GroupTSQueries() []string {
+	groups := make([]string, len(q.Groups))
+	for i, g := range q.Groups {
+		words := make([]string, len(g.Words))
+		for j, w := range g.Words {
+			words[j] = w.alternatives()
+		}
+		groups[i] = strings.Join(words, " <-> ")
+		if len(words) > 1 {
+			groups[i] = "(" + groups[i] + ")"
+		}
+	}
+	return groups
+}
+
+// match returns the index in q.Words() of the first word that a folded
+// word of a text matches, or -1.
+func (q Query) match(folded string) int {
+	lex := Lexemes(folded)
+	for i, w := range q.Words() {
+		for _, l := range lex {
+			if contains(w.Lexemes, l) || contains(w.Corrections, l) {
+				return i
+			}
+		}
+		if w.Prefix && strings.HasPrefix(folded, w.Folded) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Snippet is the part of one field of an entity that matched a query.
+type Snippet struct {
+	Field string
+	// Text is the excerpt as plain text; "…" marks a cut.
+	Text string
+	// HTML is the excerpt escaped for HTML, the matched words in <mark>.
+	HTML string
+}
+
+// snippetWords is about how many words a snippet shows.
+const snippetWords = 24
+
+// Snippet returns an excerpt of the field of fs that matches q best: the
+// one that holds the most of the query's words, the heaviest of those, cut
+// around its first match. With no field matching (a match by a typo in a
+// term no longer there) it returns the start of the summary, or the name.
+func (q Query) Snippet(fs []Field) Snippet {
+	best, bestTokens, bestHits, bestScore := -1, []Token(nil), []bool(nil), 0
+	for i, f := range fs {
+		toks := Tokenize(f.Text)
+		hits := make([]bool, len(toks))
+		seen := map[int]bool{}
+		for j, t := range toks {
+			if w := q.match(t.Folded); w >= 0 {
+				hits[j] = true
+				seen[w] = true
+			}
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		if score := len(seen)*1000 + weightFactor(f.Weight); score > bestScore {
+			best, bestTokens, bestHits, bestScore = i, toks, hits, score
+		}
+	}
+	if best < 0 {
+		for i, f := range fs {
+			if f.Name == "name" && best < 0 || f.Name == "summary" && strings.TrimSpace(f.Text) != "" {
+				best = i
+			}
+		}
+		if best < 0 {
+			return Snippet{}
+		}
+		bestTokens = Tokenize(fs[best].Text)
+		bestHits = make([]bool, len(bestTokens))
+	}
+	return excerpt(fs[best], bestTokens, bestHits)
+}
+
+func weightFactor(w Weight) int {
+	switch w {
+	case WeightName:
+		return 100
+	case WeightSummary:
+		return 10
+	}
+	return 1
+}
+
+// excerpt cuts the text of f around its first hit to about snippetWords
+// words and marks the hits.
+func excerpt(f Field, toks []Token, hits []bool) Snippet {
+	text := f.Text
+	first := 0
+	for i, h := range hits {
+		if h {
+			first = i
+			break
+		}
+	}
+	from, to := 0, len(text)
+	lead, tail := "", ""
+	if len(toks) > snippetWords {
+		start := max(0, first-snippetWords/3)
+		end := min(len(toks), start+snippetWords)
+		start = max(0, end-snippetWords)
+		if start > 0 {
+			from, lead = toks[start].Start, "…"
+		}
+		if end < len(toks) {
+			to, tail = toks[end-1].End, "…"
+		}
+	}
+	var plain, marked strings.Builder
+	plain.WriteString(lead)
+	marked.WriteString(lead)
+	at := from
+	for i, t := range toks {
+		if t.Start < from || t.End > to || !hits[i] {
+			continue
+		}
+		marked.WriteString(html.EscapeString(text[at:t.Start]))
+		marked.WriteString("<mark>")
+		marked.WriteString(html.EscapeString(text[t.Start:t.End]))
+		marked.WriteString("</mark>")
+		at = t.End
+	}
+	marked.WriteString(html.EscapeString(text[at:to]))
+	plain.WriteString(text[from:to])
+	plain.WriteString(tail)
+	marked.WriteString(tail)
+	return Snippet{Field: f.Name, Text: plain.String(), HTML: marked.String()}
+}

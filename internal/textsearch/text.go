@@ -1,0 +1,312 @@
+package textsearch
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Token is one word of a text: its byte range in the text and its folded
+// form.
+type Token struct {
+	Start, End int
+	Folded     string
+}
+
+// foldTable holds the folded form of the runes below foldTableSize, which
+// covers the Latin letters of Polish, Swedish and their neighbours; others
+// are folded one by one through kb.Fold.
+var foldTable [foldTableSize]string
+
+const foldTableSize = 0x250
+
+func init() {
+	for r := rune(0); r < foldTableSize; r++ {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+			foldTable[r] = kb.Fold(string(r))
+		}
+	}
+}
+
+func foldRune(r rune) string {
+	if r < foldTableSize {
+		return foldTable[r]
+	}
+	return kb.Fold(string(r))
+}
+
+// isWordRune reports whether r belongs to a word: letters, digits and
+// combining marks (a decomposed "ó" is one letter).
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// Tokenize splits s into words, runs of letters and digits, folded as
+// kb.Fold folds them. Everything else separates words.
+func Tokenize(s string) []Token {
+	var out []Token
+	var b strings.Builder
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && b.Len() > 0 {
+			out = append(out, Token{Start: start, End: end, Folded: b.String()})
+		}
+		start = -1
+		b.Reset()
+	}
+	for i, r := range s {
+		if !isWordRune(r) {
+			flush(i)
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteByte(byte(r))
+		} else {
+			b.WriteString(foldRune(r))
+		}
+	}
+	flush(len(s))
+	return out
+}
+
+// Words returns the folded words of s.
+func Words(s string) []string {
+	ts := Tokenize(s)
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Folded
+	}
+	return out
+}
+
+// Weight is the weight class of a field in the index: A counts most.
+type Weight byte
+
+// The weights: names, then summaries with topics, activities and places,
+// then descriptions and everything else.
+const (
+	WeightName        Weight = 'A'
+	WeightSummary     Weight = 'B'
+	WeightDescription Weight = 'C'
+)
+
+// Field is one searchable text of an entity.
+type Field struct {
+	Name   string // the GraphQL field name, "name", "summary", "description"
+	Text   string
+	Weight Weight
+}
+
+// activityWords names the activities of cooperatives in Polish and English,
+// so that "ceramika" and "ceramics" find a cooperative whose activity is
+// CERAMICS.
+var activityWords = map[kb.Activity]string{
+	kb.ActivityCeramics:   "ceramika ceramics",
+	kb.ActivitySoapMaking: "mydło mydlarnia soap making",
+	kb.ActivityRestaurant: "restauracja gastronomia restaurant",
+	kb.ActivityCafe:       "kawiarnia café",
+	kb.ActivityGardening:  "ogrodnictwo ogrody gardening",
+	kb.ActivityPackaging:  "pakowanie packaging",
+	kb.ActivityCoPacking:  "co-packing konfekcjonowanie",
+	kb.ActivityLaundry:    "pralnia laundry",
+	kb.ActivityCatering:   "catering",
+	kb.ActivityCleaning:   "sprzątanie cleaning",
+	kb.ActivityCrafts:     "rękodzieło rzemiosło crafts",
+}
+
+// countryWords names the countries of the reference data, so that a place
+// is found by its country's name in Polish, English and its own language.
+var countryWords = map[string]string{
+	"PL": "Polska Poland",
+	"SE": "Szwecja Sweden Sverige",
+	"GB": "Wielka Brytania United Kingdom",
+	"DE": "Niemcy Germany Deutschland",
+}
+
+func place(p kb.Place) string {
+	return strings.Join(nonEmpty(p.City, p.Region, countryWords[p.Country]), ", ")
+}
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Fields returns the searchable texts of e, in order of weight: its name,
+// its summary, topics, activities and place, then its descriptions.
+func Fields(e *kb.Entity) []Field {
+	fs := []Field{{"name", e.Name, WeightName}, {"summary", e.Summary, WeightSummary}}
+	add := func(name string, w Weight, text string) {
+		if strings.TrimSpace(text) != "" {
+			fs = append(fs, Field{name, text, w})
+		}
+	}
+	switch {
+	case e.Partner != nil:
+		a := e.Partner
+		add("place", WeightSummary, place(a.Place))
+		add("legalForm", WeightDescription, a.LegalForm)
+	case e.Cooperative != nil:
+		a := e.Cooperative
+		acts := make([]string, 0, len(a.Activities))
+		for _, x := range a.Activities {
+			acts = append(acts, activityWords[x])
+		}
+		add("activities", WeightSummary, strings.Join(acts, ", "))
+		add("place", WeightSummary, place(a.Place))
+	case e.GoodPractice != nil:
+		a := e.GoodPractice
+		add("topics", WeightSummary, strings.Join(a.Topics, ", "))
+		add("description", WeightDescription, a.Description)
+		add("targetGroup", WeightDescription, a.TargetGroup)
+		add("resourcesNeeded", WeightDescription, a.ResourcesNeeded)
+		add("evidence", WeightDescription, a.Evidence)
+		add("difficulties", WeightDescription, a.Difficulties)
+		add("lessons", WeightDescription, a.Lessons)
+		add("transferPotential", WeightDescription, a.TransferPotential)
+		add("recognition", WeightDescription, a.Recognition)
+	case e.ForeignExample != nil:
+		a := e.ForeignExample
+		add("place", WeightSummary, place(a.Place))
+		add("model", WeightDescription, a.Model)
+		add("targetGroup", WeightDescription, a.TargetGroup)
+		add("lessonsForPoland", WeightDescription, a.LessonsForPoland)
+		add("homeAnalogue", WeightDescription, a.HomeAnalogue)
+	case e.Project != nil:
+		add("funding", WeightDescription, e.Project.Funding)
+	case e.Event != nil:
+		a := e.Event
+		add("place", WeightSummary, place(a.Place))
+		add("venue", WeightSummary, a.Venue)
+	case e.Person != nil:
+		add("publicRole", WeightSummary, e.Person.PublicRole)
+	case e.Source != nil:
+		add("publisher", WeightDescription, e.Source.Publisher)
+	}
+	return fs
+}
+
+// MaxWordLength is the longest word, in bytes, that is indexed or
+// searched: longer runs of letters are not words people type, and
+// PostgreSQL refuses lexemes over 2 kB.
+const MaxWordLength = 100
+
+// maxPosition is the largest position a tsvector stores; later words share
+// it, which only blurs phrase matches far into long texts.
+const maxPosition = 16383
+
+// Document is what the index stores of one entity.
+type Document struct {
+	// Vector is a tsvector literal: every lexeme of every field with its
+	// positions and the field's weight. The lexemes of one word share its
+	// position, so a phrase matches whichever form each word takes.
+	Vector string
+	// NameVector is the part of Vector that comes from the name: small, so
+	// that names are matched and scored without reading whole documents,
+	// and for suggestions by the prefixes of words.
+	NameVector string
+	// NameWords is how many words the name has.
+	NameWords int
+	// Terms are the distinct lexemes of Vector, sorted: the vocabulary
+	// that typos are corrected against.
+	Terms []string
+}
+
+type occurrence struct {
+	pos    int
+	weight Weight
+}
+
+// Index computes the document of the fields fs.
+func Index(fs []Field) Document {
+	lex := map[string][]occurrence{}
+	name := map[string][]occurrence{}
+	pos, words := 0, 0
+	for _, f := range fs {
+		for _, t := range Tokenize(f.Text) {
+			if pos < maxPosition {
+				pos++
+			}
+			if f.Weight == WeightName {
+				words++
+			}
+			if len(t.Folded) > MaxWordLength {
+				continue
+			}
+			for _, l := range Lexemes(t.Folded) {
+				add(lex, l, occurrence{pos, f.Weight})
+				if f.Weight == WeightName {
+					add(name, l, occurrence{pos, f.Weight})
+				}
+			}
+		}
+		pos += 8 // keeps phrases from spanning two fields
+		if pos > maxPosition {
+			pos = maxPosition
+		}
+	}
+	vec, terms := literal(lex)
+	nameVec, _ := literal(name)
+	return Document{Vector: vec, NameVector: nameVec, NameWords: words, Terms: terms}
+}
+
+func add(m map[string][]occurrence, l string, o occurrence) {
+	os := m[l]
+	if n := len(os); n > 0 && os[n-1].pos == o.pos {
+		return
+	}
+	if len(os) < 256 { // PostgreSQL keeps at most 256 positions per lexeme
+		m[l] = append(os, o)
+	}
+}
+
+// literal writes a tsvector literal of m and returns it with its sorted
+// lexemes.
+func literal(m map[string][]occurrence) (string, []string) {
+	terms := make([]string, 0, len(m))
+	for l := range m {
+		terms = append(terms, l)
+	}
+	sort.Strings(terms)
+	var b strings.Builder
+	for i, l := range terms {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quoteLexeme(l))
+		b.WriteByte(':')
+		for j, o := range m[l] {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(o.pos))
+			b.WriteByte(byte(o.weight))
+		}
+	}
+	return b.String(), terms
+}
+
+// quoteLexeme quotes a lexeme for a tsvector or tsquery literal. Words
+// hold letters and digits only, but quoting keeps any other character
+// (an apostrophe, a backslash) from changing the literal's meaning.
+func quoteLexeme(l string) string {
+	if strings.ContainsAny(l, `'\`) {
+		l = strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(l)
+	}
+	return "'" + l + "'"
+}
