@@ -22,7 +22,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.Int("clients", 16, "concurrent clients")
 	duration := fs.Duration("duration", 30*time.Second, "how long to run each operation")
 	warmup := fs.Duration("warmup", 5*time.Second, "how long to warm up each operation, unmeasured")
-	ops := fs.String("ops", "neighborhood,path,aggregate", "comma-separated operations: neighborhood, path, aggregate")
+	ops := fs.String("ops", "neighborhood,path,aggregate", "comma-separated operations: neighborhood, path, aggregate, search, suggest")
 	entities := fs.Int("entities", 1_000_000, "size of the generated graph the server holds")
 	graphSeed := fs.Uint64("graph-seed", 1, "seed the graph was generated with")
 	sample := fs.Int("sample", 2000, "how many random entities to draw IDs from")

@@ -45,11 +45,39 @@ var Ops = []Op{
 		},
 	},
 	{
+		Name: "search",
+		Query: `query($q: String!) { search(query: $q, first: 20) {
+			totalCount edges { score snippet { field html } node { id name } } } }`,
+		Vars: func(r *rand.Rand, _ []string) map[string]any {
+			return map[string]any{"q": searchQueries[r.IntN(len(searchQueries))]}
+		},
+	},
+	{
+		Name:  "suggest",
+		Query: `query($p: String!) { suggest(prefix: $p, limit: 10) { name } }`,
+		Vars: func(r *rand.Rand, _ []string) map[string]any {
+			return map[string]any{"p": suggestPrefixes[r.IntN(len(suggestPrefixes))]}
+		},
+	},
+	{
 		Name:  "aggregate",
 		Query: `{ aggregate(kind: PARTNER, groupBy: [SECTOR]) { totalCount groups { key count } } }`,
 		Vars:  func(*rand.Rand, []string) map[string]any { return nil },
 	},
 }
+
+// searchQueries are one- to three-word queries as people type them: no
+// diacritics, inflected, a typo, a Swedish name; they match names of the
+// generated graph (internal/synth).
+var searchQueries = []string{
+	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
+	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
+	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",
+	"aktywizacja zawodowa", "partnerstwo", "swiebodzinie", "stowarzyszenei", "kooperativet",
+}
+
+// suggestPrefixes are what staff type while linking.
+var suggestPrefixes = []string{"spo", "koop", "fund", "warsz", "gmi", "stow", "atel", "gniez", "łęż", "ekon"}
 
 // Config is a benchmark run.
 type Config struct {
