@@ -84,19 +84,9 @@ func (s *Store) CooperativeSectorCounts(ctx context.Context, vis Visibility, ids
 	if err != nil {
 		return nil, fmt.Errorf("cooperative sector counts: %w", translate(err))
 	}
-	out := make(map[int64]map[kb.Sector]int, len(ids))
-	var id int64
-	var sector kb.Sector
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &sector, &n}, func() error {
-		if out[id] == nil {
-			out[id] = map[kb.Sector]int{}
-		}
-		out[id][sector] = n
-		return nil
-	})
+	out, err := collectSectorCounts(rows, len(ids))
 	if err != nil {
-		return nil, fmt.Errorf("cooperative sector counts: %w", translate(err))
+		return nil, fmt.Errorf("cooperative sector counts: %w", err)
 	}
 	return out, nil
 }

@@ -69,19 +69,25 @@ func (s *Store) SectorCounts(ctx context.Context, vis Visibility, ids []int64) (
 	if err != nil {
 		return nil, fmt.Errorf("sector counts: %w", translate(err))
 	}
-	out := make(map[int64]map[kb.Sector]int, len(ids))
+	out, err := collectSectorCounts(rows, len(ids))
+	if err != nil {
+		return nil, fmt.Errorf("sector counts: %w", err)
+	}
+	return out, nil
+}
+
+// collectSectorCounts reads rows of (id, sector, count) into counts per id.
+func collectSectorCounts(rows pgx.Rows, size int) (map[int64]map[kb.Sector]int, error) {
+	out := make(map[int64]map[kb.Sector]int, size)
 	var id int64
 	var sector kb.Sector
 	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &sector, &n}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&id, &sector, &n}, func() error {
 		if out[id] == nil {
 			out[id] = map[kb.Sector]int{}
 		}
 		out[id][sector] = n
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("sector counts: %w", translate(err))
-	}
-	return out, nil
+	return out, translate(err)
 }
