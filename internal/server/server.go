@@ -65,6 +65,11 @@ type Config struct {
 	// database connection for its whole download, so that they cannot
 	// starve the API of connections; default 2. More get 429.
 	MaxExports int
+	// Limits bounds what one GraphQL operation may ask for.
+	Limits Limits
+	// DisableIntrospection turns off __schema and __type queries
+	// (PARTNERGRAPH_INTROSPECTION=false); introspection is on by default.
+	DisableIntrospection bool
 }
 
 func (c *Config) defaults() {
@@ -89,6 +94,7 @@ func (c *Config) defaults() {
 	if c.MaxExports == 0 {
 		c.MaxExports = 2
 	}
+	c.Limits.defaults()
 }
 
 // Server serves the API over HTTP.
@@ -148,14 +154,23 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	if !s.cfg.DisableIntrospection {
+		gql.Use(extension.Introspection{})
+	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After APQ, which fills in the document of a persisted query.
+	gql.Use(operationLimits{Limits: s.cfg.Limits, noIntrospection: s.cfg.DisableIntrospection})
+	if s.cfg.Limits.MaxTokens > 0 {
+		// A backstop: operationLimits refuses such documents first, with
+		// LIMIT_EXCEEDED.
+		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
+	}
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
 	api := s.authenticate(st, loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", refuseBatches(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
@@ -170,7 +185,8 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took longer than the limit of `+
+		s.cfg.RequestTimeout.String()+` (PARTNERGRAPH_REQUEST_TIMEOUT)","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
 	// A WebSocket lives for as long as its subscriptions, and
 	// http.TimeoutHandler's writer cannot be hijacked: upgrades to /graphql
 	// go around it.

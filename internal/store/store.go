@@ -80,7 +80,8 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // translate maps database errors to domain errors: no rows to
 // kb.ErrNotFound, unique and exclusion violations to kb.ErrConflict, check
-// and foreign-key violations to a *kb.ValidationError, lost connections to
+// and foreign-key violations to a *kb.ValidationError, a statement cut by
+// statement_timeout to kb.ErrLimitExceeded, lost connections to
 // kb.ErrUnavailable. Other errors pass through wrapped by the caller.
 func translate(err error) error {
 	if err == nil {
@@ -98,6 +99,8 @@ func translate(err error) error {
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "refers to an entry that does not exist or is still referenced (" + pgErr.ConstraintName + ")"}
 		case "23514", "23502", "22P02", "22001": // check, not null, invalid text, too long
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "breaks the rule " + pgErr.ConstraintName + ": " + pgErr.Message}
+		case "57014": // query_canceled: statement_timeout, the API's backstop to the request timeout
+			return fmt.Errorf("%w: the database statement ran longer than its time limit (PARTNERGRAPH_DB_STATEMENT_TIMEOUT)", kb.ErrLimitExceeded)
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006": // shutdown, cannot connect, connection lost
 			return fmt.Errorf("%w: %s", kb.ErrUnavailable, pgErr.Message)
 		}
