@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -70,12 +71,41 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.MaxConns > 0 {
 		cfg.MaxConns = a.Config.MaxConns
 	}
+	if a.Config.StatementTimeout > 0 {
+		// Migrations may run longer than a request: they get a pool of
+		// their own without the timeout.
+		if err := a.migrate(ctx, cfg.Copy()); err != nil {
+			return err
+		}
+		// A backstop to the request's context, which cancels its queries:
+		// no statement outlives the request that started it, even if the
+		// cancel request is lost.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(a.Config.StatementTimeout.Milliseconds(), 10)
+	}
 	if a.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
 	a.Store.CacheAggregates(a.Config.AggregateTTL)
-	n, err := store.Migrate(ctx, a.pool)
+	if a.Config.StatementTimeout > 0 {
+		return nil
+	}
+	return a.migrate(ctx, nil)
+}
+
+// migrate applies pending migrations, through a pool of cfg if not nil
+// (closed afterwards), else through the App's pool.
+func (a *App) migrate(ctx context.Context, cfg *pgxpool.Config) error {
+	pool := a.pool
+	if cfg != nil {
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("database pool: %w", err)
+		}
+		defer p.Close()
+		pool = p
+	}
+	n, err := store.Migrate(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -169,6 +199,10 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		Logger:          a.Logger,
 		Ready:           a.ready,
 		BaseIRI:         a.Config.BaseIRI,
+		RequestTimeout:  a.Config.RequestTimeout,
+		Limits:          a.Config.Limits,
+
+		DisableIntrospection: !a.Config.Introspection,
 	}, a.Store)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partnergraph/partnergraph/internal/server"
 )
 
 // Config is the configuration of every subcommand, from flags and
@@ -28,6 +30,12 @@ type Config struct {
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
 	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
+
+	// serve only.
+	RequestTimeout   time.Duration // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
+	StatementTimeout time.Duration // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
+	Limits           server.Limits // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
+	Introspection    bool          // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -50,6 +58,9 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		Seed:         true,
 		ShutdownWait: 15 * time.Second,
 		AggregateTTL: 10 * time.Second,
+
+		RequestTimeout: 30 * time.Second,
+		Introspection:  true,
 	}
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
@@ -85,6 +96,46 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
 		}
+	}
+
+	if v := getenv("PARTNERGRAPH_REQUEST_TIMEOUT"); v != "" {
+		if c.RequestTimeout, err = time.ParseDuration(v); err != nil || c.RequestTimeout <= 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_REQUEST_TIMEOUT: %q is not a positive duration such as 30s", v)
+		}
+	}
+	c.StatementTimeout = c.RequestTimeout
+	if v := getenv("PARTNERGRAPH_DB_STATEMENT_TIMEOUT"); v != "" {
+		if c.StatementTimeout, err = time.ParseDuration(v); err != nil || c.StatementTimeout < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_STATEMENT_TIMEOUT: %q is not a duration such as 30s (0 turns it off)", v)
+		}
+	}
+	for _, l := range []struct {
+		key string
+		v   *int
+	}{
+		{"PARTNERGRAPH_MAX_DEPTH", &c.Limits.MaxDepth},
+		{"PARTNERGRAPH_MAX_COST", &c.Limits.MaxCost},
+		{"PARTNERGRAPH_MAX_ALIASES", &c.Limits.MaxAliases},
+		{"PARTNERGRAPH_MAX_ROOT_FIELDS", &c.Limits.MaxRootFields},
+		{"PARTNERGRAPH_MAX_TOKENS", &c.Limits.MaxTokens},
+	} {
+		if v := getenv(l.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 || n == 0 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number (or -1 for no limit)", l.key, v)
+			}
+			*l.v = n
+		}
+	}
+	if v := getenv("PARTNERGRAPH_INTROSPECTION"); v != "" {
+		if c.Introspection, err = strconv.ParseBool(v); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
+		}
+	}
+	if name != "serve" {
+		// Migrations, imports and generate run long statements of their
+		// own; the timeout protects the API.
+		c.StatementTimeout = 0
 	}
 
 	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -304,5 +306,65 @@ func TestGenerateLoadsASearchableGraph(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("searching for %q does not find gen-7-42", name)
+	}
+}
+
+func TestParseConfigLimitsAndTimeouts(t *testing.T) {
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != (server.Limits{}) {
+		t.Errorf("defaults: %+v, %v", def, err)
+	}
+	c, _, err := parseConfig("serve", nil, env(map[string]string{
+		"PARTNERGRAPH_REQUEST_TIMEOUT": "5s",
+		"PARTNERGRAPH_MAX_DEPTH":       "7",
+		"PARTNERGRAPH_MAX_COST":        "-1",
+		"PARTNERGRAPH_MAX_ALIASES":     "3",
+		"PARTNERGRAPH_MAX_ROOT_FIELDS": "4",
+		"PARTNERGRAPH_MAX_TOKENS":      "900",
+		"PARTNERGRAPH_INTROSPECTION":   "false",
+	}))
+	want := server.Limits{MaxDepth: 7, MaxCost: -1, MaxAliases: 3, MaxRootFields: 4, MaxTokens: 900}
+	if err != nil || c.RequestTimeout != 5*time.Second || c.StatementTimeout != 5*time.Second || c.Introspection || c.Limits != want {
+		t.Errorf("config: %+v, %v", c, err)
+	}
+	if m, _, _ := parseConfig("migrate", nil, env(nil)); m.StatementTimeout != 0 {
+		t.Errorf("migrate: statement timeout %s, want none", m.StatementTimeout)
+	}
+	for _, tc := range []struct{ key, val string }{
+		{"PARTNERGRAPH_REQUEST_TIMEOUT", "0s"},
+		{"PARTNERGRAPH_DB_STATEMENT_TIMEOUT", "soon"},
+		{"PARTNERGRAPH_MAX_DEPTH", "0"},
+		{"PARTNERGRAPH_MAX_COST", "lots"},
+		{"PARTNERGRAPH_INTROSPECTION", "maybe"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
+		}
+	}
+}
+
+// TestServeSetsStatementTimeoutOnTheAPIPool pins the database side of the
+// request timeout: the API's connections carry statement_timeout, and
+// migrations still ran.
+func TestServeSetsStatementTimeoutOnTheAPIPool(t *testing.T) {
+	cfg, _, err := parseConfig("serve", nil, env(map[string]string{
+		"DATABASE_URL":                 pgtest.NewDB(t, "empty"),
+		"PARTNERGRAPH_REQUEST_TIMEOUT": "7s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	var got string
+	if err := a.pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&got); err != nil || got != "7s" {
+		t.Errorf("statement_timeout %q, %v; want 7s", got, err)
+	}
+	if pending, err := store.MigrationsPending(ctx, a.pool); err != nil || pending {
+		t.Errorf("migrations pending: %v, %v", pending, err)
 	}
 }
