@@ -192,6 +192,14 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 			return err
 		}
 	}
+	var trusted server.TrustedDocuments
+	if a.Config.TrustedDocuments != "" {
+		var err error
+		if trusted, err = server.LoadTrustedDocuments(a.Config.TrustedDocuments); err != nil {
+			return fmt.Errorf("PARTNERGRAPH_TRUSTED_DOCUMENTS: %w", err)
+		}
+		a.Logger.Info("trusted documents only", "documents", len(trusted))
+	}
 	srv := server.New(server.Config{
 		Addr:            a.Config.Addr,
 		CORSOrigins:     a.Config.CORSOrigins,
@@ -203,6 +211,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		Limits:          a.Config.Limits,
 
 		DisableIntrospection: !a.Config.Introspection,
+		TrustedDocuments:     trusted,
 	}, a.Store)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)

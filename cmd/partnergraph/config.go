@@ -36,6 +36,7 @@ type Config struct {
 	StatementTimeout time.Duration // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
 	Limits           server.Limits // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
 	Introspection    bool          // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
+	TrustedDocuments string        // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -49,15 +50,17 @@ type Config struct {
 // setting.
 func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Config{
-		Addr:         envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
-		DataDir:      getenv("PARTNERGRAPH_DATA_DIR"),
-		PGBinDir:     getenv("PARTNERGRAPH_PG_BIN"),
-		PGUser:       getenv("PARTNERGRAPH_PG_USER"),
-		LogFormat:    envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
-		BaseIRI:      getenv("PARTNERGRAPH_BASE_IRI"),
-		Seed:         true,
-		ShutdownWait: 15 * time.Second,
-		AggregateTTL: 10 * time.Second,
+		Addr:      envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
+		DataDir:   getenv("PARTNERGRAPH_DATA_DIR"),
+		PGBinDir:  getenv("PARTNERGRAPH_PG_BIN"),
+		PGUser:    getenv("PARTNERGRAPH_PG_USER"),
+		LogFormat: envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
+		BaseIRI:   getenv("PARTNERGRAPH_BASE_IRI"),
+
+		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
+		Seed:             true,
+		ShutdownWait:     15 * time.Second,
+		AggregateTTL:     10 * time.Second,
 
 		RequestTimeout: 30 * time.Second,
 		Introspection:  true,

@@ -70,6 +70,9 @@ type Config struct {
 	// DisableIntrospection turns off __schema and __type queries
 	// (PARTNERGRAPH_INTROSPECTION=false); introspection is on by default.
 	DisableIntrospection bool
+	// TrustedDocuments, if not nil, are the only documents that run
+	// (PARTNERGRAPH_TRUSTED_DOCUMENTS); others get FORBIDDEN.
+	TrustedDocuments TrustedDocuments
 }
 
 func (c *Config) defaults() {
@@ -156,6 +159,10 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !s.cfg.DisableIntrospection {
 		gql.Use(extension.Introspection{})
+	}
+	if s.cfg.TrustedDocuments != nil {
+		// Before APQ, which would otherwise register any document.
+		gql.Use(trustedOnly{s.cfg.TrustedDocuments})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// After APQ, which fills in the document of a persisted query.
