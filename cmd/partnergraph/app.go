@@ -212,6 +212,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 
 		DisableIntrospection: !a.Config.Introspection,
 		TrustedDocuments:     trusted,
+		RateLimit:            a.Config.RateLimit,
 	}, a.Store)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)

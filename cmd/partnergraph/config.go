@@ -32,11 +32,12 @@ type Config struct {
 	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
 	// serve only.
-	RequestTimeout   time.Duration // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
-	StatementTimeout time.Duration // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
-	Limits           server.Limits // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
-	Introspection    bool          // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
-	TrustedDocuments string        // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
+	RequestTimeout   time.Duration    // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
+	StatementTimeout time.Duration    // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
+	Limits           server.Limits    // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
+	Introspection    bool             // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
+	RateLimit        server.RateLimit // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
+	TrustedDocuments string           // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -64,6 +65,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 
 		RequestTimeout: 30 * time.Second,
 		Introspection:  true,
+		RateLimit:      server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200},
 	}
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
@@ -128,6 +130,36 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 				return c, nil, fmt.Errorf("%s: %q is not a positive number (or -1 for no limit)", l.key, v)
 			}
 			*l.v = n
+		}
+	}
+	for _, r := range []struct {
+		key string
+		v   *float64
+	}{
+		{"PARTNERGRAPH_RATE_LIMIT", &c.RateLimit.Rate},
+		{"PARTNERGRAPH_STAFF_RATE_LIMIT", &c.RateLimit.StaffRate},
+	} {
+		if v := getenv(r.key); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f != f {
+				return c, nil, fmt.Errorf("%s: %q is not a number of requests per second (0 turns it off)", r.key, v)
+			}
+			*r.v = f
+		}
+	}
+	for _, r := range []struct {
+		key string
+		v   *int
+	}{
+		{"PARTNERGRAPH_RATE_BURST", &c.RateLimit.Burst},
+		{"PARTNERGRAPH_STAFF_RATE_BURST", &c.RateLimit.StaffBurst},
+	} {
+		if v := getenv(r.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number", r.key, v)
+			}
+			*r.v = n
 		}
 	}
 	if v := getenv("PARTNERGRAPH_INTROSPECTION"); v != "" {

@@ -311,18 +311,24 @@ func TestGenerateLoadsASearchableGraph(t *testing.T) {
 
 func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	def, _, err := parseConfig("serve", nil, env(nil))
-	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != (server.Limits{}) {
+	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != (server.Limits{}) ||
+		def.RateLimit != (server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}) {
 		t.Errorf("defaults: %+v, %v", def, err)
 	}
 	c, _, err := parseConfig("serve", nil, env(map[string]string{
-		"PARTNERGRAPH_REQUEST_TIMEOUT": "5s",
-		"PARTNERGRAPH_MAX_DEPTH":       "7",
-		"PARTNERGRAPH_MAX_COST":        "-1",
-		"PARTNERGRAPH_MAX_ALIASES":     "3",
-		"PARTNERGRAPH_MAX_ROOT_FIELDS": "4",
-		"PARTNERGRAPH_MAX_TOKENS":      "900",
-		"PARTNERGRAPH_INTROSPECTION":   "false",
+		"PARTNERGRAPH_REQUEST_TIMEOUT":  "5s",
+		"PARTNERGRAPH_MAX_DEPTH":        "7",
+		"PARTNERGRAPH_MAX_COST":         "-1",
+		"PARTNERGRAPH_MAX_ALIASES":      "3",
+		"PARTNERGRAPH_MAX_ROOT_FIELDS":  "4",
+		"PARTNERGRAPH_MAX_TOKENS":       "900",
+		"PARTNERGRAPH_INTROSPECTION":    "false",
+		"PARTNERGRAPH_RATE_LIMIT":       "0",
+		"PARTNERGRAPH_STAFF_RATE_BURST": "7",
 	}))
+	if c.RateLimit != (server.RateLimit{Rate: 0, Burst: 60, StaffRate: 100, StaffBurst: 7}) {
+		t.Errorf("rate limit: %+v", c.RateLimit)
+	}
 	want := server.Limits{MaxDepth: 7, MaxCost: -1, MaxAliases: 3, MaxRootFields: 4, MaxTokens: 900}
 	if err != nil || c.RequestTimeout != 5*time.Second || c.StatementTimeout != 5*time.Second || c.Introspection || c.Limits != want {
 		t.Errorf("config: %+v, %v", c, err)
@@ -336,6 +342,8 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		{"PARTNERGRAPH_MAX_DEPTH", "0"},
 		{"PARTNERGRAPH_MAX_COST", "lots"},
 		{"PARTNERGRAPH_INTROSPECTION", "maybe"},
+		{"PARTNERGRAPH_RATE_LIMIT", "-1"},
+		{"PARTNERGRAPH_RATE_BURST", "0"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
 			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)

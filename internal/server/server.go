@@ -73,6 +73,9 @@ type Config struct {
 	// TrustedDocuments, if not nil, are the only documents that run
 	// (PARTNERGRAPH_TRUSTED_DOCUMENTS); others get FORBIDDEN.
 	TrustedDocuments TrustedDocuments
+	// RateLimit limits requests to /graphql per token and per client
+	// address; the zero value is off.
+	RateLimit RateLimit
 }
 
 func (c *Config) defaults() {
@@ -175,7 +178,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
-	api := s.authenticate(st, loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
+	api := s.authenticate(st, s.rateLimit(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)))
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", refuseBatches(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
