@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -240,14 +241,30 @@ func toInt(v any) (int, bool) {
 	return 0, false
 }
 
-// refuseBatches answers a POST whose body is a JSON array (a batch of
-// operations) with a clear error: the API runs one operation per request,
-// and gqlgen's POST transport would otherwise echo the whole body back in
-// its decoding error.
-func refuseBatches(next http.Handler) http.Handler {
+// gateGraphQL refuses what gqlgen's transports would answer without an
+// error code: a method other than GET and POST (405), a POST whose body is
+// not JSON (415), and a POST whose body is a JSON array, a batch of
+// operations, which the POST transport does not run and would answer with a
+// decoding error that echoes the whole body (400 LIMIT_EXCEEDED).
+func gateGraphQL(next http.Handler) http.Handler {
+	refuse := func(w http.ResponseWriter, status int, code, msg string) {
+		writeJSON(w, status, map[string]any{"errors": []map[string]any{{
+			"message": msg, "extensions": map[string]string{"code": code},
+		}}})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Body == nil {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			next.ServeHTTP(w, r)
+			return
+		case http.MethodPost:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			refuse(w, http.StatusMethodNotAllowed, CodeBadUserInput, "use GET or POST for /graphql")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			refuse(w, http.StatusUnsupportedMediaType, CodeBadUserInput, "the Content-Type of a POST to /graphql must be application/json")
 			return
 		}
 		br := bufio.NewReader(r.Body)
@@ -261,10 +278,8 @@ func refuseBatches(next http.Handler) http.Handler {
 				continue
 			}
 			if b[0] == '[' {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []map[string]any{{
-					"message":    "batched operations are not supported: the limit is 1 operation per request; send each operation in its own request",
-					"extensions": map[string]string{"code": CodeLimitExceeded},
-				}}})
+				refuse(w, http.StatusBadRequest, CodeLimitExceeded,
+					"batched operations are not supported: the limit is 1 operation per request; send each operation in its own request")
 				return
 			}
 			break

@@ -180,7 +180,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 
 	api := s.authenticate(st, s.rateLimit(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", refuseBatches(api))
+	mux.Handle("/graphql", gateGraphQL(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})

@@ -99,6 +99,8 @@ func translate(err error) error {
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "refers to an entry that does not exist or is still referenced (" + pgErr.ConstraintName + ")"}
 		case "23514", "23502", "22P02", "22001": // check, not null, invalid text, too long
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "breaks the rule " + pgErr.ConstraintName + ": " + pgErr.Message}
+		case "22021": // character_not_in_repertoire: a NUL byte in text
+			return &kb.ValidationError{Message: "contains a character that cannot be stored or searched (a NUL byte or invalid UTF-8)"}
 		case "57014": // query_canceled: statement_timeout, the API's backstop to the request timeout
 			return fmt.Errorf("%w: the database statement ran longer than its time limit (PARTNERGRAPH_DB_STATEMENT_TIMEOUT)", kb.ErrLimitExceeded)
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006": // shutdown, cannot connect, connection lost
