@@ -38,6 +38,7 @@ type Config struct {
 	Introspection    bool             // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
 	RateLimit        server.RateLimit // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
 	TrustedDocuments string           // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
+	WaitForDatabase  bool             // serve: start even if DATABASE_URL's server is down, and retry
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -167,6 +168,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
 		}
 	}
+	c.WaitForDatabase = name == "serve"
 	if name != "serve" {
 		// Migrations, imports and generate run long statements of their
 		// own; the timeout protects the API.

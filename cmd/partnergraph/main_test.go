@@ -5,17 +5,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -375,4 +379,94 @@ func TestServeSetsStatementTimeoutOnTheAPIPool(t *testing.T) {
 	if pending, err := store.MigrationsPending(ctx, a.pool); err != nil || pending {
 		t.Errorf("migrations pending: %v, %v", pending, err)
 	}
+}
+
+// switchProxy forwards TCP connections to a PostgreSQL unix socket while
+// up, and closes them at once while down: a database server that is away
+// and comes back at the same address.
+type switchProxy struct {
+	ln   net.Listener
+	sock string
+	up   atomic.Bool
+}
+
+func newSwitchProxy(t *testing.T, connString string) *switchProxy {
+	t.Helper()
+	cc, err := pgx.ParseConfig(connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln, sock: fmt.Sprintf("%s/.s.PGSQL.%d", cc.Host, cc.Port)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !p.up.Load() {
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("unix", p.sock)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { _, _ = io.Copy(s, c); s.Close() }()
+				_, _ = io.Copy(c, s)
+			}()
+		}
+	}()
+	return p
+}
+
+// url is the proxy's address as a DATABASE_URL for database db.
+func (p *switchProxy) url(db string) string {
+	return fmt.Sprintf("postgres://partnergraph@%s/%s?sslmode=disable", p.ln.Addr(), db)
+}
+
+// TestServeStartsWhileTheDatabaseIsDown: serve starts with DATABASE_URL's
+// server away, answers readyz with 503, and once the server is back it
+// migrates, seeds and serves without a restart.
+func TestServeStartsWhileTheDatabaseIsDown(t *testing.T) {
+	conn := pgtest.NewDB(t, "empty")
+	cc, err := pgx.ParseConfig(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newSwitchProxy(t, conn)
+	p := start(t, "DATABASE_URL="+proxy.url(cc.Database))
+	readyz := func() int {
+		res, err := http.Get("http://" + p.addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := readyz(); got != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database down: %d, want 503", got)
+	}
+	if body := p.cooperatives(t); !strings.Contains(body, `"UNAVAILABLE"`) {
+		t.Errorf("a query with the database down: %s, want UNAVAILABLE", body)
+	}
+	proxy.up.Store(true)
+	deadline := time.Now().Add(60 * time.Second)
+	for readyz() != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz did not turn 200 within 60 s of the database coming back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) {
+		t.Errorf("cooperatives after the database came back: %s, want the seeded one", body)
+	}
+	p.stop(t)
 }
