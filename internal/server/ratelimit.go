@@ -108,6 +108,11 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		}
 		if d := l.reserve(key, v.Staff(), time.Now()); d > 0 {
 			secs := int(math.Ceil(d.Seconds()))
+			by := "address"
+			if v.TokenID != 0 {
+				by = "token"
+			}
+			s.metrics.rateLimited.WithLabelValues(by).Inc()
 			limit, setting := l.cfg.Rate, "PARTNERGRAPH_RATE_LIMIT"
 			if v.Staff() {
 				limit, setting = l.cfg.StaffRate, "PARTNERGRAPH_STAFF_RATE_LIMIT"

@@ -108,12 +108,13 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	exports chan struct{} // a slot per running export
+	metrics *metrics
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports)}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st)}
 	s.handler = s.routes(st)
 	return s
 }
@@ -175,6 +176,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// LIMIT_EXCEEDED.
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
+	gql.Use(observe{s.metrics})
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
@@ -185,6 +187,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("/", explorer.Handler(explorer.Options{Endpoint: "/graphql", Title: "partnergraph", DefaultQuery: DefaultQuery}))
 
 	c := cors.New(cors.Options{
@@ -311,11 +314,16 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", w.Header().Get("X-Request-Id")),
+		info := &reqInfo{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info)))
+		s.metrics.http.WithLabelValues(pathLabel(r.URL.Path), statusLabel(rec.status)).Inc()
+		attrs := []slog.Attr{slog.String("request_id", w.Header().Get("X-Request-Id")),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start))}
+		if op := info.op(); op != "" {
+			attrs = append(attrs, slog.String("operation", op))
+		}
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -123,4 +124,22 @@ func constraintMessage(e *pgconn.PgError) string {
 		return "a link of this type between these entries already exists"
 	}
 	return "duplicate of an existing entry (" + e.ConstraintName + ")"
+}
+
+// PoolStats is a snapshot of the connection pool, for metrics.
+type PoolStats struct {
+	Max, Total, Idle, Acquired int32
+	// Acquires counts connections handed out; EmptyAcquires those that had
+	// to wait for one; AcquireWait is the total time spent waiting.
+	Acquires, EmptyAcquires int64
+	AcquireWait             time.Duration
+}
+
+// PoolStats returns a snapshot of the connection pool.
+func (s *Store) PoolStats() PoolStats {
+	st := s.pool.Stat()
+	return PoolStats{
+		Max: st.MaxConns(), Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns(),
+		Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(), AcquireWait: st.AcquireDuration(),
+	}
 }
