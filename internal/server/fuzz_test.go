@@ -164,6 +164,11 @@ func FuzzGraphQLBody(f *testing.F) {
 		f.Add([]byte(s.body), s.contentType)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		for _, c := range []byte(contentType) {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				t.Skip("not a header value a client can send")
+			}
+		}
 		checkClean(t, a.URL, contentType, body)
 	})
 }
