@@ -109,12 +109,18 @@ type Server struct {
 	handler http.Handler
 	exports chan struct{} // a slot per running export
 	metrics *metrics
+
+	// closing ends when a shutdown begins; WebSocket connections, which
+	// http.Server.Shutdown neither waits for nor closes, end with it.
+	closing   context.Context
+	closeSubs context.CancelFunc
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st)}
+	s.closing, s.closeSubs = context.WithCancel(context.Background())
 	s.handler = s.routes(st)
 	return s
 }
@@ -210,7 +216,12 @@ func (s *Server) routes(st *store.Store) http.Handler {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
-			api.ServeHTTP(w, r)
+			// gqlgen closes the connection with a normal closure
+			// ("terminated") when its context ends: at shutdown too.
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(s.closing, cancel)()
+			api.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		timed.ServeHTTP(w, r)
@@ -328,8 +339,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 }
 
 // ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
-// it stops accepting, lets in-flight requests finish within the shutdown
-// timeout, and returns. ready, if not nil, receives the bound address once
+// it stops accepting, closes WebSocket subscriptions with a normal closure,
+// lets in-flight requests finish within the shutdown timeout, and returns. ready, if not nil, receives the bound address once
 // the listener is open (useful with Addr ":0").
 func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -354,6 +365,9 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) erro
 		return err
 	case <-ctx.Done():
 	}
+	// Close subscriptions politely (a close frame each) while in-flight
+	// requests finish.
+	s.closeSubs()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -109,5 +111,40 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("ListenAndServe: %v, want nil after a graceful shutdown", err)
+	}
+}
+
+// TestShutdownClosesSubscriptionsPolitely: a subscription open when the
+// shutdown begins gets a WebSocket close frame with a normal closure.
+func TestShutdownClosesSubscriptionsPolitely(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}, store.New(pool))
+	serveCtx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
+	addrs := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe(serveCtx, addrs) }()
+	a := &api{t: t, URL: "http://" + (<-addrs).String(), Pool: pool}
+	tok := a.newToken("shutdown editor", kb.RoleEditor)
+	wsCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	c, err := a.subscribe(wsCtx, tok, `subscription { changes { operation } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+
+	shutdown()
+	_, err = readMsg(wsCtx, c)
+	if status := websocket.CloseStatus(err); status != websocket.StatusNormalClosure {
+		t.Errorf("subscription at shutdown: %v (close status %d), want a normal closure", err, status)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("ListenAndServe: %v, want nil", err)
 	}
 }
