@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +29,11 @@ type App struct {
 	pg    *pgserver.Server // nil with DATABASE_URL
 	pool  *pgxpool.Pool
 	Store *store.Store
+
+	migrateCfg *pgxpool.Config // the pool config prepare migrates through; nil: the App's pool
+	// unprepared is set while serve waits for an external database that
+	// was down at start: migrations and seeding are still to come.
+	unprepared atomic.Bool
 }
 
 // Open connects to the database: DATABASE_URL if set, else an embedded
@@ -70,12 +77,73 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.MaxConns > 0 {
 		cfg.MaxConns = a.Config.MaxConns
 	}
+	migrateCfg := cfg.Copy()
+	if a.Config.StatementTimeout > 0 {
+		// A backstop to the request's context, which cancels its queries:
+		// no statement outlives the request that started it, even if the
+		// cancel request is lost.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(a.Config.StatementTimeout.Milliseconds(), 10)
+	}
 	if a.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
 	a.Store.CacheAggregates(a.Config.AggregateTTL)
-	n, err := store.Migrate(ctx, a.pool)
+	// Migrations may run longer than a request: with a statement timeout
+	// they get a pool of their own without it.
+	if a.Config.StatementTimeout == 0 {
+		migrateCfg = nil
+	}
+	err = a.migrate(ctx, migrateCfg)
+	if err != nil && a.Config.WaitForDatabase && a.pg == nil {
+		// serve with DATABASE_URL: the database may come later. Serve
+		// starts, readyz answers 503, and prepare keeps trying.
+		a.Logger.Warn("database not prepared; serving and retrying in the background", "err", err)
+		a.unprepared.Store(true)
+		a.migrateCfg = migrateCfg
+		return nil
+	}
+	return err
+}
+
+// prepare applies migrations and seeds the database in the background
+// until it succeeds or ctx ends, waiting longer after each failure (1 s,
+// doubling to 30 s).
+func (a *App) prepare(ctx context.Context) {
+	wait := time.Second
+	for a.unprepared.Load() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		err := a.migrate(ctx, a.migrateCfg)
+		if err == nil && a.Config.Seed {
+			err = a.SeedIfEmpty(ctx)
+		}
+		if err != nil {
+			a.Logger.Warn("database not prepared; retrying", "in", min(2*wait, 30*time.Second), "err", err)
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
+		a.Logger.Info("database prepared")
+		a.unprepared.Store(false)
+	}
+}
+
+// migrate applies pending migrations, through a pool of cfg if not nil
+// (closed afterwards), else through the App's pool.
+func (a *App) migrate(ctx context.Context, cfg *pgxpool.Config) error {
+	pool := a.pool
+	if cfg != nil {
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("database pool: %w", err)
+		}
+		defer p.Close()
+		pool = p
+	}
+	n, err := store.Migrate(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -157,10 +225,20 @@ func (a *App) SeedIfEmpty(ctx context.Context) error {
 // Serve serves HTTP until ctx is cancelled, then shuts down gracefully.
 // ready, if not nil, receives the bound address.
 func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
-	if a.Config.Seed {
+	if a.unprepared.Load() {
+		go a.prepare(ctx)
+	} else if a.Config.Seed {
 		if err := a.SeedIfEmpty(ctx); err != nil {
 			return err
 		}
+	}
+	var trusted server.TrustedDocuments
+	if a.Config.TrustedDocuments != "" {
+		var err error
+		if trusted, err = server.LoadTrustedDocuments(a.Config.TrustedDocuments); err != nil {
+			return fmt.Errorf("PARTNERGRAPH_TRUSTED_DOCUMENTS: %w", err)
+		}
+		a.Logger.Info("trusted documents only", "documents", len(trusted))
 	}
 	srv := server.New(server.Config{
 		Addr:            a.Config.Addr,
@@ -169,6 +247,12 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		Logger:          a.Logger,
 		Ready:           a.ready,
 		BaseIRI:         a.Config.BaseIRI,
+		RequestTimeout:  a.Config.RequestTimeout,
+		Limits:          a.Config.Limits,
+
+		DisableIntrospection: !a.Config.Introspection,
+		TrustedDocuments:     trusted,
+		RateLimit:            a.Config.RateLimit,
 	}, a.Store)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)
@@ -188,6 +272,9 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 // ready is the readiness probe: the database answers and carries every
 // migration of this binary.
 func (a *App) ready(ctx context.Context) error {
+	if a.unprepared.Load() {
+		return errors.New("the database has not been reached and migrated yet; retrying")
+	}
 	if err := a.Store.Ping(ctx); err != nil {
 		return err
 	}

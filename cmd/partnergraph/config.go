@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partnergraph/partnergraph/internal/server"
 )
 
 // Config is the configuration of every subcommand, from flags and
@@ -29,6 +31,15 @@ type Config struct {
 	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
 	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
+	// serve only.
+	RequestTimeout   time.Duration    // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
+	StatementTimeout time.Duration    // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
+	Limits           server.Limits    // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
+	Introspection    bool             // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
+	RateLimit        server.RateLimit // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
+	TrustedDocuments string           // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
+	WaitForDatabase  bool             // serve: start even if DATABASE_URL's server is down, and retry
+
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
 	GenLinks    int    // --links: how many links to generate
@@ -41,15 +52,21 @@ type Config struct {
 // setting.
 func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Config{
-		Addr:         envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
-		DataDir:      getenv("PARTNERGRAPH_DATA_DIR"),
-		PGBinDir:     getenv("PARTNERGRAPH_PG_BIN"),
-		PGUser:       getenv("PARTNERGRAPH_PG_USER"),
-		LogFormat:    envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
-		BaseIRI:      getenv("PARTNERGRAPH_BASE_IRI"),
-		Seed:         true,
-		ShutdownWait: 15 * time.Second,
-		AggregateTTL: 10 * time.Second,
+		Addr:      envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
+		DataDir:   getenv("PARTNERGRAPH_DATA_DIR"),
+		PGBinDir:  getenv("PARTNERGRAPH_PG_BIN"),
+		PGUser:    getenv("PARTNERGRAPH_PG_USER"),
+		LogFormat: envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
+		BaseIRI:   getenv("PARTNERGRAPH_BASE_IRI"),
+
+		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
+		Seed:             true,
+		ShutdownWait:     15 * time.Second,
+		AggregateTTL:     10 * time.Second,
+
+		RequestTimeout: 30 * time.Second,
+		Introspection:  true,
+		RateLimit:      server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200},
 	}
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
@@ -85,6 +102,77 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
 		}
+	}
+
+	if v := getenv("PARTNERGRAPH_REQUEST_TIMEOUT"); v != "" {
+		if c.RequestTimeout, err = time.ParseDuration(v); err != nil || c.RequestTimeout <= 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_REQUEST_TIMEOUT: %q is not a positive duration such as 30s", v)
+		}
+	}
+	c.StatementTimeout = c.RequestTimeout
+	if v := getenv("PARTNERGRAPH_DB_STATEMENT_TIMEOUT"); v != "" {
+		if c.StatementTimeout, err = time.ParseDuration(v); err != nil || c.StatementTimeout < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_STATEMENT_TIMEOUT: %q is not a duration such as 30s (0 turns it off)", v)
+		}
+	}
+	for _, l := range []struct {
+		key string
+		v   *int
+	}{
+		{"PARTNERGRAPH_MAX_DEPTH", &c.Limits.MaxDepth},
+		{"PARTNERGRAPH_MAX_COST", &c.Limits.MaxCost},
+		{"PARTNERGRAPH_MAX_ALIASES", &c.Limits.MaxAliases},
+		{"PARTNERGRAPH_MAX_ROOT_FIELDS", &c.Limits.MaxRootFields},
+		{"PARTNERGRAPH_MAX_TOKENS", &c.Limits.MaxTokens},
+	} {
+		if v := getenv(l.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 || n == 0 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number (or -1 for no limit)", l.key, v)
+			}
+			*l.v = n
+		}
+	}
+	for _, r := range []struct {
+		key string
+		v   *float64
+	}{
+		{"PARTNERGRAPH_RATE_LIMIT", &c.RateLimit.Rate},
+		{"PARTNERGRAPH_STAFF_RATE_LIMIT", &c.RateLimit.StaffRate},
+	} {
+		if v := getenv(r.key); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f != f {
+				return c, nil, fmt.Errorf("%s: %q is not a number of requests per second (0 turns it off)", r.key, v)
+			}
+			*r.v = f
+		}
+	}
+	for _, r := range []struct {
+		key string
+		v   *int
+	}{
+		{"PARTNERGRAPH_RATE_BURST", &c.RateLimit.Burst},
+		{"PARTNERGRAPH_STAFF_RATE_BURST", &c.RateLimit.StaffBurst},
+	} {
+		if v := getenv(r.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number", r.key, v)
+			}
+			*r.v = n
+		}
+	}
+	if v := getenv("PARTNERGRAPH_INTROSPECTION"); v != "" {
+		if c.Introspection, err = strconv.ParseBool(v); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
+		}
+	}
+	c.WaitForDatabase = name == "serve"
+	if name != "serve" {
+		// Migrations, imports and generate run long statements of their
+		// own; the timeout protects the API.
+		c.StatementTimeout = 0
 	}
 
 	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)

@@ -5,18 +5,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -305,4 +311,162 @@ func TestGenerateLoadsASearchableGraph(t *testing.T) {
 	if !found {
 		t.Errorf("searching for %q does not find gen-7-42", name)
 	}
+}
+
+func TestParseConfigLimitsAndTimeouts(t *testing.T) {
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != (server.Limits{}) ||
+		def.RateLimit != (server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}) {
+		t.Errorf("defaults: %+v, %v", def, err)
+	}
+	c, _, err := parseConfig("serve", nil, env(map[string]string{
+		"PARTNERGRAPH_REQUEST_TIMEOUT":  "5s",
+		"PARTNERGRAPH_MAX_DEPTH":        "7",
+		"PARTNERGRAPH_MAX_COST":         "-1",
+		"PARTNERGRAPH_MAX_ALIASES":      "3",
+		"PARTNERGRAPH_MAX_ROOT_FIELDS":  "4",
+		"PARTNERGRAPH_MAX_TOKENS":       "900",
+		"PARTNERGRAPH_INTROSPECTION":    "false",
+		"PARTNERGRAPH_RATE_LIMIT":       "0",
+		"PARTNERGRAPH_STAFF_RATE_BURST": "7",
+	}))
+	if c.RateLimit != (server.RateLimit{Rate: 0, Burst: 60, StaffRate: 100, StaffBurst: 7}) {
+		t.Errorf("rate limit: %+v", c.RateLimit)
+	}
+	want := server.Limits{MaxDepth: 7, MaxCost: -1, MaxAliases: 3, MaxRootFields: 4, MaxTokens: 900}
+	if err != nil || c.RequestTimeout != 5*time.Second || c.StatementTimeout != 5*time.Second || c.Introspection || c.Limits != want {
+		t.Errorf("config: %+v, %v", c, err)
+	}
+	if m, _, _ := parseConfig("migrate", nil, env(nil)); m.StatementTimeout != 0 {
+		t.Errorf("migrate: statement timeout %s, want none", m.StatementTimeout)
+	}
+	for _, tc := range []struct{ key, val string }{
+		{"PARTNERGRAPH_REQUEST_TIMEOUT", "0s"},
+		{"PARTNERGRAPH_DB_STATEMENT_TIMEOUT", "soon"},
+		{"PARTNERGRAPH_MAX_DEPTH", "0"},
+		{"PARTNERGRAPH_MAX_COST", "lots"},
+		{"PARTNERGRAPH_INTROSPECTION", "maybe"},
+		{"PARTNERGRAPH_RATE_LIMIT", "-1"},
+		{"PARTNERGRAPH_RATE_BURST", "0"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
+		}
+	}
+}
+
+// TestServeSetsStatementTimeoutOnTheAPIPool pins the database side of the
+// request timeout: the API's connections carry statement_timeout, and
+// migrations still ran.
+func TestServeSetsStatementTimeoutOnTheAPIPool(t *testing.T) {
+	cfg, _, err := parseConfig("serve", nil, env(map[string]string{
+		"DATABASE_URL":                 pgtest.NewDB(t, "empty"),
+		"PARTNERGRAPH_REQUEST_TIMEOUT": "7s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	var got string
+	if err := a.pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&got); err != nil || got != "7s" {
+		t.Errorf("statement_timeout %q, %v; want 7s", got, err)
+	}
+	if pending, err := store.MigrationsPending(ctx, a.pool); err != nil || pending {
+		t.Errorf("migrations pending: %v, %v", pending, err)
+	}
+}
+
+// switchProxy forwards TCP connections to a PostgreSQL unix socket while
+// up, and closes them at once while down: a database server that is away
+// and comes back at the same address.
+type switchProxy struct {
+	ln   net.Listener
+	sock string
+	up   atomic.Bool
+}
+
+func newSwitchProxy(t *testing.T, connString string) *switchProxy {
+	t.Helper()
+	cc, err := pgx.ParseConfig(connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln, sock: fmt.Sprintf("%s/.s.PGSQL.%d", cc.Host, cc.Port)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !p.up.Load() {
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("unix", p.sock)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { _, _ = io.Copy(s, c); s.Close() }()
+				_, _ = io.Copy(c, s)
+			}()
+		}
+	}()
+	return p
+}
+
+// url is the proxy's address as a DATABASE_URL for database db.
+func (p *switchProxy) url(db string) string {
+	return fmt.Sprintf("postgres://partnergraph@%s/%s?sslmode=disable", p.ln.Addr(), db)
+}
+
+// TestServeStartsWhileTheDatabaseIsDown: serve starts with DATABASE_URL's
+// server away, answers readyz with 503, and once the server is back it
+// migrates, seeds and serves without a restart.
+func TestServeStartsWhileTheDatabaseIsDown(t *testing.T) {
+	conn := pgtest.NewDB(t, "empty")
+	cc, err := pgx.ParseConfig(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newSwitchProxy(t, conn)
+	p := start(t, "DATABASE_URL="+proxy.url(cc.Database))
+	readyz := func() int {
+		res, err := http.Get("http://" + p.addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := readyz(); got != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database down: %d, want 503", got)
+	}
+	if body := p.cooperatives(t); !strings.Contains(body, `"UNAVAILABLE"`) {
+		t.Errorf("a query with the database down: %s, want UNAVAILABLE", body)
+	}
+	proxy.up.Store(true)
+	deadline := time.Now().Add(60 * time.Second)
+	for readyz() != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz did not turn 200 within 60 s of the database coming back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) {
+		t.Errorf("cooperatives after the database came back: %s, want the seeded one", body)
+	}
+	p.stop(t)
 }

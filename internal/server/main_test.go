@@ -56,14 +56,14 @@ func TestMain(m *testing.M) {
 
 // api is a running HTTP stack on a fresh database.
 type api struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	Pool *pgxpool.Pool
 }
 
 // newAPI serves the full HTTP stack (CORS, limits, loaders, error
 // presenter) on a fresh database cloned from template.
-func newAPI(t *testing.T, template string, cfg server.Config, poolCfg ...func(*pgxpool.Config)) *api {
+func newAPI(t testing.TB, template string, cfg server.Config, poolCfg ...func(*pgxpool.Config)) *api {
 	t.Helper()
 	pc, err := pgxpool.ParseConfig(pgtest.NewDB(t, template))
 	if err != nil {

@@ -65,6 +65,17 @@ type Config struct {
 	// database connection for its whole download, so that they cannot
 	// starve the API of connections; default 2. More get 429.
 	MaxExports int
+	// Limits bounds what one GraphQL operation may ask for.
+	Limits Limits
+	// DisableIntrospection turns off __schema and __type queries
+	// (PARTNERGRAPH_INTROSPECTION=false); introspection is on by default.
+	DisableIntrospection bool
+	// TrustedDocuments, if not nil, are the only documents that run
+	// (PARTNERGRAPH_TRUSTED_DOCUMENTS); others get FORBIDDEN.
+	TrustedDocuments TrustedDocuments
+	// RateLimit limits requests to /graphql per token and per client
+	// address; the zero value is off.
+	RateLimit RateLimit
 }
 
 func (c *Config) defaults() {
@@ -89,6 +100,7 @@ func (c *Config) defaults() {
 	if c.MaxExports == 0 {
 		c.MaxExports = 2
 	}
+	c.Limits.defaults()
 }
 
 // Server serves the API over HTTP.
@@ -96,12 +108,19 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	exports chan struct{} // a slot per running export
+	metrics *metrics
+
+	// closing ends when a shutdown begins; WebSocket connections, which
+	// http.Server.Shutdown neither waits for nor closes, end with it.
+	closing   context.Context
+	closeSubs context.CancelFunc
 }
 
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports)}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st)}
+	s.closing, s.closeSubs = context.WithCancel(context.Background())
 	s.handler = s.routes(st)
 	return s
 }
@@ -148,18 +167,33 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	if !s.cfg.DisableIntrospection {
+		gql.Use(extension.Introspection{})
+	}
+	if s.cfg.TrustedDocuments != nil {
+		// Before APQ, which would otherwise register any document.
+		gql.Use(trustedOnly{s.cfg.TrustedDocuments})
+	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After APQ, which fills in the document of a persisted query.
+	gql.Use(operationLimits{Limits: s.cfg.Limits, noIntrospection: s.cfg.DisableIntrospection})
+	if s.cfg.Limits.MaxTokens > 0 {
+		// A backstop: operationLimits refuses such documents first, with
+		// LIMIT_EXCEEDED.
+		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
+	}
+	gql.Use(observe{s.metrics})
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
-	api := s.authenticate(st, loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
+	api := s.authenticate(st, s.rateLimit(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", gateGraphQL(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("/", explorer.Handler(explorer.Options{Endpoint: "/graphql", Title: "partnergraph", DefaultQuery: DefaultQuery}))
 
 	c := cors.New(cors.Options{
@@ -170,7 +204,8 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took too long","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
+	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took longer than the limit of `+
+		s.cfg.RequestTimeout.String()+` (PARTNERGRAPH_REQUEST_TIMEOUT)","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
 	// A WebSocket lives for as long as its subscriptions, and
 	// http.TimeoutHandler's writer cannot be hijacked: upgrades to /graphql
 	// go around it.
@@ -181,7 +216,12 @@ func (s *Server) routes(st *store.Store) http.Handler {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
-			api.ServeHTTP(w, r)
+			// gqlgen closes the connection with a normal closure
+			// ("terminated") when its context ends: at shutdown too.
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(s.closing, cancel)()
+			api.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		timed.ServeHTTP(w, r)
@@ -285,17 +325,22 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", w.Header().Get("X-Request-Id")),
+		info := &reqInfo{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info)))
+		s.metrics.http.WithLabelValues(pathLabel(r.URL.Path), statusLabel(rec.status)).Inc()
+		attrs := []slog.Attr{slog.String("request_id", w.Header().Get("X-Request-Id")),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start))}
+		if op := info.op(); op != "" {
+			attrs = append(attrs, slog.String("operation", op))
+		}
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
 // ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
-// it stops accepting, lets in-flight requests finish within the shutdown
-// timeout, and returns. ready, if not nil, receives the bound address once
+// it stops accepting, closes WebSocket subscriptions with a normal closure,
+// lets in-flight requests finish within the shutdown timeout, and returns. ready, if not nil, receives the bound address once
 // the listener is open (useful with Addr ":0").
 func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -320,6 +365,9 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) erro
 		return err
 	case <-ctx.Done():
 	}
+	// Close subscriptions politely (a close frame each) while in-flight
+	// requests finish.
+	s.closeSubs()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -120,6 +120,11 @@ func (s *Store) Export(ctx context.Context, vis Visibility, f ExportFilter, fn f
 		return fmt.Errorf("export: %w", translate(err))
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only; nothing to keep
+	// An export streams for longer than a request may run, under a deadline
+	// of its own (its context): lift the API's statement_timeout for it.
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return fmt.Errorf("export: %w", translate(err))
+	}
 	return fn(&Snapshot{tx: tx, vis: vis, f: f})
 }
 

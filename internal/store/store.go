@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -80,7 +81,8 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // translate maps database errors to domain errors: no rows to
 // kb.ErrNotFound, unique and exclusion violations to kb.ErrConflict, check
-// and foreign-key violations to a *kb.ValidationError, lost connections to
+// and foreign-key violations to a *kb.ValidationError, a statement cut by
+// statement_timeout to kb.ErrLimitExceeded, lost connections to
 // kb.ErrUnavailable. Other errors pass through wrapped by the caller.
 func translate(err error) error {
 	if err == nil {
@@ -98,6 +100,10 @@ func translate(err error) error {
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "refers to an entry that does not exist or is still referenced (" + pgErr.ConstraintName + ")"}
 		case "23514", "23502", "22P02", "22001": // check, not null, invalid text, too long
 			return &kb.ValidationError{Field: pgErr.ColumnName, Message: "breaks the rule " + pgErr.ConstraintName + ": " + pgErr.Message}
+		case "22021": // character_not_in_repertoire: a NUL byte in text
+			return &kb.ValidationError{Message: "contains a character that cannot be stored or searched (a NUL byte or invalid UTF-8)"}
+		case "57014": // query_canceled: statement_timeout, the API's backstop to the request timeout
+			return fmt.Errorf("%w: the database statement ran longer than its time limit (PARTNERGRAPH_DB_STATEMENT_TIMEOUT)", kb.ErrLimitExceeded)
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006": // shutdown, cannot connect, connection lost
 			return fmt.Errorf("%w: %s", kb.ErrUnavailable, pgErr.Message)
 		}
@@ -118,4 +124,22 @@ func constraintMessage(e *pgconn.PgError) string {
 		return "a link of this type between these entries already exists"
 	}
 	return "duplicate of an existing entry (" + e.ConstraintName + ")"
+}
+
+// PoolStats is a snapshot of the connection pool, for metrics.
+type PoolStats struct {
+	Max, Total, Idle, Acquired int32
+	// Acquires counts connections handed out; EmptyAcquires those that had
+	// to wait for one; AcquireWait is the total time spent waiting.
+	Acquires, EmptyAcquires int64
+	AcquireWait             time.Duration
+}
+
+// PoolStats returns a snapshot of the connection pool.
+func (s *Store) PoolStats() PoolStats {
+	st := s.pool.Stat()
+	return PoolStats{
+		Max: st.MaxConns(), Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns(),
+		Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(), AcquireWait: st.AcquireDuration(),
+	}
 }

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// maxOperationNames bounds the operation-name label: names come from
+// clients, so past this many distinct ones the rest count as "other".
+const maxOperationNames = 200
+
+// metrics are the Prometheus metrics of one Server, in a registry of its
+// own (no globals, so tests can run servers side by side).
+type metrics struct {
+	reg         *prometheus.Registry
+	operations  *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	errors      *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
+	http        *prometheus.CounterVec
+
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func newMetrics(st *store.Store) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_graphql_operations_total", Help: "GraphQL operations by operation name and outcome (ok or error).",
+		}, []string{"operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "partnergraph_graphql_operation_duration_seconds", Help: "Duration of GraphQL operations by operation name.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"operation"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_graphql_errors_total", Help: "GraphQL errors by extensions.code.",
+		}, []string{"code"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_rate_limited_total", Help: "Requests refused by the rate limit, by what was limited (token or address).",
+		}, []string{"by"}),
+		http: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_http_requests_total", Help: "HTTP requests by path and status code.",
+		}, []string{"path", "status"}),
+		names: map[string]bool{},
+	}
+	m.reg.MustRegister(m.operations, m.duration, m.errors, m.rateLimited, m.http,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pool := func(name, help string, f func(store.PoolStats) float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "partnergraph_db_pool_" + name, Help: help},
+			func() float64 { return f(st.PoolStats()) }))
+	}
+	pool("max_connections", "Maximum size of the database pool.", func(s store.PoolStats) float64 { return float64(s.Max) })
+	pool("connections", "Open connections of the database pool.", func(s store.PoolStats) float64 { return float64(s.Total) })
+	pool("idle_connections", "Idle connections of the database pool.", func(s store.PoolStats) float64 { return float64(s.Idle) })
+	pool("acquired_connections", "Connections in use.", func(s store.PoolStats) float64 { return float64(s.Acquired) })
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_pool_acquires_total", Help: "Connections acquired from the pool."},
+		func() float64 { return float64(st.PoolStats().Acquires) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_pool_empty_acquires_total", Help: "Acquires that waited for a connection."},
+		func() float64 { return float64(st.PoolStats().EmptyAcquires) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_pool_acquire_wait_seconds_total", Help: "Time spent waiting for connections."},
+		func() float64 { return st.PoolStats().AcquireWait.Seconds() }))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// operationLabel bounds the label's values: a sane name seen among the
+// first maxOperationNames, else "other"; "anonymous" without a name.
+func (m *metrics) operationLabel(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if len(name) > 64 {
+		return "other"
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return "other"
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.names[name] {
+		if len(m.names) >= maxOperationNames {
+			return "other"
+		}
+		m.names[name] = true
+	}
+	return name
+}
+
+// observe is a gqlgen extension that counts operations, their outcome,
+// their duration and their errors by code, and tells the access log the
+// operation's name.
+type observe struct{ m *metrics }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = observe{}
+
+func (observe) ExtensionName() string                   { return "Observe" }
+func (observe) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	name := ""
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name = oc.OperationName
+		if oc.Operation != nil && oc.Operation.Name != "" {
+			name = oc.Operation.Name
+		}
+	}
+	if info, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok && name != "" {
+		info.setOperation(name)
+	}
+	label := o.m.operationLabel(name)
+	outcome := "ok"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "error"
+		for _, e := range resp.Errors {
+			code, _ := e.Extensions["code"].(string)
+			if code == "" {
+				code = "NONE"
+			}
+			o.m.errors.WithLabelValues(code).Inc()
+		}
+	}
+	o.m.operations.WithLabelValues(label, outcome).Inc()
+	o.m.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	return resp
+}
+
+// reqInfo carries what the access log learns during a request.
+type reqInfo struct {
+	mu        sync.Mutex
+	operation string
+}
+
+type reqInfoKey struct{}
+
+func (r *reqInfo) setOperation(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	r.operation = name
+}
+
+func (r *reqInfo) op() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.operation
+}
+
+// pathLabel keeps the path label to the routes the server has.
+func pathLabel(p string) string {
+	switch p {
+	case "/graphql", "/export", "/healthz", "/readyz", "/metrics", "/":
+		return p
+	}
+	return "other"
+}
+
+func statusLabel(code int) string { return strconv.Itoa(code) }

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/auth"
+	"golang.org/x/time/rate"
+)
+
+// RateLimit configures token buckets on /graphql: one per token, and one
+// per client address for requests without a token. A Rate of 0 turns the
+// limit off (the zero value of Config); StaffRate and StaffBurst of 0 take
+// Rate and Burst.
+type RateLimit struct {
+	// Rate is the sustained requests per second of one token or address.
+	Rate float64
+	// Burst is how many requests may come at once.
+	Burst int
+	// StaffRate and StaffBurst apply to tokens with the EDITOR or ADMIN role.
+	StaffRate  float64
+	StaffBurst int
+}
+
+// limiters holds the buckets. Idle buckets, which have refilled, are
+// dropped now and then, so that the map does not grow with every address
+// ever seen.
+type limiters struct {
+	cfg RateLimit
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiters(cfg RateLimit) *limiters {
+	if cfg.Burst <= 0 {
+		cfg.Burst = max(1, int(math.Ceil(cfg.Rate)))
+	}
+	if cfg.StaffRate == 0 {
+		cfg.StaffRate = cfg.Rate
+	}
+	if cfg.StaffBurst <= 0 {
+		cfg.StaffBurst = max(cfg.Burst, int(math.Ceil(cfg.StaffRate)))
+	}
+	return &limiters{cfg: cfg, buckets: map[string]*bucket{}}
+}
+
+// reserve takes one request from the bucket of key and returns how long
+// the caller must wait before it would be allowed; 0 means go ahead.
+func (l *limiters) reserve(key string, staff bool, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b := l.buckets[key]
+	if b == nil {
+		r, burst := l.cfg.Rate, l.cfg.Burst
+		if staff {
+			r, burst = l.cfg.StaffRate, l.cfg.StaffBurst
+		}
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(r), burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	res := b.lim.ReserveN(now, 1)
+	if !res.OK() {
+		return time.Minute
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		// Refused: give the token back, so that a client that keeps
+		// knocking does not push its own turn further away.
+		res.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
+// rateLimit answers 429 with Retry-After when the caller's bucket is
+// empty. It runs after authentication: a token is limited as itself
+// (whichever address it comes from), an anonymous caller by its address.
+// Behind a reverse proxy every anonymous caller has the proxy's address.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.cfg.RateLimit.Rate <= 0 {
+		return next
+	}
+	l := newLimiters(s.cfg.RateLimit)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := auth.FromRequest(r)
+		key := "addr:" + clientAddr(r)
+		if v.TokenID != 0 {
+			key = "token:" + strconv.FormatInt(v.TokenID, 10)
+		}
+		if d := l.reserve(key, v.Staff(), time.Now()); d > 0 {
+			secs := int(math.Ceil(d.Seconds()))
+			by := "address"
+			if v.TokenID != 0 {
+				by = "token"
+			}
+			s.metrics.rateLimited.WithLabelValues(by).Inc()
+			limit, setting := l.cfg.Rate, "PARTNERGRAPH_RATE_LIMIT"
+			if v.Staff() {
+				limit, setting = l.cfg.StaffRate, "PARTNERGRAPH_STAFF_RATE_LIMIT"
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": []map[string]any{{
+				"message": "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
+					" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s",
+				"extensions": map[string]any{"code": CodeLimitExceeded, "retryAfter": secs},
+			}}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientAddr is the IP address of the client, without its port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
