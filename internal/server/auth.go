@@ -23,6 +23,9 @@ func (s *Server) authenticate(st *store.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := auth.Authenticate(r.Context(), r.Header.Get("Authorization"), st.ViewerByTokenHash)
 		if err != nil {
+			if !s.allowFailedAuth(w, r) {
+				return
+			}
 			status, code, msg := http.StatusUnauthorized, CodeUnauthenticated, "the token is unknown or revoked"
 			switch {
 			case errors.Is(err, auth.ErrMalformed):

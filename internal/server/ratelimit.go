@@ -96,37 +96,53 @@ func (l *limiters) reserve(key string, staff bool, now time.Time) time.Duration 
 // (whichever address it comes from), an anonymous caller by its address.
 // Behind a reverse proxy every anonymous caller has the proxy's address.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
-	if s.cfg.RateLimit.Rate <= 0 {
+	if s.limits == nil {
 		return next
 	}
-	l := newLimiters(s.cfg.RateLimit)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := auth.FromRequest(r)
-		key := "addr:" + clientAddr(r)
 		if v.TokenID != 0 {
-			key = "token:" + strconv.FormatInt(v.TokenID, 10)
-		}
-		if d := l.reserve(key, v.Staff(), time.Now()); d > 0 {
-			secs := int(math.Ceil(d.Seconds()))
-			by := "address"
-			if v.TokenID != 0 {
-				by = "token"
+			if !s.allow(w, r, "token:"+strconv.FormatInt(v.TokenID, 10), "token", v.Staff()) {
+				return
 			}
-			s.metrics.rateLimited.WithLabelValues(by).Inc()
-			limit, setting := l.cfg.Rate, "PARTNERGRAPH_RATE_LIMIT"
-			if v.Staff() {
-				limit, setting = l.cfg.StaffRate, "PARTNERGRAPH_STAFF_RATE_LIMIT"
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": []map[string]any{{
-				"message": "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
-					" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s",
-				"extensions": map[string]any{"code": CodeLimitExceeded, "retryAfter": secs},
-			}}})
+		} else if !s.allow(w, r, "addr:"+clientAddr(r), "address", false) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// allowFailedAuth charges a request whose token was refused to its
+// client address, so that guessing tokens is held to the anonymous rate.
+// It reports whether the request may still be answered (with its 401); if
+// not, it has answered 429.
+func (s *Server) allowFailedAuth(w http.ResponseWriter, r *http.Request) bool {
+	if s.limits == nil {
+		return true
+	}
+	return s.allow(w, r, "addr:"+clientAddr(r), "address", false)
+}
+
+// allow takes a token from the bucket of key; when there is none it
+// answers 429 with Retry-After and reports false.
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, key, by string, staff bool) bool {
+	d := s.limits.reserve(key, staff, time.Now())
+	if d <= 0 {
+		return true
+	}
+	secs := int(math.Ceil(d.Seconds()))
+	s.metrics.rateLimited.WithLabelValues(by).Inc()
+	limit, setting := s.limits.cfg.Rate, "PARTNERGRAPH_RATE_LIMIT"
+	if staff {
+		limit, setting = s.limits.cfg.StaffRate, "PARTNERGRAPH_STAFF_RATE_LIMIT"
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": []map[string]any{{
+		"message": "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
+			" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s",
+		"extensions": map[string]any{"code": CodeLimitExceeded, "retryAfter": secs},
+	}}})
+	return false
 }
 
 // clientAddr is the IP address of the client, without its port.

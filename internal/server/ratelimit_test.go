@@ -70,3 +70,22 @@ func TestRateLimitPerAddressAndPerToken(t *testing.T) {
 		t.Errorf("editor over the staff burst: %d %s; want 429 naming PARTNERGRAPH_STAFF_RATE_LIMIT", status, body)
 	}
 }
+
+// Guessing tokens is held to the anonymous rate of the address: a refused
+// token costs the address a request, and past the burst the answer is 429,
+// not another 401 to learn from.
+func TestRefusedTokensCountAgainstTheAddress(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{RateLimit: server.RateLimit{Rate: 0.01, Burst: 3, StaffRate: 0.01, StaffBurst: 3}})
+	guess := "pgr_" + strings.Repeat("A", 43)
+	for i := range 3 {
+		if status, _, body := a.hit(guess); status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s, want 401 within the burst", i+1, status, body)
+		}
+	}
+	if status, retry, body := a.hit(guess); status != http.StatusTooManyRequests || retry == "" {
+		t.Errorf("guess over the burst: %d, Retry-After %q, %s; want 429", status, retry, body)
+	}
+	if status, _, _ := a.hit(""); status != http.StatusTooManyRequests {
+		t.Errorf("an anonymous request from the guessing address: %d, want 429 (same bucket)", status)
+	}
+}

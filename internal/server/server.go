@@ -109,6 +109,7 @@ type Server struct {
 	handler http.Handler
 	exports chan struct{} // a slot per running export
 	metrics *metrics
+	limits  *limiters // nil when rate limiting is off
 
 	// closing ends when a shutdown begins; WebSocket connections, which
 	// http.Server.Shutdown neither waits for nor closes, end with it.
@@ -120,6 +121,9 @@ type Server struct {
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st)}
+	if cfg.RateLimit.Rate > 0 {
+		s.limits = newLimiters(cfg.RateLimit)
+	}
 	s.closing, s.closeSubs = context.WithCancel(context.Background())
 	s.handler = s.routes(st)
 	return s
