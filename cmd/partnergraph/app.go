@@ -240,7 +240,14 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		}
 		a.Logger.Info("trusted documents only", "documents", len(trusted))
 	}
+	tp, stopTracing, err := a.tracerProvider(ctx)
+	if err != nil {
+		return err
+	}
+	// Flush the last spans after the server has stopped.
+	defer stopTracing(context.Background()) //nolint:errcheck // best effort at exit
 	srv := server.New(server.Config{
+		TracerProvider:  tp,
 		Addr:            a.Config.Addr,
 		CORSOrigins:     a.Config.CORSOrigins,
 		ShutdownTimeout: a.Config.ShutdownWait,

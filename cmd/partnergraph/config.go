@@ -29,6 +29,7 @@ type Config struct {
 	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
+	Tracing      bool          // OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: send traces
 	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
 	// serve only.
@@ -68,6 +69,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		Introspection:  true,
 		RateLimit:      server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200},
 	}
+	c.Tracing = getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 	var err error
 	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
 		return c, nil, err

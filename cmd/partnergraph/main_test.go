@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -469,4 +470,36 @@ func TestServeStartsWhileTheDatabaseIsDown(t *testing.T) {
 		t.Errorf("cooperatives after the database came back: %s, want the seeded one", body)
 	}
 	p.stop(t)
+}
+
+// TestServeSendsTracesOverOTLP runs serve with the standard OpenTelemetry
+// endpoint variable pointing at a local OTLP/HTTP receiver: after a request
+// and a shutdown, the receiver has been sent spans.
+func TestServeSendsTracesOverOTLP(t *testing.T) {
+	got := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if len(body) > 0 {
+			select {
+			case got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type"):
+			default:
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer receiver.Close()
+	p := start(t, "DATABASE_URL="+pgtest.NewDB(t, "empty"), "OTEL_EXPORTER_OTLP_ENDPOINT="+receiver.URL)
+	if body := p.cooperatives(t); !strings.Contains(body, `"totalCount":1`) {
+		t.Fatalf("cooperatives: %s", body)
+	}
+	p.stop(t)
+	select {
+	case req := <-got:
+		if req != "POST /v1/traces application/x-protobuf" {
+			t.Errorf("the receiver got %q, want POST /v1/traces application/x-protobuf", req)
+		}
+	default:
+		t.Error("no spans reached the OTLP receiver by shutdown")
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures the HTTP stack. The zero value of a field means its
@@ -35,6 +36,9 @@ import (
 type Config struct {
 	// Addr is the address to listen on; default ":8080".
 	Addr string
+	// TracerProvider, when set, traces every request and GraphQL operation
+	// through OpenTelemetry; nil turns tracing off.
+	TracerProvider trace.TracerProvider
 	// CORSOrigins are the browser origins allowed to call the API: exact
 	// ("https://example.org") or with one wildcard ("https://*.example.org").
 	// Empty allows none: other origins get no CORS headers.
@@ -187,6 +191,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
 	gql.Use(observe{s.metrics})
+	if s.cfg.TracerProvider != nil {
+		gql.Use(tracing{s.cfg.TracerProvider.Tracer("github.com/partnergraph/partnergraph/internal/server")})
+	}
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
@@ -238,7 +245,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
-	return s.accessLog(requestID(h))
+	return s.accessLog(requestID(s.traceHTTP(h)))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
