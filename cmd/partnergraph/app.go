@@ -250,6 +250,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		TracerProvider:  tp,
 		Addr:            a.Config.Addr,
 		CORSOrigins:     a.Config.CORSOrigins,
+		CORSCredentials: a.Config.CORSCredentials,
 		ShutdownTimeout: a.Config.ShutdownWait,
 		Logger:          a.Logger,
 		Ready:           a.ready,

@@ -17,20 +17,21 @@ import (
 // environment variables (flags win). Secrets may come from a file named by
 // the variable with a _FILE suffix, for container secrets.
 type Config struct {
-	Addr         string        // PARTNERGRAPH_ADDR, --addr
-	DatabaseURL  string        // DATABASE_URL or DATABASE_URL_FILE; empty: the embedded PostgreSQL
-	DataDir      string        // PARTNERGRAPH_DATA_DIR, --data-dir: the embedded PostgreSQL's home
-	PGBinDir     string        // PARTNERGRAPH_PG_BIN: PostgreSQL's bin directory, if not found by itself
-	PGUser       string        // PARTNERGRAPH_PG_USER: OS user of the embedded PostgreSQL when run as root
-	CORSOrigins  []string      // PARTNERGRAPH_CORS_ORIGINS, comma-separated
-	Seed         bool          // PARTNERGRAPH_SEED: load the reference data into an empty database
-	MaxConns     int32         // PARTNERGRAPH_DB_MAX_CONNS: pool size; 0 is pgx's default
-	LogLevel     slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
-	LogFormat    string        // PARTNERGRAPH_LOG_FORMAT: json or text
-	ShutdownWait time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
-	BaseIRI      string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
-	Tracing      bool          // OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: send traces
-	AggregateTTL time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
+	Addr            string        // PARTNERGRAPH_ADDR, --addr
+	DatabaseURL     string        // DATABASE_URL or DATABASE_URL_FILE; empty: the embedded PostgreSQL
+	DataDir         string        // PARTNERGRAPH_DATA_DIR, --data-dir: the embedded PostgreSQL's home
+	PGBinDir        string        // PARTNERGRAPH_PG_BIN: PostgreSQL's bin directory, if not found by itself
+	PGUser          string        // PARTNERGRAPH_PG_USER: OS user of the embedded PostgreSQL when run as root
+	CORSOrigins     []string      // PARTNERGRAPH_CORS_ORIGINS, comma-separated
+	CORSCredentials bool          // PARTNERGRAPH_CORS_CREDENTIALS: allow credentials from those origins
+	Seed            bool          // PARTNERGRAPH_SEED: load the reference data into an empty database
+	MaxConns        int32         // PARTNERGRAPH_DB_MAX_CONNS: pool size; 0 is pgx's default
+	LogLevel        slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // PARTNERGRAPH_LOG_FORMAT: json or text
+	ShutdownWait    time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+	BaseIRI         string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
+	Tracing         bool          // OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: send traces
+	AggregateTTL    time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
 	// serve only.
 	RequestTimeout   time.Duration    // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
@@ -76,6 +77,11 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	}
 	if v := getenv("PARTNERGRAPH_CORS_ORIGINS"); v != "" {
 		c.CORSOrigins = splitList(v)
+	}
+	if v := getenv("PARTNERGRAPH_CORS_CREDENTIALS"); v != "" {
+		if c.CORSCredentials, err = strconv.ParseBool(v); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_CORS_CREDENTIALS: %q is not true or false", v)
+		}
 	}
 	if v := getenv("PARTNERGRAPH_SEED"); v != "" {
 		if c.Seed, err = strconv.ParseBool(v); err != nil {

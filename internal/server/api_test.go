@@ -408,6 +408,32 @@ func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 		if !tc.allowed && got != "" {
 			t.Errorf("preflight from %s: allow-origin %q, want none", tc.origin, got)
 		}
+		if creds := res.Header.Get("Access-Control-Allow-Credentials"); creds != "" {
+			t.Errorf("preflight from %s: allow-credentials %q, want none unless configured", tc.origin, creds)
+		}
+	}
+}
+
+func TestCORSCredentialsOnlyWhereConfigured(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{CORSOrigins: []string{"https://portal.example.org"}, CORSCredentials: true})
+	for _, tc := range []struct {
+		origin string
+		creds  string
+	}{
+		{"https://portal.example.org", "true"},
+		{"https://evil.example.com", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodOptions, a.URL+"/graphql", nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Credentials"); got != tc.creds {
+			t.Errorf("preflight from %s: allow-credentials %q, want %q", tc.origin, got, tc.creds)
+		}
 	}
 }
 

@@ -43,6 +43,10 @@ type Config struct {
 	// ("https://example.org") or with one wildcard ("https://*.example.org").
 	// Empty allows none: other origins get no CORS headers.
 	CORSOrigins []string
+	// CORSCredentials lets the allowed origins send credentials (cookies,
+	// HTTP authentication) with Access-Control-Allow-Credentials; off by
+	// default, since tokens travel in the Authorization header.
+	CORSCredentials bool
 	// MaxBodyBytes caps the size of a request body; default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds the execution of one request; default 30s.
@@ -213,7 +217,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		AllowedHeaders:   []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Request-Id"},
 		ExposedHeaders:   []string{"X-Request-Id"},
 		MaxAge:           600,
-		AllowCredentials: false,
+		AllowCredentials: s.cfg.CORSCredentials,
 	})
 	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took longer than the limit of `+
 		s.cfg.RequestTimeout.String()+` (PARTNERGRAPH_REQUEST_TIMEOUT)","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
