@@ -1156,6 +1156,13 @@ func (r *sourceConnectionResolver) TotalCount(ctx context.Context, obj *model.So
 // Changes is the resolver for the changes field.
 func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []string) (<-chan *model.Change, error) {
 	in, err := r.Feed.Subscribe(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The connection ended (the client left, or the server is shutting
+		// down) while the subscription started: nothing to deliver, no error.
+		done := make(chan *model.Change)
+		close(done)
+		return done, nil
+	}
 	if err != nil {
 		return nil, err
 	}
