@@ -20,44 +20,12 @@ import (
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/store/storetest"
 	"github.com/piprate/json-gold/ld"
 )
 
-func migrate(ctx context.Context, conn string) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return pool, nil
-}
-
 func TestMain(m *testing.M) {
-	pgtest.Main(m,
-		pgtest.Template{Name: "migrated", Prepare: func(ctx context.Context, conn string) error {
-			pool, err := migrate(ctx, conn)
-			if err == nil {
-				pool.Close()
-			}
-			return err
-		}},
-		pgtest.Template{Name: "reference", Prepare: func(ctx context.Context, conn string) error {
-			pool, err := migrate(ctx, conn)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
-			ds, err := seed.Reference()
-			if err != nil {
-				return err
-			}
-			_, err = store.New(pool).ApplyDataset(ctx, "seed", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators})
-			return err
-		}},
-	)
+	pgtest.Main(m, storetest.Migrated, storetest.Reference)
 }
 
 // open returns a store on a fresh database cloned from template, and its pool.

@@ -11,18 +11,11 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, pgtest.Template{Name: "migrated", Prepare: func(ctx context.Context, conn string) error {
-		pool, err := pgxpool.New(ctx, conn)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		_, err = store.Migrate(ctx, pool)
-		return err
-	}})
+	pgtest.Main(m, storetest.Migrated)
 }
 
 // open returns a store on a fresh migrated database, and its pool.
