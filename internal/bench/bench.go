@@ -1,8 +1,15 @@
-// Package bench drives a running partnergraph server over HTTP with
-// concurrent clients, one operation at a time, and reports latency
-// percentiles and throughput per operation. It knows the API only through
-// GraphQL queries, so it measures what a client sees: HTTP, JSON, the
-// resolvers, the loaders and the database.
+// Package bench drives the representative mix of partnergraph (Mix) at a
+// chosen concurrency against up to three targets in one run, and reports
+// throughput and latency percentiles per operation and target:
+//
+//   - the server, over HTTP and GraphQL, as a client sees it;
+//   - the ceiling: the same SQL the server issues, through the store and
+//     pgx, with no HTTP or GraphQL in between;
+//   - the peer: PostGraphile v4 over the same database, asked the
+//     equivalent nested queries.
+//
+// Each operation runs on every target in turn before the next operation,
+// so that the targets meet the same state of the database's caches.
 package bench
 
 import (
@@ -14,148 +21,170 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// Op is one operation of the benchmark: a GraphQL query and how to draw
-// its variables from the pool of entity IDs.
-type Op struct {
-	Name  string
-	Query string
-	Vars  func(r *rand.Rand, ids []string) map[string]any
+// Target is what the clients of a run send their requests to.
+type Target interface {
+	// Name names the target in the report: "partnergraph", "ceiling", "postgraphile".
+	Name() string
+	// Supports reports whether the target has an equivalent of op.
+	Supports(op Op) bool
+	// Do makes one request of op with the arguments a, as client c.
+	Do(ctx context.Context, op Op, c *Client, a Args) error
 }
 
-// Ops are the operations the issue sets targets for.
-var Ops = []Op{
-	{
-		Name: "neighborhood",
-		Query: `query($id: ID!) { neighborhood(id: $id, depth: 2, limit: 500) {
-			truncated nodes { id kind name } links { id type direction role sources { locator } } } }`,
-		Vars: func(r *rand.Rand, ids []string) map[string]any { return map[string]any{"id": ids[r.IntN(len(ids))]} },
-	},
-	{
-		Name: "path",
-		Query: `query($from: ID!, $to: ID!) { path(from: $from, to: $to, maxDepth: 6) {
-			length nodes { id name } links { type direction } } }`,
-		Vars: func(r *rand.Rand, ids []string) map[string]any {
-			return map[string]any{"from": ids[r.IntN(len(ids))], "to": ids[r.IntN(len(ids))]}
-		},
-	},
-	{
-		Name: "search",
-		Query: `query($q: String!) { search(query: $q, first: 20) {
-			totalCount edges { score snippet { field html } node { id name } } } }`,
-		Vars: func(r *rand.Rand, _ []string) map[string]any {
-			return map[string]any{"q": searchQueries[r.IntN(len(searchQueries))]}
-		},
-	},
-	{
-		Name:  "suggest",
-		Query: `query($p: String!) { suggest(prefix: $p, limit: 10) { name } }`,
-		Vars: func(r *rand.Rand, _ []string) map[string]any {
-			return map[string]any{"p": suggestPrefixes[r.IntN(len(suggestPrefixes))]}
-		},
-	},
-	{
-		Name:  "aggregate",
-		Query: `{ aggregate(kind: PARTNER, groupBy: [SECTOR]) { totalCount groups { key count } } }`,
-		Vars:  func(*rand.Rand, []string) map[string]any { return nil },
-	},
+// Server is partnergraph over HTTP.
+type Server struct {
+	URL   string // the GraphQL endpoint
+	Token string // an editor token, for the staff operations
+	HTTP  *http.Client
 }
 
-// searchQueries are one- to three-word queries as people type them: no
-// diacritics, inflected, a typo, a Swedish name; they match names of the
-// generated graph (internal/synth).
-var searchQueries = []string{
-	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
-	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
-	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",
-	"aktywizacja zawodowa", "partnerstwo", "swiebodzinie", "stowarzyszenei", "kooperativet",
+// Name implements Target.
+func (s *Server) Name() string { return "partnergraph" }
+
+// Supports implements Target: the staff operations need a token.
+func (s *Server) Supports(op Op) bool { return !op.Staff || s.Token != "" }
+
+// Do implements Target. For the link operation it alternates the link with
+// the unlink of the link the client made before.
+func (s *Server) Do(ctx context.Context, op Op, c *Client, a Args) error {
+	if op.Staff && c.Linked != "" {
+		id := c.Linked
+		c.Linked = ""
+		return Post(ctx, s.HTTP, s.URL, s.Token, unlinkQuery, map[string]any{"id": id}, nil)
+	}
+	if op.Staff {
+		var out struct {
+			Link struct {
+				ID string `json:"id"`
+			} `json:"link"`
+		}
+		err := Post(ctx, s.HTTP, s.URL, s.Token, op.Query, op.Vars(a), &out)
+		c.Linked = out.Link.ID
+		return err
+	}
+	return Post(ctx, s.HTTP, s.URL, "", op.Query, op.Vars(a), nil)
 }
 
-// suggestPrefixes are what staff type while linking.
-var suggestPrefixes = []string{"spo", "koop", "fund", "warsz", "gmi", "stow", "atel", "gniez", "łęż", "ekon"}
+// Ceiling is the same SQL through pgx, without HTTP or GraphQL.
+type Ceiling struct {
+	Store *store.Store
+}
+
+// Name implements Target.
+func (t *Ceiling) Name() string { return "ceiling" }
+
+// Supports implements Target.
+func (t *Ceiling) Supports(op Op) bool { return op.Ceiling != nil }
+
+// Do implements Target.
+func (t *Ceiling) Do(ctx context.Context, op Op, c *Client, a Args) error {
+	return op.Ceiling(ctx, t.Store, c, a)
+}
 
 // Config is a benchmark run.
 type Config struct {
-	URL      string        // the GraphQL endpoint, e.g. http://localhost:8080/graphql
-	Clients  int           // concurrent clients
-	Duration time.Duration // per operation
-	Warmup   time.Duration // per operation, not measured
-	Seed     uint64        // of the random choices
+	Targets  []Target
 	Ops      []Op
-	IDs      []string // entity IDs to draw from
+	Clients  int           // concurrent clients
+	Duration time.Duration // per operation and target
+	Warmup   time.Duration // per operation and target, not measured
+	Seed     uint64        // of the random choices
+	Sample   *Sample
+	// ServerPID, when not 0, is the process whose resident memory is
+	// sampled while the server target runs.
+	ServerPID int
 }
 
-// Result is what one operation measured.
+// Result is what one operation measured on one target.
 type Result struct {
-	Op                 string
+	Op, Target         string
 	Requests, Errors   int
 	P50, P95, P99, Max time.Duration
 	Throughput         float64 // requests per second
 	FirstError         string
+	PeakRSS            int64 // bytes; 0 when not sampled
 }
 
-// String formats r as a table row.
-func (r Result) String() string {
-	return fmt.Sprintf("%-13s %8d %6d %9.1f %9s %9s %9s %9s", r.Op, r.Requests, r.Errors, r.Throughput,
-		ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max))
-}
-
-// Header is the header of the table String writes.
-const Header = "operation     requests errors     req/s       p50       p95       p99       max"
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
-
-// Run runs each operation of cfg in turn at cfg.Clients concurrent clients
-// for cfg.Duration, after a warm-up, and returns what each measured.
-func Run(ctx context.Context, cfg Config) ([]Result, error) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}, Timeout: 60 * time.Second}
+// Run runs each operation of cfg on each target that supports it, at
+// cfg.Clients concurrent clients for cfg.Duration after a warm-up. progress,
+// if not nil, is called with each result as it is measured.
+func Run(ctx context.Context, cfg Config, progress func(Result)) ([]Result, error) {
+	if cfg.Clients < 1 || cfg.Duration <= 0 {
+		return nil, errors.New("bench: clients and duration must be positive")
+	}
 	var out []Result
 	for _, op := range cfg.Ops {
-		if cfg.Warmup > 0 {
-			run(ctx, client, cfg, op, cfg.Warmup)
+		for _, t := range cfg.Targets {
+			if !t.Supports(op) {
+				continue
+			}
+			if cfg.Warmup > 0 {
+				run(ctx, cfg, t, op, cfg.Warmup, 0)
+			}
+			pid := 0
+			if _, ok := t.(*Server); ok {
+				pid = cfg.ServerPID
+			}
+			r := run(ctx, cfg, t, op, cfg.Duration, pid)
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			out = append(out, r)
+			if progress != nil {
+				progress(r)
+			}
 		}
-		r := run(ctx, client, cfg, op, cfg.Duration)
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		out = append(out, r)
 	}
 	return out, nil
 }
 
-func run(ctx context.Context, client *http.Client, cfg Config, op Op, d time.Duration) Result {
+func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid int) Result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	res := Result{Op: op.Name, Target: t.Name()}
+	stopRSS := sampleRSS(pid, &res.PeakRSS)
 	var mu sync.Mutex
 	var lat []time.Duration
-	res := Result{Op: op.Name}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for c := 0; c < cfg.Clients; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
+	for i := range cfg.Clients {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
+			c := &Client{Actor: fmt.Sprintf("bench-%d", i)}
 			var mine []time.Duration
 			errs, first := 0, ""
 			for ctx.Err() == nil {
-				t := time.Now()
-				err := Post(ctx, client, cfg.URL, op.Query, op.Vars(r, cfg.IDs), nil)
+				a := op.Draw(r, cfg.Sample)
+				begin := time.Now()
+				err := t.Do(ctx, op, c, a)
 				if ctx.Err() != nil {
 					break // cut by the end of the run, not measured
 				}
-				mine = append(mine, time.Since(t))
+				mine = append(mine, time.Since(begin))
 				if err != nil {
 					errs++
 					if first == "" {
 						first = err.Error()
 					}
 				}
+			}
+			// A link left behind by the end of the run is removed, unmeasured.
+			if c.Linked != "" || c.LinkID != 0 {
+				cleanup, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = t.Do(cleanup, op, c, Args{})
+				cancel()
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -164,10 +193,11 @@ func run(ctx context.Context, client *http.Client, cfg Config, op Op, d time.Dur
 				res.FirstError = first
 			}
 			mu.Unlock()
-		}(c)
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopRSS()
 	slices.Sort(lat)
 	res.Requests = len(lat)
 	if n := len(lat); n > 0 {
@@ -178,15 +208,62 @@ func run(ctx context.Context, client *http.Client, cfg Config, op Op, d time.Dur
 	return res
 }
 
-// Post sends one GraphQL query and decodes its data into out (if not
-// nil). A response with errors is an error.
-func Post(ctx context.Context, client *http.Client, url, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+// sampleRSS samples the resident memory of process pid every 100 ms into
+// *peak until the returned function is called; it does nothing for pid 0.
+func sampleRSS(pid int, peak *int64) (stop func()) {
+	if pid == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if rss, err := RSS(pid); err == nil && rss > *peak {
+				*peak = rss
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// RSS returns the resident memory of process pid in bytes (Linux).
+func RSS(pid int) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kB, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kB * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// Post sends one GraphQL request, with token as a bearer token when not
+// empty, and decodes its data into out (if not nil). A response with
+// errors is an error.
+func Post(ctx context.Context, client *http.Client, url, token, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return err
@@ -208,37 +285,86 @@ func Post(ctx context.Context, client *http.Client, url, query string, vars map[
 	if len(r.Errors) > 0 {
 		return errors.New(r.Errors[0].Message)
 	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %.200s", res.StatusCode, raw)
+	}
 	if out != nil {
 		return json.Unmarshal(r.Data, out)
 	}
 	return nil
 }
 
-// ResolveKeys returns the global IDs of the entities with the given keys,
-// 100 keys a request; keys without an entity are skipped.
-func ResolveKeys(ctx context.Context, url string, keys []string) ([]string, error) {
-	client := &http.Client{Timeout: 60 * time.Second}
-	var ids []string
-	for len(keys) > 0 {
-		batch := keys[:min(100, len(keys))]
-		keys = keys[len(batch):]
-		var q strings.Builder
-		q.WriteString("{")
-		for i, k := range batch {
-			fmt.Fprintf(&q, " e%d: entityByKey(key: %q) { id }", i, k)
+// NewHTTPClient returns a client that keeps a connection per benchmark
+// client open.
+func NewHTTPClient(clients int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}, Timeout: 60 * time.Second}
+}
+
+// LoadSample draws up to n published entities of every kind, and n
+// cooperatives and n partners, at random from the database.
+func LoadSample(ctx context.Context, pool *pgxpool.Pool, n int) (*Sample, error) {
+	var s Sample
+	for _, q := range []struct {
+		kind string
+		dst  *[]Ref
+	}{{"", &s.All}, {string(kb.KindCooperative), &s.Cooperatives}, {string(kb.KindPartner), &s.Partners}} {
+		rows, err := pool.Query(ctx, `SELECT kind, id FROM entity
+			WHERE status = 'PUBLISHED' AND ($1 = '' OR kind = $1) ORDER BY random() LIMIT $2`, q.kind, n)
+		if err != nil {
+			return nil, fmt.Errorf("bench: sample: %w", err)
 		}
-		q.WriteString(" }")
-		var got map[string]*struct {
-			ID string `json:"id"`
-		}
-		if err := Post(ctx, client, url, q.String(), nil, &got); err != nil {
-			return nil, fmt.Errorf("resolve keys: %w", err)
-		}
-		for i := range batch {
-			if e := got[fmt.Sprintf("e%d", i)]; e != nil {
-				ids = append(ids, e.ID)
+		for rows.Next() {
+			var r Ref
+			if err := rows.Scan(&r.Kind, &r.ID); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("bench: sample: %w", err)
 			}
+			*q.dst = append(*q.dst, r)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("bench: sample: %w", err)
+		}
+		if len(*q.dst) == 0 {
+			return nil, fmt.Errorf("bench: sample: the database has no published %s entities", strings.ToLower(q.kind))
 		}
 	}
-	return ids, nil
+	return &s, nil
+}
+
+// searchQueries are one- to three-word queries as people type them: no
+// diacritics, inflected, a typo, a Swedish name; they match names of the
+// generated graph (internal/synth) and of the reference data.
+var searchQueries = []string{
+	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
+	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
+	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",
+	"aktywizacja zawodowa", "partnerstwo", "swiebodzinie", "stowarzyszenei", "kooperativet",
+}
+
+// PeerQuery is an operation's equivalent in the peer: a GraphQL request
+// that returns the same data.
+type PeerQuery struct {
+	Query string
+	Vars  func(a Args) map[string]any
+}
+
+// Peer is another GraphQL server over the same database, asked the
+// equivalent queries.
+type Peer struct {
+	Label   string // its name in the report
+	URL     string
+	HTTP    *http.Client
+	Queries map[string]PeerQuery // by operation name
+}
+
+// Name implements Target.
+func (p *Peer) Name() string { return p.Label }
+
+// Supports implements Target.
+func (p *Peer) Supports(op Op) bool { _, ok := p.Queries[op.Name]; return ok }
+
+// Do implements Target.
+func (p *Peer) Do(ctx context.Context, op Op, _ *Client, a Args) error {
+	q := p.Queries[op.Name]
+	return Post(ctx, p.HTTP, p.URL, "", q.Query, q.Vars(a), nil)
 }

@@ -1,0 +1,332 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/relay"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// Ref is an entity of the sample the operations draw from.
+type Ref struct {
+	Kind kb.Kind
+	ID   int64 // the row id; relay.ID(Kind.TypeName(), ID) is its global ID
+}
+
+// GlobalID is the API's ID of r.
+func (r Ref) GlobalID() string { return relay.ID(r.Kind.TypeName(), r.ID) }
+
+// Args are what one request of an operation asks, independent of the
+// target: each target (the server, the pgx ceiling, the peer) turns them
+// into its own query, so the three answer the same question.
+type Args struct {
+	A, B   Ref       // the entity asked for, or the two ends of a path or link
+	Sector kb.Sector // the sector a list is filtered by
+	Text   string    // what a search asks
+}
+
+// Op is one operation of the benchmark.
+type Op struct {
+	Name string
+	// Draw picks the arguments of one request.
+	Draw func(r *rand.Rand, s *Sample) Args
+	// Query and Vars are the GraphQL request partnergraph is sent.
+	Query string
+	Vars  func(a Args) map[string]any
+	// Ceiling issues, through the store and so through pgx, the SQL the
+	// server issues for the same arguments, in the same batches and in
+	// the same order of dependency, without HTTP or GraphQL.
+	Ceiling func(ctx context.Context, st *store.Store, c *Client, a Args) error
+	// Staff operations need an editor token.
+	Staff bool
+}
+
+// Client is the state one benchmark client keeps between its requests:
+// the staff operations alternate a link with its unlink, so the graph
+// does not grow and a pair is never linked twice.
+type Client struct {
+	Linked string // the global ID of the link this client made last; "" if none
+	LinkID int64  // its row id, for the ceiling
+	// Actor is who the ceiling's writes are made by.
+	Actor string
+}
+
+// Sample holds the published entities the operations draw from.
+type Sample struct {
+	All          []Ref
+	Cooperatives []Ref
+	Partners     []Ref
+}
+
+func pick(r *rand.Rand, refs []Ref) Ref { return refs[r.IntN(len(refs))] }
+
+var sectors = []kb.Sector{kb.SectorPublic, kb.SectorSocial, kb.SectorPrivate}
+
+// pageSize is the length of the list pages, as a frontend shows them.
+const pageSize = 20
+
+// Related lists (a practice's cases, a partner's cooperatives) are capped
+// as the API caps them.
+const maxRelated = 100
+
+func relatedSpec(dir store.Direction, other []kb.Kind, types ...kb.RelationType) store.LinkSpec {
+	return store.LinkSpec{Direction: dir, Types: types, OtherKinds: other, Limit: maxRelated}
+}
+
+// Mix is the representative mix, in the order it runs.
+var Mix = []Op{
+	{
+		Name: "page",
+		Draw: func(*rand.Rand, *Sample) Args { return Args{} },
+		// The front page of good practices: 20 practices, the cases
+		// (cooperatives, projects) that demonstrate each, and the partners
+		// behind them.
+		Query: `query Page { goodPractices(first: 20) { nodes { id name summary topics
+			cases { id kind name }
+			partners { id name sector city } } } }`,
+		Vars: func(Args) map[string]any { return nil },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, _ Args) error {
+			page, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindGoodPractice},
+				store.Order{Field: store.OrderName}, store.Page{First: pageSize})
+			if err != nil {
+				return err
+			}
+			ids := rowIDs(page.Entities)
+			// The cases and the partners are asked for in the same level,
+			// so the server batches the two at once; then the entities of both.
+			cases, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Incoming, nil, kb.RelDemonstrates))
+			if err != nil {
+				return err
+			}
+			partners, err := st.PracticePartners(ctx, store.Public, ids)
+			if err != nil {
+				return err
+			}
+			var want []int64
+			for _, id := range ids {
+				want = appendOthers(want, id, cases[id])
+				want = append(want, partners[id]...)
+			}
+			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			return err
+		},
+	},
+	{
+		Name: "partners",
+		Draw: func(r *rand.Rand, _ *Sample) Args { return Args{Sector: sectors[r.IntN(len(sectors))]} },
+		// A list of partners of one sector with the cooperatives each
+		// founded, runs, supports or funds, or whose participants it trains.
+		Query: `query Partners($sector: Sector!) { partners(first: 20, filter: {sector: [$sector]}) { nodes {
+			id name sector partnerKind city
+			cooperatives { id name status city } } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"sector": a.Sector} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			page, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindPartner, Sectors: []kb.Sector{a.Sector}},
+				store.Order{Field: store.OrderName}, store.Page{First: pageSize})
+			if err != nil {
+				return err
+			}
+			ids := rowIDs(page.Entities)
+			coop := []kb.Kind{kb.KindCooperative}
+			out, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Outgoing, coop, kb.CooperativePartnersIn...))
+			if err != nil {
+				return err
+			}
+			var want []int64
+			for _, id := range ids {
+				want = appendOthers(want, id, out[id])
+			}
+			if _, err := st.EntitiesByID(ctx, store.Public, distinct(want)); err != nil {
+				return err
+			}
+			in, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Incoming, coop, kb.RelEmploysParticipantsOf))
+			if err != nil {
+				return err
+			}
+			want = want[:0]
+			for _, id := range ids {
+				want = appendOthers(want, id, in[id])
+			}
+			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			return err
+		},
+	},
+	{
+		Name: "cooperative",
+		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.Cooperatives)} },
+		// A cooperative's page: its founders and workshops, the
+		// partnerships around it with their members and sector mix, and
+		// its indicators.
+		Query: `query Cooperative($id: ID!) { node(id: $id) { ... on Cooperative {
+			id name summary status activities city foundedOn
+			founders { id kind name }
+			workshops { id name city }
+			partnerships { id name
+				members { role sector member { id kind name } }
+				sectorMix { counts { sector count } isFull } }
+			indicators { name value unit asOf } } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"id": a.A.GlobalID()} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			id := []int64{a.A.ID}
+			if _, err := st.EntitiesByID(ctx, store.Public, id); err != nil {
+				return err
+			}
+			founders, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Incoming, nil, kb.RelFounded))
+			if err != nil {
+				return err
+			}
+			workshops, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf))
+			if err != nil {
+				return err
+			}
+			partnerships, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround))
+			if err != nil {
+				return err
+			}
+			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
+				return err
+			}
+			want := appendOthers(appendOthers(appendOthers(nil, a.A.ID, founders[a.A.ID]), a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
+			if _, err := st.EntitiesByID(ctx, store.Public, distinct(want)); err != nil {
+				return err
+			}
+			ps := appendOthers(nil, a.A.ID, partnerships[a.A.ID])
+			if len(ps) == 0 {
+				return nil
+			}
+			members, err := st.LinksOf(ctx, store.Public, ps, relatedSpec(store.Incoming, nil, kb.RelMemberOf))
+			if err != nil {
+				return err
+			}
+			if _, err := st.SectorCounts(ctx, store.Public, ps); err != nil {
+				return err
+			}
+			want = want[:0]
+			for _, p := range ps {
+				want = appendOthers(want, p, members[p])
+			}
+			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			return err
+		},
+	},
+	{
+		Name: "neighborhood",
+		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.All)} },
+		Query: `query Neighborhood($id: ID!) { neighborhood(id: $id, depth: 2, limit: 500) {
+			truncated nodes { id kind name } links { id type direction role } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"id": a.A.GlobalID()} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			g, err := st.Neighborhood(ctx, store.Public, a.A.ID, 2, store.Walk{}, 500)
+			if err != nil {
+				return err
+			}
+			_, err = st.EntitiesByID(ctx, store.Public, g.Nodes)
+			return err
+		},
+	},
+	{
+		Name: "path",
+		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.All), B: pick(r, s.All)} },
+		Query: `query Path($from: ID!, $to: ID!) { path(from: $from, to: $to, maxDepth: 6) {
+			length nodes { id kind name } links { type direction } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"from": a.A.GlobalID(), "to": a.B.GlobalID()} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			p, err := st.ShortestPath(ctx, store.Public, a.A.ID, a.B.ID, 6, store.Walk{})
+			if err != nil || p == nil {
+				return err
+			}
+			_, err = st.EntitiesByID(ctx, store.Public, p.Nodes)
+			return err
+		},
+	},
+	{
+		Name: "search",
+		Draw: func(r *rand.Rand, _ *Sample) Args { return Args{Text: searchQueries[r.IntN(len(searchQueries))]} },
+		Query: `query Search($q: String!) { search(query: $q, first: 20) {
+			totalCount edges { score snippet { field html } node { id kind name } } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"q": a.Text} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			r := store.SearchRequest{Query: a.Text, Limit: pageSize}
+			if _, err := st.Search(ctx, store.Public, r); err != nil {
+				return err
+			}
+			_, err := st.CountSearch(ctx, store.Public, r)
+			return err
+		},
+	},
+	{
+		Name:  "link",
+		Staff: true,
+		Draw: func(r *rand.Rand, s *Sample) Args {
+			return Args{A: pick(r, s.Partners), B: pick(r, s.Cooperatives)}
+		},
+		// A staff member links a partner to a cooperative it supports,
+		// citing nothing; the next request of the same client unlinks it.
+		Query: `mutation Link($input: LinkInput!) { link(input: $input) { id type from { id name } to { id name } } }`,
+		Vars: func(a Args) map[string]any {
+			return map[string]any{"input": map[string]any{"from": a.A.GlobalID(), "to": a.B.GlobalID(), "type": kb.RelSupports, "note": "benchmark"}}
+		},
+		Ceiling: func(ctx context.Context, st *store.Store, c *Client, a Args) error {
+			if c.LinkID != 0 {
+				_, err := st.DeleteLink(ctx, c.Actor, c.LinkID, nil)
+				c.LinkID = 0
+				return err
+			}
+			l, err := st.CreateLink(ctx, c.Actor, &kb.Link{FromID: a.A.ID, ToID: a.B.ID, Type: kb.RelSupports, Note: "benchmark"})
+			if err != nil {
+				return err
+			}
+			c.LinkID = l.ID
+			_, err = st.EntitiesByID(ctx, store.Public, []int64{l.FromID, l.ToID})
+			return err
+		},
+	},
+}
+
+// unlinkQuery is the request that alternates with the link operation.
+const unlinkQuery = `mutation Unlink($id: ID!) { unlink(id: $id) { deletedLinkId } }`
+
+// OpNamed returns the operation of the mix with the given name.
+func OpNamed(name string) (Op, error) {
+	for _, op := range Mix {
+		if op.Name == name {
+			return op, nil
+		}
+	}
+	return Op{}, fmt.Errorf("unknown operation %q", name)
+}
+
+func rowIDs(es []*kb.Entity) []int64 {
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// appendOthers appends the other end of each link of id.
+func appendOthers(dst []int64, id int64, links []*kb.Link) []int64 {
+	for _, l := range links {
+		if l.FromID == id {
+			dst = append(dst, l.ToID)
+		} else {
+			dst = append(dst, l.FromID)
+		}
+	}
+	return dst
+}
+
+func distinct(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
