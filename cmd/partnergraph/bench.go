@@ -6,68 +6,78 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/bench"
-	"github.com/partnergraph/partnergraph/internal/synth"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// runBench is the bench subcommand: it drives a running server (it needs
-// no database of its own) and prints a table of latencies per operation.
-func runBench(ctx context.Context, args []string, stdout io.Writer) error {
+// runBench is the bench subcommand: it drives a running server, the same
+// SQL through pgx (the ceiling) and optionally PostGraphile over the same
+// database, and prints a table per operation.
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("partnergraph bench", flag.ContinueOnError)
-	url := fs.String("url", "http://localhost:8080/graphql", "the GraphQL endpoint of a running server")
+	url := fs.String("url", "http://localhost:8080/graphql", "the GraphQL endpoint of a running partnergraph")
+	peerURL := fs.String("peer-url", "", "the GraphQL endpoint of PostGraphile over the same database (scripts/postgraphile); empty: no peer")
+	ceiling := fs.Bool("ceiling", true, "also run the same SQL through pgx, without HTTP or GraphQL")
 	clients := fs.Int("clients", 16, "concurrent clients")
-	duration := fs.Duration("duration", 30*time.Second, "how long to run each operation")
-	warmup := fs.Duration("warmup", 5*time.Second, "how long to warm up each operation, unmeasured")
-	ops := fs.String("ops", "neighborhood,path,aggregate", "comma-separated operations: neighborhood, path, aggregate, search, suggest")
-	entities := fs.Int("entities", 1_000_000, "size of the generated graph the server holds")
-	graphSeed := fs.Uint64("graph-seed", 1, "seed the graph was generated with")
-	sample := fs.Int("sample", 2000, "how many random entities to draw IDs from")
+	duration := fs.Duration("duration", 20*time.Second, "how long to run each operation on each target")
+	warmup := fs.Duration("warmup", 3*time.Second, "how long to warm up each operation on each target, unmeasured")
+	var names []string
+	for _, op := range bench.Mix {
+		names = append(names, op.Name)
+	}
+	ops := fs.String("ops", strings.Join(names, ","), "comma-separated operations: "+strings.Join(names, ", "))
+	sample := fs.Int("sample", 2000, "how many random published entities of each kind to draw from")
+	seed := fs.Uint64("seed", 1, "seed of the random choices")
+	pid := fs.Int("server-pid", 0, "process ID of the server, to sample its resident memory (Linux)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
 	}
-	if *clients < 1 || *duration <= 0 || *sample < 2 {
-		return errors.New("bench: --clients, --duration and --sample must be positive (sample at least 2)")
+	if *clients < 1 || *duration <= 0 || *warmup < 0 || *sample < 2 {
+		return errors.New("bench: --clients and --duration must be positive, --warmup not negative, --sample at least 2")
 	}
-	cfg := bench.Config{URL: *url, Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *graphSeed}
+	dsn := getenv("DATABASE_URL")
+	if dsn == "" {
+		return errors.New("bench: set DATABASE_URL to the server's database: the sample and the ceiling read it")
+	}
+	cfg := bench.Config{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, ServerPID: *pid}
 	for _, name := range strings.Split(*ops, ",") {
-		found := false
-		for _, op := range bench.Ops {
-			if op.Name == strings.TrimSpace(name) {
-				cfg.Ops, found = append(cfg.Ops, op), true
-			}
+		op, err := bench.OpNamed(strings.TrimSpace(name))
+		if err != nil {
+			return fmt.Errorf("bench: %w (known: %s)", err, strings.Join(names, ", "))
 		}
-		if !found {
-			return fmt.Errorf("bench: unknown operation %q", name)
-		}
+		cfg.Ops = append(cfg.Ops, op)
 	}
-	r := rand.New(rand.NewPCG(*graphSeed, 0))
-	keys := make([]string, *sample)
-	for i := range keys {
-		keys[i] = synth.Key(*graphSeed, r.IntN(*entities))
-	}
-	ids, err := bench.ResolveKeys(ctx, *url, keys)
+	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
+		return errors.New("bench: DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	defer pool.Close()
+	if cfg.Sample, err = bench.LoadSample(ctx, pool, *sample); err != nil {
 		return err
 	}
-	if len(ids) < 2 {
-		return fmt.Errorf("bench: only %d of %d sampled keys (gen-%d-N, N < %d) exist; run partnergraph generate first", len(ids), len(keys), *graphSeed, *entities)
+	httpClient := bench.NewHTTPClient(*clients)
+	token := getenv("PARTNERGRAPH_BENCH_TOKEN")
+	cfg.Targets = append(cfg.Targets, &bench.Server{URL: *url, Token: token, HTTP: httpClient})
+	if *ceiling {
+		cfg.Targets = append(cfg.Targets, &bench.Ceiling{Store: store.New(pool)})
 	}
-	cfg.IDs = ids
-	fmt.Fprintf(stdout, "%d clients, %s per operation after %s warm-up, %d entity IDs, %s\n", *clients, *duration, *warmup, len(ids), *url)
-	fmt.Fprintln(stdout, bench.Header)
-	results, err := bench.Run(ctx, cfg)
-	for _, res := range results {
-		fmt.Fprintln(stdout, res)
-		if res.FirstError != "" {
-			fmt.Fprintf(stdout, "  first error: %s\n", res.FirstError)
-		}
+	if *peerURL != "" {
+		cfg.Targets = append(cfg.Targets, &bench.Peer{Label: "postgraphile", URL: *peerURL, HTTP: httpClient, Queries: bench.PostGraphileQueries})
 	}
+	if token == "" {
+		fmt.Fprintln(stdout, "PARTNERGRAPH_BENCH_TOKEN is not set: the staff operation (link) runs on the ceiling only")
+	}
+	fmt.Fprintf(stdout, "%d clients, %s per operation and target after %s warm-up; sample of %d entities, %d cooperatives, %d partners\n",
+		*clients, *duration, *warmup, len(cfg.Sample.All), len(cfg.Sample.Cooperatives), len(cfg.Sample.Partners))
+	results, err := bench.Run(ctx, cfg, func(r bench.Result) { fmt.Fprintln(stdout, r) })
+	fmt.Fprintln(stdout)
+	bench.WriteTable(stdout, results)
 	return err
 }

@@ -12,7 +12,10 @@
 //	partnergraph export    write the published graph, or a filtered part of
 //	                       it, as CSV, JSON-LD, GraphML or JSON
 //	partnergraph generate  load a synthetic graph of a chosen size
-//	partnergraph bench     drive a running server with concurrent clients
+//	partnergraph bench     drive a running server, the same SQL through pgx and
+//	                       optionally PostGraphile, and compare them
+//	partnergraph db        run the embedded PostgreSQL alone and print its
+//	                       DATABASE_URL, for the other commands and for tools
 //
 // Configuration comes from environment variables and flags; see README.md.
 package main
@@ -41,7 +44,7 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|bench] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|bench|db] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
@@ -52,7 +55,10 @@ const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|gener
   token     create --name NAME --role reader|editor|admin, list, revoke ID
   import    FILE [--dry-run]: import a data set, validated first, all or nothing
   generate  load a synthetic graph (default 1,000,000 entities, 5,000,000 links)
-  bench     drive a server with concurrent clients and report latencies
+  bench     drive a server, its SQL through pgx and PostGraphile with concurrent
+            clients; report throughput, latencies and the ratios between them
+  db        run the embedded PostgreSQL (migrated) until interrupted and print
+            its DATABASE_URL
 
 Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
 `
@@ -64,13 +70,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "export", "generate":
+	case "serve", "migrate", "seed", "export", "generate", "db":
 	case "token":
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
 		return runImport(ctx, args, getenv, stdout)
 	case "bench":
-		return runBench(ctx, args, stdout)
+		return runBench(ctx, args, getenv, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -108,6 +114,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	case "generate":
 		return app.Generate(ctx, stdout)
+	case "db":
+		if app.pg == nil {
+			return errors.New("db: DATABASE_URL is set; db runs the embedded PostgreSQL only")
+		}
+		fmt.Fprintf(stdout, "DATABASE_URL=%s\n", app.pg.ConnString("partnergraph"))
+		<-ctx.Done()
+		return nil
 	case "seed":
 		rep, err := app.Seed(ctx)
 		if err != nil {
