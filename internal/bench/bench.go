@@ -151,8 +151,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) ([]Result, erro
 }
 
 func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid int) Result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	// Requests in flight at the deadline run to their end: a write cut
+	// halfway would leave the client not knowing what it made.
+	deadline := time.Now().Add(d)
 	res := Result{Op: op.Name, Target: t.Name()}
 	stopRSS := sampleRSS(pid, &res.PeakRSS)
 	var mu sync.Mutex
@@ -162,16 +163,13 @@ func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid 
 	for i := range cfg.Clients {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
-			c := &Client{Actor: fmt.Sprintf("bench-%d", i)}
+			c := &Client{Index: i, Of: cfg.Clients, Actor: fmt.Sprintf("bench-%d", i)}
 			var mine []time.Duration
 			errs, first := 0, ""
-			for ctx.Err() == nil {
-				a := op.Draw(r, cfg.Sample)
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				a := op.Draw(r, cfg.Sample, c)
 				begin := time.Now()
 				err := t.Do(ctx, op, c, a)
-				if ctx.Err() != nil {
-					break // cut by the end of the run, not measured
-				}
 				mine = append(mine, time.Since(begin))
 				if err != nil {
 					errs++
@@ -182,9 +180,7 @@ func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid 
 			}
 			// A link left behind by the end of the run is removed, unmeasured.
 			if c.Linked != "" || c.LinkID != 0 {
-				cleanup, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = t.Do(cleanup, op, c, Args{})
-				cancel()
+				_ = t.Do(context.WithoutCancel(ctx), op, c, Args{})
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -328,7 +324,57 @@ func LoadSample(ctx context.Context, pool *pgxpool.Pool, n int) (*Sample, error)
 			return nil, fmt.Errorf("bench: sample: the database has no published %s entities", strings.ToLower(q.kind))
 		}
 	}
+	if err := s.loadPairs(ctx, pool); err != nil {
+		return nil, fmt.Errorf("bench: sample: %w", err)
+	}
 	return &s, nil
+}
+
+// loadPairs pairs each sampled partner with up to 4 sampled entities it may
+// support and is not yet linked to.
+func (s *Sample) loadPairs(ctx context.Context, pool *pgxpool.Pool) error {
+	var targets []Ref
+	for _, r := range s.All {
+		if r.Kind == kb.KindCooperative || r.Kind == kb.KindProject || r.Kind == kb.KindPartner {
+			targets = append(targets, r)
+		}
+	}
+	targets = append(targets, s.Cooperatives...)
+	if len(targets) == 0 {
+		return nil
+	}
+	from := make([]int64, len(s.Partners))
+	for i, p := range s.Partners {
+		from[i] = p.ID
+	}
+	linked := map[[2]int64]bool{}
+	rows, err := pool.Query(ctx, `SELECT from_id, to_id FROM link WHERE type = 'SUPPORTS' AND from_id = ANY($1)`, from)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k [2]int64
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return err
+		}
+		linked[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, p := range s.Partners {
+		for _, j := range r.Perm(len(targets))[:min(4, len(targets))] {
+			t := targets[j]
+			k := [2]int64{p.ID, t.ID}
+			if t.ID != p.ID && !linked[k] {
+				linked[k] = true
+				s.Pairs = append(s.Pairs, [2]Ref{p, t})
+			}
+		}
+	}
+	return nil
 }
 
 // searchQueries are one- to three-word queries as people type them: no

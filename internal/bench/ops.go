@@ -32,7 +32,7 @@ type Args struct {
 type Op struct {
 	Name string
 	// Draw picks the arguments of one request.
-	Draw func(r *rand.Rand, s *Sample) Args
+	Draw func(r *rand.Rand, s *Sample, c *Client) Args
 	// Query and Vars are the GraphQL request partnergraph is sent.
 	Query string
 	Vars  func(a Args) map[string]any
@@ -48,8 +48,9 @@ type Op struct {
 // the staff operations alternate a link with its unlink, so the graph
 // does not grow and a pair is never linked twice.
 type Client struct {
-	Linked string // the global ID of the link this client made last; "" if none
-	LinkID int64  // its row id, for the ceiling
+	Index, Of int    // this client's number, of how many
+	Linked    string // the global ID of the link this client made last; "" if none
+	LinkID    int64  // its row id, for the ceiling
 	// Actor is who the ceiling's writes are made by.
 	Actor string
 }
@@ -59,6 +60,9 @@ type Sample struct {
 	All          []Ref
 	Cooperatives []Ref
 	Partners     []Ref
+	// Pairs are partners and what they may support (cooperatives,
+	// projects, other partners) that no SUPPORTS link joins yet.
+	Pairs [][2]Ref
 }
 
 func pick(r *rand.Rand, refs []Ref) Ref { return refs[r.IntN(len(refs))] }
@@ -80,7 +84,7 @@ func relatedSpec(dir store.Direction, other []kb.Kind, types ...kb.RelationType)
 var Mix = []Op{
 	{
 		Name: "page",
-		Draw: func(*rand.Rand, *Sample) Args { return Args{} },
+		Draw: func(*rand.Rand, *Sample, *Client) Args { return Args{} },
 		// The front page of good practices: 20 practices, the cases
 		// (cooperatives, projects) that demonstrate each, and the partners
 		// behind them.
@@ -116,7 +120,7 @@ var Mix = []Op{
 	},
 	{
 		Name: "partners",
-		Draw: func(r *rand.Rand, _ *Sample) Args { return Args{Sector: sectors[r.IntN(len(sectors))]} },
+		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args { return Args{Sector: sectors[r.IntN(len(sectors))]} },
 		// A list of partners of one sector with the cooperatives each
 		// founded, runs, supports or funds, or whose participants it trains.
 		Query: `query Partners($sector: Sector!) { partners(first: 20, filter: {sector: [$sector]}) { nodes {
@@ -156,7 +160,7 @@ var Mix = []Op{
 	},
 	{
 		Name: "cooperative",
-		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.Cooperatives)} },
+		Draw: func(r *rand.Rand, s *Sample, _ *Client) Args { return Args{A: pick(r, s.Cooperatives)} },
 		// A cooperative's page: its founders and workshops, the
 		// partnerships around it with their members and sector mix, and
 		// its indicators.
@@ -214,7 +218,7 @@ var Mix = []Op{
 	},
 	{
 		Name: "neighborhood",
-		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.All)} },
+		Draw: func(r *rand.Rand, s *Sample, _ *Client) Args { return Args{A: pick(r, s.All)} },
 		Query: `query Neighborhood($id: ID!) { neighborhood(id: $id, depth: 2, limit: 500) {
 			truncated nodes { id kind name } links { id type direction role } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"id": a.A.GlobalID()} },
@@ -229,7 +233,7 @@ var Mix = []Op{
 	},
 	{
 		Name: "path",
-		Draw: func(r *rand.Rand, s *Sample) Args { return Args{A: pick(r, s.All), B: pick(r, s.All)} },
+		Draw: func(r *rand.Rand, s *Sample, _ *Client) Args { return Args{A: pick(r, s.All), B: pick(r, s.All)} },
 		Query: `query Path($from: ID!, $to: ID!) { path(from: $from, to: $to, maxDepth: 6) {
 			length nodes { id kind name } links { type direction } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"from": a.A.GlobalID(), "to": a.B.GlobalID()} },
@@ -244,7 +248,9 @@ var Mix = []Op{
 	},
 	{
 		Name: "search",
-		Draw: func(r *rand.Rand, _ *Sample) Args { return Args{Text: searchQueries[r.IntN(len(searchQueries))]} },
+		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args {
+			return Args{Text: searchQueries[r.IntN(len(searchQueries))]}
+		},
 		Query: `query Search($q: String!) { search(query: $q, first: 20) {
 			totalCount edges { score snippet { field html } node { id kind name } } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"q": a.Text} },
@@ -260,11 +266,24 @@ var Mix = []Op{
 	{
 		Name:  "link",
 		Staff: true,
-		Draw: func(r *rand.Rand, s *Sample) Args {
-			return Args{A: pick(r, s.Partners), B: pick(r, s.Cooperatives)}
+		// Each client links pairs of its own share of the sample's pairs,
+		// none of them linked before, so that clients do not collide.
+		Draw: func(r *rand.Rand, s *Sample, c *Client) Args {
+			n := len(s.Pairs)
+			if n == 0 {
+				return Args{}
+			}
+			share := (n - c.Index + c.Of - 1) / c.Of // pairs j with j % Of == Index
+			if share == 0 {
+				p := s.Pairs[r.IntN(n)]
+				return Args{A: p[0], B: p[1]}
+			}
+			p := s.Pairs[c.Index+c.Of*r.IntN(share)]
+			return Args{A: p[0], B: p[1]}
 		},
-		// A staff member links a partner to a cooperative it supports,
-		// citing nothing; the next request of the same client unlinks it.
+		// A staff member records that a partner supports a cooperative, a
+		// project or another organisation; the next request of the same
+		// client unlinks it.
 		Query: `mutation Link($input: LinkInput!) { link(input: $input) { id type from { id name } to { id name } } }`,
 		Vars: func(a Args) map[string]any {
 			return map[string]any{"input": map[string]any{"from": a.A.GlobalID(), "to": a.B.GlobalID(), "type": kb.RelSupports, "note": "benchmark"}}
