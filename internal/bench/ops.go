@@ -114,7 +114,7 @@ var Mix = []Op{
 				want = appendOthers(want, id, cases[id])
 				want = append(want, partners[id]...)
 			}
-			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			_, err = entities(ctx, st, distinct(want))
 			return err
 		},
 	},
@@ -143,7 +143,7 @@ var Mix = []Op{
 			for _, id := range ids {
 				want = appendOthers(want, id, out[id])
 			}
-			if _, err := st.EntitiesByID(ctx, store.Public, distinct(want)); err != nil {
+			if _, err := entities(ctx, st, distinct(want)); err != nil {
 				return err
 			}
 			in, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Incoming, coop, kb.RelEmploysParticipantsOf))
@@ -154,7 +154,7 @@ var Mix = []Op{
 			for _, id := range ids {
 				want = appendOthers(want, id, in[id])
 			}
-			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			_, err = entities(ctx, st, distinct(want))
 			return err
 		},
 	},
@@ -175,7 +175,7 @@ var Mix = []Op{
 		Vars: func(a Args) map[string]any { return map[string]any{"id": a.A.GlobalID()} },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
 			id := []int64{a.A.ID}
-			if _, err := st.EntitiesByID(ctx, store.Public, id); err != nil {
+			if _, err := entities(ctx, st, id); err != nil {
 				return err
 			}
 			founders, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Incoming, nil, kb.RelFounded))
@@ -194,7 +194,7 @@ var Mix = []Op{
 				return err
 			}
 			want := appendOthers(appendOthers(appendOthers(nil, a.A.ID, founders[a.A.ID]), a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
-			if _, err := st.EntitiesByID(ctx, store.Public, distinct(want)); err != nil {
+			if _, err := entities(ctx, st, distinct(want)); err != nil {
 				return err
 			}
 			ps := appendOthers(nil, a.A.ID, partnerships[a.A.ID])
@@ -212,7 +212,7 @@ var Mix = []Op{
 			for _, p := range ps {
 				want = appendOthers(want, p, members[p])
 			}
-			_, err = st.EntitiesByID(ctx, store.Public, distinct(want))
+			_, err = entities(ctx, st, distinct(want))
 			return err
 		},
 	},
@@ -227,7 +227,7 @@ var Mix = []Op{
 			if err != nil {
 				return err
 			}
-			_, err = st.EntitiesByID(ctx, store.Public, g.Nodes)
+			_, err = entities(ctx, st, g.Nodes)
 			return err
 		},
 	},
@@ -242,7 +242,7 @@ var Mix = []Op{
 			if err != nil || p == nil {
 				return err
 			}
-			_, err = st.EntitiesByID(ctx, store.Public, p.Nodes)
+			_, err = entities(ctx, st, p.Nodes)
 			return err
 		},
 	},
@@ -299,7 +299,7 @@ var Mix = []Op{
 				return err
 			}
 			c.LinkID = l.ID
-			_, err = st.EntitiesByID(ctx, store.Public, []int64{l.FromID, l.ToID})
+			_, err = entities(ctx, st, []int64{l.FromID, l.ToID})
 			return err
 		},
 	},
@@ -316,6 +316,15 @@ func OpNamed(name string) (Op, error) {
 		}
 	}
 	return Op{}, fmt.Errorf("unknown operation %q", name)
+}
+
+// entities loads the entities ids as the loader does: not at all when
+// there are none.
+func entities(ctx context.Context, st *store.Store, ids []int64) ([]*kb.Entity, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return st.EntitiesByID(ctx, store.Public, ids)
 }
 
 func rowIDs(es []*kb.Entity) []int64 {
