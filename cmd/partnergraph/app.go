@@ -261,7 +261,15 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		DisableIntrospection: !a.Config.Introspection,
 		TrustedDocuments:     trusted,
 		RateLimit:            a.Config.RateLimit,
+		LoaderWait:           a.Config.LoaderWait,
 	}, a.Store)
+	if a.Config.PprofAddr != "" {
+		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(ctx, addrs) }()

@@ -41,6 +41,8 @@ type Config struct {
 	RateLimit        server.RateLimit // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
 	TrustedDocuments string           // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
 	WaitForDatabase  bool             // serve: start even if DATABASE_URL's server is down, and retry
+	LoaderWait       time.Duration    // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
+	PprofAddr        string           // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -62,6 +64,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		BaseIRI:   getenv("PARTNERGRAPH_BASE_IRI"),
 
 		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
+		PprofAddr:        getenv("PARTNERGRAPH_PPROF_ADDR"),
 		Seed:             true,
 		ShutdownWait:     15 * time.Second,
 		AggregateTTL:     10 * time.Second,
@@ -109,6 +112,12 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	if v := getenv("PARTNERGRAPH_AGGREGATE_CACHE"); v != "" {
 		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
+		}
+	}
+
+	if v := getenv("PARTNERGRAPH_LOADER_WAIT"); v != "" {
+		if c.LoaderWait, err = time.ParseDuration(v); err != nil || c.LoaderWait <= 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_LOADER_WAIT: %q is not a positive duration such as 1ms", v)
 		}
 	}
 

@@ -1,9 +1,16 @@
 package kb
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestFoldDropsDiacriticsAndCase(t *testing.T) {
@@ -122,4 +129,51 @@ func TestMixFilterMatch(t *testing.T) {
 	if err := (MixFilter{Missing: []Sector{"CHURCH"}}).Validate("sectorMix"); !IsValidation(err) {
 		t.Errorf("unknown sector: got %v, want a validation error", err)
 	}
+}
+
+// BenchmarkFold folds names as list cursors and filters do: Polish and
+// Swedish names with diacritics, and plain ASCII ones.
+func BenchmarkFold(b *testing.B) {
+	for _, name := range []string{"Spółdzielnia Socjalna „Równe Szanse” w Gnieźnie", "Fundacja Ekonomii Spolecznej 1234"} {
+		b.Run(fmt.Sprintf("%.12s", name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Fold(name)
+			}
+		})
+	}
+}
+
+// TestFoldOfASCIIMatchesTheFullFold pins the fast path for ASCII to the
+// full fold, as Fold did it before it had one.
+func TestFoldOfASCIIMatchesTheFullFold(t *testing.T) {
+	full := func(s string) string {
+		s = foldSpecial.Replace(s)
+		out, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+	}
+	for _, s := range []string{"Fundacja  Ekonomii\tSpolecznej ", "WTZ 12", "", "  ", "ABC-def_09", "Łężeczki", "Kooperativet Glöden"} {
+		if got, want := Fold(s), full(s); got != want {
+			t.Errorf("Fold(%q) = %q, the full fold gives %q", s, got, want)
+		}
+	}
+}
+
+// TestFoldIsSafeForConcurrentUse: the transformers are pooled.
+func TestFoldIsSafeForConcurrentUse(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if got := Fold("Kooperativet Glöden i Łężeczkach"); got != "kooperativet gloden i lezeczkach" {
+					t.Errorf("Fold = %q", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
