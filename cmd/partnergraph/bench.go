@@ -33,6 +33,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	sample := fs.Int("sample", 2000, "how many random published entities of each kind to draw from")
 	seed := fs.Uint64("seed", 1, "seed of the random choices")
 	pid := fs.Int("server-pid", 0, "process ID of the server, to sample its resident memory (Linux)")
+	soak := fs.Duration("soak", 0, "instead of the table: run the operations mixed at random on the server for this long, reporting every --interval")
+	interval := fs.Duration("interval", time.Minute, "how often a soak reports requests, errors and the server's resident memory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +75,19 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if token == "" {
 		fmt.Fprintln(stdout, "PARTNERGRAPH_BENCH_TOKEN is not set: the staff operation (link) runs on the ceiling only")
+	}
+	if *soak > 0 {
+		fmt.Fprintf(stdout, "soak: %d clients, the operations mixed at random for %s\n", *clients, *soak)
+		results, err := bench.Soak(ctx, cfg, cfg.Targets[0], *soak, *interval, func(t bench.Tick) {
+			line := fmt.Sprintf("%8s  %9d requests  %6d errors", t.Elapsed.Round(time.Second), t.Requests, t.Errors)
+			if t.RSS > 0 {
+				line += fmt.Sprintf("  server RSS %.1f MB", float64(t.RSS)/(1<<20))
+			}
+			fmt.Fprintln(stdout, line)
+		})
+		fmt.Fprintln(stdout)
+		bench.WriteTable(stdout, results)
+		return err
 	}
 	fmt.Fprintf(stdout, "%d clients, %s per operation and target after %s warm-up; sample of %d entities, %d cooperatives, %d partners\n",
 		*clients, *duration, *warmup, len(cfg.Sample.All), len(cfg.Sample.Cooperatives), len(cfg.Sample.Partners))

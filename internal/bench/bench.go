@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -269,6 +270,11 @@ func Post(ctx context.Context, client *http.Client, url, token, query string, va
 	if err != nil {
 		return err
 	}
+	// A load generator shares the machine with what it measures: it does
+	// not decode an answer it does not need that has no errors.
+	if out == nil && res.StatusCode == http.StatusOK && !bytes.Contains(raw, []byte(`"errors"`)) {
+		return nil
+	}
 	var r struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -413,4 +419,105 @@ func (p *Peer) Supports(op Op) bool { _, ok := p.Queries[op.Name]; return ok }
 func (p *Peer) Do(ctx context.Context, op Op, _ *Client, a Args) error {
 	q := p.Queries[op.Name]
 	return Post(ctx, p.HTTP, p.URL, "", q.Query, q.Vars(a), nil)
+}
+
+// Tick is the state of a soak at one moment.
+type Tick struct {
+	Elapsed          time.Duration
+	Requests, Errors int64
+	RSS              int64 // bytes; 0 when not sampled
+}
+
+// Soak runs the operations of cfg mixed, each client drawing the next
+// request's operation at random, on target for d, calling tick every
+// interval and at the end. It returns what each operation measured.
+func Soak(ctx context.Context, cfg Config, t Target, d, interval time.Duration, tick func(Tick)) ([]Result, error) {
+	var ops []Op
+	for _, op := range cfg.Ops {
+		if t.Supports(op) {
+			ops = append(ops, op)
+		}
+	}
+	if len(ops) == 0 || cfg.Clients < 1 || d <= 0 || interval <= 0 {
+		return nil, errors.New("bench: a soak needs operations the target supports, clients, a duration and an interval")
+	}
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var requests, errs atomic.Int64
+	lat := make([][]time.Duration, len(ops))
+	results := make([]Result, len(ops))
+	for i, op := range ops {
+		results[i] = Result{Op: op.Name, Target: t.Name()}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range cfg.Clients {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
+			c := &Client{Index: i, Of: cfg.Clients, Actor: fmt.Sprintf("bench-%d", i)}
+			mine := make([][]time.Duration, len(ops))
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				k := r.IntN(len(ops))
+				if c.Linked != "" || c.LinkID != 0 {
+					k = slices.IndexFunc(ops, func(op Op) bool { return op.Staff }) // unlink first
+				}
+				begin := time.Now()
+				err := t.Do(ctx, ops[k], c, ops[k].Draw(r, cfg.Sample, c))
+				mine[k] = append(mine[k], time.Since(begin))
+				requests.Add(1)
+				if err != nil {
+					errs.Add(1)
+					mu.Lock()
+					results[k].Errors++
+					if results[k].FirstError == "" {
+						results[k].FirstError = err.Error()
+					}
+					mu.Unlock()
+				}
+			}
+			mu.Lock()
+			for k := range mine {
+				lat[k] = append(lat[k], mine[k]...)
+			}
+			mu.Unlock()
+		})
+	}
+	done := make(chan struct{})
+	var ticker sync.WaitGroup
+	ticker.Go(func() {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				tick(snapshot(start, &requests, &errs, cfg.ServerPID))
+			}
+		}
+	})
+	wg.Wait()
+	close(done)
+	ticker.Wait()
+	tick(snapshot(start, &requests, &errs, cfg.ServerPID))
+	elapsed := time.Since(start)
+	for k := range ops {
+		l := lat[k]
+		slices.Sort(l)
+		results[k].Requests = len(l)
+		if n := len(l); n > 0 {
+			q := func(p float64) time.Duration { return l[min(n-1, int(p*float64(n)))] }
+			results[k].P50, results[k].P95, results[k].P99, results[k].Max = q(0.50), q(0.95), q(0.99), l[n-1]
+			results[k].Throughput = float64(n) / elapsed.Seconds()
+		}
+	}
+	return results, ctx.Err()
+}
+
+func snapshot(start time.Time, requests, errs *atomic.Int64, pid int) Tick {
+	t := Tick{Elapsed: time.Since(start), Requests: requests.Load(), Errors: errs.Load()}
+	if pid != 0 {
+		t.RSS, _ = RSS(pid)
+	}
+	return t
 }
