@@ -262,6 +262,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		TrustedDocuments:     trusted,
 		RateLimit:            a.Config.RateLimit,
 		LoaderWait:           a.Config.LoaderWait,
+		ResponseCache:        a.Config.ResponseCache,
 	}, a.Store)
 	if a.Config.PprofAddr != "" {
 		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)

@@ -34,15 +34,16 @@ type Config struct {
 	AggregateTTL    time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
 
 	// serve only.
-	RequestTimeout   time.Duration    // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
-	StatementTimeout time.Duration    // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
-	Limits           server.Limits    // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
-	Introspection    bool             // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
-	RateLimit        server.RateLimit // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
-	TrustedDocuments string           // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
-	WaitForDatabase  bool             // serve: start even if DATABASE_URL's server is down, and retry
-	LoaderWait       time.Duration    // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
-	PprofAddr        string           // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
+	RequestTimeout   time.Duration        // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
+	StatementTimeout time.Duration        // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
+	Limits           server.Limits        // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
+	Introspection    bool                 // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
+	RateLimit        server.RateLimit     // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
+	TrustedDocuments string               // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
+	WaitForDatabase  bool                 // serve: start even if DATABASE_URL's server is down, and retry
+	LoaderWait       time.Duration        // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
+	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), PARTNERGRAPH_RESPONSE_CACHE_ENTRIES
+	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -65,6 +66,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 
 		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
 		PprofAddr:        getenv("PARTNERGRAPH_PPROF_ADDR"),
+		ResponseCache:    server.DefaultResponseCache,
 		Seed:             true,
 		ShutdownWait:     15 * time.Second,
 		AggregateTTL:     10 * time.Second,
@@ -118,6 +120,17 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	if v := getenv("PARTNERGRAPH_LOADER_WAIT"); v != "" {
 		if c.LoaderWait, err = time.ParseDuration(v); err != nil || c.LoaderWait <= 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_LOADER_WAIT: %q is not a positive duration such as 1ms", v)
+		}
+	}
+
+	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE"); v != "" {
+		if c.ResponseCache.TTL, err = time.ParseDuration(v); err != nil || c.ResponseCache.TTL < 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE: %q is not a duration such as 2s (0 turns it off)", v)
+		}
+	}
+	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE_ENTRIES"); v != "" {
+		if c.ResponseCache.Entries, err = strconv.Atoi(v); err != nil || c.ResponseCache.Entries < 1 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE_ENTRIES: %q is not a positive number", v)
 		}
 	}
 

@@ -26,6 +26,9 @@ type metrics struct {
 	duration    *prometheus.HistogramVec
 	errors      *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
+	// responseCache counts anonymous queries answered from the response
+	// cache (hit) and executed (miss).
+	responseCache *prometheus.CounterVec
 	http        *prometheus.CounterVec
 
 	mu    sync.Mutex
@@ -48,12 +51,15 @@ func newMetrics(st *store.Store) *metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partnergraph_rate_limited_total", Help: "Requests refused by the rate limit, by what was limited (token or address).",
 		}, []string{"by"}),
+		responseCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_response_cache_total", Help: "Anonymous queries answered from the response cache (hit) or executed (miss).",
+		}, []string{"result"}),
 		http: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partnergraph_http_requests_total", Help: "HTTP requests by path and status code.",
 		}, []string{"path", "status"}),
 		names: map[string]bool{},
 	}
-	m.reg.MustRegister(m.operations, m.duration, m.errors, m.rateLimited, m.http,
+	m.reg.MustRegister(m.operations, m.duration, m.errors, m.rateLimited, m.responseCache, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pool := func(name, help string, f func(store.PoolStats) float64) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "partnergraph_db_pool_" + name, Help: help},

@@ -56,6 +56,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LoaderWait is how long dataloaders collect keys; default loader.DefaultWait.
 	LoaderWait time.Duration
+	// ResponseCache keeps anonymous readers' answers for a short time; the
+	// zero value keeps none (serve uses DefaultResponseCache).
+	ResponseCache ResponseCache
 	// Ready reports whether the server can serve (database reachable,
 	// migrations current); nil means always ready.
 	Ready func(context.Context) error
@@ -195,6 +198,10 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
 	gql.Use(observe{s.metrics})
+	if s.cfg.ResponseCache.TTL > 0 {
+		// After observe, so that answers from the cache are measured too.
+		gql.Use(newResponseCache(s.cfg.ResponseCache, s.metrics))
+	}
 	if s.cfg.TracerProvider != nil {
 		gql.Use(tracing{s.cfg.TracerProvider.Tracer("github.com/partnergraph/partnergraph/internal/server")})
 	}
