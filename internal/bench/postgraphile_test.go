@@ -471,6 +471,7 @@ type pgLinks struct {
 
 type pgLink struct {
 	ID    string  `json:"id"`
+	Type  string  `json:"type"` // asked for where a connection holds several types
 	Role  string  `json:"role"`
 	Other *pgNode `json:"other"`
 }
@@ -508,9 +509,9 @@ func id64(s string) int64 {
 func published(n *pgNode) bool { return n != nil && n.Status == string(kb.StatusPublished) }
 
 // others returns the visible other ends of the links under the aliases
-// with the given prefix (or of the one alias), of kind (any if ""),
-// distinct, in link order.
-func others(n *pgNode, alias, kind string) []*pgNode {
+// with the given prefix (or of the one alias), of kind (any if ""), of one
+// of types if the links carry their type, distinct, in link order.
+func others(n *pgNode, alias, kind string, types ...kb.RelationType) []*pgNode {
 	type hop struct {
 		link  int64
 		other *pgNode
@@ -521,6 +522,9 @@ func others(n *pgNode, alias, kind string) []*pgNode {
 			continue
 		}
 		for _, l := range ls.Nodes {
+			if l.Type != "" && !slices.Contains(types, kb.RelationType(l.Type)) {
+				continue
+			}
 			if published(l.Other) && (kind == "" || l.Other.Kind == kind) {
 				hops = append(hops, hop{id64(l.ID), l.Other})
 			}
@@ -585,8 +589,8 @@ func peerPage(raw json.RawMessage) (any, error) {
 		for _, c := range others(n, "cases", "") {
 			p.Cases = append(p.Cases, entity{id64(c.ID), c.Kind, c.Name})
 			behind = append(behind, c)
-			behind = append(behind, others(c, "in_", "")...)
-			behind = append(behind, others(c, "out_", "")...)
+			behind = append(behind, others(c, "in_", "", bench.PracticePartnersIn...)...)
+			behind = append(behind, others(c, "out_", "", bench.PracticePartnersOut...)...)
 		}
 		slices.SortFunc(behind, func(a, b *pgNode) int {
 			return cmp.Or(cmp.Compare(a.SortName, b.SortName), cmp.Compare(id64(a.ID), id64(b.ID)))
