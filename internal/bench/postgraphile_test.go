@@ -30,10 +30,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, storetest.Reference)
-}
-
 // TestPostGraphileEquivalence runs PostGraphile (scripts/postgraphile) and
 // partnergraph over one copy of the reference data, asks both each
 // operation of bench.PostGraphileQueries for several arguments, and checks
