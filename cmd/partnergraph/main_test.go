@@ -338,6 +338,14 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	if err != nil || c.RequestTimeout != 5*time.Second || c.StatementTimeout != 5*time.Second || c.Introspection || c.Limits != want {
 		t.Errorf("config: %+v, %v", c, err)
 	}
+	if def.ResponseCache != server.DefaultResponseCache || def.LoaderWait != 0 {
+		t.Errorf("default response cache %+v, loader wait %s", def.ResponseCache, def.LoaderWait)
+	}
+	rc, _, err := parseConfig("serve", nil, env(map[string]string{"PARTNERGRAPH_RESPONSE_CACHE": "0", "PARTNERGRAPH_LOADER_WAIT": "1ms",
+		"PARTNERGRAPH_RESPONSE_CACHE_ENTRIES": "9"}))
+	if err != nil || rc.ResponseCache.TTL != 0 || rc.ResponseCache.Entries != 9 || rc.LoaderWait != time.Millisecond {
+		t.Errorf("PARTNERGRAPH_RESPONSE_CACHE=0, _ENTRIES=9, PARTNERGRAPH_LOADER_WAIT=1ms: %+v, %s, %v", rc.ResponseCache, rc.LoaderWait, err)
+	}
 	if m, _, _ := parseConfig("migrate", nil, env(nil)); m.StatementTimeout != 0 {
 		t.Errorf("migrate: statement timeout %s, want none", m.StatementTimeout)
 	}
@@ -349,6 +357,9 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		{"PARTNERGRAPH_INTROSPECTION", "maybe"},
 		{"PARTNERGRAPH_RATE_LIMIT", "-1"},
 		{"PARTNERGRAPH_RATE_BURST", "0"},
+		{"PARTNERGRAPH_LOADER_WAIT", "0"},
+		{"PARTNERGRAPH_RESPONSE_CACHE", "briefly"},
+		{"PARTNERGRAPH_RESPONSE_CACHE_ENTRIES", "0"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
 			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)

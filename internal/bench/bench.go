@@ -49,6 +49,10 @@ type Server struct {
 	URL   string // the GraphQL endpoint
 	Token string // an editor token, for the staff operations
 	HTTP  *http.Client
+	// NoCache asks for fresh answers (Cache-Control: no-cache), so that
+	// every request is executed rather than answered from the server's
+	// response cache.
+	NoCache bool
 }
 
 // Name implements Target.
@@ -63,7 +67,7 @@ func (s *Server) Do(ctx context.Context, op Op, c *Client, a Args) error {
 	if op.Staff && c.Linked != "" {
 		id := c.Linked
 		c.Linked = ""
-		return Post(ctx, s.HTTP, s.URL, s.Token, unlinkQuery, map[string]any{"id": id}, nil)
+		return post(ctx, s.HTTP, s.URL, s.Token, false, unlinkQuery, map[string]any{"id": id}, nil)
 	}
 	if op.Staff {
 		var out struct {
@@ -71,11 +75,11 @@ func (s *Server) Do(ctx context.Context, op Op, c *Client, a Args) error {
 				ID string `json:"id"`
 			} `json:"link"`
 		}
-		err := Post(ctx, s.HTTP, s.URL, s.Token, op.Query, op.Vars(a), &out)
+		err := post(ctx, s.HTTP, s.URL, s.Token, false, op.Query, op.Vars(a), &out)
 		c.Linked = out.Link.ID
 		return err
 	}
-	return Post(ctx, s.HTTP, s.URL, "", op.Query, op.Vars(a), nil)
+	return post(ctx, s.HTTP, s.URL, "", s.NoCache, op.Query, op.Vars(a), nil)
 }
 
 // Ceiling is the same SQL through pgx, without HTTP or GraphQL.
@@ -249,6 +253,10 @@ func RSS(pid int) (int64, error) {
 // empty, and decodes its data into out (if not nil). A response with
 // errors is an error.
 func Post(ctx context.Context, client *http.Client, url, token, query string, vars map[string]any, out any) error {
+	return post(ctx, client, url, token, false, query, vars, out)
+}
+
+func post(ctx context.Context, client *http.Client, url, token string, noCache bool, query string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return err
@@ -260,6 +268,9 @@ func Post(ctx context.Context, client *http.Client, url, token, query string, va
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if noCache {
+		req.Header.Set("Cache-Control", "no-cache")
 	}
 	res, err := client.Do(req)
 	if err != nil {

@@ -29,7 +29,7 @@ type metrics struct {
 	// responseCache counts anonymous queries answered from the response
 	// cache (hit) and executed (miss).
 	responseCache *prometheus.CounterVec
-	http        *prometheus.CounterVec
+	http          *prometheus.CounterVec
 
 	mu    sync.Mutex
 	names map[string]bool
