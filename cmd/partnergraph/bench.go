@@ -22,6 +22,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	url := fs.String("url", "http://localhost:8080/graphql", "the GraphQL endpoint of a running partnergraph")
 	peerURL := fs.String("peer-url", "", "the GraphQL endpoint of PostGraphile over the same database (scripts/postgraphile); empty: no peer")
 	ceiling := fs.Bool("ceiling", true, "also run the same SQL through pgx, without HTTP or GraphQL")
+	serverToo := fs.Bool("server", true, "run partnergraph over HTTP (false: only the ceiling and the peer)")
 	noCache := fs.Bool("no-cache", false, "send Cache-Control: no-cache, so that the server executes every query instead of answering from its response cache")
 	clients := fs.Int("clients", 16, "concurrent clients")
 	duration := fs.Duration("duration", 20*time.Second, "how long to run each operation on each target")
@@ -67,7 +68,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	httpClient := bench.NewHTTPClient(*clients)
 	token := getenv("PARTNERGRAPH_BENCH_TOKEN")
-	cfg.Targets = append(cfg.Targets, &bench.Server{URL: *url, Token: token, HTTP: httpClient, NoCache: *noCache})
+	if *serverToo {
+		cfg.Targets = append(cfg.Targets, &bench.Server{URL: *url, Token: token, HTTP: httpClient, NoCache: *noCache})
+	}
 	if *ceiling {
 		cfg.Targets = append(cfg.Targets, &bench.Ceiling{Store: store.New(pool)})
 	}
@@ -76,6 +79,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if token == "" {
 		fmt.Fprintln(stdout, "PARTNERGRAPH_BENCH_TOKEN is not set: the staff operation (link) runs on the ceiling only")
+	}
+	if len(cfg.Targets) == 0 {
+		return errors.New("bench: no target: --server=false needs the ceiling or --peer-url")
 	}
 	if *soak > 0 {
 		fmt.Fprintf(stdout, "soak: %d clients, the operations mixed at random for %s\n", *clients, *soak)
