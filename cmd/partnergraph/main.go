@@ -26,8 +26,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/partnergraph/partnergraph/internal/export"
@@ -133,5 +135,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "export":
 		return runExport(ctx, app, exportOpts, ex.out, stdout)
 	}
+	tuneGC(getenv, app.Logger)
 	return app.Serve(ctx, nil)
+}
+
+// GOGC is the garbage collector's target that serve sets unless the GOGC
+// variable sets one: the profile of the server under the mix showed 12 to
+// 17 % of its CPU in garbage collection at Go's default of 100 (the live
+// heap is small: answers are built and dropped), for 16 MB more memory.
+const defaultGOGC = 400
+
+// tuneGC sets serve's garbage collector target, unless GOGC is set.
+func tuneGC(getenv func(string) string, logger *slog.Logger) {
+	if getenv("GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(defaultGOGC)
+	logger.Debug("garbage collector target set", "GOGC", defaultGOGC)
 }

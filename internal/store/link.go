@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -29,9 +30,27 @@ type LinkSpec struct {
 	Limit      int
 }
 
-// Key is a stable text form of the spec, for caching loaders per spec.
+// Key is a stable text form of the spec, for caching loaders per spec. It
+// is asked for by every related field of every object of an answer, so it
+// is built without fmt.
 func (sp LinkSpec) Key() string {
-	return fmt.Sprintf("%d|%v|%v|%d|%d", sp.Direction, sp.Types, sp.OtherKinds, sp.AfterID, sp.Limit)
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, int64(sp.Direction), 10)
+	b = append(b, '|')
+	for _, t := range sp.Types {
+		b = append(b, t...)
+		b = append(b, ',')
+	}
+	b = append(b, '|')
+	for _, k := range sp.OtherKinds {
+		b = append(b, k...)
+		b = append(b, ',')
+	}
+	b = append(b, '|')
+	b = strconv.AppendInt(b, sp.AfterID, 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(sp.Limit), 10)
+	return string(b)
 }
 
 const linkColumns = `l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version, l.created_at, l.created_by,
