@@ -25,6 +25,12 @@ func related(ctx context.Context, id int64, sp store.LinkSpec) ([]*kb.Entity, er
 	if err != nil {
 		return nil, err
 	}
+	return ld.Entities(ctx, otherEnds(id, links))
+}
+
+// otherEnds returns the distinct entities at the other end of links from
+// id, in link order.
+func otherEnds(id int64, links []*kb.Link) []int64 {
 	ids := make([]int64, 0, len(links))
 	for _, l := range links {
 		other := l.ToID
@@ -35,7 +41,7 @@ func related(ctx context.Context, id int64, sp store.LinkSpec) ([]*kb.Entity, er
 			ids = append(ids, other)
 		}
 	}
-	return ld.Entities(ctx, ids)
+	return ids
 }
 
 // relatedAs is related mapped to one model type; entities of other kinds

@@ -640,22 +640,31 @@ func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first
 
 // Cooperatives is the resolver for the cooperatives field.
 func (r *partnerResolver) Cooperatives(ctx context.Context, obj *model.Partner) ([]*model.Cooperative, error) {
-	out, err := relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindCooperative},
-		kb.RelFounded, kb.RelRuns, kb.RelSupports, kb.RelFunds), model.CooperativeFrom)
+	// Both directions are asked for before either is awaited, so that they
+	// share one query.
+	ld := loader.For(ctx)
+	coop := []kb.Kind{kb.KindCooperative}
+	outgoing := ld.Links(spec(store.Outgoing, coop, kb.RelFounded, kb.RelRuns, kb.RelSupports, kb.RelFunds)).LoadThunk(ctx, obj.RowID)
+	employers := ld.Links(spec(store.Incoming, coop, kb.RelEmploysParticipantsOf)).LoadThunk(ctx, obj.RowID)
+	out, err := outgoing()
 	if err != nil {
 		return nil, err
 	}
-	employers, err := relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindCooperative},
-		kb.RelEmploysParticipantsOf), model.CooperativeFrom)
+	in, err := employers()
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range employers {
-		if !slices.ContainsFunc(out, func(o *model.Cooperative) bool { return o.RowID == c.RowID }) {
-			out = append(out, c)
+	es, err := ld.Entities(ctx, otherEnds(obj.RowID, append(out, in...)))
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]*model.Cooperative, 0, len(es))
+	for _, e := range es {
+		if c := model.CooperativeFrom(e); c != nil {
+			cs = append(cs, c)
 		}
 	}
-	return out, nil
+	return cs, nil
 }
 
 // Memberships is the resolver for the memberships field.

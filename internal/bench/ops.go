@@ -135,24 +135,16 @@ var Mix = []Op{
 			}
 			ids := rowIDs(page.Entities)
 			coop := []kb.Kind{kb.KindCooperative}
-			out, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Outgoing, coop, kb.CooperativePartnersIn...))
+			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
+				{Spec: relatedSpec(store.Outgoing, coop, kb.CooperativePartnersIn...), IDs: ids},
+				{Spec: relatedSpec(store.Incoming, coop, kb.RelEmploysParticipantsOf), IDs: ids},
+			})
 			if err != nil {
 				return err
 			}
 			var want []int64
 			for _, id := range ids {
-				want = appendOthers(want, id, out[id])
-			}
-			if _, err := entities(ctx, st, distinct(want)); err != nil {
-				return err
-			}
-			in, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Incoming, coop, kb.RelEmploysParticipantsOf))
-			if err != nil {
-				return err
-			}
-			want = want[:0]
-			for _, id := range ids {
-				want = appendOthers(want, id, in[id])
+				want = appendOthers(appendOthers(want, id, links[0][id]), id, links[1][id])
 			}
 			_, err = entities(ctx, st, distinct(want))
 			return err
@@ -178,18 +170,15 @@ var Mix = []Op{
 			if _, err := entities(ctx, st, id); err != nil {
 				return err
 			}
-			founders, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Incoming, nil, kb.RelFounded))
+			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
+				{Spec: relatedSpec(store.Incoming, nil, kb.RelFounded), IDs: id},
+				{Spec: relatedSpec(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
+				{Spec: relatedSpec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), IDs: id},
+			})
 			if err != nil {
 				return err
 			}
-			workshops, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf))
-			if err != nil {
-				return err
-			}
-			partnerships, err := st.LinksOf(ctx, store.Public, id, relatedSpec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround))
-			if err != nil {
-				return err
-			}
+			founders, workshops, partnerships := links[0], links[1], links[2]
 			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
 				return err
 			}

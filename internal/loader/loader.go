@@ -46,9 +46,19 @@ type Loaders struct {
 	// cooperatives.
 	CooperativeSectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
 
+	// links loads the links of entities for any spec: the questions of
+	// one batch, whatever their specs, go to the database as one query.
+	links *dataloadgen.Loader[linkKey, []*kb.Link]
+
 	mu         sync.Mutex
-	links      map[string]*dataloadgen.Loader[int64, []*kb.Link]
+	specs      map[string]store.LinkSpec // by LinkSpec.Key
 	linkCounts map[string]*dataloadgen.Loader[int64, int]
+}
+
+// linkKey asks for the links of one entity that match one spec.
+type linkKey struct {
+	spec string // LinkSpec.Key
+	id   int64
 }
 
 // New returns the loaders of one request that reads st with visibility vis.
@@ -61,9 +71,10 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		store:      st,
 		vis:        vis,
 		opts:       []dataloadgen.Option{dataloadgen.WithWait(wait)},
-		links:      map[string]*dataloadgen.Loader[int64, []*kb.Link]{},
+		specs:      map[string]store.LinkSpec{},
 		linkCounts: map[string]*dataloadgen.Loader[int64, int]{},
 	}
+	l.links = dataloadgen.NewLoader(l.fetchLinks, l.opts...)
 	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
 		return es, fill(len(ids), err)
@@ -96,20 +107,59 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 // Visibility returns what the request may see.
 func (l *Loaders) Visibility() store.Visibility { return l.vis }
 
-// Links returns the loader of the links that match spec, keyed by entity id.
-// Each distinct spec gets its own loader, created on first use.
-func (l *Loaders) Links(spec store.LinkSpec) *dataloadgen.Loader[int64, []*kb.Link] {
+// Links returns the loader of the links that match spec, keyed by entity
+// id. Loads of every spec within one wait go to the database together.
+func (l *Loaders) Links(spec store.LinkSpec) SpecLoader {
 	key := spec.Key()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	ld, ok := l.links[key]
-	if !ok {
-		ld = mapped(func(ctx context.Context, ids []int64) (map[int64][]*kb.Link, error) {
-			return l.store.LinksOf(ctx, l.vis, ids, spec)
-		}, l.opts)
-		l.links[key] = ld
+	if _, ok := l.specs[key]; !ok {
+		l.specs[key] = spec
 	}
-	return ld
+	l.mu.Unlock()
+	return SpecLoader{l: l, spec: key}
+}
+
+// SpecLoader loads the links of entities that match one spec.
+type SpecLoader struct {
+	l    *Loaders
+	spec string
+}
+
+// Load returns the links of entity id.
+func (s SpecLoader) Load(ctx context.Context, id int64) ([]*kb.Link, error) {
+	return s.l.links.Load(ctx, linkKey{s.spec, id})
+}
+
+// LoadThunk asks for the links of entity id and returns a function that
+// waits for them: ask for several before waiting for any, and they share
+// one query.
+func (s SpecLoader) LoadThunk(ctx context.Context, id int64) func() ([]*kb.Link, error) {
+	return s.l.links.LoadThunk(ctx, linkKey{s.spec, id})
+}
+
+// fetchLinks answers one batch of link questions with one query.
+func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]*kb.Link, []error) {
+	l.mu.Lock()
+	index := map[string]int{}
+	var asks []store.SpecIDs
+	for _, k := range keys {
+		i, ok := index[k.spec]
+		if !ok {
+			i = len(asks)
+			index[k.spec] = i
+			asks = append(asks, store.SpecIDs{Spec: l.specs[k.spec]})
+		}
+		asks[i].IDs = append(asks[i].IDs, k.id)
+	}
+	l.mu.Unlock()
+	got, err := l.store.LinksOfSpecs(ctx, l.vis, asks)
+	out := make([][]*kb.Link, len(keys))
+	if err == nil {
+		for i, k := range keys {
+			out[i] = got[index[k.spec]][k.id]
+		}
+	}
+	return out, fill(len(keys), err)
 }
 
 // LinkCount returns the loader of the number of links that match spec

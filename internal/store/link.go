@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -99,21 +101,53 @@ func (sp LinkSpec) otherCond(b *builder, vis Visibility) string {
 // and whose other end is visible under vis, in link order. It costs one
 // query whatever the number of ids.
 func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64][]*kb.Link, error) {
+	got, err := s.LinksOfSpecs(ctx, vis, []SpecIDs{{Spec: sp, IDs: ids}})
+	if err != nil {
+		return nil, err
+	}
+	return got[0], nil
+}
+
+// SpecIDs asks for the links of the entities IDs that match Spec.
+type SpecIDs struct {
+	Spec LinkSpec
+	IDs  []int64
+}
+
+// LinksOfSpecs answers several LinksOf questions in one query: for each
+// of asks, in order, the links of each of its entities that match its
+// spec and whose other end is visible under vis, in link order. A page
+// that asks for a cooperative's founders, workshops and partnerships so
+// costs one round trip, not three.
+//
+// The questions go into the SQL ordered by their specs' keys, whatever the
+// order of asks, so that one combination of specs is one statement for
+// PostgreSQL (and pgx's cache of prepared statements).
+func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs) ([]map[int64][]*kb.Link, error) {
+	order := make([]int, len(asks))
+	keys := make([]string, len(asks))
+	for i, a := range asks {
+		order[i], keys[i] = i, a.Spec.Key()
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(keys[i], keys[j]) })
 	b := &builder{}
-	nodes := b.arg(ids)
-	src := sp.source(b)
-	where := sp.otherCond(b, vis)
-	if sp.AfterID > 0 {
-		where += " AND x.id > " + b.arg(sp.AfterID)
-	}
-	limit := ""
-	if sp.Limit > 0 {
-		limit = " LIMIT " + b.arg(sp.Limit)
-	}
-	// The lateral subquery pages each node's links on its own, so a node
-	// with many links does not crowd out the others.
-	sql := `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
-			y.version, y.created_at, y.created_by, y.confidence, n.id
+	parts := make([]string, len(asks))
+	for pos, i := range order {
+		a := asks[i]
+		nodes := b.arg(a.IDs)
+		src := a.Spec.source(b)
+		where := a.Spec.otherCond(b, vis)
+		if a.Spec.AfterID > 0 {
+			where += " AND x.id > " + b.arg(a.Spec.AfterID)
+		}
+		limit := ""
+		if a.Spec.Limit > 0 {
+			limit = " LIMIT " + b.arg(a.Spec.Limit)
+		}
+		// The lateral subquery pages each node's links on its own, so a
+		// node with many links does not crowd out the others.
+		parts[pos] = `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
+			y.version, y.created_at, y.created_by, y.confidence, n.id, ` + strconv.Itoa(pos) + `
 		FROM unnest(` + nodes + `::bigint[]) AS n(id)
 		CROSS JOIN LATERAL (
 			SELECT x.* FROM (` + src + `) x
@@ -121,19 +155,28 @@ func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp Lin
 			WHERE ` + where + `
 			ORDER BY x.id` + limit + `
 		) y`
+	}
+	sql := parts[0]
+	if len(parts) > 1 {
+		sql = "(" + strings.Join(parts, ") UNION ALL (") + ")"
+	}
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
 	}
 	defer rows.Close()
-	out := make(map[int64][]*kb.Link, len(ids))
+	out := make([]map[int64][]*kb.Link, len(asks))
+	for i, a := range asks {
+		out[i] = make(map[int64][]*kb.Link, len(a.IDs))
+	}
 	for rows.Next() {
 		var node int64
-		l, err := scanLink(rows, &node)
+		var ask int32
+		l, err := scanLink(rows, &node, &ask)
 		if err != nil {
 			return nil, fmt.Errorf("links: %w", err)
 		}
-		out[node] = append(out[node], l)
+		out[order[ask]][node] = append(out[order[ask]][node], l)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
