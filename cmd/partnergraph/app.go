@@ -77,6 +77,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.MaxConns > 0 {
 		cfg.MaxConns = a.Config.MaxConns
 	}
+	if a.Config.PlanCacheMode != "" {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = a.Config.PlanCacheMode
+	}
 	migrateCfg := cfg.Copy()
 	if a.Config.StatementTimeout > 0 {
 		// A backstop to the request's context, which cancels its queries:

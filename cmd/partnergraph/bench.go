@@ -58,9 +58,19 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		cfg.Ops = append(cfg.Ops, op)
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return errors.New("bench: DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	// The ceiling's sessions are set up as the server's are.
+	mode := getenv("PARTNERGRAPH_DB_PLAN_CACHE_MODE")
+	if mode == "" {
+		mode = store.DefaultPlanCacheMode
+	}
+	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = mode
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
 	defer pool.Close()
 	if cfg.Sample, err = bench.LoadSample(ctx, pool, *sample); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
 // Config is the configuration of every subcommand, from flags and
@@ -26,6 +27,7 @@ type Config struct {
 	CORSCredentials bool          // PARTNERGRAPH_CORS_CREDENTIALS: allow credentials from those origins
 	Seed            bool          // PARTNERGRAPH_SEED: load the reference data into an empty database
 	MaxConns        int32         // PARTNERGRAPH_DB_MAX_CONNS: pool size; 0 is pgx's default
+	PlanCacheMode   string        // PARTNERGRAPH_DB_PLAN_CACHE_MODE: PostgreSQL's plan_cache_mode for the pool
 	LogLevel        slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // PARTNERGRAPH_LOG_FORMAT: json or text
 	ShutdownWait    time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
@@ -66,6 +68,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 
 		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
 		PprofAddr:        getenv("PARTNERGRAPH_PPROF_ADDR"),
+		PlanCacheMode:    store.DefaultPlanCacheMode,
 		ResponseCache:    server.DefaultResponseCache,
 		Seed:             true,
 		ShutdownWait:     15 * time.Second,
@@ -99,6 +102,14 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_MAX_CONNS: %q is not a positive number", v)
 		}
 		c.MaxConns = int32(n)
+	}
+	if v := getenv("PARTNERGRAPH_DB_PLAN_CACHE_MODE"); v != "" {
+		switch v {
+		case "auto", "force_generic_plan", "force_custom_plan":
+			c.PlanCacheMode = v
+		default:
+			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_PLAN_CACHE_MODE: %q is not auto, force_generic_plan or force_custom_plan", v)
+		}
 	}
 	if v := getenv("PARTNERGRAPH_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

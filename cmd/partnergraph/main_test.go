@@ -338,6 +338,9 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	if err != nil || c.RequestTimeout != 5*time.Second || c.StatementTimeout != 5*time.Second || c.Introspection || c.Limits != want {
 		t.Errorf("config: %+v, %v", c, err)
 	}
+	if def.PlanCacheMode != "force_generic_plan" {
+		t.Errorf("default plan_cache_mode %q", def.PlanCacheMode)
+	}
 	if def.ResponseCache != server.DefaultResponseCache || def.LoaderWait != 0 {
 		t.Errorf("default response cache %+v, loader wait %s", def.ResponseCache, def.LoaderWait)
 	}
@@ -360,6 +363,7 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		{"PARTNERGRAPH_LOADER_WAIT", "0"},
 		{"PARTNERGRAPH_RESPONSE_CACHE", "briefly"},
 		{"PARTNERGRAPH_RESPONSE_CACHE_ENTRIES", "0"},
+		{"PARTNERGRAPH_DB_PLAN_CACHE_MODE", "generic"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
 			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
@@ -387,6 +391,9 @@ func TestServeSetsStatementTimeoutOnTheAPIPool(t *testing.T) {
 	var got string
 	if err := a.pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&got); err != nil || got != "7s" {
 		t.Errorf("statement_timeout %q, %v; want 7s", got, err)
+	}
+	if err := a.pool.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&got); err != nil || got != store.DefaultPlanCacheMode {
+		t.Errorf("plan_cache_mode %q, %v; want %s", got, err, store.DefaultPlanCacheMode)
 	}
 	if pending, err := store.MigrationsPending(ctx, a.pool); err != nil || pending {
 		t.Errorf("migrations pending: %v, %v", pending, err)
