@@ -5200,9 +5200,9 @@ type GoodPractice implements Node & Entity {
   transferPotential: String
   """Recognition, e.g. cited by a ministry in a national programme."""
   recognition: String
-  """The cases the practice was drawn from (cooperatives, projects, partnerships, organisations, events)."""
+  """The cases the practice was drawn from (cooperatives, projects, partnerships, organisations, events): the first 100, in the order they were linked."""
   cases: [Entity!]!
-  """The partners behind the practice: partners that are cases themselves or are linked to a case (founders, leaders, members, project partners, funders, organisers)."""
+  """The partners behind the practice: partners that are cases themselves or are linked to a case (founders, leaders, members, project partners, funders, organisers). At most 100, by name, found behind the first 100 cases."""
   partners: [Partner!]!
   """Foreign examples and events that inspired the practice."""
   inspiredBy: [Entity!]!

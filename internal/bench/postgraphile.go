@@ -25,9 +25,12 @@ import (
 //     carries its status and the client drops hidden ones. The top-level
 //     lists filter on status in the database (condition: {status}).
 //   - Caps. partnergraph caps each related list at 100 visible entities
-//     (maxRelated). A cap in PostGraphile would count hidden rows too and so
-//     could return less, so the nested connections are uncapped: on an
-//     entity with more than 100 related ones PostGraphile sends more.
+//     (maxRelated) and the partners behind a practice at 100, found behind
+//     its first 100 cases. Each nested connection here asks for the first
+//     100 rows (first: 100) in link order, which counts hidden rows too: on
+//     a graph with drafts PostGraphile may send fewer than partnergraph.
+//     Uncapped, a practice of the generated million-entity graph (up to
+//     4,566 cases) would make the page a different, far larger question.
 //   - Sets of relation types. A condition is one equality per column, so
 //     "type IN (FOUNDED, RUNS, ...)" is either one aliased connection per
 //     type, each filtered (and served by an index) in the database, or one
@@ -90,7 +93,7 @@ var (
 func linksAs(prefix, field, end, sel string, types []kb.RelationType) string {
 	var b strings.Builder
 	for _, t := range types {
-		fmt.Fprintf(&b, "\n\t\t%s%s: %s(condition: {type: %q}, orderBy: ID_ASC) { nodes { id other: %s { %s } } }",
+		fmt.Fprintf(&b, "\n\t\t%s%s: %s(condition: {type: %q}, orderBy: ID_ASC, first: 100) { nodes { id other: %s { %s } } }",
 			prefix, strings.ToLower(string(t)), field, string(t), end, sel)
 	}
 	return b.String()
@@ -104,9 +107,9 @@ func linksAs(prefix, field, end, sel string, types []kb.RelationType) string {
 var postGraphilePage = `query Page { allEntities(first: 20,
 	condition: {kind: "GOOD_PRACTICE", status: "PUBLISHED"}, orderBy: [SORT_NAME_ASC, ID_ASC]) { nodes {
 	id name summary goodPracticeById { topics }
-	cases: linksByToId(condition: {type: "DEMONSTRATES"}, orderBy: ID_ASC) { nodes { id other: entityByFromId {
+	cases: linksByToId(condition: {type: "DEMONSTRATES"}, orderBy: ID_ASC, first: 100) { nodes { id other: entityByFromId {
 		...Partner
-		in_any: linksByToId(orderBy: ID_ASC) { nodes { id type other: entityByFromId { ...Partner } } }` +
+		in_any: linksByToId(orderBy: ID_ASC, first: 100) { nodes { id type other: entityByFromId { ...Partner } } }` +
 	linksAs("out_", "linksByFromId", "entityByToId", "...Partner", PracticePartnersOut) + `
 	} } } } } }
 fragment Partner on Entity { id kind name sortName status partnerById { sector city } }`
@@ -127,11 +130,11 @@ fragment Coop on Entity { id kind name status cooperativeById { coopStatus city 
 // links, from which the client counts the sector mix.
 var postGraphileCooperative = `query Cooperative($id: BigInt!) { entityById(id: $id) {
 	id kind status name summary cooperativeById { coopStatus activities city foundedOn }
-	founders: linksByToId(condition: {type: "FOUNDED"}, orderBy: ID_ASC) { nodes { id other: entityByFromId { id kind name status } } }
-	workshops: linksByFromId(condition: {type: "EMPLOYS_PARTICIPANTS_OF"}, orderBy: ID_ASC) { nodes { id other: entityByToId {
+	founders: linksByToId(condition: {type: "FOUNDED"}, orderBy: ID_ASC, first: 100) { nodes { id other: entityByFromId { id kind name status } } }
+	workshops: linksByFromId(condition: {type: "EMPLOYS_PARTICIPANTS_OF"}, orderBy: ID_ASC, first: 100) { nodes { id other: entityByToId {
 		id kind name status partnerById { city } } } }
-	partnerships: linksByToId(condition: {type: "FORMED_AROUND"}, orderBy: ID_ASC) { nodes { id other: entityByFromId {
+	partnerships: linksByToId(condition: {type: "FORMED_AROUND"}, orderBy: ID_ASC, first: 100) { nodes { id other: entityByFromId {
 		id kind name status
-		members: linksByToId(condition: {type: "MEMBER_OF"}, orderBy: ID_ASC) { nodes { id role other: entityByFromId {
+		members: linksByToId(condition: {type: "MEMBER_OF"}, orderBy: ID_ASC, first: 100) { nodes { id role other: entityByFromId {
 			id kind name status partnerById { sector } } } } } } }
 	indicatorsByCooperativeId(orderBy: [AS_OF_ASC, ID_ASC]) { nodes { name value unit asOf } } } }`

@@ -380,3 +380,39 @@ func TestDuplicateKeyIsAConflict(t *testing.T) {
 		t.Errorf("message: %q", got)
 	}
 }
+
+// TestPracticePartnersAreCapped: a practice demonstrated by 150 partners
+// has PracticeCap partners behind it, the first by name, and only those
+// behind its first PracticeCap cases count.
+func TestPracticePartnersAreCapped(t *testing.T) {
+	st, _ := open(t)
+	pub := kb.StatusPublished
+	d := store.Dataset{Entities: []kb.Entity{{Key: "gp", Kind: kb.KindGoodPractice, Name: "Praktyka", Status: pub, GoodPractice: &kb.GoodPractice{}}}}
+	const n = store.PracticeCap + 50
+	for i := range n {
+		// Names run backwards, so that the first cases (in link order) are
+		// not the first partners by name.
+		key := fmt.Sprintf("p%03d", i)
+		d.Entities = append(d.Entities, kb.Entity{Key: key, Kind: kb.KindPartner, Name: fmt.Sprintf("Partner %03d", n-i), Status: pub,
+			Partner: &kb.Partner{Sector: kb.SectorSocial, PartnerKind: kb.PartnerOther}})
+		d.Links = append(d.Links, kb.Link{FromKey: key, ToKey: "gp", Type: kb.RelDemonstrates})
+	}
+	load(t, st, d)
+	gp := ids(t, st, "gp")[0]
+	got, err := st.PracticePartners(context.Background(), store.Public, []int64{gp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := got[gp]
+	if len(ps) != store.PracticeCap {
+		t.Fatalf("%d partners behind the practice, want %d", len(ps), store.PracticeCap)
+	}
+	es, err := st.EntitiesByID(context.Background(), store.Public, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first 100 cases are p000..p099, named "Partner 150".."Partner 051".
+	if es[0].Name != "Partner 051" || es[len(es)-1].Name != "Partner 150" {
+		t.Errorf("partners from %q to %q, want Partner 051 to Partner 150 (the first 100 cases, by name)", es[0].Name, es[len(es)-1].Name)
+	}
+}
