@@ -102,6 +102,14 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if err := step("copy attributes", func() error { return copyAttrs(ctx, tx, src, base) }); err != nil {
 			return err
 		}
+		// The trigger that keeps a partner's sector on its entity does not
+		// fire under session_replication_role = replica.
+		if err := step("partners' sectors", func() error {
+			_, err := tx.Exec(ctx, `UPDATE entity e SET sector = p.sector FROM partner p WHERE p.id = e.id AND e.sector IS NULL`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		if err := step("copy links", func() (err error) {
 			linkBase, err = copyLinks(ctx, tx, actor, src, base, rep)
 			return err

@@ -26,7 +26,7 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 	var bad int
 	if err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM entity e WHERE NOT EXISTS (SELECT 1 FROM entity_full f WHERE f.id = e.id AND
-				CASE e.kind WHEN 'PARTNER' THEN f.sector IS NOT NULL WHEN 'COOPERATIVE' THEN f.coop_status IS NOT NULL
+				CASE e.kind WHEN 'PARTNER' THEN f.sector IS NOT NULL AND EXISTS (SELECT 1 FROM partner p WHERE p.id = e.id AND p.sector = e.sector) WHEN 'COOPERATIVE' THEN f.coop_status IS NOT NULL
 				WHEN 'EVENT' THEN f.event_kind IS NOT NULL WHEN 'SOURCE' THEN f.source_kind IS NOT NULL ELSE true END))
 			+ (SELECT count(*) FROM link l WHERE NOT EXISTS (SELECT 1 FROM entity WHERE id = l.from_id)
 				OR NOT EXISTS (SELECT 1 FROM entity WHERE id = l.to_id))
@@ -34,7 +34,7 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	if bad != 0 {
-		t.Errorf("%d rows break the invariants (typed row per kind, link ends and citation sources exist)", bad)
+		t.Errorf("%d rows break the invariants (typed row per kind, a partner's sector on its entity, link ends and citation sources exist)", bad)
 	}
 	// The indexes and constraints dropped for the load are back.
 	var n int

@@ -250,7 +250,14 @@ func (f Filter) build(vis Visibility) *builder {
 	if n := kb.Fold(f.Name); n != "" {
 		b.cond(`e.sort_name LIKE '%' || ? || '%'`, likeEscape(n))
 	}
-	if len(f.Sectors) > 0 {
+	switch len(f.Sectors) {
+	case 0:
+	case 1:
+		// Equality, not ANY: the index on (kind, sector, sort_name, id)
+		// then yields one sector's partners in name order, and a page stops
+		// after its first rows instead of sorting the whole sector.
+		b.cond("e.sector = ?", string(f.Sectors[0]))
+	default:
 		b.cond("e.sector = ANY(?)", strs(f.Sectors))
 	}
 	if len(f.PartnerKinds) > 0 {

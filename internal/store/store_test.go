@@ -416,3 +416,48 @@ func TestPracticePartnersAreCapped(t *testing.T) {
 		t.Errorf("partners from %q to %q, want Partner 051 to Partner 150 (the first 100 cases, by name)", es[0].Name, es[len(es)-1].Name)
 	}
 }
+
+// TestPartnerSectorFollowsToTheEntity: the sector kept on a partner's
+// entity row for the partner list's index follows every write.
+func TestPartnerSectorFollowsToTheEntity(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	load(t, st, small())
+	id := ids(t, st, "konimpex")[0]
+	sector := func() string {
+		var s string
+		if err := pool.QueryRow(ctx, `SELECT coalesce(sector, '') FROM entity WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := sector(); got != "PRIVATE" {
+		t.Fatalf("after the load the entity's sector is %q, want PRIVATE", got)
+	}
+	if _, err := st.UpdateEntity(ctx, "test", "update", id, nil, func(cur *kb.Entity) (*kb.Entity, error) {
+		e, p := *cur, *cur.Partner
+		p.Sector = kb.SectorSocial
+		e.Partner = &p
+		return &e, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sector(); got != "SOCIAL" {
+		t.Errorf("after the update the entity's sector is %q, want SOCIAL", got)
+	}
+	page, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorSocial}},
+		store.Order{Field: store.OrderName}, store.Page{First: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range page.Entities {
+		found = found || e.ID == id
+		if e.Partner.Sector != kb.SectorSocial {
+			t.Errorf("%s (%s) listed among SOCIAL partners", e.Name, e.Partner.Sector)
+		}
+	}
+	if !found {
+		t.Error("the partner moved to SOCIAL is not listed among SOCIAL partners")
+	}
+}
