@@ -44,7 +44,7 @@ type Config struct {
 	TrustedDocuments string               // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
 	WaitForDatabase  bool                 // serve: start even if DATABASE_URL's server is down, and retry
 	LoaderWait       time.Duration        // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
-	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), PARTNERGRAPH_RESPONSE_CACHE_ENTRIES
+	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), _ENTRIES, _MB
 	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
 
 	// generate only.
@@ -138,6 +138,14 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		if c.ResponseCache.TTL, err = time.ParseDuration(v); err != nil || c.ResponseCache.TTL < 0 {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE: %q is not a duration such as 2s (0 turns it off)", v)
 		}
+	}
+	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE_MB"); v != "" {
+		mb, err := strconv.Atoi(v)
+		if err != nil || mb < 1 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE_MB: %q is not a positive number of megabytes", v)
+		}
+		c.ResponseCache.Bytes = mb << 20
+		c.ResponseCache.MaxBytes = min(c.ResponseCache.MaxBytes, c.ResponseCache.Bytes)
 	}
 	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE_ENTRIES"); v != "" {
 		if c.ResponseCache.Entries, err = strconv.Atoi(v); err != nil || c.ResponseCache.Entries < 1 {

@@ -364,6 +364,7 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		{"PARTNERGRAPH_RESPONSE_CACHE", "briefly"},
 		{"PARTNERGRAPH_RESPONSE_CACHE_ENTRIES", "0"},
 		{"PARTNERGRAPH_DB_PLAN_CACHE_MODE", "generic"},
+		{"PARTNERGRAPH_RESPONSE_CACHE_MB", "-3"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
 			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)

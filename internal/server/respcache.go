@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/singleflight"
 )
 
 // ResponseCache configures the cache of anonymous query responses.
@@ -19,13 +21,14 @@ type ResponseCache struct {
 	// Every write made through this server empties the cache at once;
 	// writes through other servers or commands are seen within TTL.
 	TTL time.Duration
-	// Entries bounds how many answers are kept (least recently used go
-	// first); MaxBytes bounds the size of one answer that is kept.
-	Entries, MaxBytes int
+	// Entries bounds how many answers are kept and Bytes their total size
+	// (the least recently used go first); MaxBytes bounds one answer.
+	Entries, Bytes, MaxBytes int
 }
 
-// DefaultResponseCache is the cache serve uses unless configured.
-var DefaultResponseCache = ResponseCache{TTL: 2 * time.Second, Entries: 256, MaxBytes: 128 << 10}
+// DefaultResponseCache is the cache serve uses unless configured: a front
+// page of the million-entity graph is about 400 kB of JSON.
+var DefaultResponseCache = ResponseCache{TTL: 2 * time.Second, Entries: 1024, Bytes: 32 << 20, MaxBytes: 2 << 20}
 
 // responseCache serves the answers of anonymous readers' queries again
 // for a short time: a public front page or list is asked the same
@@ -33,12 +36,18 @@ var DefaultResponseCache = ResponseCache{TTL: 2 * time.Second, Entries: 256, Max
 // key is the document, the operation name and the variables; staff (who
 // see drafts), mutations, subscriptions and answers with errors are never
 // cached. A request with "Cache-Control: no-cache" is answered afresh.
+//
+// Concurrent askers of a question that is not cached wait for one
+// execution of it rather than each executing it: when a slow answer
+// expires, the clients of a busy page would otherwise all miss at once.
 type responseCache struct {
 	cfg     ResponseCache
 	metrics *metrics
+	flight  singleflight.Group
 
 	mu    sync.Mutex
 	gen   uint64 // counts invalidations; an answer computed across one is not kept
+	bytes int    // total size of the answers kept
 	cache *lru.Cache[string, cachedResponse]
 }
 
@@ -49,11 +58,22 @@ type cachedResponse struct {
 }
 
 func newResponseCache(cfg ResponseCache, m *metrics) *responseCache {
-	c, err := lru.New[string, cachedResponse](max(cfg.Entries, 1))
+	rc := &responseCache{cfg: cfg, metrics: m}
+	c, err := lru.NewWithEvict(max(cfg.Entries, 1), func(_ string, v cachedResponse) { rc.bytes -= len(v.data) })
 	if err != nil {
 		panic(err) // only for a size < 1
 	}
-	return &responseCache{cfg: cfg, metrics: m, cache: c}
+	rc.cache = c
+	return rc
+}
+
+// add keeps an answer within the byte budget; c.mu is held.
+func (c *responseCache) add(key string, r cachedResponse) {
+	c.cache.Add(key, r) // an answer it replaces is evicted, and subtracted
+	c.bytes += len(r.data)
+	for c.cfg.Bytes > 0 && c.bytes > c.cfg.Bytes && c.cache.Len() > 1 {
+		c.cache.RemoveOldest()
+	}
 }
 
 var (
@@ -71,7 +91,7 @@ func (*responseCache) Validate(graphql.ExecutableSchema) error { return nil }
 func (c *responseCache) invalidate() {
 	c.mu.Lock()
 	c.gen++
-	c.cache.Purge()
+	c.cache.Purge() // evicts each, so bytes returns to 0
 	c.mu.Unlock()
 }
 
@@ -111,17 +131,44 @@ func (c *responseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 	}
 	c.metrics.responseCache.WithLabelValues("miss").Inc()
 	h := next(ctx)
-	return func(ctx context.Context) *graphql.Response {
-		r := h(ctx)
-		if r == nil || len(r.Errors) > 0 || len(r.Data) > c.cfg.MaxBytes {
+	if noCache(oc) {
+		return func(ctx context.Context) *graphql.Response {
+			r := h(ctx)
+			c.keep(key, gen, now, r)
 			return r
 		}
-		c.mu.Lock()
-		if c.gen == gen {
-			c.cache.Add(key, cachedResponse{data: r.Data, gen: gen, expires: now.Add(c.cfg.TTL)})
+	}
+	return func(ctx context.Context) *graphql.Response {
+		var mine *graphql.Response
+		// The generation is in the flight's key: a request that came after
+		// a write must not take an answer computed before it.
+		v, _, shared := c.flight.Do(strconv.FormatUint(gen, 10)+"\x00"+key, func() (any, error) {
+			mine = h(ctx)
+			c.keep(key, gen, now, mine)
+			return mine, nil
+		})
+		if mine != nil {
+			return mine
 		}
-		c.mu.Unlock()
-		return r
+		// Another request executed it. An answer with errors may be its
+		// own (a cancelled request), so this one executes on its own.
+		if r, ok := v.(*graphql.Response); ok && shared && r != nil && len(r.Errors) == 0 {
+			return &graphql.Response{Data: r.Data}
+		}
+		return h(ctx)
+	}
+}
+
+// keep stores an answer unless it has errors, is too large or was
+// computed across a write.
+func (c *responseCache) keep(key string, gen uint64, at time.Time, r *graphql.Response) {
+	if r == nil || len(r.Errors) > 0 || len(r.Data) > c.cfg.MaxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.add(key, cachedResponse{data: r.Data, gen: gen, expires: at.Add(c.cfg.TTL)})
 	}
 }
 
