@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,5 +174,26 @@ func TestDBPrintsTheURLOfTheEmbeddedPostgreSQL(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + "/pgdata/postmaster.pid"); !os.IsNotExist(err) {
 		t.Errorf("postmaster.pid after db ended: %v, want none", err)
+	}
+}
+
+// TestTuneGCLeavesExplicitSettingsAlone: serve's garbage collector
+// defaults apply only when GOGC and GOMEMLIMIT are not set.
+func TestTuneGCLeavesExplicitSettingsAlone(t *testing.T) {
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	defer func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) }()
+	tuneGC(env(map[string]string{"GOGC": "100", "GOMEMLIMIT": "1GiB"}), slog.New(slog.DiscardHandler))
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: the target became %d", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("GOMEMLIMIT set: the limit became %d", got)
+	}
+	tuneGC(env(nil), slog.New(slog.DiscardHandler))
+	if got := debug.SetGCPercent(100); got != defaultGOGC {
+		t.Errorf("the target is %d, want %d", got, defaultGOGC)
+	}
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("the memory limit is %d, want %d", got, defaultMemoryLimit)
 	}
 }
