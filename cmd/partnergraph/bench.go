@@ -31,7 +31,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	for _, op := range bench.Mix {
 		names = append(names, op.Name)
 	}
-	ops := fs.String("ops", strings.Join(names, ","), "comma-separated operations: "+strings.Join(names, ", "))
+	var extra []string
+	for _, op := range bench.Extra {
+		extra = append(extra, op.Name)
+	}
+	ops := fs.String("ops", strings.Join(names, ","), "comma-separated operations: "+strings.Join(names, ", ")+"; also "+strings.Join(extra, ", "))
 	sample := fs.Int("sample", 2000, "how many random published entities of each kind to draw from")
 	seed := fs.Uint64("seed", 1, "seed of the random choices")
 	pid := fs.Int("server-pid", 0, "process ID of the server, to sample its resident memory (Linux)")
@@ -54,7 +58,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	for _, name := range strings.Split(*ops, ",") {
 		op, err := bench.OpNamed(strings.TrimSpace(name))
 		if err != nil {
-			return fmt.Errorf("bench: %w (known: %s)", err, strings.Join(names, ", "))
+			return fmt.Errorf("bench: %w (known: %s)", err, strings.Join(append(names, extra...), ", "))
 		}
 		cfg.Ops = append(cfg.Ops, op)
 	}

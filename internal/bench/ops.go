@@ -294,12 +294,41 @@ var Mix = []Op{
 	},
 }
 
+// Extra are operations outside the mix that earlier figures were measured
+// with; --ops names them.
+var Extra = []Op{
+	{
+		Name:  "aggregate",
+		Draw:  func(*rand.Rand, *Sample, *Client) Args { return Args{} },
+		Query: `query Aggregate { aggregate(kind: PARTNER, groupBy: [SECTOR]) { totalCount groups { key count } } }`,
+		Vars:  func(Args) map[string]any { return nil },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, _ Args) error {
+			_, _, err := st.Aggregate(ctx, store.Public, store.Filter{Kind: kb.KindPartner}, []store.GroupField{store.GroupSector})
+			return err
+		},
+	},
+	{
+		Name:  "suggest",
+		Draw:  func(r *rand.Rand, _ *Sample, _ *Client) Args { return Args{Text: suggestPrefixes[r.IntN(len(suggestPrefixes))]} },
+		Query: `query Suggest($p: String!) { suggest(prefix: $p, limit: 10) { id kind name } }`,
+		Vars:  func(a Args) map[string]any { return map[string]any{"p": a.Text} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			_, err := st.Suggest(ctx, store.Public, a.Text, nil, 10)
+			return err
+		},
+	},
+}
+
+// suggestPrefixes are what staff type while linking.
+var suggestPrefixes = []string{"spo", "koop", "fund", "warsz", "gmi", "stow", "atel", "gniez", "łęż", "ekon"}
+
 // unlinkQuery is the request that alternates with the link operation.
 const unlinkQuery = `mutation Unlink($id: ID!) { unlink(id: $id) { deletedLinkId } }`
 
-// OpNamed returns the operation of the mix with the given name.
+// OpNamed returns the operation of the mix, or of Extra, with the given
+// name.
 func OpNamed(name string) (Op, error) {
-	for _, op := range Mix {
+	for _, op := range append(Mix[:len(Mix):len(Mix)], Extra...) {
 		if op.Name == name {
 			return op, nil
 		}
