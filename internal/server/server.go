@@ -198,9 +198,10 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
 	gql.Use(observe{s.metrics})
+	var cache *responseCache
 	if s.cfg.ResponseCache.TTL > 0 {
-		// After observe, so that answers from the cache are measured too.
-		gql.Use(newResponseCache(s.cfg.ResponseCache, s.metrics))
+		cache = newResponseCache(s.cfg.ResponseCache, s.metrics)
+		gql.Use(cache)
 	}
 	if s.cfg.TracerProvider != nil {
 		gql.Use(tracing{s.cfg.TracerProvider.Tracer("github.com/partnergraph/partnergraph/internal/server")})
@@ -208,7 +209,13 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
-	api := s.authenticate(st, s.rateLimit(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)))
+	var inner http.Handler = loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)
+	if cache != nil {
+		// After authentication (staff are not served from it) and the rate
+		// limit (answers from it count).
+		inner = cache.middleware(inner)
+	}
+	api := s.authenticate(st, s.rateLimit(inner))
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gateGraphQL(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
