@@ -212,6 +212,20 @@ type Filter struct {
 	SectorMix kb.MixFilter
 }
 
+// execMode prepends to args, for a filter on a part of the name, the exec
+// mode that plans the statement with its arguments every time (the simple
+// protocol, which sends them in the statement): the pool's
+// generic plans (DefaultPlanCacheMode) do not know how selective a
+// pattern is, and walked a kind's name index bitmap by bitmap (31 ms for
+// cooperatives "gniez" on the million-entity graph, against 2.5 ms
+// planned with the pattern).
+func (f Filter) execMode(args []any) []any {
+	if f.Name == "" {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+}
+
 // OrderField is a field a list can be ordered by.
 type OrderField string
 
@@ -402,7 +416,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
 		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, b.arg(limit+1))
-	rows, err := s.pool.Query(ctx, sql, b.args...)
+	rows, err := s.pool.Query(ctx, sql, f.execMode(b.args)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
 	}
@@ -451,7 +465,7 @@ func position(e *kb.Entity, o Order) Position {
 func (s *Store) CountEntities(ctx context.Context, vis Visibility, f Filter) (int, error) {
 	b := f.build(vis)
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entity_full e WHERE `+strings.Join(b.where, " AND "), b.args...).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entity_full e WHERE `+strings.Join(b.where, " AND "), f.execMode(b.args)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count %s: %w", f.Kind, translate(err))
 	}

@@ -378,11 +378,13 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		// JIT compilation costs 20-30 ms and gains nothing on a few
 		// thousand rows; the estimates of the candidate scans, made without
 		// their LIMIT, would turn it on at a million entities.
-		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		// Planned for each query's own terms (plan_cache_mode auto, which
+		// plans an unnamed statement with its arguments; the pool's default
+		// would force a generic plan): a generic plan does not know
+		// whether a term is in ten entities or in half of them.
+		if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
 			return translate(err)
 		}
-		// Planned for each query's own terms: a cached generic plan does
-		// not know whether a term is in ten entities or in half of them.
 		rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
 		if err != nil {
 			return translate(err)
@@ -511,7 +513,10 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 }
 
 func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
+	// Planned with the prefix in sight (the simple protocol sends the
+	// arguments in the statement), never from the pool's generic plans,
+	// which cannot bound an index range by a pattern they do not know.
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
