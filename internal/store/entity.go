@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -219,11 +220,36 @@ type Filter struct {
 // pattern is, and walked a kind's name index bitmap by bitmap (31 ms for
 // cooperatives "gniez" on the million-entity graph, against 2.5 ms
 // planned with the pattern).
+//
+// A NUL byte or invalid UTF-8 stays with the extended protocol, where
+// PostgreSQL refuses it with an error translate names (pgx's client-side
+// quoting would fail without a code).
 func (f Filter) execMode(args []any) []any {
-	if f.Name == "" {
+	if f.Name == "" || !storable(args) {
 		return args
 	}
 	return append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+}
+
+// storable reports whether the text arguments hold no NUL byte and are
+// valid UTF-8.
+func storable(args []any) bool {
+	ok := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			if !ok(v) {
+				return false
+			}
+		case []string:
+			for _, s := range v {
+				if !ok(s) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // OrderField is a field a list can be ordered by.

@@ -516,7 +516,10 @@ func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Sugg
 	// Planned with the prefix in sight (the simple protocol sends the
 	// arguments in the statement), never from the pool's generic plans,
 	// which cannot bound an index range by a pattern they do not know.
-	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...)
+	if storable(args) {
+		args = append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
