@@ -199,14 +199,20 @@ func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid 
 	wg.Wait()
 	elapsed := time.Since(start)
 	stopRSS()
+	res.summarize(lat, elapsed)
+	return res
+}
+
+// summarize sets r's count, percentiles and throughput from the latencies
+// lat measured over elapsed (it sorts lat).
+func (r *Result) summarize(lat []time.Duration, elapsed time.Duration) {
 	slices.Sort(lat)
-	res.Requests = len(lat)
+	r.Requests = len(lat)
 	if n := len(lat); n > 0 {
 		q := func(p float64) time.Duration { return lat[min(n-1, int(p*float64(n)))] }
-		res.P50, res.P95, res.P99, res.Max = q(0.50), q(0.95), q(0.99), lat[n-1]
-		res.Throughput = float64(n) / elapsed.Seconds()
+		r.P50, r.P95, r.P99, r.Max = q(0.50), q(0.95), q(0.99), lat[n-1]
+		r.Throughput = float64(n) / elapsed.Seconds()
 	}
-	return res
 }
 
 // sampleRSS samples the resident memory of process pid every 100 ms into
@@ -513,14 +519,7 @@ func Soak(ctx context.Context, cfg Config, t Target, d, interval time.Duration, 
 	tick(snapshot(start, &requests, &errs, cfg.ServerPID))
 	elapsed := time.Since(start)
 	for k := range ops {
-		l := lat[k]
-		slices.Sort(l)
-		results[k].Requests = len(l)
-		if n := len(l); n > 0 {
-			q := func(p float64) time.Duration { return l[min(n-1, int(p*float64(n)))] }
-			results[k].P50, results[k].P95, results[k].P99, results[k].Max = q(0.50), q(0.95), q(0.99), l[n-1]
-			results[k].Throughput = float64(n) / elapsed.Seconds()
-		}
+		results[k].summarize(lat[k], elapsed)
 	}
 	return results, ctx.Err()
 }
