@@ -7,7 +7,7 @@ run: ## serve the reference data on :8080 (embedded PostgreSQL unless DATABASE_U
 test: ## the whole test suite, as CI runs it
 	scripts/test
 
-generate: ## regenerate graph/ from schema.graphqls and gqlgen.yml
+generate: ## regenerate graph/ from schema/*.graphqls and gqlgen.yml
 	go tool gqlgen generate
 
 bench: ## benchmarks

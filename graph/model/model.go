@@ -1,5 +1,5 @@
 // Package model holds the GraphQL models: the Go types that gqlgen binds to
-// schema.graphqls. They are built from domain values (internal/kb) by the
+// schema/*.graphqls. They are built from domain values (internal/kb) by the
 // mapping functions in this package and carry database IDs, not loaded
 // relations: field resolvers fetch relations through per-request loaders.
 package model

@@ -822,6 +822,82 @@ func (e EntityOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The codes of `extensions.code` on every error the API returns. The type is not used by any field: it is here so that clients and code generators know the codes.
+type ErrorCode string
+
+const (
+	// The request is wrong: a parse or validation error, a bad argument, cursor, ID or value. `extensions.field` names the input at fault where there is one.
+	ErrorCodeBadUserInput ErrorCode = "BAD_USER_INPUT"
+	// The object does not exist, or the caller may not see it.
+	ErrorCodeNotFound ErrorCode = "NOT_FOUND"
+	// The write conflicts with what is stored: a duplicate key, a stale version, a link that already exists.
+	ErrorCodeConflict ErrorCode = "CONFLICT"
+	// The operation needs a token and none, or an invalid or revoked one, was given.
+	ErrorCodeUnauthenticated ErrorCode = "UNAUTHENTICATED"
+	// The token's role is not allowed to do this.
+	ErrorCodeForbidden ErrorCode = "FORBIDDEN"
+	// The request is over a limit of this server: its cost, depth, size, rate or time. The message names the limit and the setting that changes it.
+	ErrorCodeLimitExceeded ErrorCode = "LIMIT_EXCEEDED"
+	// A dependency (the database) is not available right now; the request may be retried.
+	ErrorCodeUnavailable ErrorCode = "UNAVAILABLE"
+	// An error of the server. The message carries only the request ID; the server logs the cause.
+	ErrorCodeInternal ErrorCode = "INTERNAL"
+)
+
+var AllErrorCode = []ErrorCode{
+	ErrorCodeBadUserInput,
+	ErrorCodeNotFound,
+	ErrorCodeConflict,
+	ErrorCodeUnauthenticated,
+	ErrorCodeForbidden,
+	ErrorCodeLimitExceeded,
+	ErrorCodeUnavailable,
+	ErrorCodeInternal,
+}
+
+func (e ErrorCode) IsValid() bool {
+	switch e {
+	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal:
+		return true
+	}
+	return false
+}
+
+func (e ErrorCode) String() string {
+	return string(e)
+}
+
+func (e *ErrorCode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ErrorCode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ErrorCode", str)
+	}
+	return nil
+}
+
+func (e ErrorCode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ErrorCode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Which way a link points, seen from the entity it is read from.
 type LinkDirection string
 
