@@ -4,274 +4,558 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/partnergraph/partnergraph/internal/export"
+	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// Config is the configuration of every subcommand, from flags and
-// environment variables (flags win). Secrets may come from a file named by
-// the variable with a _FILE suffix, for container secrets.
+// Config is the configuration of every subcommand, read from the option
+// table (options) through environment variables and flags; flags win.
+// docs/configuration.md is generated from the same table.
 type Config struct {
-	Addr            string        // PARTNERGRAPH_ADDR, --addr
-	DatabaseURL     string        // DATABASE_URL or DATABASE_URL_FILE; empty: the embedded PostgreSQL
-	DataDir         string        // PARTNERGRAPH_DATA_DIR, --data-dir: the embedded PostgreSQL's home
-	PGBinDir        string        // PARTNERGRAPH_PG_BIN: PostgreSQL's bin directory, if not found by itself
-	PGUser          string        // PARTNERGRAPH_PG_USER: OS user of the embedded PostgreSQL when run as root
-	CORSOrigins     []string      // PARTNERGRAPH_CORS_ORIGINS, comma-separated
-	CORSCredentials bool          // PARTNERGRAPH_CORS_CREDENTIALS: allow credentials from those origins
-	Seed            bool          // PARTNERGRAPH_SEED: load the reference data into an empty database
-	MaxConns        int32         // PARTNERGRAPH_DB_MAX_CONNS: pool size; 0 is pgx's default
-	PlanCacheMode   string        // PARTNERGRAPH_DB_PLAN_CACHE_MODE: PostgreSQL's plan_cache_mode for the pool
-	LogLevel        slog.Level    // PARTNERGRAPH_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // PARTNERGRAPH_LOG_FORMAT: json or text
-	ShutdownWait    time.Duration // PARTNERGRAPH_SHUTDOWN_TIMEOUT: grace period for in-flight requests
-	BaseIRI         string        // PARTNERGRAPH_BASE_IRI, --base-iri: base of node IRIs in JSON-LD exports
-	Tracing         bool          // OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: send traces
-	AggregateTTL    time.Duration // PARTNERGRAPH_AGGREGATE_CACHE: how long aggregate results are kept; 0 off
+	Addr            string
+	DatabaseURL     string // empty: the embedded PostgreSQL
+	DataDir         string // the embedded PostgreSQL's home; empty: pgserver.DefaultDataDir
+	PGBinDir        string
+	PGUser          string
+	CORSOrigins     []string
+	CORSCredentials bool
+	Seed            bool
+	MaxConns        int32 // 0 is pgx's default
+	PlanCacheMode   string
+	LogLevel        slog.Level
+	LogFormat       string
+	ShutdownWait    time.Duration
+	BaseIRI         string
+	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT: a base URL
+	OTLPTraces      string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the traces' URL, over OTLPEndpoint
+	Tracing         bool   // an OTLP endpoint is set: send traces
+	AggregateTTL    time.Duration
 
 	// serve only.
-	RequestTimeout   time.Duration        // PARTNERGRAPH_REQUEST_TIMEOUT: execution time of one request
-	StatementTimeout time.Duration        // PARTNERGRAPH_DB_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout for the API's connections; default the request timeout
-	Limits           server.Limits        // PARTNERGRAPH_MAX_DEPTH, _MAX_COST, _MAX_ALIASES, _MAX_ROOT_FIELDS, _MAX_TOKENS
-	Introspection    bool                 // PARTNERGRAPH_INTROSPECTION: answer __schema and __type queries
-	RateLimit        server.RateLimit     // PARTNERGRAPH_RATE_LIMIT, _RATE_BURST, _STAFF_RATE_LIMIT, _STAFF_RATE_BURST
-	TrustedDocuments string               // PARTNERGRAPH_TRUSTED_DOCUMENTS: a folder of .graphql files, the only documents that run; empty: any
-	WaitForDatabase  bool                 // serve: start even if DATABASE_URL's server is down, and retry
-	LoaderWait       time.Duration        // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
-	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), _ENTRIES, _MB
-	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
+	RequestTimeout   time.Duration
+	StatementTimeout time.Duration // default the request timeout; 0 for every other command
+	Limits           server.Limits
+	Introspection    bool
+	RateLimit        server.RateLimit
+	TrustedDocuments string
+	WaitForDatabase  bool // serve: start even if DATABASE_URL's server is down, and retry
+	LoaderWait       time.Duration
+	ResponseCache    server.ResponseCache
+	PprofAddr        string
+	GCPercent        int   // GOGC; -1 is off
+	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived from the container or machine (memoryLimit)
 
 	// generate only.
-	GenEntities int    // --entities: how many entities to generate
-	GenLinks    int    // --links: how many links to generate
-	GraphSeed   uint64 // --graph-seed: the seed of the synthetic graph
+	GenEntities int
+	GenLinks    int
+	GraphSeed   uint64
 }
 
-// parseConfig reads the environment (through getenv) and then the flags of
-// a subcommand from args; extra registers flags of the subcommand's own
-// (export's format and filters). It returns an error naming the bad
-// setting.
-func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
-	c := Config{
-		Addr:      envOr(getenv, "PARTNERGRAPH_ADDR", ":8080"),
-		DataDir:   getenv("PARTNERGRAPH_DATA_DIR"),
-		PGBinDir:  getenv("PARTNERGRAPH_PG_BIN"),
-		PGUser:    getenv("PARTNERGRAPH_PG_USER"),
-		LogFormat: envOr(getenv, "PARTNERGRAPH_LOG_FORMAT", "text"),
-		BaseIRI:   getenv("PARTNERGRAPH_BASE_IRI"),
+// cmds is a set of subcommands: the ones an option concerns.
+type cmds uint16
 
-		TrustedDocuments: getenv("PARTNERGRAPH_TRUSTED_DOCUMENTS"),
-		PprofAddr:        getenv("PARTNERGRAPH_PPROF_ADDR"),
-		PlanCacheMode:    store.DefaultPlanCacheMode,
-		ResponseCache:    server.DefaultResponseCache,
-		Seed:             true,
-		ShutdownWait:     15 * time.Second,
-		AggregateTTL:     10 * time.Second,
+const (
+	cmdServe cmds = 1 << iota
+	cmdMigrate
+	cmdSeed
+	cmdExport
+	cmdGenerate
+	cmdDB
+	cmdToken
+	cmdImport
 
-		RequestTimeout: 30 * time.Second,
-		Introspection:  true,
-		RateLimit:      server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200},
+	// cmdAll are the commands that open the database: every one.
+	cmdAll = cmdServe | cmdMigrate | cmdSeed | cmdExport | cmdGenerate | cmdDB | cmdToken | cmdImport
+)
+
+// commandBit returns the bit of the named subcommand, 0 if it reads no
+// option (bench, help, an unknown name).
+func commandBit(name string) cmds {
+	switch name {
+	case "serve":
+		return cmdServe
+	case "migrate":
+		return cmdMigrate
+	case "seed":
+		return cmdSeed
+	case "export":
+		return cmdExport
+	case "generate":
+		return cmdGenerate
+	case "db":
+		return cmdDB
+	case "token":
+		return cmdToken
+	case "import":
+		return cmdImport
 	}
-	c.Tracing = getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
-	var err error
-	if c.DatabaseURL, err = secret(getenv, "DATABASE_URL"); err != nil {
+	return 0
+}
+
+// option is one setting: a row of the configuration table.
+type option struct {
+	Flag    string // the flag, without dashes
+	Env     string // the environment variable; empty for a flag of its own
+	Secret  bool   // Env_FILE may name a file holding the value; the value is never quoted in errors
+	Default string // the value when neither is given, read by set like any other; empty leaves the zero value
+	// DocDefault is what docs/configuration.md says the default is when
+	// Default is empty or needs words (e.g. "pgx's default").
+	DocDefault string
+	Help       string
+	Cmds       cmds // the subcommands that list and read it
+	set        func(c *Config, v string) error
+}
+
+// options is the configuration table: every setting of every subcommand.
+//
+// To add a setting, add a row here (in the group it belongs to), a field to
+// Config, and run `go generate ./cmd/partnergraph` to regenerate
+// docs/configuration.md; TestConfigDocIsCurrent fails until the doc
+// agrees. CONTRIBUTING.md says more.
+func options() []option {
+	def := server.DefaultLimits
+	rl := server.DefaultRateLimit
+	rc := server.DefaultResponseCache
+	return []option{
+		// The database, for every command.
+		{Flag: "database-url", Env: "DATABASE_URL", Secret: true, DocDefault: "empty: the embedded PostgreSQL", Cmds: cmdAll,
+			Help: "PostgreSQL connection string; empty starts the embedded PostgreSQL in the data directory. Never logged.",
+			set:  text(func(c *Config) *string { return &c.DatabaseURL })},
+		{Flag: "data-dir", Env: "PARTNERGRAPH_DATA_DIR", Cmds: cmdAll,
+			DocDefault: "`$XDG_DATA_HOME/partnergraph` or `~/.local/share/partnergraph`; `/var/lib/partnergraph` when run as root",
+			Help:       "the embedded PostgreSQL's cluster and log",
+			set:        text(func(c *Config) *string { return &c.DataDir })},
+		{Flag: "pg-bin", Env: "PARTNERGRAPH_PG_BIN", Cmds: cmdAll,
+			DocDefault: "found on `PATH`, by `pg_config`, or the newest `/usr/lib/postgresql/*/bin`",
+			Help:       "PostgreSQL's bin directory, for the embedded PostgreSQL",
+			set:        text(func(c *Config) *string { return &c.PGBinDir })},
+		{Flag: "pg-user", Env: "PARTNERGRAPH_PG_USER", Cmds: cmdAll, DocDefault: "`postgres`, else `nobody`",
+			Help: "OS user that runs the embedded PostgreSQL when partnergraph runs as root (PostgreSQL refuses to run as root)",
+			set:  text(func(c *Config) *string { return &c.PGUser })},
+		{Flag: "db-max-conns", Env: "PARTNERGRAPH_DB_MAX_CONNS", Cmds: cmdAll, DocDefault: "pgx's default (max(4, CPUs))",
+			Help: "database pool size",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 32)
+				if err != nil || n < 1 {
+					return errors.New("is not a positive number")
+				}
+				c.MaxConns = int32(n)
+				return nil
+			}},
+		{Flag: "db-plan-cache-mode", Env: "PARTNERGRAPH_DB_PLAN_CACHE_MODE", Default: store.DefaultPlanCacheMode, Cmds: cmdAll,
+			Help: "PostgreSQL's `plan_cache_mode` on the pool: `auto` (PostgreSQL's default), `force_generic_plan` or `force_custom_plan` (docs/benchmarks.md says why not `auto`)",
+			set:  oneOf(func(c *Config) *string { return &c.PlanCacheMode }, "auto", "force_generic_plan", "force_custom_plan")},
+		{Flag: "log-level", Env: "PARTNERGRAPH_LOG_LEVEL", Default: "info", Cmds: cmdAll,
+			Help: "`debug`, `info`, `warn` or `error`",
+			set: func(c *Config, v string) error {
+				if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+					return errors.New("is not debug, info, warn or error")
+				}
+				return nil
+			}},
+		{Flag: "log-format", Env: "PARTNERGRAPH_LOG_FORMAT", Default: "text", Cmds: cmdAll,
+			Help: "`text` or `json`",
+			set:  oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+
+		// Serving.
+		{Flag: "addr", Env: "PARTNERGRAPH_ADDR", Default: server.DefaultAddr, Cmds: cmdServe,
+			Help: "address to listen on",
+			set:  text(func(c *Config) *string { return &c.Addr })},
+		{Flag: "seed", Env: "PARTNERGRAPH_SEED", Default: "true", Cmds: cmdServe,
+			Help: "load the reference data when the database has no entities",
+			set:  boolean(func(c *Config) *bool { return &c.Seed })},
+		{Flag: "cors-origins", Env: "PARTNERGRAPH_CORS_ORIGINS", DocDefault: "none", Cmds: cmdServe,
+			Help: "comma-separated browser origins allowed to call the API, exact or with a wildcard subdomain (`https://*.example.org`); other origins get no CORS headers",
+			set: func(c *Config, v string) error {
+				c.CORSOrigins = splitList(v)
+				return nil
+			}},
+		{Flag: "cors-credentials", Env: "PARTNERGRAPH_CORS_CREDENTIALS", Default: "false", Cmds: cmdServe,
+			Help: "let the allowed origins send credentials (`Access-Control-Allow-Credentials: true`); other origins never get it",
+			set:  boolean(func(c *Config) *bool { return &c.CORSCredentials })},
+		{Flag: "base-iri", Env: "PARTNERGRAPH_BASE_IRI", DocDefault: "`" + export.DefaultBaseIRI + "`", Cmds: cmdServe | cmdExport,
+			Help: "base of node IRIs in JSON-LD exports (an absolute http(s) IRI ending in `/`); the default's reserved `.invalid` domain says a deployment should set its own",
+			set: func(c *Config, v string) error {
+				if !strings.HasSuffix(v, "/") || !strings.Contains(v, "://") || strings.Contains(v, "#") {
+					return errors.New("must be an absolute http(s) IRI ending in / (a key follows it)")
+				}
+				c.BaseIRI = v
+				return nil
+			}},
+		{Flag: "shutdown-timeout", Env: "PARTNERGRAPH_SHUTDOWN_TIMEOUT", Default: server.DefaultShutdownTimeout.String(), Cmds: cmdServe,
+			Help: "grace period for in-flight requests after SIGTERM or SIGINT",
+			set:  duration(func(c *Config) *time.Duration { return &c.ShutdownWait }, true)},
+		{Flag: "request-timeout", Env: "PARTNERGRAPH_REQUEST_TIMEOUT", Default: server.DefaultRequestTimeout.String(), Cmds: cmdServe,
+			Help: "execution time of one request; over it the answer is 503 with `LIMIT_EXCEEDED` (WebSocket subscriptions are not bound by it)",
+			set:  duration(func(c *Config) *time.Duration { return &c.RequestTimeout }, false)},
+		{Flag: "db-statement-timeout", Env: "PARTNERGRAPH_DB_STATEMENT_TIMEOUT", DocDefault: "the request timeout", Cmds: cmdServe,
+			Help: "PostgreSQL's `statement_timeout` on `serve`'s connections (0 turns it off); migrations run without it, and other commands never set it",
+			set:  duration(func(c *Config) *time.Duration { return &c.StatementTimeout }, true)},
+		{Flag: "aggregate-cache", Env: "PARTNERGRAPH_AGGREGATE_CACHE", Default: "10s", Cmds: cmdServe,
+			Help: "how long an instance keeps an `aggregate` result (0 turns it off)",
+			set:  duration(func(c *Config) *time.Duration { return &c.AggregateTTL }, true)},
+		{Flag: "loader-wait", Env: "PARTNERGRAPH_LOADER_WAIT", Default: loader.DefaultWait.String(), Cmds: cmdServe,
+			Help: "how long a dataloader collects keys before it sends one query for them",
+			set:  duration(func(c *Config) *time.Duration { return &c.LoaderWait }, false)},
+		{Flag: "response-cache", Env: "PARTNERGRAPH_RESPONSE_CACHE", Default: rc.TTL.String(), Cmds: cmdServe,
+			Help: "how long an anonymous reader's answer is served again without executing it (0 turns the cache off); every write through this server empties it at once, writes elsewhere are seen within this time; staff, mutations, answers with errors and requests with `Cache-Control: no-cache` are never served from it",
+			set:  duration(func(c *Config) *time.Duration { return &c.ResponseCache.TTL }, true)},
+		{Flag: "response-cache-mb", Env: "PARTNERGRAPH_RESPONSE_CACHE_MB", Default: strconv.Itoa(rc.Bytes >> 20), Cmds: cmdServe,
+			Help: fmt.Sprintf("the response cache's memory budget in MB (one answer at most %d MB, or the budget)", rc.MaxBytes>>20),
+			set: func(c *Config, v string) error {
+				mb, err := strconv.Atoi(v)
+				if err != nil || mb < 1 {
+					return errors.New("is not a positive number of megabytes")
+				}
+				c.ResponseCache.Bytes = mb << 20
+				c.ResponseCache.MaxBytes = min(server.DefaultResponseCache.MaxBytes, c.ResponseCache.Bytes)
+				return nil
+			}},
+		{Flag: "response-cache-entries", Env: "PARTNERGRAPH_RESPONSE_CACHE_ENTRIES", Default: strconv.Itoa(rc.Entries), Cmds: cmdServe,
+			Help: "how many answers the response cache keeps",
+			set:  count(func(c *Config) *int { return &c.ResponseCache.Entries })},
+
+		// Limits of one operation (docs/api.md, Limits); -1 is no limit.
+		{Flag: "max-depth", Env: "PARTNERGRAPH_MAX_DEPTH", Default: strconv.Itoa(def.MaxDepth), Cmds: cmdServe,
+			Help: "query depth: levels of fields, fragments are not a level (-1: no limit, as for the next four)",
+			set:  limit(func(c *Config) *int { return &c.Limits.MaxDepth })},
+		{Flag: "max-cost", Env: "PARTNERGRAPH_MAX_COST", Default: strconv.Itoa(def.MaxCost), Cmds: cmdServe,
+			Help: "query cost: each field costs 1, a list field's selection as many times as its page size",
+			set:  limit(func(c *Config) *int { return &c.Limits.MaxCost })},
+		{Flag: "max-aliases", Env: "PARTNERGRAPH_MAX_ALIASES", Default: strconv.Itoa(def.MaxAliases), Cmds: cmdServe,
+			Help: "aliased fields per operation, counted through fragments",
+			set:  limit(func(c *Config) *int { return &c.Limits.MaxAliases })},
+		{Flag: "max-root-fields", Env: "PARTNERGRAPH_MAX_ROOT_FIELDS", Default: strconv.Itoa(def.MaxRootFields), Cmds: cmdServe,
+			Help: "root fields per operation",
+			set:  limit(func(c *Config) *int { return &c.Limits.MaxRootFields })},
+		{Flag: "max-tokens", Env: "PARTNERGRAPH_MAX_TOKENS", Default: strconv.Itoa(def.MaxTokens), Cmds: cmdServe,
+			Help: "tokens per document, counted before parsing",
+			set:  limit(func(c *Config) *int { return &c.Limits.MaxTokens })},
+		{Flag: "rate-limit", Env: "PARTNERGRAPH_RATE_LIMIT", Default: strconv.FormatFloat(rl.Rate, 'g', -1, 64), Cmds: cmdServe,
+			Help: "requests per second to `/graphql` per token, and per client address for requests without a token (0 turns rate limiting off, e.g. for benchmarks); over it: 429 `LIMIT_EXCEEDED` with `Retry-After`",
+			set:  rate(func(c *Config) *float64 { return &c.RateLimit.Rate })},
+		{Flag: "rate-burst", Env: "PARTNERGRAPH_RATE_BURST", Default: strconv.Itoa(rl.Burst), Cmds: cmdServe,
+			Help: "how many requests a token or address may send at once",
+			set:  count(func(c *Config) *int { return &c.RateLimit.Burst })},
+		{Flag: "staff-rate-limit", Env: "PARTNERGRAPH_STAFF_RATE_LIMIT", Default: strconv.FormatFloat(rl.StaffRate, 'g', -1, 64), Cmds: cmdServe,
+			Help: "requests per second of a staff token (EDITOR, ADMIN)",
+			set:  rate(func(c *Config) *float64 { return &c.RateLimit.StaffRate })},
+		{Flag: "staff-rate-burst", Env: "PARTNERGRAPH_STAFF_RATE_BURST", Default: strconv.Itoa(rl.StaffBurst), Cmds: cmdServe,
+			Help: "burst of a staff token",
+			set:  count(func(c *Config) *int { return &c.RateLimit.StaffBurst })},
+		{Flag: "introspection", Env: "PARTNERGRAPH_INTROSPECTION", Default: "true", Cmds: cmdServe,
+			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
+			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
+		{Flag: "trusted-documents", Env: "PARTNERGRAPH_TRUSTED_DOCUMENTS", DocDefault: "empty: any document", Cmds: cmdServe,
+			Help: "a folder of `.graphql` files: only those documents run (docs/security.md)",
+			set:  text(func(c *Config) *string { return &c.TrustedDocuments })},
+
+		// Operations.
+		{Flag: "pprof-addr", Env: "PARTNERGRAPH_PPROF_ADDR", DocDefault: "empty: off", Cmds: cmdServe,
+			Help: "serve Go's profiles (`/debug/pprof/`) on this address, a listener of its own; keep it on localhost",
+			set:  text(func(c *Config) *string { return &c.PprofAddr })},
+		{Flag: "otlp-endpoint", Env: "OTEL_EXPORTER_OTLP_ENDPOINT", DocDefault: "empty: no tracing", Cmds: cmdServe,
+			Help: "send OpenTelemetry traces over OTLP/HTTP to this base URL (spans go to its `/v1/traces`); the other `OTEL_EXPORTER_OTLP_*` variables set headers and timeouts",
+			set:  text(func(c *Config) *string { return &c.OTLPEndpoint })},
+		{Flag: "otlp-traces-endpoint", Env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", DocDefault: "empty: the base URL's", Cmds: cmdServe,
+			Help: "the full URL spans are sent to, over the base URL's; also turns tracing on",
+			set:  text(func(c *Config) *string { return &c.OTLPTraces })},
+		{Flag: "gogc", Env: "GOGC", Default: strconv.Itoa(defaultGOGC), Cmds: cmdServe,
+			Help: "Go's garbage collector target in percent (`off` turns the collector off); `serve` sets 400, not Go's 100, because its answers are built and dropped (docs/benchmarks.md)",
+			set: func(c *Config, v string) error {
+				if v == "off" {
+					c.GCPercent = -1
+					return nil
+				}
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return errors.New("is not a percentage such as 400, or off")
+				}
+				c.GCPercent = n
+				return nil
+			}},
+		{Flag: "memory-limit", Env: "GOMEMLIMIT", Cmds: cmdServe,
+			DocDefault: "90% of the container's memory limit (cgroup); without one, a quarter of the machine's memory",
+			Help:       "Go's soft memory limit, in Go's syntax (`512MiB`, `2GiB`, bytes, or `off`); near it the collector runs more often",
+			set: func(c *Config, v string) error {
+				n, err := parseByteSize(v)
+				if err != nil {
+					return err
+				}
+				c.MemoryLimit = n
+				return nil
+			}},
+
+		// generate: the synthetic graph.
+		{Flag: "entities", Default: "1000000", Cmds: cmdGenerate,
+			Help: "how many entities to generate",
+			set:  count(func(c *Config) *int { return &c.GenEntities })},
+		{Flag: "links", Default: "5000000", Cmds: cmdGenerate,
+			Help: "how many links to generate",
+			set:  count(func(c *Config) *int { return &c.GenLinks })},
+		{Flag: "graph-seed", Default: "1", Cmds: cmdGenerate,
+			Help: "seed of the synthetic graph: the same seed gives the same graph; keys are `gen-<seed>-<n>`",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil {
+					return errors.New("is not a non-negative number")
+				}
+				c.GraphSeed = n
+				return nil
+			}},
+	}
+}
+
+// parseConfig reads the settings of the subcommand name: the defaults of
+// the option table, then the environment (through getenv), then the
+// flags in args; extra registers flags of the subcommand's own (export's
+// format and filters, token's name and role). It returns the arguments
+// left after the flags, and an error naming the bad setting (flag.ErrHelp
+// after -h, once the usage is printed).
+func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
+	var c Config
+	bit := commandBit(name)
+	set := map[string]bool{} // flags given by the environment or the command line
+	for _, o := range options() {
+		if o.Default != "" {
+			if err := o.set(&c, o.Default); err != nil {
+				// A bad default is a bug of the table, caught by its tests.
+				return c, nil, fmt.Errorf("default of --%s: %q %w", o.Flag, o.Default, err)
+			}
+		}
+		if o.Cmds&bit == 0 || o.Env == "" {
+			continue
+		}
+		v, err := lookupEnv(getenv, o)
+		if err != nil {
+			return c, nil, err
+		}
+		if v == "" {
+			continue
+		}
+		if err := o.set(&c, v); err != nil {
+			if o.Secret {
+				return c, nil, fmt.Errorf("%s: %w", o.Env, err)
+			}
+			return c, nil, fmt.Errorf("%s: %q %w", o.Env, v, err)
+		}
+		set[o.Flag] = true
+	}
+
+	fs := flagSet(name, &c, extra...)
+	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
-	if v := getenv("PARTNERGRAPH_CORS_ORIGINS"); v != "" {
-		c.CORSOrigins = splitList(v)
-	}
-	if v := getenv("PARTNERGRAPH_CORS_CREDENTIALS"); v != "" {
-		if c.CORSCredentials, err = strconv.ParseBool(v); err != nil {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_CORS_CREDENTIALS: %q is not true or false", v)
-		}
-	}
-	if v := getenv("PARTNERGRAPH_SEED"); v != "" {
-		if c.Seed, err = strconv.ParseBool(v); err != nil {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_SEED: %q is not true or false", v)
-		}
-	}
-	if v := getenv("PARTNERGRAPH_DB_MAX_CONNS"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 1 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_MAX_CONNS: %q is not a positive number", v)
-		}
-		c.MaxConns = int32(n)
-	}
-	if v := getenv("PARTNERGRAPH_DB_PLAN_CACHE_MODE"); v != "" {
-		switch v {
-		case "auto", "force_generic_plan", "force_custom_plan":
-			c.PlanCacheMode = v
-		default:
-			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_PLAN_CACHE_MODE: %q is not auto, force_generic_plan or force_custom_plan", v)
-		}
-	}
-	if v := getenv("PARTNERGRAPH_LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_LOG_LEVEL: %q is not debug, info, warn or error", v)
-		}
-	}
-	if v := getenv("PARTNERGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
-		if c.ShutdownWait, err = time.ParseDuration(v); err != nil || c.ShutdownWait < 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v)
-		}
-	}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	if v := getenv("PARTNERGRAPH_AGGREGATE_CACHE"); v != "" {
-		if c.AggregateTTL, err = time.ParseDuration(v); err != nil || c.AggregateTTL < 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_AGGREGATE_CACHE: %q is not a duration such as 10s (0 turns it off)", v)
-		}
+	if !set["db-statement-timeout"] {
+		c.StatementTimeout = c.RequestTimeout
 	}
-
-	if v := getenv("PARTNERGRAPH_LOADER_WAIT"); v != "" {
-		if c.LoaderWait, err = time.ParseDuration(v); err != nil || c.LoaderWait <= 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_LOADER_WAIT: %q is not a positive duration such as 1ms", v)
-		}
-	}
-
-	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE"); v != "" {
-		if c.ResponseCache.TTL, err = time.ParseDuration(v); err != nil || c.ResponseCache.TTL < 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE: %q is not a duration such as 2s (0 turns it off)", v)
-		}
-	}
-	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE_MB"); v != "" {
-		mb, err := strconv.Atoi(v)
-		if err != nil || mb < 1 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE_MB: %q is not a positive number of megabytes", v)
-		}
-		c.ResponseCache.Bytes = mb << 20
-		c.ResponseCache.MaxBytes = min(c.ResponseCache.MaxBytes, c.ResponseCache.Bytes)
-	}
-	if v := getenv("PARTNERGRAPH_RESPONSE_CACHE_ENTRIES"); v != "" {
-		if c.ResponseCache.Entries, err = strconv.Atoi(v); err != nil || c.ResponseCache.Entries < 1 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_RESPONSE_CACHE_ENTRIES: %q is not a positive number", v)
-		}
-	}
-
-	if v := getenv("PARTNERGRAPH_REQUEST_TIMEOUT"); v != "" {
-		if c.RequestTimeout, err = time.ParseDuration(v); err != nil || c.RequestTimeout <= 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_REQUEST_TIMEOUT: %q is not a positive duration such as 30s", v)
-		}
-	}
-	c.StatementTimeout = c.RequestTimeout
-	if v := getenv("PARTNERGRAPH_DB_STATEMENT_TIMEOUT"); v != "" {
-		if c.StatementTimeout, err = time.ParseDuration(v); err != nil || c.StatementTimeout < 0 {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_DB_STATEMENT_TIMEOUT: %q is not a duration such as 30s (0 turns it off)", v)
-		}
-	}
-	for _, l := range []struct {
-		key string
-		v   *int
-	}{
-		{"PARTNERGRAPH_MAX_DEPTH", &c.Limits.MaxDepth},
-		{"PARTNERGRAPH_MAX_COST", &c.Limits.MaxCost},
-		{"PARTNERGRAPH_MAX_ALIASES", &c.Limits.MaxAliases},
-		{"PARTNERGRAPH_MAX_ROOT_FIELDS", &c.Limits.MaxRootFields},
-		{"PARTNERGRAPH_MAX_TOKENS", &c.Limits.MaxTokens},
-	} {
-		if v := getenv(l.key); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < -1 || n == 0 {
-				return c, nil, fmt.Errorf("%s: %q is not a positive number (or -1 for no limit)", l.key, v)
-			}
-			*l.v = n
-		}
-	}
-	for _, r := range []struct {
-		key string
-		v   *float64
-	}{
-		{"PARTNERGRAPH_RATE_LIMIT", &c.RateLimit.Rate},
-		{"PARTNERGRAPH_STAFF_RATE_LIMIT", &c.RateLimit.StaffRate},
-	} {
-		if v := getenv(r.key); v != "" {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f != f {
-				return c, nil, fmt.Errorf("%s: %q is not a number of requests per second (0 turns it off)", r.key, v)
-			}
-			*r.v = f
-		}
-	}
-	for _, r := range []struct {
-		key string
-		v   *int
-	}{
-		{"PARTNERGRAPH_RATE_BURST", &c.RateLimit.Burst},
-		{"PARTNERGRAPH_STAFF_RATE_BURST", &c.RateLimit.StaffBurst},
-	} {
-		if v := getenv(r.key); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return c, nil, fmt.Errorf("%s: %q is not a positive number", r.key, v)
-			}
-			*r.v = n
-		}
-	}
-	if v := getenv("PARTNERGRAPH_INTROSPECTION"); v != "" {
-		if c.Introspection, err = strconv.ParseBool(v); err != nil {
-			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
-		}
-	}
-	c.WaitForDatabase = name == "serve"
 	if name != "serve" {
 		// Migrations, imports and generate run long statements of their
 		// own; the timeout protects the API.
 		c.StatementTimeout = 0
 	}
-
-	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)
-	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARTNERGRAPH_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
-	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
-	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
-	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
-	for _, f := range extra {
-		f(fs)
-	}
-	if name == "generate" {
-		fs.IntVar(&c.GenEntities, "entities", 1_000_000, "how many entities to generate")
-		fs.IntVar(&c.GenLinks, "links", 5_000_000, "how many links to generate")
-		fs.Uint64Var(&c.GraphSeed, "graph-seed", 1, "seed of the synthetic graph: the same seed gives the same graph; keys are gen-<seed>-<n>")
-	}
-	if err := fs.Parse(args); err != nil {
-		return c, nil, err
-	}
-	c.CORSOrigins = splitList(*cors)
-	if c.BaseIRI != "" && (!strings.HasSuffix(c.BaseIRI, "/") || !strings.Contains(c.BaseIRI, "://") || strings.Contains(c.BaseIRI, "#")) {
-		return c, nil, fmt.Errorf("PARTNERGRAPH_BASE_IRI: %q must be an absolute http(s) IRI ending in / (a key follows it)", c.BaseIRI)
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		return c, nil, fmt.Errorf("PARTNERGRAPH_LOG_FORMAT: %q is not json or text", c.LogFormat)
-	}
+	c.WaitForDatabase = name == "serve"
+	c.Tracing = c.OTLPEndpoint != "" || c.OTLPTraces != ""
 	return c, fs.Args(), nil
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// flagSet returns the flags of the subcommand name, writing into c: the
+// options of the table that concern it and those extra registers. Its
+// usage lists only those, each with its variable and default.
+func flagSet(name string, c *Config, extra ...func(*flag.FlagSet)) *flag.FlagSet {
+	fs := flag.NewFlagSet("partnergraph "+name, flag.ContinueOnError)
+	bit := commandBit(name)
+	for _, o := range options() {
+		if o.Cmds&bit == 0 {
+			continue
+		}
+		usage := o.Help
+		if o.Env != "" {
+			usage += " (" + o.Env + ")"
+		}
+		fs.Var(&optionValue{opt: o, c: c}, o.Flag, strings.ReplaceAll(usage, "`", ""))
 	}
-	return def
+	for _, f := range extra {
+		f(fs)
+	}
+	return fs
 }
 
-// secret reads key, or the file named by key_FILE; setting both is an error.
-func secret(getenv func(string) string, key string) (string, error) {
-	v, file := getenv(key), getenv(key+"_FILE")
+// optionValue is an option as a flag.Value writing into a Config.
+type optionValue struct {
+	opt option
+	c   *Config
+	v   string // the value given, for String
+}
+
+// Set reads v through the option's parser; the flag package names the
+// flag and v in the error it returns.
+func (o *optionValue) Set(v string) error {
+	if err := o.opt.set(o.c, v); err != nil {
+		return err
+	}
+	o.v = v
+	return nil
+}
+
+// String returns the value given, or the default: flag's usage shows it.
+func (o *optionValue) String() string {
+	if o == nil || o.c == nil {
+		return ""
+	}
+	if o.v != "" {
+		return o.v
+	}
+	return o.opt.Default
+}
+
+// IsBoolFlag lets a boolean option be given as --seed alone: the table
+// gives every boolean a default of true or false.
+func (o *optionValue) IsBoolFlag() bool {
+	return o != nil && (o.opt.Default == "true" || o.opt.Default == "false")
+}
+
+// lookupEnv returns the value of o's variable, or, for a secret, the
+// content of the file its _FILE variable names; setting both is an error.
+func lookupEnv(getenv func(string) string, o option) (string, error) {
+	v := getenv(o.Env)
+	if !o.Secret {
+		return v, nil
+	}
+	file := getenv(o.Env + "_FILE")
 	switch {
 	case v != "" && file != "":
-		return "", errors.New(key + " and " + key + "_FILE are both set; set one")
+		return "", errors.New(o.Env + " and " + o.Env + "_FILE are both set; set one")
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", key, err)
+			return "", fmt.Errorf("%s_FILE: %w", o.Env, err)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
 	return v, nil
+}
+
+// The parsers of the table: each returns a setter that reads a string
+// into the field its argument points to, or an error that completes the
+// sentence "NAME: "value" ...".
+
+func text(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*field(c) = v
+		return nil
+	}
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("is not true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+// duration reads a duration; zero turns the setting off when zeroOff.
+func duration(field func(*Config) *time.Duration, zeroOff bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		switch {
+		case zeroOff && (err != nil || d < 0):
+			return errors.New("is not a duration such as 30s (0 turns it off)")
+		case !zeroOff && (err != nil || d <= 0):
+			return errors.New("is not a positive duration such as 30s")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// count reads a positive number.
+func count(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("is not a positive number")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// limit reads a positive number or -1, no limit.
+func limit(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < -1 || n == 0 {
+			return errors.New("is not a positive number (or -1 for no limit)")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// rate reads requests per second, 0 or more.
+func rate(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("is not a number of requests per second (0 turns it off)")
+		}
+		*field(c) = f
+		return nil
+	}
+}
+
+// oneOf reads one of values.
+func oneOf(field func(*Config) *string, values ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, ok := range values {
+			if v == ok {
+				*field(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("is not %s or %s", strings.Join(values[:len(values)-1], ", "), values[len(values)-1])
+	}
+}
+
+// parseByteSize reads a size in GOMEMLIMIT's syntax: a number of bytes
+// with an optional unit B, KiB, MiB, GiB or TiB, or "off" (no limit).
+func parseByteSize(v string) (int64, error) {
+	if v == "off" {
+		return math.MaxInt64, nil
+	}
+	bad := errors.New("is not a size such as 512MiB or 2GiB, or off")
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64/mult {
+		return 0, bad
+	}
+	return n * mult, nil
 }
 
 func splitList(s string) []string {
@@ -291,3 +575,59 @@ func (c Config) logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
+
+// writeConfigDoc writes docs/configuration.md: the option table as
+// Markdown, one table per group of commands. TestConfigDocIsCurrent
+// checks that the committed file is what this writes.
+func writeConfigDoc(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(configDocHead)
+	for _, group := range []struct {
+		title string
+		cmds  cmds
+	}{
+		{"Every command: the database and the logs", cmdAll},
+		{"serve", cmdServe},
+		{"serve and export", cmdServe | cmdExport},
+		{"generate", cmdGenerate},
+	} {
+		fmt.Fprintf(&b, "\n## %s\n\n| flag | variable | default | meaning |\n|---|---|---|---|\n", group.title)
+		for _, o := range options() {
+			if o.Cmds != group.cmds {
+				continue
+			}
+			env := ""
+			if o.Env != "" {
+				env = "`" + o.Env + "`"
+				if o.Secret {
+					env += " (or `" + o.Env + "_FILE`)"
+				}
+			}
+			dflt := o.DocDefault
+			if dflt == "" {
+				dflt = "`" + o.Default + "`"
+			}
+			fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", o.Flag, env, dflt, strings.ReplaceAll(o.Help, "|", `\|`))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+const configDocHead = `# Configuration
+
+<!-- Generated by "go generate ./cmd/partnergraph" (partnergraph config-doc) from
+the option table in cmd/partnergraph/config.go: edit the table, not this file. -->
+
+Every setting has a flag and, except the generator's, an environment
+variable. Flags win over variables, variables over the defaults. A secret
+may instead come from a file named by its variable with a ` + "`_FILE`" + ` suffix
+(` + "`DATABASE_URL_FILE=/run/secrets/db`" + `), for container secrets; setting both is
+an error. A bad value stops the command with an error that names the
+variable or flag.
+
+Each subcommand reads and lists only the settings that concern it:
+` + "`partnergraph export -h`" + ` shows the database's and export's, not ` + "`--addr`" + `.
+The benchmark tool, ` + "`partnergraph-bench`" + `, has flags of its own
+(` + "`partnergraph-bench -h`" + `; docs/benchmarks.md).
+`

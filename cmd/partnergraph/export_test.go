@@ -95,7 +95,7 @@ func TestExportCommandRejectsBadFormatAndFilter(t *testing.T) {
 		{[]string{"export"}, "--format: is required"},
 		{[]string{"export", "--format", "pdf"}, `unknown format "pdf"`},
 		{[]string{"export", "--format", "csv", "--kind", "planet"}, "kind: unknown value"},
-		{[]string{"export", "--format", "csv", "--base-iri", "example"}, "PARTNERGRAPH_BASE_IRI"},
+		{[]string{"export", "--format", "csv", "--base-iri", "example"}, "-base-iri: must be an absolute"},
 	} {
 		err := run(t.Context(), tc.args, vars, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

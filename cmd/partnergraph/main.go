@@ -11,14 +11,18 @@
 //	partnergraph import    import a data-set file, all or nothing
 //	partnergraph export    write the published graph, or a filtered part of
 //	                       it, as CSV, JSON-LD, GraphML or JSON
-//	partnergraph generate  load a synthetic graph of a chosen size
-//	partnergraph bench     drive a running server, the same SQL through pgx and
-//	                       optionally PostGraphile, and compare them
+//	partnergraph generate  load a synthetic graph of a chosen size (a data tool)
 //	partnergraph db        run the embedded PostgreSQL alone and print its
 //	                       DATABASE_URL, for the other commands and for tools
+//	partnergraph config-doc  print docs/configuration.md, the table of settings
 //
-// Configuration comes from environment variables and flags; see README.md.
+// The load generator is a command of its own, cmd/partnergraph-bench, so
+// that the binary operators deploy carries no benchmark harness.
+// Configuration comes from environment variables and flags: the option
+// table of config.go, documented in docs/configuration.md.
 package main
+
+//go:generate sh -c "go run . config-doc > ../../docs/configuration.md"
 
 import (
 	"context"
@@ -27,11 +31,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/partnergraph/partnergraph/internal/export"
 )
 
@@ -46,7 +52,7 @@ func main() {
 	}
 }
 
-const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|bench|db] [flags]
+const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|db|config-doc] [flags]
 
   serve     serve the GraphQL API (the default)
   migrate   apply pending database migrations
@@ -56,13 +62,15 @@ const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|gener
             [--country ...] (see "partnergraph export -h")
   token     create --name NAME --role reader|editor|admin, list, revoke ID
   import    FILE [--dry-run]: import a data set, validated first, all or nothing
-  generate  load a synthetic graph (default 1,000,000 entities, 5,000,000 links)
-  bench     drive a server, its SQL through pgx and PostGraphile with concurrent
-            clients; report throughput, latencies and the ratios between them
-  db        run the embedded PostgreSQL (migrated) until interrupted and print
-            its DATABASE_URL
+  generate  data tool: load a synthetic graph (default 1,000,000 entities,
+            5,000,000 links)
+  db        dev tool: run the embedded PostgreSQL (migrated) until interrupted
+            and print its DATABASE_URL
+  config-doc  print the table of settings (docs/configuration.md)
 
-Run "partnergraph serve -h" for the flags; README.md lists the environment variables.
+Run "partnergraph COMMAND -h" for the flags of a command; docs/configuration.md
+lists every setting with its environment variable. The load generator is
+partnergraph-bench (cmd/partnergraph-bench).
 `
 
 // run runs one subcommand until it ends or ctx is cancelled.
@@ -77,8 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
 		return runImport(ctx, args, getenv, stdout)
-	case "bench":
-		return runBench(ctx, args, getenv, stdout)
+	case "config-doc":
+		return writeConfigDoc(stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -135,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "export":
 		return runExport(ctx, app, exportOpts, ex.out, stdout)
 	}
-	tuneGC(getenv, app.Logger)
+	tuneGC(cfg, app.Logger)
 	return app.Serve(ctx, nil)
 }
 
@@ -145,21 +153,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // heap is small: answers are built and dropped), for 16 MB more memory.
 const defaultGOGC = 400
 
-// defaultMemoryLimit is the soft limit of the Go heap that serve sets
-// unless GOMEMLIMIT sets one: with GOGC 400 the heap may grow to five
-// times what is live, and a page of the million-entity graph holds
-// thousands of entities while it is built; near the limit the collector
-// runs more often instead.
-const defaultMemoryLimit = 150 << 20
+// tuneGC sets serve's garbage collector target and soft memory limit:
+// GOGC and GOMEMLIMIT (or their flags) if set, else GOGC 400 and a limit
+// derived from the container's or machine's memory (memoryLimit).
+func tuneGC(cfg Config, logger *slog.Logger) {
+	debug.SetGCPercent(cfg.GCPercent)
+	limit, from := cfg.MemoryLimit, "GOMEMLIMIT"
+	if limit == 0 {
+		limit, from = memoryLimit(memlimit.FromCgroup, memlimit.FromSystem)
+	}
+	debug.SetMemoryLimit(limit)
+	logger.Debug("garbage collector", "GOGC", cfg.GCPercent, "GOMEMLIMIT", limit, "from", from)
+}
 
-// tuneGC sets serve's garbage collector target and memory limit, unless
-// GOGC and GOMEMLIMIT set them.
-func tuneGC(getenv func(string) string, logger *slog.Logger) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGOGC)
+// memoryLimit derives serve's soft memory limit from the memory it may
+// use. In a container (a cgroup with a memory limit) the server is alone
+// and is killed at that limit: 90 % of it leaves room for what Go does
+// not count (stacks of cgo, the binary). On a machine without one it
+// shares the memory with PostgreSQL, whose shared buffers and page cache
+// want most of it: a quarter, as PostgreSQL's own guide gives its shared
+// buffers. Neither known: no limit. It returns the limit and where it
+// came from, for the log.
+func memoryLimit(cgroup, system func() (uint64, error)) (int64, string) {
+	if n, err := cgroup(); err == nil && n > 0 && n < math.MaxInt64 {
+		return int64(float64(n) * 0.9), "90% of the cgroup's memory limit"
 	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+	if n, err := system(); err == nil && n > 0 && n < math.MaxInt64 {
+		return int64(n / 4), "a quarter of the machine's memory"
 	}
-	logger.Debug("garbage collector", "GOMEMLIMIT", debug.SetMemoryLimit(-1)) // a negative limit only reads it
+	return math.MaxInt64, "none known: no limit"
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -316,7 +317,7 @@ func TestGenerateLoadsASearchableGraph(t *testing.T) {
 
 func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	def, _, err := parseConfig("serve", nil, env(nil))
-	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != (server.Limits{}) ||
+	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != server.DefaultLimits ||
 		def.RateLimit != (server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}) {
 		t.Errorf("defaults: %+v, %v", def, err)
 	}
@@ -341,7 +342,7 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	if def.PlanCacheMode != "force_generic_plan" {
 		t.Errorf("default plan_cache_mode %q", def.PlanCacheMode)
 	}
-	if def.ResponseCache != server.DefaultResponseCache || def.LoaderWait != 0 {
+	if def.ResponseCache != server.DefaultResponseCache || def.LoaderWait != loader.DefaultWait {
 		t.Errorf("default response cache %+v, loader wait %s", def.ResponseCache, def.LoaderWait)
 	}
 	rc, _, err := parseConfig("serve", nil, env(map[string]string{"PARTNERGRAPH_RESPONSE_CACHE": "0", "PARTNERGRAPH_LOADER_WAIT": "1ms",

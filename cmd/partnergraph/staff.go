@@ -30,15 +30,12 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New(tokenUsage)
 	}
 	action, args := args[0], args[1:]
-	cfg, _, err := parseConfig("token", nil, getenv)
+	var name, roleName *string
+	cfg, rest, err := parseConfig("token", args, getenv, func(fs *flag.FlagSet) {
+		name = fs.String("name", "", "who or what holds the token (create)")
+		roleName = fs.String("role", "", "reader, editor or admin (create)")
+	})
 	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("partnergraph token "+action, flag.ContinueOnError)
-	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
-	name := fs.String("name", "", "who or what holds the token (create)")
-	roleName := fs.String("role", "", "reader, editor or admin (create)")
-	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var role kb.Role
@@ -53,10 +50,10 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	case "list":
 	case "revoke":
-		if fs.NArg() != 1 {
+		if len(rest) != 1 {
 			return errors.New("token revoke: give the token's ID (see token list)\n" + tokenUsage)
 		}
-		if id, err = parseTokenID(fs.Arg(0)); err != nil {
+		if id, err = parseTokenID(rest[0]); err != nil {
 			return err
 		}
 	default:
@@ -119,25 +116,23 @@ func parseTokenID(s string) (int64, error) {
 // then all is written or nothing. Bad records are listed by position and
 // reason, and the command fails.
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, _, err := parseConfig("import", nil, getenv)
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("partnergraph import", flag.ContinueOnError)
-	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
-	dryRun := fs.Bool("dry-run", false, "validate and report without writing")
-	actor := fs.String("actor", "import", "the name recorded as the author of the changes")
 	// The file may come before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	var dryRun *bool
+	var actor *string
+	cfg, rest, err := parseConfig("import", args, getenv, func(fs *flag.FlagSet) {
+		dryRun = fs.Bool("dry-run", false, "validate and report without writing")
+		actor = fs.String("actor", "import", "the name recorded as the author of the changes")
+	})
+	if err != nil {
 		return err
 	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	} else if file == "" || fs.NArg() > 0 {
+	if file == "" && len(rest) == 1 {
+		file = rest[0]
+	} else if file == "" || len(rest) > 0 {
 		return errors.New("usage: partnergraph import FILE [--dry-run]")
 	}
 	f, err := os.Open(file)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -12,14 +13,22 @@ import (
 )
 
 // tracerProvider returns an OpenTelemetry tracer provider that sends spans
-// over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables
-// (endpoint, headers, timeout), and the function that flushes and stops
+// over OTLP/HTTP to the configured endpoint (the standard variables or
+// their flags), with the headers and timeouts of the other
+// OTEL_EXPORTER_OTLP_* variables, and the function that flushes and stops
 // it. It returns nil when tracing is off.
 func (a *App) tracerProvider(ctx context.Context) (trace.TracerProvider, func(context.Context) error, error) {
 	if !a.Config.Tracing {
 		return nil, func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	// The endpoint is passed on, not left to the exporter's reading of the
+	// variables, because a flag may have set it; the traces' own URL wins,
+	// as in OpenTelemetry's specification of the variables.
+	url := a.Config.OTLPTraces
+	if url == "" {
+		url = strings.TrimSuffix(a.Config.OTLPEndpoint, "/") + "/v1/traces"
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
 	if err != nil {
 		return nil, nil, fmt.Errorf("OpenTelemetry exporter: %w", err)
 	}

@@ -35,17 +35,20 @@ type Limits struct {
 	MaxTokens int
 }
 
+// DefaultLimits are the limits of an operation unless configured.
+var DefaultLimits = Limits{MaxDepth: 15, MaxCost: 10000, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 5000}
+
 func (l *Limits) defaults() {
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
 		}
 	}
-	def(&l.MaxDepth, 15)
-	def(&l.MaxCost, 10000)
-	def(&l.MaxAliases, 30)
-	def(&l.MaxRootFields, 20)
-	def(&l.MaxTokens, 5000)
+	def(&l.MaxDepth, DefaultLimits.MaxDepth)
+	def(&l.MaxCost, DefaultLimits.MaxCost)
+	def(&l.MaxAliases, DefaultLimits.MaxAliases)
+	def(&l.MaxRootFields, DefaultLimits.MaxRootFields)
+	def(&l.MaxTokens, DefaultLimits.MaxTokens)
 }
 
 // limitError is a LIMIT_EXCEEDED error that names the limit, the value found

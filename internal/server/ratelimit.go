@@ -26,6 +26,9 @@ type RateLimit struct {
 	StaffBurst int
 }
 
+// DefaultRateLimit is the rate limit serve applies unless configured.
+var DefaultRateLimit = RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}
+
 // limiters holds the buckets. Idle buckets, which have refilled, are
 // dropped now and then, so that the map does not grow with every address
 // ever seen.

@@ -31,10 +31,19 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+// The defaults of the settings that serve shares with its configuration
+// table (cmd/partnergraph/config.go), kept here only: the table shows and
+// applies these values, and New applies them to a zero field.
+const (
+	DefaultAddr            = ":8080"
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultShutdownTimeout = 15 * time.Second
+)
+
 // Config configures the HTTP stack. The zero value of a field means its
 // default.
 type Config struct {
-	// Addr is the address to listen on; default ":8080".
+	// Addr is the address to listen on; default DefaultAddr.
 	Addr string
 	// TracerProvider, when set, traces every request and GraphQL operation
 	// through OpenTelemetry; nil turns tracing off.
@@ -49,10 +58,11 @@ type Config struct {
 	CORSCredentials bool
 	// MaxBodyBytes caps the size of a request body; default 1 MiB.
 	MaxBodyBytes int64
-	// RequestTimeout bounds the execution of one request; default 30s.
+	// RequestTimeout bounds the execution of one request; default
+	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests may finish after a
-	// shutdown begins; default 15s.
+	// shutdown begins; default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// LoaderWait is how long dataloaders collect keys; default loader.DefaultWait.
 	LoaderWait time.Duration
@@ -91,16 +101,16 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Addr == "" {
-		c.Addr = ":8080"
+		c.Addr = DefaultAddr
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
 	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Second
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 15 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -13,7 +13,7 @@ import (
 
 // benchGraph loads a synthetic graph of 20,000 entities and 100,000 links
 // (the 1M/5M shape at a fiftieth) and returns the store and its id range.
-// The figures at scale come from partnergraph bench (README); these track
+// The figures at scale come from partnergraph-bench (docs/benchmarks.md); these track
 // the store's share of them between changes.
 func benchGraph(b *testing.B) (*store.Store, int64) {
 	b.Helper()

@@ -1,3 +1,22 @@
+// Command partnergraph-bench drives a running partnergraph with
+// concurrent clients, runs the same SQL through pgx without HTTP or
+// GraphQL (the ceiling) and optionally PostGraphile over the same database
+// (scripts/postgraphile), and prints a table per operation:
+// throughput, latencies and the ratios between the targets. With --soak
+// it runs the operations mixed for a long time and reports the server's
+// memory. scripts/benchmark runs it the way docs/benchmarks.md describes.
+//
+// It is a tool of its own, not a subcommand of partnergraph, so that the
+// binary operators deploy carries no load generator.
+//
+// Usage:
+//
+//	DATABASE_URL=... partnergraph-bench --url http://127.0.0.1:8080/graphql [flags]
+//
+// DATABASE_URL is the server's database (the sample and the ceiling read
+// it); PARTNERGRAPH_BENCH_TOKEN, an editor's token, lets the staff
+// operation run on the server; PARTNERGRAPH_DB_PLAN_CACHE_MODE sets the
+// ceiling's sessions up as the server's are.
 package main
 
 import (
@@ -6,7 +25,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,11 +36,24 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// runBench is the bench subcommand: it drives a running server, the same
-// SQL through pgx (the ceiling) and optionally PostGraphile over the same
-// database, and prints a table per operation.
-func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("partnergraph bench", flag.ContinueOnError)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "partnergraph-bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run drives a running server, the same SQL through pgx (the ceiling) and
+// optionally PostGraphile over the same database, and prints a table per
+// operation to stdout; args are the command's flags. It returns an error
+// naming what is wrong before any load is sent, or the first failure of
+// the run.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("partnergraph-bench", flag.ContinueOnError)
 	url := fs.String("url", "http://localhost:8080/graphql", "the GraphQL endpoint of a running partnergraph")
 	peerURL := fs.String("peer-url", "", "the GraphQL endpoint of PostGraphile over the same database (scripts/postgraphile); empty: no peer")
 	ceiling := fs.Bool("ceiling", true, "also run the same SQL through pgx, without HTTP or GraphQL")
@@ -45,26 +80,26 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *clients < 1 || *duration <= 0 || *warmup < 0 || *sample < 2 {
-		return errors.New("bench: --clients and --duration must be positive, --warmup not negative, --sample at least 2")
+		return errors.New("--clients and --duration must be positive, --warmup not negative, --sample at least 2")
 	}
 	dsn := getenv("DATABASE_URL")
 	if dsn == "" {
-		return errors.New("bench: set DATABASE_URL to the server's database: the sample and the ceiling read it")
+		return errors.New("set DATABASE_URL to the server's database: the sample and the ceiling read it")
 	}
 	cfg := bench.Config{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, ServerPID: *pid}
 	for _, name := range strings.Split(*ops, ",") {
 		op, err := bench.OpNamed(strings.TrimSpace(name))
 		if err != nil {
-			return fmt.Errorf("bench: %w (known: %s)", err, strings.Join(append(names, extra...), ", "))
+			return fmt.Errorf("%w (known: %s)", err, strings.Join(append(names, extra...), ", "))
 		}
 		cfg.Ops = append(cfg.Ops, op)
 	}
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return errors.New("bench: DATABASE_URL is not a valid PostgreSQL connection string")
+		return errors.New("DATABASE_URL is not a valid PostgreSQL connection string")
 	}
 	// The ceiling's sessions are set up as the server's are.
 	mode := getenv("PARTNERGRAPH_DB_PLAN_CACHE_MODE")
@@ -74,7 +109,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = mode
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return fmt.Errorf("database pool: %w", err)
 	}
 	defer pool.Close()
 	if cfg.Sample, err = bench.LoadSample(ctx, pool, *sample); err != nil {
@@ -95,7 +130,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, "PARTNERGRAPH_BENCH_TOKEN is not set: the staff operation (link) runs on the ceiling only")
 	}
 	if len(cfg.Targets) == 0 {
-		return errors.New("bench: no target: --server=false needs the ceiling or --peer-url")
+		return errors.New("no target: --server=false needs the ceiling or --peer-url")
 	}
 	if *soak > 0 {
 		fmt.Fprintf(stdout, "soak: %d clients, the operations mixed at random for %s\n", *clients, *soak)

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
+)
+
+// lineWith returns the first log line with msg, waiting up to 10 s.
+func (p *process) lineWith(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-p.lines:
+			if line["msg"] == msg {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("no log line %q within 10 s", msg)
+		}
+	}
+}
+
+// TestPprofIsServedOnItsOwnListener: PARTNERGRAPH_PPROF_ADDR serves Go's
+// profiles on a listener of their own, never on the API's address.
+func TestPprofIsServedOnItsOwnListener(t *testing.T) {
+	p := start(t, "DATABASE_URL="+pgtest.NewDB(t, "empty"), "PARTNERGRAPH_PPROF_ADDR=127.0.0.1:0")
+	defer p.stop(t)
+
+	// The profiles are served on their own listener.
+	prof := p.lineWith(t, "serving profiles")["addr"].(string)
+	res, err := http.Get("http://" + prof + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Fatalf("GET /debug/pprof/ on %s: %d %.200s", prof, res.StatusCode, body)
+	}
+	if res, err := http.Get("http://" + p.addr + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("the API's address serves /debug/pprof/: %v %v", res.Status, err)
+	}
+
+}
+
+// TestDBPrintsTheURLOfTheEmbeddedPostgreSQL runs the db command: it
+// prints a DATABASE_URL that reaches a migrated database, and stops
+// PostgreSQL when interrupted.
+func TestDBPrintsTheURLOfTheEmbeddedPostgreSQL(t *testing.T) {
+	dir, err := os.MkdirTemp("", "partnergraph-db-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"db", "--data-dir", dir}, env(map[string]string{"PARTNERGRAPH_LOG_LEVEL": "error"}), w)
+		w.Close()
+	}()
+	line := make([]byte, 512)
+	n, err := r.Read(line)
+	if err != nil {
+		t.Fatalf("db printed nothing: %v (%v)", err, <-done)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(string(line[:n])), "DATABASE_URL=")
+	if !ok {
+		t.Fatalf("db printed %q, want DATABASE_URL=...", line[:n])
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var migrated bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('entity') IS NOT NULL`).Scan(&migrated); err != nil || !migrated {
+		t.Errorf("the database behind %s has no entity table (%v)", url, err)
+	}
+	conn.Close(ctx)
+	cancel()
+	go io.Copy(io.Discard, r) //nolint:errcheck // drain until closed
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("db after interrupt: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("db did not stop within 30 s of the interrupt")
+	}
+	if _, err := os.Stat(dir + "/pgdata/postmaster.pid"); !os.IsNotExist(err) {
+		t.Errorf("postmaster.pid after db ended: %v, want none", err)
+	}
+}
+
+// TestTuneGCLeavesExplicitSettingsAlone: serve's garbage collector
+// defaults apply only when GOGC and GOMEMLIMIT (or their flags) are not
+// set.
+func TestTuneGCLeavesExplicitSettingsAlone(t *testing.T) {
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	defer func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) }()
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		vars     map[string]string
+		gc       int
+		memLimit int64
+		derived  bool
+	}{
+		{"variables", nil, map[string]string{"GOGC": "100", "GOMEMLIMIT": "1GiB"}, 100, 1 << 30, false},
+		{"flags over variables", []string{"--gogc", "off", "--memory-limit", "512MiB"}, map[string]string{"GOGC": "100"}, -1, 512 << 20, false},
+		{"no limit", nil, map[string]string{"GOMEMLIMIT": "off"}, defaultGOGC, math.MaxInt64, false},
+		{"defaults", nil, nil, defaultGOGC, 0, true},
+	} {
+		cfg, _, err := parseConfig("serve", tc.args, env(tc.vars))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		tuneGC(cfg, slog.New(slog.DiscardHandler))
+		want := tc.memLimit
+		if tc.derived {
+			want, _ = memoryLimit(memlimit.FromCgroup, memlimit.FromSystem)
+		}
+		if got := debug.SetGCPercent(100); got != tc.gc {
+			t.Errorf("%s: the target is %d, want %d", tc.name, got, tc.gc)
+		}
+		if got := debug.SetMemoryLimit(-1); got != want || got <= 0 {
+			t.Errorf("%s: the memory limit is %d, want %d", tc.name, got, want)
+		}
+	}
+	for _, bad := range []map[string]string{{"GOGC": "lots"}, {"GOMEMLIMIT": "1GB"}, {"GOMEMLIMIT": "-5MiB"}} {
+		if _, _, err := parseConfig("serve", nil, env(bad)); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+// TestMemoryLimitFollowsTheContainer: the derived limit is 90 % of a
+// cgroup's memory limit, else a quarter of the machine's memory, else none.
+func TestMemoryLimitFollowsTheContainer(t *testing.T) {
+	known := func(n uint64) func() (uint64, error) { return func() (uint64, error) { return n, nil } }
+	unknown := func() (uint64, error) { return 0, errors.New("no cgroup") }
+	for _, tc := range []struct {
+		name           string
+		cgroup, system func() (uint64, error)
+		want           int64
+	}{
+		{"container of 1 GiB", known(1 << 30), known(64 << 30), 966367641},
+		{"no container", unknown, known(16 << 30), 4 << 30},
+		{"cgroup without a limit", known(math.MaxUint64), known(8 << 30), 2 << 30},
+		{"nothing known", unknown, unknown, math.MaxInt64},
+	} {
+		if got, from := memoryLimit(tc.cgroup, tc.system); got != tc.want || from == "" {
+			t.Errorf("%s: %d (%s), want %d", tc.name, got, from, tc.want)
+		}
+	}
+}
