@@ -257,7 +257,7 @@ func options() []option {
 			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
 			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
 		{Flag: "trusted-documents", Env: "PARTNERGRAPH_TRUSTED_DOCUMENTS", DocDefault: "empty: any document", Cmds: cmdServe,
-			Help: "a folder of `.graphql` files: only those documents run (docs/security.md)",
+			Help: "a folder of `.graphql` files: only those documents run (docs/operations.md, Trusted documents)",
 			set:  text(func(c *Config) *string { return &c.TrustedDocuments })},
 
 		// Operations.

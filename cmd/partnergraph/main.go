@@ -147,10 +147,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return app.Serve(ctx, nil)
 }
 
-// GOGC is the garbage collector's target that serve sets unless the GOGC
-// variable sets one: the profile of the server under the mix showed 12 to
-// 17 % of its CPU in garbage collection at Go's default of 100 (the live
-// heap is small: answers are built and dropped), for 16 MB more memory.
+// defaultGOGC is the garbage collector's target that serve sets unless
+// GOGC or --gogc sets one: at Go's default of 100 the profile of the
+// server under the mix showed a large share of its CPU in garbage
+// collection, because the live heap is small and answers are built and
+// dropped (docs/benchmarks.md, "Measurements behind the code").
 const defaultGOGC = 400
 
 // tuneGC sets serve's garbage collector target and soft memory limit:

@@ -141,7 +141,7 @@ func heapPeak(export func(w io.Writer) error) (heapUse, error) {
 // of output) above the heap before the export (held-MiB) and in all
 // (live-heap-MiB), the bytes allocated (alloc-MiB) and written
 // (written-MiB) per export. A streaming export keeps the heap flat while
-// allocations and output grow with the graph. The README quotes it:
+// allocations and output grow with the graph. docs/benchmarks.md quotes it:
 //
 //	go test -run '^$' -bench ExportMemory -benchtime 1x ./internal/export/
 func BenchmarkExportMemory(b *testing.B) {

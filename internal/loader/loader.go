@@ -21,11 +21,9 @@ import (
 // resolves the fields of a list concurrently, so the keys of one list level
 // arrive within microseconds; the wait only has to outlast that. A request
 // waits once per level of related data (a cooperative's page: three), so
-// the wait is latency, and at 16 clients throughput: measured with the
-// bench on the reference data, 16 clients, 3 ms -> 1 ms took a
-// cooperative's page from 1200 to 1720-1780 req/s and a partner list from
-// 2160 to 2210-2340; at 64 clients the front page lost 8 %, as a busy
-// scheduler more often splits a batch in two (one query more, never N+1).
+// the wait is latency, and at 16 clients throughput; much shorter waits
+// let a busy scheduler split a batch in two (one query more, never N+1).
+// docs/benchmarks.md ("Measurements behind the code") has the figures.
 const DefaultWait = time.Millisecond
 
 // Loaders are the dataloaders of one request.

@@ -12,7 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// The error codes of the API (DESIGN.md §3), in extensions.code.
+// The error codes of the API (docs/api.md, Errors), in extensions.code.
 const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeNotFound        = "NOT_FOUND"

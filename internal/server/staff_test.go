@@ -12,7 +12,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
-// A staff member's first session, as the README tells it: add a
+// A staff member's first session, as docs/staff.md tells it: add a
 // cooperative, link it to a partner and a practice with a source, look at
 // its history, undo a change.
 func TestStaffFirstSession(t *testing.T) {

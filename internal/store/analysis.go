@@ -23,9 +23,10 @@ var behindCaseOut = []string{string(kb.RelEmploysParticipantsOf)}
 // PracticeCap bounds PracticePartners: the partners behind a practice are
 // found behind its first PracticeCap cases (in link order, as its cases
 // are listed), and at most PracticeCap of them are returned. On the
-// generated graph of a million entities a practice has up to 4,566 cases
-// and, uncapped, tens of thousands of partners behind them: a page of 20
-// practices took 20 s and 3 GB of the server's memory.
+// generated graph of a million entities a practice has thousands of cases
+// and, uncapped, tens of thousands of partners behind them: a page of
+// practices took seconds and gigabytes (docs/benchmarks.md, "Measurements
+// behind the code").
 const PracticeCap = 100
 
 // PracticePartners returns, for each of the good practices ids, the ids of

@@ -122,9 +122,10 @@ const entityFullSelect = `e.id, e.kind, e.key, e.name, e.sort_name, e.summary, e
 // entitiesByIDSQL reads entities by id as entity_full does, but joins
 // each entity only to its own kind's table: the view left-joins all nine
 // to every row, nine nested-loop probes a row, which was most of reading
-// 4,000 entities (a front page of the million-entity graph): 62-75 ms,
-// against 26-48 ms reading the entity rows once (materialized) and each
-// kind's rows from its own table.
+// the thousands of entities of a front page of the million-entity graph;
+// reading the entity rows once (materialized) and each kind's rows from
+// its own table took about half the time (docs/benchmarks.md,
+// "Measurements behind the code").
 var entitiesByIDSQL = func() string {
 	kinds := []struct{ kind, table, alias string }{
 		{"PARTNER", "partner", "p"}, {"COOPERATIVE", "cooperative", "c"}, {"PARTNERSHIP", "partnership", "ps"},
@@ -217,9 +218,9 @@ type Filter struct {
 // mode that plans the statement with its arguments every time (the simple
 // protocol, which sends them in the statement): the pool's
 // generic plans (DefaultPlanCacheMode) do not know how selective a
-// pattern is, and walked a kind's name index bitmap by bitmap (31 ms for
-// cooperatives "gniez" on the million-entity graph, against 2.5 ms
-// planned with the pattern).
+// pattern is, and walked a kind's name index bitmap by bitmap, ten times
+// slower than a plan made with the pattern (docs/benchmarks.md,
+// "Measurements behind the code").
 //
 // A NUL byte or invalid UTF-8 stays with the extended protocol, where
 // PostgreSQL refuses it with an error translate names (pgx's client-side

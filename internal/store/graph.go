@@ -12,8 +12,9 @@ import (
 // Graph traversal runs as a breadth-first search in Go that fetches one
 // level per query (`= ANY($1)` over the frontier), never as a recursive
 // query: each level is a plain index scan on link from either end, which
-// Citus can route to the shards of the frontier's nodes (DESIGN.md §6), and
-// the search can stop, cap or switch sides between levels.
+// Citus can route to the shards of the frontier's nodes
+// (docs/architecture.md, Scaling out), and the search can stop, cap or
+// switch sides between levels.
 
 // Hop is one link seen from the node it is walked from: the node at the
 // other end, and the link's type and direction. A link is identified by

@@ -96,8 +96,8 @@ func (sp LinkSpec) source(b *builder) string {
 // id) and stops after the limit; a merge of those short reads is cut to
 // the limit again. So a hub's first 100 cases cost about 100 index entries
 // and entity probes, not one for each of its thousands of links, which a
-// sort by id over all of them needed (654 ms, cold, for the cases of the
-// first 20 practices of the generated million-entity graph).
+// sort by id over all of them needed (docs/benchmarks.md, "Measurements
+// behind the code").
 func (sp LinkSpec) page(b *builder, vis Visibility) string {
 	if len(sp.Types) == 0 || sp.Limit <= 0 {
 		where := sp.otherCond(b, vis)

@@ -375,7 +375,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	var ids []int64
 	var scores []float64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// JIT compilation costs 20-30 ms and gains nothing on a few
+		// JIT compilation costs tens of milliseconds and gains nothing on a few
 		// thousand rows; the estimates of the candidate scans, made without
 		// their LIMIT, would turn it on at a million entities.
 		// Planned for each query's own terms (plan_cache_mode auto, which

@@ -30,7 +30,7 @@ func New(pool *pgxpool.Pool) *Store {
 // wrapped, when it does not.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err)
+		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err) //nolint:errorlint // callers match kb.ErrUnavailable, never pgx's errors
 	}
 	return nil
 }
@@ -49,9 +49,9 @@ type Visibility struct {
 // look costlier than the custom ones. Nearly all of the store's
 // statements pass that test; the per-entity lateral reads of links never
 // do, so each of their executions was planned again, a 10-way join
-// through entity_full included: about 2 ms of planning for 0.3 ms of
-// execution on the reference data. With generic plans PostgreSQL's CPU per
-// request fell by a third for a partner list and a cooperative's page.
+// through entity_full included, and planning cost several times the
+// execution. Generic plans cut PostgreSQL's CPU per request
+// (docs/benchmarks.md, "Measurements behind the code").
 const DefaultPlanCacheMode = "force_generic_plan"
 
 // Public is the visibility of anonymous readers.
@@ -123,7 +123,7 @@ func translate(err error) error {
 	}
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) || pgconn.SafeToRetry(err) {
-		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err)
+		return fmt.Errorf("%w: %v", kb.ErrUnavailable, err) //nolint:errorlint // callers match kb.ErrUnavailable, never pgx's errors
 	}
 	return err
 }
