@@ -20,8 +20,7 @@ import (
 const tokenUsage = `usage:
   partnergraph token create --name NAME --role reader|editor|admin
   partnergraph token list
-  partnergraph token revoke ID
-`
+  partnergraph token revoke ID`
 
 // runToken manages API tokens: create prints the secret once (it is stored
 // only as a hash), list shows names and roles, revoke stops one at once.

@@ -51,8 +51,13 @@ func TestPprofIsServedOnItsOwnListener(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
 		t.Fatalf("GET /debug/pprof/ on %s: %d %.200s", prof, res.StatusCode, body)
 	}
-	if res, err := http.Get("http://" + p.addr + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusNotFound {
-		t.Errorf("the API's address serves /debug/pprof/: %v %v", res.Status, err)
+	res, err = http.Get("http://" + p.addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("the API's address serves /debug/pprof/: %s", res.Status)
 	}
 
 }

@@ -3,6 +3,7 @@ package kb
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -211,7 +212,7 @@ func decodeStrict(doc map[string]any, v any) error {
 }
 
 func asTypeError(err error, te **json.UnmarshalTypeError) bool {
-	t, ok := err.(*json.UnmarshalTypeError)
+	t, ok := errors.AsType[*json.UnmarshalTypeError](err)
 	if ok {
 		*te = t
 	}

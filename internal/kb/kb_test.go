@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,7 +94,7 @@ func TestValidateEntity(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.e.Validate()
-			v, isV := err.(*ValidationError)
+			v, isV := errors.AsType[*ValidationError](err)
 			if !isV || v.Field != tc.field {
 				t.Errorf("Validate() = %v, want a validation error on %s", err, tc.field)
 			}

@@ -327,13 +327,13 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("start postgres: it exited during startup (%v):%s", s.waitErr, s.out.Tail())
+			return fmt.Errorf("start postgres: it exited during startup (%w):%s", s.waitErr, s.out.Tail())
 		case <-ctx.Done():
 			return fmt.Errorf("start postgres: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("start postgres: no connection after %v (last error: %v):%s", timeout, err, s.out.Tail())
+			return fmt.Errorf("start postgres: no connection after %v (last error: %w):%s", timeout, err, s.out.Tail())
 		}
 	}
 }

@@ -42,7 +42,11 @@ func startServer(ctx context.Context, t *testing.T, cfg Config) *Server {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Logf("Start took %v", time.Since(begin).Round(time.Millisecond))
-	t.Cleanup(func() { s.Stop(context.Background()) })
+	t.Cleanup(func() {
+		if err := s.Stop(context.Background()); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
 	return s
 }
 

@@ -287,7 +287,7 @@ func day(t *time.Time) *time.Time {
 }
 
 func prefix(field string, err error) error {
-	if v, ok := err.(*kb.ValidationError); ok {
+	if v, ok := errors.AsType[*kb.ValidationError](err); ok {
 		f := field
 		if v.Field != "" {
 			f += "." + v.Field
@@ -446,7 +446,7 @@ func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[strin
 			RETURNING xmax = 0`, id, in.Name, in.Value, in.Unit, in.AsOf, in.Note, srcID, loc, quote).Scan(&inserted)
 		op := OpIndicatorUpdate
 		switch {
-		case err == pgx.ErrNoRows:
+		case errors.Is(err, pgx.ErrNoRows):
 			rep.IndicatorsUnchanged++
 			continue
 		case err != nil:
