@@ -381,16 +381,45 @@ func flagSet(name string, c *Config, extra ...func(*flag.FlagSet)) *flag.FlagSet
 		if o.Cmds&bit == 0 {
 			continue
 		}
-		usage := o.Help
-		if o.Env != "" {
-			usage += " (" + o.Env + ")"
-		}
-		fs.Var(&optionValue{opt: o, c: c}, o.Flag, strings.ReplaceAll(usage, "`", ""))
+		fs.Var(&optionValue{opt: o, c: c}, o.Flag, strings.ReplaceAll(o.Help, "`", ""))
 	}
 	for _, f := range extra {
 		f(fs)
 	}
+	fs.Usage = func() { writeUsage(fs, bit) }
 	return fs
+}
+
+// writeUsage prints the flags of fs: the command's own first (export's
+// format and filters, token's name and role), then its options in the
+// order of the table, each with its variable and default.
+func writeUsage(fs *flag.FlagSet, bit cmds) {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage of %s (flags win over variables; docs/configuration.md lists every setting):\n", fs.Name())
+	table := map[string]bool{}
+	for _, o := range options() {
+		table[o.Flag] = true
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !table[f.Name] {
+			fmt.Fprintf(w, "  --%s\n    \t%s\n", f.Name, f.Usage)
+		}
+	})
+	for _, o := range options() {
+		if o.Cmds&bit == 0 {
+			continue
+		}
+		var about []string
+		if o.Env != "" {
+			about = append(about, o.Env)
+		}
+		if d := strings.ReplaceAll(o.DocDefault, "`", ""); d != "" {
+			about = append(about, "default "+d)
+		} else if o.Default != "" {
+			about = append(about, "default "+o.Default)
+		}
+		fmt.Fprintf(w, "  --%s (%s)\n    \t%s\n", o.Flag, strings.Join(about, "; "), strings.ReplaceAll(o.Help, "`", ""))
+	}
 }
 
 // optionValue is an option as a flag.Value writing into a Config.

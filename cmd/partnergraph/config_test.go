@@ -168,14 +168,14 @@ func TestSubcommandsListOnlyTheirFlags(t *testing.T) {
 		var out bytes.Buffer
 		fs := flagSet(tc.cmd, &c, extra...)
 		fs.SetOutput(&out)
-		fs.PrintDefaults()
+		fs.Usage()
 		for _, f := range tc.has {
-			if !strings.Contains(out.String(), "  "+f+" ") {
+			if !strings.Contains(out.String(), "  -"+f+"\n") && !strings.Contains(out.String(), "  -"+f+" (") {
 				t.Errorf("%s -h lacks %s:\n%s", tc.cmd, f, out.String())
 			}
 		}
 		for _, f := range tc.lacks {
-			if strings.Contains(out.String(), "  "+f+" ") {
+			if strings.Contains(out.String(), "  -"+f+"\n") || strings.Contains(out.String(), "  -"+f+" (") {
 				t.Errorf("%s -h lists %s", tc.cmd, f)
 			}
 		}
