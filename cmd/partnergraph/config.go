@@ -53,7 +53,7 @@ type Config struct {
 	ResponseCache    server.ResponseCache
 	PprofAddr        string
 	GCPercent        int   // GOGC; -1 is off
-	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived from the container or machine (memoryLimit)
+	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived (memoryLimit)
 
 	// generate only.
 	GenEntities int
@@ -285,7 +285,7 @@ func options() []option {
 				return nil
 			}},
 		{Flag: "memory-limit", Env: "GOMEMLIMIT", Cmds: cmdServe,
-			DocDefault: "90% of the container's memory limit (cgroup); without one, a quarter of the machine's memory",
+			DocDefault: "150MiB, or 90% of the container's memory limit (cgroup) when that is less",
 			Help:       "Go's soft memory limit, in Go's syntax (`512MiB`, `2GiB`, bytes, or `off`); near it the collector runs more often",
 			set: func(c *Config, v string) error {
 				n, err := parseByteSize(v)

@@ -154,33 +154,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // dropped (docs/benchmarks.md, "Measurements behind the code").
 const defaultGOGC = 400
 
+// defaultMemoryBudget is the soft limit of serve's Go heap unless the
+// container allows less: with GOGC 400 the heap may grow to five times
+// what is live, and this budget is what holds the server under the
+// resident-memory target of docs/benchmarks.md (Targets) on a machine
+// whose memory is mostly PostgreSQL's. A server given more memory on
+// purpose sets GOMEMLIMIT.
+const defaultMemoryBudget = 150 << 20
+
 // tuneGC sets serve's garbage collector target and soft memory limit:
-// GOGC and GOMEMLIMIT (or their flags) if set, else GOGC 400 and a limit
-// derived from the container's or machine's memory (memoryLimit).
+// GOGC and GOMEMLIMIT (or their flags) if set, else GOGC 400 and the
+// limit memoryLimit derives.
 func tuneGC(cfg Config, logger *slog.Logger) {
 	debug.SetGCPercent(cfg.GCPercent)
 	limit, from := cfg.MemoryLimit, "GOMEMLIMIT"
 	if limit == 0 {
-		limit, from = memoryLimit(memlimit.FromCgroup, memlimit.FromSystem)
+		limit, from = memoryLimit(memlimit.FromCgroup)
 	}
 	debug.SetMemoryLimit(limit)
 	logger.Debug("garbage collector", "GOGC", cfg.GCPercent, "GOMEMLIMIT", limit, "from", from)
 }
 
-// memoryLimit derives serve's soft memory limit from the memory it may
-// use. In a container (a cgroup with a memory limit) the server is alone
-// and is killed at that limit: 90 % of it leaves room for what Go does
-// not count (stacks of cgo, the binary). On a machine without one it
-// shares the memory with PostgreSQL, whose shared buffers and page cache
-// want most of it: a quarter, as PostgreSQL's own guide gives its shared
-// buffers. Neither known: no limit. It returns the limit and where it
-// came from, for the log.
-func memoryLimit(cgroup, system func() (uint64, error)) (int64, string) {
+// memoryLimit derives serve's soft memory limit: defaultMemoryBudget, or
+// 90 % of the container's memory limit (cgroup) when that is smaller, so
+// that the collector works harder before the container is killed (the
+// rest is for what Go does not count: stacks, the binary). It returns the
+// limit and where it came from, for the log.
+func memoryLimit(cgroup func() (uint64, error)) (int64, string) {
 	if n, err := cgroup(); err == nil && n > 0 && n < math.MaxInt64 {
-		return int64(float64(n) * 0.9), "90% of the cgroup's memory limit"
+		if c := int64(float64(n) * 0.9); c < defaultMemoryBudget {
+			return c, "90% of the cgroup's memory limit"
+		}
 	}
-	if n, err := system(); err == nil && n > 0 && n < math.MaxInt64 {
-		return int64(n / 4), "a quarter of the machine's memory"
-	}
-	return math.MaxInt64, "none known: no limit"
+	return defaultMemoryBudget, "serve's memory budget"
 }

@@ -138,7 +138,7 @@ func TestTuneGCLeavesExplicitSettingsAlone(t *testing.T) {
 		tuneGC(cfg, slog.New(slog.DiscardHandler))
 		want := tc.memLimit
 		if tc.derived {
-			want, _ = memoryLimit(memlimit.FromCgroup, memlimit.FromSystem)
+			want, _ = memoryLimit(memlimit.FromCgroup)
 		}
 		if got := debug.SetGCPercent(100); got != tc.gc {
 			t.Errorf("%s: the target is %d, want %d", tc.name, got, tc.gc)
@@ -154,22 +154,22 @@ func TestTuneGCLeavesExplicitSettingsAlone(t *testing.T) {
 	}
 }
 
-// TestMemoryLimitFollowsTheContainer: the derived limit is 90 % of a
-// cgroup's memory limit, else a quarter of the machine's memory, else none.
+// TestMemoryLimitFollowsTheContainer: the derived limit is serve's
+// budget, or 90 % of a cgroup's memory limit when that is smaller.
 func TestMemoryLimitFollowsTheContainer(t *testing.T) {
 	known := func(n uint64) func() (uint64, error) { return func() (uint64, error) { return n, nil } }
 	unknown := func() (uint64, error) { return 0, errors.New("no cgroup") }
 	for _, tc := range []struct {
-		name           string
-		cgroup, system func() (uint64, error)
-		want           int64
+		name   string
+		cgroup func() (uint64, error)
+		want   int64
 	}{
-		{"container of 1 GiB", known(1 << 30), known(64 << 30), 966367641},
-		{"no container", unknown, known(16 << 30), 4 << 30},
-		{"cgroup without a limit", known(math.MaxUint64), known(8 << 30), 2 << 30},
-		{"nothing known", unknown, unknown, math.MaxInt64},
+		{"container of 100 MiB", known(100 << 20), 94371840},
+		{"container of 1 GiB", known(1 << 30), defaultMemoryBudget},
+		{"cgroup without a limit", known(math.MaxUint64), defaultMemoryBudget},
+		{"no cgroup", unknown, defaultMemoryBudget},
 	} {
-		if got, from := memoryLimit(tc.cgroup, tc.system); got != tc.want || from == "" {
+		if got, from := memoryLimit(tc.cgroup); got != tc.want || from == "" {
 			t.Errorf("%s: %d (%s), want %d", tc.name, got, from, tc.want)
 		}
 	}
