@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -36,9 +37,10 @@ type Config struct {
 	LogFormat       string
 	ShutdownWait    time.Duration
 	BaseIRI         string
-	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT: a base URL
-	OTLPTraces      string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the traces' URL, over OTLPEndpoint
-	Tracing         bool   // an OTLP endpoint is set: send traces
+	OTLPEndpoint    string            // OTEL_EXPORTER_OTLP_ENDPOINT: a base URL
+	OTLPTraces      string            // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the traces' URL, over OTLPEndpoint
+	OTLPHeaders     map[string]string // OTEL_EXPORTER_OTLP_HEADERS: sent with every export (an API key)
+	Tracing         bool              // an OTLP endpoint is set: send traces
 	AggregateTTL    time.Duration
 
 	// serve only.
@@ -267,6 +269,16 @@ func options() []option {
 		{Flag: "otlp-endpoint", Env: "OTEL_EXPORTER_OTLP_ENDPOINT", DocDefault: "empty: no tracing", Cmds: cmdServe,
 			Help: "send OpenTelemetry traces over OTLP/HTTP to this base URL (spans go to its `/v1/traces`); the other `OTEL_EXPORTER_OTLP_*` variables set headers and timeouts",
 			set:  text(func(c *Config) *string { return &c.OTLPEndpoint })},
+		{Flag: "otlp-headers", Env: "OTEL_EXPORTER_OTLP_HEADERS", Secret: true, DocDefault: "none", Cmds: cmdServe,
+			Help: "headers sent with every export of traces, as `key=value` pairs separated by commas, values URL-encoded (OpenTelemetry's format); an API key belongs in a file named by `OTEL_EXPORTER_OTLP_HEADERS_FILE`",
+			set: func(c *Config, v string) error {
+				h, err := parseHeaders(v)
+				if err != nil {
+					return err
+				}
+				c.OTLPHeaders = h
+				return nil
+			}},
 		{Flag: "otlp-traces-endpoint", Env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", DocDefault: "empty: the base URL's", Cmds: cmdServe,
 			Help: "the full URL spans are sent to, over the base URL's; also turns tracing on",
 			set:  text(func(c *Config) *string { return &c.OTLPTraces })},
@@ -561,6 +573,23 @@ func oneOf(field func(*Config) *string, values ...string) func(*Config, string) 
 		}
 		return fmt.Errorf("is not %s or %s", strings.Join(values[:len(values)-1], ", "), values[len(values)-1])
 	}
+}
+
+// parseHeaders reads OTEL_EXPORTER_OTLP_HEADERS: key=value pairs
+// separated by commas, values URL-encoded. Its error never quotes the
+// value, which may hold an API key.
+func parseHeaders(v string) (map[string]string, error) {
+	h := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		val, err := url.QueryUnescape(strings.TrimSpace(val))
+		if !ok || k == "" || err != nil {
+			return nil, errors.New("is not key=value pairs separated by commas")
+		}
+		h[k] = val
+	}
+	return h, nil
 }
 
 // parseByteSize reads a size in GOMEMLIMIT's syntax: a number of bytes

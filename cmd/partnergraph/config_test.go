@@ -77,7 +77,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"max-depth": {"1", "2"}, "max-cost": {"1", "2"}, "max-aliases": {"1", "2"}, "max-root-fields": {"1", "2"}, "max-tokens": {"1", "2"},
 		"rate-limit": {"1", "2"}, "rate-burst": {"1", "2"}, "staff-rate-limit": {"1", "2"}, "staff-rate-burst": {"1", "2"},
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
-		"otlp-endpoint": {"http://a", "http://b"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
+		"otlp-endpoint": {"http://a", "http://b"}, "otlp-headers": {"api-key=a%20b", "x=1,y=2"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"},
 	}
 	for _, o := range options() {
@@ -120,30 +120,45 @@ func sameConfig(a, b Config) bool { return reflect.DeepEqual(a, b) }
 // TestSecretsComeFromFiles: every secret of the table may come from the
 // file its _FILE variable names, and is never quoted in an error.
 func TestSecretsComeFromFiles(t *testing.T) {
-	secrets := 0
+	// A valid value and an invalid one per secret, the invalid one
+	// holding something that must not reach an error message.
+	samples := map[string][2]string{
+		"database-url": {"postgres://u:hunter2@db/x", ""},
+		"otlp-headers": {"api-key=hunter2", "api-key:hunter2"},
+	}
 	for _, o := range options() {
 		if !o.Secret {
 			continue
 		}
-		secrets++
+		v, ok := samples[o.Flag]
+		if !ok {
+			t.Errorf("--%s is secret but has no sample here: add one", o.Flag)
+			continue
+		}
 		file := filepath.Join(t.TempDir(), "secret")
-		if err := os.WriteFile(file, []byte("postgres://u:hunter2@db/x\n"), 0o600); err != nil {
+		if err := os.WriteFile(file, []byte(v[0]+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		c, _, err := parseConfig("serve", nil, env(map[string]string{o.Env + "_FILE": file}))
 		if err != nil {
 			t.Fatalf("%s_FILE: %v", o.Env, err)
 		}
-		direct, _, _ := parseConfig("serve", nil, env(map[string]string{o.Env: "postgres://u:hunter2@db/x"}))
+		direct, _, _ := parseConfig("serve", nil, env(map[string]string{o.Env: v[0]}))
 		if !sameConfig(c, direct) {
 			t.Errorf("%s_FILE gives another configuration than %s", o.Env, o.Env)
+		}
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{o.Env: v[0], o.Env + "_FILE": file})); err == nil || !strings.Contains(err.Error(), "both set") {
+			t.Errorf("%s and %s_FILE both set: %v", o.Env, o.Env, err)
 		}
 		if _, _, err := parseConfig("serve", nil, env(map[string]string{o.Env + "_FILE": filepath.Join(t.TempDir(), "missing")})); err == nil || !strings.Contains(err.Error(), o.Env+"_FILE") {
 			t.Errorf("%s_FILE naming a missing file: %v", o.Env, err)
 		}
-	}
-	if secrets == 0 {
-		t.Error("no option is marked secret; DATABASE_URL is one")
+		if v[1] != "" {
+			_, _, err := parseConfig("serve", nil, env(map[string]string{o.Env: v[1]}))
+			if err == nil || !strings.Contains(err.Error(), o.Env) || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("%s=%s: error %v, want one naming the variable and not the value", o.Env, v[1], err)
+			}
+		}
 	}
 }
 

@@ -28,7 +28,11 @@ func (a *App) tracerProvider(ctx context.Context) (trace.TracerProvider, func(co
 	if url == "" {
 		url = strings.TrimSuffix(a.Config.OTLPEndpoint, "/") + "/v1/traces"
 	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
+	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(url)}
+	if len(a.Config.OTLPHeaders) > 0 {
+		opts = append(opts, otlptracehttp.WithHeaders(a.Config.OTLPHeaders))
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("OpenTelemetry exporter: %w", err)
 	}
