@@ -25,27 +25,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/bench"
+	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "partnergraph-bench:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("partnergraph-bench", run) }
 
 // run drives a running server, the same SQL through pgx (the ceiling) and
 // optionally PostGraphile over the same database, and prints a table per

@@ -32,25 +32,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/export"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "partnergraph:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("partnergraph", run) }
 
 const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|db|config-doc] [flags]
 
