@@ -46,6 +46,8 @@ type Config struct {
 	LoaderWait       time.Duration        // PARTNERGRAPH_LOADER_WAIT: how long a dataloader collects keys; 0 the default
 	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), _ENTRIES, _MB
 	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
+	// issue 13: the traversal index.
+	TraversalIndex bool // PARTNERGRAPH_TRAVERSAL_INDEX, --traversal-index: walk on the in-memory index (docs/traversal.md)
 
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
@@ -217,6 +219,13 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
 		}
 	}
+	// issue 13: the traversal index, on by default for serve.
+	c.TraversalIndex = name == "serve"
+	if v := getenv("PARTNERGRAPH_TRAVERSAL_INDEX"); v != "" {
+		if c.TraversalIndex, err = strconv.ParseBool(v); err != nil {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_TRAVERSAL_INDEX: %q is not true or false", v)
+		}
+	}
 	c.WaitForDatabase = name == "serve"
 	if name != "serve" {
 		// Migrations, imports and generate run long statements of their
@@ -229,6 +238,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded PostgreSQL (PARTNERGRAPH_DATA_DIR)")
 	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
+	fs.BoolVar(&c.TraversalIndex, "traversal-index", c.TraversalIndex, "walk neighbourhoods and paths on the in-memory traversal index (PARTNERGRAPH_TRAVERSAL_INDEX)") // issue 13
 	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
 	for _, f := range extra {
 		f(fs)
