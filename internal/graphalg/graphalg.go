@@ -116,74 +116,109 @@ type Banned struct {
 // ShortestPath returns a shortest path of at most maxDepth hops from one
 // node to another that avoids ban, as the hops walked from from, or nil
 // when there is none. It searches from both ends a level at a time,
-// always expanding the smaller frontier, and stops at the level where the
-// two searches meet. from == to is the empty path. It returns the error
+// always expanding the smaller frontier, and stops at the first node the
+// two searches share. from == to is the empty path. It returns the error
 // of g.
 func ShortestPath(ctx context.Context, g Graph, from, to int64, maxDepth int, ban Banned) ([]Hop, error) {
+	return newSearch().shortest(ctx, g, from, to, maxDepth, ban)
+}
+
+// visit is how a search reached a node: from node parent by hop.
+type visit struct {
+	parent int64
+	hop    Hop
+}
+
+// search holds the state of bidirectional searches, reused from one to
+// the next (Yen's algorithm runs one per spur node): its maps keep their
+// room.
+type search struct {
+	fwd, bwd map[int64]visit
+}
+
+func newSearch() *search {
+	return &search{fwd: map[int64]visit{}, bwd: map[int64]visit{}}
+}
+
+func (s *search) shortest(ctx context.Context, g Graph, from, to int64, maxDepth int, ban Banned) ([]Hop, error) {
 	if from == to {
 		return []Hop{}, nil
 	}
 	if maxDepth <= 0 {
 		return nil, nil
 	}
-	type parent struct {
-		node int64
-		hop  Hop // walked from node to the child
+	clear(s.fwd)
+	clear(s.bwd)
+	// The bans of Yen's spur searches are a few nodes and links: a scan
+	// of a short slice is cheaper per hop than hashing into a map.
+	banNodes := make([]int64, 0, len(ban.Nodes))
+	for n, ok := range ban.Nodes {
+		if ok {
+			banNodes = append(banNodes, n)
+		}
 	}
-	fwd := map[int64]parent{from: {}}
-	bwd := map[int64]parent{to: {}}
-	fDist, bDist := map[int64]int{from: 0}, map[int64]int{to: 0}
+	banLinks := make([]Key, 0, len(ban.Links))
+	for k, ok := range ban.Links {
+		if ok {
+			banLinks = append(banLinks, k)
+		}
+	}
+	s.fwd[from] = visit{}
+	s.bwd[to] = visit{}
 	fFront, bFront := []int64{from}, []int64{to}
 	fDepth, bDepth := 0, 0
 	for fDepth+bDepth < maxDepth && len(fFront) > 0 && len(bFront) > 0 {
 		forward := len(fFront) <= len(bFront)
-		front, seen, dist, otherDist := fFront, fwd, fDist, bDist
+		front, seen, other := fFront, s.fwd, s.bwd
 		if !forward {
-			front, seen, dist, otherDist = bFront, bwd, bDist, fDist
+			front, seen, other = bFront, s.bwd, s.fwd
 		}
 		var next []int64
-		best, bestLen := int64(0), -1
+		// With whole levels behind it, every node both searches reach in
+		// this level closes a path of the same length (fDepth + bDepth +
+		// 1; a shorter one would have met in an earlier level), so the
+		// first one ends the search.
+		meet, met := int64(0), false
 		err := g.Hops(ctx, front, 0, func(n int64, h Hop) bool {
-			if ban.Nodes[h.Other] || ban.Links[h.Key(n)] {
+			if (len(banNodes) > 0 && slices.Contains(banNodes, h.Other)) ||
+				(len(banLinks) > 0 && slices.Contains(banLinks, h.Key(n))) {
 				return true
 			}
 			if _, ok := seen[h.Other]; ok {
 				return true
 			}
-			seen[h.Other] = parent{n, h}
-			dist[h.Other] = dist[n] + 1
+			seen[h.Other] = visit{parent: n, hop: h}
 			next = append(next, h.Other)
-			if od, ok := otherDist[h.Other]; ok {
-				if l := dist[h.Other] + od; bestLen < 0 || l < bestLen {
-					best, bestLen = h.Other, l
-				}
+			if _, ok := other[h.Other]; ok {
+				meet, met = h.Other, true
+				return false
 			}
 			return true
 		})
 		if err != nil {
 			return nil, err
 		}
+		if met {
+			// Walk back to from, then forward to to.
+			var path []Hop
+			for n := meet; n != from; {
+				v := s.fwd[n]
+				path = append(path, v.hop)
+				n = v.parent
+			}
+			slices.Reverse(path)
+			for n := meet; n != to; {
+				v := s.bwd[n]
+				// v.hop walks from v.parent towards n; reversed it walks n to v.parent.
+				path = append(path, Hop{Other: v.parent, Type: v.hop.Type, Outgoing: !v.hop.Outgoing})
+				n = v.parent
+			}
+			return path, nil
+		}
 		if forward {
 			fFront, fDepth = next, fDepth+1
 		} else {
 			bFront, bDepth = next, bDepth+1
-		}
-		if bestLen >= 0 {
-			// Walk back to from, then forward to to.
-			var path []Hop
-			for n := best; n != from; {
-				p := fwd[n]
-				path = append(path, p.hop)
-				n = p.node
-			}
-			slices.Reverse(path)
-			for n := best; n != to; {
-				p := bwd[n]
-				// p.hop walks from p.node towards n; reversed it walks n to p.node.
-				path = append(path, Hop{Other: p.node, Type: p.hop.Type, Outgoing: !p.hop.Outgoing})
-				n = p.node
-			}
-			return path, nil
 		}
 	}
 	return nil, nil
@@ -201,7 +236,8 @@ func KShortestPaths(ctx context.Context, g Graph, from, to int64, maxDepth, k in
 	if k < 1 {
 		return nil, ErrBadArgument
 	}
-	first, err := ShortestPath(ctx, g, from, to, maxDepth, Banned{})
+	sr := newSearch()
+	first, err := sr.shortest(ctx, g, from, to, maxDepth, Banned{})
 	if err != nil || first == nil {
 		return nil, err
 	}
@@ -225,7 +261,7 @@ func KShortestPaths(ctx context.Context, g Graph, from, to int64, maxDepth, k in
 			for _, n := range nodes[:i] {
 				ban.Nodes[n] = true
 			}
-			tail, err := ShortestPath(ctx, g, spur, to, maxDepth-i, ban)
+			tail, err := sr.shortest(ctx, g, spur, to, maxDepth-i, ban)
 			if err != nil {
 				return nil, err
 			}
