@@ -136,23 +136,34 @@ type Subgraph struct {
 const maxHopsPerLevel = 200_000
 
 // sqlGraph is the graphalg.Graph of the SQL walk: each call reads the hops
-// of the nodes in one query, then checks the new ends' visibility and kind
-// in one more, once per node for the whole walk.
+// of the nodes in one query. Eager (neighbourhoods), it then checks the
+// new ends' visibility and kind in one more, once per node for the whole
+// walk. Lazy (paths), it caches the hops of each node for the whole walk
+// (Yen's spur searches read the same nodes again) and leaves out only the
+// nodes known to be hidden: Paths checks the nodes of the paths found and
+// searches again without those it may not follow, which reads far fewer
+// entities than checking every level.
 type sqlGraph struct {
 	s       *Store
 	vis     Visibility
 	w       Walk
 	ends    []int64        // reached whatever their kind (the ends of a path, the centre)
-	allowed map[int64]bool // ends checked so far
+	allowed map[int64]bool // eager: ends checked so far
+	lazy    bool
+	cache   map[int64][]graphalg.Hop // lazy: the hops read so far
+	hidden  map[int64]bool           // lazy: nodes found hidden or of a kind not walked
 }
 
 func newSQLGraph(s *Store, vis Visibility, w Walk, ends ...int64) *sqlGraph {
-	g := &sqlGraph{s: s, vis: vis, w: w, ends: ends, allowed: map[int64]bool{}}
-	return g
+	return &sqlGraph{s: s, vis: vis, w: w, ends: ends, allowed: map[int64]bool{},
+		cache: map[int64][]graphalg.Hop{}, hidden: map[int64]bool{}}
 }
 
 // Hops implements graphalg.Graph.
 func (g *sqlGraph) Hops(ctx context.Context, nodes []int64, max int, fn func(int64, graphalg.Hop) bool) error {
+	if g.lazy {
+		return g.lazyHops(ctx, nodes, fn)
+	}
 	limit := maxHopsPerLevel
 	if max > 0 && max < limit {
 		limit = max // the walk stops there: read one more to tell it there are more
@@ -185,6 +196,35 @@ func (g *sqlGraph) Hops(ctx context.Context, nodes []int64, max int, fn func(int
 	for _, n := range nodes {
 		for _, h := range hops[n] {
 			if g.allowed[h.Other] && !fn(n, h) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (g *sqlGraph) lazyHops(ctx context.Context, nodes []int64, fn func(int64, graphalg.Hop) bool) error {
+	var missing []int64
+	for _, n := range nodes {
+		if _, ok := g.cache[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		hops, cut, err := g.s.hops(ctx, missing, g.w.Relations, maxHopsPerLevel)
+		if err != nil {
+			return err
+		}
+		if cut {
+			return fmt.Errorf("%w: a walk's level reached more than %d links; narrow it with relations", kb.ErrLimitExceeded, maxHopsPerLevel)
+		}
+		for _, n := range missing {
+			g.cache[n] = hops[n] // nil for none: cached as none
+		}
+	}
+	for _, n := range nodes {
+		for _, h := range g.cache[n] {
+			if !g.hidden[h.Other] && !fn(n, h) {
 				return nil
 			}
 		}
@@ -265,7 +305,8 @@ func (s *Store) ShortestPath(ctx context.Context, vis Visibility, from, to int64
 
 // Paths returns up to k shortest loopless paths from one node to another,
 // shortest first, each of at most maxDepth links that w follows (Yen's
-// algorithm over bidirectional breadth-first searches, graphalg). It
+// algorithm over bidirectional breadth-first searches, graphalg; the hops
+// of each node are read once, one query per search level). It
 // returns kb.ErrNotFound if an end does not exist or is not visible,
 // kb.ErrLimitExceeded when a level would read more than 200,000 links.
 func (s *Store) Paths(ctx context.Context, vis Visibility, from, to int64, maxDepth, k int, w Walk) ([]*Path, error) {
@@ -279,11 +320,44 @@ func (s *Store) Paths(ctx context.Context, vis Visibility, from, to int64, maxDe
 		}
 	}
 	// The ends themselves need not be of the kinds walked.
-	found, err := graphalg.KShortestPaths(ctx, newSQLGraph(s, vis, w, from, to), from, to, maxDepth, k)
-	if err != nil {
-		return nil, err
+	g := newSQLGraph(s, vis, w, from, to)
+	g.lazy = true
+	checked := map[int64]bool{from: true, to: true}
+	for {
+		found, err := graphalg.KShortestPaths(ctx, g, from, to, maxDepth, k)
+		if err != nil {
+			return nil, err
+		}
+		// The k shortest paths of a graph that still holds some hidden
+		// nodes are the k shortest of the visible graph once none of them
+		// passes through one: check the nodes not checked yet, leave out
+		// those the walk may not follow, and search again until so.
+		var inner []int64
+		for _, p := range found {
+			for _, n := range graphalg.PathNodes(from, p) {
+				if !checked[n] {
+					checked[n] = true
+					inner = append(inner, n)
+				}
+			}
+		}
+		if len(inner) == 0 {
+			return s.PathsOf(ctx, from, found)
+		}
+		kinds, err := s.visible(ctx, vis, inner)
+		if err != nil {
+			return nil, err
+		}
+		again := false
+		for _, n := range inner {
+			if kind, ok := kinds[n]; !ok || (len(w.Kinds) > 0 && !slices.Contains(w.Kinds, kind)) {
+				g.hidden[n], again = true, true
+			}
+		}
+		if !again {
+			return s.PathsOf(ctx, from, found)
+		}
 	}
-	return s.PathsOf(ctx, from, found)
 }
 
 // PathsOf reads the links of paths found by graphalg from the entity from;
