@@ -141,7 +141,9 @@ func (g *csr) visible(i int32, drafts bool) bool {
 	return st == publishedCode
 }
 
-var publishedCode = store.StatusCode("PUBLISHED")
+// publishedCode is store.StatusCode(kb.StatusPublished), as a constant
+// for the hot loop (TestCodesAreTheStores checks it).
+const publishedCode = 2
 
 // apply applies one logged change. It returns errReload when the change
 // needs a rebuild.

@@ -151,6 +151,19 @@ func (g *graph) walk() store.Walk {
 	return w
 }
 
+func TestCodesAreTheStores(t *testing.T) {
+	if got := store.StatusCode(kb.StatusPublished); got != graphindex.PublishedCode {
+		t.Fatalf("published is %d in the store, %d in the index", got, graphindex.PublishedCode)
+	}
+	// Five bits of relation type, four of kind.
+	if n := len(kb.RelationTypes()); n >= 1<<5 {
+		t.Fatalf("%d relation types do not fit the index's 5 bits", n)
+	}
+	if n := len(kb.Kinds); n >= 1<<4 {
+		t.Fatalf("%d kinds do not fit the index's 4 bits", n)
+	}
+}
+
 // TestIndexAgreesWithTheSQLWalk compares the index with the SQL walk, the
 // reference, on random graphs under random edits: neighbourhoods (nodes,
 // depths, links), the lengths of the k shortest paths (equal paths may
