@@ -37,21 +37,21 @@ func (r *pathResolver) Nodes(ctx context.Context, obj *model.Path) ([]model.Enti
 }
 
 // Neighborhood is the resolver for the neighborhood field.
-func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth *int, relations []kb.RelationType, types []kb.Kind, limit *int) (*model.Neighborhood, error) {
+func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth int, relations []kb.RelationType, types []kb.Kind, limit int) (*model.Neighborhood, error) {
 	centre, err := entityID("id", id, "")
 	if err != nil {
 		return nil, err
 	}
-	d, err := intArg("depth", depth, 1, 1, MaxNeighborhoodDepth)
+	d, err := intArg("depth", depth, 1, MaxNeighborhoodDepth)
 	if err != nil {
 		return nil, err
 	}
-	n, err := intArg("limit", limit, DefaultNeighborhood, 1, MaxNeighborhood)
+	n, err := intArg("limit", limit, 1, MaxNeighborhood)
 	if err != nil {
 		return nil, err
 	}
 	vis := loader.For(ctx).Visibility()
-	g, err := r.Store.Neighborhood(ctx, vis, centre, d, store.Walk{Relations: relations, Kinds: types}, n)
+	g, err := r.walker().Neighborhood(ctx, vis, centre, d, store.Walk{Relations: relations, Kinds: types}, n)
 	if errors.Is(err, kb.ErrNotFound) {
 		return nil, nil
 	}
@@ -66,32 +66,35 @@ func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth *int,
 }
 
 // Path is the resolver for the path field.
-func (r *queryResolver) Path(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType) (*model.Path, error) {
+func (r *queryResolver) Path(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType) (*model.Path, error) {
 	f, t, d, err := pathArgs(from, to, maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Store.ShortestPath(ctx, loader.For(ctx).Visibility(), f, t, d, store.Walk{Relations: relations})
-	if p == nil || errors.Is(err, kb.ErrNotFound) {
-		return nil, nil
+	ps, err := r.walker().Paths(ctx, loader.For(ctx).Visibility(), f, t, d, 1, store.Walk{Relations: relations})
+	if errors.Is(err, kb.ErrNotFound) {
+		return nil, nil // an end that does not exist or is hidden: no path
 	}
 	if err != nil {
 		return nil, err
 	}
-	return pathModel(p), nil
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return pathModel(ps[0]), nil
 }
 
 // Paths is the resolver for the paths field.
-func (r *queryResolver) Paths(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType, k *int) ([]*model.Path, error) {
+func (r *queryResolver) Paths(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType, k int) ([]*model.Path, error) {
 	f, t, d, err := pathArgs(from, to, maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	n, err := intArg("k", k, 3, 1, MaxPaths)
+	n, err := intArg("k", k, 1, MaxPaths)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := r.Store.Paths(ctx, loader.For(ctx).Visibility(), f, t, d, n, store.Walk{Relations: relations})
+	ps, err := r.walker().Paths(ctx, loader.For(ctx).Visibility(), f, t, d, n, store.Walk{Relations: relations})
 	if errors.Is(err, kb.ErrNotFound) {
 		return []*model.Path{}, nil
 	}
@@ -130,12 +133,12 @@ func (r *queryResolver) Aggregate(ctx context.Context, kind *kb.Kind, groupBy []
 }
 
 // MostConnected is the resolver for the mostConnected field.
-func (r *queryResolver) MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first *int) ([]*model.Degree, error) {
-	n, err := intArg("first", first, 10, 1, MaxPageSize)
+func (r *queryResolver) MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first int) ([]*model.Degree, error) {
+	n, err := intArg("first", first, 1, MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := r.Store.MostConnected(ctx, loader.For(ctx).Visibility(), relations, types, n)
+	ds, err := r.walker().MostConnected(ctx, loader.For(ctx).Visibility(), relations, types, n)
 	if err != nil {
 		return nil, err
 	}

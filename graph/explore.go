@@ -10,29 +10,26 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// Limits of the exploration queries.
+// Limits of the exploration queries; their defaults are in the schema
+// (schema/exploration.graphqls) and nowhere else.
 const (
 	MaxNeighborhoodDepth = 3
-	DefaultNeighborhood  = 100
 	MaxNeighborhood      = 1000
 	MaxPathDepth         = 6
 	MaxPaths             = 10
 	MaxGroupBy           = 3
 )
 
-// intArg checks an optional integer argument against [lo, hi]: below lo is
-// invalid input, above hi a limit exceeded. def stands for a missing one.
-func intArg(field string, n *int, def, lo, hi int) (int, error) {
-	if n == nil {
-		return def, nil
-	}
+// intArg checks an integer argument against [lo, hi]: below lo is
+// invalid input, above hi a limit exceeded.
+func intArg(field string, n, lo, hi int) (int, error) {
 	switch {
-	case *n < lo:
-		return 0, kb.Invalid(field, "must be at least %d, got %d", lo, *n)
-	case *n > hi:
-		return 0, fmt.Errorf("%w: %s is %d, at most %d", kb.ErrLimitExceeded, field, *n, hi)
+	case n < lo:
+		return 0, kb.Invalid(field, "must be at least %d, got %d", lo, n)
+	case n > hi:
+		return 0, fmt.Errorf("%w: %s is %d, at most %d", kb.ErrLimitExceeded, field, n, hi)
 	}
-	return *n, nil
+	return n, nil
 }
 
 // entitiesByID loads entities as models in the order of ids, skipping any
@@ -59,7 +56,7 @@ func pathModel(p *store.Path) *model.Path {
 }
 
 // pathArgs checks the arguments of path and paths.
-func pathArgs(from, to string, maxDepth *int) (int64, int64, int, error) {
+func pathArgs(from, to string, maxDepth int) (int64, int64, int, error) {
 	f, err := entityID("from", from, "")
 	if err != nil {
 		return 0, 0, 0, err
@@ -68,7 +65,7 @@ func pathArgs(from, to string, maxDepth *int) (int64, int64, int, error) {
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	d, err := intArg("maxDepth", maxDepth, MaxPathDepth, 1, MaxPathDepth)
+	d, err := intArg("maxDepth", maxDepth, 1, MaxPathDepth)
 	return f, t, d, err
 }
 

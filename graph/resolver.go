@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -23,6 +24,10 @@ const (
 // loader (internal/loader) or the store, and map domain values to models.
 type Resolver struct {
 	Store *store.Store
+	// Walker runs the graph walks (neighbourhoods, paths, the most
+	// connected): the traversal index of package graphindex; nil walks in
+	// SQL through Store.
+	Walker Walker
 	// Feed is the change feed the changes subscription reads.
 	Feed Feed
 	// TokenRecheck is how often a subscription checks that its token has
@@ -33,6 +38,22 @@ type Resolver struct {
 // DefaultTokenRecheck is the default of Resolver.TokenRecheck: a revoked
 // token's subscriptions end within this time.
 const DefaultTokenRecheck = 30 * time.Second
+
+// Walker runs the graph walks; *store.Store (the SQL walk) and
+// *graphindex.Index implement it with the same answers.
+type Walker interface {
+	Neighborhood(ctx context.Context, vis store.Visibility, centre int64, depth int, w store.Walk, limit int) (*store.Subgraph, error)
+	Paths(ctx context.Context, vis store.Visibility, from, to int64, maxDepth, k int, w store.Walk) ([]*store.Path, error)
+	MostConnected(ctx context.Context, vis store.Visibility, relations []kb.RelationType, kinds []kb.Kind, n int) ([]store.Degree, error)
+}
+
+// walker returns the Walker of r: Walker, or the store's SQL walk.
+func (r *Resolver) walker() Walker {
+	if r.Walker != nil {
+		return r.Walker
+	}
+	return r.Store
+}
 
 // Feed delivers the changes committed from now until ctx ends.
 type Feed interface {

@@ -1496,13 +1496,13 @@ extend type Query {
     """The global ID of the entity at the centre."""
     id: ID!
     """How many links away to reach, 1 to 3."""
-    depth: Int = 1
+    depth: Int! = 1
     """Only follow links of these types; all when omitted."""
     relations: [RelationType!]
     """Only reach entities of these kinds (the centre is always included); all when omitted."""
     types: [EntityKind!]
     """At most this many entities, the centre included (default 100, at most 1000); ` + "`" + `truncated` + "`" + ` says when it cut the neighbourhood."""
-    limit: Int = 100
+    limit: Int! = 100
   ): Neighborhood
   """A shortest path between two entities, following links in either direction; null when there is none within ` + "`" + `maxDepth` + "`" + ` links."""
   path(
@@ -1511,7 +1511,7 @@ extend type Query {
     """The global ID of the entity to reach."""
     to: ID!
     """The longest path to look for, in links: 1 to 6."""
-    maxDepth: Int = 6
+    maxDepth: Int! = 6
     """Only follow links of these types; all when omitted."""
     relations: [RelationType!]
   ): Path
@@ -1522,11 +1522,11 @@ extend type Query {
     """The global ID of the entity to reach."""
     to: ID!
     """The longest path to look for, in links: 1 to 6."""
-    maxDepth: Int = 6
+    maxDepth: Int! = 6
     """Only follow links of these types; all when omitted."""
     relations: [RelationType!]
     """How many paths, 1 to 10."""
-    k: Int = 3
+    k: Int! = 3
   ): [Path!]!
   """Counts of entities grouped by one or more fields, with the same filters as the lists. An entity with several activities or topics counts once in each of their groups."""
   aggregate(
@@ -1544,7 +1544,7 @@ extend type Query {
     """Only entities of these kinds; all when omitted."""
     types: [EntityKind!]
     """How many entities (default 10, at most 100)."""
-    first: Int = 10
+    first: Int! = 10
   ): [Degree!]!
 }
 

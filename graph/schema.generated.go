@@ -33,11 +33,11 @@ type QueryResolver interface {
 	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy *model.EntityOrder) (*model.PersonConnection, error)
 	Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy *model.EntityOrder) (*model.SourceConnection, error)
 	EntityByKey(ctx context.Context, key string) (model.Entity, error)
-	Neighborhood(ctx context.Context, id string, depth *int, relations []kb.RelationType, types []kb.Kind, limit *int) (*model.Neighborhood, error)
-	Path(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType) (*model.Path, error)
-	Paths(ctx context.Context, from string, to string, maxDepth *int, relations []kb.RelationType, k *int) ([]*model.Path, error)
+	Neighborhood(ctx context.Context, id string, depth int, relations []kb.RelationType, types []kb.Kind, limit int) (*model.Neighborhood, error)
+	Path(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType) (*model.Path, error)
+	Paths(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType, k int) ([]*model.Path, error)
 	Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error)
-	MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first *int) ([]*model.Degree, error)
+	MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first int) ([]*model.Degree, error)
 	RelationTypes(ctx context.Context) ([]*model.RelationTypeInfo, error)
 	Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error)
 	Suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error)
@@ -343,8 +343,8 @@ func (ec *executionContext) field_Query_mostConnected_args(ctx context.Context, 
 	}
 	args["types"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -365,8 +365,8 @@ func (ec *executionContext) field_Query_neighborhood_args(ctx context.Context, r
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "depth",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -389,8 +389,8 @@ func (ec *executionContext) field_Query_neighborhood_args(ctx context.Context, r
 	}
 	args["types"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -555,8 +555,8 @@ func (ec *executionContext) field_Query_path_args(ctx context.Context, rawArgs m
 	}
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -593,8 +593,8 @@ func (ec *executionContext) field_Query_paths_args(ctx context.Context, rawArgs 
 	}
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -609,8 +609,8 @@ func (ec *executionContext) field_Query_paths_args(ctx context.Context, rawArgs 
 	}
 	args["relations"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "k",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1491,7 +1491,7 @@ func (ec *executionContext) _Query_neighborhood(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Neighborhood(ctx, fc.Args["id"].(string), fc.Args["depth"].(*int), fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["limit"].(*int))
+			return ec.Resolvers.Query().Neighborhood(ctx, fc.Args["id"].(string), fc.Args["depth"].(int), fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["limit"].(int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Neighborhood) graphql.Marshaler {
@@ -1535,7 +1535,7 @@ func (ec *executionContext) _Query_path(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Path(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relations"].([]kb.RelationType))
+			return ec.Resolvers.Query().Path(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(int), fc.Args["relations"].([]kb.RelationType))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Path) graphql.Marshaler {
@@ -1579,7 +1579,7 @@ func (ec *executionContext) _Query_paths(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Paths(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relations"].([]kb.RelationType), fc.Args["k"].(*int))
+			return ec.Resolvers.Query().Paths(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(int), fc.Args["relations"].([]kb.RelationType), fc.Args["k"].(int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Path) graphql.Marshaler {
@@ -1667,7 +1667,7 @@ func (ec *executionContext) _Query_mostConnected(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MostConnected(ctx, fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().MostConnected(ctx, fc.Args["relations"].([]kb.RelationType), fc.Args["types"].([]kb.Kind), fc.Args["first"].(int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Degree) graphql.Marshaler {

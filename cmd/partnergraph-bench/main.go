@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		names = append(names, op.Name)
 	}
 	var extra []string
-	for _, op := range bench.Extra {
+	for _, op := range append(bench.Extra[:len(bench.Extra):len(bench.Extra)], bench.Walks...) {
 		extra = append(extra, op.Name)
 	}
 	ops := fs.String("ops", strings.Join(names, ","), "comma-separated operations: "+strings.Join(names, ", ")+"; also "+strings.Join(extra, ", "))

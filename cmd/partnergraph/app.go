@@ -266,6 +266,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		RateLimit:            a.Config.RateLimit,
 		LoaderWait:           a.Config.LoaderWait,
 		ResponseCache:        a.Config.ResponseCache,
+		TraversalIndex:       a.Config.TraversalIndex,
 	}, a.Store)
 	if a.Config.PprofAddr != "" {
 		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)

@@ -56,6 +56,7 @@ type Config struct {
 	PprofAddr        string
 	GCPercent        int   // GOGC; -1 is off
 	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived (memoryLimit)
+	TraversalIndex   bool  // walk on the in-memory traversal index (docs/traversal.md)
 
 	// generate only.
 	GenEntities int
@@ -258,6 +259,9 @@ func options() []option {
 		{Flag: "introspection", Env: "PARTNERGRAPH_INTROSPECTION", Default: "true", Cmds: cmdServe,
 			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
 			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
+		{Flag: "traversal-index", Env: "PARTNERGRAPH_TRAVERSAL_INDEX", Default: "true", Cmds: cmdServe,
+			Help: "walk neighbourhoods, paths and `mostConnected` on the in-memory traversal index, built in the background at start and kept current from the database's change log (docs/traversal.md); `false` walks in SQL",
+			set:  boolean(func(c *Config) *bool { return &c.TraversalIndex })},
 		{Flag: "trusted-documents", Env: "PARTNERGRAPH_TRUSTED_DOCUMENTS", DocDefault: "empty: any document", Cmds: cmdServe,
 			Help: "a folder of `.graphql` files: only those documents run (docs/operations.md, Trusted documents)",
 			set:  text(func(c *Config) *string { return &c.TrustedDocuments })},

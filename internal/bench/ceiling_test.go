@@ -95,7 +95,7 @@ func TestCeilingSendsTheServersSQL(t *testing.T) {
 	target := &bench.Server{URL: srv.URL + "/graphql", Token: secret, HTTP: srv.Client()}
 	ceiling := &bench.Ceiling{Store: st}
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, op := range append(bench.Mix[:len(bench.Mix):len(bench.Mix)], bench.Extra...) {
+	for _, op := range append(append(bench.Mix[:len(bench.Mix):len(bench.Mix)], bench.Extra...), bench.Walks...) {
 		t.Run(op.Name, func(t *testing.T) {
 			sc, cc := &bench.Client{Of: 1, Actor: "bench"}, &bench.Client{Of: 1, Actor: "bench"}
 			// Four draws; for the link operation each is a link and its

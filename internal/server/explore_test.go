@@ -382,3 +382,18 @@ func TestDraftsStayOutOfPathsAndNeighbourhoods(t *testing.T) {
 		t.Errorf("neighbourhood of WTZ Gębice shows the draft project: %v", names(got.N.Nodes))
 	}
 }
+
+// TestPathReportsErrors: a path whose walk fails answers with the error,
+// not with a silent null as if there were no path.
+func TestPathReportsErrors(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	from, to := idOf(a, "coompanion"), idOf(a, "wtz-gebice")
+	a.Pool.Close() // every query fails from now on
+	status, r := a.post(`query($f: ID!, $t: ID!) { path(from: $f, to: $t) { length } }`, map[string]any{"f": from, "t": to})
+	if len(r.Errors) == 0 {
+		t.Fatalf("path with the database gone: %d %s and no error, want an error", status, r.Data)
+	}
+	if code := r.Errors[0].Extensions["code"]; code == nil || code == "" {
+		t.Errorf("path error %+v has no code", r.Errors[0])
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/partnergraph/partnergraph/graph"
 	"github.com/partnergraph/partnergraph/internal/explorer"
 	"github.com/partnergraph/partnergraph/internal/feed"
+	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/rs/cors"
@@ -97,6 +98,10 @@ type Config struct {
 	// RateLimit limits requests to /graphql per token and per client
 	// address; the zero value is off.
 	RateLimit RateLimit
+	// TraversalIndex builds the in-memory traversal index in the
+	// background and runs walks on it once loaded (graphindex,
+	// docs/traversal.md); off, every walk runs in SQL.
+	TraversalIndex bool
 }
 
 func (c *Config) defaults() {
@@ -136,6 +141,19 @@ type Server struct {
 	// http.Server.Shutdown neither waits for nor closes, end with it.
 	closing   context.Context
 	closeSubs context.CancelFunc
+
+	index     *graphindex.Index // nil when off
+	indexDone chan struct{}     // closed when the index stops
+}
+
+// Close stops what the server runs in the background (subscriptions, the
+// traversal index) and waits for the index to stop. ListenAndServe does
+// it at shutdown; a server used only through Handler must call it.
+func (s *Server) Close() {
+	s.closeSubs()
+	if s.indexDone != nil {
+		<-s.indexDone
+	}
 }
 
 // New builds the HTTP stack on st.
@@ -177,8 +195,17 @@ const DefaultQuery = `# partnergraph: the partnership knowledge base of the soci
 
 func (s *Server) routes(st *store.Store) http.Handler {
 	hub := feed.New(st, s.cfg.Logger)
+	resolver := &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck}
+	if s.cfg.TraversalIndex {
+		s.index, s.indexDone = graphindex.New(st, hub, s.cfg.Logger), make(chan struct{})
+		go func() {
+			defer close(s.indexDone)
+			s.index.Run(s.closing)
+		}()
+		resolver.Walker = s.index
+	}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck},
+		Resolvers:  resolver,
 		Directives: graph.DirectiveRoot{Requires: graph.Requires},
 	}))
 	gql.AddTransport(transport.Websocket{
@@ -286,7 +313,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]any{"status": "ready"}
+	if s.index != nil {
+		// Walks run in SQL until the index is ready: the server serves.
+		body["traversal"] = s.index.Status()
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -405,8 +437,8 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) erro
 	case <-ctx.Done():
 	}
 	// Close subscriptions politely (a close frame each) while in-flight
-	// requests finish.
-	s.closeSubs()
+	// requests finish; stop the traversal index.
+	s.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -6,38 +6,17 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-// Graph traversal runs as a breadth-first search in Go that fetches one
-// level per query (`= ANY($1)` over the frontier), never as a recursive
-// query: each level is a plain index scan on link from either end, which
-// Citus can route to the shards of the frontier's nodes
-// (docs/architecture.md, Scaling out), and the search can stop, cap or
-// switch sides between levels.
-
-// Hop is one link seen from the node it is walked from: the node at the
-// other end, and the link's type and direction. A link is identified by
-// (from, type, to), which is unique.
-type Hop struct {
-	Other    int64
-	Type     kb.RelationType
-	Outgoing bool // the link points from the walked node to Other
-}
-
-// link returns the (from, type, to) of the link of h walked from node.
-func (h Hop) link(node int64) tripleKey {
-	if h.Outgoing {
-		return tripleKey{node, h.Type, h.Other}
-	}
-	return tripleKey{h.Other, h.Type, node}
-}
-
-type tripleKey struct {
-	from int64
-	typ  kb.RelationType
-	to   int64
-}
+// The SQL walk: the algorithms of package graphalg over a Graph that
+// fetches one level per query (`= ANY($1)` over the frontier), never a
+// recursive query: each level is a plain index scan on link from either
+// end, and the search can stop, cap or switch sides between levels. It is
+// the reference the in-memory index of package graphindex must agree
+// with, and what walks use while that index loads or when it is off
+// (docs/traversal.md).
 
 // Walk selects the links a traversal follows: of these relation types (all
 // when empty), to visible entities of these kinds (all when empty).
@@ -55,7 +34,7 @@ type Walk struct {
 // each link to its entity made a level three to five times slower on the
 // 1M/5M graph, so the searches check visibility and kinds only for the
 // nodes they keep (Neighborhood) or the path they found (Paths).
-func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationType, limit int) (map[int64][]Hop, bool, error) {
+func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationType, limit int) (map[int64][]graphalg.Hop, bool, error) {
 	b := &builder{}
 	nodes := b.arg(ids)
 	typeCond := ""
@@ -73,15 +52,17 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	if err != nil {
 		return nil, false, fmt.Errorf("hops: %w", translate(err))
 	}
-	out := make(map[int64][]Hop, len(ids))
+	out := make(map[int64][]graphalg.Hop, len(ids))
 	n := 0
 	var node int64
-	var h Hop
-	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &h.Type, &h.Outgoing}, func() error {
+	var h graphalg.Hop
+	var typ kb.RelationType
+	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &typ, &h.Outgoing}, func() error {
 		n++
 		if limit > 0 && n > limit {
 			return nil
 		}
+		h.Type = int32(RelationCode(typ))
 		out[node] = append(out[node], h)
 		return nil
 	})
@@ -91,14 +72,14 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	return out, limit > 0 && n > limit, nil
 }
 
-// linksByKey returns the links with the given (from, type, to) keys, in
-// the order of keys; nil where there is none.
-func (s *Store) linksByKey(ctx context.Context, keys []tripleKey) ([]*kb.Link, error) {
+// linksByKey returns the links with the given (from, type code, to) keys,
+// in the order of keys; nil where there is none.
+func (s *Store) linksByKey(ctx context.Context, keys []graphalg.Key) ([]*kb.Link, error) {
 	froms := make([]int64, len(keys))
 	types := make([]string, len(keys))
 	tos := make([]int64, len(keys))
 	for i, k := range keys {
-		froms[i], types[i], tos[i] = k.from, string(k.typ), k.to
+		froms[i], types[i], tos[i] = k.From, string(RelationOfCode(uint8(k.Type))), k.To
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(f, t, o)
 		JOIN link l ON l.from_id = k.f AND l.type = k.t AND l.to_id = k.o`, froms, types, tos)
@@ -106,13 +87,13 @@ func (s *Store) linksByKey(ctx context.Context, keys []tripleKey) ([]*kb.Link, e
 		return nil, fmt.Errorf("links by key: %w", translate(err))
 	}
 	defer rows.Close()
-	byKey := map[tripleKey]*kb.Link{}
+	byKey := map[graphalg.Key]*kb.Link{}
 	for rows.Next() {
 		l, err := scanLink(rows)
 		if err != nil {
 			return nil, fmt.Errorf("links by key: %w", err)
 		}
-		byKey[tripleKey{l.FromID, l.Type, l.ToID}] = l
+		byKey[graphalg.Key{From: l.FromID, Type: int32(RelationCode(l.Type)), To: l.ToID}] = l
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("links by key: %w", translate(err))
@@ -150,12 +131,114 @@ type Subgraph struct {
 	Truncated bool // the node limit cut the neighbourhood
 }
 
+// maxHopsPerLevel caps the links one level of a walk may fetch, so that a
+// search through hubs cannot read the whole graph.
+const maxHopsPerLevel = 200_000
+
+// sqlGraph is the graphalg.Graph of the SQL walk: each call reads the hops
+// of the nodes in one query. Eager (neighbourhoods), it then checks the
+// new ends' visibility and kind in one more, once per node for the whole
+// walk. Lazy (paths), it caches the hops of each node for the whole walk
+// (Yen's spur searches read the same nodes again) and leaves out only the
+// nodes known to be hidden: Paths checks the nodes of the paths found and
+// searches again without those it may not follow, which reads far fewer
+// entities than checking every level.
+type sqlGraph struct {
+	s       *Store
+	vis     Visibility
+	w       Walk
+	ends    []int64        // reached whatever their kind (the ends of a path, the centre)
+	allowed map[int64]bool // eager: ends checked so far
+	lazy    bool
+	cache   map[int64][]graphalg.Hop // lazy: the hops read so far
+	hidden  map[int64]bool           // lazy: nodes found hidden or of a kind not walked
+}
+
+func newSQLGraph(s *Store, vis Visibility, w Walk, ends ...int64) *sqlGraph {
+	return &sqlGraph{s: s, vis: vis, w: w, ends: ends, allowed: map[int64]bool{},
+		cache: map[int64][]graphalg.Hop{}, hidden: map[int64]bool{}}
+}
+
+// Hops implements graphalg.Graph.
+func (g *sqlGraph) Hops(ctx context.Context, nodes []int64, max int, fn func(int64, graphalg.Hop) bool) error {
+	if g.lazy {
+		return g.lazyHops(ctx, nodes, fn)
+	}
+	limit := maxHopsPerLevel
+	if max > 0 && max < limit {
+		limit = max // the walk stops there: read one more to tell it there are more
+	}
+	hops, cut, err := g.s.hops(ctx, nodes, g.w.Relations, limit+1)
+	if err != nil {
+		return err
+	}
+	if cut && limit == maxHopsPerLevel {
+		return fmt.Errorf("%w: a walk's level reached more than %d links; narrow it with relations", kb.ErrLimitExceeded, maxHopsPerLevel)
+	}
+	var check []int64
+	for _, n := range nodes {
+		for _, h := range hops[n] {
+			if _, ok := g.allowed[h.Other]; !ok {
+				g.allowed[h.Other] = false
+				check = append(check, h.Other)
+			}
+		}
+	}
+	if len(check) > 0 {
+		kinds, err := g.s.visible(ctx, g.vis, check)
+		if err != nil {
+			return err
+		}
+		for id, k := range kinds {
+			g.allowed[id] = len(g.w.Kinds) == 0 || slices.Contains(g.w.Kinds, k) || slices.Contains(g.ends, id)
+		}
+	}
+	for _, n := range nodes {
+		for _, h := range hops[n] {
+			if g.allowed[h.Other] && !fn(n, h) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (g *sqlGraph) lazyHops(ctx context.Context, nodes []int64, fn func(int64, graphalg.Hop) bool) error {
+	var missing []int64
+	for _, n := range nodes {
+		if _, ok := g.cache[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		hops, cut, err := g.s.hops(ctx, missing, g.w.Relations, maxHopsPerLevel)
+		if err != nil {
+			return err
+		}
+		if cut {
+			return fmt.Errorf("%w: a walk's level reached more than %d links; narrow it with relations", kb.ErrLimitExceeded, maxHopsPerLevel)
+		}
+		for _, n := range missing {
+			g.cache[n] = hops[n] // nil for none: cached as none
+		}
+	}
+	for _, n := range nodes {
+		for _, h := range g.cache[n] {
+			if !g.hidden[h.Other] && !fn(n, h) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
 // Neighborhood returns the nodes within depth links of centre (either
 // direction) that w follows, at most limit nodes (the centre included), and
 // the links among them that w follows and that the search walked. The
-// centre's kind need not be in w.Kinds. It costs one query per level, plus
-// one for the links' properties. It returns kb.ErrNotFound if centre does
-// not exist or is not visible.
+// centre's kind need not be in w.Kinds. It costs two queries per level,
+// plus one for the links' properties. It returns kb.ErrNotFound if centre
+// does not exist or is not visible, kb.ErrLimitExceeded when a level would
+// read more than 200,000 links.
 func (s *Store) Neighborhood(ctx context.Context, vis Visibility, centre int64, depth int, w Walk, limit int) (*Subgraph, error) {
 	ok, err := s.visible(ctx, vis, []int64{centre})
 	if err != nil {
@@ -164,72 +247,21 @@ func (s *Store) Neighborhood(ctx context.Context, vis Visibility, centre int64, 
 	if _, found := ok[centre]; !found {
 		return nil, fmt.Errorf("entity %d: %w", centre, kb.ErrNotFound)
 	}
-	g := &Subgraph{Nodes: []int64{centre}, Depth: map[int64]int{centre: 0}}
-	seenLink := map[tripleKey]bool{}
-	var keys []tripleKey
-	frontier := []int64{centre}
-	checked, allowed := map[int64]bool{}, map[int64]bool{}
-	for d := 1; d <= depth && len(frontier) > 0; d++ {
-		// Links to nodes already inside count too, so fetch twice the
-		// room left; a level beyond that is cut and the result truncated.
-		room := limit - len(g.Nodes)
-		hops, cut, err := s.hops(ctx, frontier, w.Relations, 2*max(room, 0)+len(frontier)+16)
-		if err != nil {
-			return nil, err
-		}
-		if cut {
-			g.Truncated = true
-		}
-		// Check the new ends, once each, for visibility and kind.
-		var candidates []int64
-		for _, from := range frontier {
-			for _, h := range hops[from] {
-				if _, in := g.Depth[h.Other]; !in && !checked[h.Other] {
-					checked[h.Other] = true
-					candidates = append(candidates, h.Other)
-				}
-			}
-		}
-		kinds, err := s.visible(ctx, vis, candidates)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range candidates {
-			if k, ok := kinds[id]; ok && (len(w.Kinds) == 0 || slices.Contains(w.Kinds, k)) {
-				allowed[id] = true
-			}
-		}
-		var next []int64
-		for _, from := range frontier {
-			for _, h := range hops[from] {
-				if _, in := g.Depth[h.Other]; !in && !allowed[h.Other] {
-					continue // hidden, or not of a kind walked
-				}
-				if _, in := g.Depth[h.Other]; !in {
-					if len(g.Nodes) >= limit {
-						g.Truncated = true
-						continue
-					}
-					g.Depth[h.Other] = d
-					g.Nodes = append(g.Nodes, h.Other)
-					next = append(next, h.Other)
-				}
-				if _, in := g.Depth[h.Other]; !in {
-					continue // left out by the limit
-				}
-				k := h.link(from)
-				if !seenLink[k] {
-					seenLink[k] = true
-					keys = append(keys, k)
-				}
-			}
-		}
-		frontier = next
+	sub, err := graphalg.Neighborhood(ctx, newSQLGraph(s, vis, w, centre), centre, depth, limit)
+	if err != nil {
+		return nil, err
 	}
-	if len(keys) == 0 {
+	return s.SubgraphOf(ctx, sub)
+}
+
+// SubgraphOf reads the links of a neighbourhood found by graphalg, whose
+// nodes are entity ids; a link deleted meanwhile is left out.
+func (s *Store) SubgraphOf(ctx context.Context, sub *graphalg.Subgraph) (*Subgraph, error) {
+	g := &Subgraph{Nodes: sub.Nodes, Depth: sub.Depth, Truncated: sub.Truncated}
+	if len(sub.Links) == 0 {
 		return g, nil
 	}
-	ls, err := s.linksByKey(ctx, keys)
+	ls, err := s.linksByKey(ctx, sub.Links)
 	if err != nil {
 		return nil, err
 	}
@@ -257,15 +289,12 @@ type Path struct {
 	Links []*kb.Link
 }
 
-// maxHopsPerLevel caps the links one level of a path search may fetch, so
-// that a search through hubs cannot read the whole graph.
-const maxHopsPerLevel = 200_000
-
 // ShortestPath returns a shortest path from one node to another of at most
 // maxDepth links that w follows (in either direction), or nil when there is
 // none. It searches from both ends, one level per query, always expanding
 // the smaller frontier. It returns kb.ErrNotFound if an end does not exist
-// or is not visible.
+// or is not visible, kb.ErrLimitExceeded when a level would read more than
+// 200,000 links.
 func (s *Store) ShortestPath(ctx context.Context, vis Visibility, from, to int64, maxDepth int, w Walk) (*Path, error) {
 	ps, err := s.Paths(ctx, vis, from, to, maxDepth, 1, w)
 	if err != nil || len(ps) == 0 {
@@ -276,9 +305,10 @@ func (s *Store) ShortestPath(ctx context.Context, vis Visibility, from, to int64
 
 // Paths returns up to k shortest loopless paths from one node to another,
 // shortest first, each of at most maxDepth links that w follows (Yen's
-// algorithm over bidirectional breadth-first searches; the adjacency of
-// each node is fetched once, one query per search level). It returns
-// kb.ErrNotFound if an end does not exist or is not visible.
+// algorithm over bidirectional breadth-first searches, graphalg; the hops
+// of each node are read once, one query per search level). It
+// returns kb.ErrNotFound if an end does not exist or is not visible,
+// kb.ErrLimitExceeded when a level would read more than 200,000 links.
 func (s *Store) Paths(ctx context.Context, vis Visibility, from, to int64, maxDepth, k int, w Walk) ([]*Path, error) {
 	ok, err := s.visible(ctx, vis, []int64{from, to})
 	if err != nil {
@@ -290,34 +320,65 @@ func (s *Store) Paths(ctx context.Context, vis Visibility, from, to int64, maxDe
 		}
 	}
 	// The ends themselves need not be of the kinds walked.
-	adj := &adjacency{s: s, vis: vis, w: w, hops: map[int64][]Hop{}, hidden: map[int64]bool{}}
-	var found [][]step
-	if from == to {
-		found = [][]step{{}}
-	} else {
-		found, err = yen(ctx, adj, from, to, maxDepth, k)
+	g := newSQLGraph(s, vis, w, from, to)
+	g.lazy = true
+	checked := map[int64]bool{from: true, to: true}
+	for {
+		found, err := graphalg.KShortestPaths(ctx, g, from, to, maxDepth, k)
 		if err != nil {
 			return nil, err
 		}
-	}
-	var keys []tripleKey
-	for _, p := range found {
-		node := from
-		for _, st := range p {
-			keys = append(keys, st.hop.link(node))
-			node = st.hop.Other
+		// The k shortest paths of a graph that still holds some hidden
+		// nodes are the k shortest of the visible graph once none of them
+		// passes through one: check the nodes not checked yet, leave out
+		// those the walk may not follow, and search again until so.
+		var inner []int64
+		for _, p := range found {
+			for _, n := range graphalg.PathNodes(from, p) {
+				if !checked[n] {
+					checked[n] = true
+					inner = append(inner, n)
+				}
+			}
+		}
+		if len(inner) == 0 {
+			return s.PathsOf(ctx, from, found)
+		}
+		kinds, err := s.visible(ctx, vis, inner)
+		if err != nil {
+			return nil, err
+		}
+		again := false
+		for _, n := range inner {
+			if kind, ok := kinds[n]; !ok || (len(w.Kinds) > 0 && !slices.Contains(w.Kinds, kind)) {
+				g.hidden[n], again = true, true
+			}
+		}
+		if !again {
+			return s.PathsOf(ctx, from, found)
 		}
 	}
-	ls, err := s.linksByKey(ctx, keys)
-	if err != nil {
-		return nil, err
+}
+
+// PathsOf reads the links of paths found by graphalg from the entity from;
+// a path with a link deleted meanwhile is left out.
+func (s *Store) PathsOf(ctx context.Context, from int64, found [][]graphalg.Hop) ([]*Path, error) {
+	var keys []graphalg.Key
+	for _, p := range found {
+		keys = append(keys, graphalg.PathKeys(from, p)...)
+	}
+	var ls []*kb.Link
+	if len(keys) > 0 {
+		var err error
+		if ls, err = s.linksByKey(ctx, keys); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]*Path, 0, len(found))
 	i := 0
 	for _, p := range found {
-		path := &Path{Nodes: []int64{from}}
-		for _, st := range p {
-			path.Nodes = append(path.Nodes, st.hop.Other)
+		path := &Path{Nodes: graphalg.PathNodes(from, p)}
+		for range p {
 			path.Links = append(path.Links, ls[i])
 			i++
 		}
@@ -326,224 +387,4 @@ func (s *Store) Paths(ctx context.Context, vis Visibility, from, to int64, maxDe
 		}
 	}
 	return out, nil
-}
-
-// step is one hop of a path in the search, walked from the previous node.
-type step struct{ hop Hop }
-
-// adjacency fetches and caches the hops of nodes, a level at a time.
-type adjacency struct {
-	s      *Store
-	vis    Visibility
-	w      Walk
-	hops   map[int64][]Hop
-	hidden map[int64]bool // nodes found on a path that the reader may not see
-}
-
-// visibleBFS is bfs over the visible nodes only: the hops are read without
-// checking their ends, so each path found is checked, its hidden nodes are
-// left out from then on, and the search runs again until the path is
-// visible throughout or there is none. The ends are known to be visible.
-func (a *adjacency) visibleBFS(ctx context.Context, from, to int64, maxDepth int, ban banned) ([]step, error) {
-	for {
-		p, err := a.bfs(ctx, from, to, maxDepth, ban)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		var inner []int64
-		for _, st := range p[:len(p)-1] {
-			inner = append(inner, st.hop.Other)
-		}
-		if len(inner) == 0 {
-			return p, nil
-		}
-		seen, err := a.s.visible(ctx, a.vis, inner)
-		if err != nil {
-			return nil, err
-		}
-		if len(seen) == len(inner) {
-			return p, nil
-		}
-		for _, id := range inner {
-			if _, ok := seen[id]; !ok {
-				a.hidden[id] = true
-			}
-		}
-	}
-}
-
-// load fetches the hops of the nodes of ids not yet cached, in one query.
-func (a *adjacency) load(ctx context.Context, ids []int64) error {
-	var missing []int64
-	for _, id := range ids {
-		if _, ok := a.hops[id]; !ok {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	hops, cut, err := a.s.hops(ctx, missing, a.w.Relations, maxHopsPerLevel)
-	if err != nil {
-		return err
-	}
-	if cut {
-		return fmt.Errorf("%w: a path search level reached more than %d links; narrow it with relations", kb.ErrLimitExceeded, maxHopsPerLevel)
-	}
-	for _, id := range missing {
-		a.hops[id] = hops[id] // nil for none: cached as none
-		if a.hops[id] == nil {
-			a.hops[id] = []Hop{}
-		}
-	}
-	return nil
-}
-
-// banned are the nodes and links a spur search of Yen's algorithm must not
-// use.
-type banned struct {
-	nodes map[int64]bool
-	links map[tripleKey]bool
-}
-
-// bfs returns a shortest path of at most maxDepth hops from one node to
-// another that avoids ban, or nil. It expands the smaller frontier a level
-// at a time.
-func (a *adjacency) bfs(ctx context.Context, from, to int64, maxDepth int, ban banned) ([]step, error) {
-	if maxDepth <= 0 {
-		return nil, nil
-	}
-	type parent struct {
-		node int64
-		hop  Hop // walked from node to the child
-	}
-	fwd := map[int64]parent{from: {}}
-	bwd := map[int64]parent{to: {}}
-	fDist, bDist := map[int64]int{from: 0}, map[int64]int{to: 0}
-	fFront, bFront := []int64{from}, []int64{to}
-	fDepth, bDepth := 0, 0
-	for fDepth+bDepth < maxDepth && len(fFront) > 0 && len(bFront) > 0 {
-		forward := len(fFront) <= len(bFront)
-		front, seen, dist, otherDist := fFront, fwd, fDist, bDist
-		if !forward {
-			front, seen, dist, otherDist = bFront, bwd, bDist, fDist
-		}
-		if err := a.load(ctx, front); err != nil {
-			return nil, err
-		}
-		hops := a.hops
-		var next []int64
-		best, bestLen := int64(0), -1
-		for _, n := range front {
-			for _, h := range hops[n] {
-				if ban.nodes[h.Other] || ban.links[h.link(n)] || a.hidden[h.Other] {
-					continue
-				}
-				if _, ok := seen[h.Other]; ok {
-					continue
-				}
-				seen[h.Other] = parent{n, h}
-				dist[h.Other] = dist[n] + 1
-				next = append(next, h.Other)
-				if od, ok := otherDist[h.Other]; ok {
-					if l := dist[h.Other] + od; bestLen < 0 || l < bestLen {
-						best, bestLen = h.Other, l
-					}
-				}
-			}
-		}
-		if forward {
-			fFront, fDepth = next, fDepth+1
-		} else {
-			bFront, bDepth = next, bDepth+1
-		}
-		if bestLen >= 0 {
-			// Walk back to from, then forward to to.
-			var path []step
-			for n := best; n != from; {
-				p := fwd[n]
-				path = append(path, step{p.hop})
-				n = p.node
-			}
-			slices.Reverse(path)
-			for n := best; n != to; {
-				p := bwd[n]
-				// p.hop walks from p.node towards n; reversed it walks n to p.node.
-				path = append(path, step{Hop{Other: p.node, Type: p.hop.Type, Outgoing: !p.hop.Outgoing}})
-				n = p.node
-			}
-			return path, nil
-		}
-	}
-	return nil, nil
-}
-
-// yen returns up to k shortest loopless paths of at most maxDepth hops.
-func yen(ctx context.Context, a *adjacency, from, to int64, maxDepth, k int) ([][]step, error) {
-	first, err := a.visibleBFS(ctx, from, to, maxDepth, banned{})
-	if err != nil || first == nil {
-		return nil, err
-	}
-	found := [][]step{first}
-	var candidates [][]step
-	for len(found) < k {
-		last := found[len(found)-1]
-		nodes := pathNodes(from, last)
-		for i := 0; i < len(last); i++ {
-			spur := nodes[i]
-			root := last[:i]
-			ban := banned{nodes: map[int64]bool{}, links: map[tripleKey]bool{}}
-			for _, p := range found {
-				if len(p) > i && sameSteps(p[:i], root) {
-					ban.links[p[i].hop.link(spur)] = true
-				}
-			}
-			for _, n := range nodes[:i] {
-				ban.nodes[n] = true
-			}
-			tail, err := a.visibleBFS(ctx, spur, to, maxDepth-i, ban)
-			if err != nil {
-				return nil, err
-			}
-			if tail == nil {
-				continue
-			}
-			cand := append(slices.Clone(root), tail...)
-			dup := false
-			for _, c := range append(slices.Clone(candidates), found...) {
-				if sameSteps(c, cand) {
-					dup = true
-					break
-				}
-			}
-			if !dup {
-				candidates = append(candidates, cand)
-			}
-		}
-		if len(candidates) == 0 {
-			break
-		}
-		// The shortest candidate next; ties keep the order found.
-		bi := 0
-		for i, c := range candidates {
-			if len(c) < len(candidates[bi]) {
-				bi = i
-			}
-		}
-		found = append(found, candidates[bi])
-		candidates = slices.Delete(candidates, bi, bi+1)
-	}
-	return found, nil
-}
-
-func pathNodes(from int64, p []step) []int64 {
-	out := []int64{from}
-	for _, st := range p {
-		out = append(out, st.hop.Other)
-	}
-	return out
-}
-
-func sameSteps(a, b []step) bool {
-	return slices.Equal(a, b)
 }

@@ -1,0 +1,4 @@
+package graphindex
+
+// PublishedCode exposes publishedCode to the tests.
+const PublishedCode = publishedCode

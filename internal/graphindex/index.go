@@ -1,0 +1,522 @@
+// Package graphindex is partnergraph's traversal engine: an in-memory
+// adjacency index of the whole graph (compressed sparse rows, entities
+// numbered densely, relation types, kinds and publication statuses as
+// small codes) that the walks of package graphalg run on without a query
+// per level. It is built at start from one streaming read and kept current
+// from the change log of the graph's shape (migrations/00011), woken by
+// the change feed.
+//
+// Visibility stays exact: before each walk the index reads the database's
+// graph version (one primary-key read) and applies the log up to it, so a
+// walk never passes through an entity or link that changed before it
+// began, on whichever server the change was made. Until the index is
+// loaded, or when it cannot catch up, walks run in SQL (package store),
+// the reference the index is tested against. See docs/traversal.md.
+package graphindex
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/graphalg"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// Feed delivers the changes committed from now until ctx ends; the index
+// uses them only as a signal to catch up.
+type Feed interface {
+	Subscribe(ctx context.Context) (<-chan store.Change, error)
+}
+
+// The states of the index, as /readyz reports them.
+const (
+	StateLoading = "loading" // being built; walks run in SQL
+	StateReady   = "ready"   // walks run on the index
+	StateBehind  = "behind"  // being rebuilt after a change too large to apply; walks run in SQL
+	StateOff     = "off"     // not running
+)
+
+// Status is what /readyz reports of the index.
+type Status struct {
+	State   string `json:"state"`
+	Version int64  `json:"version"`
+	Nodes   int    `json:"nodes"`
+	Links   int    `json:"links"`
+	Bytes   int64  `json:"bytes"`
+	// LoadSeconds is how long the last build took.
+	LoadSeconds float64 `json:"loadSeconds"`
+}
+
+// Index is the traversal engine of one server. Its walk methods have the
+// signatures of the store's and fall back to them. The zero value is not
+// usable: use New.
+type Index struct {
+	st   *store.Store
+	feed Feed
+	log  *slog.Logger
+	// Poll is how often the index catches up without a signal from the
+	// feed (bulk loads write no revisions); walks catch up themselves.
+	poll time.Duration
+
+	applyMu sync.Mutex // one catch-up or swap at a time
+
+	mu       sync.RWMutex // guards the fields below; walks hold it for reading
+	g        *csr
+	version  int64
+	state    string
+	loadTime time.Duration
+
+	degMu   sync.Mutex
+	degrees map[degreeKey]*degreeTable
+
+	rebuild chan struct{}
+}
+
+// New returns an index on st, woken by feed (nil: polling only), that logs
+// to log. It holds nothing until Run.
+func New(st *store.Store, feed Feed, log *slog.Logger) *Index {
+	return &Index{st: st, feed: feed, log: log, poll: time.Second, state: StateOff,
+		degrees: map[degreeKey]*degreeTable{}, rebuild: make(chan struct{}, 1)}
+}
+
+// Status returns the state of the index.
+func (x *Index) Status() Status {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	s := Status{State: x.state, Version: x.version, LoadSeconds: x.loadTime.Seconds()}
+	if x.g != nil {
+		s.Nodes, s.Links, s.Bytes = len(x.g.ids), x.g.links, x.g.bytes()
+	}
+	return s
+}
+
+// Run builds the index and keeps it current until ctx ends. It retries a
+// failed build (the database not reachable or not migrated yet) after a
+// growing pause; walks run in SQL meanwhile.
+func (x *Index) Run(ctx context.Context) {
+	x.setState(StateLoading)
+	defer x.setState(StateOff)
+	go x.follow(ctx)
+	wait := time.Second
+	for {
+		if err := x.build(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			x.log.Warn("traversal index not built; walks run in SQL", "retry", wait, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, time.Minute)
+			continue
+		}
+		wait = time.Second
+		select {
+		case <-ctx.Done():
+			return
+		case <-x.rebuild:
+			// Walks run in SQL until the rebuild: drop the stale rows
+			// rather than hold two copies.
+			x.mu.Lock()
+			x.g, x.state = nil, StateBehind
+			x.mu.Unlock()
+		}
+	}
+}
+
+func (x *Index) setState(s string) {
+	x.mu.Lock()
+	x.state = s
+	x.mu.Unlock()
+}
+
+// build reads a snapshot, catches it up to the database and swaps it in.
+func (x *Index) build(ctx context.Context) error {
+	start := time.Now()
+	heapBefore := heapInUse()
+	b := newBuilder()
+	v, err := x.st.StreamGraph(ctx, b)
+	if err != nil {
+		return err
+	}
+	g := b.build()
+	x.applyMu.Lock()
+	defer x.applyMu.Unlock()
+	now, err := x.st.GraphVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if err := x.applyLog(ctx, g, v, now); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	x.g, x.version, x.state, x.loadTime = g, now, StateReady, time.Since(start)
+	x.mu.Unlock()
+	x.clearDegrees()
+	st := x.Status()
+	x.log.Info("traversal index ready", "nodes", st.Nodes, "links", st.Links, "bytes", st.Bytes,
+		"heap_growth", heapInUse()-heapBefore, "version", st.Version, "took", x.loadTime.Round(time.Millisecond))
+	return nil
+}
+
+// heapInUse is the live heap after a collection: what the index adds to
+// it is the memory figure of docs/traversal.md. A build happens at start
+// and after a bulk load, so the forced collection costs little.
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// applyLog applies the log from after to upto to g, which no walk reads
+// yet.
+func (x *Index) applyLog(ctx context.Context, g *csr, after, upto int64) error {
+	if upto <= after {
+		return nil
+	}
+	cs, complete, err := x.st.GraphChanges(ctx, after, upto)
+	if err != nil {
+		return err
+	}
+	if !complete {
+		return errReload
+	}
+	for _, c := range cs {
+		if err := g.apply(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// follow catches up on every change the feed announces, and every poll
+// interval, until ctx ends.
+func (x *Index) follow(ctx context.Context) {
+	var changes <-chan store.Change
+	tick := time.NewTicker(x.poll)
+	defer tick.Stop()
+	for {
+		if changes == nil && x.feed != nil {
+			if ch, err := x.feed.Subscribe(ctx); err == nil {
+				changes = ch
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil // cut off or ended: subscribe again
+				continue
+			}
+		case <-tick.C:
+		}
+		if v, err := x.st.GraphVersion(ctx); err == nil {
+			_ = x.catchUp(ctx, v) // a failure leaves the walks to SQL and asks for a rebuild
+		}
+	}
+}
+
+var errNotReady = errors.New("the traversal index is not ready")
+
+// catchUp applies the log up to version v to the live index. When the log
+// cannot be applied it asks Run for a rebuild and returns the reason.
+func (x *Index) catchUp(ctx context.Context, v int64) error {
+	x.applyMu.Lock()
+	defer x.applyMu.Unlock()
+	x.mu.RLock()
+	g, have, state := x.g, x.version, x.state
+	x.mu.RUnlock()
+	if g == nil || state != StateReady {
+		return errNotReady
+	}
+	if have >= v {
+		return nil
+	}
+	cs, complete, err := x.st.GraphChanges(ctx, have, v)
+	if err != nil {
+		return err
+	}
+	if !complete || slices.ContainsFunc(cs, func(c store.GraphChange) bool { return c.Reload }) {
+		return x.askRebuild()
+	}
+	x.mu.Lock()
+	for _, c := range cs {
+		if err := g.apply(c); err != nil {
+			x.mu.Unlock()
+			return x.askRebuild()
+		}
+	}
+	x.version = v
+	x.mu.Unlock()
+	x.clearDegrees()
+	return nil
+}
+
+func (x *Index) askRebuild() error {
+	x.mu.Lock()
+	x.state = StateBehind
+	x.mu.Unlock()
+	select {
+	case x.rebuild <- struct{}{}:
+	default:
+	}
+	return errReload
+}
+
+// acquire returns the index, current as of now and read-locked (release
+// it with x.mu.RUnlock), or nil when walks must run in SQL. It returns an
+// error only when the database cannot be asked for its version.
+func (x *Index) acquire(ctx context.Context) (*csr, int64, error) {
+	x.mu.RLock()
+	ready, have := x.state == StateReady, x.version
+	x.mu.RUnlock()
+	if !ready {
+		return nil, 0, nil
+	}
+	v, err := x.st.GraphVersion(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if v > have {
+		if err := x.catchUp(ctx, v); err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			x.log.Warn("traversal index behind; walking in SQL", "err", err)
+			return nil, 0, nil
+		}
+	}
+	x.mu.RLock()
+	if x.state != StateReady || x.version < v {
+		x.mu.RUnlock()
+		return nil, 0, nil
+	}
+	return x.g, x.version, nil
+}
+
+// newWalk returns the walk of vis and w on g.
+func newWalk(g *csr, vis store.Visibility, w store.Walk) *walk {
+	wk := &walk{g: g, drafts: vis.Drafts, rel: ^uint32(0), kinds: ^uint16(0), ends: [2]int32{-1, -1}}
+	if len(w.Relations) > 0 {
+		wk.rel = 0
+		for _, t := range w.Relations {
+			if c := store.RelationCode(t); c != 0 {
+				wk.rel |= 1 << c
+			}
+		}
+	}
+	if len(w.Kinds) > 0 {
+		wk.kinds = 0
+		for _, k := range w.Kinds {
+			if c := store.KindCode(k); c != 0 {
+				wk.kinds |= 1 << c
+			}
+		}
+	}
+	return wk
+}
+
+// visibleNode returns the dense number of entity id when vis may see it.
+func visibleNode(g *csr, vis store.Visibility, id int64) (int32, error) {
+	i, ok := g.lookup(id)
+	if !ok || !g.visible(i, vis.Drafts) {
+		return 0, fmt.Errorf("entity %d: %w", id, kb.ErrNotFound)
+	}
+	return i, nil
+}
+
+// Neighborhood is store.Neighborhood on the index.
+func (x *Index) Neighborhood(ctx context.Context, vis store.Visibility, centre int64, depth int, w store.Walk, limit int) (*store.Subgraph, error) {
+	g, _, err := x.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return x.st.Neighborhood(ctx, vis, centre, depth, w, limit)
+	}
+	sub, err := func() (*graphalg.Subgraph, error) {
+		defer x.mu.RUnlock()
+		c, err := visibleNode(g, vis, centre)
+		if err != nil {
+			return nil, err
+		}
+		wk := newWalk(g, vis, w)
+		wk.ends[0] = c
+		sub, err := graphalg.Neighborhood(ctx, wk, int64(c), depth, limit)
+		if err != nil {
+			return nil, err
+		}
+		// Back from dense numbers to entity ids.
+		depths := make(map[int64]int, len(sub.Nodes))
+		for i, n := range sub.Nodes {
+			id := g.ids[n]
+			depths[id] = sub.Depth[n]
+			sub.Nodes[i] = id
+		}
+		sub.Depth = depths
+		for i, k := range sub.Links {
+			sub.Links[i] = graphalg.Key{From: g.ids[k.From], Type: k.Type, To: g.ids[k.To]}
+		}
+		return sub, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	return x.st.SubgraphOf(ctx, sub)
+}
+
+// ShortestPath is store.ShortestPath on the index.
+func (x *Index) ShortestPath(ctx context.Context, vis store.Visibility, from, to int64, maxDepth int, w store.Walk) (*store.Path, error) {
+	ps, err := x.Paths(ctx, vis, from, to, maxDepth, 1, w)
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// Paths is store.Paths on the index.
+func (x *Index) Paths(ctx context.Context, vis store.Visibility, from, to int64, maxDepth, k int, w store.Walk) ([]*store.Path, error) {
+	g, _, err := x.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return x.st.Paths(ctx, vis, from, to, maxDepth, k, w)
+	}
+	found, err := func() ([][]graphalg.Hop, error) {
+		defer x.mu.RUnlock()
+		f, err := visibleNode(g, vis, from)
+		if err != nil {
+			return nil, err
+		}
+		t, err := visibleNode(g, vis, to)
+		if err != nil {
+			return nil, err
+		}
+		wk := newWalk(g, vis, w)
+		wk.ends = [2]int32{f, t}
+		found, err := graphalg.KShortestPaths(ctx, wk, int64(f), int64(t), maxDepth, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range found {
+			for i := range p {
+				p[i].Other = g.ids[p[i].Other]
+			}
+		}
+		return found, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	return x.st.PathsOf(ctx, from, found)
+}
+
+// degreeKey names a degree table: who reads, which relations count.
+type degreeKey struct {
+	version int64
+	drafts  bool
+	rel     uint32
+}
+
+// degreeTable holds, for each kind, the maxDegreeRank entities of the
+// kind with the most links, most first, ties by id.
+type degreeTable struct {
+	byKind [16][]store.Degree
+}
+
+// maxDegreeRank is how many entities of each kind a degree table keeps:
+// the most mostConnected may ask for (graph.MaxPageSize).
+const maxDegreeRank = 100
+
+// MostConnected is store.MostConnected on the index: degrees are counted
+// over the index's rows once per version of the graph and kind of reader,
+// and kept until the graph changes.
+func (x *Index) MostConnected(ctx context.Context, vis store.Visibility, relations []kb.RelationType, kinds []kb.Kind, n int) ([]store.Degree, error) {
+	if n > maxDegreeRank {
+		return x.st.MostConnected(ctx, vis, relations, kinds, n)
+	}
+	g, version, err := x.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return x.st.MostConnected(ctx, vis, relations, kinds, n)
+	}
+	wk := newWalk(g, vis, store.Walk{Relations: relations})
+	key := degreeKey{version, vis.Drafts, wk.rel}
+	x.degMu.Lock()
+	t := x.degrees[key]
+	x.degMu.Unlock()
+	if t == nil {
+		t = countDegrees(wk)
+		x.degMu.Lock()
+		x.degrees[key] = t
+		x.degMu.Unlock()
+	}
+	x.mu.RUnlock()
+	var out []store.Degree
+	for c, ds := range t.byKind {
+		if len(kinds) > 0 && !slices.Contains(kinds, kindOfCode(uint8(c))) {
+			continue
+		}
+		out = append(out, ds...)
+	}
+	slices.SortFunc(out, byDegree)
+	return out[:min(n, len(out))], nil
+}
+
+func kindOfCode(c uint8) kb.Kind {
+	if c == 0 || int(c) > len(kb.Kinds) {
+		return ""
+	}
+	return kb.Kinds[c-1]
+}
+
+func byDegree(a, b store.Degree) int {
+	if c := cmp.Compare(b.Degree, a.Degree); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// countDegrees counts the degree of every visible node under wk.
+func countDegrees(wk *walk) *degreeTable {
+	g := wk.g
+	var all [16][]store.Degree
+	for i := range g.ids {
+		n := int32(i)
+		if !g.visible(n, wk.drafts) {
+			continue
+		}
+		if d := wk.degree(n); d > 0 {
+			c := g.node[n] & kindMask
+			all[c] = append(all[c], store.Degree{ID: g.ids[n], Degree: d})
+		}
+	}
+	t := &degreeTable{}
+	for c, ds := range all {
+		slices.SortFunc(ds, byDegree)
+		t.byKind[c] = slices.Clone(ds[:min(maxDegreeRank, len(ds))]) // not the whole table
+	}
+	return t
+}
+
+// clearDegrees drops the degree tables of older versions.
+func (x *Index) clearDegrees() {
+	x.degMu.Lock()
+	clear(x.degrees)
+	x.degMu.Unlock()
+}

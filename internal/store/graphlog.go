@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// The graph's shape as the in-memory adjacency index reads it: a snapshot
+// streamed in one read-only transaction, then the change log from the
+// snapshot's version on (migrations/00011_graph_change.sql,
+// docs/traversal.md). Kinds, statuses and relation types travel as small
+// codes: their positions in kb.Kinds, Statuses and kb.RelationTypes(),
+// plus one, so that 0 means none.
+
+// relationTypes are the relation types in the order of their codes.
+var relationTypes = kb.RelationTypes()
+
+// Statuses are the publication statuses in the order of their codes.
+var Statuses = []kb.PublicationStatus{kb.StatusDraft, kb.StatusPublished, kb.StatusArchived}
+
+// GraphVersion returns the version of the graph's shape: it grows by one
+// with every committed statement that changes what a walk may follow.
+func (s *Store) GraphVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.pool.QueryRow(ctx, `SELECT version FROM graph_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("graph version: %w", translate(err))
+	}
+	return v, nil
+}
+
+// GraphSink receives a snapshot of the graph's shape.
+type GraphSink interface {
+	// Entity is called once per entity, in ascending id order, with the
+	// codes of its kind and status.
+	Entity(id int64, kind, status uint8)
+	// Link is called once per link, after every entity, with the code of
+	// its type.
+	Link(from, to int64, typ uint8) error
+}
+
+// StreamGraph reads every entity and link into sink in one repeatable-read
+// transaction and returns the version the snapshot is at. It reads rows
+// as they arrive, without holding the result in memory.
+func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) {
+	var version int64
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT version FROM graph_version`).Scan(&version); err != nil {
+			return translate(err)
+		}
+		rows, err := tx.Query(ctx, `SELECT id, coalesce(array_position($1::text[], kind), 0)::int2,
+			coalesce(array_position($2::text[], status), 0)::int2 FROM entity ORDER BY id`, strs(kb.Kinds), strs(Statuses))
+		if err != nil {
+			return translate(err)
+		}
+		var id int64
+		var kind, status int16
+		_, err = pgx.ForEachRow(rows, []any{&id, &kind, &status}, func() error {
+			sink.Entity(id, uint8(kind), uint8(status))
+			return nil
+		})
+		if err != nil {
+			return translate(err)
+		}
+		rows, err = tx.Query(ctx, `SELECT from_id, to_id, coalesce(array_position($1::text[], type), 0)::int2 FROM link`,
+			strs(kb.RelationTypes()))
+		if err != nil {
+			return translate(err)
+		}
+		var from, to int64
+		var typ int16
+		_, err = pgx.ForEachRow(rows, []any{&from, &to, &typ}, func() error { return sink.Link(from, to, uint8(typ)) })
+		return translate(err)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("stream graph: %w", err)
+	}
+	return version, nil
+}
+
+// GraphChange is one entry of the change log of the graph's shape.
+type GraphChange struct {
+	Version int64
+	// Entity is set when an entity appeared, went or changed: Kind and
+	// Status are its codes, both 0 when it went.
+	Entity       int64
+	Kind, Status uint8
+	// Link changes: From, Type (code), To, and whether it is now Present.
+	From, To int64
+	Type     uint8
+	Present  bool
+	// Reload says the change was too large to log: rebuild.
+	Reload bool
+}
+
+// GraphChanges returns the logged changes after version after up to and
+// including version upto, in version order, and whether the log still
+// holds them all (false: some were pruned; rebuild instead).
+func (s *Store) GraphChanges(ctx context.Context, after, upto int64) ([]GraphChange, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT version, coalesce(entity_id, 0),
+			coalesce(array_position($3::text[], kind), 0)::int2, coalesce(array_position($4::text[], status), 0)::int2,
+			coalesce(from_id, 0), coalesce(to_id, 0), coalesce(array_position($5::text[], type), 0)::int2,
+			coalesce(present, false), reload
+		FROM graph_change WHERE version > $1 AND version <= $2 ORDER BY version`,
+		after, upto, strs(kb.Kinds), strs(Statuses), strs(kb.RelationTypes()))
+	if err != nil {
+		return nil, false, fmt.Errorf("graph changes: %w", translate(err))
+	}
+	var out []GraphChange
+	var c GraphChange
+	var kind, status, typ int16
+	_, err = pgx.ForEachRow(rows, []any{&c.Version, &c.Entity, &kind, &status, &c.From, &c.To, &typ, &c.Present, &c.Reload}, func() error {
+		c.Kind, c.Status, c.Type = uint8(kind), uint8(status), uint8(typ)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("graph changes: %w", translate(err))
+	}
+	// Every version bumped logs at least one row: a gap means pruned.
+	versions := 0
+	for i := range out {
+		if i == 0 || out[i].Version != out[i-1].Version {
+			versions++
+		}
+	}
+	return out, int64(versions) == upto-after, nil
+}
+
+// KindCode returns the code of a kind (its position in kb.Kinds plus one),
+// 0 for none.
+func KindCode(k kb.Kind) uint8 { return uint8(slices.Index(kb.Kinds, k) + 1) }
+
+// StatusCode returns the code of a status (its position in Statuses plus
+// one), 0 for none.
+func StatusCode(st kb.PublicationStatus) uint8 { return uint8(slices.Index(Statuses, st) + 1) }
+
+// RelationCode returns the code of a relation type (its position in
+// kb.RelationTypes() plus one), 0 for an unknown one.
+func RelationCode(t kb.RelationType) uint8 { return uint8(slices.Index(relationTypes, t) + 1) }
+
+// RelationOfCode returns the relation type of a code; "" for none.
+func RelationOfCode(c uint8) kb.RelationType {
+	if c == 0 || int(c) > len(relationTypes) {
+		return ""
+	}
+	return relationTypes[c-1]
+}
