@@ -78,7 +78,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"rate-limit": {"1", "2"}, "rate-burst": {"1", "2"}, "staff-rate-limit": {"1", "2"}, "staff-rate-burst": {"1", "2"},
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
 		"otlp-endpoint": {"http://a", "http://b"}, "otlp-headers": {"api-key=a%20b", "x=1,y=2"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
-		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"},
+		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
 	}
 	for _, o := range options() {
 		if o.Cmds&cmdServe == 0 {
