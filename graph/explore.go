@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -30,7 +29,7 @@ func intArg(field string, n *int, def, lo, hi int) (int, error) {
 	case *n < lo:
 		return 0, kb.Invalid(field, "must be at least %d, got %d", lo, *n)
 	case *n > hi:
-		return 0, fmt.Errorf("%w: %s is %d, at most %d", kb.ErrLimitExceeded, field, *n, hi)
+		return 0, kb.Invalid(field, "is %d, at most %d", *n, hi)
 	}
 	return *n, nil
 }

@@ -47,6 +47,11 @@ type Config struct {
 	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), _ENTRIES, _MB
 	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
 
+	// issue 14: exports (serve only).
+	MaxExports           int           // PARTNERGRAPH_MAX_EXPORTS, --max-exports: exports running at once, and the connections of their own pool
+	MaxExportsPerAddress int           // PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS, --max-exports-per-address: exports one client address runs at once
+	ExportWriteTimeout   time.Duration // PARTNERGRAPH_EXPORT_WRITE_TIMEOUT, --export-write-timeout: how long one write to an export client may block
+
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
 	GenLinks    int    // --links: how many links to generate
@@ -77,6 +82,11 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		RequestTimeout: 30 * time.Second,
 		Introspection:  true,
 		RateLimit:      server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200},
+
+		// issue 14: exports.
+		MaxExports:           2,
+		MaxExportsPerAddress: 1,
+		ExportWriteTimeout:   30 * time.Second,
 	}
 	c.Tracing = getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 	var err error
@@ -212,6 +222,27 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 			*r.v = n
 		}
 	}
+	// issue 14: exports.
+	for _, e := range []struct {
+		key string
+		v   *int
+	}{
+		{"PARTNERGRAPH_MAX_EXPORTS", &c.MaxExports},
+		{"PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS", &c.MaxExportsPerAddress},
+	} {
+		if v := getenv(e.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number", e.key, v)
+			}
+			*e.v = n
+		}
+	}
+	if v := getenv("PARTNERGRAPH_EXPORT_WRITE_TIMEOUT"); v != "" {
+		if c.ExportWriteTimeout, err = time.ParseDuration(v); err != nil || c.ExportWriteTimeout <= 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_EXPORT_WRITE_TIMEOUT: %q is not a positive duration such as 30s", v)
+		}
+	}
 	if v := getenv("PARTNERGRAPH_INTROSPECTION"); v != "" {
 		if c.Introspection, err = strconv.ParseBool(v); err != nil {
 			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
@@ -230,6 +261,10 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
 	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
+	// issue 14: exports.
+	fs.IntVar(&c.MaxExports, "max-exports", c.MaxExports, "exports running at once, each on a connection of the export pool (PARTNERGRAPH_MAX_EXPORTS)")
+	fs.IntVar(&c.MaxExportsPerAddress, "max-exports-per-address", c.MaxExportsPerAddress, "exports one client address runs at once (PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS)")
+	fs.DurationVar(&c.ExportWriteTimeout, "export-write-timeout", c.ExportWriteTimeout, "how long one write to an export client may block before it is cut off (PARTNERGRAPH_EXPORT_WRITE_TIMEOUT)")
 	for _, f := range extra {
 		f(fs)
 	}
@@ -242,6 +277,15 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 		return c, nil, err
 	}
 	c.CORSOrigins = splitList(*cors)
+	if c.MaxExports < 1 || c.MaxExportsPerAddress < 1 || c.ExportWriteTimeout <= 0 {
+		return c, nil, fmt.Errorf("--max-exports and --max-exports-per-address must be at least 1 and --export-write-timeout positive")
+	}
+	for _, o := range c.CORSOrigins {
+		// issue 14: an origin without a scheme would match nothing.
+		if scheme, host, ok := strings.Cut(o, "://"); !ok || scheme == "" || host == "" {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_CORS_ORIGINS: %q is not an origin such as https://app.example.org", o)
+		}
+	}
 	if c.BaseIRI != "" && (!strings.HasSuffix(c.BaseIRI, "/") || !strings.Contains(c.BaseIRI, "://") || strings.Contains(c.BaseIRI, "#")) {
 		return c, nil, fmt.Errorf("PARTNERGRAPH_BASE_IRI: %q must be an absolute http(s) IRI ending in / (a key follows it)", c.BaseIRI)
 	}

@@ -74,6 +74,8 @@ func TestParseConfig(t *testing.T) {
 		{"bad level", map[string]string{"PARTNERGRAPH_LOG_LEVEL": "loud"}, "PARTNERGRAPH_LOG_LEVEL"},
 		{"bad pool size", map[string]string{"PARTNERGRAPH_DB_MAX_CONNS": "0"}, "PARTNERGRAPH_DB_MAX_CONNS"},
 		{"bad format", map[string]string{"PARTNERGRAPH_LOG_FORMAT": "xml"}, "PARTNERGRAPH_LOG_FORMAT"},
+		// A mistyped origin must not leave the API open to every origin.
+		{"origin without a scheme", map[string]string{"PARTNERGRAPH_CORS_ORIGINS": "https://a.example, app.example.org"}, "PARTNERGRAPH_CORS_ORIGINS"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.want)
