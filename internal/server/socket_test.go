@@ -237,3 +237,40 @@ func TestOperationsOnASocketAreRateLimited(t *testing.T) {
 		t.Errorf("%d answered, %d refused; want about the burst of 3 answered and the rest refused", answered, limited)
 	}
 }
+
+// When the feed's listener loses its database session, notifications sent
+// meanwhile are lost: once it is back, every socket rechecks its token.
+// Here the revocation is made silently (trigger disabled) and then the
+// listener's session is terminated.
+func TestSocketsRecheckTheirTokenWhenTheListenerReconnects(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{TokenRecheck: time.Hour})
+	ed := a.newToken("ed", kb.RoleEditor)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// A query, whose answer says that its check of the token is done: a
+	// check after the revocation would close the socket by itself.
+	c, err := a.subscribe(ctx, ed, `{ viewer { role } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if m, err := readMsg(ctx, c); err != nil || m.Type != "next" {
+		t.Fatalf("viewer: %+v %v", m, err)
+	}
+	if _, err := a.Pool.Exec(ctx, `ALTER TABLE api_token DISABLE TRIGGER api_token_notify;
+		UPDATE api_token SET revoked_at = now() WHERE name = 'ed'`); err != nil {
+		t.Fatal(err)
+	}
+	// The session statistics may lag a moment behind the LISTEN.
+	for killed := 0; killed == 0; {
+		if err := a.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&killed); err != nil {
+			t.Fatalf("terminating the feed's listener: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, reason, err := closedWith(ctx, c)
+	if err != nil || code != server.CloseForbidden || !strings.Contains(reason, "revoked") {
+		t.Errorf("closed with %d %q (%v), want 4403 saying revoked", code, reason, err)
+	}
+}
