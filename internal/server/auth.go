@@ -64,6 +64,11 @@ func (s *Server) wsInit(st *store.Store, hub *feed.Hub) transport.WebsocketInitF
 		if h := p.Authorization(); h != "" {
 			var err error
 			if v, err = auth.Authenticate(ctx, h, st.ViewerByTokenHash); err != nil {
+				if !errors.Is(err, kb.ErrUnauthenticated) {
+					// The database did not answer: the token may be fine.
+					s.cfg.Logger.WarnContext(ctx, "authentication failed", "request_id", RequestID(ctx), "err", err)
+					return refuse(CloseTryAgainLater, fmt.Errorf("%w: cannot check the token now; try again shortly", kb.ErrUnavailable))
+				}
 				return refuse(CloseUnauthorized, err)
 			}
 		}
@@ -89,9 +94,21 @@ func (s *Server) wsInit(st *store.Store, hub *feed.Hub) transport.WebsocketInitF
 func closeReason(err error) string {
 	r := err.Error()
 	if len(r) > 120 {
-		r = r[:120]
+		r = strings.ToValidUTF8(r[:120], "")
 	}
 	return r
+}
+
+// validHandshake reports whether r is a WebSocket opening handshake that
+// the upgrade will accept (RFC 6455, section 4.2.1).
+func validHandshake(r *http.Request) bool {
+	upgrade := false
+	for _, v := range r.Header.Values("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			upgrade = upgrade || strings.EqualFold(strings.TrimSpace(t), "upgrade")
+		}
+	}
+	return r.Method == http.MethodGet && upgrade && r.Header.Get("Sec-WebSocket-Version") == "13" && r.Header.Get("Sec-WebSocket-Key") != ""
 }
 
 // isWebSocket reports whether r asks to upgrade to a WebSocket.

@@ -130,6 +130,9 @@ func TestEveryRefusalHasACode(t *testing.T) {
 	bigPost, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", chunked{strings.NewReader(big)})
 	bigPost.Header.Set("Content-Type", "application/json")
 	head, _ := http.NewRequest(http.MethodHead, a.URL+"/graphql", nil)
+	badUpgrade, _ := http.NewRequest(http.MethodGet, a.URL+"/graphql", nil)
+	badUpgrade.Header.Set("Connection", "Upgrade")
+	badUpgrade.Header.Set("Upgrade", "websocket")
 	subPost, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", strings.NewReader(`{"query":"subscription { changes { operation } }"}`))
 	subPost.Header.Set("Content-Type", "application/json")
 	subPost.Header.Set("Authorization", "Bearer "+a.newToken("ed", kb.RoleEditor))
@@ -145,6 +148,7 @@ func TestEveryRefusalHasACode(t *testing.T) {
 		{"undecodable variables", get(`query($n: String) { partners { totalCount } }`, `{"n":`), http.StatusBadRequest, server.CodeBadUserInput, "variables"},
 		{"chunked body over 1 MiB", bigPost, http.StatusRequestEntityTooLarge, server.CodeLimitExceeded, "bytes"},
 		{"subscription over POST", subPost, http.StatusBadRequest, server.CodeBadUserInput, "WebSocket"},
+		{"WebSocket upgrade without a key", badUpgrade, http.StatusBadRequest, server.CodeBadUserInput, "Sec-WebSocket-Key"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()

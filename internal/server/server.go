@@ -257,6 +257,13 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	// go around it.
 	graphqlOrTimed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/graphql" && isWebSocket(r) {
+			if !validHandshake(r) {
+				// coder/websocket would refuse it in plain text.
+				w.Header().Set("Sec-WebSocket-Version", "13")
+				writeRefusal(w, refusal{Code: CodeBadUserInput, Message: "not a WebSocket handshake: it needs GET, Connection: Upgrade, " +
+					"Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key"})
+				return
+			}
 			if !s.origins.allowWebSocket(r) {
 				writeRefusal(w, refusal{Code: CodeForbidden, Message: "WebSocket connections from the origin " +
 					strconv.Quote(r.Header.Get("Origin")) + " are not allowed (PARTNERGRAPH_CORS_ORIGINS)"})
