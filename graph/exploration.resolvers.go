@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -111,7 +110,7 @@ func (r *queryResolver) Paths(ctx context.Context, from string, to string, maxDe
 // Aggregate is the resolver for the aggregate field.
 func (r *queryResolver) Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error) {
 	if len(groupBy) > MaxGroupBy {
-		return nil, fmt.Errorf("%w: groupBy has %d fields, at most %d", kb.ErrLimitExceeded, len(groupBy), MaxGroupBy)
+		return nil, kb.Invalid("groupBy", "has %d fields, at most %d", len(groupBy), MaxGroupBy)
 	}
 	f, err := aggregateFilter(kind, filter)
 	if err != nil {

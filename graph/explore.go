@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -20,14 +19,14 @@ const (
 	MaxGroupBy           = 3
 )
 
-// intArg checks an integer argument against [lo, hi]: below lo is
-// invalid input, above hi a limit exceeded.
+// intArg checks an integer argument against its documented range [lo, hi]:
+// a value outside it is invalid input (docs/api.md, Errors).
 func intArg(field string, n, lo, hi int) (int, error) {
 	switch {
 	case n < lo:
 		return 0, kb.Invalid(field, "must be at least %d, got %d", lo, n)
 	case n > hi:
-		return 0, fmt.Errorf("%w: %s is %d, at most %d", kb.ErrLimitExceeded, field, n, hi)
+		return 0, kb.Invalid(field, "is %d, at most %d", n, hi)
 	}
 	return n, nil
 }

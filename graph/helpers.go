@@ -107,7 +107,9 @@ func pageSize(field string, n *int) (int, error) {
 	case *n < 0:
 		return 0, kb.Invalid(field, "must not be negative, got %d", *n)
 	case *n > MaxPageSize:
-		return 0, fmt.Errorf("%w: %s is %d, the page size is at most %d", kb.ErrLimitExceeded, field, *n, MaxPageSize)
+		// Outside the argument's documented range: BAD_USER_INPUT, as
+		// docs/api.md ("Errors") sets the rule.
+		return 0, kb.Invalid(field, "is %d, the page size is at most %d", *n, MaxPageSize)
 	}
 	return *n, nil
 }
@@ -163,6 +165,21 @@ func links(ctx context.Context, id int64, direction *model.LinkDirection, types 
 	return conn, nil
 }
 
+// parseListCursor decodes a cursor of the list ordering o and checks its
+// position has the type of the order key, before it reaches SQL.
+func parseListCursor(field, s string, o store.Order) (relay.Cursor, error) {
+	c, err := relay.ParseCursor(field, s, o.Key())
+	if err != nil {
+		return c, err
+	}
+	if o.Field == store.OrderCreatedAt || o.Field == store.OrderUpdatedAt {
+		if _, err := c.TimeValue(field); err != nil {
+			return relay.Cursor{}, err
+		}
+	}
+	return c, nil
+}
+
 func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 	if n == 0 {
 		return
@@ -204,14 +221,14 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 	}
 	p := store.Page{First: first, Last: last}
 	if pa.after != nil {
-		c, err := relay.ParseCursor("after", *pa.after, o.Key())
+		c, err := parseListCursor("after", *pa.after, o)
 		if err != nil {
 			return err
 		}
 		p.After = &store.Position{Value: c.Value, ID: c.ID}
 	}
 	if pa.before != nil {
-		c, err := relay.ParseCursor("before", *pa.before, o.Key())
+		c, err := parseListCursor("before", *pa.before, o)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	if len(ids) > MaxNodes {
-		return nil, fmt.Errorf("%w: ids has %d IDs, at most %d allowed", kb.ErrLimitExceeded, len(ids), MaxNodes)
+		return nil, kb.Invalid("ids", "has %d IDs, at most %d allowed", len(ids), MaxNodes)
 	}
 	out := make([]model.Node, len(ids))
 	for i, id := range ids {

@@ -29,6 +29,9 @@ type App struct {
 	pg    *pgserver.Server // nil with DATABASE_URL
 	pool  *pgxpool.Pool
 	Store *store.Store
+	// exportPool serves exports only (serve), so that a slow download
+	// never holds a connection the API needs (issue 14).
+	exportPool *pgxpool.Pool
 
 	migrateCfg *pgxpool.Config // the pool config prepare migrates through; nil: the App's pool
 	// unprepared is set while serve waits for an external database that
@@ -81,6 +84,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = a.Config.PlanCacheMode
 	}
 	migrateCfg := cfg.Copy()
+	exportCfg := cfg.Copy()
 	if a.Config.StatementTimeout > 0 {
 		// A backstop to the request's context, which cancels its queries:
 		// no statement outlives the request that started it, even if the
@@ -91,6 +95,13 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
+	if a.Config.MaxExports > 0 {
+		exportCfg.MaxConns = int32(a.Config.MaxExports)
+		exportCfg.MinConns = 0
+		if a.exportPool, err = pgxpool.NewWithConfig(ctx, exportCfg); err != nil {
+			return fmt.Errorf("export pool: %w", err)
+		}
+	}
 	a.Store.CacheAggregates(a.Config.AggregateTTL)
 	// Migrations may run longer than a request: with a statement timeout
 	// they get a pool of their own without it.
@@ -158,6 +169,10 @@ func (a *App) migrate(ctx context.Context, cfg *pgxpool.Config) error {
 
 // Close closes the pool and stops the embedded PostgreSQL, if any.
 func (a *App) Close(ctx context.Context) error {
+	if a.exportPool != nil {
+		a.exportPool.Close()
+		a.exportPool = nil
+	}
 	if a.pool != nil {
 		a.pool.Close()
 		a.pool = nil
@@ -267,6 +282,11 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		LoaderWait:           a.Config.LoaderWait,
 		ResponseCache:        a.Config.ResponseCache,
 		TraversalIndex:       a.Config.TraversalIndex,
+
+		MaxExports:           a.Config.MaxExports,
+		MaxExportsPerAddress: a.Config.MaxExportsPerAddress,
+		ExportWriteTimeout:   a.Config.ExportWriteTimeout,
+		ExportStore:          exportStore(a.exportPool),
 	}, a.Store)
 	if a.Config.PprofAddr != "" {
 		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)
@@ -307,4 +327,12 @@ func (a *App) ready(ctx context.Context) error {
 		return errors.New("database migrations are not current")
 	}
 	return nil
+}
+
+// exportStore is the store of the export pool, or nil without one.
+func exportStore(p *pgxpool.Pool) *store.Store {
+	if p == nil {
+		return nil
+	}
+	return store.New(p)
 }

@@ -58,6 +58,10 @@ type Config struct {
 	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived (memoryLimit)
 	TraversalIndex   bool  // walk on the in-memory traversal index (docs/traversal.md)
 
+	MaxExports           int           // exports running at once, and the connections of their own pool
+	MaxExportsPerAddress int           // exports one client address runs at once
+	ExportWriteTimeout   time.Duration // how long one write to an export client may block
+
 	// generate only.
 	GenEntities int
 	GenLinks    int
@@ -177,10 +181,16 @@ func options() []option {
 		{Flag: "seed", Env: "PARTNERGRAPH_SEED", Default: "true", Cmds: cmdServe,
 			Help: "load the reference data when the database has no entities",
 			set:  boolean(func(c *Config) *bool { return &c.Seed })},
-		{Flag: "cors-origins", Env: "PARTNERGRAPH_CORS_ORIGINS", DocDefault: "none", Cmds: cmdServe,
-			Help: "comma-separated browser origins allowed to call the API, exact or with a wildcard subdomain (`https://*.example.org`); other origins get no CORS headers",
+		{Flag: "cors-origins", Env: "PARTNERGRAPH_CORS_ORIGINS", DocDefault: "none: any origin may read anonymously", Cmds: cmdServe,
+			Help: "comma-separated browser origins allowed to call the API with credentials, each `scheme://host[:port]`, exact or with a wildcard subdomain (`https://*.example.org`); unset, any http(s) origin may read anonymously but none may send `Authorization` or open a WebSocket (docs/security.md)",
 			set: func(c *Config, v string) error {
 				c.CORSOrigins = splitList(v)
+				for _, o := range c.CORSOrigins {
+					// An origin without a scheme would match nothing.
+					if scheme, host, ok := strings.Cut(o, "://"); !ok || scheme == "" || host == "" {
+						return fmt.Errorf("%q is not an origin such as https://app.example.org", o)
+					}
+				}
 				return nil
 			}},
 		{Flag: "cors-credentials", Env: "PARTNERGRAPH_CORS_CREDENTIALS", Default: "false", Cmds: cmdServe,
@@ -259,6 +269,15 @@ func options() []option {
 		{Flag: "introspection", Env: "PARTNERGRAPH_INTROSPECTION", Default: "true", Cmds: cmdServe,
 			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
 			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
+		{Flag: "max-exports", Env: "PARTNERGRAPH_MAX_EXPORTS", Default: "2", Cmds: cmdServe,
+			Help: "exports running at once, each on a connection of the export pool of its own, so that exports never hold the API's connections",
+			set:  count(func(c *Config) *int { return &c.MaxExports })},
+		{Flag: "max-exports-per-address", Env: "PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS", Default: "1", Cmds: cmdServe,
+			Help: "exports one client address runs at once; more get 429 with `LIMIT_EXCEEDED`",
+			set:  count(func(c *Config) *int { return &c.MaxExportsPerAddress })},
+		{Flag: "export-write-timeout", Env: "PARTNERGRAPH_EXPORT_WRITE_TIMEOUT", Default: "30s", Cmds: cmdServe,
+			Help: "how long one write to an export client may block: a client that reads slower is cut off and its slot and connection freed",
+			set:  duration(func(c *Config) *time.Duration { return &c.ExportWriteTimeout }, false)},
 		{Flag: "traversal-index", Env: "PARTNERGRAPH_TRAVERSAL_INDEX", Default: "true", Cmds: cmdServe,
 			Help: "walk neighbourhoods, paths and `mostConnected` on the in-memory traversal index, built in the background at start and kept current from the database's change log (docs/traversal.md); `false` walks in SQL",
 			set:  boolean(func(c *Config) *bool { return &c.TraversalIndex })},

@@ -79,6 +79,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
 		"otlp-endpoint": {"http://a", "http://b"}, "otlp-headers": {"api-key=a%20b", "x=1,y=2"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
+		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"},
 	}
 	for _, o := range options() {
 		if o.Cmds&cmdServe == 0 {

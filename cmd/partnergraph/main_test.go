@@ -62,8 +62,14 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("config: %+v", c)
 	}
 	def, _, err := parseConfig("serve", nil, env(nil))
-	if err != nil || def.Addr != ":8080" || !def.Seed || def.DatabaseURL != "" || def.CORSOrigins != nil {
+	if err != nil || def.Addr != ":8080" || !def.Seed || def.DatabaseURL != "" || def.CORSOrigins != nil ||
+		def.MaxExports != 2 || def.MaxExportsPerAddress != 1 || def.ExportWriteTimeout != 30*time.Second {
 		t.Errorf("defaults: %+v, %v", def, err)
+	}
+	c, _, err = parseConfig("serve", []string{"--max-exports-per-address", "3"}, env(map[string]string{
+		"PARTNERGRAPH_MAX_EXPORTS": "4", "PARTNERGRAPH_EXPORT_WRITE_TIMEOUT": "5s"}))
+	if err != nil || c.MaxExports != 4 || c.MaxExportsPerAddress != 3 || c.ExportWriteTimeout != 5*time.Second {
+		t.Errorf("export settings: %d, %d, %v (%v); want 4, 3, 5s", c.MaxExports, c.MaxExportsPerAddress, c.ExportWriteTimeout, err)
 	}
 	for _, tc := range []struct {
 		name string
@@ -75,6 +81,11 @@ func TestParseConfig(t *testing.T) {
 		{"bad level", map[string]string{"PARTNERGRAPH_LOG_LEVEL": "loud"}, "PARTNERGRAPH_LOG_LEVEL"},
 		{"bad pool size", map[string]string{"PARTNERGRAPH_DB_MAX_CONNS": "0"}, "PARTNERGRAPH_DB_MAX_CONNS"},
 		{"bad format", map[string]string{"PARTNERGRAPH_LOG_FORMAT": "xml"}, "PARTNERGRAPH_LOG_FORMAT"},
+		// A mistyped origin must not leave the API open to every origin.
+		{"origin without a scheme", map[string]string{"PARTNERGRAPH_CORS_ORIGINS": "https://a.example, app.example.org"}, "PARTNERGRAPH_CORS_ORIGINS"},
+		{"no exports", map[string]string{"PARTNERGRAPH_MAX_EXPORTS": "0"}, "PARTNERGRAPH_MAX_EXPORTS"},
+		{"bad exports per address", map[string]string{"PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS": "many"}, "PARTNERGRAPH_MAX_EXPORTS_PER_ADDRESS"},
+		{"bad export write timeout", map[string]string{"PARTNERGRAPH_EXPORT_WRITE_TIMEOUT": "soon"}, "PARTNERGRAPH_EXPORT_WRITE_TIMEOUT"},
 	} {
 		if _, _, err := parseConfig("serve", nil, env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.want)

@@ -6,7 +6,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -241,17 +240,41 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 	})
 }
 
-// UnmarshalDate reads a calendar date written "2006-01-02".
+// UnmarshalDate reads a calendar date written "2006-01-02", of a year from
+// 1 to 9999. Anything else, a date that does not exist ("2020-02-30") or a
+// number (20200101), is a *kb.ValidationError, so that it reaches the
+// client as BAD_USER_INPUT (the error presenter names the field from the
+// error's path), never as INTERNAL or as a database error.
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("a Date must be a string like 2026-11-28, not %T", v)
+		return time.Time{}, kb.Invalid("", "a Date must be a string like 2026-11-28, not %s", jsonKind(v))
 	}
 	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date like 2026-11-28", s)
+	if err != nil || t.Year() < 1 {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return time.Time{}, kb.Invalid("", "%q is not a date like 2026-11-28", s)
 	}
 	return t, nil
+}
+
+// jsonKind names the JSON kind of a decoded value, for error messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
 }
 
 // Neighborhood is the GraphQL Neighborhood type; its entities are resolved

@@ -1,8 +1,9 @@
 // Package feed fans the change feed of the database out to the
-// subscribers of one server. It LISTENs only while someone subscribes, on
-// one connection however many subscribe; because PostgreSQL delivers a
-// NOTIFY to every listening session, every server on the database sees
-// every change, whichever server made it.
+// subscribers of one server, and token changes (revocations, role changes)
+// out to the server's open WebSockets. It LISTENs only while someone
+// subscribes or watches, on one connection however many do; because
+// PostgreSQL delivers a NOTIFY to every listening session, every server on
+// the database sees every change, whichever server made it.
 package feed
 
 import (
@@ -20,16 +21,25 @@ type Hub struct {
 	st  *store.Store
 	log *slog.Logger
 
-	mu     sync.Mutex
-	subs   map[int]chan store.Change
-	next   int
-	cancel context.CancelFunc // stops the listener; nil when none runs
-	ready  chan struct{}      // closed once the listener LISTENs
+	mu       sync.Mutex
+	subs     map[int]chan store.Change
+	watchers map[int]func(TokenEvent)
+	next     int
+	cancel   context.CancelFunc // stops the listener; nil when none runs
+	ready    chan struct{}      // closed once the listener LISTENs
 }
 
 // New returns a hub on st that logs listener failures to log.
 func New(st *store.Store, log *slog.Logger) *Hub {
-	return &Hub{st: st, log: log, subs: map[int]chan store.Change{}}
+	return &Hub{st: st, log: log, subs: map[int]chan store.Change{}, watchers: map[int]func(TokenEvent){}}
+}
+
+// TokenEvent is a change of a token's state. Resync (TokenID 0) says the
+// listener reconnected and notifications may have been lost in between: a
+// watcher rechecks its token from the database.
+type TokenEvent struct {
+	store.TokenEvent
+	Resync bool
 }
 
 // Buffer is how many changes a subscriber may fall behind before it is
@@ -41,6 +51,24 @@ const Buffer = 256
 // an error when it cannot within a few seconds.
 func (h *Hub) Subscribe(ctx context.Context) (<-chan store.Change, error) {
 	ch := make(chan store.Change, Buffer)
+	if err := h.join(ctx, func(id int) { h.subs[id] = ch }); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// WatchTokens calls fn with every token change (and a resync after the
+// listener reconnects) from now until ctx ends. fn runs on the listener's
+// goroutine and must not block. It returns once the database listens, or
+// an error when it cannot within a few seconds.
+func (h *Hub) WatchTokens(ctx context.Context, fn func(TokenEvent)) error {
+	return h.join(ctx, func(id int) { h.watchers[id] = fn })
+}
+
+// join registers a subscriber or watcher with add (under the lock),
+// starts the listener if none runs, and waits until it listens; the
+// registration ends with ctx.
+func (h *Hub) join(ctx context.Context, add func(id int)) error {
 	h.mu.Lock()
 	if h.cancel == nil {
 		lctx, cancel := context.WithCancel(context.Background())
@@ -49,23 +77,23 @@ func (h *Hub) Subscribe(ctx context.Context) (<-chan store.Change, error) {
 	}
 	id, ready := h.next, h.ready
 	h.next++
-	h.subs[id] = ch
+	add(id)
 	h.mu.Unlock()
 
 	select {
 	case <-ready:
 	case <-ctx.Done():
 		h.unsubscribe(id)
-		return nil, ctx.Err()
+		return ctx.Err()
 	case <-time.After(5 * time.Second):
 		h.unsubscribe(id)
-		return nil, errors.New("the change feed is not available")
+		return errors.New("the change feed is not available")
 	}
 	go func() {
 		<-ctx.Done()
 		h.unsubscribe(id)
 	}()
-	return ch, nil
+	return nil
 }
 
 func (h *Hub) unsubscribe(id int) {
@@ -75,7 +103,8 @@ func (h *Hub) unsubscribe(id int) {
 		delete(h.subs, id)
 		close(ch)
 	}
-	if len(h.subs) == 0 && h.cancel != nil {
+	delete(h.watchers, id)
+	if len(h.subs) == 0 && len(h.watchers) == 0 && h.cancel != nil {
 		h.cancel()
 		h.cancel = nil
 	}
@@ -84,9 +113,21 @@ func (h *Hub) unsubscribe(id int) {
 // listen keeps a listener running until ctx ends, reconnecting after a
 // failure.
 func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
-	var once sync.Once
+	first := true
 	for {
-		err := h.st.Listen(ctx, func() { once.Do(func() { close(ready) }) }, h.broadcast)
+		err := h.st.Listen(ctx, store.Listener{
+			Listening: func() {
+				if first {
+					first = false
+					close(ready)
+					return
+				}
+				// Token changes during the outage were lost: recheck.
+				h.tokenChanged(TokenEvent{Resync: true})
+			},
+			Change: h.broadcast,
+			Token:  func(t store.TokenEvent) { h.tokenChanged(TokenEvent{TokenEvent: t}) },
+		})
 		if ctx.Err() != nil {
 			return
 		}
@@ -110,5 +151,13 @@ func (h *Hub) broadcast(c store.Change) {
 			delete(h.subs, id)
 			close(ch)
 		}
+	}
+}
+
+func (h *Hub) tokenChanged(t TokenEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, fn := range h.watchers {
+		fn(t)
 	}
 }

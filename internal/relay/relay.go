@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
@@ -84,13 +86,26 @@ func ParseCursor(field, s, order string) (Cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
 	}
-	if err != nil || c.ID <= 0 {
+	if err != nil || c.ID <= 0 || !utf8.ValidString(c.Value) || strings.ContainsRune(c.Value, 0) {
+		// A value PostgreSQL cannot take as text is no cursor this API made.
 		return Cursor{}, kb.Invalid(field, "%q is not a valid cursor", truncate(s))
 	}
 	if c.Order != order {
 		return Cursor{}, kb.Invalid(field, "the cursor belongs to another ordering (%s, not %s)", c.Order, order)
 	}
 	return c, nil
+}
+
+// TimeValue returns the value of a cursor of an ordering by a timestamp.
+// field names the argument in the error it returns for a value that is not
+// a timestamp this API writes (RFC 3339, years 1 to 9999), so that a forged
+// cursor is refused here rather than by the database.
+func (c Cursor) TimeValue(field string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, c.Value)
+	if err != nil || t.Year() < 1 {
+		return time.Time{}, kb.Invalid(field, "the cursor's position %q is not a timestamp", truncate(c.Value))
+	}
+	return t, nil
 }
 
 func truncate(s string) string {

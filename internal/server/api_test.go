@@ -327,14 +327,14 @@ func TestErrorsCarryCodesAndNoInternals(t *testing.T) {
 		name, query, code, inMessage string
 	}{
 		{"malformed ID", `{ node(id: "not-an-id") { id } }`, server.CodeBadUserInput, "not a valid ID"},
-		{"page size over the cap", `{ partners(first: 1000) { totalCount } }`, server.CodeLimitExceeded, "at most 100"},
+		{"page size over the cap", `{ partners(first: 1000) { totalCount } }`, server.CodeBadUserInput, "at most 100"},
 		{"negative page size", `{ partners(first: -1) { totalCount } }`, server.CodeBadUserInput, "must not be negative"},
 		{"first and last", `{ partners(first: 1, last: 1) { totalCount } }`, server.CodeBadUserInput, "either first or last"},
 		{"foreign cursor", `{ partners(after: "eyJvIjoiQ1JFQVRFRF9BVF9BU0MiLCJpIjoxfQ") { totalCount } }`, server.CodeBadUserInput, "another ordering"},
 		{"syntax error", `{ partners(first: 1) { totalCount }`, server.CodeBadUserInput, "Expected"},
 		{"unknown field", `{ partners { nope } }`, server.CodeBadUserInput, "Cannot query field"},
 		{"unknown enum value", `{ partners(filter: {sector: [CHURCH]}) { totalCount } }`, server.CodeBadUserInput, "CHURCH"},
-		{"too many nodes", `{ nodes(ids: [` + strings.Repeat(`"UGFydG5lcjox",`, 101) + `]) { id } }`, server.CodeLimitExceeded, "at most 100"},
+		{"too many nodes", `{ nodes(ids: [` + strings.Repeat(`"UGFydG5lcjox",`, 101) + `]) { id } }`, server.CodeBadUserInput, "at most 100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := a.fail(tc.query, nil)

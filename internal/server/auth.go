@@ -3,12 +3,13 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
@@ -26,18 +27,16 @@ func (s *Server) authenticate(st *store.Store, next http.Handler) http.Handler {
 			if !s.allowFailedAuth(w, r) {
 				return
 			}
-			status, code, msg := http.StatusUnauthorized, CodeUnauthenticated, "the token is unknown or revoked"
+			code, msg := CodeUnauthenticated, "the token is unknown or revoked"
 			switch {
 			case errors.Is(err, auth.ErrMalformed):
 				msg = "the Authorization header must be \"Bearer <token>\""
 			case !errors.Is(err, kb.ErrUnauthenticated):
 				s.cfg.Logger.WarnContext(r.Context(), "authentication failed", "request_id", RequestID(r.Context()), "err", err)
-				status, code, msg = http.StatusServiceUnavailable, CodeUnavailable, "cannot check the token now; try again shortly"
+				code, msg = CodeUnavailable, "cannot check the token now; try again shortly"
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="partnergraph"`)
-			writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-				"message": msg, "extensions": map[string]string{"code": code},
-			}}})
+			writeRefusal(w, refusal{Code: code, Message: msg})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), v)))
@@ -52,36 +51,67 @@ func visibility(r *http.Request) store.Visibility {
 // wsInit authenticates a WebSocket connection by the token in its
 // connection_init payload ({"Authorization": "Bearer <token>"}), since
 // browsers cannot set headers on a WebSocket. The change feed is for staff
-// only, so other viewers are refused at once.
-func wsInit(st *store.Store) transport.WebsocketInitFunc {
+// only, so other viewers are refused at once (close code 4401 without a
+// valid token, 4403 with too low a role). From then on the socket watches
+// its token: a revocation or role change closes it (socket.watch).
+func (s *Server) wsInit(st *store.Store, hub *feed.Hub) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		refuse := func(code int, err error) (context.Context, *transport.InitPayload, error) {
+			ctx = transport.WithWebsocketCloseCode(ctx, code)
+			return transport.AppendCloseReason(ctx, closeReason(err)), nil, err
+		}
 		v := auth.ViewerOf(ctx)
 		if h := p.Authorization(); h != "" {
 			var err error
 			if v, err = auth.Authenticate(ctx, h, st.ViewerByTokenHash); err != nil {
-				return ctx, nil, err
+				if !errors.Is(err, kb.ErrUnauthenticated) {
+					// The database did not answer: the token may be fine.
+					s.cfg.Logger.WarnContext(ctx, "authentication failed", "request_id", RequestID(ctx), "err", err)
+					return refuse(CloseTryAgainLater, fmt.Errorf("%w: cannot check the token now; try again shortly", kb.ErrUnavailable))
+				}
+				return refuse(CloseUnauthorized, err)
 			}
 		}
 		if err := v.Require(kb.RoleEditor); err != nil {
-			return ctx, nil, err
+			if errors.Is(err, kb.ErrUnauthenticated) {
+				return refuse(CloseUnauthorized, err)
+			}
+			return refuse(CloseForbidden, err)
+		}
+		if sock := socketOf(ctx); sock != nil {
+			sock.opened(v)
+			if err := sock.watch(ctx, hub, st); err != nil {
+				s.cfg.Logger.WarnContext(ctx, "cannot watch tokens", "request_id", RequestID(ctx), "err", err)
+				return refuse(CloseTryAgainLater, fmt.Errorf("%w: the server cannot watch token revocations now; try again shortly", kb.ErrUnavailable))
+			}
 		}
 		return auth.With(ctx, v), nil, nil
 	}
 }
 
+// closeReason fits an error into a close frame's reason, which may hold
+// 123 bytes.
+func closeReason(err error) string {
+	r := err.Error()
+	if len(r) > 120 {
+		r = strings.ToValidUTF8(r[:120], "")
+	}
+	return r
+}
+
+// validHandshake reports whether r is a WebSocket opening handshake that
+// the upgrade will accept (RFC 6455, section 4.2.1).
+func validHandshake(r *http.Request) bool {
+	upgrade := false
+	for _, v := range r.Header.Values("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			upgrade = upgrade || strings.EqualFold(strings.TrimSpace(t), "upgrade")
+		}
+	}
+	return r.Method == http.MethodGet && upgrade && r.Header.Get("Sec-WebSocket-Version") == "13" && r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
 // isWebSocket reports whether r asks to upgrade to a WebSocket.
 func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-// originHosts turns CORS origins ("https://*.example.org") into the host
-// patterns the WebSocket origin check takes ("*.example.org").
-func originHosts(origins []string) []string {
-	var out []string
-	for _, o := range origins {
-		if u, err := url.Parse(o); err == nil && u.Host != "" {
-			out = append(out, u.Host)
-		}
-	}
-	return out
 }

@@ -2,17 +2,22 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// The error codes of the API (docs/api.md, Errors), in extensions.code.
+// The error codes of the API, in extensions.code; docs/api.md ("Errors")
+// says which refusals give each.
 const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeNotFound        = "NOT_FOUND"
@@ -36,6 +41,87 @@ var sentinelCodes = []struct {
 	{kb.ErrUnavailable, CodeUnavailable},
 }
 
+// codeStatus is the HTTP status of a refusal answered at the HTTP level
+// with each code, unless the refusal names a more precise one (405, 413,
+// 415). Errors inside a GraphQL response leave its status 200.
+var codeStatus = map[string]int{
+	CodeBadUserInput:    http.StatusBadRequest,
+	CodeNotFound:        http.StatusNotFound,
+	CodeConflict:        http.StatusConflict,
+	CodeUnauthenticated: http.StatusUnauthorized,
+	CodeForbidden:       http.StatusForbidden,
+	CodeLimitExceeded:   http.StatusTooManyRequests,
+	CodeUnavailable:     http.StatusServiceUnavailable,
+	CodeInternal:        http.StatusInternalServerError,
+}
+
+// refusal is an error answered at the HTTP level, in the shape of a
+// GraphQL response's errors, so that clients read every refusal alike.
+type refusal struct {
+	// Code is the error code (CodeBadUserInput...).
+	Code string
+	// Message says what is wrong, in words a client can show.
+	Message string
+	// Field names the offending input, if any (extensions.field).
+	Field string
+	// Status overrides the code's status in codeStatus; 0 keeps it.
+	Status int
+	// RetryAfter, in seconds, sets Retry-After and extensions.retryAfter.
+	RetryAfter int
+}
+
+// writeRefusal is the one writer of HTTP-level error bodies.
+func writeRefusal(w http.ResponseWriter, r refusal) {
+	status := r.Status
+	if status == 0 {
+		status = codeStatus[r.Code]
+	}
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	ext := map[string]any{"code": r.Code}
+	if r.Field != "" {
+		ext["field"] = r.Field
+	}
+	if r.RetryAfter > 0 {
+		ext["retryAfter"] = r.RetryAfter
+		w.Header().Set("Retry-After", strconv.Itoa(r.RetryAfter))
+	}
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": r.Message, "extensions": ext}}})
+}
+
+// refusalOf maps an error met outside GraphQL execution (an export, a
+// token check) to its refusal: a validation error is BAD_USER_INPUT with
+// its field, a domain sentinel its code; anything else is INTERNAL, logged
+// with the request ID, which is all the client sees.
+func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
+	var v *kb.ValidationError
+	if errors.As(err, &v) {
+		return refusal{Code: CodeBadUserInput, Field: v.Field, Message: v.Error()}
+	}
+	for _, s := range sentinelCodes {
+		if errors.Is(err, s.err) {
+			if s.code == CodeUnavailable {
+				log.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "err", err)
+				return refusal{Code: CodeUnavailable, Message: unavailableMessage}
+			}
+			return refusal{Code: s.code, Message: err.Error()}
+		}
+	}
+	id := RequestID(ctx)
+	log.ErrorContext(ctx, "internal error", "request_id", id, "err", err)
+	return refusal{Code: CodeInternal, Message: fmt.Sprintf("internal error (request %s)", id)}
+}
+
+// unavailableMessage stands for a cause that may name hosts or sockets.
+const unavailableMessage = "the database is unavailable; try again shortly"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // presentError is the one place where errors become GraphQL errors. Domain
 // errors get their code and their own message; gqlgen's parse and
 // validation errors become BAD_USER_INPUT; anything else is INTERNAL: it is
@@ -53,6 +139,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = CodeBadUserInput
 			if v.Field != "" {
 				gqlErr.Extensions["field"] = v.Field
+			} else if f := lastName(gqlErr.Path); f != "" {
+				// A scalar (a Date) does not know its field; its path does.
+				gqlErr.Extensions["field"] = f
+				gqlErr.Message = f + ": " + gqlErr.Message
 			}
 			return gqlErr
 		}
@@ -62,7 +152,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				if s.code == CodeUnavailable {
 					// The cause may name hosts or sockets: keep it in the log.
 					log.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "err", err)
-					gqlErr.Message = "the database is unavailable; try again shortly"
+					gqlErr.Message = unavailableMessage
 				}
 				return gqlErr
 			}
@@ -86,6 +176,16 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": CodeInternal, "requestId": id},
 		}
 	}
+}
+
+// lastName is the last field name of path, or "".
+func lastName(path ast.Path) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if n, ok := path[i].(ast.PathName); ok {
+			return string(n)
+		}
+	}
+	return ""
 }
 
 // recoverPanic turns a panic in a resolver into an INTERNAL error, logged

@@ -333,13 +333,13 @@ func TestExplorationLimitsAndErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, query, code, inMessage string
 	}{
-		{"depth over the cap", `query($id: ID!) { neighborhood(id: $id, depth: 4) { truncated } }`, server.CodeLimitExceeded, "depth is 4, at most 3"},
+		{"depth over the cap", `query($id: ID!) { neighborhood(id: $id, depth: 4) { truncated } }`, server.CodeBadUserInput, "depth: is 4, at most 3"},
 		{"depth zero", `query($id: ID!) { neighborhood(id: $id, depth: 0) { truncated } }`, server.CodeBadUserInput, "at least 1"},
-		{"limit over the cap", `query($id: ID!) { neighborhood(id: $id, limit: 5000) { truncated } }`, server.CodeLimitExceeded, "limit is 5000, at most 1000"},
-		{"path too deep", `query($id: ID!) { path(from: $id, to: $id, maxDepth: 7) { length } }`, server.CodeLimitExceeded, "maxDepth is 7, at most 6"},
-		{"too many paths", `query($id: ID!) { paths(from: $id, to: $id, k: 11) { length } }`, server.CodeLimitExceeded, "k is 11, at most 10"},
+		{"limit over the cap", `query($id: ID!) { neighborhood(id: $id, limit: 5000) { truncated } }`, server.CodeBadUserInput, "limit: is 5000, at most 1000"},
+		{"path too deep", `query($id: ID!) { path(from: $id, to: $id, maxDepth: 7) { length } }`, server.CodeBadUserInput, "maxDepth: is 7, at most 6"},
+		{"too many paths", `query($id: ID!) { paths(from: $id, to: $id, k: 11) { length } }`, server.CodeBadUserInput, "k: is 11, at most 10"},
 		{"link ID as an end", `query($id: ID!) { path(from: $id, to: "TGluazox") { length } }`, server.CodeBadUserInput, "is the ID of a Link, not of an entity"},
-		{"too many group fields", `{ aggregate(groupBy: [KIND, SECTOR, COUNTRY, REGION]) { totalCount } }`, server.CodeLimitExceeded, "at most 3"},
+		{"too many group fields", `{ aggregate(groupBy: [KIND, SECTOR, COUNTRY, REGION]) { totalCount } }`, server.CodeBadUserInput, "at most 3"},
 		{"group field twice", `{ aggregate(groupBy: [KIND, KIND]) { totalCount } }`, server.CodeBadUserInput, "twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

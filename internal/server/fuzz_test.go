@@ -120,6 +120,15 @@ func FuzzGraphQL(f *testing.F) {
 		{"", `{"x":`},
 		{"query A { partners { totalCount } } query B { partners { totalCount } }", ""},
 	}
+	// The hostile run of issue 14: forged cursors, impossible dates, the
+	// largest revision cursor (hostile_test.go).
+	for _, h := range hostileInputs {
+		v, _ := json.Marshal(h.vars)
+		if h.vars == nil {
+			v = nil
+		}
+		seeds = append(seeds, struct{ query, vars string }{h.query, string(v)})
+	}
 	for _, s := range sqlInjections {
 		v, _ := json.Marshal(map[string]any{"f": map[string]any{"name": s, "city": s, "region": s, "country": s}, "q": s, "id": s, "a": s})
 		seeds = append(seeds, struct{ query, vars string }{
@@ -160,6 +169,11 @@ func FuzzGraphQLBody(f *testing.F) {
 		{"null", "application/json"},
 		{"", ""},
 		{strings.Repeat(`{"a":`, 10000), "application/json"},
+		// issue 14: a subscription over POST is refused at once, a body
+		// with a NUL in a cursor's position is BAD_USER_INPUT.
+		{`{"query":"subscription { changes { operation } }"}`, "application/json"},
+		{`{"query":"query($a: String) { partners(after: $a) { totalCount } }","variables":{"a":"eyJvIjoiTkFNRV9BU0MiLCJ2IjoiYVx1MDAwMGIiLCJpIjoxfQ"}}`, "application/json"},
+		{`{"query":"mutation { createProject(input: {name: \"x\", startsOn: \"2020-02-30\"}) { id } }"}`, "application/json"},
 	} {
 		f.Add([]byte(s.body), s.contentType)
 	}
@@ -181,6 +195,11 @@ func FuzzIDsAndCursors(f *testing.F) {
 		relay.ID("Partner", 1), relay.ID("Partner", -1), relay.ID("Link", 1), relay.ID("Nope", 1),
 		relay.Cursor{Order: "name", ID: 1}.Encode(), relay.Cursor{Order: "name", Value: "'; --", ID: 9}.Encode(),
 		"", "=", "====", "UGFydG5lcjox=====", "not base64!", strings.Repeat("QUFB", 200), "\xff\xfe", "UGFydG5lcjo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",
+		// issue 14: positions that are not what the ordering stores.
+		"eyJvIjoiQ1JFQVRFRF9BVF9BU0MiLCJ2IjoiZ2FyYmFnZSIsImkiOjF9",
+		relay.Cursor{Order: "NAME_ASC", Value: "a\x00b", ID: 1}.Encode(),
+		relay.Cursor{Order: "NAME_ASC", Value: "\xff", ID: 1}.Encode(),
+		relay.Cursor{Order: "NAME_ASC", ID: 9223372036854775807}.Encode(),
 	} {
 		f.Add(s)
 	}
@@ -191,6 +210,8 @@ func FuzzIDsAndCursors(f *testing.F) {
 			`query($s: ID!) { neighborhood(id: $s) { nodes { id } } }`,
 			`query($s: String) { partners(after: $s) { totalCount pageInfo { endCursor } } }`,
 			`query($s: String) { partners(before: $s, last: 3) { totalCount } }`,
+			`query($s: String) { partners(after: $s, orderBy: {field: CREATED_AT}) { totalCount } }`,
+			`query($s: String) { partners(before: $s, last: 3, orderBy: {field: UPDATED_AT, direction: DESC}) { totalCount } }`,
 		} {
 			b, err := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"s": s}})
 			if err != nil {

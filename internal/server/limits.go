@@ -250,24 +250,21 @@ func toInt(v any) (int, bool) {
 // operations, which the POST transport does not run and would answer with a
 // decoding error that echoes the whole body (400 LIMIT_EXCEEDED).
 func gateGraphQL(next http.Handler) http.Handler {
-	refuse := func(w http.ResponseWriter, status int, code, msg string) {
-		writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-			"message": msg, "extensions": map[string]string{"code": code},
-		}}})
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		case http.MethodGet, http.MethodOptions:
 			next.ServeHTTP(w, r)
 			return
 		case http.MethodPost:
 		default:
+			// HEAD too: a GraphQL answer has no meaning without its body.
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			refuse(w, http.StatusMethodNotAllowed, CodeBadUserInput, "use GET or POST for /graphql")
+			writeRefusal(w, refusal{Code: CodeBadUserInput, Status: http.StatusMethodNotAllowed, Message: "use GET or POST for /graphql"})
 			return
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			refuse(w, http.StatusUnsupportedMediaType, CodeBadUserInput, "the Content-Type of a POST to /graphql must be application/json")
+			writeRefusal(w, refusal{Code: CodeBadUserInput, Status: http.StatusUnsupportedMediaType,
+				Message: "the Content-Type of a POST to /graphql must be application/json"})
 			return
 		}
 		br := bufio.NewReader(r.Body)
@@ -281,8 +278,8 @@ func gateGraphQL(next http.Handler) http.Handler {
 				continue
 			}
 			if b[0] == '[' {
-				refuse(w, http.StatusBadRequest, CodeLimitExceeded,
-					"batched operations are not supported: the limit is 1 operation per request; send each operation in its own request")
+				writeRefusal(w, refusal{Code: CodeLimitExceeded, Status: http.StatusBadRequest,
+					Message: "batched operations are not supported: the limit is 1 operation per request; send each operation in its own request"})
 				return
 			}
 			break

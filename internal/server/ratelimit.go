@@ -135,17 +135,18 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, key, by string, s
 	}
 	secs := int(math.Ceil(d.Seconds()))
 	s.metrics.rateLimited.WithLabelValues(by).Inc()
+	writeRefusal(w, refusal{Code: CodeLimitExceeded, RetryAfter: secs, Message: s.rateMessage(staff, secs)})
+	return false
+}
+
+// rateMessage says which rate limit a caller is over and when to retry.
+func (s *Server) rateMessage(staff bool, secs int) string {
 	limit, setting := s.limits.cfg.Rate, "PARTNERGRAPH_RATE_LIMIT"
 	if staff {
 		limit, setting = s.limits.cfg.StaffRate, "PARTNERGRAPH_STAFF_RATE_LIMIT"
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": []map[string]any{{
-		"message": "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
-			" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s",
-		"extensions": map[string]any{"code": CodeLimitExceeded, "retryAfter": secs},
-	}}})
-	return false
+	return "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
+		" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s"
 }
 
 // clientAddr is the IP address of the client, without its port.

@@ -246,7 +246,7 @@ func TestSearchRejectsBadArguments(t *testing.T) {
 		{map[string]any{"q": "„” ..."}, "BAD_USER_INPUT", "query"},
 		{map[string]any{"q": strings.Repeat("spółdzielnia ", 20)}, "BAD_USER_INPUT", "query"},
 		{map[string]any{"q": "wtz", "first": -1}, "BAD_USER_INPUT", "first"},
-		{map[string]any{"q": "wtz", "first": 101}, "LIMIT_EXCEEDED", ""},
+		{map[string]any{"q": "wtz", "first": 101}, "BAD_USER_INPUT", "first"},
 		{map[string]any{"q": "wtz", "after": "nonsense"}, "BAD_USER_INPUT", "after"},
 		{map[string]any{"q": "ceramika", "after": first.Search.PageInfo.EndCursor}, "BAD_USER_INPUT", "after"},
 	} {

@@ -8,12 +8,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -27,7 +27,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
-	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -49,9 +48,11 @@ type Config struct {
 	// TracerProvider, when set, traces every request and GraphQL operation
 	// through OpenTelemetry; nil turns tracing off.
 	TracerProvider trace.TracerProvider
-	// CORSOrigins are the browser origins allowed to call the API: exact
-	// ("https://example.org") or with one wildcard ("https://*.example.org").
-	// Empty allows none: other origins get no CORS headers.
+	// CORSOrigins are the browser origins allowed to call the API with a
+	// token and to open WebSockets: exact ("https://example.org") or with
+	// one wildcard ("https://*.example.org"), matched on scheme and host.
+	// Empty makes a public read API: any http(s) origin may read
+	// anonymously, none may send a token (see origins).
 	CORSOrigins []string
 	// CORSCredentials lets the allowed origins send credentials (cookies,
 	// HTTP authentication) with Access-Control-Allow-Credentials; off by
@@ -84,9 +85,19 @@ type Config struct {
 	// ExportTimeout bounds one export download; default 15 minutes.
 	ExportTimeout time.Duration
 	// MaxExports caps the exports running at once, each of which holds a
-	// database connection for its whole download, so that they cannot
-	// starve the API of connections; default 2. More get 429.
+	// database connection for its whole download; default 2. More get 429.
 	MaxExports int
+	// MaxExportsPerAddress caps the exports one client address runs at
+	// once, so that one client cannot take every slot; default 1.
+	MaxExportsPerAddress int
+	// ExportWriteTimeout is how long one write of an export to its client
+	// may block: a client that reads slower is cut off, and its slot and
+	// database connection are freed; default 30s.
+	ExportWriteTimeout time.Duration
+	// ExportStore, if not nil, is where exports read: a store on a small
+	// pool of its own (MaxExports connections), so that exports never hold
+	// connections the API needs. nil reads through the API's store.
+	ExportStore *store.Store
 	// Limits bounds what one GraphQL operation may ask for.
 	Limits Limits
 	// DisableIntrospection turns off __schema and __type queries
@@ -126,6 +137,12 @@ func (c *Config) defaults() {
 	if c.MaxExports == 0 {
 		c.MaxExports = 2
 	}
+	if c.MaxExportsPerAddress == 0 {
+		c.MaxExportsPerAddress = 1
+	}
+	if c.ExportWriteTimeout == 0 {
+		c.ExportWriteTimeout = 30 * time.Second
+	}
 	c.Limits.defaults()
 }
 
@@ -134,8 +151,12 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	exports chan struct{} // a slot per running export
-	metrics *metrics
-	limits  *limiters // nil when rate limiting is off
+	// exportsBy counts the running exports of each client address.
+	exportsMu sync.Mutex
+	exportsBy map[string]int
+	metrics   *metrics
+	limits    *limiters // nil when rate limiting is off
+	origins   origins
 
 	// closing ends when a shutdown begins; WebSocket connections, which
 	// http.Server.Shutdown neither waits for nor closes, end with it.
@@ -159,7 +180,8 @@ func (s *Server) Close() {
 // New builds the HTTP stack on st.
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st)}
+	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st),
+		origins: newOrigins(cfg.CORSOrigins), exportsBy: map[string]int{}}
 	if cfg.RateLimit.Rate > 0 {
 		s.limits = newLimiters(cfg.RateLimit)
 	}
@@ -209,16 +231,18 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		Directives: graph.DirectiveRoot{Requires: graph.Requires},
 	}))
 	gql.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{
-			AcceptOptions: websocket.AcceptOptions{OriginPatterns: originHosts(s.cfg.CORSOrigins)},
-		},
-		InitFunc:              wsInit(st),
+		Implementation: socketImplementation{transport.CoderWebsocketImplementation{
+			// graphqlOrTimed has checked the origin, by the CORS rule.
+			AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true},
+		}},
+		InitFunc:              s.wsInit(st, hub),
 		KeepAlivePingInterval: 15 * time.Second,
 	})
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(httpTransport{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// First, so that it wraps every other extension's view of an operation.
+	gql.Use(socketGuard{st: st, server: s})
 	if !s.cfg.DisableIntrospection {
 		gql.Use(extension.Introspection{})
 	}
@@ -262,14 +286,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("/", explorer.Handler(explorer.Options{Endpoint: "/graphql", Title: "partnergraph", DefaultQuery: DefaultQuery}))
 
-	c := cors.New(cors.Options{
-		AllowedOrigins:   s.cfg.CORSOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		MaxAge:           600,
-		AllowCredentials: s.cfg.CORSCredentials,
-	})
+	c := s.origins.cors(s.cfg.CORSCredentials)
 	timed := http.TimeoutHandler(mux, s.cfg.RequestTimeout, `{"errors":[{"message":"the request took longer than the limit of `+
 		s.cfg.RequestTimeout.String()+` (PARTNERGRAPH_REQUEST_TIMEOUT)","extensions":{"code":"LIMIT_EXCEEDED"}}]}`)
 	// A WebSocket lives for as long as its subscriptions, and
@@ -277,6 +294,18 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	// go around it.
 	graphqlOrTimed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/graphql" && isWebSocket(r) {
+			if !validHandshake(r) {
+				// coder/websocket would refuse it in plain text.
+				w.Header().Set("Sec-WebSocket-Version", "13")
+				writeRefusal(w, refusal{Code: CodeBadUserInput, Message: "not a WebSocket handshake: it needs GET, Connection: Upgrade, " +
+					"Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key"})
+				return
+			}
+			if !s.origins.allowWebSocket(r) {
+				writeRefusal(w, refusal{Code: CodeForbidden, Message: "WebSocket connections from the origin " +
+					strconv.Quote(r.Header.Get("Origin")) + " are not allowed (PARTNERGRAPH_CORS_ORIGINS)"})
+				return
+			}
 			// Lift the server's read and write timeouts, which would
 			// otherwise cut the connection after RequestTimeout.
 			rc := http.NewResponseController(w)
@@ -287,6 +316,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			defer context.AfterFunc(s.closing, cancel)()
+			// The socket's state: its token, and a close of our own when
+			// the token is revoked.
+			ctx = context.WithValue(ctx, socketKey{}, &socket{end: cancel})
 			api.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
@@ -295,7 +327,8 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	// Exports stream past the request timeout, whose handler would buffer
 	// the whole response in memory; they have a deadline of their own.
 	top := http.NewServeMux()
-	top.Handle("/export", s.exportHandler(st))
+	// Exports take from the same rate limit as the API.
+	top.Handle("/export", s.authenticate(st, s.rateLimit(s.exportHandler(st))))
 	top.Handle("/", graphqlOrTimed)
 	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
@@ -308,8 +341,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
+			// The cause may name hosts or sockets: it goes to the log only.
 			s.cfg.Logger.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			writeRefusal(w, refusal{Code: CodeUnavailable, Message: "not ready: the database is unreachable or its migrations are not current"})
 			return
 		}
 	}
@@ -321,20 +355,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// bodyTooLarge is the refusal of a body over max bytes, whether its length
+// was declared or found while reading a chunked body.
+func bodyTooLarge(max int64) refusal {
+	return refusal{Code: CodeLimitExceeded, Status: http.StatusRequestEntityTooLarge,
+		Message: "the request body is larger than the limit of " + strconv.FormatInt(max, 10) + " bytes"}
 }
 
 // limitBody refuses bodies over max bytes with 413 before they are read.
 func limitBody(next http.Handler, max int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
-				"message":    "the request body is larger than the limit of " + strconv.FormatInt(max, 10) + " bytes",
-				"extensions": map[string]string{"code": CodeLimitExceeded},
-			}}})
+			writeRefusal(w, bodyTooLarge(max))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)

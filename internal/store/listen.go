@@ -4,13 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-// Listen delivers the change feed to fn until ctx ends or the connection
-// fails. It holds one pooled connection that LISTENs on ChangeChannel and
-// calls listening once the LISTEN is in place, so no change committed
-// after that is missed. It returns ctx's error or the connection's.
-func (s *Store) Listen(ctx context.Context, listening func(), fn func(Change)) error {
+// TokenChannel is the PostgreSQL NOTIFY channel on which a trigger
+// (migration 00012) announces every revocation, deletion or role change
+// of an API token, whoever made it.
+const TokenChannel = "partnergraph_tokens"
+
+// TokenEvent is a change of an API token's state.
+type TokenEvent struct {
+	TokenID int64   `json:"token"`
+	Role    kb.Role `json:"role"`
+	Revoked bool    `json:"revoked"`
+}
+
+// Listener receives what Listen delivers. Its functions run on the
+// listening goroutine, one at a time, and must not block.
+type Listener struct {
+	// Listening is called each time the LISTEN is in place: nothing
+	// committed after that is missed.
+	Listening func()
+	// Change receives each change of the feed.
+	Change func(Change)
+	// Token receives each change of a token's state.
+	Token func(TokenEvent)
+}
+
+// Listen delivers the change feed and token changes to l until ctx ends or
+// the connection fails. It holds one pooled connection that LISTENs on
+// ChangeChannel and TokenChannel. It returns ctx's error or the
+// connection's.
+func (s *Store) Listen(ctx context.Context, l Listener) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("listen: %w", translate(err))
@@ -18,10 +44,14 @@ func (s *Store) Listen(ctx context.Context, listening func(), fn func(Change)) e
 	// The session is LISTENing: never hand it back to the pool.
 	pc := conn.Hijack()
 	defer pc.Close(context.WithoutCancel(ctx))
-	if _, err := pc.Exec(ctx, `LISTEN `+ChangeChannel); err != nil {
-		return fmt.Errorf("listen: %w", translate(err))
+	for _, ch := range []string{ChangeChannel, TokenChannel} {
+		if _, err := pc.Exec(ctx, `LISTEN `+ch); err != nil {
+			return fmt.Errorf("listen: %w", translate(err))
+		}
 	}
-	listening()
+	if l.Listening != nil {
+		l.Listening()
+	}
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {
@@ -30,10 +60,19 @@ func (s *Store) Listen(ctx context.Context, listening func(), fn func(Change)) e
 			}
 			return fmt.Errorf("listen: %w", translate(err))
 		}
-		var c Change
-		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
-			continue // not ours: another writer on the channel
+		switch n.Channel {
+		case ChangeChannel:
+			var c Change
+			if err := json.Unmarshal([]byte(n.Payload), &c); err != nil || l.Change == nil {
+				continue // not ours: another writer on the channel
+			}
+			l.Change(c)
+		case TokenChannel:
+			var t TokenEvent
+			if err := json.Unmarshal([]byte(n.Payload), &t); err != nil || t.TokenID == 0 || l.Token == nil {
+				continue
+			}
+			l.Token(t)
 		}
-		fn(c)
 	}
 }

@@ -61,8 +61,10 @@ func (s *Store) History(ctx context.Context, entity bool, id int64, first int, b
 	if entity {
 		col = "entity_id"
 	}
+	// $2 is cast: beside the literal 0 alone PostgreSQL would type it as
+	// integer and refuse any cursor past 2^31 as out of range.
 	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, operation, coalesce(entity_id, 0), coalesce(link_id, 0), before, after
-		FROM revision WHERE `+col+` = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, id, before, first+1)
+		FROM revision WHERE `+col+` = $1 AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, id, before, first+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("history: %w", translate(err))
 	}

@@ -40,6 +40,18 @@ func (s *Store) ViewerByTokenHash(ctx context.Context, hash []byte) (kb.Viewer, 
 	return v, nil
 }
 
+// ViewerByTokenID returns the current viewer of token id: its name and
+// role now. It returns kb.ErrNotFound for an unknown or revoked token.
+func (s *Store) ViewerByTokenID(ctx context.Context, id int64) (kb.Viewer, error) {
+	var v kb.Viewer
+	err := s.pool.QueryRow(ctx, `SELECT id, name, role FROM api_token WHERE id = $1 AND revoked_at IS NULL`, id).
+		Scan(&v.TokenID, &v.Name, &v.Role)
+	if err != nil {
+		return kb.Anonymous, fmt.Errorf("token %d: %w", id, translate(err))
+	}
+	return v, nil
+}
+
 // Tokens lists the tokens, oldest first, revoked ones included.
 func (s *Store) Tokens(ctx context.Context) ([]*Token, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, name, role, created_at, revoked_at FROM api_token ORDER BY id`)

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// httpTransport serves GraphQL over GET and POST (application/json). It
+// takes the place of gqlgen's GET and POST transports, which answer some
+// refusals without an error code (undecodable variables, a mutation over
+// GET), read a body over the size limit as BAD_USER_INPUT with status 200,
+// and run a subscription over POST until the request times out. Here every
+// refusal goes through writeRefusal, and a subscription is refused at once
+// with the address of the WebSocket endpoint.
+type httpTransport struct{}
+
+var _ graphql.Transport = httpTransport{}
+
+// Supports takes GET and JSON POST requests that do not ask to upgrade.
+func (httpTransport) Supports(r *http.Request) bool {
+	if r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	if r.Method == http.MethodGet {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodPost && err == nil && mt == "application/json"
+}
+
+// graphQLResponseType is the media type of the GraphQL over HTTP
+// specification; a client that asks for it gets 400 for a document that
+// does not parse or validate, others get 422 as gqlgen answers.
+const graphQLResponseType = "application/graphql-response+json"
+
+// Do reads the request's parameters, refuses what cannot run over HTTP, and
+// runs the operation.
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	params := &graphql.RawParams{Headers: r.Header}
+	params.ReadTime.Start = graphql.Now()
+	if ref, ok := t.read(r, params); !ok {
+		writeRefusal(w, ref)
+		return
+	}
+	params.ReadTime.End = graphql.Now()
+
+	contentType := "application/json"
+	if strings.Contains(r.Header.Get("Accept"), graphQLResponseType) {
+		contentType = graphQLResponseType
+	}
+	ctx := r.Context()
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		status := http.StatusOK
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			status = http.StatusUnprocessableEntity
+			if contentType == graphQLResponseType {
+				status = http.StatusBadRequest
+			}
+		}
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
+		writeResponse(w, status, contentType, resp)
+		return
+	}
+	switch op := oc.Doc.Operations.ForName(oc.OperationName); {
+	case op.Operation == ast.Subscription:
+		writeRefusal(w, refusal{Code: CodeBadUserInput, Message: "subscriptions run over the WebSocket endpoint " +
+			"/graphql (ws:// or wss://, subprotocol graphql-transport-ws), not over HTTP " + r.Method})
+		return
+	case op.Operation == ast.Mutation && r.Method == http.MethodGet:
+		// A GET must not change anything: links and prefetches make them.
+		w.Header().Set("Allow", "POST")
+		writeRefusal(w, refusal{Code: CodeBadUserInput, Status: http.StatusMethodNotAllowed, Message: "send mutations with POST, not GET"})
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	writeResponse(w, http.StatusOK, contentType, responses(ctx))
+}
+
+// read fills params from the query string of a GET or the body of a POST;
+// it returns the refusal when they cannot be read.
+func (t httpTransport) read(r *http.Request, params *graphql.RawParams) (refusal, bool) {
+	if r.Method == http.MethodGet {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return refusal{Code: CodeBadUserInput, Message: "the query string cannot be decoded: " + err.Error()}, false
+		}
+		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
+		for _, p := range []struct {
+			name string
+			into any
+		}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+			if v := q.Get(p.name); v != "" {
+				if err := decodeJSON(strings.NewReader(v), p.into); err != nil {
+					return refusal{Code: CodeBadUserInput, Field: p.name, Message: p.name + " is not a JSON object: " + err.Error()}, false
+				}
+			}
+		}
+		return refusal{}, true
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {
+			return bodyTooLarge(mb.Limit), false
+		}
+		return refusal{Code: CodeBadUserInput, Message: "the request body cannot be read"}, false
+	}
+	if err := decodeJSON(bytes.NewReader(body), params); err != nil {
+		// The error names the position, never echoes the body.
+		return refusal{Code: CodeBadUserInput, Message: "the request body is not a GraphQL request in JSON: " + err.Error()}, false
+	}
+	return refusal{}, true
+}
+
+// decodeJSON decodes one JSON value, keeping numbers exact as gqlgen does.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+func writeResponse(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		// Data was marshalled by the executor already: this cannot happen
+		// short of a bug, which the client sees as INTERNAL.
+		writeRefusal(w, refusal{Code: CodeInternal, Message: "internal error: the response cannot be encoded"})
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
