@@ -23,15 +23,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > MaxNodes {
 		return nil, fmt.Errorf("%w: ids has %d IDs, at most %d allowed", kb.ErrLimitExceeded, len(ids), MaxNodes)
 	}
-	out := make([]model.Node, len(ids))
-	for i, id := range ids {
-		n, err := node(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("ids[%d]: %w", i, err)
-		}
-		out[i] = n
-	}
-	return out, nil
+	return nodes(ctx, ids)
 }
 
 // Query returns QueryResolver implementation.
