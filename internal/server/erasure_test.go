@@ -196,3 +196,45 @@ func TestMentionsFindsEntriesThatNameAPerson(t *testing.T) {
 		t.Errorf("mentions of a partner: %v", e.Extensions)
 	}
 }
+
+// Undoing the creation of an entry deletes it, which takes ADMIN as
+// deleteEntity does: graph checks the role before the store reverts, so an
+// editor's attempt is FORBIDDEN and changes nothing; a link's creation an
+// editor may undo.
+func TestUndoingAnEntrysCreationTakesAnAdmin(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	admin := a.newToken("root", kb.RoleAdmin)
+	editor := a.newToken("ed", kb.RoleEditor)
+	id, _ := a.create(editor, "createCooperative", minimalInputs["createCooperative"](unique("Spółdzielnia")))
+	var made struct {
+		N struct {
+			History struct {
+				Nodes []struct{ ID, Operation string }
+			}
+		} `json:"node"`
+	}
+	a.mustAs(editor, `query($id: ID!) { node(id: $id) { ... on Cooperative { history { nodes { id operation } } } } }`, map[string]any{"id": id}, &made)
+	if len(made.N.History.Nodes) != 1 || made.N.History.Nodes[0].Operation != "CREATE" {
+		t.Fatalf("history of a new entry: %+v", made.N.History.Nodes)
+	}
+	creation := made.N.History.Nodes[0].ID
+	q := `mutation($r: ID!) { revert(revisionId: $r) { operation } }`
+	if e := a.failAs(editor, q, map[string]any{"r": creation}); e.Extensions["code"] != "FORBIDDEN" {
+		t.Errorf("an editor undoing a creation: %s %v, want FORBIDDEN", e.Message, e.Extensions)
+	}
+	var still struct {
+		N *struct{ ID string } `json:"node"`
+	}
+	a.mustAs(editor, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &still)
+	if still.N == nil {
+		t.Fatal("the refused revert deleted the entry")
+	}
+	var got struct {
+		R struct{ Operation string } `json:"revert"`
+	}
+	a.mustAs(admin, q, map[string]any{"r": creation}, &got)
+	a.mustAs(editor, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &still)
+	if got.R.Operation != "REVERT" || still.N != nil {
+		t.Errorf("an admin undoing a creation: %+v, entry %v; want a REVERT and the entry gone", got.R, still.N)
+	}
+}

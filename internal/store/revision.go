@@ -67,27 +67,16 @@ func scanRevision(row pgx.Row) (*Revision, error) {
 	return &r, nil
 }
 
-// History returns up to first revisions of an entity (entity true) or a
-// link, newest first, older than the revision before (0: from the newest),
-// and whether there are more.
-func (s *Store) History(ctx context.Context, entity bool, id int64, first int, before int64) ([]*Revision, bool, error) {
-	pages, err := s.Histories(ctx, entity, []int64{id}, first, before)
-	if err != nil {
-		return nil, false, err
-	}
-	return pages[id].Revisions, pages[id].More, nil
-}
-
 // HistoryPage is one subject's page of revisions.
 type HistoryPage struct {
 	Revisions []*Revision // newest first
 	More      bool        // older revisions follow
 }
 
-// Histories returns the pages of History for each of the entities (entity
-// true) or links ids, in one statement for any number of them: a page of
-// up to first revisions each, older than the revision before (0: from the
-// newest). A subject without revisions has an empty page.
+// Histories returns the revision histories of the entities (entity true)
+// or links ids, in one statement for any number of them: a page of up to
+// first revisions each, newest first, older than the revision before (0:
+// from the newest). A subject without revisions has an empty page.
 func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, first int, before int64) (map[int64]*HistoryPage, error) {
 	col := "link_id"
 	if entity {
