@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -162,5 +163,75 @@ func noRowIDs(t *testing.T, msg string, ids ...int64) {
 		if regexp.MustCompile(`\b` + strconv.FormatInt(id, 10) + `\b`).MatchString(msg) {
 			t.Errorf("message %q names row id %d", msg, id)
 		}
+	}
+}
+
+// An erasure that meets a revert of the person's deletion committing at
+// the same moment refuses with CONFLICT and changes nothing, rather than
+// leave the person made again with the data the revert restored. The
+// revert is played by a transaction that holds the deletion's revision (as
+// Revert does, FOR SHARE) and makes the entry again.
+func TestEraseRefusesWhenARevertMakesThePersonAgainMeanwhile(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	p, err := st.CreateEntity(ctx, "ed", &kb.Entity{Kind: kb.KindPerson, Name: "Anna Nowak", Person: &kb.Person{Email: "anna@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.DeleteEntity(ctx, "ed", p.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	deletion := lastRevision(t, pool, "entity_id = $1", p.ID)
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM revision WHERE id = $1 FOR SHARE`, deletion); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO entity (id, kind, key, name, sort_name, created_by, updated_by)
+		OVERRIDING SYSTEM VALUE VALUES ($1, 'PERSON', $2, 'Anna Nowak', 'anna nowak', 'ed', 'ed')`, p.ID, p.Key); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.ErasePerson(ctx, "admin", p.ID)
+		done <- err
+	}()
+	// Wait until the erasure waits for the revision's lock.
+	for i := 0; ; i++ {
+		var waiting int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE revision%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the erasure did not wait for the revert: %v", err)
+		default:
+		}
+		if i > 500 {
+			t.Fatal("the erasure never waited for the revision's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if !errors.Is(err, kb.ErrConflict) {
+		t.Fatalf("erasure during a revert: %v, want a conflict", err)
+	}
+	var before []byte
+	if err := pool.QueryRow(ctx, `SELECT before FROM revision WHERE id = $1`, deletion).Scan(&before); err != nil || before == nil {
+		t.Errorf("the refused erasure scrubbed the deletion's revision: %s %v", before, err)
+	}
+	// Erasing again, now that the entry exists, erases it.
+	if _, err := st.ErasePerson(ctx, "admin", p.ID); err != nil {
+		t.Errorf("erasing again: %v", err)
 	}
 }
