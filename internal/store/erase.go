@@ -45,7 +45,8 @@ func (s *Store) ErasePerson(ctx context.Context, actor string, id int64) (*kb.En
 				entity_id = $1
 				OR link_id IN (SELECT id FROM link WHERE from_id = $1 OR to_id = $1)
 				OR (link_id IS NOT NULL AND $2 <> '' AND id <= (SELECT max(id) FROM revision WHERE entity_id = $1)
-					AND (before->>'from' = $2 OR before->>'to' = $2 OR after->>'from' = $2 OR after->>'to' = $2)))`,
+					-- the expressions of the indexes of migration 00013
+					AND (coalesce(after->>'from', before->>'from') = $2 OR coalesce(after->>'to', before->>'to') = $2)))`,
 			id, key)
 		if err != nil {
 			return translate(err)

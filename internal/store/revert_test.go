@@ -235,3 +235,38 @@ func TestEraseRefusesWhenARevertMakesThePersonAgainMeanwhile(t *testing.T) {
 		t.Errorf("erasing again: %v", err)
 	}
 }
+
+// The erasure finds the revisions of links that named the person's key
+// through the indexes of migration 00013, not by reading the whole log.
+func TestEraseFindsLinkRevisionsByIndex(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	load(t, st, small())
+	// On a log this small a sequential scan is cheaper; forbidding it
+	// shows whether the indexes can serve the condition at all.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN SELECT id FROM revision WHERE link_id IS NOT NULL
+		AND (coalesce(after->>'from', before->>'from') = 'wtz' OR coalesce(after->>'to', before->>'to') = 'wtz')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	p := strings.Join(plan, "\n")
+	if !strings.Contains(p, "revision_link_from_key_idx") || !strings.Contains(p, "revision_link_to_key_idx") {
+		t.Errorf("plan of the erasure's link revisions does not use the key indexes:\n%s", p)
+	}
+}
