@@ -233,7 +233,7 @@ func (r *membershipResolver) Partnership(ctx context.Context, obj *model.Members
 		return nil, err
 	}
 	if e == nil {
-		return nil, fmt.Errorf("partnership %d: %w", obj.PartnershipID, kb.ErrNotFound)
+		return nil, fmt.Errorf("partnership: %w", kb.ErrNotFound)
 	}
 	return model.PartnershipFrom(e), nil
 }

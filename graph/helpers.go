@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/vikstrous/dataloadgen"
 )
 
 // spec builds the link spec of a typed relation field.
@@ -79,7 +81,7 @@ func entityByID(ctx context.Context, id int64) (model.Entity, error) {
 func mustEntity(ctx context.Context, id int64) (model.Entity, error) {
 	m, err := entityByID(ctx, id)
 	if err == nil && m == nil {
-		err = fmt.Errorf("entity %d: %w", id, kb.ErrNotFound)
+		err = fmt.Errorf("entry: %w", kb.ErrNotFound) // the path names the field; a hidden entry keeps its ID
 	}
 	return m, err
 }
@@ -288,6 +290,78 @@ func node(ctx context.Context, id string) (model.Node, error) {
 		return nil, err
 	}
 	return model.FromEntity(e), nil
+}
+
+// nodes resolves global IDs like node, all entries with one LoadAll and
+// all links with another: one batch of each, whatever the number of IDs.
+func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	type ask struct {
+		at   int
+		kind kb.Kind // empty for a link
+		id   int64
+	}
+	var entities, links []ask
+	for i, id := range ids {
+		typeName, rowID, err := relay.ParseID(id)
+		if err != nil {
+			return nil, fmt.Errorf("ids[%d]: %w", i, err)
+		}
+		if typeName == "Link" {
+			links = append(links, ask{at: i, id: rowID})
+			continue
+		}
+		kind, ok := kb.KindOfTypeName(typeName)
+		if !ok {
+			return nil, kb.Invalid(fmt.Sprintf("ids[%d]", i), "%q is not a valid ID", id)
+		}
+		entities = append(entities, ask{at: i, kind: kind, id: rowID})
+	}
+	rowIDs := func(as []ask) []int64 {
+		out := make([]int64, len(as))
+		for i, a := range as {
+			out[i] = a.id
+		}
+		return out
+	}
+	ld := loader.For(ctx)
+	// Both batches are asked for before either is awaited: one wait.
+	entityThunk := ld.Entity.LoadAllThunk(ctx, rowIDs(entities))
+	linkThunk := ld.Link.LoadAllThunk(ctx, rowIDs(links))
+	es, err := entityThunk()
+	if err != nil {
+		return nil, firstError(err)
+	}
+	ls, err := linkThunk()
+	if err != nil {
+		return nil, firstError(err)
+	}
+	out := make([]model.Node, len(ids))
+	for i, a := range entities {
+		if e := es[i]; e != nil && e.Kind == a.kind {
+			out[a.at] = model.FromEntity(e)
+		}
+	}
+	for i, a := range links {
+		if l := ls[i]; l != nil {
+			out[a.at] = model.LinkFrom(l, l.FromID)
+		}
+	}
+	return out, nil
+}
+
+// firstError returns the first error of a LoadAll's error slice: a batch
+// fails as a whole, each key with the same error, which is worth saying
+// once.
+func firstError(err error) error {
+	var errs dataloadgen.ErrorSlice
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			if e != nil {
+				return e
+			}
+		}
+	}
+	return err
 }
 
 // memberships resolves the MEMBER_OF links of a partnership (Incoming) or

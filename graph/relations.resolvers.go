@@ -21,7 +21,7 @@ func (r *citationResolver) Source(ctx context.Context, obj *model.Citation) (*mo
 		return nil, err
 	}
 	if e == nil {
-		return nil, fmt.Errorf("source %d: %w", obj.SourceID, kb.ErrNotFound)
+		return nil, fmt.Errorf("source: %w", kb.ErrNotFound)
 	}
 	return model.SourceFrom(e), nil
 }

@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	Project() ProjectResolver
 	ProjectConnection() ProjectConnectionResolver
 	Query() QueryResolver
+	RevisionConnection() RevisionConnectionResolver
 	SearchConnection() SearchConnectionResolver
 	Source() SourceResolver
 	SourceConnection() SourceConnectionResolver
@@ -1959,6 +1960,13 @@ extend type Query {
   viewer: Viewer!
   """The API tokens, revoked ones included; never their secrets. Admins only."""
   tokens: [Token!]! @requires(role: ADMIN)
+  """The entries, of every status, whose text (name, summary, descriptions and the other text fields) names a person by the full name: what an erasure of the person leaves (` + "`" + `erasePerson` + "`" + ` does not touch other entries). The person may have been deleted but not yet erased; after erasure the name is gone, so look first. Staff only."""
+  mentions(
+    """The person's ID."""
+    of: ID!
+    """At most this many entries, by name (1 to 100)."""
+    first: Int = 20
+  ): [Entity!]! @requires(role: EDITOR)
 }
 
 """Any JSON value: the states of a revision, a data set to import."""
@@ -2488,6 +2496,32 @@ type UnlinkPayload {
   deletedLinkId: ID!
 }
 
+"""What a revision did."""
+enum RevisionOperation {
+  """Made the entry or link."""
+  CREATE
+  """Changed its fields or sources."""
+  UPDATE
+  """Made a DRAFT entry PUBLISHED."""
+  PUBLISH
+  """Took a PUBLISHED entry back to DRAFT."""
+  UNPUBLISH
+  """Withdrew the entry to ARCHIVED."""
+  ARCHIVE
+  """Brought an ARCHIVED entry back as a DRAFT."""
+  RESTORE
+  """Deleted the entry or link (an entry's links are deleted with it, each with its own revision)."""
+  DELETE
+  """Undid another revision (` + "`" + `revert` + "`" + `)."""
+  REVERT
+  """Removed a person's personal data (` + "`" + `erasePerson` + "`" + `); holds no states."""
+  ERASE
+  """Added an indicator to a cooperative (on the cooperative's history)."""
+  INDICATOR_CREATE
+  """Changed an indicator of a cooperative."""
+  INDICATOR_UPDATE
+}
+
 """One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it)."""
 type Revision {
   """The revision's ID, for ` + "`" + `revert` + "`" + `."""
@@ -2496,8 +2530,8 @@ type Revision {
   at: Time!
   """The name of the token that made it (or ` + "`" + `seed` + "`" + `)."""
   actor: String!
-  """What was done: create, update, publish, unpublish, archive, restore, delete, revert, erase, indicator.create, indicator.update."""
-  operation: String!
+  """What was done."""
+  operation: RevisionOperation!
   """The state before; null for a creation and in an erased person's history."""
   before: JSON
   """The state after; null for a deletion and in an erased person's history."""
@@ -2619,8 +2653,8 @@ type Mutation {
   """Undoes a revision by restoring the state before it exactly; the revert is itself a revision, which it returns. Undoing a creation deletes (entries: ADMIN only); undoing a deletion makes the entry or link again under its old ID, an entry with the links that went with it. Indicator changes and erasures cannot be undone."""
   revert("""The revision's ID.""" revisionId: ID!): Revision! @requires(role: EDITOR)
 
-  """Removes a person's personal data (name, role, contact details, quotes), from the revision history too, keeping the links anonymised."""
-  erasePerson("""The person's ID.""" id: ID!): Person! @requires(role: ADMIN)
+  """Removes a person's personal data (name, role, contact details, quotes), from the revision history too, keeping the links anonymised; works on a deleted person too, whose revisions it scrubs. Returns what is left of the entry, or null when it had been deleted. Text in other entries that names the person stays: find it with ` + "`" + `mentions` + "`" + ` first. See docs/staff.md, "Erasure (GDPR art. 17)"."""
+  erasePerson("""The person's ID.""" id: ID!): Person @requires(role: ADMIN)
 
   """Imports a data set in the shape of the reference data and the export ({entities, links, indicators} keyed by stable keys): every record is validated first, then all is written or nothing."""
   importDataset("""The data set.""" dataset: JSON!, """Validate and report without writing.""" dryRun: Boolean = false): ImportReport! @requires(role: EDITOR)
@@ -2639,8 +2673,8 @@ type Change {
   at: Time!
   """Who made it."""
   actor: String!
-  """What was done (see Revision.operation)."""
-  operation: String!
+  """What was done."""
+  operation: RevisionOperation!
   """The kind of the entry changed; null for a link."""
   kind: EntityKind
   """The entry changed; null for a link."""
@@ -2660,7 +2694,7 @@ type Subscription {
     """Only changes of links of these types."""
     linkTypes: [RelationType!]
     """Only these operations."""
-    operations: [String!]
+    operations: [RevisionOperation!]
   ): Change! @requires(role: EDITOR)
 }
 `, BuiltIn: false},

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -23,15 +22,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > MaxNodes {
 		return nil, kb.Invalid("ids", "has %d IDs, at most %d allowed", len(ids), MaxNodes)
 	}
-	out := make([]model.Node, len(ids))
-	for i, id := range ids {
-		n, err := node(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("ids[%d]: %w", i, err)
-		}
-		out[i] = n
-	}
-	return out, nil
+	return nodes(ctx, ids)
 }
 
 // Query returns QueryResolver implementation.

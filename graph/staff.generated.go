@@ -19,31 +19,31 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	CreatePartner(ctx context.Context, input map[string]any) (*model.Partner, error)
-	UpdatePartner(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partner, error)
-	CreateCooperative(ctx context.Context, input map[string]any) (*model.Cooperative, error)
-	UpdateCooperative(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Cooperative, error)
-	CreatePartnership(ctx context.Context, input map[string]any) (*model.Partnership, error)
-	UpdatePartnership(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partnership, error)
-	CreateGoodPractice(ctx context.Context, input map[string]any) (*model.GoodPractice, error)
-	UpdateGoodPractice(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.GoodPractice, error)
-	CreateForeignExample(ctx context.Context, input map[string]any) (*model.ForeignExample, error)
-	UpdateForeignExample(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.ForeignExample, error)
-	CreateProject(ctx context.Context, input map[string]any) (*model.Project, error)
-	UpdateProject(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Project, error)
-	CreateEvent(ctx context.Context, input map[string]any) (*model.Event, error)
-	UpdateEvent(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Event, error)
-	CreatePerson(ctx context.Context, input map[string]any) (*model.Person, error)
-	UpdatePerson(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Person, error)
-	CreateSource(ctx context.Context, input map[string]any) (*model.Source, error)
-	UpdateSource(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Source, error)
+	CreatePartner(ctx context.Context, input model.CreatePartnerInput) (*model.Partner, error)
+	UpdatePartner(ctx context.Context, id string, expectedVersion *int, input model.UpdatePartnerInput) (*model.Partner, error)
+	CreateCooperative(ctx context.Context, input model.CreateCooperativeInput) (*model.Cooperative, error)
+	UpdateCooperative(ctx context.Context, id string, expectedVersion *int, input model.UpdateCooperativeInput) (*model.Cooperative, error)
+	CreatePartnership(ctx context.Context, input model.CreatePartnershipInput) (*model.Partnership, error)
+	UpdatePartnership(ctx context.Context, id string, expectedVersion *int, input model.UpdatePartnershipInput) (*model.Partnership, error)
+	CreateGoodPractice(ctx context.Context, input model.CreateGoodPracticeInput) (*model.GoodPractice, error)
+	UpdateGoodPractice(ctx context.Context, id string, expectedVersion *int, input model.UpdateGoodPracticeInput) (*model.GoodPractice, error)
+	CreateForeignExample(ctx context.Context, input model.CreateForeignExampleInput) (*model.ForeignExample, error)
+	UpdateForeignExample(ctx context.Context, id string, expectedVersion *int, input model.UpdateForeignExampleInput) (*model.ForeignExample, error)
+	CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.Project, error)
+	UpdateProject(ctx context.Context, id string, expectedVersion *int, input model.UpdateProjectInput) (*model.Project, error)
+	CreateEvent(ctx context.Context, input model.CreateEventInput) (*model.Event, error)
+	UpdateEvent(ctx context.Context, id string, expectedVersion *int, input model.UpdateEventInput) (*model.Event, error)
+	CreatePerson(ctx context.Context, input model.CreatePersonInput) (*model.Person, error)
+	UpdatePerson(ctx context.Context, id string, expectedVersion *int, input model.UpdatePersonInput) (*model.Person, error)
+	CreateSource(ctx context.Context, input model.CreateSourceInput) (*model.Source, error)
+	UpdateSource(ctx context.Context, id string, expectedVersion *int, input model.UpdateSourceInput) (*model.Source, error)
 	Publish(ctx context.Context, id string, expectedVersion *int) (model.Entity, error)
 	Unpublish(ctx context.Context, id string, expectedVersion *int) (model.Entity, error)
 	Archive(ctx context.Context, id string, expectedVersion *int) (model.Entity, error)
 	Restore(ctx context.Context, id string, expectedVersion *int) (model.Entity, error)
 	DeleteEntity(ctx context.Context, id string, confirm *bool) (*model.DeletePayload, error)
 	Link(ctx context.Context, input model.LinkInput) (*model.Link, error)
-	UpdateLink(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Link, error)
+	UpdateLink(ctx context.Context, id string, expectedVersion *int, input model.UpdateLinkInput) (*model.Link, error)
 	Unlink(ctx context.Context, id string, expectedVersion *int) (*model.UnlinkPayload, error)
 	Revert(ctx context.Context, revisionID string) (*model.Revision, error)
 	ErasePerson(ctx context.Context, id string) (*model.Person, error)
@@ -51,8 +51,11 @@ type MutationResolver interface {
 	CreateToken(ctx context.Context, name string, role kb.Role) (*model.NewToken, error)
 	RevokeToken(ctx context.Context, id string) (*model.Token, error)
 }
+type RevisionConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.RevisionConnection) (int, error)
+}
 type SubscriptionResolver interface {
-	Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []string) (<-chan *model.Change, error)
+	Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation) (<-chan *model.Change, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -85,8 +88,8 @@ func (ec *executionContext) field_Mutation_createCooperative_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateCooperativeInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateCooperativeInput, error) {
+			return ec.unmarshalNCreateCooperativeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateCooperativeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -99,8 +102,8 @@ func (ec *executionContext) field_Mutation_createEvent_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateEventInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateEventInput, error) {
+			return ec.unmarshalNCreateEventInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateEventInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -113,8 +116,8 @@ func (ec *executionContext) field_Mutation_createForeignExample_args(ctx context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateForeignExampleInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateForeignExampleInput, error) {
+			return ec.unmarshalNCreateForeignExampleInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateForeignExampleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -127,8 +130,8 @@ func (ec *executionContext) field_Mutation_createGoodPractice_args(ctx context.C
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateGoodPracticeInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateGoodPracticeInput, error) {
+			return ec.unmarshalNCreateGoodPracticeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateGoodPracticeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -141,8 +144,8 @@ func (ec *executionContext) field_Mutation_createPartner_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreatePartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreatePartnerInput, error) {
+			return ec.unmarshalNCreatePartnerInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -155,8 +158,8 @@ func (ec *executionContext) field_Mutation_createPartnership_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreatePartnershipInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreatePartnershipInput, error) {
+			return ec.unmarshalNCreatePartnershipInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePartnershipInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -169,8 +172,8 @@ func (ec *executionContext) field_Mutation_createPerson_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreatePersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreatePersonInput, error) {
+			return ec.unmarshalNCreatePersonInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -183,8 +186,8 @@ func (ec *executionContext) field_Mutation_createProject_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateProjectInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateProjectInput, error) {
+			return ec.unmarshalNCreateProjectInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateProjectInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -197,8 +200,8 @@ func (ec *executionContext) field_Mutation_createSource_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNCreateSourceInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.CreateSourceInput, error) {
+			return ec.unmarshalNCreateSourceInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateSourceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -437,8 +440,8 @@ func (ec *executionContext) field_Mutation_updateCooperative_args(ctx context.Co
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateCooperativeInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateCooperativeInput, error) {
+			return ec.unmarshalNUpdateCooperativeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateCooperativeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -467,8 +470,8 @@ func (ec *executionContext) field_Mutation_updateEvent_args(ctx context.Context,
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateEventInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateEventInput, error) {
+			return ec.unmarshalNUpdateEventInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateEventInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -497,8 +500,8 @@ func (ec *executionContext) field_Mutation_updateForeignExample_args(ctx context
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateForeignExampleInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateForeignExampleInput, error) {
+			return ec.unmarshalNUpdateForeignExampleInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateForeignExampleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -527,8 +530,8 @@ func (ec *executionContext) field_Mutation_updateGoodPractice_args(ctx context.C
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateGoodPracticeInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateGoodPracticeInput, error) {
+			return ec.unmarshalNUpdateGoodPracticeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateGoodPracticeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -557,8 +560,8 @@ func (ec *executionContext) field_Mutation_updateLink_args(ctx context.Context, 
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateLinkInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateLinkInput, error) {
+			return ec.unmarshalNUpdateLinkInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateLinkInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -587,8 +590,8 @@ func (ec *executionContext) field_Mutation_updatePartner_args(ctx context.Contex
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdatePartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdatePartnerInput, error) {
+			return ec.unmarshalNUpdatePartnerInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -617,8 +620,8 @@ func (ec *executionContext) field_Mutation_updatePartnership_args(ctx context.Co
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdatePartnershipInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdatePartnershipInput, error) {
+			return ec.unmarshalNUpdatePartnershipInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePartnershipInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -647,8 +650,8 @@ func (ec *executionContext) field_Mutation_updatePerson_args(ctx context.Context
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdatePersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdatePersonInput, error) {
+			return ec.unmarshalNUpdatePersonInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -677,8 +680,8 @@ func (ec *executionContext) field_Mutation_updateProject_args(ctx context.Contex
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateProjectInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateProjectInput, error) {
+			return ec.unmarshalNUpdateProjectInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateProjectInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -707,8 +710,8 @@ func (ec *executionContext) field_Mutation_updateSource_args(ctx context.Context
 	}
 	args["expectedVersion"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNUpdateSourceInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.UpdateSourceInput, error) {
+			return ec.unmarshalNUpdateSourceInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateSourceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -737,8 +740,8 @@ func (ec *executionContext) field_Subscription_changes_args(ctx context.Context,
 	}
 	args["linkTypes"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "operations",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]kb.Operation, error) {
+			return ec.unmarshalORevisionOperation2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperationᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -832,15 +835,15 @@ func (ec *executionContext) _Change_operation(ctx context.Context, field graphql
 			return obj.Operation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v kb.Operation) graphql.Marshaler {
+			return ec.marshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Change_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Change", field, false, false, "RevisionOperation")
 }
 
 func (ec *executionContext) _Change_kind(ctx context.Context, field graphql.CollectedField, obj *model.Change) (ret graphql.Marshaler) {
@@ -1345,7 +1348,7 @@ func (ec *executionContext) _Mutation_createPartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["input"].(model.CreatePartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1407,7 +1410,7 @@ func (ec *executionContext) _Mutation_updatePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdatePartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1469,7 +1472,7 @@ func (ec *executionContext) _Mutation_createCooperative(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateCooperative(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateCooperative(ctx, fc.Args["input"].(model.CreateCooperativeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1531,7 +1534,7 @@ func (ec *executionContext) _Mutation_updateCooperative(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCooperative(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateCooperative(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateCooperativeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1593,7 +1596,7 @@ func (ec *executionContext) _Mutation_createPartnership(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePartnership(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreatePartnership(ctx, fc.Args["input"].(model.CreatePartnershipInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1655,7 +1658,7 @@ func (ec *executionContext) _Mutation_updatePartnership(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartnership(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdatePartnership(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdatePartnershipInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1717,7 +1720,7 @@ func (ec *executionContext) _Mutation_createGoodPractice(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateGoodPractice(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateGoodPractice(ctx, fc.Args["input"].(model.CreateGoodPracticeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1779,7 +1782,7 @@ func (ec *executionContext) _Mutation_updateGoodPractice(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateGoodPractice(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateGoodPractice(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateGoodPracticeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1841,7 +1844,7 @@ func (ec *executionContext) _Mutation_createForeignExample(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateForeignExample(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateForeignExample(ctx, fc.Args["input"].(model.CreateForeignExampleInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1903,7 +1906,7 @@ func (ec *executionContext) _Mutation_updateForeignExample(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateForeignExample(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateForeignExample(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateForeignExampleInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1965,7 +1968,7 @@ func (ec *executionContext) _Mutation_createProject(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateProject(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateProject(ctx, fc.Args["input"].(model.CreateProjectInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2027,7 +2030,7 @@ func (ec *executionContext) _Mutation_updateProject(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateProject(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateProject(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateProjectInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2089,7 +2092,7 @@ func (ec *executionContext) _Mutation_createEvent(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateEvent(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateEvent(ctx, fc.Args["input"].(model.CreateEventInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2151,7 +2154,7 @@ func (ec *executionContext) _Mutation_updateEvent(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateEvent(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateEvent(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateEventInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2213,7 +2216,7 @@ func (ec *executionContext) _Mutation_createPerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(model.CreatePersonInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2275,7 +2278,7 @@ func (ec *executionContext) _Mutation_updatePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdatePersonInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2337,7 +2340,7 @@ func (ec *executionContext) _Mutation_createSource(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateSource(ctx, fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateSource(ctx, fc.Args["input"].(model.CreateSourceInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2399,7 +2402,7 @@ func (ec *executionContext) _Mutation_updateSource(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSource(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateSource(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateSourceInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2833,7 +2836,7 @@ func (ec *executionContext) _Mutation_updateLink(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateLink(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateLink(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(model.UpdateLinkInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3041,10 +3044,10 @@ func (ec *executionContext) _Mutation_erasePerson(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Person) graphql.Marshaler {
-			return ec.marshalNPerson2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPerson(ctx, selections, v)
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPerson(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_erasePerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3399,15 +3402,15 @@ func (ec *executionContext) _Revision_operation(ctx context.Context, field graph
 			return obj.Operation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v kb.Operation) graphql.Marshaler {
+			return ec.marshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Revision_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Revision", field, false, false, "RevisionOperation")
 }
 
 func (ec *executionContext) _Revision_before(ctx context.Context, field graphql.CollectedField, obj *model.Revision) (ret graphql.Marshaler) {
@@ -3561,7 +3564,7 @@ func (ec *executionContext) _RevisionConnection_totalCount(ctx context.Context, 
 			return ec.fieldContext_RevisionConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.RevisionConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3572,7 +3575,7 @@ func (ec *executionContext) _RevisionConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_RevisionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RevisionConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("RevisionConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _RevisionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RevisionEdge) (ret graphql.Marshaler) {
@@ -3640,7 +3643,7 @@ func (ec *executionContext) _Subscription_changes(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["kinds"].([]kb.Kind), fc.Args["linkTypes"].([]kb.RelationType), fc.Args["operations"].([]string))
+			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["kinds"].([]kb.Kind), fc.Args["linkTypes"].([]kb.RelationType), fc.Args["operations"].([]kb.Operation))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3936,8 +3939,8 @@ func UnmarshalCitationInput(ctx context.Context, raw any) (model.CitationInput, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Context, obj any) (model.CreateCooperativeInput, error) {
+	var it model.CreateCooperativeInput
 	if obj == nil {
 		return it, nil
 	}
@@ -3948,7 +3951,6 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3961,84 +3963,84 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalNCooperativeStatus2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐCooperativeStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["status"] = data
+			it.Status = data
 		case "activities":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
 			data, err := ec.unmarshalOActivity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐActivityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["activities"] = data
+			it.Activities = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = data
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = data
 		case "foundedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foundedOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["foundedOn"] = data
+			it.FoundedOn = data
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = data
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = data
 		}
 	}
 	return it, nil
@@ -4050,14 +4052,14 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateCooperativeInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateCooperativeInput(ctx context.Context, raw any) (model.CreateCooperativeInput, error) {
+	var out model.CreateCooperativeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCooperativeInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, obj any) (model.CreateEventInput, error) {
+	var it model.CreateEventInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4068,7 +4070,6 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4081,84 +4082,84 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "eventKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventKind"))
 			data, err := ec.unmarshalNEventKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["eventKind"] = data
+			it.EventKind = data
 		case "eventStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventStatus"))
 			data, err := ec.unmarshalNEventStatus2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["eventStatus"] = data
+			it.EventStatus = data
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = data
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = data
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = data
 		case "venue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["venue"] = data
+			it.Venue = data
 		}
 	}
 	return it, nil
@@ -4170,14 +4171,14 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateEventInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateEventInput(ctx context.Context, raw any) (model.CreateEventInput, error) {
+	var out model.CreateEventInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEventInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.Context, obj any) (model.CreateForeignExampleInput, error) {
+	var it model.CreateForeignExampleInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4188,7 +4189,6 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4201,84 +4201,84 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = data
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = data
 		case "model":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["model"] = data
+			it.Model = data
 		case "targetGroup":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["targetGroup"] = data
+			it.TargetGroup = data
 		case "lessonsForPoland":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lessonsForPoland"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lessonsForPoland"] = data
+			it.LessonsForPoland = data
 		case "homeAnalogue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("homeAnalogue"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["homeAnalogue"] = data
+			it.HomeAnalogue = data
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = data
 		}
 	}
 	return it, nil
@@ -4290,14 +4290,14 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateForeignExampleInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateForeignExampleInput(ctx context.Context, raw any) (model.CreateForeignExampleInput, error) {
+	var out model.CreateForeignExampleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateForeignExampleInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateGoodPracticeInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateGoodPracticeInput(ctx context.Context, obj any) (model.CreateGoodPracticeInput, error) {
+	var it model.CreateGoodPracticeInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4308,7 +4308,6 @@ func (ec *executionContext) unmarshalInputCreateGoodPracticeInput(ctx context.Co
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "description", "topics", "targetGroup", "resourcesNeeded", "evidence", "difficulties", "lessons", "transferPotential", "recognition"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4321,91 +4320,91 @@ func (ec *executionContext) unmarshalInputCreateGoodPracticeInput(ctx context.Co
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["description"] = data
+			it.Description = data
 		case "topics":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["topics"] = data
+			it.Topics = data
 		case "targetGroup":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["targetGroup"] = data
+			it.TargetGroup = data
 		case "resourcesNeeded":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourcesNeeded"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["resourcesNeeded"] = data
+			it.ResourcesNeeded = data
 		case "evidence":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["evidence"] = data
+			it.Evidence = data
 		case "difficulties":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("difficulties"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["difficulties"] = data
+			it.Difficulties = data
 		case "lessons":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lessons"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lessons"] = data
+			it.Lessons = data
 		case "transferPotential":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transferPotential"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["transferPotential"] = data
+			it.TransferPotential = data
 		case "recognition":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognition"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["recognition"] = data
+			it.Recognition = data
 		}
 	}
 	return it, nil
@@ -4417,14 +4416,14 @@ func (ec *executionContext) unmarshalInputCreateGoodPracticeInput(ctx context.Co
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateGoodPracticeInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateGoodPracticeInput(ctx context.Context, raw any) (model.CreateGoodPracticeInput, error) {
+	var out model.CreateGoodPracticeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateGoodPracticeInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context, obj any) (model.CreatePartnerInput, error) {
+	var it model.CreatePartnerInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4435,7 +4434,6 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4448,84 +4446,84 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
 			data, err := ec.unmarshalNSector2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sector"] = data
+			it.Sector = data
 		case "partnerKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerKind"))
 			data, err := ec.unmarshalNPartnerKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPartnerKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["partnerKind"] = data
+			it.PartnerKind = data
 		case "legalForm":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalForm"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["legalForm"] = data
+			it.LegalForm = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = data
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = data
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = data
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = data
 		}
 	}
 	return it, nil
@@ -4537,14 +4535,14 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreatePartnerInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreatePartnerInput(ctx context.Context, raw any) (model.CreatePartnerInput, error) {
+	var out model.CreatePartnerInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePartnerInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreatePartnershipInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreatePartnershipInput(ctx context.Context, obj any) (model.CreatePartnershipInput, error) {
+	var it model.CreatePartnershipInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4555,7 +4553,6 @@ func (ec *executionContext) unmarshalInputCreatePartnershipInput(ctx context.Con
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4568,42 +4565,42 @@ func (ec *executionContext) unmarshalInputCreatePartnershipInput(ctx context.Con
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = data
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = data
 		}
 	}
 	return it, nil
@@ -4615,14 +4612,14 @@ func (ec *executionContext) unmarshalInputCreatePartnershipInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreatePartnershipInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreatePartnershipInput(ctx context.Context, raw any) (model.CreatePartnershipInput, error) {
+	var out model.CreatePartnershipInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePartnershipInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreatePersonInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreatePersonInput(ctx context.Context, obj any) (model.CreatePersonInput, error) {
+	var it model.CreatePersonInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4633,7 +4630,6 @@ func (ec *executionContext) unmarshalInputCreatePersonInput(ctx context.Context,
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "publicRole", "email", "phone"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4646,49 +4642,49 @@ func (ec *executionContext) unmarshalInputCreatePersonInput(ctx context.Context,
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "publicRole":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicRole"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publicRole"] = data
+			it.PublicRole = data
 		case "email":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["email"] = data
+			it.Email = data
 		case "phone":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["phone"] = data
+			it.Phone = data
 		}
 	}
 	return it, nil
@@ -4700,14 +4696,14 @@ func (ec *executionContext) unmarshalInputCreatePersonInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreatePersonInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreatePersonInput(ctx context.Context, raw any) (model.CreatePersonInput, error) {
+	var out model.CreatePersonInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePersonInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context, obj any) (model.CreateProjectInput, error) {
+	var it model.CreateProjectInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4718,7 +4714,6 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4731,56 +4726,56 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = data
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = data
 		case "funding":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funding"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["funding"] = data
+			it.Funding = data
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = data
 		}
 	}
 	return it, nil
@@ -4792,14 +4787,14 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateProjectInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateProjectInput(ctx context.Context, raw any) (model.CreateProjectInput, error) {
+	var out model.CreateProjectInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProjectInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context, obj any) (model.CreateSourceInput, error) {
+	var it model.CreateSourceInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4810,7 +4805,6 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 	}
 
 	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4823,63 +4817,63 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 			if err != nil {
 				return it, err
 			}
-			it["key"] = data
+			it.Key = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = data
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = data
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = data
 		case "sourceKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
 			data, err := ec.unmarshalNSourceKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSourceKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sourceKind"] = data
+			it.SourceKind = data
 		case "publisher":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publisher"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publisher"] = data
+			it.Publisher = data
 		case "publishedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publishedOn"] = data
+			it.PublishedOn = data
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["url"] = data
+			it.URL = data
 		case "language":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["language"] = data
+			it.Language = data
 		}
 	}
 	return it, nil
@@ -4891,8 +4885,8 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateSourceInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalCreateSourceInput(ctx context.Context, raw any) (model.CreateSourceInput, error) {
+	var out model.CreateSourceInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSourceInput", raw, &out)
 	return out, err
 }
@@ -4995,8 +4989,8 @@ func UnmarshalLinkInput(ctx context.Context, raw any) (model.LinkInput, error) {
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Context, obj any) (model.UpdateCooperativeInput, error) {
+	var it model.UpdateCooperativeInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5007,7 +5001,6 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5020,77 +5013,77 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalOCooperativeStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐCooperativeStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["status"] = data
+			it.Status = graphql.OmittableOf(data)
 		case "activities":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
 			data, err := ec.unmarshalOActivity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐActivityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["activities"] = data
+			it.Activities = graphql.OmittableOf(data)
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = graphql.OmittableOf(data)
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = graphql.OmittableOf(data)
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = graphql.OmittableOf(data)
 		case "foundedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foundedOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["foundedOn"] = data
+			it.FoundedOn = graphql.OmittableOf(data)
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = graphql.OmittableOf(data)
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5102,14 +5095,14 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateCooperativeInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateCooperativeInput(ctx context.Context, raw any) (model.UpdateCooperativeInput, error) {
+	var out model.UpdateCooperativeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCooperativeInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, obj any) (model.UpdateEventInput, error) {
+	var it model.UpdateEventInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5120,7 +5113,6 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5133,77 +5125,77 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "eventKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventKind"))
 			data, err := ec.unmarshalOEventKind2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["eventKind"] = data
+			it.EventKind = graphql.OmittableOf(data)
 		case "eventStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventStatus"))
 			data, err := ec.unmarshalOEventStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐEventStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["eventStatus"] = data
+			it.EventStatus = graphql.OmittableOf(data)
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = graphql.OmittableOf(data)
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = graphql.OmittableOf(data)
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = graphql.OmittableOf(data)
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = graphql.OmittableOf(data)
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = graphql.OmittableOf(data)
 		case "venue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["venue"] = data
+			it.Venue = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5215,14 +5207,14 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateEventInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateEventInput(ctx context.Context, raw any) (model.UpdateEventInput, error) {
+	var out model.UpdateEventInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateEventInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.Context, obj any) (model.UpdateForeignExampleInput, error) {
+	var it model.UpdateForeignExampleInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5233,7 +5225,6 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5246,77 +5237,77 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = graphql.OmittableOf(data)
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = graphql.OmittableOf(data)
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = graphql.OmittableOf(data)
 		case "model":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["model"] = data
+			it.Model = graphql.OmittableOf(data)
 		case "targetGroup":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["targetGroup"] = data
+			it.TargetGroup = graphql.OmittableOf(data)
 		case "lessonsForPoland":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lessonsForPoland"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lessonsForPoland"] = data
+			it.LessonsForPoland = graphql.OmittableOf(data)
 		case "homeAnalogue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("homeAnalogue"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["homeAnalogue"] = data
+			it.HomeAnalogue = graphql.OmittableOf(data)
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5328,14 +5319,14 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateForeignExampleInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateForeignExampleInput(ctx context.Context, raw any) (model.UpdateForeignExampleInput, error) {
+	var out model.UpdateForeignExampleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateForeignExampleInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateGoodPracticeInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateGoodPracticeInput(ctx context.Context, obj any) (model.UpdateGoodPracticeInput, error) {
+	var it model.UpdateGoodPracticeInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5346,7 +5337,6 @@ func (ec *executionContext) unmarshalInputUpdateGoodPracticeInput(ctx context.Co
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "description", "topics", "targetGroup", "resourcesNeeded", "evidence", "difficulties", "lessons", "transferPotential", "recognition"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5359,84 +5349,84 @@ func (ec *executionContext) unmarshalInputUpdateGoodPracticeInput(ctx context.Co
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["description"] = data
+			it.Description = graphql.OmittableOf(data)
 		case "topics":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["topics"] = data
+			it.Topics = graphql.OmittableOf(data)
 		case "targetGroup":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["targetGroup"] = data
+			it.TargetGroup = graphql.OmittableOf(data)
 		case "resourcesNeeded":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourcesNeeded"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["resourcesNeeded"] = data
+			it.ResourcesNeeded = graphql.OmittableOf(data)
 		case "evidence":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["evidence"] = data
+			it.Evidence = graphql.OmittableOf(data)
 		case "difficulties":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("difficulties"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["difficulties"] = data
+			it.Difficulties = graphql.OmittableOf(data)
 		case "lessons":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lessons"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lessons"] = data
+			it.Lessons = graphql.OmittableOf(data)
 		case "transferPotential":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transferPotential"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["transferPotential"] = data
+			it.TransferPotential = graphql.OmittableOf(data)
 		case "recognition":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognition"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["recognition"] = data
+			it.Recognition = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5448,14 +5438,14 @@ func (ec *executionContext) unmarshalInputUpdateGoodPracticeInput(ctx context.Co
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateGoodPracticeInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateGoodPracticeInput(ctx context.Context, raw any) (model.UpdateGoodPracticeInput, error) {
+	var out model.UpdateGoodPracticeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateGoodPracticeInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateLinkInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateLinkInput(ctx context.Context, obj any) (model.UpdateLinkInput, error) {
+	var it model.UpdateLinkInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5466,7 +5456,6 @@ func (ec *executionContext) unmarshalInputUpdateLinkInput(ctx context.Context, o
 	}
 
 	fieldsInOrder := [...]string{"role", "note", "startsOn", "endsOn", "confidence", "sources"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5479,42 +5468,42 @@ func (ec *executionContext) unmarshalInputUpdateLinkInput(ctx context.Context, o
 			if err != nil {
 				return it, err
 			}
-			it["role"] = data
+			it.Role = graphql.OmittableOf(data)
 		case "note":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["note"] = data
+			it.Note = graphql.OmittableOf(data)
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = graphql.OmittableOf(data)
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = graphql.OmittableOf(data)
 		case "confidence":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
 			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["confidence"] = data
+			it.Confidence = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5526,14 +5515,14 @@ func (ec *executionContext) unmarshalInputUpdateLinkInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateLinkInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateLinkInput(ctx context.Context, raw any) (model.UpdateLinkInput, error) {
+	var out model.UpdateLinkInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateLinkInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context, obj any) (model.UpdatePartnerInput, error) {
+	var it model.UpdatePartnerInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5544,7 +5533,6 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5557,77 +5545,77 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
 			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sector"] = data
+			it.Sector = graphql.OmittableOf(data)
 		case "partnerKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerKind"))
 			data, err := ec.unmarshalOPartnerKind2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPartnerKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["partnerKind"] = data
+			it.PartnerKind = graphql.OmittableOf(data)
 		case "legalForm":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalForm"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["legalForm"] = data
+			it.LegalForm = graphql.OmittableOf(data)
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["country"] = data
+			it.Country = graphql.OmittableOf(data)
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["region"] = data
+			it.Region = graphql.OmittableOf(data)
 		case "city":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["city"] = data
+			it.City = graphql.OmittableOf(data)
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = graphql.OmittableOf(data)
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5639,14 +5627,14 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdatePartnerInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdatePartnerInput(ctx context.Context, raw any) (model.UpdatePartnerInput, error) {
+	var out model.UpdatePartnerInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePartnerInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Context, obj any) (model.UpdatePartnershipInput, error) {
+	var it model.UpdatePartnershipInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5657,7 +5645,6 @@ func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Con
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5670,35 +5657,35 @@ func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Con
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = graphql.OmittableOf(data)
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5710,14 +5697,14 @@ func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdatePartnershipInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdatePartnershipInput(ctx context.Context, raw any) (model.UpdatePartnershipInput, error) {
+	var out model.UpdatePartnershipInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePartnershipInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context, obj any) (model.UpdatePersonInput, error) {
+	var it model.UpdatePersonInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5728,7 +5715,6 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "publicRole", "email", "phone"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5741,42 +5727,42 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "publicRole":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicRole"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publicRole"] = data
+			it.PublicRole = graphql.OmittableOf(data)
 		case "email":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["email"] = data
+			it.Email = graphql.OmittableOf(data)
 		case "phone":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["phone"] = data
+			it.Phone = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5788,14 +5774,14 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdatePersonInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdatePersonInput(ctx context.Context, raw any) (model.UpdatePersonInput, error) {
+	var out model.UpdatePersonInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePersonInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context, obj any) (model.UpdateProjectInput, error) {
+	var it model.UpdateProjectInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5806,7 +5792,6 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5819,49 +5804,49 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "startsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["startsOn"] = data
+			it.StartsOn = graphql.OmittableOf(data)
 		case "endsOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["endsOn"] = data
+			it.EndsOn = graphql.OmittableOf(data)
 		case "funding":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funding"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["funding"] = data
+			it.Funding = graphql.OmittableOf(data)
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5873,14 +5858,14 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateProjectInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateProjectInput(ctx context.Context, raw any) (model.UpdateProjectInput, error) {
+	var out model.UpdateProjectInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProjectInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context, obj any) (model.UpdateSourceInput, error) {
+	var it model.UpdateSourceInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5891,7 +5876,6 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 	}
 
 	fieldsInOrder := [...]string{"name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5904,56 +5888,56 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "sources":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
 			data, err := ec.unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sources"] = data
+			it.Sources = graphql.OmittableOf(data)
 		case "sourceKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
 			data, err := ec.unmarshalOSourceKind2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSourceKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sourceKind"] = data
+			it.SourceKind = graphql.OmittableOf(data)
 		case "publisher":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publisher"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publisher"] = data
+			it.Publisher = graphql.OmittableOf(data)
 		case "publishedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["publishedOn"] = data
+			it.PublishedOn = graphql.OmittableOf(data)
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["url"] = data
+			it.URL = graphql.OmittableOf(data)
 		case "language":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["language"] = data
+			it.Language = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5965,8 +5949,8 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateSourceInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalUpdateSourceInput(ctx context.Context, raw any) (model.UpdateSourceInput, error) {
+	var out model.UpdateSourceInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSourceInput", raw, &out)
 	return out, err
 }
@@ -6428,7 +6412,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_erasePerson(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "importDataset":
@@ -6579,23 +6563,24 @@ func (ec *executionContext) _RevisionConnection(ctx context.Context, sel ast.Sel
 		case "edges":
 			out.Values[i] = ec._RevisionConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._RevisionConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._RevisionConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._RevisionConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RevisionConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6812,47 +6797,47 @@ func (ec *executionContext) unmarshalNCitationInput2ᚖgithubᚗcomᚋpartnergra
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateCooperativeInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateCooperativeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateCooperativeInput(ctx context.Context, v any) (model.CreateCooperativeInput, error) {
 	res, err := ec.unmarshalInputCreateCooperativeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateEventInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateEventInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateEventInput(ctx context.Context, v any) (model.CreateEventInput, error) {
 	res, err := ec.unmarshalInputCreateEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateForeignExampleInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateForeignExampleInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateForeignExampleInput(ctx context.Context, v any) (model.CreateForeignExampleInput, error) {
 	res, err := ec.unmarshalInputCreateForeignExampleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateGoodPracticeInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateGoodPracticeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateGoodPracticeInput(ctx context.Context, v any) (model.CreateGoodPracticeInput, error) {
 	res, err := ec.unmarshalInputCreateGoodPracticeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePartnerInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreatePartnerInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePartnerInput(ctx context.Context, v any) (model.CreatePartnerInput, error) {
 	res, err := ec.unmarshalInputCreatePartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePartnershipInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreatePartnershipInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePartnershipInput(ctx context.Context, v any) (model.CreatePartnershipInput, error) {
 	res, err := ec.unmarshalInputCreatePartnershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePersonInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreatePersonInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreatePersonInput(ctx context.Context, v any) (model.CreatePersonInput, error) {
 	res, err := ec.unmarshalInputCreatePersonInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateProjectInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateProjectInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateProjectInput(ctx context.Context, v any) (model.CreateProjectInput, error) {
 	res, err := ec.unmarshalInputCreateProjectInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateSourceInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNCreateSourceInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCreateSourceInput(ctx context.Context, v any) (model.CreateSourceInput, error) {
 	res, err := ec.unmarshalInputCreateSourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -6984,6 +6969,21 @@ func (ec *executionContext) marshalNRevisionEdge2ᚖgithubᚗcomᚋpartnergraph�
 	return ec._RevisionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx context.Context, v any) (kb.Operation, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := kb.Operation(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx context.Context, sel ast.SelectionSet, v kb.Operation) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RevisionOperation!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRole(ctx context.Context, v any) (kb.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := kb.Role(tmp)
@@ -7031,52 +7031,52 @@ func (ec *executionContext) marshalNUnlinkPayload2ᚖgithubᚗcomᚋpartnergraph
 	return ec._UnlinkPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNUpdateCooperativeInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateCooperativeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateCooperativeInput(ctx context.Context, v any) (model.UpdateCooperativeInput, error) {
 	res, err := ec.unmarshalInputUpdateCooperativeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateEventInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateEventInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateEventInput(ctx context.Context, v any) (model.UpdateEventInput, error) {
 	res, err := ec.unmarshalInputUpdateEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateForeignExampleInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateForeignExampleInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateForeignExampleInput(ctx context.Context, v any) (model.UpdateForeignExampleInput, error) {
 	res, err := ec.unmarshalInputUpdateForeignExampleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateGoodPracticeInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateGoodPracticeInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateGoodPracticeInput(ctx context.Context, v any) (model.UpdateGoodPracticeInput, error) {
 	res, err := ec.unmarshalInputUpdateGoodPracticeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateLinkInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateLinkInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateLinkInput(ctx context.Context, v any) (model.UpdateLinkInput, error) {
 	res, err := ec.unmarshalInputUpdateLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePartnerInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdatePartnerInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePartnerInput(ctx context.Context, v any) (model.UpdatePartnerInput, error) {
 	res, err := ec.unmarshalInputUpdatePartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePartnershipInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdatePartnershipInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePartnershipInput(ctx context.Context, v any) (model.UpdatePartnershipInput, error) {
 	res, err := ec.unmarshalInputUpdatePartnershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePersonInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdatePersonInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdatePersonInput(ctx context.Context, v any) (model.UpdatePersonInput, error) {
 	res, err := ec.unmarshalInputUpdatePersonInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateProjectInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateProjectInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateProjectInput(ctx context.Context, v any) (model.UpdateProjectInput, error) {
 	res, err := ec.unmarshalInputUpdateProjectInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateSourceInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNUpdateSourceInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐUpdateSourceInput(ctx context.Context, v any) (model.UpdateSourceInput, error) {
 	res, err := ec.unmarshalInputUpdateSourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7122,6 +7122,42 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	_ = ctx
 	res := graphql.MarshalAny(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalORevisionOperation2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperationᚄ(ctx context.Context, v any) ([]kb.Operation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]kb.Operation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORevisionOperation2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperationᚄ(ctx context.Context, sel ast.SelectionSet, v []kb.Operation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRevisionOperation2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -13,6 +13,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/dataimport"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
@@ -59,28 +60,8 @@ func rowID(field, id, typeName string) (int64, error) {
 	return n, nil
 }
 
-// takeCitations removes "sources" from an input map and returns the
-// citations it held, and whether it was given at all.
-func takeCitations(input map[string]any) ([]kb.Citation, bool, error) {
-	raw, given := input["sources"]
-	delete(input, "sources")
-	if !given || raw == nil {
-		return nil, given, nil
-	}
-	// The input arrives as decoded JSON or as a GraphQL literal, whose
-	// lists and objects may be of several Go types: read it as JSON.
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return nil, true, kb.Invalid("sources", "must be a list of citations")
-	}
-	var list []*model.CitationInput
-	if err := json.Unmarshal(b, &list); err != nil {
-		return nil, true, kb.Invalid("sources", "must be a list of citations")
-	}
-	out, err := citationInputs(list)
-	return out, true, err
-}
-
+// citationInputs parses the citations of an input; their sources are
+// given by global ID.
 func citationInputs(in []*model.CitationInput) ([]kb.Citation, error) {
 	out := make([]kb.Citation, 0, len(in))
 	for i, c := range in {
@@ -93,49 +74,41 @@ func citationInputs(in []*model.CitationInput) ([]kb.Citation, error) {
 	return out, nil
 }
 
-// createEntity creates an entity of kind from a create input.
-func (r *Resolver) createEntity(ctx context.Context, kind kb.Kind, input map[string]any) (*kb.Entity, error) {
-	cites, _, err := takeCitations(input)
-	if err != nil {
-		return nil, err
-	}
-	e, err := kb.EntityFromFields(kind, input)
-	if err != nil {
-		return nil, err
-	}
-	e.Citations = cites
-	return r.Store.CreateEntity(ctx, actor(ctx), e)
-}
-
-// updateEntity applies an update input to the entity id of kind.
-func (r *Resolver) updateEntity(ctx context.Context, kind kb.Kind, id string, expectedVersion *int, input map[string]any) (*kb.Entity, error) {
-	n, err := entityID("id", id, kind)
-	if err != nil {
-		return nil, err
-	}
-	cites, citesGiven, err := takeCitations(input)
-	if err != nil {
-		return nil, err
-	}
-	return r.Store.UpdateEntity(ctx, actor(ctx), store.OpUpdate, n, expectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
-		next, err := kb.PatchEntity(cur, input)
+// create returns a function that stores the entry a create input was
+// mapped to, or returns the error of the mapping:
+// r.create(ctx)(partnerFromInput(input)).
+func (r *Resolver) create(ctx context.Context) func(*kb.Entity, error) (*kb.Entity, error) {
+	return func(e *kb.Entity, err error) (*kb.Entity, error) {
 		if err != nil {
 			return nil, err
 		}
-		if citesGiven {
-			next.Citations = cites
+		return r.Store.CreateEntity(ctx, actor(ctx), e)
+	}
+}
+
+// update returns a function that applies the patch an update input was
+// mapped to to the entry id of kind, in the store's transaction:
+// r.update(ctx, kb.KindPartner, id, v)(partnerPatch(input)).
+func (r *Resolver) update(ctx context.Context, kind kb.Kind, id string, expectedVersion *int) func(*entityPatch, error) (*kb.Entity, error) {
+	return func(p *entityPatch, err error) (*kb.Entity, error) {
+		if err != nil {
+			return nil, err
 		}
-		return next, nil
-	})
+		n, err := entityID("id", id, kind)
+		if err != nil {
+			return nil, err
+		}
+		return r.Store.UpdateEntity(ctx, actor(ctx), kb.OpUpdate, n, expectedVersion, p.apply)
+	}
 }
 
 // setStatus changes the publication status of entity id by op.
-func (r *Resolver) setStatus(ctx context.Context, id string, expectedVersion *int, op kb.StatusOp) (model.Entity, error) {
+func (r *Resolver) setStatus(ctx context.Context, id string, expectedVersion *int, op kb.Operation) (model.Entity, error) {
 	n, err := entityID("id", id, "")
 	if err != nil {
 		return nil, err
 	}
-	e, err := r.Store.UpdateEntity(ctx, actor(ctx), string(op), n, expectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
+	e, err := r.Store.UpdateEntity(ctx, actor(ctx), op, n, expectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
 		to, err := kb.Transition(cur.Status, op)
 		if err != nil {
 			return nil, err
@@ -148,6 +121,24 @@ func (r *Resolver) setStatus(ctx context.Context, id string, expectedVersion *in
 		return nil, err
 	}
 	return model.FromEntity(e), nil
+}
+
+// revert undoes revision id for the viewer: the role it takes depends on
+// what undoing it does (kb.RevertRole), checked here with every other role
+// check, before the store reverts in one transaction.
+func (r *Resolver) revert(ctx context.Context, id int64) (*store.Reverted, error) {
+	rev, err := r.Store.RevisionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	step := kb.HowToRevert(rev.Operation, rev.Before != nil, rev.After != nil)
+	if err := auth.ViewerOf(ctx).Require(kb.RevertRole(step, rev.LinkID == 0)); err != nil {
+		return nil, fmt.Errorf("undoing a creation deletes the entry: %w", err)
+	}
+	// A revision is never rewritten but by an erasure, which makes it one
+	// that cannot be undone: the store checks that again in its
+	// transaction, so the check above cannot go stale in a harmful way.
+	return r.Store.Revert(ctx, actor(ctx), id)
 }
 
 // history resolves the revision history of an entity or a link.
@@ -167,17 +158,23 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *in
 		}
 		before = c.ID
 	}
-	revs, more, err := r.Store.History(ctx, entity, id, n, before)
+	// Through loaders: the histories of a list of entries cost one
+	// statement for the pages and, when asked, one for the totals.
+	ld := loader.For(ctx)
+	page, err := ld.History(entity, n, before).Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	total, err := r.Store.CountHistory(ctx, entity, id)
-	if err != nil {
-		return nil, err
+	if page == nil {
+		page = &store.HistoryPage{}
 	}
+	revs := page.Revisions
 	conn := &model.RevisionConnection{
-		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{}, TotalCount: total,
-		PageInfo: &model.PageInfo{HasNextPage: more, HasPreviousPage: after != nil},
+		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
+		PageInfo: &model.PageInfo{HasNextPage: page.More, HasPreviousPage: after != nil},
+		Count: func(ctx context.Context) (int, error) {
+			return ld.HistoryCount(entity).Load(ctx, id)
+		},
 	}
 	for _, rev := range revs {
 		m := revisionModel(rev)
@@ -224,7 +221,7 @@ func importReport(rep *dataimport.Report) *model.ImportReport {
 
 // changeModel maps a change of the feed, or returns nil when the filters
 // leave it out.
-func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []string) *model.Change {
+func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []kb.Operation) *model.Change {
 	if len(ops) > 0 && !slices.Contains(ops, c.Operation) {
 		return nil
 	}
@@ -252,7 +249,7 @@ func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, o
 
 // feedChanges filters the changes of in for one subscriber until ctx
 // ends, in closes, or the subscriber's token is revoked.
-func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []string) <-chan *model.Change {
+func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []kb.Operation) <-chan *model.Change {
 	out := make(chan *model.Change)
 	tokenID := auth.ViewerOf(ctx).TokenID
 	go func() {

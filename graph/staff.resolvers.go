@@ -13,12 +13,11 @@ import (
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/dataimport"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/store"
 )
 
 // CreatePartner is the resolver for the createPartner field.
-func (r *mutationResolver) CreatePartner(ctx context.Context, input map[string]any) (*model.Partner, error) {
-	e, err := r.createEntity(ctx, kb.KindPartner, input)
+func (r *mutationResolver) CreatePartner(ctx context.Context, input model.CreatePartnerInput) (*model.Partner, error) {
+	e, err := r.create(ctx)(partnerFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -26,8 +25,8 @@ func (r *mutationResolver) CreatePartner(ctx context.Context, input map[string]a
 }
 
 // UpdatePartner is the resolver for the updatePartner field.
-func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partner, error) {
-	e, err := r.updateEntity(ctx, kb.KindPartner, id, expectedVersion, input)
+func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, expectedVersion *int, input model.UpdatePartnerInput) (*model.Partner, error) {
+	e, err := r.update(ctx, kb.KindPartner, id, expectedVersion)(partnerPatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +34,8 @@ func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, expecte
 }
 
 // CreateCooperative is the resolver for the createCooperative field.
-func (r *mutationResolver) CreateCooperative(ctx context.Context, input map[string]any) (*model.Cooperative, error) {
-	e, err := r.createEntity(ctx, kb.KindCooperative, input)
+func (r *mutationResolver) CreateCooperative(ctx context.Context, input model.CreateCooperativeInput) (*model.Cooperative, error) {
+	e, err := r.create(ctx)(cooperativeFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -44,8 +43,8 @@ func (r *mutationResolver) CreateCooperative(ctx context.Context, input map[stri
 }
 
 // UpdateCooperative is the resolver for the updateCooperative field.
-func (r *mutationResolver) UpdateCooperative(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Cooperative, error) {
-	e, err := r.updateEntity(ctx, kb.KindCooperative, id, expectedVersion, input)
+func (r *mutationResolver) UpdateCooperative(ctx context.Context, id string, expectedVersion *int, input model.UpdateCooperativeInput) (*model.Cooperative, error) {
+	e, err := r.update(ctx, kb.KindCooperative, id, expectedVersion)(cooperativePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +52,8 @@ func (r *mutationResolver) UpdateCooperative(ctx context.Context, id string, exp
 }
 
 // CreatePartnership is the resolver for the createPartnership field.
-func (r *mutationResolver) CreatePartnership(ctx context.Context, input map[string]any) (*model.Partnership, error) {
-	e, err := r.createEntity(ctx, kb.KindPartnership, input)
+func (r *mutationResolver) CreatePartnership(ctx context.Context, input model.CreatePartnershipInput) (*model.Partnership, error) {
+	e, err := r.create(ctx)(partnershipFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +61,8 @@ func (r *mutationResolver) CreatePartnership(ctx context.Context, input map[stri
 }
 
 // UpdatePartnership is the resolver for the updatePartnership field.
-func (r *mutationResolver) UpdatePartnership(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Partnership, error) {
-	e, err := r.updateEntity(ctx, kb.KindPartnership, id, expectedVersion, input)
+func (r *mutationResolver) UpdatePartnership(ctx context.Context, id string, expectedVersion *int, input model.UpdatePartnershipInput) (*model.Partnership, error) {
+	e, err := r.update(ctx, kb.KindPartnership, id, expectedVersion)(partnershipPatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +70,8 @@ func (r *mutationResolver) UpdatePartnership(ctx context.Context, id string, exp
 }
 
 // CreateGoodPractice is the resolver for the createGoodPractice field.
-func (r *mutationResolver) CreateGoodPractice(ctx context.Context, input map[string]any) (*model.GoodPractice, error) {
-	e, err := r.createEntity(ctx, kb.KindGoodPractice, input)
+func (r *mutationResolver) CreateGoodPractice(ctx context.Context, input model.CreateGoodPracticeInput) (*model.GoodPractice, error) {
+	e, err := r.create(ctx)(goodPracticeFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +79,8 @@ func (r *mutationResolver) CreateGoodPractice(ctx context.Context, input map[str
 }
 
 // UpdateGoodPractice is the resolver for the updateGoodPractice field.
-func (r *mutationResolver) UpdateGoodPractice(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.GoodPractice, error) {
-	e, err := r.updateEntity(ctx, kb.KindGoodPractice, id, expectedVersion, input)
+func (r *mutationResolver) UpdateGoodPractice(ctx context.Context, id string, expectedVersion *int, input model.UpdateGoodPracticeInput) (*model.GoodPractice, error) {
+	e, err := r.update(ctx, kb.KindGoodPractice, id, expectedVersion)(goodPracticePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +88,8 @@ func (r *mutationResolver) UpdateGoodPractice(ctx context.Context, id string, ex
 }
 
 // CreateForeignExample is the resolver for the createForeignExample field.
-func (r *mutationResolver) CreateForeignExample(ctx context.Context, input map[string]any) (*model.ForeignExample, error) {
-	e, err := r.createEntity(ctx, kb.KindForeignExample, input)
+func (r *mutationResolver) CreateForeignExample(ctx context.Context, input model.CreateForeignExampleInput) (*model.ForeignExample, error) {
+	e, err := r.create(ctx)(foreignExampleFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +97,8 @@ func (r *mutationResolver) CreateForeignExample(ctx context.Context, input map[s
 }
 
 // UpdateForeignExample is the resolver for the updateForeignExample field.
-func (r *mutationResolver) UpdateForeignExample(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.ForeignExample, error) {
-	e, err := r.updateEntity(ctx, kb.KindForeignExample, id, expectedVersion, input)
+func (r *mutationResolver) UpdateForeignExample(ctx context.Context, id string, expectedVersion *int, input model.UpdateForeignExampleInput) (*model.ForeignExample, error) {
+	e, err := r.update(ctx, kb.KindForeignExample, id, expectedVersion)(foreignExamplePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +106,8 @@ func (r *mutationResolver) UpdateForeignExample(ctx context.Context, id string, 
 }
 
 // CreateProject is the resolver for the createProject field.
-func (r *mutationResolver) CreateProject(ctx context.Context, input map[string]any) (*model.Project, error) {
-	e, err := r.createEntity(ctx, kb.KindProject, input)
+func (r *mutationResolver) CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.Project, error) {
+	e, err := r.create(ctx)(projectFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +115,8 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input map[string]a
 }
 
 // UpdateProject is the resolver for the updateProject field.
-func (r *mutationResolver) UpdateProject(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Project, error) {
-	e, err := r.updateEntity(ctx, kb.KindProject, id, expectedVersion, input)
+func (r *mutationResolver) UpdateProject(ctx context.Context, id string, expectedVersion *int, input model.UpdateProjectInput) (*model.Project, error) {
+	e, err := r.update(ctx, kb.KindProject, id, expectedVersion)(projectPatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +124,8 @@ func (r *mutationResolver) UpdateProject(ctx context.Context, id string, expecte
 }
 
 // CreateEvent is the resolver for the createEvent field.
-func (r *mutationResolver) CreateEvent(ctx context.Context, input map[string]any) (*model.Event, error) {
-	e, err := r.createEntity(ctx, kb.KindEvent, input)
+func (r *mutationResolver) CreateEvent(ctx context.Context, input model.CreateEventInput) (*model.Event, error) {
+	e, err := r.create(ctx)(eventFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +133,8 @@ func (r *mutationResolver) CreateEvent(ctx context.Context, input map[string]any
 }
 
 // UpdateEvent is the resolver for the updateEvent field.
-func (r *mutationResolver) UpdateEvent(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Event, error) {
-	e, err := r.updateEntity(ctx, kb.KindEvent, id, expectedVersion, input)
+func (r *mutationResolver) UpdateEvent(ctx context.Context, id string, expectedVersion *int, input model.UpdateEventInput) (*model.Event, error) {
+	e, err := r.update(ctx, kb.KindEvent, id, expectedVersion)(eventPatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +142,8 @@ func (r *mutationResolver) UpdateEvent(ctx context.Context, id string, expectedV
 }
 
 // CreatePerson is the resolver for the createPerson field.
-func (r *mutationResolver) CreatePerson(ctx context.Context, input map[string]any) (*model.Person, error) {
-	e, err := r.createEntity(ctx, kb.KindPerson, input)
+func (r *mutationResolver) CreatePerson(ctx context.Context, input model.CreatePersonInput) (*model.Person, error) {
+	e, err := r.create(ctx)(personFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +151,8 @@ func (r *mutationResolver) CreatePerson(ctx context.Context, input map[string]an
 }
 
 // UpdatePerson is the resolver for the updatePerson field.
-func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Person, error) {
-	e, err := r.updateEntity(ctx, kb.KindPerson, id, expectedVersion, input)
+func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, expectedVersion *int, input model.UpdatePersonInput) (*model.Person, error) {
+	e, err := r.update(ctx, kb.KindPerson, id, expectedVersion)(personPatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +160,8 @@ func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, expected
 }
 
 // CreateSource is the resolver for the createSource field.
-func (r *mutationResolver) CreateSource(ctx context.Context, input map[string]any) (*model.Source, error) {
-	e, err := r.createEntity(ctx, kb.KindSource, input)
+func (r *mutationResolver) CreateSource(ctx context.Context, input model.CreateSourceInput) (*model.Source, error) {
+	e, err := r.create(ctx)(sourceFromInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +169,8 @@ func (r *mutationResolver) CreateSource(ctx context.Context, input map[string]an
 }
 
 // UpdateSource is the resolver for the updateSource field.
-func (r *mutationResolver) UpdateSource(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Source, error) {
-	e, err := r.updateEntity(ctx, kb.KindSource, id, expectedVersion, input)
+func (r *mutationResolver) UpdateSource(ctx context.Context, id string, expectedVersion *int, input model.UpdateSourceInput) (*model.Source, error) {
+	e, err := r.update(ctx, kb.KindSource, id, expectedVersion)(sourcePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -236,22 +235,16 @@ func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput) (*mo
 }
 
 // UpdateLink is the resolver for the updateLink field.
-func (r *mutationResolver) UpdateLink(ctx context.Context, id string, expectedVersion *int, input map[string]any) (*model.Link, error) {
+func (r *mutationResolver) UpdateLink(ctx context.Context, id string, expectedVersion *int, input model.UpdateLinkInput) (*model.Link, error) {
 	n, err := rowID("id", id, "Link")
 	if err != nil {
 		return nil, err
 	}
-	cites, citesGiven, err := takeCitations(input)
+	change, err := linkPatch(input)
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Store.UpdateLink(ctx, actor(ctx), store.OpUpdate, n, expectedVersion, func(cur *kb.Link) (*kb.Link, error) {
-		next, err := kb.PatchLink(cur, input)
-		if err == nil && citesGiven {
-			next.Citations = cites
-		}
-		return next, err
-	})
+	l, err := r.Store.UpdateLink(ctx, actor(ctx), kb.OpUpdate, n, expectedVersion, change)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +269,7 @@ func (r *mutationResolver) Revert(ctx context.Context, revisionID string) (*mode
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Store.Revert(ctx, auth.ViewerOf(ctx), n)
+	res, err := r.revert(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +283,7 @@ func (r *mutationResolver) ErasePerson(ctx context.Context, id string) (*model.P
 		return nil, err
 	}
 	e, err := r.Store.ErasePerson(ctx, actor(ctx), n)
-	if err != nil {
+	if err != nil || e == nil {
 		return nil, err
 	}
 	return model.PersonFrom(e), nil
@@ -358,8 +351,37 @@ func (r *queryResolver) Tokens(ctx context.Context) ([]*model.Token, error) {
 	return out, nil
 }
 
+// Mentions is the resolver for the mentions field.
+func (r *queryResolver) Mentions(ctx context.Context, of string, first *int) ([]model.Entity, error) {
+	n, err := entityID("of", of, kb.KindPerson)
+	if err != nil {
+		return nil, err
+	}
+	size, err := pageSize("first", first)
+	if err != nil {
+		return nil, err
+	}
+	if first == nil {
+		size = DefaultPageSize
+	}
+	es, err := r.Store.Mentions(ctx, n, size)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Entity, len(es))
+	for i, e := range es {
+		out[i] = model.FromEntity(e)
+	}
+	return out, nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *revisionConnectionResolver) TotalCount(ctx context.Context, obj *model.RevisionConnection) (int, error) {
+	return obj.Count(ctx)
+}
+
 // Changes is the resolver for the changes field.
-func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []string) (<-chan *model.Change, error) {
+func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation) (<-chan *model.Change, error) {
 	in, err := r.Feed.Subscribe(ctx)
 	if err != nil && ctx.Err() != nil {
 		// The connection ended (the client left, or the server is shutting
@@ -377,10 +399,16 @@ func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, lin
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// RevisionConnection returns RevisionConnectionResolver implementation.
+func (r *Resolver) RevisionConnection() RevisionConnectionResolver {
+	return &revisionConnectionResolver{r}
+}
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
-	mutationResolver     struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	revisionConnectionResolver struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
 )

@@ -194,7 +194,7 @@ func (a *App) Seed(ctx context.Context) (store.ApplyReport, error) {
 	if err != nil {
 		return store.ApplyReport{}, err
 	}
-	return a.Store.ApplyDataset(ctx, "seed", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators})
+	return a.Store.ApplyDataset(ctx, "seed", *ds)
 }
 
 // Generate loads the synthetic graph of the configured size and seed (see

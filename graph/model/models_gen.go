@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -79,8 +80,8 @@ type Change struct {
 	At time.Time `json:"at"`
 	// Who made it.
 	Actor string `json:"actor"`
-	// What was done (see Revision.operation).
-	Operation string `json:"operation"`
+	// What was done.
+	Operation kb.Operation `json:"operation"`
 	// The kind of the entry changed; null for a link.
 	Kind *kb.Kind `json:"kind,omitempty"`
 	// The entry changed; null for a link.
@@ -139,6 +140,224 @@ type CooperativeFilter struct {
 	City *string `json:"city,omitempty"`
 	// Only cooperatives whose partners (see `Cooperative.sectorMix`) have this sector mix.
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+}
+
+// A new cooperative. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateCooperativeInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The life stage.
+	Status kb.CooperativeStatus `json:"status"`
+	// The lines of business.
+	Activities []kb.Activity `json:"activities,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city or village.
+	City *string `json:"city,omitempty"`
+	// When it was registered.
+	FoundedOn *time.Time `json:"foundedOn,omitempty"`
+	// The web site.
+	Website *string `json:"website,omitempty"`
+	// The registration number (KRS).
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A new event. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateEventInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The kind of event.
+	EventKind kb.EventKind `json:"eventKind"`
+	// Planned or held.
+	EventStatus kb.EventStatus `json:"eventStatus"`
+	// The first day.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// The last day.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The venue.
+	Venue *string `json:"venue,omitempty"`
+}
+
+// A new foreign example. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateForeignExampleInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The model it follows.
+	Model *string `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What Poland can learn from it.
+	LessonsForPoland *string `json:"lessonsForPoland,omitempty"`
+	// What it compares to at home.
+	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
+	// The web site.
+	Website *string `json:"website,omitempty"`
+}
+
+// A new good practice. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateGoodPracticeInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The full description.
+	Description *string `json:"description,omitempty"`
+	// The topics.
+	Topics []string `json:"topics,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded *string `json:"resourcesNeeded,omitempty"`
+	// The evidence of success.
+	Evidence *string `json:"evidence,omitempty"`
+	// The difficulties met.
+	Difficulties *string `json:"difficulties,omitempty"`
+	// The lessons learnt.
+	Lessons *string `json:"lessons,omitempty"`
+	// The potential for transfer.
+	TransferPotential *string `json:"transferPotential,omitempty"`
+	// Where it was recognised.
+	Recognition *string `json:"recognition,omitempty"`
+}
+
+// A new partner. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreatePartnerInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The sector.
+	Sector kb.Sector `json:"sector"`
+	// The kind of organisation.
+	PartnerKind kb.PartnerKind `json:"partnerKind"`
+	// The legal form.
+	LegalForm *string `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2 (PL, SE).
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city or village.
+	City *string `json:"city,omitempty"`
+	// The web site, an absolute http(s) URL.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A new partnership. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreatePartnershipInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+}
+
+// A new person. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreatePersonInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The public role.
+	PublicRole *string `json:"publicRole,omitempty"`
+	// The e-mail address: personal data, shown to staff only.
+	Email *string `json:"email,omitempty"`
+	// The phone number: personal data, shown to staff only.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A new project. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateProjectInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// Who funds it, how.
+	Funding *string `json:"funding,omitempty"`
+	// The web site.
+	Website *string `json:"website,omitempty"`
+}
+
+// A new source. It starts as a DRAFT; `publish` makes it visible to everyone.
+type CreateSourceInput struct {
+	// The stable key (a-z, 0-9, `.`, `_`, `-`); when omitted, the slug of the name, made unique.
+	Key *string `json:"key,omitempty"`
+	// The name in its own language and spelling.
+	Name string `json:"name"`
+	// A short description.
+	Summary *string `json:"summary,omitempty"`
+	// The sources that support the entry.
+	Sources []*CitationInput `json:"sources,omitempty"`
+	// The kind of source.
+	SourceKind kb.SourceKind `json:"sourceKind"`
+	// The publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// Where it can be read.
+	URL *string `json:"url,omitempty"`
+	// Its language, ISO 639-1.
+	Language *string `json:"language,omitempty"`
 }
 
 // What `deleteEntity` did or would do.
@@ -499,8 +718,8 @@ type Revision struct {
 	At time.Time `json:"at"`
 	// The name of the token that made it (or `seed`).
 	Actor string `json:"actor"`
-	// What was done: create, update, publish, unpublish, archive, restore, delete, revert, erase, indicator.create, indicator.update.
-	Operation string `json:"operation"`
+	// What was done.
+	Operation kb.Operation `json:"operation"`
 	// The state before; null for a creation and in an erased person's history.
 	Before any `json:"before,omitempty"`
 	// The state after; null for a deletion and in an erased person's history.
@@ -517,6 +736,8 @@ type RevisionConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many revisions there are in all.
 	TotalCount int `json:"totalCount"`
+	// Counts the whole history when totalCount is asked for.
+	Count CountFunc `json:"-"`
 }
 
 // A revision in a page, with its cursor.
@@ -663,6 +884,222 @@ type Token struct {
 type UnlinkPayload struct {
 	// The ID of the deleted link.
 	DeletedLinkID string `json:"deletedLinkId"`
+}
+
+// Changes to a cooperative: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateCooperativeInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The life stage.
+	Status graphql.Omittable[*kb.CooperativeStatus] `json:"status,omitempty"`
+	// The lines of business.
+	Activities graphql.Omittable[[]kb.Activity] `json:"activities,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
+	// The region.
+	Region graphql.Omittable[*string] `json:"region,omitempty"`
+	// The city or village.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// When it was registered.
+	FoundedOn graphql.Omittable[*time.Time] `json:"foundedOn,omitempty"`
+	// The web site.
+	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The registration number (KRS).
+	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+}
+
+// Changes to a event: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateEventInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The kind of event.
+	EventKind graphql.Omittable[*kb.EventKind] `json:"eventKind,omitempty"`
+	// Planned or held.
+	EventStatus graphql.Omittable[*kb.EventStatus] `json:"eventStatus,omitempty"`
+	// The first day.
+	StartsOn graphql.Omittable[*time.Time] `json:"startsOn,omitempty"`
+	// The last day.
+	EndsOn graphql.Omittable[*time.Time] `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
+	// The region.
+	Region graphql.Omittable[*string] `json:"region,omitempty"`
+	// The city.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// The venue.
+	Venue graphql.Omittable[*string] `json:"venue,omitempty"`
+}
+
+// Changes to a foreign example: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateForeignExampleInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
+	// The region.
+	Region graphql.Omittable[*string] `json:"region,omitempty"`
+	// The city.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// The model it follows.
+	Model graphql.Omittable[*string] `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup graphql.Omittable[*string] `json:"targetGroup,omitempty"`
+	// What Poland can learn from it.
+	LessonsForPoland graphql.Omittable[*string] `json:"lessonsForPoland,omitempty"`
+	// What it compares to at home.
+	HomeAnalogue graphql.Omittable[*string] `json:"homeAnalogue,omitempty"`
+	// The web site.
+	Website graphql.Omittable[*string] `json:"website,omitempty"`
+}
+
+// Changes to a good practice: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateGoodPracticeInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The full description.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// The topics.
+	Topics graphql.Omittable[[]string] `json:"topics,omitempty"`
+	// Whom it serves.
+	TargetGroup graphql.Omittable[*string] `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded graphql.Omittable[*string] `json:"resourcesNeeded,omitempty"`
+	// The evidence of success.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+	// The difficulties met.
+	Difficulties graphql.Omittable[*string] `json:"difficulties,omitempty"`
+	// The lessons learnt.
+	Lessons graphql.Omittable[*string] `json:"lessons,omitempty"`
+	// The potential for transfer.
+	TransferPotential graphql.Omittable[*string] `json:"transferPotential,omitempty"`
+	// Where it was recognised.
+	Recognition graphql.Omittable[*string] `json:"recognition,omitempty"`
+}
+
+// Changes to a link: an omitted field stays as it is, an explicit null clears it. The ends and the type do not change: unlink and link again.
+type UpdateLinkInput struct {
+	// The role.
+	Role graphql.Omittable[*string] `json:"role,omitempty"`
+	// A note.
+	Note graphql.Omittable[*string] `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn graphql.Omittable[*time.Time] `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn graphql.Omittable[*time.Time] `json:"endsOn,omitempty"`
+	// How sure the linker is, from 0 to 1.
+	Confidence graphql.Omittable[*float64] `json:"confidence,omitempty"`
+	// The sources that support the link; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+}
+
+// Changes to a partner: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdatePartnerInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The sector.
+	Sector graphql.Omittable[*kb.Sector] `json:"sector,omitempty"`
+	// The kind of organisation.
+	PartnerKind graphql.Omittable[*kb.PartnerKind] `json:"partnerKind,omitempty"`
+	// The legal form.
+	LegalForm graphql.Omittable[*string] `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2 (PL, SE).
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
+	// The region.
+	Region graphql.Omittable[*string] `json:"region,omitempty"`
+	// The city or village.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// The web site, an absolute http(s) URL.
+	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+}
+
+// Changes to a partnership: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdatePartnershipInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// When it began.
+	StartsOn graphql.Omittable[*time.Time] `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn graphql.Omittable[*time.Time] `json:"endsOn,omitempty"`
+}
+
+// Changes to a person: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdatePersonInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The public role.
+	PublicRole graphql.Omittable[*string] `json:"publicRole,omitempty"`
+	// The e-mail address: personal data, shown to staff only.
+	Email graphql.Omittable[*string] `json:"email,omitempty"`
+	// The phone number: personal data, shown to staff only.
+	Phone graphql.Omittable[*string] `json:"phone,omitempty"`
+}
+
+// Changes to a project: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateProjectInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// When it began.
+	StartsOn graphql.Omittable[*time.Time] `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn graphql.Omittable[*time.Time] `json:"endsOn,omitempty"`
+	// Who funds it, how.
+	Funding graphql.Omittable[*string] `json:"funding,omitempty"`
+	// The web site.
+	Website graphql.Omittable[*string] `json:"website,omitempty"`
+}
+
+// Changes to a source: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
+type UpdateSourceInput struct {
+	// The name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A short description.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// The sources that support the entry; replaces the whole list.
+	Sources graphql.Omittable[[]*CitationInput] `json:"sources,omitempty"`
+	// The kind of source.
+	SourceKind graphql.Omittable[*kb.SourceKind] `json:"sourceKind,omitempty"`
+	// The publisher.
+	Publisher graphql.Omittable[*string] `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn graphql.Omittable[*time.Time] `json:"publishedOn,omitempty"`
+	// Where it can be read.
+	URL graphql.Omittable[*string] `json:"url,omitempty"`
+	// Its language, ISO 639-1.
+	Language graphql.Omittable[*string] `json:"language,omitempty"`
 }
 
 // Who is asking.

@@ -76,14 +76,12 @@ var PostGraphileQueries = map[string]PeerQuery{
 	},
 }
 
-// PracticePartnersIn are the relation types that put a partner behind a
-// case of a good practice when they point from the partner at the case,
-// and PracticePartnersOut those that do when they point from the case at
-// the partner: store.PracticePartners' behindCase and behindCaseOut.
+// PracticePartnersIn and PracticePartnersOut are the relation types that
+// put a partner behind a case of a good practice: the rule of kb, which
+// store.PracticePartners applies too.
 var (
-	PracticePartnersIn = []kb.RelationType{kb.RelFounded, kb.RelLeads, kb.RelRuns, kb.RelFunds, kb.RelSupports,
-		kb.RelOrganised, kb.RelMemberOf, kb.RelPartnerIn}
-	PracticePartnersOut = []kb.RelationType{kb.RelEmploysParticipantsOf}
+	PracticePartnersIn  = kb.PracticeCaseBackersIn
+	PracticePartnersOut = kb.PracticeCaseBackersOut
 )
 
 // linksAs returns one aliased connection per relation type: field is

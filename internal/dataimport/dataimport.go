@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -50,10 +49,10 @@ type Report struct {
 
 // Decode reads a data set without validating it. Unknown fields and data
 // after the object are errors, reported as a Problem of the record "file".
-func Decode(r io.Reader) (*seed.Dataset, error) {
+func Decode(r io.Reader) (*kb.Dataset, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var d seed.Dataset
+	var d kb.Dataset
 	if err := dec.Decode(&d); err != nil {
 		return nil, kb.Invalid("", "the file is not a data set: %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
@@ -65,7 +64,7 @@ func Decode(r io.Reader) (*seed.Dataset, error) {
 
 // DecodeValue is Decode for a value already parsed from JSON (the
 // importDataset mutation's argument).
-func DecodeValue(v any) (*seed.Dataset, error) {
+func DecodeValue(v any) (*kb.Dataset, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, kb.Invalid("dataset", "cannot read the data set: %v", err)
@@ -77,7 +76,7 @@ func DecodeValue(v any) (*seed.Dataset, error) {
 // good, writes it by actor, in one transaction; with dryRun it rolls that
 // transaction back. Bad records are reported in the Report, not as an
 // error; the error is for failures of the database.
-func Run(ctx context.Context, st *store.Store, actor string, d *seed.Dataset, dryRun bool) (*Report, error) {
+func Run(ctx context.Context, st *store.Store, actor string, d *kb.Dataset, dryRun bool) (*Report, error) {
 	rep := &Report{DryRun: dryRun}
 	existing, err := st.KeyKinds(ctx)
 	if err != nil {
@@ -87,12 +86,11 @@ func Run(ctx context.Context, st *store.Store, actor string, d *seed.Dataset, dr
 		rep.Problems = problems(err)
 		return rep, nil
 	}
-	sd := store.Dataset{Entities: d.Entities, Links: d.Links, Indicators: d.Indicators}
 	apply := st.ApplyDataset
 	if dryRun {
 		apply = st.TryDataset
 	}
-	ar, err := apply(ctx, actor, sd)
+	ar, err := apply(ctx, actor, *d)
 	if err != nil {
 		if kb.IsValidation(err) || errors.Is(err, kb.ErrConflict) {
 			rep.Problems = problems(err)

@@ -48,7 +48,7 @@ func write(t *testing.T, st *store.Store, opts export.Options) []byte {
 	return buf.Bytes()
 }
 
-func reference(t *testing.T) *seed.Dataset {
+func reference(t *testing.T) *kb.Dataset {
 	t.Helper()
 	ds, err := seed.Reference()
 	if err != nil {
@@ -57,7 +57,7 @@ func reference(t *testing.T) *seed.Dataset {
 	return ds
 }
 
-func countLinks(ds *seed.Dataset, types ...kb.RelationType) int {
+func countLinks(ds *kb.Dataset, types ...kb.RelationType) int {
 	n := 0
 	for _, l := range ds.Links {
 		if len(types) == 0 || slices.Contains(types, l.Type) {
@@ -315,7 +315,7 @@ func TestJSONRoundTripsThroughTheDataSetShape(t *testing.T) {
 	}
 	// Loaded into an empty database and exported again, it is the same file.
 	empty, _ := open(t, "migrated")
-	if _, err := empty.ApplyDataset(t.Context(), "import", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators}); err != nil {
+	if _, err := empty.ApplyDataset(t.Context(), "import", *ds); err != nil {
 		t.Fatalf("load the export: %v", err)
 	}
 	if second := write(t, empty, export.Options{Format: export.JSON}); !bytes.Equal(first, second) {
@@ -328,7 +328,7 @@ func TestOnlyPublishedEntriesAreExportedAndKeylessOnesGetADerivedKey(t *testing.
 	ctx := t.Context()
 	draft := kb.Entity{Key: "draft-partner", Kind: kb.KindPartner, Name: "Szkic", Status: kb.StatusDraft,
 		Partner: &kb.Partner{Sector: kb.SectorPrivate, PartnerKind: kb.PartnerCompany}}
-	if _, err := st.ApplyDataset(ctx, "test", store.Dataset{
+	if _, err := st.ApplyDataset(ctx, "test", kb.Dataset{
 		Entities: []kb.Entity{draft},
 		Links:    []kb.Link{{FromKey: "draft-partner", ToKey: "rops-poznan", Type: kb.RelSupports}},
 	}); err != nil {
@@ -367,7 +367,7 @@ func TestOnlyPublishedEntriesAreExportedAndKeylessOnesGetADerivedKey(t *testing.
 
 func TestFiltersRestrictEntitiesAndLinks(t *testing.T) {
 	st, _ := open(t, "reference")
-	dataset := func(q string) *seed.Dataset {
+	dataset := func(q string) *kb.Dataset {
 		t.Helper()
 		v, err := url.ParseQuery(q)
 		if err != nil {
@@ -381,7 +381,7 @@ func TestFiltersRestrictEntitiesAndLinks(t *testing.T) {
 		if err := export.Write(t.Context(), st, export.Options{Format: export.JSON, Filter: f}, &buf); err != nil {
 			t.Fatal(err)
 		}
-		var ds seed.Dataset
+		var ds kb.Dataset
 		if err := json.Unmarshal(buf.Bytes(), &ds); err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func TestFiltersRestrictEntitiesAndLinks(t *testing.T) {
 		}
 		return &ds
 	}
-	keys := func(ds *seed.Dataset) []string {
+	keys := func(ds *kb.Dataset) []string {
 		var out []string
 		for _, e := range ds.Entities {
 			out = append(out, e.Key)

@@ -85,3 +85,17 @@ func (f MixFilter) Match(m SectorMix) bool {
 	}
 	return true
 }
+
+// The partners behind a good practice are the partners that demonstrate it
+// themselves and the partners behind one of its cases (the entries that
+// DEMONSTRATE it): those linked to the case by one of PracticeCaseBackersIn
+// pointing at the case (they founded, lead, run, fund, support or organised
+// it, or are a member or partner of it), and those the case points at by
+// one of PracticeCaseBackersOut (a cooperative employs participants of the
+// partner's workshop).
+var (
+	PracticeCaseBackersIn = []RelationType{
+		RelFounded, RelLeads, RelRuns, RelFunds, RelSupports, RelOrganised, RelMemberOf, RelPartnerIn,
+	}
+	PracticeCaseBackersOut = []RelationType{RelEmploysParticipantsOf}
+)

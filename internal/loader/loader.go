@@ -54,9 +54,19 @@ type Loaders struct {
 	// one batch, whatever their specs, go to the database as one query.
 	links *dataloadgen.Loader[linkKey, []*kb.Link]
 
-	mu         sync.Mutex
-	specs      map[string]store.LinkSpec // by LinkSpec.Key
-	linkCounts map[string]*dataloadgen.Loader[int64, int]
+	mu            sync.Mutex
+	specs         map[string]store.LinkSpec // by LinkSpec.Key
+	linkCounts    map[string]*dataloadgen.Loader[int64, int]
+	histories     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]
+	historyCounts map[bool]*dataloadgen.Loader[int64, int]
+}
+
+// historyKey is one page of revision histories: of entities or links, of
+// one size, from one cursor.
+type historyKey struct {
+	entity bool
+	first  int
+	before int64
 }
 
 // linkKey asks for the links of one entity that match one spec.
@@ -72,11 +82,13 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	l := &Loaders{
-		store:      st,
-		vis:        vis,
-		opts:       []dataloadgen.Option{dataloadgen.WithWait(wait)},
-		specs:      map[string]store.LinkSpec{},
-		linkCounts: map[string]*dataloadgen.Loader[int64, int]{},
+		store:         st,
+		vis:           vis,
+		opts:          []dataloadgen.Option{dataloadgen.WithWait(wait)},
+		specs:         map[string]store.LinkSpec{},
+		linkCounts:    map[string]*dataloadgen.Loader[int64, int]{},
+		histories:     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]{},
+		historyCounts: map[bool]*dataloadgen.Loader[int64, int]{},
 	}
 	l.links = dataloadgen.NewLoader(l.fetchLinks, l.opts...)
 	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
@@ -179,6 +191,39 @@ func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int]
 			return l.store.CountLinksOf(ctx, l.vis, ids, spec)
 		}, l.opts)
 		l.linkCounts[key] = ld
+	}
+	return ld
+}
+
+// History returns the loader of pages of up to first revisions, newest
+// first and older than the revision before (0: from the newest), of
+// entities (entity true) or links, keyed by their id: the histories of a
+// list of entries cost one statement.
+func (l *Loaders) History(entity bool, first int, before int64) *dataloadgen.Loader[int64, *store.HistoryPage] {
+	key := historyKey{entity, first, before}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.histories[key]
+	if !ok {
+		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]*store.HistoryPage, error) {
+			return l.store.Histories(ctx, entity, ids, first, before)
+		}, l.opts)
+		l.histories[key] = ld
+	}
+	return ld
+}
+
+// HistoryCount returns the loader of the number of revisions of entities
+// (entity true) or links, keyed by their id.
+func (l *Loaders) HistoryCount(entity bool) *dataloadgen.Loader[int64, int] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.historyCounts[entity]
+	if !ok {
+		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
+			return l.store.CountHistories(ctx, entity, ids)
+		}, l.opts)
+		l.historyCounts[entity] = ld
 	}
 	return ld
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-func reference(t *testing.T) *Dataset {
+func reference(t *testing.T) *kb.Dataset {
 	t.Helper()
 	d, err := Reference()
 	if err != nil {
@@ -16,7 +16,7 @@ func reference(t *testing.T) *Dataset {
 	return d
 }
 
-func byKey(d *Dataset) map[string]*kb.Entity {
+func byKey(d *kb.Dataset) map[string]*kb.Entity {
 	m := make(map[string]*kb.Entity, len(d.Entities))
 	for i := range d.Entities {
 		m[d.Entities[i].Key] = &d.Entities[i]
@@ -183,9 +183,9 @@ func TestReferenceFacts(t *testing.T) {
 
 // small returns a minimal valid data set: a source, a partner, a project, a
 // cooperative, a link and an indicator.
-func small() *Dataset {
+func small() *kb.Dataset {
 	cite := []kb.Citation{{SourceKey: "art", Locator: "art. 1, akapit 1"}}
-	return &Dataset{
+	return &kb.Dataset{
 		Entities: []kb.Entity{
 			{Key: "art", Kind: kb.KindSource, Name: "Artykuł", Status: kb.StatusPublished,
 				Source: &kb.Source{SourceKind: kb.SourceArticle}, Citations: cite},
@@ -211,30 +211,30 @@ func TestValidateNamesBadRecord(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		change func(d *Dataset)
+		change func(d *kb.Dataset)
 		want   []string
 	}{
-		{"dangling link key", func(d *Dataset) { d.Links[0].ToKey = "missing" },
+		{"dangling link key", func(d *kb.Dataset) { d.Links[0].ToKey = "missing" },
 			[]string{`links[0] (stow -LEADS-> missing): to: no entity with key "missing"`}},
-		{"duplicate entity key", func(d *Dataset) { d.Entities[3].Key = "proj" },
+		{"duplicate entity key", func(d *kb.Dataset) { d.Entities[3].Key = "proj" },
 			[]string{`entities[3] (key proj): key: duplicates the key of entities[2]`}},
-		{"link breaks the kind rule", func(d *Dataset) { d.Links[0].ToKey = "coop" },
+		{"link breaks the kind rule", func(d *kb.Dataset) { d.Links[0].ToKey = "coop" },
 			[]string{`links[0] (stow -LEADS-> coop): type: LEADS may join Partner to Project|Partnership, not Partner to Cooperative`}},
-		{"entity cites a non-source", func(d *Dataset) { d.Entities[1].Citations[0].SourceKey = "proj" },
+		{"entity cites a non-source", func(d *kb.Dataset) { d.Entities[1].Citations[0].SourceKey = "proj" },
 			[]string{`entities[1] (key stow): sources[0].source: "proj" is a Project, not a Source`}},
-		{"link cites a missing source", func(d *Dataset) { d.Links[0].Citations = []kb.Citation{{SourceKey: "nope"}} },
+		{"link cites a missing source", func(d *kb.Dataset) { d.Links[0].Citations = []kb.Citation{{SourceKey: "nope"}} },
 			[]string{`links[0] (stow -LEADS-> proj): sources[0].source: no entity with key "nope"`}},
-		{"duplicate link", func(d *Dataset) { d.Links = append(d.Links, d.Links[0]) },
+		{"duplicate link", func(d *kb.Dataset) { d.Links = append(d.Links, d.Links[0]) },
 			[]string{`links[1] (stow -LEADS-> proj): type: duplicates links[0]`}},
-		{"indicator on a non-cooperative", func(d *Dataset) { d.Indicators[0].CooperativeKey = "stow" },
+		{"indicator on a non-cooperative", func(d *kb.Dataset) { d.Indicators[0].CooperativeKey = "stow" },
 			[]string{`indicators[0] (stow JOBS_PLANNED): cooperative: "stow" is a Partner, not a Cooperative`}},
-		{"indicator on a missing key", func(d *Dataset) { d.Indicators[0].CooperativeKey = "gone" },
+		{"indicator on a missing key", func(d *kb.Dataset) { d.Indicators[0].CooperativeKey = "gone" },
 			[]string{`indicators[0] (gone JOBS_PLANNED): cooperative: no entity with key "gone"`}},
-		{"kb rule on an entity", func(d *Dataset) { d.Entities[1].Partner.Sector = "CHARITY" },
+		{"kb rule on an entity", func(d *kb.Dataset) { d.Entities[1].Partner.Sector = "CHARITY" },
 			[]string{`entities[1] (key stow): partner.sector: sector must be PUBLIC, SOCIAL or PRIVATE`}},
-		{"missing entity key", func(d *Dataset) { d.Entities[2].Key = "" },
+		{"missing entity key", func(d *kb.Dataset) { d.Entities[2].Key = "" },
 			[]string{`entities[2] (no key): key: must not be empty`, `links[0] (stow -LEADS-> proj): to: no entity with key "proj"`}},
-		{"every bad record is named", func(d *Dataset) {
+		{"every bad record is named", func(d *kb.Dataset) {
 			d.Links[0].FromKey = "ghost"
 			d.Entities[0].Citations[0].SourceKey = "stow"
 		}, []string{

@@ -8,16 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
 // docExample is a graphql block of README.md or docs/*.md, with the lines
 // its answer must hold: the expect comment under it.
-var docExample = regexp.MustCompile("(?s)```graphql\n(.*?)```\n(<!-- expect\n(.*?)\n-->)?")
+var docExample = regexp.MustCompile("(?s)```graphql\n(.*?)```\n(<!-- expect( as EDITOR)?\n(.*?)\n-->)?")
 
 // TestDocQueries runs the example queries of README.md and docs/*.md
 // against the reference data: each must succeed, and its answer must hold
-// every line of the expect comment that follows it. A graphql block
+// every line of the expect comment that follows it (`expect as EDITOR`:
+// run with an editor's token, for the staff examples). A graphql block
 // without one fails the test: write down what the example shows.
 func TestDocQueries(t *testing.T) {
 	files, err := filepath.Glob("../../docs/*.md")
@@ -28,10 +30,11 @@ func TestDocQueries(t *testing.T) {
 	a := newAPI(t, "reference", server.Config{})
 	// Examples with variables get the entities they are about.
 	vars := map[string]any{}
-	for name, key := range map[string]string{"from": "coompanion", "to": "wtz-gebice", "id": "spoldzielnia-socjalna-rowne-szanse"} {
+	for name, key := range map[string]string{"from": "coompanion", "to": "wtz-gebice", "id": "spoldzielnia-socjalna-rowne-szanse", "person": "malwina-pokrywka"} {
 		vars[name] = idOf(a, key)
 	}
 	examples := map[string]int{}
+	var editor string
 	for _, f := range files {
 		text, err := os.ReadFile(f)
 		if err != nil {
@@ -39,7 +42,7 @@ func TestDocQueries(t *testing.T) {
 		}
 		name := strings.TrimPrefix(f, "../../")
 		for i, m := range docExample.FindAllStringSubmatch(string(text), -1) {
-			query, expect := m[1], m[3]
+			query, expect := m[1], m[4]
 			examples[name]++
 			where := fmt.Sprintf("%s example %d", name, i+1)
 			if m[2] == "" {
@@ -55,7 +58,15 @@ func TestDocQueries(t *testing.T) {
 					}
 				}
 			}
-			_, res := a.post(query, v)
+			var res response
+			if m[3] != "" {
+				if editor == "" {
+					editor = a.newToken("doc examples", kb.RoleEditor)
+				}
+				_, res = a.postAs(editor, query, v)
+			} else {
+				_, res = a.post(query, v)
+			}
 			if len(res.Errors) > 0 {
 				t.Errorf("%s failed: %+v\n%s", where, res.Errors, query)
 				continue

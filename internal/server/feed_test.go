@@ -158,7 +158,7 @@ func TestChangeFeedReachesEveryServerInstance(t *testing.T) {
 		id, _ := via.create(tok, "createProject", map[string]any{"name": unique("Projekt")})
 		for name, sub := range map[string]*websocket.Conn{"A": subA, "B": subB} {
 			ch := waitFor(t, sub, id, 10*time.Second)
-			if ch.Operation != "create" || ch.Kind == nil || *ch.Kind != "PROJECT" || ch.Actor != "ed" {
+			if ch.Operation != "CREATE" || ch.Kind == nil || *ch.Kind != "PROJECT" || ch.Actor != "ed" {
 				t.Errorf("server %s delivered %+v, want a PROJECT create by ed", name, ch)
 			}
 		}

@@ -27,9 +27,9 @@ func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 // practices builds n published practices, each demonstrated by a
 // cooperative and a project; each cooperative is founded by one partner and
 // employs participants of a workshop, each project is led by a partner.
-func practices(n int) store.Dataset {
+func practices(n int) kb.Dataset {
 	pub := kb.StatusPublished
-	var d store.Dataset
+	var d kb.Dataset
 	d.Entities = append(d.Entities, kb.Entity{Key: "src", Kind: kb.KindSource, Name: "Źródło", Status: pub,
 		Source: &kb.Source{SourceKind: kb.SourceReport}})
 	sectors := kb.Sectors

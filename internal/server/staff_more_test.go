@@ -140,7 +140,7 @@ func TestRevertRestoresTheEarlierStateExactly(t *testing.T) {
 		} `json:"node"`
 	}
 	a.mustAs(tok, `query($id: ID!) { node(id: $id) { ... on GoodPractice { history { nodes { id operation } } } } }`, map[string]any{"id": id}, &hist)
-	if ops := hist.N.History.Nodes; len(ops) != 4 || ops[0].Operation != "unpublish" || ops[1].Operation != "update" {
+	if ops := hist.N.History.Nodes; len(ops) != 4 || ops[0].Operation != "UNPUBLISH" || ops[1].Operation != "UPDATE" {
 		t.Fatalf("history %+v, want unpublish, update, publish, create", ops)
 	}
 	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": hist.N.History.Nodes[0].ID}, nil)
@@ -325,7 +325,7 @@ func TestRevertOfLinks(t *testing.T) {
 	st = state{}
 	a.mustAs(tok, read, map[string]any{"id": coop}, &st)
 	upd := st.N.Links.Nodes[0]
-	if upd.Note != "" || *upd.Confidence != 0.9 || len(upd.Sources) != 0 || upd.History.Nodes[0].Operation != "update" {
+	if upd.Note != "" || *upd.Confidence != 0.9 || len(upd.Sources) != 0 || upd.History.Nodes[0].Operation != "UPDATE" {
 		t.Fatalf("after updateLink: %+v", upd)
 	}
 	a.mustAs(tok, `mutation($r: ID!) { revert(revisionId: $r) { id } }`, map[string]any{"r": upd.History.Nodes[0].ID}, nil)
@@ -382,7 +382,7 @@ func TestRevertOfADeletionBringsTheEntryBackWithItsLinks(t *testing.T) {
 		R struct{ Operation string } `json:"revert"`
 	}
 	a.mustAs(admin, `mutation($r: ID!) { revert(revisionId: $r) { operation } }`, map[string]any{"r": relayID("Revision", rev)}, &got)
-	if got.R.Operation != "revert" {
+	if got.R.Operation != "REVERT" {
 		t.Errorf("the revert's revision: %+v", got.R)
 	}
 	a.mustAs(admin, read, map[string]any{"id": id}, &after)

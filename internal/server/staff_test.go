@@ -72,7 +72,7 @@ func TestStaffFirstSession(t *testing.T) {
 	q := `query($id: ID!) { node(id: $id) { ... on Cooperative { status city history { totalCount nodes { id actor operation before after } } } } }`
 	a.mustAs(tok, q, map[string]any{"id": c.ID}, &hist)
 	h := hist.N.History
-	if h.TotalCount != 2 || h.Nodes[0].Operation != "update" || h.Nodes[0].Actor != "anna" || h.Nodes[1].Operation != "create" {
+	if h.TotalCount != 2 || h.Nodes[0].Operation != "UPDATE" || h.Nodes[0].Actor != "anna" || h.Nodes[1].Operation != "CREATE" {
 		t.Fatalf("history %+v, want update then create by anna", h)
 	}
 	if hist.N.Status != "REGISTERED" || hist.N.City != nil {
@@ -84,7 +84,7 @@ func TestStaffFirstSession(t *testing.T) {
 	if hist.N.Status != "INITIATIVE_GROUP" || hist.N.City == nil || *hist.N.City != "Gębice" {
 		t.Errorf("after revert: status %s city %v, want INITIATIVE_GROUP in Gębice", hist.N.Status, hist.N.City)
 	}
-	if hist.N.History.TotalCount != 3 || hist.N.History.Nodes[0].Operation != "revert" {
+	if hist.N.History.TotalCount != 3 || hist.N.History.Nodes[0].Operation != "REVERT" {
 		t.Errorf("history after revert: %+v, want a revert revision on top", hist.N.History)
 	}
 

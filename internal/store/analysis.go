@@ -8,18 +8,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-// behindCase are the relation types that put a partner behind a case when
-// they point at the case (the partner founded, leads, runs, funds,
-// supports, organised or is a member or partner of it) ...
-var behindCase = []string{
-	string(kb.RelFounded), string(kb.RelLeads), string(kb.RelRuns), string(kb.RelFunds), string(kb.RelSupports),
-	string(kb.RelOrganised), string(kb.RelMemberOf), string(kb.RelPartnerIn),
-}
-
-// ... and those that do when they point from the case at the partner (a
-// cooperative employs participants of the partner's workshop).
-var behindCaseOut = []string{string(kb.RelEmploysParticipantsOf)}
-
 // PracticeCap bounds PracticePartners: the partners behind a practice are
 // found behind its first PracticeCap cases (in link order, as its cases
 // are listed), and at most PracticeCap of them are returned. On the
@@ -32,7 +20,7 @@ const PracticeCap = 100
 // PracticePartners returns, for each of the good practices ids, the ids of
 // the partners behind it, ordered by name: partners that demonstrate the
 // practice themselves, and partners linked to a case that demonstrates it
-// by one of the relations in behindCase; see PracticeCap. Only entities
+// by one of kb.PracticeCaseBackersIn (or Out); see PracticeCap. Only entities
 // visible under vis count. One query for any number of practices.
 func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64][]int64, error) {
 	const cases = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id = d.from_id AND c.status = ANY($2)
@@ -50,7 +38,7 @@ func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int6
 			JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2)
 			ORDER BY p.sort_name, p.id LIMIT $5
 		) x
-		ORDER BY n.ord, x.sort_name, x.id`, ids, vis.statuses(), behindCase, behindCaseOut, PracticeCap)
+		ORDER BY n.ord, x.sort_name, x.id`, ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap)
 	if err != nil {
 		return nil, fmt.Errorf("practice partners: %w", translate(err))
 	}

@@ -11,14 +11,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-// Dataset is a set of entries identified by stable keys: the reference data
-// and, later, imports. Links and indicators refer to entities by key.
-type Dataset struct {
-	Entities   []kb.Entity
-	Links      []kb.Link
-	Indicators []kb.Indicator
-}
-
 // ApplyReport counts what ApplyDataset did.
 type ApplyReport struct {
 	EntitiesCreated, EntitiesUpdated, EntitiesUnchanged       int
@@ -39,20 +31,20 @@ func (r ApplyReport) Changed() bool {
 // revision by actor. All of it commits together or not at all. It returns a
 // *kb.ValidationError naming the record when d refers to an unknown key or
 // breaks a rule.
-func (s *Store) ApplyDataset(ctx context.Context, actor string, d Dataset) (ApplyReport, error) {
+func (s *Store) ApplyDataset(ctx context.Context, actor string, d kb.Dataset) (ApplyReport, error) {
 	return s.applyDataset(ctx, actor, d, true)
 }
 
 // TryDataset does what ApplyDataset does in a transaction that it then
 // rolls back: a dry run that reports what would change, and the first
 // record the database refuses, without writing anything.
-func (s *Store) TryDataset(ctx context.Context, actor string, d Dataset) (ApplyReport, error) {
+func (s *Store) TryDataset(ctx context.Context, actor string, d kb.Dataset) (ApplyReport, error) {
 	return s.applyDataset(ctx, actor, d, false)
 }
 
 var errDryRun = errors.New("dry run")
 
-func (s *Store) applyDataset(ctx context.Context, actor string, d Dataset, commit bool) (ApplyReport, error) {
+func (s *Store) applyDataset(ctx context.Context, actor string, d kb.Dataset, commit bool) (ApplyReport, error) {
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rep = ApplyReport{}
@@ -157,7 +149,7 @@ func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity,
 			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
 				return nil, nil, prefix(field, err)
 			}
-			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, entityID: &id, after: e})
+			_, err = writeRevision(ctx, tx, revision{actor: actor, operation: kb.OpCreate, entityID: &id, after: e})
 		case sameEntity(old, e):
 			rep.EntitiesUnchanged++
 			continue
@@ -169,7 +161,7 @@ func applyEntities(ctx context.Context, tx pgx.Tx, actor string, es []kb.Entity,
 			if err := replaceCitations(ctx, tx, "entity_id", id, cites); err != nil {
 				return nil, nil, prefix(field, err)
 			}
-			err = writeRevision(ctx, tx, revision{actor: actor, operation: OpUpdate, entityID: &id, before: old, after: e})
+			_, err = writeRevision(ctx, tx, revision{actor: actor, operation: kb.OpUpdate, entityID: &id, before: old, after: e})
 		}
 		if err != nil {
 			return nil, nil, err
@@ -341,7 +333,7 @@ func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int
 				err = replaceCitations(ctx, tx, "link_id", id, cites)
 			}
 			if err == nil {
-				err = writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, linkID: &id, after: l})
+				_, err = writeRevision(ctx, tx, revision{actor: actor, operation: kb.OpCreate, linkID: &id, after: l})
 			}
 		case sameLink(old, &l):
 			rep.LinksUnchanged++
@@ -356,7 +348,7 @@ func applyLinks(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int
 				err = replaceCitations(ctx, tx, "link_id", id, cites)
 			}
 			if err == nil {
-				err = writeRevision(ctx, tx, revision{actor: actor, operation: OpUpdate, linkID: &id, before: old, after: l})
+				_, err = writeRevision(ctx, tx, revision{actor: actor, operation: kb.OpUpdate, linkID: &id, before: old, after: l})
 			}
 		}
 		if err != nil {
@@ -444,7 +436,7 @@ func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[strin
 				WHERE (indicator.value, indicator.unit, indicator.note, indicator.locator, indicator.quote)
 					IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.note, EXCLUDED.locator, EXCLUDED.quote)
 			RETURNING xmax = 0`, id, in.Name, in.Value, in.Unit, in.AsOf, in.Note, srcID, loc, quote).Scan(&inserted)
-		op := OpIndicatorUpdate
+		op := kb.OpIndicatorUpdate
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			rep.IndicatorsUnchanged++
@@ -453,11 +445,11 @@ func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[strin
 			return prefix(field, translate(err))
 		case inserted:
 			rep.IndicatorsCreated++
-			op = OpIndicatorCreate
+			op = kb.OpIndicatorCreate
 		default:
 			rep.IndicatorsUpdated++
 		}
-		if err := writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, after: in}); err != nil {
+		if _, err := writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, after: in}); err != nil {
 			return prefix(field, err)
 		}
 	}

@@ -84,7 +84,7 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		e.Source = &kb.Source{SourceKind: kb.SourceKind(sourceKind), Publisher: publisher, PublishedOn: publishedOn,
 			URL: url, Language: language}
 	default:
-		return nil, fmt.Errorf("entity %d has unknown kind %q", e.ID, e.Kind)
+		return nil, fmt.Errorf("entry %q has unknown kind %q", e.Key, e.Kind)
 	}
 	return &e, nil
 }

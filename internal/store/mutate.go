@@ -2,18 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
-)
-
-// More revision operations; OpCreate and OpUpdate are in write.go.
-const (
-	OpDelete = "delete"
-	OpRevert = "revert"
-	OpErase  = "erase"
 )
 
 // lockEntity takes the row lock of entity id for the rest of tx, so that
@@ -22,7 +16,7 @@ const (
 func lockEntity(ctx context.Context, tx pgx.Tx, id int64) error {
 	var one int
 	if err := tx.QueryRow(ctx, `SELECT 1 FROM entity WHERE id = $1 FOR UPDATE`, id).Scan(&one); err != nil {
-		return fmt.Errorf("entity %d: %w", id, translate(err))
+		return fmt.Errorf("entry: %w", translate(err))
 	}
 	return nil
 }
@@ -31,7 +25,7 @@ func lockEntity(ctx context.Context, tx pgx.Tx, id int64) error {
 func entityTx(ctx context.Context, tx pgx.Tx, id int64) (*kb.Entity, error) {
 	e, err := scanEntity(tx.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e WHERE e.id = $1`, id))
 	if err != nil {
-		return nil, fmt.Errorf("entity %d: %w", id, translate(err))
+		return nil, fmt.Errorf("entry: %w", translate(err))
 	}
 	rows, err := tx.Query(ctx, `SELECT c.source_id, coalesce(s.key, ''), c.locator, c.quote
 		FROM citation c JOIN entity s ON s.id = c.source_id WHERE c.entity_id = $1 ORDER BY c.id`, id)
@@ -57,7 +51,7 @@ func linkTx(ctx context.Context, tx pgx.Tx, id int64, forUpdate bool) (*kb.Link,
 	l, err := scanLink(tx.QueryRow(ctx, `SELECT `+linkColumns+`, coalesce(f.key, ''), coalesce(t.key, '') FROM link l
 		JOIN entity f ON f.id = l.from_id JOIN entity t ON t.id = l.to_id WHERE l.id = $1`+lock, id), &fk, &tk)
 	if err != nil {
-		return nil, fmt.Errorf("link %d: %w", id, translate(err))
+		return nil, fmt.Errorf("link: %w", translate(err))
 	}
 	l.FromKey, l.ToKey = fk, tk
 	rows, err := tx.Query(ctx, `SELECT c.source_id, coalesce(s.key, ''), c.locator, c.quote
@@ -186,10 +180,11 @@ func (s *Store) CreateEntity(ctx context.Context, actor string, e *kb.Entity) (*
 		if out, err = entityTx(ctx, tx, id); err != nil {
 			return err
 		}
-		return writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, entityID: &id, after: out})
+		_, err = writeRevision(ctx, tx, revision{actor: actor, operation: kb.OpCreate, entityID: &id, after: out})
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", e.Kind.TypeName(), err)
+		return nil, fmt.Errorf("create %s: %w", e, err)
 	}
 	return out, nil
 }
@@ -200,57 +195,75 @@ type EntityChange func(current *kb.Entity) (*kb.Entity, error)
 
 // UpdateEntity changes entity id in one transaction: it locks the row,
 // checks expectedVersion (when not nil), applies change, validates the
-// result, writes it with its citations, and records a revision named op
-// by actor with the states before and after. A change that alters nothing
-// writes nothing. It returns the entity as stored; kb.ErrNotFound,
-// kb.ErrConflict when the version is not expectedVersion, or a
-// *kb.ValidationError.
-func (s *Store) UpdateEntity(ctx context.Context, actor, op string, id int64, expectedVersion *int, change EntityChange) (*kb.Entity, error) {
+// result, writes it with its citations, and records a revision of
+// operation op by actor with the states before and after. A change that
+// alters nothing writes nothing. It returns the entity as stored;
+// kb.ErrNotFound, kb.ErrConflict when the version is not expectedVersion,
+// or a *kb.ValidationError.
+func (s *Store) UpdateEntity(ctx context.Context, actor string, op kb.Operation, id int64, expectedVersion *int, change EntityChange) (*kb.Entity, error) {
 	var out *kb.Entity
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockEntity(ctx, tx, id); err != nil {
-			return err
-		}
-		cur, err := entityTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if expectedVersion != nil && *expectedVersion != cur.Version {
-			return fmt.Errorf("%w: %s is at version %d, not %d; reload it and apply the change again",
-				kb.ErrConflict, cur, cur.Version, *expectedVersion)
-		}
-		next, err := change(cur)
-		if err != nil {
-			return err
-		}
-		if next.Kind != cur.Kind || next.Key != cur.Key {
-			return kb.Invalid("key", "the kind and key of an entry do not change")
-		}
-		if err := next.Validate(); err != nil {
-			return err
-		}
-		if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
-			return err
-		}
-		if sameEntity(cur, next) {
-			out = cur
-			return nil
-		}
-		if err := updateEntity(ctx, tx, actor, id, next); err != nil {
-			return err
-		}
-		if err := replaceCitations(ctx, tx, "entity_id", id, next.Citations); err != nil {
-			return err
-		}
-		if out, err = entityTx(ctx, tx, id); err != nil {
-			return err
-		}
-		return writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, before: cur, after: out})
+		var err error
+		out, _, err = updateEntityTx(ctx, tx, actor, op, id, expectedVersion, change)
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("%s entity %d: %w", op, id, err)
+	return out, err
+}
+
+// verb names op in messages: "update", "indicator create".
+func verb(op kb.Operation) string {
+	return strings.ReplaceAll(strings.ToLower(string(op)), "_", " ")
+}
+
+// updateEntityTx is UpdateEntity in tx. It also returns the id of the
+// revision it wrote, 0 when the change altered nothing. Its errors name
+// the entry by kind and name, never by row id.
+func updateEntityTx(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, expectedVersion *int, change EntityChange) (out *kb.Entity, revID int64, err error) {
+	subject := "entry"
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s %s: %w", verb(op), subject, err)
+		}
+	}()
+	if err := lockEntity(ctx, tx, id); err != nil {
+		return nil, 0, errors.Unwrap(err) // "entry: not found" would name the entry twice
 	}
-	return out, nil
+	cur, err := entityTx(ctx, tx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	subject = cur.String()
+	if expectedVersion != nil && *expectedVersion != cur.Version {
+		return nil, 0, fmt.Errorf("%w: it is at version %d, not %d; reload it and apply the change again",
+			kb.ErrConflict, cur.Version, *expectedVersion)
+	}
+	next, err := change(cur)
+	if err != nil {
+		return nil, 0, err
+	}
+	if next.Kind != cur.Kind || next.Key != cur.Key {
+		return nil, 0, kb.Invalid("key", "the kind and key of an entry do not change")
+	}
+	if err := next.Validate(); err != nil {
+		return nil, 0, err
+	}
+	if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
+		return nil, 0, err
+	}
+	if sameEntity(cur, next) {
+		return cur, 0, nil
+	}
+	if err := updateEntity(ctx, tx, actor, id, next); err != nil {
+		return nil, 0, err
+	}
+	if err := replaceCitations(ctx, tx, "entity_id", id, next.Citations); err != nil {
+		return nil, 0, err
+	}
+	if out, err = entityTx(ctx, tx, id); err != nil {
+		return nil, 0, err
+	}
+	revID, err = writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, before: cur, after: out})
+	return out, revID, err
 }
 
 // DeleteEntity deletes entity id with its links and citations, when
@@ -260,47 +273,61 @@ func (s *Store) UpdateEntity(ctx context.Context, actor, op string, id int64, ex
 // entry is a source that is still cited.
 func (s *Store) DeleteEntity(ctx context.Context, actor string, id int64, confirm bool) (links int, deleted bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockEntity(ctx, tx, id); err != nil {
-			return err
-		}
-		cur, err := entityTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT id FROM link WHERE from_id = $1 OR to_id = $1 ORDER BY id FOR UPDATE`, id)
-		if err != nil {
-			return translate(err)
-		}
-		linkIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return translate(err)
-		}
-		links = len(linkIDs)
-		if !confirm {
-			return nil
-		}
-		for _, lid := range linkIDs {
-			l, err := linkTx(ctx, tx, lid, false)
-			if err != nil {
-				return err
-			}
-			if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, linkID: &lid, before: l}); err != nil {
-				return err
-			}
-		}
-		if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, entityID: &id, before: cur}); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM entity WHERE id = $1`, id); err != nil {
-			return translate(err)
-		}
-		deleted = true
-		return nil
+		var err error
+		links, _, err = deleteEntityTx(ctx, tx, actor, kb.OpDelete, id, confirm)
+		return err
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("delete entity %d: %w", id, err)
+		return 0, false, err
 	}
-	return links, deleted, nil
+	return links, confirm, nil
+}
+
+// deleteEntityTx is DeleteEntity in tx, its revisions of operation op. It
+// returns the number of links and the id of the entry's revision (0 when
+// confirm is false and nothing was deleted).
+func deleteEntityTx(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, confirm bool) (links int, revID int64, err error) {
+	subject := "entry"
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s %s: %w", verb(op), subject, err)
+		}
+	}()
+	if err := lockEntity(ctx, tx, id); err != nil {
+		return 0, 0, errors.Unwrap(err)
+	}
+	cur, err := entityTx(ctx, tx, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	subject = cur.String()
+	rows, err := tx.Query(ctx, `SELECT id FROM link WHERE from_id = $1 OR to_id = $1 ORDER BY id FOR UPDATE`, id)
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	linkIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	if !confirm {
+		return len(linkIDs), 0, nil
+	}
+	for _, lid := range linkIDs {
+		l, err := linkTx(ctx, tx, lid, false)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &lid, before: l}); err != nil {
+			return 0, 0, err
+		}
+	}
+	if revID, err = writeRevision(ctx, tx, revision{actor: actor, operation: op, entityID: &id, before: cur}); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM entity WHERE id = $1`, id); err != nil {
+		return 0, 0, translate(err)
+	}
+	return len(linkIDs), revID, nil
 }
 
 // CreateLink validates l against the vocabulary and stores it with its
@@ -314,31 +341,50 @@ func (s *Store) CreateLink(ctx context.Context, actor string, l *kb.Link) (*kb.L
 	}
 	var out *kb.Link
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var fromKind, toKind kb.Kind
-		// FOR SHARE keeps the ends from being deleted until the link commits.
-		if err := tx.QueryRow(ctx, `SELECT kind FROM entity WHERE id = $1 FOR SHARE`, l.FromID).Scan(&fromKind); err != nil {
-			return fmt.Errorf("from: %w", translate(err))
-		}
-		if err := tx.QueryRow(ctx, `SELECT kind FROM entity WHERE id = $1 FOR SHARE`, l.ToID).Scan(&toKind); err != nil {
-			return fmt.Errorf("to: %w", translate(err))
-		}
-		if err := kb.CheckLink(l.Type, fromKind, toKind); err != nil {
-			return err
-		}
-		if err := insertLink(ctx, tx, actor, l); err != nil {
-			return err
-		}
-		id := l.ID
 		var err error
-		if out, err = linkTx(ctx, tx, id, false); err != nil {
-			return err
-		}
-		return writeRevision(ctx, tx, revision{actor: actor, operation: OpCreate, linkID: &id, after: out})
+		out, _, err = createLinkTx(ctx, tx, actor, kb.OpCreate, l)
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("link %d -%s-> %d: %w", l.FromID, l.Type, l.ToID, err)
+	return out, err
+}
+
+// createLinkTx is CreateLink in tx, its revision of operation op: under
+// l.ID when it is set (a revert makes a deleted link again under its old
+// id). It returns the link and the id of its revision. Its errors name the
+// link by the names of its ends.
+func createLinkTx(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, l *kb.Link) (out *kb.Link, revID int64, err error) {
+	var from, to struct {
+		kind kb.Kind
+		name string
 	}
-	return out, nil
+	defer func() {
+		if err != nil {
+			what := fmt.Sprintf("%s %q -%s-> %s %q", from.kind.TypeName(), from.name, l.Type, to.kind.TypeName(), to.name)
+			if from.kind == "" || to.kind == "" {
+				what = fmt.Sprintf("a %s link", l.Type)
+			}
+			err = fmt.Errorf("%s %s: %w", verb(op), what, err)
+		}
+	}()
+	// FOR SHARE keeps the ends from being deleted until the link commits.
+	if err := tx.QueryRow(ctx, `SELECT kind, name FROM entity WHERE id = $1 FOR SHARE`, l.FromID).Scan(&from.kind, &from.name); err != nil {
+		return nil, 0, fmt.Errorf("from: %w", translate(err))
+	}
+	if err := tx.QueryRow(ctx, `SELECT kind, name FROM entity WHERE id = $1 FOR SHARE`, l.ToID).Scan(&to.kind, &to.name); err != nil {
+		return nil, 0, fmt.Errorf("to: %w", translate(err))
+	}
+	if err := kb.CheckLink(l.Type, from.kind, to.kind); err != nil {
+		return nil, 0, err
+	}
+	if err := insertLink(ctx, tx, actor, l); err != nil {
+		return nil, 0, err
+	}
+	id := l.ID
+	if out, err = linkTx(ctx, tx, id, false); err != nil {
+		return nil, 0, err
+	}
+	revID, err = writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &id, after: out})
+	return out, revID, err
 }
 
 // insertLink resolves l's citations and inserts it with them, under l.ID
@@ -353,7 +399,7 @@ func insertLink(ctx context.Context, tx pgx.Tx, actor string, l *kb.Link) error 
 		ids := []int64{0, 0}
 		for i, k := range []string{l.FromKey, l.ToKey} {
 			if err := tx.QueryRow(ctx, `SELECT id FROM entity WHERE key = $1`, k).Scan(&ids[i]); err != nil {
-				return fmt.Errorf("entity %q: %w", k, translate(err))
+				return fmt.Errorf("entry %q: %w", k, translate(err))
 			}
 		}
 		l.FromID, l.ToID = ids[0], ids[1]
@@ -376,72 +422,99 @@ func insertLink(ctx context.Context, tx pgx.Tx, actor string, l *kb.Link) error 
 type LinkChange func(current *kb.Link) (*kb.Link, error)
 
 // UpdateLink changes link id like UpdateEntity changes an entity: locked,
-// version-checked, validated, with a revision. Its ends and type stay.
-func (s *Store) UpdateLink(ctx context.Context, actor, op string, id int64, expectedVersion *int, change LinkChange) (*kb.Link, error) {
+// version-checked, validated, with a revision of operation op. Its ends
+// and type stay.
+func (s *Store) UpdateLink(ctx context.Context, actor string, op kb.Operation, id int64, expectedVersion *int, change LinkChange) (*kb.Link, error) {
 	var out *kb.Link
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := linkTx(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if expectedVersion != nil && *expectedVersion != cur.Version {
-			return fmt.Errorf("%w: the link is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
-		}
-		next, err := change(cur)
-		if err != nil {
-			return err
-		}
-		if err := kb.ValidateLink(next); err != nil {
-			return err
-		}
-		if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
-			return err
-		}
-		if sameLink(cur, next) {
-			out = cur
-			return nil
-		}
-		_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5, confidence = $6,
-				version = version + 1, updated_at = now(), updated_by = $7 WHERE id = $1`,
-			id, next.Role, next.Note, next.StartsOn, next.EndsOn, next.Confidence, actor)
-		if err != nil {
-			return translate(err)
-		}
-		if err := replaceCitations(ctx, tx, "link_id", id, next.Citations); err != nil {
-			return err
-		}
-		if out, err = linkTx(ctx, tx, id, false); err != nil {
-			return err
-		}
-		return writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &id, before: cur, after: out})
+		var err error
+		out, _, err = updateLinkTx(ctx, tx, actor, op, id, expectedVersion, change)
+		return err
 	})
+	return out, err
+}
+
+// updateLinkTx is UpdateLink in tx; it also returns the id of the revision
+// it wrote, 0 when the change altered nothing. Its errors name the link by
+// the keys of its ends.
+func updateLinkTx(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, expectedVersion *int, change LinkChange) (out *kb.Link, revID int64, err error) {
+	subject := "link"
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s %s: %w", verb(op), subject, err)
+		}
+	}()
+	cur, err := linkTx(ctx, tx, id, true)
 	if err != nil {
-		return nil, fmt.Errorf("%s link %d: %w", op, id, err)
+		return nil, 0, errors.Unwrap(err)
 	}
-	return out, nil
+	subject = "link " + cur.String()
+	if expectedVersion != nil && *expectedVersion != cur.Version {
+		return nil, 0, fmt.Errorf("%w: it is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
+	}
+	next, err := change(cur)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := kb.ValidateLink(next); err != nil {
+		return nil, 0, err
+	}
+	if next.Citations, err = resolveSources(ctx, tx, next.Citations); err != nil {
+		return nil, 0, err
+	}
+	if sameLink(cur, next) {
+		return cur, 0, nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE link SET role = $2, note = $3, starts_on = $4, ends_on = $5, confidence = $6,
+			version = version + 1, updated_at = now(), updated_by = $7 WHERE id = $1`,
+		id, next.Role, next.Note, next.StartsOn, next.EndsOn, next.Confidence, actor)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	if err := replaceCitations(ctx, tx, "link_id", id, next.Citations); err != nil {
+		return nil, 0, err
+	}
+	if out, err = linkTx(ctx, tx, id, false); err != nil {
+		return nil, 0, err
+	}
+	revID, err = writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &id, before: cur, after: out})
+	return out, revID, err
 }
 
 // DeleteLink deletes link id with a revision by actor, after checking
 // expectedVersion when not nil. It returns the deleted link, kb.ErrNotFound
 // or kb.ErrConflict.
 func (s *Store) DeleteLink(ctx context.Context, actor string, id int64, expectedVersion *int) (*kb.Link, error) {
-	var cur *kb.Link
+	var out *kb.Link
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if cur, err = linkTx(ctx, tx, id, true); err != nil {
-			return err
-		}
-		if expectedVersion != nil && *expectedVersion != cur.Version {
-			return fmt.Errorf("%w: the link is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
-		}
-		if err := writeRevision(ctx, tx, revision{actor: actor, operation: OpDelete, linkID: &id, before: cur}); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM link WHERE id = $1`, id)
-		return translate(err)
+		out, _, err = deleteLinkTx(ctx, tx, actor, kb.OpDelete, id, expectedVersion)
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("unlink %d: %w", id, err)
+	return out, err
+}
+
+// deleteLinkTx is DeleteLink in tx, its revision of operation op; it also
+// returns the id of that revision.
+func deleteLinkTx(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, expectedVersion *int) (cur *kb.Link, revID int64, err error) {
+	subject := "link"
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s %s: %w", verb(op), subject, err)
+		}
+	}()
+	if cur, err = linkTx(ctx, tx, id, true); err != nil {
+		return nil, 0, errors.Unwrap(err)
 	}
-	return cur, nil
+	subject = "link " + cur.String()
+	if expectedVersion != nil && *expectedVersion != cur.Version {
+		return nil, 0, fmt.Errorf("%w: it is at version %d, not %d", kb.ErrConflict, cur.Version, *expectedVersion)
+	}
+	if revID, err = writeRevision(ctx, tx, revision{actor: actor, operation: op, linkID: &id, before: cur}); err != nil {
+		return nil, 0, err
+	}
+	if _, err = tx.Exec(ctx, `DELETE FROM link WHERE id = $1`, id); err != nil {
+		return nil, 0, translate(err)
+	}
+	return cur, revID, nil
 }

@@ -33,9 +33,9 @@ func cite(src string) []kb.Citation { return []kb.Citation{{SourceKey: src, Loca
 
 // small is a data set shaped like the reference data: a project with a
 // three-sector partnership, a cooperative beside a workshop, a practice.
-func small() store.Dataset {
+func small() kb.Dataset {
 	pub := kb.StatusPublished
-	return store.Dataset{
+	return kb.Dataset{
 		Entities: []kb.Entity{
 			{Key: "art", Kind: kb.KindSource, Name: "Artykuł", Status: pub, Source: &kb.Source{SourceKind: kb.SourceArticle, Language: "pl"}},
 			{Key: "assoc", Kind: kb.KindPartner, Name: "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych", Status: pub, Citations: cite("art"),
@@ -73,7 +73,7 @@ func small() store.Dataset {
 	}
 }
 
-func load(t *testing.T, st *store.Store, d store.Dataset) store.ApplyReport {
+func load(t *testing.T, st *store.Store, d kb.Dataset) store.ApplyReport {
 	t.Helper()
 	rep, err := st.ApplyDataset(context.Background(), "test", d)
 	if err != nil {
@@ -133,14 +133,14 @@ func TestApplyDatasetWritesAllOrNothing(t *testing.T) {
 	st, pool := open(t)
 	for _, tc := range []struct {
 		name   string
-		break_ func(*store.Dataset)
+		break_ func(*kb.Dataset)
 		field  string
 	}{
-		{"dangling link", func(d *store.Dataset) { d.Links[8].ToKey = "nowhere" }, "links[8] (coop -DEMONSTRATES-> nowhere).to"},
-		{"link against the vocabulary", func(d *store.Dataset) { d.Links[6].Type = kb.RelLeads }, "links[6] (coop -LEADS-> wtz).type"},
-		{"citation of an unknown source", func(d *store.Dataset) { d.Entities[4].Citations = cite("nope") }, "entities[4] (wtz).sources[0]"},
-		{"invalid entity", func(d *store.Dataset) { d.Entities[3].Partner.Sector = "BUSINESS" }, "entities[3] (konimpex).partner.sector"},
-		{"self link", func(d *store.Dataset) { d.Links[5].ToKey = "wtz" }, "links[5] (wtz -FOUNDED-> wtz).to"},
+		{"dangling link", func(d *kb.Dataset) { d.Links[8].ToKey = "nowhere" }, "links[8] (coop -DEMONSTRATES-> nowhere).to"},
+		{"link against the vocabulary", func(d *kb.Dataset) { d.Links[6].Type = kb.RelLeads }, "links[6] (coop -LEADS-> wtz).type"},
+		{"citation of an unknown source", func(d *kb.Dataset) { d.Entities[4].Citations = cite("nope") }, "entities[4] (wtz).sources[0]"},
+		{"invalid entity", func(d *kb.Dataset) { d.Entities[3].Partner.Sector = "BUSINESS" }, "entities[3] (konimpex).partner.sector"},
+		{"self link", func(d *kb.Dataset) { d.Links[5].ToKey = "wtz" }, "links[5] (wtz -FOUNDED-> wtz).to"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := small()
@@ -387,7 +387,7 @@ func TestDuplicateKeyIsAConflict(t *testing.T) {
 func TestPracticePartnersAreCapped(t *testing.T) {
 	st, _ := open(t)
 	pub := kb.StatusPublished
-	d := store.Dataset{Entities: []kb.Entity{{Key: "gp", Kind: kb.KindGoodPractice, Name: "Praktyka", Status: pub, GoodPractice: &kb.GoodPractice{}}}}
+	d := kb.Dataset{Entities: []kb.Entity{{Key: "gp", Kind: kb.KindGoodPractice, Name: "Praktyka", Status: pub, GoodPractice: &kb.GoodPractice{}}}}
 	const n = store.PracticeCap + 50
 	for i := range n {
 		// Names run backwards, so that the first cases (in link order) are

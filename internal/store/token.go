@@ -77,7 +77,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) (*Token, error) {
 	err := s.pool.QueryRow(ctx, `UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
 		RETURNING name, role, created_at, revoked_at`, id).Scan(&t.Name, &t.Role, &t.CreatedAt, &t.RevokedAt)
 	if err != nil {
-		return nil, fmt.Errorf("revoke token %d: %w", id, translate(err))
+		return nil, fmt.Errorf("revoke token: %w", translate(err))
 	}
 	return t, nil
 }
@@ -87,7 +87,7 @@ func (s *Store) TokenActive(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_token WHERE id = $1 AND revoked_at IS NULL)`, id).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("token %d: %w", id, translate(err))
+		return false, fmt.Errorf("token: %w", translate(err))
 	}
 	return ok, nil
 }

@@ -4,18 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
-// Revision operations.
-const (
-	OpCreate          = "create"
-	OpUpdate          = "update"
-	OpIndicatorCreate = "indicator.create" // on the cooperative's history
-	OpIndicatorUpdate = "indicator.update"
-)
+// opColumn is how the revision table spells op: "update",
+// "indicator.update". The log kept these spellings before operations were
+// typed, so old and new rows read alike.
+func opColumn(op kb.Operation) string {
+	return strings.ReplaceAll(strings.ToLower(string(op)), "_", ".")
+}
+
+// opOf reads an operation as the revision table spells it.
+func opOf(s string) kb.Operation {
+	return kb.Operation(strings.ReplaceAll(strings.ToUpper(s), ".", "_"))
+}
 
 // insertEntity inserts e with its kind's attributes and its search document
 // and returns its id.
@@ -148,7 +153,7 @@ func replaceCitations(ctx context.Context, tx pgx.Tx, subject string, id int64, 
 // revision is one row of the revision log.
 type revision struct {
 	actor     string
-	operation string
+	operation kb.Operation
 	entityID  *int64
 	linkID    *int64
 	before    any
@@ -158,18 +163,15 @@ type revision struct {
 
 // writeRevision appends r to the revision log in tx and announces it on
 // the change feed channel (pg_notify), which delivers only when tx commits.
-func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
+// It returns the id of the revision.
+func writeRevision(ctx context.Context, tx pgx.Tx, r revision) (int64, error) {
 	before, err := jsonOrNil(r.before)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	after, err := jsonOrNil(r.after)
 	if err != nil {
-		return err
-	}
-	revertID, reverting := ctx.Value(revertKey{}).(*int64)
-	if reverting {
-		r.operation = OpRevert
+		return 0, err
 	}
 	c := Change{Operation: r.operation, Actor: r.actor, Kind: r.kind}
 	if r.entityID != nil {
@@ -191,15 +193,12 @@ func writeRevision(ctx context.Context, tx pgx.Tx, r revision) error {
 		}
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO revision (actor, operation, entity_id, link_id, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at`, r.actor, r.operation, r.entityID, r.linkID, before, after).
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at`, r.actor, opColumn(r.operation), r.entityID, r.linkID, before, after).
 		Scan(&c.RevisionID, &c.At)
 	if err != nil {
-		return translate(err)
+		return 0, translate(err)
 	}
-	if reverting {
-		*revertID = c.RevisionID
-	}
-	return notify(ctx, tx, c)
+	return c.RevisionID, notify(ctx, tx, c)
 }
 
 func jsonOrNil(v any) ([]byte, error) {

@@ -24,7 +24,7 @@ var Reference = pgtest.Template{Name: "reference", Prepare: func(ctx context.Con
 		if err != nil {
 			return err
 		}
-		_, err = store.New(pool).ApplyDataset(ctx, "seed", store.Dataset{Entities: ds.Entities, Links: ds.Links, Indicators: ds.Indicators})
+		_, err = store.New(pool).ApplyDataset(ctx, "seed", *ds)
 		return err
 	})
 }}
