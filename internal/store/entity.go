@@ -486,14 +486,3 @@ func position(e *kb.Entity, o Order) Position {
 	}
 	return Position{Value: kb.Fold(e.Name), ID: e.ID}
 }
-
-// CountEntities returns how many entities match f under vis.
-func (s *Store) CountEntities(ctx context.Context, vis Visibility, f Filter) (int, error) {
-	b := f.build(vis)
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entity_full e WHERE `+strings.Join(b.where, " AND "), f.execMode(b.args)...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", f.Kind, translate(err))
-	}
-	return n, nil
-}
