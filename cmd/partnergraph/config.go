@@ -47,6 +47,11 @@ type Config struct {
 	ResponseCache    server.ResponseCache // PARTNERGRAPH_RESPONSE_CACHE (TTL, 0 off), _ENTRIES, _MB
 	PprofAddr        string               // PARTNERGRAPH_PPROF_ADDR: serve net/http/pprof on this address; empty: off
 
+	// issue 11: the second wall and fast counts (serve only).
+	CountBound       int   // PARTNERGRAPH_COUNT_BOUND, --count-bound: matches a totalCount counts past the counters; -1 no bound
+	MaxRows          int64 // PARTNERGRAPH_MAX_ROWS, --max-rows: rows one GraphQL request may read; -1 no limit
+	MaxResponseBytes int64 // PARTNERGRAPH_MAX_RESPONSE_BYTES, --max-response-bytes: size of one GraphQL answer; -1 no limit
+
 	// generate only.
 	GenEntities int    // --entities: how many entities to generate
 	GenLinks    int    // --links: how many links to generate
@@ -217,6 +222,28 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 			return c, nil, fmt.Errorf("PARTNERGRAPH_INTROSPECTION: %q is not true or false", v)
 		}
 	}
+	// issue 11: the second wall and fast counts.
+	c.CountBound = store.DefaultCountBound
+	if v := getenv("PARTNERGRAPH_COUNT_BOUND"); v != "" {
+		if c.CountBound, err = strconv.Atoi(v); err != nil || c.CountBound < -1 || c.CountBound == 0 {
+			return c, nil, fmt.Errorf("PARTNERGRAPH_COUNT_BOUND: %q is not a positive number (or -1 for no bound)", v)
+		}
+	}
+	c.MaxRows, c.MaxResponseBytes = server.DefaultMaxRows, server.DefaultMaxResponseBytes
+	for _, l := range []struct {
+		key string
+		v   *int64
+	}{
+		{"PARTNERGRAPH_MAX_ROWS", &c.MaxRows},
+		{"PARTNERGRAPH_MAX_RESPONSE_BYTES", &c.MaxResponseBytes},
+	} {
+		if v := getenv(l.key); v != "" {
+			if *l.v, err = strconv.ParseInt(v, 10, 64); err != nil || *l.v < -1 || *l.v == 0 {
+				return c, nil, fmt.Errorf("%s: %q is not a positive number (or -1 for no limit)", l.key, v)
+			}
+		}
+	}
+
 	c.WaitForDatabase = name == "serve"
 	if name != "serve" {
 		// Migrations, imports and generate run long statements of their
@@ -230,6 +257,10 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 	cors := fs.String("cors-origins", strings.Join(c.CORSOrigins, ","), "comma-separated browser origins allowed to call the API (PARTNERGRAPH_CORS_ORIGINS)")
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the reference data into an empty database (PARTNERGRAPH_SEED)")
 	fs.StringVar(&c.BaseIRI, "base-iri", c.BaseIRI, "base of node IRIs in JSON-LD exports, ending in / (PARTNERGRAPH_BASE_IRI)")
+	// issue 11: the second wall and fast counts.
+	fs.IntVar(&c.CountBound, "count-bound", c.CountBound, "matches a totalCount counts when the counters do not cover its filter; -1 no bound (PARTNERGRAPH_COUNT_BOUND)")
+	fs.Int64Var(&c.MaxRows, "max-rows", c.MaxRows, "rows one GraphQL request may read before it is stopped; -1 no limit (PARTNERGRAPH_MAX_ROWS)")
+	fs.Int64Var(&c.MaxResponseBytes, "max-response-bytes", c.MaxResponseBytes, "bytes one GraphQL answer may hold before the request is stopped; -1 no limit (PARTNERGRAPH_MAX_RESPONSE_BYTES)")
 	for _, f := range extra {
 		f(fs)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -155,7 +156,7 @@ func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) (
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
-	byID, err := collectEntities(rows)
+	byID, err := collectEntities(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", err)
 	}
@@ -177,10 +178,15 @@ func (s *Store) EntityByKey(ctx context.Context, vis Visibility, key string) (*k
 	return vis.scrub(e), nil
 }
 
-func collectEntities(rows pgx.Rows) (map[int64]*kb.Entity, error) {
+// collectEntities reads rows of entityColumns, charging each to the
+// request's row budget (budget.Rows), which stops the request past it.
+func collectEntities(ctx context.Context, rows pgx.Rows) (map[int64]*kb.Entity, error) {
 	defer rows.Close()
 	out := map[int64]*kb.Entity{}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, err
+		}
 		e, err := scanEntity(rows)
 		if err != nil {
 			return nil, err
@@ -449,6 +455,9 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	defer rows.Close()
 	page := &EntityPage{}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+		}
 		e, err := scanEntity(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, err)

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -77,6 +78,9 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	var node int64
 	var h Hop
 	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &h.Type, &h.Outgoing}, func() error {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return err
+		}
 		n++
 		if limit > 0 && n > limit {
 			return nil
