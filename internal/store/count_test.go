@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -295,4 +296,83 @@ func TestCountsPastTheBound(t *testing.T) {
 	if err != nil || got != (store.Count{N: 5, Exact: true}) {
 		t.Errorf("all partners for staff with bound 1: got %+v, %v; want exactly 5", got, err)
 	}
+}
+
+// TestCountersUnderConcurrentWriters: writers creating and publishing
+// entries of the same combinations at once, while folds run, neither wait
+// on nor lose each other's counts.
+func TestCountersUnderConcurrentWriters(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	const writers, each = 4, 12
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	done := make(chan struct{})
+	var folder sync.WaitGroup
+	folder.Add(1)
+	go func() { // folds all along, as serve runs them
+		defer folder.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := st.FoldCounts(ctx); err != nil {
+				fail(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				e := kb.Entity{Kind: kb.KindPartner, Name: fmt.Sprintf("Partner %d-%d", w, i),
+					Partner: &kb.Partner{Sector: kb.SectorSocial, PartnerKind: kb.PartnerAssociation, Place: kb.Place{Country: "PL"}}}
+				out, err := st.CreateEntity(ctx, "test", &e)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if i%2 == 0 {
+					_, err = st.UpdateEntity(ctx, "test", store.OpUpdate, out.ID, nil, func(cur *kb.Entity) (*kb.Entity, error) {
+						e := *cur
+						e.Status = kb.StatusPublished
+						return &e, nil
+					})
+					if err != nil {
+						fail(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	folder.Wait()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	f := store.Filter{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorSocial}, Country: "PL"}
+	for _, tc := range []struct {
+		vis  store.Visibility
+		want int
+	}{{store.Public, writers * each / 2}, {store.Visibility{Drafts: true}, writers * each}} {
+		got, err := st.CountEntitiesUpTo(ctx, tc.vis, f, 0)
+		if err != nil || got != (store.Count{N: tc.want, Exact: true}) {
+			t.Errorf("drafts %v: %+v, %v; want exactly %d", tc.vis.Drafts, got, err, tc.want)
+		}
+	}
+	checkCounts(t, st, pool, "concurrent writers")
 }
