@@ -145,32 +145,23 @@ END
 $do$;
 -- +goose StatementEnd
 
--- entity_count_entity_update moves entities whose status changed (or, in
--- principle, kind) from one counter to another.
+-- entity_count_entity_update moves an entity whose status (or, in
+-- principle, kind) changed from one counter to another. A row trigger
+-- whose WHEN clause PostgreSQL checks without calling it: the other updates
+-- of entity (a name, the version, the sector a partner's trigger copies)
+-- cost nothing, and a status changes one entry at a time.
 -- +goose StatementBegin
 CREATE FUNCTION entity_count_entity_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Most updates (a name, a summary, the version) move nothing.
-    IF NOT EXISTS (SELECT FROM new_rows n JOIN old_rows o ON o.id = n.id
-                   WHERE o.status <> n.status OR o.kind <> n.kind) THEN
-        RETURN NULL;
-    END IF;
     INSERT INTO entity_count_delta (kind, status, sector, partner_kind, country, coop_status, event_kind,
         event_status, source_kind, language, n)
-    SELECT kind, status, sector, partner_kind, country, coop_status, event_kind, event_status,
-        source_kind, language, sum(delta)
-    FROM (
-        SELECT n.kind, n.status, a.sector, a.partner_kind, a.country, a.coop_status, a.event_kind,
-            a.event_status, a.source_kind, a.language, 1 AS delta
-        FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN entity_count_attrs a ON a.id = n.id
-        WHERE o.status <> n.status OR o.kind <> n.kind
-        UNION ALL
-        SELECT o.kind, o.status, a.sector, a.partner_kind, a.country, a.coop_status, a.event_kind,
-            a.event_status, a.source_kind, a.language, -1
-        FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN entity_count_attrs a ON a.id = n.id
-        WHERE o.status <> n.status OR o.kind <> n.kind
-    ) d
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 HAVING sum(delta) <> 0;
+    SELECT NEW.kind, NEW.status, a.sector, a.partner_kind, a.country, a.coop_status, a.event_kind,
+        a.event_status, a.source_kind, a.language, 1
+    FROM entity_count_attrs a WHERE a.id = NEW.id
+    UNION ALL
+    SELECT OLD.kind, OLD.status, a.sector, a.partner_kind, a.country, a.coop_status, a.event_kind,
+        a.event_status, a.source_kind, a.language, -1
+    FROM entity_count_attrs a WHERE a.id = OLD.id;
     RETURN NULL;
 END
 $$;
@@ -222,9 +213,9 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER entity_count_update AFTER UPDATE ON entity
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION entity_count_entity_update();
+CREATE TRIGGER entity_count_update AFTER UPDATE OF status, kind ON entity
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.kind IS DISTINCT FROM NEW.kind)
+    EXECUTE FUNCTION entity_count_entity_update();
 CREATE TRIGGER entity_count_delete BEFORE DELETE ON entity
     FOR EACH ROW EXECUTE FUNCTION entity_count_entity_delete();
 CREATE TRIGGER entity_count_truncate AFTER TRUNCATE ON entity
