@@ -34,6 +34,7 @@ type CooperativeResolver interface {
 }
 type CooperativeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CooperativeConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.CooperativeConnection) (bool, error)
 }
 type EventResolver interface {
 	Sources(ctx context.Context, obj *model.Event) ([]*model.Citation, error)
@@ -48,6 +49,7 @@ type EventResolver interface {
 }
 type EventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.EventConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.EventConnection) (bool, error)
 }
 type ForeignExampleResolver interface {
 	Sources(ctx context.Context, obj *model.ForeignExample) ([]*model.Citation, error)
@@ -60,6 +62,7 @@ type ForeignExampleResolver interface {
 }
 type ForeignExampleConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ForeignExampleConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.ForeignExampleConnection) (bool, error)
 }
 type GoodPracticeResolver interface {
 	Sources(ctx context.Context, obj *model.GoodPractice) ([]*model.Citation, error)
@@ -73,6 +76,7 @@ type GoodPracticeResolver interface {
 }
 type GoodPracticeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.GoodPracticeConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.GoodPracticeConnection) (bool, error)
 }
 type MembershipResolver interface {
 	Member(ctx context.Context, obj *model.Membership) (model.Entity, error)
@@ -92,6 +96,7 @@ type PartnerResolver interface {
 }
 type PartnerConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PartnerConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.PartnerConnection) (bool, error)
 }
 type PartnershipResolver interface {
 	Sources(ctx context.Context, obj *model.Partnership) ([]*model.Citation, error)
@@ -104,6 +109,7 @@ type PartnershipResolver interface {
 }
 type PartnershipConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PartnershipConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.PartnershipConnection) (bool, error)
 }
 type PersonResolver interface {
 	Sources(ctx context.Context, obj *model.Person) ([]*model.Citation, error)
@@ -114,6 +120,7 @@ type PersonResolver interface {
 }
 type PersonConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PersonConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.PersonConnection) (bool, error)
 }
 type ProjectResolver interface {
 	Sources(ctx context.Context, obj *model.Project) ([]*model.Citation, error)
@@ -129,6 +136,7 @@ type ProjectResolver interface {
 }
 type ProjectConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ProjectConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.ProjectConnection) (bool, error)
 }
 type SourceResolver interface {
 	Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error)
@@ -137,6 +145,7 @@ type SourceResolver interface {
 }
 type SourceConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.SourceConnection) (int, error)
+	TotalCountIsExact(ctx context.Context, obj *model.SourceConnection) (bool, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1585,6 +1594,29 @@ func (ec *executionContext) fieldContext_CooperativeConnection_totalCount(_ cont
 	return graphql.NewScalarFieldContext("CooperativeConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _CooperativeConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CooperativeConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CooperativeConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CooperativeConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CooperativeConnection", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _CooperativeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2448,6 +2480,29 @@ func (ec *executionContext) fieldContext_EventConnection_totalCount(_ context.Co
 	return graphql.NewScalarFieldContext("EventConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _EventConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventConnection", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EventEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3245,6 +3300,29 @@ func (ec *executionContext) _ForeignExampleConnection_totalCount(ctx context.Con
 }
 func (ec *executionContext) fieldContext_ForeignExampleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForeignExampleConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ForeignExampleConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForeignExampleConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ForeignExampleConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForeignExampleConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForeignExampleConnection", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _ForeignExampleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleEdge) (ret graphql.Marshaler) {
@@ -4099,6 +4177,29 @@ func (ec *executionContext) _GoodPracticeConnection_totalCount(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_GoodPracticeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GoodPracticeConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _GoodPracticeConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.GoodPracticeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodPracticeConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GoodPracticeConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodPracticeConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodPracticeConnection", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _GoodPracticeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GoodPracticeEdge) (ret graphql.Marshaler) {
@@ -5267,6 +5368,29 @@ func (ec *executionContext) fieldContext_PartnerConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("PartnerConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _PartnerConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnerConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConnection", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _PartnerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnerEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5928,6 +6052,29 @@ func (ec *executionContext) fieldContext_PartnershipConnection_totalCount(_ cont
 	return graphql.NewScalarFieldContext("PartnershipConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _PartnershipConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipConnection", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _PartnershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6582,6 +6729,29 @@ func (ec *executionContext) _PersonConnection_totalCount(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_PersonConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PersonConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _PersonConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.PersonConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PersonConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonConnection", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PersonEdge) (ret graphql.Marshaler) {
@@ -7387,6 +7557,29 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("ProjectConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _ProjectConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectConnection", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8166,6 +8359,29 @@ func (ec *executionContext) _SourceConnection_totalCount(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_SourceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SourceConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SourceConnection_totalCountIsExact(ctx context.Context, field graphql.CollectedField, obj *model.SourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceConnection_totalCountIsExact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourceConnection().TotalCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceConnection_totalCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceConnection", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _SourceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SourceEdge) (ret graphql.Marshaler) {
@@ -9072,6 +9288,12 @@ func (ec *executionContext) _CooperativeConnection(ctx context.Context, sel ast.
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CooperativeConnection_totalCount(ctx, field, obj)
 				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CooperativeConnection_totalCountIsExact(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9320,6 +9542,12 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._EventConnection_totalCount(ctx, field, obj)
 				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventConnection_totalCountIsExact(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9555,6 +9783,12 @@ func (ec *executionContext) _ForeignExampleConnection(ctx context.Context, sel a
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ForeignExampleConnection_totalCount(ctx, field, obj)
+				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ForeignExampleConnection_totalCountIsExact(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9802,6 +10036,12 @@ func (ec *executionContext) _GoodPracticeConnection(ctx context.Context, sel ast
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GoodPracticeConnection_totalCount(ctx, field, obj)
+				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GoodPracticeConnection_totalCountIsExact(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10169,6 +10409,12 @@ func (ec *executionContext) _PartnerConnection(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PartnerConnection_totalCount(ctx, field, obj)
 				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnerConnection_totalCountIsExact(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10375,6 +10621,12 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PartnershipConnection_totalCount(ctx, field, obj)
 				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipConnection_totalCountIsExact(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10573,6 +10825,12 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PersonConnection_totalCount(ctx, field, obj)
+				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PersonConnection_totalCountIsExact(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10807,6 +11065,12 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_totalCount(ctx, field, obj)
+				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectConnection_totalCountIsExact(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11096,6 +11360,12 @@ func (ec *executionContext) _SourceConnection(ctx context.Context, sel ast.Selec
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SourceConnection_totalCount(ctx, field, obj)
+				})
+		case "totalCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourceConnection_totalCountIsExact(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

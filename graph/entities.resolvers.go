@@ -86,6 +86,11 @@ func (r *cooperativeConnectionResolver) TotalCount(ctx context.Context, obj *mod
 	return obj.Count(ctx)
 }
 
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *cooperativeConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.CooperativeConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
+}
+
 // Sources is the resolver for the sources field.
 func (r *eventResolver) Sources(ctx context.Context, obj *model.Event) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -131,6 +136,11 @@ func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *model.Eve
 	return obj.Count(ctx)
 }
 
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *eventConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.EventConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
+}
+
 // Sources is the resolver for the sources field.
 func (r *foreignExampleResolver) Sources(ctx context.Context, obj *model.ForeignExample) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -164,6 +174,11 @@ func (r *foreignExampleResolver) ComparableTo(ctx context.Context, obj *model.Fo
 // TotalCount is the resolver for the totalCount field.
 func (r *foreignExampleConnectionResolver) TotalCount(ctx context.Context, obj *model.ForeignExampleConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *foreignExampleConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.ForeignExampleConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
 }
 
 // Sources is the resolver for the sources field.
@@ -219,6 +234,11 @@ func (r *goodPracticeResolver) RecognisedIn(ctx context.Context, obj *model.Good
 // TotalCount is the resolver for the totalCount field.
 func (r *goodPracticeConnectionResolver) TotalCount(ctx context.Context, obj *model.GoodPracticeConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *goodPracticeConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.GoodPracticeConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
 }
 
 // Member is the resolver for the member field.
@@ -308,6 +328,11 @@ func (r *partnerConnectionResolver) TotalCount(ctx context.Context, obj *model.P
 	return obj.Count(ctx)
 }
 
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *partnerConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.PartnerConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
+}
+
 // Sources is the resolver for the sources field.
 func (r *partnershipResolver) Sources(ctx context.Context, obj *model.Partnership) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -347,6 +372,11 @@ func (r *partnershipConnectionResolver) TotalCount(ctx context.Context, obj *mod
 	return obj.Count(ctx)
 }
 
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *partnershipConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.PartnershipConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
+}
+
 // Sources is the resolver for the sources field.
 func (r *personResolver) Sources(ctx context.Context, obj *model.Person) ([]*model.Citation, error) {
 	return citations(ctx, obj.RowID)
@@ -370,6 +400,11 @@ func (r *personResolver) Affiliations(ctx context.Context, obj *model.Person) ([
 // TotalCount is the resolver for the totalCount field.
 func (r *personConnectionResolver) TotalCount(ctx context.Context, obj *model.PersonConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *personConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.PersonConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
 }
 
 // Sources is the resolver for the sources field.
@@ -422,6 +457,11 @@ func (r *projectConnectionResolver) TotalCount(ctx context.Context, obj *model.P
 	return obj.Count(ctx)
 }
 
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *projectConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.ProjectConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
+}
+
 // Partners is the resolver for the partners field.
 func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy *model.EntityOrder) (*model.PartnerConnection, error) {
 	f := store.Filter{Kind: kb.KindPartner}
@@ -434,7 +474,7 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 		n := model.PartnerFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PartnerEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -454,7 +494,7 @@ func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *str
 		n := model.CooperativeFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.CooperativeEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -473,7 +513,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *str
 		n := model.PartnershipFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PartnershipEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -488,7 +528,7 @@ func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *st
 		n := model.GoodPracticeFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.GoodPracticeEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -503,7 +543,7 @@ func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *
 		n := model.ForeignExampleFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.ForeignExampleEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -518,7 +558,7 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string,
 		n := model.ProjectFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.ProjectEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -533,7 +573,7 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, l
 		n := model.EventFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.EventEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -548,7 +588,7 @@ func (r *queryResolver) People(ctx context.Context, first *int, after *string, l
 		n := model.PersonFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PersonEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -563,7 +603,7 @@ func (r *queryResolver) Sources(ctx context.Context, first *int, after *string, 
 		n := model.SourceFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.SourceEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count)
+	}, &c.PageInfo, &c.Count, &c.CountIsExact)
 	return c, err
 }
 
@@ -597,6 +637,11 @@ func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *
 // TotalCount is the resolver for the totalCount field.
 func (r *sourceConnectionResolver) TotalCount(ctx context.Context, obj *model.SourceConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *sourceConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.SourceConnection) (bool, error) {
+	return obj.CountIsExact(ctx)
 }
 
 // Cooperative returns CooperativeResolver implementation.

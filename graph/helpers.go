@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -192,9 +193,11 @@ func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 
 // list runs a root list query: it checks the paging and order arguments,
 // reads one page, and hands each entity with its cursor to add. It sets
-// the page info and the count function of the connection.
+// the page info and the count functions of the connection, which share
+// one count (store.CountEntitiesUpTo, bounded by Resolver.CountBound) when
+// totalCount and totalCountIsExact are both asked for.
 func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.EntityOrder, pa pageArgs,
-	add func(e *kb.Entity, cursor string), pi **model.PageInfo, count *model.CountFunc) error {
+	add func(e *kb.Entity, cursor string), pi **model.PageInfo, count *model.CountFunc, exact *model.ExactFunc) error {
 	first, err := pageSize("first", pa.first)
 	if err != nil {
 		return err
@@ -254,8 +257,28 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 		*pi = &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrev}
 		setCursors(*pi, len(cursors), func(i int) string { return cursors[i] })
 	}
+	var (
+		once sync.Once
+		c    store.Count
+		cerr error
+	)
+	counted := func(ctx context.Context) (store.Count, error) {
+		once.Do(func() {
+			bound := r.CountBound
+			if bound == 0 {
+				bound = store.DefaultCountBound
+			}
+			c, cerr = r.Store.CountEntitiesUpTo(ctx, loader.For(ctx).Visibility(), f, bound)
+		})
+		return c, cerr
+	}
 	*count = func(ctx context.Context) (int, error) {
-		return r.Store.CountEntities(ctx, loader.For(ctx).Visibility(), f)
+		c, err := counted(ctx)
+		return c.N, err
+	}
+	*exact = func(ctx context.Context) (bool, error) {
+		c, err := counted(ctx)
+		return c.Exact, err
 	}
 	return nil
 }

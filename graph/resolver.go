@@ -33,6 +33,10 @@ type Resolver struct {
 	// TokenRecheck is how often a subscription checks that its token has
 	// not been revoked; 0 means DefaultTokenRecheck.
 	TokenRecheck time.Duration
+	// CountBound is how many matches a root list's totalCount counts,
+	// when the counters do not cover its filter, before it stops and says
+	// so in totalCountIsExact; 0 means store.DefaultCountBound, -1 no bound.
+	CountBound int
 }
 
 // DefaultTokenRecheck is the default of Resolver.TokenRecheck: a revoked

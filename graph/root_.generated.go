@@ -1292,6 +1292,8 @@ type PartnerConnection {
   pageInfo: PageInfo!
   """How many partners match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of partners in a page, with the cursor that points at it."""
@@ -1312,6 +1314,8 @@ type CooperativeConnection {
   pageInfo: PageInfo!
   """How many cooperatives match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of cooperatives in a page, with the cursor that points at it."""
@@ -1332,6 +1336,8 @@ type PartnershipConnection {
   pageInfo: PageInfo!
   """How many partnerships match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of partnerships in a page, with the cursor that points at it."""
@@ -1352,6 +1358,8 @@ type GoodPracticeConnection {
   pageInfo: PageInfo!
   """How many good practices match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of good practices in a page, with the cursor that points at it."""
@@ -1372,6 +1380,8 @@ type ForeignExampleConnection {
   pageInfo: PageInfo!
   """How many foreign examples match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of foreign examples in a page, with the cursor that points at it."""
@@ -1392,6 +1402,8 @@ type ProjectConnection {
   pageInfo: PageInfo!
   """How many projects match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of projects in a page, with the cursor that points at it."""
@@ -1412,6 +1424,8 @@ type EventConnection {
   pageInfo: PageInfo!
   """How many events match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of events in a page, with the cursor that points at it."""
@@ -1432,6 +1446,8 @@ type PersonConnection {
   pageInfo: PageInfo!
   """How many people match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of people in a page, with the cursor that points at it."""
@@ -1452,6 +1468,8 @@ type SourceConnection {
   pageInfo: PageInfo!
   """How many sources match, across all pages."""
   totalCount: Int!
+  """False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts")."""
+  totalCountIsExact: Boolean!
 }
 
 """One of sources in a page, with the cursor that points at it."""
@@ -2829,6 +2847,8 @@ func (ec *executionContext) childFields_CooperativeConnection(ctx context.Contex
 		return ec.fieldContext_CooperativeConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CooperativeConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_CooperativeConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CooperativeConnection", field.Name)
 }
@@ -2931,6 +2951,8 @@ func (ec *executionContext) childFields_EventConnection(ctx context.Context, fie
 		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_EventConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_EventConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
 }
@@ -3007,6 +3029,8 @@ func (ec *executionContext) childFields_ForeignExampleConnection(ctx context.Con
 		return ec.fieldContext_ForeignExampleConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_ForeignExampleConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_ForeignExampleConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExampleConnection", field.Name)
 }
@@ -3087,6 +3111,8 @@ func (ec *executionContext) childFields_GoodPracticeConnection(ctx context.Conte
 		return ec.fieldContext_GoodPracticeConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_GoodPracticeConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_GoodPracticeConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GoodPracticeConnection", field.Name)
 }
@@ -3345,6 +3371,8 @@ func (ec *executionContext) childFields_PartnerConnection(ctx context.Context, f
 		return ec.fieldContext_PartnerConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_PartnerConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_PartnerConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerConnection", field.Name)
 }
@@ -3409,6 +3437,8 @@ func (ec *executionContext) childFields_PartnershipConnection(ctx context.Contex
 		return ec.fieldContext_PartnershipConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_PartnershipConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_PartnershipConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipConnection", field.Name)
 }
@@ -3483,6 +3513,8 @@ func (ec *executionContext) childFields_PersonConnection(ctx context.Context, fi
 		return ec.fieldContext_PersonConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_PersonConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_PersonConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonConnection", field.Name)
 }
@@ -3557,6 +3589,8 @@ func (ec *executionContext) childFields_ProjectConnection(ctx context.Context, f
 		return ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_ProjectConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectConnection", field.Name)
 }
@@ -3745,6 +3779,8 @@ func (ec *executionContext) childFields_SourceConnection(ctx context.Context, fi
 		return ec.fieldContext_SourceConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_SourceConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_SourceConnection_totalCountIsExact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SourceConnection", field.Name)
 }

@@ -83,6 +83,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.PlanCacheMode != "" {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = a.Config.PlanCacheMode
 	}
+	store.CancelStatementsWithContext(cfg)
 	migrateCfg := cfg.Copy()
 	exportCfg := cfg.Copy()
 	if a.Config.StatementTimeout > 0 {
@@ -287,6 +288,9 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		MaxExportsPerAddress: a.Config.MaxExportsPerAddress,
 		ExportWriteTimeout:   a.Config.ExportWriteTimeout,
 		ExportStore:          exportStore(a.exportPool),
+		CountBound:           a.Config.CountBound,
+		MaxRows:              a.Config.MaxRows,
+		MaxResponseBytes:     a.Config.MaxResponseBytes,
 	}, a.Store)
 	if a.Config.PprofAddr != "" {
 		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)
@@ -295,6 +299,8 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		}
 		defer stop()
 	}
+	// issue 11: the changes of the root lists' counters, folded in.
+	go foldCounts(ctx, a.Store, a.Logger, foldInterval)
 	addrs := make(chan net.Addr, 1)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(ctx, addrs) }()

@@ -62,6 +62,10 @@ type Config struct {
 	MaxExportsPerAddress int           // exports one client address runs at once
 	ExportWriteTimeout   time.Duration // how long one write to an export client may block
 
+	CountBound       int   // matches a totalCount counts past the counters; -1 no bound
+	MaxRows          int64 // rows one GraphQL request may read; -1 no limit
+	MaxResponseBytes int64 // size of one GraphQL answer; -1 no limit
+
 	// generate only.
 	GenEntities int
 	GenLinks    int
@@ -269,6 +273,15 @@ func options() []option {
 		{Flag: "introspection", Env: "PARTNERGRAPH_INTROSPECTION", Default: "true", Cmds: cmdServe,
 			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
 			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
+		{Flag: "count-bound", Env: "PARTNERGRAPH_COUNT_BOUND", Default: strconv.Itoa(store.DefaultCountBound), Cmds: cmdServe,
+			Help: "how many matches a root list's `totalCount` counts when the counters do not cover its filter (a name filter): past it, `totalCountIsExact` is false; `-1` no bound (docs/api.md, Counts)",
+			set:  limit(func(c *Config) *int { return &c.CountBound })},
+		{Flag: "max-rows", Env: "PARTNERGRAPH_MAX_ROWS", Default: strconv.FormatInt(server.DefaultMaxRows, 10), Cmds: cmdServe,
+			Help: "rows one GraphQL request may read from the database; past it the request is stopped with `LIMIT_EXCEEDED` and its statements cancelled; `-1` no limit (docs/api.md, Limits)",
+			set:  limit64(func(c *Config) *int64 { return &c.MaxRows })},
+		{Flag: "max-response-bytes", Env: "PARTNERGRAPH_MAX_RESPONSE_BYTES", Default: strconv.FormatInt(server.DefaultMaxResponseBytes, 10), Cmds: cmdServe,
+			Help: "bytes one GraphQL answer may hold; past it the request is stopped with `LIMIT_EXCEEDED`; `-1` no limit (docs/api.md, Limits)",
+			set:  limit64(func(c *Config) *int64 { return &c.MaxResponseBytes })},
 		{Flag: "max-exports", Env: "PARTNERGRAPH_MAX_EXPORTS", Default: "2", Cmds: cmdServe,
 			Help: "exports running at once, each on a connection of the export pool of its own, so that exports never hold the API's connections",
 			set:  count(func(c *Config) *int { return &c.MaxExports })},
@@ -565,6 +578,18 @@ func count(field func(*Config) *int) func(*Config, string) error {
 func limit(field func(*Config) *int) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
+		if err != nil || n < -1 || n == 0 {
+			return errors.New("is not a positive number (or -1 for no limit)")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// limit64 reads a positive number or -1, no limit, as an int64.
+func limit64(field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < -1 || n == 0 {
 			return errors.New("is not a positive number (or -1 for no limit)")
 		}

@@ -534,3 +534,29 @@ func TestServeSendsTracesOverOTLP(t *testing.T) {
 		t.Error("no spans reached the OTLP receiver by shutdown")
 	}
 }
+
+// TestParseConfigWallAndCounts: the settings of issue 11 have their
+// defaults, take -1 for no limit, and refuse anything else by name.
+func TestParseConfigWallAndCounts(t *testing.T) {
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.CountBound != store.DefaultCountBound || def.MaxRows != server.DefaultMaxRows ||
+		def.MaxResponseBytes != server.DefaultMaxResponseBytes {
+		t.Errorf("defaults: count bound %d, max rows %d, max response bytes %d, %v", def.CountBound, def.MaxRows, def.MaxResponseBytes, err)
+	}
+	c, _, err := parseConfig("serve", []string{"--max-rows", "500"}, env(map[string]string{
+		"PARTNERGRAPH_COUNT_BOUND": "-1", "PARTNERGRAPH_MAX_ROWS": "7", "PARTNERGRAPH_MAX_RESPONSE_BYTES": "-1",
+	}))
+	if err != nil || c.CountBound != -1 || c.MaxRows != 500 || c.MaxResponseBytes != -1 {
+		t.Errorf("set: count bound %d, max rows %d (the flag wins), max response bytes %d, %v", c.CountBound, c.MaxRows, c.MaxResponseBytes, err)
+	}
+	for _, tc := range []struct{ key, val string }{
+		{"PARTNERGRAPH_COUNT_BOUND", "0"},
+		{"PARTNERGRAPH_COUNT_BOUND", "many"},
+		{"PARTNERGRAPH_MAX_ROWS", "-2"},
+		{"PARTNERGRAPH_MAX_RESPONSE_BYTES", "8MB"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
+		}
+	}
+}

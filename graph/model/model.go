@@ -19,6 +19,11 @@ import (
 // when a client asks for totalCount.
 type CountFunc func(ctx context.Context) (int, error)
 
+// ExactFunc says whether the count of a list is exact (false: it stopped
+// at its bound and is a lower bound); a connection calls it only when a
+// client asks for totalCountIsExact.
+type ExactFunc func(ctx context.Context) (bool, error)
+
 // EntityBase carries the fields every entity type shares.
 type EntityBase struct {
 	RowID             int64

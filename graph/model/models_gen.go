@@ -112,8 +112,12 @@ type CooperativeConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many cooperatives match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of cooperatives in a page, with the cursor that points at it.
@@ -388,8 +392,12 @@ type EventConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many events match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of events in a page, with the cursor that points at it.
@@ -422,8 +430,12 @@ type ForeignExampleConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many foreign examples match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of foreign examples in a page, with the cursor that points at it.
@@ -454,8 +466,12 @@ type GoodPracticeConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many good practices match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of good practices in a page, with the cursor that points at it.
@@ -576,8 +592,12 @@ type PartnerConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many partners match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of partners in a page, with the cursor that points at it.
@@ -614,8 +634,12 @@ type PartnershipConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many partnerships match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of partnerships in a page, with the cursor that points at it.
@@ -644,8 +668,12 @@ type PersonConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many people match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of people in a page, with the cursor that points at it.
@@ -672,8 +700,12 @@ type ProjectConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many projects match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of projects in a page, with the cursor that points at it.
@@ -830,8 +862,12 @@ type SourceConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many sources match, across all pages.
 	TotalCount int `json:"totalCount"`
+	// False when the count stopped at the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default): totalCount is then that bound, a lower bound of the true count. Counts by kind, publication status, sector, partner kind, country, cooperative status, event kind and status, source kind and language are always exact; a filter on a part of the name, a region, a city, activities, topics or a sector mix may stop at the bound (docs/api.md, "Counts").
+	TotalCountIsExact bool `json:"totalCountIsExact"`
 	// Counts the whole result when totalCount is asked for.
 	Count CountFunc `json:"-"`
+	// Says whether that count is exact, when totalCountIsExact is asked for.
+	CountIsExact ExactFunc `json:"-"`
 }
 
 // One of sources in a page, with the cursor that points at it.

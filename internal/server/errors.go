@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -149,9 +150,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		for _, s := range sentinelCodes {
 			if errors.Is(err, s.err) {
 				gqlErr.Extensions["code"] = s.code
+				if e := budget.Stopped(ctx); e != nil && s.code == CodeLimitExceeded {
+					reportError(ctx, log, slog.LevelWarn, s.code, "request stopped", "limit", e.Setting)
+				}
 				if s.code == CodeUnavailable {
 					// The cause may name hosts or sockets: keep it in the log.
-					log.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "err", err)
+					reportError(ctx, log, slog.LevelWarn, s.code, "database unavailable", "err", err)
 					gqlErr.Message = unavailableMessage
 				}
 				return gqlErr
@@ -167,8 +171,15 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = CodeBadUserInput
 			return gqlErr
 		}
+		if e := budget.Stopped(ctx); e != nil {
+			// A resolver whose statement the second wall cancelled: the
+			// answer is the wall's one error (wall.InterceptResponse).
+			reportError(ctx, log, slog.LevelWarn, CodeLimitExceeded, "request stopped", "limit", e.Setting)
+			gqlErr.Message, gqlErr.Extensions["code"] = e.Error(), CodeLimitExceeded
+			return gqlErr
+		}
 		id := RequestID(ctx)
-		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+		reportError(ctx, log, slog.LevelError, CodeInternal, "internal error", "path", gqlErr.Path.String(), "err", err)
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("internal error (request %s)", id),
 			Path:       gqlErr.Path,

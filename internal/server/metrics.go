@@ -155,6 +155,7 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 type reqInfo struct {
 	mu        sync.Mutex
 	operation string
+	errs      *requestErrors // nil: errors are logged one by one (errlog.go)
 }
 
 type reqInfoKey struct{}

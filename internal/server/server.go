@@ -22,6 +22,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/partnergraph/partnergraph/graph"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/explorer"
 	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/graphindex"
@@ -113,6 +114,17 @@ type Config struct {
 	// background and runs walks on it once loaded (graphindex,
 	// docs/traversal.md); off, every walk runs in SQL.
 	TraversalIndex bool
+	// MaxRows caps the rows one GraphQL request reads
+	// (PARTNERGRAPH_MAX_ROWS); default DefaultMaxRows, -1 no limit.
+	MaxRows int64
+	// MaxResponseBytes caps the size of one GraphQL answer
+	// (PARTNERGRAPH_MAX_RESPONSE_BYTES); default DefaultMaxResponseBytes,
+	// -1 no limit.
+	MaxResponseBytes int64
+	// CountBound is how many matches a root list's totalCount counts when
+	// the counters do not cover its filter (PARTNERGRAPH_COUNT_BOUND);
+	// default store.DefaultCountBound, -1 no bound.
+	CountBound int
 }
 
 func (c *Config) defaults() {
@@ -142,6 +154,12 @@ func (c *Config) defaults() {
 	}
 	if c.ExportWriteTimeout == 0 {
 		c.ExportWriteTimeout = 30 * time.Second
+	}
+	if c.MaxRows == 0 {
+		c.MaxRows = DefaultMaxRows
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	c.Limits.defaults()
 }
@@ -217,7 +235,7 @@ const DefaultQuery = `# partnergraph: the partnership knowledge base of the soci
 
 func (s *Server) routes(st *store.Store) http.Handler {
 	hub := feed.New(st, s.cfg.Logger)
-	resolver := &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck}
+	resolver := &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck, CountBound: s.cfg.CountBound}
 	if s.cfg.TraversalIndex {
 		s.index, s.indexDone = graphindex.New(st, hub, s.cfg.Logger), make(chan struct{})
 		go func() {
@@ -259,6 +277,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
 	gql.Use(observe{s.metrics})
+	gql.Use(wall{})
 	var cache *responseCache
 	if s.cfg.ResponseCache.TTL > 0 {
 		cache = newResponseCache(s.cfg.ResponseCache, s.metrics)
@@ -278,7 +297,8 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	}
 	api := s.authenticate(st, s.rateLimit(inner))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", gateGraphQL(api))
+	gated := gateGraphQL(api)
+	mux.Handle("/graphql", gated)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
@@ -320,6 +340,22 @@ func (s *Server) routes(st *store.Store) http.Handler {
 			// the token is revoked.
 			ctx = context.WithValue(ctx, socketKey{}, &socket{end: cancel})
 			api.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		if r.URL.Path == "/graphql" {
+			// The request timeout is the deadline of the request's context,
+			// not http.TimeoutHandler's: when it passes, or a limit of the
+			// second wall is hit, the context ends, pgx cancels the running
+			// statements, no further resolver starts, and the client gets a
+			// JSON error (wall) once the resolvers have returned, so nothing
+			// of the request runs or logs after its answer.
+			ctx, stop := budget.Start(r.Context(), budget.Limits{MaxRows: s.cfg.MaxRows,
+				MaxResponseBytes: s.cfg.MaxResponseBytes, Timeout: s.cfg.RequestTimeout})
+			defer stop()
+			if info, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+				info.collectErrors()
+			}
+			gated.ServeHTTP(&wallWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
 			return
 		}
 		timed.ServeHTTP(w, r)
@@ -438,6 +474,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("operation", op))
 		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		info.logErrors(r.Context(), s.cfg.Logger, w.Header().Get("X-Request-Id"))
 	})
 }
 
@@ -454,9 +491,13 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) erro
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      s.cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		// Past the request timeout a stopped request still unwinds its
+		// resolvers before it answers (seconds for a fan-out of thousands
+		// at 1M); the margin lets its JSON error reach the client instead
+		// of a cut connection; its statements are cancelled at the timeout.
+		WriteTimeout: s.cfg.RequestTimeout + 15*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	if ready != nil {
 		ready <- ln.Addr()

@@ -110,6 +110,16 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// The counters of the root lists (migration 00009) are kept by
+		// triggers that do not fire under session_replication_role =
+		// replica either; recounting once is faster than the triggers'
+		// work per COPY anyway.
+		if err := step("recount entities", func() error {
+			_, err := tx.Exec(ctx, `SELECT entity_count_rebuild()`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		if err := step("copy links", func() (err error) {
 			linkBase, err = copyLinks(ctx, tx, actor, src, base, rep)
 			return err

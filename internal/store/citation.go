@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -34,7 +35,7 @@ func (s *Store) citations(ctx context.Context, vis Visibility, subject string, i
 	var c kb.Citation
 	_, err = pgx.ForEachRow(rows, []any{&id, &c.SourceID, &c.SourceKey, &c.Locator, &c.Quote}, func() error {
 		out[id] = append(out[id], c)
-		return nil
+		return budget.Rows(ctx, 1)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("citations: %w", translate(err))

@@ -180,7 +180,9 @@ func entitiesWithCitations(ctx context.Context, tx pgx.Tx, ids map[string]int64)
 	if err != nil {
 		return nil, translate(err)
 	}
-	byID, err := collectEntities(rows)
+	// An import reads the entries it may change, as many as its data set
+	// names: the row budget of an API request's answer does not apply.
+	byID, err := collectEntities(context.Background(), rows)
 	if err != nil {
 		return nil, err
 	}

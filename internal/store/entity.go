@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -156,7 +157,7 @@ func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) (
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
-	byID, err := collectEntities(rows)
+	byID, err := collectEntities(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", err)
 	}
@@ -178,10 +179,15 @@ func (s *Store) EntityByKey(ctx context.Context, vis Visibility, key string) (*k
 	return vis.scrub(e), nil
 }
 
-func collectEntities(rows pgx.Rows) (map[int64]*kb.Entity, error) {
+// collectEntities reads rows of entityColumns, charging each to the
+// request's row budget (budget.Rows), which stops the request past it.
+func collectEntities(ctx context.Context, rows pgx.Rows) (map[int64]*kb.Entity, error) {
 	defer rows.Close()
 	out := map[int64]*kb.Entity{}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, err
+		}
 		e, err := scanEntity(rows)
 		if err != nil {
 			return nil, err
@@ -450,6 +456,9 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	defer rows.Close()
 	page := &EntityPage{}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+		}
 		e, err := scanEntity(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
@@ -486,15 +495,4 @@ func position(e *kb.Entity, o Order) Position {
 		return Position{Value: e.UpdatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
 	}
 	return Position{Value: kb.Fold(e.Name), ID: e.ID}
-}
-
-// CountEntities returns how many entities match f under vis.
-func (s *Store) CountEntities(ctx context.Context, vis Visibility, f Filter) (int, error) {
-	b := f.build(vis)
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entity_full e WHERE `+strings.Join(b.where, " AND "), f.execMode(b.args)...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", f.Kind, translate(err))
-	}
-	return n, nil
 }

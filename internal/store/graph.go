@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/graphalg"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -58,6 +59,9 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	var h graphalg.Hop
 	var typ kb.RelationType
 	_, err = pgx.ForEachRow(rows, []any{&node, &h.Other, &typ, &h.Outgoing}, func() error {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return err
+		}
 		n++
 		if limit > 0 && n > limit {
 			return nil

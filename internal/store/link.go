@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -205,6 +206,9 @@ func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs
 		out[i] = make(map[int64][]*kb.Link, len(a.IDs))
 	}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, fmt.Errorf("links: %w", err)
+		}
 		var node int64
 		var ask int32
 		l, err := scanLink(rows, &node, &ask)
@@ -254,6 +258,9 @@ func (s *Store) LinksByID(ctx context.Context, vis Visibility, ids []int64) ([]*
 	defer rows.Close()
 	byID := map[int64]*kb.Link{}
 	for rows.Next() {
+		if err := budget.Rows(ctx, 1); err != nil {
+			return nil, fmt.Errorf("links by id: %w", err)
+		}
 		l, err := scanLink(rows)
 		if err != nil {
 			return nil, fmt.Errorf("links by id: %w", err)

@@ -1,0 +1,117 @@
+// Package budget bounds what one request may cost while it runs: how many
+// rows it reads from the database, how many bytes its answer holds, and
+// how long it takes. The server starts a budget per request (Start); the
+// store charges the rows it scans (Rows) and the GraphQL layer the answer's
+// size (Bytes). The first charge past a limit, or the deadline, cancels the
+// request's context with an *Exceeded as its cause, so that pgx cancels the
+// running statements and the remaining resolvers stop (docs/api.md,
+// "Limits").
+package budget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Limits are the bounds of one request. A value of 0 or less turns a
+// bound off.
+type Limits struct {
+	// MaxRows caps the rows the request reads (PARTNERGRAPH_MAX_ROWS).
+	MaxRows int64
+	// MaxResponseBytes caps the size of the answer, as its fields resolve
+	// (PARTNERGRAPH_MAX_RESPONSE_BYTES).
+	MaxResponseBytes int64
+	// Timeout caps the time the request runs (PARTNERGRAPH_REQUEST_TIMEOUT).
+	Timeout time.Duration
+}
+
+// Exceeded is the error, and the cancellation cause, of a request stopped
+// by one of its limits. It matches kb.ErrLimitExceeded.
+type Exceeded struct {
+	// Setting names the limit's setting, e.g. PARTNERGRAPH_MAX_ROWS.
+	Setting string
+	// Timeout is true when the request ran out of time.
+	Timeout bool
+	msg     string
+}
+
+func (e *Exceeded) Error() string { return e.msg }
+
+// Unwrap makes errors.Is(err, kb.ErrLimitExceeded) hold.
+func (e *Exceeded) Unwrap() error { return kb.ErrLimitExceeded }
+
+// Budget is the running account of one request.
+type Budget struct {
+	limits Limits
+	rows   atomic.Int64
+	bytes  atomic.Int64
+	cancel context.CancelCauseFunc
+}
+
+type key struct{}
+
+// Start returns a context that carries a budget with limits l and ends when
+// the request must stop: at l.Timeout, at the first charge past a limit,
+// or when stop is called (the caller must call it when the request ends).
+func Start(ctx context.Context, l Limits) (_ context.Context, stop func()) {
+	b := &Budget{limits: l}
+	ctx, b.cancel = context.WithCancelCause(ctx)
+	stop = func() { b.cancel(nil) }
+	if l.Timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeoutCause(ctx, l.Timeout, &Exceeded{Setting: "PARTNERGRAPH_REQUEST_TIMEOUT", Timeout: true,
+			msg: fmt.Sprintf("the request ran longer than the limit of %s (PARTNERGRAPH_REQUEST_TIMEOUT) and was stopped", l.Timeout)})
+		stop = func() { cancelTimeout(); b.cancel(nil) }
+	}
+	return context.WithValue(ctx, key{}, b), stop
+}
+
+// Stopped returns the limit that stopped the request in ctx, or nil while
+// it runs within its budget (or has none).
+func Stopped(ctx context.Context) *Exceeded {
+	var e *Exceeded
+	if errors.As(context.Cause(ctx), &e) {
+		return e
+	}
+	return nil
+}
+
+// Rows charges n rows read to the budget in ctx. Past the limit it cancels
+// the request and returns the *Exceeded; it returns nil when ctx has no
+// budget.
+func Rows(ctx context.Context, n int) error {
+	b, _ := ctx.Value(key{}).(*Budget)
+	if b == nil || b.limits.MaxRows <= 0 {
+		return nil
+	}
+	if b.rows.Add(int64(n)) > b.limits.MaxRows {
+		return b.exceed(&Exceeded{Setting: "PARTNERGRAPH_MAX_ROWS",
+			msg: fmt.Sprintf("the request read more than the limit of %d rows (PARTNERGRAPH_MAX_ROWS) and was stopped; ask for smaller pages or fewer nested lists", b.limits.MaxRows)})
+	}
+	return nil
+}
+
+// Bytes charges n bytes of answer to the budget in ctx, as Rows does rows.
+func Bytes(ctx context.Context, n int) error {
+	b, _ := ctx.Value(key{}).(*Budget)
+	if b == nil || b.limits.MaxResponseBytes <= 0 {
+		return nil
+	}
+	if b.bytes.Add(int64(n)) > b.limits.MaxResponseBytes {
+		return b.exceed(&Exceeded{Setting: "PARTNERGRAPH_MAX_RESPONSE_BYTES",
+			msg: fmt.Sprintf("the answer grew past the limit of %d bytes (PARTNERGRAPH_MAX_RESPONSE_BYTES) and the request was stopped; ask for smaller pages or fewer fields", b.limits.MaxResponseBytes)})
+	}
+	return nil
+}
+
+// exceed cancels the request with e, unless another limit came first, and
+// returns the cause that stopped it.
+func (b *Budget) exceed(e *Exceeded) error {
+	b.cancel(e)
+	return e
+}
