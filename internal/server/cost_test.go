@@ -37,7 +37,7 @@ func TestQueryCostCountsWhatEachLevelMayReturn(t *testing.T) {
 		// Each path search costs 1,000, and each of k paths holds up to
 		// maxDepth + 1 = 7 entities.
 		{"paths", `{ ` + paths(10) + ` }`, nil, 1 + 10000 + 70*(1+1+1)},
-		{"mostConnected", `{ mostConnected(first: 5) { degree } }`, nil, 1 + 5000 + 5},
+		{"mostConnected", `{ mostConnected(first: 5) { degree } }`, nil, 1 + 12000 + 5},
 		{"nodes by ids", `{ nodes(ids: ["a", "b", "c"]) { id } }`, nil, 1 + 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

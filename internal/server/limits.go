@@ -262,7 +262,7 @@ func (m *measurer) size(f *ast.Field) int {
 // (docs/api.md, "Query cost").
 const (
 	// costMostConnected is a scan of the link table, grouped.
-	costMostConnected = 5000
+	costMostConnected = 12000
 	// costAggregate is a grouped count over the entities of a kind.
 	costAggregate = 2000
 	// costPathSearch is one bidirectional search between two entities;
