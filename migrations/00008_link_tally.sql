@@ -9,18 +9,21 @@
 -- entity published, archived or deleted. BulkLoad, which loads with
 -- triggers off, tallies what it loaded itself.
 
+-- (The entity is entity_id: a column node_id would clash with the nodeId
+-- of Relay that PostGraphile, the benchmark's peer, gives every table.)
+
 -- +goose Up
 CREATE TABLE link_tally (
-    node_id      bigint NOT NULL,
+    entity_id      bigint NOT NULL,
     type         text NOT NULL,
     outgoing     boolean NOT NULL,
     other_kind   text NOT NULL,
     other_status text NOT NULL,
     n            bigint NOT NULL,
-    PRIMARY KEY (node_id, type, outgoing, other_kind, other_status)
+    PRIMARY KEY (entity_id, type, outgoing, other_kind, other_status)
 );
 
-INSERT INTO link_tally (node_id, type, outgoing, other_kind, other_status, n)
+INSERT INTO link_tally (entity_id, type, outgoing, other_kind, other_status, n)
 SELECT node, type, outgoing, kind, status, count(*) FROM (
     SELECT l.from_id AS node, l.type, true AS outgoing, o.kind, o.status FROM link l JOIN entity o ON o.id = l.to_id
     UNION ALL
@@ -30,8 +33,8 @@ SELECT node, type, outgoing, kind, status, count(*) FROM (
 -- +goose StatementBegin
 CREATE FUNCTION link_tally_add(node bigint, typ text, outg boolean, kind text, status text, d bigint) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO link_tally (node_id, type, outgoing, other_kind, other_status, n) VALUES (node, typ, outg, kind, status, d)
-    ON CONFLICT (node_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n
+    INSERT INTO link_tally (entity_id, type, outgoing, other_kind, other_status, n) VALUES (node, typ, outg, kind, status, d)
+    ON CONFLICT (entity_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n
 $$;
 -- +goose StatementEnd
 
@@ -65,13 +68,13 @@ CREATE TRIGGER link_tally_on_link AFTER INSERT OR DELETE ON link
 CREATE FUNCTION link_tally_follow_entity() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        INSERT INTO link_tally (node_id, type, outgoing, other_kind, other_status, n)
+        INSERT INTO link_tally (entity_id, type, outgoing, other_kind, other_status, n)
         SELECT node, type, outgoing, NEW.kind, NEW.status, count(*) FROM (
             SELECT to_id AS node, type, false AS outgoing FROM link WHERE from_id = NEW.id
             UNION ALL
             SELECT from_id, type, true FROM link WHERE to_id = NEW.id) x
         GROUP BY 1, 2, 3
-        ON CONFLICT (node_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n;
+        ON CONFLICT (entity_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n;
     END IF;
     UPDATE link_tally t SET n = t.n - g.c FROM (
         SELECT node, type, outgoing, count(*) AS c FROM (
@@ -79,10 +82,10 @@ BEGIN
             UNION ALL
             SELECT from_id, type, true FROM link WHERE to_id = OLD.id) x
         GROUP BY 1, 2, 3) g
-    WHERE t.node_id = g.node AND t.type = g.type AND t.outgoing = g.outgoing
+    WHERE t.entity_id = g.node AND t.type = g.type AND t.outgoing = g.outgoing
       AND t.other_kind = OLD.kind AND t.other_status = OLD.status;
     IF TG_OP = 'DELETE' THEN
-        DELETE FROM link_tally WHERE node_id = OLD.id;
+        DELETE FROM link_tally WHERE entity_id = OLD.id;
         RETURN OLD;
     END IF;
     RETURN NULL;

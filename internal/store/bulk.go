@@ -192,13 +192,13 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 
 // tallyLinks adds the links after linkBase to link_tally, at both ends.
 func tallyLinks(ctx context.Context, tx pgx.Tx, linkBase int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO link_tally (node_id, type, outgoing, other_kind, other_status, n)
+	_, err := tx.Exec(ctx, `INSERT INTO link_tally (entity_id, type, outgoing, other_kind, other_status, n)
 		SELECT node, type, outgoing, kind, status, count(*) FROM (
 			SELECT l.from_id AS node, l.type, true AS outgoing, o.kind, o.status FROM link l JOIN entity o ON o.id = l.to_id WHERE l.id > $1
 			UNION ALL
 			SELECT l.to_id, l.type, false, o.kind, o.status FROM link l JOIN entity o ON o.id = l.from_id WHERE l.id > $1
 		) x GROUP BY 1, 2, 3, 4, 5
-		ON CONFLICT (node_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n`, linkBase)
+		ON CONFLICT (entity_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n`, linkBase)
 	return translate(err)
 }
 

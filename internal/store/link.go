@@ -391,7 +391,7 @@ func (s *Store) countTallied(ctx context.Context, vis Visibility, ids []int64, s
 	case Incoming:
 		cond += " AND NOT t.outgoing"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT n.id, coalesce((SELECT sum(t.n) FROM link_tally t WHERE t.node_id = n.id AND `+cond+`), 0)::int
+	rows, err := s.pool.Query(ctx, `SELECT n.id, coalesce((SELECT sum(t.n) FROM link_tally t WHERE t.entity_id = n.id AND `+cond+`), 0)::int
 		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("count links: %w", translate(err))

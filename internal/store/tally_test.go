@@ -21,7 +21,7 @@ func tallyDrift(t *testing.T, pool *pgxpool.Pool) []string {
 				UNION ALL
 				SELECT l.to_id, l.type, false, o.kind, o.status FROM link l JOIN entity o ON o.id = l.from_id) x
 			GROUP BY 1, 2, 3, 4, 5),
-		kept AS (SELECT node_id AS node, type, outgoing, other_kind AS kind, other_status AS status, n FROM link_tally WHERE n <> 0)
+		kept AS (SELECT entity_id AS node, type, outgoing, other_kind AS kind, other_status AS status, n FROM link_tally WHERE n <> 0)
 		SELECT format('%s %s %s %s %s: tally %s, links %s', coalesce(k.node, t.node), coalesce(k.type, t.type),
 			coalesce(k.outgoing, t.outgoing), coalesce(k.kind, t.kind), coalesce(k.status, t.status), k.n, t.n)
 		FROM kept k FULL JOIN truth t USING (node, type, outgoing, kind, status)
