@@ -24,6 +24,15 @@ type CountFunc func(ctx context.Context) (int, error)
 // client asks for totalCountIsExact.
 type ExactFunc func(ctx context.Context) (bool, error)
 
+// Exact calls f; a nil f stands for an exact count, as that of a related
+// list (a connection type serves root and related lists alike).
+func (f ExactFunc) Exact(ctx context.Context) (bool, error) {
+	if f == nil {
+		return true, nil
+	}
+	return f(ctx)
+}
+
 // EntityBase carries the fields every entity type shares.
 type EntityBase struct {
 	RowID             int64

@@ -77,7 +77,9 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if _, err := tx.Exec(ctx, `SAVEPOINT srr`); err != nil {
 			return translate(err)
 		}
+		triggersOff := true
 		if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+			triggersOff = false
 			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT srr`); err != nil {
 				return translate(err)
 			}
@@ -125,6 +127,14 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 			return err
 		}); err != nil {
 			return err
+		}
+		// The triggers that keep link_tally (migration 00008) do not fire
+		// under session_replication_role = replica: the new links are
+		// tallied here, all at once.
+		if triggersOff {
+			if err := step("tally links", func() error { return tallyLinks(ctx, tx, linkBase) }); err != nil {
+				return err
+			}
 		}
 		if err := step("copy citations", func() error { return copyCitations(ctx, tx, src, base, linkBase, rep) }); err != nil {
 			return err
@@ -188,6 +198,18 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		}
 	}
 	return rebuild, nil
+}
+
+// tallyLinks adds the links after linkBase to link_tally, at both ends.
+func tallyLinks(ctx context.Context, tx pgx.Tx, linkBase int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO link_tally (entity_id, type, outgoing, other_kind, other_status, n)
+		SELECT node, type, outgoing, kind, status, count(*) FROM (
+			SELECT l.from_id AS node, l.type, true AS outgoing, o.kind, o.status FROM link l JOIN entity o ON o.id = l.to_id WHERE l.id > $1
+			UNION ALL
+			SELECT l.to_id, l.type, false, o.kind, o.status FROM link l JOIN entity o ON o.id = l.from_id WHERE l.id > $1
+		) x GROUP BY 1, 2, 3, 4, 5
+		ON CONFLICT (entity_id, type, outgoing, other_kind, other_status) DO UPDATE SET n = link_tally.n + EXCLUDED.n`, linkBase)
+	return translate(err)
 }
 
 // reserve returns the last id the identity of table has handed out; rows

@@ -1,0 +1,99 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/synth"
+)
+
+// tallyDrift returns the rows of link_tally that differ from a count of
+// the links, as text; empty when the tally is exact.
+func tallyDrift(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		WITH truth AS (
+			SELECT node, type, outgoing, kind, status, count(*) AS n FROM (
+				SELECT l.from_id AS node, l.type, true AS outgoing, o.kind, o.status FROM link l JOIN entity o ON o.id = l.to_id
+				UNION ALL
+				SELECT l.to_id, l.type, false, o.kind, o.status FROM link l JOIN entity o ON o.id = l.from_id) x
+			GROUP BY 1, 2, 3, 4, 5),
+		kept AS (SELECT entity_id AS node, type, outgoing, other_kind AS kind, other_status AS status, n FROM link_tally WHERE n <> 0)
+		SELECT format('%s %s %s %s %s: tally %s, links %s', coalesce(k.node, t.node), coalesce(k.type, t.type),
+			coalesce(k.outgoing, t.outgoing), coalesce(k.kind, t.kind), coalesce(k.status, t.status), k.n, t.n)
+		FROM kept k FULL JOIN truth t USING (node, type, outgoing, kind, status)
+		WHERE k.n IS DISTINCT FROM t.n LIMIT 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLinkTallyFollowsEveryWrite checks link_tally (migration 00008)
+// against a count of the links after a bulk load (triggers off), and after
+// each kind of write the triggers follow: links made and removed, entities
+// published and drafted, entities deleted with their links.
+func TestLinkTallyFollowsEveryWrite(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(5, 2000, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	check := func(after string) {
+		t.Helper()
+		if d := tallyDrift(t, pool); len(d) > 0 {
+			t.Fatalf("after %s, link_tally differs from the links:\n%v", after, d)
+		}
+	}
+	check("a bulk load")
+	var hub int64
+	if err := pool.QueryRow(ctx, `SELECT to_id FROM link GROUP BY to_id ORDER BY count(*) DESC LIMIT 1`).Scan(&hub); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ name, sql string }{
+		{"a hub drafted", `UPDATE entity SET status = 'DRAFT' WHERE id = $1`},
+		{"a hub archived", `UPDATE entity SET status = 'ARCHIVED' WHERE id = $1`},
+		{"a hub published", `UPDATE entity SET status = 'PUBLISHED' WHERE id = $1`},
+		{"a neighbour drafted", `UPDATE entity SET status = 'DRAFT' WHERE id = (SELECT min(from_id) FROM link WHERE to_id = $1)`},
+		{"links removed", `DELETE FROM link WHERE id IN (SELECT id FROM link WHERE to_id = $1 ORDER BY id LIMIT 5)`},
+		{"a link made", `INSERT INTO link (from_id, to_id, type, created_by, updated_by)
+			SELECT e.id, $1, 'SUPPORTS', 'test', 'test' FROM entity e WHERE e.kind = 'PARTNER' AND e.id <> $1
+			AND NOT EXISTS (SELECT 1 FROM link WHERE from_id = e.id AND to_id = $1 AND type = 'SUPPORTS') LIMIT 1`},
+		{"a neighbour deleted", `DELETE FROM entity WHERE id = (SELECT max(from_id) FROM link WHERE to_id = $1)`},
+		{"the hub deleted", `DELETE FROM entity WHERE id = $1`},
+	} {
+		if _, err := pool.Exec(ctx, step.sql, hub); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		check(step.name)
+	}
+	// The store's writes go through the same triggers.
+	pub := kb.StatusPublished
+	if _, err := st.ApplyDataset(ctx, "test", kb.Dataset{
+		Entities: []kb.Entity{
+			{Key: "t-p", Kind: kb.KindPartner, Name: "Gmina T", Status: pub, Partner: &kb.Partner{Sector: kb.SectorPublic, PartnerKind: kb.PartnerMunicipality}},
+			{Key: "t-c", Kind: kb.KindCooperative, Name: "Spółdzielnia T", Status: kb.StatusDraft, Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}},
+		},
+		Links: []kb.Link{{FromKey: "t-p", ToKey: "t-c", Type: kb.RelFounded}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("a data set applied")
+}
