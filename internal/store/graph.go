@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/budget"
+	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
