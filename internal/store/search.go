@@ -393,19 +393,19 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 }
 
 // unmatched returns the groups of q (as typed) that no entity visible
-// under vis and kept by r's filters matches, in one round trip.
+// under vis and kept by r's filters matches, in one statement.
 func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) ([]string, error) {
 	c := compile(q)
-	found := make([]bool, len(c.groups))
-	batch := &pgx.Batch{}
+	b := &builder{}
+	r.where(b, vis)
+	where := strings.Join(b.where, " AND ")
+	exists := make([]string, len(c.groups))
 	for i, g := range c.groups {
-		b := &builder{}
-		b.cond("d.vec @@ ?::tsquery", g)
-		r.where(b, vis)
-		batch.Queue(`SELECT EXISTS (SELECT 1 FROM search_doc d WHERE `+strings.Join(b.where, " AND ")+`)`, b.args...).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&found[i]) })
+		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+	var found []bool
+	err := s.pool.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
 	}
 	out := []string{}
@@ -415,6 +415,17 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 		}
 	}
 	return out, nil
+}
+
+// customPlan returns args to be sent with the simple protocol when they
+// can be (see storable), so that PostgreSQL plans the statement for them:
+// the pool's generic plans do not know whether a term is in ten entities
+// or in half of them, and read an index where a scan would stop at once.
+func customPlan(args []any) []any {
+	if !storable(args) {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
 }
 
 // candidates is how many entities a search ranks at most from each of
@@ -463,14 +474,20 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// sight it may scan the table in order and test every row); the CTE
 	// scans still stop after the first rows the LIMITs take, and the
 	// second set is not read at all when the first fills the page.
+	// The candidates carry what the score reads, so that they are not
+	// joined back to search_doc (whose size the planner would then plan
+	// for).
+	const cols = "d.entity_id, d.vec, d.name_words"
 	var sets string
 	if !partial {
-		sets = fmt.Sprintf(`own AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE d.vec @@ %[1]s::tsquery AND %[3]s),
-			anywhere AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE d.vec @@ %[2]s::tsquery AND %[3]s),
-			a AS (SELECT entity_id FROM own LIMIT %[4]s),
-			cand AS (SELECT entity_id FROM a UNION
-				(SELECT entity_id FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[5]d THEN 0 ELSE %[4]s END))`,
-			b.arg(c.own), b.arg(c.all), where, limit, need)
+		qOwn := b.arg(c.own)
+		sets = fmt.Sprintf(`own AS MATERIALIZED (SELECT %[6]s FROM search_doc d WHERE d.vec @@ %[1]s::tsquery AND %[3]s),
+			anywhere AS MATERIALIZED (SELECT %[6]s FROM search_doc d
+				WHERE d.vec @@ %[2]s::tsquery AND NOT d.vec @@ %[1]s::tsquery AND %[3]s),
+			a AS (SELECT * FROM own LIMIT %[4]s),
+			cand AS (SELECT * FROM a UNION ALL
+				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[5]d THEN 0 ELSE %[4]s END))`,
+			qOwn, b.arg(c.all), where, limit, need, cols)
 	} else {
 		// The entities that match all groups but one, for each group, then
 		// those that match any: the best covers come first without ranking
@@ -479,19 +496,26 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		if n > 2 && n <= 6 {
 			for i := range q.Groups {
 				rest := slices.Delete(slices.Clone(c.groups), i, i+1)
-				ctes = append(ctes, fmt.Sprintf(`but%d AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
-					WHERE d.vec @@ %s::tsquery AND %s)`, i, b.arg(strings.Join(rest, " & ")), where))
-				parts = append(parts, fmt.Sprintf(`(SELECT entity_id FROM but%d LIMIT %s)`, i, limit))
+				ctes = append(ctes, fmt.Sprintf(`but%d AS MATERIALIZED (SELECT %s FROM search_doc d
+					WHERE d.vec @@ %s::tsquery AND %s)`, i, cols, b.arg(strings.Join(rest, " & ")), where))
+				parts = append(parts, fmt.Sprintf(`(SELECT * FROM but%d LIMIT %s)`, i, limit))
 			}
 		}
-		ctes = append(ctes, fmt.Sprintf(`anyof AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, qAny, where))
-		parts = append(parts, fmt.Sprintf(`(SELECT entity_id FROM anyof LIMIT %s)`, limit))
-		sets = fmt.Sprintf(`%s,
-			cand AS (%s)`, strings.Join(ctes, ",\n"), strings.Join(parts, " UNION "))
+		ctes = append(ctes, fmt.Sprintf(`anyof AS MATERIALIZED (SELECT %s FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, cols, qAny, where))
+		if len(parts) == 0 {
+			parts = append(parts, `(SELECT * FROM anyof LIMIT 0)`)
+		}
+		// Those that match any group are read only when the others do not
+		// fill the page.
+		sets = fmt.Sprintf(`%[1]s,
+			buts AS (SELECT DISTINCT ON (entity_id) * FROM (%[2]s) x),
+			cand AS (SELECT DISTINCT ON (entity_id) * FROM (SELECT * FROM buts UNION ALL
+				(SELECT * FROM anyof LIMIT CASE WHEN (SELECT count(*) FROM buts) >= %[3]d THEN 0 ELSE %[4]s END)) y)`,
+			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
 	}
 	sql := fmt.Sprintf(`WITH %[1]s
 		SELECT d.entity_id, score
-		FROM cand JOIN search_doc d ON d.entity_id = cand.entity_id,
+		FROM cand d,
 		LATERAL (SELECT %[2]s AS own, %[3]s AS cover) n,
 		LATERAL (SELECT ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1)
 			+ n.own::float8 / %[6]d - 3 * (%[6]d - n.cover)
@@ -593,11 +617,12 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq 
 	b.cond("d.vec @@ ?::tsquery", tsq)
 	r.where(b, vis)
 	var n int
-	// Planned by the text index, whatever the LIMIT (see searchPage): the
-	// scan stops at the bound.
+	// Planned for its terms without the LIMIT in sight (see searchPage):
+	// a scan of the table for a term most entities hold, the text index
+	// for a rare one; either stops at the bound.
 	err := s.pool.QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
 		strings.Join(b.where, " AND ")+`) SELECT count(*) FROM (SELECT 1 FROM m LIMIT `+strconv.Itoa(CountBound+1)+`) x`,
-		b.args...).Scan(&n)
+		customPlan(b.args)...).Scan(&n)
 	if err != nil {
 		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}
@@ -617,6 +642,10 @@ type Suggestion struct {
 
 // MaxSuggestions caps the limit of Suggest.
 const MaxSuggestions = 50
+
+// suggestCandidates is how many names with a later word that starts with
+// the prefix Suggest sorts at most (see Suggest).
+const suggestCandidates = 500
 
 // Suggest returns up to limit names of entities visible under vis that
 // start with prefix, or whose words start with the words of prefix,
@@ -655,17 +684,22 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	}
 	// The matches come from a materialised CTE, by the GIN index: with the
 	// LIMIT in sight the planner walks the names in order and tests each.
+	// At most suggestCandidates of them, in index order, are sorted: a
+	// prefix of a word that thousands of names hold ("gniez" in every
+	// name „…” w Gnieźnie) costs what a rare one costs, and such a list is
+	// alphabetical among the first matches found rather than among all.
 	b = &builder{}
 	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
 	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(kinds) > 0 {
 		b.cond("d.kind = ANY(?)", strs(kinds))
 	}
-	more, err := s.suggestions(ctx, fmt.Sprintf(`WITH m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE %s)
-		SELECT e.id, e.kind, e.name FROM m JOIN entity e ON e.id = m.entity_id
+	more, err := s.suggestions(ctx, fmt.Sprintf(`WITH m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE %s),
+		c AS (SELECT entity_id FROM m LIMIT %d)
+		SELECT e.id, e.kind, e.name FROM c JOIN entity e ON e.id = c.entity_id
 		WHERE (e.sort_name COLLATE "C") NOT LIKE %s
 		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`,
-		strings.Join(b.where, " AND "), b.arg(starts), b.arg(limit-len(out))), b.args)
+		strings.Join(b.where, " AND "), suggestCandidates, b.arg(starts), b.arg(limit-len(out))), b.args)
 	return append(out, more...), err
 }
 
@@ -673,10 +707,7 @@ func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Sugg
 	// Planned with the prefix in sight (the simple protocol sends the
 	// arguments in the statement), never from the pool's generic plans,
 	// which cannot bound an index range by a pattern they do not know.
-	if storable(args) {
-		args = append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
-	}
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.pool.Query(ctx, sql, customPlan(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
