@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -678,9 +679,14 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		return out, err
 	}
 	// Then names with words that start with the words of the prefix.
+	// A short word before the last ("w gni") is a whole word: as a prefix
+	// it would match most names' words.
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "':*"
+		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "'"
+		if i == len(words)-1 || utf8.RuneCountInString(w) >= 3 {
+			parts[i] += ":*"
+		}
 	}
 	// The matches come from a materialised CTE, by the GIN index: with the
 	// LIMIT in sight the planner walks the names in order and tests each.
