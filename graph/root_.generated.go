@@ -1891,7 +1891,7 @@ extend type Query {
     """A cursor from a previous page of the same search: returns the hits after it."""
     after: String
   ): SearchConnection!
-  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics (the second group among the first 500 such names found, so that a word thousands of names hold costs what a rare one costs)."""
+  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics (the second group among the first 100 such names found, so that a word thousands of names hold costs what a rare one costs)."""
   suggest(
     """The start of a name, as typed so far."""
     prefix: String!

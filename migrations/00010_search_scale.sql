@@ -6,49 +6,52 @@
 --    entity's own attributes (kind, place) with the weight of its name and
 --    the concepts of words (countries, cooperatives).
 -- 2. The vocabulary that typos are corrected against holds the published
---    text only, with how many published documents hold each term: a term
---    leaves it with the last published document that held it (deleted,
---    unpublished, erased), so that an anonymous search can learn nothing
---    of drafts through corrections. A trigger on search_doc keeps the
---    counts in the transaction of every write, whichever path it takes
---    (the store's writes, the status trigger, a cascade from entity).
+--    text only: a trigger on search_doc adds the terms of a document when
+--    it is written published, and when a published document is deleted,
+--    unpublished or rewritten (erasure) removes those of its terms that no
+--    other published document holds, so that an anonymous search can
+--    learn nothing of drafts through corrections. It runs in the
+--    transaction of every write, whichever path it takes (the store's
+--    writes, the status trigger, a cascade from entity). Adding takes no
+--    row lock on a term already there (ON CONFLICT DO NOTHING), so writers
+--    of common words do not queue; two writers that remove the last two
+--    holders of a term at once may both keep it, until the next
+--    store.Reindex counts the vocabulary afresh.
 
 -- +goose Up
 ALTER TABLE search_doc ADD COLUMN version smallint NOT NULL DEFAULT 0;
-
-ALTER TABLE search_term ADD COLUMN docs integer NOT NULL DEFAULT 0;
 
 -- +goose StatementBegin
 CREATE FUNCTION search_term_follow_doc() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     gone text[] := '{}';
     came text[] := '{}';
+    t text;
+    held boolean;
 BEGIN
     -- Bulk indexing (store.Reindex) turns the trigger off for its own
     -- transactions and counts the vocabulary afresh at the end.
     IF current_setting('partnergraph.search_bulk', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'PUBLISHED' THEN
-        gone := tsvector_to_array(OLD.vec);
-    END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'PUBLISHED' THEN
         came := tsvector_to_array(NEW.vec);
     END IF;
-    IF gone = came THEN
-        RETURN NULL;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'PUBLISHED' THEN
+        SELECT coalesce(array_agg(x), '{}') INTO gone FROM unnest(tsvector_to_array(OLD.vec)) x WHERE x <> ALL (came);
     END IF;
-    -- One statement in term order, so that concurrent writers lock the
-    -- rows of common terms in the same order and wait instead of
-    -- deadlocking.
-    INSERT INTO search_term (term, docs)
-    SELECT t, sum(d)::int FROM (
-        SELECT unnest(came) AS t, 1 AS d
-        UNION ALL
-        SELECT unnest(gone), -1
-    ) x GROUP BY t HAVING sum(d) <> 0 ORDER BY t
-    ON CONFLICT (term) DO UPDATE SET docs = search_term.docs + excluded.docs;
-    DELETE FROM search_term WHERE term = ANY (gone) AND docs <= 0;
+    IF cardinality(came) > 0 THEN
+        INSERT INTO search_term (term) SELECT unnest(came) ORDER BY 1 ON CONFLICT DO NOTHING;
+    END IF;
+    FOREACH t IN ARRAY gone LOOP
+        -- Planned for this term (EXECUTE): a scan that stops at the first
+        -- holder of a common term, the text index for a rare one.
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM search_doc WHERE vec @@ %L::tsquery AND status = %L)',
+            quote_literal(t), 'PUBLISHED') INTO held;
+        IF NOT held THEN
+            DELETE FROM search_term WHERE term = t;
+        END IF;
+    END LOOP;
     RETURN NULL;
 END
 $$;
@@ -63,5 +66,4 @@ CREATE TRIGGER search_doc_to_search_term AFTER INSERT OR DELETE OR UPDATE OF vec
 -- +goose Down
 DROP TRIGGER search_doc_to_search_term ON search_doc;
 DROP FUNCTION search_term_follow_doc();
-ALTER TABLE search_term DROP COLUMN docs;
 ALTER TABLE search_doc DROP COLUMN version;

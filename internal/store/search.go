@@ -119,8 +119,9 @@ func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, erro
 	return int(n.Load()), time.Since(start), nil
 }
 
-// countVocabulary counts the vocabulary afresh from the published search
-// documents, after bulk writes that left it alone. The table lock makes
+// countVocabulary computes the vocabulary afresh from the published search
+// documents, after bulk writes that left it alone (and to settle what
+// concurrent removals may have kept: see migration 00010). The table lock makes
 // writers that commit meanwhile wait, so that their counts are neither
 // lost nor counted twice.
 func (s *Store) countVocabulary(ctx context.Context) error {
@@ -130,9 +131,9 @@ func (s *Store) countVocabulary(ctx context.Context) error {
 			_, err = tx.Exec(ctx, `DELETE FROM search_term`)
 		}
 		if err == nil {
-			_, err = tx.Exec(ctx, `INSERT INTO search_term (term, docs)
-				SELECT l, count(*) FROM search_doc d, unnest(tsvector_to_array(d.vec)) l
-				WHERE d.status = 'PUBLISHED' GROUP BY l`)
+			_, err = tx.Exec(ctx, `INSERT INTO search_term (term)
+				SELECT DISTINCT l FROM search_doc d, unnest(tsvector_to_array(d.vec)) l
+				WHERE d.status = 'PUBLISHED'`)
 		}
 		if err != nil {
 			return fmt.Errorf("count vocabulary: %w", translate(err))
@@ -646,7 +647,7 @@ const MaxSuggestions = 50
 
 // suggestCandidates is how many names with a later word that starts with
 // the prefix Suggest sorts at most (see Suggest).
-const suggestCandidates = 500
+const suggestCandidates = 100
 
 // Suggest returns up to limit names of entities visible under vis that
 // start with prefix, or whose words start with the words of prefix,
