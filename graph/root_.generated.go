@@ -2392,7 +2392,7 @@ type PageInfo {
 
 extend type Query {
   """
-  One ranked search over every kind of entity: names, summaries, descriptions, topics, activities and places, best hit first. Every word must match, in any inflected form (Polish, Swedish, English), ignoring case and diacritics (` + "`" + `spoldzielni ceramika` + "`" + ` finds Spółdzielnia Socjalna „Równe Szanse”); a word of five or more letters also matches with one or two letters wrong (` + "`" + `Coompanoin` + "`" + `); a word of three or more letters also matches the start of a longer one (` + "`" + `koop` + "`" + `); words in double quotes match as a phrase, in that order (` + "`" + `"równe szanse"` + "`" + `). A match in the name weighs more than one in the summary, which weighs more than one in a description.
+  One ranked search over every kind of entity: names, kinds, places, summaries, descriptions, topics and activities, best hit first. Every word must match, in any inflected form (Polish, Swedish, English), ignoring case and diacritics (` + "`" + `spoldzielni ceramika` + "`" + ` finds Spółdzielnia Socjalna „Równe Szanse”); a country matches by any of its names and adjectives and by its code in capitals (` + "`" + `szwecji` + "`" + `, ` + "`" + `szwedzki` + "`" + `, ` + "`" + `Sweden` + "`" + `, ` + "`" + `SE` + "`" + `), and a cooperative by ` + "`" + `spółdzielnia` + "`" + `, ` + "`" + `kooperativet` + "`" + ` or ` + "`" + `cooperative` + "`" + `; a word of five or more letters also matches with one or two letters wrong (` + "`" + `Coompanoin` + "`" + `); a word of three or more letters also matches the start of a longer one (` + "`" + `koop` + "`" + `); words in double quotes match as a phrase, in that order (` + "`" + `"równe szanse"` + "`" + `). A match in the name or in the entity's own kind and place weighs more than one in the summary, which weighs more than one in a description. When no entity matches every word, the hits are the entities that match the most words (` + "`" + `partial` + "`" + ` is true, each edge's ` + "`" + `missingWords` + "`" + ` says which words it lacks, ` + "`" + `unmatchedWords` + "`" + ` which words match nothing). See docs/search.md.
   """
   search(
     """What to look for, as a user types it: at most 200 characters and 12 words."""
@@ -2406,13 +2406,13 @@ extend type Query {
     """A cursor from a previous page of the same search: returns the hits after it."""
     after: String
   ): SearchConnection!
-  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics."""
+  """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics (the second group among the first 100 such names found, so that a word thousands of names hold costs what a rare one costs)."""
   suggest(
     """The start of a name, as typed so far."""
     prefix: String!
     """Only entities of these kinds; all kinds when omitted."""
     types: [EntityKind!]
-    """How many names to return (default 10, at most 50)."""
+    """How many names to return (default 10, at most 50; null is refused)."""
     limit: Int = 10
   ): [Suggestion!]!
 }
@@ -2431,8 +2431,14 @@ type SearchConnection {
   nodes: [Entity!]!
   """Where this page stands in the whole result."""
   pageInfo: PageInfo!
-  """How many entities match, across all pages."""
+  """How many entities match, across all pages: exact up to 1,000; past that, 1,000 and ` + "`" + `totalCountIsExact` + "`" + ` false (at least so many)."""
   totalCount: Int!
+  """Whether ` + "`" + `totalCount` + "`" + ` is the exact number of hits (true) or a lower bound (false, when more than 1,000 entities match)."""
+  totalCountIsExact: Boolean!
+  """True when no entity matches every word of the query: the hits then match some of the words, those that match the most first."""
+  partial: Boolean!
+  """The words of the query, as typed (a phrase as one), that no entity matches at all; empty when every word matches somewhere."""
+  unmatchedWords: [String!]!
 }
 
 """One search hit: the entity found, how well it matched and where."""
@@ -2441,10 +2447,12 @@ type SearchEdge {
   cursor: String!
   """The entity found."""
   node: Entity!
-  """How well the entity matches: higher is better. Comparable within one search only; a hit whose name holds every word scores above 1."""
+  """How well the entity matches: higher is better. Comparable within one search only; a hit whose name or own attributes (kind, place) hold every word scores above 2, and each word a hit lacks costs it 3."""
   score: Float!
   """An excerpt of the field that matched best, with the matched words marked."""
   snippet: Snippet!
+  """The words of the query, as typed (a phrase as one), that this hit does not match; empty unless the connection is ` + "`" + `partial` + "`" + `."""
+  missingWords: [String!]!
 }
 
 """An excerpt of one field of an entity around the words a search matched."""
@@ -4223,6 +4231,12 @@ func (ec *executionContext) childFields_SearchConnection(ctx context.Context, fi
 		return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_SearchConnection_totalCount(ctx, field)
+	case "totalCountIsExact":
+		return ec.fieldContext_SearchConnection_totalCountIsExact(ctx, field)
+	case "partial":
+		return ec.fieldContext_SearchConnection_partial(ctx, field)
+	case "unmatchedWords":
+		return ec.fieldContext_SearchConnection_unmatchedWords(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SearchConnection", field.Name)
 }
@@ -4237,6 +4251,8 @@ func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field gr
 		return ec.fieldContext_SearchEdge_score(ctx, field)
 	case "snippet":
 		return ec.fieldContext_SearchEdge_snippet(ctx, field)
+	case "missingWords":
+		return ec.fieldContext_SearchEdge_missingWords(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
 }

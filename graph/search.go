@@ -62,9 +62,10 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 	}
 	vis := loader.For(ctx).Visibility()
 	conn := &model.SearchConnection{
-		PageInfo: &model.PageInfo{HasPreviousPage: req.Offset > 0},
-		Edges:    []*model.SearchEdge{},
-		Nodes:    []model.Entity{},
+		PageInfo:       &model.PageInfo{HasPreviousPage: req.Offset > 0},
+		Edges:          []*model.SearchEdge{},
+		Nodes:          []model.Entity{},
+		UnmatchedWords: []string{},
 	}
 	if n > 0 {
 		page, err := r.Store.Search(ctx, vis, req)
@@ -72,27 +73,34 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 			return nil, err
 		}
 		conn.PageInfo.HasNextPage = page.HasNext
+		conn.Partial, conn.UnmatchedWords = page.Partial, page.Unmatched
+		if conn.UnmatchedWords == nil {
+			conn.UnmatchedWords = []string{}
+		}
 		for i, h := range page.Hits {
 			m := model.FromEntity(h.Entity)
 			cur := relay.Cursor{Order: searchOrder, Value: key, ID: int64(req.Offset + i + 1)}.Encode()
 			conn.Nodes = append(conn.Nodes, m)
-			conn.Edges = append(conn.Edges, &model.SearchEdge{Cursor: cur, Node: m, Score: h.Score,
+			conn.Edges = append(conn.Edges, &model.SearchEdge{Cursor: cur, Node: m, Score: h.Score, MissingWords: h.Missing,
 				Snippet: &model.Snippet{Field: h.Snippet.Field, Text: h.Snippet.Text, HTML: h.Snippet.HTML}})
 		}
 		setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	} else if _, err := textsearch.Parse("query", query); err != nil {
 		return nil, err // first: 0 still checks the query
 	}
-	conn.Count = func(ctx context.Context) (int, error) { return r.Store.CountSearch(ctx, vis, req) }
+	conn.Count = model.BoundedCountFunc(func(ctx context.Context) (int, bool, error) {
+		return r.Store.CountSearch(ctx, vis, req)
+	}).Once()
 	return conn, nil
 }
 
-// suggest resolves the root suggest field.
+// suggest resolves the root suggest field. Its default limit lives in
+// the schema only: limit is nil when a client sends null.
 func (r *Resolver) suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error) {
-	n := 10
-	if limit != nil {
-		n = *limit
+	if limit == nil {
+		return nil, kb.Invalid("limit", "must not be null; omit it for the default")
 	}
+	n := *limit
 	if n < 1 || n > store.MaxSuggestions {
 		return nil, kb.Invalid("limit", "must be between 1 and %d, got %d", store.MaxSuggestions, n)
 	}

@@ -24,7 +24,14 @@ func (r *queryResolver) Suggest(ctx context.Context, prefix string, types []kb.K
 
 // TotalCount is the resolver for the totalCount field.
 func (r *searchConnectionResolver) TotalCount(ctx context.Context, obj *model.SearchConnection) (int, error) {
-	return obj.Count(ctx)
+	n, _, err := obj.Count(ctx)
+	return n, err
+}
+
+// TotalCountIsExact is the resolver for the totalCountIsExact field.
+func (r *searchConnectionResolver) TotalCountIsExact(ctx context.Context, obj *model.SearchConnection) (bool, error) {
+	_, exact, err := obj.Count(ctx)
+	return exact, err
 }
 
 // SearchConnection returns SearchConnectionResolver implementation.

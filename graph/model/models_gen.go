@@ -854,10 +854,16 @@ type SearchConnection struct {
 	Nodes []Entity `json:"nodes"`
 	// Where this page stands in the whole result.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// How many entities match, across all pages.
+	// How many entities match, across all pages: exact up to 1,000; past that, 1,000 and `totalCountIsExact` false (at least so many).
 	TotalCount int `json:"totalCount"`
-	// Counts the whole result when totalCount is asked for.
-	Count CountFunc `json:"-"`
+	// Whether `totalCount` is the exact number of hits (true) or a lower bound (false, when more than 1,000 entities match).
+	TotalCountIsExact bool `json:"totalCountIsExact"`
+	// True when no entity matches every word of the query: the hits then match some of the words, those that match the most first.
+	Partial bool `json:"partial"`
+	// The words of the query, as typed (a phrase as one), that no entity matches at all; empty when every word matches somewhere.
+	UnmatchedWords []string `json:"unmatchedWords"`
+	// Counts the whole result, up to a bound, when totalCount or totalCountIsExact is asked for.
+	Count BoundedCountFunc `json:"-"`
 }
 
 // One search hit: the entity found, how well it matched and where.
@@ -866,10 +872,12 @@ type SearchEdge struct {
 	Cursor string `json:"cursor"`
 	// The entity found.
 	Node Entity `json:"node"`
-	// How well the entity matches: higher is better. Comparable within one search only; a hit whose name holds every word scores above 1.
+	// How well the entity matches: higher is better. Comparable within one search only; a hit whose name or own attributes (kind, place) hold every word scores above 2, and each word a hit lacks costs it 3.
 	Score float64 `json:"score"`
 	// An excerpt of the field that matched best, with the matched words marked.
 	Snippet *Snippet `json:"snippet"`
+	// The words of the query, as typed (a phrase as one), that this hit does not match; empty unless the connection is `partial`.
+	MissingWords []string `json:"missingWords"`
 }
 
 // Conditions on search hits; all given ones must hold.

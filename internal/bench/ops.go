@@ -240,23 +240,7 @@ var Mix = []Op{
 			return err
 		},
 	},
-	{
-		Name: "search",
-		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args {
-			return Args{Text: searchQueries[r.IntN(len(searchQueries))]}
-		},
-		Query: `query Search($q: String!) { search(query: $q, first: 20) {
-			totalCount edges { score snippet { field html } node { id kind name } } } }`,
-		Vars: func(a Args) map[string]any { return map[string]any{"q": a.Text} },
-		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
-			r := store.SearchRequest{Query: a.Text, Limit: pageSize}
-			if _, err := st.Search(ctx, store.Public, r); err != nil {
-				return err
-			}
-			_, err := st.CountSearch(ctx, store.Public, r)
-			return err
-		},
-	},
+	searchOp("search", searchQueries),
 	{
 		Name:  "link",
 		Staff: true,
@@ -357,6 +341,13 @@ var Extra = []Op{
 			return err
 		},
 	},
+	// One kind of search query each, for the targets of issue 12: a
+	// common word, two and three words, a phrase and a misspelled word.
+	searchOp("search-common", []string{"spoldzielnia", "spółdzielnia", "stowarzyszenie", "fundacja", "warsztat"}),
+	searchOp("search-two", []string{"spoldzielnia socjalna", "warsztat terapii", "stowarzyszenie poznan", "gmina gniezno", "aktywizacja zawodowa"}),
+	searchOp("search-three", []string{"spółdzielnia socjalna poznań", "warsztat terapii zajęciowej", "ośrodek pomocy społecznej", "spoldzielnia socjalna razem", "fundacja ekonomii spolecznej"}),
+	searchOp("search-phrase", []string{`"spółdzielnia socjalna"`, `"warsztat terapii"`, `"pomocy społecznej"`, `"równe szanse"`, `"ekonomiska förening"`}),
+	searchOp("search-typo", []string{"spoldzelnia", "stowarzyszenei", "fundajca", "warsztta terapii", "kooperaitvet"}),
 	{
 		Name: "suggest",
 		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args {
@@ -369,6 +360,28 @@ var Extra = []Op{
 			return err
 		},
 	},
+}
+
+// searchOp is a search operation named name that asks one of queries at
+// random, one page of 20 hits with totalCount, as a search box does.
+func searchOp(name string, queries []string) Op {
+	return Op{
+		Name: name,
+		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args {
+			return Args{Text: queries[r.IntN(len(queries))]}
+		},
+		Query: `query Search($q: String!) { search(query: $q, first: 20) {
+			totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`,
+		Vars: func(a Args) map[string]any { return map[string]any{"q": a.Text} },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
+			r := store.SearchRequest{Query: a.Text, Limit: pageSize}
+			if _, err := st.Search(ctx, store.Public, r); err != nil {
+				return err
+			}
+			_, _, err := st.CountSearch(ctx, store.Public, r)
+			return err
+		},
+	}
 }
 
 // suggestPrefixes are what staff type while linking.

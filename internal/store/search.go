@@ -4,33 +4,38 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
 
-// indexEntity writes the search document of entity id and adds its terms to
-// the vocabulary, in tx: the index changes with the entity or not at all.
+// docVersion is the version of the rules of package textsearch that
+// search documents are computed with. Raise it when a change of those
+// rules changes documents: store.Migrate then recomputes the older ones.
+// Version 1 (migration 00010) indexes the entity's kind and place with
+// the weight of its name and the concepts of words.
+const docVersion = 1
+
+// indexEntity writes the search document of entity id in tx: the index
+// changes with the entity or not at all. The vocabulary follows by the
+// trigger of migration 00010, in the same transaction.
 func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 	d := textsearch.Index(textsearch.Fields(e))
-	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country)
-		VALUES ($1, $2::tsvector, $3::tsvector, $4, $5, $6, $7)
+	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country, version)
+		VALUES ($1, $2::tsvector, $3::tsvector, $4, $5, $6, $7, $8)
 		ON CONFLICT (entity_id) DO UPDATE SET vec = $2::tsvector, name_vec = $3::tsvector, name_words = $4,
-			kind = $5, status = $6, country = $7`,
-		id, d.Vector, d.NameVector, d.NameWords, string(e.Kind), statusOf(e), countryOf(e))
+			kind = $5, status = $6, country = $7, version = $8`,
+		id, d.Vector, d.NameVector, d.NameWords, string(e.Kind), statusOf(e), countryOf(e), docVersion)
 	if err != nil {
 		return fmt.Errorf("index entity %d: %w", id, translate(err))
-	}
-	// Sorted terms take row locks in one order, so concurrent writers
-	// adding the same new terms wait for each other instead of deadlocking.
-	_, err = tx.Exec(ctx, `INSERT INTO search_term (term) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, d.Terms)
-	if err != nil {
-		return fmt.Errorf("index terms of entity %d: %w", id, translate(err))
 	}
 	return nil
 }
@@ -63,8 +68,9 @@ const reindexBatch = 2000
 
 // Reindex computes the search documents of entities: all of them when all
 // is set, else only those that have none (entities written before the
-// search migration). It reads batches in id order while GOMAXPROCS workers
-// compute and write the previous ones, each batch its own transaction, and
+// search migration) or one of an older docVersion. It reads batches in id
+// order while GOMAXPROCS workers compute and write the previous ones, each
+// batch its own transaction, then counts the vocabulary afresh, and
 // returns how many entities it indexed and how long it took.
 func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, error) {
 	start := time.Now()
@@ -103,6 +109,9 @@ func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, erro
 		return int(n.Load()), time.Since(start), fmt.Errorf("reindex: %w", first)
 	}
 	if n.Load() > 0 {
+		if err := s.countVocabulary(ctx); err != nil {
+			return int(n.Load()), time.Since(start), fmt.Errorf("reindex: %w", err)
+		}
 		if _, err := s.pool.Exec(ctx, `ANALYZE search_doc, search_term`); err != nil {
 			return int(n.Load()), time.Since(start), fmt.Errorf("reindex: analyze: %w", translate(err))
 		}
@@ -110,16 +119,39 @@ func (s *Store) Reindex(ctx context.Context, all bool) (int, time.Duration, erro
 	return int(n.Load()), time.Since(start), nil
 }
 
+// countVocabulary computes the vocabulary afresh from the published search
+// documents, after bulk writes that left it alone (and to settle what
+// concurrent removals may have kept: see migration 00010). The table lock makes
+// writers that commit meanwhile wait, so that their counts are neither
+// lost nor counted twice.
+func (s *Store) countVocabulary(ctx context.Context) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `LOCK TABLE search_term IN EXCLUSIVE MODE`)
+		if err == nil {
+			_, err = tx.Exec(ctx, `DELETE FROM search_term`)
+		}
+		if err == nil {
+			_, err = tx.Exec(ctx, `INSERT INTO search_term (term)
+				SELECT DISTINCT l FROM search_doc d, unnest(tsvector_to_array(d.vec)) l
+				WHERE d.status = 'PUBLISHED'`)
+		}
+		if err != nil {
+			return fmt.Errorf("count vocabulary: %w", translate(err))
+		}
+		return nil
+	})
+}
+
 // readBatches sends the entities to index to out in batches, in id order.
 func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Entity) error {
-	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id)`
+	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id AND d.version >= $3)`
 	if all {
-		missing = ""
+		missing = `AND $3::int IS NOT NULL`
 	}
 	after := int64(0)
 	for {
 		rows, err := s.pool.Query(ctx, `SELECT `+entityColumns+` FROM entity_full e
-			WHERE e.id > $1 `+missing+` ORDER BY e.id LIMIT $2`, after, reindexBatch)
+			WHERE e.id > $1 `+missing+` ORDER BY e.id LIMIT $2`, after, reindexBatch, docVersion)
 		if err != nil {
 			return translate(err)
 		}
@@ -148,8 +180,10 @@ func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Enti
 	}
 }
 
-// writeDocs indexes a batch of entities in one transaction with three
-// statements, whatever the batch size.
+// writeDocs indexes a batch of entities in one transaction with two
+// statements, whatever the batch size. It leaves the vocabulary alone
+// (Reindex counts it at the end): the trigger that keeps it would update
+// the rows of common terms once per entity.
 func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	ids := make([]int64, len(es))
 	vecs := make([]string, len(es))
@@ -158,30 +192,22 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	kinds := make([]string, len(es))
 	statuses := make([]string, len(es))
 	countries := make([]string, len(es))
-	termSet := map[string]struct{}{}
 	for i, e := range es {
 		d := textsearch.Index(textsearch.Fields(e))
 		ids[i], vecs[i], names[i], nameWords[i] = e.ID, d.Vector, d.NameVector, int32(d.NameWords)
 		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), countryOf(e)
-		for _, t := range d.Terms {
-			termSet[t] = struct{}{}
-		}
-	}
-	terms := make([]string, 0, len(termSet))
-	for t := range termSet {
-		terms = append(terms, t)
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country)
-			SELECT i, v::tsvector, n::tsvector, w, k, s, c
-			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]) AS x(i, v, n, w, k, s, c)
-			ON CONFLICT (entity_id) DO UPDATE SET vec = excluded.vec, name_vec = excluded.name_vec,
-				name_words = excluded.name_words, kind = excluded.kind, status = excluded.status, country = excluded.country`,
-			ids, vecs, names, nameWords, kinds, statuses, countries)
-		if err != nil {
+		if _, err := tx.Exec(ctx, `SELECT set_config('partnergraph.search_bulk', 'on', true)`); err != nil {
 			return translate(err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO search_term (term) SELECT t FROM unnest($1::text[]) t ORDER BY t ON CONFLICT DO NOTHING`, terms)
+		_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country, version)
+			SELECT i, v::tsvector, n::tsvector, w, k, s, c, $8
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]) AS x(i, v, n, w, k, s, c)
+			ON CONFLICT (entity_id) DO UPDATE SET vec = excluded.vec, name_vec = excluded.name_vec,
+				name_words = excluded.name_words, kind = excluded.kind, status = excluded.status, country = excluded.country,
+				version = excluded.version`,
+			ids, vecs, names, nameWords, kinds, statuses, countries, docVersion)
 		return translate(err)
 	})
 }
@@ -201,24 +227,35 @@ type SearchHit struct {
 	Entity  *kb.Entity
 	Score   float64
 	Snippet textsearch.Snippet
+	// Missing are the words of the query (as typed) this hit does not
+	// match: empty unless the page is Partial.
+	Missing []string
 }
 
 // SearchPage is one page of search hits, best first.
 type SearchPage struct {
 	Hits    []SearchHit
 	HasNext bool
+	// Partial is set when no entity matches every word of the query: the
+	// hits are those that match the most of them.
+	Partial bool
+	// Unmatched are the words of the query (as typed) that no entity
+	// visible to the reader matches.
+	Unmatched []string
 }
 
-// Ranking weights of ts_rank for the weights {D, C, B, A}: a name counts
-// five times a summary, a summary twice a description.
+// Ranking weights of ts_rank for the weights {D, C, B, A}: a name or an
+// attribute counts five times a summary, a summary twice a description.
 const rankWeights = `'{0.05, 0.1, 0.2, 1.0}'`
 
-// compiled is a query ready for SQL: the tsquery of all groups, and each
-// group's own.
+// compiled is a query ready for SQL.
 type compiled struct {
-	all    string
-	groups []string
-	words  int // how many words the query has
+	all    string   // every group must match
+	any    string   // any group matches
+	own    string   // every group must match in the name or an attribute
+	groups []string // each group's own
+	owns   []string // each group's own, in the name or an attribute
+	words  int      // how many words the query has
 }
 
 // parse parses a query; it returns a *kb.ValidationError on "query" when
@@ -229,13 +266,16 @@ func parse(query string) (textsearch.Query, error) {
 
 // compile turns q into SQL tsqueries as it stands.
 func compile(q textsearch.Query) compiled {
-	return compiled{all: q.TSQuery(), groups: q.GroupTSQueries(), words: len(q.Words())}
+	return compiled{all: q.TSQuery(), any: q.AnyTSQuery(), own: q.OwnTSQuery(),
+		groups: q.GroupTSQueries(), owns: q.OwnGroupTSQueries(), words: len(q.Words())}
 }
 
 // correct sets the corrections of the words of q that are long enough and
 // match no term of the vocabulary, neither as a whole nor as a prefix. It
 // reports whether it corrected any word. Searches call it only when q as
 // typed finds nothing, so that a query without typos costs no lookups.
+// The vocabulary holds the terms of published entries only (migration
+// 00010): what a correction offers says nothing about drafts.
 func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	var fuzzy []*textsearch.Word
 	for _, w := range q.Words() {
@@ -294,18 +334,23 @@ func (r SearchRequest) where(b *builder, vis Visibility) {
 	}
 }
 
-// Search runs a ranked search over every entity visible under vis: every
-// word of the query must match, in any inflected form, with up to two
-// letters wrong in words of five or more; a quoted phrase must match word
-// after word. Names weigh most, then summaries, then descriptions. It
-// returns a *kb.ValidationError naming "query" for a query that holds no
-// word or is too long.
+// Search runs a ranked search over every entity visible under vis. Every
+// word of the query matches in any inflected form and through the
+// concepts of textsearch (a country by any of its names); a quoted phrase
+// must match word after word. Matches in the name or the entity's own
+// attributes (kind, place) weigh most, then summaries, then descriptions.
+// When nothing matches as typed, every word may match as a prefix and
+// words unknown to the vocabulary are corrected (up to two letters);
+// when still nothing matches every word, the page holds the entities that
+// match the most words (Partial), and says which words matched nothing.
+// It returns a *kb.ValidationError naming "query" for a query that holds
+// no word or is too long.
 func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*SearchPage, error) {
 	q, err := parse(r.Query)
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.searchPage(ctx, vis, r, q)
+	page, err := s.searchPage(ctx, vis, r, q, false)
 	if err != nil || len(page.Hits) > 0 {
 		return page, err
 	}
@@ -313,70 +358,178 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	// typos, unless the query as typed finds something and this page is
 	// past its end.
 	if r.Offset > 0 {
-		if n, err := s.count(ctx, vis, r, compile(q)); err != nil || n > 0 {
+		if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
 			return page, err
 		}
 	}
 	widened := q.Widen()
-	if ok, err := s.correct(ctx, q); err != nil || !ok && !widened {
-		return page, err
+	corrected, err := s.correct(ctx, q)
+	if err != nil {
+		return nil, err
 	}
-	return s.searchPage(ctx, vis, r, q)
+	if corrected || widened {
+		if page, err = s.searchPage(ctx, vis, r, q, false); err != nil || len(page.Hits) > 0 {
+			return page, err
+		}
+		if r.Offset > 0 {
+			if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+				return page, err
+			}
+		}
+	}
+	// Nothing matches every word: the entities that match the most.
+	unmatched, err := s.unmatched(ctx, vis, r, q)
+	if err != nil {
+		return nil, err
+	}
+	page.Unmatched = unmatched
+	if len(unmatched) == len(q.Groups) {
+		return page, nil
+	}
+	partial, err := s.searchPage(ctx, vis, r, q, true)
+	if err != nil {
+		return nil, err
+	}
+	partial.Unmatched = unmatched
+	return partial, nil
 }
 
-// candidates is how many entities matching by name, and how many matching
-// anywhere, a search ranks at most (more when a page reaches further). A
-// word found in most entities would otherwise have every one of them read
-// and scored for one page; with the cap, a query that matches more ranks
-// all names that match first and a sample of the other matches, in index
-// order. totalCount stays exact.
-const candidates = 2000
-
-// searchPage reads one page of hits of q.
-func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) (*SearchPage, error) {
+// unmatched returns the groups of q (as typed) that no entity visible
+// under vis and kept by r's filters matches, in one statement.
+func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) ([]string, error) {
 	c := compile(q)
 	b := &builder{}
-	qAll := b.arg(c.all)
 	r.where(b, vis)
 	where := strings.Join(b.where, " AND ")
-	limit := b.arg(max(candidates, r.Offset+r.Limit+1))
-	// The score: ts_rank over all fields (weighted, divided by 1 + the log
-	// of the document's length so that long texts do not win by mentioning
-	// everything), plus the share of the query's groups found in the name,
-	// plus, when the name holds all of them, how much of the name they
-	// cover: "stowarzyszenie na rzecz spoldzielni socjalnych" puts the
-	// association before an article whose longer title holds those words.
-	var named string
-	if len(c.groups) == 1 {
-		named = "(d.name_vec @@ " + qAll + "::tsquery)::int"
-	} else {
-		named = "(SELECT count(*) FILTER (WHERE d.name_vec @@ g) FROM unnest(" + b.arg(c.groups) + "::tsquery[]) g)"
+	exists := make([]string, len(c.groups))
+	for i, g := range c.groups {
+		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
-	// The candidates come from materialised CTEs so that the planner plans
-	// them without the LIMIT, by the text indexes (with a LIMIT in sight it
-	// walks the primary key and tests every row); the CTE scans still stop
-	// after the first rows the LIMITs take.
-	sql := fmt.Sprintf(`WITH by_name AS MATERIALIZED (
-			SELECT d.entity_id, d.vec, d.name_vec, d.name_words FROM search_doc d
-			WHERE d.name_vec @@ %[1]s::tsquery AND %[6]s),
-		elsewhere AS MATERIALIZED (
-			SELECT d.entity_id, d.vec, d.name_vec, d.name_words FROM search_doc d
-			WHERE d.vec @@ %[1]s::tsquery AND NOT d.name_vec @@ %[1]s::tsquery AND %[6]s),
-		cand AS ((SELECT * FROM by_name LIMIT %[9]s) UNION ALL (SELECT * FROM elsewhere LIMIT %[9]s))
+	var found []bool
+	err := s.pool.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", translate(err))
+	}
+	out := []string{}
+	for i, ok := range found {
+		if !ok {
+			out = append(out, q.Groups[i].Text)
+		}
+	}
+	return out, nil
+}
+
+// customPlan returns args to be sent with the simple protocol when they
+// can be (see storable), so that PostgreSQL plans the statement for them:
+// the pool's generic plans do not know whether a term is in ten entities
+// or in half of them, and read an index where a scan would stop at once.
+func customPlan(args []any) []any {
+	if !storable(args) {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+}
+
+// candidates is how many entities a search ranks at most from each of
+// its candidate sets (more when a page reaches further): the entities
+// whose name or attributes hold every word, and the entities that hold
+// them anywhere, the second read only when the first does not fill the
+// page. A set of more matches is cut in index order, so a page of a word
+// that a quarter of a million entities hold costs what a page of a rare
+// word costs; the ranking is exact for sets below the cut and a ranking
+// of a sample above it (docs/search.md, "How search runs").
+const candidates = 300
+
+// searchPage reads one page of hits of q: of the entities that match every
+// group of q, or with partial, of those that match any, the most first.
+func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, partial bool) (*SearchPage, error) {
+	c := compile(q)
+	b := &builder{}
+	qAny := b.arg(c.any)
+	r.where(b, vis)
+	where := strings.Join(b.where, " AND ")
+	need := r.Offset + r.Limit + 1
+	limit := b.arg(max(candidates, need)) + "::int"
+	n := len(c.groups)
+	// The score: how many groups match (each one missing costs 3, more
+	// than the rest can add), ts_rank over all fields (weighted, divided
+	// by 1 + the log of the document's length so that long texts do not
+	// win by mentioning everything), the share of groups found in the
+	// name or the attributes, and when they hold all of them 1 more plus
+	// how much of the name the query covers: "stowarzyszenie na rzecz
+	// spoldzielni socjalnych" puts the association before an article
+	// whose longer title holds those words. A hit whose name or
+	// attributes hold every word thus scores above 2, any other below.
+	var own, cover string
+	if n == 1 {
+		own = "(d.vec @@ " + b.arg(c.owns[0]) + "::tsquery)::int"
+		cover = "1"
+	} else {
+		own = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.owns) + "::tsquery[]) g)"
+		cover = strconv.Itoa(n)
+		if partial {
+			cover = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.groups) + "::tsquery[]) g)"
+		}
+	}
+	// The candidate sets come from materialised CTEs so that the planner
+	// plans them without the LIMIT, by the text index (with a LIMIT in
+	// sight it may scan the table in order and test every row); the CTE
+	// scans still stop after the first rows the LIMITs take, and the
+	// second set is not read at all when the first fills the page.
+	// The candidates carry what the score reads, so that they are not
+	// joined back to search_doc (whose size the planner would then plan
+	// for).
+	const cols = "d.entity_id, d.vec, d.name_words"
+	var sets string
+	if !partial {
+		qOwn := b.arg(c.own)
+		sets = fmt.Sprintf(`own AS MATERIALIZED (SELECT %[6]s FROM search_doc d WHERE d.vec @@ %[1]s::tsquery AND %[3]s),
+			anywhere AS MATERIALIZED (SELECT %[6]s FROM search_doc d
+				WHERE d.vec @@ %[2]s::tsquery AND NOT d.vec @@ %[1]s::tsquery AND %[3]s),
+			a AS (SELECT * FROM own LIMIT %[4]s),
+			cand AS (SELECT * FROM a UNION ALL
+				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[5]d THEN 0 ELSE %[4]s END))`,
+			qOwn, b.arg(c.all), where, limit, need, cols)
+	} else {
+		// The entities that match all groups but one, for each group, then
+		// those that match any: the best covers come first without ranking
+		// every entity that holds one common word.
+		var ctes, parts []string
+		if n > 2 && n <= 6 {
+			for i := range q.Groups {
+				rest := slices.Delete(slices.Clone(c.groups), i, i+1)
+				ctes = append(ctes, fmt.Sprintf(`but%d AS MATERIALIZED (SELECT %s FROM search_doc d
+					WHERE d.vec @@ %s::tsquery AND %s)`, i, cols, b.arg(strings.Join(rest, " & ")), where))
+				parts = append(parts, fmt.Sprintf(`(SELECT * FROM but%d LIMIT %s)`, i, limit))
+			}
+		}
+		ctes = append(ctes, fmt.Sprintf(`anyof AS MATERIALIZED (SELECT %s FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, cols, qAny, where))
+		if len(parts) == 0 {
+			parts = append(parts, `(SELECT * FROM anyof LIMIT 0)`)
+		}
+		// Those that match any group are read only when the others do not
+		// fill the page.
+		sets = fmt.Sprintf(`%[1]s,
+			buts AS (SELECT DISTINCT ON (entity_id) * FROM (%[2]s) x),
+			cand AS (SELECT DISTINCT ON (entity_id) * FROM (SELECT * FROM buts UNION ALL
+				(SELECT * FROM anyof LIMIT CASE WHEN (SELECT count(*) FROM buts) >= %[3]d THEN 0 ELSE %[4]s END)) y)`,
+			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
+	}
+	sql := fmt.Sprintf(`WITH %[1]s
 		SELECT d.entity_id, score
 		FROM cand d,
-		LATERAL (SELECT %[2]s AS named) n,
-		LATERAL (SELECT ts_rank(%[3]s::float4[], d.vec, %[1]s::tsquery, 1)
-			+ n.named::float8 / %[4]d
-			+ CASE WHEN n.named = %[4]d THEN 0.5 * least(1.0, %[5]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
+		LATERAL (SELECT %[2]s AS own, %[3]s AS cover) n,
+		LATERAL (SELECT ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1)
+			+ n.own::float8 / %[6]d - 3 * (%[6]d - n.cover)
+			+ CASE WHEN n.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
-		LIMIT %[7]s OFFSET %[8]s`, qAll, named, rankWeights, len(c.groups), c.words,
-		where, b.arg(r.Limit+1), b.arg(r.Offset), limit)
+		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qAny, n, c.words,
+		b.arg(r.Limit+1), b.arg(r.Offset))
 	var ids []int64
 	var scores []float64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// JIT compilation costs tens of milliseconds and gains nothing on a few
-		// thousand rows; the estimates of the candidate scans, made without
+		// hundred rows; the estimates of the candidate scans, made without
 		// their LIMIT, would turn it on at a million entities.
 		// Planned for each query's own terms (plan_cache_mode auto, which
 		// plans an unnamed statement with its arguments; the pool's default
@@ -400,7 +553,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	page := &SearchPage{HasNext: len(ids) > r.Limit}
+	page := &SearchPage{HasNext: len(ids) > r.Limit, Partial: partial}
 	if page.HasNext {
 		ids = ids[:r.Limit]
 	}
@@ -415,39 +568,70 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		if e == nil { // changed between the two reads
 			continue
 		}
-		page.Hits = append(page.Hits, SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(textsearch.Fields(e))})
+		fs := textsearch.Fields(e)
+		h := SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(fs), Missing: []string{}}
+		if partial {
+			h.Missing = q.Missing(fs)
+		}
+		page.Hits = append(page.Hits, h)
 	}
 	return page, nil
 }
 
-// CountSearch returns how many entities a search finds, across all pages.
-func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest) (int, error) {
+// CountBound is how many hits a search counts at most: past it, counting
+// every hit of a word that most entities hold would cost more than the
+// page. A count that reaches it is a lower bound, reported as inexact.
+const CountBound = 1000
+
+// CountSearch returns how many entities a search finds, across all pages,
+// and whether that is exact: it counts at most CountBound+1 hits, and a
+// count past CountBound is returned as CountBound, inexact (at least so
+// many). It follows Search: prefixes and corrections when nothing matches
+// as typed, then the entities that match any word.
+func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest) (int, bool, error) {
 	q, err := parse(r.Query)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	n, err := s.count(ctx, vis, r, compile(q))
+	n, exact, err := s.count(ctx, vis, r, compile(q).all)
 	if err != nil || n > 0 {
-		return n, err
+		return n, exact, err
 	}
 	widened := q.Widen()
-	if ok, err := s.correct(ctx, q); err != nil || !ok && !widened {
-		return 0, err
+	corrected, err := s.correct(ctx, q)
+	if err != nil {
+		return 0, false, err
 	}
-	return s.count(ctx, vis, r, compile(q))
+	if corrected || widened {
+		if n, exact, err = s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+			return n, exact, err
+		}
+	}
+	if len(q.Groups) == 1 {
+		return 0, true, nil
+	}
+	return s.count(ctx, vis, r, compile(q).any)
 }
 
-func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, c compiled) (int, error) {
+// count counts the entities that match the tsquery tsq, up to CountBound.
+func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq string) (int, bool, error) {
 	b := &builder{}
-	b.cond("d.vec @@ ?::tsquery", c.all)
+	b.cond("d.vec @@ ?::tsquery", tsq)
 	r.where(b, vis)
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM search_doc d WHERE `+
-		strings.Join(b.where, " AND "), b.args...).Scan(&n)
+	// Planned for its terms without the LIMIT in sight (see searchPage):
+	// a scan of the table for a term most entities hold, the text index
+	// for a rare one; either stops at the bound.
+	err := s.pool.QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
+		strings.Join(b.where, " AND ")+`) SELECT count(*) FROM (SELECT 1 FROM m LIMIT `+strconv.Itoa(CountBound+1)+`) x`,
+		customPlan(b.args)...).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count search: %w", translate(err))
+		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}
-	return n, nil
+	if n > CountBound {
+		return CountBound, false, nil
+	}
+	return n, true, nil
 }
 
 // Suggestion is a name that starts with, or has a word that starts with,
@@ -460,6 +644,10 @@ type Suggestion struct {
 
 // MaxSuggestions caps the limit of Suggest.
 const MaxSuggestions = 50
+
+// suggestCandidates is how many names with a later word that starts with
+// the prefix Suggest sorts at most (see Suggest).
+const suggestCandidates = 100
 
 // Suggest returns up to limit names of entities visible under vis that
 // start with prefix, or whose words start with the words of prefix,
@@ -492,23 +680,33 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		return out, err
 	}
 	// Then names with words that start with the words of the prefix.
+	// A short word before the last ("w gni") is a whole word: as a prefix
+	// it would match most names' words.
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "':*"
+		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "'"
+		if i == len(words)-1 || utf8.RuneCountInString(w) >= 3 {
+			parts[i] += ":*"
+		}
 	}
 	// The matches come from a materialised CTE, by the GIN index: with the
 	// LIMIT in sight the planner walks the names in order and tests each.
+	// At most suggestCandidates of them, in index order, are sorted: a
+	// prefix of a word that thousands of names hold ("gniez" in every
+	// name „…” w Gnieźnie) costs what a rare one costs, and such a list is
+	// alphabetical among the first matches found rather than among all.
 	b = &builder{}
 	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
 	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(kinds) > 0 {
 		b.cond("d.kind = ANY(?)", strs(kinds))
 	}
-	more, err := s.suggestions(ctx, fmt.Sprintf(`WITH m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE %s)
-		SELECT e.id, e.kind, e.name FROM m JOIN entity e ON e.id = m.entity_id
+	more, err := s.suggestions(ctx, fmt.Sprintf(`WITH m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE %s),
+		c AS (SELECT entity_id FROM m LIMIT %d)
+		SELECT e.id, e.kind, e.name FROM c JOIN entity e ON e.id = c.entity_id
 		WHERE (e.sort_name COLLATE "C") NOT LIKE %s
 		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`,
-		strings.Join(b.where, " AND "), b.arg(starts), b.arg(limit-len(out))), b.args)
+		strings.Join(b.where, " AND "), suggestCandidates, b.arg(starts), b.arg(limit-len(out))), b.args)
 	return append(out, more...), err
 }
 
@@ -516,10 +714,7 @@ func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Sugg
 	// Planned with the prefix in sight (the simple protocol sends the
 	// arguments in the statement), never from the pool's generic plans,
 	// which cannot bound an index range by a pattern they do not know.
-	if storable(args) {
-		args = append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
-	}
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.pool.Query(ctx, sql, customPlan(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}

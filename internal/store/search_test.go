@@ -8,6 +8,7 @@ import (
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
 
 func searchKeys(t *testing.T, st *store.Store, vis store.Visibility, r store.SearchRequest) []string {
@@ -59,7 +60,9 @@ func TestSearchIndexFollowsEveryWriteInItsTransaction(t *testing.T) {
 func TestSearchHidesDraftsFromThePublic(t *testing.T) {
 	st, _ := open(t)
 	load(t, st, small())
-	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka firma"}); len(got) != 0 {
+	// Nothing public matches both words; a partial match may be offered,
+	// never the draft.
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka firma"}); slices.Contains(got, "secret") {
 		t.Errorf("public search found %v, want no draft", got)
 	}
 	if got := searchKeys(t, st, store.Visibility{Drafts: true}, store.SearchRequest{Query: "lodzka firma"}); !slices.Equal(got, []string{"secret"}) {
@@ -89,9 +92,9 @@ func TestSearchPagesAndCounts(t *testing.T) {
 	load(t, st, small())
 	ctx := context.Background()
 	r := store.SearchRequest{Query: "spoldzielni"}
-	n, err := st.CountSearch(ctx, store.Public, r)
-	if err != nil || n < 2 {
-		t.Fatalf("CountSearch = %d, %v; want at least 2", n, err)
+	n, exact, err := st.CountSearch(ctx, store.Public, r)
+	if err != nil || n < 2 || !exact {
+		t.Fatalf("CountSearch = %d, %v, %v; want at least 2, exact", n, exact, err)
 	}
 	all := searchKeys(t, st, store.Public, store.SearchRequest{Query: "spoldzielni", Limit: 100})
 	if len(all) != n {
@@ -188,5 +191,90 @@ func TestSearchFollowsAStatusChangedOutsideTheStore(t *testing.T) {
 	}
 	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "konimpex"}); len(got) != 0 {
 		t.Errorf("after archiving by SQL: got %v, want nothing", got)
+	}
+}
+
+func TestCountSearchIsExactUpToItsBound(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	if err := loadSynthetic(ctx, pool, 3000); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Reindex(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"spoldzielnia", "gniezno", "fundacja ekonomii", "kooperativet"} {
+		n, exact, err := st.CountSearch(ctx, store.Public, store.SearchRequest{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The truth, counted without a bound over the same documents.
+		var all int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM search_doc WHERE status = 'PUBLISHED' AND vec @@ $1::tsquery`,
+			mustParse(t, q)).Scan(&all); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case all <= store.CountBound && (n != all || !exact):
+			t.Errorf("%q: count %d exact %v, want %d exact", q, n, exact, all)
+		case all > store.CountBound && (n != store.CountBound || exact):
+			t.Errorf("%q: count %d exact %v, want %d inexact (%d match)", q, n, exact, store.CountBound, all)
+		}
+		t.Logf("%q: %d matches, count %d exact %v", q, all, n, exact)
+	}
+}
+
+func mustParse(t *testing.T, q string) string {
+	t.Helper()
+	p, err := textsearch.Parse("query", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.TSQuery()
+}
+
+func TestSearchOffersPartialMatchesAndNamesTheMissingWords(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	page, err := st.Search(ctx, store.Public, store.SearchRequest{Query: "konimpex gębice xyzzyq", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !page.Partial || !slices.Equal(page.Unmatched, []string{"xyzzyq"}) {
+		t.Fatalf("partial %v, unmatched %v; want partial and [xyzzyq]", page.Partial, page.Unmatched)
+	}
+	missing := map[string][]string{}
+	for _, h := range page.Hits {
+		missing[h.Entity.Key] = h.Missing
+	}
+	if !slices.Equal(missing["konimpex"], []string{"gębice", "xyzzyq"}) || !slices.Equal(missing["wtz"], []string{"konimpex", "xyzzyq"}) {
+		t.Errorf("missing words %v; want konimpex to lack gębice and xyzzyq, wtz konimpex and xyzzyq", missing)
+	}
+	n, exact, err := st.CountSearch(ctx, store.Public, store.SearchRequest{Query: "konimpex gębice xyzzyq"})
+	if err != nil || n != len(page.Hits) || !exact {
+		t.Errorf("count %d exact %v err %v; want the %d partial hits", n, exact, err, len(page.Hits))
+	}
+	// A word that matches entities in full is no partial match.
+	page, err = st.Search(ctx, store.Public, store.SearchRequest{Query: "konimpex", Limit: 10})
+	if err != nil || page.Partial || len(page.Unmatched) != 0 || len(page.Hits) != 1 || len(page.Hits[0].Missing) != 0 {
+		t.Errorf("konimpex: %+v, %v", page, err)
+	}
+}
+
+func TestSearchKnowsACountryByAnyName(t *testing.T) {
+	st, _ := open(t)
+	d := small()
+	d.Entities = append(d.Entities, kb.Entity{Key: "kos", Kind: kb.KindForeignExample, Name: "Kooperativet KOS", Status: kb.StatusPublished,
+		Summary: "Spółdzielnia w Sztokholmie", ForeignExample: &kb.ForeignExample{Place: kb.Place{Country: "SE", City: "Stockholm"}}})
+	load(t, st, d)
+	for _, q := range []string{"szwecji", "Szwecja", "szwedzka spółdzielnia", "Sweden", "swedish cooperative", "Sverige", "svensk", "SE", "sztokholm"} {
+		if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: q}); !slices.Equal(got, []string{"kos"}) {
+			t.Errorf("%q: got %v, want [kos]", q, got)
+		}
+	}
+	// "se" in lower case is a word, not the country.
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "se"}); slices.Contains(got, "kos") {
+		t.Errorf("se: got %v, want no country match", got)
 	}
 }

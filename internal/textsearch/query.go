@@ -44,6 +44,9 @@ func (w *Word) Fuzzy() bool { return utf8.RuneCountInString(w.Folded) >= MinTypo
 type Group struct {
 	Words  []*Word
 	Phrase bool
+	// Text is the group as the user typed it: the word, or the words of
+	// the phrase separated by spaces.
+	Text string
 }
 
 // Query is a parsed search query: every group must match.
@@ -71,27 +74,32 @@ func Parse(field, q string) (Query, error) {
 	q = strings.NewReplacer("„", `"`, "”", `"`, "“", `"`, "«", `"`, "»", `"`).Replace(q)
 	var all, kept []Group
 	for i, part := range strings.Split(q, `"`) {
-		var words []string
-		for _, w := range Words(part) {
-			if len(w) <= MaxWordLength {
-				words = append(words, w)
+		var words []*Word
+		var typed []string
+		for _, t := range Tokenize(part) {
+			if len(t.Folded) > MaxWordLength {
+				continue
 			}
+			w := newWord(t.Folded, i%2 == 0)
+			// A country named by its code in capitals ("SE") is the
+			// country; in lower case "se" is a word like any other.
+			if c, ok := countryConcepts[part[t.Start:t.End]]; ok {
+				w.Lexemes = append(w.Lexemes, c)
+			}
+			words, typed = append(words, w), append(typed, part[t.Start:t.End])
 		}
 		if len(words) == 0 {
 			continue
 		}
 		if i%2 == 1 { // inside quotes
-			g := Group{Phrase: len(words) > 1}
-			for _, w := range words {
-				g.Words = append(g.Words, newWord(w, false))
-			}
+			g := Group{Words: words, Phrase: len(words) > 1, Text: strings.Join(typed, " ")}
 			all, kept = append(all, g), append(kept, g)
 			continue
 		}
-		for _, w := range words {
-			g := Group{Words: []*Word{newWord(w, true)}}
+		for j, w := range words {
+			g := Group{Words: []*Word{w}, Text: typed[j]}
 			all = append(all, g)
-			if !stopWords[w] {
+			if !stopWords[w.Folded] {
 				kept = append(kept, g)
 			}
 		}
@@ -152,7 +160,7 @@ func (w *Word) Correct(candidates []string) {
 		return
 	}
 	for _, c := range candidates {
-		if contains(w.Lexemes, c) || contains(w.Corrections, c) {
+		if contains(w.Lexemes, c) || contains(w.Corrections, c) || isConcept(c) {
 			continue
 		}
 		for _, l := range w.Lexemes {
@@ -165,17 +173,26 @@ func (w *Word) Correct(candidates []string) {
 }
 
 // alternatives is the tsquery of one word: any of its lexemes or
-// corrections, or a term it starts.
-func (w *Word) alternatives() string {
+// corrections, or a term it starts; with own, only where they carry the
+// weight of a name or an attribute (A).
+func (w *Word) alternatives(own bool) string {
+	weight := ""
+	if own {
+		weight = ":A"
+	}
 	parts := make([]string, 0, len(w.Lexemes)+len(w.Corrections)+1)
 	for _, l := range w.Lexemes {
-		parts = append(parts, quoteLexeme(l))
+		parts = append(parts, quoteLexeme(l)+weight)
 	}
 	for _, c := range w.Corrections {
-		parts = append(parts, quoteLexeme(c))
+		parts = append(parts, quoteLexeme(c)+weight)
 	}
 	if w.Prefix {
-		parts = append(parts, quoteLexeme(w.Folded)+":*")
+		if own {
+			parts = append(parts, quoteLexeme(w.Folded)+":*A")
+		} else {
+			parts = append(parts, quoteLexeme(w.Folded)+":*")
+		}
 	}
 	if len(parts) == 1 {
 		return parts[0]
@@ -189,13 +206,30 @@ func (q Query) TSQuery() string {
 	return strings.Join(q.GroupTSQueries(), " & ")
 }
 
+// AnyTSQuery returns q as a tsquery literal that any one group matches.
+func (q Query) AnyTSQuery() string {
+	return strings.Join(q.GroupTSQueries(), " | ")
+}
+
+// OwnTSQuery returns the tsquery literal of q matched only where the
+// words carry the weight of a name or an attribute of the entity (A).
+func (q Query) OwnTSQuery() string {
+	return strings.Join(q.groupTSQueries(true), " & ")
+}
+
+// OwnGroupTSQueries returns, for each group of q, its tsquery literal
+// matched only where the words carry the weight A (see OwnTSQuery).
+func (q Query) OwnGroupTSQueries() []string { return q.groupTSQueries(true) }
+
 // GroupTSQueries returns the tsquery literal of each group of q.
-func (q Query) GroupTSQueries() []string {
+func (q Query) GroupTSQueries() []string { return q.groupTSQueries(false) }
+
+func (q Query) groupTSQueries(own bool) []string {
 	groups := make([]string, len(q.Groups))
 	for i, g := range q.Groups {
 		words := make([]string, len(g.Words))
 		for j, w := range g.Words {
-			words[j] = w.alternatives()
+			words[j] = w.alternatives(own)
 		}
 		groups[i] = strings.Join(words, " <-> ")
 		if len(words) > 1 {
@@ -222,6 +256,50 @@ func (q Query) match(folded string) int {
 	return -1
 }
 
+// Missing returns the groups of q (as typed) that the fields fs do not
+// match: a word that no word of the fields matches, in any of its forms,
+// corrections or as a prefix; a phrase any of whose words is so missing.
+func (q Query) Missing(fs []Field) []string {
+	found := make([]bool, len(q.Words()))
+	for _, f := range fs {
+		for _, t := range Tokenize(f.Text) {
+			q.matchAll(t.Folded, found)
+		}
+	}
+	out := []string{}
+	i := 0
+	for _, g := range q.Groups {
+		all := true
+		for range g.Words {
+			all = all && found[i]
+			i++
+		}
+		if !all {
+			out = append(out, g.Text)
+		}
+	}
+	return out
+}
+
+// matchAll sets found[i] for every word i of q.Words() that the folded
+// word of a text matches.
+func (q Query) matchAll(folded string, found []bool) {
+	lex := Lexemes(folded)
+	for i, w := range q.Words() {
+		if found[i] {
+			continue
+		}
+		for _, l := range lex {
+			if contains(w.Lexemes, l) || contains(w.Corrections, l) {
+				found[i] = true
+			}
+		}
+		if w.Prefix && strings.HasPrefix(folded, w.Folded) {
+			found[i] = true
+		}
+	}
+}
+
 // Snippet is the part of one field of an entity that matched a query.
 type Snippet struct {
 	Field string
@@ -241,6 +319,9 @@ const snippetWords = 24
 func (q Query) Snippet(fs []Field) Snippet {
 	best, bestTokens, bestHits, bestScore := -1, []Token(nil), []bool(nil), 0
 	for i, f := range fs {
+		if f.Hidden {
+			continue
+		}
 		toks := Tokenize(f.Text)
 		hits := make([]bool, len(toks))
 		seen := map[int]bool{}

@@ -27,7 +27,7 @@ import (
 var polishSuffixes = []string{
 	// adjectives
 	"owego", "owemu", "owych", "owymi", "owej", "owym",
-	"iego", "iemu", "ich", "imi",
+	"iego", "iemu", "iej", "ich", "imi",
 	"ego", "emu", "ych", "ymi",
 	// nouns
 	"iach", "iami", "owie", "ach", "ami", "iom", "iow", "iem",
@@ -72,8 +72,9 @@ func StemSwedish(w string) string { return swedish.Stem(w, true) }
 func StemEnglish(w string) string { return english.Stem(w, true) }
 
 // Lexemes returns the distinct terms a folded word is indexed under: the
-// word itself and its Polish, Swedish and English stems. Words of fewer
-// than three letters and numbers are indexed as they are.
+// word itself, its Polish, Swedish and English stems, and the lexeme of
+// the concept it names, if any (a country, a cooperative: see concepts).
+// Words of fewer than three letters and numbers are indexed as they are.
 func Lexemes(w string) []string {
 	out := []string{w}
 	if len(w) < 3 || isNumber(w) {
@@ -83,6 +84,9 @@ func Lexemes(w string) []string {
 		if s != "" && !contains(out, s) {
 			out = append(out, s)
 		}
+	}
+	if c := conceptOf(w); c != "" {
+		out = append(out, c)
 	}
 	return out
 }

@@ -92,10 +92,15 @@ func Words(s string) []string {
 // Weight is the weight class of a field in the index: A counts most.
 type Weight byte
 
-// The weights: names, then summaries with topics, activities and places,
-// then descriptions and everything else.
+// The weights: names and the entity's own attributes (its kind, city,
+// region and country), then summaries with topics and activities, then
+// descriptions and everything else. A query word found in an attribute
+// says what the entity is, where a word in a text may only mention it:
+// "spółdzielnie w Szwecji" is about Swedish cooperatives before texts
+// that tell of a visit to Sweden.
 const (
 	WeightName        Weight = 'A'
+	WeightAttribute   Weight = 'A'
 	WeightSummary     Weight = 'B'
 	WeightDescription Weight = 'C'
 )
@@ -105,6 +110,9 @@ type Field struct {
 	Name   string // the GraphQL field name, "name", "summary", "description"
 	Text   string
 	Weight Weight
+	// Hidden fields are indexed but never shown as a snippet: the words of
+	// the entity's kind are not a text of it.
+	Hidden bool
 }
 
 // activityWords names the activities of cooperatives in Polish and English,
@@ -133,6 +141,62 @@ var countryWords = map[string]string{
 	"DE": "Niemcy Germany Deutschland",
 }
 
+// partnerKindWords, eventKindWords and sourceKindWords name the kinds of
+// partners, events and sources as people search for them.
+var (
+	partnerKindWords = map[kb.PartnerKind]string{
+		kb.PartnerMunicipality:   "gmina urząd miasta municipality",
+		kb.PartnerCounty:         "powiat starostwo county",
+		kb.PartnerRegionalCentre: "ośrodek regionalny regional centre",
+		kb.PartnerMinistry:       "ministerstwo ministry",
+		kb.PartnerPublicAgency:   "urząd agencja agency",
+		kb.PartnerAssociation:    "stowarzyszenie association förening",
+		kb.PartnerFoundation:     "fundacja foundation stiftelse",
+		kb.PartnerFederation:     "związek federacja federation",
+		kb.PartnerWorkshop:       "warsztat terapii zajęciowej WTZ occupational therapy workshop",
+		kb.PartnerSupportCentre:  "ośrodek wsparcia ekonomii społecznej OWES support centre",
+		kb.PartnerCompany:        "firma przedsiębiorstwo spółka company",
+	}
+	eventKindWords = map[kb.EventKind]string{
+		kb.EventForum:      "forum",
+		kb.EventStudyVisit: "wizyta studyjna study visit",
+		kb.EventTraining:   "szkolenie training",
+		kb.EventConference: "konferencja conference",
+		kb.EventMeeting:    "spotkanie meeting",
+	}
+	sourceKindWords = map[kb.SourceKind]string{
+		kb.SourceArticle:   "artykuł article",
+		kb.SourceReport:    "raport report",
+		kb.SourceProgramme: "program programme",
+		kb.SourceWebsite:   "strona website",
+	}
+	kindWordsOf = map[kb.Kind]string{
+		kb.KindCooperative:    "spółdzielnia socjalna social cooperative",
+		kb.KindPartnership:    "partnerstwo partnership",
+		kb.KindGoodPractice:   "dobra praktyka good practice",
+		kb.KindForeignExample: "przykład zagraniczny foreign example",
+		kb.KindProject:        "projekt project",
+		kb.KindEvent:          "wydarzenie event",
+		kb.KindPerson:         "osoba person",
+		kb.KindSource:         "źródło source",
+	}
+)
+
+// kindWords names what e is: its kind and, for partners, events and
+// sources, their own kind ("fundacja", "wizyta studyjna", "artykuł").
+func kindWords(e *kb.Entity) string {
+	words := kindWordsOf[e.Kind]
+	switch {
+	case e.Partner != nil:
+		words = partnerKindWords[e.Partner.PartnerKind]
+	case e.Event != nil:
+		words = strings.TrimSpace(eventKindWords[e.Event.EventKind] + " " + words)
+	case e.Source != nil:
+		words = strings.TrimSpace(sourceKindWords[e.Source.SourceKind] + " " + words)
+	}
+	return words
+}
+
 func place(p kb.Place) string {
 	return strings.Join(nonEmpty(p.City, p.Region, countryWords[p.Country]), ", ")
 }
@@ -148,18 +212,23 @@ func nonEmpty(ss ...string) []string {
 }
 
 // Fields returns the searchable texts of e, in order of weight: its name,
-// its summary, topics, activities and place, then its descriptions.
+// its kind and place, its summary, topics and activities, then its
+// descriptions.
 func Fields(e *kb.Entity) []Field {
-	fs := []Field{{"name", e.Name, WeightName}, {"summary", e.Summary, WeightSummary}}
+	fs := []Field{{Name: "name", Text: e.Name, Weight: WeightName}}
+	if k := kindWords(e); k != "" {
+		fs = append(fs, Field{Name: "kind", Text: k, Weight: WeightAttribute, Hidden: true})
+	}
+	fs = append(fs, Field{Name: "summary", Text: e.Summary, Weight: WeightSummary})
 	add := func(name string, w Weight, text string) {
 		if strings.TrimSpace(text) != "" {
-			fs = append(fs, Field{name, text, w})
+			fs = append(fs, Field{Name: name, Text: text, Weight: w})
 		}
 	}
 	switch {
 	case e.Partner != nil:
 		a := e.Partner
-		add("place", WeightSummary, place(a.Place))
+		add("place", WeightAttribute, place(a.Place))
 		add("legalForm", WeightDescription, a.LegalForm)
 	case e.Cooperative != nil:
 		a := e.Cooperative
@@ -168,7 +237,7 @@ func Fields(e *kb.Entity) []Field {
 			acts = append(acts, activityWords[x])
 		}
 		add("activities", WeightSummary, strings.Join(acts, ", "))
-		add("place", WeightSummary, place(a.Place))
+		add("place", WeightAttribute, place(a.Place))
 	case e.GoodPractice != nil:
 		a := e.GoodPractice
 		add("topics", WeightSummary, strings.Join(a.Topics, ", "))
@@ -182,7 +251,7 @@ func Fields(e *kb.Entity) []Field {
 		add("recognition", WeightDescription, a.Recognition)
 	case e.ForeignExample != nil:
 		a := e.ForeignExample
-		add("place", WeightSummary, place(a.Place))
+		add("place", WeightAttribute, place(a.Place))
 		add("model", WeightDescription, a.Model)
 		add("targetGroup", WeightDescription, a.TargetGroup)
 		add("lessonsForPoland", WeightDescription, a.LessonsForPoland)
@@ -191,7 +260,7 @@ func Fields(e *kb.Entity) []Field {
 		add("funding", WeightDescription, e.Project.Funding)
 	case e.Event != nil:
 		a := e.Event
-		add("place", WeightSummary, place(a.Place))
+		add("place", WeightAttribute, place(a.Place))
 		add("venue", WeightSummary, a.Venue)
 	case e.Person != nil:
 		add("publicRole", WeightSummary, e.Person.PublicRole)
@@ -242,7 +311,7 @@ func Index(fs []Field) Document {
 			if pos < maxPosition {
 				pos++
 			}
-			if f.Weight == WeightName {
+			if f.Name == "name" {
 				words++
 			}
 			if len(t.Folded) > MaxWordLength {
@@ -250,7 +319,7 @@ func Index(fs []Field) Document {
 			}
 			for _, l := range Lexemes(t.Folded) {
 				add(lex, l, occurrence{pos, f.Weight})
-				if f.Weight == WeightName {
+				if f.Name == "name" {
 					add(name, l, occurrence{pos, f.Weight})
 				}
 			}

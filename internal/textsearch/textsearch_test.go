@@ -121,7 +121,7 @@ func TestCorrectAcceptsTwoTyposInLongWords(t *testing.T) {
 }
 
 func TestIndexSharesPositionsAndWeights(t *testing.T) {
-	d := Index([]Field{{"name", "Kooperativet Glöden", WeightName}, {"summary", "spółdzielnia", WeightSummary}})
+	d := Index([]Field{{"name", "Kooperativet Glöden", WeightName, false}, {"summary", "spółdzielnia", WeightSummary, false}})
 	for _, want := range []string{"'gloden':2A", "'kooperativet':1A", "'spoldzieln':11B"} {
 		if !strings.Contains(d.Vector, want) {
 			t.Errorf("Vector = %s, want it to hold %s", d.Vector, want)
@@ -134,7 +134,7 @@ func TestIndexSharesPositionsAndWeights(t *testing.T) {
 
 func TestSnippetMarksMatchedWordsOfTheHeaviestField(t *testing.T) {
 	q, _ := Parse("query", "ceramiki")
-	fs := []Field{{"name", "Równe Szanse", WeightName}, {"summary", "Spółdzielnia produkująca ceramikę & mydło.", WeightSummary}}
+	fs := []Field{{"name", "Równe Szanse", WeightName, false}, {"summary", "Spółdzielnia produkująca ceramikę & mydło.", WeightSummary, false}}
 	s := q.Snippet(fs)
 	if s.Field != "summary" || s.HTML != "Spółdzielnia produkująca <mark>ceramikę</mark> &amp; mydło." {
 		t.Errorf("Snippet = %+v", s)
@@ -143,8 +143,8 @@ func TestSnippetMarksMatchedWordsOfTheHeaviestField(t *testing.T) {
 
 func TestSnippetPrefersTheFieldWithMoreQueryWords(t *testing.T) {
 	q, _ := Parse("query", "spoldzielnie ceramika")
-	fs := []Field{{"name", "Spółdzielnia Socjalna „Równe Szanse”", WeightName},
-		{"summary", "Spółdzielnia socjalna produkująca ceramikę.", WeightSummary}}
+	fs := []Field{{"name", "Spółdzielnia Socjalna „Równe Szanse”", WeightName, false},
+		{"summary", "Spółdzielnia socjalna produkująca ceramikę.", WeightSummary, false}}
 	if s := q.Snippet(fs); s.Field != "summary" {
 		t.Errorf("Snippet field = %s, want summary, which holds both words", s.Field)
 	}
@@ -160,7 +160,7 @@ func TestSnippetPrefersTheFieldWithMoreQueryWords(t *testing.T) {
 
 func TestOverlongWordsAreNeitherIndexedNorSearched(t *testing.T) {
 	long := strings.Repeat("a", MaxWordLength+1)
-	d := Index([]Field{{"name", "Glöden " + long, WeightName}})
+	d := Index([]Field{{"name", "Glöden " + long, WeightName, false}})
 	if strings.Contains(d.Vector, long) || d.NameWords != 2 {
 		t.Errorf("Index kept a word of %d letters: %.80s", len(long), d.Vector)
 	}
