@@ -119,6 +119,8 @@ func TestBenchNamesWhatIsWrong(t *testing.T) {
 		{[]string{"bench"}, nil, "set DATABASE_URL"},
 		{[]string{"bench", "--ops", "page,nope"}, map[string]string{"DATABASE_URL": "host=/nonexistent"}, `unknown operation "nope"`},
 		{[]string{"bench", "--clients", "0"}, map[string]string{"DATABASE_URL": "x"}, "--clients and --duration must be positive"},
+		{[]string{"bench", "--peer", "v6=http://127.0.0.1:1/graphql"}, map[string]string{"DATABASE_URL": "x"}, `peer "v6": unknown; known: v4, v5`},
+		{[]string{"bench", "--peer-url", "127.0.0.1:1"}, map[string]string{"DATABASE_URL": "x"}, "is not an http(s) URL"},
 	} {
 		err := run(context.Background(), tc.args, env(tc.vars), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,16 +31,33 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store/storetest"
 )
 
-// TestPostGraphileEquivalence runs PostGraphile (scripts/postgraphile) and
-// partnergraph over one copy of the reference data, asks both each
-// operation of bench.PostGraphileQueries for several arguments, and checks
-// that the data of the two answers, normalised into the same shape, is the
-// same.
+// TestPostGraphileEquivalence runs PostGraphile v4 (scripts/postgraphile),
+// PostGraphile v5 (scripts/postgraphile5) and partnergraph over one copy of
+// the reference data, asks each peer each operation of its queries
+// (bench.Peers) for several arguments, and checks that the data of the
+// answers, normalised into the same shape, is the same as partnergraph's.
+// A peer runs where its tools are: v4 needs node and npm, v5 only npm (it
+// brings its own Node 22); the test is skipped where neither can run.
 func TestPostGraphileEquivalence(t *testing.T) {
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH: PostGraphile cannot run", tool)
+	var peers []peer
+	for _, p := range []struct {
+		name, script string
+		tools        []string
+	}{{"v4", "postgraphile", []string{"node", "npm"}}, {"v5", "postgraphile5", []string{"npm"}}} {
+		missing := ""
+		for _, tool := range p.tools {
+			if _, err := exec.LookPath(tool); err != nil {
+				missing = tool
+			}
 		}
+		if missing != "" {
+			t.Logf("%s is not on PATH: PostGraphile %s cannot run", missing, p.name)
+			continue
+		}
+		peers = append(peers, peer{name: p.name, script: p.script})
+	}
+	if len(peers) == 0 {
+		t.Skip("neither PostGraphile v4 nor v5 can run here")
 	}
 	ctx := t.Context()
 	db := pgtest.NewDB(t, storetest.Reference.Name)
@@ -48,7 +66,22 @@ func TestPostGraphileEquivalence(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	peerURL := startPostGraphile(t, db)
+	// Both start (and, the first time, install) at once.
+	done := make(chan struct{}, len(peers))
+	for i := range peers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			peers[i].url, peers[i].err = startPostGraphile(t, peers[i].script, db)
+		}()
+	}
+	for range peers {
+		<-done
+	}
+	for _, p := range peers {
+		if p.err != nil {
+			t.Fatalf("PostGraphile %s: %v", p.name, p.err)
+		}
+	}
 
 	// The arguments: every cooperative and some entities of other kinds
 	// (whatever their status), every sector, and the page.
@@ -81,7 +114,7 @@ func TestPostGraphileEquivalence(t *testing.T) {
 		args["cooperative"] = append(args["cooperative"], bench.Args{A: all[i]})
 	}
 
-	t.Run("reference", func(t *testing.T) { compare(t, pool, peerURL, args) })
+	t.Run("reference", func(t *testing.T) { compare(t, pool, peers, args) })
 
 	// No partnership of the reference data is formed around its
 	// cooperative: form each one around each cooperative, so that the
@@ -95,7 +128,7 @@ func TestPostGraphileEquivalence(t *testing.T) {
 	if tag.RowsAffected() == 0 {
 		t.Fatal("formed no partnership around a cooperative")
 	}
-	t.Run("formed around", func(t *testing.T) { compare(t, pool, peerURL, args) })
+	t.Run("formed around", func(t *testing.T) { compare(t, pool, peers, args) })
 
 	// The reference data publishes everything: hide a practice, a case of
 	// a practice, a member of a partnership and a founder, none of them a
@@ -111,14 +144,28 @@ func TestPostGraphileEquivalence(t *testing.T) {
 	if tag.RowsAffected() < 3 {
 		t.Fatalf("hid %d entities; want at least 3", tag.RowsAffected())
 	}
-	t.Run("hidden", func(t *testing.T) { compare(t, pool, peerURL, args) })
+	t.Run("hidden", func(t *testing.T) { compare(t, pool, peers, args) })
+}
+
+// peer is a PostGraphile under test: its name in bench.Peers, the script
+// that runs it, and, once started, its endpoint or why it did not start.
+type peer struct {
+	name, script string
+	url          string
+	err          error
 }
 
 // compare asks partnergraph, served afresh over pool (so that nothing is
-// cached from before), and PostGraphile at peerURL every operation of
-// bench.PostGraphileQueries with each of its args, and fails t where the
-// normalised data of the answers differ.
-func compare(t *testing.T, pool *pgxpool.Pool, peerURL string, args map[string][]bench.Args) {
+// cached from before), and each of peers every operation of its queries
+// with each of its args, and fails t where the normalised data of a peer's
+// answer differs from partnergraph's.
+func compare(t *testing.T, pool *pgxpool.Pool, peers []peer, args map[string][]bench.Args) {
+	for _, p := range peers {
+		t.Run(p.name, func(t *testing.T) { compareOne(t, pool, p, args) })
+	}
+}
+
+func compareOne(t *testing.T, pool *pgxpool.Pool, p peer, args map[string][]bench.Args) {
 	ctx := t.Context()
 	srv := httptest.NewServer(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store.New(pool)).Handler())
 	defer srv.Close()
@@ -132,7 +179,7 @@ func compare(t *testing.T, pool *pgxpool.Pool, peerURL string, args map[string][
 			}
 		}
 	}()
-	for name, pq := range bench.PostGraphileQueries {
+	for name, pq := range bench.Peers[p.name].Queries {
 		op, err := bench.OpNamed(name)
 		if err != nil {
 			t.Fatal(err)
@@ -149,8 +196,8 @@ func compare(t *testing.T, pool *pgxpool.Pool, peerURL string, args map[string][
 			if err := bench.Post(ctx, client, srv.URL+"/graphql", "", op.Query, op.Vars(a), &fromServer); err != nil {
 				t.Fatalf("%s %+v: partnergraph: %v", name, a, err)
 			}
-			if err := bench.Post(ctx, client, peerURL, "", pq.Query, pq.Vars(a), &fromPeer); err != nil {
-				t.Fatalf("%s %+v: PostGraphile: %v", name, a, err)
+			if err := bench.Post(ctx, client, p.url, "", pq.Query, pq.Vars(a), &fromPeer); err != nil {
+				t.Fatalf("%s %+v: PostGraphile %s: %v", name, a, p.name, err)
 			}
 			want, err := norm.server(fromServer)
 			if err != nil {
@@ -158,12 +205,12 @@ func compare(t *testing.T, pool *pgxpool.Pool, peerURL string, args map[string][
 			}
 			got, err := norm.peer(fromPeer)
 			if err != nil {
-				t.Fatalf("%s %+v: PostGraphile's answer: %v", name, a, err)
+				t.Fatalf("%s %+v: PostGraphile %s's answer: %v", name, a, p.name, err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				g, _ := json.MarshalIndent(got, "", " ")
 				w, _ := json.MarshalIndent(want, "", " ")
-				t.Errorf("%s %+v: PostGraphile's data differs from partnergraph's\nPostGraphile: %s\npartnergraph: %s", name, a, g, w)
+				t.Errorf("%s %+v: PostGraphile %s's data differs from partnergraph's\nPostGraphile: %s\npartnergraph: %s", name, a, p.name, g, w)
 			}
 			if v := reflect.ValueOf(want); v.IsNil() || v.Kind() == reflect.Slice && v.Len() == 0 {
 				empty[name]++
@@ -172,28 +219,29 @@ func compare(t *testing.T, pool *pgxpool.Pool, peerURL string, args map[string][
 	}
 }
 
-// startPostGraphile runs scripts/postgraphile on the database at db with
-// one worker and returns its GraphQL endpoint once it answers.
-func startPostGraphile(t *testing.T, db string) string {
-	t.Helper()
+// startPostGraphile runs scripts/<script> on the database at db with one
+// worker and returns its GraphQL endpoint once it answers, or why it did
+// not start. It is called from several goroutines at once, so it reports
+// rather than failing t; t's cleanup stops it.
+func startPostGraphile(t *testing.T, script, db string) (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	script, err := filepath.Abs("../../scripts/postgraphile")
+	path, err := filepath.Abs("../../scripts/" + script)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	cmd := exec.Command(script, "--port", strconv.Itoa(port))
+	cmd := exec.Command(path, "--port", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db, "PARTNERGRAPH_PEER_WORKERS=1")
-	var log strings.Builder
+	var log syncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	// Its own process group, so that the cluster's workers end with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -207,25 +255,43 @@ func startPostGraphile(t *testing.T, db string) string {
 		}
 	})
 	url := fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
-	// The first run installs PostGraphile with npm; later ones start in a
-	// few seconds.
-	deadline := time.Now().Add(120 * time.Second)
+	// The first run installs PostGraphile (and for v5 Node) with npm, about
+	// a minute on a busy 2-core machine; later ones start in a few seconds.
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		err := bench.Post(ctx, http.DefaultClient, url, "", `{ __typename }`, nil, nil)
 		cancel()
 		if err == nil {
-			return url
+			return url, nil
 		}
 		select {
 		case <-exited:
-			t.Fatalf("scripts/postgraphile exited: %s", log.String())
+			return "", fmt.Errorf("scripts/%s exited: %s", script, log.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("PostGraphile did not answer at %s: %v\n%s", url, err, log.String())
+			return "", fmt.Errorf("no answer at %s: %v\n%s", url, err, log.String())
 		}
 	}
+}
+
+// syncBuffer is a buffer a process's output and a reader share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // The normalised shapes: what a client of either server would show.
