@@ -167,6 +167,30 @@ var postGraphilePage = `query Page { allEntities(first: 20,
 	} } } } } }
 fragment Partner on Entity { {{id}} kind name sortName status {{partnerById}} { sector city } }`
 
+// The front page with nested pages (issue 11): 20 practices and how many
+// there are, each with its first 3 cases and their count, and its first 5
+// partners and their count. The cases are a nested connection with first
+// and totalCount, as partnergraph's are. The partners behind a practice
+// (two hops, distinct, ordered by name) are no relation PostGraphile has,
+// so, as for the page before, they are derived by the client from the
+// cases' links (the first 100 cases, as partnergraph looks behind its
+// first 100): the client sorts them, keeps 5 and counts them all.
+// Visibility is the client's, as everywhere here: PostGraphile's
+// totalCount of a nested connection counts hidden cases too, and its first
+// 3 may hold one, so the answer is exact where the cases are published
+// (TestPostGraphileEquivalence says where it is compared).
+var postGraphileNestedPage = `query Page { practices: allEntities(first: 20,
+	condition: {kind: "GOOD_PRACTICE", status: "PUBLISHED"}, orderBy: [SORT_NAME_ASC, {{ID_ASC}}]) { totalCount nodes {
+	{{id}} name
+	cases: linksByToId(condition: {type: "DEMONSTRATES"}, orderBy: {{ID_ASC}}, first: 3) { totalCount nodes { {{id}} other: entityByFromId {
+		{{id}} kind name status } } }
+	behind: linksByToId(condition: {type: "DEMONSTRATES"}, orderBy: {{ID_ASC}}, first: 100) { nodes { {{id}} other: entityByFromId {
+		...Partner
+		in_any: linksByToId(orderBy: {{ID_ASC}}, first: 100) { nodes { {{id}} type other: entityByFromId { ...Partner } } }` +
+	linksAs("out_", "linksByFromId", "entityByToId", "...Partner", PracticePartnersOut) + `
+	} } } } } }
+fragment Partner on Entity { {{id}} kind name sortName status {{partnerById}} { sector } }`
+
 // The partners of a sector: entity_full has the partner's sector and the
 // entity's sort_name and status in one row, and (by the smart tag) a
 // relation to entity, whose links give the cooperatives.

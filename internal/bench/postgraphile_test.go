@@ -114,7 +114,7 @@ func TestPostGraphileEquivalence(t *testing.T) {
 		args["cooperative"] = append(args["cooperative"], bench.Args{A: all[i]})
 	}
 
-	t.Run("reference", func(t *testing.T) { compare(t, pool, peers, args) })
+	t.Run("reference", func(t *testing.T) { compare(t, pool, peers, args, nil) })
 
 	// No partnership of the reference data is formed around its
 	// cooperative: form each one around each cooperative, so that the
@@ -128,7 +128,21 @@ func TestPostGraphileEquivalence(t *testing.T) {
 	if tag.RowsAffected() == 0 {
 		t.Fatal("formed no partnership around a cooperative")
 	}
-	t.Run("formed around", func(t *testing.T) { compare(t, pool, peers, args) })
+	// The partners behind a practice of the reference data are 4 at most:
+	// let every partner support the cases of the practice with the most
+	// cases, so that its partners are more than a page of them.
+	tag, err = pool.Exec(ctx, `INSERT INTO link (from_id, to_id, type, created_by, updated_by)
+		SELECT p.id, l.from_id, 'SUPPORTS', 'test', 'test' FROM entity p, link l
+		WHERE p.kind = 'PARTNER' AND l.type = 'DEMONSTRATES' AND p.id <> l.from_id AND l.to_id = (
+			SELECT to_id FROM link WHERE type = 'DEMONSTRATES' GROUP BY to_id ORDER BY count(*) DESC, to_id LIMIT 1)
+		ON CONFLICT DO NOTHING`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag.RowsAffected() < 10 {
+		t.Fatalf("made %d partners supporters of cases; want at least 10", tag.RowsAffected())
+	}
+	t.Run("formed around", func(t *testing.T) { compare(t, pool, peers, args, nil) })
 
 	// The reference data publishes everything: hide a practice, a case of
 	// a practice, a member of a partnership and a founder, none of them a
@@ -144,7 +158,48 @@ func TestPostGraphileEquivalence(t *testing.T) {
 	if tag.RowsAffected() < 3 {
 		t.Fatalf("hid %d entities; want at least 3", tag.RowsAffected())
 	}
-	t.Run("hidden", func(t *testing.T) { compare(t, pool, peers, args) })
+	// PostGraphile cannot filter a nested connection by the status of the
+	// entity at the other end of a link: the totalCount of a practice's
+	// cases counts hidden ones, and its first 3 may hold one. The front
+	// page with nested pages is compared without the practices that have
+	// a hidden case; the others, and the count of practices, must match.
+	rows, err = pool.Query(ctx, `SELECT DISTINCT l.to_id FROM link l JOIN entity c ON c.id = l.from_id
+		WHERE l.type = 'DEMONSTRATES' AND c.status <> 'PUBLISHED'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHiddenCase := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		withHiddenCase[id] = true
+	}
+	if err := rows.Err(); err != nil || len(withHiddenCase) == 0 {
+		t.Fatalf("practices with a hidden case: %v, %v", withHiddenCase, err)
+	}
+	t.Run("hidden", func(t *testing.T) { compare(t, pool, peers, args, withHiddenCase) })
+}
+
+// isEmpty reports whether the normalised answer v holds nothing.
+func isEmpty(v any) bool {
+	if np, ok := v.(nestedPage); ok {
+		return len(np.Practices) == 0
+	}
+	r := reflect.ValueOf(v)
+	return r.IsNil() || r.Kind() == reflect.Slice && r.Len() == 0
+}
+
+// without returns p without the practices in skip.
+func (p nestedPage) without(skip map[int64]bool) nestedPage {
+	out := nestedPage{Total: p.Total, Practices: []nestedPractice{}}
+	for _, x := range p.Practices {
+		if !skip[x.ID] {
+			out.Practices = append(out.Practices, x)
+		}
+	}
+	return out
 }
 
 // peer is a PostGraphile under test: its name in bench.Peers, the script
@@ -159,13 +214,15 @@ type peer struct {
 // cached from before), and each of peers every operation of its queries
 // with each of its args, and fails t where the normalised data of a peer's
 // answer differs from partnergraph's.
-func compare(t *testing.T, pool *pgxpool.Pool, peers []peer, args map[string][]bench.Args) {
+// The practices in skip are left out of the front page with nested pages
+// on both sides.
+func compare(t *testing.T, pool *pgxpool.Pool, peers []peer, args map[string][]bench.Args, skip map[int64]bool) {
 	for _, p := range peers {
-		t.Run(p.name, func(t *testing.T) { compareOne(t, pool, p, args) })
+		t.Run(p.name, func(t *testing.T) { compareOne(t, pool, p, args, skip) })
 	}
 }
 
-func compareOne(t *testing.T, pool *pgxpool.Pool, p peer, args map[string][]bench.Args) {
+func compareOne(t *testing.T, pool *pgxpool.Pool, p peer, args map[string][]bench.Args, skip map[int64]bool) {
 	ctx := t.Context()
 	srv := httptest.NewServer(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store.New(pool)).Handler())
 	defer srv.Close()
@@ -207,12 +264,16 @@ func compareOne(t *testing.T, pool *pgxpool.Pool, p peer, args map[string][]benc
 			if err != nil {
 				t.Fatalf("%s %+v: PostGraphile %s's answer: %v", name, a, p.name, err)
 			}
+			if np, ok := want.(nestedPage); ok {
+				want = np.without(skip)
+				got = got.(nestedPage).without(skip)
+			}
 			if !reflect.DeepEqual(got, want) {
 				g, _ := json.MarshalIndent(got, "", " ")
 				w, _ := json.MarshalIndent(want, "", " ")
 				t.Errorf("%s %+v: PostGraphile %s's data differs from partnergraph's\nPostGraphile: %s\npartnergraph: %s", name, a, p.name, g, w)
 			}
-			if v := reflect.ValueOf(want); v.IsNil() || v.Kind() == reflect.Slice && v.Len() == 0 {
+			if isEmpty(want) {
 				empty[name]++
 			}
 		}
@@ -312,7 +373,23 @@ type (
 		Cases         []entity  // in link order
 		Partners      []partner // in order of name
 	}
-	coop struct {
+	// The front page with nested pages: counts, and the first few of
+	// each list.
+	nestedPage struct {
+		Total     int
+		Practices []nestedPractice
+	}
+	nestedPractice struct {
+		ID           int64
+		Name         string
+		CaseCount    int
+		Cases        []typedName // the first 3, in link order
+		PartnerCount int
+		Partners     []namedSector // the first 5, in order of name
+	}
+	typedName   struct{ Type, Name string }
+	namedSector struct{ Name, Sector string }
+	coop        struct {
 		ID                 int64
 		Name, Status, City string
 	}
@@ -503,6 +580,48 @@ func serverCooperative(raw json.RawMessage) (any, error) {
 	return c, nil
 }
 
+func serverNestedPage(raw json.RawMessage) (any, error) {
+	var d struct {
+		GoodPractices struct {
+			TotalCount int `json:"totalCount"`
+			Nodes      []struct {
+				ID    string `json:"id"`
+				Name  string `json:"name"`
+				Cases struct {
+					TotalCount int `json:"totalCount"`
+					Nodes      []struct {
+						Typename string `json:"__typename"`
+						Name     string `json:"name"`
+					} `json:"nodes"`
+				} `json:"cases"`
+				Partners struct {
+					TotalCount int `json:"totalCount"`
+					Nodes      []struct {
+						Name   string `json:"name"`
+						Sector string `json:"sector"`
+					} `json:"nodes"`
+				} `json:"partners"`
+			} `json:"nodes"`
+		} `json:"goodPractices"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	out := nestedPage{Total: d.GoodPractices.TotalCount, Practices: []nestedPractice{}}
+	for _, n := range d.GoodPractices.Nodes {
+		p := nestedPractice{ID: rowID(n.ID), Name: n.Name, CaseCount: n.Cases.TotalCount, Cases: []typedName{},
+			PartnerCount: n.Partners.TotalCount, Partners: []namedSector{}}
+		for _, c := range n.Cases.Nodes {
+			p.Cases = append(p.Cases, typedName{c.Typename, c.Name})
+		}
+		for _, x := range n.Partners.Nodes {
+			p.Partners = append(p.Partners, namedSector{x.Name, x.Sector})
+		}
+		out.Practices = append(out.Practices, p)
+	}
+	return out, nil
+}
+
 // --- PostGraphile's answers ---
 
 // pgNode is an entity as the PostGraphile queries ask for it, with the
@@ -549,7 +668,7 @@ func (n *pgNode) UnmarshalJSON(b []byte) error {
 	}
 	n.Links = map[string]pgLinks{}
 	for k, v := range fields {
-		if strings.HasPrefix(k, "in_") || strings.HasPrefix(k, "out_") || slices.Contains([]string{"cases", "founders", "workshops", "partnerships", "members"}, k) {
+		if strings.HasPrefix(k, "in_") || strings.HasPrefix(k, "out_") || slices.Contains([]string{"cases", "behind", "founders", "workshops", "partnerships", "members"}, k) {
 			var l pgLinks
 			if err := json.Unmarshal(v, &l); err != nil {
 				return err
@@ -647,23 +766,70 @@ func peerPage(raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		p := practice{ID: id64(n.ID), Name: n.Name, Summary: x.Summary, Topics: x.GoodPracticeByID.Topics, Cases: []entity{}, Partners: []partner{}}
-		var behind []*pgNode
 		for _, c := range others(n, "cases", "") {
 			p.Cases = append(p.Cases, entity{id64(c.ID), c.Kind, c.Name})
-			behind = append(behind, c)
-			behind = append(behind, others(c, "in_", "", bench.PracticePartnersIn...)...)
-			behind = append(behind, others(c, "out_", "", bench.PracticePartnersOut...)...)
 		}
-		slices.SortFunc(behind, func(a, b *pgNode) int {
-			return cmp.Or(cmp.Compare(a.SortName, b.SortName), cmp.Compare(id64(a.ID), id64(b.ID)))
-		})
-		for _, b := range behind {
-			x := partner{id64(b.ID), b.Name, attr(b).Sector, attr(b).City}
-			if b.Kind == string(kb.KindPartner) && !slices.Contains(p.Partners, x) {
-				p.Partners = append(p.Partners, x)
-			}
-		}
+		p.Partners = append(p.Partners, partnersBehind(n, "cases")...)
 		out = append(out, p)
+	}
+	return out, nil
+}
+
+// partnersBehind returns the visible partners behind the cases of practice
+// n, the ends of its links under alias: the cases that are partners and
+// the partners linked to a case by one of bench.PracticePartnersIn or
+// PracticePartnersOut; distinct, in order of name.
+func partnersBehind(n *pgNode, alias string) []partner {
+	var behind []*pgNode
+	for _, c := range others(n, alias, "") {
+		behind = append(behind, c)
+		behind = append(behind, others(c, "in_", "", bench.PracticePartnersIn...)...)
+		behind = append(behind, others(c, "out_", "", bench.PracticePartnersOut...)...)
+	}
+	slices.SortFunc(behind, func(a, b *pgNode) int {
+		return cmp.Or(cmp.Compare(a.SortName, b.SortName), cmp.Compare(id64(a.ID), id64(b.ID)))
+	})
+	var out []partner
+	for _, b := range behind {
+		x := partner{id64(b.ID), b.Name, attr(b).Sector, attr(b).City}
+		if b.Kind == string(kb.KindPartner) && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func peerNestedPage(raw json.RawMessage) (any, error) {
+	var d struct {
+		Practices struct {
+			TotalCount int               `json:"totalCount"`
+			Nodes      []json.RawMessage `json:"nodes"`
+		} `json:"practices"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	out := nestedPage{Total: d.Practices.TotalCount, Practices: []nestedPractice{}}
+	for _, raw := range d.Practices.Nodes {
+		var x struct {
+			Cases struct {
+				TotalCount int `json:"totalCount"`
+			} `json:"cases"`
+		}
+		n, err := withNode(raw, &x)
+		if err != nil {
+			return nil, err
+		}
+		p := nestedPractice{ID: id64(n.ID), Name: n.Name, CaseCount: x.Cases.TotalCount, Cases: []typedName{}, Partners: []namedSector{}}
+		for _, c := range others(n, "cases", "") {
+			p.Cases = append(p.Cases, typedName{kb.Kind(c.Kind).TypeName(), c.Name})
+		}
+		partners := partnersBehind(n, "behind")
+		p.PartnerCount = len(partners)
+		for _, x := range partners[:min(5, len(partners))] {
+			p.Partners = append(p.Partners, namedSector{x.Name, x.Sector})
+		}
+		out.Practices = append(out.Practices, p)
 	}
 	return out, nil
 }
