@@ -33,18 +33,18 @@ func (r *cooperativeResolver) History(ctx context.Context, obj *model.Cooperativ
 }
 
 // Founders is the resolver for the founders field.
-func (r *cooperativeResolver) Founders(ctx context.Context, obj *model.Cooperative) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelFounded))
+func (r *cooperativeResolver) Founders(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelFounded), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Workshops is the resolver for the workshops field.
-func (r *cooperativeResolver) Workshops(ctx context.Context, obj *model.Cooperative) ([]*model.Partner, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), model.PartnerFrom)
+func (r *cooperativeResolver) Workshops(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error) {
+	return partnerConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), args(first, after, last, before, filter, orderBy)))
 }
 
 // Partnerships is the resolver for the partnerships field.
-func (r *cooperativeResolver) Partnerships(ctx context.Context, obj *model.Cooperative) ([]*model.Partnership, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), model.PartnershipFrom)
+func (r *cooperativeResolver) Partnerships(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnershipConnection, error) {
+	return partnershipConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), args(first, after, last, before, filter, orderBy)))
 }
 
 // Indicators is the resolver for the indicators field.
@@ -63,13 +63,13 @@ func (r *cooperativeResolver) Indicators(ctx context.Context, obj *model.Coopera
 }
 
 // Practices is the resolver for the practices field.
-func (r *cooperativeResolver) Practices(ctx context.Context, obj *model.Cooperative) ([]*model.GoodPractice, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), model.GoodPracticeFrom)
+func (r *cooperativeResolver) Practices(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), args(first, after, last, before, filter, orderBy)))
 }
 
 // Supporters is the resolver for the supporters field.
-func (r *cooperativeResolver) Supporters(ctx context.Context, obj *model.Cooperative) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelSupports, kb.RelFunds))
+func (r *cooperativeResolver) Supporters(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelSupports, kb.RelFunds), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // SectorMix is the resolver for the sectorMix field.
@@ -101,29 +101,34 @@ func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *in
 	return r.history(ctx, true, obj.RowID, first, after)
 }
 
+// Organizers is the resolver for the organizers field.
+func (r *eventResolver) Organizers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganised), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
 // Organisers is the resolver for the organisers field.
-func (r *eventResolver) Organisers(ctx context.Context, obj *model.Event) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelOrganised))
+func (r *eventResolver) Organisers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganised), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Visited is the resolver for the visited field.
-func (r *eventResolver) Visited(ctx context.Context, obj *model.Event) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Outgoing, nil, kb.RelVisited))
+func (r *eventResolver) Visited(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelVisited), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Presenters is the resolver for the presenters field.
-func (r *eventResolver) Presenters(ctx context.Context, obj *model.Event) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelPresented))
+func (r *eventResolver) Presenters(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelPresented), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Participants is the resolver for the participants field.
-func (r *eventResolver) Participants(ctx context.Context, obj *model.Event) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelParticipatedIn))
+func (r *eventResolver) Participants(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelParticipatedIn), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Projects is the resolver for the projects field.
-func (r *eventResolver) Projects(ctx context.Context, obj *model.Event) ([]*model.Project, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindProject}, kb.RelPartOf), model.ProjectFrom)
+func (r *eventResolver) Projects(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.ProjectConnection, error) {
+	return projectConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindProject}, kb.RelPartOf), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -147,18 +152,18 @@ func (r *foreignExampleResolver) History(ctx context.Context, obj *model.Foreign
 }
 
 // StudyVisits is the resolver for the studyVisits field.
-func (r *foreignExampleResolver) StudyVisits(ctx context.Context, obj *model.ForeignExample) ([]*model.Event, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelVisited), model.EventFrom)
+func (r *foreignExampleResolver) StudyVisits(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelVisited), args(first, after, last, before, filter, orderBy)))
 }
 
 // Inspired is the resolver for the inspired field.
-func (r *foreignExampleResolver) Inspired(ctx context.Context, obj *model.ForeignExample) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Outgoing, nil, kb.RelInspired))
+func (r *foreignExampleResolver) Inspired(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelInspired), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // ComparableTo is the resolver for the comparableTo field.
-func (r *foreignExampleResolver) ComparableTo(ctx context.Context, obj *model.ForeignExample) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Both, nil, kb.RelComparableTo))
+func (r *foreignExampleResolver) ComparableTo(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Both, nil, kb.RelComparableTo), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -182,38 +187,28 @@ func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPract
 }
 
 // Cases is the resolver for the cases field.
-func (r *goodPracticeResolver) Cases(ctx context.Context, obj *model.GoodPractice) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelDemonstrates))
+func (r *goodPracticeResolver) Cases(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelDemonstrates), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Partners is the resolver for the partners field.
-func (r *goodPracticeResolver) Partners(ctx context.Context, obj *model.GoodPractice) ([]*model.Partner, error) {
-	ld := loader.For(ctx)
-	ids, err := ld.PracticePartners.Load(ctx, obj.RowID)
-	if err != nil {
-		return nil, err
-	}
-	es, err := ld.Entities(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Partner, 0, len(es))
-	for _, e := range es {
-		if p := model.PartnerFrom(e); p != nil {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+func (r *goodPracticeResolver) Partners(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.PartnerConnection, error) {
+	return practicePartners(ctx, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // InspiredBy is the resolver for the inspiredBy field.
-func (r *goodPracticeResolver) InspiredBy(ctx context.Context, obj *model.GoodPractice) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelInspired))
+func (r *goodPracticeResolver) InspiredBy(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelInspired), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// RecognizedIn is the resolver for the recognizedIn field.
+func (r *goodPracticeResolver) RecognizedIn(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.SourceConnection, error) {
+	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognisedIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // RecognisedIn is the resolver for the recognisedIn field.
-func (r *goodPracticeResolver) RecognisedIn(ctx context.Context, obj *model.GoodPractice) ([]*model.Source, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognisedIn), model.SourceFrom)
+func (r *goodPracticeResolver) RecognisedIn(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.SourceConnection, error) {
+	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognisedIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -260,47 +255,24 @@ func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first
 }
 
 // Cooperatives is the resolver for the cooperatives field.
-func (r *partnerResolver) Cooperatives(ctx context.Context, obj *model.Partner) ([]*model.Cooperative, error) {
-	// Both directions are asked for before either is awaited, so that they
-	// share one query.
-	ld := loader.For(ctx)
-	coop := []kb.Kind{kb.KindCooperative}
-	outgoing := ld.Links(spec(store.Outgoing, coop, kb.RelFounded, kb.RelRuns, kb.RelSupports, kb.RelFunds)).LoadThunk(ctx, obj.RowID)
-	employers := ld.Links(spec(store.Incoming, coop, kb.RelEmploysParticipantsOf)).LoadThunk(ctx, obj.RowID)
-	out, err := outgoing()
-	if err != nil {
-		return nil, err
-	}
-	in, err := employers()
-	if err != nil {
-		return nil, err
-	}
-	es, err := ld.Entities(ctx, otherEnds(obj.RowID, append(out, in...)))
-	if err != nil {
-		return nil, err
-	}
-	cs := make([]*model.Cooperative, 0, len(es))
-	for _, e := range es {
-		if c := model.CooperativeFrom(e); c != nil {
-			cs = append(cs, c)
-		}
-	}
-	return cs, nil
+func (r *partnerResolver) Cooperatives(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.CooperativeConnection, error) {
+	return cooperativeConn(loadRelated(ctx, obj.RowID, relation{dir: store.Both, kinds: []kb.Kind{kb.KindCooperative},
+		types: kb.CooperativePartnersIn, inTypes: kb.CooperativePartnersOut}, args(first, after, last, before, filter, orderBy)))
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *partnerResolver) Memberships(ctx context.Context, obj *model.Partner) ([]*model.Membership, error) {
-	return memberships(ctx, obj.RowID, store.Outgoing)
+func (r *partnerResolver) Memberships(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.MembershipConnection, error) {
+	return membershipConn(ctx, obj.RowID, store.Outgoing, args(first, after, last, before, filter, orderBy))
 }
 
 // Projects is the resolver for the projects field.
-func (r *partnerResolver) Projects(ctx context.Context, obj *model.Partner) ([]*model.Project, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindProject}, kb.RelLeads, kb.RelPartnerIn), model.ProjectFrom)
+func (r *partnerResolver) Projects(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.ProjectConnection, error) {
+	return projectConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindProject}, kb.RelLeads, kb.RelPartnerIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // People is the resolver for the people field.
-func (r *partnerResolver) People(ctx context.Context, obj *model.Partner) ([]*model.Person, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindPerson}, kb.RelAffiliatedWith), model.PersonFrom)
+func (r *partnerResolver) People(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PersonConnection, error) {
+	return personConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPerson}, kb.RelAffiliatedWith), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -324,8 +296,8 @@ func (r *partnershipResolver) History(ctx context.Context, obj *model.Partnershi
 }
 
 // Members is the resolver for the members field.
-func (r *partnershipResolver) Members(ctx context.Context, obj *model.Partnership) ([]*model.Membership, error) {
-	return memberships(ctx, obj.RowID, store.Incoming)
+func (r *partnershipResolver) Members(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.MembershipConnection, error) {
+	return membershipConn(ctx, obj.RowID, store.Incoming, args(first, after, last, before, filter, orderBy))
 }
 
 // SectorMix is the resolver for the sectorMix field.
@@ -338,8 +310,8 @@ func (r *partnershipResolver) SectorMix(ctx context.Context, obj *model.Partners
 }
 
 // Around is the resolver for the around field.
-func (r *partnershipResolver) Around(ctx context.Context, obj *model.Partnership) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Outgoing, nil, kb.RelFormedAround))
+func (r *partnershipResolver) Around(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelFormedAround), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -363,8 +335,8 @@ func (r *personResolver) History(ctx context.Context, obj *model.Person, first *
 }
 
 // Affiliations is the resolver for the affiliations field.
-func (r *personResolver) Affiliations(ctx context.Context, obj *model.Person) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Outgoing, nil, kb.RelAffiliatedWith))
+func (r *personResolver) Affiliations(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelAffiliatedWith), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -388,33 +360,33 @@ func (r *projectResolver) History(ctx context.Context, obj *model.Project, first
 }
 
 // Leaders is the resolver for the leaders field.
-func (r *projectResolver) Leaders(ctx context.Context, obj *model.Project) ([]*model.Partner, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindPartner}, kb.RelLeads), model.PartnerFrom)
+func (r *projectResolver) Leaders(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error) {
+	return partnerConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPartner}, kb.RelLeads), args(first, after, last, before, filter, orderBy)))
 }
 
 // Partners is the resolver for the partners field.
-func (r *projectResolver) Partners(ctx context.Context, obj *model.Project) ([]*model.Partner, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindPartner}, kb.RelPartnerIn), model.PartnerFrom)
+func (r *projectResolver) Partners(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error) {
+	return partnerConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPartner}, kb.RelPartnerIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // Partnerships is the resolver for the partnerships field.
-func (r *projectResolver) Partnerships(ctx context.Context, obj *model.Project) ([]*model.Partnership, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), model.PartnershipFrom)
+func (r *projectResolver) Partnerships(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnershipConnection, error) {
+	return partnershipConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), args(first, after, last, before, filter, orderBy)))
 }
 
 // Events is the resolver for the events field.
-func (r *projectResolver) Events(ctx context.Context, obj *model.Project) ([]*model.Event, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelPartOf), model.EventFrom)
+func (r *projectResolver) Events(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelPartOf), args(first, after, last, before, filter, orderBy)))
 }
 
 // Participants is the resolver for the participants field.
-func (r *projectResolver) Participants(ctx context.Context, obj *model.Project) ([]model.Entity, error) {
-	return relatedEntities(ctx, obj.RowID, spec(store.Incoming, nil, kb.RelParticipatedIn))
+func (r *projectResolver) Participants(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelParticipatedIn), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Practices is the resolver for the practices field.
-func (r *projectResolver) Practices(ctx context.Context, obj *model.Project) ([]*model.GoodPractice, error) {
-	return relatedAs(ctx, obj.RowID, spec(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), model.GoodPracticeFrom)
+func (r *projectResolver) Practices(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.

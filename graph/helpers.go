@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -11,60 +10,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
-
-// spec builds the link spec of a typed relation field.
-func spec(dir store.Direction, other []kb.Kind, types ...kb.RelationType) store.LinkSpec {
-	return store.LinkSpec{Direction: dir, Types: types, OtherKinds: other, Limit: MaxRelated}
-}
-
-// related returns the distinct entities at the other end of the links of
-// entity id that match sp, in link order.
-func related(ctx context.Context, id int64, sp store.LinkSpec) ([]*kb.Entity, error) {
-	ld := loader.For(ctx)
-	links, err := ld.Links(sp).Load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return ld.Entities(ctx, otherEnds(id, links))
-}
-
-// otherEnds returns the distinct entities at the other end of links from
-// id, in link order.
-func otherEnds(id int64, links []*kb.Link) []int64 {
-	ids := make([]int64, 0, len(links))
-	for _, l := range links {
-		other := l.ToID
-		if other == id {
-			other = l.FromID
-		}
-		if !slices.Contains(ids, other) {
-			ids = append(ids, other)
-		}
-	}
-	return ids
-}
-
-// relatedAs is related mapped to one model type; entities of other kinds
-// are skipped.
-func relatedAs[T comparable](ctx context.Context, id int64, sp store.LinkSpec, conv func(*kb.Entity) T) ([]T, error) {
-	es, err := related(ctx, id, sp)
-	if err != nil {
-		return nil, err
-	}
-	var zero T
-	out := make([]T, 0, len(es))
-	for _, e := range es {
-		if m := conv(e); m != zero {
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
-
-// relatedEntities is related mapped to Entity models.
-func relatedEntities(ctx context.Context, id int64, sp store.LinkSpec) ([]model.Entity, error) {
-	return relatedAs(ctx, id, sp, model.FromEntity)
-}
 
 // entityByID loads one entity as its model; nil when missing or hidden.
 func entityByID(ctx context.Context, id int64) (model.Entity, error) {
@@ -271,44 +216,4 @@ func node(ctx context.Context, id string) (model.Node, error) {
 		return nil, err
 	}
 	return model.FromEntity(e), nil
-}
-
-// memberships resolves the MEMBER_OF links of a partnership (Incoming) or
-// of a member (Outgoing), leaders first, with each member's sector.
-func memberships(ctx context.Context, id int64, dir store.Direction) ([]*model.Membership, error) {
-	ld := loader.For(ctx)
-	ls, err := ld.Links(spec(dir, nil, kb.RelMemberOf)).Load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	memberIDs := make([]int64, len(ls))
-	for i, l := range ls {
-		memberIDs[i] = l.FromID
-	}
-	members, err := ld.Entity.LoadAll(ctx, memberIDs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Membership, 0, len(ls))
-	for i, l := range ls {
-		m := &model.Membership{LinkID: l.ID, MemberID: l.FromID, PartnershipID: l.ToID, StartsOn: l.StartsOn, EndsOn: l.EndsOn}
-		if role := kb.MemberRole(l.Role); role.Valid() {
-			m.Role = &role
-		}
-		if p := members[i]; p != nil && p.Partner != nil {
-			m.Sector = &p.Partner.Sector
-		}
-		out = append(out, m)
-	}
-	slices.SortStableFunc(out, func(a, b *model.Membership) int {
-		return leaderFirst(a.Role) - leaderFirst(b.Role)
-	})
-	return out, nil
-}
-
-func leaderFirst(r *kb.MemberRole) int {
-	if r != nil && *r == kb.RoleLeader {
-		return 0
-	}
-	return 1
 }

@@ -11,9 +11,11 @@ import (
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
-	// MaxRelated caps the typed relation lists (a cooperative's founders,
-	// a practice's cases); the generic links connection pages past it.
-	MaxRelated = 100
+	// DefaultRelatedPageSize is the page size of the related lists of an
+	// entity (a cooperative's founders, a practice's cases) when neither
+	// first nor last is given: small, as such lists are asked for once
+	// per entity of a page. They are capped at MaxPageSize too.
+	DefaultRelatedPageSize = 10
 	// MaxNodes caps the IDs of one nodes(ids:) call.
 	MaxNodes = 100
 )

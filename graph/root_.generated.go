@@ -26,6 +26,7 @@ type ResolverRoot interface {
 	Cooperative() CooperativeResolver
 	CooperativeConnection() CooperativeConnectionResolver
 	Degree() DegreeResolver
+	EntityConnection() EntityConnectionResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
 	ForeignExample() ForeignExampleResolver
@@ -35,6 +36,7 @@ type ResolverRoot interface {
 	Link() LinkResolver
 	LinkConnection() LinkConnectionResolver
 	Membership() MembershipResolver
+	MembershipConnection() MembershipConnectionResolver
 	Mutation() MutationResolver
 	Neighborhood() NeighborhoodResolver
 	Partner() PartnerResolver
@@ -101,6 +103,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PartnershipFilter", ec.unmarshalInputPartnershipFilter),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
+			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
+			graphql.NewInputUnmarshaler("RelatedFilter", ec.unmarshalInputRelatedFilter),
+			graphql.NewInputUnmarshaler("RelatedOrder", ec.unmarshalInputRelatedOrder),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SectorMixFilter", ec.unmarshalInputSectorMixFilter),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
@@ -729,14 +734,66 @@ type Partner implements Node & Entity {
   website: String
   """The registration number (KRS, NIP, organisationsnummer)."""
   registrationNumber: String
-  """Cooperatives the partner founded, runs, supports or funds, or whose employees come from its workshop (at most 100)."""
-  cooperatives: [Cooperative!]!
-  """The partnerships the partner is a member of, with its role in each."""
-  memberships: [Membership!]!
-  """Projects the partner leads or is a partner in (at most 100)."""
-  projects: [Project!]!
-  """People in public roles at the partner."""
-  people: [Person!]!
+  """Cooperatives the partner founded, runs, supports or funds, or whose employees come from its workshop. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  cooperatives(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): CooperativeConnection!
+  """The partnerships the partner is a member of, with its role in each. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  memberships(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): MembershipConnection!
+  """Projects the partner leads or is a partner in. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  projects(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): ProjectConnection!
+  """People in public roles at the partner. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  people(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PersonConnection!
 }
 
 """A social cooperative (spółdzielnia socjalna)."""
@@ -795,18 +852,83 @@ type Cooperative implements Node & Entity {
   website: String
   """The registration number (KRS)."""
   registrationNumber: String
-  """Who founded it: organisations and people."""
-  founders: [Entity!]!
-  """The occupational therapy workshops whose participants it employs."""
-  workshops: [Partner!]!
-  """The partnerships formed around it, with members, roles and sector mix."""
-  partnerships: [Partnership!]!
+  """Who founded it: organisations and people. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  founders(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The occupational therapy workshops whose participants it employs. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  workshops(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PartnerConnection!
+  """The partnerships formed around it, with members, roles and sector mix. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  partnerships(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PartnershipConnection!
   """Dated, sourced indicators, oldest first; only the given names when ` + "`" + `names` + "`" + ` is set."""
   indicators("""Only these indicators.""" names: [IndicatorName!]): [Indicator!]!
-  """The good practices it demonstrates."""
-  practices: [GoodPractice!]!
-  """Organisations and projects that support or fund it."""
-  supporters: [Entity!]!
+  """The good practices it demonstrates. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
+  """Organisations and projects that support or fund it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supporters(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
   """The sectors of the partners around the cooperative, with the number of distinct partners of each: the members of the partnerships formed around it or around a project that supports or funds it, and the partners that founded, run, support or fund it or whose workshop participants it employs."""
   sectorMix: SectorMix!
 }
@@ -855,12 +977,38 @@ type Partnership implements Node & Entity {
   startsOn: Date
   """When the partnership ended, if it has."""
   endsOn: Date
-  """The members with their roles, leaders first."""
-  members: [Membership!]!
+  """The members with their roles. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  members(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): MembershipConnection!
   """Which sectors take part, derived from the members."""
   sectorMix: SectorMix!
-  """The cooperatives and projects the partnership is formed around."""
-  around: [Entity!]!
+  """The cooperatives and projects the partnership is formed around. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  around(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A member of a partnership, with its role."""
@@ -975,14 +1123,77 @@ type GoodPractice implements Node & Entity {
   transferPotential: String
   """Recognition, e.g. cited by a ministry in a national programme."""
   recognition: String
-  """The cases the practice was drawn from (cooperatives, projects, partnerships, organisations, events): the first 100, in the order they were linked."""
-  cases: [Entity!]!
-  """The partners behind the practice: partners that are cases themselves or are linked to a case (founders, leaders, members, project partners, funders, organisers). At most 100, by name, found behind the first 100 cases."""
-  partners: [Partner!]!
-  """Foreign examples and events that inspired the practice."""
-  inspiredBy: [Entity!]!
-  """Sources (programmes, reports) in which the practice is recognised."""
-  recognisedIn: [Source!]!
+  """The cases the practice was drawn from (cooperatives, projects, partnerships, organisations, events). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  cases(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The partners behind the practice: partners that are cases themselves or are linked to one of its first 100 cases (in link order) as founders, leaders, runners, funders, supporters, organizers, members or project partners, or whose workshop participants a case employs; ordered by name. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100."""
+  partners(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+  ): PartnerConnection!
+  """Foreign examples and events that inspired the practice. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  inspiredBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Sources (programmes, reports) in which the practice is recognized. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  recognizedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): SourceConnection!
+  """Sources (programmes, reports) in which the practice is recognised. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  recognisedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): SourceConnection! @deprecated(reason: "Use recognizedIn (US spelling); removed in the next release.")
 }
 
 """An organisation abroad studied as an example, such as Coompanion in Stockholm."""
@@ -1041,12 +1252,51 @@ type ForeignExample implements Node & Entity {
   homeAnalogue: String
   """The web site."""
   website: String
-  """The study visits on which it was seen."""
-  studyVisits: [Event!]!
-  """The practices, cooperatives and projects it inspired."""
-  inspired: [Entity!]!
-  """Organisations it is comparable to."""
-  comparableTo: [Entity!]!
+  """The study visits on which it was seen. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  studyVisits(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The practices, cooperatives and projects it inspired. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  inspired(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Organisations it is comparable to. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  comparableTo(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A project, such as „Innowacyjny model aktywizacji zawodowej uczestników WTZ”."""
@@ -1097,18 +1347,96 @@ type Project implements Node & Entity {
   funding: String
   """The web site."""
   website: String
-  """The organisations that lead it."""
-  leaders: [Partner!]!
-  """The organisations that are partners in it (not counting leaders)."""
-  partners: [Partner!]!
-  """The partnerships formed around it."""
-  partnerships: [Partnership!]!
-  """Events that are part of it."""
-  events: [Event!]!
-  """Organisations, cooperatives and people that took part in it."""
-  participants: [Entity!]!
-  """The good practices it demonstrates."""
-  practices: [GoodPractice!]!
+  """The organisations that lead it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  leaders(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PartnerConnection!
+  """The organisations that are partners in it (not counting leaders). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  partners(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PartnerConnection!
+  """The partnerships formed around it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  partnerships(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PartnershipConnection!
+  """Events that are part of it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  events(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """Organisations, cooperatives and people that took part in it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participants(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The good practices it demonstrates. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
 }
 
 """A forum, study visit, training or meeting."""
@@ -1167,16 +1495,96 @@ type Event implements Node & Entity {
   city: String
   """The venue."""
   venue: String
-  """Who organised it."""
-  organisers: [Entity!]!
-  """The organisations a study visit visited."""
-  visited: [Entity!]!
-  """Who presented at it (the link note says what)."""
-  presenters: [Entity!]!
-  """Who took part in it."""
-  participants: [Entity!]!
-  """The projects it is part of."""
-  projects: [Project!]!
+  """Who organized it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organizers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who organised it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organisers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection! @deprecated(reason: "Use organizers (US spelling); removed in the next release.")
+  """The organisations a study visit visited. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  visited(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who presented at it (the link note says what). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presenters(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who took part in it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participants(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The projects it is part of. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  projects(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): ProjectConnection!
 }
 
 """A person in a public role. Contact details are personal data: only staff see them."""
@@ -1225,8 +1633,21 @@ type Person implements Node & Entity {
   email: String @requires(role: EDITOR)
   """The phone number: personal data, staff only."""
   phone: String @requires(role: EDITOR)
-  """The organisations and projects the person holds a role in."""
-  affiliations: [Entity!]!
+  """The organisations and projects the person holds a role in. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  affiliations(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """An article, report or programme cited as a source."""
@@ -1652,6 +2073,81 @@ type Path {
   links: [Link!]!
   """The number of links."""
   length: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/related.graphqls", Input: `# The related lists of an entity (a practice's cases, a cooperative's
+# supporters, a partnership's members) as Relay connections: paged,
+# ordered, filtered, counted only when asked. See docs/api.md, "Related
+# lists" and "Query cost".
+
+"""A field to order a related list by. Ties are broken by link creation order."""
+enum RelatedOrderField {
+  """When the link was made: the default, and the cheapest, since each page reads only its own links."""
+  LINKED_AT
+  """The name of the entity at the other end, ignoring case and diacritics. Each page reads every link of the list to sort them, so it costs more on entities with thousands of links."""
+  NAME
+}
+
+"""How to order a related list."""
+input RelatedOrder {
+  """The field to order by."""
+  field: RelatedOrderField! = LINKED_AT
+  """The direction."""
+  direction: OrderDirection! = ASC
+}
+
+"""Conditions on the entries of a related list; all given ones must hold."""
+input RelatedFilter {
+  """Only entries in these publication statuses. Anonymous readers see PUBLISHED entries only, whatever this says; staff see all by default."""
+  status: [PublicationStatus!]
+}
+
+"""Conditions on the entities of a related list of mixed kinds; all given ones must hold."""
+input RelatedEntityFilter {
+  """Only entities of these kinds."""
+  kind: [EntityKind!]
+  """Only entries in these publication statuses. Anonymous readers see PUBLISHED entries only, whatever this says; staff see all by default."""
+  status: [PublicationStatus!]
+}
+
+"""A page of entities of mixed kinds, in the Relay connection shape."""
+type EntityConnection {
+  """The entities of this page with their cursors."""
+  edges: [EntityEdge!]!
+  """The entities of this page, without cursors."""
+  nodes: [Entity!]!
+  """Where this page stands in the whole list."""
+  pageInfo: PageInfo!
+  """How many entities match, across all pages; computed only when asked for."""
+  totalCount: Int!
+}
+
+"""One entity in a page, with the cursor that points at it."""
+type EntityEdge {
+  """An opaque cursor for ` + "`" + `after` + "`" + `/` + "`" + `before` + "`" + `."""
+  cursor: String!
+  """The item."""
+  node: Entity!
+}
+
+"""A page of memberships, in the Relay connection shape."""
+type MembershipConnection {
+  """The memberships of this page with their cursors."""
+  edges: [MembershipEdge!]!
+  """The memberships of this page, without cursors."""
+  nodes: [Membership!]!
+  """Where this page stands in the whole list."""
+  pageInfo: PageInfo!
+  """How many memberships match, across all pages; computed only when asked for."""
+  totalCount: Int!
+}
+
+"""One membership in a page, with the cursor that points at it."""
+type MembershipEdge {
+  """An opaque cursor for ` + "`" + `after` + "`" + `/` + "`" + `before` + "`" + `."""
+  cursor: String!
+  """The item."""
+  node: Membership!
 }
 `, BuiltIn: false},
 	{Name: "../schema/relations.graphqls", Input: `# Typed, directed, sourced links between entities, and the vocabulary of relation types.
@@ -2831,6 +3327,30 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_EntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EntityConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EntityConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EntityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EntityConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EntityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EntityEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EntityEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2873,6 +3393,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_city(ctx, field)
 	case "venue":
 		return ec.fieldContext_Event_venue(ctx, field)
+	case "organizers":
+		return ec.fieldContext_Event_organizers(ctx, field)
 	case "organisers":
 		return ec.fieldContext_Event_organisers(ctx, field)
 	case "visited":
@@ -3037,6 +3559,8 @@ func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field 
 		return ec.fieldContext_GoodPractice_partners(ctx, field)
 	case "inspiredBy":
 		return ec.fieldContext_GoodPractice_inspiredBy(ctx, field)
+	case "recognizedIn":
+		return ec.fieldContext_GoodPractice_recognizedIn(ctx, field)
 	case "recognisedIn":
 		return ec.fieldContext_GoodPractice_recognisedIn(ctx, field)
 	}
@@ -3207,6 +3731,30 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_sources(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
+}
+
+func (ec *executionContext) childFields_MembershipConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MembershipConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MembershipConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MembershipConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MembershipConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MembershipConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MembershipEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MembershipEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Neighborhood(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -151,6 +151,28 @@ type DeletePayload struct {
 	Deleted bool `json:"deleted"`
 }
 
+// A page of entities of mixed kinds, in the Relay connection shape.
+type EntityConnection struct {
+	// The entities of this page with their cursors.
+	Edges []*EntityEdge `json:"edges"`
+	// The entities of this page, without cursors.
+	Nodes []Entity `json:"nodes"`
+	// Where this page stands in the whole list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entities match, across all pages; computed only when asked for.
+	TotalCount int `json:"totalCount"`
+	// Counts the whole result when totalCount is asked for.
+	Count CountFunc `json:"-"`
+}
+
+// One entity in a page, with the cursor that points at it.
+type EntityEdge struct {
+	// An opaque cursor for `after`/`before`.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node Entity `json:"node"`
+}
+
 // How to order a list of entities. Ties are broken by creation order.
 type EntityOrder struct {
 	// The field to order by.
@@ -335,6 +357,28 @@ type LinkInput struct {
 	Sources []*CitationInput `json:"sources,omitempty"`
 }
 
+// A page of memberships, in the Relay connection shape.
+type MembershipConnection struct {
+	// The memberships of this page with their cursors.
+	Edges []*MembershipEdge `json:"edges"`
+	// The memberships of this page, without cursors.
+	Nodes []*Membership `json:"nodes"`
+	// Where this page stands in the whole list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many memberships match, across all pages; computed only when asked for.
+	TotalCount int `json:"totalCount"`
+	// Counts the whole result when totalCount is asked for.
+	Count CountFunc `json:"-"`
+}
+
+// One membership in a page, with the cursor that points at it.
+type MembershipEdge struct {
+	// An opaque cursor for `after`/`before`.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *Membership `json:"node"`
+}
+
 // The write operations: staff only, each in one transaction with its revision. A failed mutation leaves no trace but its error.
 type Mutation struct {
 }
@@ -473,6 +517,28 @@ type ProjectFilter struct {
 
 // The read operations of the API.
 type Query struct {
+}
+
+// Conditions on the entities of a related list of mixed kinds; all given ones must hold.
+type RelatedEntityFilter struct {
+	// Only entities of these kinds.
+	Kind []kb.Kind `json:"kind,omitempty"`
+	// Only entries in these publication statuses. Anonymous readers see PUBLISHED entries only, whatever this says; staff see all by default.
+	Status []kb.PublicationStatus `json:"status,omitempty"`
+}
+
+// Conditions on the entries of a related list; all given ones must hold.
+type RelatedFilter struct {
+	// Only entries in these publication statuses. Anonymous readers see PUBLISHED entries only, whatever this says; staff see all by default.
+	Status []kb.PublicationStatus `json:"status,omitempty"`
+}
+
+// How to order a related list.
+type RelatedOrder struct {
+	// The field to order by.
+	Field RelatedOrderField `json:"field"`
+	// The direction.
+	Direction OrderDirection `json:"direction"`
 }
 
 // An entry of the relation vocabulary.
@@ -1012,6 +1078,64 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A field to order a related list by. Ties are broken by link creation order.
+type RelatedOrderField string
+
+const (
+	// When the link was made: the default, and the cheapest, since each page reads only its own links.
+	RelatedOrderFieldLinkedAt RelatedOrderField = "LINKED_AT"
+	// The name of the entity at the other end, ignoring case and diacritics. Each page reads every link of the list to sort them, so it costs more on entities with thousands of links.
+	RelatedOrderFieldName RelatedOrderField = "NAME"
+)
+
+var AllRelatedOrderField = []RelatedOrderField{
+	RelatedOrderFieldLinkedAt,
+	RelatedOrderFieldName,
+}
+
+func (e RelatedOrderField) IsValid() bool {
+	switch e {
+	case RelatedOrderFieldLinkedAt, RelatedOrderFieldName:
+		return true
+	}
+	return false
+}
+
+func (e RelatedOrderField) String() string {
+	return string(e)
+}
+
+func (e *RelatedOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RelatedOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RelatedOrderField", str)
+	}
+	return nil
+}
+
+func (e RelatedOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RelatedOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RelatedOrderField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

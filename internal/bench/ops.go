@@ -72,12 +72,14 @@ var sectors = []kb.Sector{kb.SectorPublic, kb.SectorSocial, kb.SectorPrivate}
 // pageSize is the length of the list pages, as a frontend shows them.
 const pageSize = 20
 
-// Related lists (a practice's cases, a partner's cooperatives) are capped
-// as the API caps them.
+// maxRelated is the page size the operations ask of related lists (a
+// practice's cases, a partner's cooperatives): the largest page.
 const maxRelated = 100
 
-func relatedSpec(dir store.Direction, other []kb.Kind, types ...kb.RelationType) store.LinkSpec {
-	return store.LinkSpec{Direction: dir, Types: types, OtherKinds: other, Limit: maxRelated}
+// relatedSpec is the spec the server reads a page of n related entities
+// with: one more than the page, to tell whether there is a next one.
+func relatedSpec(n int, dir store.Direction, other []kb.Kind, types ...kb.RelationType) store.LinkSpec {
+	return store.LinkSpec{Direction: dir, Types: types, OtherKinds: other, Limit: n + 1, DistinctOther: true}
 }
 
 // Mix is the representative mix, in the order it runs.
@@ -89,8 +91,8 @@ var Mix = []Op{
 		// (cooperatives, projects) that demonstrate each, and the partners
 		// behind them.
 		Query: `query Page { goodPractices(first: 20) { nodes { id name summary topics
-			cases { id kind name }
-			partners { id name sector city } } } }`,
+			cases(first: 100) { nodes { id kind name } }
+			partners(first: 100) { nodes { id name sector city } } } } }`,
 		Vars: func(Args) map[string]any { return nil },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, _ Args) error {
 			page, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindGoodPractice},
@@ -101,18 +103,20 @@ var Mix = []Op{
 			ids := rowIDs(page.Entities)
 			// The cases and the partners are asked for in the same level,
 			// so the server batches the two at once; then the entities of both.
-			cases, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(store.Incoming, nil, kb.RelDemonstrates))
+			cases, err := st.LinksOf(ctx, store.Public, ids, relatedSpec(maxRelated, store.Incoming, nil, kb.RelDemonstrates))
 			if err != nil {
 				return err
 			}
-			partners, err := st.PracticePartners(ctx, store.Public, ids)
+			partners, err := st.PracticePartnerPages(ctx, store.Public, ids, store.PartnerPage{Limit: maxRelated + 1})
 			if err != nil {
 				return err
 			}
 			var want []int64
 			for _, id := range ids {
 				want = appendOthers(want, id, cases[id])
-				want = append(want, partners[id]...)
+				for _, p := range partners[id] {
+					want = append(want, p.ID)
+				}
 			}
 			_, err = entities(ctx, st, distinct(want))
 			return err
@@ -125,7 +129,7 @@ var Mix = []Op{
 		// founded, runs, supports or funds, or whose participants it trains.
 		Query: `query Partners($sector: Sector!) { partners(first: 20, filter: {sector: [$sector]}) { nodes {
 			id name sector partnerKind city
-			cooperatives { id name status city } } } }`,
+			cooperatives(first: 100) { nodes { id name status city } } } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"sector": a.Sector} },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
 			page, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindPartner, Sectors: []kb.Sector{a.Sector}},
@@ -135,16 +139,17 @@ var Mix = []Op{
 			}
 			ids := rowIDs(page.Entities)
 			coop := []kb.Kind{kb.KindCooperative}
-			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
-				{Spec: relatedSpec(store.Outgoing, coop, kb.CooperativePartnersIn...), IDs: ids},
-				{Spec: relatedSpec(store.Incoming, coop, kb.RelEmploysParticipantsOf), IDs: ids},
-			})
+			// One page of both directions: what the partner founded,
+			// runs, supports or funds, and who employs its participants.
+			sp := relatedSpec(maxRelated, store.Both, coop, kb.CooperativePartnersIn...)
+			sp.InTypes = kb.CooperativePartnersOut
+			links, err := st.LinksOf(ctx, store.Public, ids, sp)
 			if err != nil {
 				return err
 			}
 			var want []int64
 			for _, id := range ids {
-				want = appendOthers(appendOthers(want, id, links[0][id]), id, links[1][id])
+				want = appendOthers(want, id, links[id])
 			}
 			_, err = entities(ctx, st, distinct(want))
 			return err
@@ -158,11 +163,11 @@ var Mix = []Op{
 		// its indicators.
 		Query: `query Cooperative($id: ID!) { node(id: $id) { ... on Cooperative {
 			id name summary status activities city foundedOn
-			founders { id kind name }
-			workshops { id name city }
-			partnerships { id name
-				members { role sector member { id kind name } }
-				sectorMix { counts { sector count } isFull } }
+			founders(first: 100) { nodes { id kind name } }
+			workshops(first: 100) { nodes { id name city } }
+			partnerships(first: 10) { nodes { id name
+				members(first: 20) { nodes { role sector member { id kind name } } }
+				sectorMix { counts { sector count } isFull } } }
 			indicators { name value unit asOf } } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"id": a.A.GlobalID()} },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
@@ -171,9 +176,9 @@ var Mix = []Op{
 				return err
 			}
 			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
-				{Spec: relatedSpec(store.Incoming, nil, kb.RelFounded), IDs: id},
-				{Spec: relatedSpec(store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
-				{Spec: relatedSpec(store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), IDs: id},
+				{Spec: relatedSpec(maxRelated, store.Incoming, nil, kb.RelFounded), IDs: id},
+				{Spec: relatedSpec(maxRelated, store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
+				{Spec: relatedSpec(10, store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), IDs: id},
 			})
 			if err != nil {
 				return err
@@ -190,7 +195,7 @@ var Mix = []Op{
 			if len(ps) == 0 {
 				return nil
 			}
-			members, err := st.LinksOf(ctx, store.Public, ps, relatedSpec(store.Incoming, nil, kb.RelMemberOf))
+			members, err := st.LinksOf(ctx, store.Public, ps, relatedSpec(20, store.Incoming, nil, kb.RelMemberOf))
 			if err != nil {
 				return err
 			}

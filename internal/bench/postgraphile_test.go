@@ -118,7 +118,7 @@ func TestPostGraphileEquivalence(t *testing.T) {
 
 	// No partnership of the reference data is formed around its
 	// cooperative: form each one around each cooperative, so that the
-	// members (leaders first) and their sector mix are compared too.
+	// members (in link order) and their sector mix are compared too.
 	tag, err := pool.Exec(ctx, `INSERT INTO link (from_id, to_id, type, created_by, updated_by)
 		SELECT p.id, c.id, 'FORMED_AROUND', 'test', 'test' FROM entity p, entity c
 		WHERE p.kind = 'PARTNERSHIP' AND c.kind = 'COOPERATIVE' ON CONFLICT DO NOTHING`)
@@ -405,7 +405,7 @@ type (
 	partnership struct {
 		ID      int64
 		Name    string
-		Members []member // leaders first, then in link order
+		Members []member // in link order
 		Counts  map[string]int
 		IsFull  bool
 	}
@@ -468,10 +468,10 @@ func serverPage(raw json.RawMessage) (any, error) {
 		GoodPractices struct {
 			Nodes []struct {
 				pgEntity
-				Summary  string     `json:"summary"`
-				Topics   []string   `json:"topics"`
-				Cases    []pgEntity `json:"cases"`
-				Partners []pgEntity `json:"partners"`
+				Summary  string         `json:"summary"`
+				Topics   []string       `json:"topics"`
+				Cases    conn[pgEntity] `json:"cases"`
+				Partners conn[pgEntity] `json:"partners"`
 			} `json:"nodes"`
 		} `json:"goodPractices"`
 	}
@@ -497,8 +497,8 @@ func serverPartners(raw json.RawMessage) (any, error) {
 		Partners struct {
 			Nodes []struct {
 				pgEntity
-				PartnerKind  string     `json:"partnerKind"`
-				Cooperatives []pgEntity `json:"cooperatives"`
+				PartnerKind  string         `json:"partnerKind"`
+				Cooperatives conn[pgEntity] `json:"cooperatives"`
 			} `json:"nodes"`
 		} `json:"partners"`
 	}
@@ -520,18 +520,18 @@ func serverCooperative(raw json.RawMessage) (any, error) {
 	var d struct {
 		Node *struct {
 			pgEntity
-			Summary      string     `json:"summary"`
-			Activities   []string   `json:"activities"`
-			FoundedOn    *string    `json:"foundedOn"`
-			Founders     []pgEntity `json:"founders"`
-			Workshops    []pgEntity `json:"workshops"`
-			Partnerships []struct {
+			Summary      string         `json:"summary"`
+			Activities   []string       `json:"activities"`
+			FoundedOn    *string        `json:"foundedOn"`
+			Founders     conn[pgEntity] `json:"founders"`
+			Workshops    conn[pgEntity] `json:"workshops"`
+			Partnerships conn[struct {
 				pgEntity
-				Members []struct {
+				Members conn[struct {
 					Role   *string  `json:"role"`
 					Sector *string  `json:"sector"`
 					Member pgEntity `json:"member"`
-				} `json:"members"`
+				}] `json:"members"`
 				SectorMix struct {
 					Counts []struct {
 						Sector string `json:"sector"`
@@ -539,7 +539,7 @@ func serverCooperative(raw json.RawMessage) (any, error) {
 					} `json:"counts"`
 					IsFull bool `json:"isFull"`
 				} `json:"sectorMix"`
-			} `json:"partnerships"`
+			}] `json:"partnerships"`
 			Indicators []struct {
 				Name  string  `json:"name"`
 				Value float64 `json:"value"`
@@ -620,6 +620,21 @@ func serverNestedPage(raw json.RawMessage) (any, error) {
 		out.Practices = append(out.Practices, p)
 	}
 	return out, nil
+}
+
+// conn reads a connection of partnergraph's answer as the slice of its
+// nodes.
+type conn[T any] []T
+
+func (c *conn[T]) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Nodes []T `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = v.Nodes
+	return nil
 }
 
 // --- PostGraphile's answers ---
@@ -924,9 +939,6 @@ func peerCooperative(raw json.RawMessage) (any, error) {
 			}
 			ps.Members = append(ps.Members, member{role, sector, entity{id64(m.ID), m.Kind, m.Name}})
 		}
-		slices.SortStableFunc(ps.Members, func(a, b member) int {
-			return cmp.Compare(leaderLast(a.Role), leaderLast(b.Role))
-		})
 		for _, s := range kb.Sectors {
 			ps.Counts[string(s)] += 0
 		}
@@ -948,13 +960,6 @@ func peerCooperative(raw json.RawMessage) (any, error) {
 		return cmp.Compare(dated(a), dated(b))
 	})
 	return c, nil
-}
-
-func leaderLast(role string) int {
-	if role == string(kb.RoleLeader) {
-		return 0
-	}
-	return 1
 }
 
 func dated(in indicator) int {

@@ -44,8 +44,6 @@ type Loaders struct {
 	LinkCitations *dataloadgen.Loader[int64, []kb.Citation]
 	// Indicators loads the indicators of cooperatives.
 	Indicators *dataloadgen.Loader[int64, []kb.Indicator]
-	// PracticePartners loads the ids of the partners behind good practices.
-	PracticePartners *dataloadgen.Loader[int64, []int64]
 	// SectorCounts loads the members per sector of partnerships.
 	SectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
 	// CooperativeSectorCounts loads the partners per sector around
@@ -54,11 +52,13 @@ type Loaders struct {
 
 	// links loads the links of entities for any spec: the questions of
 	// one batch, whatever their specs, go to the database as one query.
-	links *dataloadgen.Loader[linkKey, []*kb.Link]
+	links *dataloadgen.Loader[linkKey, []store.LinkRow]
 
-	mu         sync.Mutex
-	specs      map[string]store.LinkSpec // by LinkSpec.Key
-	linkCounts map[string]*dataloadgen.Loader[int64, int]
+	mu           sync.Mutex
+	specs        map[string]store.LinkSpec // by LinkSpec.Key
+	linkCounts   map[string]*dataloadgen.Loader[int64, int]
+	partnerPages map[string]*dataloadgen.Loader[int64, []store.Named]
+	partnerCount *dataloadgen.Loader[int64, int]
 }
 
 // linkKey asks for the links of one entity that match one spec.
@@ -74,12 +74,16 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	l := &Loaders{
-		store:      st,
-		vis:        vis,
-		opts:       []dataloadgen.Option{dataloadgen.WithWait(wait)},
-		specs:      map[string]store.LinkSpec{},
-		linkCounts: map[string]*dataloadgen.Loader[int64, int]{},
+		store:        st,
+		vis:          vis,
+		opts:         []dataloadgen.Option{dataloadgen.WithWait(wait)},
+		specs:        map[string]store.LinkSpec{},
+		linkCounts:   map[string]*dataloadgen.Loader[int64, int]{},
+		partnerPages: map[string]*dataloadgen.Loader[int64, []store.Named]{},
 	}
+	l.partnerCount = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
+		return st.CountPracticePartners(ctx, vis, ids)
+	}, l.opts)
 	l.links = dataloadgen.NewLoader(l.fetchLinks, l.opts...)
 	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
@@ -97,9 +101,6 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	}, l.opts)
 	l.Indicators = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Indicator, error) {
 		return st.Indicators(ctx, vis, ids)
-	}, l.opts)
-	l.PracticePartners = mapped(func(ctx context.Context, ids []int64) (map[int64][]int64, error) {
-		return st.PracticePartners(ctx, vis, ids)
 	}, l.opts)
 	l.SectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.SectorCounts(ctx, vis, ids)
@@ -133,18 +134,25 @@ type SpecLoader struct {
 
 // Load returns the links of entity id.
 func (s SpecLoader) Load(ctx context.Context, id int64) ([]*kb.Link, error) {
+	rows, err := s.l.links.Load(ctx, linkKey{s.spec, id})
+	if err != nil {
+		return nil, err
+	}
+	ls := make([]*kb.Link, len(rows))
+	for i, r := range rows {
+		ls[i] = r.Link
+	}
+	return ls, nil
+}
+
+// Rows returns the links of entity id with the sort names of their other
+// ends.
+func (s SpecLoader) Rows(ctx context.Context, id int64) ([]store.LinkRow, error) {
 	return s.l.links.Load(ctx, linkKey{s.spec, id})
 }
 
-// LoadThunk asks for the links of entity id and returns a function that
-// waits for them: ask for several before waiting for any, and they share
-// one query.
-func (s SpecLoader) LoadThunk(ctx context.Context, id int64) func() ([]*kb.Link, error) {
-	return s.l.links.LoadThunk(ctx, linkKey{s.spec, id})
-}
-
 // fetchLinks answers one batch of link questions with one query.
-func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]*kb.Link, []error) {
+func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]store.LinkRow, []error) {
 	l.mu.Lock()
 	index := map[string]int{}
 	var asks []store.SpecIDs
@@ -158,8 +166,8 @@ func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]*kb.Link,
 		asks[i].IDs = append(asks[i].IDs, k.id)
 	}
 	l.mu.Unlock()
-	got, err := l.store.LinksOfSpecs(ctx, l.vis, asks)
-	out := make([][]*kb.Link, len(keys))
+	got, err := l.store.LinkPages(ctx, l.vis, asks)
+	out := make([][]store.LinkRow, len(keys))
 	if err == nil {
 		for i, k := range keys {
 			out[i] = got[index[k.spec]][k.id]
@@ -169,9 +177,10 @@ func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]*kb.Link,
 }
 
 // LinkCount returns the loader of the number of links that match spec
-// (ignoring its paging), keyed by entity id.
+// (ignoring its order and paging), keyed by entity id: one grouped count
+// statement for all the entities of a level.
 func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int] {
-	spec.AfterID, spec.Limit = 0, 0
+	spec = spec.Unpaged()
 	key := spec.Key()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -184,6 +193,26 @@ func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int]
 	}
 	return ld
 }
+
+// PracticePartnerPage returns the loader of one page of the partners behind
+// good practices, keyed by practice id: the practices of one level that
+// ask for the same page share one query.
+func (l *Loaders) PracticePartnerPage(p store.PartnerPage) *dataloadgen.Loader[int64, []store.Named] {
+	key := p.Key()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.partnerPages[key]
+	if !ok {
+		ld = mapped(func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
+			return l.store.PracticePartnerPages(ctx, l.vis, ids, p)
+		}, l.opts)
+		l.partnerPages[key] = ld
+	}
+	return ld
+}
+
+// PracticePartnerCount loads how many partners are behind good practices.
+func (l *Loaders) PracticePartnerCount() *dataloadgen.Loader[int64, int] { return l.partnerCount }
 
 // Entities loads the entities ids and drops the missing or hidden ones,
 // keeping the order of ids.

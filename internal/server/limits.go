@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,9 +23,13 @@ type Limits struct {
 	// MaxDepth caps the nesting of fields (fragments do not count as a
 	// level); default 15.
 	MaxDepth int
-	// MaxCost caps the cost of an operation: each field costs 1, and the
-	// cost of a list field's selection is multiplied by its first, last or
-	// limit argument (or the page size it defaults to); default 10000.
+	// MaxCost caps the estimated cost of an operation, measured before
+	// any resolver runs: each field costs 1, the cost of a list field's
+	// selection is multiplied by the number of items it may return (its
+	// first, last or limit argument, or the page size it defaults to),
+	// through every level of nesting, and the root fields that scan or
+	// traverse the graph add a fixed cost; default 25000. See docs/api.md,
+	// "Query cost".
 	MaxCost int
 	// MaxAliases caps the aliased fields of an operation; default 30.
 	MaxAliases int
@@ -42,7 +47,7 @@ func (l *Limits) defaults() {
 		}
 	}
 	def(&l.MaxDepth, 15)
-	def(&l.MaxCost, 10000)
+	def(&l.MaxCost, 25000)
 	def(&l.MaxAliases, 30)
 	def(&l.MaxRootFields, 20)
 	def(&l.MaxTokens, 5000)
@@ -55,6 +60,16 @@ func limitError(what string, got, limit int, setting string) *gqlerror.Error {
 		Message: fmt.Sprintf("%s is %d, over the limit of %d (%s)", what, got, limit, setting),
 		Err:     kb.ErrLimitExceeded,
 	}
+}
+
+// costError is the LIMIT_EXCEEDED error of an operation whose estimated
+// cost is over the limit; its extensions carry the cost and the limit, so
+// that a client can tell how far to shrink its pages (docs/api.md, "Query
+// cost").
+func costError(cost, limit int) *gqlerror.Error {
+	e := limitError("the query cost", cost, limit, "PARTNERGRAPH_MAX_COST")
+	e.Extensions = map[string]any{"cost": cost, "maxCost": limit}
+	return e
 }
 
 // operationLimits is a gqlgen extension that enforces Limits: the token
@@ -120,7 +135,7 @@ func (o operationLimits) MutateOperationContext(_ context.Context, oc *graphql.O
 	case o.MaxDepth >= 0 && root.depth > o.MaxDepth:
 		return limitError("the query depth", root.depth, o.MaxDepth, "PARTNERGRAPH_MAX_DEPTH")
 	case o.MaxCost >= 0 && root.cost > o.MaxCost:
-		return limitError("the query cost", root.cost, o.MaxCost, "PARTNERGRAPH_MAX_COST")
+		return costError(root.cost, o.MaxCost)
 	}
 	return nil
 }
@@ -171,7 +186,7 @@ func (m *measurer) selection(set ast.SelectionSet) measure {
 			if s.Alias != "" && s.Alias != s.Name {
 				f.aliases = sat(f.aliases + 1)
 			}
-			f.cost = sat(1 + sat(m.size(s)*child.cost))
+			f.cost = sat(1 + m.base(s) + sat(m.size(s)*child.cost))
 			add(f)
 		case *ast.InlineFragment:
 			add(m.selection(s.SelectionSet))
@@ -191,42 +206,118 @@ func (m *measurer) selection(set ast.SelectionSet) measure {
 }
 
 // size is how many items a field may return: its first, last or limit
-// argument, the argument's default, or the default page size when a list
-// field has those arguments but none is given; 1 for other fields.
+// argument, the argument's default, or the page size the field defaults
+// to when a list field has those arguments but none is given (10 for the
+// related lists of an entity, 20 for the rest); for paths, k paths of up
+// to maxDepth+1 entities; for path, maxDepth+1; for nodes(ids:), the
+// number of ids; 1 for other fields. Variables count as given.
 func (m *measurer) size(f *ast.Field) int {
 	if f.Definition == nil {
 		return 1
 	}
+	switch f.Name {
+	case "paths", "path":
+		if f.ObjectDefinition == nil || f.ObjectDefinition.Name != "Query" {
+			break
+		}
+		n := m.intArg(f, "maxDepth", 6) + 1
+		if f.Name == "paths" {
+			n = sat(n * m.intArg(f, "k", 3))
+		}
+		return max(n, 1)
+	case "nodes":
+		if f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query" {
+			if a := f.Arguments.ForName("ids"); a != nil {
+				if v, err := a.Value.Value(m.vars); err == nil {
+					if ids, ok := v.([]any); ok {
+						return max(len(ids), 1)
+					}
+				}
+			}
+		}
+	}
 	n, paged := 0, false
 	for _, name := range []string{"first", "last", "limit"} {
-		def := f.Definition.Arguments.ForName(name)
-		if def == nil {
+		if f.Definition.Arguments.ForName(name) == nil {
 			continue
 		}
 		paged = true
-		if a := f.Arguments.ForName(name); a != nil {
-			if v, err := a.Value.Value(m.vars); err == nil {
-				if i, ok := toInt(v); ok {
-					n = max(n, i)
-					continue
-				}
-			}
-		}
-		if def.DefaultValue != nil {
-			if v, err := def.DefaultValue.Value(nil); err == nil {
-				if i, ok := toInt(v); ok {
-					n = max(n, i)
-				}
-			}
-		}
+		n = max(n, m.intArg(f, name, 0))
 	}
 	if !paged {
 		return 1
 	}
 	if n <= 0 {
 		n = graph.DefaultPageSize
+		if relatedList(f) {
+			n = graph.DefaultRelatedPageSize
+		}
 	}
 	return min(n, ceiling)
+}
+
+// Base costs of the root fields whose work does not follow the size of
+// their answer: they scan or traverse the graph before they return their
+// few rows. A request may hold a handful of them, not twenty
+// (docs/api.md, "Query cost").
+const (
+	// costMostConnected is a scan of the link table, grouped.
+	costMostConnected = 5000
+	// costAggregate is a grouped count over the entities of a kind.
+	costAggregate = 2000
+	// costPathSearch is one bidirectional search between two entities;
+	// paths runs up to k of them.
+	costPathSearch = 1000
+)
+
+// base is the fixed cost of f beyond the items it returns.
+func (m *measurer) base(f *ast.Field) int {
+	if f.ObjectDefinition == nil || f.ObjectDefinition.Name != "Query" {
+		return 0
+	}
+	switch f.Name {
+	case "mostConnected":
+		return costMostConnected
+	case "aggregate":
+		return costAggregate
+	case "path":
+		return costPathSearch
+	case "paths":
+		return sat(costPathSearch * max(m.intArg(f, "k", 3), 1))
+	}
+	return 0
+}
+
+// intArg is the value of f's argument name as given (through variables
+// too), else its default in the schema, else def.
+func (m *measurer) intArg(f *ast.Field, name string, def int) int {
+	if a := f.Arguments.ForName(name); a != nil {
+		if v, err := a.Value.Value(m.vars); err == nil {
+			if i, ok := toInt(v); ok {
+				return max(i, 0)
+			}
+		}
+	}
+	if d := f.Definition.Arguments.ForName(name); d != nil && d.DefaultValue != nil {
+		if v, err := d.DefaultValue.Value(nil); err == nil {
+			if i, ok := toInt(v); ok {
+				return max(i, 0)
+			}
+		}
+	}
+	return def
+}
+
+// relatedList is whether f is one of the typed related lists of an entity
+// (a practice's cases), whose default page is graph.DefaultRelatedPageSize:
+// a connection on a type that implements Entity, other than the generic
+// links and the history.
+func relatedList(f *ast.Field) bool {
+	o := f.ObjectDefinition
+	if o == nil || f.Name == "links" || f.Name == "history" || !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		return false
+	}
+	return slices.Contains(o.Interfaces, "Entity")
 }
 
 func toInt(v any) (int, bool) {

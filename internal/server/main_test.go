@@ -122,6 +122,21 @@ func names[T interface{ name() string }](xs []T) []string {
 	return out
 }
 
+// page reads a connection's nodes as a slice: the related lists of an
+// entity are connections, and most tests look at their nodes only.
+type page[T any] []T
+
+func (p *page[T]) UnmarshalJSON(b []byte) error {
+	var c struct {
+		Nodes []T `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	*p = c.Nodes
+	return nil
+}
+
 type named struct {
 	Name   string `json:"name"`
 	Sector string `json:"sector"`

@@ -22,7 +22,7 @@ func TestREADMEQueries(t *testing.T) {
 		{`"isFull":true`, `"Konimpex Sp. z o.o.","sector":"PRIVATE"`, `"sector":"PUBLIC"`, `"role":"LEADER","sector":"SOCIAL"`},
 		{"Coompanion", "Franstorps Verkstäder", "Ateljé Inuti", "Kooperativet Industrihuset", "Roslagens Ekonomiska Förening", "Kooperativet KOS", "Kooperativet Glöden"},
 		{"Równe Szanse", `"activities":["CERAMICS"]`, `"name":"JOBS_PLANNED","value":8`, `"name":"WTZ_JOBS_PLANNED","value":5`},
-		{`"totalCount":6`, `"recognisedIn":[{"name":"Krajowy Program`},
+		{`"totalCount":6`, `"recognizedIn":{"nodes":[{"name":"Krajowy Program`, `"cases":{"totalCount":`},
 		{`"label":"employs participants of","direction":"OUTGOING"`, `"label":"founded by","direction":"INCOMING"`},
 		{`"length":3`, `{"name":"Coompanion"},{"name":"Warsztaty Wymiany Doświadczeń w Szwecji"}`, `"type":"VISITED","direction":"INCOMING","label":"visited on"`},
 		{`"truncated":false`, `"name":"Konimpex Sp. z o.o."`, `"type":"FOUNDED","direction":"INCOMING","role":"inicjator"`},

@@ -153,12 +153,14 @@ const DefaultQuery = `# partnergraph: the partnership knowledge base of the soci
     totalCount
     nodes {
       name
-      leaders { name sector }
-      partners { name sector }
+      leaders { nodes { name sector } }
+      partners { nodes { name sector } }
       partnerships {
-        name
-        sectorMix { sectors isFull }
-        members { role member { name } }
+        nodes {
+          name
+          sectorMix { sectors isFull }
+          members { nodes { role member { name } } }
+        }
       }
     }
   }

@@ -65,6 +65,100 @@ func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int6
 	return out, nil
 }
 
+// PartnerPage is a page of the partners behind practices: in order of
+// sort name and id (reversed with Desc), after the position AfterName,
+// AfterID (AfterID 0: from the start), at most Limit of them.
+type PartnerPage struct {
+	Desc      bool
+	AfterName string
+	AfterID   int64
+	Limit     int
+}
+
+// Key is a stable text form of the page, for keying loaders.
+func (p PartnerPage) Key() string {
+	return fmt.Sprintf("%t|%q|%d|%d", p.Desc, p.AfterName, p.AfterID, p.Limit)
+}
+
+// Named is an entity id with its sort name: a position in a list ordered
+// by name.
+type Named struct {
+	ID       int64
+	SortName string
+}
+
+// behindSQL selects the distinct visible partners behind practice
+// n.practice (see PracticePartners) as b(partner); $2 are the visible
+// statuses, $3 behindCase, $4 behindCaseOut, $5 the cap on cases.
+const behindSQL = `SELECT c.case_id AS partner FROM (` + casesSQL + `) c
+	UNION
+	SELECT l.from_id FROM (` + casesSQL + `) c JOIN link l ON l.to_id = c.case_id AND l.type = ANY($3)
+	UNION
+	SELECT l.to_id FROM (` + casesSQL + `) c JOIN link l ON l.from_id = c.case_id AND l.type = ANY($4)`
+
+// casesSQL are the first $5 visible cases of practice n.practice.
+const casesSQL = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id = d.from_id AND c.status = ANY($2)
+	WHERE d.to_id = n.practice AND d.type = 'DEMONSTRATES' ORDER BY d.id LIMIT $5`
+
+// PracticePartnerPages returns, for each of the good practices ids, one
+// page of the partners behind it (as PracticePartners finds them), each
+// practice's page cut in SQL. One query for any number of practices.
+func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
+	dir, cmp := "", ">"
+	if p.Desc {
+		dir, cmp = " DESC", "<"
+	}
+	after := ""
+	args := []any{ids, vis.statuses(), behindCase, behindCaseOut, PracticeCap, p.Limit}
+	if p.AfterID > 0 {
+		after = " AND (p.sort_name, p.id) " + cmp + " ($7::text, $8::bigint)"
+		args = append(args, p.AfterName, p.AfterID)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT n.practice, x.id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
+		CROSS JOIN LATERAL (
+			SELECT p.id, p.sort_name FROM (`+behindSQL+`) b
+			JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2)`+after+`
+			ORDER BY p.sort_name`+dir+`, p.id`+dir+` LIMIT $6
+		) x`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	out := make(map[int64][]Named, len(ids))
+	var practice int64
+	var n Named
+	_, err = pgx.ForEachRow(rows, []any{&practice, &n.ID, &n.SortName}, func() error {
+		out[practice] = append(out[practice], n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	return out, nil
+}
+
+// CountPracticePartners returns, for each of the good practices ids, how
+// many partners are behind it (as PracticePartners finds them, uncapped
+// in number but behind its first PracticeCap cases). One query.
+func (s *Store) CountPracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT n.practice, (
+			SELECT count(*)::int FROM (`+behindSQL+`) b
+			JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2))
+		FROM unnest($1::bigint[]) AS n(practice)`, ids, vis.statuses(), behindCase, behindCaseOut, PracticeCap)
+	if err != nil {
+		return nil, fmt.Errorf("count practice partners: %w", translate(err))
+	}
+	out := make(map[int64]int, len(ids))
+	var id int64
+	var c int
+	_, err = pgx.ForEachRow(rows, []any{&id, &c}, func() error { out[id] = c; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("count practice partners: %w", translate(err))
+	}
+	return out, nil
+}
+
 // SectorCounts returns, for each of the partnerships ids, how many of its
 // visible member partners belong to each sector.
 func (s *Store) SectorCounts(ctx context.Context, vis Visibility, ids []int64) (map[int64]map[kb.Sector]int, error) {

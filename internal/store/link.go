@@ -21,15 +21,38 @@ const (
 	Incoming                  // links to the entity
 )
 
-// LinkSpec selects links of an entity: by direction, relation type and the
-// kind of the entity at the other end, in link order (by id) after AfterID,
-// at most Limit of them (0 means no limit).
+// LinkSpec selects links of an entity: by direction, relation type, the
+// kind and publication status of the entity at the other end, in link
+// order (by id) or by the other end's name, ascending or descending,
+// after a position, at most Limit of them (0 means no limit).
 type LinkSpec struct {
-	Direction  Direction
-	Types      []kb.RelationType
+	Direction Direction
+	Types     []kb.RelationType
+	// InTypes, with Direction Both, are the types of the incoming links
+	// when they differ from those of the outgoing ones (Types): a
+	// partner's cooperatives are those it founded, runs, supports or
+	// funds, and those that employ its workshop's participants.
+	InTypes    []kb.RelationType
 	OtherKinds []kb.Kind
-	AfterID    int64
-	Limit      int
+	// Statuses narrows what the caller's Visibility lets it see to these
+	// publication statuses of the other end; empty means all it may see.
+	Statuses []kb.PublicationStatus
+	// ByName orders by the other end's sort name, then link id, instead of
+	// by link id: each page then reads every matching link of the entity
+	// to sort them, as no index holds the other end's name.
+	ByName bool
+	// Desc reverses the order.
+	Desc bool
+	// AfterID and AfterName are the position to read after (before, with
+	// Desc) in the order: the link id, and with ByName the sort name of
+	// its other end. AfterID 0 means from the start.
+	AfterID   int64
+	AfterName string
+	Limit     int
+	// DistinctOther makes counts count distinct entities at the other end
+	// rather than links: a related list shows an entity linked in two
+	// ways (supports and funds) once.
+	DistinctOther bool
 }
 
 // Key is a stable text form of the spec, for caching loaders per spec. It
@@ -44,15 +67,40 @@ func (sp LinkSpec) Key() string {
 		b = append(b, ',')
 	}
 	b = append(b, '|')
+	for _, t := range sp.InTypes {
+		b = append(b, t...)
+		b = append(b, ',')
+	}
+	b = append(b, '|')
 	for _, k := range sp.OtherKinds {
 		b = append(b, k...)
 		b = append(b, ',')
 	}
 	b = append(b, '|')
+	for _, st := range sp.Statuses {
+		b = append(b, st...)
+		b = append(b, ',')
+	}
+	b = append(b, '|')
+	b = strconv.AppendBool(b, sp.ByName)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, sp.Desc)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, sp.DistinctOther)
+	b = append(b, '|')
 	b = strconv.AppendInt(b, sp.AfterID, 10)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, sp.AfterName)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(sp.Limit), 10)
 	return string(b)
+}
+
+// Unpaged returns sp without its position, limit and order: the spec of
+// the whole list, for counting it.
+func (sp LinkSpec) Unpaged() LinkSpec {
+	sp.AfterID, sp.AfterName, sp.Limit, sp.ByName, sp.Desc = 0, "", 0, false, false
+	return sp
 }
 
 const linkColumns = `l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version, l.created_at, l.created_by,
@@ -73,12 +121,16 @@ func scanLink(row pgx.Row, extra ...any) (*kb.Link, error) {
 // directions, so that each half walks its own index (link_unique from the
 // source end, link_to_idx from the target end).
 func (sp LinkSpec) source(b *builder) string {
-	typeCond := ""
+	typeCond, inTypeCond := "", ""
 	if len(sp.Types) > 0 {
 		typeCond = " AND l.type = ANY(" + b.arg(strs(sp.Types)) + ")"
 	}
+	inTypeCond = typeCond
+	if len(sp.InTypes) > 0 {
+		inTypeCond = " AND l.type = ANY(" + b.arg(strs(sp.InTypes)) + ")"
+	}
 	out := `SELECT ` + linkColumns + `, l.to_id AS other FROM link l WHERE l.from_id = n.id` + typeCond
-	in := `SELECT ` + linkColumns + `, l.from_id AS other FROM link l WHERE l.to_id = n.id` + typeCond
+	in := `SELECT ` + linkColumns + `, l.from_id AS other FROM link l WHERE l.to_id = n.id` + inTypeCond
 	switch sp.Direction {
 	case Outgoing:
 		return out
@@ -89,57 +141,80 @@ func (sp LinkSpec) source(b *builder) string {
 }
 
 // page returns the links of node n that match sp and whose other end is
-// visible, in link order, after sp.AfterID, at most sp.Limit.
+// visible, in sp's order, after sp's position, at most sp.Limit; each row
+// carries the other end's id (other) and sort name (okey).
 //
-// With types and a limit, each type and direction is read on its own in
-// link order from its index (link_from_order_idx, link_to_idx: node, type,
-// id) and stops after the limit; a merge of those short reads is cut to
-// the limit again. So a hub's first 100 cases cost about 100 index entries
-// and entity probes, not one for each of its thousands of links, which a
-// sort by id over all of them needed (654 ms, cold, for the cases of the
-// first 20 practices of the generated million-entity graph).
+// In link order with types and a limit, each type and direction is read
+// on its own in link order from its index (link_from_order_idx,
+// link_to_idx: node, type, id), forwards or backwards, and stops after the
+// limit; a merge of those short reads is cut to the limit again. So a
+// hub's first 10 cases cost about 10 index entries and entity probes, not
+// one for each of its thousands of links, which a sort by id over all of
+// them needed (654 ms, cold, for the first 100 cases of the first 20
+// practices of the generated million-entity graph).
 func (sp LinkSpec) page(b *builder, vis Visibility) string {
-	if len(sp.Types) == 0 || sp.Limit <= 0 {
+	dir, cmp := "", ">"
+	if sp.Desc {
+		dir, cmp = " DESC", "<"
+	}
+	if sp.ByName || len(sp.Types) == 0 || sp.Limit <= 0 {
 		where := sp.otherCond(b, vis)
-		if sp.AfterID > 0 {
-			where += " AND x.id > " + b.arg(sp.AfterID)
+		order := "x.id" + dir
+		if sp.ByName {
+			order = "o.sort_name" + dir + ", x.id" + dir
+			if sp.AfterID > 0 {
+				where += " AND (o.sort_name, x.id) " + cmp + " (" + b.arg(sp.AfterName) + "::text, " + b.arg(sp.AfterID) + "::bigint)"
+			}
+		} else if sp.AfterID > 0 {
+			where += " AND x.id " + cmp + " " + b.arg(sp.AfterID)
 		}
 		limit := ""
 		if sp.Limit > 0 {
 			limit = " LIMIT " + b.arg(sp.Limit)
 		}
-		return `SELECT x.* FROM (` + sp.source(b) + `) x
+		return `SELECT x.*, o.sort_name AS okey FROM (` + sp.source(b) + `) x
 			JOIN entity o ON o.id = x.other
 			WHERE ` + where + `
-			ORDER BY x.id` + limit
+			ORDER BY ` + order + limit
 	}
 	ocond := sp.otherCond(b, vis)
 	after := ""
 	if sp.AfterID > 0 {
-		after = " AND l.id > " + b.arg(sp.AfterID)
+		after = " AND l.id " + cmp + " " + b.arg(sp.AfterID)
 	}
 	limit := b.arg(sp.Limit)
 	var parts []string
-	for _, t := range sp.Types {
-		typ := b.arg(string(t))
-		if sp.Direction != Incoming {
-			parts = append(parts, `SELECT `+linkColumns+`, l.to_id AS other FROM link l JOIN entity o ON o.id = l.to_id
-				WHERE l.from_id = n.id AND l.type = `+typ+` AND `+ocond+after+` ORDER BY l.id LIMIT `+limit)
+	if sp.Direction != Incoming {
+		for _, t := range sp.Types {
+			parts = append(parts, `SELECT `+linkColumns+`, l.to_id AS other, o.sort_name AS okey FROM link l JOIN entity o ON o.id = l.to_id
+				WHERE l.from_id = n.id AND l.type = `+b.arg(string(t))+` AND `+ocond+after+` ORDER BY l.id`+dir+` LIMIT `+limit)
 		}
-		if sp.Direction != Outgoing {
-			parts = append(parts, `SELECT `+linkColumns+`, l.from_id AS other FROM link l JOIN entity o ON o.id = l.from_id
-				WHERE l.to_id = n.id AND l.type = `+typ+` AND `+ocond+after+` ORDER BY l.id LIMIT `+limit)
+	}
+	if sp.Direction != Outgoing {
+		inTypes := sp.Types
+		if len(sp.InTypes) > 0 {
+			inTypes = sp.InTypes
+		}
+		for _, t := range inTypes {
+			parts = append(parts, `SELECT `+linkColumns+`, l.from_id AS other, o.sort_name AS okey FROM link l JOIN entity o ON o.id = l.from_id
+				WHERE l.to_id = n.id AND l.type = `+b.arg(string(t))+` AND `+ocond+after+` ORDER BY l.id`+dir+` LIMIT `+limit)
 		}
 	}
 	if len(parts) == 1 {
 		return parts[0]
 	}
-	return `SELECT x.* FROM ((` + strings.Join(parts, ") UNION ALL (") + `)) x ORDER BY x.id LIMIT ` + limit
+	return `SELECT x.* FROM ((` + strings.Join(parts, ") UNION ALL (") + `)) x ORDER BY x.id` + dir + ` LIMIT ` + limit
 }
 
 // otherCond returns the conditions on the other end o of a link.
 func (sp LinkSpec) otherCond(b *builder, vis Visibility) string {
-	cond := "o.status = ANY(" + b.arg(vis.statuses()) + ")"
+	statuses := vis.statuses()
+	if len(sp.Statuses) > 0 {
+		statuses = slices.DeleteFunc(slices.Clone(statuses), func(st string) bool {
+			return !slices.Contains(sp.Statuses, kb.PublicationStatus(st))
+		})
+	}
+	cond := "o.status = ANY(" + b.arg(statuses) + ")"
 	if len(sp.OtherKinds) > 0 {
 		cond += " AND o.kind = ANY(" + b.arg(strs(sp.OtherKinds)) + ")"
 	}
@@ -147,7 +222,7 @@ func (sp LinkSpec) otherCond(b *builder, vis Visibility) string {
 }
 
 // LinksOf returns, for each of the entities ids, its links that match sp
-// and whose other end is visible under vis, in link order. It costs one
+// and whose other end is visible under vis, in sp's order. It costs one
 // query whatever the number of ids.
 func (s *Store) LinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64][]*kb.Link, error) {
 	got, err := s.LinksOfSpecs(ctx, vis, []SpecIDs{{Spec: sp, IDs: ids}})
@@ -163,16 +238,44 @@ type SpecIDs struct {
 	IDs  []int64
 }
 
-// LinksOfSpecs answers several LinksOf questions in one query: for each
-// of asks, in order, the links of each of its entities that match its
-// spec and whose other end is visible under vis, in link order. A page
-// that asks for a cooperative's founders, workshops and partnerships so
-// costs one round trip, not three.
+// LinksOfSpecs is LinkPages without the sort names of the other ends.
+func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs) ([]map[int64][]*kb.Link, error) {
+	pages, err := s.LinkPages(ctx, vis, asks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[int64][]*kb.Link, len(pages))
+	for i, p := range pages {
+		out[i] = make(map[int64][]*kb.Link, len(p))
+		for id, rows := range p {
+			ls := make([]*kb.Link, len(rows))
+			for j, r := range rows {
+				ls[j] = r.Link
+			}
+			out[i][id] = ls
+		}
+	}
+	return out, nil
+}
+
+// LinkRow is a link read from one of its ends, with the sort name of the
+// entity at the other end (the position of a cursor ordered by name).
+type LinkRow struct {
+	Link      *kb.Link
+	OtherName string
+}
+
+// LinkPages answers several LinksOf questions in one query: for each of
+// asks, in order, the links of each of its entities that match its spec
+// and whose other end is visible under vis, in the spec's order, each
+// entity's page cut in SQL. A page that asks for a cooperative's founders,
+// workshops and partnerships, or the first 3 cases of each of 20
+// practices, so costs one round trip, not three or twenty.
 //
 // The questions go into the SQL ordered by their specs' keys, whatever the
 // order of asks, so that one combination of specs is one statement for
 // PostgreSQL (and pgx's cache of prepared statements).
-func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs) ([]map[int64][]*kb.Link, error) {
+func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) ([]map[int64][]LinkRow, error) {
 	order := make([]int, len(asks))
 	keys := make([]string, len(asks))
 	for i, a := range asks {
@@ -187,7 +290,7 @@ func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs
 		// The lateral subquery pages each node's links on its own, so a
 		// node with many links does not crowd out the others.
 		parts[pos] = `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
-			y.version, y.created_at, y.created_by, y.confidence, n.id, ` + strconv.Itoa(pos) + `
+			y.version, y.created_at, y.created_by, y.confidence, n.id, ` + strconv.Itoa(pos) + `, y.okey
 		FROM unnest(` + nodes + `::bigint[]) AS n(id)
 		CROSS JOIN LATERAL (` + a.Spec.page(b, vis) + `) y`
 	}
@@ -200,18 +303,19 @@ func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs
 		return nil, fmt.Errorf("links: %w", translate(err))
 	}
 	defer rows.Close()
-	out := make([]map[int64][]*kb.Link, len(asks))
+	out := make([]map[int64][]LinkRow, len(asks))
 	for i, a := range asks {
-		out[i] = make(map[int64][]*kb.Link, len(a.IDs))
+		out[i] = make(map[int64][]LinkRow, len(a.IDs))
 	}
 	for rows.Next() {
 		var node int64
 		var ask int32
-		l, err := scanLink(rows, &node, &ask)
+		var okey string
+		l, err := scanLink(rows, &node, &ask, &okey)
 		if err != nil {
 			return nil, fmt.Errorf("links: %w", err)
 		}
-		out[order[ask]][node] = append(out[order[ask]][node], l)
+		out[order[ask]][node] = append(out[order[ask]][node], LinkRow{Link: l, OtherName: okey})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
@@ -220,14 +324,20 @@ func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs
 }
 
 // CountLinksOf returns, for each of the entities ids, how many of its links
-// match sp (ignoring AfterID and Limit) under vis.
+// match sp (ignoring its order, position and limit) under vis: how many
+// distinct entities at their other ends with sp.DistinctOther. One
+// statement for all ids.
 func (s *Store) CountLinksOf(ctx context.Context, vis Visibility, ids []int64, sp LinkSpec) (map[int64]int, error) {
 	b := &builder{}
 	nodes := b.arg(ids)
 	src := sp.source(b)
 	where := sp.otherCond(b, vis)
+	count := "count(*)"
+	if sp.DistinctOther {
+		count = "count(DISTINCT x.other)"
+	}
 	rows, err := s.pool.Query(ctx, `SELECT n.id, (
-			SELECT count(*) FROM (`+src+`) x JOIN entity o ON o.id = x.other WHERE `+where+`)
+			SELECT `+count+` FROM (`+src+`) x JOIN entity o ON o.id = x.other WHERE `+where+`)
 		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("count links: %w", translate(err))

@@ -1,0 +1,398 @@
+package graph
+
+import (
+	"context"
+	"slices"
+
+	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/loader"
+	"github.com/partnergraph/partnergraph/internal/relay"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// relation is what a typed related field reads: links of these types in
+// this direction, to entities of these kinds (any kind when empty).
+type relation struct {
+	dir     store.Direction
+	kinds   []kb.Kind
+	types   []kb.RelationType
+	inTypes []kb.RelationType // with dir Both, the incoming types, when they differ
+}
+
+func rel(dir store.Direction, kinds []kb.Kind, types ...kb.RelationType) relation {
+	return relation{dir: dir, kinds: kinds, types: types}
+}
+
+// relatedArgs are the arguments of a related connection field.
+type relatedArgs struct {
+	pageArgs
+	kinds    []kb.Kind
+	statuses []kb.PublicationStatus
+	order    *model.RelatedOrder
+}
+
+// args of a field typed by one kind of entity.
+func args(first *int, after *string, last *int, before *string, f *model.RelatedFilter, o *model.RelatedOrder) relatedArgs {
+	a := relatedArgs{pageArgs: pageArgs{first, last, after, before}, order: o}
+	if f != nil {
+		a.statuses = f.Status
+	}
+	return a
+}
+
+// entityArgs of a field typed Entity, which may filter by kind.
+func entityArgs(first *int, after *string, last *int, before *string, f *model.RelatedEntityFilter, o *model.RelatedOrder) relatedArgs {
+	a := relatedArgs{pageArgs: pageArgs{first, last, after, before}, order: o}
+	if f != nil {
+		a.kinds, a.statuses = f.Kind, f.Status
+	}
+	return a
+}
+
+// relatedPage is one page of a related list, in the order it is shown.
+type relatedPage struct {
+	links    []*kb.Link
+	others   []*kb.Entity // the entity at the other end of each link
+	cursors  []string
+	pageInfo *model.PageInfo
+	count    model.CountFunc
+}
+
+// pageWindow checks the Relay paging arguments and returns the page size
+// and whether the page is read backwards (last/before).
+func pageWindow(pa pageArgs, def int) (n int, backwards bool, err error) {
+	first, err := pageSize("first", pa.first)
+	if err != nil {
+		return 0, false, err
+	}
+	last, err := pageSize("last", pa.last)
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case pa.first != nil && pa.last != nil:
+		return 0, false, kb.Invalid("last", "use either first or last, not both")
+	case pa.last != nil && pa.after != nil:
+		return 0, false, kb.Invalid("after", "after goes with first; use before with last")
+	case pa.first != nil && pa.before != nil:
+		return 0, false, kb.Invalid("before", "before goes with last; use after with first")
+	case pa.last != nil:
+		return last, true, nil
+	case pa.first != nil:
+		return first, false, nil
+	case pa.before != nil:
+		return def, true, nil
+	}
+	return def, false, nil
+}
+
+// relatedOrderKey names the ordering of a related list in its cursors. The
+// REL_ prefix keeps root-list cursors (ordered by entity) out.
+func relatedOrderKey(o *model.RelatedOrder) (byName, desc bool, key string) {
+	field, dir := model.RelatedOrderFieldLinkedAt, model.OrderDirectionAsc
+	if o != nil {
+		field, dir = o.Field, o.Direction
+	}
+	return field == model.RelatedOrderFieldName, dir == model.OrderDirectionDesc, "REL_" + string(field) + "_" + string(dir)
+}
+
+// loadRelated reads one page of the entities related to entity id by r,
+// through the request's loaders: the pages of all the entities of one
+// level that ask for the same page share one query, each entity's page
+// cut in SQL; the count, when asked for, is one grouped query per level.
+func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*relatedPage, error) {
+	n, backwards, err := pageWindow(a.pageArgs, DefaultRelatedPageSize)
+	if err != nil {
+		return nil, err
+	}
+	byName, desc, key := relatedOrderKey(a.order)
+	kinds := r.kinds
+	if len(a.kinds) > 0 {
+		if len(kinds) == 0 {
+			kinds = a.kinds
+		} else {
+			kinds = slices.DeleteFunc(slices.Clone(kinds), func(k kb.Kind) bool { return !slices.Contains(a.kinds, k) })
+			if len(kinds) == 0 {
+				return nil, kb.Invalid("filter.kind", "none of the kinds asked for can be in this list")
+			}
+		}
+	}
+	sp := store.LinkSpec{Direction: r.dir, Types: r.types, InTypes: r.inTypes, OtherKinds: kinds, Statuses: a.statuses,
+		ByName: byName, Desc: desc != backwards, Limit: n + 1, DistinctOther: true}
+	cursorArg, cursorField := a.after, "after"
+	if backwards {
+		cursorArg, cursorField = a.before, "before"
+	}
+	if cursorArg != nil {
+		c, err := relay.ParseCursor(cursorField, *cursorArg, key)
+		if err != nil {
+			return nil, err
+		}
+		sp.AfterID, sp.AfterName = c.ID, c.Value
+	}
+	ld := loader.For(ctx)
+	p := &relatedPage{pageInfo: &model.PageInfo{}}
+	p.count = func(ctx context.Context) (int, error) { return ld.LinkCount(sp).Load(ctx, id) }
+	if n == 0 {
+		// first: 0 asks for no items, but totalCount still works.
+		return p, nil
+	}
+	rows, err := ld.Links(sp).Rows(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	more := len(rows) > n
+	if more {
+		rows = rows[:n]
+	}
+	if backwards {
+		rows = slices.Clone(rows)
+		slices.Reverse(rows)
+		p.pageInfo.HasPreviousPage, p.pageInfo.HasNextPage = more, a.before != nil
+	} else {
+		p.pageInfo.HasNextPage, p.pageInfo.HasPreviousPage = more, a.after != nil
+	}
+	ids := make([]int64, len(rows))
+	for i, row := range rows {
+		ids[i] = otherEnd(id, row.Link)
+	}
+	es, err := ld.Entity.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(rows))
+	for i, row := range rows {
+		// An entity linked in two ways (supports and funds) is shown once;
+		// one hidden since the page was read is left out.
+		if es[i] == nil || seen[es[i].ID] {
+			continue
+		}
+		seen[es[i].ID] = true
+		p.links = append(p.links, row.Link)
+		p.others = append(p.others, es[i])
+		c := relay.Cursor{Order: key, ID: row.Link.ID}
+		if byName {
+			c.Value = row.OtherName
+		}
+		p.cursors = append(p.cursors, c.Encode())
+	}
+	setCursors(p.pageInfo, len(p.cursors), func(i int) string { return p.cursors[i] })
+	return p, nil
+}
+
+// otherEnd is the end of l that is not id.
+func otherEnd(id int64, l *kb.Link) int64 {
+	if l.ToID == id {
+		return l.FromID
+	}
+	return l.ToID
+}
+
+// connOf maps a page to the nodes and edges of a connection of one model
+// type; entities of other kinds are left out.
+func connOf[N comparable, E any](p *relatedPage, conv func(*kb.Entity) N, edge func(cursor string, n N) E) ([]N, []E) {
+	var zero N
+	nodes := make([]N, 0, len(p.others))
+	edges := make([]E, 0, len(p.others))
+	for i, e := range p.others {
+		if n := conv(e); n != zero {
+			nodes = append(nodes, n)
+			edges = append(edges, edge(p.cursors[i], n))
+		}
+	}
+	return nodes, edges
+}
+
+func entityConn(p *relatedPage, err error) (*model.EntityConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.EntityConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.FromEntity, func(cur string, n model.Entity) *model.EntityEdge {
+		return &model.EntityEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func partnerConn(p *relatedPage, err error) (*model.PartnerConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.PartnerConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.PartnerFrom, func(cur string, n *model.Partner) *model.PartnerEdge {
+		return &model.PartnerEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func cooperativeConn(p *relatedPage, err error) (*model.CooperativeConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.CooperativeConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.CooperativeFrom, func(cur string, n *model.Cooperative) *model.CooperativeEdge {
+		return &model.CooperativeEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func partnershipConn(p *relatedPage, err error) (*model.PartnershipConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.PartnershipConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.PartnershipFrom, func(cur string, n *model.Partnership) *model.PartnershipEdge {
+		return &model.PartnershipEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func goodPracticeConn(p *relatedPage, err error) (*model.GoodPracticeConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.GoodPracticeConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.GoodPracticeFrom, func(cur string, n *model.GoodPractice) *model.GoodPracticeEdge {
+		return &model.GoodPracticeEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func projectConn(p *relatedPage, err error) (*model.ProjectConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.ProjectConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.ProjectFrom, func(cur string, n *model.Project) *model.ProjectEdge {
+		return &model.ProjectEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func eventConn(p *relatedPage, err error) (*model.EventConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.EventConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.EventFrom, func(cur string, n *model.Event) *model.EventEdge {
+		return &model.EventEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func personConn(p *relatedPage, err error) (*model.PersonConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.PersonConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.PersonFrom, func(cur string, n *model.Person) *model.PersonEdge {
+		return &model.PersonEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+func sourceConn(p *relatedPage, err error) (*model.SourceConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	c := &model.SourceConnection{PageInfo: p.pageInfo, Count: p.count}
+	c.Nodes, c.Edges = connOf(p, model.SourceFrom, func(cur string, n *model.Source) *model.SourceEdge {
+		return &model.SourceEdge{Cursor: cur, Node: n}
+	})
+	return c, nil
+}
+
+// membershipConn resolves the MEMBER_OF links of a partnership (Incoming:
+// its members) or of a member (Outgoing: its partnerships) as a page of
+// memberships, each with the member's sector.
+func membershipConn(ctx context.Context, id int64, dir store.Direction, a relatedArgs) (*model.MembershipConnection, error) {
+	p, err := loadRelated(ctx, id, rel(dir, nil, kb.RelMemberOf), a)
+	if err != nil {
+		return nil, err
+	}
+	memberIDs := make([]int64, len(p.links))
+	for i, l := range p.links {
+		memberIDs[i] = l.FromID
+	}
+	members, err := loader.For(ctx).Entity.LoadAll(ctx, memberIDs)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.MembershipConnection{PageInfo: p.pageInfo, Count: p.count}
+	for i, l := range p.links {
+		m := &model.Membership{LinkID: l.ID, MemberID: l.FromID, PartnershipID: l.ToID, StartsOn: l.StartsOn, EndsOn: l.EndsOn}
+		if role := kb.MemberRole(l.Role); role.Valid() {
+			m.Role = &role
+		}
+		if e := members[i]; e != nil && e.Partner != nil {
+			m.Sector = &e.Partner.Sector
+		}
+		c.Nodes = append(c.Nodes, m)
+		c.Edges = append(c.Edges, &model.MembershipEdge{Cursor: p.cursors[i], Node: m})
+	}
+	return c, nil
+}
+
+// practicePartners resolves the partners behind a good practice as a page
+// ordered by name, cut in SQL for all the practices of a level at once.
+func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.PartnerConnection, error) {
+	n, backwards, err := pageWindow(pa, DefaultRelatedPageSize)
+	if err != nil {
+		return nil, err
+	}
+	const key = "PARTNERS_BEHIND_NAME_ASC"
+	pp := store.PartnerPage{Desc: backwards, Limit: n + 1}
+	cursorArg, cursorField := pa.after, "after"
+	if backwards {
+		cursorArg, cursorField = pa.before, "before"
+	}
+	if cursorArg != nil {
+		c, err := relay.ParseCursor(cursorField, *cursorArg, key)
+		if err != nil {
+			return nil, err
+		}
+		pp.AfterID, pp.AfterName = c.ID, c.Value
+	}
+	ld := loader.For(ctx)
+	conn := &model.PartnerConnection{PageInfo: &model.PageInfo{}}
+	conn.Count = func(ctx context.Context) (int, error) { return ld.PracticePartnerCount().Load(ctx, id) }
+	if n == 0 {
+		return conn, nil
+	}
+	named, err := ld.PracticePartnerPage(pp).Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	more := len(named) > n
+	if more {
+		named = named[:n]
+	}
+	if backwards {
+		named = slices.Clone(named)
+		slices.Reverse(named)
+		conn.PageInfo.HasPreviousPage, conn.PageInfo.HasNextPage = more, pa.before != nil
+	} else {
+		conn.PageInfo.HasNextPage, conn.PageInfo.HasPreviousPage = more, pa.after != nil
+	}
+	ids := make([]int64, len(named))
+	for i, x := range named {
+		ids[i] = x.ID
+	}
+	es, err := ld.Entity.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range es {
+		if e == nil {
+			continue // hidden since the page was read
+		}
+		if m := model.PartnerFrom(e); m != nil {
+			cur := relay.Cursor{Order: key, Value: named[i].SortName, ID: named[i].ID}.Encode()
+			conn.Nodes = append(conn.Nodes, m)
+			conn.Edges = append(conn.Edges, &model.PartnerEdge{Cursor: cur, Node: m})
+		}
+	}
+	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn, nil
+}
