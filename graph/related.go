@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
@@ -107,16 +108,10 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 		return nil, err
 	}
 	byName, desc, key := relatedOrderKey(a.order)
+	// Only lists of mixed kinds (r.kinds empty) take a kind filter.
 	kinds := r.kinds
-	if len(a.kinds) > 0 {
-		if len(kinds) == 0 {
-			kinds = a.kinds
-		} else {
-			kinds = slices.DeleteFunc(slices.Clone(kinds), func(k kb.Kind) bool { return !slices.Contains(a.kinds, k) })
-			if len(kinds) == 0 {
-				return nil, kb.Invalid("filter.kind", "none of the kinds asked for can be in this list")
-			}
-		}
+	if len(kinds) == 0 {
+		kinds = a.kinds
 	}
 	sp := store.LinkSpec{Direction: r.dir, Types: r.types, InTypes: r.inTypes, OtherKinds: kinds, Statuses: a.statuses,
 		ByName: byName, Desc: desc != backwards, Limit: n + 1, DistinctOther: true}
@@ -133,7 +128,7 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	}
 	ld := loader.For(ctx)
 	p := &relatedPage{pageInfo: &model.PageInfo{}}
-	p.count = func(ctx context.Context) (int, error) { return ld.LinkCount(sp).Load(ctx, id) }
+	p.count = countFunc(ctx, func(ctx context.Context) func() (int, error) { return ld.LinkCount(sp).LoadThunk(ctx, id) })
 	if n == 0 {
 		// first: 0 asks for no items, but totalCount still works.
 		return p, nil
@@ -179,6 +174,24 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	}
 	setCursors(p.pageInfo, len(p.cursors), func(i int) string { return p.cursors[i] })
 	return p, nil
+}
+
+// countFunc returns the count function of a connection field. When the
+// field's selection asks for totalCount, the count is asked for at once,
+// beside the page, so that the counts of a level go to the database in
+// the same batch as its pages, whatever order their pages complete in
+// (a page without items returns before those that load entities); else
+// it is asked for only if called.
+func countFunc(ctx context.Context, ask func(ctx context.Context) func() (int, error)) model.CountFunc {
+	if graphql.GetFieldContext(ctx) != nil {
+		for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+			if f.Name == "totalCount" {
+				wait := ask(ctx)
+				return func(context.Context) (int, error) { return wait() }
+			}
+		}
+	}
+	return func(ctx context.Context) (int, error) { return ask(ctx)() }
 }
 
 // otherEnd is the end of l that is not id.
@@ -356,7 +369,7 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	}
 	ld := loader.For(ctx)
 	conn := &model.PartnerConnection{PageInfo: &model.PageInfo{}}
-	conn.Count = func(ctx context.Context) (int, error) { return ld.PracticePartnerCount().Load(ctx, id) }
+	conn.Count = countFunc(ctx, func(ctx context.Context) func() (int, error) { return ld.PracticePartnerCount().LoadThunk(ctx, id) })
 	if n == 0 {
 		return conn, nil
 	}

@@ -303,6 +303,51 @@ var Mix = []Op{
 // with; --ops names them.
 var Extra = []Op{
 	{
+		Name: "frontpage",
+		Draw: func(*rand.Rand, *Sample, *Client) Args { return Args{} },
+		// The front page of issue 11: 20 practices, the first 3 cases and
+		// the first 5 partners behind each, with how many there are.
+		Query: `query FrontPage { goodPractices(first: 20) { totalCount nodes { id name
+			cases(first: 3) { totalCount nodes { __typename name } }
+			partners(first: 5) { totalCount nodes { name sector } } } } }`,
+		Vars: func(Args) map[string]any { return nil },
+		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, _ Args) error {
+			f := store.Filter{Kind: kb.KindGoodPractice}
+			page, err := st.ListEntities(ctx, store.Public, f, store.Order{Field: store.OrderName}, store.Page{First: pageSize})
+			if err != nil {
+				return err
+			}
+			if _, err := st.CountEntities(ctx, store.Public, f); err != nil {
+				return err
+			}
+			ids := rowIDs(page.Entities)
+			sp := relatedSpec(3, store.Incoming, nil, kb.RelDemonstrates)
+			cases, err := st.LinksOf(ctx, store.Public, ids, sp)
+			if err != nil {
+				return err
+			}
+			partners, err := st.PracticePartnerPages(ctx, store.Public, ids, store.PartnerPage{Limit: 5 + 1})
+			if err != nil {
+				return err
+			}
+			if _, err := st.CountLinksOf(ctx, store.Public, ids, sp.Unpaged()); err != nil {
+				return err
+			}
+			if _, err := st.CountPracticePartners(ctx, store.Public, ids); err != nil {
+				return err
+			}
+			var want []int64
+			for _, id := range ids {
+				want = appendOthers(want, id, cases[id][:min(3, len(cases[id]))])
+				for _, p := range partners[id][:min(5, len(partners[id]))] {
+					want = append(want, p.ID)
+				}
+			}
+			_, err = entities(ctx, st, distinct(want))
+			return err
+		},
+	},
+	{
 		Name:  "aggregate",
 		Draw:  func(*rand.Rand, *Sample, *Client) Args { return Args{} },
 		Query: `query Aggregate { aggregate(kind: PARTNER, groupBy: [SECTOR]) { totalCount groups { key count } } }`,
