@@ -27,13 +27,13 @@ import (
 //     security, which partnergraph does not use), so every nested entity
 //     carries its status and the client drops hidden ones. The top-level
 //     lists filter on status in the database (condition: {status}).
-//   - Caps. partnergraph caps each related list at 100 visible entities
-//     (maxRelated) and the partners behind a practice at 100, found behind
-//     its first 100 cases. Each nested connection here asks for the first
-//     100 rows (first: 100) in link order, which counts hidden rows too: on
-//     a graph with drafts PostGraphile may send fewer than partnergraph.
-//     Uncapped, a practice of the generated million-entity graph (up to
-//     4,566 cases) would make the page a different, far larger question.
+//   - Pages. partnergraph's related lists are pages (the operations ask
+//     for up to 100, the largest, except the front page's 3 cases and 5
+//     partners), and it finds the partners behind a practice behind its
+//     first 100 cases. Each nested connection here asks for as many rows
+//     (first: N) in link order, which counts hidden rows too: on a graph
+//     with drafts PostGraphile may send fewer than partnergraph, and the
+//     totalCount of a nested connection counts hidden rows.
 //   - Sets of relation types. A condition is one equality per column, so
 //     "type IN (FOUNDED, RUNS, ...)" is either one aliased connection per
 //     type, each filtered (and served by an index) in the database, or one
@@ -115,7 +115,7 @@ func (in inflection) apply(q string) string {
 func postGraphileQueries(in inflection) map[string]PeerQuery {
 	return map[string]PeerQuery{
 		"page": {
-			Query: in.apply(postGraphilePage),
+			Query: in.apply(postGraphileNestedPage),
 			Vars:  func(Args) map[string]any { return nil },
 		},
 		"partners": {
@@ -151,21 +151,6 @@ func linksAs(prefix, field, end, sel string, types []kb.RelationType) string {
 	}
 	return b.String()
 }
-
-// The page of good practices: entity holds kind, status and sort_name, so
-// the 20 practices are one filtered, ordered connection, as in partnergraph.
-// The partners behind a case are the ends of its incoming links of one of
-// PracticePartnersIn (in_any, all types, filtered by the client) and of
-// its outgoing links of one of PracticePartnersOut.
-var postGraphilePage = `query Page { allEntities(first: 20,
-	condition: {kind: "GOOD_PRACTICE", status: "PUBLISHED"}, orderBy: [SORT_NAME_ASC, {{ID_ASC}}]) { nodes {
-	{{id}} name summary {{goodPracticeById}} { topics }
-	cases: linksByToId(condition: {type: "DEMONSTRATES"}, orderBy: {{ID_ASC}}, first: 100) { nodes { {{id}} other: entityByFromId {
-		...Partner
-		in_any: linksByToId(orderBy: {{ID_ASC}}, first: 100) { nodes { {{id}} type other: entityByFromId { ...Partner } } }` +
-	linksAs("out_", "linksByFromId", "entityByToId", "...Partner", PracticePartnersOut) + `
-	} } } } } }
-fragment Partner on Entity { {{id}} kind name sortName status {{partnerById}} { sector city } }`
 
 // The front page with nested pages (issue 11): 20 practices and how many
 // there are, each with its first 3 cases and their count, and its first 5

@@ -366,13 +366,6 @@ type (
 		ID                 int64
 		Name, Sector, City string
 	}
-	practice struct {
-		ID            int64
-		Name, Summary string
-		Topics        []string
-		Cases         []entity  // in link order
-		Partners      []partner // in order of name
-	}
 	// The front page with nested pages: counts, and the first few of
 	// each list.
 	nestedPage struct {
@@ -432,7 +425,7 @@ type normaliser struct {
 }
 
 var normalisers = map[string]normaliser{
-	"page":        {server: serverPage, peer: peerPage},
+	"page":        {server: serverNestedPage, peer: peerNestedPage},
 	"partners":    {server: serverPartners, peer: peerPartners},
 	"cooperative": {server: serverCooperative, peer: peerCooperative},
 }
@@ -461,35 +454,6 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-func serverPage(raw json.RawMessage) (any, error) {
-	var d struct {
-		GoodPractices struct {
-			Nodes []struct {
-				pgEntity
-				Summary  string         `json:"summary"`
-				Topics   []string       `json:"topics"`
-				Cases    conn[pgEntity] `json:"cases"`
-				Partners conn[pgEntity] `json:"partners"`
-			} `json:"nodes"`
-		} `json:"goodPractices"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, err
-	}
-	out := []practice{}
-	for _, n := range d.GoodPractices.Nodes {
-		p := practice{ID: rowID(n.ID), Name: n.Name, Summary: n.Summary, Topics: n.Topics, Cases: []entity{}, Partners: []partner{}}
-		for _, c := range n.Cases {
-			p.Cases = append(p.Cases, entity{rowID(c.ID), c.Kind, c.Name})
-		}
-		for _, x := range n.Partners {
-			p.Partners = append(p.Partners, partner{rowID(x.ID), x.Name, str(x.Sector), str(x.City)})
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 func serverPartners(raw json.RawMessage) (any, error) {
@@ -757,37 +721,6 @@ func withNode(raw json.RawMessage, extra any) (*pgNode, error) {
 		return nil, err
 	}
 	return &n, json.Unmarshal(raw, extra)
-}
-
-func peerPage(raw json.RawMessage) (any, error) {
-	var d struct {
-		AllEntities struct {
-			Nodes []json.RawMessage `json:"nodes"`
-		} `json:"allEntities"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, err
-	}
-	out := []practice{}
-	for _, raw := range d.AllEntities.Nodes {
-		var x struct {
-			Summary          string `json:"summary"`
-			GoodPracticeByID struct {
-				Topics []string `json:"topics"`
-			} `json:"goodPracticeById"`
-		}
-		n, err := withNode(raw, &x)
-		if err != nil {
-			return nil, err
-		}
-		p := practice{ID: id64(n.ID), Name: n.Name, Summary: x.Summary, Topics: x.GoodPracticeByID.Topics, Cases: []entity{}, Partners: []partner{}}
-		for _, c := range others(n, "cases", "") {
-			p.Cases = append(p.Cases, entity{id64(c.ID), c.Kind, c.Name})
-		}
-		p.Partners = append(p.Partners, partnersBehind(n, "cases")...)
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 // partnersBehind returns the visible partners behind the cases of practice
