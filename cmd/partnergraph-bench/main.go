@@ -37,14 +37,19 @@ import (
 func main() { cli.Main("partnergraph-bench", run) }
 
 // run drives a running server, the same SQL through pgx (the ceiling) and
-// optionally PostGraphile over the same database, and prints a table per
+// optionally PostGraphile v4 and v5 over the same database, and prints a table per
 // operation to stdout; args are the command's flags. It returns an error
 // naming what is wrong before any load is sent, or the first failure of
 // the run.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("partnergraph-bench", flag.ContinueOnError)
 	url := fs.String("url", "http://localhost:8080/graphql", "the GraphQL endpoint of a running partnergraph")
-	peerURL := fs.String("peer-url", "", "the GraphQL endpoint of PostGraphile over the same database (scripts/postgraphile); empty: no peer")
+	var peers bench.PeerURLs
+	fs.Var(&peers, "peer", "peers over the same database, as NAME=URL (NAME: "+strings.Join(bench.PeerNames(), ", ")+
+		"; scripts/postgraphile runs v4, scripts/postgraphile5 v5), comma-separated or repeated; the table has a column pair per peer")
+	fs.Func("peer-url", "the GraphQL endpoint of PostGraphile v4 (scripts/postgraphile): the same as --peer v4=URL", func(u string) error {
+		return peers.Add("v4", u)
+	})
 	ceiling := fs.Bool("ceiling", true, "also run the same SQL through pgx, without HTTP or GraphQL")
 	serverToo := fs.Bool("server", true, "run partnergraph over HTTP (false: only the ceiling and the peer)")
 	noCache := fs.Bool("no-cache", false, "send Cache-Control: no-cache, so that the server executes every query instead of answering from its response cache")
@@ -112,14 +117,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *ceiling {
 		cfg.Targets = append(cfg.Targets, &bench.Ceiling{Store: store.New(pool)})
 	}
-	if *peerURL != "" {
-		cfg.Targets = append(cfg.Targets, &bench.Peer{Label: "postgraphile", URL: *peerURL, HTTP: httpClient, Queries: bench.PostGraphileQueries})
-	}
+	cfg.Targets = append(cfg.Targets, peers.Targets(httpClient)...)
 	if token == "" {
 		fmt.Fprintln(stdout, "PARTNERGRAPH_BENCH_TOKEN is not set: the staff operation (link) runs on the ceiling only")
 	}
 	if len(cfg.Targets) == 0 {
-		return errors.New("no target: --server=false needs the ceiling or --peer-url")
+		return errors.New("no target: --server=false needs the ceiling or --peer")
 	}
 	if *soak > 0 {
 		fmt.Fprintf(stdout, "soak: %d clients, the operations mixed at random for %s\n", *clients, *soak)

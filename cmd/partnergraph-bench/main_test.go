@@ -104,6 +104,8 @@ func TestBenchNamesWhatIsWrong(t *testing.T) {
 		{nil, nil, "set DATABASE_URL"},
 		{[]string{"--ops", "page,nope"}, map[string]string{"DATABASE_URL": "host=/nonexistent"}, `unknown operation "nope"`},
 		{[]string{"--clients", "0"}, map[string]string{"DATABASE_URL": "x"}, "--clients and --duration must be positive"},
+		{[]string{"--peer", "v6=http://127.0.0.1:1/graphql"}, map[string]string{"DATABASE_URL": "x"}, `peer "v6": unknown; known: v4, v5`},
+		{[]string{"--peer-url", "127.0.0.1:1"}, map[string]string{"DATABASE_URL": "x"}, "is not an http(s) URL"},
 	} {
 		err := run(context.Background(), tc.args, env(tc.vars), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

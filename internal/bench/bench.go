@@ -1,12 +1,12 @@
 // Package bench drives the representative mix of partnergraph (Mix) at a
-// chosen concurrency against up to three targets in one run, and reports
+// chosen concurrency against several targets in one run, and reports
 // throughput and latency percentiles per operation and target:
 //
 //   - the server, over HTTP and GraphQL, as a client sees it;
 //   - the ceiling: the same SQL the server issues, through the store and
 //     pgx, with no HTTP or GraphQL in between;
-//   - the peer: PostGraphile v4 over the same database, asked the
-//     equivalent nested queries.
+//   - the peers: PostGraphile v4 and v5 over the same database, asked the
+//     equivalent nested queries (postgraphile.go).
 //
 // Each operation runs on every target in turn before the next operation,
 // so that the targets meet the same state of the database's caches.
@@ -36,7 +36,8 @@ import (
 
 // Target is what the clients of a run send their requests to.
 type Target interface {
-	// Name names the target in the report: "partnergraph", "ceiling", "postgraphile".
+	// Name names the target in the report: "partnergraph", "ceiling", or a
+	// peer's label ("PostGraphile v4", "PostGraphile v5").
 	Name() string
 	// Supports reports whether the target has an equivalent of op.
 	Supports(op Op) bool

@@ -3,22 +3,27 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
 // WriteTable writes results as a Markdown table, one row per operation:
 // partnergraph's throughput and latencies, the ceiling's throughput and
-// partnergraph's share of it, and the peer's throughput and p99 with
-// partnergraph's ratio to each.
+// partnergraph's share of it, and for each peer (in the order they first
+// appear in results) its throughput and p99 with partnergraph's ratio to
+// each.
 func WriteTable(w io.Writer, results []Result) {
-	type row struct{ server, ceiling, peer *Result }
-	var order []string
+	type row struct {
+		server, ceiling *Result
+		peers           map[string]*Result
+	}
+	var order, peers []string
 	rows := map[string]*row{}
 	for i := range results {
 		r := &results[i]
 		x := rows[r.Op]
 		if x == nil {
-			x = &row{}
+			x = &row{peers: map[string]*Result{}}
 			rows[r.Op] = x
 			order = append(order, r.Op)
 		}
@@ -28,15 +33,25 @@ func WriteTable(w io.Writer, results []Result) {
 		case "ceiling":
 			x.ceiling = r
 		default:
-			x.peer = r
+			x.peers[r.Target] = r
+			if !slices.Contains(peers, r.Target) {
+				peers = append(peers, r.Target)
+			}
 		}
 	}
-	fmt.Fprintln(w, "| operation | partnergraph req/s | p50 | p95 | p99 | errors | ceiling req/s | ÷ ceiling | PostGraphile req/s | p99 | req/s ÷ PostGraphile | p99 ÷ PostGraphile |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	head := "| operation | partnergraph req/s | p50 | p95 | p99 | errors | ceiling req/s | ÷ ceiling |"
+	rule := "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for _, p := range peers {
+		head += fmt.Sprintf(" %[1]s req/s | p99 | req/s ÷ %[1]s | p99 ÷ %[1]s |", p)
+		rule += "---:|---:|---:|---:|"
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, rule)
 	for _, op := range order {
 		x := rows[op]
 		s := x.server
-		cells := []string{op, "", "", "", "", "", "", "", "", "", "", ""}
+		cells := make([]string, 8+4*len(peers))
+		cells[0] = op
 		if s != nil {
 			cells[1], cells[2], cells[3], cells[4], cells[5] = rate(s.Throughput), ms(s.P50), ms(s.P95), ms(s.P99), fmt.Sprint(s.Errors)
 		}
@@ -46,11 +61,15 @@ func WriteTable(w io.Writer, results []Result) {
 				cells[7] = fmt.Sprintf("%.2f", s.Throughput/c.Throughput)
 			}
 		}
-		if p := x.peer; p != nil {
-			cells[8], cells[9] = rate(p.Throughput), ms(p.P99)
+		for i, name := range peers {
+			p, k := x.peers[name], 8+4*i
+			if p == nil {
+				continue
+			}
+			cells[k], cells[k+1] = rate(p.Throughput), ms(p.P99)
 			if s != nil && p.Throughput > 0 && p.P99 > 0 {
-				cells[10] = fmt.Sprintf("%.2f", s.Throughput/p.Throughput)
-				cells[11] = fmt.Sprintf("%.2f", float64(s.P99)/float64(p.P99))
+				cells[k+2] = fmt.Sprintf("%.2f", s.Throughput/p.Throughput)
+				cells[k+3] = fmt.Sprintf("%.2f", float64(s.P99)/float64(p.P99))
 			}
 		}
 		for i, c := range cells {
