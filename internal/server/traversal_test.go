@@ -128,14 +128,18 @@ func TestWalksOnTheIndexSeeEveryChangeOnEveryServer(t *testing.T) {
 	for _, l := range w.N.Links {
 		other.mustAs(editor, `mutation($id: ID!) { unlink(id: $id) { deletedLinkId } }`, map[string]any{"id": l.ID}, &struct{}{})
 	}
+	unlinked := len(w.N.Links)
 	for i, a := range []*api{one, other} {
-		if st := status(t, a); st.State != graphindex.StateReady || st.Version < int64(2+len(w.N.Links)) {
-			t.Errorf("server %d: index %+v, want ready at the version of every change", i, st)
-		}
 		w := ask(a)
 		if len(w.N.Nodes) != 1 || len(w.N.Links) != 0 || w.Path != nil {
 			t.Errorf("server %d after unlinking: neighbourhood %v with %d links, path %+v; want WTZ Gębice alone and no path",
 				i, names(w.N.Nodes), len(w.N.Links), w.Path)
+		}
+		// A walk first brings the index to the database's version, so after
+		// one the index holds every change, whichever server made it (the
+		// feed may not have delivered them yet).
+		if st := status(t, a); st.State != graphindex.StateReady || st.Version < int64(2+unlinked) {
+			t.Errorf("server %d: index %+v, want ready at the version of every change", i, st)
 		}
 	}
 }
