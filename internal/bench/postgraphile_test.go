@@ -332,7 +332,7 @@ func startPostGraphile(t *testing.T, script, db string) (string, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no answer at %s: %v\n%s", url, err, log.String())
+			return "", fmt.Errorf("no answer at %s: %w\n%s", url, err, log.String())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -103,7 +104,7 @@ func TestEraseDeletedPersonLeavesNothingToBringBack(t *testing.T) {
 
 	// Export: no record of her.
 	res, body := get(t, a.URL+"/export?format=json")
-	if res.StatusCode != 200 {
+	if res.StatusCode != http.StatusOK {
 		t.Fatalf("export: %d", res.StatusCode)
 	}
 	if strings.Contains(string(body), "malwina-pokrywka") || strings.Contains(string(body), "malwina@example") {

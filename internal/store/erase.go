@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -85,12 +86,12 @@ func personToErase(ctx context.Context, tx pgx.Tx, id int64) (key string, live b
 	switch {
 	case err == nil:
 		live = true
-	case err == pgx.ErrNoRows:
+	case errors.Is(err, pgx.ErrNoRows):
 		// Gone: the newest state any revision holds says what it was.
 		var raw []byte
 		err = tx.QueryRow(ctx, `SELECT coalesce(after, before) FROM revision
 			WHERE entity_id = $1 AND (before IS NOT NULL OR after IS NOT NULL) ORDER BY id DESC LIMIT 1`, id).Scan(&raw)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			// Never was, or erased already (its revisions hold nothing).
 			var erased bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)`,

@@ -122,11 +122,11 @@ func scanLink(row pgx.Row, extra ...any) (*kb.Link, error) {
 // directions, so that each half walks its own index (link_unique from the
 // source end, link_to_idx from the target end).
 func (sp LinkSpec) source(b *builder) string {
-	typeCond, inTypeCond := "", ""
+	typeCond := ""
 	if len(sp.Types) > 0 {
 		typeCond = " AND l.type = ANY(" + b.arg(strs(sp.Types)) + ")"
 	}
-	inTypeCond = typeCond
+	inTypeCond := typeCond
 	if len(sp.InTypes) > 0 {
 		inTypeCond = " AND l.type = ANY(" + b.arg(strs(sp.InTypes)) + ")"
 	}

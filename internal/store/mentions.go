@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -77,7 +78,7 @@ func (s *Store) personName(ctx context.Context, id int64) (string, error) {
 	var erased bool
 	err := s.pool.QueryRow(ctx, `SELECT kind, name, EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)
 		FROM entity WHERE id = $1`, id, opColumn(kb.OpErase)).Scan(&kind, &name, &erased)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		var raw []byte
 		err = s.pool.QueryRow(ctx, `SELECT coalesce(after, before),
 				EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)
@@ -91,7 +92,7 @@ func (s *Store) personName(ctx context.Context, id int64) (string, error) {
 			kind, name = e.Kind, e.Name
 		}
 	}
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		var wasErased bool
 		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)`,
 			id, opColumn(kb.OpErase)).Scan(&wasErased); err != nil {
