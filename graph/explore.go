@@ -38,11 +38,16 @@ func entitiesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
+	return entityModels(es), nil
+}
+
+// entityModels maps entities to their models, in order.
+func entityModels(es []*kb.Entity) []model.Entity {
 	out := make([]model.Entity, len(es))
 	for i, e := range es {
 		out[i] = model.FromEntity(e)
 	}
-	return out, nil
+	return out
 }
 
 // pathModel maps a store path; each link is read from the node before it.

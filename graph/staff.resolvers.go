@@ -368,11 +368,7 @@ func (r *queryResolver) Mentions(ctx context.Context, of string, first *int) ([]
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Entity, len(es))
-	for i, e := range es {
-		out[i] = model.FromEntity(e)
-	}
-	return out, nil
+	return entityModels(es), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -130,22 +130,11 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 // many partners are behind it (as PracticePartners finds them, uncapped
 // in number but behind its first PracticeCap cases). One query.
 func (s *Store) CountPracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
-	rows, err := s.pool.Query(ctx, `
+	return s.countsByID(ctx, "count practice partners", `
 		SELECT n.practice, (
 			SELECT count(*)::int FROM (`+behindSQL+`) b
 			JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2))
 		FROM unnest($1::bigint[]) AS n(practice)`, ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap)
-	if err != nil {
-		return nil, fmt.Errorf("count practice partners: %w", translate(err))
-	}
-	out := make(map[int64]int, len(ids))
-	var id int64
-	var c int
-	_, err = pgx.ForEachRow(rows, []any{&id, &c}, func() error { out[id] = c; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("count practice partners: %w", translate(err))
-	}
-	return out, nil
 }
 
 // SectorCounts returns, for each of the partnerships ids, how many of its

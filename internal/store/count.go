@@ -40,27 +40,15 @@ func (f Filter) counterSQL(vis Visibility) (string, []any) {
 		b.cond("kind = ?", string(f.Kind))
 	}
 	b.cond("status = ANY(?)", vis.statuses())
-	if len(f.Sectors) > 0 {
-		b.cond("sector = ANY(?)", strs(f.Sectors))
-	}
-	if len(f.PartnerKinds) > 0 {
-		b.cond("partner_kind = ANY(?)", strs(f.PartnerKinds))
-	}
+	b.anyOf("sector", strs(f.Sectors))
+	b.anyOf("partner_kind", strs(f.PartnerKinds))
 	if f.Country != "" {
 		b.cond("country = upper(?)", f.Country)
 	}
-	if len(f.CoopStatuses) > 0 {
-		b.cond("coop_status = ANY(?)", strs(f.CoopStatuses))
-	}
-	if len(f.EventKinds) > 0 {
-		b.cond("event_kind = ANY(?)", strs(f.EventKinds))
-	}
-	if len(f.EventStatuses) > 0 {
-		b.cond("event_status = ANY(?)", strs(f.EventStatuses))
-	}
-	if len(f.SourceKinds) > 0 {
-		b.cond("source_kind = ANY(?)", strs(f.SourceKinds))
-	}
+	b.anyOf("coop_status", strs(f.CoopStatuses))
+	b.anyOf("event_kind", strs(f.EventKinds))
+	b.anyOf("event_status", strs(f.EventStatuses))
+	b.anyOf("source_kind", strs(f.SourceKinds))
 	if f.Language != "" {
 		b.cond("language = lower(?)", f.Language)
 	}

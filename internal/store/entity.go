@@ -335,6 +335,14 @@ func (b *builder) cond(format string, v any) {
 	b.where = append(b.where, strings.ReplaceAll(format, "?", b.arg(v)))
 }
 
+// anyOf adds the condition that col is one of vals; none when vals is
+// empty (the filter is not set).
+func (b *builder) anyOf(col string, vals []string) {
+	if len(vals) > 0 {
+		b.cond(col+" = ANY(?)", vals)
+	}
+}
+
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -366,9 +374,7 @@ func (f Filter) build(vis Visibility) *builder {
 	default:
 		b.cond("e.sector = ANY(?)", strs(f.Sectors))
 	}
-	if len(f.PartnerKinds) > 0 {
-		b.cond("e.partner_kind = ANY(?)", strs(f.PartnerKinds))
-	}
+	b.anyOf("e.partner_kind", strs(f.PartnerKinds))
 	if f.Country != "" {
 		b.cond("e.country = upper(?)", f.Country)
 	}
@@ -378,9 +384,7 @@ func (f Filter) build(vis Visibility) *builder {
 	if f.City != "" {
 		b.cond("lower(unaccent(e.city)) = lower(unaccent(?))", f.City)
 	}
-	if len(f.CoopStatuses) > 0 {
-		b.cond("e.coop_status = ANY(?)", strs(f.CoopStatuses))
-	}
+	b.anyOf("e.coop_status", strs(f.CoopStatuses))
 	if len(f.Activities) > 0 {
 		b.cond("e.activities && ?::text[]", strs(f.Activities))
 	}
@@ -388,15 +392,9 @@ func (f Filter) build(vis Visibility) *builder {
 		b.cond(`EXISTS (SELECT 1 FROM unnest(e.topics) t, unnest(?::text[]) q
 			WHERE lower(unaccent(t)) = lower(unaccent(q)))`, f.Topics)
 	}
-	if len(f.EventKinds) > 0 {
-		b.cond("e.event_kind = ANY(?)", strs(f.EventKinds))
-	}
-	if len(f.EventStatuses) > 0 {
-		b.cond("e.event_status = ANY(?)", strs(f.EventStatuses))
-	}
-	if len(f.SourceKinds) > 0 {
-		b.cond("e.source_kind = ANY(?)", strs(f.SourceKinds))
-	}
+	b.anyOf("e.event_kind", strs(f.EventKinds))
+	b.anyOf("e.event_status", strs(f.EventStatuses))
+	b.anyOf("e.source_kind", strs(f.SourceKinds))
 	if f.Language != "" {
 		b.cond("e.language = lower(?)", f.Language)
 	}

@@ -342,18 +342,23 @@ func (s *Store) CountLinksOf(ctx context.Context, vis Visibility, ids []int64, s
 	if sp.DistinctOther {
 		count = "count(DISTINCT x.other)"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT n.id, (
+	return s.countsByID(ctx, "count links", `SELECT n.id, (
 			SELECT `+count+` FROM (`+src+`) x JOIN entity o ON o.id = x.other WHERE `+where+`)
 		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
+}
+
+// countsByID runs query, whose rows are (id, count), and returns the counts
+// by id; what names the query in its errors.
+func (s *Store) countsByID(ctx context.Context, what, query string, args ...any) (map[int64]int, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("count links: %w", translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
-	out := make(map[int64]int, len(ids))
+	out := map[int64]int{}
 	var id int64
 	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("count links: %w", translate(err))
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	return out, nil
 }
@@ -394,19 +399,8 @@ func (s *Store) countTallied(ctx context.Context, vis Visibility, ids []int64, s
 	case Incoming:
 		cond += " AND NOT t.outgoing"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT n.id, coalesce((SELECT sum(t.n) FROM link_tally t WHERE t.entity_id = n.id AND `+cond+`), 0)::int
+	return s.countsByID(ctx, "count links", `SELECT n.id, coalesce((SELECT sum(t.n) FROM link_tally t WHERE t.entity_id = n.id AND `+cond+`), 0)::int
 		FROM unnest(`+nodes+`::bigint[]) AS n(id)`, b.args...)
-	if err != nil {
-		return nil, fmt.Errorf("count links: %w", translate(err))
-	}
-	out := make(map[int64]int, len(ids))
-	var id int64
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("count links: %w", translate(err))
-	}
-	return out, nil
 }
 
 // LinksByID returns the links with the given ids in the order of ids, with

@@ -372,15 +372,5 @@ func (s *Store) CountHistories(ctx context.Context, entity bool, ids []int64) (m
 	if entity {
 		col = "entity_id"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+col+`, count(*)::int FROM revision WHERE `+col+` = ANY($1) GROUP BY `+col, ids)
-	if err != nil {
-		return nil, fmt.Errorf("count history: %w", translate(err))
-	}
-	out := make(map[int64]int, len(ids))
-	var id int64
-	var n int
-	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil }); err != nil {
-		return nil, fmt.Errorf("count history: %w", translate(err))
-	}
-	return out, nil
+	return s.countsByID(ctx, "count history", `SELECT `+col+`, count(*)::int FROM revision WHERE `+col+` = ANY($1) GROUP BY `+col, ids)
 }
