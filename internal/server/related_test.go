@@ -248,7 +248,7 @@ func TestRelatedListRefusesBadPagingArguments(t *testing.T) {
 		return `{ entityByKey(key: "hub") { ... on GoodPractice { cases(` + args + `) { totalCount } } } }`
 	}
 	for _, tc := range []struct{ name, args, code, msg string }{
-		{"over the cap", "first: 101", server.CodeLimitExceeded, "at most 100"},
+		{"over the cap", "first: 101", server.CodeBadUserInput, "at most 100"},
 		{"negative", "last: -1", server.CodeBadUserInput, "must not be negative"},
 		{"first and last", "first: 1, last: 1", server.CodeBadUserInput, "either first or last"},
 		{"after with last", fmt.Sprintf("last: 1, after: %q", *byLink.PageInfo.EndCursor), server.CodeBadUserInput, "before with last"},

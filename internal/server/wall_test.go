@@ -153,7 +153,7 @@ func TestRequestTimeoutCancelsTheStatement(t *testing.T) {
 // LIMIT_EXCEEDED naming the setting and no data; under them the same
 // request runs.
 func TestSecondWallStopsARequest(t *testing.T) {
-	const query = `{ partners(first: 100) { nodes { name summary cooperatives { name } } } }`
+	const query = `{ partners(first: 100) { nodes { name summary cooperatives { nodes { name } } } } }`
 	for _, tc := range []struct {
 		name    string
 		cfg     server.Config
