@@ -177,6 +177,12 @@ func (g socketGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 		return next(ctx)
 	}
 	v, refused, end := s.check(ctx, g.st)
+	if ctx.Err() != nil {
+		// The socket or the server is closing (a shutdown closes every
+		// socket politely): the operation ends without a message, not
+		// with the error of the token check that the closing cut short.
+		return func(context.Context) *graphql.Response { return nil }
+	}
 	if refused != nil {
 		return refuseOperation(refused, end)
 	}
