@@ -14103,14 +14103,13 @@ func (ec *executionContext) marshalNPartnerEdge2ᚖgithubᚗcomᚋpartnergraph�
 }
 
 func (ec *executionContext) unmarshalNPartnerKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPartnerKind(ctx context.Context, v any) (kb.PartnerKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
-	res := kb.PartnerKind(tmp)
+	res, err := model.UnmarshalPartnerKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPartnerKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPartnerKind(ctx context.Context, sel ast.SelectionSet, v kb.PartnerKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalPartnerKind(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "PartnerKind!")
 	}
@@ -14846,8 +14845,7 @@ func (ec *executionContext) unmarshalOPartnerKind2ᚖgithubᚗcomᚋpartnergraph
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
-	res := kb.PartnerKind(tmp)
+	res, err := model.UnmarshalPartnerKind(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -14857,7 +14855,7 @@ func (ec *executionContext) marshalOPartnerKind2ᚖgithubᚗcomᚋpartnergraph�
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalPartnerKind(*v)
 	return res
 }
 

@@ -108,12 +108,12 @@ func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *in
 
 // Organizers is the resolver for the organizers field.
 func (r *eventResolver) Organizers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
-	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganised), entityArgs(first, after, last, before, filter, orderBy)))
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganized), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Organisers is the resolver for the organisers field.
 func (r *eventResolver) Organisers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
-	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganised), entityArgs(first, after, last, before, filter, orderBy)))
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelOrganized), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // Visited is the resolver for the visited field.
@@ -218,12 +218,12 @@ func (r *goodPracticeResolver) InspiredBy(ctx context.Context, obj *model.GoodPr
 
 // RecognizedIn is the resolver for the recognizedIn field.
 func (r *goodPracticeResolver) RecognizedIn(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.SourceConnection, error) {
-	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognisedIn), args(first, after, last, before, filter, orderBy)))
+	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognizedIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // RecognisedIn is the resolver for the recognisedIn field.
 func (r *goodPracticeResolver) RecognisedIn(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.SourceConnection, error) {
-	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognisedIn), args(first, after, last, before, filter, orderBy)))
+	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelRecognizedIn), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -1334,14 +1334,13 @@ func (ec *executionContext) marshalNLinkEdge2ᚖgithubᚗcomᚋpartnergraphᚋpa
 }
 
 func (ec *executionContext) unmarshalNRelationType2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationType(ctx context.Context, v any) (kb.RelationType, error) {
-	tmp, err := graphql.UnmarshalString(v)
-	res := kb.RelationType(tmp)
+	res, err := model.UnmarshalRelationType(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRelationType2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐRelationType(ctx context.Context, sel ast.SelectionSet, v kb.RelationType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalRelationType(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "RelationType!")
 	}
@@ -1435,8 +1434,7 @@ func (ec *executionContext) unmarshalORelationType2ᚖgithubᚗcomᚋpartnergrap
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
-	res := kb.RelationType(tmp)
+	res, err := model.UnmarshalRelationType(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -1446,7 +1444,7 @@ func (ec *executionContext) marshalORelationType2ᚖgithubᚗcomᚋpartnergraph�
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalRelationType(*v)
 	return res
 }
 

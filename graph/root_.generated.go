@@ -446,7 +446,7 @@ enum PartnerKind {
   """A county (powiat)."""
   COUNTY
   """A regional centre for social policy (ROPS)."""
-  REGIONAL_CENTRE
+  REGIONAL_CENTER
   """A ministry."""
   MINISTRY
   """Another public agency."""
@@ -460,11 +460,15 @@ enum PartnerKind {
   """An occupational therapy workshop (warsztat terapii zajęciowej, WTZ)."""
   OCCUPATIONAL_THERAPY_WORKSHOP
   """A social-economy support centre (OWES)."""
-  SUPPORT_CENTRE
+  SUPPORT_CENTER
   """A company."""
   COMPANY
   """Any other kind."""
   OTHER
+  """Read as REGIONAL_CENTER; never returned."""
+  REGIONAL_CENTRE @deprecated(reason: "Use REGIONAL_CENTER (US spelling). Accepted in inputs until the next major release; never returned.")
+  """Read as SUPPORT_CENTER; never returned."""
+  SUPPORT_CENTRE @deprecated(reason: "Use SUPPORT_CENTER (US spelling). Accepted in inputs until the next major release; never returned.")
 }
 
 """The life stage of a social cooperative."""
@@ -2195,7 +2199,7 @@ enum RelationType {
   """An organisation, project or partnership supports a cooperative, project or organisation."""
   SUPPORTS
   """An organisation or project organised an event."""
-  ORGANISED
+  ORGANIZED
   """An organisation, cooperative or person took part in an event or project."""
   PARTICIPATED_IN
   """A study visit visited an organisation."""
@@ -2207,7 +2211,7 @@ enum RelationType {
   """A foreign example or event inspired a practice, cooperative or project."""
   INSPIRED
   """A practice, project, cooperative or partner is recognised in a source."""
-  RECOGNISED_IN
+  RECOGNIZED_IN
   """A person holds a public role in an organisation or project."""
   AFFILIATED_WITH
   """An organisation is comparable to another (a Swedish social work cooperative ≈ a Polish social cooperative)."""
@@ -2218,6 +2222,10 @@ enum RelationType {
   PART_OF
   """An organisation published a source (an article, report or programme)."""
   PUBLISHED
+  """Read as ORGANIZED; never returned."""
+  ORGANISED @deprecated(reason: "Use ORGANIZED (US spelling). Accepted in inputs until the next major release; never returned.")
+  """Read as RECOGNIZED_IN; never returned."""
+  RECOGNISED_IN @deprecated(reason: "Use RECOGNIZED_IN (US spelling). Accepted in inputs until the next major release; never returned.")
 }
 
 """Which way a link points, seen from the entity it is read from."""

@@ -37,7 +37,7 @@ func repeat(n int, field string) string {
 
 // FanOutShapes is the set: the refused ones first.
 var FanOutShapes = []FanOut{
-	{Name: "issue 11's hostile request", Refused: true, Query: `{ partners(first: 100, filter: {kind: [REGIONAL_CENTRE]}) { nodes { cooperatives { nodes {
+	{Name: "issue 11's hostile request", Refused: true, Query: `{ partners(first: 100, filter: {kind: [REGIONAL_CENTER]}) { nodes { cooperatives { nodes {
 		supporters { nodes { ... on Partner { cooperatives { nodes { supporters { nodes { id } } } } } } } } } } } }`},
 	{Name: "cases, supporters, cooperatives: 4 deep by default", Refused: true, Query: `{ goodPractices(first: 100) { nodes { cases { nodes {
 		... on Cooperative { supporters { nodes { ... on Partner { cooperatives { nodes { id name } } } } } } } } } } }`},

@@ -269,10 +269,10 @@ func LinkIRI(base, from string, t kb.RelationType, to string) string {
 // states them from the target's side ("Cooperative schema:founder Partner").
 var schemaInverse = map[kb.RelationType]string{
 	kb.RelFounded:      "schema:founder",
-	kb.RelOrganised:    "schema:organizer",
+	kb.RelOrganized:    "schema:organizer",
 	kb.RelFunds:        "schema:funder",
 	kb.RelPublished:    "schema:publisher",
-	kb.RelRecognisedIn: "schema:mentions",
+	kb.RelRecognizedIn: "schema:mentions",
 }
 
 // linkNodes maps a link to JSON-LD nodes: a direct triple (from pg:<type>

@@ -97,22 +97,22 @@ type PartnerKind string
 const (
 	PartnerMunicipality   PartnerKind = "MUNICIPALITY"
 	PartnerCounty         PartnerKind = "COUNTY"
-	PartnerRegionalCentre PartnerKind = "REGIONAL_CENTRE"
+	PartnerRegionalCenter PartnerKind = "REGIONAL_CENTER"
 	PartnerMinistry       PartnerKind = "MINISTRY"
 	PartnerPublicAgency   PartnerKind = "PUBLIC_AGENCY"
 	PartnerAssociation    PartnerKind = "ASSOCIATION"
 	PartnerFoundation     PartnerKind = "FOUNDATION"
 	PartnerFederation     PartnerKind = "FEDERATION"
 	PartnerWorkshop       PartnerKind = "OCCUPATIONAL_THERAPY_WORKSHOP"
-	PartnerSupportCentre  PartnerKind = "SUPPORT_CENTRE"
+	PartnerSupportCenter  PartnerKind = "SUPPORT_CENTER"
 	PartnerCompany        PartnerKind = "COMPANY"
 	PartnerOther          PartnerKind = "OTHER"
 )
 
 // PartnerKinds lists the partner kinds.
 var PartnerKinds = []PartnerKind{
-	PartnerMunicipality, PartnerCounty, PartnerRegionalCentre, PartnerMinistry, PartnerPublicAgency,
-	PartnerAssociation, PartnerFoundation, PartnerFederation, PartnerWorkshop, PartnerSupportCentre,
+	PartnerMunicipality, PartnerCounty, PartnerRegionalCenter, PartnerMinistry, PartnerPublicAgency,
+	PartnerAssociation, PartnerFoundation, PartnerFederation, PartnerWorkshop, PartnerSupportCenter,
 	PartnerCompany, PartnerOther,
 }
 

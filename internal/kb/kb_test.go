@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,7 +77,7 @@ func TestEveryRelationHasLabelsAndKinds(t *testing.T) {
 }
 
 func TestValidateEntity(t *testing.T) {
-	ok := Entity{Kind: KindPartner, Key: "rops-poznan", Name: "ROPS", Partner: &Partner{Sector: SectorPublic, PartnerKind: PartnerRegionalCentre}}
+	ok := Entity{Kind: KindPartner, Key: "rops-poznan", Name: "ROPS", Partner: &Partner{Sector: SectorPublic, PartnerKind: PartnerRegionalCenter}}
 	if err := ok.Validate(); err != nil || ok.Status != StatusDraft {
 		t.Fatalf("valid partner: err %v, status %q; want nil, DRAFT", err, ok.Status)
 	}
@@ -177,4 +178,39 @@ func TestFoldIsSafeForConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestEarlierSpellingsAreReadAsToday checks that the British spellings of
+// earlier releases load, from JSON as from code, as today's values, and that
+// the values written are today's.
+func TestEarlierSpellingsAreReadAsToday(t *testing.T) {
+	var e Entity
+	if err := json.Unmarshal([]byte(`{"key":"rops","kind":"PARTNER","name":"ROPS","partner":{"sector":"PUBLIC","partnerKind":"REGIONAL_CENTRE"}}`), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Partner.PartnerKind != PartnerRegionalCenter {
+		t.Errorf("partnerKind %q, want %q", e.Partner.PartnerKind, PartnerRegionalCenter)
+	}
+	var l Link
+	if err := json.Unmarshal([]byte(`{"from":"a","to":"b","type":"RECOGNISED_IN"}`), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Type != RelRecognizedIn {
+		t.Errorf("type %q, want %q", l.Type, RelRecognizedIn)
+	}
+	out, err := json.Marshal(Link{FromKey: "a", ToKey: "b", Type: RelationType("ORGANISED").Canonical()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"type":"ORGANIZED"`) {
+		t.Errorf("written %s, want today's spelling", out)
+	}
+	for old, want := range map[PartnerKind]PartnerKind{"SUPPORT_CENTRE": PartnerSupportCenter, "COMPANY": PartnerCompany, "NONSENSE": "NONSENSE"} {
+		if got := old.Canonical(); got != want {
+			t.Errorf("%q.Canonical() = %q, want %q", old, got, want)
+		}
+	}
+	if RelationType("NONSENSE").Canonical().Valid() {
+		t.Error("an unknown relation type became valid")
+	}
 }

@@ -20,13 +20,13 @@ const (
 	RelPartnerIn             RelationType = "PARTNER_IN"
 	RelFunds                 RelationType = "FUNDS"
 	RelSupports              RelationType = "SUPPORTS"
-	RelOrganised             RelationType = "ORGANISED"
+	RelOrganized             RelationType = "ORGANIZED"
 	RelParticipatedIn        RelationType = "PARTICIPATED_IN"
 	RelVisited               RelationType = "VISITED"
 	RelPresented             RelationType = "PRESENTED"
 	RelDemonstrates          RelationType = "DEMONSTRATES"
 	RelInspired              RelationType = "INSPIRED"
-	RelRecognisedIn          RelationType = "RECOGNISED_IN"
+	RelRecognizedIn          RelationType = "RECOGNIZED_IN"
 	RelAffiliatedWith        RelationType = "AFFILIATED_WITH"
 	RelComparableTo          RelationType = "COMPARABLE_TO"
 	RelFormedAround          RelationType = "FORMED_AROUND"
@@ -68,7 +68,7 @@ var Relations = []Relation{
 		[]Kind{KindPartner}, []Kind{KindProject, KindCooperative, KindEvent, KindPartnership}},
 	{RelSupports, "supports", "supported by", "An organisation, project or partnership supports a cooperative, project or organisation.",
 		[]Kind{KindPartner, KindProject, KindPartnership, KindForeignExample}, []Kind{KindCooperative, KindProject, KindPartner}},
-	{RelOrganised, "organised", "organised by", "An organisation or project organised an event.",
+	{RelOrganized, "organized", "organized by", "An organisation or project organised an event.",
 		[]Kind{KindPartner, KindProject}, []Kind{KindEvent}},
 	{RelParticipatedIn, "participated in", "had participant", "An organisation, cooperative or person took part in an event or project.",
 		[]Kind{KindPartner, KindCooperative, KindPerson}, []Kind{KindEvent, KindProject}},
@@ -80,7 +80,7 @@ var Relations = []Relation{
 		cases, []Kind{KindGoodPractice}},
 	{RelInspired, "inspired", "inspired by", "A foreign example or event inspired a good practice, cooperative or project.",
 		[]Kind{KindForeignExample, KindEvent}, []Kind{KindGoodPractice, KindCooperative, KindProject}},
-	{RelRecognisedIn, "recognised in", "recognises", "A practice, project or cooperative is recognised in a source (a programme, a report); the citation locates it.",
+	{RelRecognizedIn, "recognized in", "recognizes", "A practice, project or cooperative is recognised in a source (a programme, a report); the citation locates it.",
 		[]Kind{KindGoodPractice, KindProject, KindCooperative, KindPartner}, []Kind{KindSource}},
 	{RelAffiliatedWith, "affiliated with", "has affiliated person", "A person holds a public role in an organisation or project; the role says which.",
 		[]Kind{KindPerson}, []Kind{KindPartner, KindCooperative, KindForeignExample, KindProject}},

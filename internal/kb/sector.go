@@ -95,7 +95,7 @@ func (f MixFilter) Match(m SectorMix) bool {
 // partner's workshop).
 var (
 	PracticeCaseBackersIn = []RelationType{
-		RelFounded, RelLeads, RelRuns, RelFunds, RelSupports, RelOrganised, RelMemberOf, RelPartnerIn,
+		RelFounded, RelLeads, RelRuns, RelFunds, RelSupports, RelOrganized, RelMemberOf, RelPartnerIn,
 	}
 	PracticeCaseBackersOut = []RelationType{RelEmploysParticipantsOf}
 )

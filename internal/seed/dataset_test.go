@@ -126,8 +126,8 @@ func TestReferenceFacts(t *testing.T) {
 		{"wtz-gebice", kb.RelFounded, "spoldzielnia-socjalna-rowne-szanse", "inicjator"},
 		{"spoldzielnia-socjalna-rowne-szanse", kb.RelEmploysParticipantsOf, "wtz-gebice", ""},
 		{"wtz-gebice", kb.RelParticipatedIn, "projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz", ""},
-		{"wielkopolska-rada-koordynacyjna", kb.RelOrganised, "iii-wielkopolskie-forum-wtz", ""},
-		{"model-aktywizacji-zawodowej-uczestnikow-wtz", kb.RelRecognisedIn, "krajowy-program-przeciwdzialania-ubostwu-i-wykluczeniu-spolecznemu-2020", ""},
+		{"wielkopolska-rada-koordynacyjna", kb.RelOrganized, "iii-wielkopolskie-forum-wtz", ""},
+		{"model-aktywizacji-zawodowej-uczestnikow-wtz", kb.RelRecognizedIn, "krajowy-program-przeciwdzialania-ubostwu-i-wykluczeniu-spolecznemu-2020", ""},
 		{"warsztaty-wymiany-doswiadczen-szwecja", kb.RelPartOf, "projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz", ""},
 		{"szkolenia-integracyjne-lezeczki", kb.RelPartOf, "projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz", ""},
 		{"jan-forslund", kb.RelAffiliatedWith, "coompanion", "Dyrektor"},
@@ -168,7 +168,7 @@ func TestReferenceFacts(t *testing.T) {
 	}
 
 	for _, l := range d.Links {
-		if l.Type != kb.RelRecognisedIn {
+		if l.Type != kb.RelRecognizedIn {
 			continue
 		}
 		var p67 bool

@@ -15,7 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, storetest.Migrated)
+	pgtest.Main(m, storetest.Migrated, pgtest.Template{Name: "empty"})
 }
 
 // open returns a store on a fresh migrated database, and its pool.
@@ -41,7 +41,7 @@ func small() kb.Dataset {
 			{Key: "assoc", Kind: kb.KindPartner, Name: "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych", Status: pub, Citations: cite("art"),
 				Partner: &kb.Partner{Sector: kb.SectorSocial, PartnerKind: kb.PartnerAssociation}},
 			{Key: "rops", Kind: kb.KindPartner, Name: "Regionalny Ośrodek Polityki Społecznej w Poznaniu", Status: pub, Citations: cite("art"),
-				Partner: &kb.Partner{Sector: kb.SectorPublic, PartnerKind: kb.PartnerRegionalCentre, Place: kb.Place{Country: "PL", City: "Poznań"}}},
+				Partner: &kb.Partner{Sector: kb.SectorPublic, PartnerKind: kb.PartnerRegionalCenter, Place: kb.Place{Country: "PL", City: "Poznań"}}},
 			{Key: "konimpex", Kind: kb.KindPartner, Name: "Konimpex Sp. z o.o.", Status: pub, Citations: cite("art"),
 				Partner: &kb.Partner{Sector: kb.SectorPrivate, PartnerKind: kb.PartnerCompany}},
 			{Key: "wtz", Kind: kb.KindPartner, Name: "Warsztat Terapii Zajęciowej w Gębicach", Status: pub, Citations: cite("art"),

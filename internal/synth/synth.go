@@ -157,11 +157,11 @@ func (g *Graph) partnerKind(i int) (kb.Sector, kb.PartnerKind) {
 	j := i - g.rangeFor(kb.KindPartner).start
 	switch {
 	case j < regionalCentres:
-		return kb.SectorPublic, kb.PartnerRegionalCentre
+		return kb.SectorPublic, kb.PartnerRegionalCenter
 	case j < regionalCentres+ministries:
 		return kb.SectorPublic, kb.PartnerMinistry
 	case j < regionalCentres+ministries+g.supportCentres():
-		return kb.SectorSocial, kb.PartnerSupportCentre
+		return kb.SectorSocial, kb.PartnerSupportCenter
 	}
 	x := g.rng(saltEntity, i).Float64()
 	switch {
@@ -236,14 +236,14 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 		j := i - g.rangeFor(kb.KindPartner).start
 		p := &kb.Partner{Sector: sector, PartnerKind: pk, Place: place}
 		switch pk {
-		case kb.PartnerRegionalCentre:
+		case kb.PartnerRegionalCenter:
 			c := capitals[j%len(capitals)]
 			e.Name = "Regionalny Ośrodek Polityki Społecznej w " + c.loc
 			p.Place = kb.Place{Country: "PL", Region: voivodeships[j%len(voivodeships)], City: c.nom}
 		case kb.PartnerMinistry:
 			e.Name = ministryNames[j%len(ministryNames)]
 			p.Place = kb.Place{Country: "PL", Region: "mazowieckie", City: "Warszawa"}
-		case kb.PartnerSupportCentre:
+		case kb.PartnerSupportCenter:
 			e.Name = "Ośrodek Wsparcia Ekonomii Społecznej w " + town.loc
 		case kb.PartnerMunicipality:
 			e.Name = "Gmina " + town.nom

@@ -147,14 +147,14 @@ var (
 	partnerKindWords = map[kb.PartnerKind]string{
 		kb.PartnerMunicipality:   "gmina urząd miasta municipality",
 		kb.PartnerCounty:         "powiat starostwo county",
-		kb.PartnerRegionalCentre: "ośrodek regionalny regional centre",
+		kb.PartnerRegionalCenter: "ośrodek regionalny regional center centre",
 		kb.PartnerMinistry:       "ministerstwo ministry",
 		kb.PartnerPublicAgency:   "urząd agencja agency",
 		kb.PartnerAssociation:    "stowarzyszenie association förening",
 		kb.PartnerFoundation:     "fundacja foundation stiftelse",
 		kb.PartnerFederation:     "związek federacja federation",
 		kb.PartnerWorkshop:       "warsztat terapii zajęciowej WTZ occupational therapy workshop",
-		kb.PartnerSupportCentre:  "ośrodek wsparcia ekonomii społecznej OWES support centre",
+		kb.PartnerSupportCenter:  "ośrodek wsparcia ekonomii społecznej OWES support center centre",
 		kb.PartnerCompany:        "firma przedsiębiorstwo spółka company",
 	}
 	eventKindWords = map[kb.EventKind]string{
