@@ -203,8 +203,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		unlock()
 		if waitedFor != r.PID {
 			waitedFor = r.PID
-			logger.Info("waiting for the PostgreSQL on the data directory to stop (Ctrl-C gives up)",
-				"data_dir", dataDir, "pid", r.PID, "owner", r.Owner.String(), "status", r.Status)
+			logger.Info("waiting for the PostgreSQL on the data directory to stop",
+				"data_dir", dataDir, "pid", r.PID, "owner", r.Owner.String(), "status", r.Status, "to_give_up", "Ctrl-C")
 		}
 		select {
 		case <-ctx.Done():

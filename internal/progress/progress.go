@@ -65,12 +65,17 @@ func New(w io.Writer, on bool, label string) *Meter {
 
 // Start shows phase ("reading data.json") with a count of total units (0:
 // unknown) and redraws it every Interval until End: the elapsed time
-// moves even while the count does not.
+// moves even while the count does not. A later Start begins the next
+// phase on the same line; after End, Start does nothing.
 func (m *Meter) Start(phase string, total int64, unit Unit) {
 	if m == nil || m.w == nil {
 		return
 	}
 	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return
+	}
 	m.phase, m.done, m.total, m.unit = phase, 0, total, unit
 	first := m.start.IsZero()
 	if first {
