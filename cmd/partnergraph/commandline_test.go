@@ -393,6 +393,13 @@ func TestEveryCommandBesideARunningServer(t *testing.T) {
 		t.Errorf("the server after the CLI's generate: %s", body)
 	}
 
+	if out := do("reindex", "--all"); !regexp.MustCompile(`^reindexed [1-9]\d+ entities in `).MatchString(out) {
+		t.Errorf("reindex --all: %s", out)
+	}
+	if _, body := ask(secret, `{ search(query: "obok serwera") { nodes { key } } }`); !strings.Contains(body, "obok-serwera") {
+		t.Errorf("search after the CLI's reindex: %s", body)
+	}
+
 	// db prints serve's DATABASE_URL and, interrupted, leaves it running.
 	dbCtx, stopDB := context.WithCancel(ctx)
 	r, w := io.Pipe()

@@ -70,7 +70,7 @@ type Config struct {
 	MaxRows          int64 // rows one GraphQL request may read; -1 no limit
 	MaxResponseBytes int64 // size of one GraphQL answer; -1 no limit
 
-	// import, export and generate: "auto", "always" or "never".
+	// import, export, generate and reindex: "auto", "always" or "never".
 	Progress string
 
 	// generate only.
@@ -91,9 +91,10 @@ const (
 	cmdDB
 	cmdToken
 	cmdImport
+	cmdReindex
 
 	// cmdAll are the commands that open the database: every one.
-	cmdAll = cmdServe | cmdMigrate | cmdSeed | cmdExport | cmdGenerate | cmdDB | cmdToken | cmdImport
+	cmdAll = cmdServe | cmdMigrate | cmdSeed | cmdExport | cmdGenerate | cmdDB | cmdToken | cmdImport | cmdReindex
 )
 
 // commandBit returns the bit of the named subcommand, 0 if it reads no
@@ -117,6 +118,8 @@ func commandBit(name string) cmds {
 		return cmdToken
 	case "import":
 		return cmdImport
+	case "reindex":
+		return cmdReindex
 	}
 	return 0
 }
@@ -371,7 +374,7 @@ func options() []option {
 			}},
 
 		// issue 15: progress of the long commands on a terminal.
-		{Flag: "progress", Env: "PARTNERGRAPH_PROGRESS", Default: "auto", Cmds: cmdImport | cmdExport | cmdGenerate,
+		{Flag: "progress", Env: "PARTNERGRAPH_PROGRESS", Default: "auto", Cmds: cmdImport | cmdExport | cmdGenerate | cmdReindex,
 			Help: "a progress line on standard error, rewritten a few times a second: `auto` when standard error is a terminal (never in scripts, pipes and logs), `always` or `never`",
 			set:  oneOf(func(c *Config) *string { return &c.Progress }, "auto", "always", "never")},
 	}
@@ -720,7 +723,7 @@ func writeConfigDoc(w io.Writer) error {
 		{"serve", cmdServe},
 		{"serve and export", cmdServe | cmdExport},
 		{"generate", cmdGenerate},
-		{"import, export and generate", cmdImport | cmdExport | cmdGenerate},
+		{"import, export, generate and reindex", cmdImport | cmdExport | cmdGenerate | cmdReindex},
 	} {
 		fmt.Fprintf(&b, "\n## %s\n\n| flag | variable | default | meaning |\n|---|---|---|---|\n", group.title)
 		for _, o := range options() {

@@ -12,6 +12,7 @@
 //	partnergraph export    write the published graph, or a filtered part of
 //	                       it, as CSV, JSON-LD, GraphML or JSON
 //	partnergraph generate  load a synthetic graph of a chosen size (a data tool)
+//	partnergraph reindex   recompute the search documents ([--all])
 //	partnergraph db        run the embedded PostgreSQL alone and print its
 //	                       DATABASE_URL, for the other commands and for tools
 //	partnergraph version   print the version, commit, schema hash and
@@ -40,6 +41,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/partnergraph/partnergraph/internal/cli"
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "export", "generate", "db":
+	case "serve", "migrate", "seed", "export", "generate", "db", "reindex":
 	case "token":
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
@@ -83,9 +85,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return cli.Usagef("unknown command %q; \"partnergraph help\" lists the commands", cmd)
 	}
 	var ex exportFlags
+	var all *bool // reindex --all
 	var extra []func(*flag.FlagSet)
-	if cmd == "export" {
+	switch cmd {
+	case "export":
 		extra = append(extra, ex.register)
+	case "reindex":
+		extra = append(extra, func(fs *flag.FlagSet) { all = reindexFlags(fs) })
 	}
 	cfg, rest, err := parseConfig(cmd, args, getenv, extra...)
 	if err != nil {
@@ -131,6 +137,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	case "export":
 		return runExport(ctx, app, exportOpts, ex.out, stdout, newMeter(cfg, getenv, "export"))
+	case "reindex":
+		meter := newMeter(cfg, getenv, "reindex")
+		meter.Start("computing the search documents", 0, "")
+		n, took, err := app.Store.Reindex(ctx, *all)
+		meter.End()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reindexed %d entities in %s\n", n, took.Round(time.Millisecond))
+		return nil
 	}
 	tuneGC(cfg, app.Logger)
 	return app.Serve(ctx, nil)
@@ -141,6 +157,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func newMeter(cfg Config, getenv func(string) string, label string) *progress.Meter {
 	on := cfg.Progress == "always" || cfg.Progress == "auto" && progress.IsTerminal(os.Stderr, getenv)
 	return progress.New(os.Stderr, on, label)
+}
+
+// reindexFlags registers the flags of reindex.
+func reindexFlags(fs *flag.FlagSet) (all *bool) {
+	return fs.Bool("all", false, "recompute every entity's search document, not only missing and outdated ones")
 }
 
 // helpOr prints the help of the command name when err is the flag
