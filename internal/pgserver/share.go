@@ -34,13 +34,17 @@ import (
 //     short-lived one's server;
 //   - pgdata/postmaster.pid: PostgreSQL's own.
 //
-// An attached program holds one connection open until it is done; the
-// owner, before it stops the server, waits up to Config.ClientWait for
-// every other client to leave.
+// An attached program holds one connection open until it is done (its
+// application_name ends in " (attached)"); the owner, before it stops
+// the server, waits up to Config.ClientWait for those to close.
 
 const (
 	lockName  = "startup.lock"
 	ownerFile = "postmaster.owner"
+	// guestMark ends the application_name of the connection an attached
+	// program holds: the owner waits for those, not for stray connections
+	// (its own that are still closing, a psql left open).
+	guestMark = " (attached)"
 )
 
 // Owner says who started a running server.
@@ -215,8 +219,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // attach connects to the running server r and holds that connection, which
-// tells r's owner that a program, named program in pg_stat_activity, uses
-// it.
+// tells r's owner that a program, named program in pg_stat_activity
+// with guestMark, uses it.
 func attach(ctx context.Context, dataDir string, r *Running, program string) (*Server, error) {
 	s := &Server{dataDir: dataDir, sockDir: r.SocketDir, port: r.Port, attached: true, owner: r.Owner}
 	attempt, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -225,9 +229,7 @@ func attach(ctx context.Context, dataDir string, r *Running, program string) (*S
 	if err != nil {
 		return nil, fmt.Errorf("connect to the running PostgreSQL: %w", err)
 	}
-	if program != "" {
-		cc.RuntimeParams["application_name"] = program
-	}
+	cc.RuntimeParams["application_name"] = program + guestMark
 	conn, err := pgx.ConnectConfig(attempt, cc)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the running PostgreSQL (pid %d) of %s in %s: %w", r.PID, r.Owner, dataDir, err)
@@ -240,8 +242,8 @@ func attach(ctx context.Context, dataDir string, r *Running, program string) (*S
 // and that program.
 func (s *Server) Attached() (Owner, bool) { return s.owner, s.attached }
 
-// waitForClients waits until no client but us is connected to s, at most
-// s.clientWait, logging who it waits for.
+// waitForClients waits until no attached program is connected to s, at
+// most s.clientWait, logging whom it waits for.
 func (s *Server) waitForClients(ctx context.Context) {
 	if s.clientWait <= 0 {
 		return
@@ -258,18 +260,19 @@ func (s *Server) waitForClients(ctx context.Context) {
 		var n int
 		var who string
 		err := conn.QueryRow(ctx, `SELECT count(*), coalesce(string_agg(DISTINCT application_name, ', '), '')
-			FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`).Scan(&n, &who)
+			FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+			AND application_name LIKE '%' || $1`, guestMark).Scan(&n, &who)
 		if err != nil || n == 0 {
 			return
 		}
 		if !logged {
-			s.logger.Info("waiting for the other clients of PostgreSQL to finish before stopping it",
-				"clients", n, "applications", who, "at_most", s.clientWait)
+			s.logger.Info("waiting for the programs using PostgreSQL to finish before stopping it",
+				"programs", n, "which", who, "at_most", s.clientWait)
 			logged = true
 		}
 		select {
 		case <-ctx.Done():
-			s.logger.Warn("stopping PostgreSQL under connected clients", "clients", n, "applications", who)
+			s.logger.Warn("stopping PostgreSQL under programs still using it", "programs", n, "which", who)
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

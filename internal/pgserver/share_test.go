@@ -15,7 +15,7 @@ func openServer(ctx context.Context, t *testing.T, cfg Config) *Server {
 	if err != nil {
 		t.Fatalf("Open %s: %v", cfg.Owner, err)
 	}
-	t.Cleanup(func() { s.Stop(context.Background()) })
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
 	return s
 }
 
@@ -99,7 +99,7 @@ func TestExclusiveOpenWaitsForAShortLivedOwner(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case s := <-opened:
-		s.Stop(ctx)
+		_ = s.Stop(ctx)
 		t.Fatal("the exclusive Open did not wait for the command's server")
 	case err := <-errc:
 		t.Fatalf("exclusive Open: %v", err)
@@ -116,7 +116,7 @@ func TestExclusiveOpenWaitsForAShortLivedOwner(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the exclusive Open still waits")
 	}
-	t.Cleanup(func() { serve.Stop(context.Background()) })
+	t.Cleanup(func() { _ = serve.Stop(context.Background()) })
 	if _, attached := serve.Attached(); attached {
 		t.Fatal("the exclusive Open attached")
 	}
@@ -159,7 +159,7 @@ func TestConcurrentOpensStartOneServer(t *testing.T) {
 	// Guests first, as the owner would wait for them.
 	for _, s := range servers {
 		if _, attached := s.Attached(); attached {
-			s.Stop(ctx)
+			_ = s.Stop(ctx)
 		}
 	}
 	for _, s := range servers {

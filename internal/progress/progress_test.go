@@ -90,7 +90,7 @@ func TestMeterRewritesOneLineAndClearsIt(t *testing.T) {
 	m.Start("writing", 100, "records")
 	m.Add(40)
 	time.Sleep(3 * Interval)
-	m.Above(func() { out.Write([]byte("step done\n")) })
+	m.Above(func() { _, _ = out.Write([]byte("step done\n")) })
 	m.End()
 	s := out.String()
 	if strings.Count(s, "\n") != 1 {
