@@ -429,6 +429,14 @@ func TestEveryCommandBesideARunningServer(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "\rexport: writing json to standard output") {
 		t.Errorf("export --progress always: status %d, stderr %q", code, stderr)
 	}
+	stdout, stderr, code = runBinary(t, "", cli, "import", file)
+	if code != 0 || !strings.Contains(stdout, "1 unchanged") || strings.Contains(stderr, "\r") {
+		t.Errorf("import in a script: status %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	_, stderr, code = runBinary(t, "", cli, "import", file, "--progress", "always", "--dry-run")
+	if code != 0 || !strings.Contains(stderr, "\rimport: reading data.json") || !strings.Contains(stderr, "\rimport: validating (dry run) 1 entities") {
+		t.Errorf("import --progress always: status %d, stderr %q", code, stderr)
+	}
 
 	if out := do("token", "revoke", "1"); !strings.Contains(out, "revoked") {
 		t.Errorf("token revoke: %s", out)
@@ -506,4 +514,45 @@ func TestServeWaitsForACommandsPostgreSQL(t *testing.T) {
 		t.Errorf("a second serve: status %d, stderr %q", code, stderr)
 	}
 	p.stop(t)
+}
+
+// TestTwoCommandsAtOnceOnAFreshDataDirectory: two processes started
+// together on a data directory without a cluster make one cluster (one
+// initdb) and one server between them, and both do their work.
+func TestTwoCommandsAtOnceOnAFreshDataDirectory(t *testing.T) {
+	dir, err := os.MkdirTemp("", "partnergraph-race-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	vars := []string{"PARTNERGRAPH_DATA_DIR=" + dir, "DATABASE_URL=", "PARTNERGRAPH_LOG_FORMAT=json"}
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	results := make(chan result, 2)
+	for _, name := range []string{"first", "second"} {
+		go func() {
+			out, errOut, code := runBinary(t, "", vars, "token", "create", "--name", name, "--role", "reader")
+			results <- result{out, errOut, code}
+		}()
+	}
+	started := 0
+	for range 2 {
+		r := <-results
+		if r.code != 0 || !secretPattern.MatchString(r.stdout) {
+			t.Fatalf("token create at once: status %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		started += strings.Count(r.stderr, `"msg":"embedded PostgreSQL started"`)
+	}
+	if started < 1 {
+		t.Error("neither command logged that it started PostgreSQL")
+	}
+	out, _, code := runBinary(t, "", vars, "token", "list")
+	if code != 0 || !strings.Contains(out, "first") || !strings.Contains(out, "second") {
+		t.Errorf("token list after both: status %d\n%s", code, out)
+	}
+	if entries, err := filepath.Glob(filepath.Join(dir, "pgdata*")); err != nil || len(entries) != 1 {
+		t.Errorf("clusters in the data directory: %v, %v; want pgdata alone", entries, err)
+	}
 }
