@@ -715,6 +715,7 @@ func (c Config) logger() *slog.Logger {
 func writeConfigDoc(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString(configDocHead)
+	shown := 0
 	for _, group := range []struct {
 		title string
 		cmds  cmds
@@ -742,7 +743,13 @@ func writeConfigDoc(w io.Writer) error {
 				dflt = "`" + o.Default + "`"
 			}
 			fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", o.Flag, env, dflt, strings.ReplaceAll(o.Help, "|", `\|`))
+			shown++
 		}
+	}
+	if n := len(options()); shown != n {
+		// A row whose set of commands no group above shows would be
+		// missing from the doc without a word.
+		return fmt.Errorf("config-doc: %d of %d settings have a set of commands that no section of writeConfigDoc shows: add one", n-shown, n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
