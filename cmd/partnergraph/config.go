@@ -476,9 +476,14 @@ func writeUsage(fs *flag.FlagSet, bit cmds) {
 		table[o.Flag] = true
 	}
 	fs.VisitAll(func(f *flag.Flag) {
-		if !table[f.Name] {
-			fmt.Fprintf(w, "  --%s\n    \t%s\n", f.Name, f.Usage)
+		if table[f.Name] {
+			return
 		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, "  --%s (default %s)\n    \t%s\n", f.Name, f.DefValue, f.Usage)
+			return
+		}
+		fmt.Fprintf(w, "  --%s\n    \t%s\n", f.Name, f.Usage)
 	})
 	for _, o := range options() {
 		if o.Cmds&bit == 0 {

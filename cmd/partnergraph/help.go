@@ -101,7 +101,7 @@ docs/configuration.md lists every setting with its environment variable.
 // writeHelp writes the help of c: its summary, usage line, example, and
 // its flags only, each with its variable and default.
 func writeHelp(w io.Writer, c command) {
-	fmt.Fprintf(w, "partnergraph %s: %s\n\nusage: partnergraph %s", c.name, wrap(c.summary, 2, 78), c.name)
+	fmt.Fprintf(w, "%s\n\nusage: partnergraph %s", wrap("partnergraph "+c.name+": "+c.summary, 2, 78), c.name)
 	if c.args != "" {
 		fmt.Fprint(w, " "+c.args)
 	}
