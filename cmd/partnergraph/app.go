@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/pgserver"
+	"github.com/partnergraph/partnergraph/internal/progress"
 	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -26,9 +28,12 @@ type App struct {
 	Config Config
 	Logger *slog.Logger
 
-	pg    *pgserver.Server // nil with DATABASE_URL
-	pool  *pgxpool.Pool
-	Store *store.Store
+	pg *pgserver.Server // nil with DATABASE_URL
+	// tmpDir is the throwaway data directory of --data-dir none, removed
+	// by Close.
+	tmpDir string
+	pool   *pgxpool.Pool
+	Store  *store.Store
 	// exportPool serves exports only (serve), so that a slow download
 	// never holds a connection the API needs (issue 14).
 	exportPool *pgxpool.Pool
@@ -48,20 +53,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 	}
 	url := a.Config.DatabaseURL
 	if url == "" {
-		dir := a.Config.DataDir
-		if dir == "" {
-			if dir, err = pgserver.DefaultDataDir(); err != nil {
-				return fmt.Errorf("data directory: %w", err)
-			}
+		if err := a.openEmbedded(ctx); err != nil {
+			return err
 		}
-		start := time.Now()
-		a.pg, err = pgserver.Start(ctx, pgserver.Config{
-			DataDir: dir, BinDir: a.Config.PGBinDir, User: a.Config.PGUser, Logger: a.Logger,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded PostgreSQL (set DATABASE_URL to use a server of your own): %w", err)
-		}
-		a.Logger.Info("embedded PostgreSQL started", "data_dir", dir, "took", time.Since(start).Round(time.Millisecond))
 		url = a.pg.ConnString("partnergraph")
 	}
 	defer func() {
@@ -121,6 +115,72 @@ func (a *App) Open(ctx context.Context) (err error) {
 	return err
 }
 
+// clientWait is how long a command that started the embedded PostgreSQL
+// waits, when it is done, for the other programs that use it (a serve
+// started meanwhile waits for it instead; pgserver.Open) before stopping
+// it. serve waits its shutdown timeout.
+const clientWait = time.Minute
+
+// noDataDir is the --data-dir that asks for a throwaway cluster.
+const noDataDir = "none"
+
+// openEmbedded starts the embedded PostgreSQL in the data directory, or
+// uses the one running there (another partnergraph's, say serve's):
+// every command works beside a running server (docs/operations.md). serve
+// insists on owning it. --data-dir none is a throwaway cluster in a
+// temporary directory, removed by Close.
+func (a *App) openEmbedded(ctx context.Context) error {
+	dir := a.Config.DataDir
+	switch dir {
+	case "":
+		var err error
+		if dir, err = pgserver.DefaultDataDir(); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+	case noDataDir:
+		// In /tmp, not TMPDIR: the server's user must reach it when root
+		// runs this (pgserver.Start), and its socket path stays short.
+		tmp, err := os.MkdirTemp("/tmp", "partnergraph-none-")
+		if err != nil {
+			return fmt.Errorf("throwaway data directory: %w", err)
+		}
+		a.tmpDir, dir = tmp, tmp
+	}
+	command := a.Config.Command
+	if command == "" {
+		command = "serve"
+	}
+	wait := clientWait
+	if command == "serve" {
+		wait = a.Config.ShutdownWait
+	}
+	start := time.Now()
+	pg, err := pgserver.Open(ctx, pgserver.Config{
+		DataDir: dir, BinDir: a.Config.PGBinDir, User: a.Config.PGUser, Logger: a.Logger,
+		Owner: "partnergraph " + command, Exclusive: command == "serve", ClientWait: wait,
+	})
+	if err != nil {
+		a.removeTmpDir()
+		return fmt.Errorf("embedded PostgreSQL (set DATABASE_URL to use a server of your own): %w", err)
+	}
+	a.pg = pg
+	if _, attached := pg.Attached(); !attached { // pgserver logs whose it uses
+		a.Logger.Info("embedded PostgreSQL started", "data_dir", dir, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// removeTmpDir removes the throwaway data directory of --data-dir none.
+func (a *App) removeTmpDir() {
+	if a.tmpDir == "" {
+		return
+	}
+	if err := os.RemoveAll(a.tmpDir); err != nil {
+		a.Logger.Warn("remove the throwaway data directory", "dir", a.tmpDir, "err", err)
+	}
+	a.tmpDir = ""
+}
+
 // prepare applies migrations and seeds the database in the background
 // until it succeeds or ctx ends, waiting longer after each failure (1 s,
 // doubling to 30 s).
@@ -168,7 +228,8 @@ func (a *App) migrate(ctx context.Context, cfg *pgxpool.Config) error {
 	return nil
 }
 
-// Close closes the pool and stops the embedded PostgreSQL, if any.
+// Close closes the pool and stops the embedded PostgreSQL if it started
+// it (one it found running it leaves to its owner).
 func (a *App) Close(ctx context.Context) error {
 	if a.exportPool != nil {
 		a.exportPool.Close()
@@ -179,13 +240,17 @@ func (a *App) Close(ctx context.Context) error {
 		a.pool = nil
 	}
 	if a.pg != nil {
+		_, attached := a.pg.Attached()
 		err := a.pg.Stop(ctx)
 		a.pg = nil
 		if err != nil {
 			return fmt.Errorf("stop embedded PostgreSQL: %w", err)
 		}
-		a.Logger.Info("embedded PostgreSQL stopped")
+		if !attached {
+			a.Logger.Info("embedded PostgreSQL stopped")
+		}
 	}
+	a.removeTmpDir()
 	return nil
 }
 
@@ -199,26 +264,31 @@ func (a *App) Seed(ctx context.Context) (store.ApplyReport, error) {
 }
 
 // Generate loads the synthetic graph of the configured size and seed (see
-// package synth) and reports its steps to w.
-func (a *App) Generate(ctx context.Context, w io.Writer) error {
+// package synth) and reports its steps to w, and its progress to meter.
+func (a *App) Generate(ctx context.Context, w io.Writer, meter *progress.Meter) error {
 	start := time.Now()
+	defer meter.End()
 	g, err := synth.New(a.Config.GraphSeed, a.Config.GenEntities, a.Config.GenLinks)
 	if err != nil {
 		return err
 	}
 	defer g.Forget()
+	meter.Start(fmt.Sprintf("loading %d entities, %d links", a.Config.GenEntities, a.Config.GenLinks), 0, "")
 	rep, err := a.Store.BulkLoad(ctx, "generate", g, func(st store.BulkStep) {
-		fmt.Fprintf(w, "%-24s %s\n", st.Name, st.Took.Round(time.Millisecond))
+		meter.Above(func() { fmt.Fprintf(w, "%-24s %s\n", st.Name, st.Took.Round(time.Millisecond)) })
+		meter.Start("loading, after "+st.Name, 0, "")
 	})
 	if err != nil {
 		return err
 	}
 	// COPY bypasses the write path that keeps search documents, so the
 	// search index is built for the new entities here.
+	meter.Start("building the search index", 0, "")
 	n, took, err := a.Store.Reindex(ctx, false)
 	if err != nil {
 		return err
 	}
+	meter.End()
 	fmt.Fprintf(w, "%-24s %s (%d entities)\n", "search index", took.Round(time.Millisecond), n)
 	fmt.Fprintf(w, "generated %d entities, %d links, %d citations, %d indicators in %s (keys gen-%d-0 to gen-%d-%d)\n",
 		rep.Entities, rep.Links, rep.Citations, rep.Indicators, time.Since(start).Round(time.Millisecond),

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/export"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -23,6 +24,9 @@ import (
 // table (options) through environment variables and flags; flags win.
 // docs/configuration.md is generated from the same table.
 type Config struct {
+	// Command is the command the settings are for ("serve", "token
+	// create"): it names the program in the data directory (pgserver.Open).
+	Command         string
 	Addr            string
 	DatabaseURL     string // empty: the embedded PostgreSQL
 	DataDir         string // the embedded PostgreSQL's home; empty: pgserver.DefaultDataDir
@@ -66,6 +70,9 @@ type Config struct {
 	MaxRows          int64 // rows one GraphQL request may read; -1 no limit
 	MaxResponseBytes int64 // size of one GraphQL answer; -1 no limit
 
+	// import, export, generate and reindex: "auto", "always" or "never".
+	Progress string
+
 	// generate only.
 	GenEntities int
 	GenLinks    int
@@ -84,14 +91,16 @@ const (
 	cmdDB
 	cmdToken
 	cmdImport
+	cmdReindex
 
 	// cmdAll are the commands that open the database: every one.
-	cmdAll = cmdServe | cmdMigrate | cmdSeed | cmdExport | cmdGenerate | cmdDB | cmdToken | cmdImport
+	cmdAll = cmdServe | cmdMigrate | cmdSeed | cmdExport | cmdGenerate | cmdDB | cmdToken | cmdImport | cmdReindex
 )
 
 // commandBit returns the bit of the named subcommand, 0 if it reads no
 // option (bench, help, an unknown name).
 func commandBit(name string) cmds {
+	name, _, _ = strings.Cut(name, " ") // "token create" reads token's
 	switch name {
 	case "serve":
 		return cmdServe
@@ -109,6 +118,8 @@ func commandBit(name string) cmds {
 		return cmdToken
 	case "import":
 		return cmdImport
+	case "reindex":
+		return cmdReindex
 	}
 	return 0
 }
@@ -144,7 +155,7 @@ func options() []option {
 			set:  text(func(c *Config) *string { return &c.DatabaseURL })},
 		{Flag: "data-dir", Env: "PARTNERGRAPH_DATA_DIR", Cmds: cmdAll,
 			DocDefault: "`$XDG_DATA_HOME/partnergraph` or `~/.local/share/partnergraph`; `/var/lib/partnergraph` when run as root",
-			Help:       "the embedded PostgreSQL's cluster and log",
+			Help:       "the embedded PostgreSQL's cluster and log; every command uses the PostgreSQL running there, if any (docs/operations.md); `none`: a throwaway cluster in a temporary directory, removed when the command ends",
 			set:        text(func(c *Config) *string { return &c.DataDir })},
 		{Flag: "pg-bin", Env: "PARTNERGRAPH_PG_BIN", Cmds: cmdAll,
 			DocDefault: "found on `PATH`, by `pg_config`, or the newest `/usr/lib/postgresql/*/bin`",
@@ -361,6 +372,11 @@ func options() []option {
 				c.GraphSeed = n
 				return nil
 			}},
+
+		// issue 15: progress of the long commands on a terminal.
+		{Flag: "progress", Env: "PARTNERGRAPH_PROGRESS", Default: "auto", Cmds: cmdImport | cmdExport | cmdGenerate | cmdReindex,
+			Help: "a progress line on standard error, rewritten a few times a second: `auto` when standard error is a terminal (never in scripts, pipes and logs), `always` or `never`",
+			set:  oneOf(func(c *Config) *string { return &c.Progress }, "auto", "always", "never")},
 	}
 }
 
@@ -369,9 +385,18 @@ func options() []option {
 // flags in args; extra registers flags of the subcommand's own (export's
 // format and filters, token's name and role). It returns the arguments
 // left after the flags, and an error naming the bad setting (flag.ErrHelp
-// after -h, once the usage is printed).
+// after -h, whatever else the arguments say; a cli.UsageError for a flag
+// that is unknown or has a bad value).
 func parseConfig(name string, args []string, getenv func(string) string, extra ...func(*flag.FlagSet)) (Config, []string, error) {
-	var c Config
+	c := Config{Command: name}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if isHelp(a) {
+			return c, nil, flag.ErrHelp
+		}
+	}
 	bit := commandBit(name)
 	set := map[string]bool{} // flags given by the environment or the command line
 	for _, o := range options() {
@@ -402,7 +427,7 @@ func parseConfig(name string, args []string, getenv func(string) string, extra .
 
 	fs := flagSet(name, &c, extra...)
 	if err := fs.Parse(args); err != nil {
-		return c, nil, err
+		return c, nil, cli.Usagef("%s: %w; \"partnergraph %s -h\" lists its flags", name, err, name)
 	}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -434,7 +459,9 @@ func flagSet(name string, c *Config, extra ...func(*flag.FlagSet)) *flag.FlagSet
 	for _, f := range extra {
 		f(fs)
 	}
-	fs.Usage = func() { writeUsage(fs, bit) }
+	// parseConfig reports errors, and help prints the usage (writeHelp).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -443,15 +470,20 @@ func flagSet(name string, c *Config, extra ...func(*flag.FlagSet)) *flag.FlagSet
 // order of the table, each with its variable and default.
 func writeUsage(fs *flag.FlagSet, bit cmds) {
 	w := fs.Output()
-	fmt.Fprintf(w, "usage of %s (flags win over variables; docs/configuration.md lists every setting):\n", fs.Name())
+	fmt.Fprint(w, "flags (flags win over variables; docs/configuration.md lists every setting):\n")
 	table := map[string]bool{}
 	for _, o := range options() {
 		table[o.Flag] = true
 	}
 	fs.VisitAll(func(f *flag.Flag) {
-		if !table[f.Name] {
-			fmt.Fprintf(w, "  --%s\n    \t%s\n", f.Name, f.Usage)
+		if table[f.Name] {
+			return
 		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, "  --%s (default %s)\n    \t%s\n", f.Name, f.DefValue, f.Usage)
+			return
+		}
+		fmt.Fprintf(w, "  --%s\n    \t%s\n", f.Name, f.Usage)
 	})
 	for _, o := range options() {
 		if o.Cmds&bit == 0 {
@@ -688,6 +720,7 @@ func (c Config) logger() *slog.Logger {
 func writeConfigDoc(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString(configDocHead)
+	shown := 0
 	for _, group := range []struct {
 		title string
 		cmds  cmds
@@ -696,6 +729,7 @@ func writeConfigDoc(w io.Writer) error {
 		{"serve", cmdServe},
 		{"serve and export", cmdServe | cmdExport},
 		{"generate", cmdGenerate},
+		{"import, export, generate and reindex", cmdImport | cmdExport | cmdGenerate | cmdReindex},
 	} {
 		fmt.Fprintf(&b, "\n## %s\n\n| flag | variable | default | meaning |\n|---|---|---|---|\n", group.title)
 		for _, o := range options() {
@@ -714,7 +748,13 @@ func writeConfigDoc(w io.Writer) error {
 				dflt = "`" + o.Default + "`"
 			}
 			fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", o.Flag, env, dflt, strings.ReplaceAll(o.Help, "|", `\|`))
+			shown++
 		}
+	}
+	if n := len(options()); shown != n {
+		// A row whose set of commands no group above shows would be
+		// missing from the doc without a word.
+		return fmt.Errorf("config-doc: %d of %d settings have a set of commands that no section of writeConfigDoc shows: add one", n-shown, n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,8 +60,8 @@ func TestEveryOptionIsWellFormed(t *testing.T) {
 	}
 }
 
-// TestEverySettingHasAFlagThatWinsOverItsVariable: for each option of
-// serve, the variable and the flag reach the same Config, and the flag
+// TestEverySettingHasAFlagThatWinsOverItsVariable: for each option with a
+// variable (read as serve, or its first command that is not), the variable and the flag reach the same Config, and the flag
 // wins over the variable.
 func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 	// Two valid values per kind of option, told apart by the parsed Config.
@@ -81,32 +80,40 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
 		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"},
 		"count-bound": {"10", "-1"}, "max-rows": {"10", "-1"}, "max-response-bytes": {"1000", "-1"},
+		"progress": {"always", "never"},
 	}
 	for _, o := range options() {
-		if o.Cmds&cmdServe == 0 {
-			continue
+		if o.Env == "" {
+			continue // the generator's flags have no variable
+		}
+		cmd := "serve"
+		for _, name := range []string{"serve", "export", "import", "generate"} {
+			if o.Cmds&commandBit(name) != 0 {
+				cmd = name
+				break
+			}
 		}
 		v, ok := values[o.Flag]
 		if !ok {
 			t.Errorf("--%s: no test values: add them here", o.Flag)
 			continue
 		}
-		fromEnv, _, err := parseConfig("serve", nil, env(map[string]string{o.Env: v[0]}))
+		fromEnv, _, err := parseConfig(cmd, nil, env(map[string]string{o.Env: v[0]}))
 		if err != nil {
 			t.Errorf("%s=%s: %v", o.Env, v[0], err)
 			continue
 		}
-		fromFlag, _, err := parseConfig("serve", []string{"--" + o.Flag + "=" + v[0]}, env(nil))
+		fromFlag, _, err := parseConfig(cmd, []string{"--" + o.Flag + "=" + v[0]}, env(nil))
 		if err != nil {
 			t.Errorf("--%s=%s: %v", o.Flag, v[0], err)
 			continue
 		}
-		both, _, err := parseConfig("serve", []string{"--" + o.Flag + "=" + v[1]}, env(map[string]string{o.Env: v[0]}))
+		both, _, err := parseConfig(cmd, []string{"--" + o.Flag + "=" + v[1]}, env(map[string]string{o.Env: v[0]}))
 		if err != nil {
 			t.Errorf("--%s=%s over %s=%s: %v", o.Flag, v[1], o.Env, v[0], err)
 			continue
 		}
-		flagOnly, _, _ := parseConfig("serve", []string{"--" + o.Flag + "=" + v[1]}, env(nil))
+		flagOnly, _, _ := parseConfig(cmd, []string{"--" + o.Flag + "=" + v[1]}, env(nil))
 		if !sameConfig(fromEnv, fromFlag) {
 			t.Errorf("%s=%s and --%s=%s give different configurations", o.Env, v[0], o.Flag, v[0])
 		}
@@ -176,16 +183,9 @@ func TestSubcommandsListOnlyTheirFlags(t *testing.T) {
 		{"generate", []string{"-entities", "-graph-seed", "-database-url"}, []string{"-addr", "-base-iri"}},
 		{"migrate", []string{"-database-url", "-log-level"}, []string{"-addr", "-seed"}},
 	} {
-		var c Config
-		var ex exportFlags
-		var extra []func(*flag.FlagSet)
-		if tc.cmd == "export" {
-			extra = append(extra, ex.register)
-		}
 		var out bytes.Buffer
-		fs := flagSet(tc.cmd, &c, extra...)
-		fs.SetOutput(&out)
-		fs.Usage()
+		c, _ := findCommand(tc.cmd)
+		writeHelp(&out, c)
 		for _, f := range tc.has {
 			if !strings.Contains(out.String(), "  -"+f+"\n") && !strings.Contains(out.String(), "  -"+f+" (") {
 				t.Errorf("%s -h lacks %s:\n%s", tc.cmd, f, out.String())

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/partnergraph/partnergraph/internal/export"
+	"github.com/partnergraph/partnergraph/internal/progress"
 )
 
 // exportFlags are the flags of the export subcommand: the format, where to
@@ -62,12 +63,16 @@ func (e *exportFlags) options(cfg Config) (export.Options, error) {
 
 // runExport writes the export that opts describe to out: standard output
 // for "" or "-", a directory for CSV unless out ends in .zip, else a file.
-// A file left half-written by an error is removed.
-func runExport(ctx context.Context, app *App, opts export.Options, out string, stdout io.Writer) error {
+// A file left half-written by an error is removed. The progress
+// meter, if on, counts the bytes written (a CSV directory: the time only).
+func runExport(ctx context.Context, app *App, opts export.Options, out string, stdout io.Writer, meter *progress.Meter) error {
+	defer meter.End()
 	if out == "" || out == "-" {
-		return export.Write(ctx, app.Store, opts, stdout)
+		meter.Start("writing "+string(opts.Format)+" to standard output", 0, progress.Bytes)
+		return export.Write(ctx, app.Store, opts, progress.Writer{W: stdout, M: meter})
 	}
 	if opts.Format == export.CSV && !strings.HasSuffix(strings.ToLower(out), ".zip") {
+		meter.Start("writing the CSV files into "+out, 0, "")
 		return export.WriteCSVDir(ctx, app.Store, opts, out)
 	}
 	if dir := filepath.Dir(out); dir != "" {
@@ -79,7 +84,8 @@ func runExport(ctx context.Context, app *App, opts export.Options, out string, s
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	err = export.Write(ctx, app.Store, opts, f)
+	meter.Start("writing "+out, 0, progress.Bytes)
+	err = export.Write(ctx, app.Store, opts, progress.Writer{W: f, M: meter})
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("export: %w", cerr)
 	}

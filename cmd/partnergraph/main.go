@@ -12,12 +12,18 @@
 //	partnergraph export    write the published graph, or a filtered part of
 //	                       it, as CSV, JSON-LD, GraphML or JSON
 //	partnergraph generate  load a synthetic graph of a chosen size (a data tool)
+//	partnergraph reindex   recompute the search documents ([--all])
 //	partnergraph db        run the embedded PostgreSQL alone and print its
 //	                       DATABASE_URL, for the other commands and for tools
+//	partnergraph version   print the version, commit, schema hash and
+//	                       migration level (also --version)
 //	partnergraph config-doc  print docs/configuration.md, the table of settings
+//	partnergraph help [COMMAND]  the commands, or one's flags and example
 //
 // The load generator is a command of its own, cmd/partnergraph-bench, so
 // that the binary operators deploy carries no benchmark harness.
+// Every command works while serve runs on the same data directory: it
+// uses the running PostgreSQL (internal/pgserver, Open).
 // Configuration comes from environment variables and flags: the option
 // table of config.go, documented in docs/configuration.md.
 package main
@@ -32,73 +38,73 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/export"
+	"github.com/partnergraph/partnergraph/internal/progress"
 )
 
 func main() { cli.Main("partnergraph", run) }
 
-const usage = `usage: partnergraph [serve|migrate|seed|export|token|import|generate|db|config-doc] [flags]
-
-  serve     serve the GraphQL API (the default)
-  migrate   apply pending database migrations
-  seed      load the reference data; a second run changes nothing
-  export    write the published graph, or a filtered part of it:
-            --format csv|jsonld|graphml|json [--out FILE] [--kind ...] [--sector ...]
-            [--country ...] (see "partnergraph export -h")
-  token     create --name NAME --role reader|editor|admin, list, revoke ID
-  import    FILE [--dry-run]: import a data set, validated first, all or nothing
-  generate  data tool: load a synthetic graph (default 1,000,000 entities,
-            5,000,000 links)
-  db        dev tool: run the embedded PostgreSQL (migrated) until interrupted
-            and print its DATABASE_URL
-  config-doc  print the table of settings (docs/configuration.md)
-
-Run "partnergraph COMMAND -h" for the flags of a command; docs/configuration.md
-lists every setting with its environment variable. The load generator is
-partnergraph-bench (cmd/partnergraph-bench).
-`
-
-// run runs one subcommand until it ends or ctx is cancelled.
+// run runs one command until it ends or ctx is cancelled.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		switch {
+		case isHelp(args[0]):
+			writeRootHelp(stdout)
+			return nil
+		case args[0] == "--version" || args[0] == "-version":
+			return runVersion(nil, stdout)
+		}
+	}
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "export", "generate", "db":
+	case "serve", "migrate", "seed", "export", "generate", "db", "reindex":
 	case "token":
 		return runToken(ctx, args, getenv, stdout)
 	case "import":
 		return runImport(ctx, args, getenv, stdout)
 	case "config-doc":
+		if err := noArgs(cmd, args, stdout); err != nil || len(args) > 0 {
+			return err
+		}
 		return writeConfigDoc(stdout)
+	case "version":
+		return runVersion(args, stdout)
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return runHelp(args, stdout)
 	default:
-		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+		return cli.Usagef("unknown command %q; \"partnergraph help\" lists the commands", cmd)
 	}
 	var ex exportFlags
+	var all *bool // reindex --all
 	var extra []func(*flag.FlagSet)
-	if cmd == "export" {
+	switch cmd {
+	case "export":
 		extra = append(extra, ex.register)
+	case "reindex":
+		extra = append(extra, func(fs *flag.FlagSet) { all = reindexFlags(fs) })
 	}
 	cfg, rest, err := parseConfig(cmd, args, getenv, extra...)
 	if err != nil {
-		return err
+		return helpOr(err, cmd, stdout)
 	}
 	if len(rest) > 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", cmd, rest)
+		return cli.Usagef("%s: unexpected arguments %q", cmd, rest)
 	}
 	var exportOpts export.Options
 	if cmd == "export" {
 		// Check the request before starting a database for it.
 		if exportOpts, err = ex.options(cfg); err != nil {
-			return err
+			return cli.UsageError{Err: err}
 		}
 	}
 	app := &App{Config: cfg}
@@ -112,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintln(stdout, "migrations are current")
 		return nil
 	case "generate":
-		return app.Generate(ctx, stdout)
+		return app.Generate(ctx, stdout, newMeter(cfg, getenv, "generate"))
 	case "db":
 		if app.pg == nil {
 			return errors.New("db: DATABASE_URL is set; db runs the embedded PostgreSQL only")
@@ -130,10 +136,87 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintf(stdout, "indicators: %d created, %d updated, %d unchanged\n", rep.IndicatorsCreated, rep.IndicatorsUpdated, rep.IndicatorsUnchanged)
 		return nil
 	case "export":
-		return runExport(ctx, app, exportOpts, ex.out, stdout)
+		return runExport(ctx, app, exportOpts, ex.out, stdout, newMeter(cfg, getenv, "export"))
+	case "reindex":
+		meter := newMeter(cfg, getenv, "reindex")
+		meter.Start("computing the search documents", 0, "")
+		n, took, err := app.Store.Reindex(ctx, *all)
+		meter.End()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reindexed %d entities in %s\n", n, took.Round(time.Millisecond))
+		return nil
 	}
 	tuneGC(cfg, app.Logger)
 	return app.Serve(ctx, nil)
+}
+
+// newMeter returns the progress meter of a long command: on standard
+// error, drawn when cfg.Progress says so (auto: on a terminal).
+func newMeter(cfg Config, getenv func(string) string, label string) *progress.Meter {
+	on := cfg.Progress == "always" || cfg.Progress == "auto" && progress.IsTerminal(os.Stderr, getenv)
+	return progress.New(os.Stderr, on, label)
+}
+
+// reindexFlags registers the flags of reindex.
+func reindexFlags(fs *flag.FlagSet) (all *bool) {
+	return fs.Bool("all", false, "recompute every entity's search document, not only missing and outdated ones")
+}
+
+// helpOr prints the help of the command name when err is the flag
+// package's -h, and returns nil; any other error it returns.
+func helpOr(err error, name string, stdout io.Writer) error {
+	if !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	c, _ := findCommand(name)
+	writeHelp(stdout, c)
+	return nil
+}
+
+// noArgs checks the arguments of a command that takes none: -h prints its
+// help (and len(args) > 0 tells the caller it is done), anything else is
+// a usage error.
+func noArgs(name string, args []string, stdout io.Writer) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && isHelp(args[0]):
+		return helpOr(flag.ErrHelp, name, stdout)
+	}
+	return cli.Usagef("%s: unexpected arguments %q; \"partnergraph %s -h\" shows its usage", name, args, name)
+}
+
+// runHelp prints the list of commands, or the help of the command its
+// arguments name ("token create").
+func runHelp(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		writeRootHelp(stdout)
+		return nil
+	}
+	if isHelp(args[0]) {
+		args = []string{"help"}
+	}
+	c, ok := findCommand(strings.Join(args, " "))
+	if !ok {
+		return cli.Usagef("help: no command %q; \"partnergraph help\" lists the commands", strings.Join(args, " "))
+	}
+	writeHelp(stdout, c)
+	return nil
+}
+
+// runVersion prints the version of the binary (version.go).
+func runVersion(args []string, stdout io.Writer) error {
+	if err := noArgs("version", args, stdout); err != nil || len(args) > 0 {
+		return err
+	}
+	v, err := readVersion()
+	if err != nil {
+		return err
+	}
+	writeVersion(stdout, v)
+	return nil
 }
 
 // defaultGOGC is the garbage collector's target that serve sets unless

@@ -133,6 +133,22 @@ type process struct {
 // environment and waits until it serves.
 func start(t *testing.T, vars ...string) *process {
 	t.Helper()
+	p, serving := spawn(t, vars...)
+	select {
+	case p.addr = <-serving:
+		return p
+	case err := <-p.exited:
+		t.Fatalf("partnergraph exited before serving: %v", err)
+	case <-time.After(90 * time.Second):
+		t.Fatal("partnergraph did not serve within 90 s")
+	}
+	return nil
+}
+
+// spawn runs partnergraph serve as start does, without waiting: serving
+// receives its address once it serves.
+func spawn(t *testing.T, vars ...string) (*process, <-chan string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), append([]string{"PARTNERGRAPH_TEST_MAIN=1", "PARTNERGRAPH_LOG_FORMAT=json",
 		"PARTNERGRAPH_ADDR=127.0.0.1:0", "DATABASE_URL="}, vars...)...)
@@ -164,15 +180,7 @@ func start(t *testing.T, vars ...string) *process {
 		p.exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	select {
-	case p.addr = <-serving:
-		return p
-	case err := <-p.exited:
-		t.Fatalf("partnergraph exited before serving: %v", err)
-	case <-time.After(90 * time.Second):
-		t.Fatal("partnergraph did not serve within 90 s")
-	}
-	return nil
+	return p, serving
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -2,61 +2,80 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/dataimport"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/progress"
 	"github.com/partnergraph/partnergraph/internal/relay"
 )
 
-const tokenUsage = `usage:
-  partnergraph token create --name NAME --role reader|editor|admin
-  partnergraph token list
-  partnergraph token revoke ID`
+// tokenCreateFlags registers the flags of token create.
+func tokenCreateFlags(fs *flag.FlagSet) (name, role *string) {
+	name = fs.String("name", "", "who or what holds the token (required)")
+	role = fs.String("role", "", "reader, editor or admin (required)")
+	return name, role
+}
 
 // runToken manages API tokens: create prints the secret once (it is stored
 // only as a hash), list shows names and roles, revoke stops one at once.
 func runToken(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	group, _ := findCommand("token")
 	if len(args) == 0 {
-		return errors.New(tokenUsage)
+		return cli.Usagef("token: say create, list or revoke; \"partnergraph token -h\" shows how")
 	}
 	action, args := args[0], args[1:]
+	if isHelp(action) || action == "help" {
+		writeHelp(stdout, group)
+		return nil
+	}
+	cmd := "token " + action
 	var name, roleName *string
-	cfg, rest, err := parseConfig("token", args, getenv, func(fs *flag.FlagSet) {
-		name = fs.String("name", "", "who or what holds the token (create)")
-		roleName = fs.String("role", "", "reader, editor or admin (create)")
-	})
+	var extra []func(*flag.FlagSet)
+	switch action {
+	case "create":
+		extra = append(extra, func(fs *flag.FlagSet) { name, roleName = tokenCreateFlags(fs) })
+	case "list", "revoke":
+	default:
+		return cli.Usagef("unknown token command %q; \"partnergraph token -h\" lists them", action)
+	}
+	cfg, rest, err := parseConfig(cmd, args, getenv, extra...)
 	if err != nil {
-		return err
+		return helpOr(err, cmd, stdout)
 	}
 	var role kb.Role
 	var id int64
 	switch action {
 	case "create":
+		if len(rest) > 0 {
+			return cli.Usagef("token create: unexpected arguments %q", rest)
+		}
 		if strings.TrimSpace(*name) == "" {
-			return errors.New("token create: --name is required\n" + tokenUsage)
+			return cli.Usagef("token create: --name is required; \"partnergraph token create -h\" shows how")
 		}
 		if role, err = kb.ParseRole(*roleName); err != nil {
-			return fmt.Errorf("token create: --role: %w", err)
+			return cli.Usagef("token create: --role: %w", err)
 		}
 	case "list":
+		if len(rest) > 0 {
+			return cli.Usagef("token list: unexpected arguments %q", rest)
+		}
 	case "revoke":
 		if len(rest) != 1 {
-			return errors.New("token revoke: give the token's ID (see token list)\n" + tokenUsage)
+			return cli.Usagef("token revoke: give the token's ID (see token list); \"partnergraph token revoke -h\" shows how")
 		}
 		if id, err = parseTokenID(rest[0]); err != nil {
-			return err
+			return cli.UsageError{Err: err}
 		}
-	default:
-		return fmt.Errorf("unknown token command %q\n%s", action, tokenUsage)
 	}
 	app := &App{Config: cfg}
 	if err := app.Open(ctx); err != nil {
@@ -111,6 +130,13 @@ func parseTokenID(s string) (int64, error) {
 	return n, nil
 }
 
+// importFlags registers the flags of import.
+func importFlags(fs *flag.FlagSet) (dryRun *bool, actor *string) {
+	dryRun = fs.Bool("dry-run", false, "validate and report without writing")
+	actor = fs.String("actor", "import", "the name recorded as the author of the changes")
+	return dryRun, actor
+}
+
 // runImport imports a data-set file: every record is validated first, and
 // then all is written or nothing. Bad records are listed by position and
 // reason, and the command fails.
@@ -123,23 +149,31 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	var dryRun *bool
 	var actor *string
 	cfg, rest, err := parseConfig("import", args, getenv, func(fs *flag.FlagSet) {
-		dryRun = fs.Bool("dry-run", false, "validate and report without writing")
-		actor = fs.String("actor", "import", "the name recorded as the author of the changes")
+		dryRun, actor = importFlags(fs)
 	})
 	if err != nil {
-		return err
+		return helpOr(err, "import", stdout)
 	}
 	if file == "" && len(rest) == 1 {
 		file = rest[0]
 	} else if file == "" || len(rest) > 0 {
-		return errors.New("usage: partnergraph import FILE [--dry-run]")
+		return cli.Usagef("import: give one data-set file; \"partnergraph import -h\" shows how")
 	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	d, err := dataimport.Decode(f)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	// The meters stop while the database starts, whose log lines would
+	// otherwise run into their line.
+	reading := newMeter(cfg, getenv, "import")
+	reading.Start("reading "+filepath.Base(file), size, progress.Bytes)
+	d, err := dataimport.Decode(progress.Reader{R: f, M: reading})
+	reading.End()
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -148,7 +182,14 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer app.Close(context.Background())
+	verb := "validating and writing"
+	if *dryRun {
+		verb = "validating (dry run)"
+	}
+	writing := newMeter(cfg, getenv, "import")
+	writing.Start(fmt.Sprintf("%s %d entities, %d links, %d indicators", verb, len(d.Entities), len(d.Links), len(d.Indicators)), 0, "")
 	rep, err := dataimport.Run(ctx, app.Store, *actor, d, *dryRun)
+	writing.End()
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 		Main("prog", func(context.Context, []string, func(string) string, io.Writer) error {
 			return errors.New("the database is gone")
 		})
+	case "usage":
+		Main("prog", func(context.Context, []string, func(string) string, io.Writer) error {
+			return Usagef("unknown command %q", "frobnicate")
+		})
 	case "help":
 		Main("prog", func(context.Context, []string, func(string) string, io.Writer) error {
 			return fmt.Errorf("parse: %w", flag.ErrHelp)
@@ -54,7 +58,8 @@ func runSelf(t *testing.T, mode string, args ...string) (stdout, stderr string, 
 
 // TestMainPassesTheProcessAndExitsOnFailure: the command gets the
 // arguments without the program's name and the environment; a failure is
-// printed as "prog: error" with status 1, -h exits 1 without a message.
+// printed as "prog: error" with status 1, a usage error with status 2, -h
+// exits 0 without a message.
 func TestMainPassesTheProcessAndExitsOnFailure(t *testing.T) {
 	if out, _, code := runSelf(t, "ok", "serve", "--addr", ":1"); code != 0 || out != "args [\"serve\" \"--addr\" \":1\"] env ok\n" {
 		t.Errorf("ok: status %d, output %q", code, out)
@@ -62,7 +67,10 @@ func TestMainPassesTheProcessAndExitsOnFailure(t *testing.T) {
 	if _, errOut, code := runSelf(t, "fail"); code != 1 || errOut != "prog: the database is gone\n" {
 		t.Errorf("fail: status %d, stderr %q", code, errOut)
 	}
-	if _, errOut, code := runSelf(t, "help"); code != 1 || strings.TrimSpace(errOut) != "" {
+	if _, errOut, code := runSelf(t, "usage"); code != 2 || errOut != "prog: unknown command \"frobnicate\"\n" {
+		t.Errorf("usage: status %d, stderr %q", code, errOut)
+	}
+	if _, errOut, code := runSelf(t, "help"); code != 0 || strings.TrimSpace(errOut) != "" {
 		t.Errorf("help: status %d, stderr %q", code, errOut)
 	}
 }

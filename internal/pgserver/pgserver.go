@@ -72,16 +72,41 @@ type Config struct {
 	// Logger receives progress at info level and the server's output at
 	// debug level; nil discards both.
 	Logger *slog.Logger
+
+	// The next three concern Open only (share.go).
+
+	// Owner names the program that starts the server, e.g. "partnergraph
+	// import": Open records it in the data directory so that others know
+	// whose server they found.
+	Owner string
+	// Exclusive makes Open insist on owning the server: it never attaches
+	// to one that runs already but waits for it to stop, or fails if its
+	// owner is exclusive too.
+	Exclusive bool
+	// ClientWait bounds how long Stop of a server Open started waits for
+	// other clients (programs that attached to it) to disconnect before it
+	// shuts the server down; zero does not wait.
+	ClientWait time.Duration
 }
 
 // Server is a running PostgreSQL started by Start. Stop it with Stop.
 type Server struct {
 	dataDir string
 	sockDir string
-	logger  *slog.Logger
-	cmd     *exec.Cmd
-	out     *logWriter
-	logFile *os.File
+	port    int
+	// attached is set for a server Open found running: Stop then only
+	// lets go of it (hold), and leaves it running for its owner.
+	attached bool
+	hold     *pgx.Conn // an attached server's connection that tells its owner we use it
+	owner    Owner     // who started the server Open attached to
+	// clientWait and lockFile are set by Open for a server it started:
+	// Stop waits for attached clients, under the lock that Open takes.
+	clientWait time.Duration
+	lockFile   string
+	logger     *slog.Logger
+	cmd        *exec.Cmd
+	out        *logWriter
+	logFile    *os.File
 
 	exited  chan struct{} // closed once the postgres process has exited
 	waitErr error         // the process's exit status, set before exited is closed
@@ -141,7 +166,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dataDir: dataDir, logger: logger, logFile: logFile, exited: make(chan struct{})}
+	s := &Server{dataDir: dataDir, port: port, logger: logger, logFile: logFile, exited: make(chan struct{})}
 	s.out = &logWriter{file: logFile, logger: logger, source: "postgres"}
 	ok := false
 	defer func() {
@@ -220,7 +245,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // to database on s over its unix socket, as the superuser, without TLS.
 func (s *Server) ConnString(database string) string {
 	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable",
-		quoteConnValue(s.sockDir), port, superuser, quoteConnValue(database))
+		quoteConnValue(s.sockDir), s.port, superuser, quoteConnValue(database))
 }
 
 // Stop shuts the server down: a fast shutdown (SIGINT), which aborts open
@@ -237,6 +262,20 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 func (s *Server) stop(ctx context.Context) error {
+	if s.attached {
+		// Not ours: only tell its owner that we are done with it.
+		return s.hold.Close(ctx)
+	}
+	if s.lockFile != "" {
+		// Under Open's lock, no client attaches between the last count
+		// and the shutdown.
+		unlock, err := lockFile(ctx, s.lockFile)
+		if err == nil {
+			defer unlock()
+		}
+		s.waitForClients(ctx)
+		defer os.Remove(filepath.Join(s.dataDir, ownerFile))
+	}
 	var escalated error
 	select {
 	case <-s.exited:
