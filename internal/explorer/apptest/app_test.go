@@ -343,6 +343,30 @@ func TestExplorer(t *testing.T) {
 		}
 		checkAccessibility(t, ctx, axe, "analyses")
 		screenshot(t, ctx, "analyses")
+
+		// The other language, for the whole interface, kept for the next visit.
+		before := eval[string](t, ctx, `document.querySelector('main h1').textContent`)
+		do(t, ctx, "switch the language", chromedp.Click(chromedp.CSS(`#lang`)))
+		after := poll[string](t, ctx, "the other language", fmt.Sprintf(`document.querySelector('main h1')?.textContent !== %q && document.querySelector('main h1')?.textContent`, before))
+		if pair := before + "/" + after; pair != "Analyses/Analizy" && pair != "Analizy/Analyses" {
+			t.Errorf("the heading went from %q to %q, want Analyses and Analizy", before, after)
+		}
+		if lang := eval[string](t, ctx, `document.documentElement.lang`); lang != map[string]string{"Analizy": "pl", "Analyses": "en"}[after] {
+			t.Errorf("html lang is %q after switching to %q", lang, after)
+		}
+	})
+
+	t.Run("phone-sized screen", func(t *testing.T) {
+		do(t, ctx, "emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		defer func() { do(t, ctx, "back to the desktop", chromedp.EmulateViewport(1280, 800)) }()
+		for _, screen := range []string{"#/e/coompanion", "#/graph/" + center + "?depth=2&limit=100", "#/analyses"} {
+			do(t, ctx, "open "+screen, chromedp.Navigate(s.URL+"/"+screen))
+			poll[bool](t, ctx, screen, `document.querySelector('main')?.getAttribute('aria-busy') === 'false' && !!document.querySelector('main h1')`)
+			if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+				t.Errorf("%s is %d px wide on a %d px screen: it scrolls sideways", screen, w[0], w[1])
+			}
+		}
+		screenshot(t, ctx, "phone-analyses")
 	})
 
 	t.Run("staff link two entities from the graph", func(t *testing.T) {
@@ -441,4 +465,58 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRender500Nodes imports a neighbourhood of 500 entities (a cooperative,
+// 100 partners that support it, 399 partners comparable to those) and times
+// how long the explorer takes from the API's answer to the first frame of
+// the graph, the fCoSE layout included, in headless Chromium on this
+// machine. It reports the times; the bound it asserts (10 s) is generous on
+// purpose, so that a loaded machine does not make it flaky: the target of
+// issue 18 is 1 s, and docs/explorer.md gives the measured figures.
+func TestRender500Nodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives headless Chromium against PostgreSQL")
+	}
+	s := newStack(t)
+	secret, hash := auth.NewToken()
+	if _, err := store.New(s.pool).CreateToken(context.Background(), "render-test", kb.RoleEditor, hash); err != nil {
+		t.Fatal(err)
+	}
+	entities := []map[string]any{{"key": "render-centre", "kind": "COOPERATIVE", "name": "Render centre",
+		"status": "PUBLISHED", "cooperative": map[string]any{"coopStatus": "OPERATING"}}}
+	var links []map[string]any
+	sectors := []string{"PUBLIC", "SOCIAL", "PRIVATE"}
+	for i := 0; i < 499; i++ {
+		key := fmt.Sprintf("render-partner-%03d", i)
+		entities = append(entities, map[string]any{"key": key, "kind": "PARTNER", "name": fmt.Sprintf("Partner %03d", i), "status": "PUBLISHED",
+			"partner": map[string]any{"sector": sectors[i%3], "partnerKind": "ASSOCIATION"}})
+		if i < 100 {
+			links = append(links, map[string]any{"from": key, "to": "render-centre", "type": "SUPPORTS"})
+		} else {
+			links = append(links, map[string]any{"from": key, "to": fmt.Sprintf("render-partner-%03d", i%100), "type": "COMPARABLE_TO"})
+		}
+	}
+	var imp struct{ ImportDataset json.RawMessage }
+	s.gql(secret, `mutation($d: JSON!) { importDataset(dataset: $d) { __typename } }`, map[string]any{"d": map[string]any{"entities": entities, "links": links}}, &imp)
+
+	ctx := browsertest.New(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var times []string
+	for run := 0; run < 3; run++ {
+		do(t, ctx, "open the 500-node graph", chromedp.Navigate(s.URL+"/#/graph/render-centre?depth=2&limit=500&run="+fmt.Sprint(run)))
+		n := poll[string](t, ctx, "the graph", `document.getElementById('cy')?.dataset.renderMs && document.getElementById('cy').dataset.rendered`)
+		if n != "500" {
+			t.Fatalf("rendered %s nodes, want 500", n)
+		}
+		ms := eval[string](t, ctx, `document.getElementById('cy').dataset.renderMs`)
+		times = append(times, ms+" ms")
+		var v int
+		if _, err := fmt.Sscan(ms, &v); err != nil || v > 10000 {
+			t.Errorf("500 nodes took %s ms to render, over the generous bound of 10 s", ms)
+		}
+	}
+	t.Logf("500 nodes, 499 links, fCoSE layout and first frame, three runs: %s", strings.Join(times, ", "))
+	browsertest.RecorderFrom(ctx).CheckClean(t)
 }
