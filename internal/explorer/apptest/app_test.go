@@ -134,6 +134,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err := os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// And what the screen shows, the size of the README's pictures.
+	if buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(artifacts, name+"-screen.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // axeSource returns axe-core, which scripts/axe-core installs (pinned, into
@@ -436,9 +443,7 @@ func TestExplorer(t *testing.T) {
 		if h := l.Node.History.Nodes; len(h) != 1 || h[0].Operation != "CREATE" || h[0].Actor != "explorer-test" {
 			t.Errorf("the link's history is %+v, want one CREATE by explorer-test", h)
 		}
-		if !eval[bool](t, ctx, fmt.Sprintf(`window.__explorerCy.getElementById(%q).nonempty()`, linkID)) {
-			t.Error("the new link is not drawn")
-		}
+		poll[bool](t, ctx, "the new link drawn", fmt.Sprintf(`window.__explorerCy.getElementById(%q).nonempty()`, linkID))
 
 		// A link made elsewhere appears through the change feed, without a
 		// reload of the page.

@@ -39,7 +39,7 @@ const TEXT = {
     'paths.none': 'No path within 6 links.', 'paths.path': 'Path {0}: {1} links', 'paths.nocite': 'no citation',
     'an.mix': 'Sector mix of partnerships', 'an.lacking': 'Partnerships that lack a sector',
     'an.connected': 'Most connected', 'an.bySector': 'Partners by sector', 'an.byKind': 'Entities by kind',
-    'an.full': 'all three sectors', 'an.lacks': 'lacks {0}',
+    'an.full': 'all three sectors', 'an.nolack': 'None: every partnership has all three sectors.', 'an.lacks': 'lacks {0}',
     'staff.token': 'Staff token', 'staff.signin': 'Sign in', 'staff.signout': 'Sign out',
     'staff.signedin': 'Signed in as {0} ({1})', 'staff.anon': 'Not signed in: paste a token to edit.',
     'staff.drafts': 'Drafts and archived entries (recently changed)', 'staff.nodrafts': 'No drafts among the recently changed entries.',
@@ -74,7 +74,7 @@ const TEXT = {
     'paths.none': 'Brak ścieżki w zasięgu 6 powiązań.', 'paths.path': 'Ścieżka {0}: powiązań {1}', 'paths.nocite': 'brak cytatu',
     'an.mix': 'Sektory w partnerstwach', 'an.lacking': 'Partnerstwa, którym brakuje sektora',
     'an.connected': 'Najwięcej powiązań', 'an.bySector': 'Partnerzy według sektora', 'an.byKind': 'Wpisy według rodzaju',
-    'an.full': 'wszystkie trzy sektory', 'an.lacks': 'brak: {0}',
+    'an.full': 'wszystkie trzy sektory', 'an.nolack': 'Brak: każde partnerstwo ma wszystkie trzy sektory.', 'an.lacks': 'brak: {0}',
     'staff.token': 'Token redakcji', 'staff.signin': 'Zaloguj', 'staff.signout': 'Wyloguj',
     'staff.signedin': 'Zalogowano jako {0} ({1})', 'staff.anon': 'Nie zalogowano: wklej token, by edytować.',
     'staff.drafts': 'Szkice i wpisy zarchiwizowane (ostatnio zmienione)', 'staff.nodrafts': 'Wśród ostatnio zmienionych wpisów nie ma szkiców.',
@@ -371,7 +371,7 @@ async function viewEntity(r) {
     h('p', { class: 'actions' },
       h('a', { class: 'button', href: `#/graph/${encodeURIComponent(e.key || e.id)}` }, t('entity.graph')),
       h('a', { class: 'button', href: `#/paths?from=${encodeURIComponent(e.key || '')}` }, t('entity.paths')),
-      h('a', { href: `${location.pathname}#/e/${encodeURIComponent(e.key || '')}`, 'aria-label': t('entity.share') }, '🔗 ', t('entity.share'))));
+      h('a', { href: `${location.pathname}#/e/${encodeURIComponent(e.key || '')}`, }, t('entity.share'))));
   if (staff) out.append(publishControls(e));
   if (rows.length) out.append(h('section', {}, h('h2', {}, t('entity.attributes')), h('dl', { class: 'attrs' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, attrValue(v))]))));
   if (e.indicators?.length) {
@@ -720,7 +720,7 @@ async function viewAnalyses() {
       barChart(t('an.bySector'), d.bySector.groups.map((g) => ({ label: sectorName(g.key[0] || 'NONE'), value: g.count, colour: SECTOR_COLOUR[g.key[0]] }))),
       barChart(t('an.byKind'), d.byKind.groups.map((g) => ({ label: kindName(g.key[0]), value: g.count }))),
       barChart(t('an.connected'), d.mostConnected.map((m) => ({ label: m.node.name.length > 30 ? m.node.name.slice(0, 29) + '…' : m.node.name, value: m.degree, colour: '#6f4e9c' })))),
-    h('section', {}, h('h2', {}, t('an.lacking')), h('ul', {}, lacking.map((p) => h('li', {}, h('a', { href: entityHref(p) }, p.name), ` — ${t('an.lacks', p.sectorMix.missing.map(sectorName).join(', '))}`)))),
+    h('section', {}, h('h2', {}, t('an.lacking')), lacking.length ? null : h('p', {}, t('an.nolack')), h('ul', {}, lacking.map((p) => h('li', {}, h('a', { href: entityHref(p) }, p.name), ` — ${t('an.lacks', p.sectorMix.missing.map(sectorName).join(', '))}`)))),
     h('section', {}, h('h2', {}, t('an.connected')), h('ol', {}, d.mostConnected.map((m) => h('li', {}, h('a', { href: entityHref(m.node) }, m.node.name), ` (${m.degree})`)))));
 }
 
