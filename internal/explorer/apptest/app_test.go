@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,6 +199,16 @@ func checkAccessibility(t *testing.T, ctx context.Context, axe, screen string) {
 	t.Logf("axe-core on %s: %d rules passed, %d serious or critical violations, others: %v", screen, res.Passes, len(res.Violations)-len(minor), minor)
 }
 
+// openGraph opens a graph or paths screen and waits for its first frame. It
+// first takes away the graph already drawn, since a change of the URL's hash
+// only re-renders the page, after chromedp.Navigate has returned.
+func openGraph(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	eval[bool](t, ctx, `(() => { document.getElementById('cy')?.remove(); window.__explorerCy = undefined; return true })()`)
+	do(t, ctx, "open "+url, chromedp.Navigate(url))
+	return poll[string](t, ctx, "the graph of "+url, `window.__explorerCy && document.getElementById('cy')?.dataset.rendered`)
+}
+
 // typeInto focuses an input and types text into it key by key, as a person
 // does, so that the page's input handlers run for each character.
 func typeInto(t *testing.T, ctx context.Context, sel, text string) {
@@ -264,8 +275,7 @@ func TestExplorer(t *testing.T) {
 			} `json:"neighborhood"`
 		}
 		s.gql("", `query($id: ID!) { neighborhood(id: $id, depth: 2, limit: 100) { truncated nodes { id } links { id } } }`, map[string]any{"id": s.idOf(center)}, &d)
-		do(t, ctx, "open the graph", chromedp.Navigate(s.URL+"/#/graph/"+center+"?depth=2&limit=100"))
-		n := poll[string](t, ctx, "the graph", `document.getElementById('cy')?.dataset.rendered`)
+		n := openGraph(t, ctx, s.URL+"/#/graph/"+center+"?depth=2&limit=100")
 		if want := fmt.Sprint(len(d.N.Nodes)); n != want {
 			t.Errorf("rendered %s nodes, the API answers %s", n, want)
 		}
@@ -276,8 +286,9 @@ func TestExplorer(t *testing.T) {
 			t.Errorf("truncated shown %v, the API says %v", got, d.N.Truncated)
 		}
 		// A limit that cuts shows "truncated".
-		do(t, ctx, "open a cut graph", chromedp.Navigate(s.URL+"/#/graph/"+center+"?depth=2&limit=5"))
-		poll[bool](t, ctx, "the cut graph", `document.getElementById('cy')?.dataset.rendered === '5' && !document.getElementById('graph-truncated').hidden`)
+		if n := openGraph(t, ctx, s.URL+"/#/graph/"+center+"?depth=2&limit=5"); n != "5" || !eval[bool](t, ctx, `!document.getElementById('graph-truncated').hidden`) {
+			t.Errorf("with limit 5: %s nodes drawn, truncated %v; want 5 and truncated shown", n, eval[bool](t, ctx, `!document.getElementById('graph-truncated').hidden`))
+		}
 		// Expanding a node adds its own neighbourhood.
 		const project = "projekt-innowacyjny-model-aktywizacji-zawodowej-uczestnikow-wtz"
 		want := map[string]bool{}
@@ -290,8 +301,7 @@ func TestExplorer(t *testing.T) {
 				want[n.ID] = true
 			}
 		}
-		do(t, ctx, "open a depth-1 graph", chromedp.Navigate(s.URL+"/#/graph/"+center+"?depth=1&limit=100"))
-		before := poll[string](t, ctx, "the depth-1 graph", `document.getElementById('cy')?.dataset.rendered`)
+		before := openGraph(t, ctx, s.URL+"/#/graph/"+center+"?depth=1&limit=100")
 		eval[bool](t, ctx, `window.__explorerCy.nodes('[key="`+project+`"]').emit('dbltap'), true`)
 		got := poll[int](t, ctx, "the expanded graph", fmt.Sprintf(`window.__explorerCy.nodes().length > %s && window.__explorerCy.nodes().length`, before))
 		if got != len(want) {
@@ -300,10 +310,33 @@ func TestExplorer(t *testing.T) {
 		// The filters hide a kind.
 		eval[bool](t, ctx, `(() => { const c = document.querySelector('input[data-kind]:not([data-kind=COOPERATIVE])'); c.click(); return true })()`)
 		if vis, all := eval[int](t, ctx, `window.__explorerCy.nodes(':visible').length`), eval[int](t, ctx, `window.__explorerCy.nodes().length`); vis >= all {
-			t.Errorf("unticking a kind left %d of %d nodes visible", vis, all)
+			t.Errorf("unticking a kind left %d of %d nodes visible (%s)", vis, all, eval[string](t, ctx, `JSON.stringify([[...document.querySelectorAll('input[data-kind]')].map(i => i.dataset.kind + ':' + i.checked), window.__explorerCy.nodes().map(n => n.data('kind') + (n.hasClass('hidden') ? '-' : '+'))])`))
 		}
-		do(t, ctx, "open the graph", chromedp.Navigate(s.URL+"/#/graph/"+center+"?depth=2&limit=100"))
-		poll[string](t, ctx, "the graph", `document.getElementById('cy')?.dataset.rendered`)
+		openGraph(t, ctx, s.URL+"/#/graph/"+center+"?depth=2&limit=100")
+
+		// The exports hold what is shown: the downloads are caught by
+		// taking the data URL the page would save.
+		exported := eval[map[string]string](t, ctx, `(() => {
+			const got = {};
+			const click = HTMLAnchorElement.prototype.click;
+			HTMLAnchorElement.prototype.click = function () { got[this.download.split('.').pop()] = this.href; };
+			try { document.querySelectorAll('.exports button').forEach((b) => b.click()); } finally { HTMLAnchorElement.prototype.click = click; }
+			return got;
+		})()`)
+		if !strings.HasPrefix(exported["png"], "data:image/png;base64,") || len(exported["png"]) < 5000 {
+			t.Errorf("the PNG export is %.60q (%d bytes), want a PNG data URL of the graph", exported["png"], len(exported["png"]))
+		}
+		csvRows := strings.Count(strings.TrimSpace(decodeDataURL(t, exported["csv"])), "\r\n")
+		if csvRows != len(d.N.Links) {
+			t.Errorf("the CSV export has %d rows, want one per link shown (%d)", csvRows, len(d.N.Links))
+		}
+		graphml := decodeDataURL(t, exported["graphml"])
+		if n, e := strings.Count(graphml, "<node "), strings.Count(graphml, "<edge "); n != len(d.N.Nodes) || e != len(d.N.Links) {
+			t.Errorf("the GraphML export has %d nodes and %d edges, want %d and %d", n, e, len(d.N.Nodes), len(d.N.Links))
+		}
+		if svg := decodeDataURL(t, exported["svg"]); strings.Count(svg, "<circle") != len(d.N.Nodes) {
+			t.Errorf("the SVG export has %d nodes, want %d", strings.Count(svg, "<circle"), len(d.N.Nodes))
+		}
 		checkAccessibility(t, ctx, axe, "graph")
 		screenshot(t, ctx, "graph")
 	})
@@ -381,17 +414,32 @@ func TestExplorer(t *testing.T) {
 		if _, err := store.New(s.pool).CreateToken(context.Background(), "explorer-test", kb.RoleEditor, hash); err != nil {
 			t.Fatal(err)
 		}
+		var draft struct{ CreatePartner struct{ ID, Key string } }
+		s.gql(secret, `mutation { createPartner(input: {name: "Fundacja Szkic", sector: SOCIAL, partnerKind: FOUNDATION}) { id key } }`, nil, &draft)
 		do(t, ctx, "open staff", chromedp.Navigate(s.URL+"/#/staff"), chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
 		do(t, ctx, "sign in", chromedp.SendKeys(chromedp.CSS(`input[name=token]`), secret+"\r"))
 		poll[bool](t, ctx, "signed in", `document.getElementById('staff-status')?.textContent.includes('explorer-test')`)
 		if strings.Contains(eval[string](t, ctx, `location.href`), secret) {
 			t.Error("the token is in the URL")
 		}
+		if got := poll[string](t, ctx, "the drafts", `document.getElementById('drafts')?.innerText`); !strings.Contains(got, "Fundacja Szkic") {
+			t.Errorf("the drafts list %q lacks the new draft", got)
+		}
 		checkAccessibility(t, ctx, axe, "staff")
 		screenshot(t, ctx, "staff")
 
-		do(t, ctx, "open the graph", chromedp.Navigate(s.URL+"/#/graph/"+center+"?depth=2&limit=100"))
-		poll[string](t, ctx, "the graph", `document.getElementById('cy')?.dataset.rendered`)
+		// Publish the draft from its page, which shows its history.
+		do(t, ctx, "open the draft", chromedp.Navigate(s.URL+"/#/e/"+draft.CreatePartner.Key))
+		poll[bool](t, ctx, "the history", `!!document.querySelector('.history li')`)
+		do(t, ctx, "publish", chromedp.Click(chromedp.CSS(`.staffbar button`)))
+		poll[bool](t, ctx, "published", `document.querySelector('.staffbar [role=status]')?.textContent.includes('PUBLISHED')`)
+		var pub struct{ Node struct{ PublicationStatus string } }
+		s.gql(secret, `query($id: ID!) { node(id: $id) { ... on Entity { publicationStatus } } }`, map[string]any{"id": draft.CreatePartner.ID}, &pub)
+		if pub.Node.PublicationStatus != "PUBLISHED" {
+			t.Errorf("after Publish the draft is %s", pub.Node.PublicationStatus)
+		}
+
+		openGraph(t, ctx, s.URL+"/#/graph/"+center+"?depth=2&limit=100")
 		eval[bool](t, ctx, `document.querySelector('[data-select=konimpex]').click(), document.querySelector('[data-select=`+center+`]').click(), true`)
 		poll[bool](t, ctx, "the link form", `!!document.querySelector('.linkform select[name=type]')`)
 		types := eval[[]string](t, ctx, `[...document.querySelectorAll('.linkform select[name=type] option')].map(o => o.value)`)
@@ -463,6 +511,20 @@ func TestExplorer(t *testing.T) {
 	rec.CheckClean(t)
 }
 
+// decodeDataURL returns the text of a "data:...;charset=utf-8,..." URL.
+func decodeDataURL(t *testing.T, u string) string {
+	t.Helper()
+	_, data, ok := strings.Cut(u, ",")
+	if !ok {
+		t.Fatalf("not a data URL: %.60q", u)
+	}
+	text, err := url.PathUnescape(data)
+	if err != nil {
+		t.Fatalf("decode the data URL: %v", err)
+	}
+	return text
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -510,8 +572,10 @@ func TestRender500Nodes(t *testing.T) {
 	defer cancel()
 	var times []string
 	for run := 0; run < 3; run++ {
-		do(t, ctx, "open the 500-node graph", chromedp.Navigate(s.URL+"/#/graph/render-centre?depth=2&limit=500&run="+fmt.Sprint(run)))
-		n := poll[string](t, ctx, "the graph", `document.getElementById('cy')?.dataset.renderMs && document.getElementById('cy').dataset.rendered`)
+		if run == 0 {
+			do(t, ctx, "open the explorer", chromedp.Navigate(s.URL+"/#/analyses"))
+		}
+		n := openGraph(t, ctx, s.URL+"/#/graph/render-centre?depth=2&limit=500&run="+fmt.Sprint(run))
 		if n != "500" {
 			t.Fatalf("rendered %s nodes, want 500", n)
 		}
