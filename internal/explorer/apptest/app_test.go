@@ -433,7 +433,9 @@ func TestExplorer(t *testing.T) {
 		poll[bool](t, ctx, "the history", `!!document.querySelector('.history li')`)
 		do(t, ctx, "publish", chromedp.Click(chromedp.CSS(`.staffbar button`)))
 		poll[bool](t, ctx, "published", `document.querySelector('.staffbar [role=status]')?.textContent.includes('PUBLISHED')`)
-		var pub struct{ Node struct{ PublicationStatus string } }
+		var pub struct {
+			Node struct{ PublicationStatus string }
+		}
 		s.gql(secret, `query($id: ID!) { node(id: $id) { ... on Entity { publicationStatus } } }`, map[string]any{"id": draft.CreatePartner.ID}, &pub)
 		if pub.Node.PublicationStatus != "PUBLISHED" {
 			t.Errorf("after Publish the draft is %s", pub.Node.PublicationStatus)
