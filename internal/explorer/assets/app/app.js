@@ -305,7 +305,7 @@ async function viewSearch(r) {
   const box = searchBox({ label: t('search.label'), value: q, onPick: (s) => { location.hash = `#/id/${encodeURIComponent(s.id)}`; }, onSubmit: (text) => { location.hash = `#/search?q=${encodeURIComponent(text)}`; } });
   const form = h('form', { role: 'search', class: 'searchform', onsubmit: (e) => { e.preventDefault(); location.hash = `#/search?q=${encodeURIComponent(box.input.value.trim())}`; } },
     box.el, h('button', { type: 'submit' }, t('search.button')));
-  const out = h('section', { class: 'results', 'aria-label': t('search.results', '') });
+  const out = h('section', { class: 'results', 'aria-label': t('nav.search') });
   main.replaceChildren(h('h1', {}, t('nav.search')), form, out);
   if (!q) { out.append(h('p', {}, t('search.intro'))); box.input.focus(); return; }
   const d = await gql(`query($q: String!) { search(query: $q, first: 50) { totalCount partial edges { snippet { field html } node { ${REF} summary } } } }`, { q });
