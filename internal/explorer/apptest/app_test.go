@@ -230,7 +230,7 @@ func TestExplorer(t *testing.T) {
 	axe := axeSource(t)
 	s := newStack(t)
 	ctx := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	rec := browsertest.RecorderFrom(ctx)
 
@@ -570,7 +570,7 @@ func TestRender500Nodes(t *testing.T) {
 	s.gql(secret, `mutation($d: JSON!) { importDataset(dataset: $d) { __typename } }`, map[string]any{"d": map[string]any{"entities": entities, "links": links}}, &imp)
 
 	ctx := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	var times []string
 	for run := 0; run < 3; run++ {
