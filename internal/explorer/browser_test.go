@@ -33,7 +33,7 @@ func TestExplorerRunsAQueryInChromium(t *testing.T) {
 	rec := browsertest.RecorderFrom(ctx)
 
 	// The page renders GraphiQL and GraphiQL loads the schema.
-	if err := explorertest.Open(ctx, srv.URL); err != nil {
+	if err := explorertest.Open(ctx, srv.URL+explorer.GraphiQLPath); err != nil {
 		t.Fatal(err)
 	}
 	title, err := chromedp.Run(ctx, chromedp.Title())

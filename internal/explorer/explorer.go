@@ -1,17 +1,23 @@
-// Package explorer serves GraphiQL, an in-browser explorer for the GraphQL
-// API, as one self-contained page.
+// Package explorer serves two self-contained pages for the GraphQL API: the
+// explorer at "/", where researchers and staff search, read entity pages,
+// draw neighbourhoods and paths, see analyses and link entries without
+// writing GraphQL (docs/explorer.md), and GraphiQL at [GraphiQLPath], for
+// developers.
 //
-// Everything the page loads (GraphiQL, React, their styles and the script that
-// starts them) is embedded in the binary and served by the same handler, so
-// the page works without internet access, and its Content-Security-Policy
-// allows nothing from other origins: scripts, styles, fonts and images come
-// from the page's own origin (fonts and images also from data: URLs), queries
-// go to it or to the endpoint's origin, and only styles may be inline. assets/README.md says which versions
-// are embedded and how to update them.
+// Everything the pages load (the explorer's own script and style,
+// Cytoscape.js with the fCoSE layout, GraphiQL, React) is embedded in the
+// binary and served by the same handler, so the pages work without internet
+// access, and their Content-Security-Policy allows nothing from other
+// origins: scripts, styles, fonts and images come from the page's own origin
+// (fonts and images also from data: URLs), queries and the change feed's
+// WebSocket go to it or to the endpoint's origin, and only styles may be
+// inline. assets/README.md says which versions are embedded and how to update
+// them (scripts/vendor-explorer).
 //
-// The handler owns two kinds of path: the page at "/" and the assets under
-// [AssetPrefix]. Mount it on the root of a mux, where it also answers 404 for
-// any other path that no more specific pattern takes:
+// The handler owns three kinds of path: the explorer at "/", GraphiQL at
+// [GraphiQLPath] and the assets under [AssetPrefix]. Mount it on the root of
+// a mux, where it also answers 404 for any other path that no more specific
+// pattern takes:
 //
 //	mux := http.NewServeMux()
 //	mux.Handle("/graphql", api)
@@ -21,6 +27,7 @@
 //
 //	h := explorer.Handler(explorer.Options{Endpoint: "/graphql"})
 //	mux.Handle("GET /{$}", h)
+//	mux.Handle("GET "+explorer.GraphiQLPath, h)
 //	mux.Handle("GET "+explorer.AssetPrefix, h)
 package explorer
 
@@ -45,6 +52,9 @@ import (
 // styles and their licenses. An asset's URL is AssetPrefix, a hash of its
 // content, a slash and its name, so it can be cached for good.
 const AssetPrefix = "/explorer/assets/"
+
+// GraphiQLPath is the path of the GraphiQL page.
+const GraphiQLPath = "/graphiql"
 
 // DefaultEndpoint is the GraphQL endpoint the page talks to when
 // Options.Endpoint is empty.
@@ -74,8 +84,8 @@ type Options struct {
 	// Empty means DefaultEndpoint.
 	Endpoint string
 
-	// Title is the page title and the text of GraphiQL's logo. Empty means
-	// DefaultTitle.
+	// Title is the title of both pages and the text of GraphiQL's logo.
+	// Empty means DefaultTitle.
 	Title string
 
 	// DefaultQuery is the query shown in a fresh editor. GraphiQL keeps the
@@ -92,13 +102,14 @@ const assetCacheControl = "public, max-age=31536000, immutable"
 // pick up the URLs of new assets after a deploy.
 const pageCacheControl = "no-cache"
 
-//go:embed page.html assets/*.js assets/*.css assets/*.svg assets/*/*
+//go:embed page.html app.html assets/*.js assets/*.css assets/*.svg assets/*/*
 var files embed.FS
 
-// handler serves the page and its assets. It is immutable after Handler
+// handler serves the pages and their assets. It is immutable after Handler
 // returns, except for the lazily compressed copies of the assets.
 type handler struct {
-	page   []byte
+	app    []byte // the explorer, at "/"
+	page   []byte // GraphiQL, at GraphiQLPath
 	csp    string
 	assets map[string]*asset // by name, such as "react/react.production.min.js"
 }
@@ -113,8 +124,9 @@ type asset struct {
 	gzipped  []byte // nil when compression does not make the body smaller
 }
 
-// Handler returns the explorer: it serves the page at "/" and its assets
-// under AssetPrefix, to GET and HEAD requests, and answers 404 for every other
+// Handler returns the explorer: it serves the explorer at "/", GraphiQL at
+// GraphiQLPath and their assets under AssetPrefix, to GET and HEAD requests,
+// and answers 404 for every other
 // path and 405 for other methods. See the package documentation for how to
 // mount it.
 //
@@ -135,24 +147,34 @@ func Handler(opts Options) http.Handler {
 	if h.assets, err = loadAssets(); err != nil {
 		panic(fmt.Sprintf("explorer: %v", err))
 	}
-	if h.page, err = h.renderPage(opts); err != nil {
+	if h.page, err = h.renderPage("page.html", opts); err != nil {
+		panic(fmt.Sprintf("explorer: %v", err))
+	}
+	if h.app, err = h.renderPage("app.html", opts); err != nil {
 		panic(fmt.Sprintf("explorer: %v", err))
 	}
 	return h
 }
 
-// contentSecurityPolicy allows the page to load scripts, styles, fonts and
-// images from its own origin only, and to connect to its own origin and to
-// the endpoint's.
+// contentSecurityPolicy allows the pages to load scripts, styles, fonts and
+// images from their own origin only, and to connect to their own origin and
+// to the endpoint's (over HTTP and, for the change feed, WebSocket: 'self'
+// covers ws: and wss: on the same host).
 //
 // Styles need 'unsafe-inline': GraphiQL's dialogs and menus insert <style>
-// elements. Fonts and images need data: because GraphiQL's stylesheet embeds
+// elements, and Cytoscape.js sizes its canvases through style attributes. Fonts and images need data: because GraphiQL's stylesheet embeds
 // its fonts and icons as data URLs. Scripts need neither 'unsafe-inline' nor
 // 'unsafe-eval'; the browser test proves it.
 func contentSecurityPolicy(endpoint string) string {
 	connect := "'self'"
 	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" && u.Host != "" {
 		connect += " " + u.Scheme + "://" + u.Host
+		switch u.Scheme {
+		case "https":
+			connect += " wss://" + u.Host
+		case "http":
+			connect += " ws://" + u.Host
+		}
 	}
 	return strings.Join([]string{
 		"default-src 'none'",
@@ -211,8 +233,9 @@ func contentType(name string) string {
 	}
 }
 
-// renderPage renders the HTML page, once: it depends on the options only.
-func (h *handler) renderPage(opts Options) ([]byte, error) {
+// renderPage renders the HTML page of the template file name, once: it
+// depends on the options only.
+func (h *handler) renderPage(name string, opts Options) ([]byte, error) {
 	funcs := template.FuncMap{
 		"asset": func(name string) (string, error) {
 			a, ok := h.assets[name]
@@ -221,8 +244,9 @@ func (h *handler) renderPage(opts Options) ([]byte, error) {
 			}
 			return AssetPrefix + a.hash + "/" + name, nil
 		},
+		"graphiql": func() string { return GraphiQLPath },
 	}
-	tmpl, err := template.New("page.html").Funcs(funcs).ParseFS(files, "page.html")
+	tmpl, err := template.New(name).Funcs(funcs).ParseFS(files, name)
 	if err != nil {
 		return nil, fmt.Errorf("parse page template: %w", err)
 	}
@@ -233,12 +257,14 @@ func (h *handler) renderPage(opts Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ServeHTTP serves the page or an asset.
+// ServeHTTP serves a page or an asset.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var serve func(http.ResponseWriter, *http.Request)
 	switch {
 	case r.URL.Path == "/":
-		serve = h.servePage
+		serve = func(w http.ResponseWriter, r *http.Request) { h.servePage(w, r, h.app) }
+	case r.URL.Path == GraphiQLPath:
+		serve = func(w http.ResponseWriter, r *http.Request) { h.servePage(w, r, h.page) }
 	case strings.HasPrefix(r.URL.Path, AssetPrefix):
 		serve = h.serveAsset
 	default:
@@ -253,15 +279,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serve(w, r)
 }
 
-// servePage serves the HTML page.
-func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
+// servePage serves an HTML page.
+func (h *handler) servePage(w http.ResponseWriter, r *http.Request, page []byte) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Cache-Control", pageCacheControl)
 	hdr.Set("Content-Security-Policy", h.csp)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "same-origin")
-	write(w, r, h.page)
+	write(w, r, page)
 }
 
 // serveAsset serves the asset that the path names, gzipped if the client

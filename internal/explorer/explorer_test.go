@@ -41,23 +41,34 @@ func body(t *testing.T, resp *http.Response) string {
 // assetURL matches the asset URLs in the page.
 var assetURL = regexp.MustCompile(`(?:src|href)="(` + regexp.QuoteMeta(explorer.AssetPrefix) + `[^"]+)"`)
 
-// assetURLs returns the URLs of the assets the page of h links to.
+// assetURLs returns the URLs of the assets the pages of h link to: GraphiQL
+// first, then the explorer's.
 func assetURLs(t *testing.T, h http.Handler) []string {
 	t.Helper()
-	page := body(t, get(t, h, http.MethodGet, "/"))
 	var urls []string
-	for _, m := range assetURL.FindAllStringSubmatch(page, -1) {
-		urls = append(urls, m[1])
-	}
-	if len(urls) != 10 {
-		t.Fatalf("got %d asset URLs in the page, want 10 (favicon, 2 styles, 3 licenses, 4 scripts): %q", len(urls), urls)
+	for _, tc := range []struct {
+		path string
+		want int
+		what string
+	}{
+		{explorer.GraphiQLPath, 10, "favicon, 2 styles, 3 licenses, 4 scripts"},
+		{"/", 11, "favicon, 1 style, 4 licenses, 4 scripts of Cytoscape.js and fCoSE, the app's module"},
+	} {
+		page := body(t, get(t, h, http.MethodGet, tc.path))
+		m := assetURL.FindAllStringSubmatch(page, -1)
+		if len(m) != tc.want {
+			t.Fatalf("got %d asset URLs in %s, want %d (%s): %q", len(m), tc.path, tc.want, tc.what, m)
+		}
+		for _, u := range m {
+			urls = append(urls, u[1])
+		}
 	}
 	return urls
 }
 
 func TestPageHasTitleSettingsAndHeaders(t *testing.T) {
 	h := explorer.Handler(explorer.Options{})
-	resp := get(t, h, http.MethodGet, "/")
+	resp := get(t, h, http.MethodGet, explorer.GraphiQLPath)
 	page := body(t, resp)
 
 	if resp.StatusCode != http.StatusOK {
@@ -86,15 +97,46 @@ func TestPageHasTitleSettingsAndHeaders(t *testing.T) {
 	}
 }
 
+// TestExplorerPageAtTheRoot checks the explorer's page at "/": its own
+// scripts, a link to GraphiQL, no inline script, and the same headers.
+func TestExplorerPageAtTheRoot(t *testing.T) {
+	h := explorer.Handler(explorer.Options{})
+	resp := get(t, h, http.MethodGet, "/")
+	page := body(t, resp)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("got status %d, type %q; want 200 HTML", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"<title>partnergraph explorer</title>",
+		`data-endpoint="/graphql"`,
+		`href="` + explorer.GraphiQLPath + `"`,
+		`/cytoscape/cytoscape.min.js"`,
+		`<script type="module" src="` + explorer.AssetPrefix,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<script>") || strings.Contains(page, "style=") || strings.Contains(page, "graphiql.min.js") {
+		t.Errorf("page has an inline script or style, or loads GraphiQL:\n%s", page)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("page has no Content-Security-Policy")
+	}
+}
+
 func TestContentSecurityPolicyAllowsOnlyThePageAndItsEndpoint(t *testing.T) {
 	for _, tc := range []struct {
 		endpoint, wantConnect string
 	}{
 		{"/graphql", "connect-src 'self';"},
-		{"https://api.example.com/graphql", "connect-src 'self' https://api.example.com;"},
+		{"https://api.example.com/graphql", "connect-src 'self' https://api.example.com wss://api.example.com;"},
 	} {
 		h := explorer.Handler(explorer.Options{Endpoint: tc.endpoint})
-		csp := get(t, h, http.MethodGet, "/").Header.Get("Content-Security-Policy")
+		csp := get(t, h, http.MethodGet, explorer.GraphiQLPath).Header.Get("Content-Security-Policy")
+		if app := get(t, h, http.MethodGet, "/").Header.Get("Content-Security-Policy"); app != csp {
+			t.Errorf("endpoint %s: the explorer's CSP %q differs from GraphiQL's %q", tc.endpoint, app, csp)
+		}
 		for _, want := range []string{"default-src 'none'", "script-src 'self';", tc.wantConnect, "frame-ancestors 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("endpoint %s: CSP %q lacks %q", tc.endpoint, csp, want)
@@ -112,7 +154,7 @@ func TestPageEscapesTheOptions(t *testing.T) {
 		DefaultQuery: `{ a(s: "\"><script>alert(2)</script>") }`,
 		Endpoint:     `/graphql?x="><script>alert(3)</script>`,
 	})
-	page := body(t, get(t, h, http.MethodGet, "/"))
+	page := body(t, get(t, h, http.MethodGet, explorer.GraphiQLPath))
 	if strings.Contains(page, "<script>alert") {
 		t.Errorf("page contains an option unescaped:\n%s", page)
 	}
@@ -233,8 +275,9 @@ func TestMountsOnAMux(t *testing.T) {
 	h := explorer.Handler(explorer.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h)
+	mux.Handle("GET "+explorer.GraphiQLPath, h)
 	mux.Handle("GET "+explorer.AssetPrefix, h)
-	for _, u := range append([]string{"/"}, assetURLs(t, h)...) {
+	for _, u := range append([]string{"/", explorer.GraphiQLPath}, assetURLs(t, h)...) {
 		if resp := get(t, mux, http.MethodGet, u); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s through the mux: got status %d, want 200", u, resp.StatusCode)
 		}

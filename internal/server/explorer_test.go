@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/partnergraph/partnergraph/internal/browsertest"
+	"github.com/partnergraph/partnergraph/internal/explorer"
 	"github.com/partnergraph/partnergraph/internal/explorer/explorertest"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
@@ -15,7 +16,7 @@ import (
 func TestExplorerAnswersTheDefaultQueryInChromium(t *testing.T) {
 	a := newAPI(t, "reference", server.Config{})
 	ctx := browsertest.New(t)
-	if err := explorertest.Open(ctx, a.URL+"/"); err != nil {
+	if err := explorertest.Open(ctx, a.URL+explorer.GraphiQLPath); err != nil {
 		t.Fatal(err)
 	}
 	q, err := explorertest.Query(ctx)
