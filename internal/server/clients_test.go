@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
@@ -138,4 +139,87 @@ func runWSCase(t *testing.T, a *api, kase, token, query string) wsCase {
 	}
 	t.Logf("%s: %s", kase, b)
 	return c
+}
+
+// The graphql-ws client library, as Apollo Client and urql use it, meets
+// every refusal and breach of the graphql-transport-ws protocol: it is
+// closed with the protocol's code and a reason, it reports the close to
+// the application, and it does not reconnect in a loop (at most one
+// socket in 2 s, where a close with 1000 made it open dozens). A document
+// that does not validate is an error message, not next.
+func TestGraphQLWSClient(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{WebSocketInitTimeout: time.Second})
+	reader := a.newToken("reader", kb.RoleReader)
+	ed := a.newToken("ed", kb.RoleEditor)
+	for _, tc := range []struct {
+		kase, token string
+		code        int
+		reason      string
+		// retried: the client retries this code after a back-off of at
+		// least 1.3 s (the protocol: access or timing may change), so the
+		// application hears of it from the close event first.
+		retried bool
+	}{
+		{kase: "no-token", code: server.CloseUnauthorized, reason: "needs a token with the EDITOR role"},
+		{kase: "empty-params", code: server.CloseUnauthorized, reason: "needs a token with the EDITOR role"},
+		{kase: "bad-token", code: server.CloseUnauthorized, reason: "the token is unknown or revoked"},
+		{kase: "reader", token: reader, code: server.CloseForbidden, reason: "needs the EDITOR role; the token has READER", retried: true},
+		{kase: "second-init", token: ed, code: server.CloseTooManyInits, reason: "Too many initialisation requests"},
+		{kase: "subscribe-before-ack", token: ed, code: server.CloseUnauthorized, reason: "Unauthorized"},
+		{kase: "invalid-message", token: ed, code: server.CloseBadRequest, reason: "Invalid message received"},
+		{kase: "not-json", token: ed, code: server.CloseBadRequest, reason: "Invalid message received"},
+		{kase: "duplicate-id", token: ed, code: server.CloseSubscriberExists, reason: "Subscriber for same already exists"},
+		{kase: "no-init", token: ed, code: server.CloseInitTimeout, reason: "Connection initialisation timeout", retried: true},
+	} {
+		t.Run(tc.kase, func(t *testing.T) {
+			c := runWSCase(t, a, tc.kase, tc.token, "")
+			if len(c.Closed) == 0 || c.Closed[0].Code != tc.code || !strings.Contains(c.Closed[0].Reason, tc.reason) {
+				t.Fatalf("closed %+v, want %d saying %q", c.Closed, tc.code, tc.reason)
+			}
+			if c.Sockets != 1 {
+				t.Errorf("the client opened %d sockets in 2 s, want 1: it reconnects", c.Sockets)
+			}
+			if len(c.Next) > 0 {
+				t.Errorf("next %v, want nothing", c.Next)
+			}
+			if tc.retried {
+				return
+			}
+			// A fatal close goes to the subscription's error handler at once.
+			if c.SinkError == nil || c.SinkError.Code != tc.code {
+				t.Errorf("the application was told %+v, want the close %d", c.SinkError, tc.code)
+			}
+		})
+	}
+
+	t.Run("validation error", func(t *testing.T) {
+		c := runWSCase(t, a, "subscribe", ed, "subscription { nope }")
+		if len(c.Next) > 0 || c.SinkError == nil || len(c.SinkError.Errors) != 1 ||
+			c.SinkError.Errors[0].Extensions["code"] != server.CodeBadUserInput || !strings.Contains(c.SinkError.Errors[0].Message, "nope") {
+			t.Fatalf("next %v, error %+v; want one error message with BAD_USER_INPUT naming nope, no next", c.Next, c.SinkError)
+		}
+		if len(c.Closed) > 0 || c.Sockets != 1 {
+			t.Errorf("closed %+v after %d sockets; an operation's error leaves the socket open", c.Closed, c.Sockets)
+		}
+	})
+
+	// Staff read drafts over the socket as over HTTP: the token comes in
+	// connection_init, not with the upgrade request.
+	t.Run("staff visibility", func(t *testing.T) {
+		var created struct {
+			C struct{ ID string } `json:"createCooperative"`
+		}
+		a.mustAs(ed, `mutation { createCooperative(input: {name: "Spółdzielnia Socjalna Szkic", status: INITIATIVE_GROUP, country: "PL"}) { id } }`, nil, &created)
+		c := runWSCase(t, a, "subscribe", ed, `{ node(id: "`+created.C.ID+`") { id ... on Cooperative { publicationStatus } } }`)
+		if len(c.Next) != 1 || c.SinkError != nil {
+			t.Fatalf("next %v, error %+v; want one result", c.Next, c.SinkError)
+		}
+		b, _ := json.Marshal(c.Next[0])
+		if !strings.Contains(string(b), created.C.ID) || !strings.Contains(string(b), "DRAFT") {
+			t.Errorf("the editor's query over the socket got %s, want the draft %s", b, created.C.ID)
+		}
+		if !c.Completed {
+			t.Error("the query did not complete")
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -134,7 +135,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // SQL or a stack.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// A copy: the transports read the kind of gqlgen's own errors
+		// (parse, validation) from their codes after they are presented,
+		// and the WebSocket answers those with an error message rather
+		// than next only if their codes are left as they were.
+		presented := *graphql.DefaultErrorPresenter(ctx, err)
+		gqlErr := &presented
+		gqlErr.Extensions = maps.Clone(gqlErr.Extensions)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}

@@ -77,6 +77,11 @@ type Config struct {
 	Ready func(context.Context) error
 	// Logger receives access and error logs; default slog.Default().
 	Logger *slog.Logger
+	// WebSocketInitTimeout is how long a new WebSocket may take to send
+	// connection_init before it is closed with 4408
+	// (PARTNERGRAPH_WS_INIT_TIMEOUT); default DefaultWebSocketInitTimeout,
+	// negative waits for ever.
+	WebSocketInitTimeout time.Duration
 	// TokenRecheck is how often a subscription checks that its token still
 	// works; default graph.DefaultTokenRecheck.
 	TokenRecheck time.Duration
@@ -154,6 +159,9 @@ func (c *Config) defaults() {
 	}
 	if c.ExportWriteTimeout == 0 {
 		c.ExportWriteTimeout = 30 * time.Second
+	}
+	if c.WebSocketInitTimeout == 0 {
+		c.WebSocketInitTimeout = DefaultWebSocketInitTimeout
 	}
 	if c.MaxRows == 0 {
 		c.MaxRows = DefaultMaxRows
@@ -254,7 +262,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		Implementation: socketImplementation{transport.CoderWebsocketImplementation{
 			// graphqlOrTimed has checked the origin, by the CORS rule.
 			AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true},
-		}},
+		}, s.cfg.WebSocketInitTimeout},
 		InitFunc:              s.wsInit(st, hub),
 		KeepAlivePingInterval: 15 * time.Second,
 	})
