@@ -82,7 +82,8 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	switch op := oc.Doc.Operations.ForName(oc.OperationName); {
 	case op.Operation == ast.Subscription:
 		writeRefusal(w, refusal{Code: CodeBadUserInput, Message: "subscriptions run over the WebSocket endpoint " +
-			"/graphql (ws:// or wss://, subprotocol graphql-transport-ws), not over HTTP " + r.Method})
+			"/graphql (ws:// or wss://, subprotocol graphql-transport-ws) or over Server-Sent Events " +
+			"(POST to /graphql with Accept: text/event-stream), not over plain HTTP " + r.Method})
 		return
 	case op.Operation == ast.Mutation && r.Method == http.MethodGet:
 		// A GET must not change anything: links and prefetches make them.

@@ -91,13 +91,18 @@ func (c *protocolConn) NextReader() (int, io.Reader, error) {
 // protocol, or 0, and notes the connection_init and the subscriptions.
 func (c *protocolConn) check(b []byte) (int, string) {
 	var m struct {
-		Type string  `json:"type"`
-		ID   *string `json:"id"`
+		Type    string          `json:"type"`
+		ID      *string         `json:"id"`
+		Payload json.RawMessage `json:"payload"`
 	}
 	err := json.Unmarshal(b, &m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err == nil && m.Type == "connection_init" && !c.initSeen {
+		if c.strict && !isObjectOrNull(m.Payload) {
+			// gqlgen would end the connection without a close frame.
+			return CloseBadRequest, "Invalid message received: the payload of connection_init must be an object"
+		}
 		c.initSeen = true
 		if c.timer != nil {
 			c.timer.Stop()
@@ -119,6 +124,8 @@ func (c *protocolConn) check(b []byte) (int, string) {
 			return CloseUnauthorized, "Unauthorized: subscribe before the connection is acknowledged"
 		case m.ID == nil || *m.ID == "":
 			return CloseBadRequest, "Invalid message received: subscribe without an id"
+		case !isSubscribePayload(m.Payload):
+			return CloseBadRequest, "Invalid message received: the payload of subscribe must be an object with a query"
 		case c.active[*m.ID]:
 			return CloseSubscriberExists, closeText("Subscriber for " + *m.ID + " already exists")
 		}
@@ -188,6 +195,27 @@ func (c *protocolConn) SetReadDeadline(t time.Time) error {
 		return d.SetReadDeadline(t)
 	}
 	return nil
+}
+
+// isObjectOrNull reports whether p is absent, null or a JSON object.
+func isObjectOrNull(p json.RawMessage) bool {
+	p = bytes.TrimSpace(p)
+	return len(p) == 0 || string(p) == "null" || p[0] == '{'
+}
+
+// isSubscribePayload reports whether p is an object whose query is a
+// string: the protocol's subscribe payload. The query may be empty, for a
+// persisted query sent by its hash.
+func isSubscribePayload(p json.RawMessage) bool {
+	var v struct {
+		Query      *string        `json:"query"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	p = bytes.TrimSpace(p)
+	if len(p) == 0 || p[0] != '{' || json.Unmarshal(p, &v) != nil {
+		return false
+	}
+	return v.Query != nil || v.Extensions["persistedQuery"] != nil
 }
 
 // closeText fits a reason into a close frame, which holds 123 bytes.
