@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -361,4 +362,45 @@ func TestGraphQLSSEClient(t *testing.T) {
 			t.Errorf("%d %+v, want 400 naming the WebSocket and SSE", status, r.Errors)
 		}
 	})
+}
+
+// A revoked token's stream over SSE ends within about a second, as its
+// sockets close: the periodic recheck is set to an hour, so only the
+// revocation on the database's token channel can end it in time.
+func TestRevokingATokenEndsItsSSEStream(t *testing.T) {
+	a := newAPI(t, "migrated", server.Config{TokenRecheck: time.Hour})
+	ed := a.newToken("ed", kb.RoleEditor)
+	admin := a.newToken("admin", kb.RoleAdmin)
+	body, _ := json.Marshal(map[string]any{"query": `subscription { changes { operation } }`})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+ed)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("%d %s, want a 200 event stream", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(res.Body)
+	if line, err := rd.ReadString('\n'); err != nil || line != ":\n" {
+		t.Fatalf("first line %q (%v), want the stream's opening comment", line, err)
+	}
+	// The subscription listens once its resolver ran; give it a moment.
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	a.mustAs(admin, `mutation($id: ID!) { revokeToken(id: $id) { revokedAt } }`, map[string]any{"id": relayID("Token", a.tokenID("ed"))}, nil)
+	rest, err := io.ReadAll(rd)
+	took := time.Since(start)
+	if err != nil || !strings.Contains(string(rest), "event: complete") {
+		t.Fatalf("the stream ended with %q (%v), want a complete event", rest, err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("the stream ended %v after the revocation, want within about 1 s", took)
+	}
+	t.Logf("the stream ended %v after the revocation", took)
 }

@@ -270,7 +270,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	})
 	gql.AddTransport(transport.Options{})
 	// Before httpTransport, which takes every JSON POST.
-	gql.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: 15 * time.Second}})
+	gql.AddTransport(sseTransport{SSE: transport.SSE{KeepAlivePingInterval: 15 * time.Second}, hub: hub, st: st})
 	gql.AddTransport(httpTransport{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// First, so that it wraps every other extension's view of an operation.
@@ -375,6 +375,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 				defer cancel()
 				// A shutdown ends the stream with its complete event.
 				defer context.AfterFunc(s.closing, cancel)()
+				ctx = context.WithValue(ctx, sseStreamKey{}, true)
 				gated.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -10,6 +11,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/feed"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -28,7 +33,13 @@ import (
 // held to the WebSocket's origin rule (see Server.routes).
 type sseTransport struct {
 	transport.SSE
+	hub *feed.Hub
+	st  *store.Store
 }
+
+// sseStreamKey marks the context of a subscription over SSE (see
+// Server.routes), whose token sseTransport watches.
+type sseStreamKey struct{}
 
 var _ graphql.Transport = sseTransport{}
 
@@ -57,7 +68,35 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.SSE.Do(w, r, exec)
+	ctx := r.Context()
+	if v := auth.ViewerOf(ctx); v.TokenID != 0 && ctx.Value(sseStreamKey{}) != nil && t.hub != nil {
+		// As a socket does (socket.watch): a revocation or a change of
+		// role ends the stream within a second, on whichever instance it
+		// happened, instead of at the subscription's next token check.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		err := t.hub.WatchTokens(ctx, func(ev feed.TokenEvent) {
+			switch {
+			case ev.Resync:
+				// Not on the listener's goroutine: this reads the database.
+				go func() {
+					now, err := t.st.ViewerByTokenID(ctx, v.TokenID)
+					if errors.Is(err, kb.ErrNotFound) || err == nil && now.Role != v.Role {
+						cancel()
+					}
+				}()
+			case ev.TokenID != v.TokenID:
+			case ev.Revoked || ev.Role != v.Role:
+				cancel()
+			}
+		})
+		if err != nil {
+			writeRefusal(w, refusal{Code: CodeUnavailable, Message: "the server cannot watch token revocations now; try again shortly"})
+			return
+		}
+	}
+	t.SSE.Do(w, r.WithContext(ctx), exec)
 }
 
 // isEventStream reports whether r asks for GraphQL over SSE: a JSON POST
