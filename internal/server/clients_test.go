@@ -146,8 +146,9 @@ func runWSCase(t *testing.T, a *api, kase, token, query string) wsCase {
 // The graphql-ws client library, as Apollo Client and urql use it, meets
 // every refusal and breach of the graphql-transport-ws protocol: it is
 // closed with the protocol's code and a reason, it reports the close to
-// the application, and it does not reconnect in a loop (at most one
-// socket in 2 s, where a close with 1000 made it open dozens). A document
+// the application, and it does not reconnect in a loop (one socket in
+// 2 s, two for the codes it retries after a back-off, where a close with
+// 1000 made it open dozens). A document
 // that does not validate is an error message, not next.
 func TestGraphQLWSClient(t *testing.T) {
 	a := newAPI(t, "reference", server.Config{WebSocketInitTimeout: time.Second})
@@ -178,8 +179,10 @@ func TestGraphQLWSClient(t *testing.T) {
 			if len(c.Closed) == 0 || c.Closed[0].Code != tc.code || !strings.Contains(c.Closed[0].Reason, tc.reason) {
 				t.Fatalf("closed %+v, want %d saying %q", c.Closed, tc.code, tc.reason)
 			}
-			if c.Sockets != 1 {
-				t.Errorf("the client opened %d sockets in 2 s, want 1: it reconnects", c.Sockets)
+			// A retried code may see the first retry, which comes after
+			// 1.3 to 4 s; a loop opens dozens.
+			if most := map[bool]int{false: 1, true: 2}[tc.retried]; c.Sockets > most {
+				t.Errorf("the client opened %d sockets in 2 s, want at most %d: it reconnects", c.Sockets, most)
 			}
 			if len(c.Next) > 0 {
 				t.Errorf("next %v, want nothing", c.Next)
