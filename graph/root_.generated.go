@@ -1927,6 +1927,8 @@ enum ErrorCode {
   UNAVAILABLE
   """An error of the server. The message carries only the request ID; the server logs the cause."""
   INTERNAL
+  """An automatic persisted query was sent by its hash alone and the server does not know that hash (message ` + "`" + `PersistedQueryNotFound` + "`" + `), as Apollo and urql clients expect: send the request again with the document in ` + "`" + `query` + "`" + `, which registers it."""
+  PERSISTED_QUERY_NOT_FOUND
 }
 
 """A field or operation that needs a token with at least this role: without a token it fails with UNAUTHENTICATED, with a lesser role with FORBIDDEN."""

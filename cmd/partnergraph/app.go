@@ -353,6 +353,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		LoaderWait:           a.Config.LoaderWait,
 		ResponseCache:        a.Config.ResponseCache,
 		TraversalIndex:       a.Config.TraversalIndex,
+		WebSocketInitTimeout: a.Config.WebSocketInitTimeout,
 
 		MaxExports:           a.Config.MaxExports,
 		MaxExportsPerAddress: a.Config.MaxExportsPerAddress,

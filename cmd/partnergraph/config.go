@@ -61,6 +61,9 @@ type Config struct {
 	GCPercent        int   // GOGC; -1 is off
 	MemoryLimit      int64 // GOMEMLIMIT in bytes; 0: derived (memoryLimit)
 	TraversalIndex   bool  // walk on the in-memory traversal index (docs/traversal.md)
+	// WebSocketInitTimeout: how long a WebSocket may take to send
+	// connection_init (issue 15).
+	WebSocketInitTimeout time.Duration
 
 	MaxExports           int           // exports running at once, and the connections of their own pool
 	MaxExportsPerAddress int           // exports one client address runs at once
@@ -308,6 +311,10 @@ func options() []option {
 		{Flag: "trusted-documents", Env: "PARTNERGRAPH_TRUSTED_DOCUMENTS", DocDefault: "empty: any document", Cmds: cmdServe,
 			Help: "a folder of `.graphql` files: only those documents run (docs/operations.md, Trusted documents)",
 			set:  text(func(c *Config) *string { return &c.TrustedDocuments })},
+		// issue 15: the transports.
+		{Flag: "ws-init-timeout", Env: "PARTNERGRAPH_WS_INIT_TIMEOUT", Default: server.DefaultWebSocketInitTimeout.String(), Cmds: cmdServe,
+			Help: "how long a new WebSocket may take to send `connection_init` before it is closed with 4408 (docs/api.md, Over the WebSocket)",
+			set:  duration(func(c *Config) *time.Duration { return &c.WebSocketInitTimeout }, false)},
 
 		// Operations.
 		{Flag: "pprof-addr", Env: "PARTNERGRAPH_PPROF_ADDR", DocDefault: "empty: off", Cmds: cmdServe,

@@ -78,7 +78,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
 		"otlp-endpoint": {"http://a", "http://b"}, "otlp-headers": {"api-key=a%20b", "x=1,y=2"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
-		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"},
+		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"}, "ws-init-timeout": {"1s", "2s"},
 		"count-bound": {"10", "-1"}, "max-rows": {"10", "-1"}, "max-response-bytes": {"1000", "-1"},
 		"progress": {"always", "never"},
 	}

@@ -1389,6 +1389,8 @@ const (
 	ErrorCodeUnavailable ErrorCode = "UNAVAILABLE"
 	// An error of the server. The message carries only the request ID; the server logs the cause.
 	ErrorCodeInternal ErrorCode = "INTERNAL"
+	// An automatic persisted query was sent by its hash alone and the server does not know that hash (message `PersistedQueryNotFound`), as Apollo and urql clients expect: send the request again with the document in `query`, which registers it.
+	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 var AllErrorCode = []ErrorCode{
@@ -1400,11 +1402,12 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeLimitExceeded,
 	ErrorCodeUnavailable,
 	ErrorCodeInternal,
+	ErrorCodePersistedQueryNotFound,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal:
+	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound:
 		return true
 	}
 	return false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -28,6 +29,10 @@ const (
 	CodeLimitExceeded   = "LIMIT_EXCEEDED"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeInternal        = "INTERNAL"
+	// CodePersistedQueryNotFound is the conventional code of an automatic
+	// persisted query whose hash the server does not know, which Apollo
+	// and urql clients answer by sending the document.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 var sentinelCodes = []struct {
@@ -130,7 +135,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // SQL or a stack.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// A copy: the transports read the kind of gqlgen's own errors
+		// (parse, validation) from their codes after they are presented,
+		// and the WebSocket answers those with an error message rather
+		// than next only if their codes are left as they were.
+		presented := *graphql.DefaultErrorPresenter(ctx, err)
+		gqlErr := &presented
+		gqlErr.Extensions = maps.Clone(gqlErr.Extensions)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}
@@ -165,7 +176,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &ge) && ge.Err == nil {
 			// gqlgen's own errors: the document did not parse or validate,
 			// or a variable did not coerce.
-			if code, ok := ge.Extensions["code"].(string); ok {
+			code, _ := ge.Extensions["code"].(string)
+			if code == CodePersistedQueryNotFound {
+				// Clients match this code and message to send the document.
+				return gqlErr
+			}
+			if code != "" {
 				gqlErr.Extensions["reason"] = code
 			}
 			gqlErr.Extensions["code"] = CodeBadUserInput

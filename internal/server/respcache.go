@@ -100,7 +100,7 @@ const maxCachedRequest = 64 << 10
 // answers that the extension marked as keepable.
 func (c *responseCache) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if auth.FromRequest(r).TokenID != 0 || noCache(r.Header) || isWebSocket(r) ||
+		if auth.FromRequest(r).TokenID != 0 || noCache(r.Header) || isWebSocket(r) || isEventStream(r) ||
 			(r.Method != http.MethodPost && r.Method != http.MethodGet) || r.ContentLength > maxCachedRequest {
 			next.ServeHTTP(w, r)
 			return

@@ -5,10 +5,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -77,6 +79,11 @@ type Config struct {
 	Ready func(context.Context) error
 	// Logger receives access and error logs; default slog.Default().
 	Logger *slog.Logger
+	// WebSocketInitTimeout is how long a new WebSocket may take to send
+	// connection_init before it is closed with 4408
+	// (PARTNERGRAPH_WS_INIT_TIMEOUT); default DefaultWebSocketInitTimeout,
+	// negative waits for ever.
+	WebSocketInitTimeout time.Duration
 	// TokenRecheck is how often a subscription checks that its token still
 	// works; default graph.DefaultTokenRecheck.
 	TokenRecheck time.Duration
@@ -154,6 +161,9 @@ func (c *Config) defaults() {
 	}
 	if c.ExportWriteTimeout == 0 {
 		c.ExportWriteTimeout = 30 * time.Second
+	}
+	if c.WebSocketInitTimeout == 0 {
+		c.WebSocketInitTimeout = DefaultWebSocketInitTimeout
 	}
 	if c.MaxRows == 0 {
 		c.MaxRows = DefaultMaxRows
@@ -254,11 +264,13 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		Implementation: socketImplementation{transport.CoderWebsocketImplementation{
 			// graphqlOrTimed has checked the origin, by the CORS rule.
 			AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true},
-		}},
+		}, s.cfg.WebSocketInitTimeout},
 		InitFunc:              s.wsInit(st, hub),
 		KeepAlivePingInterval: 15 * time.Second,
 	})
 	gql.AddTransport(transport.Options{})
+	// Before httpTransport, which takes every JSON POST.
+	gql.AddTransport(sseTransport{SSE: transport.SSE{KeepAlivePingInterval: 15 * time.Second}, hub: hub, st: st})
 	gql.AddTransport(httpTransport{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// First, so that it wraps every other extension's view of an operation.
@@ -343,6 +355,30 @@ func (s *Server) routes(st *store.Store) http.Handler {
 			ctx = context.WithValue(ctx, socketKey{}, &socket{end: cancel})
 			api.ServeHTTP(w, r.WithContext(ctx))
 			return
+		}
+		if r.URL.Path == "/graphql" && isEventStream(r) {
+			body, err := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+			if err == nil && isSubscription(body, s.cfg.Limits.MaxTokens) {
+				// A subscription over Server-Sent Events lives as long as
+				// a WebSocket's, under the same origin rule; queries and
+				// mutations over SSE keep the request's limits below.
+				if !s.origins.allowWebSocket(r) {
+					writeRefusal(w, refusal{Code: CodeForbidden, Message: "subscriptions from the origin " +
+						strconv.Quote(r.Header.Get("Origin")) + " are not allowed (PARTNERGRAPH_CORS_ORIGINS)"})
+					return
+				}
+				rc := http.NewResponseController(w)
+				_ = rc.SetReadDeadline(time.Time{})
+				_ = rc.SetWriteDeadline(time.Time{})
+				ctx, cancel := context.WithCancel(r.Context())
+				defer cancel()
+				// A shutdown ends the stream with its complete event.
+				defer context.AfterFunc(s.closing, cancel)()
+				ctx = context.WithValue(ctx, sseStreamKey{}, true)
+				gated.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
 		}
 		if r.URL.Path == "/graphql" {
 			// The request timeout is the deadline of the request's context,
@@ -458,6 +494,21 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush sends what was written so far: Server-Sent Events need it, and
+// gqlgen's transport asks the writer itself, not what it wraps.
+func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+// errReader returns err, or io.EOF when err is nil: the rest of a body
+// whose read failed, so that the transport meets the same error.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
+}
 
 // accessLog logs one line per request: method, path, status, duration and
 // request ID. It logs no query strings or headers, which may carry tokens

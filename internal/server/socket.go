@@ -14,6 +14,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -128,24 +129,30 @@ func (s *socket) watch(ctx context.Context, hub *feed.Hub, st *store.Store) erro
 	})
 }
 
-// socketImplementation accepts WebSockets with coder/websocket and hands
-// the connection to the request's socket, so that it can be closed with
-// CloseForbidden.
+// socketImplementation accepts WebSockets with coder/websocket, wraps the
+// connection in a protocolConn, which enforces graphql-transport-ws's
+// close codes and the init timeout, and hands it to the request's socket,
+// so that it can be closed with CloseForbidden.
 type socketImplementation struct {
 	transport.CoderWebsocketImplementation
+	// initTimeout is how long a connection may take to send
+	// connection_init; 0 waits for ever.
+	initTimeout time.Duration
 }
 
 // Accept upgrades the connection; see transport.WebsocketImplementation.
 func (i socketImplementation) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := i.CoderWebsocketImplementation.Accept(w, r, opts)
-	if err == nil {
-		if s := socketOf(r.Context()); s != nil {
-			s.mu.Lock()
-			s.conn = conn
-			s.mu.Unlock()
-		}
+	if err != nil {
+		return nil, err
 	}
-	return conn, err
+	pc := newProtocolConn(conn, i.initTimeout)
+	if s := socketOf(r.Context()); s != nil {
+		s.mu.Lock()
+		s.conn = pc
+		s.mu.Unlock()
+	}
+	return pc, nil
 }
 
 // socketGuard is a gqlgen extension that authorises every operation on a
@@ -196,6 +203,12 @@ func (g socketGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 			}, nil)
 		}
 	}
+	// Loaders of the operation's own, for its viewer: the connection's
+	// were made for the upgrade request, which carries no token (the
+	// token comes in connection_init), so staff would read with anonymous
+	// visibility; and a socket lives for hours, over which loaders made
+	// once would serve what they cached at the start.
+	ctx = loader.With(ctx, loader.New(g.st, store.Visibility{Drafts: v.Staff()}, g.server.cfg.LoaderWait))
 	return next(auth.With(ctx, v))
 }
 

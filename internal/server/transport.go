@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // httpTransport serves GraphQL over GET and POST (application/json). It
@@ -39,8 +39,11 @@ func (httpTransport) Supports(r *http.Request) bool {
 }
 
 // graphQLResponseType is the media type of the GraphQL over HTTP
-// specification; a client that asks for it gets 400 for a document that
-// does not parse or validate, others get 422 as gqlgen answers.
+// specification. A client that asks for it learns of a request error
+// (nothing ran: the document does not parse or validate, a variable does
+// not coerce, a limit measured on the document) from a 4xx status; one that
+// takes application/json gets 200, as the specification says for that
+// type. Either way such a response has no data entry.
 const graphQLResponseType = "application/graphql-response+json"
 
 // Do reads the request's parameters, refuses what cannot run over HTTP, and
@@ -53,6 +56,13 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	params.ReadTime.End = graphql.Now()
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		// The specification's "invalid parameters": 400 for either media
+		// type, before gqlgen's "no operation provided".
+		writeRefusal(w, refusal{Code: CodeBadUserInput, Field: "query",
+			Message: "the request has no query: send the GraphQL document in query (or a persisted query's hash in extensions.persistedQuery)"})
+		return
+	}
 
 	contentType := "application/json"
 	if strings.Contains(r.Header.Get("Accept"), graphQLResponseType) {
@@ -61,21 +71,19 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	ctx := r.Context()
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-			if contentType == graphQLResponseType {
-				status = http.StatusBadRequest
-			}
-		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
-		writeResponse(w, status, contentType, resp)
+		status := http.StatusOK
+		if contentType == graphQLResponseType {
+			status = requestErrorStatus(resp.Errors)
+		}
+		writeRequestError(w, status, contentType, resp)
 		return
 	}
 	switch op := oc.Doc.Operations.ForName(oc.OperationName); {
 	case op.Operation == ast.Subscription:
 		writeRefusal(w, refusal{Code: CodeBadUserInput, Message: "subscriptions run over the WebSocket endpoint " +
-			"/graphql (ws:// or wss://, subprotocol graphql-transport-ws), not over HTTP " + r.Method})
+			"/graphql (ws:// or wss://, subprotocol graphql-transport-ws) or over Server-Sent Events " +
+			"(POST to /graphql with Accept: text/event-stream), not over plain HTTP " + r.Method})
 		return
 	case op.Operation == ast.Mutation && r.Method == http.MethodGet:
 		// A GET must not change anything: links and prefetches make them.
@@ -127,6 +135,43 @@ func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	return dec.Decode(v)
+}
+
+// requestErrorStatus is the status of a request error answered as
+// application/graphql-response+json: that of its code as for a refusal at
+// the HTTP level (BAD_USER_INPUT, which parse and validation errors carry,
+// is 400; FORBIDDEN, a document a trusted-documents server does not know,
+// 403), and 400 for a code without one. A limit measured on the document
+// (depth, cost, aliases) is 400 too: unlike a rate limit, whose refusals
+// carry retryAfter and get 429, waiting does not help.
+func requestErrorStatus(errs gqlerror.List) int {
+	if len(errs) == 0 {
+		return http.StatusBadRequest
+	}
+	code, _ := errs[0].Extensions["code"].(string)
+	if _, retry := errs[0].Extensions["retryAfter"]; code == CodeLimitExceeded && !retry {
+		return http.StatusBadRequest
+	}
+	if s := codeStatus[code]; s != 0 {
+		return s
+	}
+	return http.StatusBadRequest
+}
+
+// writeRequestError answers a request error, which has no data entry (the
+// specification: the request did not start executing).
+func writeRequestError(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
+	b, err := json.Marshal(struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+	if err != nil {
+		writeRefusal(w, refusal{Code: CodeInternal, Message: "internal error: the response cannot be encoded"})
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 func writeResponse(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {

@@ -68,12 +68,16 @@ func TestTrustedDocumentsOnlyRunRegisteredOperations(t *testing.T) {
 		"unknown hash":            {"extensions": apq(sha(other))},
 		"APQ registering its own": {"query": other, "extensions": apq(sha(other))},
 		"introspection":           {"query": "{ __schema { queryType { name } } }"},
-		"nothing":                 {},
 	} {
 		r := a.postRaw(body)
 		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "PARTNERGRAPH_TRUSTED_DOCUMENTS") {
 			t.Errorf("%s: %+v %s, want FORBIDDEN naming PARTNERGRAPH_TRUSTED_DOCUMENTS", name, r.Errors, r.Data)
 		}
+	}
+	// A request with neither a document nor a hash is malformed, whatever
+	// the server trusts.
+	if r := a.postRaw(map[string]any{}); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "query" {
+		t.Errorf("nothing: %+v, want BAD_USER_INPUT naming query", r.Errors)
 	}
 	if _, err := server.LoadTrustedDocuments(t.TempDir()); err == nil {
 		t.Error("an empty folder of trusted documents loaded, want an error")
@@ -84,8 +88,11 @@ func TestAutomaticPersistedQueriesWithoutTrustedDocuments(t *testing.T) {
 	a := newAPI(t, "reference", server.Config{})
 	q := "{ partners { totalCount } }"
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha(q)}}
-	if r := a.postRaw(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" {
-		t.Errorf("unregistered hash: %+v, want PersistedQueryNotFound", r.Errors)
+	// Apollo and urql clients match the message and the code to resend
+	// the request with its document.
+	if r := a.postRaw(map[string]any{"extensions": ext}); len(r.Errors) != 1 || r.Errors[0].Message != "PersistedQueryNotFound" ||
+		r.Errors[0].Extensions["code"] != server.CodePersistedQueryNotFound || r.Data != nil {
+		t.Errorf("unregistered hash: %+v %s, want PersistedQueryNotFound coded PERSISTED_QUERY_NOT_FOUND, without data", r.Errors, r.Data)
 	}
 	if r := a.postRaw(map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
 		t.Errorf("register: %+v", r.Errors)

@@ -123,3 +123,12 @@ func (w *wallWriter) Write(b []byte) (int, error) {
 }
 
 func (w *wallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush sends what was written so far, for a query over Server-Sent
+// Events; its status is written by then.
+func (w *wallWriter) Flush() {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
