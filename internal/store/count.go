@@ -27,7 +27,8 @@ type Count struct {
 // (entity_count and the changes not yet folded, entity_count_delta) answer f: every condition of f is on a column they keep.
 func (f Filter) countedByCounters() bool {
 	return kb.Fold(f.Name) == "" && f.Region == "" && f.City == "" && len(f.Activities) == 0 &&
-		len(f.Topics) == 0 && f.SectorMix.Empty()
+		len(f.Topics) == 0 && f.SectorMix.Empty() && len(f.PracticeCountries) == 0 && len(f.PracticeSectors) == 0 &&
+		f.CreatedSince == nil && f.UpdatedSince == nil && !f.composed()
 }
 
 // counterSQL returns the statement that sums the counters of f under vis,
