@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 func listKeys(t *testing.T, st *store.Store, f store.Filter) []string {
 	t.Helper()
 	ctx := context.Background()
-	page, err := st.ListEntities(ctx, store.Public, f, store.Order{}, store.Page{First: 50})
+	page, err := st.ListEntities(ctx, store.Public, f, store.Order{}, store.Page{First: 100})
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
@@ -187,5 +188,28 @@ func TestFilterShapeIsBounded(t *testing.T) {
 	wide := store.Filter{Or: make([]store.Filter, store.MaxFilterParts)}
 	if err := store.CheckFilterShape("filter", wide); !errors.As(err, &ve) {
 		t.Fatalf("%d parts: %v, want a validation error", store.MaxFilterParts+1, err)
+	}
+}
+
+// A country few practices have is read through the GIN index first, then
+// listed by those ids; a common one is probed practice by practice. Both
+// give the same answer.
+func TestRareAndCommonFacetsListTheSame(t *testing.T) {
+	st, _ := open(t)
+	d := small()
+	for i := range 60 {
+		d.Entities = append(d.Entities, kb.Entity{Key: fmt.Sprintf("gp-%02d", i), Kind: kb.KindGoodPractice,
+			Name: fmt.Sprintf("Praktyka %02d", i), Status: kb.StatusPublished, GoodPractice: &kb.GoodPractice{}})
+	}
+	load(t, st, d)
+	// 1 practice of 61 is in PL: under the 2% share, by ids.
+	expectKeys(t, "rare country", listKeys(t, st, practices(store.Filter{PracticeCountries: []string{"PL"}})), "practice")
+	expectKeys(t, "rare sector", listKeys(t, st, practices(store.Filter{PracticeSectors: []kb.Sector{kb.SectorPrivate}})), "practice")
+	expectKeys(t, "a country none has", listKeys(t, st, practices(store.Filter{PracticeCountries: []string{"DE"}})))
+	// Nested, the same facets are probed per practice.
+	expectKeys(t, "nested", listKeys(t, st, practices(store.Filter{And: []store.Filter{{PracticeCountries: []string{"PL"}}}})), "practice")
+	got := listKeys(t, st, practices(store.Filter{Not: &store.Filter{PracticeCountries: []string{"PL"}}}))
+	if len(got) != 60 || slices.Contains(got, "practice") {
+		t.Errorf("not PL: %d practices %v, want the 60 others", len(got), got)
 	}
 }
