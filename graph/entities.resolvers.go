@@ -436,13 +436,12 @@ func (r *projectConnectionResolver) TotalCountIsExact(ctx context.Context, obj *
 
 // Partners is the resolver for the partners field.
 func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy *model.EntityOrder) (*model.PartnerConnection, error) {
-	f := store.Filter{Kind: kb.KindPartner}
-	if filter != nil {
-		f.Name, f.Sectors, f.PartnerKinds = deref(filter.Name), filter.Sector, filter.Kind
-		f.Country, f.Region, f.City = deref(filter.Country), deref(filter.Region), deref(filter.City)
+	f, err := rootFilter(filter, partnerFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.PartnerConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.PartnerFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PartnerEdge{Cursor: cursor, Node: n})
@@ -452,17 +451,12 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 
 // Cooperatives is the resolver for the cooperatives field.
 func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy *model.EntityOrder) (*model.CooperativeConnection, error) {
-	f := store.Filter{Kind: kb.KindCooperative}
-	if filter != nil {
-		f.Name, f.CoopStatuses, f.Activities = deref(filter.Name), filter.Status, filter.Activity
-		f.Country, f.Region, f.City = deref(filter.Country), deref(filter.Region), deref(filter.City)
-		var err error
-		if f.SectorMix, err = mixFilter("filter.sectorMix", filter.SectorMix); err != nil {
-			return nil, err
-		}
+	f, err := rootFilter(filter, cooperativeFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.CooperativeConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.CooperativeFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.CooperativeEdge{Cursor: cursor, Node: n})
@@ -472,16 +466,12 @@ func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *str
 
 // Partnerships is the resolver for the partnerships field.
 func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy *model.EntityOrder) (*model.PartnershipConnection, error) {
-	f := store.Filter{Kind: kb.KindPartnership}
-	if filter != nil {
-		f.Name = deref(filter.Name)
-		var err error
-		if f.SectorMix, err = mixFilter("filter.sectorMix", filter.SectorMix); err != nil {
-			return nil, err
-		}
+	f, err := rootFilter(filter, partnershipFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.PartnershipConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.PartnershipFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PartnershipEdge{Cursor: cursor, Node: n})
@@ -491,12 +481,12 @@ func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *str
 
 // GoodPractices is the resolver for the goodPractices field.
 func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy *model.EntityOrder) (*model.GoodPracticeConnection, error) {
-	f := store.Filter{Kind: kb.KindGoodPractice}
-	if filter != nil {
-		f.Name, f.Topics = deref(filter.Name), filter.Topic
+	f, err := rootFilter(filter, goodPracticeFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.GoodPracticeConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.GoodPracticeFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.GoodPracticeEdge{Cursor: cursor, Node: n})
@@ -506,12 +496,12 @@ func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *st
 
 // ForeignExamples is the resolver for the foreignExamples field.
 func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy *model.EntityOrder) (*model.ForeignExampleConnection, error) {
-	f := store.Filter{Kind: kb.KindForeignExample}
-	if filter != nil {
-		f.Name, f.Country, f.City = deref(filter.Name), deref(filter.Country), deref(filter.City)
+	f, err := rootFilter(filter, foreignExampleFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.ForeignExampleConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.ForeignExampleFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.ForeignExampleEdge{Cursor: cursor, Node: n})
@@ -521,12 +511,12 @@ func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *
 
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy *model.EntityOrder) (*model.ProjectConnection, error) {
-	f := store.Filter{Kind: kb.KindProject}
-	if filter != nil {
-		f.Name = deref(filter.Name)
+	f, err := rootFilter(filter, projectFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.ProjectConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.ProjectFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.ProjectEdge{Cursor: cursor, Node: n})
@@ -536,12 +526,12 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string,
 
 // Events is the resolver for the events field.
 func (r *queryResolver) Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy *model.EntityOrder) (*model.EventConnection, error) {
-	f := store.Filter{Kind: kb.KindEvent}
-	if filter != nil {
-		f.Name, f.EventKinds, f.EventStatuses, f.Country = deref(filter.Name), filter.Kind, filter.Status, deref(filter.Country)
+	f, err := rootFilter(filter, eventFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.EventConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.EventFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.EventEdge{Cursor: cursor, Node: n})
@@ -551,12 +541,12 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, l
 
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy *model.EntityOrder) (*model.PersonConnection, error) {
-	f := store.Filter{Kind: kb.KindPerson}
-	if filter != nil {
-		f.Name = deref(filter.Name)
+	f, err := rootFilter(filter, personFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.PersonConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.PersonFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.PersonEdge{Cursor: cursor, Node: n})
@@ -566,12 +556,12 @@ func (r *queryResolver) People(ctx context.Context, first *int, after *string, l
 
 // Sources is the resolver for the sources field.
 func (r *queryResolver) Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy *model.EntityOrder) (*model.SourceConnection, error) {
-	f := store.Filter{Kind: kb.KindSource}
-	if filter != nil {
-		f.Name, f.SourceKinds, f.Language = deref(filter.Name), filter.Kind, deref(filter.Language)
+	f, err := rootFilter(filter, sourceFilter)
+	if err != nil {
+		return nil, err
 	}
 	c := &model.SourceConnection{}
-	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
+	err = r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
 		n := model.SourceFrom(e)
 		c.Nodes = append(c.Nodes, n)
 		c.Edges = append(c.Edges, &model.SourceEdge{Cursor: cursor, Node: n})

@@ -579,7 +579,7 @@ enum MemberRole {
   SUPPORTER
 }
 
-"""Conditions on partners; all given ones must hold."""
+"""Conditions on partners; all given ones must hold (` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` compose them)."""
 input PartnerFilter {
   """Only partners whose name contains this text, ignoring case and diacritics."""
   name: String
@@ -593,6 +593,16 @@ input PartnerFilter {
   region: String
   """Only partners in this city, ignoring case and diacritics."""
   city: String
+  """Only partners created at or after this time."""
+  createdSince: Time
+  """Only partners created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [PartnerFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [PartnerFilter!]
+  """This filter does not hold."""
+  not: PartnerFilter
 }
 
 """Conditions on cooperatives; all given ones must hold."""
@@ -611,6 +621,16 @@ input CooperativeFilter {
   city: String
   """Only cooperatives whose partners (see ` + "`" + `Cooperative.sectorMix` + "`" + `) have this sector mix."""
   sectorMix: SectorMixFilter
+  """Only cooperatives created at or after this time."""
+  createdSince: Time
+  """Only cooperatives created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [CooperativeFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [CooperativeFilter!]
+  """This filter does not hold."""
+  not: CooperativeFilter
 }
 
 """Conditions on partnerships; all given ones must hold."""
@@ -619,6 +639,16 @@ input PartnershipFilter {
   name: String
   """Only partnerships whose members have this sector mix, e.g. ` + "`" + `{full: true}` + "`" + ` or ` + "`" + `{missing: [PRIVATE]}` + "`" + `."""
   sectorMix: SectorMixFilter
+  """Only partnerships created at or after this time."""
+  createdSince: Time
+  """Only partnerships created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [PartnershipFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [PartnershipFilter!]
+  """This filter does not hold."""
+  not: PartnershipFilter
 }
 
 """Conditions on a sector mix; all given ones must hold."""
@@ -637,6 +667,20 @@ input GoodPracticeFilter {
   name: String
   """Only practices with at least one of these topics (exact, ignoring case and diacritics)."""
   topic: [String!]
+  """Only practices with a case, or a partner behind a case, in one of these countries (ISO 3166-1 alpha-2, e.g. PL, SE); from the published cases and partners that ` + "`" + `GoodPractice.partners` + "`" + ` lists."""
+  country: [String!]
+  """Only practices with a partner behind them (see ` + "`" + `GoodPractice.partners` + "`" + `) of one of these sectors; with ` + "`" + `and` + "`" + `, of several: ` + "`" + `{and: [{partnerSector: PUBLIC}, {partnerSector: PRIVATE}]}` + "`" + `."""
+  partnerSector: [Sector!]
+  """Only practices created at or after this time."""
+  createdSince: Time
+  """Only practices created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [GoodPracticeFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [GoodPracticeFilter!]
+  """This filter does not hold."""
+  not: GoodPracticeFilter
 }
 
 """Conditions on foreign examples; all given ones must hold."""
@@ -647,12 +691,32 @@ input ForeignExampleFilter {
   country: String
   """Only examples in this city, ignoring case and diacritics."""
   city: String
+  """Only examples created at or after this time."""
+  createdSince: Time
+  """Only examples created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [ForeignExampleFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [ForeignExampleFilter!]
+  """This filter does not hold."""
+  not: ForeignExampleFilter
 }
 
 """Conditions on projects; all given ones must hold."""
 input ProjectFilter {
   """Only projects whose name contains this text, ignoring case and diacritics."""
   name: String
+  """Only projects created at or after this time."""
+  createdSince: Time
+  """Only projects created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [ProjectFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [ProjectFilter!]
+  """This filter does not hold."""
+  not: ProjectFilter
 }
 
 """Conditions on events; all given ones must hold."""
@@ -665,12 +729,32 @@ input EventFilter {
   status: [EventStatus!]
   """Only events in this country (ISO 3166-1 alpha-2)."""
   country: String
+  """Only events created at or after this time."""
+  createdSince: Time
+  """Only events created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [EventFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [EventFilter!]
+  """This filter does not hold."""
+  not: EventFilter
 }
 
 """Conditions on people; all given ones must hold."""
 input PersonFilter {
   """Only people whose name contains this text, ignoring case and diacritics."""
   name: String
+  """Only people created at or after this time."""
+  createdSince: Time
+  """Only people created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [PersonFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [PersonFilter!]
+  """This filter does not hold."""
+  not: PersonFilter
 }
 
 """Conditions on sources; all given ones must hold."""
@@ -681,6 +765,16 @@ input SourceFilter {
   kind: [SourceKind!]
   """Only sources in this language (ISO 639-1, e.g. pl)."""
   language: String
+  """Only sources created at or after this time."""
+  createdSince: Time
+  """Only sources created or changed at or after this time: what a client that syncs asks for since its last visit (with ` + "`" + `orderBy: {field: UPDATED_AT}` + "`" + `)."""
+  updatedSince: Time
+  """All of these filters hold as well. ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost."""
+  and: [SourceFilter!]
+  """At least one of these filters holds as well (an empty list: none does)."""
+  or: [SourceFilter!]
+  """This filter does not hold."""
+  not: SourceFilter
 }
 
 """An organisation of the public, social or private sector."""

@@ -144,6 +144,16 @@ type CooperativeFilter struct {
 	City *string `json:"city,omitempty"`
 	// Only cooperatives whose partners (see `Cooperative.sectorMix`) have this sector mix.
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+	// Only cooperatives created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only cooperatives created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*CooperativeFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*CooperativeFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *CooperativeFilter `json:"not,omitempty"`
 }
 
 // A new cooperative. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -440,6 +450,16 @@ type EventFilter struct {
 	Status []kb.EventStatus `json:"status,omitempty"`
 	// Only events in this country (ISO 3166-1 alpha-2).
 	Country *string `json:"country,omitempty"`
+	// Only events created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only events created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*EventFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*EventFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *EventFilter `json:"not,omitempty"`
 }
 
 // A page of foreign examples, in the Relay connection shape.
@@ -476,6 +496,16 @@ type ForeignExampleFilter struct {
 	Country *string `json:"country,omitempty"`
 	// Only examples in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+	// Only examples created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only examples created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*ForeignExampleFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*ForeignExampleFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *ForeignExampleFilter `json:"not,omitempty"`
 }
 
 // A page of good practices, in the Relay connection shape.
@@ -510,6 +540,20 @@ type GoodPracticeFilter struct {
 	Name *string `json:"name,omitempty"`
 	// Only practices with at least one of these topics (exact, ignoring case and diacritics).
 	Topic []string `json:"topic,omitempty"`
+	// Only practices with a case, or a partner behind a case, in one of these countries (ISO 3166-1 alpha-2, e.g. PL, SE); from the published cases and partners that `GoodPractice.partners` lists.
+	Country []string `json:"country,omitempty"`
+	// Only practices with a partner behind them (see `GoodPractice.partners`) of one of these sectors; with `and`, of several: `{and: [{partnerSector: PUBLIC}, {partnerSector: PRIVATE}]}`.
+	PartnerSector []kb.Sector `json:"partnerSector,omitempty"`
+	// Only practices created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only practices created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*GoodPracticeFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*GoodPracticeFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *GoodPracticeFilter `json:"not,omitempty"`
 }
 
 // A record of an import that breaks a rule.
@@ -652,7 +696,7 @@ type PartnerEdge struct {
 	Node *Partner `json:"node"`
 }
 
-// Conditions on partners; all given ones must hold.
+// Conditions on partners; all given ones must hold (`and`, `or` and `not` compose them).
 type PartnerFilter struct {
 	// Only partners whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
@@ -666,6 +710,16 @@ type PartnerFilter struct {
 	Region *string `json:"region,omitempty"`
 	// Only partners in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+	// Only partners created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only partners created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*PartnerFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*PartnerFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *PartnerFilter `json:"not,omitempty"`
 }
 
 // A page of partnerships, in the Relay connection shape.
@@ -700,6 +754,16 @@ type PartnershipFilter struct {
 	Name *string `json:"name,omitempty"`
 	// Only partnerships whose members have this sector mix, e.g. `{full: true}` or `{missing: [PRIVATE]}`.
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+	// Only partnerships created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only partnerships created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*PartnershipFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*PartnershipFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *PartnershipFilter `json:"not,omitempty"`
 }
 
 // A page of people, in the Relay connection shape.
@@ -732,6 +796,16 @@ type PersonEdge struct {
 type PersonFilter struct {
 	// Only people whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
+	// Only people created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only people created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*PersonFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*PersonFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *PersonFilter `json:"not,omitempty"`
 }
 
 // A page of projects, in the Relay connection shape.
@@ -764,6 +838,16 @@ type ProjectEdge struct {
 type ProjectFilter struct {
 	// Only projects whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
+	// Only projects created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only projects created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*ProjectFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*ProjectFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *ProjectFilter `json:"not,omitempty"`
 }
 
 // The read operations of the API.
@@ -960,6 +1044,16 @@ type SourceFilter struct {
 	Kind []kb.SourceKind `json:"kind,omitempty"`
 	// Only sources in this language (ISO 639-1, e.g. pl).
 	Language *string `json:"language,omitempty"`
+	// Only sources created at or after this time.
+	CreatedSince *time.Time `json:"createdSince,omitempty"`
+	// Only sources created or changed at or after this time: what a client that syncs asks for since its last visit (with `orderBy: {field: UPDATED_AT}`).
+	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
+	// All of these filters hold as well. `and`, `or` and `not` nest at most 4 deep and hold at most 32 filters in all (BAD_USER_INPUT beyond); each counts in the query cost.
+	And []*SourceFilter `json:"and,omitempty"`
+	// At least one of these filters holds as well (an empty list: none does).
+	Or []*SourceFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *SourceFilter `json:"not,omitempty"`
 }
 
 // Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: `{"Authorization": "Bearer <token>"}`.

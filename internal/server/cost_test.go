@@ -39,6 +39,9 @@ func TestQueryCostCountsWhatEachLevelMayReturn(t *testing.T) {
 		{"paths", `{ ` + paths(10) + ` }`, nil, 1 + 10000 + 70*(1+1+1)},
 		{"mostConnected", `{ mostConnected(first: 5) { degree } }`, nil, 1 + 12000 + 5},
 		{"nodes by ids", `{ nodes(ids: ["a", "b", "c"]) { id } }`, nil, 1 + 3},
+		// Each filter inside and/or/not costs 50: 1 + 50 × 3 + 20 × (1 + 1).
+		{"composed filter", `query($s: [Sector!]) { goodPractices(filter: {or: [{country: "SE"}, {not: {partnerSector: $s}}]}) { nodes { id } } }`,
+			map[string]any{"s": []string{"PRIVATE"}}, 1 + 50*3 + 20*2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := a.fail(tc.query, tc.vars)

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/lexer"
@@ -271,6 +272,10 @@ const (
 	// costPathSearch is one bidirectional search between two entities;
 	// paths runs up to k of them.
 	costPathSearch = 1000
+	// costFilterPart is each filter inside a filter's and, or and not: one
+	// more condition on every row the list reads (store.MaxFilterParts
+	// bounds how many a filter holds).
+	costFilterPart = 50
 )
 
 // base is the fixed cost of f beyond the items it returns.
@@ -288,7 +293,34 @@ func (m *measurer) base(f *ast.Field) int {
 	case "paths":
 		return sat(costPathSearch * max(m.intArg(f, "k", 3), 1))
 	}
+	if a := f.Arguments.ForName("filter"); a != nil {
+		if v, err := a.Value.Value(m.vars); err == nil {
+			return sat(costFilterPart * filterParts(v, 0))
+		}
+	}
 	return 0
+}
+
+// filterParts counts the filters inside the and, or and not of a filter
+// argument's value, down to a depth past which the filter is refused
+// anyway (store.MaxFilterDepth).
+func filterParts(v any, depth int) int {
+	obj, ok := v.(map[string]any)
+	if !ok || depth > store.MaxFilterDepth {
+		return 0
+	}
+	n := 0
+	for _, key := range []string{"and", "or"} {
+		if list, ok := obj[key].([]any); ok {
+			for _, x := range list {
+				n = sat(n + 1 + filterParts(x, depth+1))
+			}
+		}
+	}
+	if x, ok := obj["not"]; ok && x != nil {
+		n = sat(n + 1 + filterParts(x, depth+1))
+	}
+	return n
 }
 
 // intArg is the value of f's argument name as given (through variables

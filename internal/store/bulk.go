@@ -72,6 +72,11 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
 			return translate(err)
 		}
+		// partnergraph.bulk tells the triggers of the practices' facets
+		// (migration 00016) that the load refreshes them at its end.
+		if _, err := tx.Exec(ctx, `SET LOCAL partnergraph.bulk = 'on'`); err != nil {
+			return translate(err)
+		}
 		// Skipping foreign-key triggers needs superuser; without it the load
 		// is slower but the same.
 		if _, err := tx.Exec(ctx, `SAVEPOINT srr`); err != nil {
@@ -142,13 +147,22 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if err := step("copy indicators", func() error { return copyIndicators(ctx, tx, src, base, rep) }); err != nil {
 			return err
 		}
-		return step("rebuild indexes", func() error {
+		if err := step("rebuild indexes", func() error {
 			for _, sql := range rebuild {
 				if _, err := tx.Exec(ctx, sql); err != nil {
 					return fmt.Errorf("%s: %w", sql, translate(err))
 				}
 			}
 			return nil
+		}); err != nil {
+			return err
+		}
+		// The facets of the practices (migration 00016), whose triggers
+		// stand aside during a bulk load: once, with the indexes back, not
+		// per COPY with the link indexes dropped.
+		return step("practice facets", func() error {
+			_, err := tx.Exec(ctx, `SELECT practice_facet_refresh(NULL)`)
+			return translate(err)
 		})
 	})
 	if err != nil {

@@ -27,7 +27,8 @@ type Count struct {
 // (entity_count and the changes not yet folded, entity_count_delta) answer f: every condition of f is on a column they keep.
 func (f Filter) countedByCounters() bool {
 	return kb.Fold(f.Name) == "" && f.Region == "" && f.City == "" && len(f.Activities) == 0 &&
-		len(f.Topics) == 0 && f.SectorMix.Empty()
+		len(f.Topics) == 0 && f.SectorMix.Empty() && len(f.PracticeCountries) == 0 && len(f.PracticeSectors) == 0 &&
+		f.CreatedSince == nil && f.UpdatedSince == nil && !f.composed()
 }
 
 // counterSQL returns the statement that sums the counters of f under vis,
@@ -88,11 +89,15 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 		}
 		return Count{N: n, Exact: true}, nil
 	}
+	f, err := s.facetPlan(ctx, f)
+	if err != nil {
+		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
+	}
 	b := f.build(vis)
 	sql := `SELECT count(*) FROM entity_full e WHERE ` + strings.Join(b.where, " AND ")
 	if bound > 0 {
 		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") +
-			` LIMIT ` + b.arg(bound+1) + `) x`
+			` LIMIT ` + f.limit(b, bound+1) + `) x`
 	}
 	if err := s.pool.QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
 
 // entityColumns are the columns of entity_full in the order scanEntity reads.
@@ -218,6 +219,115 @@ type Filter struct {
 	// cooperatives by those of the partners around them (see
 	// kb.CooperativePartnersIn); other kinds do not match a non-empty one.
 	SectorMix kb.MixFilter
+	// PracticeCountries and PracticeSectors restrict good practices to
+	// those with a case or a partner behind them in one of these countries,
+	// and with a partner behind them of one of these sectors (the facets
+	// of migration 00016, taken from the published cases and partners
+	// that GoodPractice.partners lists); other kinds do not match.
+	PracticeCountries []string
+	PracticeSectors   []kb.Sector
+	// CreatedSince and UpdatedSince keep the entities created or last
+	// changed at or after the time, for a client that syncs.
+	CreatedSince *time.Time
+	UpdatedSince *time.Time
+	// facetIDs, when not nil, are the practices PracticeCountries and
+	// PracticeSectors match, read beforehand through the GIN indexes of
+	// their facets, for values few practices have; see Store.facetPlan.
+	facetIDs []int64
+	// And, Or and Not compose filters of the same kind: every filter of
+	// And holds, at least one of Or does (none when Or is empty but not
+	// nil), Not does not. See CheckFilterShape for their bounds.
+	And []Filter
+	Or  []Filter
+	Not *Filter
+}
+
+// The bounds of a composed filter: how deep and/or/not may nest, and how
+// many filters one may hold in all. Each part is a condition on every row
+// a list reads, so they are bounded like the size of a page, and counted in
+// the cost of a query (docs/api.md, "Filters").
+const (
+	MaxFilterDepth = 4
+	MaxFilterParts = 32
+)
+
+// CheckFilterShape checks that f nests and/or/not at most MaxFilterDepth
+// deep and holds at most MaxFilterParts filters in all; field names the
+// argument in the error.
+func CheckFilterShape(field string, f Filter) error {
+	n, d := f.shape()
+	if d > MaxFilterDepth {
+		return kb.Invalid(field, "and/or/not nest %d deep, at most %d", d, MaxFilterDepth)
+	}
+	if n > MaxFilterParts {
+		return kb.Invalid(field, "holds %d filters in and/or/not, at most %d", n, MaxFilterParts)
+	}
+	return nil
+}
+
+// shape returns how many filters f holds (itself included) and how deep
+// and/or/not nest in it (0: not at all).
+func (f Filter) shape() (parts, depth int) {
+	parts = 1
+	sub := func(g Filter) {
+		n, d := g.shape()
+		parts += n
+		depth = max(depth, d+1)
+	}
+	for _, g := range f.And {
+		sub(g)
+	}
+	for _, g := range f.Or {
+		sub(g)
+	}
+	if f.Not != nil {
+		sub(*f.Not)
+	}
+	return parts, depth
+}
+
+// limit returns the LIMIT n of a statement of f: an argument, or, when f
+// probes the facets of practices row by row, the number itself. A generic
+// plan takes LIMIT $n for a tenth of the rows; with the probes' estimate
+// over a kind's 100,000 entities that came to JIT compilation of every
+// page (30 ms, for 0.2 ms of work, at 1M). A page size is one of a
+// hundred, so the pool's plans stay few.
+func (f Filter) limit(b *builder, n int) string {
+	if f.hasFacets() {
+		return strconv.Itoa(n)
+	}
+	return b.arg(n)
+}
+
+// hasFacets reports whether f or a filter inside it filters on the facets
+// of practices.
+func (f Filter) hasFacets() bool {
+	if len(f.PracticeCountries) > 0 || len(f.PracticeSectors) > 0 {
+		return true
+	}
+	for _, g := range append(append([]Filter{}, f.And...), f.Or...) {
+		if g.hasFacets() {
+			return true
+		}
+	}
+	return f.Not != nil && f.Not.hasFacets()
+}
+
+// composed reports whether f uses and/or/not.
+func (f Filter) composed() bool { return f.And != nil || f.Or != nil || f.Not != nil }
+
+// hasName reports whether f or a filter inside it filters on a part of the
+// name.
+func (f Filter) hasName() bool {
+	if f.Name != "" {
+		return true
+	}
+	for _, g := range append(append([]Filter{}, f.And...), f.Or...) {
+		if g.hasName() {
+			return true
+		}
+	}
+	return f.Not != nil && f.Not.hasName()
 }
 
 // execMode prepends to args, for a filter on a part of the name, the exec
@@ -232,7 +342,7 @@ type Filter struct {
 // PostgreSQL refuses it with an error translate names (pgx's client-side
 // quoting would fail without a code).
 func (f Filter) execMode(args []any) []any {
-	if f.Name == "" || !storable(args) {
+	if !f.hasName() || !storable(args) {
 		return args
 	}
 	return append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
@@ -361,6 +471,16 @@ func (f Filter) build(vis Visibility) *builder {
 		b.cond("e.kind = ?", string(f.Kind))
 	}
 	b.cond("e.status = ANY(?)", vis.statuses())
+	b.where = append(b.where, f.conds(b, vis)...)
+	return b
+}
+
+// conds returns the conditions of f's fields and of its and/or/not, their
+// arguments added to b. The kind and the visibility are the caller's.
+func (f Filter) conds(b *builder, vis Visibility) []string {
+	outer := b.where
+	b.where = nil
+	defer func() { b.where = outer }()
 	if n := kb.Fold(f.Name); n != "" {
 		b.cond(`e.sort_name LIKE '%' || ? || '%'`, likeEscape(n))
 	}
@@ -389,8 +509,7 @@ func (f Filter) build(vis Visibility) *builder {
 		b.cond("e.activities && ?::text[]", strs(f.Activities))
 	}
 	if len(f.Topics) > 0 {
-		b.cond(`EXISTS (SELECT 1 FROM unnest(e.topics) t, unnest(?::text[]) q
-			WHERE lower(unaccent(t)) = lower(unaccent(q)))`, f.Topics)
+		b.where = append(b.where, topicCond(b, f.Topics))
 	}
 	b.anyOf("e.event_kind", strs(f.EventKinds))
 	b.anyOf("e.event_status", strs(f.EventStatuses))
@@ -413,7 +532,73 @@ func (f Filter) build(vis Visibility) *builder {
 		}
 		mixCond(b, sectors, f.SectorMix)
 	}
-	return b
+	switch {
+	case f.facetIDs != nil:
+		// The matching practices, read beforehand (Store.facetPlan): a
+		// generic plan of "id IN (the GIN probe)" took the probe for a
+		// hundredth of the practices and, for a country none has, walked
+		// them all by name (100 ms at 1M).
+		b.cond("e.id = ANY(?::bigint[])", f.facetIDs)
+	case len(f.PracticeCountries) > 0 || len(f.PracticeSectors) > 0:
+		// The statements are planned once, generically, by the pool
+		// (execMode): a generic plan cannot know how common the values are
+		// and, for practices "in PL with a private partner" (23,781 of
+		// 40,000 at 1M), read every match through the GIN indexes and
+		// sorted them (500 ms), where walking the names and probing each
+		// practice's facets stops after a page (0.2 ms). Rare values take
+		// the GIN indexes beforehand (Store.facetPlan), common ones this
+		// walk.
+		var pf []string
+		if len(f.PracticeCountries) > 0 {
+			cs := make([]string, len(f.PracticeCountries))
+			for i, c := range f.PracticeCountries {
+				cs[i] = strings.ToUpper(c)
+			}
+			pf = append(pf, "pf.countries && "+b.arg(cs)+"::text[]")
+		}
+		if len(f.PracticeSectors) > 0 {
+			pf = append(pf, "pf.sectors && "+b.arg(strs(f.PracticeSectors))+"::text[]")
+		}
+		b.where = append(b.where, "coalesce((SELECT "+strings.Join(pf, " AND ")+" FROM practice_facet pf WHERE pf.id = e.id), false)")
+	}
+	if f.CreatedSince != nil {
+		b.cond("e.created_at >= ?", *f.CreatedSince)
+	}
+	if f.UpdatedSince != nil {
+		b.cond("e.updated_at >= ?", *f.UpdatedSince)
+	}
+	for _, g := range f.And {
+		g.Kind = f.Kind
+		b.where = append(b.where, g.conds(b, vis)...)
+	}
+	if f.Or != nil {
+		alts := make([]string, 0, len(f.Or))
+		for _, g := range f.Or {
+			g.Kind = f.Kind
+			alts = append(alts, and(g.conds(b, vis)))
+		}
+		if len(alts) == 0 {
+			alts = append(alts, "false") // or: [] holds for nothing
+		}
+		b.where = append(b.where, "("+strings.Join(alts, " OR ")+")")
+	}
+	if f.Not != nil {
+		g := *f.Not
+		g.Kind = f.Kind
+		// coalesce: a condition on a column the kind lacks is null, and
+		// "not null" would keep nothing; such a condition does not hold,
+		// so its negation does.
+		b.where = append(b.where, "NOT coalesce("+and(g.conds(b, vis))+", false)")
+	}
+	return b.where
+}
+
+// and joins conditions into one; no conditions hold always.
+func and(conds []string) string {
+	if len(conds) == 0 {
+		return "true"
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
 // ListEntities returns one page of the entities that match f under vis, in
@@ -422,6 +607,9 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	col, err := o.column()
 	if err != nil {
 		return nil, err
+	}
+	if f, err = s.facetPlan(ctx, f); err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
 	b := f.build(vis)
 	backward := p.Last > 0
@@ -446,7 +634,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		dir = "DESC"
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
-		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, b.arg(limit+1))
+		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, f.limit(b, limit+1))
 	rows, err := s.pool.Query(ctx, sql, f.execMode(b.args)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
@@ -493,4 +681,35 @@ func position(e *kb.Entity, o Order) Position {
 		return Position{Value: e.UpdatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
 	}
 	return Position{Value: kb.Fold(e.Name), ID: e.ID}
+}
+
+// topicCond is the condition that a practice has a topic matching one of
+// topics. A topic matches when each word of the query starts a word of it,
+// ignoring case and diacritics, stemmed: "spółdzielnie" finds "spółdzielnie
+// socjalne", and so do "spółdzielnia" and "Spoldzielni" (the query word's
+// Polish, Swedish and English stems, textsearch.Lexemes, each may start the
+// topic's word). A query of no words matches no topic.
+func topicCond(b *builder, topics []string) string {
+	var alts []string
+	for _, t := range topics {
+		words := textsearch.Words(t)
+		if len(words) == 0 {
+			continue
+		}
+		conds := make([]string, len(words))
+		for i, w := range words {
+			stems := textsearch.Lexemes(w)
+			for j, st := range stems {
+				stems[j] = regexp.QuoteMeta(st)
+			}
+			// Words as textsearch.Tokenize splits them: runs of letters
+			// and digits, here after unaccent and lower.
+			conds[i] = "lower(unaccent(t)) ~ " + b.arg(`(^|[^[:alnum:]])(`+strings.Join(stems, "|")+`)`)
+		}
+		alts = append(alts, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(alts) == 0 {
+		return "false"
+	}
+	return "EXISTS (SELECT 1 FROM unnest(e.topics) t WHERE " + strings.Join(alts, " OR ") + ")"
 }

@@ -19,11 +19,12 @@ import (
 type Store struct {
 	pool       *pgxpool.Pool
 	aggregates *resultCache // nil: no caching
+	facets     *resultCache // how many practices have each facet value, see facetPlan
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}}}
 }
 
 // Ping checks that the database answers. It returns kb.ErrUnavailable,

@@ -64,7 +64,9 @@ func (g *Graph) recipes() []recipe {
 		{kb.RelParticipatedIn, 0.25, oneOf(u(partner), u(coop), u(kb.KindPerson)), oneOf(h(event), u(project))},
 		{kb.RelPresented, 0.04, oneOf(u(kb.KindPerson), u(partner)), h(event)},
 		{kb.RelAffiliatedWith, 0.06, u(kb.KindPerson), oneOf(u(partner), u(partner), u(coop), u(project))},
-		{kb.RelDemonstrates, 0.06, oneOf(u(coop), u(project), u(kb.KindPartnership), u(partner)), h(kb.KindGoodPractice)},
+		// Events are cases too: a Swedish study visit puts its practices in
+		// SE for the practices' country filter (issue 17).
+		{kb.RelDemonstrates, 0.06, oneOf(u(coop), u(project), u(kb.KindPartnership), u(partner), u(event)), h(kb.KindGoodPractice)},
 		{kb.RelRecognizedIn, 0.04, oneOf(u(kb.KindGoodPractice), u(project), u(coop)), h(kb.KindSource)},
 		{kb.RelPublished, 0.01, h(partner), u(kb.KindSource)},
 		{kb.RelVisited, 0.03, u(event), oneOf(h(kb.KindForeignExample), u(partner), u(coop))},

@@ -41,9 +41,15 @@ func TestEntitiesValidateAndLinksFollowTheVocabulary(t *testing.T) {
 	}
 	seen := map[key]bool{}
 	degree := map[int64]int{}
-	n := 0
+	n, swedishCases := 0, 0
 	g.Links(func(l *kb.Link) bool {
 		n++
+		if l.Type == kb.RelDemonstrates && g.Kind(int(l.FromID)) == kb.KindEvent {
+			var ev kb.Entity
+			if g.Entity(int(l.FromID), &ev); ev.Event != nil && ev.Event.Place.Country == "SE" {
+				swedishCases++
+			}
+		}
 		k := key{l.FromID, l.ToID, l.Type}
 		if seen[k] {
 			t.Fatalf("link %v twice", k)
@@ -61,6 +67,10 @@ func TestEntitiesValidateAndLinksFollowTheVocabulary(t *testing.T) {
 	})
 	if n != 25000 {
 		t.Errorf("links: got %d, want 25000", n)
+	}
+	// The country filter of practices has Swedish cases to find.
+	if swedishCases == 0 {
+		t.Error("no Swedish event demonstrates a practice")
 	}
 	top := 0
 	for _, d := range degree {
