@@ -17,9 +17,8 @@
 -- countries: the countries of those cases and partners; sectors: the
 -- sectors of those partners.
 --
--- The relation types are the values of kb.PracticeCaseBackersIn and Out;
--- both spellings of ORGANISED/ORGANIZED are listed so that the rename of
--- issue 19 does not silently drop the organisers of events.
+-- The relation types are the values of kb.PracticeCaseBackersIn and Out,
+-- in the spelling of migration 00014.
 
 -- +goose Up
 CREATE TABLE practice_facet (
@@ -48,7 +47,7 @@ CREATE FUNCTION practice_facet_refresh(ids bigint[]) RETURNS void LANGUAGE sql A
                 SELECT id FROM cases
                 UNION
                 SELECT l.from_id FROM cases c JOIN link l ON l.to_id = c.id
-                    AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANISED', 'ORGANIZED',
+                    AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
                                    'MEMBER_OF', 'PARTNER_IN')
                 UNION
                 SELECT l.to_id FROM cases c JOIN link l ON l.from_id = c.id AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
@@ -79,8 +78,8 @@ CREATE FUNCTION practice_facet_of(ids bigint[]) RETURNS bigint[] LANGUAGE sql ST
         SELECT d.to_id FROM link d WHERE d.from_id = ANY(ids) AND d.type = 'DEMONSTRATES'
         UNION
         SELECT d.to_id FROM link l JOIN link d ON d.from_id = l.to_id AND d.type = 'DEMONSTRATES'
-        WHERE l.from_id = ANY(ids) AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANISED',
-            'ORGANIZED', 'MEMBER_OF', 'PARTNER_IN')
+        WHERE l.from_id = ANY(ids) AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
+            'MEMBER_OF', 'PARTNER_IN')
         UNION
         SELECT d.to_id FROM link l JOIN link d ON d.from_id = l.from_id AND d.type = 'DEMONSTRATES'
         WHERE l.to_id = ANY(ids) AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
