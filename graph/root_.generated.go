@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Source() SourceResolver
 	SourceConnection() SourceConnectionResolver
 	Subscription() SubscriptionResolver
+	Suggestion() SuggestionResolver
 }
 
 type DirectiveRoot struct {
@@ -356,7 +357,10 @@ extend type Query {
 }
 
 """A node of the knowledge graph: every partner, cooperative, partnership, practice, foreign example, project, event, person and source."""
-interface Entity implements Node {
+# Entity does not declare ` + "`" + `implements Node` + "`" + `, though every entity type
+# implements both: generators that cannot read interfaces implementing
+# interfaces (genqlient) then read ` + "`" + `node` + "`" + `/` + "`" + `nodes` + "`" + ` (docs/api.md, "IDs and node").
+interface Entity {
   """The global ID."""
   id: ID!
   """The stable external key, if the entry has one (reference data, imports)."""
@@ -385,15 +389,23 @@ interface Entity implements Node {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection!
 }
 
@@ -709,15 +721,23 @@ type Partner implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The sector the partner belongs to."""
   sector: Sector!
@@ -827,15 +847,23 @@ type Cooperative implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The life stage of the cooperative."""
   status: CooperativeStatus!
@@ -964,15 +992,23 @@ type Partnership implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """When the partnership began, if known."""
   startsOn: Date
@@ -1096,15 +1132,23 @@ type GoodPractice implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The full description."""
   description: String
@@ -1227,15 +1271,23 @@ type ForeignExample implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The country, ISO 3166-1 alpha-2."""
   country: String
@@ -1330,15 +1382,23 @@ type Project implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """When the project began, if known."""
   startsOn: Date
@@ -1470,15 +1530,23 @@ type Event implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The kind of event."""
   eventKind: EventKind!
@@ -1618,15 +1686,23 @@ type Person implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The public role, e.g. Dyrektor Coompanion."""
   publicRole: String
@@ -1681,15 +1757,23 @@ type Source implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The kind of source."""
   sourceKind: SourceKind!
@@ -2230,7 +2314,7 @@ enum LinkDirection {
   BOTH
 }
 
-"""A typed, directed link between two entities, with its properties and provenance. Read from an entity, ` + "`" + `direction` + "`" + `, ` + "`" + `label` + "`" + ` and ` + "`" + `node` + "`" + ` are seen from that entity."""
+"""A typed, directed link between two entities, with its properties and provenance. Read from an entity, ` + "`" + `direction` + "`" + `, ` + "`" + `label` + "`" + ` and ` + "`" + `node` + "`" + ` are seen from that entity; refetched through ` + "`" + `node(id:)` + "`" + `, from its source end."""
 type Link implements Node {
   """The global ID."""
   id: ID!
@@ -2266,10 +2350,14 @@ type Link implements Node {
   version: Int!
   """The revision history of the link, newest first. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
 }
 
@@ -2338,9 +2426,9 @@ scalar Date
 
 """The read operations of the API."""
 type Query {
-  """Fetches any object by its global ID. Null when it does not exist or is not visible."""
+  """Fetches any object by its global ID: an entity, a link, a revision (staff only) or a token (admins only); every type with an ` + "`" + `id: ID!` + "`" + ` implements Node. Null when it does not exist or is not visible; FORBIDDEN for the ID of a revision or token the caller's role may not read."""
   node("""A global ID as returned by any ` + "`" + `id` + "`" + ` field.""" id: ID!): Node
-  """Fetches objects by global IDs, in the order given; null for each one that does not exist or is not visible. At most 100 IDs."""
+  """Fetches objects by global IDs, in the order given, like ` + "`" + `node` + "`" + `; null for each one that does not exist or is not visible. At most 100 IDs."""
   nodes("""Global IDs, at most 100.""" ids: [ID!]!): [Node]!
 }
 
@@ -2405,6 +2493,10 @@ extend type Query {
     first: Int
     """A cursor from a previous page of the same search: returns the hits after it."""
     after: String
+    """Returns the last n hits before ` + "`" + `before` + "`" + ` (at most 100); without ` + "`" + `before` + "`" + `, the last n of the whole ranking, which must be countable (LIMIT_EXCEEDED beyond the count bound)."""
+    last: Int
+    """A cursor from a previous page of the same search: returns the hits before it."""
+    before: String
   ): SearchConnection!
   """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics (the second group among the first 100 such names found, so that a word thousands of names hold costs what a rare one costs)."""
   suggest(
@@ -2467,8 +2559,10 @@ type Snippet {
 
 """A name suggested for what was typed."""
 type Suggestion {
-  """The global ID of the entity."""
-  id: ID!
+  """The global ID of the entity suggested (not a node ID of its own: a suggestion is no object)."""
+  entityId: ID!
+  """The entity suggested; null when it has become invisible since."""
+  entity: Entity
   """The kind of entity."""
   kind: EntityKind!
   """The name in its own language and spelling."""
@@ -2515,8 +2609,8 @@ type Viewer {
 }
 
 """An API token; its secret is shown once, when it is made, and stored only as a hash."""
-type Token {
-  """The token's ID, for ` + "`" + `revokeToken` + "`" + `."""
+type Token implements Node {
+  """The token's global ID, for ` + "`" + `revokeToken` + "`" + ` and ` + "`" + `node(id:)` + "`" + ` (admins only)."""
   id: ID!
   """Who or what holds the token; recorded as the actor of every change made with it."""
   name: String!
@@ -3004,8 +3098,8 @@ input UpdateLinkInput {
 
 """What ` + "`" + `deleteEntity` + "`" + ` did or would do."""
 type DeletePayload {
-  """The ID of the entry."""
-  id: ID!
+  """The global ID of the entry deleted (or that would be)."""
+  deletedId: ID!
   """How many links go with the entry."""
   linkCount: Int!
   """True when deleted; false when ` + "`" + `confirm` + "`" + ` was not given, which deletes nothing."""
@@ -3045,8 +3139,8 @@ enum RevisionOperation {
 }
 
 """One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it)."""
-type Revision {
-  """The revision's ID, for ` + "`" + `revert` + "`" + `."""
+type Revision implements Node {
+  """The revision's global ID, for ` + "`" + `revert` + "`" + ` and ` + "`" + `node(id:)` + "`" + ` (staff only)."""
   id: ID!
   """When the change was committed."""
   at: Time!
@@ -3379,8 +3473,8 @@ func (ec *executionContext) childFields_Degree(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_DeletePayload_id(ctx, field)
+	case "deletedId":
+		return ec.fieldContext_DeletePayload_deletedId(ctx, field)
 	case "linkCount":
 		return ec.fieldContext_DeletePayload_linkCount(ctx, field)
 	case "deleted":
@@ -4361,8 +4455,10 @@ func (ec *executionContext) childFields_SourceEdge(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_Suggestion_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_Suggestion_entityId(ctx, field)
+	case "entity":
+		return ec.fieldContext_Suggestion_entity(ctx, field)
 	case "kind":
 		return ec.fieldContext_Suggestion_kind(ctx, field)
 	case "name":

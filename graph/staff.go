@@ -142,26 +142,43 @@ func (r *Resolver) revert(ctx context.Context, id int64) (*store.Reverted, error
 }
 
 // history resolves the revision history of an entity or a link.
-func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *int, after *string) (*model.RevisionConnection, error) {
-	n, err := pageSize("first", first)
+func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageArgs) (*model.RevisionConnection, error) {
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
 	}
-	if first == nil {
-		n = DefaultPageSize
-	}
-	var before int64
-	if after != nil {
-		c, err := relay.ParseCursor("after", *after, "REVISION")
+	// The history is shown newest first: `after` a revision are older ones
+	// (lower ids), `before` it newer ones; a `last` page reads from the
+	// oldest.
+	sp := store.HistorySpec{Limit: w.n, Oldest: w.backward}
+	if w.after != nil {
+		c, err := relay.ParseCursor("after", *w.after, "REVISION")
 		if err != nil {
 			return nil, err
 		}
-		before = c.ID
+		sp.Below = c.ID
+	}
+	if w.before != nil {
+		c, err := relay.ParseCursor("before", *w.before, "REVISION")
+		if err != nil {
+			return nil, err
+		}
+		sp.Above = c.ID
+	}
+	ld := loader.For(ctx)
+	conn := &model.RevisionConnection{
+		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
+		PageInfo: &model.PageInfo{},
+		Count: func(ctx context.Context) (int, error) {
+			return ld.HistoryCount(entity).Load(ctx, id)
+		},
+	}
+	if w.n == 0 {
+		return conn, nil // first: 0 asks for no items, but totalCount still works
 	}
 	// Through loaders: the histories of a list of entries cost one
 	// statement for the pages and, when asked, one for the totals.
-	ld := loader.For(ctx)
-	page, err := ld.History(entity, n, before).Load(ctx, id)
+	page, err := ld.History(entity, sp).Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +186,10 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *in
 		page = &store.HistoryPage{}
 	}
 	revs := page.Revisions
-	conn := &model.RevisionConnection{
-		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
-		PageInfo: &model.PageInfo{HasNextPage: page.More, HasPreviousPage: after != nil},
-		Count: func(ctx context.Context) (int, error) {
-			return ld.HistoryCount(entity).Load(ctx, id)
-		},
+	if page.More {
+		revs = append(revs, nil) // cut counts the row beyond the page
 	}
+	revs, conn.PageInfo = cut(w, revs)
 	for _, rev := range revs {
 		m := revisionModel(rev)
 		conn.Nodes = append(conn.Nodes, m)

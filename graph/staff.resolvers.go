@@ -207,7 +207,7 @@ func (r *mutationResolver) DeleteEntity(ctx context.Context, id string, confirm 
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeletePayload{ID: id, LinkCount: links, Deleted: deleted}, nil
+	return &model.DeletePayload{DeletedID: id, LinkCount: links, Deleted: deleted}, nil
 }
 
 // Link is the resolver for the link field.

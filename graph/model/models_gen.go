@@ -15,7 +15,6 @@ import (
 
 // A node of the knowledge graph: every partner, cooperative, partnership, practice, foreign example, project, event, person and source.
 type Entity interface {
-	IsNode()
 	IsEntity()
 }
 
@@ -366,8 +365,8 @@ type CreateSourceInput struct {
 
 // What `deleteEntity` did or would do.
 type DeletePayload struct {
-	// The ID of the entry.
-	ID string `json:"id"`
+	// The global ID of the entry deleted (or that would be).
+	DeletedID string `json:"deletedId"`
 	// How many links go with the entry.
 	LinkCount int `json:"linkCount"`
 	// True when deleted; false when `confirm` was not given, which deletes nothing.
@@ -810,7 +809,7 @@ type RelationTypeInfo struct {
 
 // One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it).
 type Revision struct {
-	// The revision's ID, for `revert`.
+	// The revision's global ID, for `revert` and `node(id:)` (staff only).
 	ID string `json:"id"`
 	// When the change was committed.
 	At time.Time `json:"at"`
@@ -823,6 +822,8 @@ type Revision struct {
 	// The state after; null for a deletion and in an erased person's history.
 	After any `json:"after,omitempty"`
 }
+
+func (Revision) IsNode() {}
 
 // A page of revisions, newest first, in the Relay connection shape.
 type RevisionConnection struct {
@@ -968,17 +969,21 @@ type Subscription struct {
 
 // A name suggested for what was typed.
 type Suggestion struct {
-	// The global ID of the entity.
-	ID string `json:"id"`
+	// The global ID of the entity suggested (not a node ID of its own: a suggestion is no object).
+	EntityID string `json:"entityId"`
+	// The entity suggested; null when it has become invisible since.
+	Entity Entity `json:"entity,omitempty"`
 	// The kind of entity.
 	Kind kb.Kind `json:"kind"`
 	// The name in its own language and spelling.
 	Name string `json:"name"`
+	// The database id of the entity suggested.
+	RowID int64 `json:"-"`
 }
 
 // An API token; its secret is shown once, when it is made, and stored only as a hash.
 type Token struct {
-	// The token's ID, for `revokeToken`.
+	// The token's global ID, for `revokeToken` and `node(id:)` (admins only).
 	ID string `json:"id"`
 	// Who or what holds the token; recorded as the actor of every change made with it.
 	Name string `json:"name"`
@@ -989,6 +994,8 @@ type Token struct {
 	// When it was revoked; null while it works.
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 }
+
+func (Token) IsNode() {}
 
 // What `unlink` did.
 type UnlinkPayload struct {
