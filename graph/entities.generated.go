@@ -15216,6 +15216,25 @@ func (ec *executionContext) marshalOPublicationStatus2ᚕgithubᚗcomᚋpartnerg
 	return ret
 }
 
+func (ec *executionContext) unmarshalOPublicationStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPublicationStatus(ctx context.Context, v any) (*kb.PublicationStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := kb.PublicationStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicationStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPublicationStatus(ctx context.Context, sel ast.SelectionSet, v *kb.PublicationStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSectorᚄ(ctx context.Context, v any) ([]kb.Sector, error) {
 	if v == nil {
 		return nil, nil

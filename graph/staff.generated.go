@@ -47,7 +47,7 @@ type MutationResolver interface {
 	Unlink(ctx context.Context, id string, expectedVersion *int) (*model.UnlinkPayload, error)
 	Revert(ctx context.Context, revisionID string) (*model.Revision, error)
 	ErasePerson(ctx context.Context, id string) (*model.Person, error)
-	ImportDataset(ctx context.Context, dataset any, dryRun *bool) (*model.ImportReport, error)
+	ImportDataset(ctx context.Context, dataset model.DatasetInput, dryRun *bool) (*model.ImportReport, error)
 	CreateToken(ctx context.Context, name string, role kb.Role) (*model.NewToken, error)
 	RevokeToken(ctx context.Context, id string) (*model.Token, error)
 }
@@ -272,8 +272,8 @@ func (ec *executionContext) field_Mutation_importDataset_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dataset",
-		func(ctx context.Context, v any) (any, error) {
-			return ec.unmarshalNJSON2interface(ctx, v)
+		func(ctx context.Context, v any) (model.DatasetInput, error) {
+			return ec.unmarshalNDatasetInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDatasetInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3084,13 +3084,7 @@ func (ec *executionContext) _Mutation_importDataset(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ImportDataset(ctx,
-				func() any {
-					if fc.Args["dataset"] == nil {
-						return nil
-					}
-					return fc.Args["dataset"].(any)
-				}(), fc.Args["dryRun"].(*bool))
+			return ec.Resolvers.Mutation().ImportDataset(ctx, fc.Args["dataset"].(model.DatasetInput), fc.Args["dryRun"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3425,15 +3419,15 @@ func (ec *executionContext) _Revision_before(ctx context.Context, field graphql.
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalORecordState2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Revision_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Revision", field, false, false, "RecordState")
 }
 
 func (ec *executionContext) _Revision_after(ctx context.Context, field graphql.CollectedField, obj *model.Revision) (ret graphql.Marshaler) {
@@ -3448,15 +3442,15 @@ func (ec *executionContext) _Revision_after(ctx context.Context, field graphql.C
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalORecordState2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Revision_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Revision", field, false, false, "RecordState")
 }
 
 func (ec *executionContext) _RevisionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RevisionConnection) (ret graphql.Marshaler) {
@@ -6882,24 +6876,6 @@ func (ec *executionContext) marshalNImportReport2ᚖgithubᚗcomᚋpartnergraph�
 	return ec._ImportReport(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
-	res, err := graphql.UnmarshalAny(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "JSON!")
-		return graphql.Null
-	}
-	_ = sel
-	res := graphql.MarshalAny(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
-	}
-	return res
-}
-
 func (ec *executionContext) unmarshalNLinkInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkInput(ctx context.Context, v any) (model.LinkInput, error) {
 	res, err := ec.unmarshalInputLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7104,24 +7080,6 @@ func (ec *executionContext) unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartner
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalAny(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalAny(v)
-	return res
 }
 
 func (ec *executionContext) unmarshalORevisionOperation2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperationᚄ(ctx context.Context, v any) ([]kb.Operation, error) {

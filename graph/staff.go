@@ -201,19 +201,68 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageAr
 
 func revisionModel(rev *store.Revision) *model.Revision {
 	m := &model.Revision{ID: relay.ID("Revision", rev.ID), At: rev.At, Actor: rev.Actor, Operation: rev.Operation}
-	if rev.Before != nil {
-		var v any
-		if json.Unmarshal(rev.Before, &v) == nil {
-			m.Before = v
-		}
-	}
-	if rev.After != nil {
-		var v any
-		if json.Unmarshal(rev.After, &v) == nil {
-			m.After = v
-		}
-	}
+	m.Before, m.After = recordState(rev, rev.Before), recordState(rev, rev.After)
 	return m
+}
+
+// recordState types a state of revision rev (the data-set JSON of
+// kb.Entity, kb.Link or kb.Indicator): a link's revision holds links, an
+// indicator operation indicators, any other an entry. The record types'
+// JSON names are the data set's (schema/dataset.graphqls), so the state
+// decodes into them as it is; a field they lack is left out, and a state
+// that does not decode (none this server writes) is null.
+func recordState(rev *store.Revision, raw json.RawMessage) model.RecordState {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	switch {
+	case rev.LinkID != 0:
+		var l model.LinkRecord
+		if json.Unmarshal(raw, &l) != nil {
+			return nil
+		}
+		l.Sources = nonNil(l.Sources)
+		return &l
+	case rev.Operation == kb.OpIndicatorCreate || rev.Operation == kb.OpIndicatorUpdate:
+		var in kb.Indicator
+		if json.Unmarshal(raw, &in) != nil {
+			return nil
+		}
+		m := &model.IndicatorRecord{Indicator: in.Name, Value: in.Value, AsOf: in.AsOf,
+			CooperativeKey: optional(in.CooperativeKey), Unit: optional(in.Unit), Note: optional(in.Note)}
+		if c := in.Citation; c != nil {
+			m.Citation = &model.CitationRecord{Source: c.SourceKey, Locator: optional(c.Locator), Quote: optional(c.Quote)}
+		}
+		return m
+	}
+	var e model.EntityRecord
+	if json.Unmarshal(raw, &e) != nil {
+		return nil
+	}
+	// The file leaves empty lists out; the types say they are lists.
+	e.Sources = nonNil(e.Sources)
+	if e.Cooperative != nil {
+		e.Cooperative.Activities = nonNil(e.Cooperative.Activities)
+	}
+	if e.GoodPractice != nil {
+		e.GoodPractice.Topics = nonNil(e.GoodPractice.Topics)
+	}
+	return &e
+}
+
+// optional is nil for "", the file's absent value.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func tokenModel(t *store.Token) *model.Token {

@@ -2691,7 +2691,7 @@ func (v *RefetchNodesProject) GetKind() EntityKind { return v.Kind }
 // RefetchNodesRevision includes the requested fields of the GraphQL type Revision.
 // The GraphQL type's documentation follows.
 //
-// One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it).
+// One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it).
 type RefetchNodesRevision struct {
 	Typename string `json:"__typename"`
 	// The global ID: opaque, stable, valid for `node(id:)`.

@@ -23,6 +23,11 @@ type Node interface {
 	IsNode()
 }
 
+// The state of an entry, a link or an indicator as a revision records it, in the data-set shape.
+type RecordState interface {
+	IsRecordState()
+}
+
 // The result of an aggregate: the groups and the number of entities counted.
 type Aggregate struct {
 	// How many distinct entities match the filter, whatever their groups.
@@ -101,6 +106,26 @@ type CitationInput struct {
 	Quote *string `json:"quote,omitempty"`
 }
 
+// A source cited for a claim, by the source's key.
+type CitationRecord struct {
+	// The key of the Source entry.
+	Source string `json:"source"`
+	// Where in the source: a page, a paragraph.
+	Locator *string `json:"locator,omitempty"`
+	// The words of the source.
+	Quote *string `json:"quote,omitempty"`
+}
+
+// A source cited for a claim, by the source's key.
+type CitationRecordInput struct {
+	// The key of the Source entry (in the data set or the database).
+	Source string `json:"source"`
+	// Where in the source.
+	Locator *string `json:"locator,omitempty"`
+	// The words of the source.
+	Quote *string `json:"quote,omitempty"`
+}
+
 // A page of cooperatives, in the Relay connection shape.
 type CooperativeConnection struct {
 	// The cooperatives of this page with their cursors.
@@ -143,6 +168,46 @@ type CooperativeFilter struct {
 	City *string `json:"city,omitempty"`
 	// Only cooperatives whose partners (see `Cooperative.sectorMix`) have this sector mix.
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+}
+
+// A cooperative's attributes in the data-set shape.
+type CooperativeRecord struct {
+	// The cooperative's status.
+	CoopStatus kb.CooperativeStatus `json:"coopStatus"`
+	// What it does.
+	Activities []kb.Activity `json:"activities"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// When it was founded.
+	FoundedOn *time.Time `json:"foundedOn,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A cooperative's attributes to import.
+type CooperativeRecordInput struct {
+	// The cooperative's status.
+	CoopStatus kb.CooperativeStatus `json:"coopStatus"`
+	// What it does.
+	Activities []kb.Activity `json:"activities,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// When it was founded.
+	FoundedOn *time.Time `json:"foundedOn,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
 }
 
 // A new cooperative. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -363,6 +428,16 @@ type CreateSourceInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// A data set to import: entries, links and indicators keyed by stable keys, as in the data-set file.
+type DatasetInput struct {
+	// The entries.
+	Entities []*EntityRecordInput `json:"entities,omitempty"`
+	// The links.
+	Links []*LinkRecordInput `json:"links,omitempty"`
+	// The indicators.
+	Indicators []*IndicatorRecordInput `json:"indicators,omitempty"`
+}
+
 // What `deleteEntity` did or would do.
 type DeletePayload struct {
 	// The global ID of the entry deleted (or that would be).
@@ -403,6 +478,76 @@ type EntityOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// An entry in the data-set shape: the common fields and the attributes of its kind (only the one that matches `kind` is set).
+type EntityRecord struct {
+	// The stable key.
+	Key string `json:"key"`
+	// The kind.
+	Kind kb.Kind `json:"kind"`
+	// The name.
+	Name string `json:"name"`
+	// The summary.
+	Summary *string `json:"summary,omitempty"`
+	// The publication status.
+	Status *kb.PublicationStatus `json:"status,omitempty"`
+	// The sources that support the entry as a whole.
+	Sources []*CitationRecord `json:"sources"`
+	// A partner's attributes.
+	Partner *PartnerRecord `json:"partner,omitempty"`
+	// A cooperative's attributes.
+	Cooperative *CooperativeRecord `json:"cooperative,omitempty"`
+	// A partnership's attributes.
+	Partnership *PartnershipRecord `json:"partnership,omitempty"`
+	// A good practice's attributes.
+	GoodPractice *GoodPracticeRecord `json:"goodPractice,omitempty"`
+	// A foreign example's attributes.
+	ForeignExample *ForeignExampleRecord `json:"foreignExample,omitempty"`
+	// A project's attributes.
+	Project *ProjectRecord `json:"project,omitempty"`
+	// An event's attributes.
+	Event *EventRecord `json:"event,omitempty"`
+	// A person's attributes.
+	Person *PersonRecord `json:"person,omitempty"`
+	// A source's attributes.
+	Source *SourceRecord `json:"source,omitempty"`
+}
+
+func (EntityRecord) IsRecordState() {}
+
+// An entry to import: the common fields and the attributes of its kind, which must be the one that matches `kind`.
+type EntityRecordInput struct {
+	// The stable key: an entry with this key is updated, else created.
+	Key string `json:"key"`
+	// The kind.
+	Kind kb.Kind `json:"kind"`
+	// The name.
+	Name string `json:"name"`
+	// The summary.
+	Summary *string `json:"summary,omitempty"`
+	// The publication status; DRAFT when omitted.
+	Status *kb.PublicationStatus `json:"status,omitempty"`
+	// The sources that support the entry as a whole.
+	Sources []*CitationRecordInput `json:"sources,omitempty"`
+	// A partner's attributes.
+	Partner *PartnerRecordInput `json:"partner,omitempty"`
+	// A cooperative's attributes.
+	Cooperative *CooperativeRecordInput `json:"cooperative,omitempty"`
+	// A partnership's attributes.
+	Partnership *PartnershipRecordInput `json:"partnership,omitempty"`
+	// A good practice's attributes.
+	GoodPractice *GoodPracticeRecordInput `json:"goodPractice,omitempty"`
+	// A foreign example's attributes.
+	ForeignExample *ForeignExampleRecordInput `json:"foreignExample,omitempty"`
+	// A project's attributes.
+	Project *ProjectRecordInput `json:"project,omitempty"`
+	// An event's attributes.
+	Event *EventRecordInput `json:"event,omitempty"`
+	// A person's attributes.
+	Person *PersonRecordInput `json:"person,omitempty"`
+	// A source's attributes.
+	Source *SourceRecordInput `json:"source,omitempty"`
+}
+
 // A page of events, in the Relay connection shape.
 type EventConnection struct {
 	// The events of this page with their cursors.
@@ -441,6 +586,46 @@ type EventFilter struct {
 	Country *string `json:"country,omitempty"`
 }
 
+// An event's attributes in the data-set shape.
+type EventRecord struct {
+	// The kind of event.
+	EventKind kb.EventKind `json:"eventKind"`
+	// The event's status.
+	EventStatus kb.EventStatus `json:"eventStatus"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The venue.
+	Venue *string `json:"venue,omitempty"`
+}
+
+// An event's attributes to import.
+type EventRecordInput struct {
+	// The kind of event.
+	EventKind kb.EventKind `json:"eventKind"`
+	// The event's status.
+	EventStatus kb.EventStatus `json:"eventStatus"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The venue.
+	Venue *string `json:"venue,omitempty"`
+}
+
 // A page of foreign examples, in the Relay connection shape.
 type ForeignExampleConnection struct {
 	// The foreign examples of this page with their cursors.
@@ -477,6 +662,46 @@ type ForeignExampleFilter struct {
 	City *string `json:"city,omitempty"`
 }
 
+// A foreign example's attributes in the data-set shape.
+type ForeignExampleRecord struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The model it follows.
+	Model *string `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What Poland may learn from it.
+	LessonsForPoland *string `json:"lessonsForPoland,omitempty"`
+	// Its Polish counterpart.
+	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
+// A foreign example's attributes to import.
+type ForeignExampleRecordInput struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The model it follows.
+	Model *string `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What Poland may learn from it.
+	LessonsForPoland *string `json:"lessonsForPoland,omitempty"`
+	// Its Polish counterpart.
+	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
 // A page of good practices, in the Relay connection shape.
 type GoodPracticeConnection struct {
 	// The good practices of this page with their cursors.
@@ -509,6 +734,50 @@ type GoodPracticeFilter struct {
 	Name *string `json:"name,omitempty"`
 	// Only practices with at least one of these topics (exact, ignoring case and diacritics).
 	Topic []string `json:"topic,omitempty"`
+}
+
+// A good practice's attributes in the data-set shape.
+type GoodPracticeRecord struct {
+	// The description.
+	Description *string `json:"description,omitempty"`
+	// The topics.
+	Topics []string `json:"topics"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded *string `json:"resourcesNeeded,omitempty"`
+	// What shows it works.
+	Evidence *string `json:"evidence,omitempty"`
+	// What was hard.
+	Difficulties *string `json:"difficulties,omitempty"`
+	// What was learnt.
+	Lessons *string `json:"lessons,omitempty"`
+	// How well it would carry elsewhere.
+	TransferPotential *string `json:"transferPotential,omitempty"`
+	// Who recognised it.
+	Recognition *string `json:"recognition,omitempty"`
+}
+
+// A good practice's attributes to import.
+type GoodPracticeRecordInput struct {
+	// The description.
+	Description *string `json:"description,omitempty"`
+	// The topics.
+	Topics []string `json:"topics,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded *string `json:"resourcesNeeded,omitempty"`
+	// What shows it works.
+	Evidence *string `json:"evidence,omitempty"`
+	// What was hard.
+	Difficulties *string `json:"difficulties,omitempty"`
+	// What was learnt.
+	Lessons *string `json:"lessons,omitempty"`
+	// How well it would carry elsewhere.
+	TransferPotential *string `json:"transferPotential,omitempty"`
+	// Who recognised it.
+	Recognition *string `json:"recognition,omitempty"`
 }
 
 // A record of an import that breaks a rule.
@@ -545,6 +814,44 @@ type ImportReport struct {
 	IndicatorsCreated int `json:"indicatorsCreated"`
 	// Indicators changed.
 	IndicatorsUpdated int `json:"indicatorsUpdated"`
+}
+
+// An indicator of a cooperative in the data-set shape, but for two names: the file's `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
+type IndicatorRecord struct {
+	// The key of the cooperative (`cooperative` in the file).
+	CooperativeKey *string `json:"cooperativeKey,omitempty"`
+	// What is measured (`name` in the file).
+	Indicator kb.IndicatorName `json:"indicator"`
+	// The value.
+	Value float64 `json:"value"`
+	// The unit.
+	Unit *string `json:"unit,omitempty"`
+	// When it was measured.
+	AsOf *time.Time `json:"asOf,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// The source of the value.
+	Citation *CitationRecord `json:"citation,omitempty"`
+}
+
+func (IndicatorRecord) IsRecordState() {}
+
+// An indicator of a cooperative to import.
+type IndicatorRecordInput struct {
+	// The key of the cooperative.
+	Cooperative string `json:"cooperative"`
+	// What is measured.
+	Name kb.IndicatorName `json:"name"`
+	// The value.
+	Value float64 `json:"value"`
+	// The unit.
+	Unit *string `json:"unit,omitempty"`
+	// When it was measured.
+	AsOf *time.Time `json:"asOf,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// The source of the value.
+	Citation *CitationRecordInput `json:"citation,omitempty"`
 }
 
 // A page of links, in the Relay connection shape.
@@ -589,6 +896,52 @@ type LinkInput struct {
 	Confidence *float64 `json:"confidence,omitempty"`
 	// The sources that support the link.
 	Sources []*CitationInput `json:"sources,omitempty"`
+}
+
+// A link in the data-set shape: its ends by key.
+type LinkRecord struct {
+	// The key of the source end.
+	From string `json:"from"`
+	// The key of the target end.
+	To string `json:"to"`
+	// The relation type.
+	Type kb.RelationType `json:"type"`
+	// The role.
+	Role *string `json:"role,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The sources that support the link.
+	Sources []*CitationRecord `json:"sources"`
+	// How sure the linker is, from 0 to 1.
+	Confidence *float64 `json:"confidence,omitempty"`
+}
+
+func (LinkRecord) IsRecordState() {}
+
+// A link to import: its ends by key.
+type LinkRecordInput struct {
+	// The key of the source end.
+	From string `json:"from"`
+	// The key of the target end.
+	To string `json:"to"`
+	// The relation type.
+	Type kb.RelationType `json:"type"`
+	// The role.
+	Role *string `json:"role,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The sources that support the link.
+	Sources []*CitationRecordInput `json:"sources,omitempty"`
+	// How sure the linker is, from 0 to 1.
+	Confidence *float64 `json:"confidence,omitempty"`
 }
 
 // A page of memberships, in the Relay connection shape.
@@ -667,6 +1020,46 @@ type PartnerFilter struct {
 	City *string `json:"city,omitempty"`
 }
 
+// A partner's attributes in the data-set shape.
+type PartnerRecord struct {
+	// The sector.
+	Sector kb.Sector `json:"sector"`
+	// The kind of organisation.
+	PartnerKind kb.PartnerKind `json:"partnerKind"`
+	// The legal form.
+	LegalForm *string `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A partner's attributes to import.
+type PartnerRecordInput struct {
+	// The sector.
+	Sector kb.Sector `json:"sector"`
+	// The kind of organisation.
+	PartnerKind kb.PartnerKind `json:"partnerKind"`
+	// The legal form.
+	LegalForm *string `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
 // A page of partnerships, in the Relay connection shape.
 type PartnershipConnection struct {
 	// The partnerships of this page with their cursors.
@@ -701,6 +1094,22 @@ type PartnershipFilter struct {
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
 }
 
+// A partnership's attributes in the data-set shape.
+type PartnershipRecord struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+}
+
+// A partnership's attributes to import.
+type PartnershipRecordInput struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+}
+
 // A page of people, in the Relay connection shape.
 type PersonConnection struct {
 	// The people of this page with their cursors.
@@ -733,6 +1142,26 @@ type PersonFilter struct {
 	Name *string `json:"name,omitempty"`
 }
 
+// A person's attributes in the data-set shape: personal data, for staff.
+type PersonRecord struct {
+	// The public role.
+	PublicRole *string `json:"publicRole,omitempty"`
+	// The e-mail address.
+	Email *string `json:"email,omitempty"`
+	// The phone number.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A person's attributes to import.
+type PersonRecordInput struct {
+	// The public role.
+	PublicRole *string `json:"publicRole,omitempty"`
+	// The e-mail address.
+	Email *string `json:"email,omitempty"`
+	// The phone number.
+	Phone *string `json:"phone,omitempty"`
+}
+
 // A page of projects, in the Relay connection shape.
 type ProjectConnection struct {
 	// The projects of this page with their cursors.
@@ -763,6 +1192,30 @@ type ProjectEdge struct {
 type ProjectFilter struct {
 	// Only projects whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
+}
+
+// A project's attributes in the data-set shape.
+type ProjectRecord struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// Who funds it.
+	Funding *string `json:"funding,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
+// A project's attributes to import.
+type ProjectRecordInput struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// Who funds it.
+	Funding *string `json:"funding,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
 }
 
 // The read operations of the API.
@@ -807,7 +1260,7 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
-// One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it).
+// One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it).
 type Revision struct {
 	// The revision's global ID, for `revert` and `node(id:)` (staff only).
 	ID string `json:"id"`
@@ -817,10 +1270,10 @@ type Revision struct {
 	Actor string `json:"actor"`
 	// What was done.
 	Operation kb.Operation `json:"operation"`
-	// The state before; null for a creation and in an erased person's history.
-	Before any `json:"before,omitempty"`
-	// The state after; null for a deletion and in an erased person's history.
-	After any `json:"after,omitempty"`
+	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history.
+	Before RecordState `json:"before,omitempty"`
+	// The state after, in the same shape; null for a deletion and in an erased person's history.
+	After RecordState `json:"after,omitempty"`
 }
 
 func (Revision) IsNode() {}
@@ -960,6 +1413,34 @@ type SourceFilter struct {
 	// Only sources of these kinds.
 	Kind []kb.SourceKind `json:"kind,omitempty"`
 	// Only sources in this language (ISO 639-1, e.g. pl).
+	Language *string `json:"language,omitempty"`
+}
+
+// A source's attributes in the data-set shape.
+type SourceRecord struct {
+	// The kind of source.
+	SourceKind kb.SourceKind `json:"sourceKind"`
+	// The publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// Its address.
+	URL *string `json:"url,omitempty"`
+	// Its language.
+	Language *string `json:"language,omitempty"`
+}
+
+// A source's attributes to import.
+type SourceRecordInput struct {
+	// The kind of source.
+	SourceKind kb.SourceKind `json:"sourceKind"`
+	// The publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// Its address.
+	URL *string `json:"url,omitempty"`
+	// Its language.
 	Language *string `json:"language,omitempty"`
 }
 
