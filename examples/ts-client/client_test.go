@@ -3,6 +3,7 @@ package tsclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"os/exec"
@@ -50,7 +51,8 @@ func TestTheGeneratedClientRunsTheREADMEQueries(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			stderr = ee.Stderr
 		}
 		t.Fatalf("scripts/ts-client: %v\nstdout: %s\nstderr: %s", err, out, stderr)
