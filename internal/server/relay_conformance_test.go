@@ -500,3 +500,27 @@ func window(t *testing.T, fetch func(string) connPage, c []string) {
 		}
 	}
 }
+
+// TestLastCostsWhatFirstCosts checks that the cost model counts a page
+// asked for with last as one asked for with first, on the connections that
+// took only first before.
+func TestLastCostsWhatFirstCosts(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{Limits: server.Limits{MaxCost: 1}})
+	cost := func(q string) any {
+		t.Helper()
+		e := a.fail(q, nil)
+		if e.Extensions["code"] != server.CodeLimitExceeded {
+			t.Fatalf("%s: %v (%s), want LIMIT_EXCEEDED", q, e.Extensions["code"], e.Message)
+		}
+		return e.Extensions["cost"]
+	}
+	for _, tc := range []struct{ first, last string }{
+		{`{ search(query: "koop", first: 50) { nodes { name } } }`, `{ search(query: "koop", last: 50) { nodes { name } } }`},
+		{`{ partners(first: 30) { nodes { links(first: 40) { nodes { type } } } } }`, `{ partners(last: 30) { nodes { links(last: 40) { nodes { type } } } } }`},
+		{`{ partners(first: 30) { nodes { history(first: 40) { nodes { actor } } } } }`, `{ partners(first: 30) { nodes { history(last: 40) { nodes { actor } } } } }`},
+	} {
+		if f, l := cost(tc.first), cost(tc.last); f != l {
+			t.Errorf("%s costs %v, %s costs %v", tc.first, f, tc.last, l)
+		}
+	}
+}
