@@ -21,8 +21,8 @@ import (
 
 type CooperativeResolver interface {
 	Sources(ctx context.Context, obj *model.Cooperative) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Cooperative, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Cooperative, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Cooperative, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Founders(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
 	Workshops(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error)
@@ -38,8 +38,8 @@ type CooperativeConnectionResolver interface {
 }
 type EventResolver interface {
 	Sources(ctx context.Context, obj *model.Event) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Event, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Event, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Event, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Organizers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
 	Organisers(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
@@ -54,8 +54,8 @@ type EventConnectionResolver interface {
 }
 type ForeignExampleResolver interface {
 	Sources(ctx context.Context, obj *model.ForeignExample) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.ForeignExample, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.ForeignExample, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.ForeignExample, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	StudyVisits(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error)
 	Inspired(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
@@ -67,8 +67,8 @@ type ForeignExampleConnectionResolver interface {
 }
 type GoodPracticeResolver interface {
 	Sources(ctx context.Context, obj *model.GoodPractice) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.GoodPractice, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Cases(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
 	Partners(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.PartnerConnection, error)
@@ -88,8 +88,8 @@ type MembershipResolver interface {
 }
 type PartnerResolver interface {
 	Sources(ctx context.Context, obj *model.Partner) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Cooperatives(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.CooperativeConnection, error)
 	Memberships(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.MembershipConnection, error)
@@ -102,8 +102,8 @@ type PartnerConnectionResolver interface {
 }
 type PartnershipResolver interface {
 	Sources(ctx context.Context, obj *model.Partnership) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Partnership, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Partnership, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Partnership, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Members(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.MembershipConnection, error)
 	SectorMix(ctx context.Context, obj *model.Partnership) (*model.SectorMix, error)
@@ -115,8 +115,8 @@ type PartnershipConnectionResolver interface {
 }
 type PersonResolver interface {
 	Sources(ctx context.Context, obj *model.Person) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Person, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Person, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Person, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Affiliations(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
 }
@@ -126,8 +126,8 @@ type PersonConnectionResolver interface {
 }
 type ProjectResolver interface {
 	Sources(ctx context.Context, obj *model.Project) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Project, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Project, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Project, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
 	Leaders(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error)
 	Partners(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PartnerConnection, error)
@@ -142,8 +142,8 @@ type ProjectConnectionResolver interface {
 }
 type SourceResolver interface {
 	Sources(ctx context.Context, obj *model.Source) ([]*model.Citation, error)
-	Links(ctx context.Context, obj *model.Source, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error)
-	History(ctx context.Context, obj *model.Source, first *int, after *string) (*model.RevisionConnection, error)
+	Links(ctx context.Context, obj *model.Source, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
+	History(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 }
 type SourceConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.SourceConnection) (int, error)
@@ -227,6 +227,22 @@ func (ec *executionContext) field_Cooperative_history_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -279,6 +295,22 @@ func (ec *executionContext) field_Cooperative_links_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -517,6 +549,22 @@ func (ec *executionContext) field_Event_history_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -555,6 +603,22 @@ func (ec *executionContext) field_Event_links_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -955,6 +1019,22 @@ func (ec *executionContext) field_ForeignExample_history_args(ctx context.Contex
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -1047,6 +1127,22 @@ func (ec *executionContext) field_ForeignExample_links_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -1177,6 +1273,22 @@ func (ec *executionContext) field_GoodPractice_history_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -1269,6 +1381,22 @@ func (ec *executionContext) field_GoodPractice_links_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -1491,6 +1619,22 @@ func (ec *executionContext) field_Partner_history_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -1529,6 +1673,22 @@ func (ec *executionContext) field_Partner_links_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -1767,6 +1927,22 @@ func (ec *executionContext) field_Partnership_history_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -1805,6 +1981,22 @@ func (ec *executionContext) field_Partnership_links_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -1935,6 +2127,22 @@ func (ec *executionContext) field_Person_history_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -1973,6 +2181,22 @@ func (ec *executionContext) field_Person_links_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -2049,6 +2273,22 @@ func (ec *executionContext) field_Project_history_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -2141,6 +2381,22 @@ func (ec *executionContext) field_Project_links_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -2379,6 +2635,22 @@ func (ec *executionContext) field_Source_history_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -2417,6 +2689,22 @@ func (ec *executionContext) field_Source_links_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -2673,7 +2961,7 @@ func (ec *executionContext) _Cooperative_links(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Cooperative().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Cooperative().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -2717,7 +3005,7 @@ func (ec *executionContext) _Cooperative_history(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Cooperative().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Cooperative().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3695,7 +3983,7 @@ func (ec *executionContext) _Event_links(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Event().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Event().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -3739,7 +4027,7 @@ func (ec *executionContext) _Event_history(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Event().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Event().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4685,7 +4973,7 @@ func (ec *executionContext) _ForeignExample_links(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.ForeignExample().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.ForeignExample().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -4729,7 +5017,7 @@ func (ec *executionContext) _ForeignExample_history(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.ForeignExample().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.ForeignExample().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5543,7 +5831,7 @@ func (ec *executionContext) _GoodPractice_links(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.GoodPractice().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.GoodPractice().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -5587,7 +5875,7 @@ func (ec *executionContext) _GoodPractice_history(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.GoodPractice().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.GoodPractice().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6847,7 +7135,7 @@ func (ec *executionContext) _Partner_links(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Partner().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Partner().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -6891,7 +7179,7 @@ func (ec *executionContext) _Partner_history(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Partner().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Partner().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -7749,7 +8037,7 @@ func (ec *executionContext) _Partnership_links(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Partnership().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Partnership().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -7793,7 +8081,7 @@ func (ec *executionContext) _Partnership_history(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Partnership().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Partnership().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8457,7 +8745,7 @@ func (ec *executionContext) _Person_links(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Person().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Person().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -8501,7 +8789,7 @@ func (ec *executionContext) _Person_history(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Person().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Person().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9148,7 +9436,7 @@ func (ec *executionContext) _Project_links(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Project().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Project().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -9192,7 +9480,7 @@ func (ec *executionContext) _Project_history(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Project().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Project().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10193,7 +10481,7 @@ func (ec *executionContext) _Source_links(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Source().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Source().Links(ctx, obj, fc.Args["direction"].(*model.LinkDirection), fc.Args["types"].([]kb.RelationType), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
@@ -10237,7 +10525,7 @@ func (ec *executionContext) _Source_history(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Source().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Source().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15434,6 +15722,25 @@ func (ec *executionContext) marshalOPublicationStatus2ᚕgithubᚗcomᚋpartnerg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOPublicationStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPublicationStatus(ctx context.Context, v any) (*kb.PublicationStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := kb.PublicationStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicationStatus2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐPublicationStatus(ctx context.Context, sel ast.SelectionSet, v *kb.PublicationStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐSectorᚄ(ctx context.Context, v any) ([]kb.Sector, error) {

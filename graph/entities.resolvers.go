@@ -23,13 +23,13 @@ func (r *cooperativeResolver) Sources(ctx context.Context, obj *model.Cooperativ
 }
 
 // Links is the resolver for the links field.
-func (r *cooperativeResolver) Links(ctx context.Context, obj *model.Cooperative, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *cooperativeResolver) Links(ctx context.Context, obj *model.Cooperative, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *cooperativeResolver) History(ctx context.Context, obj *model.Cooperative, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *cooperativeResolver) History(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Founders is the resolver for the founders field.
@@ -97,13 +97,13 @@ func (r *eventResolver) Sources(ctx context.Context, obj *model.Event) ([]*model
 }
 
 // Links is the resolver for the links field.
-func (r *eventResolver) Links(ctx context.Context, obj *model.Event, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *eventResolver) Links(ctx context.Context, obj *model.Event, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Organizers is the resolver for the organizers field.
@@ -152,13 +152,13 @@ func (r *foreignExampleResolver) Sources(ctx context.Context, obj *model.Foreign
 }
 
 // Links is the resolver for the links field.
-func (r *foreignExampleResolver) Links(ctx context.Context, obj *model.ForeignExample, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *foreignExampleResolver) Links(ctx context.Context, obj *model.ForeignExample, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *foreignExampleResolver) History(ctx context.Context, obj *model.ForeignExample, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *foreignExampleResolver) History(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // StudyVisits is the resolver for the studyVisits field.
@@ -192,13 +192,13 @@ func (r *goodPracticeResolver) Sources(ctx context.Context, obj *model.GoodPract
 }
 
 // Links is the resolver for the links field.
-func (r *goodPracticeResolver) Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *goodPracticeResolver) Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPractice, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Cases is the resolver for the cases field.
@@ -265,13 +265,13 @@ func (r *partnerResolver) Sources(ctx context.Context, obj *model.Partner) ([]*m
 }
 
 // Links is the resolver for the links field.
-func (r *partnerResolver) Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *partnerResolver) Links(ctx context.Context, obj *model.Partner, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Cooperatives is the resolver for the cooperatives field.
@@ -311,13 +311,13 @@ func (r *partnershipResolver) Sources(ctx context.Context, obj *model.Partnershi
 }
 
 // Links is the resolver for the links field.
-func (r *partnershipResolver) Links(ctx context.Context, obj *model.Partnership, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *partnershipResolver) Links(ctx context.Context, obj *model.Partnership, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *partnershipResolver) History(ctx context.Context, obj *model.Partnership, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *partnershipResolver) History(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Members is the resolver for the members field.
@@ -355,13 +355,13 @@ func (r *personResolver) Sources(ctx context.Context, obj *model.Person) ([]*mod
 }
 
 // Links is the resolver for the links field.
-func (r *personResolver) Links(ctx context.Context, obj *model.Person, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *personResolver) Links(ctx context.Context, obj *model.Person, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *personResolver) History(ctx context.Context, obj *model.Person, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *personResolver) History(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Affiliations is the resolver for the affiliations field.
@@ -385,13 +385,13 @@ func (r *projectResolver) Sources(ctx context.Context, obj *model.Project) ([]*m
 }
 
 // Links is the resolver for the links field.
-func (r *projectResolver) Links(ctx context.Context, obj *model.Project, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *projectResolver) Links(ctx context.Context, obj *model.Project, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *projectResolver) History(ctx context.Context, obj *model.Project, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *projectResolver) History(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Leaders is the resolver for the leaders field.
@@ -587,13 +587,13 @@ func (r *sourceResolver) Sources(ctx context.Context, obj *model.Source) ([]*mod
 }
 
 // Links is the resolver for the links field.
-func (r *sourceResolver) Links(ctx context.Context, obj *model.Source, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	return links(ctx, obj.RowID, direction, types, first, after)
+func (r *sourceResolver) Links(ctx context.Context, obj *model.Source, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error) {
+	return links(ctx, obj.RowID, direction, types, pageArgs{first, last, after, before})
 }
 
 // History is the resolver for the history field.
-func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, first, after)
+func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // TotalCount is the resolver for the totalCount field.

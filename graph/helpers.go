@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
@@ -69,15 +70,12 @@ type pageArgs struct {
 }
 
 // links resolves the generic links connection of entity id.
-func links(ctx context.Context, id int64, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string) (*model.LinkConnection, error) {
-	n, err := pageSize("first", first)
+func links(ctx context.Context, id int64, direction *model.LinkDirection, types []kb.RelationType, pa pageArgs) (*model.LinkConnection, error) {
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
 	}
-	if first == nil {
-		n = DefaultPageSize
-	}
-	sp := store.LinkSpec{Types: types, Limit: n + 1}
+	sp := store.LinkSpec{Types: types, Limit: w.n + 1, Desc: w.backward}
 	if direction != nil {
 		switch *direction {
 		case model.LinkDirectionOutgoing:
@@ -86,22 +84,34 @@ func links(ctx context.Context, id int64, direction *model.LinkDirection, types 
 			sp.Direction = store.Incoming
 		}
 	}
-	if after != nil {
-		c, err := relay.ParseCursor("after", *after, "LINK")
+	from, fromField, until, untilField := w.bounds()
+	if from != nil {
+		c, err := relay.ParseCursor(fromField, *from, "LINK")
 		if err != nil {
 			return nil, err
 		}
 		sp.AfterID = c.ID
 	}
+	if until != nil {
+		c, err := relay.ParseCursor(untilField, *until, "LINK")
+		if err != nil {
+			return nil, err
+		}
+		sp.UntilID = c.ID
+	}
 	ld := loader.For(ctx)
+	// The count is of the whole list, whatever the page.
+	whole := sp.Unpaged()
+	conn := &model.LinkConnection{PageInfo: &model.PageInfo{}}
+	conn.Count = func(ctx context.Context) (int, error) { return ld.LinkCount(whole).Load(ctx, id) }
+	if w.n == 0 {
+		return conn, nil // first: 0 asks for no items, but totalCount still works
+	}
 	ls, err := ld.Links(sp).Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.LinkConnection{PageInfo: &model.PageInfo{HasPreviousPage: after != nil}}
-	if len(ls) > n {
-		ls, conn.PageInfo.HasNextPage = ls[:n], true
-	}
+	ls, conn.PageInfo = cut(w, ls)
 	for _, l := range ls {
 		m := model.LinkFrom(l, id)
 		cur := relay.Cursor{Order: "LINK", ID: l.ID}.Encode()
@@ -109,7 +119,6 @@ func links(ctx context.Context, id int64, direction *model.LinkDirection, types 
 		conn.Edges = append(conn.Edges, &model.LinkEdge{Cursor: cur, Node: m})
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
-	conn.Count = func(ctx context.Context) (int, error) { return ld.LinkCount(sp).Load(ctx, id) }
 	return conn, nil
 }
 
@@ -143,27 +152,14 @@ func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 // totalCount and totalCountIsExact are both asked for.
 func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.EntityOrder, pa pageArgs,
 	add func(e *kb.Entity, cursor string), pi **model.PageInfo, count *model.CountFunc, exact *model.ExactFunc) error {
-	first, err := pageSize("first", pa.first)
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return err
 	}
-	last, err := pageSize("last", pa.last)
-	if err != nil {
-		return err
-	}
-	switch {
-	case pa.first != nil && pa.last != nil:
-		return kb.Invalid("last", "use either first or last, not both")
-	case pa.last != nil && pa.after != nil:
-		return kb.Invalid("after", "after goes with first; use before with last")
-	case pa.first != nil && pa.before != nil:
-		return kb.Invalid("before", "before goes with last; use after with first")
-	case pa.first == nil && pa.last == nil:
-		if pa.before != nil {
-			last = DefaultPageSize
-		} else {
-			first = DefaultPageSize
-		}
+	pa = w.pageArgs
+	first, last := w.n, 0
+	if w.backward {
+		first, last = 0, w.n
 	}
 	o := store.Order{Field: store.OrderName}
 	if orderBy != nil {
@@ -193,13 +189,21 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 		if err != nil {
 			return err
 		}
-		cursors := make([]string, len(page.Entities))
-		for i, e := range page.Entities {
-			pos := page.Positions[i]
-			cursors[i] = relay.Cursor{Order: o.Key(), Value: pos.Value, ID: pos.ID}.Encode()
-			add(e, cursors[i])
-		}
 		*pi = &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrev}
+		type item struct {
+			e   *kb.Entity
+			pos store.Position
+		}
+		items := make([]item, len(page.Entities))
+		for i, e := range page.Entities {
+			items[i] = item{e, page.Positions[i]}
+		}
+		items = trim(w, items, *pi)
+		cursors := make([]string, len(items))
+		for i, it := range items {
+			cursors[i] = relay.Cursor{Order: o.Key(), Value: it.pos.Value, ID: it.pos.ID}.Encode()
+			add(it.e, cursors[i])
+		}
 		setCursors(*pi, len(cursors), func(i int) string { return cursors[i] })
 	}
 	var (
@@ -237,50 +241,51 @@ func deref(s *string) string {
 
 // node resolves a global ID to its object: nil when it does not exist or is
 // not visible, a validation error when the ID is malformed.
-func node(ctx context.Context, id string) (model.Node, error) {
-	typeName, rowID, err := relay.ParseID(id)
+func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
+	out, err := r.nodes(ctx, []string{id}, "id")
 	if err != nil {
 		return nil, err
 	}
-	if typeName == "Link" {
-		l, err := loader.For(ctx).Link.Load(ctx, rowID)
-		if err != nil || l == nil {
-			return nil, err
-		}
-		return model.LinkFrom(l, l.FromID), nil
-	}
-	kind, ok := kb.KindOfTypeName(typeName)
-	if !ok {
-		return nil, kb.Invalid("id", "%q is not a valid ID", id)
-	}
-	e, err := loader.For(ctx).Entity.Load(ctx, rowID)
-	if err != nil || e == nil || e.Kind != kind {
-		return nil, err
-	}
-	return model.FromEntity(e), nil
+	return out[0], nil
 }
 
 // nodes resolves global IDs like node, all entries with one LoadAll and
 // all links with another: one batch of each, whatever the number of IDs.
-func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+// Revisions (staff only) and tokens (admins only) are read one by one:
+// they are refetched singly, by the staff. field names the argument in
+// errors ("ids", or "id" for node).
+func (r *Resolver) nodes(ctx context.Context, ids []string, field string) ([]model.Node, error) {
 	type ask struct {
 		at   int
 		kind kb.Kind // empty for a link
 		id   int64
 	}
-	var entities, links []ask
+	var entities, links, others []ask
+	typeNames := make([]string, len(ids))
 	for i, id := range ids {
+		name := field
+		if field == "ids" {
+			name = fmt.Sprintf("ids[%d]", i)
+		}
 		typeName, rowID, err := relay.ParseID(id)
 		if err != nil {
-			return nil, fmt.Errorf("ids[%d]: %w", i, err)
+			if field == "ids" {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			return nil, err
 		}
-		if typeName == "Link" {
+		typeNames[i] = typeName
+		switch typeName {
+		case "Link":
 			links = append(links, ask{at: i, id: rowID})
+			continue
+		case "Revision", "Token":
+			others = append(others, ask{at: i, id: rowID})
 			continue
 		}
 		kind, ok := kb.KindOfTypeName(typeName)
 		if !ok {
-			return nil, kb.Invalid(fmt.Sprintf("ids[%d]", i), "%q is not a valid ID", id)
+			return nil, kb.Invalid(name, "%q is not a valid ID", id)
 		}
 		entities = append(entities, ask{at: i, kind: kind, id: rowID})
 	}
@@ -306,7 +311,9 @@ func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	out := make([]model.Node, len(ids))
 	for i, a := range entities {
 		if e := es[i]; e != nil && e.Kind == a.kind {
-			out[a.at] = model.FromEntity(e)
+			// Every entity type implements Node, though the Entity
+			// interface does not say so (schema/entities.graphqls).
+			out[a.at] = model.FromEntity(e).(model.Node)
 		}
 	}
 	for i, a := range links {
@@ -314,7 +321,46 @@ func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 			out[a.at] = model.LinkFrom(l, l.FromID)
 		}
 	}
+	for _, a := range others {
+		n, err := r.staffNode(ctx, typeNames[a.at], a.id)
+		if err != nil {
+			return nil, err
+		}
+		out[a.at] = n
+	}
 	return out, nil
+}
+
+// staffNode reads a revision (staff only, as `history` is) or a token
+// (admins only, as `tokens` is): nil when it does not exist, FORBIDDEN
+// (UNAUTHENTICATED without a token) for a caller without the role, whether
+// it exists or not, so that the answer tells such a caller nothing.
+func (r *Resolver) staffNode(ctx context.Context, typeName string, id int64) (model.Node, error) {
+	v := auth.ViewerOf(ctx)
+	if typeName == "Token" {
+		if err := v.Require(kb.RoleAdmin); err != nil {
+			return nil, fmt.Errorf("a token: %w", err)
+		}
+		t, err := r.Store.TokenByID(ctx, id)
+		if errors.Is(err, kb.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return tokenModel(t), nil
+	}
+	if err := v.Require(kb.RoleEditor); err != nil {
+		return nil, fmt.Errorf("a revision: %w", err)
+	}
+	rev, err := r.Store.RevisionByID(ctx, id)
+	if errors.Is(err, kb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return revisionModel(rev), nil
 }
 
 // firstError returns the first error of a LoadAll's error slice: a batch

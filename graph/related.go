@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
@@ -60,34 +59,6 @@ type relatedPage struct {
 	count    model.CountFunc
 }
 
-// pageWindow checks the Relay paging arguments and returns the page size
-// and whether the page is read backwards (last/before).
-func pageWindow(pa pageArgs, def int) (n int, backwards bool, err error) {
-	first, err := pageSize("first", pa.first)
-	if err != nil {
-		return 0, false, err
-	}
-	last, err := pageSize("last", pa.last)
-	if err != nil {
-		return 0, false, err
-	}
-	switch {
-	case pa.first != nil && pa.last != nil:
-		return 0, false, kb.Invalid("last", "use either first or last, not both")
-	case pa.last != nil && pa.after != nil:
-		return 0, false, kb.Invalid("after", "after goes with first; use before with last")
-	case pa.first != nil && pa.before != nil:
-		return 0, false, kb.Invalid("before", "before goes with last; use after with first")
-	case pa.last != nil:
-		return last, true, nil
-	case pa.first != nil:
-		return first, false, nil
-	case pa.before != nil:
-		return def, true, nil
-	}
-	return def, false, nil
-}
-
 // relatedOrderKey names the ordering of a related list in its cursors. The
 // REL_ prefix keeps root-list cursors (ordered by entity) out.
 func relatedOrderKey(o *model.RelatedOrder) (byName, desc bool, key string) {
@@ -103,10 +74,11 @@ func relatedOrderKey(o *model.RelatedOrder) (byName, desc bool, key string) {
 // level that ask for the same page share one query, each entity's page
 // cut in SQL; the count, when asked for, is one grouped query per level.
 func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*relatedPage, error) {
-	n, backwards, err := pageWindow(a.pageArgs, DefaultRelatedPageSize)
+	w, err := pageWindow(a.pageArgs, DefaultRelatedPageSize)
 	if err != nil {
 		return nil, err
 	}
+	n := w.n
 	byName, desc, key := relatedOrderKey(a.order)
 	// Only lists of mixed kinds (r.kinds empty) take a kind filter.
 	kinds := r.kinds
@@ -114,17 +86,21 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 		kinds = a.kinds
 	}
 	sp := store.LinkSpec{Direction: r.dir, Types: r.types, InTypes: r.inTypes, OtherKinds: kinds, Statuses: a.statuses,
-		ByName: byName, Desc: desc != backwards, Limit: n + 1, DistinctOther: true}
-	cursorArg, cursorField := a.after, "after"
-	if backwards {
-		cursorArg, cursorField = a.before, "before"
-	}
-	if cursorArg != nil {
-		c, err := relay.ParseCursor(cursorField, *cursorArg, key)
+		ByName: byName, Desc: desc != w.backward, Limit: n + 1, DistinctOther: true}
+	from, fromField, until, untilField := w.bounds()
+	if from != nil {
+		c, err := relay.ParseCursor(fromField, *from, key)
 		if err != nil {
 			return nil, err
 		}
 		sp.AfterID, sp.AfterName = c.ID, c.Value
+	}
+	if until != nil {
+		c, err := relay.ParseCursor(untilField, *until, key)
+		if err != nil {
+			return nil, err
+		}
+		sp.UntilID, sp.UntilName = c.ID, c.Value
 	}
 	ld := loader.For(ctx)
 	p := &relatedPage{pageInfo: &model.PageInfo{}}
@@ -137,17 +113,7 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	if err != nil {
 		return nil, err
 	}
-	more := len(rows) > n
-	if more {
-		rows = rows[:n]
-	}
-	if backwards {
-		rows = slices.Clone(rows)
-		slices.Reverse(rows)
-		p.pageInfo.HasPreviousPage, p.pageInfo.HasNextPage = more, a.before != nil
-	} else {
-		p.pageInfo.HasNextPage, p.pageInfo.HasPreviousPage = more, a.after != nil
-	}
+	rows, p.pageInfo = cut(w, rows)
 	ids := make([]int64, len(rows))
 	for i, row := range rows {
 		ids[i] = otherEnd(id, row.Link)
@@ -350,22 +316,27 @@ func membershipConn(ctx context.Context, id int64, dir store.Direction, a relate
 // practicePartners resolves the partners behind a good practice as a page
 // ordered by name, cut in SQL for all the practices of a level at once.
 func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.PartnerConnection, error) {
-	n, backwards, err := pageWindow(pa, DefaultRelatedPageSize)
+	w, err := pageWindow(pa, DefaultRelatedPageSize)
 	if err != nil {
 		return nil, err
 	}
+	n := w.n
 	const key = "PARTNERS_BEHIND_NAME_ASC"
-	pp := store.PartnerPage{Desc: backwards, Limit: n + 1}
-	cursorArg, cursorField := pa.after, "after"
-	if backwards {
-		cursorArg, cursorField = pa.before, "before"
-	}
-	if cursorArg != nil {
-		c, err := relay.ParseCursor(cursorField, *cursorArg, key)
+	pp := store.PartnerPage{Desc: w.backward, Limit: n + 1}
+	from, fromField, until, untilField := w.bounds()
+	if from != nil {
+		c, err := relay.ParseCursor(fromField, *from, key)
 		if err != nil {
 			return nil, err
 		}
 		pp.AfterID, pp.AfterName = c.ID, c.Value
+	}
+	if until != nil {
+		c, err := relay.ParseCursor(untilField, *until, key)
+		if err != nil {
+			return nil, err
+		}
+		pp.UntilID, pp.UntilName = c.ID, c.Value
 	}
 	ld := loader.For(ctx)
 	conn := &model.PartnerConnection{PageInfo: &model.PageInfo{}}
@@ -377,17 +348,7 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	if err != nil {
 		return nil, err
 	}
-	more := len(named) > n
-	if more {
-		named = named[:n]
-	}
-	if backwards {
-		named = slices.Clone(named)
-		slices.Reverse(named)
-		conn.PageInfo.HasPreviousPage, conn.PageInfo.HasNextPage = more, pa.before != nil
-	} else {
-		conn.PageInfo.HasNextPage, conn.PageInfo.HasPreviousPage = more, pa.after != nil
-	}
+	named, conn.PageInfo = cut(w, named)
 	ids := make([]int64, len(named))
 	for i, x := range named {
 		ids[i] = x.ID

@@ -28,7 +28,7 @@ type LinkResolver interface {
 
 	Sources(ctx context.Context, obj *model.Link) ([]*model.Citation, error)
 
-	History(ctx context.Context, obj *model.Link, first *int, after *string) (*model.RevisionConnection, error)
+	History(ctx context.Context, obj *model.Link, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 }
 type LinkConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.LinkConnection) (int, error)
@@ -57,6 +57,22 @@ func (ec *executionContext) field_Link_history_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -556,7 +572,7 @@ func (ec *executionContext) _Link_history(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Link().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Link().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

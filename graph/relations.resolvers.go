@@ -48,8 +48,8 @@ func (r *linkResolver) Sources(ctx context.Context, obj *model.Link) ([]*model.C
 }
 
 // History is the resolver for the history field.
-func (r *linkResolver) History(ctx context.Context, obj *model.Link, first *int, after *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, false, obj.RowID, first, after)
+func (r *linkResolver) History(ctx context.Context, obj *model.Link, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, false, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Source() SourceResolver
 	SourceConnection() SourceConnectionResolver
 	Subscription() SubscriptionResolver
+	Suggestion() SuggestionResolver
 }
 
 type DirectiveRoot struct {
@@ -85,7 +86,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AggregateFilter", ec.unmarshalInputAggregateFilter),
 			graphql.NewInputUnmarshaler("CitationInput", ec.unmarshalInputCitationInput),
+			graphql.NewInputUnmarshaler("CitationRecordInput", ec.unmarshalInputCitationRecordInput),
 			graphql.NewInputUnmarshaler("CooperativeFilter", ec.unmarshalInputCooperativeFilter),
+			graphql.NewInputUnmarshaler("CooperativeRecordInput", ec.unmarshalInputCooperativeRecordInput),
 			graphql.NewInputUnmarshaler("CreateCooperativeInput", ec.unmarshalInputCreateCooperativeInput),
 			graphql.NewInputUnmarshaler("CreateEventInput", ec.unmarshalInputCreateEventInput),
 			graphql.NewInputUnmarshaler("CreateForeignExampleInput", ec.unmarshalInputCreateForeignExampleInput),
@@ -95,21 +98,33 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreatePersonInput", ec.unmarshalInputCreatePersonInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateSourceInput", ec.unmarshalInputCreateSourceInput),
+			graphql.NewInputUnmarshaler("DatasetInput", ec.unmarshalInputDatasetInput),
 			graphql.NewInputUnmarshaler("EntityOrder", ec.unmarshalInputEntityOrder),
+			graphql.NewInputUnmarshaler("EntityRecordInput", ec.unmarshalInputEntityRecordInput),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
+			graphql.NewInputUnmarshaler("EventRecordInput", ec.unmarshalInputEventRecordInput),
 			graphql.NewInputUnmarshaler("ForeignExampleFilter", ec.unmarshalInputForeignExampleFilter),
+			graphql.NewInputUnmarshaler("ForeignExampleRecordInput", ec.unmarshalInputForeignExampleRecordInput),
 			graphql.NewInputUnmarshaler("GoodPracticeFilter", ec.unmarshalInputGoodPracticeFilter),
+			graphql.NewInputUnmarshaler("GoodPracticeRecordInput", ec.unmarshalInputGoodPracticeRecordInput),
+			graphql.NewInputUnmarshaler("IndicatorRecordInput", ec.unmarshalInputIndicatorRecordInput),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
+			graphql.NewInputUnmarshaler("LinkRecordInput", ec.unmarshalInputLinkRecordInput),
 			graphql.NewInputUnmarshaler("PartnerFilter", ec.unmarshalInputPartnerFilter),
+			graphql.NewInputUnmarshaler("PartnerRecordInput", ec.unmarshalInputPartnerRecordInput),
 			graphql.NewInputUnmarshaler("PartnershipFilter", ec.unmarshalInputPartnershipFilter),
+			graphql.NewInputUnmarshaler("PartnershipRecordInput", ec.unmarshalInputPartnershipRecordInput),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
+			graphql.NewInputUnmarshaler("PersonRecordInput", ec.unmarshalInputPersonRecordInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
+			graphql.NewInputUnmarshaler("ProjectRecordInput", ec.unmarshalInputProjectRecordInput),
 			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
 			graphql.NewInputUnmarshaler("RelatedFilter", ec.unmarshalInputRelatedFilter),
 			graphql.NewInputUnmarshaler("RelatedOrder", ec.unmarshalInputRelatedOrder),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SectorMixFilter", ec.unmarshalInputSectorMixFilter),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
+			graphql.NewInputUnmarshaler("SourceRecordInput", ec.unmarshalInputSourceRecordInput),
 			graphql.NewInputUnmarshaler("UpdateCooperativeInput", ec.unmarshalInputUpdateCooperativeInput),
 			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
 			graphql.NewInputUnmarshaler("UpdateForeignExampleInput", ec.unmarshalInputUpdateForeignExampleInput),
@@ -213,6 +228,485 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/dataset.graphqls", Input: `# The records of a data set as GraphQL types: the states a revision holds
+# and the input of ` + "`" + `importDataset` + "`" + `, in the shape of the data-set file (the
+# reference data, the JSON export, ` + "`" + `partnergraph import` + "`" + `): entries, links
+# and indicators keyed by stable keys. Field names are the file's, so a
+# data set in JSON is also a valid ` + "`" + `DatasetInput` + "`" + ` variable.
+
+"""The state of an entry, a link or an indicator as a revision records it, in the data-set shape."""
+union RecordState = EntityRecord | LinkRecord | IndicatorRecord
+
+"""A source cited for a claim, by the source's key."""
+type CitationRecord {
+  """The key of the Source entry."""
+  source: String!
+  """Where in the source: a page, a paragraph."""
+  locator: String
+  """The words of the source."""
+  quote: String
+}
+
+"""An entry in the data-set shape: the common fields and the attributes of its kind (only the one that matches ` + "`" + `kind` + "`" + ` is set)."""
+type EntityRecord {
+  """The stable key."""
+  key: String!
+  """The kind."""
+  kind: EntityKind!
+  """The name."""
+  name: String!
+  """The summary."""
+  summary: String
+  """The publication status."""
+  status: PublicationStatus
+  """The sources that support the entry as a whole."""
+  sources: [CitationRecord!]!
+  """A partner's attributes."""
+  partner: PartnerRecord
+  """A cooperative's attributes."""
+  cooperative: CooperativeRecord
+  """A partnership's attributes."""
+  partnership: PartnershipRecord
+  """A good practice's attributes."""
+  goodPractice: GoodPracticeRecord
+  """A foreign example's attributes."""
+  foreignExample: ForeignExampleRecord
+  """A project's attributes."""
+  project: ProjectRecord
+  """An event's attributes."""
+  event: EventRecord
+  """A person's attributes."""
+  person: PersonRecord
+  """A source's attributes."""
+  source: SourceRecord
+}
+
+"""A partner's attributes in the data-set shape."""
+type PartnerRecord {
+  """The sector."""
+  sector: Sector!
+  """The kind of organisation."""
+  partnerKind: PartnerKind!
+  """The legal form."""
+  legalForm: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The website."""
+  website: String
+  """The registration number."""
+  registrationNumber: String
+}
+
+"""A cooperative's attributes in the data-set shape."""
+type CooperativeRecord {
+  """The cooperative's status."""
+  coopStatus: CooperativeStatus!
+  """What it does."""
+  activities: [Activity!]!
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """When it was founded."""
+  foundedOn: Date
+  """The website."""
+  website: String
+  """The registration number."""
+  registrationNumber: String
+}
+
+"""A partnership's attributes in the data-set shape."""
+type PartnershipRecord {
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+}
+
+"""A good practice's attributes in the data-set shape."""
+type GoodPracticeRecord {
+  """The description."""
+  description: String
+  """The topics."""
+  topics: [String!]!
+  """Whom it serves."""
+  targetGroup: String
+  """What it takes."""
+  resourcesNeeded: String
+  """What shows it works."""
+  evidence: String
+  """What was hard."""
+  difficulties: String
+  """What was learnt."""
+  lessons: String
+  """How well it would carry elsewhere."""
+  transferPotential: String
+  """Who recognised it."""
+  recognition: String
+}
+
+"""A foreign example's attributes in the data-set shape."""
+type ForeignExampleRecord {
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The model it follows."""
+  model: String
+  """Whom it serves."""
+  targetGroup: String
+  """What Poland may learn from it."""
+  lessonsForPoland: String
+  """Its Polish counterpart."""
+  homeAnalogue: String
+  """The website."""
+  website: String
+}
+
+"""A project's attributes in the data-set shape."""
+type ProjectRecord {
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """Who funds it."""
+  funding: String
+  """The website."""
+  website: String
+}
+
+"""An event's attributes in the data-set shape."""
+type EventRecord {
+  """The kind of event."""
+  eventKind: EventKind!
+  """The event's status."""
+  eventStatus: EventStatus!
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The venue."""
+  venue: String
+}
+
+"""A person's attributes in the data-set shape: personal data, for staff."""
+type PersonRecord {
+  """The public role."""
+  publicRole: String
+  """The e-mail address."""
+  email: String
+  """The phone number."""
+  phone: String
+}
+
+"""A source's attributes in the data-set shape."""
+type SourceRecord {
+  """The kind of source."""
+  sourceKind: SourceKind!
+  """The publisher."""
+  publisher: String
+  """When it was published."""
+  publishedOn: Date
+  """Its address."""
+  url: String
+  """Its language."""
+  language: String
+}
+
+"""A link in the data-set shape: its ends by key."""
+type LinkRecord {
+  """The key of the source end."""
+  from: String!
+  """The key of the target end."""
+  to: String!
+  """The relation type."""
+  type: RelationType!
+  """The role."""
+  role: String
+  """A note."""
+  note: String
+  """When the relation began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """The sources that support the link."""
+  sources: [CitationRecord!]!
+  """How sure the linker is, from 0 to 1."""
+  confidence: Float
+}
+
+"""An indicator of a cooperative in the data-set shape, but for two names: the file's ` + "`" + `cooperative` + "`" + ` is ` + "`" + `cooperativeKey` + "`" + ` and its ` + "`" + `name` + "`" + ` is ` + "`" + `indicator` + "`" + `, so that a selection of every RecordState needs no aliases (EntityRecord's ` + "`" + `cooperative` + "`" + ` and ` + "`" + `name` + "`" + ` have other types)."""
+type IndicatorRecord {
+  """The key of the cooperative (` + "`" + `cooperative` + "`" + ` in the file)."""
+  cooperativeKey: String
+  """What is measured (` + "`" + `name` + "`" + ` in the file)."""
+  indicator: IndicatorName!
+  """The value."""
+  value: Float!
+  """The unit."""
+  unit: String
+  """When it was measured."""
+  asOf: Date
+  """A note."""
+  note: String
+  """The source of the value."""
+  citation: CitationRecord
+}
+
+"""A data set to import: entries, links and indicators keyed by stable keys, as in the data-set file."""
+input DatasetInput {
+  """The entries."""
+  entities: [EntityRecordInput!] = []
+  """The links."""
+  links: [LinkRecordInput!] = []
+  """The indicators."""
+  indicators: [IndicatorRecordInput!] = []
+}
+
+"""A source cited for a claim, by the source's key."""
+input CitationRecordInput {
+  """The key of the Source entry (in the data set or the database)."""
+  source: String!
+  """Where in the source."""
+  locator: String
+  """The words of the source."""
+  quote: String
+}
+
+"""An entry to import: the common fields and the attributes of its kind, which must be the one that matches ` + "`" + `kind` + "`" + `."""
+input EntityRecordInput {
+  """The stable key: an entry with this key is updated, else created."""
+  key: String!
+  """The kind."""
+  kind: EntityKind!
+  """The name."""
+  name: String!
+  """The summary."""
+  summary: String
+  """The publication status; DRAFT when omitted."""
+  status: PublicationStatus
+  """The sources that support the entry as a whole."""
+  sources: [CitationRecordInput!]
+  """A partner's attributes."""
+  partner: PartnerRecordInput
+  """A cooperative's attributes."""
+  cooperative: CooperativeRecordInput
+  """A partnership's attributes."""
+  partnership: PartnershipRecordInput
+  """A good practice's attributes."""
+  goodPractice: GoodPracticeRecordInput
+  """A foreign example's attributes."""
+  foreignExample: ForeignExampleRecordInput
+  """A project's attributes."""
+  project: ProjectRecordInput
+  """An event's attributes."""
+  event: EventRecordInput
+  """A person's attributes."""
+  person: PersonRecordInput
+  """A source's attributes."""
+  source: SourceRecordInput
+}
+
+"""A partner's attributes to import."""
+input PartnerRecordInput {
+  """The sector."""
+  sector: Sector!
+  """The kind of organisation."""
+  partnerKind: PartnerKind!
+  """The legal form."""
+  legalForm: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The website."""
+  website: String
+  """The registration number."""
+  registrationNumber: String
+}
+
+"""A cooperative's attributes to import."""
+input CooperativeRecordInput {
+  """The cooperative's status."""
+  coopStatus: CooperativeStatus!
+  """What it does."""
+  activities: [Activity!]
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """When it was founded."""
+  foundedOn: Date
+  """The website."""
+  website: String
+  """The registration number."""
+  registrationNumber: String
+}
+
+"""A partnership's attributes to import."""
+input PartnershipRecordInput {
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+}
+
+"""A good practice's attributes to import."""
+input GoodPracticeRecordInput {
+  """The description."""
+  description: String
+  """The topics."""
+  topics: [String!]
+  """Whom it serves."""
+  targetGroup: String
+  """What it takes."""
+  resourcesNeeded: String
+  """What shows it works."""
+  evidence: String
+  """What was hard."""
+  difficulties: String
+  """What was learnt."""
+  lessons: String
+  """How well it would carry elsewhere."""
+  transferPotential: String
+  """Who recognised it."""
+  recognition: String
+}
+
+"""A foreign example's attributes to import."""
+input ForeignExampleRecordInput {
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The model it follows."""
+  model: String
+  """Whom it serves."""
+  targetGroup: String
+  """What Poland may learn from it."""
+  lessonsForPoland: String
+  """Its Polish counterpart."""
+  homeAnalogue: String
+  """The website."""
+  website: String
+}
+
+"""A project's attributes to import."""
+input ProjectRecordInput {
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """Who funds it."""
+  funding: String
+  """The website."""
+  website: String
+}
+
+"""An event's attributes to import."""
+input EventRecordInput {
+  """The kind of event."""
+  eventKind: EventKind!
+  """The event's status."""
+  eventStatus: EventStatus!
+  """When it began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The venue."""
+  venue: String
+}
+
+"""A person's attributes to import."""
+input PersonRecordInput {
+  """The public role."""
+  publicRole: String
+  """The e-mail address."""
+  email: String
+  """The phone number."""
+  phone: String
+}
+
+"""A source's attributes to import."""
+input SourceRecordInput {
+  """The kind of source."""
+  sourceKind: SourceKind!
+  """The publisher."""
+  publisher: String
+  """When it was published."""
+  publishedOn: Date
+  """Its address."""
+  url: String
+  """Its language."""
+  language: String
+}
+
+"""A link to import: its ends by key."""
+input LinkRecordInput {
+  """The key of the source end."""
+  from: String!
+  """The key of the target end."""
+  to: String!
+  """The relation type."""
+  type: RelationType!
+  """The role."""
+  role: String
+  """A note."""
+  note: String
+  """When the relation began."""
+  startsOn: Date
+  """When it ended."""
+  endsOn: Date
+  """The sources that support the link."""
+  sources: [CitationRecordInput!]
+  """How sure the linker is, from 0 to 1."""
+  confidence: Float
+}
+
+"""An indicator of a cooperative to import."""
+input IndicatorRecordInput {
+  """The key of the cooperative."""
+  cooperative: String!
+  """What is measured."""
+  name: IndicatorName!
+  """The value."""
+  value: Float!
+  """The unit."""
+  unit: String
+  """When it was measured."""
+  asOf: Date
+  """A note."""
+  note: String
+  """The source of the value."""
+  citation: CitationRecordInput
+}
+`, BuiltIn: false},
 	{Name: "../schema/entities.graphqls", Input: `# The entities of the knowledge base: the Entity interface, the nine kinds, their filters and connections.
 
 extend type Query {
@@ -356,7 +850,10 @@ extend type Query {
 }
 
 """A node of the knowledge graph: every partner, cooperative, partnership, practice, foreign example, project, event, person and source."""
-interface Entity implements Node {
+# Entity does not declare ` + "`" + `implements Node` + "`" + `, though every entity type
+# implements both: generators that cannot read interfaces implementing
+# interfaces (genqlient) then read ` + "`" + `node` + "`" + `/` + "`" + `nodes` + "`" + ` (docs/api.md, "IDs and node").
+interface Entity {
   """The global ID."""
   id: ID!
   """The stable external key, if the entry has one (reference data, imports)."""
@@ -385,15 +882,23 @@ interface Entity implements Node {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection!
 }
 
@@ -807,15 +1312,23 @@ type Partner implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The sector the partner belongs to."""
   sector: Sector!
@@ -925,15 +1438,23 @@ type Cooperative implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The life stage of the cooperative."""
   status: CooperativeStatus!
@@ -1062,15 +1583,23 @@ type Partnership implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """When the partnership began, if known."""
   startsOn: Date
@@ -1194,15 +1723,23 @@ type GoodPractice implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The full description."""
   description: String
@@ -1325,15 +1862,23 @@ type ForeignExample implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The country, ISO 3166-1 alpha-2."""
   country: String
@@ -1428,15 +1973,23 @@ type Project implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """When the project began, if known."""
   startsOn: Date
@@ -1568,15 +2121,23 @@ type Event implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The kind of event."""
   eventKind: EventKind!
@@ -1716,15 +2277,23 @@ type Person implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The public role, e.g. Dyrektor Coompanion."""
   publicRole: String
@@ -1779,15 +2348,23 @@ type Source implements Node & Entity {
     types: [RelationType!]
     """Returns the first n links after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the links after it."""
     after: String
+    """Returns the last n links before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the links before it."""
+    before: String
   ): LinkConnection!
   """The revision history of the entry, newest first: who changed what, when, and the states before and after. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
   """The kind of source."""
   sourceKind: SourceKind!
@@ -2334,7 +2911,7 @@ enum LinkDirection {
   BOTH
 }
 
-"""A typed, directed link between two entities, with its properties and provenance. Read from an entity, ` + "`" + `direction` + "`" + `, ` + "`" + `label` + "`" + ` and ` + "`" + `node` + "`" + ` are seen from that entity."""
+"""A typed, directed link between two entities, with its properties and provenance. Read from an entity, ` + "`" + `direction` + "`" + `, ` + "`" + `label` + "`" + ` and ` + "`" + `node` + "`" + ` are seen from that entity; refetched through ` + "`" + `node(id:)` + "`" + `, from its source end."""
 type Link implements Node {
   """The global ID."""
   id: ID!
@@ -2370,10 +2947,14 @@ type Link implements Node {
   version: Int!
   """The revision history of the link, newest first. Staff only."""
   history(
-    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
     first: Int
-    """A cursor from a previous page."""
+    """A cursor from a previous page: returns the older revisions after it."""
     after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
   ): RevisionConnection! @requires(role: EDITOR)
 }
 
@@ -2442,9 +3023,9 @@ scalar Date
 
 """The read operations of the API."""
 type Query {
-  """Fetches any object by its global ID. Null when it does not exist or is not visible."""
+  """Fetches any object by its global ID: an entity, a link, a revision (staff only) or a token (admins only); every type with an ` + "`" + `id: ID!` + "`" + ` implements Node. Null when it does not exist or is not visible; FORBIDDEN for the ID of a revision or token the caller's role may not read."""
   node("""A global ID as returned by any ` + "`" + `id` + "`" + ` field.""" id: ID!): Node
-  """Fetches objects by global IDs, in the order given; null for each one that does not exist or is not visible. At most 100 IDs."""
+  """Fetches objects by global IDs, in the order given, like ` + "`" + `node` + "`" + `; null for each one that does not exist or is not visible. At most 100 IDs."""
   nodes("""Global IDs, at most 100.""" ids: [ID!]!): [Node]!
 }
 
@@ -2509,6 +3090,10 @@ extend type Query {
     first: Int
     """A cursor from a previous page of the same search: returns the hits after it."""
     after: String
+    """Returns the last n hits before ` + "`" + `before` + "`" + ` (at most 100); without ` + "`" + `before` + "`" + `, the last n of the whole ranking, which must be countable (LIMIT_EXCEEDED beyond the count bound)."""
+    last: Int
+    """A cursor from a previous page of the same search: returns the hits before it."""
+    before: String
   ): SearchConnection!
   """Names that start with what was typed, for as-you-type linking: each word typed must start a word of the name, ignoring case and diacritics (` + "`" + `koop gl` + "`" + ` finds Kooperativet Glöden). Names that start with the whole prefix come first, then names with a later word that does; each group in alphabetical order, ignoring case and diacritics (the second group among the first 100 such names found, so that a word thousands of names hold costs what a rare one costs)."""
   suggest(
@@ -2571,8 +3156,10 @@ type Snippet {
 
 """A name suggested for what was typed."""
 type Suggestion {
-  """The global ID of the entity."""
-  id: ID!
+  """The global ID of the entity suggested (not a node ID of its own: a suggestion is no object)."""
+  entityId: ID!
+  """The entity suggested; null when it has become invisible since."""
+  entity: Entity
   """The kind of entity."""
   kind: EntityKind!
   """The name in its own language and spelling."""
@@ -2595,9 +3182,6 @@ extend type Query {
   ): [Entity!]! @requires(role: EDITOR)
 }
 
-"""Any JSON value: the states of a revision, a data set to import."""
-scalar JSON
-
 """What a caller may do. Send a token as ` + "`" + `Authorization: Bearer <token>` + "`" + `; ` + "`" + `partnergraph token create` + "`" + ` makes one."""
 enum Role {
   """No token: reads published entries only."""
@@ -2619,8 +3203,8 @@ type Viewer {
 }
 
 """An API token; its secret is shown once, when it is made, and stored only as a hash."""
-type Token {
-  """The token's ID, for ` + "`" + `revokeToken` + "`" + `."""
+type Token implements Node {
+  """The token's global ID, for ` + "`" + `revokeToken` + "`" + ` and ` + "`" + `node(id:)` + "`" + ` (admins only)."""
   id: ID!
   """Who or what holds the token; recorded as the actor of every change made with it."""
   name: String!
@@ -3108,8 +3692,8 @@ input UpdateLinkInput {
 
 """What ` + "`" + `deleteEntity` + "`" + ` did or would do."""
 type DeletePayload {
-  """The ID of the entry."""
-  id: ID!
+  """The global ID of the entry deleted (or that would be)."""
+  deletedId: ID!
   """How many links go with the entry."""
   linkCount: Int!
   """True when deleted; false when ` + "`" + `confirm` + "`" + ` was not given, which deletes nothing."""
@@ -3148,9 +3732,9 @@ enum RevisionOperation {
   INDICATOR_UPDATE
 }
 
-"""One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it)."""
-type Revision {
-  """The revision's ID, for ` + "`" + `revert` + "`" + `."""
+"""One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it)."""
+type Revision implements Node {
+  """The revision's global ID, for ` + "`" + `revert` + "`" + ` and ` + "`" + `node(id:)` + "`" + ` (staff only)."""
   id: ID!
   """When the change was committed."""
   at: Time!
@@ -3158,10 +3742,10 @@ type Revision {
   actor: String!
   """What was done."""
   operation: RevisionOperation!
-  """The state before; null for a creation and in an erased person's history."""
-  before: JSON
-  """The state after; null for a deletion and in an erased person's history."""
-  after: JSON
+  """The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history."""
+  before: RecordState
+  """The state after, in the same shape; null for a deletion and in an erased person's history."""
+  after: RecordState
 }
 
 """A page of revisions, newest first, in the Relay connection shape."""
@@ -3283,7 +3867,7 @@ type Mutation {
   erasePerson("""The person's ID.""" id: ID!): Person @requires(role: ADMIN)
 
   """Imports a data set in the shape of the reference data and the export ({entities, links, indicators} keyed by stable keys): every record is validated first, then all is written or nothing."""
-  importDataset("""The data set.""" dataset: JSON!, """Validate and report without writing.""" dryRun: Boolean = false): ImportReport! @requires(role: EDITOR)
+  importDataset("""The data set: the data-set file's JSON is a valid value.""" dataset: DatasetInput!, """Validate and report without writing.""" dryRun: Boolean = false): ImportReport! @requires(role: EDITOR)
 
   """Makes an API token. Admins only."""
   createToken("""Who or what will hold it.""" name: String!, """Its role.""" role: Role!): NewToken! @requires(role: ADMIN)
@@ -3385,6 +3969,18 @@ func (ec *executionContext) childFields_Citation(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Citation", field.Name)
 }
 
+func (ec *executionContext) childFields_CitationRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_CitationRecord_source(ctx, field)
+	case "locator":
+		return ec.fieldContext_CitationRecord_locator(ctx, field)
+	case "quote":
+		return ec.fieldContext_CitationRecord_quote(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CitationRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Cooperative(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3471,6 +4067,28 @@ func (ec *executionContext) childFields_CooperativeEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CooperativeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CooperativeRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "coopStatus":
+		return ec.fieldContext_CooperativeRecord_coopStatus(ctx, field)
+	case "activities":
+		return ec.fieldContext_CooperativeRecord_activities(ctx, field)
+	case "country":
+		return ec.fieldContext_CooperativeRecord_country(ctx, field)
+	case "region":
+		return ec.fieldContext_CooperativeRecord_region(ctx, field)
+	case "city":
+		return ec.fieldContext_CooperativeRecord_city(ctx, field)
+	case "foundedOn":
+		return ec.fieldContext_CooperativeRecord_foundedOn(ctx, field)
+	case "website":
+		return ec.fieldContext_CooperativeRecord_website(ctx, field)
+	case "registrationNumber":
+		return ec.fieldContext_CooperativeRecord_registrationNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CooperativeRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Degree(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -3483,8 +4101,8 @@ func (ec *executionContext) childFields_Degree(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_DeletePayload_id(ctx, field)
+	case "deletedId":
+		return ec.fieldContext_DeletePayload_deletedId(ctx, field)
 	case "linkCount":
 		return ec.fieldContext_DeletePayload_linkCount(ctx, field)
 	case "deleted":
@@ -3601,6 +4219,28 @@ func (ec *executionContext) childFields_EventEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EventRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventKind":
+		return ec.fieldContext_EventRecord_eventKind(ctx, field)
+	case "eventStatus":
+		return ec.fieldContext_EventRecord_eventStatus(ctx, field)
+	case "startsOn":
+		return ec.fieldContext_EventRecord_startsOn(ctx, field)
+	case "endsOn":
+		return ec.fieldContext_EventRecord_endsOn(ctx, field)
+	case "country":
+		return ec.fieldContext_EventRecord_country(ctx, field)
+	case "region":
+		return ec.fieldContext_EventRecord_region(ctx, field)
+	case "city":
+		return ec.fieldContext_EventRecord_city(ctx, field)
+	case "venue":
+		return ec.fieldContext_EventRecord_venue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_ForeignExample(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3677,6 +4317,28 @@ func (ec *executionContext) childFields_ForeignExampleEdge(ctx context.Context, 
 		return ec.fieldContext_ForeignExampleEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExampleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ForeignExampleRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "country":
+		return ec.fieldContext_ForeignExampleRecord_country(ctx, field)
+	case "region":
+		return ec.fieldContext_ForeignExampleRecord_region(ctx, field)
+	case "city":
+		return ec.fieldContext_ForeignExampleRecord_city(ctx, field)
+	case "model":
+		return ec.fieldContext_ForeignExampleRecord_model(ctx, field)
+	case "targetGroup":
+		return ec.fieldContext_ForeignExampleRecord_targetGroup(ctx, field)
+	case "lessonsForPoland":
+		return ec.fieldContext_ForeignExampleRecord_lessonsForPoland(ctx, field)
+	case "homeAnalogue":
+		return ec.fieldContext_ForeignExampleRecord_homeAnalogue(ctx, field)
+	case "website":
+		return ec.fieldContext_ForeignExampleRecord_website(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForeignExampleRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3761,6 +4423,30 @@ func (ec *executionContext) childFields_GoodPracticeEdge(ctx context.Context, fi
 		return ec.fieldContext_GoodPracticeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GoodPracticeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GoodPracticeRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "description":
+		return ec.fieldContext_GoodPracticeRecord_description(ctx, field)
+	case "topics":
+		return ec.fieldContext_GoodPracticeRecord_topics(ctx, field)
+	case "targetGroup":
+		return ec.fieldContext_GoodPracticeRecord_targetGroup(ctx, field)
+	case "resourcesNeeded":
+		return ec.fieldContext_GoodPracticeRecord_resourcesNeeded(ctx, field)
+	case "evidence":
+		return ec.fieldContext_GoodPracticeRecord_evidence(ctx, field)
+	case "difficulties":
+		return ec.fieldContext_GoodPracticeRecord_difficulties(ctx, field)
+	case "lessons":
+		return ec.fieldContext_GoodPracticeRecord_lessons(ctx, field)
+	case "transferPotential":
+		return ec.fieldContext_GoodPracticeRecord_transferPotential(ctx, field)
+	case "recognition":
+		return ec.fieldContext_GoodPracticeRecord_recognition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GoodPracticeRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4047,6 +4733,28 @@ func (ec *executionContext) childFields_PartnerEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PartnerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PartnerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_PartnerRecord_sector(ctx, field)
+	case "partnerKind":
+		return ec.fieldContext_PartnerRecord_partnerKind(ctx, field)
+	case "legalForm":
+		return ec.fieldContext_PartnerRecord_legalForm(ctx, field)
+	case "country":
+		return ec.fieldContext_PartnerRecord_country(ctx, field)
+	case "region":
+		return ec.fieldContext_PartnerRecord_region(ctx, field)
+	case "city":
+		return ec.fieldContext_PartnerRecord_city(ctx, field)
+	case "website":
+		return ec.fieldContext_PartnerRecord_website(ctx, field)
+	case "registrationNumber":
+		return ec.fieldContext_PartnerRecord_registrationNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Partnership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4111,6 +4819,16 @@ func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, fie
 		return ec.fieldContext_PartnershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "startsOn":
+		return ec.fieldContext_PartnershipRecord_startsOn(ctx, field)
+	case "endsOn":
+		return ec.fieldContext_PartnershipRecord_endsOn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_Path(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4189,6 +4907,18 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PersonRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "publicRole":
+		return ec.fieldContext_PersonRecord_publicRole(ctx, field)
+	case "email":
+		return ec.fieldContext_PersonRecord_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_PersonRecord_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4263,6 +4993,20 @@ func (ec *executionContext) childFields_ProjectEdge(ctx context.Context, field g
 		return ec.fieldContext_ProjectEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "startsOn":
+		return ec.fieldContext_ProjectRecord_startsOn(ctx, field)
+	case "endsOn":
+		return ec.fieldContext_ProjectRecord_endsOn(ctx, field)
+	case "funding":
+		return ec.fieldContext_ProjectRecord_funding(ctx, field)
+	case "website":
+		return ec.fieldContext_ProjectRecord_website(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_RelationTypeInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4463,10 +5207,28 @@ func (ec *executionContext) childFields_SourceEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type SourceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SourceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sourceKind":
+		return ec.fieldContext_SourceRecord_sourceKind(ctx, field)
+	case "publisher":
+		return ec.fieldContext_SourceRecord_publisher(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_SourceRecord_publishedOn(ctx, field)
+	case "url":
+		return ec.fieldContext_SourceRecord_url(ctx, field)
+	case "language":
+		return ec.fieldContext_SourceRecord_language(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_Suggestion_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_Suggestion_entityId(ctx, field)
+	case "entity":
+		return ec.fieldContext_Suggestion_entity(ctx, field)
 	case "kind":
 		return ec.fieldContext_Suggestion_kind(ctx, field)
 	case "name":

@@ -39,7 +39,7 @@ type QueryResolver interface {
 	Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error)
 	MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first int) ([]*model.Degree, error)
 	RelationTypes(ctx context.Context) ([]*model.RelationTypeInfo, error)
-	Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error)
+	Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string, last *int, before *string) (*model.SearchConnection, error)
 	Suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tokens(ctx context.Context) ([]*model.Token, error)
@@ -793,6 +793,22 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
 	return args, nil
 }
 
@@ -1766,7 +1782,7 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["types"].([]kb.Kind), fc.Args["filter"].(*model.SearchFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["types"].([]kb.Kind), fc.Args["filter"].(*model.SearchFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
@@ -2177,16 +2193,25 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Cooperative(ctx, sel, obj)
+	case model.Token:
+		return ec._Token(ctx, sel, &obj)
+	case *model.Token:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Token(ctx, sel, obj)
+	case model.Revision:
+		return ec._Revision(ctx, sel, &obj)
+	case *model.Revision:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Revision(ctx, sel, obj)
 	case *model.Link:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Link(ctx, sel, obj)
-	case model.Entity:
-		if obj == nil {
-			return graphql.Null
-		}
-		return ec._Entity(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

@@ -14,7 +14,7 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return node(ctx, id)
+	return r.node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -22,7 +22,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > MaxNodes {
 		return nil, kb.Invalid("ids", "has %d IDs, at most %d allowed", len(ids), MaxNodes)
 	}
-	return nodes(ctx, ids)
+	return r.nodes(ctx, ids, "ids")
 }
 
 // Query returns QueryResolver implementation.

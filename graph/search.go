@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -37,42 +38,84 @@ func strs[T ~string](vs []T) []string {
 // search resolves the root search field: it checks the paging arguments,
 // reads one page of hits and maps them to edges with cursors, scores and
 // snippets.
-func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error) {
-	n, err := pageSize("first", first)
+func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, pa pageArgs) (*model.SearchConnection, error) {
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
 	}
-	if first == nil {
-		n = DefaultPageSize
-	}
-	req := store.SearchRequest{Query: query, Kinds: types, Limit: n}
+	req := store.SearchRequest{Query: query, Kinds: types}
 	if filter != nil {
 		req.Country = deref(filter.Country)
 	}
 	key := searchKey(query, types, req.Country)
-	if after != nil {
-		c, err := relay.ParseCursor("after", *after, searchOrder)
+	// A cursor is the rank of a hit (1 for the best): the hits after
+	// `after` and before `before` are the ranks between them.
+	rank := func(field string, s *string) (int, error) {
+		if s == nil {
+			return 0, nil
+		}
+		c, err := relay.ParseCursor(field, *s, searchOrder)
+		if err != nil {
+			return 0, err
+		}
+		if c.Value != key {
+			return 0, kb.Invalid(field, "the cursor belongs to another search")
+		}
+		return int(c.ID), nil
+	}
+	lo, err := rank("after", w.after)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := rank("before", w.before)
+	if err != nil {
+		return nil, err
+	}
+	vis := loader.For(ctx).Visibility()
+	if w.backward && hi == 0 {
+		// The last hits of the whole ranking: where it ends is its count,
+		// which is bounded (store.DefaultCountBound).
+		n, exact, err := r.Store.CountSearch(ctx, vis, req)
 		if err != nil {
 			return nil, err
 		}
-		if c.Value != key {
-			return nil, kb.Invalid("after", "the cursor belongs to another search")
+		if !exact {
+			return nil, fmt.Errorf("last without before needs the end of the ranking, and the search has more than %d hits; page with first, or backwards from a cursor: %w", n, kb.ErrLimitExceeded)
 		}
-		req.Offset = int(c.ID)
+		hi = n + 1
 	}
-	vis := loader.For(ctx).Visibility()
+	req.Offset, req.Limit = lo, w.n
+	if hi > 0 && w.backward {
+		req.Offset = max(lo, hi-1-w.n)
+	}
+	if hi > 0 {
+		req.Limit = max(0, min(req.Limit, hi-1-req.Offset))
+	}
 	conn := &model.SearchConnection{
-		PageInfo:       &model.PageInfo{HasPreviousPage: req.Offset > 0},
+		PageInfo:       &model.PageInfo{HasPreviousPage: req.Offset > 0, HasNextPage: w.backward && w.before != nil},
 		Edges:          []*model.SearchEdge{},
 		Nodes:          []model.Entity{},
 		UnmatchedWords: []string{},
 	}
-	if n > 0 {
+	if req.Limit > 0 {
 		page, err := r.Store.Search(ctx, vis, req)
 		if err != nil {
 			return nil, err
 		}
-		conn.PageInfo.HasNextPage = page.HasNext
+		switch {
+		case w.backward:
+			conn.PageInfo.HasPreviousPage = req.Offset > lo
+		case hi > 0:
+			conn.PageInfo.HasNextPage = req.Offset+len(page.Hits) < hi-1
+		default:
+			conn.PageInfo.HasNextPage = page.HasNext
+		}
+		if w.keep >= 0 && len(page.Hits) > w.keep {
+			drop := len(page.Hits) - w.keep
+			page.Hits = page.Hits[drop:]
+			req.Offset += drop
+			conn.PageInfo.HasPreviousPage = true
+		}
 		conn.Partial, conn.UnmatchedWords = page.Partial, page.Unmatched
 		if conn.UnmatchedWords == nil {
 			conn.UnmatchedWords = []string{}
@@ -110,7 +153,7 @@ func (r *Resolver) suggest(ctx context.Context, prefix string, types []kb.Kind, 
 	}
 	out := make([]*model.Suggestion, len(ss))
 	for i, s := range ss {
-		out[i] = &model.Suggestion{ID: relay.ID(s.Kind.TypeName(), s.ID), Kind: s.Kind, Name: s.Name}
+		out[i] = &model.Suggestion{EntityID: relay.ID(s.Kind.TypeName(), s.ID), RowID: s.ID, Kind: s.Kind, Name: s.Name}
 	}
 	return out, nil
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // Search is the resolver for the search field.
-func (r *queryResolver) Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string) (*model.SearchConnection, error) {
-	return r.search(ctx, query, types, filter, first, after)
+func (r *queryResolver) Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string, last *int, before *string) (*model.SearchConnection, error) {
+	return r.search(ctx, query, types, filter, pageArgs{first, last, after, before})
 }
 
 // Suggest is the resolver for the suggest field.
@@ -34,7 +34,18 @@ func (r *searchConnectionResolver) TotalCountIsExact(ctx context.Context, obj *m
 	return exact, err
 }
 
+// Entity is the resolver for the entity field.
+func (r *suggestionResolver) Entity(ctx context.Context, obj *model.Suggestion) (model.Entity, error) {
+	return entityByID(ctx, obj.RowID)
+}
+
 // SearchConnection returns SearchConnectionResolver implementation.
 func (r *Resolver) SearchConnection() SearchConnectionResolver { return &searchConnectionResolver{r} }
 
-type searchConnectionResolver struct{ *Resolver }
+// Suggestion returns SuggestionResolver implementation.
+func (r *Resolver) Suggestion() SuggestionResolver { return &suggestionResolver{r} }
+
+type (
+	searchConnectionResolver struct{ *Resolver }
+	suggestionResolver       struct{ *Resolver }
+)

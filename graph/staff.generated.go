@@ -47,7 +47,7 @@ type MutationResolver interface {
 	Unlink(ctx context.Context, id string, expectedVersion *int) (*model.UnlinkPayload, error)
 	Revert(ctx context.Context, revisionID string) (*model.Revision, error)
 	ErasePerson(ctx context.Context, id string) (*model.Person, error)
-	ImportDataset(ctx context.Context, dataset any, dryRun *bool) (*model.ImportReport, error)
+	ImportDataset(ctx context.Context, dataset model.DatasetInput, dryRun *bool) (*model.ImportReport, error)
 	CreateToken(ctx context.Context, name string, role kb.Role) (*model.NewToken, error)
 	RevokeToken(ctx context.Context, id string) (*model.Token, error)
 }
@@ -272,8 +272,8 @@ func (ec *executionContext) field_Mutation_importDataset_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dataset",
-		func(ctx context.Context, v any) (any, error) {
-			return ec.unmarshalNJSON2interface(ctx, v)
+		func(ctx context.Context, v any) (model.DatasetInput, error) {
+			return ec.unmarshalNDatasetInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐDatasetInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -938,16 +938,16 @@ func (ec *executionContext) fieldContext_Change_linkType(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Change", field, false, false, "RelationType")
 }
 
-func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DeletePayload_id(ctx, field)
+			return ec.fieldContext_DeletePayload_deletedId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return obj.DeletedID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -957,7 +957,7 @@ func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_DeletePayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_DeletePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
@@ -3084,13 +3084,7 @@ func (ec *executionContext) _Mutation_importDataset(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ImportDataset(ctx,
-				func() any {
-					if fc.Args["dataset"] == nil {
-						return nil
-					}
-					return fc.Args["dataset"].(any)
-				}(), fc.Args["dryRun"].(*bool))
+			return ec.Resolvers.Mutation().ImportDataset(ctx, fc.Args["dataset"].(model.DatasetInput), fc.Args["dryRun"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3425,15 +3419,15 @@ func (ec *executionContext) _Revision_before(ctx context.Context, field graphql.
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalORecordState2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Revision_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Revision", field, false, false, "RecordState")
 }
 
 func (ec *executionContext) _Revision_after(ctx context.Context, field graphql.CollectedField, obj *model.Revision) (ret graphql.Marshaler) {
@@ -3448,15 +3442,15 @@ func (ec *executionContext) _Revision_after(ctx context.Context, field graphql.C
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalORecordState2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Revision_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Revision", field, false, false, "RecordState")
 }
 
 func (ec *executionContext) _RevisionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RevisionConnection) (ret graphql.Marshaler) {
@@ -6042,8 +6036,8 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeletePayload")
-		case "id":
-			out.Values[i] = ec._DeletePayload_id(ctx, field, obj)
+		case "deletedId":
+			out.Values[i] = ec._DeletePayload_deletedId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6491,7 +6485,7 @@ func (ec *executionContext) _NewToken(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var revisionImplementors = []string{"Revision"}
+var revisionImplementors = []string{"Revision", "Node"}
 
 func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet, obj *model.Revision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, revisionImplementors)
@@ -6656,7 +6650,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var tokenImplementors = []string{"Token"}
+var tokenImplementors = []string{"Token", "Node"}
 
 func (ec *executionContext) _Token(ctx context.Context, sel ast.SelectionSet, obj *model.Token) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tokenImplementors)
@@ -6882,24 +6876,6 @@ func (ec *executionContext) marshalNImportReport2ᚖgithubᚗcomᚋpartnergraph�
 	return ec._ImportReport(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
-	res, err := graphql.UnmarshalAny(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "JSON!")
-		return graphql.Null
-	}
-	_ = sel
-	res := graphql.MarshalAny(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
-	}
-	return res
-}
-
 func (ec *executionContext) unmarshalNLinkInput2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkInput(ctx context.Context, v any) (model.LinkInput, error) {
 	res, err := ec.unmarshalInputLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7104,24 +7080,6 @@ func (ec *executionContext) unmarshalOCitationInput2ᚕᚖgithubᚗcomᚋpartner
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalAny(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalAny(v)
-	return res
 }
 
 func (ec *executionContext) unmarshalORevisionOperation2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐOperationᚄ(ctx context.Context, v any) ([]kb.Operation, error) {

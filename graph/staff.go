@@ -142,26 +142,43 @@ func (r *Resolver) revert(ctx context.Context, id int64) (*store.Reverted, error
 }
 
 // history resolves the revision history of an entity or a link.
-func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *int, after *string) (*model.RevisionConnection, error) {
-	n, err := pageSize("first", first)
+func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageArgs) (*model.RevisionConnection, error) {
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
 	}
-	if first == nil {
-		n = DefaultPageSize
-	}
-	var before int64
-	if after != nil {
-		c, err := relay.ParseCursor("after", *after, "REVISION")
+	// The history is shown newest first: `after` a revision are older ones
+	// (lower ids), `before` it newer ones; a `last` page reads from the
+	// oldest.
+	sp := store.HistorySpec{Limit: w.n, Oldest: w.backward}
+	if w.after != nil {
+		c, err := relay.ParseCursor("after", *w.after, "REVISION")
 		if err != nil {
 			return nil, err
 		}
-		before = c.ID
+		sp.Below = c.ID
+	}
+	if w.before != nil {
+		c, err := relay.ParseCursor("before", *w.before, "REVISION")
+		if err != nil {
+			return nil, err
+		}
+		sp.Above = c.ID
+	}
+	ld := loader.For(ctx)
+	conn := &model.RevisionConnection{
+		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
+		PageInfo: &model.PageInfo{},
+		Count: func(ctx context.Context) (int, error) {
+			return ld.HistoryCount(entity).Load(ctx, id)
+		},
+	}
+	if w.n == 0 {
+		return conn, nil // first: 0 asks for no items, but totalCount still works
 	}
 	// Through loaders: the histories of a list of entries cost one
 	// statement for the pages and, when asked, one for the totals.
-	ld := loader.For(ctx)
-	page, err := ld.History(entity, n, before).Load(ctx, id)
+	page, err := ld.History(entity, sp).Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +186,10 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *in
 		page = &store.HistoryPage{}
 	}
 	revs := page.Revisions
-	conn := &model.RevisionConnection{
-		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
-		PageInfo: &model.PageInfo{HasNextPage: page.More, HasPreviousPage: after != nil},
-		Count: func(ctx context.Context) (int, error) {
-			return ld.HistoryCount(entity).Load(ctx, id)
-		},
+	if page.More {
+		revs = append(revs, nil) // cut counts the row beyond the page
 	}
+	revs, conn.PageInfo = cut(w, revs)
 	for _, rev := range revs {
 		m := revisionModel(rev)
 		conn.Nodes = append(conn.Nodes, m)
@@ -187,19 +201,68 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, first *in
 
 func revisionModel(rev *store.Revision) *model.Revision {
 	m := &model.Revision{ID: relay.ID("Revision", rev.ID), At: rev.At, Actor: rev.Actor, Operation: rev.Operation}
-	if rev.Before != nil {
-		var v any
-		if json.Unmarshal(rev.Before, &v) == nil {
-			m.Before = v
-		}
-	}
-	if rev.After != nil {
-		var v any
-		if json.Unmarshal(rev.After, &v) == nil {
-			m.After = v
-		}
-	}
+	m.Before, m.After = recordState(rev, rev.Before), recordState(rev, rev.After)
 	return m
+}
+
+// recordState types a state of revision rev (the data-set JSON of
+// kb.Entity, kb.Link or kb.Indicator): a link's revision holds links, an
+// indicator operation indicators, any other an entry. The record types'
+// JSON names are the data set's (schema/dataset.graphqls), so the state
+// decodes into them as it is; a field they lack is left out, and a state
+// that does not decode (none this server writes) is null.
+func recordState(rev *store.Revision, raw json.RawMessage) model.RecordState {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	switch {
+	case rev.LinkID != 0:
+		var l model.LinkRecord
+		if json.Unmarshal(raw, &l) != nil {
+			return nil
+		}
+		l.Sources = nonNil(l.Sources)
+		return &l
+	case rev.Operation == kb.OpIndicatorCreate || rev.Operation == kb.OpIndicatorUpdate:
+		var in kb.Indicator
+		if json.Unmarshal(raw, &in) != nil {
+			return nil
+		}
+		m := &model.IndicatorRecord{Indicator: in.Name, Value: in.Value, AsOf: in.AsOf,
+			CooperativeKey: optional(in.CooperativeKey), Unit: optional(in.Unit), Note: optional(in.Note)}
+		if c := in.Citation; c != nil {
+			m.Citation = &model.CitationRecord{Source: c.SourceKey, Locator: optional(c.Locator), Quote: optional(c.Quote)}
+		}
+		return m
+	}
+	var e model.EntityRecord
+	if json.Unmarshal(raw, &e) != nil {
+		return nil
+	}
+	// The file leaves empty lists out; the types say they are lists.
+	e.Sources = nonNil(e.Sources)
+	if e.Cooperative != nil {
+		e.Cooperative.Activities = nonNil(e.Cooperative.Activities)
+	}
+	if e.GoodPractice != nil {
+		e.GoodPractice.Topics = nonNil(e.GoodPractice.Topics)
+	}
+	return &e
+}
+
+// optional is nil for "", the file's absent value.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func tokenModel(t *store.Token) *model.Token {

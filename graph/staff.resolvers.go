@@ -207,7 +207,7 @@ func (r *mutationResolver) DeleteEntity(ctx context.Context, id string, confirm 
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeletePayload{ID: id, LinkCount: links, Deleted: deleted}, nil
+	return &model.DeletePayload{DeletedID: id, LinkCount: links, Deleted: deleted}, nil
 }
 
 // Link is the resolver for the link field.
@@ -290,7 +290,7 @@ func (r *mutationResolver) ErasePerson(ctx context.Context, id string) (*model.P
 }
 
 // ImportDataset is the resolver for the importDataset field.
-func (r *mutationResolver) ImportDataset(ctx context.Context, dataset any, dryRun *bool) (*model.ImportReport, error) {
+func (r *mutationResolver) ImportDataset(ctx context.Context, dataset model.DatasetInput, dryRun *bool) (*model.ImportReport, error) {
 	d, err := dataimport.DecodeValue(dataset)
 	if err != nil {
 		return nil, err

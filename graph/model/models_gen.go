@@ -15,13 +15,17 @@ import (
 
 // A node of the knowledge graph: every partner, cooperative, partnership, practice, foreign example, project, event, person and source.
 type Entity interface {
-	IsNode()
 	IsEntity()
 }
 
 // An object with a global ID (Relay).
 type Node interface {
 	IsNode()
+}
+
+// The state of an entry, a link or an indicator as a revision records it, in the data-set shape.
+type RecordState interface {
+	IsRecordState()
 }
 
 // The result of an aggregate: the groups and the number of entities counted.
@@ -102,6 +106,26 @@ type CitationInput struct {
 	Quote *string `json:"quote,omitempty"`
 }
 
+// A source cited for a claim, by the source's key.
+type CitationRecord struct {
+	// The key of the Source entry.
+	Source string `json:"source"`
+	// Where in the source: a page, a paragraph.
+	Locator *string `json:"locator,omitempty"`
+	// The words of the source.
+	Quote *string `json:"quote,omitempty"`
+}
+
+// A source cited for a claim, by the source's key.
+type CitationRecordInput struct {
+	// The key of the Source entry (in the data set or the database).
+	Source string `json:"source"`
+	// Where in the source.
+	Locator *string `json:"locator,omitempty"`
+	// The words of the source.
+	Quote *string `json:"quote,omitempty"`
+}
+
 // A page of cooperatives, in the Relay connection shape.
 type CooperativeConnection struct {
 	// The cooperatives of this page with their cursors.
@@ -154,6 +178,46 @@ type CooperativeFilter struct {
 	Or []*CooperativeFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *CooperativeFilter `json:"not,omitempty"`
+}
+
+// A cooperative's attributes in the data-set shape.
+type CooperativeRecord struct {
+	// The cooperative's status.
+	CoopStatus kb.CooperativeStatus `json:"coopStatus"`
+	// What it does.
+	Activities []kb.Activity `json:"activities"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// When it was founded.
+	FoundedOn *time.Time `json:"foundedOn,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A cooperative's attributes to import.
+type CooperativeRecordInput struct {
+	// The cooperative's status.
+	CoopStatus kb.CooperativeStatus `json:"coopStatus"`
+	// What it does.
+	Activities []kb.Activity `json:"activities,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// When it was founded.
+	FoundedOn *time.Time `json:"foundedOn,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
 }
 
 // A new cooperative. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -374,10 +438,20 @@ type CreateSourceInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// A data set to import: entries, links and indicators keyed by stable keys, as in the data-set file.
+type DatasetInput struct {
+	// The entries.
+	Entities []*EntityRecordInput `json:"entities,omitempty"`
+	// The links.
+	Links []*LinkRecordInput `json:"links,omitempty"`
+	// The indicators.
+	Indicators []*IndicatorRecordInput `json:"indicators,omitempty"`
+}
+
 // What `deleteEntity` did or would do.
 type DeletePayload struct {
-	// The ID of the entry.
-	ID string `json:"id"`
+	// The global ID of the entry deleted (or that would be).
+	DeletedID string `json:"deletedId"`
 	// How many links go with the entry.
 	LinkCount int `json:"linkCount"`
 	// True when deleted; false when `confirm` was not given, which deletes nothing.
@@ -412,6 +486,76 @@ type EntityOrder struct {
 	Field EntityOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// An entry in the data-set shape: the common fields and the attributes of its kind (only the one that matches `kind` is set).
+type EntityRecord struct {
+	// The stable key.
+	Key string `json:"key"`
+	// The kind.
+	Kind kb.Kind `json:"kind"`
+	// The name.
+	Name string `json:"name"`
+	// The summary.
+	Summary *string `json:"summary,omitempty"`
+	// The publication status.
+	Status *kb.PublicationStatus `json:"status,omitempty"`
+	// The sources that support the entry as a whole.
+	Sources []*CitationRecord `json:"sources"`
+	// A partner's attributes.
+	Partner *PartnerRecord `json:"partner,omitempty"`
+	// A cooperative's attributes.
+	Cooperative *CooperativeRecord `json:"cooperative,omitempty"`
+	// A partnership's attributes.
+	Partnership *PartnershipRecord `json:"partnership,omitempty"`
+	// A good practice's attributes.
+	GoodPractice *GoodPracticeRecord `json:"goodPractice,omitempty"`
+	// A foreign example's attributes.
+	ForeignExample *ForeignExampleRecord `json:"foreignExample,omitempty"`
+	// A project's attributes.
+	Project *ProjectRecord `json:"project,omitempty"`
+	// An event's attributes.
+	Event *EventRecord `json:"event,omitempty"`
+	// A person's attributes.
+	Person *PersonRecord `json:"person,omitempty"`
+	// A source's attributes.
+	Source *SourceRecord `json:"source,omitempty"`
+}
+
+func (EntityRecord) IsRecordState() {}
+
+// An entry to import: the common fields and the attributes of its kind, which must be the one that matches `kind`.
+type EntityRecordInput struct {
+	// The stable key: an entry with this key is updated, else created.
+	Key string `json:"key"`
+	// The kind.
+	Kind kb.Kind `json:"kind"`
+	// The name.
+	Name string `json:"name"`
+	// The summary.
+	Summary *string `json:"summary,omitempty"`
+	// The publication status; DRAFT when omitted.
+	Status *kb.PublicationStatus `json:"status,omitempty"`
+	// The sources that support the entry as a whole.
+	Sources []*CitationRecordInput `json:"sources,omitempty"`
+	// A partner's attributes.
+	Partner *PartnerRecordInput `json:"partner,omitempty"`
+	// A cooperative's attributes.
+	Cooperative *CooperativeRecordInput `json:"cooperative,omitempty"`
+	// A partnership's attributes.
+	Partnership *PartnershipRecordInput `json:"partnership,omitempty"`
+	// A good practice's attributes.
+	GoodPractice *GoodPracticeRecordInput `json:"goodPractice,omitempty"`
+	// A foreign example's attributes.
+	ForeignExample *ForeignExampleRecordInput `json:"foreignExample,omitempty"`
+	// A project's attributes.
+	Project *ProjectRecordInput `json:"project,omitempty"`
+	// An event's attributes.
+	Event *EventRecordInput `json:"event,omitempty"`
+	// A person's attributes.
+	Person *PersonRecordInput `json:"person,omitempty"`
+	// A source's attributes.
+	Source *SourceRecordInput `json:"source,omitempty"`
 }
 
 // A page of events, in the Relay connection shape.
@@ -462,6 +606,46 @@ type EventFilter struct {
 	Not *EventFilter `json:"not,omitempty"`
 }
 
+// An event's attributes in the data-set shape.
+type EventRecord struct {
+	// The kind of event.
+	EventKind kb.EventKind `json:"eventKind"`
+	// The event's status.
+	EventStatus kb.EventStatus `json:"eventStatus"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The venue.
+	Venue *string `json:"venue,omitempty"`
+}
+
+// An event's attributes to import.
+type EventRecordInput struct {
+	// The kind of event.
+	EventKind kb.EventKind `json:"eventKind"`
+	// The event's status.
+	EventStatus kb.EventStatus `json:"eventStatus"`
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The venue.
+	Venue *string `json:"venue,omitempty"`
+}
+
 // A page of foreign examples, in the Relay connection shape.
 type ForeignExampleConnection struct {
 	// The foreign examples of this page with their cursors.
@@ -506,6 +690,46 @@ type ForeignExampleFilter struct {
 	Or []*ForeignExampleFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *ForeignExampleFilter `json:"not,omitempty"`
+}
+
+// A foreign example's attributes in the data-set shape.
+type ForeignExampleRecord struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The model it follows.
+	Model *string `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What Poland may learn from it.
+	LessonsForPoland *string `json:"lessonsForPoland,omitempty"`
+	// Its Polish counterpart.
+	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
+// A foreign example's attributes to import.
+type ForeignExampleRecordInput struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The model it follows.
+	Model *string `json:"model,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What Poland may learn from it.
+	LessonsForPoland *string `json:"lessonsForPoland,omitempty"`
+	// Its Polish counterpart.
+	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
 }
 
 // A page of good practices, in the Relay connection shape.
@@ -556,6 +780,50 @@ type GoodPracticeFilter struct {
 	Not *GoodPracticeFilter `json:"not,omitempty"`
 }
 
+// A good practice's attributes in the data-set shape.
+type GoodPracticeRecord struct {
+	// The description.
+	Description *string `json:"description,omitempty"`
+	// The topics.
+	Topics []string `json:"topics"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded *string `json:"resourcesNeeded,omitempty"`
+	// What shows it works.
+	Evidence *string `json:"evidence,omitempty"`
+	// What was hard.
+	Difficulties *string `json:"difficulties,omitempty"`
+	// What was learnt.
+	Lessons *string `json:"lessons,omitempty"`
+	// How well it would carry elsewhere.
+	TransferPotential *string `json:"transferPotential,omitempty"`
+	// Who recognised it.
+	Recognition *string `json:"recognition,omitempty"`
+}
+
+// A good practice's attributes to import.
+type GoodPracticeRecordInput struct {
+	// The description.
+	Description *string `json:"description,omitempty"`
+	// The topics.
+	Topics []string `json:"topics,omitempty"`
+	// Whom it serves.
+	TargetGroup *string `json:"targetGroup,omitempty"`
+	// What it takes.
+	ResourcesNeeded *string `json:"resourcesNeeded,omitempty"`
+	// What shows it works.
+	Evidence *string `json:"evidence,omitempty"`
+	// What was hard.
+	Difficulties *string `json:"difficulties,omitempty"`
+	// What was learnt.
+	Lessons *string `json:"lessons,omitempty"`
+	// How well it would carry elsewhere.
+	TransferPotential *string `json:"transferPotential,omitempty"`
+	// Who recognised it.
+	Recognition *string `json:"recognition,omitempty"`
+}
+
 // A record of an import that breaks a rule.
 type ImportProblem struct {
 	// The record, by its position and key: `entities[3] (key wtz-gebice)`, `links[7] (a -FOUNDED-> b)`.
@@ -590,6 +858,44 @@ type ImportReport struct {
 	IndicatorsCreated int `json:"indicatorsCreated"`
 	// Indicators changed.
 	IndicatorsUpdated int `json:"indicatorsUpdated"`
+}
+
+// An indicator of a cooperative in the data-set shape, but for two names: the file's `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
+type IndicatorRecord struct {
+	// The key of the cooperative (`cooperative` in the file).
+	CooperativeKey *string `json:"cooperativeKey,omitempty"`
+	// What is measured (`name` in the file).
+	Indicator kb.IndicatorName `json:"indicator"`
+	// The value.
+	Value float64 `json:"value"`
+	// The unit.
+	Unit *string `json:"unit,omitempty"`
+	// When it was measured.
+	AsOf *time.Time `json:"asOf,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// The source of the value.
+	Citation *CitationRecord `json:"citation,omitempty"`
+}
+
+func (IndicatorRecord) IsRecordState() {}
+
+// An indicator of a cooperative to import.
+type IndicatorRecordInput struct {
+	// The key of the cooperative.
+	Cooperative string `json:"cooperative"`
+	// What is measured.
+	Name kb.IndicatorName `json:"name"`
+	// The value.
+	Value float64 `json:"value"`
+	// The unit.
+	Unit *string `json:"unit,omitempty"`
+	// When it was measured.
+	AsOf *time.Time `json:"asOf,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// The source of the value.
+	Citation *CitationRecordInput `json:"citation,omitempty"`
 }
 
 // A page of links, in the Relay connection shape.
@@ -634,6 +940,52 @@ type LinkInput struct {
 	Confidence *float64 `json:"confidence,omitempty"`
 	// The sources that support the link.
 	Sources []*CitationInput `json:"sources,omitempty"`
+}
+
+// A link in the data-set shape: its ends by key.
+type LinkRecord struct {
+	// The key of the source end.
+	From string `json:"from"`
+	// The key of the target end.
+	To string `json:"to"`
+	// The relation type.
+	Type kb.RelationType `json:"type"`
+	// The role.
+	Role *string `json:"role,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The sources that support the link.
+	Sources []*CitationRecord `json:"sources"`
+	// How sure the linker is, from 0 to 1.
+	Confidence *float64 `json:"confidence,omitempty"`
+}
+
+func (LinkRecord) IsRecordState() {}
+
+// A link to import: its ends by key.
+type LinkRecordInput struct {
+	// The key of the source end.
+	From string `json:"from"`
+	// The key of the target end.
+	To string `json:"to"`
+	// The relation type.
+	Type kb.RelationType `json:"type"`
+	// The role.
+	Role *string `json:"role,omitempty"`
+	// A note.
+	Note *string `json:"note,omitempty"`
+	// When the relation began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// The sources that support the link.
+	Sources []*CitationRecordInput `json:"sources,omitempty"`
+	// How sure the linker is, from 0 to 1.
+	Confidence *float64 `json:"confidence,omitempty"`
 }
 
 // A page of memberships, in the Relay connection shape.
@@ -722,6 +1074,46 @@ type PartnerFilter struct {
 	Not *PartnerFilter `json:"not,omitempty"`
 }
 
+// A partner's attributes in the data-set shape.
+type PartnerRecord struct {
+	// The sector.
+	Sector kb.Sector `json:"sector"`
+	// The kind of organisation.
+	PartnerKind kb.PartnerKind `json:"partnerKind"`
+	// The legal form.
+	LegalForm *string `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// A partner's attributes to import.
+type PartnerRecordInput struct {
+	// The sector.
+	Sector kb.Sector `json:"sector"`
+	// The kind of organisation.
+	PartnerKind kb.PartnerKind `json:"partnerKind"`
+	// The legal form.
+	LegalForm *string `json:"legalForm,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+	// The registration number.
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
 // A page of partnerships, in the Relay connection shape.
 type PartnershipConnection struct {
 	// The partnerships of this page with their cursors.
@@ -766,6 +1158,22 @@ type PartnershipFilter struct {
 	Not *PartnershipFilter `json:"not,omitempty"`
 }
 
+// A partnership's attributes in the data-set shape.
+type PartnershipRecord struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+}
+
+// A partnership's attributes to import.
+type PartnershipRecordInput struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+}
+
 // A page of people, in the Relay connection shape.
 type PersonConnection struct {
 	// The people of this page with their cursors.
@@ -806,6 +1214,26 @@ type PersonFilter struct {
 	Or []*PersonFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *PersonFilter `json:"not,omitempty"`
+}
+
+// A person's attributes in the data-set shape: personal data, for staff.
+type PersonRecord struct {
+	// The public role.
+	PublicRole *string `json:"publicRole,omitempty"`
+	// The e-mail address.
+	Email *string `json:"email,omitempty"`
+	// The phone number.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A person's attributes to import.
+type PersonRecordInput struct {
+	// The public role.
+	PublicRole *string `json:"publicRole,omitempty"`
+	// The e-mail address.
+	Email *string `json:"email,omitempty"`
+	// The phone number.
+	Phone *string `json:"phone,omitempty"`
 }
 
 // A page of projects, in the Relay connection shape.
@@ -850,6 +1278,30 @@ type ProjectFilter struct {
 	Not *ProjectFilter `json:"not,omitempty"`
 }
 
+// A project's attributes in the data-set shape.
+type ProjectRecord struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// Who funds it.
+	Funding *string `json:"funding,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
+// A project's attributes to import.
+type ProjectRecordInput struct {
+	// When it began.
+	StartsOn *time.Time `json:"startsOn,omitempty"`
+	// When it ended.
+	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// Who funds it.
+	Funding *string `json:"funding,omitempty"`
+	// The website.
+	Website *string `json:"website,omitempty"`
+}
+
 // The read operations of the API.
 type Query struct {
 }
@@ -892,9 +1344,9 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
-// One change of an entry or a link: who made it, when, and the states before and after (in the data-set JSON shape, as the import reads it).
+// One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it).
 type Revision struct {
-	// The revision's ID, for `revert`.
+	// The revision's global ID, for `revert` and `node(id:)` (staff only).
 	ID string `json:"id"`
 	// When the change was committed.
 	At time.Time `json:"at"`
@@ -902,11 +1354,13 @@ type Revision struct {
 	Actor string `json:"actor"`
 	// What was done.
 	Operation kb.Operation `json:"operation"`
-	// The state before; null for a creation and in an erased person's history.
-	Before any `json:"before,omitempty"`
-	// The state after; null for a deletion and in an erased person's history.
-	After any `json:"after,omitempty"`
+	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history.
+	Before RecordState `json:"before,omitempty"`
+	// The state after, in the same shape; null for a deletion and in an erased person's history.
+	After RecordState `json:"after,omitempty"`
 }
+
+func (Revision) IsNode() {}
 
 // A page of revisions, newest first, in the Relay connection shape.
 type RevisionConnection struct {
@@ -1056,23 +1510,55 @@ type SourceFilter struct {
 	Not *SourceFilter `json:"not,omitempty"`
 }
 
+// A source's attributes in the data-set shape.
+type SourceRecord struct {
+	// The kind of source.
+	SourceKind kb.SourceKind `json:"sourceKind"`
+	// The publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// Its address.
+	URL *string `json:"url,omitempty"`
+	// Its language.
+	Language *string `json:"language,omitempty"`
+}
+
+// A source's attributes to import.
+type SourceRecordInput struct {
+	// The kind of source.
+	SourceKind kb.SourceKind `json:"sourceKind"`
+	// The publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// When it was published.
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// Its address.
+	URL *string `json:"url,omitempty"`
+	// Its language.
+	Language *string `json:"language,omitempty"`
+}
+
 // Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: `{"Authorization": "Bearer <token>"}`.
 type Subscription struct {
 }
 
 // A name suggested for what was typed.
 type Suggestion struct {
-	// The global ID of the entity.
-	ID string `json:"id"`
+	// The global ID of the entity suggested (not a node ID of its own: a suggestion is no object).
+	EntityID string `json:"entityId"`
+	// The entity suggested; null when it has become invisible since.
+	Entity Entity `json:"entity,omitempty"`
 	// The kind of entity.
 	Kind kb.Kind `json:"kind"`
 	// The name in its own language and spelling.
 	Name string `json:"name"`
+	// The database id of the entity suggested.
+	RowID int64 `json:"-"`
 }
 
 // An API token; its secret is shown once, when it is made, and stored only as a hash.
 type Token struct {
-	// The token's ID, for `revokeToken`.
+	// The token's global ID, for `revokeToken` and `node(id:)` (admins only).
 	ID string `json:"id"`
 	// Who or what holds the token; recorded as the actor of every change made with it.
 	Name string `json:"name"`
@@ -1083,6 +1569,8 @@ type Token struct {
 	// When it was revoked; null while it works.
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 }
+
+func (Token) IsNode() {}
 
 // What `unlink` did.
 type UnlinkPayload struct {

@@ -331,7 +331,7 @@ var Extra = []Op{
 		Draw: func(r *rand.Rand, _ *Sample, _ *Client) Args {
 			return Args{Text: suggestPrefixes[r.IntN(len(suggestPrefixes))]}
 		},
-		Query: `query Suggest($p: String!) { suggest(prefix: $p, limit: 10) { id kind name } }`,
+		Query: `query Suggest($p: String!) { suggest(prefix: $p, limit: 10) { entityId kind name } }`,
 		Vars:  func(a Args) map[string]any { return map[string]any{"p": a.Text} },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
 			_, err := st.Suggest(ctx, store.Public, a.Text, nil, 10)

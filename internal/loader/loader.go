@@ -65,8 +65,7 @@ type Loaders struct {
 // one size, from one cursor.
 type historyKey struct {
 	entity bool
-	first  int
-	before int64
+	spec   store.HistorySpec
 }
 
 // linkKey asks for the links of one entity that match one spec.
@@ -204,18 +203,17 @@ func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int]
 	return ld
 }
 
-// History returns the loader of pages of up to first revisions, newest
-// first and older than the revision before (0: from the newest), of
-// entities (entity true) or links, keyed by their id: the histories of a
-// list of entries cost one statement.
-func (l *Loaders) History(entity bool, first int, before int64) *dataloadgen.Loader[int64, *store.HistoryPage] {
-	key := historyKey{entity, first, before}
+// History returns the loader of one page of revisions (store.HistorySpec)
+// of entities (entity true) or links, keyed by their id: the histories of
+// a list of entries cost one statement.
+func (l *Loaders) History(entity bool, sp store.HistorySpec) *dataloadgen.Loader[int64, *store.HistoryPage] {
+	key := historyKey{entity, sp}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ld, ok := l.histories[key]
 	if !ok {
 		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]*store.HistoryPage, error) {
-			return l.store.Histories(ctx, entity, ids, first, before)
+			return l.store.Histories(ctx, entity, ids, sp)
 		}, l.opts)
 		l.histories[key] = ld
 	}

@@ -338,7 +338,7 @@ func TestErrorsCarryCodesAndNoInternals(t *testing.T) {
 		{"malformed ID", `{ node(id: "not-an-id") { id } }`, server.CodeBadUserInput, "not a valid ID"},
 		{"page size over the cap", `{ partners(first: 1000) { totalCount } }`, server.CodeBadUserInput, "at most 100"},
 		{"negative page size", `{ partners(first: -1) { totalCount } }`, server.CodeBadUserInput, "must not be negative"},
-		{"first and last", `{ partners(first: 1, last: 1) { totalCount } }`, server.CodeBadUserInput, "either first or last"},
+		{"negative last", `{ partners(first: 1, last: -1) { totalCount } }`, server.CodeBadUserInput, "must not be negative"},
 		{"foreign cursor", `{ partners(after: "eyJvIjoiQ1JFQVRFRF9BVF9BU0MiLCJpIjoxfQ") { totalCount } }`, server.CodeBadUserInput, "another ordering"},
 		{"syntax error", `{ partners(first: 1) { totalCount }`, server.CodeBadUserInput, "Expected"},
 		{"unknown field", `{ partners { nope } }`, server.CodeBadUserInput, "Cannot query field"},

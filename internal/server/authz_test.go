@@ -94,7 +94,7 @@ func authzOps() []op {
 		}},
 		op{"importDataset", kb.RoleEditor, func(a *api, admin string) (string, map[string]any) {
 			key := fmt.Sprintf("imported-%d", seq.Add(1))
-			return `mutation($d: JSON!) { importDataset(dataset: $d) { written } }`, map[string]any{"d": map[string]any{
+			return `mutation($d: DatasetInput!) { importDataset(dataset: $d) { written } }`, map[string]any{"d": map[string]any{
 				"entities": []any{map[string]any{"key": key, "kind": "PROJECT", "name": key, "project": map[string]any{}}},
 			}}
 		}},

@@ -85,7 +85,7 @@ func TestEraseDeletedPersonLeavesNothingToBringBack(t *testing.T) {
 	// History: no revision of any entry she was linked to, nor any row of
 	// the log, holds her data.
 	for _, n := range her.N.Links.Nodes {
-		status, r := a.postAs(editor, `query($id: ID!) { node(id: $id) { ... on Entity { history(first: 100) { nodes { before after } } } } }`,
+		status, r := a.postAs(editor, `query($id: ID!) { node(id: $id) { ... on Entity { history(first: 100) { nodes { before { `+stateFields+` } after { `+stateFields+` } } } } } }`,
 			map[string]any{"id": n.Node.ID})
 		if status != 200 || len(r.Errors) > 0 {
 			t.Fatalf("history: %d %+v", status, r.Errors)

@@ -303,13 +303,18 @@ func TestSuggestCompletesNamesIgnoringDiacritics(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, "reference", server.Config{})
 	const q = `query($p: String!, $types: [EntityKind!], $limit: Int) {
-  suggest(prefix: $p, types: $types, limit: $limit) { id kind name }
+  suggest(prefix: $p, types: $types, limit: $limit) { entityId entity { name } kind name }
 }`
-	type suggestion struct{ ID, Kind, Name string }
+	type suggestion struct {
+		ID     string `json:"entityId"`
+		Kind   string
+		Name   string
+		Entity struct{ Name string }
+	}
 	var r struct{ Suggest []suggestion }
 	a.query(q, map[string]any{"p": "koop"}, &r)
 	if len(r.Suggest) != 3 || r.Suggest[0].Name != "Kooperativet Glöden" || r.Suggest[2].Name != "Kooperativet KOS" ||
-		r.Suggest[0].Kind != "FOREIGN_EXAMPLE" || r.Suggest[0].ID == "" {
+		r.Suggest[0].Kind != "FOREIGN_EXAMPLE" || r.Suggest[0].ID == "" || r.Suggest[0].Entity.Name != r.Suggest[0].Name {
 		t.Errorf("koop: got %+v, want the three Kooperativet in alphabetical order", r.Suggest)
 	}
 	a.query(q, map[string]any{"p": "koop gl"}, &r)
@@ -362,7 +367,7 @@ func anonymousAnswers(a *api) [][]byte {
     pageInfo { hasNextPage endCursor }
     edges { cursor score missingWords snippet { field html } node { key name } }
   }
-  suggest(prefix: $q) { id name }
+  suggest(prefix: $q) { entityId name }
 }`
 	var out [][]byte
 	for _, p := range draftProbe {

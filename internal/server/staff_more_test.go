@@ -196,7 +196,7 @@ func TestImportOfTenThousandRecordsWithOneBadWritesNothing(t *testing.T) {
 			Problems []struct{ Record, Field, Message string }
 		} `json:"importDataset"`
 	}
-	a.mustAs(tok, `mutation($d: JSON!) { importDataset(dataset: $d) { written problems { record field message } } }`, map[string]any{"d": ds}, &got)
+	a.mustAs(tok, `mutation($d: DatasetInput!) { importDataset(dataset: $d) { written problems { record field message } } }`, map[string]any{"d": ds}, &got)
 	if got.R.Written || len(got.R.Problems) != 1 {
 		t.Fatalf("report %+v, want nothing written and one problem", got.R)
 	}
@@ -218,7 +218,7 @@ func TestImportOfTenThousandRecordsWithOneBadWritesNothing(t *testing.T) {
 			LinksCreated    int
 		} `json:"importDataset"`
 	}
-	a.mustAs(tok, `mutation($d: JSON!) { importDataset(dataset: $d, dryRun: true) { written entitiesCreated linksCreated } }`, map[string]any{"d": ds}, &rep)
+	a.mustAs(tok, `mutation($d: DatasetInput!) { importDataset(dataset: $d, dryRun: true) { written entitiesCreated linksCreated } }`, map[string]any{"d": ds}, &rep)
 	if rep.R.Written || rep.R.EntitiesCreated != n-2000 {
 		t.Errorf("dry run %+v, want %d entities that would be created, nothing written", rep.R, n-2000)
 	}
@@ -250,7 +250,7 @@ func TestErasePersonRemovesPersonalDataEverywhere(t *testing.T) {
 			}
 		} `json:"erasePerson"`
 	}
-	a.mustAs(admin, `mutation($id: ID!) { erasePerson(id: $id) { name key email links { totalCount } history { nodes { operation before after } } } }`,
+	a.mustAs(admin, `mutation($id: ID!) { erasePerson(id: $id) { name key email links { totalCount } history { nodes { operation before { `+stateFields+` } after { `+stateFields+` } } } } }`,
 		map[string]any{"id": id}, &got)
 	if got.P.Name != "Erased person" || strings.Contains(got.P.Key, "malwina") || got.P.Email != nil {
 		t.Errorf("erased person %+v", got.P)

@@ -69,7 +69,7 @@ func TestStaffFirstSession(t *testing.T) {
 			}
 		} `json:"node"`
 	}
-	q := `query($id: ID!) { node(id: $id) { ... on Cooperative { status city history { totalCount nodes { id actor operation before after } } } } }`
+	q := `query($id: ID!) { node(id: $id) { ... on Cooperative { status city history { totalCount nodes { id actor operation before { ` + stateFields + ` } after { ` + stateFields + ` } } } } } }`
 	a.mustAs(tok, q, map[string]any{"id": c.ID}, &hist)
 	h := hist.N.History
 	if h.TotalCount != 2 || h.Nodes[0].Operation != "UPDATE" || h.Nodes[0].Actor != "anna" || h.Nodes[1].Operation != "CREATE" {

@@ -61,12 +61,16 @@ type PartnerPage struct {
 	Desc      bool
 	AfterName string
 	AfterID   int64
+	// UntilName and UntilID bound the read at its other end (a Relay
+	// `before` read forwards, `after` read backwards); UntilID 0: no bound.
+	UntilName string
+	UntilID   int64
 	Limit     int
 }
 
 // Key is a stable text form of the page, for keying loaders.
 func (p PartnerPage) Key() string {
-	return fmt.Sprintf("%t|%q|%d|%d", p.Desc, p.AfterName, p.AfterID, p.Limit)
+	return fmt.Sprintf("%t|%q|%d|%q|%d|%d", p.Desc, p.AfterName, p.AfterID, p.UntilName, p.UntilID, p.Limit)
 }
 
 // Named is an entity id with its sort name: a position in a list ordered
@@ -93,15 +97,19 @@ const casesSQL = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id 
 // page of the partners behind it (as PracticePartners finds them), each
 // practice's page cut in SQL. One query for any number of practices.
 func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
-	dir, cmp := "", ">"
+	dir, cmp, until := "", ">", "<"
 	if p.Desc {
-		dir, cmp = " DESC", "<"
+		dir, cmp, until = " DESC", "<", ">"
 	}
 	after := ""
 	args := []any{ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap, p.Limit}
 	if p.AfterID > 0 {
-		after = " AND (p.sort_name, p.id) " + cmp + " ($7::text, $8::bigint)"
 		args = append(args, p.AfterName, p.AfterID)
+		after = fmt.Sprintf(" AND (p.sort_name, p.id) %s ($%d::text, $%d::bigint)", cmp, len(args)-1, len(args))
+	}
+	if p.UntilID > 0 {
+		args = append(args, p.UntilName, p.UntilID)
+		after += fmt.Sprintf(" AND (p.sort_name, p.id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT n.practice, x.id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)

@@ -412,9 +412,9 @@ type Position struct {
 	ID    int64
 }
 
-// Page asks for one page of a list: the first First items after After, or
-// the last Last items before Before. Exactly one of First and Last is
-// positive.
+// Page asks for one page of a list: of the items after After (when given)
+// and before Before (when given), the first First, or the last Last.
+// Exactly one of First and Last is positive.
 type Page struct {
 	First  int
 	After  *Position
@@ -614,20 +614,27 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	b := f.build(vis)
 	backward := p.Last > 0
 	desc := o.Desc != backward // reading backwards flips the direction
-	limit, cursor := p.First, p.After
+	limit := p.First
 	if backward {
-		limit, cursor = p.Last, p.Before
+		limit = p.Last
 	}
-	if cursor != nil {
-		cmp := ">"
-		if desc {
-			cmp = "<"
+	// Both cursors bound the list in its own order, whichever end is read.
+	gt, lt := ">", "<"
+	if o.Desc {
+		gt, lt = lt, gt
+	}
+	for _, bound := range []struct {
+		at  *Position
+		cmp string
+	}{{p.After, gt}, {p.Before, lt}} {
+		if bound.at == nil {
+			continue
 		}
-		val := b.arg(cursor.Value)
+		val := b.arg(bound.at.Value)
 		if col != "e.sort_name" {
 			val += "::timestamptz"
 		}
-		b.where = append(b.where, fmt.Sprintf("(%s, e.id) %s (%s, %s)", col, cmp, val, b.arg(cursor.ID)))
+		b.where = append(b.where, fmt.Sprintf("(%s, e.id) %s (%s, %s)", col, bound.cmp, val, b.arg(bound.at.ID)))
 	}
 	dir := "ASC"
 	if desc {

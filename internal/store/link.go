@@ -49,6 +49,11 @@ type LinkSpec struct {
 	// its other end. AfterID 0 means from the start.
 	AfterID   int64
 	AfterName string
+	// UntilID and UntilName bound the read at its other end: only links
+	// before that position in the reading order (a Relay `before` read
+	// forwards, `after` read backwards). UntilID 0 means no bound.
+	UntilID   int64
+	UntilName string
 	Limit     int
 	// DistinctOther makes counts count distinct entities at the other end
 	// rather than links: a related list shows an entity linked in two
@@ -93,6 +98,10 @@ func (sp LinkSpec) Key() string {
 	b = append(b, '|')
 	b = strconv.AppendQuote(b, sp.AfterName)
 	b = append(b, '|')
+	b = strconv.AppendInt(b, sp.UntilID, 10)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, sp.UntilName)
+	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(sp.Limit), 10)
 	return string(b)
 }
@@ -101,6 +110,7 @@ func (sp LinkSpec) Key() string {
 // the whole list, for counting it.
 func (sp LinkSpec) Unpaged() LinkSpec {
 	sp.AfterID, sp.AfterName, sp.Limit, sp.ByName, sp.Desc = 0, "", 0, false, false
+	sp.UntilID, sp.UntilName = 0, ""
 	return sp
 }
 
@@ -153,9 +163,9 @@ func (sp LinkSpec) source(b *builder) string {
 // one for each of its thousands of links, which a sort by id over all of
 // them needed (docs/benchmarks.md, "Measurements behind the code").
 func (sp LinkSpec) page(b *builder, vis Visibility) string {
-	dir, cmp := "", ">"
+	dir, cmp, until := "", ">", "<"
 	if sp.Desc {
-		dir, cmp = " DESC", "<"
+		dir, cmp, until = " DESC", "<", ">"
 	}
 	if sp.ByName || len(sp.Types) == 0 || sp.Limit <= 0 {
 		where := sp.otherCond(b, vis)
@@ -165,8 +175,16 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 			if sp.AfterID > 0 {
 				where += " AND (o.sort_name, x.id) " + cmp + " (" + b.arg(sp.AfterName) + "::text, " + b.arg(sp.AfterID) + "::bigint)"
 			}
-		} else if sp.AfterID > 0 {
-			where += " AND x.id " + cmp + " " + b.arg(sp.AfterID)
+			if sp.UntilID > 0 {
+				where += " AND (o.sort_name, x.id) " + until + " (" + b.arg(sp.UntilName) + "::text, " + b.arg(sp.UntilID) + "::bigint)"
+			}
+		} else {
+			if sp.AfterID > 0 {
+				where += " AND x.id " + cmp + " " + b.arg(sp.AfterID)
+			}
+			if sp.UntilID > 0 {
+				where += " AND x.id " + until + " " + b.arg(sp.UntilID)
+			}
 		}
 		limit := ""
 		if sp.Limit > 0 {
@@ -181,6 +199,9 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 	after := ""
 	if sp.AfterID > 0 {
 		after = " AND l.id " + cmp + " " + b.arg(sp.AfterID)
+	}
+	if sp.UntilID > 0 {
+		after += " AND l.id " + until + " " + b.arg(sp.UntilID)
 	}
 	limit := b.arg(sp.Limit)
 	var parts []string

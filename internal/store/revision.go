@@ -69,27 +69,45 @@ func scanRevision(row pgx.Row) (*Revision, error) {
 
 // HistoryPage is one subject's page of revisions.
 type HistoryPage struct {
-	Revisions []*Revision // newest first
-	More      bool        // older revisions follow
+	Revisions []*Revision // in reading order: newest first, or oldest first (HistorySpec.Oldest)
+	More      bool        // more revisions follow in reading order
+}
+
+// HistorySpec asks for one page of revision histories, which are shown
+// newest first: up to Limit revisions with ids below Below and above
+// Above (0: unbounded), read from the newest, or from the oldest with
+// Oldest (a Relay `last` page).
+type HistorySpec struct {
+	Limit  int
+	Below  int64
+	Above  int64
+	Oldest bool
 }
 
 // Histories returns the revision histories of the entities (entity true)
 // or links ids, in one statement for any number of them: a page of up to
-// first revisions each, newest first, older than the revision before (0:
-// from the newest). A subject without revisions has an empty page.
-func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, first int, before int64) (map[int64]*HistoryPage, error) {
+// sp.Limit revisions each, in reading order (newest first, or oldest first
+// with sp.Oldest), within sp's bounds. More says whether revisions follow
+// in reading order. A subject without revisions has an empty page.
+func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, sp HistorySpec) (map[int64]*HistoryPage, error) {
 	col := "link_id"
 	if entity {
 		col = "entity_id"
 	}
+	dir := "DESC"
+	if sp.Oldest {
+		dir = "ASC"
+	}
+	first := sp.Limit
 	// One index range scan of (subject, id) per subject, LIMIT first+1. $2
-	// is cast: beside the literal 0 alone PostgreSQL would type it as
-	// integer and refuse any cursor past 2^31 as out of range.
+	// and $3 are cast: beside the literal 0 alone PostgreSQL would type
+	// them as integer and refuse any cursor past 2^31 as out of range.
 	rows, err := s.pool.Query(ctx, `SELECT n.subject, `+revisionColumns+`
 		FROM unnest($1::bigint[]) AS n(subject)
-		CROSS JOIN LATERAL (SELECT * FROM revision r WHERE r.`+col+` = n.subject AND ($2::bigint = 0 OR r.id < $2)
-			ORDER BY r.id DESC LIMIT $3) r
-		ORDER BY n.subject, r.id DESC`, ids, before, first+1)
+		CROSS JOIN LATERAL (SELECT * FROM revision r WHERE r.`+col+` = n.subject
+			AND ($2::bigint = 0 OR r.id < $2) AND ($3::bigint = 0 OR r.id > $3)
+			ORDER BY r.id `+dir+` LIMIT $4) r
+		ORDER BY n.subject, r.id `+dir, ids, sp.Below, sp.Above, first+1)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", translate(err))
 	}

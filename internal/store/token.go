@@ -70,6 +70,17 @@ func (s *Store) Tokens(ctx context.Context) ([]*Token, error) {
 	return out, translate(rows.Err())
 }
 
+// TokenByID returns the token id, revoked or not, or kb.ErrNotFound.
+func (s *Store) TokenByID(ctx context.Context, id int64) (*Token, error) {
+	t := &Token{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT name, role, created_at, revoked_at FROM api_token WHERE id = $1`, id).
+		Scan(&t.Name, &t.Role, &t.CreatedAt, &t.RevokedAt)
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", translate(err))
+	}
+	return t, nil
+}
+
 // RevokeToken revokes the token id; it stops working at once. It returns
 // kb.ErrNotFound if there is no such token that is not revoked already.
 func (s *Store) RevokeToken(ctx context.Context, id int64) (*Token, error) {
