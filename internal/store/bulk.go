@@ -142,14 +142,23 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if err := step("copy indicators", func() error { return copyIndicators(ctx, tx, src, base, rep) }); err != nil {
 			return err
 		}
-		return step("rebuild indexes", func() error {
+		if err := step("rebuild indexes", func() error {
 			for _, sql := range rebuild {
 				if _, err := tx.Exec(ctx, sql); err != nil {
 					return fmt.Errorf("%s: %w", sql, translate(err))
 				}
 			}
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		// Nor do the triggers that keep practice_partner (migration
+		// 00019): the practices the new links touch are refreshed here,
+		// once the link indexes are back.
+		if !triggersOff {
+			return nil
+		}
+		return step("practices' partners", func() error { return refreshPracticePartners(ctx, tx, linkBase) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bulk load: %w", err)
@@ -502,4 +511,17 @@ func (r *BulkReport) String() string {
 	}
 	return fmt.Sprintf("%d entities, %d links, %d citations, %d indicators (%s)",
 		r.Entities, r.Links, r.Citations, r.Indicators, strings.Join(steps, ", "))
+}
+
+// refreshPracticePartners recomputes practice_partner for the practices
+// that the links after linkBase touch: those they demonstrate, and those
+// whose cases they back (as the triggers of migration 00019 do).
+func refreshPracticePartners(ctx context.Context, tx pgx.Tx, linkBase int64) error {
+	_, err := tx.Exec(ctx, `SELECT practice_partner_refresh(ARRAY(
+		SELECT to_id FROM link WHERE id > $1 AND type = 'DEMONSTRATES'
+		UNION
+		SELECT d.to_id FROM link r JOIN practice_backer b ON b.type = r.type
+			JOIN link d ON d.from_id = CASE WHEN b.outgoing THEN r.from_id ELSE r.to_id END AND d.type = 'DEMONSTRATES'
+		WHERE r.id > $1))`, linkBase)
+	return translate(err)
 }
