@@ -27,12 +27,12 @@ func (r *neighborhoodResolver) Center(ctx context.Context, obj *model.Neighborho
 
 // Nodes is the resolver for the nodes field.
 func (r *neighborhoodResolver) Nodes(ctx context.Context, obj *model.Neighborhood) ([]model.Entity, error) {
-	return entitiesByID(ctx, obj.NodeIDs)
+	return nodesByID(ctx, obj.NodeIDs)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *pathResolver) Nodes(ctx context.Context, obj *model.Path) ([]model.Entity, error) {
-	return entitiesByID(ctx, obj.NodeIDs)
+	return nodesByID(ctx, obj.NodeIDs)
 }
 
 // Neighborhood is the resolver for the neighborhood field.

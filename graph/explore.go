@@ -3,10 +3,12 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Limits of the exploration queries; their defaults are in the schema
@@ -39,6 +41,59 @@ func entitiesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 		return nil, err
 	}
 	return entityModels(es), nil
+}
+
+// headFields are the fields of an entity that the entity row alone holds
+// (store.EntityHeads), and __typename.
+var headFields = map[string]bool{
+	"__typename": true, "id": true, "key": true, "kind": true, "name": true, "summary": true,
+	"publicationStatus": true, "version": true, "createdAt": true, "updatedAt": true,
+}
+
+// nodesByID loads the entities ids for a list field of a walk's answer
+// (a neighbourhood's or a path's nodes): from the entity row alone when
+// the field's selection asks for nothing else, whatever the fragments,
+// else as entitiesByID does. A neighbourhood of 500 nodes showing id, kind
+// and name is the common case of a graph view (docs/traversal.md,
+// "Reading the nodes").
+func nodesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !headsSuffice(graphql.GetOperationContext(ctx), fc.Field.Selections) {
+		return entitiesByID(ctx, ids)
+	}
+	es, err := loader.For(ctx).EntityHeads(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return entityModels(es), nil
+}
+
+// headsSuffice reports whether sel asks only for headFields, looking
+// into inline fragments and named fragments.
+func headsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !headFields[s.Name] || len(s.SelectionSet) > 0 {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !headsSuffice(op, s.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if op == nil || op.Doc == nil {
+				return false
+			}
+			f := op.Doc.Fragments.ForName(s.Name)
+			if f == nil || !headsSuffice(op, f.SelectionSet) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // entityModels maps entities to their models, in order.

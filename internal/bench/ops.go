@@ -244,7 +244,7 @@ var Mix = []Op{
 			if err != nil {
 				return err
 			}
-			_, err = entities(ctx, st, g.Nodes)
+			_, err = entityHeads(ctx, st, g.Nodes)
 			return err
 		},
 	},
@@ -259,7 +259,7 @@ var Mix = []Op{
 			if err != nil || p == nil {
 				return err
 			}
-			_, err = entities(ctx, st, p.Nodes)
+			_, err = entityHeads(ctx, st, p.Nodes)
 			return err
 		},
 	},
@@ -377,6 +377,16 @@ func OpNamed(name string) (Op, error) {
 		}
 	}
 	return Op{}, fmt.Errorf("unknown operation %q", name)
+}
+
+// entityHeads loads what the entity row holds of the entities ids, as a
+// walk's nodes that show only such fields are loaded (graph's nodesByID):
+// not at all when there are none.
+func entityHeads(ctx context.Context, st *store.Store, ids []int64) ([]*kb.Entity, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return st.EntityHeads(ctx, store.Public, ids)
 }
 
 // entities loads the entities ids as the loader does: not at all when

@@ -22,7 +22,7 @@ var Walks = []Op{
 			if err != nil {
 				return err
 			}
-			_, err = entities(ctx, st, g.Nodes)
+			_, err = entityHeads(ctx, st, g.Nodes)
 			return err
 		},
 	},
@@ -41,7 +41,7 @@ var Walks = []Op{
 			for _, p := range ps {
 				ids = append(ids, p.Nodes...)
 			}
-			_, err = entities(ctx, st, distinct(ids))
+			_, err = entityHeads(ctx, st, distinct(ids))
 			return err
 		},
 	},

@@ -405,3 +405,47 @@ type Indicator struct {
 	Note           string        `json:"note,omitempty"`
 	Citation       *Citation     `json:"citation,omitempty"`
 }
+
+// EmptyAttributes gives e an empty struct of its kind's attributes if it
+// has none: an entity read without them (store.EntityHeads) still maps to
+// its kind's type.
+func (e *Entity) EmptyAttributes() {
+	switch e.Kind {
+	case KindPartner:
+		if e.Partner == nil {
+			e.Partner = &Partner{}
+		}
+	case KindCooperative:
+		if e.Cooperative == nil {
+			e.Cooperative = &Cooperative{}
+		}
+	case KindPartnership:
+		if e.Partnership == nil {
+			e.Partnership = &Partnership{}
+		}
+	case KindGoodPractice:
+		if e.GoodPractice == nil {
+			e.GoodPractice = &GoodPractice{}
+		}
+	case KindForeignExample:
+		if e.ForeignExample == nil {
+			e.ForeignExample = &ForeignExample{}
+		}
+	case KindProject:
+		if e.Project == nil {
+			e.Project = &Project{}
+		}
+	case KindEvent:
+		if e.Event == nil {
+			e.Event = &Event{}
+		}
+	case KindPerson:
+		if e.Person == nil {
+			e.Person = &Person{}
+		}
+	case KindSource:
+		if e.Source == nil {
+			e.Source = &Source{}
+		}
+	}
+}

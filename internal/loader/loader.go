@@ -34,6 +34,9 @@ type Loaders struct {
 
 	// Entity loads entities by id; nil for one that is missing or hidden.
 	Entity *dataloadgen.Loader[int64, *kb.Entity]
+	// EntityHead loads what the entity row alone holds (store.EntityHeads),
+	// for lists that show no more.
+	EntityHead *dataloadgen.Loader[int64, *kb.Entity]
 	// Link loads links by id; nil for one that is missing or hidden.
 	Link *dataloadgen.Loader[int64, *kb.Link]
 	// EntityCitations loads the citations of entities.
@@ -96,6 +99,10 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	l.links = dataloadgen.NewLoader(l.fetchLinks, l.opts...)
 	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
+		return es, fill(len(ids), err)
+	}, l.opts...)
+	l.EntityHead = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
+		es, err := st.EntityHeads(ctx, vis, ids)
 		return es, fill(len(ids), err)
 	}, l.opts...)
 	l.Link = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Link, []error) {
@@ -262,12 +269,23 @@ func (l *Loaders) HistoryCount(entity bool) *dataloadgen.Loader[int64, int] {
 // fan-out each queueing 100 keys on it after the request had been stopped
 // took 25-75 s to drain at 1M.
 func (l *Loaders) Entities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+	return l.entities(ctx, l.Entity, ids)
+}
+
+// EntityHeads is Entities with only what the entity row holds (see
+// store.EntityHeads).
+func (l *Loaders) EntityHeads(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+	return l.entities(ctx, l.EntityHead, ids)
+}
+
+// entities loads ids through ld and drops the missing or hidden ones.
+func (l *Loaders) entities(ctx context.Context, ld *dataloadgen.Loader[int64, *kb.Entity], ids []int64) ([]*kb.Entity, error) {
 	thunks := make([]func() (*kb.Entity, error), len(ids))
 	for i, id := range ids {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		thunks[i] = l.Entity.LoadThunk(ctx, id)
+		thunks[i] = ld.LoadThunk(ctx, id)
 	}
 	out := make([]*kb.Entity, 0, len(ids))
 	for _, th := range thunks {

@@ -397,3 +397,66 @@ func TestPathReportsErrors(t *testing.T) {
 		t.Errorf("path error %+v has no code", r.Errors[0])
 	}
 }
+
+// TestNeighborhoodNodesNarrowOrFull: a neighbourhood's nodes are read from
+// the entity row alone when the query asks for no more (store.EntityHeads),
+// and in full otherwise; both answers agree on what both show, fragments
+// included, and a field of a kind's own table still has its value.
+func TestNeighborhoodNodesNarrowOrFull(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	id := idOf(a, "spoldzielnia-socjalna-rowne-szanse")
+	type node struct {
+		Typename  string `json:"__typename"`
+		ID        string `json:"id"`
+		Key       string `json:"key"`
+		Kind      string `json:"kind"`
+		Name      string `json:"name"`
+		Status    string `json:"publicationStatus"`
+		Version   int    `json:"version"`
+		UpdatedAt string `json:"updatedAt"`
+		Sector    string `json:"sector"`
+	}
+	var narrow, full, spread struct {
+		N struct {
+			Nodes []node `json:"nodes"`
+		} `json:"neighborhood"`
+		P struct {
+			Nodes []node `json:"nodes"`
+		} `json:"path"`
+	}
+	const q = `query($id: ID!, $to: ID!) { neighborhood(id: $id, depth: 2) { nodes { %s } } path(from: $id, to: $to) { nodes { %s } } }`
+	vars := map[string]any{"id": id, "to": idOf(a, "coompanion")}
+	heads := `__typename id key kind name publicationStatus version updatedAt`
+	a.query(strings.ReplaceAll(q, "%s", heads), vars, &narrow)
+	a.query(strings.ReplaceAll(q, "%s", heads+` ... on Partner { sector }`), vars, &full)
+	a.query(`fragment F on Entity { __typename id key kind name publicationStatus version updatedAt }
+		`+strings.ReplaceAll(q, "%s", `...F`), vars, &spread)
+	if len(narrow.N.Nodes) < 10 || len(narrow.P.Nodes) < 2 {
+		t.Fatalf("%d nodes around Równe Szanse, %d on the path: too few to compare", len(narrow.N.Nodes), len(narrow.P.Nodes))
+	}
+	partners := 0
+	for i, f := range full.N.Nodes {
+		if f.Kind == "PARTNER" {
+			partners++
+			if f.Sector == "" {
+				t.Errorf("partner %s asked with its sector: sector empty", f.Name)
+			}
+		}
+		f.Sector = ""
+		if i >= len(narrow.N.Nodes) || narrow.N.Nodes[i] != f || spread.N.Nodes[i] != f {
+			t.Fatalf("node %d: full read %+v, narrow %+v, fragment %+v", i, f, narrow.N.Nodes[i], spread.N.Nodes[i])
+		}
+		if f.Typename == "" || f.UpdatedAt == "" || f.Version == 0 || f.Status != "PUBLISHED" {
+			t.Errorf("node %+v lacks a field of the entity row", f)
+		}
+	}
+	if partners == 0 {
+		t.Error("no partner around Równe Szanse: the fallback to a full read is not tested")
+	}
+	for i, f := range full.P.Nodes {
+		f.Sector = ""
+		if narrow.P.Nodes[i] != f || spread.P.Nodes[i] != f {
+			t.Errorf("path node %d: full read %+v, narrow %+v, fragment %+v", i, f, narrow.P.Nodes[i], spread.P.Nodes[i])
+		}
+	}
+}

@@ -23,6 +23,26 @@ const PracticeCap = 100
 // by one of kb.PracticeCaseBackersIn (or Out); see PracticeCap. Only entities
 // visible under vis count. One query for any number of practices.
 func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64][]int64, error) {
+	if !vis.Drafts {
+		pages, err := s.PracticePartnerPages(ctx, vis, ids, PartnerPage{Limit: PracticeCap})
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64][]int64, len(pages))
+		for id, page := range pages {
+			for _, n := range page {
+				out[id] = append(out[id], n.ID)
+			}
+		}
+		return out, nil
+	}
+	return s.practicePartnersByRule(ctx, vis, ids)
+}
+
+// practicePartnersByRule is PracticePartners computed from the links by
+// the rule itself: the reader of staff, who see drafts, and the reference
+// that the kept table (migration 00019) must agree with.
+func (s *Store) practicePartnersByRule(ctx context.Context, vis Visibility, ids []int64) (map[int64][]int64, error) {
 	const cases = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id = d.from_id AND c.status = ANY($2)
 				WHERE d.to_id = n.practice AND d.type = 'DEMONSTRATES' ORDER BY d.id LIMIT $5`
 	rows, err := s.pool.Query(ctx, `
@@ -96,7 +116,61 @@ const casesSQL = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id 
 // PracticePartnerPages returns, for each of the good practices ids, one
 // page of the partners behind it (as PracticePartners finds them), each
 // practice's page cut in SQL. One query for any number of practices.
+//
+// Anonymous readers get it from practice_partner (migration 00019), the
+// set kept by triggers: one index range per practice, where the rule reads
+// a practice's first 100 cases and their links (docs/benchmarks.md, "after
+// issue 11/13 follow-up"). Staff, who see drafts, get the rule itself.
 func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
+	if vis.Drafts {
+		return s.practicePartnerPagesByRule(ctx, vis, ids, p)
+	}
+	dir, cmp, until := "", ">", "<"
+	if p.Desc {
+		dir, cmp, until = " DESC", "<", ">"
+	}
+	after := ""
+	args := []any{ids, p.Limit}
+	if p.AfterID > 0 {
+		args = append(args, p.AfterName, p.AfterID)
+		after = fmt.Sprintf(" AND (k.sort_name, k.partner_id) %s ($%d::text, $%d::bigint)", cmp, len(args)-1, len(args))
+	}
+	if p.UntilID > 0 {
+		args = append(args, p.UntilName, p.UntilID)
+		after += fmt.Sprintf(" AND (k.sort_name, k.partner_id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT n.practice, x.partner_id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
+		CROSS JOIN LATERAL (
+			SELECT k.partner_id, k.sort_name FROM practice_partner k
+			WHERE k.practice_id = n.practice AND k.published`+after+`
+			ORDER BY k.sort_name`+dir+`, k.partner_id`+dir+` LIMIT $2
+		) x`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	return collectNamed(rows, len(ids))
+}
+
+// collectNamed reads rows of (practice, id, sort name) into pages per
+// practice.
+func collectNamed(rows pgx.Rows, size int) (map[int64][]Named, error) {
+	out := make(map[int64][]Named, size)
+	var practice int64
+	var n Named
+	_, err := pgx.ForEachRow(rows, []any{&practice, &n.ID, &n.SortName}, func() error {
+		out[practice] = append(out[practice], n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("practice partners: %w", translate(err))
+	}
+	return out, nil
+}
+
+// practicePartnerPagesByRule is PracticePartnerPages computed by the rule
+// from the links: the reader of staff and the reference of the kept set.
+func (s *Store) practicePartnerPagesByRule(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
 	dir, cmp, until := "", ">", "<"
 	if p.Desc {
 		dir, cmp, until = " DESC", "<", ">"
@@ -121,23 +195,27 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 	if err != nil {
 		return nil, fmt.Errorf("practice partners: %w", translate(err))
 	}
-	out := make(map[int64][]Named, len(ids))
-	var practice int64
-	var n Named
-	_, err = pgx.ForEachRow(rows, []any{&practice, &n.ID, &n.SortName}, func() error {
-		out[practice] = append(out[practice], n)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("practice partners: %w", translate(err))
-	}
-	return out, nil
+	return collectNamed(rows, len(ids))
 }
 
 // CountPracticePartners returns, for each of the good practices ids, how
 // many partners are behind it (as PracticePartners finds them, uncapped
-// in number but behind its first PracticeCap cases). One query.
+// in number but behind its first PracticeCap cases). One query; for
+// anonymous readers an index-only count of practice_partner per practice
+// (see PracticePartnerPages).
 func (s *Store) CountPracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
+	if vis.Drafts {
+		return s.countPracticePartnersByRule(ctx, vis, ids)
+	}
+	return s.countsByID(ctx, "count practice partners", `
+		SELECT n.practice, (SELECT count(*)::int FROM practice_partner k WHERE k.practice_id = n.practice AND k.published)
+		FROM unnest($1::bigint[]) AS n(practice)`, ids)
+}
+
+// countPracticePartnersByRule is CountPracticePartners computed by the
+// rule from the links: the reader of staff and the reference of the kept
+// set.
+func (s *Store) countPracticePartnersByRule(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
 	return s.countsByID(ctx, "count practice partners", `
 		SELECT n.practice, (
 			SELECT count(*)::int FROM (`+behindSQL+`) b

@@ -160,10 +160,19 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		// The facets of the practices (migration 00016), whose triggers
 		// stand aside during a bulk load: once, with the indexes back, not
 		// per COPY with the link indexes dropped.
-		return step("practice facets", func() error {
+		if err := step("practice facets", func() error {
 			_, err := tx.Exec(ctx, `SELECT practice_facet_refresh(NULL)`)
 			return translate(err)
-		})
+		}); err != nil {
+			return err
+		}
+		// Nor do the triggers that keep practice_partner (migration
+		// 00019): the practices the new links touch are refreshed here,
+		// once the link indexes are back.
+		if !triggersOff {
+			return nil
+		}
+		return step("practices' partners", func() error { return refreshPracticePartners(ctx, tx, linkBase) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bulk load: %w", err)
@@ -516,4 +525,17 @@ func (r *BulkReport) String() string {
 	}
 	return fmt.Sprintf("%d entities, %d links, %d citations, %d indicators (%s)",
 		r.Entities, r.Links, r.Citations, r.Indicators, strings.Join(steps, ", "))
+}
+
+// refreshPracticePartners recomputes practice_partner for the practices
+// that the links after linkBase touch: those they demonstrate, and those
+// whose cases they back (as the triggers of migration 00019 do).
+func refreshPracticePartners(ctx context.Context, tx pgx.Tx, linkBase int64) error {
+	_, err := tx.Exec(ctx, `SELECT practice_partner_refresh(ARRAY(
+		SELECT to_id FROM link WHERE id > $1 AND type = 'DEMONSTRATES'
+		UNION
+		SELECT d.to_id FROM link r JOIN practice_backer b ON b.type = r.type
+			JOIN link d ON d.from_id = CASE WHEN b.outgoing THEN r.from_id ELSE r.to_id END AND d.type = 'DEMONSTRATES'
+		WHERE r.id > $1))`, linkBase)
+	return translate(err)
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/migrations"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -41,6 +44,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", translate(err))
 	}
+	if err := syncPracticeBackers(ctx, pool); err != nil {
+		return len(res), fmt.Errorf("migrate: %w", err)
+	}
 	if len(res) > 0 {
 		// Search documents are computed in Go, so a migration cannot fill
 		// them for entities written before the search migration (or by a
@@ -74,4 +80,60 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("check for data: %w", translate(err))
 	}
 	return !any, nil
+}
+
+// syncPracticeBackers makes practice_backer (migration 00019) hold the
+// relations of kb.PracticeCaseBackersIn and Out, and recomputes every
+// practice's partners when it did not: the rule lives in Go, the triggers
+// that keep its answer in PostgreSQL, and a relation renamed or added in
+// Go must not leave them apart. One read when nothing changed.
+func syncPracticeBackers(ctx context.Context, pool *pgxpool.Pool) error {
+	type backer struct {
+		Type     string
+		Outgoing bool
+	}
+	var want []backer
+	for _, t := range kb.PracticeCaseBackersIn {
+		want = append(want, backer{string(t), false})
+	}
+	for _, t := range kb.PracticeCaseBackersOut {
+		want = append(want, backer{string(t), true})
+	}
+	cmp := func(a, b backer) int {
+		if a.Type < b.Type {
+			return -1
+		}
+		if a.Type > b.Type {
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(want, cmp)
+	rows, err := pool.Query(ctx, `SELECT type, outgoing FROM practice_backer ORDER BY type`)
+	if err != nil {
+		return fmt.Errorf("practice backers: %w", translate(err))
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowToStructByPos[backer])
+	if err != nil {
+		return fmt.Errorf("practice backers: %w", translate(err))
+	}
+	if slices.Equal(have, want) {
+		return nil
+	}
+	err = New(pool).inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM practice_backer`); err != nil {
+			return translate(err)
+		}
+		for _, b := range want {
+			if _, err := tx.Exec(ctx, `INSERT INTO practice_backer (type, outgoing) VALUES ($1, $2)`, b.Type, b.Outgoing); err != nil {
+				return translate(err)
+			}
+		}
+		_, err := tx.Exec(ctx, `SELECT practice_partner_refresh(ARRAY(SELECT DISTINCT to_id FROM link WHERE type = 'DEMONSTRATES'))`)
+		return translate(err)
+	})
+	if err != nil {
+		return fmt.Errorf("practice backers: %w", err)
+	}
+	return nil
 }
