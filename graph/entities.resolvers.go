@@ -166,6 +166,11 @@ func (r *foreignExampleResolver) StudyVisits(ctx context.Context, obj *model.For
 	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelVisited), args(first, after, last, before, filter, orderBy)))
 }
 
+// Practices is the resolver for the practices field.
+func (r *foreignExampleResolver) Practices(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates, kb.RelInspired), args(first, after, last, before, filter, orderBy)))
+}
+
 // Inspired is the resolver for the inspired field.
 func (r *foreignExampleResolver) Inspired(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelInspired), entityArgs(first, after, last, before, filter, orderBy)))
@@ -440,6 +445,9 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 	if filter != nil {
 		f.Name, f.Sectors, f.PartnerKinds = deref(filter.Name), filter.Sector, filter.Kind
 		f.Country, f.Region, f.City = deref(filter.Country), deref(filter.Region), deref(filter.City)
+		if err := mapFilter(&f, filter.Near, filter.Within); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.PartnerConnection{}
 	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
@@ -458,6 +466,9 @@ func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *str
 		f.Country, f.Region, f.City = deref(filter.Country), deref(filter.Region), deref(filter.City)
 		var err error
 		if f.SectorMix, err = mixFilter("filter.sectorMix", filter.SectorMix); err != nil {
+			return nil, err
+		}
+		if err := mapFilter(&f, filter.Near, filter.Within); err != nil {
 			return nil, err
 		}
 	}
@@ -509,6 +520,9 @@ func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *
 	f := store.Filter{Kind: kb.KindForeignExample}
 	if filter != nil {
 		f.Name, f.Country, f.City = deref(filter.Name), deref(filter.Country), deref(filter.City)
+		if err := mapFilter(&f, filter.Near, filter.Within); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.ForeignExampleConnection{}
 	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {
@@ -539,6 +553,10 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, l
 	f := store.Filter{Kind: kb.KindEvent}
 	if filter != nil {
 		f.Name, f.EventKinds, f.EventStatuses, f.Country = deref(filter.Name), filter.Kind, filter.Status, deref(filter.Country)
+		f.StartsAfter, f.StartsBefore = filter.StartsAfter, filter.StartsBefore
+		if err := mapFilter(&f, filter.Near, filter.Within); err != nil {
+			return nil, err
+		}
 	}
 	c := &model.EventConnection{}
 	err := r.list(ctx, f, orderBy, pageArgs{first, last, after, before}, func(e *kb.Entity, cursor string) {

@@ -84,6 +84,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AggregateFilter", ec.unmarshalInputAggregateFilter),
+			graphql.NewInputUnmarshaler("BoundingBoxInput", ec.unmarshalInputBoundingBoxInput),
 			graphql.NewInputUnmarshaler("CitationInput", ec.unmarshalInputCitationInput),
 			graphql.NewInputUnmarshaler("CooperativeFilter", ec.unmarshalInputCooperativeFilter),
 			graphql.NewInputUnmarshaler("CreateCooperativeInput", ec.unmarshalInputCreateCooperativeInput),
@@ -98,11 +99,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EntityOrder", ec.unmarshalInputEntityOrder),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("ForeignExampleFilter", ec.unmarshalInputForeignExampleFilter),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GoodPracticeFilter", ec.unmarshalInputGoodPracticeFilter),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("PartnerFilter", ec.unmarshalInputPartnerFilter),
 			graphql.NewInputUnmarshaler("PartnershipFilter", ec.unmarshalInputPartnershipFilter),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
+			graphql.NewInputUnmarshaler("PlaceInput", ec.unmarshalInputPlaceInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
 			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
 			graphql.NewInputUnmarshaler("RelatedFilter", ec.unmarshalInputRelatedFilter),
@@ -589,6 +593,10 @@ input PartnerFilter {
   region: String
   """Only partners in this city, ignoring case and diacritics."""
   city: String
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on cooperatives; all given ones must hold."""
@@ -607,6 +615,10 @@ input CooperativeFilter {
   city: String
   """Only cooperatives whose partners (see ` + "`" + `Cooperative.sectorMix` + "`" + `) have this sector mix."""
   sectorMix: SectorMixFilter
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on partnerships; all given ones must hold."""
@@ -643,6 +655,10 @@ input ForeignExampleFilter {
   country: String
   """Only examples in this city, ignoring case and diacritics."""
   city: String
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on projects; all given ones must hold."""
@@ -661,6 +677,14 @@ input EventFilter {
   status: [EventStatus!]
   """Only events in this country (ISO 3166-1 alpha-2)."""
   country: String
+  """Only events whose first possible day is on or after this day. An event whose year is unknown matches neither this nor ` + "`" + `startsBefore` + "`" + `."""
+  startsAfter: Date
+  """Only events whose first possible day is on or before this day."""
+  startsBefore: Date
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on people; all given ones must hold."""
@@ -733,6 +757,14 @@ type Partner implements Node & Entity {
   city: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The registration number (KRS, NIP, organisationsnummer)."""
   registrationNumber: String
   """Cooperatives the partner founded, runs, supports or funds, or whose employees come from its workshop. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
@@ -851,6 +883,14 @@ type Cooperative implements Node & Entity {
   foundedOn: Date
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The registration number (KRS)."""
   registrationNumber: String
   """Who founded it: organisations and people. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
@@ -1253,6 +1293,14 @@ type ForeignExample implements Node & Entity {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The study visits on which it was seen. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   studyVisits(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -1268,6 +1316,21 @@ type ForeignExample implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EventConnection!
+  """The good practices it demonstrates or inspired (DEMONSTRATES and INSPIRED links to a practice). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
   """The practices, cooperatives and projects it inspired. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   inspired(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -1348,6 +1411,8 @@ type Project implements Node & Entity {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
   """The organisations that lead it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   leaders(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -1484,10 +1549,18 @@ type Event implements Node & Entity {
   eventKind: EventKind!
   """Whether it is planned or held."""
   eventStatus: EventStatus!
-  """The first day, if known."""
+  """The first day, if the year is known; ` + "`" + `when` + "`" + ` says as much as is known."""
   startsOn: Date
-  """The last day, if known."""
+  """The last day, if the year is known; ` + "`" + `when` + "`" + ` says as much as is known."""
   endsOn: Date
+  """When it took place or will, as precisely as its sources say (` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + `: 17 to 19 September, year unknown). ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` are its first and last day when the year is known."""
+  when: FuzzyDate
+  """Every place of the event, the first being that of ` + "`" + `city` + "`" + `, ` + "`" + `region` + "`" + ` and ` + "`" + `country` + "`" + ` (the study visit in Sweden: Stockholm and Rimbo)."""
+  places: [Place!]!
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
   """The country, ISO 3166-1 alpha-2."""
   country: String
   """The region."""
@@ -1697,6 +1770,8 @@ type Source implements Node & Entity {
   publisher: String
   """When it was published, if known."""
   publishedOn: Date
+  """When it was published, as precisely as known (EDTF); ` + "`" + `publishedOn` + "`" + ` is its day when that is a day of a known year."""
+  published: FuzzyDate
   """Where it can be read."""
   url: String
   """Its language, ISO 639-1."""
@@ -2094,6 +2169,107 @@ type Path {
   length: Int!
 }
 `, BuiltIn: false},
+	{Name: "../schema/facts.graphqls", Input: `# Issue 17, the facts: dates as precise as the sources know them, and
+# places on a map (docs/api.md, "Dates" and "Places").
+
+"""How much of a date is known."""
+enum DatePrecision {
+  """The year only (` + "`" + `2019` + "`" + `)."""
+  YEAR
+  """The month (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09` + "`" + `)."""
+  MONTH
+  """The day (` + "`" + `2019-09-17` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `)."""
+  DAY
+}
+
+"""A date as precise as its source knows it, in the Extended Date/Time Format (EDTF, ISO 8601-2 level 1, the subset ` + "`" + `YYYY` + "`" + `, ` + "`" + `YYYY-MM` + "`" + `, ` + "`" + `YYYY-MM-DD` + "`" + `, ` + "`" + `XXXX-MM` + "`" + `, ` + "`" + `XXXX-MM-DD` + "`" + ` for an unknown year, and an interval ` + "`" + `a/b` + "`" + ` of two of them). A frontend shows ` + "`" + `year` + "`" + `, ` + "`" + `month` + "`" + ` and ` + "`" + `day` + "`" + ` as far as they are known; a list orders by what is known (` + "`" + `orderBy: {field: WHEN}` + "`" + `): known years by their first possible day, then unknown years by month and day."""
+type FuzzyDate {
+  """The date in EDTF: ` + "`" + `XXXX-09-17` + "`" + ` is 17 September of an unknown year, ` + "`" + `2019-09-17/2019-09-19` + "`" + ` an interval."""
+  edtf: String!
+  """The precision: the coarser of the two ends of an interval."""
+  precision: DatePrecision!
+  """Whether the year is known. When it is not, ` + "`" + `earliest` + "`" + ` and ` + "`" + `latest` + "`" + ` are null and date filters (` + "`" + `startsAfter` + "`" + `, ` + "`" + `startsBefore` + "`" + `) never match."""
+  yearKnown: Boolean!
+  """The year (of the start of an interval); null when unknown."""
+  year: Int
+  """The month, 1 to 12 (of the start of an interval); null when unknown."""
+  month: Int
+  """The day of the month (of the start of an interval); null when unknown."""
+  day: Int
+  """The first day the date can be (` + "`" + `2019-09` + "`" + ` → ` + "`" + `2019-09-01` + "`" + `); null when the year is unknown."""
+  earliest: Date
+  """The last day the date, or the interval's end, can be (` + "`" + `2019-09` + "`" + ` → ` + "`" + `2019-09-30` + "`" + `); null when the year is unknown."""
+  latest: Date
+  """The end of an interval, as a date of its own; null for a single date."""
+  end: FuzzyDate
+}
+
+"""A point on the earth, WGS 84 degrees."""
+type GeoPoint {
+  """Degrees north (negative: south), -90 to 90."""
+  latitude: Float!
+  """Degrees east (negative: west), -180 to 180."""
+  longitude: Float!
+}
+
+"""A place: the city or village, its region and country, an optional postal address and the point on a map. The sources of the point are among the entry's ` + "`" + `sources` + "`" + ` (a gazetteer)."""
+type Place {
+  """The name of the city or village; null when only the region or country is known."""
+  name: String
+  """The region (voivodeship, län)."""
+  region: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map, if known."""
+  point: GeoPoint
+}
+
+"""A point, WGS 84 degrees."""
+input GeoPointInput {
+  """Degrees north, -90 to 90."""
+  latitude: Float!
+  """Degrees east, -180 to 180."""
+  longitude: Float!
+}
+
+"""A place of an event beyond its first."""
+input PlaceInput {
+  """The city or village."""
+  name: String
+  """The region."""
+  region: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The postal address."""
+  address: String
+  """The point on a map."""
+  point: GeoPointInput
+}
+
+"""The entries with a place within ` + "`" + `radiusKm` + "`" + ` of a point (great-circle distance; any of an event's places counts)."""
+input NearInput {
+  """Degrees north, -90 to 90."""
+  lat: Float!
+  """Degrees east, -180 to 180."""
+  lon: Float!
+  """The radius in kilometres, more than 0 and at most 20015."""
+  radiusKm: Float!
+}
+
+"""The entries with a place inside a box, as a map's viewport gives it (any of an event's places counts). ` + "`" + `west` + "`" + ` greater than ` + "`" + `east` + "`" + ` is a box across the antimeridian."""
+input BoundingBoxInput {
+  """The southern edge, degrees north."""
+  south: Float!
+  """The western edge, degrees east."""
+  west: Float!
+  """The northern edge, degrees north."""
+  north: Float!
+  """The eastern edge, degrees east."""
+  east: Float!
+}
+`, BuiltIn: false},
 	{Name: "../schema/related.graphqls", Input: `# The related lists of an entity (a practice's cases, a cooperative's
 # supporters, a partnership's members) as Relay connections: paged,
 # ordered, filtered, counted only when asked. See docs/api.md, "Related
@@ -2358,6 +2534,8 @@ enum EntityOrderField {
   CREATED_AT
   """The time of the last change."""
   UPDATED_AT
+  """Events: the date (` + "`" + `when` + "`" + `), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order."""
+  WHEN
 }
 
 """A sort direction."""
@@ -2572,6 +2750,12 @@ input CreatePartnerInput {
   website: String
   """The registration number."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a partner: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2598,6 +2782,12 @@ input UpdatePartnerInput {
   website: String
   """The registration number."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new cooperative. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -2626,6 +2816,12 @@ input CreateCooperativeInput {
   website: String
   """The registration number (KRS)."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a cooperative: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2652,6 +2848,12 @@ input UpdateCooperativeInput {
   website: String
   """The registration number (KRS)."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new partnership. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -2768,6 +2970,12 @@ input CreateForeignExampleInput {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a foreign example: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2794,6 +3002,12 @@ input UpdateForeignExampleInput {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new project. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -2814,6 +3028,8 @@ input CreateProjectInput {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
 }
 
 """Changes to a project: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2832,6 +3048,8 @@ input UpdateProjectInput {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
 }
 
 """A new event. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -2860,6 +3078,14 @@ input CreateEventInput {
   city: String
   """The venue."""
   venue: String
+  """When, as precisely as known, in EDTF: ` + "`" + `2019-09-17` + "`" + `, ` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + ` (year unknown), ` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + ` (an interval); sets ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` when the year is known (give either this or them)."""
+  when: String
+  """The postal address of the first place."""
+  address: String
+  """The point on a map of the first place (WGS 84); cite its source among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
+  """The further places of an event held in several (at most 19); replaces the whole list."""
+  otherPlaces: [PlaceInput!]
 }
 
 """Changes to a event: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2886,6 +3112,14 @@ input UpdateEventInput {
   city: String
   """The venue."""
   venue: String
+  """When, as precisely as known, in EDTF: ` + "`" + `2019-09-17` + "`" + `, ` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + ` (year unknown), ` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + ` (an interval); sets ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` when the year is known (give either this or them)."""
+  when: String
+  """The postal address of the first place."""
+  address: String
+  """The point on a map of the first place (WGS 84); cite its source among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
+  """The further places of an event held in several (at most 19); replaces the whole list."""
+  otherPlaces: [PlaceInput!]
 }
 
 """A new person. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -2942,6 +3176,8 @@ input CreateSourceInput {
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """When it was published, as precisely as known, in EDTF (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `); sets ` + "`" + `publishedOn` + "`" + ` when it is a day of a known year."""
+  published: String
 }
 
 """Changes to a source: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -2962,6 +3198,8 @@ input UpdateSourceInput {
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """When it was published, as precisely as known, in EDTF (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `); sets ` + "`" + `publishedOn` + "`" + ` when it is a day of a known year."""
+  published: String
 }
 
 """A new link."""
@@ -3321,6 +3559,14 @@ func (ec *executionContext) childFields_Cooperative(ctx context.Context, field g
 		return ec.fieldContext_Cooperative_foundedOn(ctx, field)
 	case "website":
 		return ec.fieldContext_Cooperative_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Cooperative_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_Cooperative_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Cooperative_point(ctx, field)
+	case "place":
+		return ec.fieldContext_Cooperative_place(ctx, field)
 	case "registrationNumber":
 		return ec.fieldContext_Cooperative_registrationNumber(ctx, field)
 	case "founders":
@@ -3447,6 +3693,14 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_startsOn(ctx, field)
 	case "endsOn":
 		return ec.fieldContext_Event_endsOn(ctx, field)
+	case "when":
+		return ec.fieldContext_Event_when(ctx, field)
+	case "places":
+		return ec.fieldContext_Event_places(ctx, field)
+	case "address":
+		return ec.fieldContext_Event_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Event_point(ctx, field)
 	case "country":
 		return ec.fieldContext_Event_country(ctx, field)
 	case "region":
@@ -3539,8 +3793,18 @@ func (ec *executionContext) childFields_ForeignExample(ctx context.Context, fiel
 		return ec.fieldContext_ForeignExample_homeAnalogue(ctx, field)
 	case "website":
 		return ec.fieldContext_ForeignExample_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_ForeignExample_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_ForeignExample_address(ctx, field)
+	case "point":
+		return ec.fieldContext_ForeignExample_point(ctx, field)
+	case "place":
+		return ec.fieldContext_ForeignExample_place(ctx, field)
 	case "studyVisits":
 		return ec.fieldContext_ForeignExample_studyVisits(ctx, field)
+	case "practices":
+		return ec.fieldContext_ForeignExample_practices(ctx, field)
 	case "inspired":
 		return ec.fieldContext_ForeignExample_inspired(ctx, field)
 	case "comparableTo":
@@ -3573,6 +3837,40 @@ func (ec *executionContext) childFields_ForeignExampleEdge(ctx context.Context, 
 		return ec.fieldContext_ForeignExampleEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExampleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FuzzyDate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edtf":
+		return ec.fieldContext_FuzzyDate_edtf(ctx, field)
+	case "precision":
+		return ec.fieldContext_FuzzyDate_precision(ctx, field)
+	case "yearKnown":
+		return ec.fieldContext_FuzzyDate_yearKnown(ctx, field)
+	case "year":
+		return ec.fieldContext_FuzzyDate_year(ctx, field)
+	case "month":
+		return ec.fieldContext_FuzzyDate_month(ctx, field)
+	case "day":
+		return ec.fieldContext_FuzzyDate_day(ctx, field)
+	case "earliest":
+		return ec.fieldContext_FuzzyDate_earliest(ctx, field)
+	case "latest":
+		return ec.fieldContext_FuzzyDate_latest(ctx, field)
+	case "end":
+		return ec.fieldContext_FuzzyDate_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FuzzyDate", field.Name)
+}
+
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "latitude":
+		return ec.fieldContext_GeoPoint_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_GeoPoint_longitude(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3903,6 +4201,14 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_city(ctx, field)
 	case "website":
 		return ec.fieldContext_Partner_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Partner_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_Partner_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Partner_point(ctx, field)
+	case "place":
+		return ec.fieldContext_Partner_place(ctx, field)
 	case "registrationNumber":
 		return ec.fieldContext_Partner_registrationNumber(ctx, field)
 	case "cooperatives":
@@ -4085,6 +4391,22 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Place_name(ctx, field)
+	case "region":
+		return ec.fieldContext_Place_region(ctx, field)
+	case "country":
+		return ec.fieldContext_Place_country(ctx, field)
+	case "address":
+		return ec.fieldContext_Place_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Place_point(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
+}
+
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4119,6 +4441,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_funding(ctx, field)
 	case "website":
 		return ec.fieldContext_Project_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Project_logoUrl(ctx, field)
 	case "leaders":
 		return ec.fieldContext_Project_leaders(ctx, field)
 	case "partners":
@@ -4325,6 +4649,8 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 		return ec.fieldContext_Source_publisher(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_Source_publishedOn(ctx, field)
+	case "published":
+		return ec.fieldContext_Source_published(ctx, field)
 	case "url":
 		return ec.fieldContext_Source_url(ctx, field)
 	case "language":

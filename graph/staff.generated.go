@@ -3950,7 +3950,7 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4041,6 +4041,27 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 				return it, err
 			}
 			it.RegistrationNumber = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4069,7 +4090,7 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue", "when", "address", "point", "otherPlaces"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4160,6 +4181,34 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 				return it, err
 			}
 			it.Venue = data
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
+		case "otherPlaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherPlaces"))
+			data, err := ec.unmarshalOPlaceInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherPlaces = data
 		}
 	}
 	return it, nil
@@ -4188,7 +4237,7 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4279,6 +4328,27 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 				return it, err
 			}
 			it.Website = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4433,7 +4503,7 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4524,6 +4594,27 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 				return it, err
 			}
 			it.RegistrationNumber = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4713,7 +4804,7 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn", "funding", "website", "logoUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4776,6 +4867,13 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.Website = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		}
 	}
 	return it, nil
@@ -4804,7 +4902,7 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language", "published"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4874,6 +4972,13 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 				return it, err
 			}
 			it.Language = data
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = data
 		}
 	}
 	return it, nil
@@ -5000,7 +5105,7 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5084,6 +5189,27 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 				return it, err
 			}
 			it.RegistrationNumber = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5112,7 +5238,7 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue", "when", "address", "point", "otherPlaces"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5196,6 +5322,34 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 				return it, err
 			}
 			it.Venue = graphql.OmittableOf(data)
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
+		case "otherPlaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherPlaces"))
+			data, err := ec.unmarshalOPlaceInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherPlaces = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5224,7 +5378,7 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5308,6 +5462,27 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 				return it, err
 			}
 			it.Website = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5532,7 +5707,7 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5616,6 +5791,27 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 				return it, err
 			}
 			it.RegistrationNumber = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5791,7 +5987,7 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn", "funding", "website", "logoUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5847,6 +6043,13 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.Website = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5875,7 +6078,7 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language", "published"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5938,6 +6141,13 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 				return it, err
 			}
 			it.Language = graphql.OmittableOf(data)
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil

@@ -72,6 +72,18 @@ type AggregateGroup struct {
 	Count int `json:"count"`
 }
 
+// The entries with a place inside a box, as a map's viewport gives it (any of an event's places counts). `west` greater than `east` is a box across the antimeridian.
+type BoundingBoxInput struct {
+	// The southern edge, degrees north.
+	South float64 `json:"south"`
+	// The western edge, degrees east.
+	West float64 `json:"west"`
+	// The northern edge, degrees north.
+	North float64 `json:"north"`
+	// The eastern edge, degrees east.
+	East float64 `json:"east"`
+}
+
 // A change of an entry or a link, as it is committed.
 type Change struct {
 	// The revision that records it.
@@ -144,6 +156,10 @@ type CooperativeFilter struct {
 	City *string `json:"city,omitempty"`
 	// Only cooperatives whose partners (see `Cooperative.sectorMix`) have this sector mix.
 	SectorMix *SectorMixFilter `json:"sectorMix,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A new cooperative. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -172,6 +188,12 @@ type CreateCooperativeInput struct {
 	Website *string `json:"website,omitempty"`
 	// The registration number (KRS).
 	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new event. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -200,6 +222,14 @@ type CreateEventInput struct {
 	City *string `json:"city,omitempty"`
 	// The venue.
 	Venue *string `json:"venue,omitempty"`
+	// When, as precisely as known, in EDTF: `2019-09-17`, `2019-09`, `XXXX-09-17` (year unknown), `XXXX-09-17/XXXX-09-19` (an interval); sets `startsOn` and `endsOn` when the year is known (give either this or them).
+	When *string `json:"when,omitempty"`
+	// The postal address of the first place.
+	Address *string `json:"address,omitempty"`
+	// The point on a map of the first place (WGS 84); cite its source among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
+	// The further places of an event held in several (at most 19); replaces the whole list.
+	OtherPlaces []*PlaceInput `json:"otherPlaces,omitempty"`
 }
 
 // A new foreign example. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -228,6 +258,12 @@ type CreateForeignExampleInput struct {
 	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
 	// The web site.
 	Website *string `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new good practice. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -286,6 +322,12 @@ type CreatePartnerInput struct {
 	Website *string `json:"website,omitempty"`
 	// The registration number.
 	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new partnership. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -340,6 +382,8 @@ type CreateProjectInput struct {
 	Funding *string `json:"funding,omitempty"`
 	// The web site.
 	Website *string `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
 }
 
 // A new source. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -362,6 +406,8 @@ type CreateSourceInput struct {
 	URL *string `json:"url,omitempty"`
 	// Its language, ISO 639-1.
 	Language *string `json:"language,omitempty"`
+	// When it was published, as precisely as known, in EDTF (`2019-09`, `XXXX-09-17`); sets `publishedOn` when it is a day of a known year.
+	Published *string `json:"published,omitempty"`
 }
 
 // What `deleteEntity` did or would do.
@@ -440,6 +486,14 @@ type EventFilter struct {
 	Status []kb.EventStatus `json:"status,omitempty"`
 	// Only events in this country (ISO 3166-1 alpha-2).
 	Country *string `json:"country,omitempty"`
+	// Only events whose first possible day is on or after this day. An event whose year is unknown matches neither this nor `startsBefore`.
+	StartsAfter *time.Time `json:"startsAfter,omitempty"`
+	// Only events whose first possible day is on or before this day.
+	StartsBefore *time.Time `json:"startsBefore,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A page of foreign examples, in the Relay connection shape.
@@ -476,6 +530,18 @@ type ForeignExampleFilter struct {
 	Country *string `json:"country,omitempty"`
 	// Only examples in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
+}
+
+// A point, WGS 84 degrees.
+type GeoPointInput struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
 }
 
 // A page of good practices, in the Relay connection shape.
@@ -618,6 +684,16 @@ type MembershipEdge struct {
 type Mutation struct {
 }
 
+// The entries with a place within `radiusKm` of a point (great-circle distance; any of an event's places counts).
+type NearInput struct {
+	// Degrees north, -90 to 90.
+	Lat float64 `json:"lat"`
+	// Degrees east, -180 to 180.
+	Lon float64 `json:"lon"`
+	// The radius in kilometres, more than 0 and at most 20015.
+	RadiusKm float64 `json:"radiusKm"`
+}
+
 // A token just made, with its secret.
 type NewToken struct {
 	// The token.
@@ -666,6 +742,10 @@ type PartnerFilter struct {
 	Region *string `json:"region,omitempty"`
 	// Only partners in this city, ignoring case and diacritics.
 	City *string `json:"city,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A page of partnerships, in the Relay connection shape.
@@ -732,6 +812,20 @@ type PersonEdge struct {
 type PersonFilter struct {
 	// Only people whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
+}
+
+// A place of an event beyond its first.
+type PlaceInput struct {
+	// The city or village.
+	Name *string `json:"name,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A page of projects, in the Relay connection shape.
@@ -1020,6 +1114,12 @@ type UpdateCooperativeInput struct {
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
 	// The registration number (KRS).
 	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a event: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1046,6 +1146,14 @@ type UpdateEventInput struct {
 	City graphql.Omittable[*string] `json:"city,omitempty"`
 	// The venue.
 	Venue graphql.Omittable[*string] `json:"venue,omitempty"`
+	// When, as precisely as known, in EDTF: `2019-09-17`, `2019-09`, `XXXX-09-17` (year unknown), `XXXX-09-17/XXXX-09-19` (an interval); sets `startsOn` and `endsOn` when the year is known (give either this or them).
+	When graphql.Omittable[*string] `json:"when,omitempty"`
+	// The postal address of the first place.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map of the first place (WGS 84); cite its source among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
+	// The further places of an event held in several (at most 19); replaces the whole list.
+	OtherPlaces graphql.Omittable[[]*PlaceInput] `json:"otherPlaces,omitempty"`
 }
 
 // Changes to a foreign example: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1072,6 +1180,12 @@ type UpdateForeignExampleInput struct {
 	HomeAnalogue graphql.Omittable[*string] `json:"homeAnalogue,omitempty"`
 	// The web site.
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a good practice: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1142,6 +1256,12 @@ type UpdatePartnerInput struct {
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
 	// The registration number.
 	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a partnership: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1190,6 +1310,8 @@ type UpdateProjectInput struct {
 	Funding graphql.Omittable[*string] `json:"funding,omitempty"`
 	// The web site.
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
 }
 
 // Changes to a source: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1210,6 +1332,8 @@ type UpdateSourceInput struct {
 	URL graphql.Omittable[*string] `json:"url,omitempty"`
 	// Its language, ISO 639-1.
 	Language graphql.Omittable[*string] `json:"language,omitempty"`
+	// When it was published, as precisely as known, in EDTF (`2019-09`, `XXXX-09-17`); sets `publishedOn` when it is a day of a known year.
+	Published graphql.Omittable[*string] `json:"published,omitempty"`
 }
 
 // Who is asking.
@@ -1318,17 +1442,20 @@ const (
 	EntityOrderFieldCreatedAt EntityOrderField = "CREATED_AT"
 	// The time of the last change.
 	EntityOrderFieldUpdatedAt EntityOrderField = "UPDATED_AT"
+	// Events: the date (`when`), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order.
+	EntityOrderFieldWhen EntityOrderField = "WHEN"
 )
 
 var AllEntityOrderField = []EntityOrderField{
 	EntityOrderFieldName,
 	EntityOrderFieldCreatedAt,
 	EntityOrderFieldUpdatedAt,
+	EntityOrderFieldWhen,
 }
 
 func (e EntityOrderField) IsValid() bool {
 	switch e {
-	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt:
+	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt, EntityOrderFieldWhen:
 		return true
 	}
 	return false

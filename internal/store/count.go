@@ -27,7 +27,8 @@ type Count struct {
 // (entity_count and the changes not yet folded, entity_count_delta) answer f: every condition of f is on a column they keep.
 func (f Filter) countedByCounters() bool {
 	return kb.Fold(f.Name) == "" && f.Region == "" && f.City == "" && len(f.Activities) == 0 &&
-		len(f.Topics) == 0 && f.SectorMix.Empty()
+		len(f.Topics) == 0 && f.SectorMix.Empty() && f.Near == nil && f.Within == nil &&
+		f.StartsAfter == nil && f.StartsBefore == nil
 }
 
 // counterSQL returns the statement that sums the counters of f under vis,
