@@ -827,6 +827,201 @@ type Partner implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): PersonConnection!
+  """The good practices it demonstrates (DEMONSTRATES). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
+  """What it founded: cooperatives, partnerships, projects, organisations (FOUNDED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  founded(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who founded it (FOUNDED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  foundedBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it runs: organisations, cooperatives, projects (RUNS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  runs(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who runs it (RUNS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  runBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it funds: projects, cooperatives, events, partnerships (FUNDS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  funds(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it supports: cooperatives, projects, organisations (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supports(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who supports it: organisations, projects, partnerships (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supportedBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events it organized (ORGANIZED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organized(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The events and projects it took part in (PARTICIPATED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participatedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events it presented at (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The sources it published (PUBLISHED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  publications(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): SourceConnection!
+  """The cooperatives and foreign examples that employ participants of this workshop (EMPLOYS_PARTICIPANTS_OF). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  employers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A social cooperative (spółdzielnia socjalna)."""
@@ -1050,6 +1245,21 @@ type Partnership implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """The good practices it demonstrates (DEMONSTRATES). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
 }
 
 """A member of a partnership, with its role."""
@@ -1361,6 +1571,21 @@ type ForeignExample implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """People who hold a public role in it (AFFILIATED_WITH). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  people(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PersonConnection!
 }
 
 """A project, such as „Innowacyjny model aktywizacji zawodowej uczestników WTZ”."""
@@ -1503,6 +1728,66 @@ type Project implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): GoodPracticeConnection!
+  """People who hold a public role in the project (AFFILIATED_WITH). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  people(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PersonConnection!
+  """The events at which its results were presented (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The events it organized (ORGANIZED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organized(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """What it supports: cooperatives, projects, organisations (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supports(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A forum, study visit, training or meeting."""
@@ -1659,6 +1944,21 @@ type Event implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): ProjectConnection!
+  """The good practices it demonstrates or inspired (DEMONSTRATES, INSPIRED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
 }
 
 """A person in a public role. Contact details are personal data: only staff see them."""
@@ -1722,6 +2022,36 @@ type Person implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """The events and projects the person took part in (PARTICIPATED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participatedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events the person presented at (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
 }
 
 """An article, report or programme cited as a source."""
@@ -1776,6 +2106,36 @@ type Source implements Node & Entity {
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """Who published it (PUBLISHED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  publishers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The practices, projects, cooperatives and organisations it recognizes (RECOGNIZED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  recognizes(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A page of partners, in the Relay connection shape."""
@@ -2376,7 +2736,7 @@ enum RelationType {
   PARTICIPATED_IN
   """A study visit visited an organisation."""
   VISITED
-  """A person or organisation presented at an event."""
+  """A person or organisation presented at an event, or a project's results were presented there."""
   PRESENTED
   """A case shows a good practice."""
   DEMONSTRATES
@@ -3721,6 +4081,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_participants(ctx, field)
 	case "projects":
 		return ec.fieldContext_Event_projects(ctx, field)
+	case "practices":
+		return ec.fieldContext_Event_practices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -3809,6 +4171,8 @@ func (ec *executionContext) childFields_ForeignExample(ctx context.Context, fiel
 		return ec.fieldContext_ForeignExample_inspired(ctx, field)
 	case "comparableTo":
 		return ec.fieldContext_ForeignExample_comparableTo(ctx, field)
+	case "people":
+		return ec.fieldContext_ForeignExample_people(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExample", field.Name)
 }
@@ -4219,6 +4583,32 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_projects(ctx, field)
 	case "people":
 		return ec.fieldContext_Partner_people(ctx, field)
+	case "practices":
+		return ec.fieldContext_Partner_practices(ctx, field)
+	case "founded":
+		return ec.fieldContext_Partner_founded(ctx, field)
+	case "foundedBy":
+		return ec.fieldContext_Partner_foundedBy(ctx, field)
+	case "runs":
+		return ec.fieldContext_Partner_runs(ctx, field)
+	case "runBy":
+		return ec.fieldContext_Partner_runBy(ctx, field)
+	case "funds":
+		return ec.fieldContext_Partner_funds(ctx, field)
+	case "supports":
+		return ec.fieldContext_Partner_supports(ctx, field)
+	case "supportedBy":
+		return ec.fieldContext_Partner_supportedBy(ctx, field)
+	case "organized":
+		return ec.fieldContext_Partner_organized(ctx, field)
+	case "participatedIn":
+		return ec.fieldContext_Partner_participatedIn(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Partner_presentedAt(ctx, field)
+	case "publications":
+		return ec.fieldContext_Partner_publications(ctx, field)
+	case "employers":
+		return ec.fieldContext_Partner_employers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
 }
@@ -4285,6 +4675,8 @@ func (ec *executionContext) childFields_Partnership(ctx context.Context, field g
 		return ec.fieldContext_Partnership_sectorMix(ctx, field)
 	case "around":
 		return ec.fieldContext_Partnership_around(ctx, field)
+	case "practices":
+		return ec.fieldContext_Partnership_practices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partnership", field.Name)
 }
@@ -4361,6 +4753,10 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "affiliations":
 		return ec.fieldContext_Person_affiliations(ctx, field)
+	case "participatedIn":
+		return ec.fieldContext_Person_participatedIn(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Person_presentedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -4455,6 +4851,14 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_participants(ctx, field)
 	case "practices":
 		return ec.fieldContext_Project_practices(ctx, field)
+	case "people":
+		return ec.fieldContext_Project_people(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Project_presentedAt(ctx, field)
+	case "organized":
+		return ec.fieldContext_Project_organized(ctx, field)
+	case "supports":
+		return ec.fieldContext_Project_supports(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -4655,6 +5059,10 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 		return ec.fieldContext_Source_url(ctx, field)
 	case "language":
 		return ec.fieldContext_Source_language(ctx, field)
+	case "publishers":
+		return ec.fieldContext_Source_publishers(ctx, field)
+	case "recognizes":
+		return ec.fieldContext_Source_recognizes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Source", field.Name)
 }

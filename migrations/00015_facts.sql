@@ -47,8 +47,10 @@ UPDATE event SET when_edtf = CASE WHEN ends_on IS NULL OR ends_on = starts_on TH
     WHERE starts_on IS NOT NULL;
 UPDATE source SET published_edtf = to_char(published_on, 'YYYY-MM-DD') WHERE published_on IS NOT NULL;
 
--- A timeline of events is ordered by when_sort through entity_full.
+-- A timeline of events is ordered by when_sort through entity_full; the
+-- date filters (startsAfter, startsBefore) read event by starts_on.
 CREATE INDEX event_when_sort_idx ON event (when_sort, id);
+CREATE INDEX event_starts_on_idx ON event (starts_on, id);
 
 CREATE TABLE entity_place (
     entity_id bigint NOT NULL REFERENCES entity (id) ON DELETE CASCADE,
@@ -168,6 +170,7 @@ DROP TRIGGER cooperative_place ON cooperative;
 DROP TRIGGER partner_place ON partner;
 DROP FUNCTION entity_place_follow();
 DROP TABLE entity_place;
+DROP INDEX event_starts_on_idx;
 DROP INDEX event_when_sort_idx;
 ALTER TABLE source DROP COLUMN published_edtf;
 ALTER TABLE event DROP COLUMN address, DROP COLUMN latitude, DROP COLUMN longitude, DROP COLUMN when_edtf,

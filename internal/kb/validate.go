@@ -260,6 +260,13 @@ func checkPlace(prefix string, p Place) error {
 // MaxPlaces is the most places an event may have.
 const MaxPlaces = 20
 
+// FuzzyDateOf is the fuzzy date of plain dates: a day, or an interval of
+// days; nil without a start.
+func FuzzyDateOf(start, end *Date) *FuzzyDate {
+	d, _, _ := inStep(nil, start, end)
+	return d
+}
+
 // inStep keeps a fuzzy date and the plain dates that follow from it in
 // step: with a fuzzy date, the plain dates are its earliest and latest day
 // when its year is known, nil when not; without one, it is made from the

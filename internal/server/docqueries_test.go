@@ -78,8 +78,9 @@ func TestDocQueries(t *testing.T) {
 			}
 		}
 	}
-	// The README opens with five queries; the reference pages hold more.
-	if examples["README.md"] != 5 || examples["docs/api.md"] < 5 || examples["docs/search.md"] < 2 {
-		t.Errorf("examples per file: %v; want 5 in README.md, at least 5 in docs/api.md and 2 in docs/search.md", examples)
+	// The README opens with a handful of queries; the reference pages hold
+	// more.
+	if examples["README.md"] < 5 || examples["README.md"] > 8 || examples["docs/api.md"] < 5 || examples["docs/search.md"] < 2 {
+		t.Errorf("examples per file: %v; want 5 to 8 in README.md, at least 5 in docs/api.md and 2 in docs/search.md", examples)
 	}
 }
