@@ -277,6 +277,19 @@ func (d FuzzyDate) SortKey() string {
 	return fmt.Sprintf("%s-%02d-%02d", y, p.Month, p.Day)
 }
 
+// LowestSortKey is the lowest sort key whose first possible day is on or
+// after day: "2019-00-00" for 1 January 2019 (the year 2019 starts then),
+// "2019-09-00" for 1 September, else the day itself.
+func LowestSortKey(day Date) string {
+	switch {
+	case day.Month() == time.January && day.Day() == 1:
+		return fmt.Sprintf("%04d-00-00", day.Year())
+	case day.Day() == 1:
+		return fmt.Sprintf("%04d-%02d-00", day.Year(), int(day.Month()))
+	}
+	return day.Format("2006-01-02")
+}
+
 // MarshalJSON writes the date as its EDTF string, as the import format and
 // the data-set export hold it.
 func (d FuzzyDate) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }

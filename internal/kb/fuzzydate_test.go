@@ -93,3 +93,24 @@ func FuzzParseFuzzyDate(f *testing.F) {
 		}
 	})
 }
+
+// TestLowestSortKeyMatchesEarliest: a sort key is at least the lowest key
+// of a day exactly when its date's first possible day is on or after the
+// day, and at most the day's text exactly when that first day is on or
+// before it, for every precision around the edges of months and years.
+func TestLowestSortKeyMatchesEarliest(t *testing.T) {
+	var dates []FuzzyDate
+	for _, s := range []string{"2018", "2019", "2020", "2019-01", "2019-08", "2019-09", "2019-12", "2019-01-01", "2019-08-31", "2019-09-01", "2019-09-02", "2019-12-31", "2020-01-01"} {
+		dates = append(dates, MustFuzzyDate(s))
+	}
+	for _, day := range []string{"2019-01-01", "2019-01-02", "2019-08-31", "2019-09-01", "2019-09-02", "2019-12-31", "2020-01-01"} {
+		d := MustFuzzyDate(day).Earliest()
+		for _, f := range dates {
+			after := !f.Earliest().Before(*d)
+			before := !f.Earliest().After(*d)
+			if (f.SortKey() >= LowestSortKey(*d)) != after || (f.SortKey() <= d.Format("2006-01-02")) != before {
+				t.Errorf("%s against %s: key %s, lowest %s; on or after %v, on or before %v", f, day, f.SortKey(), LowestSortKey(*d), after, before)
+			}
+		}
+	}
+}

@@ -112,6 +112,15 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// Nor does the one that keeps an event's date sort key on its
+		// entity (migration 00015).
+		if err := step("events' dates", func() error {
+			_, err := tx.Exec(ctx, `UPDATE entity e SET when_sort = ev.when_sort FROM event ev
+				WHERE ev.id = e.id AND ev.when_sort IS NOT NULL AND e.when_sort IS NULL`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		// The counters of the root lists (migration 00009) are kept by
 		// triggers that do not fire under session_replication_role =
 		// replica either; recounting once is faster than the triggers'

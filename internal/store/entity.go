@@ -152,7 +152,7 @@ const entityFullSelect = `e.id, e.kind, e.key, e.name, e.sort_name, e.summary, e
        coalesce(p.latitude, c.latitude, f.latitude, ev.latitude) AS latitude,
        coalesce(p.longitude, c.longitude, f.longitude, ev.longitude) AS longitude,
        coalesce(p.logo_url, c.logo_url, f.logo_url, pr.logo_url, '') AS logo_url,
-       coalesce(ev.when_edtf, '') AS when_edtf, ev.when_sort,
+       coalesce(ev.when_edtf, '') AS when_edtf, e.when_sort,
        coalesce(ev.other_places, '[]'::jsonb) AS other_places,
        coalesce(s.published_edtf, '') AS published_edtf`
 
@@ -323,6 +323,10 @@ const (
 // kb.FuzzyDate.SortKey in the C collation.
 const noDate = "~"
 
+// whenKey is the date sort key of an entity as the index
+// entity_kind_when_idx (migration 00015) has it.
+const whenKey = `(coalesce(e.when_sort, '` + noDate + `') COLLATE "C")`
+
 // Order is the order of a list; ties are broken by id, in the same direction.
 type Order struct {
 	Field OrderField
@@ -346,7 +350,7 @@ func (o Order) column() (string, error) {
 	case OrderUpdatedAt:
 		return "e.updated_at", nil
 	case OrderWhen:
-		return `(coalesce(e.when_sort, '` + noDate + `') COLLATE "C")`, nil
+		return whenKey, nil
 	}
 	return "", kb.Invalid("orderBy.field", "cannot order by %q", o.Field)
 }
@@ -467,11 +471,21 @@ func (f Filter) build(vis Visibility) *builder {
 	if box := f.Within; box != nil {
 		b.where = append(b.where, `e.id IN (SELECT pl.entity_id FROM entity_place pl WHERE `+boxCond(b, *box)+`)`)
 	}
-	if f.StartsAfter != nil {
-		b.cond("e.id IN (SELECT id FROM event WHERE starts_on >= ?::date)", *f.StartsAfter)
-	}
-	if f.StartsBefore != nil {
-		b.cond("e.id IN (SELECT id FROM event WHERE starts_on <= ?::date)", *f.StartsBefore)
+	// The date filters compare sort keys (kb.FuzzyDate.SortKey), the
+	// expression of the index entity_kind_when_idx (migration 00015): a
+	// key's first possible day is on or after a day exactly when the key
+	// is at least the day's lowest key ("2019-09-00" for 1 September), and
+	// on or before it when the key is at most the day; keys of unknown
+	// years ("XXXX…") and of no date ("~") sort after every digit.
+	if f.StartsAfter != nil || f.StartsBefore != nil {
+		lo, hi := "0", "9999-99-99"
+		if f.StartsAfter != nil {
+			lo = kb.LowestSortKey(*f.StartsAfter)
+		}
+		if f.StartsBefore != nil {
+			hi = f.StartsBefore.Format("2006-01-02")
+		}
+		b.where = append(b.where, fmt.Sprintf(`%s BETWEEN %s AND %s`, whenKey, b.arg(lo), b.arg(hi)))
 	}
 	if !f.SectorMix.Empty() {
 		v := b.arg(vis.statuses())
