@@ -164,6 +164,29 @@ func (ec *executionContext) fieldContext_CooperativeRecord_country(_ context.Con
 	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _CooperativeRecord_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CooperativeRecord_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CooperativeRecord_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _CooperativeRecord_region(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -208,6 +231,75 @@ func (ec *executionContext) _CooperativeRecord_city(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CooperativeRecord_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CooperativeRecord_address(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CooperativeRecord_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CooperativeRecord_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CooperativeRecord_latitude(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CooperativeRecord_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CooperativeRecord_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CooperativeRecord_longitude(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CooperativeRecord_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CooperativeRecord_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CooperativeRecord", field, false, false, "Float")
 }
 
 func (ec *executionContext) _CooperativeRecord_foundedOn(ctx context.Context, field graphql.CollectedField, obj *model.CooperativeRecord) (ret graphql.Marshaler) {
@@ -806,6 +898,29 @@ func (ec *executionContext) fieldContext_EventRecord_endsOn(_ context.Context, f
 	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "Date")
 }
 
+func (ec *executionContext) _EventRecord_when(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRecord_when(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.When, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventRecord_when(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _EventRecord_country(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -875,6 +990,75 @@ func (ec *executionContext) fieldContext_EventRecord_city(_ context.Context, fie
 	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _EventRecord_address(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRecord_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventRecord_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventRecord_latitude(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRecord_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventRecord_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EventRecord_longitude(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRecord_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventRecord_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "Float")
+}
+
 func (ec *executionContext) _EventRecord_venue(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -898,6 +1082,38 @@ func (ec *executionContext) fieldContext_EventRecord_venue(_ context.Context, fi
 	return graphql.NewScalarFieldContext("EventRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _EventRecord_otherPlaces(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRecord_otherPlaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtherPlaces, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlaceRecord) graphql.Marshaler {
+			return ec.marshalOPlaceRecord2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventRecord_otherPlaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaceRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ForeignExampleRecord_country(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -918,6 +1134,29 @@ func (ec *executionContext) _ForeignExampleRecord_country(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ForeignExampleRecord_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForeignExampleRecord_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForeignExampleRecord_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForeignExampleRecord_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "String")
 }
 
@@ -965,6 +1204,75 @@ func (ec *executionContext) _ForeignExampleRecord_city(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_ForeignExampleRecord_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForeignExampleRecord_address(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForeignExampleRecord_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForeignExampleRecord_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForeignExampleRecord_latitude(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForeignExampleRecord_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForeignExampleRecord_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForeignExampleRecord_longitude(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForeignExampleRecord_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForeignExampleRecord_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForeignExampleRecord", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ForeignExampleRecord_model(ctx context.Context, field graphql.CollectedField, obj *model.ForeignExampleRecord) (ret graphql.Marshaler) {
@@ -1767,6 +2075,29 @@ func (ec *executionContext) fieldContext_PartnerRecord_country(_ context.Context
 	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _PartnerRecord_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRecord_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRecord_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _PartnerRecord_region(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1811,6 +2142,75 @@ func (ec *executionContext) _PartnerRecord_city(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PartnerRecord_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerRecord_address(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRecord_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRecord_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerRecord_latitude(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRecord_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRecord_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PartnerRecord_longitude(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRecord_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRecord_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRecord", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PartnerRecord_website(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRecord) (ret graphql.Marshaler) {
@@ -1974,6 +2374,144 @@ func (ec *executionContext) fieldContext_PersonRecord_phone(_ context.Context, f
 	return graphql.NewScalarFieldContext("PersonRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _PlaceRecord_country(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlaceRecord_region(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlaceRecord_city(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlaceRecord_address(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlaceRecord_latitude(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PlaceRecord_longitude(ctx context.Context, field graphql.CollectedField, obj *model.PlaceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceRecord_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceRecord_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceRecord", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ProjectRecord_startsOn(ctx context.Context, field graphql.CollectedField, obj *model.ProjectRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2066,6 +2604,29 @@ func (ec *executionContext) fieldContext_ProjectRecord_website(_ context.Context
 	return graphql.NewScalarFieldContext("ProjectRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _ProjectRecord_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.ProjectRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectRecord_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectRecord_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _SourceRecord_sourceKind(ctx context.Context, field graphql.CollectedField, obj *model.SourceRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2133,6 +2694,29 @@ func (ec *executionContext) _SourceRecord_publishedOn(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SourceRecord_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SourceRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _SourceRecord_published(ctx context.Context, field graphql.CollectedField, obj *model.SourceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceRecord_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourceRecord_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceRecord", field, false, false, "String")
 }
 
 func (ec *executionContext) _SourceRecord_url(ctx context.Context, field graphql.CollectedField, obj *model.SourceRecord) (ret graphql.Marshaler) {
@@ -2252,7 +2836,7 @@ func (ec *executionContext) unmarshalInputCooperativeRecordInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"coopStatus", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"coopStatus", "activities", "country", "logoUrl", "region", "city", "address", "latitude", "longitude", "foundedOn", "website", "registrationNumber"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2280,6 +2864,13 @@ func (ec *executionContext) unmarshalInputCooperativeRecordInput(ctx context.Con
 				return it, err
 			}
 			it.Country = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -2294,6 +2885,27 @@ func (ec *executionContext) unmarshalInputCooperativeRecordInput(ctx context.Con
 				return it, err
 			}
 			it.City = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
 		case "foundedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foundedOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -2549,7 +3161,7 @@ func (ec *executionContext) unmarshalInputEventRecordInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
+	fieldsInOrder := [...]string{"eventKind", "eventStatus", "startsOn", "endsOn", "when", "country", "region", "city", "address", "latitude", "longitude", "venue", "otherPlaces"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2584,6 +3196,13 @@ func (ec *executionContext) unmarshalInputEventRecordInput(ctx context.Context, 
 				return it, err
 			}
 			it.EndsOn = data
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -2605,6 +3224,27 @@ func (ec *executionContext) unmarshalInputEventRecordInput(ctx context.Context, 
 				return it, err
 			}
 			it.City = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
 		case "venue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -2612,6 +3252,13 @@ func (ec *executionContext) unmarshalInputEventRecordInput(ctx context.Context, 
 				return it, err
 			}
 			it.Venue = data
+		case "otherPlaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherPlaces"))
+			data, err := ec.unmarshalOPlaceRecordInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherPlaces = data
 		}
 	}
 	return it, nil
@@ -2640,7 +3287,7 @@ func (ec *executionContext) unmarshalInputForeignExampleRecordInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
+	fieldsInOrder := [...]string{"country", "logoUrl", "region", "city", "address", "latitude", "longitude", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2654,6 +3301,13 @@ func (ec *executionContext) unmarshalInputForeignExampleRecordInput(ctx context.
 				return it, err
 			}
 			it.Country = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -2668,6 +3322,27 @@ func (ec *executionContext) unmarshalInputForeignExampleRecordInput(ctx context.
 				return it, err
 			}
 			it.City = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
 		case "model":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -3011,7 +3686,7 @@ func (ec *executionContext) unmarshalInputPartnerRecordInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"sector", "partnerKind", "legalForm", "country", "logoUrl", "region", "city", "address", "latitude", "longitude", "website", "registrationNumber"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3046,6 +3721,13 @@ func (ec *executionContext) unmarshalInputPartnerRecordInput(ctx context.Context
 				return it, err
 			}
 			it.Country = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -3060,6 +3742,27 @@ func (ec *executionContext) unmarshalInputPartnerRecordInput(ctx context.Context
 				return it, err
 			}
 			it.City = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -3196,6 +3899,83 @@ func UnmarshalPersonRecordInput(ctx context.Context, raw any) (model.PersonRecor
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlaceRecordInput(ctx context.Context, obj any) (model.PlaceRecordInput, error) {
+	var it model.PlaceRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"country", "region", "city", "address", "latitude", "longitude"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaceRecordInput unmarshals raw into the PlaceRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaceRecordInput(ctx context.Context, raw any) (model.PlaceRecordInput, error) {
+	var out model.PlaceRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaceRecordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProjectRecordInput(ctx context.Context, obj any) (model.ProjectRecordInput, error) {
 	var it model.ProjectRecordInput
 	if obj == nil {
@@ -3207,7 +3987,7 @@ func (ec *executionContext) unmarshalInputProjectRecordInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"startsOn", "endsOn", "funding", "website"}
+	fieldsInOrder := [...]string{"startsOn", "endsOn", "funding", "website", "logoUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3242,6 +4022,13 @@ func (ec *executionContext) unmarshalInputProjectRecordInput(ctx context.Context
 				return it, err
 			}
 			it.Website = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		}
 	}
 	return it, nil
@@ -3270,7 +4057,7 @@ func (ec *executionContext) unmarshalInputSourceRecordInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sourceKind", "publisher", "publishedOn", "url", "language"}
+	fieldsInOrder := [...]string{"sourceKind", "publisher", "publishedOn", "published", "url", "language"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3298,6 +4085,13 @@ func (ec *executionContext) unmarshalInputSourceRecordInput(ctx context.Context,
 				return it, err
 			}
 			it.PublishedOn = data
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = data
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -3440,6 +4234,11 @@ func (ec *executionContext) _CooperativeRecord(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "logoUrl":
+			out.Values[i] = ec._CooperativeRecord_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "region":
 			out.Values[i] = ec._CooperativeRecord_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -3447,6 +4246,21 @@ func (ec *executionContext) _CooperativeRecord(ctx context.Context, sel ast.Sele
 			}
 		case "city":
 			out.Values[i] = ec._CooperativeRecord_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._CooperativeRecord_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latitude":
+			out.Values[i] = ec._CooperativeRecord_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._CooperativeRecord_longitude(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -3616,6 +4430,11 @@ func (ec *executionContext) _EventRecord(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "when":
+			out.Values[i] = ec._EventRecord_when(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "country":
 			out.Values[i] = ec._EventRecord_country(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -3631,8 +4450,28 @@ func (ec *executionContext) _EventRecord(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "address":
+			out.Values[i] = ec._EventRecord_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latitude":
+			out.Values[i] = ec._EventRecord_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._EventRecord_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "venue":
 			out.Values[i] = ec._EventRecord_venue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "otherPlaces":
+			out.Values[i] = ec._EventRecord_otherPlaces(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -3669,6 +4508,11 @@ func (ec *executionContext) _ForeignExampleRecord(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "logoUrl":
+			out.Values[i] = ec._ForeignExampleRecord_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "region":
 			out.Values[i] = ec._ForeignExampleRecord_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -3676,6 +4520,21 @@ func (ec *executionContext) _ForeignExampleRecord(ctx context.Context, sel ast.S
 			}
 		case "city":
 			out.Values[i] = ec._ForeignExampleRecord_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._ForeignExampleRecord_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latitude":
+			out.Values[i] = ec._ForeignExampleRecord_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._ForeignExampleRecord_longitude(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -3961,6 +4820,11 @@ func (ec *executionContext) _PartnerRecord(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "logoUrl":
+			out.Values[i] = ec._PartnerRecord_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "region":
 			out.Values[i] = ec._PartnerRecord_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -3968,6 +4832,21 @@ func (ec *executionContext) _PartnerRecord(ctx context.Context, sel ast.Selectio
 			}
 		case "city":
 			out.Values[i] = ec._PartnerRecord_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._PartnerRecord_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latitude":
+			out.Values[i] = ec._PartnerRecord_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._PartnerRecord_longitude(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -4079,6 +4958,64 @@ func (ec *executionContext) _PersonRecord(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var placeRecordImplementors = []string{"PlaceRecord"}
+
+func (ec *executionContext) _PlaceRecord(ctx context.Context, sel ast.SelectionSet, obj *model.PlaceRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placeRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaceRecord")
+		case "country":
+			out.Values[i] = ec._PlaceRecord_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "region":
+			out.Values[i] = ec._PlaceRecord_region(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._PlaceRecord_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._PlaceRecord_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latitude":
+			out.Values[i] = ec._PlaceRecord_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._PlaceRecord_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var projectRecordImplementors = []string{"ProjectRecord"}
 
 func (ec *executionContext) _ProjectRecord(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectRecord) graphql.Marshaler {
@@ -4107,6 +5044,11 @@ func (ec *executionContext) _ProjectRecord(ctx context.Context, sel ast.Selectio
 			}
 		case "website":
 			out.Values[i] = ec._ProjectRecord_website(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logoUrl":
+			out.Values[i] = ec._ProjectRecord_logoUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -4150,6 +5092,11 @@ func (ec *executionContext) _SourceRecord(ctx context.Context, sel ast.Selection
 			}
 		case "publishedOn":
 			out.Values[i] = ec._SourceRecord_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "published":
+			out.Values[i] = ec._SourceRecord_published(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -4230,6 +5177,19 @@ func (ec *executionContext) unmarshalNIndicatorRecordInput2ᚖgithubᚗcomᚋpar
 
 func (ec *executionContext) unmarshalNLinkRecordInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkRecordInput(ctx context.Context, v any) (*model.LinkRecordInput, error) {
 	res, err := ec.unmarshalInputLinkRecordInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlaceRecord2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecord(ctx context.Context, sel ast.SelectionSet, v *model.PlaceRecord) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlaceRecord!")
+		return graphql.Null
+	}
+	return ec._PlaceRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlaceRecordInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordInput(ctx context.Context, v any) (*model.PlaceRecordInput, error) {
+	res, err := ec.unmarshalInputPlaceRecordInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -4419,6 +5379,42 @@ func (ec *executionContext) unmarshalOPersonRecordInput2ᚖgithubᚗcomᚋpartne
 	}
 	res, err := ec.unmarshalInputPersonRecordInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlaceRecord2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlaceRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaceRecord2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPlaceRecordInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordInputᚄ(ctx context.Context, v any) ([]*model.PlaceRecordInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PlaceRecordInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlaceRecordInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceRecordInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOProjectRecord2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐProjectRecord(ctx context.Context, sel ast.SelectionSet, v *model.ProjectRecord) graphql.Marshaler {

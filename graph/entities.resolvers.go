@@ -136,6 +136,11 @@ func (r *eventResolver) Projects(ctx context.Context, obj *model.Event, first *i
 	return projectConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindProject}, kb.RelPartOf), args(first, after, last, before, filter, orderBy)))
 }
 
+// Practices is the resolver for the practices field.
+func (r *eventResolver) Practices(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates, kb.RelInspired), args(first, after, last, before, filter, orderBy)))
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *model.EventConnection) (int, error) {
 	return obj.Count(ctx)
@@ -166,6 +171,11 @@ func (r *foreignExampleResolver) StudyVisits(ctx context.Context, obj *model.For
 	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindEvent}, kb.RelVisited), args(first, after, last, before, filter, orderBy)))
 }
 
+// Practices is the resolver for the practices field.
+func (r *foreignExampleResolver) Practices(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates, kb.RelInspired), args(first, after, last, before, filter, orderBy)))
+}
+
 // Inspired is the resolver for the inspired field.
 func (r *foreignExampleResolver) Inspired(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelInspired), entityArgs(first, after, last, before, filter, orderBy)))
@@ -174,6 +184,11 @@ func (r *foreignExampleResolver) Inspired(ctx context.Context, obj *model.Foreig
 // ComparableTo is the resolver for the comparableTo field.
 func (r *foreignExampleResolver) ComparableTo(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Both, nil, kb.RelComparableTo), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// People is the resolver for the people field.
+func (r *foreignExampleResolver) People(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PersonConnection, error) {
+	return personConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPerson}, kb.RelAffiliatedWith), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -295,6 +310,71 @@ func (r *partnerResolver) People(ctx context.Context, obj *model.Partner, first 
 	return personConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPerson}, kb.RelAffiliatedWith), args(first, after, last, before, filter, orderBy)))
 }
 
+// Practices is the resolver for the practices field.
+func (r *partnerResolver) Practices(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), args(first, after, last, before, filter, orderBy)))
+}
+
+// Founded is the resolver for the founded field.
+func (r *partnerResolver) Founded(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelFounded), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// FoundedBy is the resolver for the foundedBy field.
+func (r *partnerResolver) FoundedBy(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelFounded), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// Runs is the resolver for the runs field.
+func (r *partnerResolver) Runs(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelRuns), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// RunBy is the resolver for the runBy field.
+func (r *partnerResolver) RunBy(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelRuns), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// Funds is the resolver for the funds field.
+func (r *partnerResolver) Funds(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelFunds), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// Supports is the resolver for the supports field.
+func (r *partnerResolver) Supports(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelSupports), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// SupportedBy is the resolver for the supportedBy field.
+func (r *partnerResolver) SupportedBy(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelSupports), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// Organized is the resolver for the organized field.
+func (r *partnerResolver) Organized(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindEvent}, kb.RelOrganized), args(first, after, last, before, filter, orderBy)))
+}
+
+// ParticipatedIn is the resolver for the participatedIn field.
+func (r *partnerResolver) ParticipatedIn(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelParticipatedIn), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// PresentedAt is the resolver for the presentedAt field.
+func (r *partnerResolver) PresentedAt(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindEvent}, kb.RelPresented), args(first, after, last, before, filter, orderBy)))
+}
+
+// Publications is the resolver for the publications field.
+func (r *partnerResolver) Publications(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.SourceConnection, error) {
+	return sourceConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindSource}, kb.RelPublished), args(first, after, last, before, filter, orderBy)))
+}
+
+// Employers is the resolver for the employers field.
+func (r *partnerResolver) Employers(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelEmploysParticipantsOf), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *partnerConnectionResolver) TotalCount(ctx context.Context, obj *model.PartnerConnection) (int, error) {
 	return obj.Count(ctx)
@@ -339,6 +419,11 @@ func (r *partnershipResolver) Around(ctx context.Context, obj *model.Partnership
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelFormedAround), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
+// Practices is the resolver for the practices field.
+func (r *partnershipResolver) Practices(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
+	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), args(first, after, last, before, filter, orderBy)))
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *partnershipConnectionResolver) TotalCount(ctx context.Context, obj *model.PartnershipConnection) (int, error) {
 	return obj.Count(ctx)
@@ -367,6 +452,16 @@ func (r *personResolver) History(ctx context.Context, obj *model.Person, first *
 // Affiliations is the resolver for the affiliations field.
 func (r *personResolver) Affiliations(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelAffiliatedWith), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// ParticipatedIn is the resolver for the participatedIn field.
+func (r *personResolver) ParticipatedIn(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelParticipatedIn), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// PresentedAt is the resolver for the presentedAt field.
+func (r *personResolver) PresentedAt(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindEvent}, kb.RelPresented), args(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -422,6 +517,26 @@ func (r *projectResolver) Participants(ctx context.Context, obj *model.Project, 
 // Practices is the resolver for the practices field.
 func (r *projectResolver) Practices(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.GoodPracticeConnection, error) {
 	return goodPracticeConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindGoodPractice}, kb.RelDemonstrates), args(first, after, last, before, filter, orderBy)))
+}
+
+// People is the resolver for the people field.
+func (r *projectResolver) People(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.PersonConnection, error) {
+	return personConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, []kb.Kind{kb.KindPerson}, kb.RelAffiliatedWith), args(first, after, last, before, filter, orderBy)))
+}
+
+// PresentedAt is the resolver for the presentedAt field.
+func (r *projectResolver) PresentedAt(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindEvent}, kb.RelPresented), args(first, after, last, before, filter, orderBy)))
+}
+
+// Organized is the resolver for the organized field.
+func (r *projectResolver) Organized(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedFilter, orderBy *model.RelatedOrder) (*model.EventConnection, error) {
+	return eventConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, []kb.Kind{kb.KindEvent}, kb.RelOrganized), args(first, after, last, before, filter, orderBy)))
+}
+
+// Supports is the resolver for the supports field.
+func (r *projectResolver) Supports(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Outgoing, nil, kb.RelSupports), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -594,6 +709,16 @@ func (r *sourceResolver) Links(ctx context.Context, obj *model.Source, direction
 // History is the resolver for the history field.
 func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
 	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+}
+
+// Publishers is the resolver for the publishers field.
+func (r *sourceResolver) Publishers(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelPublished), entityArgs(first, after, last, before, filter, orderBy)))
+}
+
+// Recognizes is the resolver for the recognizes field.
+func (r *sourceResolver) Recognizes(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
+	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelRecognizedIn), entityArgs(first, after, last, before, filter, orderBy)))
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -76,6 +76,9 @@ func partnerFilter(field string, in *model.PartnerFilter) (store.Filter, error) 
 	f.Name, f.Sectors, f.PartnerKinds = deref(in.Name), in.Sector, in.Kind
 	f.Country, f.Region, f.City = deref(in.Country), deref(in.Region), deref(in.City)
 	f.CreatedSince, f.UpdatedSince = in.CreatedSince, in.UpdatedSince
+	if err := mapFilter(field, &f, in.Near, in.Within); err != nil {
+		return f, err
+	}
 	return f, compose(field, &f, in.And, in.Or, in.Not, partnerFilter)
 }
 
@@ -87,6 +90,9 @@ func cooperativeFilter(field string, in *model.CooperativeFilter) (store.Filter,
 	f.Name, f.CoopStatuses, f.Activities = deref(in.Name), in.Status, in.Activity
 	f.Country, f.Region, f.City = deref(in.Country), deref(in.Region), deref(in.City)
 	f.CreatedSince, f.UpdatedSince = in.CreatedSince, in.UpdatedSince
+	if err := mapFilter(field, &f, in.Near, in.Within); err != nil {
+		return f, err
+	}
 	var err error
 	if f.SectorMix, err = mixFilter(field+".sectorMix", in.SectorMix); err != nil {
 		return f, err
@@ -131,6 +137,9 @@ func foreignExampleFilter(field string, in *model.ForeignExampleFilter) (store.F
 	}
 	f.Name, f.Country, f.City = deref(in.Name), deref(in.Country), deref(in.City)
 	f.CreatedSince, f.UpdatedSince = in.CreatedSince, in.UpdatedSince
+	if err := mapFilter(field, &f, in.Near, in.Within); err != nil {
+		return f, err
+	}
 	return f, compose(field, &f, in.And, in.Or, in.Not, foreignExampleFilter)
 }
 
@@ -151,6 +160,10 @@ func eventFilter(field string, in *model.EventFilter) (store.Filter, error) {
 	}
 	f.Name, f.EventKinds, f.EventStatuses, f.Country = deref(in.Name), in.Kind, in.Status, deref(in.Country)
 	f.CreatedSince, f.UpdatedSince = in.CreatedSince, in.UpdatedSince
+	f.StartsAfter, f.StartsBefore = in.StartsAfter, in.StartsBefore
+	if err := mapFilter(field, &f, in.Near, in.Within); err != nil {
+		return f, err
+	}
 	return f, compose(field, &f, in.And, in.Or, in.Not, eventFilter)
 }
 

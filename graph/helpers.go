@@ -377,3 +377,22 @@ func firstError(err error) error {
 	}
 	return err
 }
+
+// mapFilter sets the map conditions of a list filter, checked.
+func mapFilter(field string, f *store.Filter, near *model.NearInput, within *model.BoundingBoxInput) error {
+	if near != nil {
+		c := kb.Circle{Lat: near.Lat, Lon: near.Lon, RadiusKm: near.RadiusKm}
+		if err := c.Validate(field + ".near"); err != nil {
+			return err
+		}
+		f.Near = &c
+	}
+	if within != nil {
+		b := kb.BBox{South: within.South, West: within.West, North: within.North, East: within.East}
+		if err := b.Validate(field + ".within"); err != nil {
+			return err
+		}
+		f.Within = &b
+	}
+	return nil
+}

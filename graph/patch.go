@@ -63,6 +63,70 @@ func str(s *string) string {
 	return *s
 }
 
+// fuzzyInput parses an EDTF date input; nil when not given.
+func fuzzyInput(field string, s *string) (*kb.FuzzyDate, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := kb.ParseFuzzyDate(field, *s)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// patchFuzzy is patch for an EDTF date input. It reports whether the
+// input was given (a value or null).
+func patchFuzzy(field string, dst **kb.FuzzyDate, o graphql.Omittable[*string]) (bool, error) {
+	v, ok := o.ValueOK()
+	if !ok {
+		return false, nil
+	}
+	d, err := fuzzyInput(field, v)
+	if err != nil {
+		return true, err
+	}
+	*dst = d
+	return true, nil
+}
+
+// setPoint sets the point of a place from an input; nil clears it.
+func setPoint(p *kb.Place, in *model.GeoPointInput) {
+	p.Latitude, p.Longitude = nil, nil
+	if in != nil {
+		lat, lon := in.Latitude, in.Longitude
+		p.Latitude, p.Longitude = &lat, &lon
+	}
+}
+
+// patchPoint is patch for the point of a place.
+func patchPoint(p *kb.Place, o graphql.Omittable[*model.GeoPointInput]) {
+	if v, ok := o.ValueOK(); ok {
+		setPoint(p, v)
+	}
+}
+
+// placeInputs maps an event's further places.
+func placeInputs(in []*model.PlaceInput) []kb.Place {
+	var out []kb.Place
+	for _, p := range in {
+		if p == nil {
+			continue
+		}
+		pl := kb.Place{City: str(p.Name), Region: str(p.Region), Country: str(p.Country), Address: str(p.Address)}
+		setPoint(&pl, p.Point)
+		out = append(out, pl)
+	}
+	return out
+}
+
+// orgPlace is the place of an organisation's create input.
+func orgPlace(country, region, city, address *string, point *model.GeoPointInput) kb.Place {
+	p := kb.Place{Country: str(country), Region: str(region), City: str(city), Address: str(address)}
+	setPoint(&p, point)
+	return p
+}
+
 // newEntity starts an entry of kind from the fields every create input
 // has; the caller sets the attributes of its kind.
 func newEntity(kind kb.Kind, key *string, name string, summary *string, sources []*model.CitationInput) (*kb.Entity, error) {
@@ -176,8 +240,8 @@ func partnerFromInput(in model.CreatePartnerInput) (*kb.Entity, error) {
 		return nil, err
 	}
 	e.Partner = &kb.Partner{Sector: in.Sector, PartnerKind: in.PartnerKind, LegalForm: str(in.LegalForm),
-		Place:   kb.Place{Country: str(in.Country), Region: str(in.Region), City: str(in.City)},
-		Website: str(in.Website), RegistrationNumber: str(in.RegistrationNumber)}
+		Place:   orgPlace(in.Country, in.Region, in.City, in.Address, in.Point),
+		Website: str(in.Website), LogoURL: str(in.LogoURL), RegistrationNumber: str(in.RegistrationNumber)}
 	return e, nil
 }
 
@@ -195,6 +259,9 @@ func partnerPatch(in model.UpdatePartnerInput) (*entityPatch, error) {
 		patch(&a.Region, in.Region)
 		patch(&a.City, in.City)
 		patch(&a.Website, in.Website)
+		patch(&a.LogoURL, in.LogoURL)
+		patch(&a.Address, in.Address)
+		patchPoint(&a.Place, in.Point)
 		patch(&a.RegistrationNumber, in.RegistrationNumber)
 		return nil
 	})
@@ -206,8 +273,8 @@ func cooperativeFromInput(in model.CreateCooperativeInput) (*kb.Entity, error) {
 		return nil, err
 	}
 	e.Cooperative = &kb.Cooperative{CoopStatus: in.Status, Activities: in.Activities,
-		Place:     kb.Place{Country: str(in.Country), Region: str(in.Region), City: str(in.City)},
-		FoundedOn: in.FoundedOn, Website: str(in.Website), RegistrationNumber: str(in.RegistrationNumber)}
+		Place:     orgPlace(in.Country, in.Region, in.City, in.Address, in.Point),
+		FoundedOn: in.FoundedOn, Website: str(in.Website), LogoURL: str(in.LogoURL), RegistrationNumber: str(in.RegistrationNumber)}
 	return e, nil
 }
 
@@ -224,6 +291,9 @@ func cooperativePatch(in model.UpdateCooperativeInput) (*entityPatch, error) {
 		patch(&a.City, in.City)
 		patchPtr(&a.FoundedOn, in.FoundedOn)
 		patch(&a.Website, in.Website)
+		patch(&a.LogoURL, in.LogoURL)
+		patch(&a.Address, in.Address)
+		patchPoint(&a.Place, in.Point)
 		patch(&a.RegistrationNumber, in.RegistrationNumber)
 		return nil
 	})
@@ -279,9 +349,9 @@ func foreignExampleFromInput(in model.CreateForeignExampleInput) (*kb.Entity, er
 	if err != nil {
 		return nil, err
 	}
-	e.ForeignExample = &kb.ForeignExample{Place: kb.Place{Country: str(in.Country), Region: str(in.Region), City: str(in.City)},
+	e.ForeignExample = &kb.ForeignExample{Place: orgPlace(in.Country, in.Region, in.City, in.Address, in.Point),
 		Model: str(in.Model), TargetGroup: str(in.TargetGroup), LessonsForPoland: str(in.LessonsForPoland),
-		HomeAnalogue: str(in.HomeAnalogue), Website: str(in.Website)}
+		HomeAnalogue: str(in.HomeAnalogue), Website: str(in.Website), LogoURL: str(in.LogoURL)}
 	return e, nil
 }
 
@@ -296,6 +366,9 @@ func foreignExamplePatch(in model.UpdateForeignExampleInput) (*entityPatch, erro
 		patch(&a.LessonsForPoland, in.LessonsForPoland)
 		patch(&a.HomeAnalogue, in.HomeAnalogue)
 		patch(&a.Website, in.Website)
+		patch(&a.LogoURL, in.LogoURL)
+		patch(&a.Address, in.Address)
+		patchPoint(&a.Place, in.Point)
 		return nil
 	})
 }
@@ -305,7 +378,8 @@ func projectFromInput(in model.CreateProjectInput) (*kb.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Project = &kb.Project{StartsOn: in.StartsOn, EndsOn: in.EndsOn, Funding: str(in.Funding), Website: str(in.Website)}
+	e.Project = &kb.Project{StartsOn: in.StartsOn, EndsOn: in.EndsOn, Funding: str(in.Funding), Website: str(in.Website),
+		LogoURL: str(in.LogoURL)}
 	return e, nil
 }
 
@@ -316,6 +390,7 @@ func projectPatch(in model.UpdateProjectInput) (*entityPatch, error) {
 		patchPtr(&a.EndsOn, in.EndsOn)
 		patch(&a.Funding, in.Funding)
 		patch(&a.Website, in.Website)
+		patch(&a.LogoURL, in.LogoURL)
 		return nil
 	})
 }
@@ -325,8 +400,16 @@ func eventFromInput(in model.CreateEventInput) (*kb.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Event = &kb.Event{EventKind: in.EventKind, EventStatus: in.EventStatus, StartsOn: in.StartsOn, EndsOn: in.EndsOn,
-		Place: kb.Place{Country: str(in.Country), Region: str(in.Region), City: str(in.City)}, Venue: str(in.Venue)}
+	when, err := fuzzyInput("when", in.When)
+	if err != nil {
+		return nil, err
+	}
+	if when != nil && (in.StartsOn != nil || in.EndsOn != nil) {
+		return nil, kb.Invalid("when", "give either when or startsOn and endsOn, not both")
+	}
+	e.Event = &kb.Event{EventKind: in.EventKind, EventStatus: in.EventStatus, When: when, StartsOn: in.StartsOn, EndsOn: in.EndsOn,
+		Place: orgPlace(in.Country, in.Region, in.City, in.Address, in.Point), Venue: str(in.Venue),
+		OtherPlaces: placeInputs(in.OtherPlaces)}
 	return e, nil
 }
 
@@ -339,12 +422,33 @@ func eventPatch(in model.UpdateEventInput) (*entityPatch, error) {
 		if err := required("eventStatus", &a.EventStatus, in.EventStatus); err != nil {
 			return err
 		}
-		patchPtr(&a.StartsOn, in.StartsOn)
-		patchPtr(&a.EndsOn, in.EndsOn)
+		whenGiven, err := patchFuzzy("when", &a.When, in.When)
+		if err != nil {
+			return err
+		}
+		_, startGiven := in.StartsOn.ValueOK()
+		_, endGiven := in.EndsOn.ValueOK()
+		switch {
+		case whenGiven && (startGiven || endGiven):
+			return kb.Invalid("when", "give either when or startsOn and endsOn, not both")
+		case whenGiven:
+			// The plain dates follow from when (kb's Validate).
+			a.StartsOn, a.EndsOn = nil, nil
+		case startGiven || endGiven:
+			// The fuzzy date follows from the plain dates.
+			a.When = nil
+			patchPtr(&a.StartsOn, in.StartsOn)
+			patchPtr(&a.EndsOn, in.EndsOn)
+		}
 		patch(&a.Country, in.Country)
 		patch(&a.Region, in.Region)
 		patch(&a.City, in.City)
 		patch(&a.Venue, in.Venue)
+		patch(&a.Address, in.Address)
+		patchPoint(&a.Place, in.Point)
+		if v, ok := in.OtherPlaces.ValueOK(); ok {
+			a.OtherPlaces = placeInputs(v)
+		}
 		return nil
 	})
 }
@@ -373,8 +477,15 @@ func sourceFromInput(in model.CreateSourceInput) (*kb.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
+	published, err := fuzzyInput("published", in.Published)
+	if err != nil {
+		return nil, err
+	}
+	if published != nil && in.PublishedOn != nil {
+		return nil, kb.Invalid("published", "give either published or publishedOn, not both")
+	}
 	e.Source = &kb.Source{SourceKind: in.SourceKind, Publisher: str(in.Publisher), PublishedOn: in.PublishedOn,
-		URL: str(in.URL), Language: str(in.Language)}
+		Published: published, URL: str(in.URL), Language: str(in.Language)}
 	return e, nil
 }
 
@@ -385,7 +496,20 @@ func sourcePatch(in model.UpdateSourceInput) (*entityPatch, error) {
 			return err
 		}
 		patch(&a.Publisher, in.Publisher)
-		patchPtr(&a.PublishedOn, in.PublishedOn)
+		given, err := patchFuzzy("published", &a.Published, in.Published)
+		if err != nil {
+			return err
+		}
+		_, dayGiven := in.PublishedOn.ValueOK()
+		switch {
+		case given && dayGiven:
+			return kb.Invalid("published", "give either published or publishedOn, not both")
+		case given:
+			a.PublishedOn = nil
+		case dayGiven:
+			a.Published = nil
+			patchPtr(&a.PublishedOn, in.PublishedOn)
+		}
 		patch(&a.URL, in.URL)
 		patch(&a.Language, in.Language)
 		return nil

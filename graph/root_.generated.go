@@ -85,6 +85,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AggregateFilter", ec.unmarshalInputAggregateFilter),
+			graphql.NewInputUnmarshaler("BoundingBoxInput", ec.unmarshalInputBoundingBoxInput),
 			graphql.NewInputUnmarshaler("CitationInput", ec.unmarshalInputCitationInput),
 			graphql.NewInputUnmarshaler("CitationRecordInput", ec.unmarshalInputCitationRecordInput),
 			graphql.NewInputUnmarshaler("CooperativeFilter", ec.unmarshalInputCooperativeFilter),
@@ -105,17 +106,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EventRecordInput", ec.unmarshalInputEventRecordInput),
 			graphql.NewInputUnmarshaler("ForeignExampleFilter", ec.unmarshalInputForeignExampleFilter),
 			graphql.NewInputUnmarshaler("ForeignExampleRecordInput", ec.unmarshalInputForeignExampleRecordInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GoodPracticeFilter", ec.unmarshalInputGoodPracticeFilter),
 			graphql.NewInputUnmarshaler("GoodPracticeRecordInput", ec.unmarshalInputGoodPracticeRecordInput),
 			graphql.NewInputUnmarshaler("IndicatorRecordInput", ec.unmarshalInputIndicatorRecordInput),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
 			graphql.NewInputUnmarshaler("LinkRecordInput", ec.unmarshalInputLinkRecordInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("PartnerFilter", ec.unmarshalInputPartnerFilter),
 			graphql.NewInputUnmarshaler("PartnerRecordInput", ec.unmarshalInputPartnerRecordInput),
 			graphql.NewInputUnmarshaler("PartnershipFilter", ec.unmarshalInputPartnershipFilter),
 			graphql.NewInputUnmarshaler("PartnershipRecordInput", ec.unmarshalInputPartnershipRecordInput),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
 			graphql.NewInputUnmarshaler("PersonRecordInput", ec.unmarshalInputPersonRecordInput),
+			graphql.NewInputUnmarshaler("PlaceInput", ec.unmarshalInputPlaceInput),
+			graphql.NewInputUnmarshaler("PlaceRecordInput", ec.unmarshalInputPlaceRecordInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
 			graphql.NewInputUnmarshaler("ProjectRecordInput", ec.unmarshalInputProjectRecordInput),
 			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
@@ -291,10 +296,18 @@ type PartnerRecord {
   legalForm: String
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The website."""
   website: String
   """The registration number."""
@@ -309,10 +322,18 @@ type CooperativeRecord {
   activities: [Activity!]!
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """When it was founded."""
   foundedOn: Date
   """The website."""
@@ -355,10 +376,18 @@ type GoodPracticeRecord {
 type ForeignExampleRecord {
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The model it follows."""
   model: String
   """Whom it serves."""
@@ -381,6 +410,8 @@ type ProjectRecord {
   funding: String
   """The website."""
   website: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
 }
 
 """An event's attributes in the data-set shape."""
@@ -393,14 +424,24 @@ type EventRecord {
   startsOn: Date
   """When it ended."""
   endsOn: Date
+  """When it took place, as precisely as known: an EDTF date or interval (` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + `); ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` follow from it when the year is known."""
+  when: String
   """The country, ISO 3166-1 alpha-2."""
   country: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The venue."""
   venue: String
+  """Its further places beyond the first."""
+  otherPlaces: [PlaceRecord!]
 }
 
 """A person's attributes in the data-set shape: personal data, for staff."""
@@ -421,10 +462,28 @@ type SourceRecord {
   publisher: String
   """When it was published."""
   publishedOn: Date
+  """When it was published, as precisely as known: an EDTF date (` + "`" + `XXXX-09` + "`" + `); ` + "`" + `publishedOn` + "`" + ` follows from it when the year is known."""
+  published: String
   """Its address."""
   url: String
   """Its language."""
   language: String
+}
+
+"""A place in the data-set shape."""
+type PlaceRecord {
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
 }
 
 """A link in the data-set shape: its ends by key."""
@@ -531,10 +590,18 @@ input PartnerRecordInput {
   legalForm: String
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The website."""
   website: String
   """The registration number."""
@@ -549,10 +616,18 @@ input CooperativeRecordInput {
   activities: [Activity!]
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """When it was founded."""
   foundedOn: Date
   """The website."""
@@ -595,10 +670,18 @@ input GoodPracticeRecordInput {
 input ForeignExampleRecordInput {
   """The country, ISO 3166-1 alpha-2."""
   country: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The model it follows."""
   model: String
   """Whom it serves."""
@@ -621,6 +704,8 @@ input ProjectRecordInput {
   funding: String
   """The website."""
   website: String
+  """The address of its logo (an absolute http(s) URL)."""
+  logoUrl: String
 }
 
 """An event's attributes to import."""
@@ -633,14 +718,24 @@ input EventRecordInput {
   startsOn: Date
   """When it ended."""
   endsOn: Date
+  """When it took place, as precisely as known: an EDTF date or interval (` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + `); ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` follow from it when the year is known."""
+  when: String
   """The country, ISO 3166-1 alpha-2."""
   country: String
   """The region."""
   region: String
   """The city."""
   city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees."""
+  longitude: Float
   """The venue."""
   venue: String
+  """Its further places beyond the first."""
+  otherPlaces: [PlaceRecordInput!]
 }
 
 """A person's attributes to import."""
@@ -661,10 +756,28 @@ input SourceRecordInput {
   publisher: String
   """When it was published."""
   publishedOn: Date
+  """When it was published, as precisely as known: an EDTF date (` + "`" + `XXXX-09` + "`" + `); ` + "`" + `publishedOn` + "`" + ` follows from it when the year is known."""
+  published: String
   """Its address."""
   url: String
   """Its language."""
   language: String
+}
+
+"""A place to import."""
+input PlaceRecordInput {
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The region."""
+  region: String
+  """The city."""
+  city: String
+  """The postal address."""
+  address: String
+  """The latitude of its point, WGS 84 degrees, with ` + "`" + `longitude` + "`" + `."""
+  latitude: Float
+  """The longitude of its point, WGS 84 degrees, with ` + "`" + `latitude` + "`" + `."""
+  longitude: Float
 }
 
 """A link to import: its ends by key."""
@@ -1108,6 +1221,10 @@ input PartnerFilter {
   or: [PartnerFilter!]
   """This filter does not hold."""
   not: PartnerFilter
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on cooperatives; all given ones must hold."""
@@ -1136,6 +1253,10 @@ input CooperativeFilter {
   or: [CooperativeFilter!]
   """This filter does not hold."""
   not: CooperativeFilter
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on partnerships; all given ones must hold."""
@@ -1206,6 +1327,10 @@ input ForeignExampleFilter {
   or: [ForeignExampleFilter!]
   """This filter does not hold."""
   not: ForeignExampleFilter
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on projects; all given ones must hold."""
@@ -1244,6 +1369,14 @@ input EventFilter {
   or: [EventFilter!]
   """This filter does not hold."""
   not: EventFilter
+  """Only events whose first possible day is on or after this day. An event whose year is unknown matches neither this nor ` + "`" + `startsBefore` + "`" + `."""
+  startsAfter: Date
+  """Only events whose first possible day is on or before this day."""
+  startsBefore: Date
+  """Only entries with a place within a distance of a point (a map)."""
+  near: NearInput
+  """Only entries with a place inside a box (a map's viewport)."""
+  within: BoundingBoxInput
 }
 
 """Conditions on people; all given ones must hold."""
@@ -1344,6 +1477,14 @@ type Partner implements Node & Entity {
   city: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The registration number (KRS, NIP, organisationsnummer)."""
   registrationNumber: String
   """Cooperatives the partner founded, runs, supports or funds, or whose employees come from its workshop. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
@@ -1406,6 +1547,201 @@ type Partner implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): PersonConnection!
+  """The good practices it demonstrates (DEMONSTRATES). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
+  """What it founded: cooperatives, partnerships, projects, organisations (FOUNDED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  founded(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who founded it (FOUNDED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  foundedBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it runs: organisations, cooperatives, projects (RUNS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  runs(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who runs it (RUNS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  runBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it funds: projects, cooperatives, events, partnerships (FUNDS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  funds(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """What it supports: cooperatives, projects, organisations (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supports(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """Who supports it: organisations, projects, partnerships (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supportedBy(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events it organized (ORGANIZED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organized(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The events and projects it took part in (PARTICIPATED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participatedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events it presented at (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The sources it published (PUBLISHED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  publications(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): SourceConnection!
+  """The cooperatives and foreign examples that employ participants of this workshop (EMPLOYS_PARTICIPANTS_OF). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  employers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A social cooperative (spółdzielnia socjalna)."""
@@ -1470,6 +1806,14 @@ type Cooperative implements Node & Entity {
   foundedOn: Date
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The registration number (KRS)."""
   registrationNumber: String
   """Who founded it: organisations and people. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
@@ -1637,6 +1981,21 @@ type Partnership implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """The good practices it demonstrates (DEMONSTRATES). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
 }
 
 """A member of a partnership, with its role."""
@@ -1896,6 +2255,14 @@ type ForeignExample implements Node & Entity {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
+  """The place as one object (city, region, country, address, point), as a map shows it."""
+  place: Place
   """The study visits on which it was seen. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   studyVisits(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -1911,6 +2278,21 @@ type ForeignExample implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EventConnection!
+  """The good practices it demonstrates or inspired (DEMONSTRATES and INSPIRED links to a practice). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
   """The practices, cooperatives and projects it inspired. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   inspired(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -1941,6 +2323,21 @@ type ForeignExample implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """People who hold a public role in it (AFFILIATED_WITH). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  people(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PersonConnection!
 }
 
 """A project, such as „Innowacyjny model aktywizacji zawodowej uczestników WTZ”."""
@@ -1999,6 +2396,8 @@ type Project implements Node & Entity {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
   """The organisations that lead it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   leaders(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -2089,6 +2488,66 @@ type Project implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): GoodPracticeConnection!
+  """People who hold a public role in the project (AFFILIATED_WITH). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  people(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): PersonConnection!
+  """The events at which its results were presented (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """The events it organized (ORGANIZED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  organized(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
+  """What it supports: cooperatives, projects, organisations (SUPPORTS). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  supports(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A forum, study visit, training or meeting."""
@@ -2143,10 +2602,18 @@ type Event implements Node & Entity {
   eventKind: EventKind!
   """Whether it is planned or held."""
   eventStatus: EventStatus!
-  """The first day, if known."""
+  """The first day, if the year is known; ` + "`" + `when` + "`" + ` says as much as is known."""
   startsOn: Date
-  """The last day, if known."""
+  """The last day, if the year is known; ` + "`" + `when` + "`" + ` says as much as is known."""
   endsOn: Date
+  """When it took place or will, as precisely as its sources say (` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + `: 17 to 19 September, year unknown). ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` are its first and last day when the year is known."""
+  when: FuzzyDate
+  """Every place of the event, the first being that of ` + "`" + `city` + "`" + `, ` + "`" + `region` + "`" + ` and ` + "`" + `country` + "`" + ` (the study visit in Sweden: Stockholm and Rimbo)."""
+  places: [Place!]!
+  """The postal address, if known."""
+  address: String
+  """The point on a map (WGS 84), if known; its source is among ` + "`" + `sources` + "`" + `."""
+  point: GeoPoint
   """The country, ISO 3166-1 alpha-2."""
   country: String
   """The region."""
@@ -2245,6 +2712,21 @@ type Event implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): ProjectConnection!
+  """The good practices it demonstrates or inspired (DEMONSTRATES, INSPIRED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  practices(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): GoodPracticeConnection!
 }
 
 """A person in a public role. Contact details are personal data: only staff see them."""
@@ -2316,6 +2798,36 @@ type Person implements Node & Entity {
     """The order; by when the link was made, oldest first, when omitted."""
     orderBy: RelatedOrder
   ): EntityConnection!
+  """The events and projects the person took part in (PARTICIPATED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  participatedIn(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The events the person presented at (PRESENTED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  presentedAt(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EventConnection!
 }
 
 """An article, report or programme cited as a source."""
@@ -2372,10 +2884,42 @@ type Source implements Node & Entity {
   publisher: String
   """When it was published, if known."""
   publishedOn: Date
+  """When it was published, as precisely as known (EDTF); ` + "`" + `publishedOn` + "`" + ` is its day when that is a day of a known year."""
+  published: FuzzyDate
   """Where it can be read."""
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """Who published it (PUBLISHED). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  publishers(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
+  """The practices, projects, cooperatives and organisations it recognizes (RECOGNIZED_IN). A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
+  recognizes(
+    """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the items after it."""
+    after: String
+    """Returns the last n before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the items before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: RelatedEntityFilter
+    """The order; by when the link was made, oldest first, when omitted."""
+    orderBy: RelatedOrder
+  ): EntityConnection!
 }
 
 """A page of partners, in the Relay connection shape."""
@@ -2771,6 +3315,107 @@ type Path {
   length: Int!
 }
 `, BuiltIn: false},
+	{Name: "../schema/facts.graphqls", Input: `# Issue 17, the facts: dates as precise as the sources know them, and
+# places on a map (docs/api.md, "Dates" and "Places").
+
+"""How much of a date is known."""
+enum DatePrecision {
+  """The year only (` + "`" + `2019` + "`" + `)."""
+  YEAR
+  """The month (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09` + "`" + `)."""
+  MONTH
+  """The day (` + "`" + `2019-09-17` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `)."""
+  DAY
+}
+
+"""A date as precise as its source knows it, in the Extended Date/Time Format (EDTF, ISO 8601-2 level 1, the subset ` + "`" + `YYYY` + "`" + `, ` + "`" + `YYYY-MM` + "`" + `, ` + "`" + `YYYY-MM-DD` + "`" + `, ` + "`" + `XXXX-MM` + "`" + `, ` + "`" + `XXXX-MM-DD` + "`" + ` for an unknown year, and an interval ` + "`" + `a/b` + "`" + ` of two of them). A frontend shows ` + "`" + `year` + "`" + `, ` + "`" + `month` + "`" + ` and ` + "`" + `day` + "`" + ` as far as they are known; a list orders by what is known (` + "`" + `orderBy: {field: WHEN}` + "`" + `): known years by their first possible day, then unknown years by month and day."""
+type FuzzyDate {
+  """The date in EDTF: ` + "`" + `XXXX-09-17` + "`" + ` is 17 September of an unknown year, ` + "`" + `2019-09-17/2019-09-19` + "`" + ` an interval."""
+  edtf: String!
+  """The precision: the coarser of the two ends of an interval."""
+  precision: DatePrecision!
+  """Whether the year is known. When it is not, ` + "`" + `earliest` + "`" + ` and ` + "`" + `latest` + "`" + ` are null and date filters (` + "`" + `startsAfter` + "`" + `, ` + "`" + `startsBefore` + "`" + `) never match."""
+  yearKnown: Boolean!
+  """The year (of the start of an interval); null when unknown."""
+  year: Int
+  """The month, 1 to 12 (of the start of an interval); null when unknown."""
+  month: Int
+  """The day of the month (of the start of an interval); null when unknown."""
+  day: Int
+  """The first day the date can be (` + "`" + `2019-09` + "`" + ` → ` + "`" + `2019-09-01` + "`" + `); null when the year is unknown."""
+  earliest: Date
+  """The last day the date, or the interval's end, can be (` + "`" + `2019-09` + "`" + ` → ` + "`" + `2019-09-30` + "`" + `); null when the year is unknown."""
+  latest: Date
+  """The end of an interval, as a date of its own; null for a single date."""
+  end: FuzzyDate
+}
+
+"""A point on the earth, WGS 84 degrees."""
+type GeoPoint {
+  """Degrees north (negative: south), -90 to 90."""
+  latitude: Float!
+  """Degrees east (negative: west), -180 to 180."""
+  longitude: Float!
+}
+
+"""A place: the city or village, its region and country, an optional postal address and the point on a map. The sources of the point are among the entry's ` + "`" + `sources` + "`" + ` (a gazetteer)."""
+type Place {
+  """The name of the city or village; null when only the region or country is known."""
+  name: String
+  """The region (voivodeship, län)."""
+  region: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The postal address, if known."""
+  address: String
+  """The point on a map, if known."""
+  point: GeoPoint
+}
+
+"""A point, WGS 84 degrees."""
+input GeoPointInput {
+  """Degrees north, -90 to 90."""
+  latitude: Float!
+  """Degrees east, -180 to 180."""
+  longitude: Float!
+}
+
+"""A place of an event beyond its first."""
+input PlaceInput {
+  """The city or village."""
+  name: String
+  """The region."""
+  region: String
+  """The country, ISO 3166-1 alpha-2."""
+  country: String
+  """The postal address."""
+  address: String
+  """The point on a map."""
+  point: GeoPointInput
+}
+
+"""The entries with a place within ` + "`" + `radiusKm` + "`" + ` of a point (great-circle distance; any of an event's places counts)."""
+input NearInput {
+  """Degrees north, -90 to 90."""
+  lat: Float!
+  """Degrees east, -180 to 180."""
+  lon: Float!
+  """The radius in kilometres, more than 0 and at most 20015."""
+  radiusKm: Float!
+}
+
+"""The entries with a place inside a box, as a map's viewport gives it (any of an event's places counts). ` + "`" + `west` + "`" + ` greater than ` + "`" + `east` + "`" + ` is a box across the antimeridian."""
+input BoundingBoxInput {
+  """The southern edge, degrees north."""
+  south: Float!
+  """The western edge, degrees east."""
+  west: Float!
+  """The northern edge, degrees north."""
+  north: Float!
+  """The eastern edge, degrees east."""
+  east: Float!
+}
+`, BuiltIn: false},
 	{Name: "../schema/related.graphqls", Input: `# The related lists of an entity (a practice's cases, a cooperative's
 # supporters, a partnership's members) as Relay connections: paged,
 # ordered, filtered, counted only when asked. See docs/api.md, "Related
@@ -2877,7 +3522,7 @@ enum RelationType {
   PARTICIPATED_IN
   """A study visit visited an organisation."""
   VISITED
-  """A person or organisation presented at an event."""
+  """A person or organisation presented at an event, or a project's results were presented there."""
   PRESENTED
   """A case shows a good practice."""
   DEMONSTRATES
@@ -3043,6 +3688,8 @@ enum EntityOrderField {
   CREATED_AT
   """The time of the last change."""
   UPDATED_AT
+  """Events: the date (` + "`" + `when` + "`" + `), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order."""
+  WHEN
 }
 
 """A sort direction."""
@@ -3260,6 +3907,12 @@ input CreatePartnerInput {
   website: String
   """The registration number."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a partner: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3286,6 +3939,12 @@ input UpdatePartnerInput {
   website: String
   """The registration number."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new cooperative. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -3314,6 +3973,12 @@ input CreateCooperativeInput {
   website: String
   """The registration number (KRS)."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a cooperative: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3340,6 +4005,12 @@ input UpdateCooperativeInput {
   website: String
   """The registration number (KRS)."""
   registrationNumber: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new partnership. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -3456,6 +4127,12 @@ input CreateForeignExampleInput {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """Changes to a foreign example: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3482,6 +4159,12 @@ input UpdateForeignExampleInput {
   homeAnalogue: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
+  """The postal address."""
+  address: String
+  """The point on a map (WGS 84); cite its source (a gazetteer) among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
 }
 
 """A new project. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -3502,6 +4185,8 @@ input CreateProjectInput {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
 }
 
 """Changes to a project: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3520,6 +4205,8 @@ input UpdateProjectInput {
   funding: String
   """The web site."""
   website: String
+  """The URL of its logo, an absolute http(s) URL."""
+  logoUrl: String
 }
 
 """A new event. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -3548,6 +4235,14 @@ input CreateEventInput {
   city: String
   """The venue."""
   venue: String
+  """When, as precisely as known, in EDTF: ` + "`" + `2019-09-17` + "`" + `, ` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + ` (year unknown), ` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + ` (an interval); sets ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` when the year is known (give either this or them)."""
+  when: String
+  """The postal address of the first place."""
+  address: String
+  """The point on a map of the first place (WGS 84); cite its source among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
+  """The further places of an event held in several (at most 19); replaces the whole list."""
+  otherPlaces: [PlaceInput!]
 }
 
 """Changes to a event: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3574,6 +4269,14 @@ input UpdateEventInput {
   city: String
   """The venue."""
   venue: String
+  """When, as precisely as known, in EDTF: ` + "`" + `2019-09-17` + "`" + `, ` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + ` (year unknown), ` + "`" + `XXXX-09-17/XXXX-09-19` + "`" + ` (an interval); sets ` + "`" + `startsOn` + "`" + ` and ` + "`" + `endsOn` + "`" + ` when the year is known (give either this or them)."""
+  when: String
+  """The postal address of the first place."""
+  address: String
+  """The point on a map of the first place (WGS 84); cite its source among ` + "`" + `sources` + "`" + `."""
+  point: GeoPointInput
+  """The further places of an event held in several (at most 19); replaces the whole list."""
+  otherPlaces: [PlaceInput!]
 }
 
 """A new person. It starts as a DRAFT; ` + "`" + `publish` + "`" + ` makes it visible to everyone."""
@@ -3630,6 +4333,8 @@ input CreateSourceInput {
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """When it was published, as precisely as known, in EDTF (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `); sets ` + "`" + `publishedOn` + "`" + ` when it is a day of a known year."""
+  published: String
 }
 
 """Changes to a source: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared)."""
@@ -3650,6 +4355,8 @@ input UpdateSourceInput {
   url: String
   """Its language, ISO 639-1."""
   language: String
+  """When it was published, as precisely as known, in EDTF (` + "`" + `2019-09` + "`" + `, ` + "`" + `XXXX-09-17` + "`" + `); sets ` + "`" + `publishedOn` + "`" + ` when it is a day of a known year."""
+  published: String
 }
 
 """A new link."""
@@ -4021,6 +4728,14 @@ func (ec *executionContext) childFields_Cooperative(ctx context.Context, field g
 		return ec.fieldContext_Cooperative_foundedOn(ctx, field)
 	case "website":
 		return ec.fieldContext_Cooperative_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Cooperative_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_Cooperative_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Cooperative_point(ctx, field)
+	case "place":
+		return ec.fieldContext_Cooperative_place(ctx, field)
 	case "registrationNumber":
 		return ec.fieldContext_Cooperative_registrationNumber(ctx, field)
 	case "founders":
@@ -4075,10 +4790,18 @@ func (ec *executionContext) childFields_CooperativeRecord(ctx context.Context, f
 		return ec.fieldContext_CooperativeRecord_activities(ctx, field)
 	case "country":
 		return ec.fieldContext_CooperativeRecord_country(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_CooperativeRecord_logoUrl(ctx, field)
 	case "region":
 		return ec.fieldContext_CooperativeRecord_region(ctx, field)
 	case "city":
 		return ec.fieldContext_CooperativeRecord_city(ctx, field)
+	case "address":
+		return ec.fieldContext_CooperativeRecord_address(ctx, field)
+	case "latitude":
+		return ec.fieldContext_CooperativeRecord_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_CooperativeRecord_longitude(ctx, field)
 	case "foundedOn":
 		return ec.fieldContext_CooperativeRecord_foundedOn(ctx, field)
 	case "website":
@@ -4169,6 +4892,14 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_startsOn(ctx, field)
 	case "endsOn":
 		return ec.fieldContext_Event_endsOn(ctx, field)
+	case "when":
+		return ec.fieldContext_Event_when(ctx, field)
+	case "places":
+		return ec.fieldContext_Event_places(ctx, field)
+	case "address":
+		return ec.fieldContext_Event_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Event_point(ctx, field)
 	case "country":
 		return ec.fieldContext_Event_country(ctx, field)
 	case "region":
@@ -4189,6 +4920,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_participants(ctx, field)
 	case "projects":
 		return ec.fieldContext_Event_projects(ctx, field)
+	case "practices":
+		return ec.fieldContext_Event_practices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -4229,14 +4962,24 @@ func (ec *executionContext) childFields_EventRecord(ctx context.Context, field g
 		return ec.fieldContext_EventRecord_startsOn(ctx, field)
 	case "endsOn":
 		return ec.fieldContext_EventRecord_endsOn(ctx, field)
+	case "when":
+		return ec.fieldContext_EventRecord_when(ctx, field)
 	case "country":
 		return ec.fieldContext_EventRecord_country(ctx, field)
 	case "region":
 		return ec.fieldContext_EventRecord_region(ctx, field)
 	case "city":
 		return ec.fieldContext_EventRecord_city(ctx, field)
+	case "address":
+		return ec.fieldContext_EventRecord_address(ctx, field)
+	case "latitude":
+		return ec.fieldContext_EventRecord_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_EventRecord_longitude(ctx, field)
 	case "venue":
 		return ec.fieldContext_EventRecord_venue(ctx, field)
+	case "otherPlaces":
+		return ec.fieldContext_EventRecord_otherPlaces(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventRecord", field.Name)
 }
@@ -4283,12 +5026,24 @@ func (ec *executionContext) childFields_ForeignExample(ctx context.Context, fiel
 		return ec.fieldContext_ForeignExample_homeAnalogue(ctx, field)
 	case "website":
 		return ec.fieldContext_ForeignExample_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_ForeignExample_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_ForeignExample_address(ctx, field)
+	case "point":
+		return ec.fieldContext_ForeignExample_point(ctx, field)
+	case "place":
+		return ec.fieldContext_ForeignExample_place(ctx, field)
 	case "studyVisits":
 		return ec.fieldContext_ForeignExample_studyVisits(ctx, field)
+	case "practices":
+		return ec.fieldContext_ForeignExample_practices(ctx, field)
 	case "inspired":
 		return ec.fieldContext_ForeignExample_inspired(ctx, field)
 	case "comparableTo":
 		return ec.fieldContext_ForeignExample_comparableTo(ctx, field)
+	case "people":
+		return ec.fieldContext_ForeignExample_people(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExample", field.Name)
 }
@@ -4323,10 +5078,18 @@ func (ec *executionContext) childFields_ForeignExampleRecord(ctx context.Context
 	switch field.Name {
 	case "country":
 		return ec.fieldContext_ForeignExampleRecord_country(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_ForeignExampleRecord_logoUrl(ctx, field)
 	case "region":
 		return ec.fieldContext_ForeignExampleRecord_region(ctx, field)
 	case "city":
 		return ec.fieldContext_ForeignExampleRecord_city(ctx, field)
+	case "address":
+		return ec.fieldContext_ForeignExampleRecord_address(ctx, field)
+	case "latitude":
+		return ec.fieldContext_ForeignExampleRecord_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_ForeignExampleRecord_longitude(ctx, field)
 	case "model":
 		return ec.fieldContext_ForeignExampleRecord_model(ctx, field)
 	case "targetGroup":
@@ -4339,6 +5102,40 @@ func (ec *executionContext) childFields_ForeignExampleRecord(ctx context.Context
 		return ec.fieldContext_ForeignExampleRecord_website(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExampleRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_FuzzyDate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edtf":
+		return ec.fieldContext_FuzzyDate_edtf(ctx, field)
+	case "precision":
+		return ec.fieldContext_FuzzyDate_precision(ctx, field)
+	case "yearKnown":
+		return ec.fieldContext_FuzzyDate_yearKnown(ctx, field)
+	case "year":
+		return ec.fieldContext_FuzzyDate_year(ctx, field)
+	case "month":
+		return ec.fieldContext_FuzzyDate_month(ctx, field)
+	case "day":
+		return ec.fieldContext_FuzzyDate_day(ctx, field)
+	case "earliest":
+		return ec.fieldContext_FuzzyDate_earliest(ctx, field)
+	case "latest":
+		return ec.fieldContext_FuzzyDate_latest(ctx, field)
+	case "end":
+		return ec.fieldContext_FuzzyDate_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FuzzyDate", field.Name)
+}
+
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "latitude":
+		return ec.fieldContext_GeoPoint_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_GeoPoint_longitude(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4693,6 +5490,14 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_city(ctx, field)
 	case "website":
 		return ec.fieldContext_Partner_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Partner_logoUrl(ctx, field)
+	case "address":
+		return ec.fieldContext_Partner_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Partner_point(ctx, field)
+	case "place":
+		return ec.fieldContext_Partner_place(ctx, field)
 	case "registrationNumber":
 		return ec.fieldContext_Partner_registrationNumber(ctx, field)
 	case "cooperatives":
@@ -4703,6 +5508,32 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_projects(ctx, field)
 	case "people":
 		return ec.fieldContext_Partner_people(ctx, field)
+	case "practices":
+		return ec.fieldContext_Partner_practices(ctx, field)
+	case "founded":
+		return ec.fieldContext_Partner_founded(ctx, field)
+	case "foundedBy":
+		return ec.fieldContext_Partner_foundedBy(ctx, field)
+	case "runs":
+		return ec.fieldContext_Partner_runs(ctx, field)
+	case "runBy":
+		return ec.fieldContext_Partner_runBy(ctx, field)
+	case "funds":
+		return ec.fieldContext_Partner_funds(ctx, field)
+	case "supports":
+		return ec.fieldContext_Partner_supports(ctx, field)
+	case "supportedBy":
+		return ec.fieldContext_Partner_supportedBy(ctx, field)
+	case "organized":
+		return ec.fieldContext_Partner_organized(ctx, field)
+	case "participatedIn":
+		return ec.fieldContext_Partner_participatedIn(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Partner_presentedAt(ctx, field)
+	case "publications":
+		return ec.fieldContext_Partner_publications(ctx, field)
+	case "employers":
+		return ec.fieldContext_Partner_employers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
 }
@@ -4743,10 +5574,18 @@ func (ec *executionContext) childFields_PartnerRecord(ctx context.Context, field
 		return ec.fieldContext_PartnerRecord_legalForm(ctx, field)
 	case "country":
 		return ec.fieldContext_PartnerRecord_country(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_PartnerRecord_logoUrl(ctx, field)
 	case "region":
 		return ec.fieldContext_PartnerRecord_region(ctx, field)
 	case "city":
 		return ec.fieldContext_PartnerRecord_city(ctx, field)
+	case "address":
+		return ec.fieldContext_PartnerRecord_address(ctx, field)
+	case "latitude":
+		return ec.fieldContext_PartnerRecord_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_PartnerRecord_longitude(ctx, field)
 	case "website":
 		return ec.fieldContext_PartnerRecord_website(ctx, field)
 	case "registrationNumber":
@@ -4791,6 +5630,8 @@ func (ec *executionContext) childFields_Partnership(ctx context.Context, field g
 		return ec.fieldContext_Partnership_sectorMix(ctx, field)
 	case "around":
 		return ec.fieldContext_Partnership_around(ctx, field)
+	case "practices":
+		return ec.fieldContext_Partnership_practices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partnership", field.Name)
 }
@@ -4877,6 +5718,10 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "affiliations":
 		return ec.fieldContext_Person_affiliations(ctx, field)
+	case "participatedIn":
+		return ec.fieldContext_Person_participatedIn(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Person_presentedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -4919,6 +5764,40 @@ func (ec *executionContext) childFields_PersonRecord(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PersonRecord", field.Name)
 }
 
+func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Place_name(ctx, field)
+	case "region":
+		return ec.fieldContext_Place_region(ctx, field)
+	case "country":
+		return ec.fieldContext_Place_country(ctx, field)
+	case "address":
+		return ec.fieldContext_Place_address(ctx, field)
+	case "point":
+		return ec.fieldContext_Place_point(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "country":
+		return ec.fieldContext_PlaceRecord_country(ctx, field)
+	case "region":
+		return ec.fieldContext_PlaceRecord_region(ctx, field)
+	case "city":
+		return ec.fieldContext_PlaceRecord_city(ctx, field)
+	case "address":
+		return ec.fieldContext_PlaceRecord_address(ctx, field)
+	case "latitude":
+		return ec.fieldContext_PlaceRecord_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_PlaceRecord_longitude(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaceRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4953,6 +5832,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_funding(ctx, field)
 	case "website":
 		return ec.fieldContext_Project_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Project_logoUrl(ctx, field)
 	case "leaders":
 		return ec.fieldContext_Project_leaders(ctx, field)
 	case "partners":
@@ -4965,6 +5846,14 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_participants(ctx, field)
 	case "practices":
 		return ec.fieldContext_Project_practices(ctx, field)
+	case "people":
+		return ec.fieldContext_Project_people(ctx, field)
+	case "presentedAt":
+		return ec.fieldContext_Project_presentedAt(ctx, field)
+	case "organized":
+		return ec.fieldContext_Project_organized(ctx, field)
+	case "supports":
+		return ec.fieldContext_Project_supports(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -5005,6 +5894,8 @@ func (ec *executionContext) childFields_ProjectRecord(ctx context.Context, field
 		return ec.fieldContext_ProjectRecord_funding(ctx, field)
 	case "website":
 		return ec.fieldContext_ProjectRecord_website(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_ProjectRecord_logoUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectRecord", field.Name)
 }
@@ -5173,10 +6064,16 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 		return ec.fieldContext_Source_publisher(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_Source_publishedOn(ctx, field)
+	case "published":
+		return ec.fieldContext_Source_published(ctx, field)
 	case "url":
 		return ec.fieldContext_Source_url(ctx, field)
 	case "language":
 		return ec.fieldContext_Source_language(ctx, field)
+	case "publishers":
+		return ec.fieldContext_Source_publishers(ctx, field)
+	case "recognizes":
+		return ec.fieldContext_Source_recognizes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Source", field.Name)
 }
@@ -5215,6 +6112,8 @@ func (ec *executionContext) childFields_SourceRecord(ctx context.Context, field 
 		return ec.fieldContext_SourceRecord_publisher(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_SourceRecord_publishedOn(ctx, field)
+	case "published":
+		return ec.fieldContext_SourceRecord_published(ctx, field)
 	case "url":
 		return ec.fieldContext_SourceRecord_url(ctx, field)
 	case "language":

@@ -3944,7 +3944,7 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4035,6 +4035,27 @@ func (ec *executionContext) unmarshalInputCreateCooperativeInput(ctx context.Con
 				return it, err
 			}
 			it.RegistrationNumber = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4063,7 +4084,7 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue", "when", "address", "point", "otherPlaces"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4154,6 +4175,34 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 				return it, err
 			}
 			it.Venue = data
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
+		case "otherPlaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherPlaces"))
+			data, err := ec.unmarshalOPlaceInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherPlaces = data
 		}
 	}
 	return it, nil
@@ -4182,7 +4231,7 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4273,6 +4322,27 @@ func (ec *executionContext) unmarshalInputCreateForeignExampleInput(ctx context.
 				return it, err
 			}
 			it.Website = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4427,7 +4497,7 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4518,6 +4588,27 @@ func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context
 				return it, err
 			}
 			it.RegistrationNumber = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
 		}
 	}
 	return it, nil
@@ -4707,7 +4798,7 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "startsOn", "endsOn", "funding", "website", "logoUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4770,6 +4861,13 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.Website = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
 		}
 	}
 	return it, nil
@@ -4798,7 +4896,7 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
+	fieldsInOrder := [...]string{"key", "name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language", "published"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4868,6 +4966,13 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 				return it, err
 			}
 			it.Language = data
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = data
 		}
 	}
 	return it, nil
@@ -4994,7 +5099,7 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "status", "activities", "country", "region", "city", "foundedOn", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5078,6 +5183,27 @@ func (ec *executionContext) unmarshalInputUpdateCooperativeInput(ctx context.Con
 				return it, err
 			}
 			it.RegistrationNumber = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5106,7 +5232,7 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "eventKind", "eventStatus", "startsOn", "endsOn", "country", "region", "city", "venue", "when", "address", "point", "otherPlaces"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5190,6 +5316,34 @@ func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, 
 				return it, err
 			}
 			it.Venue = graphql.OmittableOf(data)
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
+		case "otherPlaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherPlaces"))
+			data, err := ec.unmarshalOPlaceInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐPlaceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherPlaces = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5218,7 +5372,7 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "country", "region", "city", "model", "targetGroup", "lessonsForPoland", "homeAnalogue", "website", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5302,6 +5456,27 @@ func (ec *executionContext) unmarshalInputUpdateForeignExampleInput(ctx context.
 				return it, err
 			}
 			it.Website = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5526,7 +5701,7 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "sector", "partnerKind", "legalForm", "country", "region", "city", "website", "registrationNumber", "logoUrl", "address", "point"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5610,6 +5785,27 @@ func (ec *executionContext) unmarshalInputUpdatePartnerInput(ctx context.Context
 				return it, err
 			}
 			it.RegistrationNumber = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = graphql.OmittableOf(data)
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5785,7 +5981,7 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn", "funding", "website"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "startsOn", "endsOn", "funding", "website", "logoUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5841,6 +6037,13 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.Website = graphql.OmittableOf(data)
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -5869,7 +6072,7 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language"}
+	fieldsInOrder := [...]string{"name", "summary", "sources", "sourceKind", "publisher", "publishedOn", "url", "language", "published"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5932,6 +6135,13 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 				return it, err
 			}
 			it.Language = graphql.OmittableOf(data)
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil

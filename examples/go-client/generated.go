@@ -2856,7 +2856,7 @@ const (
 	RelationTypeParticipatedIn RelationType = "PARTICIPATED_IN"
 	// A study visit visited an organisation.
 	RelationTypeVisited RelationType = "VISITED"
-	// A person or organisation presented at an event.
+	// A person or organisation presented at an event, or a project's results were presented there.
 	RelationTypePresented RelationType = "PRESENTED"
 	// A case shows a good practice.
 	RelationTypeDemonstrates RelationType = "DEMONSTRATES"

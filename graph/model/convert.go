@@ -64,6 +64,7 @@ func PartnerFrom(e *kb.Entity) *Partner {
 		EntityBase: base(e), Sector: a.Sector, PartnerKind: a.PartnerKind, LegalForm: Str(a.LegalForm),
 		Country: Str(a.Country), Region: Str(a.Region), City: Str(a.City),
 		Website: Str(a.Website), RegistrationNumber: Str(a.RegistrationNumber),
+		LogoURL: Str(a.LogoURL), Address: Str(a.Address), Point: PointFrom(a.Place), Place: PlaceFrom(a.Place),
 	}
 }
 
@@ -81,6 +82,7 @@ func CooperativeFrom(e *kb.Entity) *Cooperative {
 		EntityBase: base(e), Status: a.CoopStatus, Activities: acts,
 		Country: Str(a.Country), Region: Str(a.Region), City: Str(a.City), FoundedOn: a.FoundedOn,
 		Website: Str(a.Website), RegistrationNumber: Str(a.RegistrationNumber),
+		LogoURL: Str(a.LogoURL), Address: Str(a.Address), Point: PointFrom(a.Place), Place: PlaceFrom(a.Place),
 	}
 }
 
@@ -121,6 +123,7 @@ func ForeignExampleFrom(e *kb.Entity) *ForeignExample {
 		EntityBase: base(e), Country: Str(a.Country), Region: Str(a.Region), City: Str(a.City),
 		Model: Str(a.Model), TargetGroup: Str(a.TargetGroup), LessonsForPoland: Str(a.LessonsForPoland),
 		HomeAnalogue: Str(a.HomeAnalogue), Website: Str(a.Website),
+		LogoURL: Str(a.LogoURL), Address: Str(a.Address), Point: PointFrom(a.Place), Place: PlaceFrom(a.Place),
 	}
 }
 
@@ -130,7 +133,8 @@ func ProjectFrom(e *kb.Entity) *Project {
 	if a == nil {
 		return nil
 	}
-	return &Project{EntityBase: base(e), StartsOn: a.StartsOn, EndsOn: a.EndsOn, Funding: Str(a.Funding), Website: Str(a.Website)}
+	return &Project{EntityBase: base(e), StartsOn: a.StartsOn, EndsOn: a.EndsOn, Funding: Str(a.Funding), Website: Str(a.Website),
+		LogoURL: Str(a.LogoURL)}
 }
 
 // EventFrom maps an event entity; nil if e is not one.
@@ -139,10 +143,59 @@ func EventFrom(e *kb.Entity) *Event {
 	if a == nil {
 		return nil
 	}
-	return &Event{
+	ev := &Event{
 		EntityBase: base(e), EventKind: a.EventKind, EventStatus: a.EventStatus, StartsOn: a.StartsOn, EndsOn: a.EndsOn,
 		Country: Str(a.Country), Region: Str(a.Region), City: Str(a.City), Venue: Str(a.Venue),
+		When: FuzzyDateFrom(a.When), Places: []*Place{}, Address: Str(a.Address), Point: PointFrom(a.Place),
 	}
+	for _, p := range a.Places() {
+		ev.Places = append(ev.Places, PlaceFrom(p))
+	}
+	return ev
+}
+
+// FuzzyDateFrom maps a fuzzy date; nil for none.
+func FuzzyDateFrom(d *kb.FuzzyDate) *FuzzyDate {
+	if d == nil {
+		return nil
+	}
+	out := pointFrom(d.Start)
+	out.EDTF, out.Precision, out.Latest = d.String(), d.Precision(), d.Latest()
+	if d.End != nil {
+		out.End = pointFrom(*d.End)
+	}
+	return out
+}
+
+func pointFrom(p kb.DatePoint) *FuzzyDate {
+	opt := func(v int) *int {
+		if v == 0 {
+			return nil
+		}
+		return &v
+	}
+	out := &FuzzyDate{EDTF: p.String(), Precision: p.Precision(), YearKnown: p.HasYear,
+		Month: opt(p.Month), Day: opt(p.Day), Earliest: p.Earliest(), Latest: p.Latest()}
+	if p.HasYear {
+		out.Year = &p.Year
+	}
+	return out
+}
+
+// PointFrom maps the point of a place; nil when it has none.
+func PointFrom(p kb.Place) *GeoPoint {
+	if !p.HasPoint() {
+		return nil
+	}
+	return &GeoPoint{Latitude: *p.Latitude, Longitude: *p.Longitude}
+}
+
+// PlaceFrom maps a place; nil when nothing of it is known.
+func PlaceFrom(p kb.Place) *Place {
+	if p == (kb.Place{}) {
+		return nil
+	}
+	return &Place{Name: Str(p.City), Region: Str(p.Region), Country: Str(p.Country), Address: Str(p.Address), Point: PointFrom(p)}
 }
 
 // PersonFrom maps a person entity; nil if e is not one.
@@ -162,7 +215,8 @@ func SourceFrom(e *kb.Entity) *Source {
 	}
 	return &Source{
 		EntityBase: base(e), SourceKind: a.SourceKind, Publisher: Str(a.Publisher), PublishedOn: a.PublishedOn,
-		URL: Str(a.URL), Language: Str(a.Language),
+		Published: FuzzyDateFrom(a.Published),
+		URL:       Str(a.URL), Language: Str(a.Language),
 	}
 }
 

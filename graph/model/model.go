@@ -69,6 +69,10 @@ type Partner struct {
 	City               *string
 	Website            *string
 	RegistrationNumber *string
+	LogoURL            *string
+	Address            *string
+	Point              *GeoPoint
+	Place              *Place
 }
 
 // Cooperative is the GraphQL Cooperative type.
@@ -82,6 +86,10 @@ type Cooperative struct {
 	FoundedOn          *time.Time
 	Website            *string
 	RegistrationNumber *string
+	LogoURL            *string
+	Address            *string
+	Point              *GeoPoint
+	Place              *Place
 }
 
 // Partnership is the GraphQL Partnership type.
@@ -116,6 +124,10 @@ type ForeignExample struct {
 	LessonsForPoland *string
 	HomeAnalogue     *string
 	Website          *string
+	LogoURL          *string
+	Address          *string
+	Point            *GeoPoint
+	Place            *Place
 }
 
 // Project is the GraphQL Project type.
@@ -125,6 +137,7 @@ type Project struct {
 	EndsOn   *time.Time
 	Funding  *string
 	Website  *string
+	LogoURL  *string
 }
 
 // Event is the GraphQL Event type.
@@ -138,6 +151,10 @@ type Event struct {
 	Region      *string
 	City        *string
 	Venue       *string
+	When        *FuzzyDate
+	Places      []*Place
+	Address     *string
+	Point       *GeoPoint
 }
 
 // Person is the GraphQL Person type.
@@ -155,8 +172,38 @@ type Source struct {
 	SourceKind  kb.SourceKind
 	Publisher   *string
 	PublishedOn *time.Time
+	Published   *FuzzyDate
 	URL         *string
 	Language    *string
+}
+
+// FuzzyDate is the GraphQL FuzzyDate type: a kb.FuzzyDate as a frontend
+// reads it.
+type FuzzyDate struct {
+	EDTF      string
+	Precision kb.DatePrecision
+	YearKnown bool
+	Year      *int
+	Month     *int
+	Day       *int
+	Earliest  *time.Time
+	Latest    *time.Time
+	End       *FuzzyDate
+}
+
+// GeoPoint is the GraphQL GeoPoint type.
+type GeoPoint struct {
+	Latitude  float64
+	Longitude float64
+}
+
+// Place is the GraphQL Place type; Name is the city or village.
+type Place struct {
+	Name    *string
+	Region  *string
+	Country *string
+	Address *string
+	Point   *GeoPoint
 }
 
 // Link is the GraphQL Link type: a link as read from the entity ViewedFrom.

@@ -76,6 +76,18 @@ type AggregateGroup struct {
 	Count int `json:"count"`
 }
 
+// The entries with a place inside a box, as a map's viewport gives it (any of an event's places counts). `west` greater than `east` is a box across the antimeridian.
+type BoundingBoxInput struct {
+	// The southern edge, degrees north.
+	South float64 `json:"south"`
+	// The western edge, degrees east.
+	West float64 `json:"west"`
+	// The northern edge, degrees north.
+	North float64 `json:"north"`
+	// The eastern edge, degrees east.
+	East float64 `json:"east"`
+}
+
 // A change of an entry or a link, as it is committed.
 type Change struct {
 	// The revision that records it.
@@ -178,6 +190,10 @@ type CooperativeFilter struct {
 	Or []*CooperativeFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *CooperativeFilter `json:"not,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A cooperative's attributes in the data-set shape.
@@ -188,10 +204,18 @@ type CooperativeRecord struct {
 	Activities []kb.Activity `json:"activities"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// When it was founded.
 	FoundedOn *time.Time `json:"foundedOn,omitempty"`
 	// The website.
@@ -208,10 +232,18 @@ type CooperativeRecordInput struct {
 	Activities []kb.Activity `json:"activities,omitempty"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// When it was founded.
 	FoundedOn *time.Time `json:"foundedOn,omitempty"`
 	// The website.
@@ -246,6 +278,12 @@ type CreateCooperativeInput struct {
 	Website *string `json:"website,omitempty"`
 	// The registration number (KRS).
 	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new event. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -274,6 +312,14 @@ type CreateEventInput struct {
 	City *string `json:"city,omitempty"`
 	// The venue.
 	Venue *string `json:"venue,omitempty"`
+	// When, as precisely as known, in EDTF: `2019-09-17`, `2019-09`, `XXXX-09-17` (year unknown), `XXXX-09-17/XXXX-09-19` (an interval); sets `startsOn` and `endsOn` when the year is known (give either this or them).
+	When *string `json:"when,omitempty"`
+	// The postal address of the first place.
+	Address *string `json:"address,omitempty"`
+	// The point on a map of the first place (WGS 84); cite its source among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
+	// The further places of an event held in several (at most 19); replaces the whole list.
+	OtherPlaces []*PlaceInput `json:"otherPlaces,omitempty"`
 }
 
 // A new foreign example. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -302,6 +348,12 @@ type CreateForeignExampleInput struct {
 	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
 	// The web site.
 	Website *string `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new good practice. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -360,6 +412,12 @@ type CreatePartnerInput struct {
 	Website *string `json:"website,omitempty"`
 	// The registration number.
 	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point *GeoPointInput `json:"point,omitempty"`
 }
 
 // A new partnership. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -414,6 +472,8 @@ type CreateProjectInput struct {
 	Funding *string `json:"funding,omitempty"`
 	// The web site.
 	Website *string `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL *string `json:"logoUrl,omitempty"`
 }
 
 // A new source. It starts as a DRAFT; `publish` makes it visible to everyone.
@@ -436,6 +496,8 @@ type CreateSourceInput struct {
 	URL *string `json:"url,omitempty"`
 	// Its language, ISO 639-1.
 	Language *string `json:"language,omitempty"`
+	// When it was published, as precisely as known, in EDTF (`2019-09`, `XXXX-09-17`); sets `publishedOn` when it is a day of a known year.
+	Published *string `json:"published,omitempty"`
 }
 
 // A data set to import: entries, links and indicators keyed by stable keys, as in the data-set file.
@@ -604,6 +666,14 @@ type EventFilter struct {
 	Or []*EventFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *EventFilter `json:"not,omitempty"`
+	// Only events whose first possible day is on or after this day. An event whose year is unknown matches neither this nor `startsBefore`.
+	StartsAfter *time.Time `json:"startsAfter,omitempty"`
+	// Only events whose first possible day is on or before this day.
+	StartsBefore *time.Time `json:"startsBefore,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // An event's attributes in the data-set shape.
@@ -616,14 +686,24 @@ type EventRecord struct {
 	StartsOn *time.Time `json:"startsOn,omitempty"`
 	// When it ended.
 	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// When it took place, as precisely as known: an EDTF date or interval (`XXXX-09-17/XXXX-09-19`); `startsOn` and `endsOn` follow from it when the year is known.
+	When *string `json:"when,omitempty"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The venue.
 	Venue *string `json:"venue,omitempty"`
+	// Its further places beyond the first.
+	OtherPlaces []*PlaceRecord `json:"otherPlaces,omitempty"`
 }
 
 // An event's attributes to import.
@@ -636,14 +716,24 @@ type EventRecordInput struct {
 	StartsOn *time.Time `json:"startsOn,omitempty"`
 	// When it ended.
 	EndsOn *time.Time `json:"endsOn,omitempty"`
+	// When it took place, as precisely as known: an EDTF date or interval (`XXXX-09-17/XXXX-09-19`); `startsOn` and `endsOn` follow from it when the year is known.
+	When *string `json:"when,omitempty"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The venue.
 	Venue *string `json:"venue,omitempty"`
+	// Its further places beyond the first.
+	OtherPlaces []*PlaceRecordInput `json:"otherPlaces,omitempty"`
 }
 
 // A page of foreign examples, in the Relay connection shape.
@@ -690,16 +780,28 @@ type ForeignExampleFilter struct {
 	Or []*ForeignExampleFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *ForeignExampleFilter `json:"not,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A foreign example's attributes in the data-set shape.
 type ForeignExampleRecord struct {
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The model it follows.
 	Model *string `json:"model,omitempty"`
 	// Whom it serves.
@@ -716,10 +818,18 @@ type ForeignExampleRecord struct {
 type ForeignExampleRecordInput struct {
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The model it follows.
 	Model *string `json:"model,omitempty"`
 	// Whom it serves.
@@ -730,6 +840,14 @@ type ForeignExampleRecordInput struct {
 	HomeAnalogue *string `json:"homeAnalogue,omitempty"`
 	// The website.
 	Website *string `json:"website,omitempty"`
+}
+
+// A point, WGS 84 degrees.
+type GeoPointInput struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
 }
 
 // A page of good practices, in the Relay connection shape.
@@ -1014,6 +1132,16 @@ type MembershipEdge struct {
 type Mutation struct {
 }
 
+// The entries with a place within `radiusKm` of a point (great-circle distance; any of an event's places counts).
+type NearInput struct {
+	// Degrees north, -90 to 90.
+	Lat float64 `json:"lat"`
+	// Degrees east, -180 to 180.
+	Lon float64 `json:"lon"`
+	// The radius in kilometres, more than 0 and at most 20015.
+	RadiusKm float64 `json:"radiusKm"`
+}
+
 // A token just made, with its secret.
 type NewToken struct {
 	// The token.
@@ -1072,6 +1200,10 @@ type PartnerFilter struct {
 	Or []*PartnerFilter `json:"or,omitempty"`
 	// This filter does not hold.
 	Not *PartnerFilter `json:"not,omitempty"`
+	// Only entries with a place within a distance of a point (a map).
+	Near *NearInput `json:"near,omitempty"`
+	// Only entries with a place inside a box (a map's viewport).
+	Within *BoundingBoxInput `json:"within,omitempty"`
 }
 
 // A partner's attributes in the data-set shape.
@@ -1084,10 +1216,18 @@ type PartnerRecord struct {
 	LegalForm *string `json:"legalForm,omitempty"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The website.
 	Website *string `json:"website,omitempty"`
 	// The registration number.
@@ -1104,10 +1244,18 @@ type PartnerRecordInput struct {
 	LegalForm *string `json:"legalForm,omitempty"`
 	// The country, ISO 3166-1 alpha-2.
 	Country *string `json:"country,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 	// The region.
 	Region *string `json:"region,omitempty"`
 	// The city.
 	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 	// The website.
 	Website *string `json:"website,omitempty"`
 	// The registration number.
@@ -1236,6 +1384,52 @@ type PersonRecordInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// A place of an event beyond its first.
+type PlaceInput struct {
+	// The city or village.
+	Name *string `json:"name,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The point on a map.
+	Point *GeoPointInput `json:"point,omitempty"`
+}
+
+// A place in the data-set shape.
+type PlaceRecord struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
+}
+
+// A place to import.
+type PlaceRecordInput struct {
+	// The country, ISO 3166-1 alpha-2.
+	Country *string `json:"country,omitempty"`
+	// The region.
+	Region *string `json:"region,omitempty"`
+	// The city.
+	City *string `json:"city,omitempty"`
+	// The postal address.
+	Address *string `json:"address,omitempty"`
+	// The latitude of its point, WGS 84 degrees, with `longitude`.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// The longitude of its point, WGS 84 degrees, with `latitude`.
+	Longitude *float64 `json:"longitude,omitempty"`
+}
+
 // A page of projects, in the Relay connection shape.
 type ProjectConnection struct {
 	// The projects of this page with their cursors.
@@ -1288,6 +1482,8 @@ type ProjectRecord struct {
 	Funding *string `json:"funding,omitempty"`
 	// The website.
 	Website *string `json:"website,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 }
 
 // A project's attributes to import.
@@ -1300,6 +1496,8 @@ type ProjectRecordInput struct {
 	Funding *string `json:"funding,omitempty"`
 	// The website.
 	Website *string `json:"website,omitempty"`
+	// The address of its logo (an absolute http(s) URL).
+	LogoURL *string `json:"logoUrl,omitempty"`
 }
 
 // The read operations of the API.
@@ -1518,6 +1716,8 @@ type SourceRecord struct {
 	Publisher *string `json:"publisher,omitempty"`
 	// When it was published.
 	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// When it was published, as precisely as known: an EDTF date (`XXXX-09`); `publishedOn` follows from it when the year is known.
+	Published *string `json:"published,omitempty"`
 	// Its address.
 	URL *string `json:"url,omitempty"`
 	// Its language.
@@ -1532,6 +1732,8 @@ type SourceRecordInput struct {
 	Publisher *string `json:"publisher,omitempty"`
 	// When it was published.
 	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+	// When it was published, as precisely as known: an EDTF date (`XXXX-09`); `publishedOn` follows from it when the year is known.
+	Published *string `json:"published,omitempty"`
 	// Its address.
 	URL *string `json:"url,omitempty"`
 	// Its language.
@@ -1602,6 +1804,12 @@ type UpdateCooperativeInput struct {
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
 	// The registration number (KRS).
 	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a event: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1628,6 +1836,14 @@ type UpdateEventInput struct {
 	City graphql.Omittable[*string] `json:"city,omitempty"`
 	// The venue.
 	Venue graphql.Omittable[*string] `json:"venue,omitempty"`
+	// When, as precisely as known, in EDTF: `2019-09-17`, `2019-09`, `XXXX-09-17` (year unknown), `XXXX-09-17/XXXX-09-19` (an interval); sets `startsOn` and `endsOn` when the year is known (give either this or them).
+	When graphql.Omittable[*string] `json:"when,omitempty"`
+	// The postal address of the first place.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map of the first place (WGS 84); cite its source among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
+	// The further places of an event held in several (at most 19); replaces the whole list.
+	OtherPlaces graphql.Omittable[[]*PlaceInput] `json:"otherPlaces,omitempty"`
 }
 
 // Changes to a foreign example: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1654,6 +1870,12 @@ type UpdateForeignExampleInput struct {
 	HomeAnalogue graphql.Omittable[*string] `json:"homeAnalogue,omitempty"`
 	// The web site.
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a good practice: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1724,6 +1946,12 @@ type UpdatePartnerInput struct {
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
 	// The registration number.
 	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
+	// The postal address.
+	Address graphql.Omittable[*string] `json:"address,omitempty"`
+	// The point on a map (WGS 84); cite its source (a gazetteer) among `sources`.
+	Point graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
 }
 
 // Changes to a partnership: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1772,6 +2000,8 @@ type UpdateProjectInput struct {
 	Funding graphql.Omittable[*string] `json:"funding,omitempty"`
 	// The web site.
 	Website graphql.Omittable[*string] `json:"website,omitempty"`
+	// The URL of its logo, an absolute http(s) URL.
+	LogoURL graphql.Omittable[*string] `json:"logoUrl,omitempty"`
 }
 
 // Changes to a source: an omitted field stays as it is, an explicit null clears it (a required field cannot be cleared).
@@ -1792,6 +2022,8 @@ type UpdateSourceInput struct {
 	URL graphql.Omittable[*string] `json:"url,omitempty"`
 	// Its language, ISO 639-1.
 	Language graphql.Omittable[*string] `json:"language,omitempty"`
+	// When it was published, as precisely as known, in EDTF (`2019-09`, `XXXX-09-17`); sets `publishedOn` when it is a day of a known year.
+	Published graphql.Omittable[*string] `json:"published,omitempty"`
 }
 
 // Who is asking.
@@ -1900,17 +2132,20 @@ const (
 	EntityOrderFieldCreatedAt EntityOrderField = "CREATED_AT"
 	// The time of the last change.
 	EntityOrderFieldUpdatedAt EntityOrderField = "UPDATED_AT"
+	// Events: the date (`when`), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order.
+	EntityOrderFieldWhen EntityOrderField = "WHEN"
 )
 
 var AllEntityOrderField = []EntityOrderField{
 	EntityOrderFieldName,
 	EntityOrderFieldCreatedAt,
 	EntityOrderFieldUpdatedAt,
+	EntityOrderFieldWhen,
 }
 
 func (e EntityOrderField) IsValid() bool {
 	switch e {
-	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt:
+	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt, EntityOrderFieldWhen:
 		return true
 	}
 	return false

@@ -47,7 +47,39 @@ func placeColumns(p func(*kb.Entity) kb.Place) []column {
 		{"country", func(e *kb.Entity) string { return p(e).Country }},
 		{"region", func(e *kb.Entity) string { return p(e).Region }},
 		{"city", func(e *kb.Entity) string { return p(e).City }},
+		{"address", func(e *kb.Entity) string { return p(e).Address }},
+		{"latitude", func(e *kb.Entity) string { return coord(p(e).Latitude) }},
+		{"longitude", func(e *kb.Entity) string { return coord(p(e).Longitude) }},
 	}
+}
+
+// coord writes a coordinate in degrees, "" when unknown.
+func coord(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+// edtf writes a fuzzy date in EDTF, "" when unknown.
+func edtf(d *kb.FuzzyDate) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+// otherPlaces writes an event's further places, "city (lat lon)" each,
+// joined like every list.
+func otherPlaces(ps []kb.Place) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.City
+		if p.HasPoint() {
+			out[i] += " (" + coord(p.Latitude) + " " + coord(p.Longitude) + ")"
+		}
+	}
+	return strings.Join(out, listSep)
 }
 
 func cols(groups ...[]column) []column {
@@ -80,6 +112,7 @@ var csvColumns = map[kb.Kind][]column{
 		{"legal_form", func(e *kb.Entity) string { return e.Partner.LegalForm }},
 	}, placeColumns(func(e *kb.Entity) kb.Place { return e.Partner.Place }), []column{
 		{"website", func(e *kb.Entity) string { return e.Partner.Website }},
+		{"logo_url", func(e *kb.Entity) string { return e.Partner.LogoURL }},
 		{"registration_number", func(e *kb.Entity) string { return e.Partner.RegistrationNumber }},
 	}),
 	kb.KindCooperative: cols(commonColumns, []column{
@@ -88,6 +121,7 @@ var csvColumns = map[kb.Kind][]column{
 	}, placeColumns(func(e *kb.Entity) kb.Place { return e.Cooperative.Place }), []column{
 		{"founded_on", func(e *kb.Entity) string { return date(e.Cooperative.FoundedOn) }},
 		{"website", func(e *kb.Entity) string { return e.Cooperative.Website }},
+		{"logo_url", func(e *kb.Entity) string { return e.Cooperative.LogoURL }},
 		{"registration_number", func(e *kb.Entity) string { return e.Cooperative.RegistrationNumber }},
 	}),
 	kb.KindPartnership: cols(commonColumns, []column{
@@ -111,20 +145,24 @@ var csvColumns = map[kb.Kind][]column{
 		{"lessons_for_poland", func(e *kb.Entity) string { return e.ForeignExample.LessonsForPoland }},
 		{"home_analogue", func(e *kb.Entity) string { return e.ForeignExample.HomeAnalogue }},
 		{"website", func(e *kb.Entity) string { return e.ForeignExample.Website }},
+		{"logo_url", func(e *kb.Entity) string { return e.ForeignExample.LogoURL }},
 	}),
 	kb.KindProject: cols(commonColumns, []column{
 		{"starts_on", func(e *kb.Entity) string { return date(e.Project.StartsOn) }},
 		{"ends_on", func(e *kb.Entity) string { return date(e.Project.EndsOn) }},
 		{"funding", func(e *kb.Entity) string { return e.Project.Funding }},
 		{"website", func(e *kb.Entity) string { return e.Project.Website }},
+		{"logo_url", func(e *kb.Entity) string { return e.Project.LogoURL }},
 	}),
 	kb.KindEvent: cols(commonColumns, []column{
 		{"event_kind", func(e *kb.Entity) string { return string(e.Event.EventKind) }},
 		{"event_status", func(e *kb.Entity) string { return string(e.Event.EventStatus) }},
 		{"starts_on", func(e *kb.Entity) string { return date(e.Event.StartsOn) }},
 		{"ends_on", func(e *kb.Entity) string { return date(e.Event.EndsOn) }},
+		{"when", func(e *kb.Entity) string { return edtf(e.Event.When) }},
 	}, placeColumns(func(e *kb.Entity) kb.Place { return e.Event.Place }), []column{
 		{"venue", func(e *kb.Entity) string { return e.Event.Venue }},
+		{"other_places", func(e *kb.Entity) string { return otherPlaces(e.Event.OtherPlaces) }},
 	}),
 	kb.KindPerson: cols(commonColumns, []column{
 		{"public_role", func(e *kb.Entity) string { return e.Person.PublicRole }},
@@ -133,6 +171,7 @@ var csvColumns = map[kb.Kind][]column{
 		{"source_kind", func(e *kb.Entity) string { return string(e.Source.SourceKind) }},
 		{"publisher", func(e *kb.Entity) string { return e.Source.Publisher }},
 		{"published_on", func(e *kb.Entity) string { return date(e.Source.PublishedOn) }},
+		{"published", func(e *kb.Entity) string { return edtf(e.Source.Published) }},
 		{"url", func(e *kb.Entity) string { return e.Source.URL }},
 		{"language", func(e *kb.Entity) string { return e.Source.Language }},
 	}),

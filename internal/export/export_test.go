@@ -115,7 +115,15 @@ func TestJSONLDExpandsOfflineWithTheVocabularies(t *testing.T) {
 		{"people typed schema:Person", count(rdfType + "<https://schema.org/Person>"), 5},
 		{"projects typed schema:Project", count(rdfType + "<https://schema.org/Project>"), 1},
 		{"events typed schema:Event", count(rdfType + "<https://schema.org/Event>"), 4},
-		{"sources typed prov:Entity", count(rdfType + "<http://www.w3.org/ns/prov#Entity>"), 5 + 1}, // and the data set
+		{"sources typed prov:Entity", count(rdfType + "<http://www.w3.org/ns/prov#Entity>"), 9 + 1}, // and the data set
+		// Dates as precise as known: the Scotland visit starts on 20
+		// October of an unknown year, the trainings end on 19 September.
+		{"an unknown year's day as xsd:gMonthDay", count(`<https://schema.org/startDate> "--10-20"^^<http://www.w3.org/2001/XMLSchema#gMonthDay>`), 1},
+		{"an interval's end as xsd:gMonthDay", count(`<https://schema.org/endDate> "--09-19"^^<http://www.w3.org/2001/XMLSchema#gMonthDay>`), 1},
+		{"an unknown year's month as xsd:gMonth", count(`<https://schema.org/datePublished> "--09"^^<http://www.w3.org/2001/XMLSchema#gMonth>`), 1},
+		// Points: 2 partners in Poznań, 7 foreign examples, the two places
+		// of the Swedish visit.
+		{"points as schema:GeoCoordinates", count(rdfType + "<https://schema.org/GeoCoordinates>"), 2 + 7 + 2},
 		{"the cooperative as ESSGlobal SSE initiative", count("<https://example.org/id/spoldzielnia-socjalna-rowne-szanse> " + rdfType + "<http://purl.org/essglobal/vocab/SSEInitiative>"), 1},
 		{"links as pg:Link", count(rdfType + "<https://example.org/id/vocab#Link>"), len(ds.Links)},
 		{"indicators as schema:PropertyValue", count(rdfType + "<https://schema.org/PropertyValue>"), 2},
@@ -134,7 +142,7 @@ func TestJSONLDExpandsOfflineWithTheVocabularies(t *testing.T) {
 		t.Error("the LEADER role has no IRI of its own")
 	}
 	organisations := count(rdfType + "<https://schema.org/Organization>")
-	if want := 7 + 1 + 7 + 5; organisations != want { // partners, the cooperative, foreign examples, publishers of sources
+	if want := 7 + 1 + 7 + 9; organisations != want { // partners, the cooperative, foreign examples, publishers of sources
 		t.Errorf("schema:Organization: got %d, want %d", organisations, want)
 	}
 }
@@ -272,7 +280,7 @@ func TestCSVZipHasAFilePerKindWithTheRowCounts(t *testing.T) {
 		rows int
 	}{
 		{"partners.csv", 7}, {"cooperatives.csv", 1}, {"partnerships.csv", 1}, {"good_practices.csv", 6},
-		{"foreign_examples.csv", 7}, {"projects.csv", 1}, {"events.csv", 4}, {"people.csv", 5}, {"sources.csv", 5},
+		{"foreign_examples.csv", 7}, {"projects.csv", 1}, {"events.csv", 4}, {"people.csv", 5}, {"sources.csv", 9},
 		{"links.csv", len(ds.Links)}, {"indicators.csv", len(ds.Indicators)},
 	} {
 		if got := len(files[tc.file]) - 1; got != tc.rows {
@@ -297,6 +305,27 @@ func TestCSVZipHasAFilePerKindWithTheRowCounts(t *testing.T) {
 	for _, r := range p[1:] {
 		if r[0] == "konimpex" && r[col] != "PRIVATE" {
 			t.Errorf("Konimpex sector %q, want PRIVATE", r[col])
+		}
+	}
+	// The facts of issue 17: an event's date as EDTF and its further
+	// places, a partner's point.
+	ev := files["events.csv"]
+	when, other := slices.Index(ev[0], "when"), slices.Index(ev[0], "other_places")
+	if when < 0 || other < 0 {
+		t.Fatalf("events.csv has no when or other_places column: %v", ev[0])
+	}
+	var dated, rimbo bool
+	for _, r := range ev[1:] {
+		dated = dated || (r[0] == "szkolenia-integracyjne-lezeczki" && r[when] == "XXXX-09/XXXX-09-19")
+		rimbo = rimbo || (r[0] == "warsztaty-wymiany-doswiadczen-szwecja" && strings.HasPrefix(r[other], "Rimbo ("))
+	}
+	if !dated || !rimbo {
+		t.Errorf("events.csv: the trainings dated XXXX-09/XXXX-09-19: %v; the Swedish visit also in Rimbo: %v", dated, rimbo)
+	}
+	lat := slices.Index(p[0], "latitude")
+	for _, r := range p[1:] {
+		if r[0] == "rops-poznan" && (lat < 0 || r[lat] != "52.41") {
+			t.Errorf("ROPS Poznań: latitude column %d, row %v, want 52.41", lat, r)
 		}
 	}
 }

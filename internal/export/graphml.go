@@ -31,6 +31,9 @@ var nodeKeys = []graphKey{
 	{"country", "node", "country"},
 	{"region", "node", "region"},
 	{"city", "node", "city"},
+	{"latitude", "node", "latitude"},
+	{"longitude", "node", "longitude"},
+	{"when", "node", "when"},
 	{"summary", "node", "summary"},
 	{"sources", "node", "sources"},
 }
@@ -138,6 +141,12 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 		g.data("country", p.Country)
 		g.data("region", p.Region)
 		g.data("city", p.City)
+		// Gephi's and Cytoscape's map layouts read latitude and longitude.
+		g.data("latitude", coord(p.Latitude))
+		g.data("longitude", coord(p.Longitude))
+		if ev := e.Event; ev != nil {
+			g.data("when", edtf(ev.When))
+		}
 		g.data("summary", e.Summary)
 		g.data("sources", citedSources(e.Citations))
 		g.raw("</node>\n")

@@ -83,7 +83,27 @@ func address(n node, p kb.Place) {
 	setStr(a, "schema:addressCountry", p.Country)
 	setStr(a, "schema:addressRegion", p.Region)
 	setStr(a, "schema:addressLocality", p.City)
+	setStr(a, "schema:streetAddress", p.Address)
 	n["schema:address"] = a
+	if p.HasPoint() {
+		n["schema:geo"] = node{"@type": "schema:GeoCoordinates",
+			"schema:latitude":  typed(strconv.FormatFloat(*p.Latitude, 'f', -1, 64), "xsd:decimal"),
+			"schema:longitude": typed(strconv.FormatFloat(*p.Longitude, 'f', -1, 64), "xsd:decimal")}
+	}
+}
+
+// setFuzzy sets a date as precise as it is known: start (and end, for an
+// interval) as the XML Schema type of its precision (xsd:date,
+// xsd:gYearMonth, xsd:gYear, or xsd:gMonthDay and xsd:gMonth for an
+// unknown year), and the whole as EDTF in pg:edtf on the node.
+func setFuzzy(n node, start, end string, d *kb.FuzzyDate) {
+	v, t := d.Start.XSD()
+	n[start] = typed(v, t)
+	if d.End != nil && end != "" {
+		v, t := d.End.XSD()
+		n[end] = typed(v, t)
+	}
+	n["pg:edtf"] = d.String()
 }
 
 // lowerCamel turns MEMBER_OF into memberOf.
@@ -158,6 +178,7 @@ func entityNode(e *kb.Entity, base string) node {
 		setStr(n, "essglobal:legalForm", p.LegalForm)
 		address(n, p.Place)
 		setURL(n, "schema:url", p.Website)
+		setURL(n, "schema:logo", p.LogoURL)
 		setStr(n, "pg:registrationNumber", p.RegistrationNumber)
 	case e.Cooperative != nil:
 		c := e.Cooperative
@@ -174,6 +195,7 @@ func entityNode(e *kb.Entity, base string) node {
 		address(n, c.Place)
 		setDate(n, "schema:foundingDate", c.FoundedOn)
 		setURL(n, "schema:url", c.Website)
+		setURL(n, "schema:logo", c.LogoURL)
 		setStr(n, "pg:registrationNumber", c.RegistrationNumber)
 	case e.Partnership != nil:
 		types = []string{"org:OrganizationalCollaboration", "essglobal:Network"}
@@ -207,6 +229,7 @@ func entityNode(e *kb.Entity, base string) node {
 		setStr(n, "pg:lessonsForPoland", f.LessonsForPoland)
 		setStr(n, "pg:homeAnalogue", f.HomeAnalogue)
 		setURL(n, "schema:url", f.Website)
+		setURL(n, "schema:logo", f.LogoURL)
 	case e.Project != nil:
 		p := e.Project
 		types = []string{"schema:Project"}
@@ -214,16 +237,32 @@ func entityNode(e *kb.Entity, base string) node {
 		setDate(n, "schema:dissolutionDate", p.EndsOn)
 		setStr(n, "pg:funding", p.Funding)
 		setURL(n, "schema:url", p.Website)
+		setURL(n, "schema:logo", p.LogoURL)
 	case e.Event != nil:
 		ev := e.Event
 		types = []string{"schema:Event"}
-		setDate(n, "schema:startDate", ev.StartsOn)
-		setDate(n, "schema:endDate", ev.EndsOn)
-		if ev.Venue != "" || ev.Place != (kb.Place{}) {
+		if ev.When != nil {
+			setFuzzy(n, "schema:startDate", "schema:endDate", ev.When)
+		} else {
+			setDate(n, "schema:startDate", ev.StartsOn)
+			setDate(n, "schema:endDate", ev.EndsOn)
+		}
+		var locs []any
+		for i, p := range ev.Places() {
 			loc := node{"@type": "schema:Place"}
-			setStr(loc, "schema:name", ev.Venue)
-			address(loc, ev.Place)
-			n["schema:location"] = loc
+			if i == 0 {
+				setStr(loc, "schema:name", ev.Venue)
+			}
+			address(loc, p)
+			locs = append(locs, loc)
+		}
+		switch {
+		case len(locs) > 1:
+			n["schema:location"] = locs
+		case len(locs) == 1:
+			n["schema:location"] = locs[0]
+		case ev.Venue != "":
+			n["schema:location"] = node{"@type": "schema:Place", "schema:name": ev.Venue}
 		}
 		status := "schema:EventScheduled"
 		if ev.EventStatus == kb.EventCancelled {
@@ -250,7 +289,11 @@ func entityNode(e *kb.Entity, base string) node {
 		if s.Publisher != "" {
 			n["schema:publisher"] = node{"@type": "schema:Organization", "schema:name": s.Publisher}
 		}
-		setDate(n, "schema:datePublished", s.PublishedOn)
+		if s.Published != nil {
+			setFuzzy(n, "schema:datePublished", "", s.Published)
+		} else {
+			setDate(n, "schema:datePublished", s.PublishedOn)
+		}
 		setURL(n, "schema:url", s.URL)
 		setStr(n, "schema:inLanguage", s.Language)
 	}

@@ -289,12 +289,20 @@ type Entity struct {
 }
 
 // Place is where an organisation or event is: country as ISO 3166-1
-// alpha-2, region (voivodeship, län), city.
+// alpha-2, region (voivodeship, län), city, an optional postal address and
+// the point on a map (WGS 84 degrees; both or neither), whose source the
+// entry cites like any other fact (docs/api.md, "Places").
 type Place struct {
-	Country string `json:"country,omitempty"`
-	Region  string `json:"region,omitempty"`
-	City    string `json:"city,omitempty"`
+	Country   string   `json:"country,omitempty"`
+	Region    string   `json:"region,omitempty"`
+	City      string   `json:"city,omitempty"`
+	Address   string   `json:"address,omitempty"`
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
 }
+
+// HasPoint reports whether the place has coordinates.
+func (p Place) HasPoint() bool { return p.Latitude != nil && p.Longitude != nil }
 
 // Partner holds the attributes of an organisation of one sector.
 type Partner struct {
@@ -303,6 +311,7 @@ type Partner struct {
 	LegalForm   string      `json:"legalForm,omitempty"`
 	Place
 	Website            string `json:"website,omitempty"`
+	LogoURL            string `json:"logoUrl,omitempty"`
 	RegistrationNumber string `json:"registrationNumber,omitempty"`
 }
 
@@ -313,6 +322,7 @@ type Cooperative struct {
 	Place
 	FoundedOn          *Date  `json:"foundedOn,omitempty"`
 	Website            string `json:"website,omitempty"`
+	LogoURL            string `json:"logoUrl,omitempty"`
 	RegistrationNumber string `json:"registrationNumber,omitempty"`
 }
 
@@ -345,6 +355,7 @@ type ForeignExample struct {
 	LessonsForPoland string `json:"lessonsForPoland,omitempty"`
 	HomeAnalogue     string `json:"homeAnalogue,omitempty"`
 	Website          string `json:"website,omitempty"`
+	LogoURL          string `json:"logoUrl,omitempty"`
 }
 
 // Project holds the attributes of a project.
@@ -353,16 +364,34 @@ type Project struct {
 	EndsOn   *Date  `json:"endsOn,omitempty"`
 	Funding  string `json:"funding,omitempty"`
 	Website  string `json:"website,omitempty"`
+	LogoURL  string `json:"logoUrl,omitempty"`
 }
 
 // Event holds the attributes of a forum, study visit, training or meeting.
+//
+// When is the date or interval as precise as it is known (EDTF); StartsOn
+// and EndsOn follow from it when its year is known (Validate keeps them in
+// step), and are nil when it is not.
 type Event struct {
 	EventKind   EventKind   `json:"eventKind"`
 	EventStatus EventStatus `json:"eventStatus"`
+	When        *FuzzyDate  `json:"when,omitempty"`
 	StartsOn    *Date       `json:"startsOn,omitempty"`
 	EndsOn      *Date       `json:"endsOn,omitempty"`
 	Place
-	Venue string `json:"venue,omitempty"`
+	// OtherPlaces are the further places of an event held in several (the
+	// study visit in Stockholm and Rimbo); Place is the first.
+	OtherPlaces []Place `json:"otherPlaces,omitempty"`
+	Venue       string  `json:"venue,omitempty"`
+}
+
+// Places lists every place of the event, the main one first; none when the
+// event has no place at all.
+func (ev *Event) Places() []Place {
+	if ev.Place == (Place{}) && len(ev.OtherPlaces) == 0 {
+		return nil
+	}
+	return append([]Place{ev.Place}, ev.OtherPlaces...)
 }
 
 // Person holds the public role of a person and the contact details. The
@@ -376,8 +405,11 @@ type Person struct {
 
 // Source holds the bibliographic attributes of a cited source.
 type Source struct {
-	SourceKind  SourceKind `json:"sourceKind"`
-	Publisher   string     `json:"publisher,omitempty"`
+	SourceKind SourceKind `json:"sourceKind"`
+	Publisher  string     `json:"publisher,omitempty"`
+	// Published is the publication date as precise as it is known (EDTF);
+	// PublishedOn follows from it when it is a day of a known year.
+	Published   *FuzzyDate `json:"published,omitempty"`
 	PublishedOn *Date      `json:"publishedOn,omitempty"`
 	URL         string     `json:"url,omitempty"`
 	Language    string     `json:"language,omitempty"`

@@ -67,7 +67,7 @@ func (e *Entity) Validate() error {
 		if !p.PartnerKind.Valid() {
 			return Invalid("partner.partnerKind", "unknown partner kind %q", p.PartnerKind)
 		}
-		return firstErr(checkPlace("partner", p.Place), checkURL("partner.website", p.Website))
+		return firstErr(checkPlace("partner", p.Place), checkURL("partner.website", p.Website), checkURL("partner.logoUrl", p.LogoURL))
 	case KindCooperative:
 		c := e.Cooperative
 		if !c.CoopStatus.Valid() {
@@ -78,7 +78,7 @@ func (e *Entity) Validate() error {
 				return Invalid("cooperative.activities", "unknown activity %q", a)
 			}
 		}
-		return firstErr(checkPlace("cooperative", c.Place), checkURL("cooperative.website", c.Website))
+		return firstErr(checkPlace("cooperative", c.Place), checkURL("cooperative.website", c.Website), checkURL("cooperative.logoUrl", c.LogoURL))
 	case KindPartnership:
 		return checkPeriod("partnership", e.Partnership.StartsOn, e.Partnership.EndsOn)
 	case KindGoodPractice:
@@ -100,10 +100,10 @@ func (e *Entity) Validate() error {
 		return nil
 	case KindForeignExample:
 		f := e.ForeignExample
-		return firstErr(checkPlace("foreignExample", f.Place), checkURL("foreignExample.website", f.Website))
+		return firstErr(checkPlace("foreignExample", f.Place), checkURL("foreignExample.website", f.Website), checkURL("foreignExample.logoUrl", f.LogoURL))
 	case KindProject:
 		p := e.Project
-		return firstErr(checkPeriod("project", p.StartsOn, p.EndsOn), checkURL("project.website", p.Website))
+		return firstErr(checkPeriod("project", p.StartsOn, p.EndsOn), checkURL("project.website", p.Website), checkURL("project.logoUrl", p.LogoURL))
 	case KindEvent:
 		ev := e.Event
 		if !ev.EventKind.Valid() {
@@ -112,7 +112,19 @@ func (e *Entity) Validate() error {
 		if !ev.EventStatus.Valid() {
 			return Invalid("event.eventStatus", "unknown event status %q", ev.EventStatus)
 		}
-		return firstErr(checkPeriod("event", ev.StartsOn, ev.EndsOn), checkPlace("event", ev.Place))
+		if len(ev.OtherPlaces) > MaxPlaces-1 {
+			return Invalid("event.places", "an event has at most %d places, not %d", MaxPlaces, len(ev.OtherPlaces)+1)
+		}
+		for _, p := range ev.OtherPlaces {
+			if err := checkPlace("event.places", p); err != nil {
+				return err
+			}
+		}
+		if err := checkPeriod("event", ev.StartsOn, ev.EndsOn); err != nil {
+			return err
+		}
+		ev.When, ev.StartsOn, ev.EndsOn = inStep(ev.When, ev.StartsOn, ev.EndsOn)
+		return checkPlace("event", ev.Place)
 	case KindPerson:
 		p := e.Person
 		if p.Email != "" && !emailPattern.MatchString(p.Email) {
@@ -126,6 +138,12 @@ func (e *Entity) Validate() error {
 		s := e.Source
 		if !s.SourceKind.Valid() {
 			return Invalid("source.sourceKind", "unknown source kind %q", s.SourceKind)
+		}
+		var end *Date
+		s.Published, s.PublishedOn, end = inStep(s.Published, s.PublishedOn, nil)
+		if end != nil && s.PublishedOn != nil && !end.Equal(*s.PublishedOn) {
+			// A month or a year: no single day of publication.
+			s.PublishedOn = nil
 		}
 		return checkURL("source.url", s.URL)
 	}
@@ -226,7 +244,49 @@ func checkPlace(prefix string, p Place) error {
 	if p.Country != "" && !countryPattern.MatchString(p.Country) {
 		return Invalid(prefix+".country", "country must be an ISO 3166-1 alpha-2 code such as PL or SE, not %q", p.Country)
 	}
-	return firstErr(checkText(prefix+".region", p.Region, MaxNameLen, false), checkText(prefix+".city", p.City, MaxNameLen, false))
+	if (p.Latitude == nil) != (p.Longitude == nil) {
+		return Invalid(prefix+".latitude", "a point needs both latitude and longitude")
+	}
+	if p.Latitude != nil && !(*p.Latitude >= -90 && *p.Latitude <= 90) {
+		return Invalid(prefix+".latitude", "latitude must be between -90 and 90 degrees (WGS 84), not %v", *p.Latitude)
+	}
+	if p.Longitude != nil && !(*p.Longitude >= -180 && *p.Longitude <= 180) {
+		return Invalid(prefix+".longitude", "longitude must be between -180 and 180 degrees (WGS 84), not %v", *p.Longitude)
+	}
+	return firstErr(checkText(prefix+".region", p.Region, MaxNameLen, false), checkText(prefix+".city", p.City, MaxNameLen, false),
+		checkText(prefix+".address", p.Address, MaxNameLen, false))
+}
+
+// MaxPlaces is the most places an event may have.
+const MaxPlaces = 20
+
+// FuzzyDateOf is the fuzzy date of plain dates: a day, or an interval of
+// days; nil without a start.
+func FuzzyDateOf(start, end *Date) *FuzzyDate {
+	d, _, _ := inStep(nil, start, end)
+	return d
+}
+
+// inStep keeps a fuzzy date and the plain dates that follow from it in
+// step: with a fuzzy date, the plain dates are its earliest and latest day
+// when its year is known, nil when not; without one, it is made from the
+// plain dates (a day, or an interval of days).
+func inStep(when *FuzzyDate, start, end *Date) (*FuzzyDate, *Date, *Date) {
+	if when != nil {
+		return when, when.Earliest(), when.Latest()
+	}
+	if start == nil {
+		return nil, nil, end
+	}
+	day := func(t *Date) DatePoint {
+		return DatePoint{HasYear: true, Year: t.Year(), Month: int(t.Month()), Day: t.Day()}
+	}
+	d := FuzzyDate{Start: day(start)}
+	if end != nil && !end.Equal(*start) {
+		e := day(end)
+		d.End = &e
+	}
+	return &d, start, end
 }
 
 func checkURL(field, v string) error {

@@ -117,6 +117,15 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// Nor does the one that keeps an event's date sort key on its
+		// entity (migration 00015).
+		if err := step("events' dates", func() error {
+			_, err := tx.Exec(ctx, `UPDATE entity e SET when_sort = ev.when_sort FROM event ev
+				WHERE ev.id = e.id AND ev.when_sort IS NOT NULL AND e.when_sort IS NULL`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		// The counters of the root lists (migration 00009) are kept by
 		// triggers that do not fire under session_replication_role =
 		// replica either; recounting once is faster than the triggers'
@@ -289,15 +298,15 @@ func copyEntities(ctx context.Context, tx pgx.Tx, actor string, src BulkSource, 
 
 // attrColumns are the columns of each kind's table, in attrValues' order.
 var attrColumns = map[kb.Kind][]string{
-	kb.KindPartner:        {"id", "sector", "partner_kind", "legal_form", "country", "region", "city", "website", "registration_number"},
-	kb.KindCooperative:    {"id", "coop_status", "activities", "country", "region", "city", "founded_on", "website", "registration_number"},
+	kb.KindPartner:        {"id", "sector", "partner_kind", "legal_form", "country", "region", "city", "website", "registration_number", "address", "latitude", "longitude", "logo_url"},
+	kb.KindCooperative:    {"id", "coop_status", "activities", "country", "region", "city", "founded_on", "website", "registration_number", "address", "latitude", "longitude", "logo_url"},
 	kb.KindPartnership:    {"id", "starts_on", "ends_on"},
 	kb.KindGoodPractice:   {"id", "description", "topics", "target_group", "resources_needed", "evidence", "difficulties", "lessons", "transfer_potential", "recognition"},
-	kb.KindForeignExample: {"id", "country", "region", "city", "model", "target_group", "lessons_for_poland", "home_analogue", "website"},
-	kb.KindProject:        {"id", "starts_on", "ends_on", "funding", "website"},
-	kb.KindEvent:          {"id", "event_kind", "event_status", "starts_on", "ends_on", "country", "region", "city", "venue"},
+	kb.KindForeignExample: {"id", "country", "region", "city", "model", "target_group", "lessons_for_poland", "home_analogue", "website", "address", "latitude", "longitude", "logo_url"},
+	kb.KindProject:        {"id", "starts_on", "ends_on", "funding", "website", "logo_url"},
+	kb.KindEvent:          {"id", "event_kind", "event_status", "starts_on", "ends_on", "country", "region", "city", "venue", "address", "latitude", "longitude", "when_edtf", "when_sort", "other_places"},
 	kb.KindPerson:         {"id", "public_role"},
-	kb.KindSource:         {"id", "source_kind", "publisher", "published_on", "url", "language"},
+	kb.KindSource:         {"id", "source_kind", "publisher", "published_on", "url", "language", "published_edtf"},
 }
 
 // attrValues returns the row of e's kind table, as writeAttrs writes it.
@@ -305,10 +314,12 @@ func attrValues(id int64, e *kb.Entity) []any {
 	switch e.Kind {
 	case kb.KindPartner:
 		a := e.Partner
-		return []any{id, string(a.Sector), string(a.PartnerKind), a.LegalForm, a.Country, a.Region, a.City, a.Website, a.RegistrationNumber}
+		return []any{id, string(a.Sector), string(a.PartnerKind), a.LegalForm, a.Country, a.Region, a.City, a.Website, a.RegistrationNumber,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindCooperative:
 		a := e.Cooperative
-		return []any{id, string(a.CoopStatus), strs(a.Activities), a.Country, a.Region, a.City, a.FoundedOn, a.Website, a.RegistrationNumber}
+		return []any{id, string(a.CoopStatus), strs(a.Activities), a.Country, a.Region, a.City, a.FoundedOn, a.Website, a.RegistrationNumber,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindPartnership:
 		return []any{id, e.Partnership.StartsOn, e.Partnership.EndsOn}
 	case kb.KindGoodPractice:
@@ -320,18 +331,22 @@ func attrValues(id int64, e *kb.Entity) []any {
 		return []any{id, a.Description, topics, a.TargetGroup, a.ResourcesNeeded, a.Evidence, a.Difficulties, a.Lessons, a.TransferPotential, a.Recognition}
 	case kb.KindForeignExample:
 		a := e.ForeignExample
-		return []any{id, a.Country, a.Region, a.City, a.Model, a.TargetGroup, a.LessonsForPoland, a.HomeAnalogue, a.Website}
+		return []any{id, a.Country, a.Region, a.City, a.Model, a.TargetGroup, a.LessonsForPoland, a.HomeAnalogue, a.Website,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindProject:
 		a := e.Project
-		return []any{id, a.StartsOn, a.EndsOn, a.Funding, a.Website}
+		return []any{id, a.StartsOn, a.EndsOn, a.Funding, a.Website, a.LogoURL}
 	case kb.KindEvent:
 		a := e.Event
-		return []any{id, string(a.EventKind), string(a.EventStatus), a.StartsOn, a.EndsOn, a.Country, a.Region, a.City, a.Venue}
+		when, sort := edtfColumns(a.When)
+		return []any{id, string(a.EventKind), string(a.EventStatus), a.StartsOn, a.EndsOn, a.Country, a.Region, a.City, a.Venue,
+			a.Address, a.Latitude, a.Longitude, when, sort, placesJSON(a.OtherPlaces)}
 	case kb.KindPerson:
 		return []any{id, e.Person.PublicRole}
 	case kb.KindSource:
 		a := e.Source
-		return []any{id, string(a.SourceKind), a.Publisher, a.PublishedOn, a.URL, a.Language}
+		published, _ := edtfColumns(a.Published)
+		return []any{id, string(a.SourceKind), a.Publisher, a.PublishedOn, a.URL, a.Language, published}
 	}
 	return nil
 }

@@ -28,7 +28,8 @@ type Count struct {
 func (f Filter) countedByCounters() bool {
 	return kb.Fold(f.Name) == "" && f.Region == "" && f.City == "" && len(f.Activities) == 0 &&
 		len(f.Topics) == 0 && f.SectorMix.Empty() && len(f.PracticeCountries) == 0 && len(f.PracticeSectors) == 0 &&
-		f.CreatedSince == nil && f.UpdatedSince == nil && !f.composed()
+		f.CreatedSince == nil && f.UpdatedSince == nil && !f.composed() &&
+		f.Near == nil && f.Within == nil && f.StartsAfter == nil && f.StartsBefore == nil
 }
 
 // counterSQL returns the statement that sums the counters of f under vis,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -24,7 +25,8 @@ const entityColumns = `e.id, e.kind, coalesce(e.key, ''), e.name, e.summary, e.s
 	e.difficulties, e.lessons, e.transfer_potential, e.recognition, e.model, e.lessons_for_poland,
 	e.home_analogue, e.funding, coalesce(e.event_kind, ''), coalesce(e.event_status, ''), e.venue,
 	e.public_role, coalesce(e.source_kind, ''), e.publisher, e.published_on, e.url, e.language,
-	e.email, e.phone`
+	e.email, e.phone, e.address, e.latitude, e.longitude, e.logo_url, e.when_edtf, e.other_places,
+	e.published_edtf`
 
 // scanEntity reads one row of entityColumns into a domain entity with the
 // attributes of its kind.
@@ -41,6 +43,9 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		eventKind, eventStatus, venue, publicRole       string
 		sourceKind, publisher, url, language            string
 		email, phone                                    string
+		address, logoURL, whenEDTF, publishedEDTF       string
+		latitude, longitude                             *float64
+		otherPlaces                                     []byte
 	)
 	err := row.Scan(&e.ID, &e.Kind, &e.Key, &e.Name, &e.Summary, &e.Status, &e.Version,
 		&e.CreatedAt, &e.UpdatedAt, &e.CreatedBy, &e.UpdatedBy,
@@ -50,22 +55,23 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 		&difficulties, &lessons, &transfer, &recognition, &model, &lessonsPL,
 		&analogue, &funding, &eventKind, &eventStatus, &venue,
 		&publicRole, &sourceKind, &publisher, &publishedOn, &url, &language,
-		&email, &phone)
+		&email, &phone, &address, &latitude, &longitude, &logoURL, &whenEDTF, &otherPlaces,
+		&publishedEDTF)
 	if err != nil {
 		return nil, err
 	}
-	place := kb.Place{Country: country, Region: region, City: city}
+	place := kb.Place{Country: country, Region: region, City: city, Address: address, Latitude: latitude, Longitude: longitude}
 	switch e.Kind {
 	case kb.KindPartner:
 		e.Partner = &kb.Partner{Sector: kb.Sector(sector), PartnerKind: kb.PartnerKind(partnerKind), LegalForm: legalForm,
-			Place: place, Website: website, RegistrationNumber: regNo}
+			Place: place, Website: website, LogoURL: logoURL, RegistrationNumber: regNo}
 	case kb.KindCooperative:
 		acts := make([]kb.Activity, len(activities))
 		for i, a := range activities {
 			acts[i] = kb.Activity(a)
 		}
 		e.Cooperative = &kb.Cooperative{CoopStatus: kb.CooperativeStatus(coopStatus), Activities: acts, Place: place,
-			FoundedOn: foundedOn, Website: website, RegistrationNumber: regNo}
+			FoundedOn: foundedOn, Website: website, LogoURL: logoURL, RegistrationNumber: regNo}
 	case kb.KindPartnership:
 		e.Partnership = &kb.Partnership{StartsOn: startsOn, EndsOn: endsOn}
 	case kb.KindGoodPractice:
@@ -74,21 +80,44 @@ func scanEntity(row pgx.Row) (*kb.Entity, error) {
 			TransferPotential: transfer, Recognition: recognition}
 	case kb.KindForeignExample:
 		e.ForeignExample = &kb.ForeignExample{Place: place, Model: model, TargetGroup: targetGroup,
-			LessonsForPoland: lessonsPL, HomeAnalogue: analogue, Website: website}
+			LessonsForPoland: lessonsPL, HomeAnalogue: analogue, Website: website, LogoURL: logoURL}
 	case kb.KindProject:
-		e.Project = &kb.Project{StartsOn: startsOn, EndsOn: endsOn, Funding: funding, Website: website}
+		e.Project = &kb.Project{StartsOn: startsOn, EndsOn: endsOn, Funding: funding, Website: website, LogoURL: logoURL}
 	case kb.KindEvent:
 		e.Event = &kb.Event{EventKind: kb.EventKind(eventKind), EventStatus: kb.EventStatus(eventStatus),
 			StartsOn: startsOn, EndsOn: endsOn, Place: place, Venue: venue}
+		if e.Event.When, err = storedDate(whenEDTF); err != nil {
+			return nil, fmt.Errorf("event %q: %w", e.Key, err)
+		}
+		if len(otherPlaces) > 0 {
+			if err := json.Unmarshal(otherPlaces, &e.Event.OtherPlaces); err != nil {
+				return nil, fmt.Errorf("event %q: other places: %w", e.Key, err)
+			}
+		}
 	case kb.KindPerson:
 		e.Person = &kb.Person{PublicRole: publicRole, Email: email, Phone: phone}
 	case kb.KindSource:
 		e.Source = &kb.Source{SourceKind: kb.SourceKind(sourceKind), Publisher: publisher, PublishedOn: publishedOn,
 			URL: url, Language: language}
+		if e.Source.Published, err = storedDate(publishedEDTF); err != nil {
+			return nil, fmt.Errorf("source %q: %w", e.Key, err)
+		}
 	default:
 		return nil, fmt.Errorf("entry %q has unknown kind %q", e.Key, e.Kind)
 	}
 	return &e, nil
+}
+
+// storedDate reads an EDTF column: nil when empty.
+func storedDate(edtf string) (*kb.FuzzyDate, error) {
+	if edtf == "" {
+		return nil, nil
+	}
+	d, err := kb.ParseFuzzyDate("date", edtf)
+	if err != nil {
+		return nil, fmt.Errorf("stored date: %w", err)
+	}
+	return &d, nil
 }
 
 // entityFullSelect is the select list of the view entity_full (migration
@@ -119,7 +148,14 @@ const entityFullSelect = `e.id, e.kind, e.key, e.name, e.sort_name, e.summary, e
        coalesce(pe.public_role, '') AS public_role,
        s.source_kind AS source_kind, coalesce(s.publisher, '') AS publisher, s.published_on::date AS published_on,
        coalesce(s.url, '') AS url, coalesce(s.language, '') AS language,
-       coalesce(pe.email, '') AS email, coalesce(pe.phone, '') AS phone`
+       coalesce(pe.email, '') AS email, coalesce(pe.phone, '') AS phone,
+       coalesce(p.address, c.address, f.address, ev.address, '') AS address,
+       coalesce(p.latitude, c.latitude, f.latitude, ev.latitude) AS latitude,
+       coalesce(p.longitude, c.longitude, f.longitude, ev.longitude) AS longitude,
+       coalesce(p.logo_url, c.logo_url, f.logo_url, pr.logo_url, '') AS logo_url,
+       coalesce(ev.when_edtf, '') AS when_edtf, e.when_sort,
+       coalesce(ev.other_places, '[]'::jsonb) AS other_places,
+       coalesce(s.published_edtf, '') AS published_edtf`
 
 // entitiesByIDSQL reads entities by id as entity_full does, but joins
 // each entity only to its own kind's table: the view left-joins all nine
@@ -215,6 +251,17 @@ type Filter struct {
 	EventStatuses []kb.EventStatus
 	SourceKinds   []kb.SourceKind
 	Language      string
+	// Near keeps the entities with a place within a distance of a point,
+	// Within those with a place inside a box (any of an event's places
+	// counts; migration 00015's entity_place).
+	Near   *kb.Circle
+	Within *kb.BBox
+	// StartsAfter and StartsBefore keep the events whose first possible
+	// day (kb.FuzzyDate.Earliest) is on or after, or on or before, the
+	// day: an event whose year is unknown cannot be placed and matches
+	// neither.
+	StartsAfter  *kb.Date
+	StartsBefore *kb.Date
 	// SectorMix restricts partnerships by the sectors of their members and
 	// cooperatives by those of the partners around them (see
 	// kb.CooperativePartnersIn); other kinds do not match a non-empty one.
@@ -377,7 +424,18 @@ const (
 	OrderName      OrderField = "NAME"
 	OrderCreatedAt OrderField = "CREATED_AT"
 	OrderUpdatedAt OrderField = "UPDATED_AT"
+	// OrderWhen orders events by kb.FuzzyDate.SortKey: known years by day,
+	// then unknown years by month and day, then events without a date.
+	OrderWhen OrderField = "WHEN"
 )
+
+// noDate is the sort key of an entity without a date: after every key of
+// kb.FuzzyDate.SortKey in the C collation.
+const noDate = "~"
+
+// whenKey is the date sort key of an entity as the index
+// entity_kind_when_idx (migration 00015) has it.
+const whenKey = `(coalesce(e.when_sort, '` + noDate + `') COLLATE "C")`
 
 // Order is the order of a list; ties are broken by id, in the same direction.
 type Order struct {
@@ -401,6 +459,8 @@ func (o Order) column() (string, error) {
 		return "e.created_at", nil
 	case OrderUpdatedAt:
 		return "e.updated_at", nil
+	case OrderWhen:
+		return whenKey, nil
 	}
 	return "", kb.Invalid("orderBy.field", "cannot order by %q", o.Field)
 }
@@ -517,6 +577,41 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	if f.Language != "" {
 		b.cond("e.language = lower(?)", f.Language)
 	}
+	// The places are read first, into an array of ids that probes entity
+	// by its key: as a semi-join (e.id IN (...)) over entity_full's nine
+	// joins, past the planner's collapse limit, the planner hashed every
+	// entity of the kind first, 1.2-4.3 s for 5 km around Poznan with
+	// 460,000 points on a copy of the generated graph, against 4 ms
+	// (docs/benchmarks.md, "Measurements behind the code").
+	if c := f.Near; c != nil {
+		// The box around the circle narrows the index range scan; the
+		// great-circle distance (haversine, mean earth radius) decides.
+		box := c.Box()
+		pts := fmt.Sprintf(`e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE %s
+			AND 2 * 6371.0088 * asin(sqrt(least(1, power(sin(radians(pl.latitude - %s) / 2), 2)
+				+ cos(radians(%s)) * cos(radians(pl.latitude)) * power(sin(radians(pl.longitude - %s) / 2), 2)))) <= %s))`,
+			boxCond(b, box), b.arg(c.Lat), b.arg(c.Lat), b.arg(c.Lon), b.arg(c.RadiusKm))
+		b.where = append(b.where, pts)
+	}
+	if box := f.Within; box != nil {
+		b.where = append(b.where, `e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE `+boxCond(b, *box)+`))`)
+	}
+	// The date filters compare sort keys (kb.FuzzyDate.SortKey), the
+	// expression of the index entity_kind_when_idx (migration 00015): a
+	// key's first possible day is on or after a day exactly when the key
+	// is at least the day's lowest key ("2019-09-00" for 1 September), and
+	// on or before it when the key is at most the day; keys of unknown
+	// years ("XXXX…") and of no date ("~") sort after every digit.
+	if f.StartsAfter != nil || f.StartsBefore != nil {
+		lo, hi := "0", "9999-99-99"
+		if f.StartsAfter != nil {
+			lo = kb.LowestSortKey(*f.StartsAfter)
+		}
+		if f.StartsBefore != nil {
+			hi = f.StartsBefore.Format("2006-01-02")
+		}
+		b.where = append(b.where, fmt.Sprintf(`%s BETWEEN %s AND %s`, whenKey, b.arg(lo), b.arg(hi)))
+	}
 	if !f.SectorMix.Empty() {
 		v := b.arg(vis.statuses())
 		var sectors string
@@ -601,6 +696,17 @@ func and(conds []string) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
+// boxCond is the condition that entity_place pl lies in box: a range of
+// latitudes and one of longitudes, or two when the box crosses the
+// antimeridian (West > East).
+func boxCond(b *builder, box kb.BBox) string {
+	lat := fmt.Sprintf("pl.latitude BETWEEN %s AND %s", b.arg(box.South), b.arg(box.North))
+	if box.West <= box.East {
+		return fmt.Sprintf("%s AND pl.longitude BETWEEN %s AND %s", lat, b.arg(box.West), b.arg(box.East))
+	}
+	return fmt.Sprintf("%s AND (pl.longitude >= %s OR pl.longitude <= %s)", lat, b.arg(box.West), b.arg(box.East))
+}
+
 // ListEntities returns one page of the entities that match f under vis, in
 // order o, by keyset pagination.
 func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Order, p Page) (*EntityPage, error) {
@@ -631,8 +737,11 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 			continue
 		}
 		val := b.arg(bound.at.Value)
-		if col != "e.sort_name" {
+		switch o.Field {
+		case OrderCreatedAt, OrderUpdatedAt:
 			val += "::timestamptz"
+		case OrderWhen:
+			val = "(" + val + ` COLLATE "C")`
 		}
 		b.where = append(b.where, fmt.Sprintf("(%s, e.id) %s (%s, %s)", col, bound.cmp, val, b.arg(bound.at.ID)))
 	}
@@ -686,6 +795,11 @@ func position(e *kb.Entity, o Order) Position {
 		return Position{Value: e.CreatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
 	case OrderUpdatedAt:
 		return Position{Value: e.UpdatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
+	case OrderWhen:
+		if e.Event != nil && e.Event.When != nil {
+			return Position{Value: e.Event.When.SortKey(), ID: e.ID}
+		}
+		return Position{Value: noDate, ID: e.ID}
 	}
 	return Position{Value: kb.Fold(e.Name), ID: e.ID}
 }

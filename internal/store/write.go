@@ -69,18 +69,24 @@ func writeAttrs(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 	switch e.Kind {
 	case kb.KindPartner:
 		a := e.Partner
-		sql = `INSERT INTO partner (id, sector, partner_kind, legal_form, country, region, city, website, registration_number)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		sql = `INSERT INTO partner (id, sector, partner_kind, legal_form, country, region, city, website, registration_number,
+				address, latitude, longitude, logo_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (id) DO UPDATE SET sector = $2, partner_kind = $3, legal_form = $4, country = $5,
-				region = $6, city = $7, website = $8, registration_number = $9`
-		args = []any{a.Sector, a.PartnerKind, a.LegalForm, a.Country, a.Region, a.City, a.Website, a.RegistrationNumber}
+				region = $6, city = $7, website = $8, registration_number = $9,
+				address = $10, latitude = $11, longitude = $12, logo_url = $13`
+		args = []any{a.Sector, a.PartnerKind, a.LegalForm, a.Country, a.Region, a.City, a.Website, a.RegistrationNumber,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindCooperative:
 		a := e.Cooperative
-		sql = `INSERT INTO cooperative (id, coop_status, activities, country, region, city, founded_on, website, registration_number)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		sql = `INSERT INTO cooperative (id, coop_status, activities, country, region, city, founded_on, website, registration_number,
+				address, latitude, longitude, logo_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (id) DO UPDATE SET coop_status = $2, activities = $3, country = $4, region = $5,
-				city = $6, founded_on = $7, website = $8, registration_number = $9`
-		args = []any{a.CoopStatus, strs(a.Activities), a.Country, a.Region, a.City, a.FoundedOn, a.Website, a.RegistrationNumber}
+				city = $6, founded_on = $7, website = $8, registration_number = $9,
+				address = $10, latitude = $11, longitude = $12, logo_url = $13`
+		args = []any{a.CoopStatus, strs(a.Activities), a.Country, a.Region, a.City, a.FoundedOn, a.Website, a.RegistrationNumber,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindPartnership:
 		a := e.Partnership
 		sql = `INSERT INTO partnership (id, starts_on, ends_on) VALUES ($1, $2, $3)
@@ -101,37 +107,72 @@ func writeAttrs(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 			a.Lessons, a.TransferPotential, a.Recognition}
 	case kb.KindForeignExample:
 		a := e.ForeignExample
-		sql = `INSERT INTO foreign_example (id, country, region, city, model, target_group, lessons_for_poland, home_analogue, website)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		sql = `INSERT INTO foreign_example (id, country, region, city, model, target_group, lessons_for_poland, home_analogue, website,
+				address, latitude, longitude, logo_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (id) DO UPDATE SET country = $2, region = $3, city = $4, model = $5, target_group = $6,
-				lessons_for_poland = $7, home_analogue = $8, website = $9`
-		args = []any{a.Country, a.Region, a.City, a.Model, a.TargetGroup, a.LessonsForPoland, a.HomeAnalogue, a.Website}
+				lessons_for_poland = $7, home_analogue = $8, website = $9,
+				address = $10, latitude = $11, longitude = $12, logo_url = $13`
+		args = []any{a.Country, a.Region, a.City, a.Model, a.TargetGroup, a.LessonsForPoland, a.HomeAnalogue, a.Website,
+			a.Address, a.Latitude, a.Longitude, a.LogoURL}
 	case kb.KindProject:
 		a := e.Project
-		sql = `INSERT INTO project (id, starts_on, ends_on, funding, website) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (id) DO UPDATE SET starts_on = $2, ends_on = $3, funding = $4, website = $5`
-		args = []any{a.StartsOn, a.EndsOn, a.Funding, a.Website}
+		sql = `INSERT INTO project (id, starts_on, ends_on, funding, website, logo_url) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET starts_on = $2, ends_on = $3, funding = $4, website = $5, logo_url = $6`
+		args = []any{a.StartsOn, a.EndsOn, a.Funding, a.Website, a.LogoURL}
 	case kb.KindEvent:
 		a := e.Event
-		sql = `INSERT INTO event (id, event_kind, event_status, starts_on, ends_on, country, region, city, venue)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		sql = `INSERT INTO event (id, event_kind, event_status, starts_on, ends_on, country, region, city, venue,
+				address, latitude, longitude, when_edtf, when_sort, other_places)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			ON CONFLICT (id) DO UPDATE SET event_kind = $2, event_status = $3, starts_on = $4, ends_on = $5,
-				country = $6, region = $7, city = $8, venue = $9`
-		args = []any{a.EventKind, a.EventStatus, a.StartsOn, a.EndsOn, a.Country, a.Region, a.City, a.Venue}
+				country = $6, region = $7, city = $8, venue = $9,
+				address = $10, latitude = $11, longitude = $12, when_edtf = $13, when_sort = $14, other_places = $15`
+		when, sort := edtfColumns(a.When)
+		args = []any{a.EventKind, a.EventStatus, a.StartsOn, a.EndsOn, a.Country, a.Region, a.City, a.Venue,
+			a.Address, a.Latitude, a.Longitude, when, sort, placesJSON(a.OtherPlaces)}
 	case kb.KindPerson:
 		sql = `INSERT INTO person (id, public_role, email, phone) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (id) DO UPDATE SET public_role = $2, email = $3, phone = $4`
 		args = []any{e.Person.PublicRole, e.Person.Email, e.Person.Phone}
 	case kb.KindSource:
 		a := e.Source
-		sql = `INSERT INTO source (id, source_kind, publisher, published_on, url, language) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (id) DO UPDATE SET source_kind = $2, publisher = $3, published_on = $4, url = $5, language = $6`
-		args = []any{a.SourceKind, a.Publisher, a.PublishedOn, a.URL, a.Language}
+		sql = `INSERT INTO source (id, source_kind, publisher, published_on, url, language, published_edtf)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id) DO UPDATE SET source_kind = $2, publisher = $3, published_on = $4, url = $5, language = $6,
+				published_edtf = $7`
+		published, _ := edtfColumns(a.Published)
+		args = []any{a.SourceKind, a.Publisher, a.PublishedOn, a.URL, a.Language, published}
 	default:
 		return kb.Invalid("kind", "unknown entity kind %q", e.Kind)
 	}
 	_, err := tx.Exec(ctx, sql, append([]any{id}, args...)...)
 	return translate(err)
+}
+
+// edtfColumns are the stored forms of a fuzzy date: its EDTF string ("" for
+// none) and its sort key (NULL for none), migration 00015.
+func edtfColumns(d *kb.FuzzyDate) (string, *string) {
+	if d == nil {
+		return "", nil
+	}
+	k := d.SortKey()
+	return d.String(), &k
+}
+
+// placesJSON is the stored form of an event's further places, a JSON
+// array (never NULL).
+func placesJSON(ps []kb.Place) []byte {
+	if len(ps) == 0 {
+		return []byte("[]")
+	}
+	b, err := json.Marshal(ps)
+	if err != nil {
+		// kb.Place is strings and finite floats (Validate checks the
+		// ranges): it always marshals.
+		panic(fmt.Sprintf("marshal places: %v", err))
+	}
+	return b
 }
 
 // replaceCitations makes the citations of one entity or link exactly cs.

@@ -292,6 +292,9 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 	case kb.KindEvent:
 		ek := pick(r, []kb.EventKind{kb.EventForum, kb.EventTraining, kb.EventTraining, kb.EventConference, kb.EventMeeting, kb.EventMeeting, kb.EventStudyVisit})
 		ev := &kb.Event{EventKind: ek, EventStatus: pick(r, []kb.EventStatus{kb.EventHeld, kb.EventHeld, kb.EventHeld, kb.EventPlanned, kb.EventCancelled}), StartsOn: date(r), Place: place}
+		// The bulk load does not validate: the fuzzy date that Validate
+		// would derive from the day is set here.
+		ev.When = kb.FuzzyDateOf(ev.StartsOn, nil)
 		switch ek {
 		case kb.EventStudyVisit:
 			se := pick(r, seTowns)
