@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -318,4 +321,61 @@ func TestWritesAreReadBackThroughAnotherInstance(t *testing.T) {
 		t.Errorf("stale reads: staff through B %d, anonymous through A %d, anonymous through B after 1 s %d of %d",
 			staleStaff, staleAnonA, slowAnonB, tries/50)
 	}
+}
+
+// TestReplicaAnswersEqualPrimaryAnswers runs every anonymous example of
+// the docs on an instance that reads from the replica and on one that
+// reads from the primary: the answers are the same, byte for byte (the
+// replica's rows are buffered and decoded apart from their connection).
+func TestReplicaAnswersEqualPrimaryAnswers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a replica")
+	}
+	r := newReplicated(t)
+	onReplica, st := r.serve(server.Config{}, store.ReplicaOptions{})
+	pool := r.pool(r.primary)
+	t.Cleanup(pool.Close)
+	srv := httptest.NewServer(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store.New(pool)).Handler())
+	t.Cleanup(srv.Close)
+	onPrimary := &api{t: t, URL: srv.URL, Pool: pool}
+
+	files, err := filepath.Glob("../../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{}
+	for name, key := range map[string]string{"from": "coompanion", "to": "wtz-gebice", "id": "spoldzielnia-socjalna-rowne-szanse", "person": "malwina-pokrywka"} {
+		vars[name] = idOf(onPrimary, key)
+	}
+	compared := 0
+	before := replicaReads(st)
+	for _, f := range append([]string{"../../README.md"}, files...) {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range docExample.FindAllStringSubmatch(string(text), -1) {
+			query := m[1]
+			if m[3] != "" || strings.HasPrefix(strings.TrimSpace(query), "mutation") ||
+				strings.HasPrefix(strings.TrimSpace(query), "subscription") {
+				continue
+			}
+			v := map[string]any{}
+			for name, id := range vars {
+				if strings.Contains(query, "$"+name+":") {
+					v[name] = id
+				}
+			}
+			_, want := onPrimary.post(query, v)
+			_, got := onReplica.post(query, v)
+			if !bytes.Equal(got.Data, want.Data) || len(got.Errors) != len(want.Errors) {
+				t.Errorf("%s: the replica answers\n%.300s %v\nthe primary\n%.300s %v", f, got.Data, got.Errors, want.Data, want.Errors)
+			}
+			compared++
+		}
+	}
+	if compared < 10 || replicaReads(st)-before < int64(compared) {
+		t.Errorf("compared %d examples with %d replica reads", compared, replicaReads(st)-before)
+	}
+	t.Logf("compared %d examples; %d reads on the replica", compared, replicaReads(st)-before)
 }

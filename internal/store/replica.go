@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -246,7 +247,7 @@ func (s *Store) checkReplicas(ctx context.Context) {
 			rctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var text string
-			err := r.pool.QueryRow(rctx, `SELECT coalesce(pg_last_wal_replay_lsn()::text, '')`).Scan(&text)
+			err := r.pool.QueryRow(rctx, `SELECT CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn()::text, '') ELSE '' END`).Scan(&text)
 			if ctx.Err() != nil {
 				return
 			}
@@ -504,7 +505,14 @@ func (o onReplica) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 		}
 		return nil, err
 	}
-	return &fallbackRows{Rows: rows, o: o, ctx: ctx, sql: sql, args: args}, nil
+	b, err := buffer(rows)
+	if err != nil {
+		if o.fallBack(ctx, err) {
+			return o.s.pool.Query(ctx, sql, args...)
+		}
+		return nil, err
+	}
+	return b, nil
 }
 
 func (o onReplica) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -549,49 +557,100 @@ func isConnError(err error) bool {
 		strings.Contains(err.Error(), "closed pool")
 }
 
-// fallbackRows re-runs the query on the primary when the replica fails
-// before the first row; after that, rows were handed out and the error
-// stands.
-type fallbackRows struct {
-	pgx.Rows
-	o       onReplica
-	ctx     context.Context
-	sql     string
-	args    []any
-	started bool
-	err     error
+// bufferedRows holds a replica's whole answer, read before the first row
+// is handed out: a replica that goes away halfway through a result (a
+// fast shutdown cuts its sessions at once) then costs a retry on the
+// primary, not an error, since nothing of it reached the caller. The
+// store's reads are pages and batches of bounded size; exports stream
+// from the primary's pool of their own.
+type bufferedRows struct {
+	fields  []pgconn.FieldDescription
+	rows    [][][]byte
+	i       int
+	tag     pgconn.CommandTag
+	typeMap *pgtype.Map
+	closed  bool
 }
 
-func (f *fallbackRows) Next() bool {
-	if f.err != nil {
-		return false
-	}
-	if f.Rows.Next() {
-		f.started = true
-		return true
-	}
-	if f.started {
-		return false
-	}
-	f.started = true
-	if err := f.Rows.Err(); f.o.fallBack(f.ctx, err) {
-		f.Rows.Close()
-		rows, err := f.o.s.pool.Query(f.ctx, f.sql, f.args...)
-		if err != nil {
-			f.err = err
-			return false
+// buffer reads rows to the end into a bufferedRows.
+func buffer(rows pgx.Rows) (*bufferedRows, error) {
+	defer rows.Close()
+	b := &bufferedRows{i: -1}
+	b.fields = append(b.fields, rows.FieldDescriptions()...)
+	for rows.Next() {
+		raw := rows.RawValues()
+		row := make([][]byte, len(raw))
+		for k, v := range raw {
+			if v != nil {
+				row[k] = append(make([]byte, 0, len(v)), v...)
+			}
 		}
-		f.Rows = rows
-		return rows.Next()
+		b.rows = append(b.rows, row)
 	}
-	return false
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	b.tag = rows.CommandTag()
+	// The connection's own map may be in use by its next borrower; a map
+	// of our own decodes what it sent (binary for the types pgx knows,
+	// text for the rest, such as enums).
+	b.typeMap = pgtype.NewMap()
+	return b, nil
 }
 
-func (f *fallbackRows) Err() error {
-	if f.err != nil {
-		return f.err
+func (b *bufferedRows) Close()                                       { b.closed = true }
+func (b *bufferedRows) Err() error                                   { return nil }
+func (b *bufferedRows) CommandTag() pgconn.CommandTag                { return b.tag }
+func (b *bufferedRows) FieldDescriptions() []pgconn.FieldDescription { return b.fields }
+func (b *bufferedRows) Conn() *pgx.Conn                              { return nil }
+func (b *bufferedRows) TypeMap() *pgtype.Map                         { return b.typeMap }
+
+func (b *bufferedRows) Next() bool {
+	if b.closed || b.i+1 >= len(b.rows) {
+		b.closed = true
+		return false
 	}
-	return f.Rows.Err()
+	b.i++
+	return true
+}
+
+func (b *bufferedRows) RawValues() [][]byte { return b.rows[b.i] }
+
+func (b *bufferedRows) Scan(dest ...any) error {
+	row := b.rows[b.i]
+	if len(dest) != len(row) {
+		return fmt.Errorf("number of field descriptions must equal number of destinations, got %d and %d", len(row), len(dest))
+	}
+	for k, d := range dest {
+		if d == nil {
+			continue
+		}
+		if err := b.typeMap.Scan(b.fields[k].DataTypeOID, b.fields[k].Format, row[k], d); err != nil {
+			return pgx.ScanArgError{ColumnIndex: k, FieldName: b.fields[k].Name, Err: err}
+		}
+	}
+	return nil
+}
+
+func (b *bufferedRows) Values() ([]any, error) {
+	row := b.rows[b.i]
+	out := make([]any, len(row))
+	for k, v := range row {
+		if v == nil {
+			continue
+		}
+		dt, ok := b.typeMap.TypeForOID(b.fields[k].DataTypeOID)
+		if !ok {
+			out[k] = string(v)
+			continue
+		}
+		val, err := dt.Codec.DecodeValue(b.typeMap, b.fields[k].DataTypeOID, b.fields[k].Format, v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = val
+	}
+	return out, nil
 }
 
 type fallbackRow struct {
