@@ -379,3 +379,47 @@ func TestReplicaAnswersEqualPrimaryAnswers(t *testing.T) {
 	}
 	t.Logf("compared %d examples; %d reads on the replica", compared, replicaReads(st)-before)
 }
+
+// TestLaggingReplicaLeavesTheRotation pauses the replica's replay while
+// the primary takes writes: past the lag bound the replica is out
+// ("lagging") and reads go to the primary; resumed, it is back.
+func TestLaggingReplicaLeavesTheRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a replica")
+	}
+	r := newReplicated(t)
+	_, st := r.serve(server.Config{}, store.ReplicaOptions{MaxLag: 500 * time.Millisecond, CheckEvery: 50 * time.Millisecond})
+	replica := r.pool(r.replica.ConnString(r.db))
+	defer replica.Close()
+	primary := r.pool(r.primary)
+	defer primary.Close()
+	if _, err := replica.Exec(t.Context(), `SELECT pg_wal_replay_pause()`); err != nil {
+		t.Fatal(err)
+	}
+	// Writes keep the primary's WAL moving while the replica stands still.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			_, _ = primary.Exec(context.Background(), `UPDATE entity SET summary = summary WHERE key = 'kooperativet-kos'`)
+		}
+	}()
+	out := waitState(t, st, "lagging", 5*time.Second)
+	d := st.Databases()[1]
+	if d.LagSeconds < 0.5 || d.LagBytes == 0 {
+		t.Errorf("lagging replica reports lag %v s, %d bytes", d.LagSeconds, d.LagBytes)
+	}
+	if _, err := replica.Exec(t.Context(), `SELECT pg_wal_replay_resume()`); err != nil {
+		t.Fatal(err)
+	}
+	back := waitState(t, st, "up", 5*time.Second)
+	close(stop)
+	<-done
+	t.Logf("lagging after %v (bound 500 ms), back %v after resuming", out, back)
+}
