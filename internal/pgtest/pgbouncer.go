@@ -100,8 +100,12 @@ logfile = %s
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("pgtest: start pgbouncer: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var waitErr error // set before exited closes
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt) // SIGINT: a safe shutdown
 		select {
@@ -122,9 +126,9 @@ logfile = %s
 			return b
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-			t.Fatalf("pgtest: pgbouncer exited: %v\n%s%s", err, out.String(), log)
+			t.Fatalf("pgtest: pgbouncer exited: %v\n%s%s", waitErr, out.String(), log)
 		default:
 		}
 		if time.Now().After(deadline) {

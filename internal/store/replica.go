@@ -275,7 +275,7 @@ func (s *Store) checkReplicas(ctx context.Context) {
 			// its data is at most.
 			lag := time.Duration(-1)
 			for i := len(samples) - 1; i >= 0; i-- {
-				if LSN(samples[i].lsn) <= replay {
+				if samples[i].lsn <= replay {
 					lag = now.Sub(samples[i].at)
 					if i == len(samples)-1 {
 						lag = 0
