@@ -128,8 +128,10 @@ func TestSecretsComeFromFiles(t *testing.T) {
 	// A valid value and an invalid one per secret, the invalid one
 	// holding something that must not reach an error message.
 	samples := map[string][2]string{
-		"database-url": {"postgres://u:hunter2@db/x", ""},
-		"otlp-headers": {"api-key=hunter2", "api-key:hunter2"},
+		"database-url":          {"postgres://u:hunter2@db/x", ""},
+		"otlp-headers":          {"api-key=hunter2", "api-key:hunter2"},
+		"database-replica-urls": {"postgres://u:hunter2@r1/x,postgres://u:hunter2@r2/x", "mysql://u:hunter2@r1/x"},
+		"database-listen-url":   {"postgres://u:hunter2@db/x", "postgres://u:hunter2@db:port/x"},
 	}
 	for _, o := range options() {
 		if !o.Secret {
