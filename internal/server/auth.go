@@ -102,7 +102,9 @@ func (s *Server) wsInit(st *store.Store, hub *feed.Hub) transport.WebsocketInitF
 				return refuse(CloseTryAgainLater, fmt.Errorf("%w: the server cannot watch token revocations now; try again shortly", kb.ErrUnavailable))
 			}
 		}
-		return auth.With(ctx, v), nil, nil
+		// The socket was routed as its upgrade request (anonymous):
+		// route it as the viewer its token names.
+		return store.WithRoute(auth.With(ctx, v), route(v)), nil, nil
 	}
 }
 
