@@ -124,10 +124,12 @@ type replicaSet struct {
 
 	// floor is the WAL position every replica read must have: the latest
 	// commit this instance made or heard of through the change feed.
-	// floorPending counts notified commits whose position is still being
-	// read from the primary; meanwhile replica reads go to the primary.
-	floor        atomic.Uint64
-	floorPending atomic.Int64
+	// heardPending counts notified commits whose position is still being
+	// read from the primary, writesPending this instance's commits whose
+	// position is; meanwhile replica reads go to the primary.
+	floor         atomic.Uint64
+	heardPending  atomic.Int64
+	writesPending atomic.Int64
 
 	mu   sync.Mutex
 	pins map[string]pin // session → its last write
@@ -355,7 +357,7 @@ func (s *Store) read(ctx context.Context) querier {
 		return s.pool
 	}
 	route := routeOf(ctx)
-	if !route.Replica || rs.floorPending.Load() > 0 {
+	if !route.Replica || rs.heardPending.Load() > 0 || rs.writesPending.Load() > 0 {
 		rs.primaryReads.Add(1)
 		return s.pool
 	}
@@ -389,8 +391,8 @@ func (s *Store) committed(ctx context.Context) {
 	if rs == nil {
 		return
 	}
-	rs.floorPending.Add(1)
-	defer rs.floorPending.Add(-1)
+	rs.writesPending.Add(1)
+	defer rs.writesPending.Add(-1)
 	lsn, err := s.insertLSN(context.WithoutCancel(ctx))
 	if err != nil {
 		// Without the position, keep this session on the primary for a
@@ -452,7 +454,7 @@ func (s *Store) ChangeHeard() {
 	if rs == nil {
 		return
 	}
-	rs.floorPending.Add(1)
+	rs.heardPending.Add(1)
 	select {
 	case rs.heard <- struct{}{}:
 	default: // a read of the position is already due
@@ -472,11 +474,11 @@ func (s *Store) followFloor(ctx context.Context) {
 		for {
 			// Every announcement counted now arrived before this read of
 			// the position, so the position covers its commit.
-			n := rs.floorPending.Load()
+			n := rs.heardPending.Load()
 			lsn, err := s.insertLSN(ctx)
 			if err == nil {
 				rs.raiseFloor(lsn)
-				rs.floorPending.Add(-n)
+				rs.heardPending.Add(-n)
 				break
 			}
 			select { // the primary is away: replica reads wait on it
