@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/pgserver"
 	"github.com/partnergraph/partnergraph/internal/progress"
@@ -34,6 +35,8 @@ type App struct {
 	tmpDir string
 	pool   *pgxpool.Pool
 	Store  *store.Store
+	// replicas are the pools of DATABASE_REPLICA_URLS (issue 16).
+	replicas []*pgxpool.Pool
 	// exportPool serves exports only (serve), so that a slow download
 	// never holds a connection the API needs (issue 14).
 	exportPool *pgxpool.Pool
@@ -77,6 +80,13 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.PlanCacheMode != "" {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = a.Config.PlanCacheMode
 	}
+	if a.Config.ExecMode == "cache_describe" {
+		// Behind PgBouncer in transaction mode a connection's named
+		// prepared statements are not there on the next transaction's
+		// server connection (PgBouncer 1.18, Debian 12's, cannot track
+		// them); unnamed ones are sent with every execution.
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	}
 	store.CancelStatementsWithContext(cfg)
 	migrateCfg := cfg.Copy()
 	exportCfg := cfg.Copy()
@@ -90,6 +100,19 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
+	if err := a.openReplicas(ctx, cfg); err != nil {
+		return err
+	}
+	if a.Config.ListenURL != "" {
+		a.Store.ListenOn(a.Config.ListenURL)
+		// goose holds a session advisory lock while it migrates, which
+		// PgBouncer in transaction mode would take on one server
+		// connection and release on another: migrations go direct.
+		if migrateCfg, err = pgxpool.ParseConfig(a.Config.ListenURL); err != nil {
+			return errors.New("DATABASE_LISTEN_URL is not a valid PostgreSQL connection string")
+		}
+		migrateCfg.ConnConfig.RuntimeParams["application_name"] = cfg.ConnConfig.RuntimeParams["application_name"]
+	}
 	if a.Config.MaxExports > 0 {
 		exportCfg.MaxConns = int32(a.Config.MaxExports)
 		exportCfg.MinConns = 0
@@ -100,7 +123,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.Store.CacheAggregates(a.Config.AggregateTTL)
 	// Migrations may run longer than a request: with a statement timeout
 	// they get a pool of their own without it.
-	if a.Config.StatementTimeout == 0 {
+	if a.Config.StatementTimeout == 0 && a.Config.ListenURL == "" {
 		migrateCfg = nil
 	}
 	err = a.migrate(ctx, migrateCfg)
@@ -170,6 +193,40 @@ func (a *App) openEmbedded(ctx context.Context) error {
 	return nil
 }
 
+// openReplicas opens a pool per DATABASE_REPLICA_URLS, configured as the
+// primary's (cfg) is, and hands them to the store.
+func (a *App) openReplicas(ctx context.Context, primary *pgxpool.Config) error {
+	for i, u := range a.Config.ReplicaURLs {
+		cfg, err := pgxpool.ParseConfig(u)
+		if err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URLS: replica %d is not a valid PostgreSQL connection string", i+1)
+		}
+		for k, v := range primary.ConnConfig.RuntimeParams {
+			if _, ok := cfg.ConnConfig.RuntimeParams[k]; !ok {
+				cfg.ConnConfig.RuntimeParams[k] = v
+			}
+		}
+		cfg.ConnConfig.DefaultQueryExecMode = primary.ConnConfig.DefaultQueryExecMode
+		cfg.ConnConfig.BuildContextWatcherHandler = primary.ConnConfig.BuildContextWatcherHandler
+		cfg.MaxConns = primary.MaxConns
+		if cfg.ConnConfig.ConnectTimeout == 0 {
+			// A replica whose host is gone must not hold a read for
+			// longer than it takes to fall back to the primary.
+			cfg.ConnConfig.ConnectTimeout = time.Second
+		}
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URLS: replica %d: %w", i+1, err)
+		}
+		a.replicas = append(a.replicas, p)
+	}
+	if len(a.replicas) > 0 {
+		a.Store.UseReplicas(a.replicas, store.ReplicaOptions{MaxLag: a.Config.ReplicaMaxLag, Logger: a.Logger})
+		a.Logger.Info("reading from replicas", "replicas", len(a.replicas))
+	}
+	return nil
+}
+
 // removeTmpDir removes the throwaway data directory of --data-dir none.
 func (a *App) removeTmpDir() {
 	if a.tmpDir == "" {
@@ -235,6 +292,10 @@ func (a *App) Close(ctx context.Context) error {
 		a.exportPool.Close()
 		a.exportPool = nil
 	}
+	for _, p := range a.replicas {
+		p.Close()
+	}
+	a.replicas = nil
 	if a.pool != nil {
 		a.pool.Close()
 		a.pool = nil
@@ -336,16 +397,18 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 	// Flush the last spans after the server has stopped.
 	defer stopTracing(context.Background()) //nolint:errcheck // best effort at exit
 	srv := server.New(server.Config{
-		TracerProvider:  tp,
-		Addr:            a.Config.Addr,
-		CORSOrigins:     a.Config.CORSOrigins,
-		CORSCredentials: a.Config.CORSCredentials,
-		ShutdownTimeout: a.Config.ShutdownWait,
-		Logger:          a.Logger,
-		Ready:           a.ready,
-		BaseIRI:         a.Config.BaseIRI,
-		RequestTimeout:  a.Config.RequestTimeout,
-		Limits:          a.Config.Limits,
+		TracerProvider:   tp,
+		Addr:             a.Config.Addr,
+		TrustedProxies:   a.Config.TrustedProxies,
+		MetricsElsewhere: a.Config.MetricsAddr != "",
+		CORSOrigins:      a.Config.CORSOrigins,
+		CORSCredentials:  a.Config.CORSCredentials,
+		ShutdownTimeout:  a.Config.ShutdownWait,
+		Logger:           a.Logger,
+		Ready:            a.ready,
+		BaseIRI:          a.Config.BaseIRI,
+		RequestTimeout:   a.Config.RequestTimeout,
+		Limits:           a.Config.Limits,
 
 		DisableIntrospection: !a.Config.Introspection,
 		TrustedDocuments:     trusted,
@@ -363,8 +426,18 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		MaxRows:              a.Config.MaxRows,
 		MaxResponseBytes:     a.Config.MaxResponseBytes,
 	}, a.Store)
-	if a.Config.PprofAddr != "" {
-		stop, err := servePprof(ctx, a.Config.PprofAddr, a.Logger)
+	if a.Config.MetricsAddr != "" {
+		// issue 16: metrics (and the profiles, on the same address) where
+		// only the monitoring network reaches.
+		withPprof := a.Config.PprofAddr == a.Config.MetricsAddr
+		stop, err := serveSide(ctx, a.Config.MetricsAddr, "PARTNERGRAPH_METRICS_ADDR", srv.MetricsHandler(), withPprof, a.Logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if a.Config.PprofAddr != "" && a.Config.PprofAddr != a.Config.MetricsAddr {
+		stop, err := serveSide(ctx, a.Config.PprofAddr, "PARTNERGRAPH_PPROF_ADDR", nil, true, a.Logger)
 		if err != nil {
 			return err
 		}

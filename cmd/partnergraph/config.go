@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/partnergraph/partnergraph/internal/cli"
 	"github.com/partnergraph/partnergraph/internal/export"
@@ -64,6 +67,14 @@ type Config struct {
 	// WebSocketInitTimeout: how long a WebSocket may take to send
 	// connection_init (issue 15).
 	WebSocketInitTimeout time.Duration
+
+	// issue 16: beyond one machine (docs/scaling.md).
+	ReplicaURLs    []string       // streaming replicas that serve anonymous and reader reads
+	ReplicaMaxLag  time.Duration  // a replica further behind leaves the rotation
+	ListenURL      string         // a direct connection to the primary for LISTEN and migrations
+	ExecMode       string         // pgx's query exec mode: cache_statement, or cache_describe behind PgBouncer
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For / Forwarded name the client
+	MetricsAddr    string         // /metrics on a listener of its own
 
 	MaxExports           int           // exports running at once, and the connections of their own pool
 	MaxExportsPerAddress int           // exports one client address runs at once
@@ -180,6 +191,58 @@ func options() []option {
 		{Flag: "db-plan-cache-mode", Env: "PARTNERGRAPH_DB_PLAN_CACHE_MODE", Default: store.DefaultPlanCacheMode, Cmds: cmdAll,
 			Help: "PostgreSQL's `plan_cache_mode` on the pool: `auto` (PostgreSQL's default), `force_generic_plan` or `force_custom_plan` (docs/benchmarks.md says why not `auto`)",
 			set:  oneOf(func(c *Config) *string { return &c.PlanCacheMode }, "auto", "force_generic_plan", "force_custom_plan")},
+		// issue 16: replicas, PgBouncer and the direct connection (docs/scaling.md).
+		{Flag: "database-replica-urls", Env: "DATABASE_REPLICA_URLS", Secret: true, DocDefault: "none: every read on `DATABASE_URL`", Cmds: cmdServe,
+			Help: "comma-separated `postgres://` URLs of streaming replicas of `DATABASE_URL`: anonymous and reader queries read from one that has replayed every write they must see, staff and writes use the primary (docs/scaling.md). Never logged.",
+			set: func(c *Config, v string) error {
+				c.ReplicaURLs = nil
+				for _, u := range splitList(v) {
+					if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+						return errors.New("is not a comma-separated list of postgres:// URLs")
+					}
+					if _, err := pgxpool.ParseConfig(u); err != nil {
+						return errors.New("holds a URL that is not a valid PostgreSQL connection string")
+					}
+					c.ReplicaURLs = append(c.ReplicaURLs, u)
+				}
+				return nil
+			}},
+		{Flag: "replica-max-lag", Env: "PARTNERGRAPH_REPLICA_MAX_LAG", Default: "5s", Cmds: cmdServe,
+			Help: "a replica that has not replayed what the primary wrote this long ago leaves the rotation until it catches up",
+			set:  duration(func(c *Config) *time.Duration { return &c.ReplicaMaxLag }, false)},
+		{Flag: "database-listen-url", Env: "DATABASE_LISTEN_URL", Secret: true, DocDefault: "empty: a connection of `DATABASE_URL`'s pool", Cmds: cmdAll,
+			Help: "a direct connection to the primary, past PgBouncer, for the change feed's `LISTEN` and for migrations (their session lock); needed when `DATABASE_URL` goes through PgBouncer in transaction mode (docs/scaling.md). Never logged.",
+			set: func(c *Config, v string) error {
+				if _, err := pgxpool.ParseConfig(v); err != nil {
+					return errors.New("is not a valid PostgreSQL connection string")
+				}
+				c.ListenURL = v
+				return nil
+			}},
+		{Flag: "db-exec-mode", Env: "PARTNERGRAPH_DB_EXEC_MODE", Default: "cache_statement", Cmds: cmdAll,
+			Help: "how pgx sends statements: `cache_statement` (named prepared statements, kept per connection) or, behind PgBouncer in transaction mode, `cache_describe` (unnamed statements; docs/scaling.md)",
+			set:  oneOf(func(c *Config) *string { return &c.ExecMode }, "cache_statement", "cache_describe")},
+		{Flag: "trusted-proxies", Env: "PARTNERGRAPH_TRUSTED_PROXIES", DocDefault: "none: the client is the peer", Cmds: cmdServe,
+			Help: "comma-separated CIDRs (or addresses) of reverse proxies: a request from one of them is counted against the client address its `Forwarded` or `X-Forwarded-For` header names; from anyone else those headers are ignored",
+			set: func(c *Config, v string) error {
+				c.TrustedProxies = nil
+				for _, p := range splitList(v) {
+					pfx, err := netip.ParsePrefix(p)
+					if err != nil {
+						a, aerr := netip.ParseAddr(p)
+						if aerr != nil {
+							return errors.New("is not a comma-separated list of CIDRs such as 10.0.0.0/8 or addresses")
+						}
+						pfx = netip.PrefixFrom(a, a.BitLen())
+					}
+					c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+				}
+				return nil
+			}},
+		{Flag: "metrics-addr", Env: "PARTNERGRAPH_METRICS_ADDR", DocDefault: "empty: `/metrics` on `PARTNERGRAPH_ADDR`", Cmds: cmdServe,
+			Help: "serve `/metrics` on this address, a listener of its own, and no longer on the API's address; with `PARTNERGRAPH_PPROF_ADDR` set to the same address, the profiles share it",
+			set:  text(func(c *Config) *string { return &c.MetricsAddr })},
+
 		{Flag: "log-level", Env: "PARTNERGRAPH_LOG_LEVEL", Default: "info", Cmds: cmdAll,
 			Help: "`debug`, `info`, `warn` or `error`",
 			set: func(c *Config, v string) error {

@@ -76,6 +76,9 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"max-depth": {"1", "2"}, "max-cost": {"1", "2"}, "max-aliases": {"1", "2"}, "max-root-fields": {"1", "2"}, "max-tokens": {"1", "2"},
 		"rate-limit": {"1", "2"}, "rate-burst": {"1", "2"}, "staff-rate-limit": {"1", "2"}, "staff-rate-burst": {"1", "2"},
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
+		"database-replica-urls": {"postgres://r1/db", "postgres://r2/db"}, "replica-max-lag": {"2s", "3s"},
+		"database-listen-url": {"postgres://a/db", "postgres://b/db"}, "db-exec-mode": {"cache_statement", "cache_describe"},
+		"trusted-proxies": {"10.0.0.0/8", "192.0.2.1"}, "metrics-addr": {":3", ":4"},
 		"otlp-endpoint": {"http://a", "http://b"}, "otlp-headers": {"api-key=a%20b", "x=1,y=2"}, "otlp-traces-endpoint": {"http://a/t", "http://b/t"},
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
 		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"}, "ws-init-timeout": {"1s", "2s"},
@@ -132,8 +135,10 @@ func TestSecretsComeFromFiles(t *testing.T) {
 	// A valid value and an invalid one per secret, the invalid one
 	// holding something that must not reach an error message.
 	samples := map[string][2]string{
-		"database-url": {"postgres://u:hunter2@db/x", ""},
-		"otlp-headers": {"api-key=hunter2", "api-key:hunter2"},
+		"database-url":          {"postgres://u:hunter2@db/x", ""},
+		"otlp-headers":          {"api-key=hunter2", "api-key:hunter2"},
+		"database-replica-urls": {"postgres://u:hunter2@r1/x,postgres://u:hunter2@r2/x", "mysql://u:hunter2@r1/x"},
+		"database-listen-url":   {"postgres://u:hunter2@db/x", "postgres://u:hunter2@db:port/x"},
 	}
 	for _, o := range options() {
 		if !o.Secret {

@@ -174,3 +174,32 @@ func TestMemoryLimitFollowsTheContainer(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAreServedOnTheirOwnListener: PARTNERGRAPH_METRICS_ADDR moves
+// /metrics off the API's address onto a listener of its own, which also
+// serves the profiles when PARTNERGRAPH_PPROF_ADDR names the same address.
+func TestMetricsAreServedOnTheirOwnListener(t *testing.T) {
+	p := start(t, "DATABASE_URL="+pgtest.NewDB(t, "empty"), "PARTNERGRAPH_METRICS_ADDR=127.0.0.1:18431",
+		"PARTNERGRAPH_PPROF_ADDR=127.0.0.1:18431")
+	defer p.stop(t)
+	addr := p.lineWith(t, "serving metrics")["addr"].(string)
+	for path, want := range map[string]string{"/metrics": "partnergraph_db_pool_connections", "/debug/pprof/": "goroutine"} {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s on %s: %d %.200s", path, addr, res.StatusCode, body)
+		}
+	}
+	res, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		t.Errorf("the API's address still serves /metrics: %s", res.Status)
+	}
+}

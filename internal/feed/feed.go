@@ -24,6 +24,7 @@ type Hub struct {
 	mu       sync.Mutex
 	subs     map[int]chan store.Change
 	watchers map[int]func(TokenEvent)
+	follows  map[int]Follower
 	next     int
 	cancel   context.CancelFunc // stops the listener; nil when none runs
 	ready    chan struct{}      // closed once the listener LISTENs
@@ -31,7 +32,8 @@ type Hub struct {
 
 // New returns a hub on st that logs listener failures to log.
 func New(st *store.Store, log *slog.Logger) *Hub {
-	return &Hub{st: st, log: log, subs: map[int]chan store.Change{}, watchers: map[int]func(TokenEvent){}}
+	return &Hub{st: st, log: log, subs: map[int]chan store.Change{}, watchers: map[int]func(TokenEvent){},
+		follows: map[int]Follower{}}
 }
 
 // TokenEvent is a change of a token's state. Resync (TokenID 0) says the
@@ -63,6 +65,40 @@ func (h *Hub) Subscribe(ctx context.Context) (<-chan store.Change, error) {
 // an error when it cannot within a few seconds.
 func (h *Hub) WatchTokens(ctx context.Context, fn func(TokenEvent)) error {
 	return h.join(ctx, func(id int) { h.watchers[id] = fn })
+}
+
+// Follower is told of every change the database announces, for caches
+// that must forget what a write anywhere (another server, the CLI) has
+// made stale. Its functions run on the listener's goroutine and must not
+// block.
+type Follower struct {
+	// Change is called with each change, right after its notification
+	// arrives.
+	Change func(store.Change)
+	// Resync is called when the listener has reconnected: changes made
+	// during the outage went unannounced.
+	Resync func()
+}
+
+// Follow tells f of every change from now until ctx ends. Unlike
+// Subscribe it does not wait for the listener: with the database down it
+// returns at once and f hears from the first LISTEN on (and gets a Resync
+// on every reconnection).
+func (h *Hub) Follow(ctx context.Context, f Follower) {
+	h.mu.Lock()
+	if h.cancel == nil {
+		lctx, cancel := context.WithCancel(context.Background())
+		h.cancel, h.ready = cancel, make(chan struct{})
+		go h.listen(lctx, h.ready)
+	}
+	id := h.next
+	h.next++
+	h.follows[id] = f
+	h.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		h.unsubscribe(id)
+	}()
 }
 
 // join registers a subscriber or watcher with add (under the lock),
@@ -104,7 +140,8 @@ func (h *Hub) unsubscribe(id int) {
 		close(ch)
 	}
 	delete(h.watchers, id)
-	if len(h.subs) == 0 && len(h.watchers) == 0 && h.cancel != nil {
+	delete(h.follows, id)
+	if len(h.subs) == 0 && len(h.watchers) == 0 && len(h.follows) == 0 && h.cancel != nil {
 		h.cancel()
 		h.cancel = nil
 	}
@@ -124,6 +161,7 @@ func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
 				}
 				// Token changes during the outage were lost: recheck.
 				h.tokenChanged(TokenEvent{Resync: true})
+				h.resync()
 			},
 			Change: h.broadcast,
 			Token:  func(t store.TokenEvent) { h.tokenChanged(TokenEvent{TokenEvent: t}) },
@@ -143,6 +181,11 @@ func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
 func (h *Hub) broadcast(c store.Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for _, f := range h.follows {
+		if f.Change != nil {
+			f.Change(c)
+		}
+	}
 	for id, ch := range h.subs {
 		select {
 		case ch <- c:
@@ -159,5 +202,15 @@ func (h *Hub) tokenChanged(t TokenEvent) {
 	defer h.mu.Unlock()
 	for _, fn := range h.watchers {
 		fn(t)
+	}
+}
+
+func (h *Hub) resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, f := range h.follows {
+		if f.Resync != nil {
+			f.Resync()
+		}
 	}
 }

@@ -69,6 +69,18 @@ type Config struct {
 	// StartTimeout bounds the wait for the server to accept connections;
 	// zero means 60 seconds.
 	StartTimeout time.Duration
+	// ReplicaOf, a connection string to a running server (ConnString of
+	// another Server), makes the first start in DataDir a streaming
+	// replica of that server instead of a new cluster: pg_basebackup
+	// copies it with the same binaries and writes standby.signal and
+	// primary_conninfo, and the server then replays the primary's WAL and
+	// answers read-only queries. Later starts resume streaming.
+	ReplicaOf string
+	// SocketDir is the directory of the server's unix socket, created if
+	// missing and removed by Stop; empty means a fresh directory under
+	// /tmp. A fixed one keeps ConnString the same across restarts, as a
+	// replica that is stopped and started again needs.
+	SocketDir string
 	// Logger receives progress at info level and the server's output at
 	// debug level; nil discards both.
 	Logger *slog.Logger
@@ -176,7 +188,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}()
 
 	env := childEnv(acct, dataDir)
-	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) && cfg.ReplicaOf != "" {
+		if err := baseBackup(ctx, binDir, pgdata, cfg.ReplicaOf, acct, env, logFile, logger); err != nil {
+			return nil, err
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
 		if err := initdb(ctx, binDir, pgdata, acct, env, cfg.Fast, logFile, logger); err != nil {
 			return nil, err
 		}
@@ -186,7 +202,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	// A short fixed parent keeps the socket path within the unix limit
 	// (TMPDIR may be long) and within the server user's reach.
-	if s.sockDir, err = os.MkdirTemp("/tmp", "pgsock-"); err != nil {
+	if cfg.SocketDir != "" {
+		s.sockDir = cfg.SocketDir
+		if err := os.Mkdir(s.sockDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("start PostgreSQL: socket directory: %w", err)
+		}
+	} else if s.sockDir, err = os.MkdirTemp("/tmp", "pgsock-"); err != nil {
 		return nil, fmt.Errorf("start PostgreSQL: socket directory: %w", err)
 	}
 	if n := len(s.sockDir) + len("/.s.PGSQL.5432"); n > maxSocketPath {
@@ -447,6 +468,37 @@ func initdb(ctx context.Context, binDir, pgdata string, acct *account, env []str
 		return fmt.Errorf("initdb: move the new cluster into place: %w", err)
 	}
 	logger.Info("created PostgreSQL cluster", "took", time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+// baseBackup makes pgdata a streaming replica of the server at primary.
+// Like initdb it works in a sibling directory and renames it into place
+// only on success.
+func baseBackup(ctx context.Context, binDir, pgdata, primary string, acct *account, env []string, logFile *os.File, logger *slog.Logger) error {
+	tmp := pgdata + ".basebackup"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("pg_basebackup: remove leftover %s: %w", tmp, err)
+	}
+	begin := time.Now()
+	logger.Info("copying the primary with pg_basebackup", "data_dir", pgdata)
+	out := &logWriter{file: logFile, logger: logger, source: "pg_basebackup"}
+	// -R writes standby.signal and primary_conninfo; -X stream copies the
+	// WAL written meanwhile; -c fast starts at once rather than after the
+	// next checkpoint.
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_basebackup"),
+		"-D", tmp, "-d", primary, "-R", "-X", "stream", "-c", "fast", "--no-sync")
+	cmd.Dir = filepath.Dir(pgdata)
+	cmd.Env = env
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = sysProcAttr(acct.credentialOrNil())
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("pg_basebackup: %w:%s", err, out.Tail())
+	}
+	if err := os.Rename(tmp, pgdata); err != nil {
+		return fmt.Errorf("pg_basebackup: move the copy into place: %w", err)
+	}
+	logger.Info("copied the primary", "took", time.Since(begin).Round(time.Millisecond))
 	return nil
 }
 

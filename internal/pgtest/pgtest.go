@@ -200,3 +200,82 @@ func dbName(test string, seq int64) string {
 	}
 	return fmt.Sprintf("test_%s_%d", s, seq)
 }
+
+// Replica is a streaming replica of the test server, made by NewReplica.
+type Replica struct {
+	cfg    pgserver.Config
+	mu     sync.Mutex
+	server *pgserver.Server // nil while stopped
+}
+
+// NewReplica starts a streaming replica of the test server: a copy made
+// by pg_basebackup with the same binaries, run as the same unprivileged
+// user, that replays the server's WAL. It sees every database NewDB
+// makes, once it has replayed its creation. It is stopped when t ends.
+func NewReplica(t testing.TB) *Replica {
+	t.Helper()
+	if harness.server == nil {
+		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
+	}
+	// Not t.TempDir: its parent is private to this process's user, which
+	// the server's user may not be.
+	dir, err := os.MkdirTemp("", "pgtest-replica-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := os.MkdirTemp("/tmp", "pgrep-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sock); os.RemoveAll(dir) })
+	r := &Replica{cfg: pgserver.Config{DataDir: dir, Fast: true, Database: adminDB, SocketDir: sock,
+		ReplicaOf: harness.server.ConnString(adminDB),
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}}
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return r
+}
+
+// ConnString returns a connection string to database on the replica,
+// the same across Stop and Start.
+func (r *Replica) ConnString(database string) string {
+	return "host=" + r.cfg.SocketDir + " port=5432 user=partnergraph dbname=" + database + " sslmode=disable"
+}
+
+// Stop shuts the replica down (a fast shutdown: its sessions are cut).
+func (r *Replica) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := r.server.Stop(ctx)
+	r.server = nil
+	if err != nil {
+		return fmt.Errorf("pgtest: stop replica: %w", err)
+	}
+	return nil
+}
+
+// Start starts the replica again after Stop; it resumes streaming.
+func (r *Replica) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.server != nil {
+		return nil
+	}
+	s, err := pgserver.Start(ctx, r.cfg)
+	if err != nil {
+		return fmt.Errorf("pgtest: start replica: %w", err)
+	}
+	r.server = s
+	return nil
+}

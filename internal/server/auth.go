@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -39,8 +40,24 @@ func (s *Server) authenticate(st *store.Store, next http.Handler) http.Handler {
 			writeRefusal(w, refusal{Code: code, Message: msg})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), v)))
+		next.ServeHTTP(w, r.WithContext(store.WithRoute(auth.With(r.Context(), v), route(v))))
 	})
+}
+
+// route says where a viewer's reads may go (docs/scaling.md): anonymous
+// callers and readers read from a replica that holds every write this
+// server has made or heard of, and that a reader's own token made; staff
+// read from the primary, as they write there, so they never miss a change
+// of their own or of a colleague.
+func route(v kb.Viewer) store.Route {
+	if v.Staff() {
+		return store.Route{}
+	}
+	r := store.Route{Replica: true}
+	if v.TokenID != 0 {
+		r.Session = "token:" + strconv.FormatInt(v.TokenID, 10)
+	}
+	return r
 }
 
 // visibility lets staff see drafts and archived entries.
@@ -85,7 +102,9 @@ func (s *Server) wsInit(st *store.Store, hub *feed.Hub) transport.WebsocketInitF
 				return refuse(CloseTryAgainLater, fmt.Errorf("%w: the server cannot watch token revocations now; try again shortly", kb.ErrUnavailable))
 			}
 		}
-		return auth.With(ctx, v), nil, nil
+		// The socket was routed as its upgrade request (anonymous):
+		// route it as the viewer its token names.
+		return store.WithRoute(auth.With(ctx, v), route(v)), nil, nil
 	}
 }
 

@@ -75,7 +75,49 @@ func newMetrics(st *store.Store) *metrics {
 		func() float64 { return float64(st.PoolStats().EmptyAcquires) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_pool_acquire_wait_seconds_total", Help: "Time spent waiting for connections."},
 		func() float64 { return st.PoolStats().AcquireWait.Seconds() }))
+	if st.HasReplicas() {
+		m.reg.MustRegister(databases{st})
+	}
 	return m
+}
+
+// databases exports the state of the primary and of each replica
+// (docs/scaling.md).
+type databases struct{ st *store.Store }
+
+var (
+	dbUpDesc = prometheus.NewDesc("partnergraph_db_up",
+		"1 if the database is up (a replica: in rotation), else 0.", []string{"database", "role", "state"}, nil)
+	dbLagDesc = prometheus.NewDesc("partnergraph_db_replica_lag_seconds",
+		"How old a replica's data is at most: it has replayed everything the primary had written this long ago.", []string{"database"}, nil)
+	dbLagBytesDesc = prometheus.NewDesc("partnergraph_db_replica_lag_bytes",
+		"WAL the replica has yet to replay.", []string{"database"}, nil)
+	dbReadsDesc = prometheus.NewDesc("partnergraph_db_reads_total",
+		"Read statements sent to the database.", []string{"database"}, nil)
+	dbFallbacksDesc = prometheus.NewDesc("partnergraph_db_replica_fallbacks_total",
+		"Reads that failed on the replica (gone, shutting down, a recovery conflict) and were answered by the primary.", []string{"database"}, nil)
+)
+
+func (databases) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{dbUpDesc, dbLagDesc, dbLagBytesDesc, dbReadsDesc, dbFallbacksDesc} {
+		ch <- d
+	}
+}
+
+func (d databases) Collect(ch chan<- prometheus.Metric) {
+	for _, db := range d.st.Databases() {
+		up := 0.0
+		if db.State == "up" {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(dbUpDesc, prometheus.GaugeValue, up, db.Name, db.Role, db.State)
+		ch <- prometheus.MustNewConstMetric(dbReadsDesc, prometheus.CounterValue, float64(db.Reads), db.Name)
+		if db.Role == "replica" {
+			ch <- prometheus.MustNewConstMetric(dbLagDesc, prometheus.GaugeValue, db.LagSeconds, db.Name)
+			ch <- prometheus.MustNewConstMetric(dbLagBytesDesc, prometheus.GaugeValue, float64(db.LagBytes), db.Name)
+			ch <- prometheus.MustNewConstMetric(dbFallbacksDesc, prometheus.CounterValue, float64(db.Fallbacks), db.Name)
+		}
+	}
 }
 
 func (m *metrics) handler() http.Handler {

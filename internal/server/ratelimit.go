@@ -2,7 +2,6 @@ package server
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -97,7 +96,8 @@ func (l *limiters) reserve(key string, staff bool, now time.Time) time.Duration 
 // rateLimit answers 429 with Retry-After when the caller's bucket is
 // empty. It runs after authentication: a token is limited as itself
 // (whichever address it comes from), an anonymous caller by its address.
-// Behind a reverse proxy every anonymous caller has the proxy's address.
+// Behind a reverse proxy the address is the one a trusted proxy
+// forwarded (clientaddr.go).
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.limits == nil {
 		return next
@@ -147,13 +147,4 @@ func (s *Server) rateMessage(staff bool, secs int) string {
 	}
 	return "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
 		" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s"
-}
-
-// clientAddr is the IP address of the client, without its port.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -48,6 +49,13 @@ const (
 type Config struct {
 	// Addr is the address to listen on; default DefaultAddr.
 	Addr string
+	// TrustedProxies are the peers whose Forwarded or X-Forwarded-For
+	// header names the client, for the rate limit and the exports per
+	// address (clientaddr.go); none: the client is the peer.
+	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves /metrics off the API's address: the caller
+	// serves MetricsHandler on a listener of its own.
+	MetricsElsewhere bool
 	// TracerProvider, when set, traces every request and GraphQL operation
 	// through OpenTelemetry; nil turns tracing off.
 	TracerProvider trace.TracerProvider
@@ -193,6 +201,7 @@ type Server struct {
 
 	index     *graphindex.Index // nil when off
 	indexDone chan struct{}     // closed when the index stops
+	st        *store.Store
 }
 
 // Close stops what the server runs in the background (subscriptions, the
@@ -214,9 +223,14 @@ func New(cfg Config, st *store.Store) *Server {
 		s.limits = newLimiters(cfg.RateLimit)
 	}
 	s.closing, s.closeSubs = context.WithCancel(context.Background())
+	s.st = st
 	s.handler = s.routes(st)
 	return s
 }
+
+// MetricsHandler serves the Prometheus metrics, for a listener of their
+// own (Config.MetricsElsewhere).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // Handler returns the whole HTTP stack, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -297,6 +311,30 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		cache = newResponseCache(s.cfg.ResponseCache, s.metrics)
 		gql.Use(cache)
 	}
+	// Every write made anywhere (this server, another one, the CLI) is
+	// announced by the database after its commit: the caches forget what
+	// it made stale as soon as the notification arrives, and replica reads
+	// wait for it to be replayed; the caches' TTLs are a backstop for
+	// notifications lost while the listener reconnects (docs/scaling.md).
+	forget := func() {
+		if cache != nil {
+			cache.invalidate()
+		}
+		st.ForgetCaches()
+	}
+	if cache != nil || st.KeepsResults() || st.HasReplicas() {
+		// One LISTEN connection for as long as the server runs.
+		hub.Follow(s.closing, feed.Follower{
+			Change: func(store.Change) {
+				st.ChangeHeard()
+				forget()
+			},
+			Resync: forget,
+		})
+	}
+	if st.HasReplicas() {
+		go st.MonitorReplicas(s.closing)
+	}
 	if s.cfg.TracerProvider != nil {
 		gql.Use(tracing{s.cfg.TracerProvider.Tracer("github.com/partnergraph/partnergraph/internal/server")})
 	}
@@ -317,7 +355,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metrics.handler())
+	if !s.cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.metrics.handler())
+	}
 	mux.Handle("/", explorer.Handler(explorer.Options{Endpoint: "/graphql", Title: "partnergraph", DefaultQuery: DefaultQuery}))
 
 	c := s.origins.cors(s.cfg.CORSCredentials)
@@ -407,7 +447,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	var h http.Handler = top
 	h = limitBody(h, s.cfg.MaxBodyBytes)
 	h = c.Handler(h)
-	return s.accessLog(requestID(s.traceHTTP(h)))
+	return s.resolveClient(s.accessLog(requestID(s.traceHTTP(h))))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -422,6 +462,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	body := map[string]any{"status": "ready"}
+	if s.st.HasReplicas() {
+		// A replica out of rotation costs capacity, not readiness: its
+		// reads go to the primary.
+		body["databases"] = s.st.Databases()
+	}
 	if s.index != nil {
 		// Walks run in SQL until the index is ready: the server serves.
 		body["traversal"] = s.index.Status()

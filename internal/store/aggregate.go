@@ -75,7 +75,7 @@ func (s *Store) CooperativeSectorCounts(ctx context.Context, vis Visibility, ids
 	b := &builder{}
 	nodes := b.arg(ids)
 	v := b.arg(vis.statuses())
-	rows, err := s.pool.Query(ctx, `SELECT c.id, p.sector, count(DISTINCT x.pid)::int
+	rows, err := s.read(ctx).Query(ctx, `SELECT c.id, p.sector, count(DISTINCT x.pid)::int
 		FROM unnest(`+nodes+`::bigint[]) AS c(id)
 		CROSS JOIN LATERAL (`+cooperativePartners(b, v)+`) x
 		JOIN partner p ON p.id = x.pid
@@ -198,7 +198,7 @@ func (s *Store) aggregate(ctx context.Context, vis Visibility, f Filter, by []Gr
 		sql = `SELECT ` + strings.Join(cols, ", ") + `, count(*) FROM ` + from + ` WHERE ` + where +
 			` GROUP BY ` + strings.Join(pos, ", ") + ` ORDER BY ` + fmt.Sprint(len(by)+1) + ` DESC, ` + strings.Join(pos, ", ")
 	}
-	rows, err := s.pool.Query(ctx, sql, b.args...)
+	rows, err := s.read(ctx).Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("aggregate: %w", translate(err))
 	}
@@ -252,7 +252,7 @@ func (s *Store) MostConnected(ctx context.Context, vis Visibility, relations []k
 	if len(kinds) > 0 {
 		kindCond = " AND e.kind = ANY(" + b.arg(strs(kinds)) + ")"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT d.id, d.n FROM (
+	rows, err := s.read(ctx).Query(ctx, `SELECT d.id, d.n FROM (
 			SELECT x.id, count(*)::int AS n FROM (
 				SELECT l.from_id AS id, l.to_id AS other FROM link l WHERE `+typeCond+`
 				UNION ALL

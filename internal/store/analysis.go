@@ -45,7 +45,7 @@ func (s *Store) PracticePartners(ctx context.Context, vis Visibility, ids []int6
 func (s *Store) practicePartnersByRule(ctx context.Context, vis Visibility, ids []int64) (map[int64][]int64, error) {
 	const cases = `SELECT d.from_id AS case_id FROM link d JOIN entity c ON c.id = d.from_id AND c.status = ANY($2)
 				WHERE d.to_id = n.practice AND d.type = 'DEMONSTRATES' ORDER BY d.id LIMIT $5`
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.id FROM unnest($1::bigint[]) WITH ORDINALITY AS n(practice, ord)
 		CROSS JOIN LATERAL (
 			SELECT p.id, p.sort_name FROM (
@@ -185,7 +185,7 @@ func (s *Store) practicePartnerPagesByRule(ctx context.Context, vis Visibility, 
 		args = append(args, p.UntilName, p.UntilID)
 		after += fmt.Sprintf(" AND (p.sort_name, p.id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
 			SELECT p.id, p.sort_name FROM (`+behindSQL+`) b
@@ -226,7 +226,7 @@ func (s *Store) countPracticePartnersByRule(ctx context.Context, vis Visibility,
 // SectorCounts returns, for each of the partnerships ids, how many of its
 // visible member partners belong to each sector.
 func (s *Store) SectorCounts(ctx context.Context, vis Visibility, ids []int64) (map[int64]map[kb.Sector]int, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.read(ctx).Query(ctx, `
 		SELECT l.to_id, p.sector, count(DISTINCT l.from_id)::int
 		FROM link l
 		JOIN entity m ON m.id = l.from_id AND m.status = ANY($2)

@@ -68,3 +68,25 @@ func (s *Store) CacheAggregates(ttl time.Duration) {
 	}
 	s.aggregates = &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
 }
+
+// forget drops every result, and any result being computed (its callers
+// still get it, but it is not kept).
+func (c *resultCache) forget() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// ForgetCaches drops the results the store keeps (aggregates), for when
+// the change feed announces a write made anywhere: an instance's caches
+// then lag a write by the notification's delay, not by their TTL, which
+// stays only as a backstop for lost notifications (docs/scaling.md).
+func (s *Store) ForgetCaches() {
+	if s.aggregates != nil {
+		s.aggregates.forget()
+	}
+}
+
+// KeepsResults reports whether the store keeps results that ForgetCaches
+// drops.
+func (s *Store) KeepsResults() bool { return s.aggregates != nil }

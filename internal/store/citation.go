@@ -23,7 +23,7 @@ func (s *Store) LinkCitations(ctx context.Context, vis Visibility, ids []int64) 
 
 func (s *Store) citations(ctx context.Context, vis Visibility, subject string, ids []int64) (map[int64][]kb.Citation, error) {
 	// subject is one of two constants above, never client input.
-	rows, err := s.pool.Query(ctx, `SELECT c.`+subject+`, c.source_id, coalesce(src.key, ''), c.locator, c.quote
+	rows, err := s.read(ctx).Query(ctx, `SELECT c.`+subject+`, c.source_id, coalesce(src.key, ''), c.locator, c.quote
 		FROM citation c JOIN entity src ON src.id = c.source_id
 		WHERE c.`+subject+` = ANY($1) AND src.status = ANY($2)
 		ORDER BY c.id`, ids, vis.statuses())
@@ -47,7 +47,7 @@ func (s *Store) citations(ctx context.Context, vis Visibility, subject string, i
 // first (undated values first), with their citation when the source is
 // visible under vis.
 func (s *Store) Indicators(ctx context.Context, vis Visibility, ids []int64) (map[int64][]kb.Indicator, error) {
-	rows, err := s.pool.Query(ctx, `SELECT i.id, i.cooperative_id, i.name, i.value::float8, i.unit, i.as_of, i.note,
+	rows, err := s.read(ctx).Query(ctx, `SELECT i.id, i.cooperative_id, i.name, i.value::float8, i.unit, i.as_of, i.note,
 			src.id, coalesce(src.key, ''), i.locator, i.quote
 		FROM indicator i LEFT JOIN entity src ON src.id = i.source_id AND src.status = ANY($2)
 		WHERE i.cooperative_id = ANY($1)

@@ -85,7 +85,7 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	var n int
 	if f.countedByCounters() {
 		sql, args := f.counterSQL(vis)
-		if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 			return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
 		}
 		return Count{N: n, Exact: true}, nil
@@ -100,7 +100,7 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") +
 			` LIMIT ` + f.limit(b, bound+1) + `) x`
 	}
-	if err := s.pool.QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {
+	if err := s.read(ctx).QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
 	}
 	if bound > 0 && n > bound {

@@ -190,7 +190,7 @@ var entitiesByIDSQL = func() string {
 // EntitiesByID returns the entities with the given ids in the order of ids,
 // with nil where an entity does not exist or is not visible under vis.
 func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	rows, err := s.pool.Query(ctx, entitiesByIDSQL, ids, vis.statuses())
+	rows, err := s.read(ctx).Query(ctx, entitiesByIDSQL, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
@@ -208,7 +208,7 @@ func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) (
 // EntityByKey returns the entity with the stable key. It returns
 // kb.ErrNotFound if there is none visible under vis.
 func (s *Store) EntityByKey(ctx context.Context, vis Visibility, key string) (*kb.Entity, error) {
-	e, err := scanEntity(s.pool.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e
+	e, err := scanEntity(s.read(ctx).QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e
 		WHERE e.key = $1 AND e.status = ANY($2)`, key, vis.statuses()))
 	if err != nil {
 		return nil, fmt.Errorf("entity %q: %w", key, translate(err))
@@ -751,7 +751,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
 		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, f.limit(b, limit+1))
-	rows, err := s.pool.Query(ctx, sql, f.execMode(b.args)...)
+	rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
 	}

@@ -49,7 +49,7 @@ func (s *Store) hops(ctx context.Context, ids []int64, relations []kb.RelationTy
 	sql := `SELECT l.from_id, l.to_id, l.type, true FROM link l WHERE l.from_id = ANY(` + nodes + `)` + typeCond + `
 		UNION ALL
 		SELECT l.to_id, l.from_id, l.type, false FROM link l WHERE l.to_id = ANY(` + nodes + `)` + typeCond + lim
-	rows, err := s.pool.Query(ctx, sql, b.args...)
+	rows, err := s.read(ctx).Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("hops: %w", translate(err))
 	}
@@ -85,7 +85,7 @@ func (s *Store) linksByKey(ctx context.Context, keys []graphalg.Key) ([]*kb.Link
 	for i, k := range keys {
 		froms[i], types[i], tos[i] = k.From, string(RelationOfCode(uint8(k.Type))), k.To
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(f, t, o)
+	rows, err := s.read(ctx).Query(ctx, `SELECT `+linkColumns+` FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(f, t, o)
 		JOIN link l ON l.from_id = k.f AND l.type = k.t AND l.to_id = k.o`, froms, types, tos)
 	if err != nil {
 		return nil, fmt.Errorf("links by key: %w", translate(err))
@@ -111,7 +111,7 @@ func (s *Store) linksByKey(ctx context.Context, keys []graphalg.Key) ([]*kb.Link
 
 // visible returns the ids among ids that exist and are visible under vis.
 func (s *Store) visible(ctx context.Context, vis Visibility, ids []int64) (map[int64]kb.Kind, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, kind FROM entity WHERE id = ANY($1) AND status = ANY($2)`, ids, vis.statuses())
+	rows, err := s.read(ctx).Query(ctx, `SELECT id, kind FROM entity WHERE id = ANY($1) AND status = ANY($2)`, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("visible: %w", translate(err))
 	}

@@ -319,7 +319,7 @@ func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) (
 	if len(parts) > 1 {
 		sql = "(" + strings.Join(parts, ") UNION ALL (") + ")"
 	}
-	rows, err := s.pool.Query(ctx, sql, b.args...)
+	rows, err := s.read(ctx).Query(ctx, sql, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
 	}
@@ -371,7 +371,7 @@ func (s *Store) CountLinksOf(ctx context.Context, vis Visibility, ids []int64, s
 // countsByID runs query, whose rows are (id, count), and returns the counts
 // by id; what names the query in its errors.
 func (s *Store) countsByID(ctx context.Context, what, query string, args ...any) (map[int64]int, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.read(ctx).Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
@@ -427,7 +427,7 @@ func (s *Store) countTallied(ctx context.Context, vis Visibility, ids []int64, s
 // LinksByID returns the links with the given ids in the order of ids, with
 // nil where a link does not exist or an end of it is not visible.
 func (s *Store) LinksByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Link, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM link l
+	rows, err := s.read(ctx).Query(ctx, `SELECT `+linkColumns+` FROM link l
 		JOIN entity f ON f.id = l.from_id JOIN entity t ON t.id = l.to_id
 		WHERE l.id = ANY($1) AND f.status = ANY($2) AND t.status = ANY($2)`, ids, vis.statuses())
 	if err != nil {

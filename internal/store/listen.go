@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -32,17 +34,34 @@ type Listener struct {
 	Token func(TokenEvent)
 }
 
+// ListenOn makes Listen open a connection of its own to connString
+// instead of taking one from the pool. A LISTEN is session state: behind
+// PgBouncer in transaction pooling mode the pool's sessions are shared
+// between transactions and a LISTEN on one of them hears nothing, so the
+// listener needs a direct connection to the primary (DATABASE_LISTEN_URL,
+// docs/scaling.md). Call it before use.
+func (s *Store) ListenOn(connString string) { s.listenURL = connString }
+
 // Listen delivers the change feed and token changes to l until ctx ends or
 // the connection fails. It holds one pooled connection that LISTENs on
 // ChangeChannel and TokenChannel. It returns ctx's error or the
 // connection's.
 func (s *Store) Listen(ctx context.Context, l Listener) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("listen: %w", translate(err))
+	var pc *pgx.Conn
+	if s.listenURL != "" {
+		conn, err := pgx.Connect(ctx, s.listenURL)
+		if err != nil {
+			return fmt.Errorf("listen (DATABASE_LISTEN_URL): %w", translate(err))
+		}
+		pc = conn
+	} else {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("listen: %w", translate(err))
+		}
+		// The session is LISTENing: never hand it back to the pool.
+		pc = conn.Hijack()
 	}
-	// The session is LISTENing: never hand it back to the pool.
-	pc := conn.Hijack()
 	defer pc.Close(context.WithoutCancel(ctx))
 	for _, ch := range []string{ChangeChannel, TokenChannel} {
 		if _, err := pc.Exec(ctx, `LISTEN `+ch); err != nil {

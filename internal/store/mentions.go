@@ -30,7 +30,7 @@ func (s *Store) Mentions(ctx context.Context, id int64, first int) ([]*kb.Entity
 	if len(words) == 0 {
 		return []*kb.Entity{}, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT d.entity_id FROM search_doc d JOIN entity e ON e.id = d.entity_id
+	rows, err := s.read(ctx).Query(ctx, `SELECT d.entity_id FROM search_doc d JOIN entity e ON e.id = d.entity_id
 		WHERE d.vec @@ to_tsquery('simple', $1) AND d.entity_id <> $2
 		ORDER BY e.sort_name, e.id LIMIT $3`, namePhrase(words), id, first)
 	if err != nil {
@@ -76,11 +76,11 @@ func (s *Store) personName(ctx context.Context, id int64) (string, error) {
 	var kind kb.Kind
 	var name string
 	var erased bool
-	err := s.pool.QueryRow(ctx, `SELECT kind, name, EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)
+	err := s.read(ctx).QueryRow(ctx, `SELECT kind, name, EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)
 		FROM entity WHERE id = $1`, id, opColumn(kb.OpErase)).Scan(&kind, &name, &erased)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var raw []byte
-		err = s.pool.QueryRow(ctx, `SELECT coalesce(after, before),
+		err = s.read(ctx).QueryRow(ctx, `SELECT coalesce(after, before),
 				EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)
 			FROM revision WHERE entity_id = $1 AND (before IS NOT NULL OR after IS NOT NULL)
 			ORDER BY id DESC LIMIT 1`, id, opColumn(kb.OpErase)).Scan(&raw, &erased)
@@ -94,7 +94,7 @@ func (s *Store) personName(ctx context.Context, id int64) (string, error) {
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		var wasErased bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)`,
+		if err := s.read(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revision WHERE entity_id = $1 AND operation = $2)`,
 			id, opColumn(kb.OpErase)).Scan(&wasErased); err != nil {
 			return "", translate(err)
 		}

@@ -102,7 +102,7 @@ func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, sp Hist
 	// One index range scan of (subject, id) per subject, LIMIT first+1. $2
 	// and $3 are cast: beside the literal 0 alone PostgreSQL would type
 	// them as integer and refuse any cursor past 2^31 as out of range.
-	rows, err := s.pool.Query(ctx, `SELECT n.subject, `+revisionColumns+`
+	rows, err := s.read(ctx).Query(ctx, `SELECT n.subject, `+revisionColumns+`
 		FROM unnest($1::bigint[]) AS n(subject)
 		CROSS JOIN LATERAL (SELECT * FROM revision r WHERE r.`+col+` = n.subject
 			AND ($2::bigint = 0 OR r.id < $2) AND ($3::bigint = 0 OR r.id > $3)
@@ -139,7 +139,7 @@ func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, sp Hist
 
 // RevisionByID returns one revision, or kb.ErrNotFound.
 func (s *Store) RevisionByID(ctx context.Context, id int64) (*Revision, error) {
-	r, err := scanRevision(s.pool.QueryRow(ctx, `SELECT `+revisionColumns+` FROM revision r WHERE r.id = $1`, id))
+	r, err := scanRevision(s.read(ctx).QueryRow(ctx, `SELECT `+revisionColumns+` FROM revision r WHERE r.id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("revision: %w", translate(err))
 	}

@@ -406,7 +406,7 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
 	var found []bool
-	err := s.pool.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	err := s.read(ctx).QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
 	}
@@ -622,7 +622,7 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq 
 	// Planned for its terms without the LIMIT in sight (see searchPage):
 	// a scan of the table for a term most entities hold, the text index
 	// for a rare one; either stops at the bound.
-	err := s.pool.QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
+	err := s.read(ctx).QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
 		strings.Join(b.where, " AND ")+`) SELECT count(*) FROM (SELECT 1 FROM m LIMIT `+strconv.Itoa(CountBound+1)+`) x`,
 		customPlan(b.args)...).Scan(&n)
 	if err != nil {
@@ -714,7 +714,7 @@ func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Sugg
 	// Planned with the prefix in sight (the simple protocol sends the
 	// arguments in the statement), never from the pool's generic plans,
 	// which cannot bound an index range by a pattern they do not know.
-	rows, err := s.pool.Query(ctx, sql, customPlan(args)...)
+	rows, err := s.read(ctx).Query(ctx, sql, customPlan(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}

@@ -20,6 +20,8 @@ type Store struct {
 	pool       *pgxpool.Pool
 	aggregates *resultCache // nil: no caching
 	facets     *resultCache // how many practices have each facet value, see facetPlan
+	replicas   *replicaSet  // nil: every read on the primary (replica.go)
+	listenURL  string       // empty: Listen through the pool (listen.go)
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
@@ -89,7 +91,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return translate(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return translate(err)
+	}
+	s.committed(ctx)
+	return nil
 }
 
 // translate maps database errors to domain errors: no rows to
