@@ -90,15 +90,38 @@ type change struct {
 	Actor     string  `json:"actor"`
 }
 
-// waitFor reads changes until one about entity id arrives.
-func waitFor(t *testing.T, c *websocket.Conn, id string, d time.Duration) change {
+// pump reads the messages of c into a channel until c fails or ctx ends:
+// a read cut short by a timeout would close a coder/websocket connection,
+// so waiting for a message with a deadline is a receive from this channel.
+func pump(ctx context.Context, c *websocket.Conn) <-chan wsMsg {
+	ch := make(chan wsMsg, 256)
+	go func() {
+		defer close(ch)
+		for {
+			m, err := readMsg(ctx, c)
+			if err != nil {
+				return
+			}
+			ch <- m
+		}
+	}()
+	return ch
+}
+
+// waitFor receives changes until one about entity id arrives.
+func waitFor(t *testing.T, msgs <-chan wsMsg, id string, d time.Duration) change {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
+	deadline := time.After(d)
 	for {
-		m, err := readMsg(ctx, c)
-		if err != nil {
-			t.Fatalf("waiting for a change of %s: %v", id, err)
+		var m wsMsg
+		select {
+		case got, ok := <-msgs:
+			if !ok {
+				t.Fatalf("waiting for a change of %s: the socket closed", id)
+			}
+			m = got
+		case <-deadline:
+			t.Fatalf("waiting for a change of %s: none in %s", id, d)
 		}
 		if m.Type != "next" {
 			t.Fatalf("got %s %s, want next", m.Type, m.Payload)
@@ -139,25 +162,28 @@ func TestChangeFeedReachesEveryServerInstance(t *testing.T) {
 
 	// The subscribe message has no acknowledgement: make changes until both
 	// feeds are live.
-	live := func(c *websocket.Conn) bool {
-		wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		defer wcancel()
-		_, err := readMsg(wctx, c)
-		return err == nil
+	msgsA, msgsB := pump(ctx, subA), pump(ctx, subB)
+	live := func(msgs <-chan wsMsg) bool {
+		select {
+		case _, ok := <-msgs:
+			return ok
+		case <-time.After(300 * time.Millisecond):
+			return false
+		}
 	}
 	for i, liveA, liveB := 0, false, false; !liveA || !liveB; i++ {
 		if i == 50 {
 			t.Fatal("the feeds never came live")
 		}
 		a.create(tok, "createProject", map[string]any{"name": unique("warm-up")})
-		liveA = liveA || live(subA)
-		liveB = liveB || live(subB)
+		liveA = liveA || live(msgsA)
+		liveB = liveB || live(msgsB)
 	}
 
 	for _, via := range []*api{a, b} {
 		id, _ := via.create(tok, "createProject", map[string]any{"name": unique("Projekt")})
-		for name, sub := range map[string]*websocket.Conn{"A": subA, "B": subB} {
-			ch := waitFor(t, sub, id, 10*time.Second)
+		for name, msgs := range map[string]<-chan wsMsg{"A": msgsA, "B": msgsB} {
+			ch := waitFor(t, msgs, id, 10*time.Second)
 			if ch.Operation != "CREATE" || ch.Kind == nil || *ch.Kind != "PROJECT" || ch.Actor != "ed" {
 				t.Errorf("server %s delivered %+v, want a PROJECT create by ed", name, ch)
 			}
@@ -166,11 +192,13 @@ func TestChangeFeedReachesEveryServerInstance(t *testing.T) {
 	// A change the filter leaves out does not arrive; the next that passes does.
 	a.create(tok, "createSource", map[string]any{"name": unique("Źródło"), "sourceKind": "ARTICLE"})
 	id, _ := a.create(tok, "createProject", map[string]any{"name": unique("Projekt")})
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer rcancel()
-	m, err := readMsg(rctx, subB)
-	if err != nil || !strings.Contains(string(m.Payload), id) {
-		t.Errorf("next change on B: %s %v, want the project %s (the source filtered out)", m.Payload, err, id)
+	select {
+	case m := <-msgsB:
+		if !strings.Contains(string(m.Payload), id) {
+			t.Errorf("next change on B: %s, want the project %s (the source filtered out)", m.Payload, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("no change on B in 10 s, want the project %s", id)
 	}
 }
 

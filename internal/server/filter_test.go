@@ -50,18 +50,19 @@ func TestReferencePracticesFilters(t *testing.T) {
 		filter string
 		want   []string
 	}{
-		// The Swedish practice's case is a Swedish example.
-		{`{country: "se"}`, []string{swedish}},
+		// The Swedish practices' cases are Swedish examples (the combined
+		// one's: the four workshops of the study visit).
+		{`{country: "se"}`, []string{swedish, combined}},
 		// The private partner behind them: Konimpex.
 		{`{partnerSector: PRIVATE}`, []string{model, training, business}},
 		{`{country: ["PL"], partnerSector: [PUBLIC]}`, []string{model, gminy, training, business}},
 		// A public partner but no private one.
 		{`{and: [{partnerSector: PUBLIC}, {not: {partnerSector: PRIVATE}}]}`, []string{gminy}},
-		{`{or: [{country: "SE"}, {name: "samorządów"}]}`, []string{swedish, gminy}},
+		{`{or: [{country: "SE"}, {name: "samorządów"}]}`, []string{swedish, combined, gminy}},
 		// "spółdzielnie" found nothing when topics matched exactly; "spółdzielnia" is stemmed.
 		{`{topic: "spółdzielnie"}`, []string{model, gminy, training, business}},
 		{`{topic: "Spoldzielnia"}`, []string{model, gminy, training, business}},
-		{`{topic: ["doświadczenia"], not: {country: "SE"}}`, []string{combined}},
+		{`{country: "SE", not: {name: "łączenie"}}`, []string{swedish}},
 		{`{updatedSince: $t}`, nil},
 	} {
 		got := names(tc.filter, map[string]any{"t": time.Now().Add(time.Hour).Format(time.RFC3339)})

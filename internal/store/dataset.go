@@ -230,8 +230,9 @@ func sameEntity(old, e *kb.Entity) bool {
 	return reflect.DeepEqual(normalise(a), normalise(b))
 }
 
-// normalise makes equal values compare equal: empty and nil slices, and
-// dates in any zone.
+// normalise makes equal values compare equal: empty and nil slices (the
+// store reads an event without further places as an empty list, a file
+// leaves it out), and dates in any zone.
 func normalise(e kb.Entity) kb.Entity {
 	if len(e.Citations) == 0 {
 		e.Citations = nil
@@ -262,6 +263,9 @@ func normalise(e kb.Entity) kb.Entity {
 	if ev := e.Event; ev != nil {
 		evc := *ev
 		evc.StartsOn, evc.EndsOn = day(ev.StartsOn), day(ev.EndsOn)
+		if len(evc.OtherPlaces) == 0 {
+			evc.OtherPlaces = nil
+		}
 		e.Event = &evc
 	}
 	if s := e.Source; s != nil {

@@ -567,7 +567,7 @@ func TestRender500Nodes(t *testing.T) {
 		}
 	}
 	var imp struct{ ImportDataset json.RawMessage }
-	s.gql(secret, `mutation($d: JSON!) { importDataset(dataset: $d) { __typename } }`, map[string]any{"d": map[string]any{"entities": entities, "links": links}}, &imp)
+	s.gql(secret, `mutation($d: DatasetInput!) { importDataset(dataset: $d) { __typename } }`, map[string]any{"d": map[string]any{"entities": entities, "links": links}}, &imp)
 
 	ctx := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)

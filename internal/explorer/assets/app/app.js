@@ -238,7 +238,7 @@ function searchBox({ label, value = '', onPick, onSubmit, types, name }) {
     const mine = ++seq;
     if (!prefix) { close(); return; }
     try {
-      const d = await gql('query($p: String!, $t: [EntityKind!]) { suggest(prefix: $p, types: $t, limit: 8) { id kind name } }', { p: prefix, t: types || null });
+      const d = await gql('query($p: String!, $t: [EntityKind!]) { suggest(prefix: $p, types: $t, limit: 8) { id: entityId kind name } }', { p: prefix, t: types || null });
       if (mine !== seq) return; // a later keystroke won
       items = d.suggest;
     } catch { items = []; }
