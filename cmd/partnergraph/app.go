@@ -80,6 +80,14 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Config.PlanCacheMode != "" {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = a.Config.PlanCacheMode
 	}
+	// No parallel workers for the API's statements: they read a page, and
+	// a generic plan that does not know the page's LIMIT may gather one
+	// from a worker, whose start costs more than the page (a sector's first
+	// 20 partners at 1M: 25 ms with a worker, 1 ms without;
+	// docs/benchmarks.md). Exports and migrations keep their own pools.
+	if _, set := cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"]; !set {
+		cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	}
 	if a.Config.ExecMode == "cache_describe" {
 		// Behind PgBouncer in transaction mode a connection's named
 		// prepared statements are not there on the next transaction's
