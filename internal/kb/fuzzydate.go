@@ -72,7 +72,10 @@ func ParseFuzzyDate(field, s string) (FuzzyDate, error) {
 	if !a.HasYear && (a.Month == 0 || b.Month == 0) {
 		return FuzzyDate{}, Invalid(field, "%q: an interval with an unknown year needs the month of both ends", s)
 	}
-	if a.first().After(b.first()) {
+	// An end may be coarser than its start ("2019-06-01/2019": from June
+	// to the end of that year): the interval is empty only when it starts
+	// after its end's last possible day.
+	if a.first().After(b.last()) {
 		return FuzzyDate{}, Invalid(field, "%q: the interval ends before it starts (an interval with an unknown year may not cross the new year)", s)
 	}
 	d.End = &b
