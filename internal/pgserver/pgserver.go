@@ -141,17 +141,11 @@ type Server struct {
 // connections within cfg.StartTimeout; errors from initdb and postgres
 // carry the tail of their output.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.DataDir == "" {
-		return nil, errors.New("start PostgreSQL: no data directory given")
-	}
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	cfg, logger, err := cfg.checked()
 	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL: data directory: %w", err)
+		return nil, err
 	}
+	dataDir := cfg.DataDir
 	binDir := cfg.BinDir
 	if binDir == "" {
 		if binDir, err = FindBinDir(); err != nil {
@@ -630,4 +624,23 @@ func DefaultDataDir() (string, error) {
 		return "", fmt.Errorf("default data directory: %w", err)
 	}
 	return filepath.Join(home, ".local", "share", "partnergraph"), nil
+}
+
+// checked returns cfg with its data directory made absolute, and the
+// logger to use (a discarding one when cfg has none); an error when no data
+// directory is given.
+func (cfg Config) checked() (Config, *slog.Logger, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		return cfg, nil, errors.New("start PostgreSQL: no data directory given")
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("start PostgreSQL: data directory: %w", err)
+	}
+	cfg.DataDir = dataDir
+	return cfg, logger, nil
 }

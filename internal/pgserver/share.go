@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -137,18 +136,11 @@ func isPostgres(pid int) bool {
 // fails if the owner is exclusive too, or unknown. A server that is
 // shutting down is waited for by every caller.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.DataDir == "" {
-		return nil, errors.New("start PostgreSQL: no data directory given")
-	}
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	cfg, logger, err := cfg.checked()
 	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL: data directory: %w", err)
+		return nil, err
 	}
-	cfg.DataDir = dataDir
+	dataDir := cfg.DataDir
 	var acct *account
 	if os.Geteuid() == 0 {
 		if acct, err = lookupAccount(cfg.User); err != nil {

@@ -380,16 +380,10 @@ func (s *Server) routes(st *store.Store) http.Handler {
 					strconv.Quote(r.Header.Get("Origin")) + " are not allowed (PARTNERGRAPH_CORS_ORIGINS)"})
 				return
 			}
-			// Lift the server's read and write timeouts, which would
-			// otherwise cut the connection after RequestTimeout.
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Time{})
-			_ = rc.SetWriteDeadline(time.Time{})
 			// gqlgen closes the connection with a normal closure
 			// ("terminated") when its context ends: at shutdown too.
-			ctx, cancel := context.WithCancel(r.Context())
+			ctx, cancel := s.longLived(w, r)
 			defer cancel()
-			defer context.AfterFunc(s.closing, cancel)()
 			// The socket's state: its token, and a close of our own when
 			// the token is revoked.
 			ctx = context.WithValue(ctx, socketKey{}, &socket{end: cancel})
@@ -408,13 +402,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 						strconv.Quote(r.Header.Get("Origin")) + " are not allowed (PARTNERGRAPH_CORS_ORIGINS)"})
 					return
 				}
-				rc := http.NewResponseController(w)
-				_ = rc.SetReadDeadline(time.Time{})
-				_ = rc.SetWriteDeadline(time.Time{})
-				ctx, cancel := context.WithCancel(r.Context())
-				defer cancel()
 				// A shutdown ends the stream with its complete event.
-				defer context.AfterFunc(s.closing, cancel)()
+				ctx, cancel := s.longLived(w, r)
+				defer cancel()
 				ctx = context.WithValue(ctx, sseStreamKey{}, true)
 				gated.ServeHTTP(w, r.WithContext(ctx))
 				return
@@ -619,4 +609,18 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- net.Addr) erro
 		return err
 	}
 	return nil
+}
+
+// longLived prepares a request that lives as long as its client wants (a
+// WebSocket, a subscription over Server-Sent Events): it lifts the server's
+// read and write timeouts, which would otherwise cut the connection after
+// RequestTimeout, and returns a context that ends with the request or when
+// the server starts shutting down. The caller must call cancel.
+func (s *Server) longLived(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(s.closing, cancel)
+	return ctx, func() { stop(); cancel() }
 }
