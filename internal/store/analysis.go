@@ -139,7 +139,7 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 		args = append(args, p.UntilName, p.UntilID)
 		after += fmt.Sprintf(" AND (k.sort_name, k.partner_id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.partner_id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
 			SELECT k.partner_id, k.sort_name FROM practice_partner k

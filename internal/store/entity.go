@@ -845,7 +845,7 @@ func topicCond(b *builder, topics []string) string {
 // (docs/traversal.md, "Reading the nodes"). The caller must know that no
 // other field is asked for.
 func (s *Store) EntityHeads(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, kind, coalesce(key, ''), name, summary, status, version,
+	rows, err := s.read(ctx).Query(ctx, `SELECT id, kind, coalesce(key, ''), name, summary, status, version,
 		created_at, updated_at, created_by, updated_by
 		FROM entity WHERE id = ANY($1) AND status = ANY($2)`, ids, vis.statuses())
 	if err != nil {

@@ -36,7 +36,7 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 		return f, nil
 	}
 	v, err := s.facets.get("stats", func() (any, error) {
-		rows, err := s.pool.Query(ctx, `
+		rows, err := s.read(ctx).Query(ctx, `
 			SELECT 'c:' || c, count(*) FROM practice_facet, unnest(countries) c GROUP BY 1
 			UNION ALL SELECT 's:' || x, count(*) FROM practice_facet, unnest(sectors) x GROUP BY 1
 			UNION ALL SELECT '', count(*) FROM practice_facet`)
@@ -89,7 +89,7 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 		args = append(args, strs(f.PracticeSectors))
 		cond = append(cond, fmt.Sprintf("sectors && $%d::text[]", len(args)))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id FROM practice_facet WHERE `+strings.Join(cond, " AND "), args...)
+	rows, err := s.read(ctx).Query(ctx, `SELECT id FROM practice_facet WHERE `+strings.Join(cond, " AND "), args...)
 	if err != nil {
 		return f, translate(err)
 	}
