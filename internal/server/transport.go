@@ -161,21 +161,15 @@ func requestErrorStatus(errs gqlerror.List) int {
 // writeRequestError answers a request error, which has no data entry (the
 // specification: the request did not start executing).
 func writeRequestError(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
-	b, err := json.Marshal(struct {
+	writeResponse(w, status, contentType, struct {
 		Errors     gqlerror.List  `json:"errors"`
 		Extensions map[string]any `json:"extensions,omitempty"`
 	}{resp.Errors, resp.Extensions})
-	if err != nil {
-		writeRefusal(w, refusal{Code: CodeInternal, Message: "internal error: the response cannot be encoded"})
-		return
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
-func writeResponse(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
-	b, err := json.Marshal(resp)
+// writeResponse answers body, a GraphQL response, as JSON of contentType.
+func writeResponse(w http.ResponseWriter, status int, contentType string, body any) {
+	b, err := json.Marshal(body)
 	if err != nil {
 		// Data was marshalled by the executor already: this cannot happen
 		// short of a bug, which the client sees as INTERNAL.

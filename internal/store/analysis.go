@@ -88,6 +88,25 @@ type PartnerPage struct {
 	Limit     int
 }
 
+// bounds returns the page's order direction (" DESC" or "") and its keyset
+// conditions on key, the (sort name, id) columns of the read, appended to
+// args as parameters after those given.
+func (p PartnerPage) bounds(key string, args []any) (dir, cond string, _ []any) {
+	cmp, until := ">", "<"
+	if p.Desc {
+		dir, cmp, until = " DESC", "<", ">"
+	}
+	if p.AfterID > 0 {
+		args = append(args, p.AfterName, p.AfterID)
+		cond = fmt.Sprintf(" AND (%s) %s ($%d::text, $%d::bigint)", key, cmp, len(args)-1, len(args))
+	}
+	if p.UntilID > 0 {
+		args = append(args, p.UntilName, p.UntilID)
+		cond += fmt.Sprintf(" AND (%s) %s ($%d::text, $%d::bigint)", key, until, len(args)-1, len(args))
+	}
+	return dir, cond, args
+}
+
 // Key is a stable text form of the page, for keying loaders.
 func (p PartnerPage) Key() string {
 	return fmt.Sprintf("%t|%q|%d|%q|%d|%d", p.Desc, p.AfterName, p.AfterID, p.UntilName, p.UntilID, p.Limit)
@@ -125,20 +144,7 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 	if vis.Drafts {
 		return s.practicePartnerPagesByRule(ctx, vis, ids, p)
 	}
-	dir, cmp, until := "", ">", "<"
-	if p.Desc {
-		dir, cmp, until = " DESC", "<", ">"
-	}
-	after := ""
-	args := []any{ids, p.Limit}
-	if p.AfterID > 0 {
-		args = append(args, p.AfterName, p.AfterID)
-		after = fmt.Sprintf(" AND (k.sort_name, k.partner_id) %s ($%d::text, $%d::bigint)", cmp, len(args)-1, len(args))
-	}
-	if p.UntilID > 0 {
-		args = append(args, p.UntilName, p.UntilID)
-		after += fmt.Sprintf(" AND (k.sort_name, k.partner_id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
-	}
+	dir, after, args := p.bounds("k.sort_name, k.partner_id", []any{ids, p.Limit})
 	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.partner_id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
@@ -171,20 +177,8 @@ func collectNamed(rows pgx.Rows, size int) (map[int64][]Named, error) {
 // practicePartnerPagesByRule is PracticePartnerPages computed by the rule
 // from the links: the reader of staff and the reference of the kept set.
 func (s *Store) practicePartnerPagesByRule(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
-	dir, cmp, until := "", ">", "<"
-	if p.Desc {
-		dir, cmp, until = " DESC", "<", ">"
-	}
-	after := ""
-	args := []any{ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap, p.Limit}
-	if p.AfterID > 0 {
-		args = append(args, p.AfterName, p.AfterID)
-		after = fmt.Sprintf(" AND (p.sort_name, p.id) %s ($%d::text, $%d::bigint)", cmp, len(args)-1, len(args))
-	}
-	if p.UntilID > 0 {
-		args = append(args, p.UntilName, p.UntilID)
-		after += fmt.Sprintf(" AND (p.sort_name, p.id) %s ($%d::text, $%d::bigint)", until, len(args)-1, len(args))
-	}
+	dir, after, args := p.bounds("p.sort_name, p.id",
+		[]any{ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap, p.Limit})
 	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
