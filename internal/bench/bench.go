@@ -263,6 +263,12 @@ func Post(ctx context.Context, client *http.Client, url, token, query string, va
 	return post(ctx, client, url, token, false, query, vars, out)
 }
 
+// PostExecuted is Post with Cache-Control: no-cache, so that the server
+// executes the request instead of answering it from its response cache.
+func PostExecuted(ctx context.Context, client *http.Client, url, token, query string, vars map[string]any, out any) error {
+	return post(ctx, client, url, token, true, query, vars, out)
+}
+
 func post(ctx context.Context, client *http.Client, url, token string, noCache bool, query string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
