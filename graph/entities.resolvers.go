@@ -550,7 +550,7 @@ func (r *projectConnectionResolver) TotalCountIsExact(ctx context.Context, obj *
 }
 
 // Partners is the resolver for the partners field.
-func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy *model.EntityOrder) (*model.PartnerConnection, error) {
+func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy []*model.EntityOrder) (*model.PartnerConnection, error) {
 	f, err := rootFilter(filter, partnerFilter)
 	if err != nil {
 		return nil, err
@@ -565,7 +565,7 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 }
 
 // Cooperatives is the resolver for the cooperatives field.
-func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy *model.EntityOrder) (*model.CooperativeConnection, error) {
+func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy []*model.EntityOrder) (*model.CooperativeConnection, error) {
 	f, err := rootFilter(filter, cooperativeFilter)
 	if err != nil {
 		return nil, err
@@ -580,7 +580,7 @@ func (r *queryResolver) Cooperatives(ctx context.Context, first *int, after *str
 }
 
 // Partnerships is the resolver for the partnerships field.
-func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy *model.EntityOrder) (*model.PartnershipConnection, error) {
+func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy []*model.EntityOrder) (*model.PartnershipConnection, error) {
 	f, err := rootFilter(filter, partnershipFilter)
 	if err != nil {
 		return nil, err
@@ -595,7 +595,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *str
 }
 
 // GoodPractices is the resolver for the goodPractices field.
-func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy *model.EntityOrder) (*model.GoodPracticeConnection, error) {
+func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy []*model.EntityOrder) (*model.GoodPracticeConnection, error) {
 	f, err := rootFilter(filter, goodPracticeFilter)
 	if err != nil {
 		return nil, err
@@ -610,7 +610,7 @@ func (r *queryResolver) GoodPractices(ctx context.Context, first *int, after *st
 }
 
 // ForeignExamples is the resolver for the foreignExamples field.
-func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy *model.EntityOrder) (*model.ForeignExampleConnection, error) {
+func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy []*model.EntityOrder) (*model.ForeignExampleConnection, error) {
 	f, err := rootFilter(filter, foreignExampleFilter)
 	if err != nil {
 		return nil, err
@@ -625,7 +625,7 @@ func (r *queryResolver) ForeignExamples(ctx context.Context, first *int, after *
 }
 
 // Projects is the resolver for the projects field.
-func (r *queryResolver) Projects(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy *model.EntityOrder) (*model.ProjectConnection, error) {
+func (r *queryResolver) Projects(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy []*model.EntityOrder) (*model.ProjectConnection, error) {
 	f, err := rootFilter(filter, projectFilter)
 	if err != nil {
 		return nil, err
@@ -640,7 +640,7 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string,
 }
 
 // Events is the resolver for the events field.
-func (r *queryResolver) Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy *model.EntityOrder) (*model.EventConnection, error) {
+func (r *queryResolver) Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy []*model.EntityOrder) (*model.EventConnection, error) {
 	f, err := rootFilter(filter, eventFilter)
 	if err != nil {
 		return nil, err
@@ -655,7 +655,7 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, l
 }
 
 // People is the resolver for the people field.
-func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy *model.EntityOrder) (*model.PersonConnection, error) {
+func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy []*model.EntityOrder) (*model.PersonConnection, error) {
 	f, err := rootFilter(filter, personFilter)
 	if err != nil {
 		return nil, err
@@ -670,7 +670,7 @@ func (r *queryResolver) People(ctx context.Context, first *int, after *string, l
 }
 
 // Sources is the resolver for the sources field.
-func (r *queryResolver) Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy *model.EntityOrder) (*model.SourceConnection, error) {
+func (r *queryResolver) Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy []*model.EntityOrder) (*model.SourceConnection, error) {
 	f, err := rootFilter(filter, sourceFilter)
 	if err != nil {
 		return nil, err

@@ -123,18 +123,43 @@ func links(ctx context.Context, id int64, direction *model.LinkDirection, types 
 }
 
 // parseListCursor decodes a cursor of the list ordering o and checks its
-// position has the type of the order key, before it reaches SQL.
+// position has the type of each order key, before it reaches SQL.
 func parseListCursor(field, s string, o store.Order) (relay.Cursor, error) {
 	c, err := relay.ParseCursor(field, s, o.Key())
 	if err != nil {
 		return c, err
 	}
-	if o.Field == store.OrderCreatedAt || o.Field == store.OrderUpdatedAt {
-		if _, err := c.TimeValue(field); err != nil {
+	if len(c.More) != len(o.Then) {
+		return relay.Cursor{}, kb.Invalid(field, "the cursor holds %d keys, the ordering %d", 1+len(c.More), 1+len(o.Then))
+	}
+	for i, k := range o.Keys() {
+		if k.Field != store.OrderCreatedAt && k.Field != store.OrderUpdatedAt {
+			continue
+		}
+		v := c
+		if i > 0 {
+			v.Value = c.More[i-1]
+		}
+		if _, err := v.TimeValue(field); err != nil {
 			return relay.Cursor{}, err
 		}
 	}
 	return c, nil
+}
+
+// listOrder turns the orderBy argument of a root list into a store order,
+// by name when it is absent or empty, and checks it (BAD_USER_INPUT on
+// orderBy for a field given twice or too many keys).
+func listOrder(orderBy []*model.EntityOrder) (store.Order, error) {
+	if len(orderBy) == 0 {
+		return store.Order{Field: store.OrderName}, nil
+	}
+	keys := make([]store.OrderKey, len(orderBy))
+	for i, k := range orderBy {
+		keys[i] = store.OrderKey{Field: store.OrderField(k.Field), Desc: k.Direction == model.OrderDirectionDesc}
+	}
+	o := store.OrderOf(keys)
+	return o, o.Check("orderBy")
 }
 
 func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
@@ -150,7 +175,7 @@ func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 // the page info and the count functions of the connection, which share
 // one count (store.CountEntitiesUpTo, bounded by Resolver.CountBound) when
 // totalCount and totalCountIsExact are both asked for.
-func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.EntityOrder, pa pageArgs,
+func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.EntityOrder, pa pageArgs,
 	add func(e *kb.Entity, cursor string), pi **model.PageInfo, count *model.CountFunc, exact *model.ExactFunc) error {
 	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
@@ -161,9 +186,9 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 	if w.backward {
 		first, last = 0, w.n
 	}
-	o := store.Order{Field: store.OrderName}
-	if orderBy != nil {
-		o = store.Order{Field: store.OrderField(orderBy.Field), Desc: orderBy.Direction == model.OrderDirectionDesc}
+	o, err := listOrder(orderBy)
+	if err != nil {
+		return err
 	}
 	p := store.Page{First: first, Last: last}
 	if pa.after != nil {
@@ -171,14 +196,14 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 		if err != nil {
 			return err
 		}
-		p.After = &store.Position{Value: c.Value, ID: c.ID}
+		p.After = &store.Position{Value: c.Value, More: c.More, ID: c.ID}
 	}
 	if pa.before != nil {
 		c, err := parseListCursor("before", *pa.before, o)
 		if err != nil {
 			return err
 		}
-		p.Before = &store.Position{Value: c.Value, ID: c.ID}
+		p.Before = &store.Position{Value: c.Value, More: c.More, ID: c.ID}
 	}
 	if p.First == 0 && p.Last == 0 {
 		// first: 0 or last: 0 asks for no items, but totalCount still works.
@@ -201,7 +226,7 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 		items = trim(w, items, *pi)
 		cursors := make([]string, len(items))
 		for i, it := range items {
-			cursors[i] = relay.Cursor{Order: o.Key(), Value: it.pos.Value, ID: it.pos.ID}.Encode()
+			cursors[i] = relay.Cursor{Order: o.Key(), Value: it.pos.Value, More: it.pos.More, ID: it.pos.ID}.Encode()
 			add(it.e, cursors[i])
 		}
 		setCursors(*pi, len(cursors), func(i int) string { return cursors[i] })

@@ -835,8 +835,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: PartnerFilter
-    """The order of the list; by name (ignoring case and diacritics) when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name (ignoring case and diacritics) when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): PartnerConnection!
   """Social cooperatives (spółdzielnie socjalne)."""
   cooperatives(
@@ -850,8 +850,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: CooperativeFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): CooperativeConnection!
   """Public-social-private partnerships."""
   partnerships(
@@ -865,8 +865,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: PartnershipFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): PartnershipConnection!
   """Good practices drawn from the cases."""
   goodPractices(
@@ -880,8 +880,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: GoodPracticeFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): GoodPracticeConnection!
   """Organisations abroad studied as examples."""
   foreignExamples(
@@ -895,8 +895,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: ForeignExampleFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): ForeignExampleConnection!
   """Projects."""
   projects(
@@ -910,8 +910,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: ProjectFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): ProjectConnection!
   """Forums, study visits, trainings and meetings."""
   events(
@@ -925,8 +925,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: EventFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): EventConnection!
   """People in their public roles."""
   people(
@@ -940,8 +940,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: PersonFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): PersonConnection!
   """Articles, reports and programmes cited as sources."""
   sources(
@@ -955,8 +955,8 @@ extend type Query {
     before: String
     """Restricts the list; all given conditions must hold."""
     filter: SourceFilter
-    """The order of the list; by name when omitted."""
-    orderBy: EntityOrder
+    """The order of the list, by one key or several (` + "`" + `[{field: COUNTRY}, {field: NAME}]` + "`" + `: by country, then by name within a country); at most 3 keys, each field once (BAD_USER_INPUT on ` + "`" + `orderBy` + "`" + ` beyond); ties are broken by creation order; by name when omitted. A single key without brackets is accepted as a list of one."""
+    orderBy: [EntityOrder!]
   ): SourceConnection!
   """Fetches an entity by its stable key (as used by the reference data, imports and exports). Null when there is none."""
   entityByKey("""A stable key such as ` + "`" + `wtz-gebice` + "`" + `.""" key: String!): Entity
@@ -3690,6 +3690,8 @@ enum EntityOrderField {
   UPDATED_AT
   """Events: the date (` + "`" + `when` + "`" + `), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order."""
   WHEN
+  """The country (ISO 3166-1 alpha-2) of partners, cooperatives, foreign examples and events; entries without one come after those with one (before them in DESC). Other kinds have no country and keep their creation order. Combine with NAME for a list by country and name (` + "`" + `orderBy: [{field: COUNTRY}, {field: NAME}]` + "`" + `)."""
+  COUNTRY
 }
 
 """A sort direction."""
@@ -3700,7 +3702,7 @@ enum OrderDirection {
   DESC
 }
 
-"""How to order a list of entities. Ties are broken by creation order."""
+"""One key of the order of a list of entities; ` + "`" + `orderBy` + "`" + ` takes a list of them, the first key first. Ties of every key are broken by creation order."""
 input EntityOrder {
   """The field to order by."""
   field: EntityOrderField! = NAME

@@ -23,15 +23,15 @@ import (
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
-	Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy *model.EntityOrder) (*model.PartnerConnection, error)
-	Cooperatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy *model.EntityOrder) (*model.CooperativeConnection, error)
-	Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy *model.EntityOrder) (*model.PartnershipConnection, error)
-	GoodPractices(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy *model.EntityOrder) (*model.GoodPracticeConnection, error)
-	ForeignExamples(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy *model.EntityOrder) (*model.ForeignExampleConnection, error)
-	Projects(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy *model.EntityOrder) (*model.ProjectConnection, error)
-	Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy *model.EntityOrder) (*model.EventConnection, error)
-	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy *model.EntityOrder) (*model.PersonConnection, error)
-	Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy *model.EntityOrder) (*model.SourceConnection, error)
+	Partners(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnerFilter, orderBy []*model.EntityOrder) (*model.PartnerConnection, error)
+	Cooperatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CooperativeFilter, orderBy []*model.EntityOrder) (*model.CooperativeConnection, error)
+	Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PartnershipFilter, orderBy []*model.EntityOrder) (*model.PartnershipConnection, error)
+	GoodPractices(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.GoodPracticeFilter, orderBy []*model.EntityOrder) (*model.GoodPracticeConnection, error)
+	ForeignExamples(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ForeignExampleFilter, orderBy []*model.EntityOrder) (*model.ForeignExampleConnection, error)
+	Projects(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ProjectFilter, orderBy []*model.EntityOrder) (*model.ProjectConnection, error)
+	Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter, orderBy []*model.EntityOrder) (*model.EventConnection, error)
+	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PersonFilter, orderBy []*model.EntityOrder) (*model.PersonConnection, error)
+	Sources(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SourceFilter, orderBy []*model.EntityOrder) (*model.SourceConnection, error)
 	EntityByKey(ctx context.Context, key string) (model.Entity, error)
 	Neighborhood(ctx context.Context, id string, depth int, relations []kb.RelationType, types []kb.Kind, limit int) (*model.Neighborhood, error)
 	Path(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType) (*model.Path, error)
@@ -138,8 +138,8 @@ func (ec *executionContext) field_Query_cooperatives_args(ctx context.Context, r
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -206,8 +206,8 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -260,8 +260,8 @@ func (ec *executionContext) field_Query_foreignExamples_args(ctx context.Context
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -314,8 +314,8 @@ func (ec *executionContext) field_Query_goodPractices_args(ctx context.Context, 
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -494,8 +494,8 @@ func (ec *executionContext) field_Query_partners_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -548,8 +548,8 @@ func (ec *executionContext) field_Query_partnerships_args(ctx context.Context, r
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -686,8 +686,8 @@ func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -740,8 +740,8 @@ func (ec *executionContext) field_Query_projects_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -856,8 +856,8 @@ func (ec *executionContext) field_Query_sources_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1090,7 +1090,7 @@ func (ec *executionContext) _Query_partners(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PartnerFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PartnerFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerConnection) graphql.Marshaler {
@@ -1134,7 +1134,7 @@ func (ec *executionContext) _Query_cooperatives(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Cooperatives(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CooperativeFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Cooperatives(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CooperativeFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CooperativeConnection) graphql.Marshaler {
@@ -1178,7 +1178,7 @@ func (ec *executionContext) _Query_partnerships(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Partnerships(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PartnershipFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Partnerships(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PartnershipFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipConnection) graphql.Marshaler {
@@ -1222,7 +1222,7 @@ func (ec *executionContext) _Query_goodPractices(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().GoodPractices(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.GoodPracticeFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().GoodPractices(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.GoodPracticeFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GoodPracticeConnection) graphql.Marshaler {
@@ -1266,7 +1266,7 @@ func (ec *executionContext) _Query_foreignExamples(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ForeignExamples(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ForeignExampleFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().ForeignExamples(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ForeignExampleFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ForeignExampleConnection) graphql.Marshaler {
@@ -1310,7 +1310,7 @@ func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Projects(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ProjectFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Projects(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ProjectFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
@@ -1354,7 +1354,7 @@ func (ec *executionContext) _Query_events(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Events(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.EventFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Events(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.EventFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
@@ -1398,7 +1398,7 @@ func (ec *executionContext) _Query_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PersonFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PersonFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PersonConnection) graphql.Marshaler {
@@ -1442,7 +1442,7 @@ func (ec *executionContext) _Query_sources(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Sources(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SourceFilter), fc.Args["orderBy"].(*model.EntityOrder))
+			return ec.Resolvers.Query().Sources(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SourceFilter), fc.Args["orderBy"].([]*model.EntityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SourceConnection) graphql.Marshaler {
@@ -2465,6 +2465,11 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx context.Context, v any) (*model.EntityOrder, error) {
+	res, err := ec.unmarshalInputEntityOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEntityOrderField2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderField(ctx context.Context, v any) (model.EntityOrderField, error) {
 	var res model.EntityOrderField
 	err := res.UnmarshalGQL(v)
@@ -2535,12 +2540,21 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalOEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx context.Context, v any) (*model.EntityOrder, error) {
+func (ec *executionContext) unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx context.Context, v any) ([]*model.EntityOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputEntityOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.EntityOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityOrder2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

@@ -542,7 +542,7 @@ type EntityEdge struct {
 	Node Entity `json:"node"`
 }
 
-// How to order a list of entities. Ties are broken by creation order.
+// One key of the order of a list of entities; `orderBy` takes a list of them, the first key first. Ties of every key are broken by creation order.
 type EntityOrder struct {
 	// The field to order by.
 	Field EntityOrderField `json:"field"`
@@ -2134,6 +2134,8 @@ const (
 	EntityOrderFieldUpdatedAt EntityOrderField = "UPDATED_AT"
 	// Events: the date (`when`), by what is known of it: known years by their first possible day, then unknown years by month and day, then events without a date. Other kinds have no date and keep their creation order.
 	EntityOrderFieldWhen EntityOrderField = "WHEN"
+	// The country (ISO 3166-1 alpha-2) of partners, cooperatives, foreign examples and events; entries without one come after those with one (before them in DESC). Other kinds have no country and keep their creation order. Combine with NAME for a list by country and name (`orderBy: [{field: COUNTRY}, {field: NAME}]`).
+	EntityOrderFieldCountry EntityOrderField = "COUNTRY"
 )
 
 var AllEntityOrderField = []EntityOrderField{
@@ -2141,11 +2143,12 @@ var AllEntityOrderField = []EntityOrderField{
 	EntityOrderFieldCreatedAt,
 	EntityOrderFieldUpdatedAt,
 	EntityOrderFieldWhen,
+	EntityOrderFieldCountry,
 }
 
 func (e EntityOrderField) IsValid() bool {
 	switch e {
-	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt, EntityOrderFieldWhen:
+	case EntityOrderFieldName, EntityOrderFieldCreatedAt, EntityOrderFieldUpdatedAt, EntityOrderFieldWhen, EntityOrderFieldCountry:
 		return true
 	}
 	return false

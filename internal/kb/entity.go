@@ -481,3 +481,19 @@ func (e *Entity) EmptyAttributes() {
 		}
 	}
 }
+
+// Country returns the country of the entry's place (ISO 3166-1 alpha-2),
+// empty for a kind without a place or an entry without a country.
+func (e *Entity) Country() string {
+	switch {
+	case e.Partner != nil:
+		return e.Partner.Country
+	case e.Cooperative != nil:
+		return e.Cooperative.Country
+	case e.ForeignExample != nil:
+		return e.ForeignExample.Country
+	case e.Event != nil:
+		return e.Event.Country
+	}
+	return ""
+}

@@ -59,18 +59,20 @@ func ParseEntityID(s string) (kb.Kind, int64, error) {
 	return kind, id, nil
 }
 
-// Cursor is a position in an ordered list: the value of the order key and
-// the id that breaks ties. Order names the ordering the cursor belongs to,
-// so a cursor from one ordering is refused by another.
+// Cursor is a position in an ordered list: the value of the order key, the
+// values of the further keys of an order by several (More), and the id
+// that breaks ties. Order names the ordering the cursor belongs to, so a
+// cursor from one ordering is refused by another.
 type Cursor struct {
-	Order string `json:"o"`
-	Value string `json:"v,omitempty"`
-	ID    int64  `json:"i"`
+	Order string   `json:"o"`
+	Value string   `json:"v,omitempty"`
+	More  []string `json:"w,omitempty"`
+	ID    int64    `json:"i"`
 }
 
 // Encode returns the opaque form of c.
 func (c Cursor) Encode() string {
-	b, _ := json.Marshal(c) // a struct of strings and an int cannot fail
+	b, _ := json.Marshal(c) // strings and an int cannot fail
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -86,7 +88,7 @@ func ParseCursor(field, s, order string) (Cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
 	}
-	if err != nil || c.ID <= 0 || !utf8.ValidString(c.Value) || strings.ContainsRune(c.Value, 0) {
+	if err != nil || c.ID <= 0 || !storable(c.Value) || !all(c.More, storable) {
 		// A value PostgreSQL cannot take as text is no cursor this API made.
 		return Cursor{}, kb.Invalid(field, "%q is not a valid cursor", truncate(s))
 	}
@@ -106,6 +108,19 @@ func (c Cursor) TimeValue(field string) (time.Time, error) {
 		return time.Time{}, kb.Invalid(field, "the cursor's position %q is not a timestamp", truncate(c.Value))
 	}
 	return t, nil
+}
+
+// storable reports whether PostgreSQL can take s as text: valid UTF-8
+// without a NUL byte.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+func all(ss []string, ok func(string) bool) bool {
+	for _, s := range ss {
+		if !ok(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string) string {

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -28,8 +29,16 @@ func TestParseIDRejectsForeignInput(t *testing.T) {
 func TestCursorRoundTripAndOrderCheck(t *testing.T) {
 	c := Cursor{Order: "NAME_ASC", Value: "równe szanse", ID: 7}
 	got, err := ParseCursor("after", c.Encode(), "NAME_ASC")
-	if err != nil || got != c {
+	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Fatalf("ParseCursor = %+v, %v; want %+v", got, err, c)
+	}
+	// A cursor of an order by several keys carries each key's value.
+	multi := Cursor{Order: "COUNTRY_ASC,NAME_DESC", Value: "PL", More: []string{"równe szanse"}, ID: 7}
+	if got, err := ParseCursor("after", multi.Encode(), multi.Order); err != nil || !reflect.DeepEqual(got, multi) {
+		t.Fatalf("ParseCursor = %+v, %v; want %+v", got, err, multi)
+	}
+	if _, err := ParseCursor("after", Cursor{Order: "A_ASC,B_ASC", Value: "x", More: []string{"a\x00"}, ID: 1}.Encode(), "A_ASC,B_ASC"); !kb.IsValidation(err) {
+		t.Errorf("a further value with a NUL byte: error = %v, want a validation error", err)
 	}
 	if _, err := ParseCursor("after", c.Encode(), "CREATED_AT_DESC"); !kb.IsValidation(err) {
 		t.Errorf("cursor of another ordering: error = %v, want a validation error", err)

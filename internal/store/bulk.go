@@ -126,6 +126,14 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// Nor does the one that keeps an entry's country on its entity
+		// (migration 00023), which orders lists by country.
+		if err := step("countries", func() error {
+			_, err := tx.Exec(ctx, `SELECT entity_country_refresh()`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		// The counters of the root lists (migration 00009) are kept by
 		// triggers that do not fire under session_replication_role =
 		// replica either; recounting once is faster than the triggers'

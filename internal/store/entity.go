@@ -277,6 +277,11 @@ type Filter struct {
 	// changed at or after the time, for a client that syncs.
 	CreatedSince *time.Time
 	UpdatedSince *time.Time
+	// placeIDs, when not nil, are the entities whose points Near and
+	// Within match, read beforehand; placeWide says that they are too many
+	// to read, and each entity is probed instead (Store.placePlan).
+	placeIDs  []int64
+	placeWide bool
 	// facetIDs, when not nil, are the practices PracticeCountries and
 	// PracticeSectors match, read beforehand through the GIN indexes of
 	// their facets, for values few practices have; see Store.facetPlan.
@@ -334,13 +339,14 @@ func (f Filter) shape() (parts, depth int) {
 }
 
 // limit returns the LIMIT n of a statement of f: an argument, or, when f
-// probes the facets of practices row by row, the number itself. A generic
-// plan takes LIMIT $n for a tenth of the rows; with the probes' estimate
-// over a kind's 100,000 entities that came to JIT compilation of every
-// page (30 ms, for 0.2 ms of work, at 1M). A page size is one of a
+// probes the facets of practices or the points of a wide map filter row by
+// row, the number itself. A generic plan takes LIMIT $n for a tenth of the
+// rows; with the probes' estimate over a kind's 100,000 entities that came
+// to JIT compilation of every page (30 ms, for 0.2 ms of work, at 1M; 126
+// ms for the points of 50 km around Poznań). A page size is one of a
 // hundred, so the pool's plans stay few.
 func (f Filter) limit(b *builder, n int) string {
-	if f.hasFacets() {
+	if f.hasFacets() || f.placeWide {
 		return strconv.Itoa(n)
 	}
 	return b.arg(n)
@@ -437,22 +443,109 @@ const noDate = "~"
 // entity_kind_when_idx (migration 00015) has it.
 const whenKey = `(coalesce(e.when_sort, '` + noDate + `') COLLATE "C")`
 
-// Order is the order of a list; ties are broken by id, in the same direction.
-type Order struct {
+// OrderCountry orders by the country (ISO 3166-1 alpha-2) of the entries
+// that have one, then the entries without one; it reads the country kept
+// on entity (migration 00023) so that a kind's list by country and name is
+// one walk of the index entity_kind_country_name_idx.
+const OrderCountry OrderField = "COUNTRY"
+
+// noCountry is the sort key of an entity without a country: after every
+// country code in the C collation, as noDate is after every date.
+const noCountry = "~"
+
+// countryKey is the country sort key of an entity as the index
+// entity_kind_country_name_idx (migration 00023) has it, on the entity
+// row o that ListEntities joins for it.
+const countryKey = `(coalesce(o.country, '` + noCountry + `') COLLATE "C")`
+
+// MaxOrderKeys bounds how many keys one order may have: each adds a column
+// to every row comparison of a keyset page, and no index holds more.
+const MaxOrderKeys = 3
+
+// OrderKey is one key of an order: a field and its direction.
+type OrderKey struct {
 	Field OrderField
 	Desc  bool
 }
 
-// Key names the ordering, for cursors: "NAME_ASC".
-func (o Order) Key() string {
-	if o.Desc {
-		return string(o.Field) + "_DESC"
-	}
-	return string(o.Field) + "_ASC"
+// Order is the order of a list: by Field, then by each key of Then; ties
+// are broken by id, in the direction of the last key.
+type Order struct {
+	Field OrderField
+	Desc  bool
+	// Then are the further keys, for an order by several fields
+	// (orderBy: [{field: COUNTRY}, {field: NAME}]).
+	Then []OrderKey
 }
 
-func (o Order) column() (string, error) {
-	switch o.Field {
+// Keys returns every key of o, the first one first.
+func (o Order) Keys() []OrderKey {
+	return append([]OrderKey{{Field: o.Field, Desc: o.Desc}}, o.Then...)
+}
+
+// OrderOf returns the order of keys, which must be at least one.
+func OrderOf(keys []OrderKey) Order {
+	o := Order{Field: keys[0].Field, Desc: keys[0].Desc}
+	if len(keys) > 1 {
+		o.Then = keys[1:]
+	}
+	return o
+}
+
+// Key names the ordering, for cursors: "NAME_ASC", "COUNTRY_ASC,NAME_DESC".
+// An order of one key keeps the name it had before orders of several keys,
+// so that cursors handed out then stay valid.
+func (o Order) Key() string {
+	parts := make([]string, 0, 1+len(o.Then))
+	for _, k := range o.Keys() {
+		if k.Field == "" {
+			k.Field = OrderName
+		}
+		if k.Desc {
+			parts = append(parts, string(k.Field)+"_DESC")
+		} else {
+			parts = append(parts, string(k.Field)+"_ASC")
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// Check checks that o has at most MaxOrderKeys keys, each field at most
+// once and known; field names the argument in the error.
+func (o Order) Check(field string) error {
+	keys := o.Keys()
+	if len(keys) > MaxOrderKeys {
+		return kb.Invalid(field, "has %d keys, at most %d", len(keys), MaxOrderKeys)
+	}
+	seen := map[OrderField]bool{}
+	for i, k := range keys {
+		if k.Field == "" {
+			k.Field = OrderName
+		}
+		if _, err := k.column(); err != nil {
+			return kb.Invalid(fmt.Sprintf("%s[%d].field", field, i), "cannot order by %q", k.Field)
+		}
+		if seen[k.Field] {
+			return kb.Invalid(fmt.Sprintf("%s[%d].field", field, i), "orders by %s twice", k.Field)
+		}
+		seen[k.Field] = true
+	}
+	return nil
+}
+
+// needsEntity reports whether o orders by a column ListEntities reads from
+// the entity row o rather than from the view (the country).
+func (o Order) needsEntity() bool {
+	for _, k := range o.Keys() {
+		if k.Field == OrderCountry {
+			return true
+		}
+	}
+	return false
+}
+
+func (k OrderKey) column() (string, error) {
+	switch k.Field {
 	case OrderName, "":
 		return "e.sort_name", nil
 	case OrderCreatedAt:
@@ -461,14 +554,29 @@ func (o Order) column() (string, error) {
 		return "e.updated_at", nil
 	case OrderWhen:
 		return whenKey, nil
+	case OrderCountry:
+		return countryKey, nil
 	}
-	return "", kb.Invalid("orderBy.field", "cannot order by %q", o.Field)
+	return "", kb.Invalid("orderBy.field", "cannot order by %q", k.Field)
 }
 
-// Position is a keyset position in an ordered list: the order key's value,
-// as text, and the id.
+// cast returns the SQL of a cursor's value v (an argument) as the type and
+// collation of the key's column.
+func (k OrderKey) cast(v string) string {
+	switch k.Field {
+	case OrderCreatedAt, OrderUpdatedAt:
+		return v + "::timestamptz"
+	case OrderWhen, OrderCountry:
+		return "(" + v + ` COLLATE "C")`
+	}
+	return v
+}
+
+// Position is a keyset position in an ordered list: the first order key's
+// value, as text, the values of the further keys (Order.Then), and the id.
 type Position struct {
 	Value string
+	More  []string
 	ID    int64
 }
 
@@ -577,24 +685,25 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	if f.Language != "" {
 		b.cond("e.language = lower(?)", f.Language)
 	}
-	// The places are read first, into an array of ids that probes entity
-	// by its key: as a semi-join (e.id IN (...)) over entity_full's nine
-	// joins, past the planner's collapse limit, the planner hashed every
-	// entity of the kind first, 1.2-4.3 s for 5 km around Poznan with
-	// 460,000 points on a copy of the generated graph, against 4 ms
-	// (docs/benchmarks.md, "Measurements behind the code").
-	if c := f.Near; c != nil {
-		// The box around the circle narrows the index range scan; the
-		// great-circle distance (haversine, mean earth radius) decides.
-		box := c.Box()
-		pts := fmt.Sprintf(`e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE %s
-			AND 2 * 6371.0088 * asin(sqrt(least(1, power(sin(radians(pl.latitude - %s) / 2), 2)
-				+ cos(radians(%s)) * cos(radians(pl.latitude)) * power(sin(radians(pl.longitude - %s) / 2), 2)))) <= %s))`,
-			boxCond(b, box), b.arg(c.Lat), b.arg(c.Lat), b.arg(c.Lon), b.arg(c.RadiusKm))
-		b.where = append(b.where, pts)
-	}
-	if box := f.Within; box != nil {
-		b.where = append(b.where, `e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE `+boxCond(b, *box)+`))`)
+	// The map filters (near, within). Read through entity_full as a
+	// semi-join (e.id IN (...)), past the planner's collapse limit, the
+	// planner hashed every entity of the kind first (1.2-4.3 s for 5 km
+	// around Poznan at 1M); the points are therefore either read first
+	// (placePlan: narrow areas, an array of ids that probes entity by its
+	// key) or probed entity by entity as the list walks its order (wide
+	// areas), and inside and/or/not read into an array as a subquery
+	// (docs/benchmarks.md, "Measurements behind the code"). A point must
+	// be in every area f gives.
+	switch {
+	case f.placeIDs != nil:
+		b.cond("e.id = ANY(?::bigint[])", f.placeIDs)
+	case f.placeWide:
+		// OFFSET 0 keeps the probe a probe: as a semi-join the planner,
+		// which cannot estimate a box, read every point of the area first
+		// (940 ms for 50 km around Poznań at 1M).
+		b.where = append(b.where, "EXISTS (SELECT 1 FROM entity_place pl WHERE pl.entity_id = e.id AND "+f.placeCond(b)+" OFFSET 0)")
+	case f.Near != nil || f.Within != nil:
+		b.where = append(b.where, "e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE "+f.placeCond(b)+"))")
 	}
 	// The date filters compare sort keys (kb.FuzzyDate.SortKey), the
 	// expression of the index entity_kind_when_idx (migration 00015): a
@@ -696,79 +805,131 @@ func and(conds []string) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
-// boxCond is the condition that entity_place pl lies in box: a range of
-// latitudes and one of longitudes, or two when the box crosses the
-// antimeridian (West > East).
-func boxCond(b *builder, box kb.BBox) string {
-	lat := fmt.Sprintf("pl.latitude BETWEEN %s AND %s", b.arg(box.South), b.arg(box.North))
-	if box.West <= box.East {
-		return fmt.Sprintf("%s AND pl.longitude BETWEEN %s AND %s", lat, b.arg(box.West), b.arg(box.East))
-	}
-	return fmt.Sprintf("%s AND (pl.longitude >= %s OR pl.longitude <= %s)", lat, b.arg(box.West), b.arg(box.East))
-}
-
 // ListEntities returns one page of the entities that match f under vis, in
 // order o, by keyset pagination.
 func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Order, p Page) (*EntityPage, error) {
-	col, err := o.column()
-	if err != nil {
+	if err := o.Check("orderBy"); err != nil {
 		return nil, err
 	}
+	keys := o.Keys()
+	cols := make([]string, len(keys))
+	for i, k := range keys {
+		cols[i], _ = k.column() // Check has checked them
+	}
+	var err error
 	if f, err = s.facetPlan(ctx, f); err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+	}
+	if f, err = s.placePlan(ctx, f); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
 	b := f.build(vis)
 	backward := p.Last > 0
-	desc := o.Desc != backward // reading backwards flips the direction
 	limit := p.First
 	if backward {
 		limit = p.Last
 	}
-	// Both cursors bound the list in its own order, whichever end is read.
-	gt, lt := ">", "<"
-	if o.Desc {
-		gt, lt = lt, gt
+	from := "entity_full e"
+	idCol := "e.id"
+	if o.needsEntity() {
+		// The country is read from the entity row (migration 00023), and
+		// the name and id with it, so that the index on (kind, country,
+		// sort_name, id) yields the rows in the order of the page.
+		from = "entity_full e JOIN entity o ON o.id = e.id"
+		idCol = "o.id"
+		for i, k := range keys {
+			if k.Field == OrderName || k.Field == "" {
+				cols[i] = "o.sort_name"
+			}
+		}
+		if f.Kind != "" {
+			b.cond("o.kind = ?", string(f.Kind))
+		}
 	}
+	// Ties are broken by id, in the direction of the last key.
+	keys = append(keys, OrderKey{Field: "id", Desc: keys[len(keys)-1].Desc})
+	cols = append(cols, idCol)
+	// Both cursors bound the list in its own order, whichever end is read.
 	for _, bound := range []struct {
-		at  *Position
-		cmp string
-	}{{p.After, gt}, {p.Before, lt}} {
+		at     *Position
+		before bool
+	}{{p.After, false}, {p.Before, true}} {
 		if bound.at == nil {
 			continue
 		}
-		val := b.arg(bound.at.Value)
-		switch o.Field {
-		case OrderCreatedAt, OrderUpdatedAt:
-			val += "::timestamptz"
-		case OrderWhen:
-			val = "(" + val + ` COLLATE "C")`
+		if len(bound.at.More) != len(o.Then) {
+			return nil, kb.Invalid("orderBy", "the cursor has %d keys, the order %d", 1+len(bound.at.More), len(keys)-1)
 		}
-		b.where = append(b.where, fmt.Sprintf("(%s, e.id) %s (%s, %s)", col, bound.cmp, val, b.arg(bound.at.ID)))
+		vals := make([]string, len(keys))
+		vals[0] = keys[0].cast(b.arg(bound.at.Value))
+		for i, v := range bound.at.More {
+			vals[i+1] = keys[i+1].cast(b.arg(v))
+		}
+		vals[len(vals)-1] = b.arg(bound.at.ID)
+		b.where = append(b.where, keysetCond(keys, cols, vals, bound.before))
 	}
-	dir := "ASC"
-	if desc {
-		dir = "DESC"
+	order := make([]string, len(keys))
+	for i, k := range keys {
+		// Reading backwards flips every direction.
+		dir := "ASC"
+		if k.Desc != backward {
+			dir = "DESC"
+		}
+		order[i] = cols[i] + " " + dir
 	}
-	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
-		entityColumns, strings.Join(b.where, " AND "), col, dir, dir, f.limit(b, limit+1))
-	rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+	cols0 := entityColumns
+	if o.needsEntity() {
+		// The page's ids first, then their rows: with every column of
+		// entity_full, the join to entity o made eleven relations, past the
+		// planner's join collapse limit, and the plan walked the view
+		// before the index (8.8-15.5 s for 20 partners by country and
+		// name at 1M, against 0.5 ms for the ids alone).
+		cols0 = "e.id"
 	}
-	defer rows.Close()
+	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s`,
+		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(b, limit+1))
 	page := &EntityPage{}
-	for rows.Next() {
-		if err := budget.Rows(ctx, 1); err != nil {
-			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+	if o.needsEntity() {
+		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
 		}
-		e, err := scanEntity(rows)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		}
+		rows, err = s.read(ctx).Query(ctx, entitiesByIDSQL, ids, vis.statuses())
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		}
+		byID, err := collectEntities(ctx, rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 		}
-		page.Entities = append(page.Entities, vis.scrub(e))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		for _, id := range ids {
+			if e := byID[id]; e != nil {
+				page.Entities = append(page.Entities, vis.scrub(e))
+			}
+		}
+	} else {
+		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := budget.Rows(ctx, 1); err != nil {
+				return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+			}
+			e, err := scanEntity(rows)
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+			}
+			page.Entities = append(page.Entities, vis.scrub(e))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		}
 	}
 	more := len(page.Entities) > limit
 	if more {
@@ -790,18 +951,65 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 }
 
 func position(e *kb.Entity, o Order) Position {
-	switch o.Field {
+	pos := Position{Value: keyValue(e, o.Field), ID: e.ID}
+	for _, k := range o.Then {
+		pos.More = append(pos.More, keyValue(e, k.Field))
+	}
+	return pos
+}
+
+// keyValue is the value of the order key field of e, as text, as the
+// key's column orders it.
+func keyValue(e *kb.Entity, field OrderField) string {
+	switch field {
 	case OrderCreatedAt:
-		return Position{Value: e.CreatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
+		return e.CreatedAt.UTC().Format(time.RFC3339Nano)
 	case OrderUpdatedAt:
-		return Position{Value: e.UpdatedAt.UTC().Format(time.RFC3339Nano), ID: e.ID}
+		return e.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	case OrderWhen:
 		if e.Event != nil && e.Event.When != nil {
-			return Position{Value: e.Event.When.SortKey(), ID: e.ID}
+			return e.Event.When.SortKey()
 		}
-		return Position{Value: noDate, ID: e.ID}
+		return noDate
+	case OrderCountry:
+		if c := e.Country(); c != "" {
+			return c
+		}
+		return noCountry
 	}
-	return Position{Value: kb.Fold(e.Name), ID: e.ID}
+	return kb.Fold(e.Name)
+}
+
+// keysetCond is the condition that a row comes after the position vals
+// (before it, when before is set) in the order of keys, whose columns are
+// cols and whose last key is the id. When every key goes the same way it
+// is one row comparison, which an index on the columns serves as a range;
+// keys in mixed directions need the expanded form: the first key beyond,
+// or equal and the second beyond, and so on.
+func keysetCond(keys []OrderKey, cols, vals []string, before bool) string {
+	same := true
+	for _, k := range keys[1:] {
+		same = same && k.Desc == keys[0].Desc
+	}
+	cmp := func(k OrderKey) string {
+		if k.Desc != before {
+			return "<"
+		}
+		return ">"
+	}
+	if same {
+		return fmt.Sprintf("(%s) %s (%s)", strings.Join(cols, ", "), cmp(keys[0]), strings.Join(vals, ", "))
+	}
+	alts := make([]string, len(keys))
+	for i := range keys {
+		conds := make([]string, 0, i+1)
+		for j := 0; j < i; j++ {
+			conds = append(conds, cols[j]+" = "+vals[j])
+		}
+		conds = append(conds, cols[i]+" "+cmp(keys[i])+" "+vals[i])
+		alts[i] = "(" + strings.Join(conds, " AND ") + ")"
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
 // topicCond is the condition that a practice has a topic matching one of
