@@ -324,6 +324,50 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	return false, nil
 }
 
+// complete gives the words of q that match as a prefix the terms of the
+// vocabulary they start (textsearch.Word.Complete), in one round trip:
+// the text index answers a few named terms far faster than a prefix,
+// which it collects into a bitmap of every document under it. Only for
+// readers of published entries: the vocabulary holds the terms of
+// published documents only, so that a reader who sees drafts keeps the
+// prefix match, which reaches the drafts' terms too.
+func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query) error {
+	if vis.Drafts {
+		return nil
+	}
+	var words []*textsearch.Word
+	var prefixes []string
+	for _, w := range q.Words() {
+		if w.NeedsCompletion() {
+			words, prefixes = append(words, w), append(prefixes, w.Folded)
+		}
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	// A range of the vocabulary's B-tree (collation C): the terms from
+	// the prefix up to the prefix followed by the last code point.
+	rows, err := s.read(ctx).Query(ctx, `SELECT array(SELECT term FROM search_term
+			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
+		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, textsearch.MaxCompletions+1)
+	if err != nil {
+		return fmt.Errorf("search: %w", translate(err))
+	}
+	i := 0
+	var terms []string
+	_, err = pgx.ForEachRow(rows, []any{&terms}, func() error {
+		if i < len(words) {
+			words[i].Complete(terms)
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("search: %w", translate(err))
+	}
+	return nil
+}
+
 func (r SearchRequest) where(b *builder, vis Visibility) {
 	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(r.Kinds) > 0 {
@@ -350,6 +394,9 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	if err != nil {
 		return nil, err
 	}
+	if err := s.complete(ctx, vis, q); err != nil {
+		return nil, err
+	}
 	page, err := s.searchPage(ctx, vis, r, q, false)
 	if err != nil || len(page.Hits) > 0 {
 		return page, err
@@ -358,11 +405,14 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	// typos, unless the query as typed finds something and this page is
 	// past its end.
 	if r.Offset > 0 {
-		if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+		if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 			return page, err
 		}
 	}
 	widened := q.Widen()
+	if err := s.complete(ctx, vis, q); err != nil {
+		return nil, err
+	}
 	corrected, err := s.correct(ctx, q)
 	if err != nil {
 		return nil, err
@@ -372,7 +422,7 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 			return page, err
 		}
 		if r.Offset > 0 {
-			if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+			if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 				return page, err
 			}
 		}
@@ -482,14 +532,21 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	const cols = "d.entity_id, d.vec, d.name_words"
 	var sets string
 	if !partial {
-		qOwn := b.arg(c.own)
-		sets = fmt.Sprintf(`own AS MATERIALIZED (SELECT %[6]s FROM search_doc d WHERE d.vec @@ %[1]s::tsquery AND %[3]s),
-			anywhere AS MATERIALIZED (SELECT %[6]s FROM search_doc d
-				WHERE d.vec @@ %[2]s::tsquery AND NOT d.vec @@ %[1]s::tsquery AND %[3]s),
-			a AS (SELECT * FROM own LIMIT %[4]s),
+		// Either set may be probed (searchprobe.go), by the same plan: the
+		// statistics do not tell names from texts.
+		plan, err := s.probeFor(ctx, q, max(candidates, need))
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		qOwn, qAll := b.arg(c.own), b.arg(c.all)
+		sets = fmt.Sprintf(`%[1]s,
+			%[2]s,
+			a AS (SELECT * FROM own LIMIT %[3]s),
 			cand AS (SELECT * FROM a UNION ALL
-				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[5]d THEN 0 ELSE %[4]s END))`,
-			qOwn, b.arg(c.all), where, limit, need, cols)
+				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[4]d THEN 0 ELSE %[3]s END))`,
+			probedSet("own", cols, qOwn, "true", where, limit, plan),
+			probedSet("anywhere", cols, qAll, "NOT d.vec @@ "+qOwn+"::tsquery", where, limit, plan),
+			limit, need)
 	} else {
 		// The entities that match all groups but one, for each group, then
 		// those that match any: the best covers come first without ranking
@@ -593,45 +650,64 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 	if err != nil {
 		return 0, false, err
 	}
-	n, exact, err := s.count(ctx, vis, r, compile(q).all)
+	if err := s.complete(ctx, vis, q); err != nil {
+		return 0, false, err
+	}
+	n, exact, err := s.count(ctx, vis, r, q, compile(q).all)
 	if err != nil || n > 0 {
 		return n, exact, err
 	}
 	widened := q.Widen()
+	if err := s.complete(ctx, vis, q); err != nil {
+		return 0, false, err
+	}
 	corrected, err := s.correct(ctx, q)
 	if err != nil {
 		return 0, false, err
 	}
 	if corrected || widened {
-		if n, exact, err = s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+		if n, exact, err = s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 			return n, exact, err
 		}
 	}
 	if len(q.Groups) == 1 {
 		return 0, true, nil
 	}
-	return s.count(ctx, vis, r, compile(q).any)
+	return s.count(ctx, vis, r, q, compile(q).any)
 }
 
 // count counts the entities that match the tsquery tsq, up to CountBound.
-func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq string) (int, bool, error) {
-	b := &builder{}
-	b.cond("d.vec @@ ?::tsquery", tsq)
-	r.where(b, vis)
-	var n int
-	// Planned for its terms without the LIMIT in sight (see searchPage):
-	// a scan of the table for a term most entities hold, the text index
-	// for a rare one; either stops at the bound.
-	err := s.read(ctx).QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
-		strings.Join(b.where, " AND ")+`) SELECT count(*) FROM (SELECT 1 FROM m LIMIT `+strconv.Itoa(CountBound+1)+`) x`,
-		customPlan(b.args)...).Scan(&n)
+func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, tsq string) (int, bool, error) {
+	sql, args, err := s.countSQL(ctx, vis, r, q, tsq)
 	if err != nil {
+		return 0, false, err
+	}
+	var n int
+	if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}
 	if n > CountBound {
 		return CountBound, false, nil
 	}
 	return n, true, nil
+}
+
+// countSQL returns the statement of count and its arguments.
+func (s *Store) countSQL(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, tsq string) (string, []any, error) {
+	b := &builder{}
+	qArg := b.arg(tsq)
+	r.where(b, vis)
+	bound := strconv.Itoa(CountBound + 1)
+	plan, err := s.probeFor(ctx, q, CountBound+1)
+	if err != nil {
+		return "", nil, fmt.Errorf("count search: %w", err)
+	}
+	// Planned for its terms without the LIMIT in sight (see searchPage):
+	// a scan of the table for a term most entities hold, the text index
+	// for a rare one; either stops at the bound. A probe (searchprobe.go)
+	// stops at it sooner where the words are common.
+	return `WITH ` + probedSet("m", "1", qArg, "true", strings.Join(b.where, " AND "), bound, plan) +
+		` SELECT count(*) FROM (SELECT 1 FROM m LIMIT ` + bound + `) x`, customPlan(b.args), nil
 }
 
 // Suggestion is a name that starts with, or has a word that starts with,
