@@ -79,6 +79,21 @@ func TestSearchHidesDraftsFromThePublic(t *testing.T) {
 	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka fir"}); slices.Contains(got, "secret") {
 		t.Errorf("public search by prefix found %v, want no draft", got)
 	}
+	// Suggest likewise, for a later word of a name.
+	ctx := context.Background()
+	for _, c := range []struct {
+		vis  store.Visibility
+		want bool
+	}{{store.Visibility{Drafts: true}, true}, {store.Public, false}} {
+		ss, err := st.Suggest(ctx, c.vis, "fir", nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := slices.ContainsFunc(ss, func(s store.Suggestion) bool { return s.Name == "Łódzka Firma (draft)" })
+		if found != c.want {
+			t.Errorf("Suggest(fir) with %+v: %v, found the draft %v, want %v", c.vis, ss, found, c.want)
+		}
+	}
 }
 
 func TestSearchCompletesPrefixesFromThePublishedVocabulary(t *testing.T) {
