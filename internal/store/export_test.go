@@ -46,7 +46,7 @@ func (s *Store) ProbeWindows(ctx context.Context, query string, need int) (int, 
 	if err != nil {
 		return 0, err
 	}
-	p, err := s.probeFor(ctx, q, need)
+	p, err := s.probeFor(ctx, q, need, probeMargin)
 	return len(p.windows), err
 }
 

@@ -378,6 +378,37 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 	return out, nil
 }
 
+// readWithoutJIT runs fn on where reads of ctx go, in a read-only
+// transaction with JIT compilation off and plan_cache_mode auto. A search
+// statement holds scans that it plans for the whole table and runs only
+// when a probe comes back short, or cuts early: their estimated cost
+// crosses jit_above_cost, and compiling the statement's expressions then
+// costs more than running it (the probed count of "spółdzielnia socjalna"
+// at 1M: 283-472 ms with JIT, 25 ms without). plan_cache_mode auto plans
+// an unnamed statement for its arguments (the pool's default forces a
+// generic plan, which does not know whether a term is in ten entities or
+// in half of them).
+func (s *Store) readWithoutJIT(ctx context.Context, fn func(q querier) error) error {
+	b, ok := s.read(ctx).(interface {
+		BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+	})
+	if !ok {
+		return fn(s.read(ctx))
+	}
+	tx, err := b.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
+	if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
 func (r SearchRequest) where(b *builder, vis Visibility) {
 	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(r.Kinds) > 0 {
@@ -466,7 +497,9 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
 	var found []bool
-	err := s.read(ctx).QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	err := s.readWithoutJIT(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
 	}
@@ -544,7 +577,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if !partial {
 		// Either set may be probed (searchprobe.go), by the same plan: the
 		// statistics do not tell names from texts.
-		plan, err := s.probeFor(ctx, q, max(candidates, need))
+		plan, err := s.probeFor(ctx, q, max(candidates, need), ownMargin)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
@@ -594,18 +627,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		b.arg(r.Limit+1), b.arg(r.Offset))
 	var ids []int64
 	var scores []float64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// JIT compilation costs tens of milliseconds and gains nothing on a few
-		// hundred rows; the estimates of the candidate scans, made without
-		// their LIMIT, would turn it on at a million entities.
-		// Planned for each query's own terms (plan_cache_mode auto, which
-		// plans an unnamed statement with its arguments; the pool's default
-		// would force a generic plan): a generic plan does not know
-		// whether a term is in ten entities or in half of them.
-		if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
-			return translate(err)
-		}
-		rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
+	// JIT off and planned for the query's own terms: see readWithoutJIT.
+	err := s.readWithoutJIT(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
 		if err != nil {
 			return translate(err)
 		}
@@ -693,7 +717,8 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q te
 		return 0, false, err
 	}
 	var n int
-	if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+	err = s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(&n) })
+	if err != nil {
 		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}
 	if n > CountBound {
@@ -708,7 +733,7 @@ func (s *Store) countSQL(ctx context.Context, vis Visibility, r SearchRequest, q
 	qArg := b.arg(tsq)
 	r.where(b, vis)
 	bound := strconv.Itoa(CountBound + 1)
-	plan, err := s.probeFor(ctx, q, CountBound+1)
+	plan, err := s.probeFor(ctx, q, CountBound+1, probeMargin)
 	if err != nil {
 		return "", nil, fmt.Errorf("count search: %w", err)
 	}
