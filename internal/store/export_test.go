@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
@@ -24,4 +27,47 @@ func (s *Store) PracticePartnerPagesByRule(ctx context.Context, vis Visibility, 
 // CountPracticePartnersByRule exposes the rule's count for the same tests.
 func (s *Store) CountPracticePartnersByRule(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
 	return s.countPracticePartnersByRule(ctx, vis, ids)
+}
+
+// ProbeEverySearch makes every candidate set and count of s's searches
+// probed (searchprobe.go), whatever the statistics say, over windows
+// that cover the whole table: a probe that finds enough must then find
+// what the text index finds.
+func (s *Store) ProbeEverySearch() {
+	s.probe.mu.Lock()
+	s.probe.always = true
+	s.probe.mu.Unlock()
+}
+
+// ProbeWindows returns how many windows of the table a set of need
+// matches of query is probed in: 0 when it is read from the index.
+func (s *Store) ProbeWindows(ctx context.Context, query string, need int) (int, error) {
+	q, err := parse(query)
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.probeFor(ctx, q, need, probeMargin)
+	return len(p.windows), err
+}
+
+// ExplainCount returns the plan, executed, of the statement that counts
+// the hits of query as typed (EXPLAIN ANALYZE).
+func (s *Store) ExplainCount(ctx context.Context, vis Visibility, query string) (string, error) {
+	q, err := parse(query)
+	if err != nil {
+		return "", err
+	}
+	if err := s.complete(ctx, vis, q); err != nil {
+		return "", err
+	}
+	sql, args, err := s.countSQL(ctx, vis, SearchRequest{}, q, q.TSQuery())
+	if err != nil {
+		return "", err
+	}
+	rows, err := s.pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) `+sql, args...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
 }

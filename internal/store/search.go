@@ -324,6 +324,91 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	return false, nil
 }
 
+// complete gives the words of q that match as a prefix the terms of the
+// vocabulary they start (textsearch.Word.Complete), in one round trip:
+// the text index answers a few named terms far faster than a prefix,
+// which it collects into a bitmap of every document under it. Only for
+// readers of published entries: the vocabulary holds the terms of
+// published documents only, so that a reader who sees drafts keeps the
+// prefix match, which reaches the drafts' terms too.
+func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query) error {
+	if vis.Drafts {
+		return nil
+	}
+	var words []*textsearch.Word
+	var prefixes []string
+	for _, w := range q.Words() {
+		if w.NeedsCompletion() {
+			words, prefixes = append(words, w), append(prefixes, w.Folded)
+		}
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	terms, err := s.completions(ctx, prefixes)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	for i, w := range words {
+		w.Complete(terms[i])
+	}
+	return nil
+}
+
+// completions returns, for each prefix, the terms of the vocabulary
+// (published documents only) that start with it, at most
+// textsearch.MaxCompletions+1 of them: more than MaxCompletions means
+// "too many to name".
+func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string, error) {
+	// A range of the vocabulary's B-tree (collation C): the terms from
+	// the prefix up to the prefix followed by the last code point.
+	rows, err := s.read(ctx).Query(ctx, `SELECT array(SELECT term FROM search_term
+			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
+		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, textsearch.MaxCompletions+1)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+	if err != nil {
+		return nil, translate(err)
+	}
+	if len(out) != len(prefixes) {
+		return nil, fmt.Errorf("completions: %d answers for %d prefixes", len(out), len(prefixes))
+	}
+	return out, nil
+}
+
+// readWithoutJIT runs fn on where reads of ctx go, in a read-only
+// transaction with JIT compilation off and plan_cache_mode auto. A search
+// statement holds scans that it plans for the whole table and runs only
+// when a probe comes back short, or cuts early: their estimated cost
+// crosses jit_above_cost, and compiling the statement's expressions then
+// costs more than running it (the probed count of "spółdzielnia socjalna"
+// at 1M: 283-472 ms with JIT, 25 ms without). plan_cache_mode auto plans
+// an unnamed statement for its arguments (the pool's default forces a
+// generic plan, which does not know whether a term is in ten entities or
+// in half of them).
+func (s *Store) readWithoutJIT(ctx context.Context, fn func(q querier) error) error {
+	b, ok := s.read(ctx).(interface {
+		BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+	})
+	if !ok {
+		return fn(s.read(ctx))
+	}
+	tx, err := b.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
+	if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
 func (r SearchRequest) where(b *builder, vis Visibility) {
 	b.cond("d.status = ANY(?)", vis.statuses())
 	if len(r.Kinds) > 0 {
@@ -350,6 +435,9 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	if err != nil {
 		return nil, err
 	}
+	if err := s.complete(ctx, vis, q); err != nil {
+		return nil, err
+	}
 	page, err := s.searchPage(ctx, vis, r, q, false)
 	if err != nil || len(page.Hits) > 0 {
 		return page, err
@@ -358,11 +446,14 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	// typos, unless the query as typed finds something and this page is
 	// past its end.
 	if r.Offset > 0 {
-		if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+		if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 			return page, err
 		}
 	}
 	widened := q.Widen()
+	if err := s.complete(ctx, vis, q); err != nil {
+		return nil, err
+	}
 	corrected, err := s.correct(ctx, q)
 	if err != nil {
 		return nil, err
@@ -372,7 +463,7 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 			return page, err
 		}
 		if r.Offset > 0 {
-			if n, _, err := s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+			if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 				return page, err
 			}
 		}
@@ -406,7 +497,9 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
 	var found []bool
-	err := s.read(ctx).QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	err := s.readWithoutJIT(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
 	}
@@ -482,14 +575,21 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	const cols = "d.entity_id, d.vec, d.name_words"
 	var sets string
 	if !partial {
-		qOwn := b.arg(c.own)
-		sets = fmt.Sprintf(`own AS MATERIALIZED (SELECT %[6]s FROM search_doc d WHERE d.vec @@ %[1]s::tsquery AND %[3]s),
-			anywhere AS MATERIALIZED (SELECT %[6]s FROM search_doc d
-				WHERE d.vec @@ %[2]s::tsquery AND NOT d.vec @@ %[1]s::tsquery AND %[3]s),
-			a AS (SELECT * FROM own LIMIT %[4]s),
+		// Either set may be probed (searchprobe.go), by the same plan: the
+		// statistics do not tell names from texts.
+		plan, err := s.probeFor(ctx, q, max(candidates, need), ownMargin)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		qOwn, qAll := b.arg(c.own), b.arg(c.all)
+		sets = fmt.Sprintf(`%[1]s,
+			%[2]s,
+			a AS (SELECT * FROM own LIMIT %[3]s),
 			cand AS (SELECT * FROM a UNION ALL
-				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[5]d THEN 0 ELSE %[4]s END))`,
-			qOwn, b.arg(c.all), where, limit, need, cols)
+				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[4]d THEN 0 ELSE %[3]s END))`,
+			probedSet("own", cols, qOwn, "true", where, limit, plan),
+			probedSet("anywhere", cols, qAll, "NOT d.vec @@ "+qOwn+"::tsquery", where, limit, plan),
+			limit, need)
 	} else {
 		// The entities that match all groups but one, for each group, then
 		// those that match any: the best covers come first without ranking
@@ -527,18 +627,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		b.arg(r.Limit+1), b.arg(r.Offset))
 	var ids []int64
 	var scores []float64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// JIT compilation costs tens of milliseconds and gains nothing on a few
-		// hundred rows; the estimates of the candidate scans, made without
-		// their LIMIT, would turn it on at a million entities.
-		// Planned for each query's own terms (plan_cache_mode auto, which
-		// plans an unnamed statement with its arguments; the pool's default
-		// would force a generic plan): a generic plan does not know
-		// whether a term is in ten entities or in half of them.
-		if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
-			return translate(err)
-		}
-		rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
+	// JIT off and planned for the query's own terms: see readWithoutJIT.
+	err := s.readWithoutJIT(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
 		if err != nil {
 			return translate(err)
 		}
@@ -593,38 +684,40 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 	if err != nil {
 		return 0, false, err
 	}
-	n, exact, err := s.count(ctx, vis, r, compile(q).all)
+	if err := s.complete(ctx, vis, q); err != nil {
+		return 0, false, err
+	}
+	n, exact, err := s.count(ctx, vis, r, q, compile(q).all)
 	if err != nil || n > 0 {
 		return n, exact, err
 	}
 	widened := q.Widen()
+	if err := s.complete(ctx, vis, q); err != nil {
+		return 0, false, err
+	}
 	corrected, err := s.correct(ctx, q)
 	if err != nil {
 		return 0, false, err
 	}
 	if corrected || widened {
-		if n, exact, err = s.count(ctx, vis, r, compile(q).all); err != nil || n > 0 {
+		if n, exact, err = s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
 			return n, exact, err
 		}
 	}
 	if len(q.Groups) == 1 {
 		return 0, true, nil
 	}
-	return s.count(ctx, vis, r, compile(q).any)
+	return s.count(ctx, vis, r, q, compile(q).any)
 }
 
 // count counts the entities that match the tsquery tsq, up to CountBound.
-func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq string) (int, bool, error) {
-	b := &builder{}
-	b.cond("d.vec @@ ?::tsquery", tsq)
-	r.where(b, vis)
+func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, tsq string) (int, bool, error) {
+	sql, args, err := s.countSQL(ctx, vis, r, q, tsq)
+	if err != nil {
+		return 0, false, err
+	}
 	var n int
-	// Planned for its terms without the LIMIT in sight (see searchPage):
-	// a scan of the table for a term most entities hold, the text index
-	// for a rare one; either stops at the bound.
-	err := s.read(ctx).QueryRow(ctx, `WITH m AS MATERIALIZED (SELECT 1 FROM search_doc d WHERE `+
-		strings.Join(b.where, " AND ")+`) SELECT count(*) FROM (SELECT 1 FROM m LIMIT `+strconv.Itoa(CountBound+1)+`) x`,
-		customPlan(b.args)...).Scan(&n)
+	err = s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(&n) })
 	if err != nil {
 		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}
@@ -632,6 +725,24 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, tsq 
 		return CountBound, false, nil
 	}
 	return n, true, nil
+}
+
+// countSQL returns the statement of count and its arguments.
+func (s *Store) countSQL(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, tsq string) (string, []any, error) {
+	b := &builder{}
+	qArg := b.arg(tsq)
+	r.where(b, vis)
+	bound := strconv.Itoa(CountBound + 1)
+	plan, err := s.probeFor(ctx, q, CountBound+1, probeMargin)
+	if err != nil {
+		return "", nil, fmt.Errorf("count search: %w", err)
+	}
+	// Planned for its terms without the LIMIT in sight (see searchPage):
+	// a scan of the table for a term most entities hold, the text index
+	// for a rare one; either stops at the bound. A probe (searchprobe.go)
+	// stops at it sooner where the words are common.
+	return `WITH ` + probedSet("m", "1", qArg, "true", strings.Join(b.where, " AND "), bound, plan) +
+		` SELECT count(*) FROM (SELECT 1 FROM m LIMIT ` + bound + `) x`, customPlan(b.args), nil
 }
 
 // Suggestion is a name that starts with, or has a word that starts with,
@@ -682,11 +793,42 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	// Then names with words that start with the words of the prefix.
 	// A short word before the last ("w gni") is a whole word: as a prefix
 	// it would match most names' words.
+	quote := func(w string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "'"
+	}
 	parts := make([]string, len(words))
+	var prefixed []int
 	for i, w := range words {
-		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "'"
+		parts[i] = quote(w)
 		if i == len(words)-1 || utf8.RuneCountInString(w) >= 3 {
 			parts[i] += ":*"
+			prefixed = append(prefixed, i)
+		}
+	}
+	// For readers of published entries, a prefix becomes the terms of the
+	// vocabulary that start with it when they are few (as in Search): the
+	// index answers named terms without collecting every name under the
+	// prefix first ("gniez" at 1M: 12,353 names).
+	if !vis.Drafts && len(prefixed) > 0 {
+		prefixes := make([]string, len(prefixed))
+		for j, i := range prefixed {
+			prefixes[j] = words[i]
+		}
+		terms, err := s.completions(ctx, prefixes)
+		if err != nil {
+			return nil, fmt.Errorf("suggest: %w", err)
+		}
+		for j, i := range prefixed {
+			switch ts := terms[j]; {
+			case len(ts) == 0: // no published name has such a word
+				return out, nil
+			case len(ts) <= textsearch.MaxCompletions:
+				named := make([]string, len(ts))
+				for k, t := range ts {
+					named[k] = quote(t)
+				}
+				parts[i] = "(" + strings.Join(named, " | ") + ")"
+			}
 		}
 	}
 	// The matches come from a materialised CTE, by the GIN index: with the

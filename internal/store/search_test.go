@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -67,6 +69,51 @@ func TestSearchHidesDraftsFromThePublic(t *testing.T) {
 	}
 	if got := searchKeys(t, st, store.Visibility{Drafts: true}, store.SearchRequest{Query: "lodzka firma"}); !slices.Equal(got, []string{"secret"}) {
 		t.Errorf("staff search got %v, want [secret]", got)
+	}
+	// A prefix reaches the draft's words for staff: their search matches
+	// prefixes as such, not through the vocabulary of published terms
+	// that anonymous searches complete them from.
+	if got := searchKeys(t, st, store.Visibility{Drafts: true}, store.SearchRequest{Query: "lodzka fir"}); !slices.Equal(got, []string{"secret"}) {
+		t.Errorf("staff search by prefix got %v, want [secret]", got)
+	}
+	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "lodzka fir"}); slices.Contains(got, "secret") {
+		t.Errorf("public search by prefix found %v, want no draft", got)
+	}
+	// Suggest likewise, for a later word of a name.
+	ctx := context.Background()
+	for _, c := range []struct {
+		vis  store.Visibility
+		want bool
+	}{{store.Visibility{Drafts: true}, true}, {store.Public, false}} {
+		ss, err := st.Suggest(ctx, c.vis, "fir", nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := slices.ContainsFunc(ss, func(s store.Suggestion) bool { return s.Name == "Łódzka Firma (draft)" })
+		if found != c.want {
+			t.Errorf("Suggest(fir) with %+v: %v, found the draft %v, want %v", c.vis, ss, found, c.want)
+		}
+	}
+}
+
+func TestSearchCompletesPrefixesFromThePublishedVocabulary(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	// "rown" completes to the terms of "Równe" through the vocabulary and
+	// finds what a prefix match finds; the count agrees with the hits.
+	for _, q := range []string{"spoldzielnia socjalna rown", "spoldzielnia rowne sza", "koop"} {
+		pub := searchKeys(t, st, store.Public, store.SearchRequest{Query: q})
+		staff := searchKeys(t, st, store.Visibility{Drafts: true}, store.SearchRequest{Query: q})
+		if len(pub) == 0 && q != "koop" {
+			t.Errorf("public %q found nothing", q)
+		}
+		if !slices.Equal(pub, staff) {
+			t.Errorf("%q: public (completed) %v, staff (prefix) %v: want the same published hits", q, pub, staff)
+		}
+		n, _, err := st.CountSearch(context.Background(), store.Public, store.SearchRequest{Query: q})
+		if err != nil || n != len(pub) {
+			t.Errorf("CountSearch(%q) = %d, %v; want %d", q, n, err, len(pub))
+		}
 	}
 }
 
@@ -276,5 +323,96 @@ func TestSearchKnowsACountryByAnyName(t *testing.T) {
 	// "se" in lower case is a word, not the country.
 	if got := searchKeys(t, st, store.Public, store.SearchRequest{Query: "se"}); slices.Contains(got, "kos") {
 		t.Errorf("se: got %v, want no country match", got)
+	}
+}
+
+// TestSearchProbeFindsWhatTheIndexFinds compares the searches of a store
+// that probes every candidate set and count (searchprobe.go) with those
+// of one that reads the text index, on a table where the probe finds
+// enough: more entities hold the words than a search ranks (300) and
+// than it counts (1,000). Both read the matches in the table's order,
+// so the pages, scores and counts must be the same.
+func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	d := small()
+	for i := range 1100 {
+		e := kb.Entity{Key: fmt.Sprintf("probe-%d", i), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia Socjalna Próbna %d", i),
+			Status: kb.StatusPublished, Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}}
+		if i%3 == 0 {
+			e.Cooperative.Place = kb.Place{Country: "PL", City: "Poznań"}
+			e.Summary = "Szyje torby."
+		}
+		d.Entities = append(d.Entities, e)
+	}
+	load(t, st, d)
+	if _, err := pool.Exec(ctx, `ANALYZE search_doc`); err != nil {
+		t.Fatal(err)
+	}
+	probed := store.New(pool)
+	probed.ProbeEverySearch()
+	if n, err := probed.ProbeWindows(ctx, "probna", 300); err != nil || n == 0 {
+		t.Fatalf("ProbeWindows = %d, %v; want windows", n, err)
+	}
+	// The index store reads the index: the reference-sized table is too
+	// small for a probe to pay.
+	if n, err := st.ProbeWindows(ctx, "probna", 300); err != nil || n != 0 {
+		t.Fatalf("ProbeWindows of the index store = %d, %v; want none", n, err)
+	}
+	for _, r := range []store.SearchRequest{
+		{Query: "spoldzielnia probna", Limit: 20},
+		{Query: "próbna", Offset: 280, Limit: 30},
+		{Query: "spółdzielnia socjalna", Limit: 20, Kinds: []kb.Kind{kb.KindCooperative}},
+		{Query: "probna poznan", Limit: 20},
+		{Query: "torby", Limit: 20, Country: "PL"},
+		{Query: "spoldzielnia rowne szanse", Limit: 5},
+		{Query: "probna nieistniejace", Limit: 5},
+	} {
+		want, err := st.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatalf("Search(%+v): %v", r, err)
+		}
+		got, err := probed.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatalf("probed Search(%+v): %v", r, err)
+		}
+		if len(got.Hits) != len(want.Hits) || got.HasNext != want.HasNext || got.Partial != want.Partial {
+			t.Errorf("%+v: probed %d hits (next %v, partial %v), index %d (next %v, partial %v)",
+				r, len(got.Hits), got.HasNext, got.Partial, len(want.Hits), want.HasNext, want.Partial)
+			continue
+		}
+		for i := range want.Hits {
+			if got.Hits[i].Entity.Key != want.Hits[i].Entity.Key || got.Hits[i].Score != want.Hits[i].Score {
+				t.Errorf("%+v: hit %d probed %s (%.4f), index %s (%.4f)", r, i,
+					got.Hits[i].Entity.Key, got.Hits[i].Score, want.Hits[i].Entity.Key, want.Hits[i].Score)
+			}
+		}
+		wn, wexact, err := st.CountSearch(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gn, gexact, err := probed.CountSearch(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gn != wn || gexact != wexact {
+			t.Errorf("%+v: probed count %d (exact %v), index %d (exact %v)", r, gn, gexact, wn, wexact)
+		}
+	}
+	if n, exact, err := probed.CountSearch(ctx, store.Public, store.SearchRequest{Query: "probna"}); err != nil || n != store.CountBound || exact {
+		t.Errorf("probed count of 1,100 matches = %d, %v, %v; want %d, inexact", n, exact, err, store.CountBound)
+	}
+	// The probe found the bound: the text index was not read at all.
+	plan, err := probed.ExplainCount(ctx, store.Public, "probna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "Tid Range Scan") {
+		t.Errorf("the probed count reads no window:\n%s", plan)
+	}
+	for _, l := range strings.Split(plan, "\n") {
+		if strings.Contains(l, "Scan on search_doc") && !strings.Contains(l, "Tid Range Scan") && !strings.Contains(l, "never executed") {
+			t.Errorf("the probed count also read the table otherwise: %s\n%s", l, plan)
+		}
 	}
 }

@@ -18,10 +18,11 @@ import (
 // Store reads and writes the knowledge graph in PostgreSQL.
 type Store struct {
 	pool       *pgxpool.Pool
-	aggregates *resultCache // nil: no caching
-	facets     *resultCache // how many practices have each facet value, see facetPlan
-	replicas   *replicaSet  // nil: every read on the primary (replica.go)
-	listenURL  string       // empty: Listen through the pool (listen.go)
+	aggregates *resultCache     // nil: no caching
+	facets     *resultCache     // how many practices have each facet value, see facetPlan
+	replicas   *replicaSet      // nil: every read on the primary (replica.go)
+	listenURL  string           // empty: Listen through the pool (listen.go)
+	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.

@@ -181,3 +181,45 @@ func TestWidenLetsEveryWordMatchAsAPrefix(t *testing.T) {
 		t.Errorf("widened: %s, want %s", got, want)
 	}
 }
+
+func TestCompleteNamesTheTermsOfAPrefixInsteadOfMatchingIt(t *testing.T) {
+	q, _ := Parse("query", "warsztat terap")
+	w := q.Words()[1]
+	if !w.NeedsCompletion() {
+		t.Fatalf("the last word should need completion")
+	}
+	w.Complete([]string{"terap", "terapeut", "terapii", "terapia"})
+	if w.NeedsCompletion() {
+		t.Errorf("a completed word still needs completion")
+	}
+	if got, want := q.TSQuery(), `('warsztat' | 'warszt') & ('terap' | 'terapeut' | 'terapii' | 'terapia')`; got != want {
+		t.Errorf("completed: %s, want %s", got, want)
+	}
+	if got, want := q.OwnTSQuery(), `('warsztat':A | 'warszt':A) & ('terap':A | 'terapeut':A | 'terapii':A | 'terapia':A)`; got != want {
+		t.Errorf("completed, own: %s, want %s", got, want)
+	}
+
+	// More terms than MaxCompletions: the word keeps its prefix match.
+	q, _ = Parse("query", "spo")
+	many := make([]string, MaxCompletions+1)
+	for i := range many {
+		many[i] = "spo" + string(rune('a'+i))
+	}
+	q.Words()[0].Complete(many)
+	if got, want := q.TSQuery(), `('spo' | 'spo':*)`; got != want {
+		t.Errorf("too many completions: %s, want %s", got, want)
+	}
+
+	// No term starts with the word: only its own forms match.
+	q, _ = Parse("query", "ceramika")
+	q.Words()[0].Complete(nil)
+	if got, want := q.TSQuery(), `('ceramika' | 'ceramik')`; got != want {
+		t.Errorf("no completions: %s, want %s", got, want)
+	}
+	// A word that is not a prefix is left alone.
+	q, _ = Parse("query", "ceramika wtz")
+	q.Words()[0].Complete([]string{"ceramikami"})
+	if got, want := q.TSQuery(), `('ceramika' | 'ceramik') & ('wtz' | 'wtz':*)`; got != want {
+		t.Errorf("not a prefix: %s, want %s", got, want)
+	}
+}
