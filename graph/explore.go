@@ -56,12 +56,27 @@ var headFields = map[string]bool{
 // else as entitiesByID does. A neighbourhood of 500 nodes showing id, kind
 // and name is the common case of a graph view (docs/traversal.md,
 // "Reading the nodes").
+//
+// A walk's answer knows all its ids at once, so they are read at once,
+// without the loaders' wait (loader.EntityHeadsNow); only the answers that
+// are elements of a list (the paths of paths) keep the wait, so that their
+// nodes are read in one statement for all of them.
 func nodesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || !headsSuffice(graphql.GetOperationContext(ctx), fc.Field.Selections) {
-		return entitiesByID(ctx, ids)
+	ld := loader.For(ctx)
+	now := fc != nil && (fc.Parent == nil || fc.Parent.Index == nil)
+	var es []*kb.Entity
+	var err error
+	switch heads := fc != nil && headsSuffice(graphql.GetOperationContext(ctx), fc.Field.Selections); {
+	case heads && now:
+		es, err = ld.EntityHeadsNow(ctx, ids)
+	case heads:
+		es, err = ld.EntityHeads(ctx, ids)
+	case now:
+		es, err = ld.EntitiesNow(ctx, ids)
+	default:
+		es, err = ld.Entities(ctx, ids)
 	}
-	es, err := loader.For(ctx).EntityHeads(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

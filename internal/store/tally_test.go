@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/synth"
 )
 
@@ -96,4 +98,44 @@ func TestLinkTallyFollowsEveryWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a data set applied")
+}
+
+// TestWriteTriggerFunctionsKeepTheirPlans pins migration 00024: the
+// functions that every link write's triggers call are PL/pgSQL, whose
+// statements are planned once per connection, not SQL functions planned
+// at every call (most of a link write's time on a small graph), and the
+// facets' refresh probes the practices it is given instead of filtering
+// all of them.
+func TestWriteTriggerFunctionsKeepTheirPlans(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), pgtest.NewDB(t, "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	rows, err := pool.Query(context.Background(), `SELECT p.proname, l.lanname, p.prosrc FROM pg_proc p
+		JOIN pg_language l ON l.oid = p.prolang
+		WHERE p.proname IN ('practice_facet_of', 'practice_facet_refresh', 'link_tally_add') ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for rows.Next() {
+		var name, lang, src string
+		if err := rows.Scan(&name, &lang, &src); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if lang != "plpgsql" {
+			t.Errorf("%s is in %s, want plpgsql", name, lang)
+		}
+		if name == "practice_facet_refresh" && strings.Contains(src, "ids IS NULL OR") {
+			t.Errorf("practice_facet_refresh still filters with ids IS NULL OR, which a generic plan answers by reading every practice")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 3 {
+		t.Errorf("found %d of the 3 functions", seen)
+	}
 }
