@@ -104,6 +104,15 @@ func (a *App) Open(ctx context.Context) (err error) {
 		// cancel request is lost.
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(a.Config.StatementTimeout.Milliseconds(), 10)
 	}
+	// No JIT for the API's statements either: PostgreSQL decides to
+	// compile from the plan's estimated cost for the whole table, and a
+	// statement cut short by its LIMIT or by a bounded probe then pays the
+	// compilation (126 ms for a wide map page, 283-472 ms for a search count
+	// whose plan runs in 25 ms at 1M; docs/search.md). Exports and
+	// migrations, which read whole tables, keep it.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	if a.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("database pool: %w", err)
 	}
