@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/synth"
@@ -101,9 +102,11 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 }
 
 // TestEntitiesByIDReadsAsTheView: EntitiesByID joins each entity to its
-// kind's table only, with a copy of entity_full's select list; for every
-// entity of a generated graph (all nine kinds, drafts among them) it must
-// read exactly what the view reads.
+// kind's table only, with a copy of entity_full's select list, in SQL of
+// its own or, where the pool keeps no prepared statements (behind
+// PgBouncer), through the function entity_rows (migration 00021); for
+// every entity of a generated graph (all nine kinds, drafts among them)
+// both must read exactly what the view reads.
 func TestEntitiesByIDReadsAsTheView(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
@@ -120,25 +123,117 @@ func TestEntitiesByIDReadsAsTheView(t *testing.T) {
 		t.Fatal(err)
 	}
 	staff := store.Visibility{Drafts: true}
-	got, err := st.EntitiesByID(ctx, staff, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
 	kinds := map[kb.Kind]int{}
-	for i, id := range ids {
-		want, err := st.EntityViaView(ctx, id)
+	for name, st := range map[string]*store.Store{"statement": st, "entity_rows": unprepared(t, pool)} {
+		got, err := st.EntitiesByID(ctx, staff, ids)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got[i] == nil {
-			t.Fatalf("entity %d: EntitiesByID read nothing", id)
+		clear(kinds)
+		for i, id := range ids {
+			want, err := st.EntityViaView(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i] == nil {
+				t.Fatalf("%s: entity %d: EntitiesByID read nothing", name, id)
+			}
+			if !reflect.DeepEqual(got[i], want) {
+				t.Fatalf("%s: entity %d (%s) reads differently:\n by id:    %+v\n the view: %+v", name, id, want.Kind, got[i], want)
+			}
+			kinds[want.Kind]++
 		}
-		if !reflect.DeepEqual(got[i], want) {
-			t.Fatalf("entity %d (%s) reads differently:\n by id:    %+v\n the view: %+v", id, want.Kind, got[i], want)
-		}
-		kinds[want.Kind]++
 	}
 	if len(kinds) != 9 {
 		t.Errorf("the graph has %d kinds (%v), want all 9", len(kinds), kinds)
+	}
+}
+
+// unprepared returns a store on pool's database whose pool keeps no
+// prepared statements (cache_describe, as behind PgBouncer in transaction
+// mode), so that its hottest reads go through the PL/pgSQL functions.
+func unprepared(t *testing.T, pool *pgxpool.Pool) *store.Store {
+	t.Helper()
+	cfg := pool.Config()
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return store.New(p)
+}
+
+// TestListsReadTheSameWithoutPreparedStatements: a store whose pool keeps
+// no prepared statements reads a list's ids from entity_full and its rows
+// through entity_rows; every page of every kind, in every order, forwards
+// and backwards, for staff and for the public, must equal the page read
+// by the single statement of a pool that prepares.
+func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
+	prepared, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(5, 1500, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepared.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	bare := unprepared(t, pool)
+	filters := []store.Filter{{Kind: kb.KindPartner}, {Kind: kb.KindCooperative}, {Kind: kb.KindEvent}, {Kind: kb.KindGoodPractice},
+		{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorPublic}}, {Kind: kb.KindCooperative, City: "Poznań"}, {Name: "a"}}
+	orders := []store.Order{{Field: store.OrderName}, {Field: store.OrderName, Desc: true}, {Field: store.OrderCreatedAt},
+		{Field: store.OrderUpdatedAt, Desc: true}}
+	pages, rows := 0, 0
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, f := range filters {
+			for _, o := range orders {
+				for _, backward := range []bool{false, true} {
+					p := store.Page{First: 37}
+					if backward {
+						p = store.Page{Last: 37}
+					}
+					for range 4 {
+						want, err := prepared.ListEntities(ctx, vis, f, o, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := bare.ListEntities(ctx, vis, f, o, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Fatalf("%+v %+v %+v %+v: the pages differ:\n entity_rows: %d entities %+v\n statement:   %d entities %+v",
+								vis, f, o, p, len(got.Entities), got.Positions, len(want.Entities), want.Positions)
+						}
+						pages++
+						rows += len(want.Entities)
+						if len(want.Positions) == 0 || (!backward && !want.HasNext) || (backward && !want.HasPrev) {
+							break
+						}
+						if backward {
+							p.Before = &want.Positions[0]
+						} else {
+							p.After = &want.Positions[len(want.Positions)-1]
+						}
+					}
+				}
+			}
+		}
+	}
+	if rows < 5000 {
+		t.Errorf("%d pages compared %d entities: too few for the test to mean much", pages, rows)
+	}
+	// The store without prepared statements does read through the
+	// function: without it, it fails, and the other does not.
+	if _, err := pool.Exec(ctx, `DROP FUNCTION entity_rows(bigint[], text[])`); err != nil {
+		t.Fatal(err)
+	}
+	f, o := store.Filter{Kind: kb.KindPartner}, store.Order{Field: store.OrderName}
+	if _, err := bare.ListEntities(ctx, store.Public, f, o, store.Page{First: 5}); err == nil {
+		t.Error("without entity_rows the store without prepared statements still lists")
+	}
+	if _, err := prepared.ListEntities(ctx, store.Public, f, o, store.Page{First: 5}); err != nil {
+		t.Errorf("without entity_rows the store that prepares fails: %v", err)
 	}
 }

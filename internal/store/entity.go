@@ -120,21 +120,92 @@ func storedDate(edtf string) (*kb.FuzzyDate, error) {
 	return &d, nil
 }
 
+// entityFullSelect is the select list of the view entity_full (migration
+// 00007, with the types of empty arrays and dates spelt out for the
+// branches where they are NULL), over entity e and the kinds' tables p, c, ps, g, f, pr, ev, pe
+// and s. TestEntitiesByIDReadsAsTheView keeps the two in step.
+const entityFullSelect = `e.id, e.kind, e.key, e.name, e.sort_name, e.summary, e.status, e.version,
+       e.created_at, e.updated_at, e.created_by, e.updated_by,
+       e.sector, p.partner_kind AS partner_kind,
+       coalesce(p.legal_form, '') AS legal_form,
+       coalesce(p.country, c.country, f.country, ev.country, '') AS country,
+       coalesce(p.region, c.region, f.region, ev.region, '') AS region,
+       coalesce(p.city, c.city, f.city, ev.city, '') AS city,
+       coalesce(p.website, c.website, f.website, pr.website, '') AS website,
+       coalesce(p.registration_number, c.registration_number, '') AS registration_number,
+       c.coop_status AS coop_status, coalesce(c.activities, '{}'::text[]) AS activities, c.founded_on::date AS founded_on,
+       coalesce(ps.starts_on, pr.starts_on, ev.starts_on)::date AS starts_on,
+       coalesce(ps.ends_on, pr.ends_on, ev.ends_on)::date AS ends_on,
+       coalesce(g.description, '') AS description, coalesce(g.topics, '{}'::text[]) AS topics,
+       coalesce(g.target_group, f.target_group, '') AS target_group,
+       coalesce(g.resources_needed, '') AS resources_needed, coalesce(g.evidence, '') AS evidence,
+       coalesce(g.difficulties, '') AS difficulties, coalesce(g.lessons, '') AS lessons,
+       coalesce(g.transfer_potential, '') AS transfer_potential, coalesce(g.recognition, '') AS recognition,
+       coalesce(f.model, '') AS model, coalesce(f.lessons_for_poland, '') AS lessons_for_poland,
+       coalesce(f.home_analogue, '') AS home_analogue,
+       coalesce(pr.funding, '') AS funding,
+       ev.event_kind AS event_kind, ev.event_status AS event_status, coalesce(ev.venue, '') AS venue,
+       coalesce(pe.public_role, '') AS public_role,
+       s.source_kind AS source_kind, coalesce(s.publisher, '') AS publisher, s.published_on::date AS published_on,
+       coalesce(s.url, '') AS url, coalesce(s.language, '') AS language,
+       coalesce(pe.email, '') AS email, coalesce(pe.phone, '') AS phone,
+       coalesce(p.address, c.address, f.address, ev.address, '') AS address,
+       coalesce(p.latitude, c.latitude, f.latitude, ev.latitude) AS latitude,
+       coalesce(p.longitude, c.longitude, f.longitude, ev.longitude) AS longitude,
+       coalesce(p.logo_url, c.logo_url, f.logo_url, pr.logo_url, '') AS logo_url,
+       coalesce(ev.when_edtf, '') AS when_edtf, e.when_sort,
+       coalesce(ev.other_places, '[]'::jsonb) AS other_places,
+       coalesce(s.published_edtf, '') AS published_edtf`
+
+// entitiesByIDSQL reads entities by id as entity_full does, but joins
+// each entity only to its own kind's table: the view left-joins all nine
+// to every row, nine nested-loop probes a row, which was most of reading
+// the thousands of entities of a front page of the million-entity graph;
+// reading the entity rows once (materialized) and each kind's rows from
+// its own table took about half the time (docs/benchmarks.md,
+// "Measurements behind the code").
+var entitiesByIDSQL = func() string {
+	kinds := []struct{ kind, table, alias string }{
+		{"PARTNER", "partner", "p"}, {"COOPERATIVE", "cooperative", "c"}, {"PARTNERSHIP", "partnership", "ps"},
+		{"GOOD_PRACTICE", "good_practice", "g"}, {"FOREIGN_EXAMPLE", "foreign_example", "f"}, {"PROJECT", "project", "pr"},
+		{"EVENT", "event", "ev"}, {"PERSON", "person", "pe"}, {"SOURCE", "source", "s"},
+	}
+	branches := make([]string, len(kinds))
+	for i, k := range kinds {
+		sel := entityFullSelect
+		for _, other := range kinds {
+			if other.alias != k.alias {
+				sel = regexp.MustCompile(`\b`+other.alias+`\.[a-z_]+`).ReplaceAllString(sel, "NULL")
+			}
+		}
+		// A coalesce of nothing but NULLs would be text; a bare NULL takes
+		// the type of the other branches.
+		sel = regexp.MustCompile(`coalesce\(NULL(, NULL)*\)`).ReplaceAllString(sel, "NULL")
+		branches[i] = "SELECT " + sel + " FROM b e JOIN " + k.table + " " + k.alias + " ON " + k.alias + ".id = e.id WHERE e.kind = '" + k.kind + "'"
+	}
+	return `WITH b AS MATERIALIZED (SELECT * FROM entity WHERE id = ANY($1) AND status = ANY($2))
+		SELECT ` + entityColumns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) e`
+}()
+
 // entityRowsSQL reads entities by id through the function entity_rows
-// (migration 00021): entity_full's rows, each entity joined only to its
-// own kind's table (the view left-joins all nine to every row, nine
-// nested-loop probes a row, about twice the time for the thousands of
-// entities of a front page of the million-entity graph; docs/benchmarks.md,
-// "Measurements behind the code"), in the order of $1. A PL/pgSQL function
-// keeps its plan per server session: behind PgBouncer in transaction mode,
-// where the API's statements are planned at every execution, planning the
-// union of nine joins cost several times reading a page (docs/scaling.md).
+// (migration 00021), which runs entitiesByIDSQL's union in PL/pgSQL, in
+// the order of $1. A PL/pgSQL function keeps the plans of its statements
+// per server session, whatever the client's protocol: behind PgBouncer in
+// transaction mode, where the pool cannot keep prepared statements and
+// every statement is planned at each execution, planning the union of
+// nine joins cost several times reading a page (docs/scaling.md,
+// "PgBouncer"). Where the pool keeps prepared statements, the union
+// itself is cheaper: no function call, no tuplestore between the two.
 const entityRowsSQL = `SELECT ` + entityColumns + ` FROM entity_rows($1, $2) e`
 
 // EntitiesByID returns the entities with the given ids in the order of ids,
 // with nil where an entity does not exist or is not visible under vis.
 func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	rows, err := s.read(ctx).Query(ctx, entityRowsSQL, ids, vis.statuses())
+	sql := entitiesByIDSQL
+	if s.serverPlans {
+		sql = entityRowsSQL
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
@@ -693,15 +764,21 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	if desc {
 		dir = "DESC"
 	}
+	cols := entityColumns
+	if s.serverPlans {
+		cols = "e.id"
+	}
 	sql := fmt.Sprintf(`SELECT %s FROM entity_full e WHERE %s ORDER BY %s %s, e.id %s LIMIT %s`,
-		"e.id", strings.Join(b.where, " AND "), col, dir, dir, f.limit(b, limit+1))
-	// The page's ids come from the view, the rows from entity_rows: the
-	// planner drops the view's joins that the conditions and the order do
-	// not read, and entity_rows' plan is kept per server session, so the
-	// statement plans in a fraction of the ten-table view's time (6-16 ms
-	// generic, 0.9 ms without join reordering, on the reference data),
-	// which behind PgBouncer is paid at every execution (docs/scaling.md).
-	sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
+		cols, strings.Join(b.where, " AND "), col, dir, dir, f.limit(b, limit+1))
+	if s.serverPlans {
+		// Planned at every execution (behind PgBouncer): the page's ids
+		// come from the view, the rows from entity_rows. The planner drops
+		// the view's joins that the conditions and the order do not read,
+		// and entity_rows' plan is kept by the server session, where a
+		// generic plan of the whole view took 6-16 ms to make on the
+		// reference data (docs/scaling.md, "PgBouncer").
+		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
+	}
 	rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
