@@ -237,3 +237,97 @@ func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
 		t.Errorf("without entity_rows the store that prepares fails: %v", err)
 	}
 }
+
+// TestLinkPagesReadTheSameWithoutPreparedStatements: a store whose pool
+// keeps no prepared statements reads pages of links in link order through
+// link_page (migration 00021); for the entities with the most links of a
+// generated graph, in every direction, for one type and several, other
+// kinds and statuses narrowed or not, forwards and backwards, page after
+// page, and for staff and the public, its pages must equal those of the
+// store that prepares its own statement.
+func TestLinkPagesReadTheSameWithoutPreparedStatements(t *testing.T) {
+	prepared, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(7, 1500, 6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepared.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	bare := unprepared(t, pool)
+	rows, _ := pool.Query(ctx, `SELECT id FROM (SELECT from_id AS id FROM link UNION ALL SELECT to_id FROM link) x
+		GROUP BY id ORDER BY count(*) DESC, id LIMIT 40`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) < 40 {
+		t.Fatalf("%d ids: %v", len(ids), err)
+	}
+	all := kb.RelationTypes()
+	typeSets := [][]kb.RelationType{all[:1], all[1:3], all}
+	var specs []store.LinkSpec
+	for _, dir := range []store.Direction{store.Outgoing, store.Incoming, store.Both} {
+		for _, types := range typeSets {
+			for _, desc := range []bool{false, true} {
+				for _, limit := range []int{1, 4, 25} {
+					specs = append(specs, store.LinkSpec{Direction: dir, Types: types, Desc: desc, Limit: limit})
+				}
+			}
+		}
+	}
+	specs = append(specs,
+		store.LinkSpec{Direction: store.Both, Types: all[:2], InTypes: all[2:5], Limit: 7},
+		store.LinkSpec{Direction: store.Outgoing, Types: all, OtherKinds: []kb.Kind{kb.KindCooperative, kb.KindPartner}, Limit: 5},
+		store.LinkSpec{Direction: store.Incoming, Types: all, Statuses: []kb.PublicationStatus{kb.StatusPublished}, Limit: 5, Desc: true})
+	compared := 0
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, sp := range specs {
+			for page := 0; page < 4; page++ {
+				// Two asks in one statement, as a page with two related lists.
+				asks := []store.SpecIDs{{Spec: sp, IDs: ids}, {Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids[:5]}}
+				want, err := prepared.LinkPages(ctx, vis, asks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := bare.LinkPages(ctx, vis, asks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%+v %+v page %d: the pages differ:\n link_page: %+v\n statement: %+v", vis, sp, page, got[0], want[0])
+				}
+				// The next page: after the last link of the first node
+				// that has a full page, before the first node's first.
+				for _, rs := range want[0] {
+					compared += len(rs)
+				}
+				var next int64
+				for _, id := range ids {
+					if rs := want[0][id]; len(rs) == sp.Limit {
+						next = rs[len(rs)-1].Link.ID
+						break
+					}
+				}
+				if next == 0 {
+					break
+				}
+				sp.AfterID = next
+				if page == 2 {
+					sp.UntilID = next // an empty range on the last page
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("%d links compared: too few for the test to mean much", compared)
+	}
+	if _, err := pool.Exec(ctx, `DROP FUNCTION link_page(bigint[], text[], text[], text[], text[], bigint, bigint, integer, boolean)`); err != nil {
+		t.Fatal(err)
+	}
+	asks := []store.SpecIDs{{Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids}}
+	if _, err := bare.LinkPages(ctx, store.Public, asks); err == nil {
+		t.Error("without link_page the store without prepared statements still reads pages of links")
+	}
+	if _, err := prepared.LinkPages(ctx, store.Public, asks); err != nil {
+		t.Errorf("without link_page the store that prepares fails: %v", err)
+	}
+}

@@ -1,3 +1,7 @@
+-- Two PL/pgSQL functions for the store's hottest reads, used where the
+-- API's pool keeps no prepared statements (behind PgBouncer in transaction
+-- mode): entity_rows and link_page.
+--
 -- entity_rows(ids, statuses) reads entities by id as entity_full does,
 -- each joined only to its own kind's table (the query the store ran as
 -- EntitiesByID before), in the order of ids; ord is the position in ids.
@@ -345,5 +349,82 @@ END
 $fn$;
 -- +goose StatementEnd
 
+-- link_page(...) is the store's page of links in link order (LinkSpec.page,
+-- internal/store/link.go) for the pools that keep no prepared statements,
+-- for the same reason as entity_rows: for each type and direction, each
+-- node's links of that type read in link order from the index (node,
+-- type, id), after the position lo and before the bound hi, at most lim,
+-- with the other end's sort name (okey), its status in statuses and, when
+-- kinds is not null, its kind in kinds. The caller cuts each node's merged
+-- rows to lim again. Planned once per server session, where the union the
+-- store builds took 0.6 ms to plan idle and several under load.
+
+-- +goose StatementBegin
+CREATE FUNCTION link_page(ids bigint[], out_types text[], in_types text[], statuses text[], kinds text[],
+    after_id bigint, until_id bigint, lim integer, descending boolean)
+RETURNS TABLE (
+  node bigint, id bigint, from_id bigint, to_id bigint,
+  type text, role text, note text, starts_on date,
+  ends_on date, version integer, created_at timestamptz, created_by text,
+  confidence double precision, okey text
+) LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+#variable_conflict use_column
+DECLARE
+  t text;
+  lo bigint := 0;
+  hi bigint := 9223372036854775807;
+BEGIN
+  -- after_id and until_id are 0 when unset; backwards, the position is the
+  -- upper end of the range.
+  IF descending THEN
+    lo := coalesce(nullif(until_id, 0), lo);
+    hi := coalesce(nullif(after_id, 0), hi);
+  ELSE
+    lo := coalesce(nullif(after_id, 0), lo);
+    hi := coalesce(nullif(until_id, 0), hi);
+  END IF;
+  FOREACH t IN ARRAY coalesce(out_types, '{}') LOOP
+    IF descending THEN
+      RETURN QUERY SELECT n.id, y.* FROM unnest(ids) AS n(id) CROSS JOIN LATERAL (
+          SELECT l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version,
+            l.created_at, l.created_by, l.confidence, o.sort_name
+          FROM link l JOIN entity o ON o.id = l.to_id
+          WHERE l.from_id = n.id AND l.type = t AND l.id > lo AND l.id < hi
+            AND o.status = ANY(statuses) AND (kinds IS NULL OR o.kind = ANY(kinds))
+          ORDER BY l.id DESC LIMIT lim) y;
+    ELSE
+      RETURN QUERY SELECT n.id, y.* FROM unnest(ids) AS n(id) CROSS JOIN LATERAL (
+          SELECT l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version,
+            l.created_at, l.created_by, l.confidence, o.sort_name
+          FROM link l JOIN entity o ON o.id = l.to_id
+          WHERE l.from_id = n.id AND l.type = t AND l.id > lo AND l.id < hi
+            AND o.status = ANY(statuses) AND (kinds IS NULL OR o.kind = ANY(kinds))
+          ORDER BY l.id LIMIT lim) y;
+    END IF;
+  END LOOP;
+  FOREACH t IN ARRAY coalesce(in_types, '{}') LOOP
+    IF descending THEN
+      RETURN QUERY SELECT n.id, y.* FROM unnest(ids) AS n(id) CROSS JOIN LATERAL (
+          SELECT l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version,
+            l.created_at, l.created_by, l.confidence, o.sort_name
+          FROM link l JOIN entity o ON o.id = l.from_id
+          WHERE l.to_id = n.id AND l.type = t AND l.id > lo AND l.id < hi
+            AND o.status = ANY(statuses) AND (kinds IS NULL OR o.kind = ANY(kinds))
+          ORDER BY l.id DESC LIMIT lim) y;
+    ELSE
+      RETURN QUERY SELECT n.id, y.* FROM unnest(ids) AS n(id) CROSS JOIN LATERAL (
+          SELECT l.id, l.from_id, l.to_id, l.type, l.role, l.note, l.starts_on, l.ends_on, l.version,
+            l.created_at, l.created_by, l.confidence, o.sort_name
+          FROM link l JOIN entity o ON o.id = l.from_id
+          WHERE l.to_id = n.id AND l.type = t AND l.id > lo AND l.id < hi
+            AND o.status = ANY(statuses) AND (kinds IS NULL OR o.kind = ANY(kinds))
+          ORDER BY l.id LIMIT lim) y;
+    END IF;
+  END LOOP;
+END
+$fn$;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP FUNCTION link_page(bigint[], text[], text[], text[], text[], bigint, bigint, integer, boolean);
 DROP FUNCTION entity_rows(bigint[], text[]);
