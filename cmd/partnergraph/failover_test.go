@@ -24,9 +24,8 @@ import (
 // promoted (pg_promote), as an operator or a failover manager would. The
 // API must keep answering anonymous reads throughout, within a bound of
 // failed requests; writes fail only between the primary's loss and the
-// promotion, plus a bounded few while the pool replaces its connections;
-// after the first write succeeds on the new primary every later one does,
-// and the last one is read back, anonymously and by staff.
+// promotion; after the first write succeeds on the new primary every
+// later one does, and a write is read back, anonymously and by staff.
 func TestPrimaryFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two PostgreSQL servers and a promotion")
@@ -266,11 +265,11 @@ func TestPrimaryFailover(t *testing.T) {
 			break
 		}
 	}
-	var last string
-	for _, w := range writes {
-		if w.ok {
-			last = w.summary
-		}
+	// A write cut by the end of the load may have committed: the check
+	// reads back a write of its own.
+	const last = "Written after the failover."
+	if _, err := post(t.Context(), token, update, map[string]any{"id": id, "s": last}); err != nil {
+		t.Fatalf("a write after the failover: %v", err)
 	}
 	for _, tok := range []string{"", token} {
 		d, err := post(t.Context(), tok, read, nil)
@@ -278,7 +277,7 @@ func TestPrimaryFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := d["entityByKey"].(map[string]any)["summary"]; got != last {
-			t.Errorf("after the failover the summary reads %q (token %t), want the last write's %q", got, tok != "", last)
+			t.Errorf("after the failover the summary reads %q (token %t), want %q", got, tok != "", last)
 		}
 	}
 	if t.Failed() {
