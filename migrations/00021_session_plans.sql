@@ -3,8 +3,9 @@
 -- mode): entity_rows and link_page.
 --
 -- entity_rows(ids, statuses) reads entities by id as entity_full does,
--- each joined only to its own kind's table (the query the store ran as
--- EntitiesByID before), in the order of ids; ord is the position in ids.
+-- each joined only to its own kind's table (the query the store runs as
+-- EntitiesByID where its pool keeps prepared statements), in the order of
+-- ids; ord is the position in ids.
 --
 -- Why a PL/pgSQL function: it keeps the plan of its query per server
 -- session, whatever the client's protocol. Behind PgBouncer 1.18 in
