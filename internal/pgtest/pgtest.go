@@ -15,6 +15,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -217,6 +218,13 @@ func NewReplica(t testing.TB) *Replica {
 	if harness.server == nil {
 		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
 	}
+	return newReplica(t, harness.server.ConnString(adminDB))
+}
+
+// newReplica starts a streaming replica of the server that primary (a
+// connection string) reaches, and stops it when t ends.
+func newReplica(t testing.TB, primary string) *Replica {
+	t.Helper()
 	// Not t.TempDir: its parent is private to this process's user, which
 	// the server's user may not be.
 	dir, err := os.MkdirTemp("", "pgtest-replica-")
@@ -229,7 +237,7 @@ func NewReplica(t testing.TB) *Replica {
 	}
 	t.Cleanup(func() { os.RemoveAll(sock); os.RemoveAll(dir) })
 	r := &Replica{cfg: pgserver.Config{DataDir: dir, Fast: true, Database: adminDB, SocketDir: sock,
-		ReplicaOf: harness.server.ConnString(adminDB),
+		ReplicaOf: primary,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}}
 	if err := r.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -240,6 +248,77 @@ func NewReplica(t testing.TB) *Replica {
 		}
 	})
 	return r
+}
+
+// Primary is a PostgreSQL server of one test's own, apart from the test
+// server that NewDB clones into, made by NewPrimary: a test may stop it
+// (a primary that fails) without disturbing the other tests.
+type Primary struct {
+	mu     sync.Mutex
+	server *pgserver.Server // nil once stopped
+	sock   string
+}
+
+// NewPrimary starts a PostgreSQL server of t's own (fsync off) with an
+// empty database named database, listening on a unix socket in a
+// directory of its own, and stops it when t ends.
+func NewPrimary(t testing.TB, database string) *Primary {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pgtest-primary-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := os.MkdirTemp("/tmp", "pgpri-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sock); os.RemoveAll(dir) })
+	s, err := pgserver.Start(t.Context(), pgserver.Config{DataDir: dir, Fast: true, Database: database, SocketDir: sock,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Primary{server: s, sock: sock}
+	t.Cleanup(func() {
+		if err := p.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
+}
+
+// ConnString returns a connection string to database on the primary,
+// the same after Stop (which then fails to connect).
+func (p *Primary) ConnString(database string) string {
+	return "host=" + p.sock + " port=5432 user=partnergraph dbname=" + database + " sslmode=disable"
+}
+
+// SocketDir is the directory of the primary's unix socket.
+func (p *Primary) SocketDir() string { return p.sock }
+
+// NewReplica starts a streaming replica of the primary, as the package's
+// NewReplica does of the test server.
+func (p *Primary) NewReplica(t testing.TB) *Replica {
+	t.Helper()
+	return newReplica(t, p.ConnString(adminDB))
+}
+
+// Stop shuts the primary down (a fast shutdown: its sessions are cut).
+// Later calls do nothing.
+func (p *Primary) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := p.server.Stop(ctx)
+	p.server = nil
+	if err != nil {
+		return fmt.Errorf("pgtest: stop primary: %w", err)
+	}
+	return nil
 }
 
 // ConnString returns a connection string to database on the replica,
@@ -261,6 +340,28 @@ func (r *Replica) Stop(ctx context.Context) error {
 	r.server = nil
 	if err != nil {
 		return fmt.Errorf("pgtest: stop replica: %w", err)
+	}
+	return nil
+}
+
+// SocketDir is the directory of the replica's unix socket.
+func (r *Replica) SocketDir() string { return r.cfg.SocketDir }
+
+// Promote makes the replica a primary (pg_promote, which waits until the
+// server accepts writes, at most 60 seconds), as an operator or a failover
+// manager does when the primary is lost. It keeps its connection string.
+func (r *Replica) Promote(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, r.ConnString(adminDB))
+	if err != nil {
+		return fmt.Errorf("pgtest: promote replica: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var done bool
+	if err := conn.QueryRow(ctx, `SELECT pg_promote(true, 60)`).Scan(&done); err != nil {
+		return fmt.Errorf("pgtest: promote replica: %w", err)
+	}
+	if !done {
+		return errors.New("pgtest: promote replica: not promoted within 60 s")
 	}
 	return nil
 }

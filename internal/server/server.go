@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -202,6 +203,16 @@ type Server struct {
 	index     *graphindex.Index // nil when off
 	indexDone chan struct{}     // closed when the index stops
 	st        *store.Store
+
+	// following is set when the server follows the change feed;
+	// lastApplied is the revision of the last change whose notification
+	// it has applied (caches emptied, replica reads held to its
+	// position), and appliedAt when, in Unix nanoseconds: /readyz shows
+	// them, so that an operator, a proxy or a test can tell that a write
+	// made anywhere is visible through this instance (docs/scaling.md).
+	following   bool
+	lastApplied atomic.Int64
+	appliedAt   atomic.Int64
 }
 
 // Close stops what the server runs in the background (subscriptions, the
@@ -324,10 +335,20 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	}
 	if cache != nil || st.KeepsResults() || st.HasReplicas() {
 		// One LISTEN connection for as long as the server runs.
+		s.following = true
 		hub.Follow(s.closing, feed.Follower{
-			Change: func(store.Change) {
+			Change: func(c store.Change) {
 				st.ChangeHeard()
 				forget()
+				// Only now: a read that starts after /readyz shows c
+				// finds the caches emptied and the replicas held to c.
+				s.appliedAt.Store(time.Now().UnixNano())
+				for {
+					old := s.lastApplied.Load()
+					if c.RevisionID <= old || s.lastApplied.CompareAndSwap(old, c.RevisionID) {
+						break
+					}
+				}
 			},
 			Resync: forget,
 		})
@@ -460,6 +481,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.index != nil {
 		// Walks run in SQL until the index is ready: the server serves.
 		body["traversal"] = s.index.Status()
+	}
+	if s.following {
+		feed := map[string]any{"lastAppliedRevision": s.lastApplied.Load()}
+		if at := s.appliedAt.Load(); at != 0 {
+			feed["appliedAt"] = time.Unix(0, at).UTC().Format(time.RFC3339Nano)
+		}
+		body["changeFeed"] = feed
 	}
 	writeJSON(w, http.StatusOK, body)
 }

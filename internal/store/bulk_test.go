@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/synth"
@@ -101,9 +102,11 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 }
 
 // TestEntitiesByIDReadsAsTheView: EntitiesByID joins each entity to its
-// kind's table only, with a copy of entity_full's select list; for every
-// entity of a generated graph (all nine kinds, drafts among them) it must
-// read exactly what the view reads.
+// kind's table only, with a copy of entity_full's select list, in SQL of
+// its own or, where the pool keeps no prepared statements (behind
+// PgBouncer), through the function entity_rows (migration 00021); for
+// every entity of a generated graph (all nine kinds, drafts among them)
+// both must read exactly what the view reads.
 func TestEntitiesByIDReadsAsTheView(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
@@ -120,25 +123,211 @@ func TestEntitiesByIDReadsAsTheView(t *testing.T) {
 		t.Fatal(err)
 	}
 	staff := store.Visibility{Drafts: true}
-	got, err := st.EntitiesByID(ctx, staff, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
 	kinds := map[kb.Kind]int{}
-	for i, id := range ids {
-		want, err := st.EntityViaView(ctx, id)
+	for name, st := range map[string]*store.Store{"statement": st, "entity_rows": unprepared(t, pool)} {
+		got, err := st.EntitiesByID(ctx, staff, ids)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got[i] == nil {
-			t.Fatalf("entity %d: EntitiesByID read nothing", id)
+		clear(kinds)
+		for i, id := range ids {
+			want, err := st.EntityViaView(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i] == nil {
+				t.Fatalf("%s: entity %d: EntitiesByID read nothing", name, id)
+			}
+			if !reflect.DeepEqual(got[i], want) {
+				t.Fatalf("%s: entity %d (%s) reads differently:\n by id:    %+v\n the view: %+v", name, id, want.Kind, got[i], want)
+			}
+			kinds[want.Kind]++
 		}
-		if !reflect.DeepEqual(got[i], want) {
-			t.Fatalf("entity %d (%s) reads differently:\n by id:    %+v\n the view: %+v", id, want.Kind, got[i], want)
-		}
-		kinds[want.Kind]++
 	}
 	if len(kinds) != 9 {
 		t.Errorf("the graph has %d kinds (%v), want all 9", len(kinds), kinds)
+	}
+}
+
+// unprepared returns a store on pool's database whose pool keeps no
+// prepared statements (cache_describe, as behind PgBouncer in transaction
+// mode), so that its hottest reads go through the PL/pgSQL functions.
+func unprepared(t *testing.T, pool *pgxpool.Pool) *store.Store {
+	t.Helper()
+	cfg := pool.Config()
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return store.New(p)
+}
+
+// TestListsReadTheSameWithoutPreparedStatements: a store whose pool keeps
+// no prepared statements reads a list's ids from entity_full and its rows
+// through entity_rows; every page of every kind, in every order, forwards
+// and backwards, for staff and for the public, must equal the page read
+// by the single statement of a pool that prepares.
+func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
+	prepared, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(5, 1500, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepared.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	bare := unprepared(t, pool)
+	filters := []store.Filter{{Kind: kb.KindPartner}, {Kind: kb.KindCooperative}, {Kind: kb.KindEvent}, {Kind: kb.KindGoodPractice},
+		{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorPublic}}, {Kind: kb.KindCooperative, City: "Poznań"}, {Name: "a"}}
+	orders := []store.Order{{Field: store.OrderName}, {Field: store.OrderName, Desc: true}, {Field: store.OrderCreatedAt},
+		{Field: store.OrderUpdatedAt, Desc: true}}
+	pages, rows := 0, 0
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, f := range filters {
+			for _, o := range orders {
+				for _, backward := range []bool{false, true} {
+					p := store.Page{First: 37}
+					if backward {
+						p = store.Page{Last: 37}
+					}
+					for range 4 {
+						want, err := prepared.ListEntities(ctx, vis, f, o, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := bare.ListEntities(ctx, vis, f, o, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Fatalf("%+v %+v %+v %+v: the pages differ:\n entity_rows: %d entities %+v\n statement:   %d entities %+v",
+								vis, f, o, p, len(got.Entities), got.Positions, len(want.Entities), want.Positions)
+						}
+						pages++
+						rows += len(want.Entities)
+						if len(want.Positions) == 0 || (!backward && !want.HasNext) || (backward && !want.HasPrev) {
+							break
+						}
+						if backward {
+							p.Before = &want.Positions[0]
+						} else {
+							p.After = &want.Positions[len(want.Positions)-1]
+						}
+					}
+				}
+			}
+		}
+	}
+	if rows < 5000 {
+		t.Errorf("%d pages compared %d entities: too few for the test to mean much", pages, rows)
+	}
+	// The store without prepared statements does read through the
+	// function: without it, it fails, and the other does not.
+	if _, err := pool.Exec(ctx, `DROP FUNCTION entity_rows(bigint[], text[])`); err != nil {
+		t.Fatal(err)
+	}
+	f, o := store.Filter{Kind: kb.KindPartner}, store.Order{Field: store.OrderName}
+	if _, err := bare.ListEntities(ctx, store.Public, f, o, store.Page{First: 5}); err == nil {
+		t.Error("without entity_rows the store without prepared statements still lists")
+	}
+	if _, err := prepared.ListEntities(ctx, store.Public, f, o, store.Page{First: 5}); err != nil {
+		t.Errorf("without entity_rows the store that prepares fails: %v", err)
+	}
+}
+
+// TestLinkPagesReadTheSameWithoutPreparedStatements: a store whose pool
+// keeps no prepared statements reads pages of links in link order through
+// link_page (migration 00021); for the entities with the most links of a
+// generated graph, in every direction, for one type and several, other
+// kinds and statuses narrowed or not, forwards and backwards, page after
+// page, and for staff and the public, its pages must equal those of the
+// store that prepares its own statement.
+func TestLinkPagesReadTheSameWithoutPreparedStatements(t *testing.T) {
+	prepared, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(7, 1500, 6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepared.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	bare := unprepared(t, pool)
+	rows, _ := pool.Query(ctx, `SELECT id FROM (SELECT from_id AS id FROM link UNION ALL SELECT to_id FROM link) x
+		GROUP BY id ORDER BY count(*) DESC, id LIMIT 40`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) < 40 {
+		t.Fatalf("%d ids: %v", len(ids), err)
+	}
+	all := kb.RelationTypes()
+	typeSets := [][]kb.RelationType{all[:1], all[1:3], all}
+	var specs []store.LinkSpec
+	for _, dir := range []store.Direction{store.Outgoing, store.Incoming, store.Both} {
+		for _, types := range typeSets {
+			for _, desc := range []bool{false, true} {
+				for _, limit := range []int{1, 4, 25} {
+					specs = append(specs, store.LinkSpec{Direction: dir, Types: types, Desc: desc, Limit: limit})
+				}
+			}
+		}
+	}
+	specs = append(specs,
+		store.LinkSpec{Direction: store.Both, Types: all[:2], InTypes: all[2:5], Limit: 7},
+		store.LinkSpec{Direction: store.Outgoing, Types: all, OtherKinds: []kb.Kind{kb.KindCooperative, kb.KindPartner}, Limit: 5},
+		store.LinkSpec{Direction: store.Incoming, Types: all, Statuses: []kb.PublicationStatus{kb.StatusPublished}, Limit: 5, Desc: true})
+	compared := 0
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, sp := range specs {
+			for page := 0; page < 4; page++ {
+				// Two asks in one statement, as a page with two related lists.
+				asks := []store.SpecIDs{{Spec: sp, IDs: ids}, {Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids[:5]}}
+				want, err := prepared.LinkPages(ctx, vis, asks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := bare.LinkPages(ctx, vis, asks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%+v %+v page %d: the pages differ:\n link_page: %+v\n statement: %+v", vis, sp, page, got[0], want[0])
+				}
+				// The next page: after the last link of the first node
+				// that has a full page, before the first node's first.
+				for _, rs := range want[0] {
+					compared += len(rs)
+				}
+				var next int64
+				for _, id := range ids {
+					if rs := want[0][id]; len(rs) == sp.Limit {
+						next = rs[len(rs)-1].Link.ID
+						break
+					}
+				}
+				if next == 0 {
+					break
+				}
+				sp.AfterID = next
+				if page == 2 {
+					sp.UntilID = next // an empty range on the last page
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("%d links compared: too few for the test to mean much", compared)
+	}
+	if _, err := pool.Exec(ctx, `DROP FUNCTION link_page(bigint[], text[], text[], text[], text[], bigint, bigint, integer, boolean)`); err != nil {
+		t.Fatal(err)
+	}
+	asks := []store.SpecIDs{{Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids}}
+	if _, err := bare.LinkPages(ctx, store.Public, asks); err == nil {
+		t.Error("without link_page the store without prepared statements still reads pages of links")
+	}
+	if _, err := prepared.LinkPages(ctx, store.Public, asks); err != nil {
+		t.Errorf("without link_page the store that prepares fails: %v", err)
 	}
 }

@@ -187,10 +187,25 @@ var entitiesByIDSQL = func() string {
 		SELECT ` + entityColumns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) e`
 }()
 
+// entityRowsSQL reads entities by id through the function entity_rows
+// (migration 00021), which runs entitiesByIDSQL's union in PL/pgSQL, in
+// the order of $1. A PL/pgSQL function keeps the plans of its statements
+// per server session, whatever the client's protocol: behind PgBouncer in
+// transaction mode, where the pool cannot keep prepared statements and
+// every statement is planned at each execution, planning the union of
+// nine joins cost several times reading a page (docs/scaling.md,
+// "PgBouncer"). Where the pool keeps prepared statements, the union
+// itself is cheaper: no function call, no tuplestore between the two.
+const entityRowsSQL = `SELECT ` + entityColumns + ` FROM entity_rows($1, $2) e`
+
 // EntitiesByID returns the entities with the given ids in the order of ids,
 // with nil where an entity does not exist or is not visible under vis.
 func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	rows, err := s.read(ctx).Query(ctx, entitiesByIDSQL, ids, vis.statuses())
+	sql := entitiesByIDSQL
+	if s.serverPlans {
+		sql = entityRowsSQL
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
@@ -878,7 +893,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		order[i] = cols[i] + " " + dir
 	}
 	cols0 := entityColumns
-	if o.needsEntity() {
+	if o.needsEntity() || s.serverPlans {
 		// The page's ids first, then their rows: with every column of
 		// entity_full, the join to entity o made eleven relations, past the
 		// planner's join collapse limit, and the plan walked the view
@@ -888,8 +903,17 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s`,
 		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(b, limit+1))
+	if s.serverPlans {
+		// Planned at every execution (behind PgBouncer): the page's ids
+		// come from the view, the rows from entity_rows, in one statement.
+		// The planner drops the view's joins that the conditions and the
+		// order do not read, and entity_rows' plan is kept by the server
+		// session, where a generic plan of the whole view took 6-16 ms to
+		// make on the reference data (docs/scaling.md, "PgBouncer").
+		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
+	}
 	page := &EntityPage{}
-	if o.needsEntity() {
+	if o.needsEntity() && !s.serverPlans {
 		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))

@@ -227,19 +227,64 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 	return `SELECT x.* FROM ((` + strings.Join(parts, ") UNION ALL (") + `)) x ORDER BY x.id` + dir + ` LIMIT ` + limit
 }
 
+// inLinkOrder reports whether sp's page is read type by type in link
+// order (page's second form), which link_page can read.
+func (sp LinkSpec) inLinkOrder() bool { return !sp.ByName && len(sp.Types) > 0 && sp.Limit > 0 }
+
+// pageByFunction returns the part of LinkPages for the nodes ids and sp
+// (inLinkOrder) read through the PL/pgSQL function link_page (migration
+// 00021), the pos-th ask: the same rows as page's per-type reads, for the
+// pools that keep no prepared statements, where page's statement was
+// planned at every execution and the function's plans are kept by the
+// server session (docs/scaling.md, "PgBouncer").
+func (sp LinkSpec) pageByFunction(b *builder, vis Visibility, ids []int64, pos int) string {
+	var out, in []string
+	if sp.Direction != Incoming {
+		out = strs(sp.Types)
+	}
+	if sp.Direction != Outgoing {
+		in = strs(sp.Types)
+		if len(sp.InTypes) > 0 {
+			in = strs(sp.InTypes)
+		}
+	}
+	var kinds []string // NULL: any kind
+	if len(sp.OtherKinds) > 0 {
+		kinds = strs(sp.OtherKinds)
+	}
+	dir := ""
+	if sp.Desc {
+		dir = " DESC"
+	}
+	lim := b.arg(sp.Limit)
+	return `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
+			y.version, y.created_at, y.created_by, y.confidence, y.node, ` + strconv.Itoa(pos) + `, y.okey
+		FROM (SELECT f.*, row_number() OVER (PARTITION BY f.node ORDER BY f.id` + dir + `) AS rn
+			FROM link_page(` + b.arg(ids) + `::bigint[], ` + b.arg(out) + `::text[], ` + b.arg(in) + `::text[], ` +
+		b.arg(sp.otherStatuses(vis)) + `::text[], ` + b.arg(kinds) + `::text[], ` + b.arg(sp.AfterID) + `::bigint, ` +
+		b.arg(sp.UntilID) + `::bigint, ` + lim + `::integer, ` + b.arg(sp.Desc) + `::boolean) f) y
+		WHERE y.rn <= ` + lim + ` ORDER BY y.node, y.id` + dir
+}
+
 // otherCond returns the conditions on the other end o of a link.
 func (sp LinkSpec) otherCond(b *builder, vis Visibility) string {
+	cond := "o.status = ANY(" + b.arg(sp.otherStatuses(vis)) + ")"
+	if len(sp.OtherKinds) > 0 {
+		cond += " AND o.kind = ANY(" + b.arg(strs(sp.OtherKinds)) + ")"
+	}
+	return cond
+}
+
+// otherStatuses returns the statuses the other end of a link may have:
+// those vis sees, narrowed to sp.Statuses if any.
+func (sp LinkSpec) otherStatuses(vis Visibility) []string {
 	statuses := vis.statuses()
 	if len(sp.Statuses) > 0 {
 		statuses = slices.DeleteFunc(slices.Clone(statuses), func(st string) bool {
 			return !slices.Contains(sp.Statuses, kb.PublicationStatus(st))
 		})
 	}
-	cond := "o.status = ANY(" + b.arg(statuses) + ")"
-	if len(sp.OtherKinds) > 0 {
-		cond += " AND o.kind = ANY(" + b.arg(strs(sp.OtherKinds)) + ")"
-	}
-	return cond
+	return statuses
 }
 
 // LinksOf returns, for each of the entities ids, its links that match sp
@@ -307,6 +352,10 @@ func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) (
 	parts := make([]string, len(asks))
 	for pos, i := range order {
 		a := asks[i]
+		if s.serverPlans && a.Spec.inLinkOrder() {
+			parts[pos] = a.Spec.pageByFunction(b, vis, a.IDs, pos)
+			continue
+		}
 		nodes := b.arg(a.IDs)
 		// The lateral subquery pages each node's links on its own, so a
 		// node with many links does not crowd out the others.

@@ -357,9 +357,13 @@ func (s *Store) read(ctx context.Context) querier {
 		return s.pool
 	}
 	route := routeOf(ctx)
-	if !route.Replica || rs.heardPending.Load() > 0 || rs.writesPending.Load() > 0 {
+	if !route.Replica {
 		rs.primaryReads.Add(1)
 		return s.pool
+	}
+	if rs.heardPending.Load() > 0 || rs.writesPending.Load() > 0 {
+		rs.primaryReads.Add(1)
+		return onPrimary{s: s}
 	}
 	need := LSN(rs.floor.Load())
 	if route.Session != "" {
@@ -379,7 +383,7 @@ func (s *Store) read(ctx context.Context) querier {
 		}
 	}
 	rs.primaryReads.Add(1)
-	return s.pool
+	return onPrimary{s: s}
 }
 
 // committed records, after a write's commit, the primary's WAL position,
@@ -547,6 +551,83 @@ func (o onReplica) fallBack(ctx context.Context, err error) bool {
 	o.r.fallbacks.Add(1)
 	o.s.replicas.primaryReads.Add(1)
 	return true
+}
+
+// onPrimary reads a replica-routed read (an anonymous or reader one)
+// from the primary, because no replica has replayed what it must see;
+// when the primary is lost (gone, shutting down, its connections cut) it
+// reads a replica in rotation instead, whatever it has replayed. While the
+// primary is away nothing newer can be read anywhere, and its writes that
+// no replica received are lost with it: the replica is as current as the
+// surviving data, where the primary would answer UNAVAILABLE
+// (docs/scaling.md, "Failures"). Staff reads stay on the primary.
+type onPrimary struct {
+	s *Store
+}
+
+func (o onPrimary) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	rows, err := o.s.pool.Query(ctx, sql, args...)
+	if err == nil {
+		var b *bufferedRows
+		if b, err = buffer(rows); err == nil {
+			return b, nil
+		}
+	}
+	if r := o.standIn(ctx, err); r != nil {
+		return r.pool.Query(ctx, sql, args...)
+	}
+	return nil, err
+}
+
+func (o onPrimary) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return primaryRow{row: o.s.pool.QueryRow(ctx, sql, args...), o: o, ctx: ctx, sql: sql, args: args}
+}
+
+// standIn returns the replica to read instead of the primary that failed
+// with err, or nil when err is the query's own or no replica is in
+// rotation.
+func (o onPrimary) standIn(ctx context.Context, err error) *replica {
+	if ctx.Err() != nil || err == nil || !serverLost(err) {
+		return nil
+	}
+	rs := o.s.replicas
+	n := len(rs.replicas)
+	start := int(rs.next.Add(1) % uint64(n))
+	for i := range n {
+		if r := rs.replicas[(start+i)%n]; r.up.Load() {
+			r.reads.Add(1)
+			return r
+		}
+	}
+	return nil
+}
+
+type primaryRow struct {
+	row  pgx.Row
+	o    onPrimary
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (p primaryRow) Scan(dest ...any) error {
+	err := p.row.Scan(dest...)
+	if r := p.o.standIn(p.ctx, err); r != nil {
+		return r.pool.QueryRow(p.ctx, p.sql, p.args...).Scan(dest...)
+	}
+	return err
+}
+
+// serverLost reports whether err says the server went away or cannot be
+// reached (connection lost, shut down, starting, too many connections),
+// rather than that the query failed.
+func serverLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
+			pgErr.Code == "57P03" || pgErr.Code == "53300"
+	}
+	return isConnError(err)
 }
 
 // isConnError reports whether err says the connection, not the query,

@@ -23,11 +23,17 @@ type Store struct {
 	replicas   *replicaSet      // nil: every read on the primary (replica.go)
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
+	// serverPlans is set when the pool does not keep prepared statements
+	// (any exec mode but cache_statement, as behind PgBouncer in
+	// transaction mode): the hottest reads then go through PL/pgSQL
+	// functions, whose plans the server sessions keep (entityRowsSQL).
+	serverPlans bool
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}}}
+	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}},
+		serverPlans: pool.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement}
 }
 
 // Ping checks that the database answers. It returns kb.ErrUnavailable,
