@@ -50,6 +50,10 @@ type Loaders struct {
 	// CooperativeSectorCounts loads the partners per sector around
 	// cooperatives.
 	CooperativeSectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+	// Texts loads the original language and the translations of
+	// entities: a page in a requested language costs one query for all
+	// its entries.
+	Texts *dataloadgen.Loader[int64, kb.Texts]
 
 	// links loads the links of entities for any spec: the questions of
 	// one batch, whatever their specs, go to the database as one query.
@@ -123,6 +127,9 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	}, l.opts)
 	l.CooperativeSectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.CooperativeSectorCounts(ctx, vis, ids)
+	}, l.opts)
+	l.Texts = mapped(func(ctx context.Context, ids []int64) (map[int64]kb.Texts, error) {
+		return st.Texts(ctx, vis, ids)
 	}, l.opts)
 	return l
 }

@@ -1,0 +1,173 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
+	"github.com/partnergraph/partnergraph/internal/loader"
+)
+
+// localized returns es with their text in the language the request asks
+// for (lang.Requested: @lang or Accept-Language), as copies; es as they
+// are when it asks for none. The texts of the whole list come through the
+// Texts loader: the lists of one level, which gqlgen resolves
+// concurrently, share one query. Nil entries stay nil.
+func localized(ctx context.Context, es []*kb.Entity) ([]*kb.Entity, error) {
+	want := lang.Requested(ctx)
+	if want == "" || len(es) == 0 {
+		return es, nil
+	}
+	ids := make([]int64, 0, len(es))
+	for _, e := range es {
+		if e != nil {
+			ids = append(ids, e.ID)
+		}
+	}
+	texts, err := loader.For(ctx).Texts.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, firstError(err)
+	}
+	out := make([]*kb.Entity, len(es))
+	j := 0
+	for i, e := range es {
+		if e == nil {
+			continue
+		}
+		out[i] = e.Localized(want, texts[j])
+		j++
+	}
+	return out, nil
+}
+
+// localizedOne is localized for one entity.
+func localizedOne(ctx context.Context, e *kb.Entity) (*kb.Entity, error) {
+	want := lang.Requested(ctx)
+	if want == "" || e == nil {
+		return e, nil
+	}
+	t, err := loader.For(ctx).Texts.Load(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	return e.Localized(want, t), nil
+}
+
+// texts returns the original language and translations of an entity.
+func texts(ctx context.Context, b *model.EntityBase) (kb.Texts, error) {
+	t, err := loader.For(ctx).Texts.Load(ctx, b.RowID)
+	if t.Original == "" {
+		t.Original = lang.Default
+	}
+	return t, err
+}
+
+// originalLanguage resolves Entity.originalLanguage.
+func originalLanguage(ctx context.Context, b *model.EntityBase) (string, error) {
+	t, err := texts(ctx, b)
+	return t.Original, err
+}
+
+// servedLang resolves nameLang, summaryLang and descriptionLang: the
+// language localized served the field in, or, when the request asked for
+// none, the language of the entry's own text of the field.
+func servedLang(ctx context.Context, b *model.EntityBase, field func(*kb.Served) string) (string, error) {
+	if b.Served != nil {
+		return field(b.Served), nil
+	}
+	t, err := texts(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	s := kb.Localize(&kb.Entity{}, "", t)
+	return field(&s), nil
+}
+
+// translations resolves Entity.translations, those into l when it is
+// given (a supported language, else BAD_USER_INPUT naming lang).
+func translations(ctx context.Context, b *model.EntityBase, l *string) ([]*model.Translation, error) {
+	only := ""
+	if l != nil {
+		var err error
+		if only, err = lang.Parse(*l); err != nil {
+			return nil, kb.Invalid("lang", "%v", err)
+		}
+	}
+	t, err := texts(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return model.TranslationsFrom(t.Translations, only), nil
+}
+
+func servedName(s *kb.Served) string    { return s.Name }
+func servedSummary(s *kb.Served) string { return s.Summary }
+
+// languageModels are the supported languages as the API lists them.
+func languageModels() []*model.Language {
+	out := make([]*model.Language, len(lang.Supported))
+	for i, l := range lang.Supported {
+		out[i] = &model.Language{Tag: l, Name: lang.Name(l), EnglishName: lang.EnglishName(l), IsDefault: l == lang.Default}
+	}
+	return out
+}
+
+// translationInput parses the ID, field and language of a translation
+// to set or remove.
+func translationInput(id string, field kb.TextField, l string) (int64, string, error) {
+	n, err := entityID("id", id, "")
+	if err != nil {
+		return 0, "", err
+	}
+	if !field.Valid() {
+		return 0, "", kb.Invalid("field", "unknown field %q", field)
+	}
+	tag, err := lang.Parse(l)
+	if err != nil {
+		return 0, "", kb.Invalid("lang", "%v", err)
+	}
+	return n, tag, nil
+}
+
+// setTranslation sets one translation as a change of the entry: locked,
+// version-checked, validated (kb.Entity.Validate checks the language, the
+// field and the length), with a revision.
+func (r *Resolver) setTranslation(ctx context.Context, in model.SetTranslationInput) (model.Entity, error) {
+	n, tag, err := translationInput(in.ID, in.Field, in.Lang)
+	if err != nil {
+		return nil, err
+	}
+	t := kb.Translation{Field: in.Field, Lang: tag, Text: in.Text, Machine: in.Machine != nil && *in.Machine}
+	e, err := r.Store.UpdateEntity(ctx, actor(ctx), kb.OpUpdate, n, in.ExpectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
+		next := *cur
+		next.Translations = append([]kb.Translation(nil), cur.Translations...)
+		next.SetTranslation(t)
+		return &next, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return model.FromEntity(e), nil
+}
+
+// removeTranslation removes one translation, with a revision; NOT_FOUND
+// when there is none.
+func (r *Resolver) removeTranslation(ctx context.Context, in model.RemoveTranslationInput) (model.Entity, error) {
+	n, tag, err := translationInput(in.ID, in.Field, in.Lang)
+	if err != nil {
+		return nil, err
+	}
+	e, err := r.Store.UpdateEntity(ctx, actor(ctx), kb.OpUpdate, n, in.ExpectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
+		next := *cur
+		if !next.RemoveTranslation(in.Field, tag) {
+			return nil, fmt.Errorf("%w: the entry has no %s translation into %s", kb.ErrNotFound, in.Field, tag)
+		}
+		return &next, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return model.FromEntity(e), nil
+}
