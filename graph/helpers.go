@@ -192,7 +192,7 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy *model.Enti
 		if err != nil {
 			return err
 		}
-		if page.Entities, err = localized(ctx, page.Entities); err != nil {
+		if page.Entities, err = localizedRoot(ctx, page.Entities); err != nil {
 			return err
 		}
 		*pi = &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrev}

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -16,6 +18,20 @@ import (
 // Texts loader: the lists of one level, which gqlgen resolves
 // concurrently, share one query. Nil entries stay nil.
 func localized(ctx context.Context, es []*kb.Entity) ([]*kb.Entity, error) {
+	return localize(ctx, es, func(ids []int64) ([]kb.Texts, error) {
+		ts, err := loader.For(ctx).Texts.LoadAll(ctx, ids)
+		return ts, firstError(err)
+	})
+}
+
+// localizedRoot is localized for a root field's list, which shares its
+// level with no other: its texts are read at once, without the loaders'
+// wait.
+func localizedRoot(ctx context.Context, es []*kb.Entity) ([]*kb.Entity, error) {
+	return localize(ctx, es, func(ids []int64) ([]kb.Texts, error) { return loader.For(ctx).TextsNow(ctx, ids) })
+}
+
+func localize(ctx context.Context, es []*kb.Entity, fetch func([]int64) ([]kb.Texts, error)) ([]*kb.Entity, error) {
 	want := lang.Requested(ctx)
 	if want == "" || len(es) == 0 {
 		return es, nil
@@ -26,9 +42,9 @@ func localized(ctx context.Context, es []*kb.Entity) ([]*kb.Entity, error) {
 			ids = append(ids, e.ID)
 		}
 	}
-	texts, err := loader.For(ctx).Texts.LoadAll(ctx, ids)
+	texts, err := fetch(ids)
 	if err != nil {
-		return nil, firstError(err)
+		return nil, err
 	}
 	out := make([]*kb.Entity, len(es))
 	j := 0
@@ -147,9 +163,21 @@ func (r *Resolver) setTranslation(ctx context.Context, in model.SetTranslationIn
 		return &next, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, inputField(err)
 	}
 	return model.FromEntity(e), nil
+}
+
+// inputField names the input's field in a validation error of the
+// entry's translations: "text", not "translations[2].text".
+func inputField(err error) error {
+	var v *kb.ValidationError
+	if errors.As(err, &v) && strings.HasPrefix(v.Field, "translations[") {
+		if i := strings.Index(v.Field, "]."); i > 0 {
+			return &kb.ValidationError{Field: v.Field[i+2:], Message: v.Message}
+		}
+	}
+	return err
 }
 
 // removeTranslation removes one translation, with a revision; NOT_FOUND

@@ -124,7 +124,7 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 		for i, h := range page.Hits {
 			hits[i] = h.Entity
 		}
-		if hits, err = localized(ctx, hits); err != nil {
+		if hits, err = localizedRoot(ctx, hits); err != nil {
 			return nil, err
 		}
 		for i, h := range page.Hits {

@@ -134,6 +134,22 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	return l
 }
 
+// TextsNow reads the texts of entities ids at once, without the loaders'
+// wait, and keeps them for Texts: a root list has no other list of its
+// level to share a query with, and a page's text fields then find them.
+func (l *Loaders) TextsNow(ctx context.Context, ids []int64) ([]kb.Texts, error) {
+	m, err := l.store.Texts(ctx, l.vis, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kb.Texts, len(ids))
+	for i, id := range ids {
+		out[i] = m[id]
+		l.Texts.Prime(id, m[id])
+	}
+	return out, nil
+}
+
 // Visibility returns what the request may see.
 func (l *Loaders) Visibility() store.Visibility { return l.vis }
 
