@@ -806,6 +806,84 @@ func (ec *executionContext) fieldContext_EntityRecord_source(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _EntityRecord_originalLanguage(ctx context.Context, field graphql.CollectedField, obj *model.EntityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityRecord_originalLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginalLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityRecord_originalLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityRecord_nameLanguage(ctx context.Context, field graphql.CollectedField, obj *model.EntityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityRecord_nameLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityRecord_nameLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityRecord_translations(ctx context.Context, field graphql.CollectedField, obj *model.EntityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityRecord_translations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Translations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TranslationRecord) graphql.Marshaler {
+			return ec.marshalOTranslationRecord2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTranslationRecordᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityRecord_translations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TranslationRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventRecord_eventKind(ctx context.Context, field graphql.CollectedField, obj *model.EventRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3021,7 +3099,7 @@ func (ec *executionContext) unmarshalInputEntityRecordInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "kind", "name", "summary", "status", "sources", "partner", "cooperative", "partnership", "goodPractice", "foreignExample", "project", "event", "person", "source"}
+	fieldsInOrder := [...]string{"key", "kind", "name", "summary", "status", "sources", "partner", "cooperative", "partnership", "goodPractice", "foreignExample", "project", "event", "person", "source", "originalLanguage", "nameLanguage", "translations"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3133,6 +3211,27 @@ func (ec *executionContext) unmarshalInputEntityRecordInput(ctx context.Context,
 				return it, err
 			}
 			it.Source = data
+		case "originalLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("originalLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OriginalLanguage = data
+		case "nameLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLanguage = data
+		case "translations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("translations"))
+			data, err := ec.unmarshalOTranslationRecordInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTranslationRecordInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Translations = data
 		}
 	}
 	return it, nil
@@ -4379,6 +4478,21 @@ func (ec *executionContext) _EntityRecord(ctx context.Context, sel ast.Selection
 			}
 		case "source":
 			out.Values[i] = ec._EntityRecord_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "originalLanguage":
+			out.Values[i] = ec._EntityRecord_originalLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nameLanguage":
+			out.Values[i] = ec._EntityRecord_nameLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "translations":
+			out.Values[i] = ec._EntityRecord_translations(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

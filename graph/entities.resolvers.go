@@ -265,6 +265,9 @@ func (r *membershipResolver) Partnership(ctx context.Context, obj *model.Members
 	if e == nil {
 		return nil, fmt.Errorf("partnership: %w", kb.ErrNotFound)
 	}
+	if e, err = localizedOne(ctx, e); err != nil {
+		return nil, err
+	}
 	return model.PartnershipFrom(e), nil
 }
 
@@ -689,6 +692,9 @@ func (r *queryResolver) EntityByKey(ctx context.Context, key string) (model.Enti
 	e, err := r.Store.EntityByKey(ctx, loader.For(ctx).Visibility(), key)
 	if errors.Is(err, kb.ErrNotFound) {
 		return nil, nil
+	}
+	if err == nil {
+		e, err = localizedOne(ctx, e)
 	}
 	if err != nil {
 		return nil, err

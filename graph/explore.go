@@ -37,6 +37,9 @@ func intArg(field string, n, lo, hi int) (int, error) {
 // that vanished or are hidden.
 func entitiesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 	es, err := loader.For(ctx).Entities(ctx, ids)
+	if err == nil {
+		es, err = localized(ctx, es)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +79,9 @@ func nodesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 		es, err = ld.EntitiesNow(ctx, ids)
 	default:
 		es, err = ld.Entities(ctx, ids)
+	}
+	if err == nil {
+		es, err = localized(ctx, es)
 	}
 	if err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ func entityByID(ctx context.Context, id int64) (model.Entity, error) {
 	if err != nil || e == nil {
 		return nil, err
 	}
+	if e, err = localizedOne(ctx, e); err != nil {
+		return nil, err
+	}
 	return model.FromEntity(e), nil
 }
 
@@ -214,6 +217,9 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 		if err != nil {
 			return err
 		}
+		if page.Entities, err = localizedRoot(ctx, page.Entities); err != nil {
+			return err
+		}
 		*pi = &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrev}
 		type item struct {
 			e   *kb.Entity
@@ -328,6 +334,9 @@ func (r *Resolver) nodes(ctx context.Context, ids []string, field string) ([]mod
 	es, err := entityThunk()
 	if err != nil {
 		return nil, firstError(err)
+	}
+	if es, err = localized(ctx, es); err != nil {
+		return nil, err
 	}
 	ls, err := linkThunk()
 	if err != nil {

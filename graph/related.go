@@ -122,6 +122,9 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	if err != nil {
 		return nil, err
 	}
+	if es, err = localized(ctx, es); err != nil {
+		return nil, err
+	}
 	seen := make(map[int64]bool, len(rows))
 	for i, row := range rows {
 		// An entity linked in two ways (supports and funds) is shown once;
@@ -355,6 +358,9 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	}
 	es, err := ld.Entity.LoadAll(ctx, ids)
 	if err != nil {
+		return nil, err
+	}
+	if es, err = localized(ctx, es); err != nil {
 		return nil, err
 	}
 	for i, e := range es {

@@ -23,6 +23,9 @@ func (r *citationResolver) Source(ctx context.Context, obj *model.Citation) (*mo
 	if e == nil {
 		return nil, fmt.Errorf("source: %w", kb.ErrNotFound)
 	}
+	if e, err = localizedOne(ctx, e); err != nil {
+		return nil, err
+	}
 	return model.SourceFrom(e), nil
 }
 

@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	Path() PathResolver
 	Person() PersonResolver
 	PersonConnection() PersonConnectionResolver
+	Place() PlaceResolver
 	Project() ProjectResolver
 	ProjectConnection() ProjectConnectionResolver
 	Query() QueryResolver
@@ -126,10 +127,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
 			graphql.NewInputUnmarshaler("RelatedFilter", ec.unmarshalInputRelatedFilter),
 			graphql.NewInputUnmarshaler("RelatedOrder", ec.unmarshalInputRelatedOrder),
+			graphql.NewInputUnmarshaler("RemoveTranslationInput", ec.unmarshalInputRemoveTranslationInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SectorMixFilter", ec.unmarshalInputSectorMixFilter),
+			graphql.NewInputUnmarshaler("SetTranslationInput", ec.unmarshalInputSetTranslationInput),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
 			graphql.NewInputUnmarshaler("SourceRecordInput", ec.unmarshalInputSourceRecordInput),
+			graphql.NewInputUnmarshaler("TranslationRecordInput", ec.unmarshalInputTranslationRecordInput),
 			graphql.NewInputUnmarshaler("UpdateCooperativeInput", ec.unmarshalInputUpdateCooperativeInput),
 			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
 			graphql.NewInputUnmarshaler("UpdateForeignExampleInput", ec.unmarshalInputUpdateForeignExampleInput),
@@ -3416,6 +3420,260 @@ input BoundingBoxInput {
   east: Float!
 }
 `, BuiltIn: false},
+	{Name: "../schema/languages.graphqls", Input: `# Issue 17, languages: the text of entries (names, summaries, descriptions,
+# place names) in several languages, with the original marked; the request
+# picks its language with @lang or Accept-Language (docs/api.md, "Languages").
+
+"""Picks the language of the text fields of the whole operation (` + "`" + `name` + "`" + `, ` + "`" + `summary` + "`" + `, ` + "`" + `description` + "`" + `, ` + "`" + `Place.name` + "`" + `, ` + "`" + `Place.countryName` + "`" + `): a BCP 47 tag of a supported language (` + "`" + `languages` + "`" + `), such as ` + "`" + `en` + "`" + `, ` + "`" + `sv` + "`" + `, ` + "`" + `pl` + "`" + ` or ` + "`" + `en-GB` + "`" + `. It wins over the ` + "`" + `Accept-Language` + "`" + ` header. Each text is served in the first language it exists in, in the order: this language, the entry's original language, Polish, English; ` + "`" + `nameLang` + "`" + `, ` + "`" + `summaryLang` + "`" + ` and ` + "`" + `descriptionLang` + "`" + ` say which it was. An unknown or malformed tag is BAD_USER_INPUT naming ` + "`" + `lang` + "`" + `. Example: ` + "`" + `query Page($lang: String!) @lang(lang: $lang) { goodPractices { nodes { name nameLang } } }` + "`" + `."""
+directive @lang("""A BCP 47 tag of a supported language.""" lang: String!) on QUERY | SUBSCRIPTION
+
+extend type Query {
+  """The languages the text of entries may be asked in (` + "`" + `@lang` + "`" + `, ` + "`" + `Accept-Language` + "`" + `), the default one first; a text falls back in the order the request's language, the entry's original language, Polish, English."""
+  languages: [Language!]!
+}
+
+"""A language the text of entries may be asked in."""
+type Language {
+  """The BCP 47 tag: ` + "`" + `pl` + "`" + `, ` + "`" + `sv` + "`" + `, ` + "`" + `en` + "`" + `."""
+  tag: String!
+  """Its name in itself: polski, svenska, English."""
+  name: String!
+  """Its name in English."""
+  englishName: String!
+  """Whether it is the language of the knowledge base (Polish): the first fallback after an entry's original language."""
+  isDefault: Boolean!
+}
+
+"""A text field of an entry that has translations."""
+enum TranslatableField {
+  """The name (` + "`" + `name` + "`" + `)."""
+  NAME
+  """The summary (` + "`" + `summary` + "`" + `)."""
+  SUMMARY
+  """The full description of a good practice (` + "`" + `description` + "`" + `)."""
+  DESCRIPTION
+  """The name of the entry's city or village (` + "`" + `Place.name` + "`" + `, the first place of an event)."""
+  CITY
+}
+
+"""The text of one field of an entry in one language other than its original."""
+type Translation {
+  """The field."""
+  field: TranslatableField!
+  """The language, a BCP 47 tag."""
+  lang: String!
+  """The text."""
+  text: String!
+  """Whether a machine made it (false: a person wrote or checked it)."""
+  machine: Boolean!
+  """Who last wrote it (a token's name, or ` + "`" + `seed` + "`" + `). Staff only."""
+  updatedBy: String @requires(role: EDITOR)
+  """When it was last written."""
+  updatedAt: Time
+}
+
+extend interface Entity {
+  """The language the entry's own text (summary, description, and the name unless ` + "`" + `nameLang` + "`" + ` says otherwise when no language is asked for) was written in, a BCP 47 tag: ` + "`" + `pl` + "`" + ` for the Polish articles' content. A Swedish organisation's own name is ` + "`" + `sv` + "`" + ` (` + "`" + `nameLang` + "`" + `)."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in: the request's (` + "`" + `@lang` + "`" + `, ` + "`" + `Accept-Language` + "`" + `) when a translation exists, else the original."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry, by field and language; the original text is the entry's own fields."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Partner {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Cooperative {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Partnership {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type GoodPractice {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """The language ` + "`" + `description` + "`" + ` is served in; null when there is no description."""
+  descriptionLang: String
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type ForeignExample {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Project {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Event {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Person {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Source {
+  """The language the entry's own text was written in."""
+  originalLanguage: String!
+  """The language ` + "`" + `name` + "`" + ` is served in."""
+  nameLang: String!
+  """The language ` + "`" + `summary` + "`" + ` is served in."""
+  summaryLang: String!
+  """Every translation of the entry."""
+  translations("""Only the translations into this language.""" lang: String): [Translation!]!
+}
+
+extend type Place {
+  """The country's name in the request's language (Polish when none is asked for): Szwecja, Sverige, Sweden."""
+  countryName: String
+}
+
+"""One translation to set."""
+input SetTranslationInput {
+  """The entry's ID."""
+  id: ID!
+  """The field."""
+  field: TranslatableField!
+  """The language, a BCP 47 tag of a supported language other than the entry's original."""
+  lang: String!
+  """The text: not blank; names and place names at most 300 characters, summaries 2,000, descriptions 20,000."""
+  text: String!
+  """Whether a machine made it; false (a person wrote or checked it) when omitted."""
+  machine: Boolean = false
+  """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
+  expectedVersion: Int
+}
+
+"""One translation to remove."""
+input RemoveTranslationInput {
+  """The entry's ID."""
+  id: ID!
+  """The field."""
+  field: TranslatableField!
+  """The language."""
+  lang: String!
+  """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
+  expectedVersion: Int
+}
+
+extend type Mutation {
+  """Sets the translation of one field of an entry into one language: a change of the entry like any other (its version goes up, a revision records the states before and after, ` + "`" + `revert` + "`" + ` undoes it, the change feed announces it)."""
+  setTranslation("""The translation.""" input: SetTranslationInput!): Entity! @requires(role: EDITOR)
+  """Removes the translation of one field of an entry into one language, with a revision; NOT_FOUND when there is none."""
+  removeTranslation("""Which translation.""" input: RemoveTranslationInput!): Entity! @requires(role: EDITOR)
+}
+
+"""A translation in the data-set shape."""
+type TranslationRecord {
+  """The field."""
+  field: TranslatableField!
+  """The language, a BCP 47 tag."""
+  lang: String!
+  """The text."""
+  text: String!
+  """Whether a machine made it."""
+  machine: Boolean
+  """Who last wrote it."""
+  by: String
+  """When it was last written."""
+  at: Time
+}
+
+"""A translation in the data-set shape."""
+input TranslationRecordInput {
+  """The field."""
+  field: TranslatableField!
+  """The language, a BCP 47 tag."""
+  lang: String!
+  """The text."""
+  text: String!
+  """Whether a machine made it."""
+  machine: Boolean
+  """Who last wrote it (ignored on import: the importer is recorded)."""
+  by: String
+  """When it was last written (ignored on import)."""
+  at: Time
+}
+
+extend type EntityRecord {
+  """The language of the entry's own text, a BCP 47 tag; ` + "`" + `pl` + "`" + ` when omitted."""
+  originalLanguage: String
+  """The language of the name when it is not ` + "`" + `originalLanguage` + "`" + `: a Swedish organisation's own name in an entry written in Polish."""
+  nameLanguage: String
+  """The translations of the entry's text."""
+  translations: [TranslationRecord!]
+}
+
+extend input EntityRecordInput {
+  """The language of the entry's own text, a BCP 47 tag; ` + "`" + `pl` + "`" + ` when omitted."""
+  originalLanguage: String
+  """The language of the name when it is not ` + "`" + `originalLanguage` + "`" + `."""
+  nameLanguage: String
+  """The translations of the entry's text."""
+  translations: [TranslationRecordInput!]
+}
+`, BuiltIn: false},
 	{Name: "../schema/related.graphqls", Input: `# The related lists of an entity (a practice's cases, a cooperative's
 # supporters, a partnership's members) as Relay connections: paged,
 # ordered, filtered, counted only when asked. See docs/api.md, "Related
@@ -4754,6 +5012,14 @@ func (ec *executionContext) childFields_Cooperative(ctx context.Context, field g
 		return ec.fieldContext_Cooperative_supporters(ctx, field)
 	case "sectorMix":
 		return ec.fieldContext_Cooperative_sectorMix(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Cooperative_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Cooperative_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Cooperative_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Cooperative_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cooperative", field.Name)
 }
@@ -4924,6 +5190,14 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_projects(ctx, field)
 	case "practices":
 		return ec.fieldContext_Event_practices(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Event_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Event_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Event_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Event_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -5046,6 +5320,14 @@ func (ec *executionContext) childFields_ForeignExample(ctx context.Context, fiel
 		return ec.fieldContext_ForeignExample_comparableTo(ctx, field)
 	case "people":
 		return ec.fieldContext_ForeignExample_people(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_ForeignExample_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_ForeignExample_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_ForeignExample_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_ForeignExample_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForeignExample", field.Name)
 }
@@ -5194,6 +5476,16 @@ func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field 
 		return ec.fieldContext_GoodPractice_recognizedIn(ctx, field)
 	case "recognisedIn":
 		return ec.fieldContext_GoodPractice_recognisedIn(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_GoodPractice_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_GoodPractice_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_GoodPractice_summaryLang(ctx, field)
+	case "descriptionLang":
+		return ec.fieldContext_GoodPractice_descriptionLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_GoodPractice_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GoodPractice", field.Name)
 }
@@ -5304,6 +5596,20 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Language(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_Language_tag(ctx, field)
+	case "name":
+		return ec.fieldContext_Language_name(ctx, field)
+	case "englishName":
+		return ec.fieldContext_Language_englishName(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Language_isDefault(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Language", field.Name)
 }
 
 func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5536,6 +5842,14 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_publications(ctx, field)
 	case "employers":
 		return ec.fieldContext_Partner_employers(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Partner_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Partner_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Partner_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Partner_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
 }
@@ -5634,6 +5948,14 @@ func (ec *executionContext) childFields_Partnership(ctx context.Context, field g
 		return ec.fieldContext_Partnership_around(ctx, field)
 	case "practices":
 		return ec.fieldContext_Partnership_practices(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Partnership_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Partnership_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Partnership_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Partnership_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partnership", field.Name)
 }
@@ -5724,6 +6046,14 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_participatedIn(ctx, field)
 	case "presentedAt":
 		return ec.fieldContext_Person_presentedAt(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Person_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Person_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Person_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Person_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -5778,6 +6108,8 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_address(ctx, field)
 	case "point":
 		return ec.fieldContext_Place_point(ctx, field)
+	case "countryName":
+		return ec.fieldContext_Place_countryName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -5856,6 +6188,14 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_organized(ctx, field)
 	case "supports":
 		return ec.fieldContext_Project_supports(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Project_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Project_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Project_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Project_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -6076,6 +6416,14 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 		return ec.fieldContext_Source_publishers(ctx, field)
 	case "recognizes":
 		return ec.fieldContext_Source_recognizes(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Source_originalLanguage(ctx, field)
+	case "nameLang":
+		return ec.fieldContext_Source_nameLang(ctx, field)
+	case "summaryLang":
+		return ec.fieldContext_Source_summaryLang(ctx, field)
+	case "translations":
+		return ec.fieldContext_Source_translations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Source", field.Name)
 }
@@ -6152,6 +6500,42 @@ func (ec *executionContext) childFields_Token(ctx context.Context, field graphql
 		return ec.fieldContext_Token_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Token", field.Name)
+}
+
+func (ec *executionContext) childFields_Translation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_Translation_field(ctx, field)
+	case "lang":
+		return ec.fieldContext_Translation_lang(ctx, field)
+	case "text":
+		return ec.fieldContext_Translation_text(ctx, field)
+	case "machine":
+		return ec.fieldContext_Translation_machine(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Translation_updatedBy(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Translation_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Translation", field.Name)
+}
+
+func (ec *executionContext) childFields_TranslationRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_TranslationRecord_field(ctx, field)
+	case "lang":
+		return ec.fieldContext_TranslationRecord_lang(ctx, field)
+	case "text":
+		return ec.fieldContext_TranslationRecord_text(ctx, field)
+	case "machine":
+		return ec.fieldContext_TranslationRecord_machine(ctx, field)
+	case "by":
+		return ec.fieldContext_TranslationRecord_by(ctx, field)
+	case "at":
+		return ec.fieldContext_TranslationRecord_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TranslationRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -38,6 +38,7 @@ type QueryResolver interface {
 	Paths(ctx context.Context, from string, to string, maxDepth int, relations []kb.RelationType, k int) ([]*model.Path, error)
 	Aggregate(ctx context.Context, kind *kb.Kind, groupBy []model.AggregateField, filter *model.AggregateFilter) (*model.Aggregate, error)
 	MostConnected(ctx context.Context, relations []kb.RelationType, types []kb.Kind, first int) ([]*model.Degree, error)
+	Languages(ctx context.Context) ([]*model.Language, error)
 	RelationTypes(ctx context.Context) ([]*model.RelationTypeInfo, error)
 	Search(ctx context.Context, query string, types []kb.Kind, filter *model.SearchFilter, first *int, after *string, last *int, before *string) (*model.SearchConnection, error)
 	Suggest(ctx context.Context, prefix string, types []kb.Kind, limit *int) ([]*model.Suggestion, error)
@@ -1740,6 +1741,38 @@ func (ec *executionContext) fieldContext_Query_mostConnected(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_languages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Languages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Language) graphql.Marshaler {
+			return ec.marshalNLanguage2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLanguageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Language(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_relationTypes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2393,6 +2426,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mostConnected(ctx, field)
+				})
+		case "languages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_languages(ctx, field)
 				})
 		case "relationTypes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

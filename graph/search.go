@@ -129,8 +129,15 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 		if conn.UnmatchedWords == nil {
 			conn.UnmatchedWords = []string{}
 		}
+		hits := make([]*kb.Entity, len(page.Hits))
 		for i, h := range page.Hits {
-			m := model.FromEntity(h.Entity)
+			hits[i] = h.Entity
+		}
+		if hits, err = localizedRoot(ctx, hits); err != nil {
+			return nil, err
+		}
+		for i, h := range page.Hits {
+			m := model.FromEntity(hits[i])
 			cur := relay.Cursor{Order: searchOrder, Value: key, ID: int64(req.Offset + i + 1)}.Encode()
 			conn.Nodes = append(conn.Nodes, m)
 			conn.Edges = append(conn.Edges, &model.SearchEdge{Cursor: cur, Node: m, Score: h.Score, MissingWords: h.Missing,
@@ -188,9 +195,18 @@ func (r *Resolver) suggest(ctx context.Context, prefix string, types []kb.Kind, 
 	if err != nil {
 		return nil, err
 	}
+	// A suggestion names the entry in the request's language, as its
+	// page will.
+	named := make([]*kb.Entity, len(ss))
+	for i, s := range ss {
+		named[i] = &kb.Entity{ID: s.ID, Kind: s.Kind, Name: s.Name}
+	}
+	if named, err = localized(ctx, named); err != nil {
+		return nil, err
+	}
 	out := make([]*model.Suggestion, len(ss))
 	for i, s := range ss {
-		out[i] = &model.Suggestion{EntityID: relay.ID(s.Kind.TypeName(), s.ID), RowID: s.ID, Kind: s.Kind, Name: s.Name}
+		out[i] = &model.Suggestion{EntityID: relay.ID(s.Kind.TypeName(), s.ID), RowID: s.ID, Kind: s.Kind, Name: named[i].Name}
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ func base(e *kb.Entity) EntityBase {
 		Version:           e.Version,
 		CreatedAt:         e.CreatedAt,
 		UpdatedAt:         e.UpdatedAt,
+		Served:            e.Served,
 	}
 }
 

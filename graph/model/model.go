@@ -44,6 +44,9 @@ type EntityBase struct {
 	Version           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// Served says which language the text fields were served in, when
+	// the request asked for one (graph/languages.go); nil otherwise.
+	Served *kb.Served
 }
 
 // ID returns the global ID of the entity.

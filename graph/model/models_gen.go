@@ -582,6 +582,12 @@ type EntityRecord struct {
 	Person *PersonRecord `json:"person,omitempty"`
 	// A source's attributes.
 	Source *SourceRecord `json:"source,omitempty"`
+	// The language of the entry's own text, a BCP 47 tag; `pl` when omitted.
+	OriginalLanguage *string `json:"originalLanguage,omitempty"`
+	// The language of the name when it is not `originalLanguage`: a Swedish organisation's own name in an entry written in Polish.
+	NameLanguage *string `json:"nameLanguage,omitempty"`
+	// The translations of the entry's text.
+	Translations []*TranslationRecord `json:"translations,omitempty"`
 }
 
 func (EntityRecord) IsRecordState() {}
@@ -618,6 +624,12 @@ type EntityRecordInput struct {
 	Person *PersonRecordInput `json:"person,omitempty"`
 	// A source's attributes.
 	Source *SourceRecordInput `json:"source,omitempty"`
+	// The language of the entry's own text, a BCP 47 tag; `pl` when omitted.
+	OriginalLanguage *string `json:"originalLanguage,omitempty"`
+	// The language of the name when it is not `originalLanguage`.
+	NameLanguage *string `json:"nameLanguage,omitempty"`
+	// The translations of the entry's text.
+	Translations []*TranslationRecordInput `json:"translations,omitempty"`
 }
 
 // A page of events, in the Relay connection shape.
@@ -1014,6 +1026,18 @@ type IndicatorRecordInput struct {
 	Note *string `json:"note,omitempty"`
 	// The source of the value.
 	Citation *CitationRecordInput `json:"citation,omitempty"`
+}
+
+// A language the text of entries may be asked in.
+type Language struct {
+	// The BCP 47 tag: `pl`, `sv`, `en`.
+	Tag string `json:"tag"`
+	// Its name in itself: polski, svenska, English.
+	Name string `json:"name"`
+	// Its name in English.
+	EnglishName string `json:"englishName"`
+	// Whether it is the language of the knowledge base (Polish): the first fallback after an entry's original language.
+	IsDefault bool `json:"isDefault"`
 }
 
 // A page of links, in the Relay connection shape.
@@ -1542,6 +1566,18 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
+// One translation to remove.
+type RemoveTranslationInput struct {
+	// The entry's ID.
+	ID string `json:"id"`
+	// The field.
+	Field kb.TextField `json:"field"`
+	// The language.
+	Lang string `json:"lang"`
+	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it).
 type Revision struct {
 	// The revision's global ID, for `revert` and `node(id:)` (staff only).
@@ -1650,6 +1686,22 @@ type SectorMixFilter struct {
 	Includes []kb.Sector `json:"includes,omitempty"`
 	// None of these sectors takes part.
 	Missing []kb.Sector `json:"missing,omitempty"`
+}
+
+// One translation to set.
+type SetTranslationInput struct {
+	// The entry's ID.
+	ID string `json:"id"`
+	// The field.
+	Field kb.TextField `json:"field"`
+	// The language, a BCP 47 tag of a supported language other than the entry's original.
+	Lang string `json:"lang"`
+	// The text: not blank; names and place names at most 300 characters, summaries 2,000, descriptions 20,000.
+	Text string `json:"text"`
+	// Whether a machine made it; false (a person wrote or checked it) when omitted.
+	Machine *bool `json:"machine,omitempty"`
+	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
 
 // An excerpt of one field of an entity around the words a search matched.
@@ -1773,6 +1825,38 @@ type Token struct {
 }
 
 func (Token) IsNode() {}
+
+// A translation in the data-set shape.
+type TranslationRecord struct {
+	// The field.
+	Field kb.TextField `json:"field"`
+	// The language, a BCP 47 tag.
+	Lang string `json:"lang"`
+	// The text.
+	Text string `json:"text"`
+	// Whether a machine made it.
+	Machine *bool `json:"machine,omitempty"`
+	// Who last wrote it.
+	By *string `json:"by,omitempty"`
+	// When it was last written.
+	At *time.Time `json:"at,omitempty"`
+}
+
+// A translation in the data-set shape.
+type TranslationRecordInput struct {
+	// The field.
+	Field kb.TextField `json:"field"`
+	// The language, a BCP 47 tag.
+	Lang string `json:"lang"`
+	// The text.
+	Text string `json:"text"`
+	// Whether a machine made it.
+	Machine *bool `json:"machine,omitempty"`
+	// Who last wrote it (ignored on import: the importer is recorded).
+	By *string `json:"by,omitempty"`
+	// When it was last written (ignored on import).
+	At *time.Time `json:"at,omitempty"`
+}
 
 // What `unlink` did.
 type UnlinkPayload struct {

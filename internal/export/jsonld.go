@@ -75,6 +75,51 @@ func setURL(n node, p, s string) {
 	}
 }
 
+// tagged is a text property in every language it is held in: the entry's
+// own text tagged with its language, then each translation of field f
+// (JSON-LD language-tagged strings, "@language"); nil when there is none.
+func tagged(own, ownLang string, f kb.TextField, ts []kb.Translation) any {
+	var vals []any
+	if own != "" {
+		vals = append(vals, node{"@value": own, "@language": ownLang})
+	}
+	for _, t := range ts {
+		if t.Field == f {
+			vals = append(vals, node{"@value": t.Text, "@language": t.Lang})
+		}
+	}
+	switch len(vals) {
+	case 0:
+		return nil
+	case 1:
+		return vals[0]
+	}
+	return vals
+}
+
+// localities adds the names of an entry's city in other languages to its
+// address: the local name stays a plain string (a place's own name has no
+// one language), each translation is tagged with its own.
+func localities(n node, ts []kb.Translation) {
+	a, ok := n["schema:address"].(node)
+	if !ok {
+		return
+	}
+	local, ok := a["schema:addressLocality"]
+	if !ok {
+		return
+	}
+	vals := []any{local}
+	for _, t := range ts {
+		if t.Field == kb.FieldCity {
+			vals = append(vals, node{"@value": t.Text, "@language": t.Lang})
+		}
+	}
+	if len(vals) > 1 {
+		a["schema:addressLocality"] = vals
+	}
+}
+
 func address(n node, p kb.Place) {
 	if p == (kb.Place{}) {
 		return
@@ -148,14 +193,18 @@ func provenance(n node, base string, cs []kb.Citation) {
 func entityNode(e *kb.Entity, base string) node {
 	n := node{
 		"@id":                 base + e.Key,
-		"schema:name":         e.Name,
+		"schema:name":         tagged(e.Name, e.NameOriginal(), kb.FieldName, e.Translations),
 		"schema:identifier":   e.Key,
 		"pg:kind":             ref("pg:" + e.Kind.TypeName()),
 		"schema:dateCreated":  typed(e.CreatedAt.UTC().Format(time.RFC3339), "xsd:dateTime"),
 		"schema:dateModified": typed(e.UpdatedAt.UTC().Format(time.RFC3339), "xsd:dateTime"),
 	}
-	setStr(n, "schema:description", e.Summary)
+	if v := tagged(e.Summary, e.OriginalOrDefault(), kb.FieldSummary, e.Translations); v != nil {
+		n["schema:description"] = v
+	}
 	var types []string
+	// Once the address is set, whichever kind set it.
+	defer localities(n, e.Translations)
 	switch {
 	case e.Partner != nil:
 		p := e.Partner
@@ -206,7 +255,9 @@ func entityNode(e *kb.Entity, base string) node {
 		g := e.GoodPractice
 		types = []string{"schema:CreativeWork"}
 		n["schema:additionalType"] = ref("pg:GoodPractice")
-		setStr(n, "schema:text", g.Description)
+		if v := tagged(g.Description, e.OriginalOrDefault(), kb.FieldDescription, e.Translations); v != nil {
+			n["schema:text"] = v
+		}
 		if len(g.Topics) > 0 {
 			n["schema:keywords"] = strings.Join(g.Topics, ", ")
 		}

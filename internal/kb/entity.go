@@ -276,6 +276,17 @@ type Entity struct {
 	UpdatedBy string            `json:"-"`
 	// Citations are the sources that support the entry as a whole.
 	Citations []Citation `json:"sources,omitempty"`
+	// OriginalLanguage is the language of Name, Summary and the other text
+	// fields, a supported base tag (lang.Supported); "" reads as Polish.
+	OriginalLanguage string `json:"originalLanguage,omitempty"`
+	// NameLanguage is the language of Name when it is not OriginalLanguage:
+	// a Swedish organisation's own name in an entry written in Polish.
+	NameLanguage string `json:"nameLanguage,omitempty"`
+	// Translations are the text fields in other languages (translation.go).
+	Translations []Translation `json:"translations,omitempty"`
+	// Served says which language each text field holds after Localize;
+	// nil for an entry as stored, whose text is in OriginalLanguage.
+	Served *Served `json:"-"`
 
 	Partner        *Partner        `json:"partner,omitempty"`
 	Cooperative    *Cooperative    `json:"cooperative,omitempty"`

@@ -49,6 +49,9 @@ func (e *Entity) Validate() error {
 	if err := checkText("summary", e.Summary, MaxTextLen, false); err != nil {
 		return err
 	}
+	if err := e.validateTranslations(); err != nil {
+		return err
+	}
 	if e.Status == "" {
 		e.Status = StatusDraft
 	}

@@ -50,6 +50,10 @@ type Loaders struct {
 	// CooperativeSectorCounts loads the partners per sector around
 	// cooperatives.
 	CooperativeSectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+	// Texts loads the original language and the translations of
+	// entities: a page in a requested language costs one query for all
+	// its entries.
+	Texts *dataloadgen.Loader[int64, kb.Texts]
 
 	// links loads the links of entities for any spec: the questions of
 	// one batch, whatever their specs, go to the database as one query.
@@ -124,7 +128,26 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	l.CooperativeSectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.CooperativeSectorCounts(ctx, vis, ids)
 	}, l.opts)
+	l.Texts = mapped(func(ctx context.Context, ids []int64) (map[int64]kb.Texts, error) {
+		return st.Texts(ctx, vis, ids)
+	}, l.opts)
 	return l
+}
+
+// TextsNow reads the texts of entities ids at once, without the loaders'
+// wait, and keeps them for Texts: a root list has no other list of its
+// level to share a query with, and a page's text fields then find them.
+func (l *Loaders) TextsNow(ctx context.Context, ids []int64) ([]kb.Texts, error) {
+	m, err := l.store.Texts(ctx, l.vis, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kb.Texts, len(ids))
+	for i, id := range ids {
+		out[i] = m[id]
+		l.Texts.Prime(id, m[id])
+	}
+	return out, nil
 }
 
 // Visibility returns what the request may see.

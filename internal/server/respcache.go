@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/lang"
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/singleflight"
 )
@@ -60,10 +61,11 @@ type responseCache struct {
 }
 
 type cachedResponse struct {
-	body        []byte
-	contentType string
-	gen         uint64
-	expires     time.Time
+	body            []byte
+	contentType     string
+	contentLanguage string // the language the answer was asked in, "" for none
+	gen             uint64
+	expires         time.Time
 }
 
 func newResponseCache(cfg ResponseCache, m *metrics) *responseCache {
@@ -114,7 +116,10 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		key := r.Method + "\x00" + r.Header.Get("Accept") + "\x00" + r.URL.RawQuery + "\x00" + string(body)
+		// The language Accept-Language negotiates changes the answer;
+		// headers that negotiate the same language share it.
+		key := r.Method + "\x00" + r.Header.Get("Accept") + "\x00" + lang.Negotiate(r.Header.Get("Accept-Language")) + "\x00" +
+			r.URL.RawQuery + "\x00" + string(body)
 		now := time.Now()
 		c.mu.Lock()
 		gen := c.gen
@@ -134,7 +139,8 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			rec := &recorder{header: http.Header{}, status: http.StatusOK}
 			keep := &keepable{}
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), keepKey{}, keep)))
-			out := cachedResponse{body: rec.body.Bytes(), contentType: rec.header.Get("Content-Type"), gen: gen, expires: now.Add(c.cfg.TTL)}
+			out := cachedResponse{body: rec.body.Bytes(), contentType: rec.header.Get("Content-Type"),
+				contentLanguage: rec.header.Get("Content-Language"), gen: gen, expires: now.Add(c.cfg.TTL)}
 			copyHeader(w.Header(), rec.header)
 			w.WriteHeader(rec.status)
 			_, _ = w.Write(out.body)
@@ -165,6 +171,11 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 func write(w http.ResponseWriter, r cachedResponse) {
 	if r.contentType != "" {
 		w.Header().Set("Content-Type", r.contentType)
+	}
+	// Vary: Accept-Language as the answer that was kept had it.
+	w.Header().Add("Vary", "Accept-Language")
+	if r.contentLanguage != "" {
+		w.Header().Set("Content-Language", r.contentLanguage)
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(r.body)))
 	w.WriteHeader(http.StatusOK)

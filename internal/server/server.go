@@ -317,6 +317,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})
+	gql.Use(languageDirective{})
 	var cache *responseCache
 	if s.cfg.ResponseCache.TTL > 0 {
 		cache = newResponseCache(s.cfg.ResponseCache, s.metrics)
@@ -362,7 +363,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetErrorPresenter(presentError(s.cfg.Logger))
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
-	var inner http.Handler = loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql)
+	// The language inside the response cache, which keeps the
+	// Content-Language it writes with each answer.
+	var inner http.Handler = negotiateLanguage(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
 	if cache != nil {
 		// After authentication (staff are not served from it) and the rate
 		// limit (answers from it count).

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -201,10 +203,14 @@ func entitiesWithCitations(ctx context.Context, tx pgx.Tx, ids map[string]int64)
 		return nil, translate(err)
 	}
 	out := make(map[string]*kb.Entity, len(byID))
+	es := make([]*kb.Entity, 0, len(byID))
 	for _, e := range byID {
 		out[e.Key] = e
+		es = append(es, e)
 	}
-	return out, nil
+	// The languages are part of what a data set sets: compared, and kept
+	// in the revision's state before.
+	return out, fillTexts(ctx, tx, es)
 }
 
 func resolveCitations(field string, cs []kb.Citation, ids map[string]int64) ([]kb.Citation, error) {
@@ -236,6 +242,25 @@ func sameEntity(old, e *kb.Entity) bool {
 func normalise(e kb.Entity) kb.Entity {
 	if len(e.Citations) == 0 {
 		e.Citations = nil
+	}
+	// Who wrote a translation and when is the store's record, not part of
+	// the text; a file that leaves the original language out means Polish.
+	e.OriginalLanguage = e.OriginalOrDefault()
+	if e.NameLanguage == e.OriginalLanguage {
+		e.NameLanguage = ""
+	}
+	if len(e.Translations) == 0 {
+		e.Translations = nil
+	} else {
+		ts := make([]kb.Translation, len(e.Translations))
+		for i, t := range e.Translations {
+			t.By, t.At = "", nil
+			ts[i] = t
+		}
+		slices.SortFunc(ts, func(a, b kb.Translation) int {
+			return cmp.Or(cmp.Compare(a.Field, b.Field), cmp.Compare(a.Lang, b.Lang))
+		})
+		e.Translations = ts
 	}
 	if c := e.Cooperative; c != nil {
 		cp := *c

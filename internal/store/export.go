@@ -100,6 +100,32 @@ func decodeCitations(raw []byte) ([]kb.Citation, error) {
 	return out, nil
 }
 
+// translationsJSON is the translations of entity e as a JSON array of
+// [field, lang, text, machine]: who wrote each and when is the store's
+// record (the revisions), not part of the data set.
+const translationsJSON = `(SELECT json_agg(json_build_array(t.field, t.lang, t.text, t.machine)
+		ORDER BY array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang)
+	FROM translation t WHERE t.entity_id = e.id)`
+
+func decodeTranslations(raw []byte) ([]kb.Translation, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var rows [][4]any
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("decode translations: %w", err)
+	}
+	out := make([]kb.Translation, len(rows))
+	for i, r := range rows {
+		f, _ := r[0].(string)
+		l, _ := r[1].(string)
+		x, _ := r[2].(string)
+		m, _ := r[3].(bool)
+		out[i] = kb.Translation{Field: kb.TextField(f), Lang: l, Text: x, Machine: m}
+	}
+	return out, nil
+}
+
 // Snapshot reads one consistent state of the graph for an export: every
 // stream of it sees the same data, whatever is written meanwhile. It is
 // valid only inside the function given to Store.Export.
@@ -138,7 +164,9 @@ func (sn *Snapshot) Entities(ctx context.Context, kind kb.Kind, fn func(*kb.Enti
 	if kind != "" {
 		where += " AND e.kind = " + b.arg(string(kind))
 	}
-	sql := `SELECT ` + entityColumns + `, ` + exportKey("e") + `, ` + sn.f.citationsJSON(b, sn.vis, "entity_id", "e.id") + `
+	sql := `SELECT ` + entityColumns + `, ` + exportKey("e") + `, ` + sn.f.citationsJSON(b, sn.vis, "entity_id", "e.id") + `,
+			(SELECT o.original_language FROM entity o WHERE o.id = e.id),
+			(SELECT coalesce(o.name_language, '') FROM entity o WHERE o.id = e.id), ` + translationsJSON + `
 		FROM entity_full e WHERE ` + where + ` ORDER BY e.id`
 	rows, err := sn.tx.Query(ctx, sql, b.args...)
 	if err != nil {
@@ -146,15 +174,19 @@ func (sn *Snapshot) Entities(ctx context.Context, kind kb.Kind, fn func(*kb.Enti
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var key string
-		var cites []byte
-		e, err := scanEntity(extraRow{rows, []any{&key, &cites}})
+		var key, orig, nameLang string
+		var cites, texts []byte
+		e, err := scanEntity(extraRow{rows, []any{&key, &cites, &orig, &nameLang, &texts}})
 		if err != nil {
 			return fmt.Errorf("export entities: %w", translate(err))
 		}
 		e.Key = key
 		sn.vis.scrub(e) // no contact details in a public export
 		if e.Citations, err = decodeCitations(cites); err != nil {
+			return fmt.Errorf("export entity %s: %w", key, err)
+		}
+		e.OriginalLanguage, e.NameLanguage = orig, nameLang
+		if e.Translations, err = decodeTranslations(texts); err != nil {
 			return fmt.Errorf("export entity %s: %w", key, err)
 		}
 		if err := fn(e); err != nil {

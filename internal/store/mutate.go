@@ -21,7 +21,8 @@ func lockEntity(ctx context.Context, tx pgx.Tx, id int64) error {
 	return nil
 }
 
-// entityTx reads entity id with its citations (source keys filled) in tx.
+// entityTx reads entity id with its citations (source keys filled), its
+// original language and its translations in tx.
 func entityTx(ctx context.Context, tx pgx.Tx, id int64) (*kb.Entity, error) {
 	e, err := scanEntity(tx.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e WHERE e.id = $1`, id))
 	if err != nil {
@@ -37,7 +38,12 @@ func entityTx(ctx context.Context, tx pgx.Tx, id int64) (*kb.Entity, error) {
 		e.Citations = append(e.Citations, c)
 		return nil
 	})
-	return e, translate(err)
+	if err != nil {
+		return nil, translate(err)
+	}
+	// The languages are part of the entry's state: its revisions hold
+	// them, and a revert restores them.
+	return e, fillTexts(ctx, tx, []*kb.Entity{e})
 }
 
 // linkTx reads link id with its citations and the keys of its ends in tx;

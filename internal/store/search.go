@@ -171,6 +171,10 @@ func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Enti
 		if len(es) == 0 {
 			return nil
 		}
+		// The documents hold the translations (textsearch.Fields).
+		if err := fillTexts(ctx, s.pool, es); err != nil {
+			return err
+		}
 		select {
 		case out <- es:
 		case <-ctx.Done():
@@ -655,11 +659,18 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	// The snippet may come from a translation, which the document holds.
+	texts, err := readTexts(ctx, s.read(ctx), ids, vis.statuses(), true)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
 	for i, e := range es {
 		if e == nil { // changed between the two reads
 			continue
 		}
-		fs := textsearch.Fields(e)
+		withTexts := *e
+		withTexts.Translations = texts[e.ID].Translations
+		fs := textsearch.Fields(&withTexts)
 		h := SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(fs), Missing: []string{}}
 		if partial {
 			h.Missing = q.Missing(fs)

@@ -39,6 +39,9 @@ func insertEntity(ctx context.Context, tx pgx.Tx, actor string, e *kb.Entity) (i
 	if err := writeAttrs(ctx, tx, id, e); err != nil {
 		return 0, err
 	}
+	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
+		return 0, err
+	}
 	return id, indexEntity(ctx, tx, id, e)
 }
 
@@ -55,6 +58,9 @@ func updateEntity(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.
 		return kb.ErrNotFound
 	}
 	if err := writeAttrs(ctx, tx, id, e); err != nil {
+		return err
+	}
+	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
 		return err
 	}
 	return indexEntity(ctx, tx, id, e)

@@ -267,7 +267,27 @@ func Fields(e *kb.Entity) []Field {
 	case e.Source != nil:
 		add("publisher", WeightDescription, e.Source.Publisher)
 	}
+	// Translations weigh as the field they translate, so that a search in
+	// English finds a Polish entry by its English name as well as by its
+	// Polish one; the field is named with its language ("name@en"), which
+	// a snippet reports.
+	for _, t := range e.Translations {
+		name, w := translatedFields[t.Field].name, translatedFields[t.Field].weight
+		add(name+"@"+t.Lang, w, t.Text)
+	}
 	return fs
+}
+
+// translatedFields are the names and weights of the fields translations
+// are indexed as.
+var translatedFields = map[kb.TextField]struct {
+	name   string
+	weight Weight
+}{
+	kb.FieldName:        {"name", WeightName},
+	kb.FieldSummary:     {"summary", WeightSummary},
+	kb.FieldDescription: {"description", WeightDescription},
+	kb.FieldCity:        {"place", WeightAttribute},
 }
 
 // MaxWordLength is the longest word, in bytes, that is indexed or

@@ -4,7 +4,10 @@
   'use strict';
   var root = document.getElementById('graphiql');
   var settings = root.dataset;
-  var fetcher = GraphiQL.createFetcher({ url: settings.endpoint });
+  // Entries in their original language, whatever the browser's: a query
+  // picks a language with @lang, or an Accept-Language of the headers pane,
+  // which wins over this one (docs/api.md, "Languages").
+  var fetcher = GraphiQL.createFetcher({ url: settings.endpoint, headers: { 'Accept-Language': '*' } });
   var explorer = React.createElement(
     GraphiQL,
     {

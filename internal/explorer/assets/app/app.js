@@ -153,7 +153,9 @@ class APIError extends Error {
 }
 
 async function gql(query, variables = {}) {
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' };
+  // The explorer shows each entry in its original language, as researchers
+  // cite it: "*" asks the API for no translation (docs/api.md, "Languages").
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json', 'Accept-Language': '*' };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   let body;
