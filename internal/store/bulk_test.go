@@ -69,14 +69,28 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 	if practices == 0 || facets != practices || filled == 0 || !maps.Equal(loaded, snapshot()) {
 		t.Errorf("practice facets after the load: %d rows (%d with facets) for %d practices, or not what a refresh computes", facets, filled, practices)
 	}
+	// The generated entries with a point are on the map (entity_place,
+	// which the map filters read), one row each.
+	var points, placeRows int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM partner WHERE latitude IS NOT NULL)
+			+ (SELECT count(*) FROM cooperative WHERE latitude IS NOT NULL)
+			+ (SELECT count(*) FROM foreign_example WHERE latitude IS NOT NULL)
+			+ (SELECT count(*) FROM event WHERE latitude IS NOT NULL),
+		(SELECT count(*) FROM entity_place)`).Scan(&points, &placeRows); err != nil {
+		t.Fatal(err)
+	}
+	if points == 0 || placeRows != points {
+		t.Errorf("%d generated entries have a point, entity_place holds %d", points, placeRows)
+	}
 	// The indexes and constraints dropped for the load are back.
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE indexname IN
-		('link_unique', 'link_to_idx', 'entity_key_key', 'entity_sort_name_trgm_idx', 'citation_entity_idx', 'indicator_unique_idx', 'partner_sector_idx')`).Scan(&n); err != nil {
+		('link_unique', 'link_to_idx', 'entity_key_key', 'entity_sort_name_trgm_idx', 'citation_entity_idx', 'indicator_unique_idx', 'partner_sector_idx',
+		 'entity_place_partner_idx', 'entity_place_point_idx')`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 7 {
-		t.Errorf("%d of the 7 secondary indexes checked exist after the load", n)
+	if n != 9 {
+		t.Errorf("%d of the 9 secondary indexes checked exist after the load", n)
 	}
 	e, err := st.EntityByKey(ctx, store.Public, synth.Key(1, 5))
 	if err != nil {
