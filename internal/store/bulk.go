@@ -13,7 +13,7 @@ import (
 // BulkSource is a large data set generated on the fly, loaded by BulkLoad.
 // Entities are numbered 0..Len()-1; links, citations and indicators refer
 // to entities by these numbers (in FromID, ToID, SourceID and
-// CooperativeID), not by database ids. Every method must give the same
+// EntityID), not by database ids. Every method must give the same
 // answer each time it is called: BulkLoad reads entities more than once.
 type BulkSource interface {
 	// Len is the number of entities.
@@ -25,7 +25,8 @@ type BulkSource interface {
 	// Links yields every link once, with its citations; no two with the same
 	// (from, type, to), none from an entity to itself.
 	Links(yield func(l *kb.Link) bool)
-	// Indicators yields the indicators of cooperatives, each with a citation.
+	// Indicators yields the indicators of cooperatives, projects and
+	// events (EntityID is the entry's number), each with a citation.
 	Indicators(yield func(in *kb.Indicator) bool)
 }
 
@@ -537,7 +538,7 @@ func copyIndicators(ctx context.Context, tx pgx.Tx, src BulkSource, base int64, 
 		if c := in.Citation; c != nil {
 			source, locator, quote = base+1+c.SourceID, c.Locator, c.Quote
 		}
-		return []any{base + 1 + in.CooperativeID, string(in.Name), in.Value, in.Unit, in.AsOf, in.Note, source, locator, quote}, nil
+		return []any{base + 1 + in.EntityID, string(in.Name), in.Value, in.Unit, in.AsOf, in.Note, source, locator, quote}, nil
 	})
 	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"indicator"},
 		[]string{"cooperative_id", "name", "value", "unit", "as_of", "note", "source_id", "locator", "quote"}, rows)

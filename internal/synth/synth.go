@@ -366,8 +366,8 @@ func (g *Graph) Indicators(yield func(in *kb.Indicator) bool) {
 		cite := g.sourceCitation(r)
 		asOf := date(r)
 		for _, in := range []kb.Indicator{
-			{CooperativeID: int64(i), Name: kb.IndicatorJobsPlanned, Value: float64(jobs), Unit: "jobs", AsOf: asOf, Citation: &cite},
-			{CooperativeID: int64(i), Name: kb.IndicatorWTZJobsPlanned, Value: float64(r.IntN(jobs + 1)), Unit: "jobs", AsOf: asOf, Citation: &cite},
+			{EntityID: int64(i), Name: kb.IndicatorJobsPlanned, Value: float64(jobs), Unit: "jobs", AsOf: asOf, Citation: &cite},
+			{EntityID: int64(i), Name: kb.IndicatorWTZJobsPlanned, Value: float64(r.IntN(jobs + 1)), Unit: "jobs", AsOf: asOf, Citation: &cite},
 		} {
 			if !yield(&in) {
 				return
