@@ -1675,6 +1675,29 @@ func (ec *executionContext) fieldContext_GoodPracticeRecord_recognition(_ contex
 	return graphql.NewScalarFieldContext("GoodPracticeRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _IndicatorRecord_entityKey(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorRecord_entityKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorRecord_entityKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _IndicatorRecord_cooperativeKey(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3603,16 +3626,23 @@ func (ec *executionContext) unmarshalInputIndicatorRecordInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"cooperative", "name", "value", "unit", "asOf", "note", "citation"}
+	fieldsInOrder := [...]string{"entity", "cooperative", "name", "value", "unit", "asOf", "note", "citation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "entity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entity"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entity = data
 		case "cooperative":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooperative"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -4778,6 +4808,11 @@ func (ec *executionContext) _IndicatorRecord(ctx context.Context, sel ast.Select
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("IndicatorRecord")
+		case "entityKey":
+			out.Values[i] = ec._IndicatorRecord_entityKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "cooperativeKey":
 			out.Values[i] = ec._IndicatorRecord_cooperativeKey(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

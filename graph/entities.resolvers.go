@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -49,17 +48,7 @@ func (r *cooperativeResolver) Partnerships(ctx context.Context, obj *model.Coope
 
 // Indicators is the resolver for the indicators field.
 func (r *cooperativeResolver) Indicators(ctx context.Context, obj *model.Cooperative, names []kb.IndicatorName) ([]*model.Indicator, error) {
-	ins, err := loader.For(ctx).Indicators.Load(ctx, obj.RowID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Indicator, 0, len(ins))
-	for _, in := range ins {
-		if len(names) == 0 || slices.Contains(names, in.Name) {
-			out = append(out, model.IndicatorFrom(in))
-		}
-	}
-	return out, nil
+	return indicators(ctx, obj.RowID, names)
 }
 
 // Practices is the resolver for the practices field.
@@ -104,6 +93,11 @@ func (r *eventResolver) Links(ctx context.Context, obj *model.Event, direction *
 // History is the resolver for the history field.
 func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
 	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+}
+
+// Indicators is the resolver for the indicators field.
+func (r *eventResolver) Indicators(ctx context.Context, obj *model.Event, names []kb.IndicatorName) ([]*model.Indicator, error) {
+	return indicators(ctx, obj.RowID, names)
 }
 
 // Organizers is the resolver for the organizers field.
@@ -490,6 +484,11 @@ func (r *projectResolver) Links(ctx context.Context, obj *model.Project, directi
 // History is the resolver for the history field.
 func (r *projectResolver) History(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
 	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+}
+
+// Indicators is the resolver for the indicators field.
+func (r *projectResolver) Indicators(ctx context.Context, obj *model.Project, names []kb.IndicatorName) ([]*model.Indicator, error) {
+	return indicators(ctx, obj.RowID, names)
 }
 
 // Leaders is the resolver for the leaders field.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
@@ -375,4 +376,21 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn, nil
+}
+
+// indicators are the indicators of the entry rowID (a cooperative, project
+// or event), oldest first, only those of names when names is not empty;
+// the entries of a page share one query (loader.Indicators).
+func indicators(ctx context.Context, rowID int64, names []kb.IndicatorName) ([]*model.Indicator, error) {
+	ins, err := loader.For(ctx).Indicators.Load(ctx, rowID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Indicator, 0, len(ins))
+	for _, in := range ins {
+		if len(names) == 0 || slices.Contains(names, in.Name) {
+			out = append(out, model.IndicatorFrom(in))
+		}
+	}
+	return out, nil
 }

@@ -512,9 +512,11 @@ type LinkRecord {
   confidence: Float
 }
 
-"""An indicator of a cooperative in the data-set shape, but for two names: the file's ` + "`" + `cooperative` + "`" + ` is ` + "`" + `cooperativeKey` + "`" + ` and its ` + "`" + `name` + "`" + ` is ` + "`" + `indicator` + "`" + `, so that a selection of every RecordState needs no aliases (EntityRecord's ` + "`" + `cooperative` + "`" + ` and ` + "`" + `name` + "`" + ` have other types)."""
+"""An indicator of a cooperative, project or event in the data-set shape, but for three names: the file's ` + "`" + `entity` + "`" + ` is ` + "`" + `entityKey` + "`" + `, its ` + "`" + `cooperative` + "`" + ` is ` + "`" + `cooperativeKey` + "`" + ` and its ` + "`" + `name` + "`" + ` is ` + "`" + `indicator` + "`" + `, so that a selection of every RecordState needs no aliases (EntityRecord's ` + "`" + `cooperative` + "`" + ` and ` + "`" + `name` + "`" + ` have other types)."""
 type IndicatorRecord {
-  """The key of the cooperative (` + "`" + `cooperative` + "`" + ` in the file)."""
+  """The key of the entry measured (` + "`" + `entity` + "`" + ` in the file)."""
+  entityKey: String
+  """The key of the entry when it is a cooperative (` + "`" + `cooperative` + "`" + ` in the file, its name from when only cooperatives had indicators); null for a project's or event's."""
   cooperativeKey: String
   """What is measured (` + "`" + `name` + "`" + ` in the file)."""
   indicator: IndicatorName!
@@ -806,10 +808,12 @@ input LinkRecordInput {
   confidence: Float
 }
 
-"""An indicator of a cooperative to import."""
+"""An indicator of a cooperative, project or event to import."""
 input IndicatorRecordInput {
-  """The key of the cooperative."""
-  cooperative: String!
+  """The key of the entry measured: a cooperative, project or event (the indicator's name says which; IndicatorName)."""
+  entity: String
+  """The key of the cooperative: the older name of ` + "`" + `entity` + "`" + `, still accepted for a cooperative. Give one of the two."""
+  cooperative: String
   """What is measured."""
   name: IndicatorName!
   """The value."""
@@ -1171,7 +1175,7 @@ enum SourceKind {
   OTHER
 }
 
-"""A measured quantity of a cooperative."""
+"""A measured quantity of a cooperative, a project or an event; each name says which it measures, and an import rejects it on another kind (BAD_USER_INPUT)."""
 enum IndicatorName {
   """Jobs planned."""
   JOBS_PLANNED
@@ -1183,6 +1187,16 @@ enum IndicatorName {
   WTZ_JOBS_ACTUAL
   """Members of the cooperative."""
   MEMBERS
+  """Cooperatives a project sets up (of a Project)."""
+  COOPERATIVES_PLANNED
+  """Occupational therapy workshops (WTZ) whose people took part (of a Project or an Event)."""
+  WORKSHOPS_REPRESENTED
+  """People who took part (of a Project or an Event)."""
+  PARTICIPANTS
+  """Groups the event was held in, one after another (of an Event)."""
+  PARTICIPANT_GROUPS
+  """Days the event, or each of its groups' sessions, lasted, where the source says so (of an Event)."""
+  DURATION_DAYS
 }
 
 """The role of a member of a partnership."""
@@ -2040,7 +2054,7 @@ type SectorCount {
   count: Int!
 }
 
-"""A dated, sourced measurement of a cooperative."""
+"""A dated, sourced measurement of a cooperative, a project or an event: the figures the sources give."""
 type Indicator {
   """What is measured."""
   name: IndicatorName!
@@ -2402,6 +2416,8 @@ type Project implements Node & Entity {
   website: String
   """The URL of its logo, an absolute http(s) URL."""
   logoUrl: String
+  """Dated, sourced figures (COOPERATIVES_PLANNED, WORKSHOPS_REPRESENTED, PARTICIPANTS), oldest first; only the given names when ` + "`" + `names` + "`" + ` is set."""
+  indicators("""Only these indicators.""" names: [IndicatorName!]): [Indicator!]!
   """The organisations that lead it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   leaders(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -2626,6 +2642,8 @@ type Event implements Node & Entity {
   city: String
   """The venue."""
   venue: String
+  """Dated, sourced figures (WORKSHOPS_REPRESENTED, PARTICIPANTS, PARTICIPANT_GROUPS, DURATION_DAYS), oldest first; only the given names when ` + "`" + `names` + "`" + ` is set."""
+  indicators("""Only these indicators.""" names: [IndicatorName!]): [Indicator!]!
   """Who organized it. A page: the first 10 unless ` + "`" + `first` + "`" + ` or ` + "`" + `last` + "`" + ` says otherwise, at most 100; in the order the links were made unless ` + "`" + `orderBy` + "`" + ` says otherwise."""
   organizers(
     """Returns the first n after ` + "`" + `after` + "`" + ` (default 10, at most 100)."""
@@ -5176,6 +5194,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_city(ctx, field)
 	case "venue":
 		return ec.fieldContext_Event_venue(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Event_indicators(ctx, field)
 	case "organizers":
 		return ec.fieldContext_Event_organizers(ctx, field)
 	case "organisers":
@@ -6168,6 +6188,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_website(ctx, field)
 	case "logoUrl":
 		return ec.fieldContext_Project_logoUrl(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Project_indicators(ctx, field)
 	case "leaders":
 		return ec.fieldContext_Project_leaders(ctx, field)
 	case "partners":

@@ -228,7 +228,9 @@ func recordState(rev *store.Revision, raw json.RawMessage) model.RecordState {
 		if json.Unmarshal(raw, &in) != nil {
 			return nil
 		}
-		m := &model.IndicatorRecord{Indicator: in.Name, Value: in.Value, AsOf: in.AsOf,
+		// Revisions from before indicators of projects and events hold
+		// only the cooperative's key: Subject reads both shapes.
+		m := &model.IndicatorRecord{Indicator: in.Name, Value: in.Value, AsOf: in.AsOf, EntityKey: optional(in.Subject()),
 			CooperativeKey: optional(in.CooperativeKey), Unit: optional(in.Unit), Note: optional(in.Note)}
 		if c := in.Citation; c != nil {
 			m.Citation = &model.CitationRecord{Source: c.SourceKey, Locator: optional(c.Locator), Quote: optional(c.Quote)}

@@ -990,9 +990,11 @@ type ImportReport struct {
 	IndicatorsUpdated int `json:"indicatorsUpdated"`
 }
 
-// An indicator of a cooperative in the data-set shape, but for two names: the file's `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
+// An indicator of a cooperative, project or event in the data-set shape, but for three names: the file's `entity` is `entityKey`, its `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
 type IndicatorRecord struct {
-	// The key of the cooperative (`cooperative` in the file).
+	// The key of the entry measured (`entity` in the file).
+	EntityKey *string `json:"entityKey,omitempty"`
+	// The key of the entry when it is a cooperative (`cooperative` in the file, its name from when only cooperatives had indicators); null for a project's or event's.
 	CooperativeKey *string `json:"cooperativeKey,omitempty"`
 	// What is measured (`name` in the file).
 	Indicator kb.IndicatorName `json:"indicator"`
@@ -1010,10 +1012,12 @@ type IndicatorRecord struct {
 
 func (IndicatorRecord) IsRecordState() {}
 
-// An indicator of a cooperative to import.
+// An indicator of a cooperative, project or event to import.
 type IndicatorRecordInput struct {
-	// The key of the cooperative.
-	Cooperative string `json:"cooperative"`
+	// The key of the entry measured: a cooperative, project or event (the indicator's name says which; IndicatorName).
+	Entity *string `json:"entity,omitempty"`
+	// The key of the cooperative: the older name of `entity`, still accepted for a cooperative. Give one of the two.
+	Cooperative *string `json:"cooperative,omitempty"`
 	// What is measured.
 	Name kb.IndicatorName `json:"name"`
 	// The value.

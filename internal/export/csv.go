@@ -180,7 +180,7 @@ var csvColumns = map[kb.Kind][]column{
 // The CSV files beside the entity files, and their columns.
 var (
 	linksHeader      = []string{"from", "type", "to", "role", "note", "starts_on", "ends_on"}
-	indicatorsHeader = []string{"cooperative", "name", "value", "unit", "as_of", "note", "source", "locator", "quote"}
+	indicatorsHeader = []string{"entity", "name", "value", "unit", "as_of", "note", "source", "locator", "quote"}
 	citationsHeader  = []string{"entity", "link_from", "link_type", "link_to", "source", "locator", "quote"}
 )
 
@@ -311,7 +311,7 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 			if in.Citation != nil {
 				c = *in.Citation
 			}
-			return cw.Write([]string{in.CooperativeKey, string(in.Name), strconv.FormatFloat(in.Value, 'f', -1, 64),
+			return cw.Write([]string{in.Subject(), string(in.Name), strconv.FormatFloat(in.Value, 'f', -1, 64),
 				in.Unit, date(in.AsOf), in.Note, c.SourceKey, c.Locator, c.Quote})
 		})
 	})

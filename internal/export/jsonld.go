@@ -423,8 +423,8 @@ func linkNodes(l *kb.Link, base string) []node {
 	return out
 }
 
-// indicatorNode attaches an indicator to its cooperative as a
-// schema:PropertyValue.
+// indicatorNode attaches an indicator to its entry (a cooperative, project
+// or event) as a schema:PropertyValue.
 func indicatorNode(in *kb.Indicator, base string) node {
 	pv := node{
 		"@type":        "schema:PropertyValue",
@@ -437,7 +437,7 @@ func indicatorNode(in *kb.Indicator, base string) node {
 	if in.Citation != nil {
 		provenance(pv, base, []kb.Citation{*in.Citation})
 	}
-	return node{"@id": base + in.CooperativeKey, "schema:additionalProperty": pv}
+	return node{"@id": base + in.Subject(), "schema:additionalProperty": pv}
 }
 
 func writeJSONLD(ctx context.Context, sn *store.Snapshot, opts Options, w *bufio.Writer) error {

@@ -126,21 +126,21 @@ func (d *Dataset) ValidateAgainst(existing map[string]Kind) error {
 	seenInd := make(map[measure]int, len(d.Indicators))
 	for i := range d.Indicators {
 		in := &d.Indicators[i]
-		rec := fmt.Sprintf("indicators[%d] (%s %s)", i, in.CooperativeKey, in.Name)
+		rec := fmt.Sprintf("indicators[%d] (%s %s)", i, in.Subject(), in.Name)
 		if err := ValidateIndicator(in); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rec, err))
 		}
-		if k, ok := ref(rec, "cooperative", in.CooperativeKey); ok {
-			if k != KindCooperative {
-				fail(rec, "cooperative", "%q is a %s, not a Cooperative", in.CooperativeKey, k.TypeName())
+		if k, ok := ref(rec, in.SubjectField(), in.Subject()); ok {
+			if err := CheckIndicatorKind(in, k); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", rec, err))
 			}
 		}
-		m := measure{in.CooperativeKey, string(in.Name), ""}
+		m := measure{in.Subject(), string(in.Name), ""}
 		if in.AsOf != nil {
 			m.asOf = in.AsOf.Format("2006-01-02")
 		}
 		if j, dup := seenInd[m]; dup {
-			fail(rec, "name", "duplicates indicators[%d] (same cooperative, name and date)", j)
+			fail(rec, "name", "duplicates indicators[%d] (same entry, name and date)", j)
 		} else {
 			seenInd[m] = i
 		}

@@ -217,7 +217,8 @@ var SourceKinds = []SourceKind{SourceArticle, SourceReport, SourceProgramme, Sou
 // Valid reports whether k is a known source kind.
 func (k SourceKind) Valid() bool { return slices.Contains(SourceKinds, k) }
 
-// IndicatorName names a measured quantity of a cooperative.
+// IndicatorName names a measured quantity of a cooperative, a project or
+// an event; IndicatorKinds says which it applies to.
 type IndicatorName string
 
 // Indicator names.
@@ -227,15 +228,48 @@ const (
 	IndicatorWTZJobsPlanned IndicatorName = "WTZ_JOBS_PLANNED"
 	IndicatorWTZJobsActual  IndicatorName = "WTZ_JOBS_ACTUAL"
 	IndicatorMembers        IndicatorName = "MEMBERS"
+	// IndicatorCooperativesPlanned counts the cooperatives a project sets
+	// up ("ośmiu powstających spółdzielni").
+	IndicatorCooperativesPlanned IndicatorName = "COOPERATIVES_PLANNED"
+	// IndicatorWorkshopsRepresented counts the occupational therapy
+	// workshops (WTZ) whose people took part in an event or a project.
+	IndicatorWorkshopsRepresented IndicatorName = "WORKSHOPS_REPRESENTED"
+	// IndicatorParticipants counts the people who took part.
+	IndicatorParticipants IndicatorName = "PARTICIPANTS"
+	// IndicatorParticipantGroups counts the groups an event was held in.
+	IndicatorParticipantGroups IndicatorName = "PARTICIPANT_GROUPS"
+	// IndicatorDurationDays is how many days an event (or each of its
+	// sessions) lasted, where the source gives that and not the dates.
+	IndicatorDurationDays IndicatorName = "DURATION_DAYS"
 )
 
 // IndicatorNames lists the indicator names.
 var IndicatorNames = []IndicatorName{
 	IndicatorJobsPlanned, IndicatorJobsActual, IndicatorWTZJobsPlanned, IndicatorWTZJobsActual, IndicatorMembers,
+	IndicatorCooperativesPlanned, IndicatorWorkshopsRepresented, IndicatorParticipants, IndicatorParticipantGroups,
+	IndicatorDurationDays,
+}
+
+// IndicatorKinds are the kinds of entry each indicator measures: a
+// cooperative's jobs, a project's cooperatives, an event's participants.
+var IndicatorKinds = map[IndicatorName][]Kind{
+	IndicatorJobsPlanned:          {KindCooperative},
+	IndicatorJobsActual:           {KindCooperative},
+	IndicatorWTZJobsPlanned:       {KindCooperative},
+	IndicatorWTZJobsActual:        {KindCooperative},
+	IndicatorMembers:              {KindCooperative},
+	IndicatorCooperativesPlanned:  {KindProject},
+	IndicatorWorkshopsRepresented: {KindProject, KindEvent},
+	IndicatorParticipants:         {KindProject, KindEvent},
+	IndicatorParticipantGroups:    {KindEvent},
+	IndicatorDurationDays:         {KindEvent},
 }
 
 // Valid reports whether n is a known indicator name.
 func (n IndicatorName) Valid() bool { return slices.Contains(IndicatorNames, n) }
+
+// Measures reports whether n applies to entries of kind k.
+func (n IndicatorName) Measures(k Kind) bool { return slices.Contains(IndicatorKinds[n], k) }
 
 // MemberRole is the role of a member of a partnership (the role of a
 // MEMBER_OF link).
@@ -435,11 +469,18 @@ type Citation struct {
 	Quote     string `json:"quote,omitempty"`
 }
 
-// Indicator is a dated, sourced measurement of a cooperative.
+// Indicator is a dated, sourced measurement of a cooperative, a project or
+// an event (IndicatorKinds).
 type Indicator struct {
-	ID            int64 `json:"-"`
-	CooperativeID int64 `json:"-"`
-	// CooperativeKey names the cooperative in data files.
+	ID int64 `json:"-"`
+	// EntityID is the entry measured.
+	EntityID int64 `json:"-"`
+	// EntityKey names the entry measured in data files.
+	EntityKey string `json:"entity,omitempty"`
+	// CooperativeKey is the data files' older name of EntityKey, from when
+	// only cooperatives had indicators: still read, and still written
+	// beside EntityKey for a cooperative's indicators, so that readers of
+	// older files keep working.
 	CooperativeKey string        `json:"cooperative,omitempty"`
 	Name           IndicatorName `json:"name"`
 	Value          float64       `json:"value"`
@@ -447,6 +488,24 @@ type Indicator struct {
 	AsOf           *Date         `json:"asOf,omitempty"`
 	Note           string        `json:"note,omitempty"`
 	Citation       *Citation     `json:"citation,omitempty"`
+}
+
+// Subject is the key of the entry measured: EntityKey, or CooperativeKey
+// in a file of the older shape.
+func (in *Indicator) Subject() string {
+	if in.EntityKey != "" {
+		return in.EntityKey
+	}
+	return in.CooperativeKey
+}
+
+// SubjectField is the file's field that names the entry measured, for
+// errors: "entity", or "cooperative" in a file of the older shape.
+func (in *Indicator) SubjectField() string {
+	if in.EntityKey == "" && in.CooperativeKey != "" {
+		return "cooperative"
+	}
+	return "entity"
 }
 
 // EmptyAttributes gives e an empty struct of its kind's attributes if it

@@ -227,7 +227,27 @@ func ValidateIndicator(in *Indicator) error {
 	if in.Value < 0 {
 		return Invalid("value", "an indicator value cannot be negative, got %v", in.Value)
 	}
+	if in.EntityKey != "" && in.CooperativeKey != "" && in.EntityKey != in.CooperativeKey {
+		return Invalid("entity", "entity %q and cooperative %q name two entries; give entity only", in.EntityKey, in.CooperativeKey)
+	}
 	return checkText("note", in.Note, MaxTextLen, false)
+}
+
+// CheckIndicatorKind checks that in's name applies to an entry of kind k,
+// the kind of the entry it names: a cooperative's jobs, a project's
+// cooperatives, an event's participants (IndicatorKinds).
+func CheckIndicatorKind(in *Indicator, k Kind) error {
+	if in.CooperativeKey != "" && in.EntityKey == "" && k != KindCooperative {
+		return Invalid("cooperative", "%q is a %s, not a Cooperative (name other entries in entity)", in.CooperativeKey, k.TypeName())
+	}
+	if !in.Name.Measures(k) {
+		var types []string
+		for _, m := range IndicatorKinds[in.Name] {
+			types = append(types, m.TypeName())
+		}
+		return Invalid(in.SubjectField(), "%s measures a %s, not a %s like %q", in.Name, strings.Join(types, " or "), k.TypeName(), in.Subject())
+	}
+	return nil
 }
 
 func checkText(field, v string, max int, required bool) error {

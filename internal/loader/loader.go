@@ -43,7 +43,7 @@ type Loaders struct {
 	EntityCitations *dataloadgen.Loader[int64, []kb.Citation]
 	// LinkCitations loads the citations of links.
 	LinkCitations *dataloadgen.Loader[int64, []kb.Citation]
-	// Indicators loads the indicators of cooperatives.
+	// Indicators loads the indicators of cooperatives, projects and events.
 	Indicators *dataloadgen.Loader[int64, []kb.Indicator]
 	// SectorCounts loads the members per sector of partnerships.
 	SectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]

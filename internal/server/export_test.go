@@ -46,8 +46,8 @@ func TestExportEndpointServesEachFormatWithItsHeaders(t *testing.T) {
 			if err := xml.Unmarshal(body, &g); err != nil {
 				t.Fatal(err)
 			}
-			if len(g.Graph.Nodes) != 41 || len(g.Graph.Edges) != 57 {
-				t.Errorf("nodes %d, edges %d; want 41 and 57", len(g.Graph.Nodes), len(g.Graph.Edges))
+			if len(g.Graph.Nodes) != 43 || len(g.Graph.Edges) != 57 {
+				t.Errorf("nodes %d, edges %d; want 43 and 57", len(g.Graph.Nodes), len(g.Graph.Edges))
 			}
 		}},
 		{"csv", "application/zip", "partnergraph-csv.zip", func(t *testing.T, body []byte) {
@@ -76,8 +76,8 @@ func TestExportEndpointServesEachFormatWithItsHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(ds.Entities) != 41 {
-				t.Errorf("entities %d, want 41", len(ds.Entities))
+			if len(ds.Entities) != 43 {
+				t.Errorf("entities %d, want 43", len(ds.Entities))
 			}
 		}},
 	} {

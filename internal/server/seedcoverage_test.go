@@ -41,8 +41,9 @@ type seedGraph struct {
 			Name       string
 			Activities []string
 			Indicators []struct {
-				Name  string
-				Value float64
+				Name   string
+				Value  float64
+				Source *struct{ Locator string }
 			}
 		}
 	}
@@ -57,6 +58,11 @@ type seedGraph struct {
 		Nodes []struct {
 			Name, Summary string
 			PresentedAt   struct{ Nodes []struct{ Name string } }
+			Indicators    []struct {
+				Name   string
+				Value  float64
+				Source *struct{ Locator string }
+			}
 		}
 	}
 	Events struct {
@@ -72,6 +78,11 @@ type seedGraph struct {
 			}
 			Participants struct{ Nodes []struct{ Name string } }
 			Organizers   struct{ Nodes []struct{ Name string } }
+			Indicators   []struct {
+				Name   string
+				Value  float64
+				Source *struct{ Locator string }
+			}
 		}
 	}
 	People struct {
@@ -95,11 +106,12 @@ type seedGraph struct {
 const seedGraphQuery = `{
   partners(first: 100) { nodes { name city region country address website point { latitude longitude }
     participatedIn { nodes { name } } organized { nodes { name } } } }
-  cooperatives(first: 100) { nodes { name activities indicators { name value } } }
+  cooperatives(first: 100) { nodes { name activities indicators { name value source { locator } } } }
   foreignExamples(first: 100) { nodes { name city point { latitude longitude } practices { nodes { name } } } }
-  projects(first: 100) { nodes { name summary presentedAt { nodes { name } } } }
+  projects(first: 100) { nodes { name summary presentedAt { nodes { name } } indicators { name value source { locator } } } }
   events(first: 100) { nodes { name summary region country when { edtf end { edtf } }
-    places { name point { latitude longitude } } participants { nodes { name } } organizers { nodes { name } } } }
+    places { name point { latitude longitude } } participants { nodes { name } } organizers { nodes { name } }
+    indicators { name value source { locator } } } }
   people(first: 100) { nodes { name publicRole } }
   goodPractices(first: 100) { nodes { name description evidence recognition topics cases(first: 20) { nodes { name } } } }
   sources(first: 100) { nodes { name published { edtf } } }
@@ -320,29 +332,69 @@ var seedFacts = []seedFact{
 
 	// Figures.
 	{"FIGURE", "III (trzecie) Forum (art. 1, tytuł)", namedEntry(forum)},
-	{"FIGURE", "ośmiu powstających spółdzielni (art. 1, akapit 2)", text("ośmiu powstających spółdzielni")},
-	{"FIGURE", "8 osób (art. 1, akapit 2)", indicator(rowne, "JOBS_PLANNED", 8)},
-	{"FIGURE", "w tym 5 uczestników WTZ Gębice (art. 1, akapit 2)", indicator(rowne, "WTZ_JOBS_PLANNED", 5)},
-	{"FIGURE", "3-dniowych spotkań warsztatowych (art. 3, akapit 2)", text("Trzydniowe szkolenia")},
-	{"FIGURE", "10 różnych WTZ (art. 3, akapit 2)", text("10 różnych WTZ")},
-	{"FIGURE", "dwie grupy szkoleń (art. 3, akapit 2)", text("w dwóch grupach")},
+	// The figures are typed values (indicators) of the entry they count,
+	// each cited to its article's paragraph, and said in its summary.
+	{"FIGURE", "ośmiu powstających spółdzielni (art. 1, akapit 2)",
+		all(text("ośmiu powstających spółdzielni"), indicator(project, "COOPERATIVES_PLANNED", 8, "art. 1, akapit 2"))},
+	{"FIGURE", "8 osób (art. 1, akapit 2)", indicator(rowne, "JOBS_PLANNED", 8, "art. 1, akapit 2")},
+	{"FIGURE", "w tym 5 uczestników WTZ Gębice (art. 1, akapit 2)", indicator(rowne, "WTZ_JOBS_PLANNED", 5, "art. 1, akapit 2")},
+	{"FIGURE", "3-dniowych spotkań warsztatowych (art. 3, akapit 2)",
+		all(text("Trzydniowe szkolenia"), indicator(training, "DURATION_DAYS", 3, "art. 3, akapit 2"))},
+	{"FIGURE", "10 różnych WTZ (art. 3, akapit 2)",
+		all(text("10 różnych WTZ"), indicator(training, "WORKSHOPS_REPRESENTED", 10, "art. 3, akapit 2"))},
+	{"FIGURE", "dwie grupy szkoleń (art. 3, akapit 2)",
+		all(text("w dwóch grupach"), indicator(training, "PARTICIPANT_GROUPS", 2, "art. 3, akapit 2"))},
 	{"FIGURE", "przyszłe działalności: mydlarnia, restauracja, kawiarnia, ogrodnictwo, ceramika, konfekcjonowanie, co-packing, pralnia (art. 3, akapit 2)",
 		text("mydlarnia, restauracja, kawiarnia, ogrodnictwo, produkcja ceramiki, konfekcjonowanie, co-packing i pralnia")},
 	{"FIGURE", "str. 67 Programu (art. 4, akapit 1)", text("(str. 67)")},
 	{"FIGURE", "Program … 2020 (art. 4, akapit 1)", namedEntry("Krajowy Program Przeciwdziałania Ubóstwu i Wykluczeniu Społecznemu 2020")},
 }
 
-// indicator: the cooperative has the indicator with the value.
-func indicator(coop, name string, value float64) func(g *seedGraph) string {
+// indicator: the cooperative, project or event named has the indicator
+// with the value, cited at the locator.
+func indicator(entry, name string, value float64, locator string) func(g *seedGraph) string {
+	type ind = struct {
+		Name   string
+		Value  float64
+		Source *struct{ Locator string }
+	}
 	return func(g *seedGraph) string {
+		var all [][]ind
 		for _, c := range g.Cooperatives.Nodes {
-			for _, in := range c.Indicators {
-				if c.Name == coop && in.Name == name && in.Value == value {
+			if c.Name == entry {
+				all = append(all, c.Indicators)
+			}
+		}
+		for _, p := range g.Projects.Nodes {
+			if p.Name == entry {
+				all = append(all, p.Indicators)
+			}
+		}
+		for _, e := range g.Events.Nodes {
+			if e.Name == entry {
+				all = append(all, e.Indicators)
+			}
+		}
+		for _, ins := range all {
+			for _, in := range ins {
+				if in.Name == name && in.Value == value && in.Source != nil && in.Source.Locator == locator {
 					return ""
 				}
 			}
 		}
-		return fmt.Sprintf("%s has no %s of %v", coop, name, value)
+		return fmt.Sprintf("%s has no %s of %v cited at %q", entry, name, value, locator)
+	}
+}
+
+// all finds the fact when every check does.
+func all(checks ...func(g *seedGraph) string) func(g *seedGraph) string {
+	return func(g *seedGraph) string {
+		for _, c := range checks {
+			if miss := c(g); miss != "" {
+				return miss
+			}
+		}
+		return ""
 	}
 }
 

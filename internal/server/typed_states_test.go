@@ -70,9 +70,9 @@ func TestRecordTypesHoldEveryFieldOfTheDataSet(t *testing.T) {
 	}
 }
 
-// indicatorOutputNames are the two fields IndicatorRecord names otherwise
+// indicatorOutputNames are the three fields IndicatorRecord names otherwise
 // than the file (schema/dataset.graphqls says why).
-var indicatorOutputNames = map[string]string{"cooperative": "cooperativeKey", "name": "indicator"}
+var indicatorOutputNames = map[string]string{"entity": "entityKey", "cooperative": "cooperativeKey", "name": "indicator"}
 
 // jsonNames returns the JSON field names of struct type t, embedded
 // structs' included, as encoding/json writes them.

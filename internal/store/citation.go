@@ -62,13 +62,13 @@ func (s *Store) Indicators(ctx context.Context, vis Visibility, ids []int64) (ma
 		srcKey   string
 		loc, quo string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&in.ID, &in.CooperativeID, &in.Name, &in.Value, &in.Unit, &in.AsOf, &in.Note,
+	_, err = pgx.ForEachRow(rows, []any{&in.ID, &in.EntityID, &in.Name, &in.Value, &in.Unit, &in.AsOf, &in.Note,
 		&srcID, &srcKey, &loc, &quo}, func() error {
 		v := in
 		if srcID != nil {
 			v.Citation = &kb.Citation{SourceID: *srcID, SourceKey: srcKey, Locator: loc, Quote: quo}
 		}
-		out[in.CooperativeID] = append(out[in.CooperativeID], v)
+		out[in.EntityID] = append(out[in.EntityID], v)
 		return nil
 	})
 	if err != nil {

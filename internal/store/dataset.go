@@ -439,13 +439,22 @@ func sameLink(old, l *kb.Link) bool {
 func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[string]int64, kinds map[int64]kb.Kind, ins []kb.Indicator, rep *ApplyReport) error {
 	for i := range ins {
 		in := ins[i]
-		field := fmt.Sprintf("indicators[%d] (%s %s)", i, in.CooperativeKey, in.Name)
-		id, ok := ids[in.CooperativeKey]
-		if !ok || kinds[id] != kb.KindCooperative {
-			return kb.Invalid(field+".cooperative", "no cooperative with key %q", in.CooperativeKey)
+		field := fmt.Sprintf("indicators[%d] (%s %s)", i, in.Subject(), in.Name)
+		id, ok := ids[in.Subject()]
+		if !ok {
+			return kb.Invalid(field+"."+in.SubjectField(), "no entity with key %q", in.Subject())
 		}
 		if err := kb.ValidateIndicator(&in); err != nil {
 			return prefix(field, err)
+		}
+		if err := kb.CheckIndicatorKind(&in, kinds[id]); err != nil {
+			return prefix(field, err)
+		}
+		// The revision holds the file's newer shape: entity, and
+		// cooperative beside it for a cooperative (kb.Indicator).
+		in.EntityKey, in.CooperativeKey = in.Subject(), ""
+		if kinds[id] == kb.KindCooperative {
+			in.CooperativeKey = in.EntityKey
 		}
 		var srcID *int64
 		var loc, quote string
@@ -459,6 +468,8 @@ func applyIndicators(ctx context.Context, tx pgx.Tx, actor string, ids map[strin
 		// xmax = 0 tells an inserted row from an updated one; the WHERE
 		// clause leaves identical rows alone, which then return nothing.
 		var inserted bool
+		// cooperative_id is the column's name from when only cooperatives
+		// had indicators: it holds the entry measured, of any kind.
 		err := tx.QueryRow(ctx, `INSERT INTO indicator (cooperative_id, name, value, unit, as_of, note, source_id, locator, quote)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (cooperative_id, name, as_of, source_id) DO UPDATE

@@ -247,14 +247,14 @@ func (sn *Snapshot) Links(ctx context.Context, fn func(*kb.Link) error) error {
 	return nil
 }
 
-// Indicators calls fn for each indicator of an exported cooperative, with
-// the cooperative's key and its citation when the source is exported, by
-// cooperative, oldest first. It stops at and returns fn's first error.
+// Indicators calls fn for each indicator of an exported entry (a
+// cooperative, project or event), with the entry's key and its citation
+// when the source is exported, by entry, oldest first. It stops at and returns fn's first error.
 func (sn *Snapshot) Indicators(ctx context.Context, fn func(*kb.Indicator) error) error {
 	b := &builder{}
 	where := sn.f.cond(b, sn.vis, "c")
 	srcCond := sn.f.sourceCond(b, sn.vis, "src")
-	sql := `SELECT i.id, ` + exportKey("c") + `, i.name, i.value::float8, i.unit, i.as_of, i.note,
+	sql := `SELECT i.id, ` + exportKey("c") + `, c.kind, i.name, i.value::float8, i.unit, i.as_of, i.note,
 			` + exportKey("src") + `, i.locator, i.quote
 		FROM indicator i JOIN entity_full c ON c.id = i.cooperative_id
 		LEFT JOIN entity src ON src.id = i.source_id AND ` + srcCond + `
@@ -271,9 +271,13 @@ func (sn *Snapshot) Indicators(ctx context.Context, fn func(*kb.Indicator) error
 			srcKey   *string
 			loc, quo string
 		)
-		if err := rows.Scan(&in.ID, &in.CooperativeKey, &in.Name, &in.Value, &in.Unit, &in.AsOf, &in.Note,
+		var kind kb.Kind
+		if err := rows.Scan(&in.ID, &in.EntityKey, &kind, &in.Name, &in.Value, &in.Unit, &in.AsOf, &in.Note,
 			&srcKey, &loc, &quo); err != nil {
 			return fmt.Errorf("export indicators: %w", translate(err))
+		}
+		if kind == kb.KindCooperative {
+			in.CooperativeKey = in.EntityKey // kb.Indicator says why
 		}
 		if srcKey != nil {
 			in.Citation = &kb.Citation{SourceKey: *srcKey, Locator: loc, Quote: quo}

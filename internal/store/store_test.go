@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -346,6 +347,47 @@ func TestCitationsAndIndicators(t *testing.T) {
 	}
 	if got[kb.IndicatorJobsPlanned] != 8 || got[kb.IndicatorWTZJobsPlanned] != 5 {
 		t.Errorf("indicators: %v, want 8 jobs planned, 5 for WTZ participants", got)
+	}
+}
+
+// TestIndicatorsOfProjectsAndEvents: a project's and an event's figures
+// are stored and read as a cooperative's are, and a figure of another kind
+// is refused with nothing written.
+func TestIndicatorsOfProjectsAndEvents(t *testing.T) {
+	st, _ := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	cite := &kb.Citation{SourceKey: "art", Locator: "akapit 2"}
+	d := kb.Dataset{
+		Entities: []kb.Entity{{Key: "training", Kind: kb.KindEvent, Name: "Szkolenia", Status: kb.StatusPublished,
+			Event: &kb.Event{EventKind: kb.EventTraining, EventStatus: kb.EventHeld}}},
+		Indicators: []kb.Indicator{
+			{EntityKey: "project", Name: kb.IndicatorCooperativesPlanned, Value: 8, Unit: "cooperatives", Citation: cite},
+			{EntityKey: "training", Name: kb.IndicatorWorkshopsRepresented, Value: 10, Unit: "workshops", Citation: cite},
+		},
+	}
+	rep, err := st.ApplyDataset(ctx, "test", d)
+	if err != nil || rep.IndicatorsCreated != 2 {
+		t.Fatalf("apply: %+v, %v; want 2 indicators created", rep, err)
+	}
+	n := ids(t, st, "project", "training")
+	ins, err := st.Indicators(ctx, store.Public, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, e := ins[n[0]], ins[n[1]]; len(p) != 1 || p[0].Name != kb.IndicatorCooperativesPlanned || p[0].Value != 8 || p[0].Citation == nil ||
+		len(e) != 1 || e[0].Name != kb.IndicatorWorkshopsRepresented || e[0].Value != 10 {
+		t.Errorf("the project's indicators %+v, the event's %+v", p, e)
+	}
+	bad := kb.Dataset{Indicators: []kb.Indicator{
+		{EntityKey: "training", Name: kb.IndicatorParticipants, Value: 30},
+		{EntityKey: "project", Name: kb.IndicatorJobsPlanned, Value: 3},
+	}}
+	if _, err := st.ApplyDataset(ctx, "test", bad); !kb.IsValidation(err) || !strings.Contains(err.Error(), "JOBS_PLANNED measures a Cooperative, not a Project") {
+		t.Errorf("a cooperative's figure on a project: %v, want a validation error", err)
+	}
+	if ins, _ := st.Indicators(ctx, store.Public, n); len(ins[n[1]]) != 1 {
+		t.Errorf("the refused data set wrote the event's participants: %+v", ins[n[1]])
 	}
 }
 

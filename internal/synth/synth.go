@@ -5,6 +5,8 @@
 // sources, with Polish and Swedish names, citations and indicators, and
 // links whose degrees are skewed: a few hubs (regional centres, support
 // centres, national programmes, large forums) carry many of them.
+// Partners, cooperatives, events and foreign examples have a town and,
+// seven in eight, a point near it (places.go), for the map filters.
 //
 // Everything derives from the seed: entity i is a pure function of (seed,
 // i), so it can be read again cheaply and in any order, and the same seed
@@ -116,6 +118,7 @@ const (
 	saltEntity uint64 = iota + 1
 	saltLinks
 	saltIndicators
+	saltPlaces
 )
 
 // The hubs at the start of the partner range: the 16 regional centres for
@@ -268,6 +271,7 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 			p.LegalForm = "spółka z ograniczoną odpowiedzialnością"
 		}
 		p.RegistrationNumber = fmt.Sprintf("%010d", r.Int64N(1e10))
+		g.locate(i, &p.Place)
 		e.Partner = p
 		e.Summary = fmt.Sprintf("%s (%s), %s.", e.Name, sectorWords[sector], town.nom)
 	case kb.KindCooperative:
@@ -280,6 +284,7 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 		e.Name = "Spółdzielnia Socjalna „" + pick(r, coopNames) + "” w " + town.loc
 		status := []kb.CooperativeStatus{kb.CoopInitiativeGroup, kb.CoopRegistered, kb.CoopOperating, kb.CoopOperating, kb.CoopOperating, kb.CoopClosed}
 		e.Cooperative = &kb.Cooperative{CoopStatus: pick(r, status), Activities: acts, Place: place, FoundedOn: date(r)}
+		g.locate(i, &e.Cooperative.Place)
 		e.Summary = "Spółdzielnia socjalna zatrudniająca uczestników warsztatów terapii zajęciowej: " + activityWords[acts[0]] + "."
 	case kb.KindPartnership:
 		e.Name = "Partnerstwo publiczno-społeczno-prywatne „" + pick(r, projectTitles) + "” w " + town.loc
@@ -309,6 +314,7 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 		default:
 			e.Name = "Spotkanie partnerów w " + town.loc
 		}
+		g.locate(i, &ev.Place)
 		e.Event = ev
 		e.Summary = e.Name + "."
 	case kb.KindPerson:
@@ -331,6 +337,7 @@ func (g *Graph) Entity(i int, e *kb.Entity) {
 		e.Name = pick(r, seOrgPatterns)(r, se)
 		e.ForeignExample = &kb.ForeignExample{Place: kb.Place{Country: "SE", Region: se.region, City: se.nom},
 			Model: "social work cooperative", HomeAnalogue: "spółdzielnia socjalna", TargetGroup: "osoby z niepełnosprawnościami"}
+		g.locate(i, &e.ForeignExample.Place)
 		e.Summary = "Szwedzka spółdzielnia pracy socjalnej."
 	case kb.KindSource:
 		j := i - g.rangeFor(kb.KindSource).start
@@ -359,8 +366,8 @@ func (g *Graph) Indicators(yield func(in *kb.Indicator) bool) {
 		cite := g.sourceCitation(r)
 		asOf := date(r)
 		for _, in := range []kb.Indicator{
-			{CooperativeID: int64(i), Name: kb.IndicatorJobsPlanned, Value: float64(jobs), Unit: "jobs", AsOf: asOf, Citation: &cite},
-			{CooperativeID: int64(i), Name: kb.IndicatorWTZJobsPlanned, Value: float64(r.IntN(jobs + 1)), Unit: "jobs", AsOf: asOf, Citation: &cite},
+			{EntityID: int64(i), Name: kb.IndicatorJobsPlanned, Value: float64(jobs), Unit: "jobs", AsOf: asOf, Citation: &cite},
+			{EntityID: int64(i), Name: kb.IndicatorWTZJobsPlanned, Value: float64(r.IntN(jobs + 1)), Unit: "jobs", AsOf: asOf, Citation: &cite},
 		} {
 			if !yield(&in) {
 				return
