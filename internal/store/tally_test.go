@@ -139,3 +139,68 @@ func TestWriteTriggerFunctionsKeepTheirPlans(t *testing.T) {
 		t.Errorf("found %d of the 3 functions", seen)
 	}
 }
+
+// TestFacetRefreshLeavesUnchangedPracticesUnlocked pins migration 00025:
+// a refresh that changes nothing of a practice's facets must not take its
+// row lock (an upsert's ON CONFLICT DO UPDATE locks the row even when its
+// WHERE is false), or every writer linking around one practice waits for
+// the others' commits; a refresh that changes them still writes them.
+func TestFacetRefreshLeavesUnchangedPracticesUnlocked(t *testing.T) {
+	s, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(3, 1000, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	var countries []string
+	if err := pool.QueryRow(ctx, `SELECT id, countries FROM practice_facet WHERE cardinality(countries) > 0 ORDER BY id LIMIT 1`).Scan(&id, &countries); err != nil {
+		t.Fatal(err)
+	}
+
+	// One writer refreshes the practice and keeps its transaction open.
+	first, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback(ctx)
+	if _, err := first.Exec(ctx, `SELECT practice_facet_refresh($1)`, []int64{id}); err != nil {
+		t.Fatal(err)
+	}
+	// Another must not wait for it.
+	second, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Rollback(ctx)
+	if _, err := second.Exec(ctx, `SET LOCAL lock_timeout = '2s'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.Exec(ctx, `SELECT practice_facet_refresh($1)`, []int64{id}); err != nil {
+		t.Fatalf("a refresh that changes nothing waited for another's row lock: %v", err)
+	}
+	if err := second.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Facets that differ from what the links say are still rewritten.
+	if _, err := pool.Exec(ctx, `UPDATE practice_facet SET countries = '{XX}' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `SELECT practice_facet_refresh($1)`, []int64{id}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := pool.QueryRow(ctx, `SELECT countries FROM practice_facet WHERE id = $1`, id).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != strings.Join(countries, ",") {
+		t.Errorf("after a refresh the practice's countries are %v, want %v", got, countries)
+	}
+}
