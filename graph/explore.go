@@ -33,19 +33,6 @@ func intArg(field string, n, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// entitiesByID loads entities as models in the order of ids, skipping any
-// that vanished or are hidden.
-func entitiesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
-	es, err := loader.For(ctx).Entities(ctx, ids)
-	if err == nil {
-		es, err = localized(ctx, es)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return entityModels(es), nil
-}
-
 // headFields are the fields of an entity that the entity row alone holds
 // (store.EntityHeads), and __typename.
 var headFields = map[string]bool{

@@ -303,7 +303,7 @@ var seedFacts = []seedFact{
 		return len(p) == 1 && p[0].Name != nil && *p[0].Name == "Łężeczki" && p[0].Point != nil &&
 			p[0].Point.Latitude == 52.61 && p[0].Point.Longitude == 16.21 && g.Events.Nodes[i].Region == "wielkopolskie"
 	}, "not in Łężeczki, wielkopolskie, at 52.61 N 16.21 E")},
-	{"PLACE", "adres ROPS w Poznaniu (strona UMWW, Kontakt)", func(g *seedGraph) string {
+	{"PLACE", "postal address of ROPS w Poznaniu (UMWW page, Kontakt)", func(g *seedGraph) string {
 		for _, p := range g.Partners.Nodes {
 			if p.Name == "Regionalny Ośrodek Polityki Społecznej w Poznaniu" && p.Address != nil && *p.Address == "ul. Feliksa Nowowiejskiego 11, 61-731 Poznań" {
 				return ""

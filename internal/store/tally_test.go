@@ -166,7 +166,7 @@ func TestFacetRefreshLeavesUnchangedPracticesUnlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer first.Rollback(ctx)
+	defer func() { _ = first.Rollback(ctx) }()
 	if _, err := first.Exec(ctx, `SELECT practice_facet_refresh($1)`, []int64{id}); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestFacetRefreshLeavesUnchangedPracticesUnlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.Rollback(ctx)
+	defer func() { _ = second.Rollback(ctx) }()
 	if _, err := second.Exec(ctx, `SET LOCAL lock_timeout = '2s'`); err != nil {
 		t.Fatal(err)
 	}
