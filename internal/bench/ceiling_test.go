@@ -58,6 +58,15 @@ func (r *recorder) take() []string {
 // looking up the bearer token of a staff request, which is HTTP's part.
 const authSQL = "SELECT id, name, role FROM api_token WHERE hash = $1"
 
+// statsSQL reads search_doc's statistics for the search probes, kept by
+// the store for minutes: whichever of the server and the ceiling searches
+// first after they expire sends it (two concurrent first searches may
+// both), so it is left out of both sides.
+const statsSQL = "SELECT c.relpages::bigint, c.reltuples::float8"
+
+// cacheFill reports whether s only fills a store's cache.
+func cacheFill(s string) bool { return strings.HasPrefix(s, statsSQL) }
+
 // TestCeilingSendsTheServersSQL pins the honesty of the ceiling: for each
 // operation of the mix and several draws of its arguments on the reference
 // data, the ceiling sends PostgreSQL exactly the statements the server
@@ -115,13 +124,13 @@ func TestCeilingSendsTheServersSQL(t *testing.T) {
 					if err := target.Do(ctx, op, sc, a); err != nil {
 						t.Fatalf("server, %+v: %v", a, err)
 					}
-					server = append(server, slices.DeleteFunc(rec.take(), func(s string) bool { return strings.HasPrefix(s, authSQL) }))
+					server = append(server, slices.DeleteFunc(rec.take(), func(s string) bool { return strings.HasPrefix(s, authSQL) || cacheFill(s) }))
 				}
 				for range steps {
 					if err := ceiling.Do(ctx, op, cc, a); err != nil {
 						t.Fatalf("ceiling, %+v: %v", a, err)
 					}
-					ceil = append(ceil, rec.take())
+					ceil = append(ceil, slices.DeleteFunc(rec.take(), cacheFill))
 				}
 				for i := range steps {
 					if len(server[i]) == 0 {
