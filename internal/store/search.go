@@ -33,7 +33,7 @@ func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 		VALUES ($1, $2::tsvector, $3::tsvector, $4, $5, $6, $7, $8)
 		ON CONFLICT (entity_id) DO UPDATE SET vec = $2::tsvector, name_vec = $3::tsvector, name_words = $4,
 			kind = $5, status = $6, country = $7, version = $8`,
-		id, d.Vector, d.NameVector, d.NameWords, string(e.Kind), statusOf(e), countryOf(e), docVersion)
+		id, d.Vector, d.NameVector, d.NameWords, string(e.Kind), statusOf(e), e.Country(), docVersion)
 	if err != nil {
 		return fmt.Errorf("index entity %d: %w", id, translate(err))
 	}
@@ -47,20 +47,6 @@ func statusOf(e *kb.Entity) string {
 		return string(kb.StatusDraft)
 	}
 	return string(e.Status)
-}
-
-func countryOf(e *kb.Entity) string {
-	switch {
-	case e.Partner != nil:
-		return e.Partner.Country
-	case e.Cooperative != nil:
-		return e.Cooperative.Country
-	case e.ForeignExample != nil:
-		return e.ForeignExample.Country
-	case e.Event != nil:
-		return e.Event.Country
-	}
-	return ""
 }
 
 // reindexBatch is how many entities Reindex reads and writes at a time.
@@ -199,7 +185,7 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	for i, e := range es {
 		d := textsearch.Index(textsearch.Fields(e))
 		ids[i], vecs[i], names[i], nameWords[i] = e.ID, d.Vector, d.NameVector, int32(d.NameWords)
-		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), countryOf(e)
+		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), e.Country()
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('partnergraph.search_bulk', 'on', true)`); err != nil {
