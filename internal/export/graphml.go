@@ -95,20 +95,6 @@ func citedSources(cs []kb.Citation) string {
 	return strings.Join(keys, listSep)
 }
 
-func place(e *kb.Entity) kb.Place {
-	switch {
-	case e.Partner != nil:
-		return e.Partner.Place
-	case e.Cooperative != nil:
-		return e.Cooperative.Place
-	case e.ForeignExample != nil:
-		return e.ForeignExample.Place
-	case e.Event != nil:
-		return e.Event.Place
-	}
-	return kb.Place{}
-}
-
 func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufio.Writer) error {
 	g := &graphWriter{w: w}
 	g.raw(xml.Header)
@@ -137,7 +123,10 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 		if ev := e.Event; ev != nil {
 			g.data("eventKind", string(ev.EventKind))
 		}
-		p := place(e)
+		var p kb.Place
+		if pp := e.Place(); pp != nil {
+			p = *pp
+		}
 		g.data("country", p.Country)
 		g.data("region", p.Region)
 		g.data("city", p.City)

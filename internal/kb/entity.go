@@ -552,18 +552,27 @@ func (e *Entity) EmptyAttributes() {
 	}
 }
 
+// Place returns the place of the entry (the first of an event's), or nil
+// for a kind without one.
+func (e *Entity) Place() *Place {
+	switch {
+	case e.Partner != nil:
+		return &e.Partner.Place
+	case e.Cooperative != nil:
+		return &e.Cooperative.Place
+	case e.ForeignExample != nil:
+		return &e.ForeignExample.Place
+	case e.Event != nil:
+		return &e.Event.Place
+	}
+	return nil
+}
+
 // Country returns the country of the entry's place (ISO 3166-1 alpha-2),
 // empty for a kind without a place or an entry without a country.
 func (e *Entity) Country() string {
-	switch {
-	case e.Partner != nil:
-		return e.Partner.Country
-	case e.Cooperative != nil:
-		return e.Cooperative.Country
-	case e.ForeignExample != nil:
-		return e.ForeignExample.Country
-	case e.Event != nil:
-		return e.Event.Country
+	if p := e.Place(); p != nil {
+		return p.Country
 	}
 	return ""
 }

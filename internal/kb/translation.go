@@ -248,27 +248,11 @@ func Localize(e *Entity, requested string, texts Texts) Served {
 	if e.GoodPractice != nil {
 		s.Description = pick(FieldDescription, &e.GoodPractice.Description)
 	}
-	if p := e.place(); p != nil && p.City != "" {
+	if p := e.Place(); p != nil && p.City != "" {
 		s.City = pick(FieldCity, &p.City)
 	}
 
 	return s
-}
-
-// place returns the place of e, the first of an event, or nil for a kind
-// without one.
-func (e *Entity) place() *Place {
-	switch {
-	case e.Partner != nil:
-		return &e.Partner.Place
-	case e.Cooperative != nil:
-		return &e.Cooperative.Place
-	case e.ForeignExample != nil:
-		return &e.ForeignExample.Place
-	case e.Event != nil:
-		return &e.Event.Place
-	}
-	return nil
 }
 
 // Localized returns a copy of e with its text in the requested language
