@@ -34,10 +34,11 @@ func intArg(field string, n, lo, hi int) (int, error) {
 }
 
 // headFields are the fields of an entity that the entity row alone holds
-// (store.EntityHeads), and __typename.
+// (store.EntityHeads), and __typename. Of the entity types only Partner
+// has a sector, which the entity row keeps too (migration 00007).
 var headFields = map[string]bool{
 	"__typename": true, "id": true, "key": true, "kind": true, "name": true, "summary": true,
-	"publicationStatus": true, "version": true, "createdAt": true, "updatedAt": true,
+	"publicationStatus": true, "version": true, "createdAt": true, "updatedAt": true, "sector": true,
 }
 
 // nodesByID loads the entities ids for a list field of a walk's answer
@@ -79,29 +80,7 @@ func nodesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 // headsSuffice reports whether sel asks only for headFields, looking
 // into inline fragments and named fragments.
 func headsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
-	for _, s := range sel {
-		switch s := s.(type) {
-		case *ast.Field:
-			if !headFields[s.Name] || len(s.SelectionSet) > 0 {
-				return false
-			}
-		case *ast.InlineFragment:
-			if !headsSuffice(op, s.SelectionSet) {
-				return false
-			}
-		case *ast.FragmentSpread:
-			if op == nil || op.Doc == nil {
-				return false
-			}
-			f := op.Doc.Fragments.ForName(s.Name)
-			if f == nil || !headsSuffice(op, f.SelectionSet) {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
+	return walkSelection(op, sel, func(f *ast.Field) bool { return headFields[f.Name] && len(f.SelectionSet) == 0 })
 }
 
 // entityModels maps entities to their models, in order.

@@ -10,6 +10,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // relation is what a typed related field reads: links of these types in
@@ -119,11 +120,8 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	for i, row := range rows {
 		ids[i] = otherEnd(id, row.Link)
 	}
-	es, err := ld.Entity.LoadAll(ctx, ids)
+	es, err := pageEntities(ctx, ids)
 	if err != nil {
-		return nil, err
-	}
-	if es, err = localized(ctx, es); err != nil {
 		return nil, err
 	}
 	seen := make(map[int64]bool, len(rows))
@@ -144,6 +142,79 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	}
 	setCursors(p.pageInfo, len(p.cursors), func(i int) string { return p.cursors[i] })
 	return p, nil
+}
+
+// pageEntities loads the entities of a page of a related connection, in
+// the language of the request: from the entity row alone (loader
+// EntityHead) when the connection's selection asks of its nodes only for
+// what that row holds, else whole. The front page asks for the names of
+// 160 cases and partners; reading them whole joined each to its kind's
+// table and read some fifty columns (docs/benchmarks.md).
+func pageEntities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+	ld := loader.For(ctx)
+	load := ld.Entity.LoadAll
+	if fc := graphql.GetFieldContext(ctx); fc != nil && graphql.HasOperationContext(ctx) &&
+		connectionHeadsSuffice(graphql.GetOperationContext(ctx), fc.Field.Selections) {
+		load = ld.EntityHead.LoadAll
+	}
+	es, err := load(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return localized(ctx, es)
+}
+
+// connectionHeadsSuffice reports whether the selection of a connection
+// field asks of its nodes, directly or through its edges, only for
+// headFields; any field it does not know makes it answer false.
+func connectionHeadsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
+	return walkSelection(op, sel, func(f *ast.Field) bool {
+		switch f.Name {
+		case "totalCount", "pageInfo", "__typename":
+			return true
+		case "nodes":
+			return headsSuffice(op, f.SelectionSet)
+		case "edges":
+			return walkSelection(op, f.SelectionSet, func(f *ast.Field) bool {
+				switch f.Name {
+				case "cursor", "__typename":
+					return true
+				case "node":
+					return headsSuffice(op, f.SelectionSet)
+				}
+				return false
+			})
+		}
+		return false
+	})
+}
+
+// walkSelection reports whether ok holds for every field of sel, looking
+// into inline and named fragments.
+func walkSelection(op *graphql.OperationContext, sel ast.SelectionSet, ok func(*ast.Field) bool) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !ok(s) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !walkSelection(op, s.SelectionSet, ok) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if op == nil || op.Doc == nil {
+				return false
+			}
+			f := op.Doc.Fragments.ForName(s.Name)
+			if f == nil || !walkSelection(op, f.SelectionSet, ok) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // countFunc returns the count function of a connection field. When the
@@ -357,11 +428,8 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	for i, x := range named {
 		ids[i] = x.ID
 	}
-	es, err := ld.Entity.LoadAll(ctx, ids)
+	es, err := pageEntities(ctx, ids)
 	if err != nil {
-		return nil, err
-	}
-	if es, err = localized(ctx, es); err != nil {
 		return nil, err
 	}
 	for i, e := range es {

@@ -141,7 +141,9 @@ var Mix = []Op{
 					want = append(want, p.ID)
 				}
 			}
-			_, err = entities(ctx, st, distinct(want))
+			// Of the entities shown the page asks only what the entity
+			// row holds (__typename, name, a partner's sector).
+			_, err = entityHeads(ctx, st, distinct(want))
 			return err
 		},
 	},
@@ -210,7 +212,12 @@ var Mix = []Op{
 			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
 				return err
 			}
-			want := appendOthers(appendOthers(appendOthers(nil, a.A.ID, founders[a.A.ID]), a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
+			// Of the founders the page asks only what the entity row
+			// holds; of the workshops and partnerships more.
+			if _, err := entityHeads(ctx, st, distinct(appendOthers(nil, a.A.ID, founders[a.A.ID]))); err != nil {
+				return err
+			}
+			want := appendOthers(appendOthers(nil, a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
 			if _, err := entities(ctx, st, distinct(want)); err != nil {
 				return err
 			}

@@ -406,15 +406,16 @@ func TestNeighborhoodNodesNarrowOrFull(t *testing.T) {
 	a := newAPI(t, "reference", server.Config{})
 	id := idOf(a, "spoldzielnia-socjalna-rowne-szanse")
 	type node struct {
-		Typename  string `json:"__typename"`
-		ID        string `json:"id"`
-		Key       string `json:"key"`
-		Kind      string `json:"kind"`
-		Name      string `json:"name"`
-		Status    string `json:"publicationStatus"`
-		Version   int    `json:"version"`
-		UpdatedAt string `json:"updatedAt"`
-		Sector    string `json:"sector"`
+		Typename    string `json:"__typename"`
+		ID          string `json:"id"`
+		Key         string `json:"key"`
+		Kind        string `json:"kind"`
+		Name        string `json:"name"`
+		Status      string `json:"publicationStatus"`
+		Version     int    `json:"version"`
+		UpdatedAt   string `json:"updatedAt"`
+		Sector      string `json:"sector"`
+		PartnerKind string `json:"partnerKind"`
 	}
 	var narrow, full, spread struct {
 		N struct {
@@ -426,10 +427,12 @@ func TestNeighborhoodNodesNarrowOrFull(t *testing.T) {
 	}
 	const q = `query($id: ID!, $to: ID!) { neighborhood(id: $id, depth: 2) { nodes { %s } } path(from: $id, to: $to) { nodes { %s } } }`
 	vars := map[string]any{"id": id, "to": idOf(a, "coompanion")}
-	heads := `__typename id key kind name publicationStatus version updatedAt`
+	// A partner's sector is kept on its entity row too, its partner kind
+	// only in the partner table.
+	heads := `__typename id key kind name publicationStatus version updatedAt ... on Partner { sector }`
 	a.query(strings.ReplaceAll(q, "%s", heads), vars, &narrow)
-	a.query(strings.ReplaceAll(q, "%s", heads+` ... on Partner { sector }`), vars, &full)
-	a.query(`fragment F on Entity { __typename id key kind name publicationStatus version updatedAt }
+	a.query(strings.ReplaceAll(q, "%s", heads+` ... on Partner { partnerKind }`), vars, &full)
+	a.query(`fragment F on Entity { __typename id key kind name publicationStatus version updatedAt ... on Partner { sector } }
 		`+strings.ReplaceAll(q, "%s", `...F`), vars, &spread)
 	if len(narrow.N.Nodes) < 10 || len(narrow.P.Nodes) < 2 {
 		t.Fatalf("%d nodes around Równe Szanse, %d on the path: too few to compare", len(narrow.N.Nodes), len(narrow.P.Nodes))
@@ -438,11 +441,11 @@ func TestNeighborhoodNodesNarrowOrFull(t *testing.T) {
 	for i, f := range full.N.Nodes {
 		if f.Kind == "PARTNER" {
 			partners++
-			if f.Sector == "" {
-				t.Errorf("partner %s asked with its sector: sector empty", f.Name)
+			if f.Sector == "" || f.PartnerKind == "" {
+				t.Errorf("partner %s asked with its sector and kind: %q, %q", f.Name, f.Sector, f.PartnerKind)
 			}
 		}
-		f.Sector = ""
+		f.PartnerKind = ""
 		if i >= len(narrow.N.Nodes) || narrow.N.Nodes[i] != f || spread.N.Nodes[i] != f {
 			t.Fatalf("node %d: full read %+v, narrow %+v, fragment %+v", i, f, narrow.N.Nodes[i], spread.N.Nodes[i])
 		}
@@ -454,7 +457,7 @@ func TestNeighborhoodNodesNarrowOrFull(t *testing.T) {
 		t.Error("no partner around Równe Szanse: the fallback to a full read is not tested")
 	}
 	for i, f := range full.P.Nodes {
-		f.Sector = ""
+		f.PartnerKind = ""
 		if narrow.P.Nodes[i] != f || spread.P.Nodes[i] != f {
 			t.Errorf("path node %d: full read %+v, narrow %+v, fragment %+v", i, f, narrow.P.Nodes[i], spread.P.Nodes[i])
 		}

@@ -17,7 +17,7 @@ import (
 type headReads struct{ n atomic.Int64 }
 
 func (c *headReads) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(d.SQL, "FROM entity WHERE id = ANY($1) AND status = ANY($2)") && strings.Contains(d.SQL, "created_by, updated_by\n") {
+	if strings.Contains(d.SQL, "FROM entity WHERE id = ANY($1) AND status = ANY($2)") && strings.Contains(d.SQL, "created_by, updated_by, coalesce(sector, '')\n") {
 		c.n.Add(1)
 	}
 	return ctx

@@ -1069,16 +1069,16 @@ func topicCond(b *builder, topics []string) string {
 
 // EntityHeads returns the entities with the given ids in the order of ids,
 // as EntitiesByID does, but with only what the entity row holds: id, key,
-// kind, name, summary, status, version and times. The attributes of its
-// kind are zero (the kind's struct is there, empty), and citations are not
-// read. It serves lists that show a handful of fields of many entities (a
+// kind, name, summary, status, version, times and a partner's sector. The
+// other attributes of its kind are zero (the kind's struct is there,
+// empty), and citations are not read. It serves lists that show a handful of fields of many entities (a
 // neighbourhood's or a path's nodes): one index probe per entity, where
 // EntitiesByID joins each to its kind's table and reads ~40 columns
 // (docs/traversal.md, "Reading the nodes"). The caller must know that no
 // other field is asked for.
 func (s *Store) EntityHeads(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
 	rows, err := s.read(ctx).Query(ctx, `SELECT id, kind, coalesce(key, ''), name, summary, status, version,
-		created_at, updated_at, created_by, updated_by
+		created_at, updated_at, created_by, updated_by, coalesce(sector, '')
 		FROM entity WHERE id = ANY($1) AND status = ANY($2)`, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entity heads: %w", translate(err))
@@ -1090,11 +1090,15 @@ func (s *Store) EntityHeads(ctx context.Context, vis Visibility, ids []int64) ([
 			return nil, fmt.Errorf("entity heads: %w", err)
 		}
 		e := &kb.Entity{}
+		var sector kb.Sector
 		if err := rows.Scan(&e.ID, &e.Kind, &e.Key, &e.Name, &e.Summary, &e.Status, &e.Version,
-			&e.CreatedAt, &e.UpdatedAt, &e.CreatedBy, &e.UpdatedBy); err != nil {
+			&e.CreatedAt, &e.UpdatedAt, &e.CreatedBy, &e.UpdatedBy, &sector); err != nil {
 			return nil, fmt.Errorf("entity heads: %w", translate(err))
 		}
 		e.EmptyAttributes()
+		if e.Partner != nil {
+			e.Partner.Sector = sector
+		}
 		byID[e.ID] = e
 	}
 	if err := rows.Err(); err != nil {

@@ -1,0 +1,129 @@
+package server_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// TestRelatedNodesNarrowOrFull: the nodes of a related connection are read
+// from the entity row alone (store.EntityHeads) when the connection asks of
+// them, through nodes or edges, directly or in fragments, only for what
+// that row holds, as the front page does; else in full. Both answers agree
+// on what both show, and a field of a kind's own table still has its
+// value.
+func TestRelatedNodesNarrowOrFull(t *testing.T) {
+	reads := &headReads{}
+	a := newAPI(t, "reference", server.Config{}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = reads })
+	const page = `query { goodPractices(first: 20) { totalCount nodes { name
+		cases(first: 3) { totalCount %[1]s }
+		partners(first: 5) { totalCount %[2]s } } } }`
+	narrowCases, narrowPartners := `nodes { __typename id name }`, `nodes { name sector }`
+	for _, c := range []struct {
+		name, cases, partners string
+		heads                 bool
+	}{
+		{"nodes", narrowCases, narrowPartners, true},
+		{"edges", `nodes { __typename id name } edges { cursor node { id name } } pageInfo { hasNextPage }`,
+			`nodes { name sector } edges { node { ... on Partner { sector } } }`, true},
+		{"fragments", `...C`, `...P`, true},
+		{"a field of the kind's table", narrowCases + ` edges { node { ... on Cooperative { city } } }`,
+			`nodes { name sector partnerKind }`, false},
+	} {
+		q := strings.ReplaceAll(page, "%[1]s", c.cases)
+		q = strings.ReplaceAll(q, "%[2]s", c.partners)
+		if c.name == "fragments" {
+			q += ` fragment C on EntityConnection { nodes { __typename id name } }
+				fragment P on PartnerConnection { nodes { name sector } }`
+		}
+		before := reads.n.Load()
+		var got struct {
+			GoodPractices struct {
+				Nodes []struct {
+					Name     string
+					Cases    json.RawMessage
+					Partners json.RawMessage
+				}
+			}
+		}
+		a.query(q, nil, &got)
+		heads := reads.n.Load() - before
+		if c.heads && heads == 0 {
+			t.Errorf("%s: the cases and partners were read in full, want from the entity row", c.name)
+		}
+		if !c.heads && heads != 0 {
+			t.Errorf("%s: %d reads of entity rows alone, want the nodes read in full", c.name, heads)
+		}
+		if len(got.GoodPractices.Nodes) < 5 {
+			t.Fatalf("%s: %d practices", c.name, len(got.GoodPractices.Nodes))
+		}
+		// What the narrow and the full reads both show agrees.
+		type node struct {
+			Typename string `json:"__typename"`
+			ID       string
+			Name     string
+			Sector   string
+			Kind     string `json:"partnerKind"`
+		}
+		type conn struct {
+			TotalCount int
+			Nodes      []node
+		}
+		sawPartner := false
+		for _, p := range got.GoodPractices.Nodes {
+			var cs, ps conn
+			if err := json.Unmarshal(p.Cases, &cs); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(p.Partners, &ps); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ps.Nodes {
+				sawPartner = true
+				if n.Sector == "" || n.Name == "" || (!c.heads && n.Kind == "") {
+					t.Errorf("%s: partner %+v of %s lacks a field asked for", c.name, n, p.Name)
+				}
+			}
+			for _, n := range cs.Nodes {
+				if n.Typename == "" || n.ID == "" || n.Name == "" {
+					t.Errorf("%s: case %+v of %s lacks a field asked for", c.name, n, p.Name)
+				}
+			}
+		}
+		if !sawPartner {
+			t.Errorf("%s: no practice shows a partner: nothing compared", c.name)
+		}
+	}
+
+	// The answers to the narrow and the full selections agree on what both
+	// ask for.
+	var narrow, full any
+	a.query(strings.ReplaceAll(strings.ReplaceAll(page, "%[1]s", narrowCases), "%[2]s", narrowPartners), nil, &narrow)
+	a.query(strings.ReplaceAll(strings.ReplaceAll(page, "%[1]s", `nodes { __typename id name ... on Cooperative { city } }`),
+		"%[2]s", `nodes { name sector partnerKind }`), nil, &full)
+	strip(full, "city", "partnerKind")
+	if !reflect.DeepEqual(narrow, full) {
+		t.Errorf("the narrow read answers\n%v\nthe full read\n%v", narrow, full)
+	}
+}
+
+// strip removes the keys from every object in v.
+func strip(v any, keys ...string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range keys {
+			delete(v, k)
+		}
+		for _, x := range v {
+			strip(x, keys...)
+		}
+	case []any:
+		for _, x := range v {
+			strip(x, keys...)
+		}
+	}
+}
