@@ -668,6 +668,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	m := q.Matcher() // one for the page: its texts share most words
 	for i, e := range es {
 		if e == nil { // changed between the two reads
 			continue
@@ -675,9 +676,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		withTexts := *e
 		withTexts.Translations = texts[e.ID].Translations
 		fs := textsearch.Fields(&withTexts)
-		h := SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(fs), Missing: []string{}}
+		h := SearchHit{Entity: e, Score: scores[i], Snippet: m.Snippet(fs), Missing: []string{}}
 		if partial {
-			h.Missing = q.Missing(fs)
+			h.Missing = m.Missing(fs)
 		}
 		page.Hits = append(page.Hits, h)
 	}
