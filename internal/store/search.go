@@ -571,7 +571,8 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// second set is not read at all when the first fills the page.
 	// The candidates carry what the score reads, so that they are not
 	// joined back to search_doc (whose size the planner would then plan
-	// for).
+	// for); those of a full match are read by their positions, a TID
+	// scan of at most 2 × limit rows (candidateSets).
 	const cols = "d.entity_id, d.vec, d.name_words"
 	var sets string
 	total := "0"
