@@ -79,7 +79,18 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 	if _, err := textsearch.Parse("query", query); err != nil {
 		return nil, err // before any read: a query that cannot be searched is refused once
 	}
-	count := r.searchCount(ctx, vis, countReq)
+	// The count: read with the page when the selection asks for it and a
+	// page is read (one reading of the text index for both), else by
+	// CountSearch, at once beside the page or when called (searchCount).
+	var count model.BoundedCountFunc
+	withPage := wantsCount(ctx) && !(w.backward && hi == 0)
+	if withPage {
+		count = model.BoundedCountFunc(func(ctx context.Context) (int, bool, error) {
+			return r.Store.CountSearch(ctx, vis, countReq)
+		}).Once()
+	} else {
+		count = r.searchCount(ctx, vis, countReq)
+	}
 	if w.backward && hi == 0 {
 		// The last hits of the whole ranking: where it ends is its count,
 		// which is bounded (store.DefaultCountBound).
@@ -107,9 +118,14 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 		UnmatchedWords: []string{},
 	}
 	if req.Limit > 0 {
+		req.Count = withPage
 		page, err := r.Store.Search(ctx, vis, req)
 		if err != nil {
 			return nil, err
+		}
+		if page.Counted {
+			n, exact := page.Total, page.TotalExact
+			conn.Count = func(context.Context) (int, bool, error) { return n, exact, nil }
 		}
 		switch {
 		case w.backward:
@@ -148,37 +164,47 @@ func (r *Resolver) search(ctx context.Context, query string, types []kb.Kind, fi
 	return conn, nil
 }
 
-// searchCount returns the count function of a search connection. When
-// the selection asks for totalCount or totalCountIsExact, the count starts
-// at once, on a connection of its own beside the page's read, so that a
-// request waits for the longer of the two rather than for both in turn
-// (at 1M, the bounded count of a word held by 4 % of the graph costs
-// more than its page); else it is read only if called.
+// searchCount returns the count function of a search connection whose
+// count is not read with its page: a search that asks for the last hits
+// without a cursor (their place is the count), or whose selection does not
+// ask for the count. When the selection asks for totalCount or
+// totalCountIsExact, the count starts at once, on a connection of its own,
+// so that the request waits for the longer of it and the page; else it is
+// read only if called.
 func (r *Resolver) searchCount(ctx context.Context, vis store.Visibility, req store.SearchRequest) model.BoundedCountFunc {
 	count := model.BoundedCountFunc(func(ctx context.Context) (int, bool, error) {
 		return r.Store.CountSearch(ctx, vis, req)
 	}).Once()
-	if graphql.GetFieldContext(ctx) == nil {
+	if !wantsCount(ctx) {
 		return count
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = count(ctx) // kept by Once for the resolvers
+	}()
+	return func(ctx context.Context) (int, bool, error) {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		}
+		return count(ctx)
+	}
+}
+
+// wantsCount reports whether the selection of the search field of ctx
+// asks for totalCount or totalCountIsExact.
+func wantsCount(ctx context.Context) bool {
+	if graphql.GetFieldContext(ctx) == nil {
+		return false
 	}
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		if f.Name == "totalCount" || f.Name == "totalCountIsExact" {
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				_, _, _ = count(ctx) // kept by Once for the resolvers
-			}()
-			return func(ctx context.Context) (int, bool, error) {
-				select {
-				case <-done:
-				case <-ctx.Done():
-					return 0, false, ctx.Err()
-				}
-				return count(ctx)
-			}
+			return true
 		}
 	}
-	return count
+	return false
 }
 
 // suggest resolves the root suggest field. Its default limit lives in

@@ -359,11 +359,14 @@ func searchOp(name string, queries []string) Op {
 			totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`,
 		Vars: func(a Args) map[string]any { return map[string]any{"q": a.Text} },
 		Ceiling: func(ctx context.Context, st *store.Store, _ *Client, a Args) error {
-			r := store.SearchRequest{Query: a.Text, Limit: pageSize}
-			if _, err := st.Search(ctx, store.Public, r); err != nil {
+			// As the server: the count with the page, else on its own.
+			r := store.SearchRequest{Query: a.Text, Limit: pageSize, Count: true}
+			page, err := st.Search(ctx, store.Public, r)
+			if err != nil || page.Counted {
 				return err
 			}
-			_, _, err := st.CountSearch(ctx, store.Public, r)
+			r.Count = false
+			_, _, err = st.CountSearch(ctx, store.Public, r)
 			return err
 		},
 	}

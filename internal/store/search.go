@@ -209,6 +209,9 @@ type SearchRequest struct {
 	Country string    // only entities in this country (ISO 3166-1 alpha-2)
 	Offset  int       // skip this many hits
 	Limit   int       // at most this many hits
+	// Count asks Search to count the hits too, in the statement of the
+	// page: it then reads the text index once for both (SearchPage.Counted).
+	Count bool
 }
 
 // SearchHit is one entity found by a search, with its score and the
@@ -232,6 +235,13 @@ type SearchPage struct {
 	// Unmatched are the words of the query (as typed) that no entity
 	// visible to the reader matches.
 	Unmatched []string
+	// Counted is set when the request asked for the count and the page's
+	// statement could give it: Total and TotalExact are then what
+	// CountSearch returns. A page of partial matches, or one past the
+	// end of the hits, is not counted; CountSearch counts it.
+	Counted    bool
+	Total      int
+	TotalExact bool
 }
 
 // Ranking weights of ts_rank for the weights {D, C, B, A}: a name or an
@@ -561,25 +571,24 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// second set is not read at all when the first fills the page.
 	// The candidates carry what the score reads, so that they are not
 	// joined back to search_doc (whose size the planner would then plan
-	// for).
+	// for); those of a full match are read by their positions, a TID
+	// scan of at most 2 × limit rows (candidateSets).
 	const cols = "d.entity_id, d.vec, d.name_words"
 	var sets string
+	total := "0"
+	counted := r.Count && !partial
 	if !partial {
 		// Either set may be probed (searchprobe.go), by the same plan: the
-		// statistics do not tell names from texts.
+		// statistics do not tell names from texts. The count, when asked
+		// for, reads the same matches (candidateSets).
 		plan, err := s.probeFor(ctx, q, max(candidates, need), ownMargin)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		qOwn, qAll := b.arg(c.own), b.arg(c.all)
-		sets = fmt.Sprintf(`%[1]s,
-			%[2]s,
-			a AS (SELECT * FROM own LIMIT %[3]s),
-			cand AS (SELECT * FROM a UNION ALL
-				(SELECT * FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM a) >= %[4]d THEN 0 ELSE %[3]s END))`,
-			probedSet("own", cols, qOwn, "true", where, limit, plan),
-			probedSet("anywhere", cols, qAll, "NOT d.vec @@ "+qOwn+"::tsquery", where, limit, plan),
-			limit, need)
+		sets = candidateSets(b.arg(c.all), b.arg(c.own), where, limit, need, plan)
+		if counted {
+			total = "(SELECT n FROM total)"
+		}
 	} else {
 		// The entities that match all groups but one, for each group, then
 		// those that match any: the best covers come first without ranking
@@ -606,7 +615,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
 	}
 	sql := fmt.Sprintf(`WITH %[1]s
-		SELECT d.entity_id, score
+		SELECT d.entity_id, score, %[10]s
 		FROM cand d,
 		LATERAL (SELECT %[2]s AS own, %[3]s AS cover) n,
 		LATERAL (SELECT ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1)
@@ -614,9 +623,10 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 			+ CASE WHEN n.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
 		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qAny, n, c.words,
-		b.arg(r.Limit+1), b.arg(r.Offset))
+		b.arg(r.Limit+1), b.arg(r.Offset), total)
 	var ids []int64
 	var scores []float64
+	var n64 int64
 	// JIT off and planned for the query's own terms: see readWithoutJIT.
 	err := s.readWithoutJIT(ctx, func(q querier) error {
 		rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
@@ -625,7 +635,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		}
 		var id int64
 		var score float64
-		_, err = pgx.ForEachRow(rows, []any{&id, &score}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&id, &score, &n64}, func() error {
 			ids, scores = append(ids, id), append(scores, score)
 			return nil
 		})
@@ -635,6 +645,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	page := &SearchPage{HasNext: len(ids) > r.Limit, Partial: partial}
+	// A page with hits carries the count; an empty first page means no
+	// candidate, hence no match at all. An empty page further on says
+	// nothing of the count (it is read with the first row).
+	if counted && (len(ids) > 0 || r.Offset == 0) {
+		page.Counted, page.Total, page.TotalExact = true, int(n64), n64 <= CountBound
+		if n64 > CountBound {
+			page.Total = CountBound
+		}
+	}
 	if page.HasNext {
 		ids = ids[:r.Limit]
 	}
@@ -650,6 +669,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	m := q.Matcher() // one for the page: its texts share most words
 	for i, e := range es {
 		if e == nil { // changed between the two reads
 			continue
@@ -657,13 +677,75 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		withTexts := *e
 		withTexts.Translations = texts[e.ID].Translations
 		fs := textsearch.Fields(&withTexts)
-		h := SearchHit{Entity: e, Score: scores[i], Snippet: q.Snippet(fs), Missing: []string{}}
+		h := SearchHit{Entity: e, Score: scores[i], Snippet: m.Snippet(fs), Missing: []string{}}
 		if partial {
-			h.Missing = q.Missing(fs)
+			h.Missing = m.Missing(fs)
 		}
 		page.Hits = append(page.Hits, h)
 	}
 	return page, nil
+}
+
+// candidateSets returns the CTEs of a search's candidates, cand (at most
+// 2 × limit rows of search_doc d: the first limit matches whose name or
+// attributes hold every word, then, only when those are fewer than need,
+// the first limit of the others) and total, the count of the matches up to
+// CountBound+1, read only when the statement selects it. tsqAll and tsqOwn
+// are the arguments of the query matched anywhere and in names and
+// attributes; where filters search_doc d; limit is an SQL expression.
+//
+// The three read one set of matches, m_index: the matches of tsqAll in the
+// text index, which ignores weights, so that its bitmap is also the one of
+// tsqOwn, and each match is tested once for tsqOwn. A count beside the page
+// built that bitmap a second time: at 1M, 28 ms for "spółdzielnia socjalna
+// poznań", 7 ms for "fundacja" (docs/search.md). m_index holds only each
+// match's position (ctid) and whether its name holds the words, so that a
+// set that reads far into it stays small; the candidates are read by
+// their positions at the end. With a probe plan, each of the three first
+// reads the probe's windows (m_probe), and m_index only when the windows
+// hold too few for it (searchprobe.go).
+func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
+	bound := strconv.Itoa(CountBound + 1)
+	sets := fmt.Sprintf(`m_index AS MATERIALIZED (SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
+			WHERE d.vec @@ %[1]s::tsquery AND %[3]s)`, tsqAll, tsqOwn, where)
+	if len(plan.windows) == 0 {
+		sets += fmt.Sprintf(`,
+		own AS (SELECT ctid FROM m_index WHERE own LIMIT %[1]s),
+		anywhere AS (SELECT ctid FROM m_index WHERE NOT own LIMIT %[1]s),
+		total AS (SELECT count(*) AS n FROM (SELECT 1 FROM m_index LIMIT %[2]s) x)`, limit, bound)
+	} else {
+		// ts_match_vq is @@ as a function, which no index answers: the
+		// probe reads its windows' rows (TID range scans) and stops when
+		// its readers have what they need.
+		parts := make([]string, len(plan.windows))
+		for i, w := range plan.windows {
+			parts[i] = fmt.Sprintf(`(SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own FROM search_doc d
+				WHERE d.ctid >= '(%[1]d,0)'::tid AND d.ctid < '(%[2]d,0)'::tid AND ts_match_vq(d.vec, %[3]s::tsquery) AND %[5]s)`,
+				w[0], w[1], tsqAll, tsqOwn, where)
+		}
+		// Each set is the probe's when the probe fills it, else the
+		// index's (a one-time filter on a value the planner cannot know).
+		probed := func(name, cond, lim string) string {
+			return fmt.Sprintf(`%[1]s_probe AS MATERIALIZED (SELECT ctid FROM m_probe WHERE %[2]s LIMIT %[3]s),
+		%[1]s AS (SELECT ctid FROM %[1]s_probe WHERE (SELECT count(*) FROM %[1]s_probe) >= %[3]s
+			UNION ALL (SELECT ctid FROM m_index WHERE %[2]s AND (SELECT count(*) FROM %[1]s_probe) < %[3]s LIMIT %[3]s))`, name, cond, lim)
+		}
+		sets += fmt.Sprintf(`,
+		m_probe AS MATERIALIZED (SELECT * FROM (%[1]s) p),
+		%[2]s,
+		%[3]s,
+		total_probe AS MATERIALIZED (SELECT 1 FROM m_probe LIMIT %[4]s),
+		total AS (SELECT CASE WHEN (SELECT count(*) FROM total_probe) >= %[4]s THEN %[4]s
+			ELSE (SELECT count(*) FROM (SELECT 1 FROM m_index LIMIT %[4]s) x) END AS n)`,
+			strings.Join(parts, " UNION ALL "), probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
+	}
+	// The candidates: every set is materialised (each is read twice), so
+	// that the planner plans m_index for the whole index, not for a LIMIT.
+	return sets + fmt.Sprintf(`,
+		picked AS (SELECT ctid FROM own UNION ALL
+			(SELECT ctid FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM own) >= %[2]d THEN 0 ELSE %[1]s END)),
+		cand AS (SELECT d.entity_id, d.vec, d.name_words FROM search_doc d WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)))`,
+		limit, need)
 }
 
 // CountBound is how many hits a search counts at most: past it, counting

@@ -267,6 +267,14 @@ func TestCountSearchIsExactUpToItsBound(t *testing.T) {
 		case all > store.CountBound && (n != store.CountBound || exact):
 			t.Errorf("%q: count %d exact %v, want %d inexact (%d match)", q, n, exact, store.CountBound, all)
 		}
+		// The count read with the page, from the same matches.
+		page, err := st.Search(ctx, store.Public, store.SearchRequest{Query: q, Limit: 20, Count: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !page.Counted || page.Total != n || page.TotalExact != exact {
+			t.Errorf("%q: counted with the page %v: %d exact %v, CountSearch %d exact %v", q, page.Counted, page.Total, page.TotalExact, n, exact)
+		}
 		t.Logf("%q: %d matches, count %d exact %v", q, all, n, exact)
 	}
 }
@@ -398,6 +406,39 @@ func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
 		if gn != wn || gexact != wexact {
 			t.Errorf("%+v: probed count %d (exact %v), index %d (exact %v)", r, gn, gexact, wn, wexact)
 		}
+		// Counted with the page, by either store: the same hits, and the
+		// count CountSearch gives.
+		for name, s := range map[string]*store.Store{"index": st, "probed": probed} {
+			rc := r
+			rc.Count = true
+			page, err := s.Search(ctx, store.Public, rc)
+			if err != nil {
+				t.Fatalf("%s Search(%+v): %v", name, rc, err)
+			}
+			if len(page.Hits) != len(want.Hits) || page.HasNext != want.HasNext {
+				t.Errorf("%s, counted %+v: %d hits (next %v), uncounted %d (next %v)", name, rc, len(page.Hits), page.HasNext, len(want.Hits), want.HasNext)
+				continue
+			}
+			for i := range want.Hits {
+				if page.Hits[i].Entity.Key != want.Hits[i].Entity.Key || page.Hits[i].Score != want.Hits[i].Score {
+					t.Errorf("%s, counted %+v: hit %d %s, uncounted %s", name, rc, i, page.Hits[i].Entity.Key, want.Hits[i].Entity.Key)
+				}
+			}
+			switch {
+			case page.Partial && page.Counted:
+				t.Errorf("%s, counted %+v: a page of partial matches is counted: %d", name, rc, page.Total)
+			case !page.Partial && !page.Counted:
+				t.Errorf("%s, counted %+v: not counted", name, rc)
+			case page.Counted && (page.Total != wn || page.TotalExact != wexact):
+				t.Errorf("%s, counted %+v: %d (exact %v), CountSearch %d (exact %v)", name, rc, page.Total, page.TotalExact, wn, wexact)
+			}
+		}
+	}
+	// Counted with its page, the count of 1,100 matches reads the probe
+	// only, as CountSearch does.
+	if page, err := probed.Search(ctx, store.Public, store.SearchRequest{Query: "probna", Limit: 20, Count: true}); err != nil ||
+		!page.Counted || page.Total != store.CountBound || page.TotalExact {
+		t.Errorf("probed page of 1,100 matches counted %v: %d, %v, %v; want %d, inexact", page != nil && page.Counted, page.Total, page.TotalExact, err, store.CountBound)
 	}
 	if n, exact, err := probed.CountSearch(ctx, store.Public, store.SearchRequest{Query: "probna"}); err != nil || n != store.CountBound || exact {
 		t.Errorf("probed count of 1,100 matches = %d, %v, %v; want %d, inexact", n, exact, err, store.CountBound)

@@ -223,3 +223,27 @@ func TestCompleteNamesTheTermsOfAPrefixInsteadOfMatchingIt(t *testing.T) {
 		t.Errorf("not a prefix: %s, want %s", got, want)
 	}
 }
+
+// A Matcher serves a page of hits: what it remembers of one hit's texts
+// must not change the snippet or the missing words of the next.
+func TestMatcherAnswersEveryHitAsAFreshQueryWould(t *testing.T) {
+	q, _ := Parse("query", "spoldzielnie ceramika szwecja")
+	hits := [][]Field{
+		{{"name", "Spółdzielnia Socjalna „Równe Szanse”", WeightName, false}, {"summary", "Spółdzielnia socjalna produkująca ceramikę.", WeightSummary, false}},
+		{{"name", "Kooperativet Glöden", WeightName, false}, {"summary", "Ceramika i tekstylia w Szwecji.", WeightSummary, false}},
+		{{"name", "Fundacja", WeightName, false}, {"summary", "Nic wspólnego.", WeightSummary, false}},
+		{{"name", "Ceramika Gębicka", WeightName, false}, {"summary", "Spółdzielnia socjalna, ceramika.", WeightSummary, false}},
+	}
+	m := q.Matcher()
+	for i, fs := range hits {
+		if got, want := m.Snippet(fs), q.Snippet(fs); got != want {
+			t.Errorf("hit %d: Matcher snippet %+v, fresh %+v", i, got, want)
+		}
+		if got, want := m.Missing(fs), q.Missing(fs); !slices.Equal(got, want) {
+			t.Errorf("hit %d: Matcher missing %v, fresh %v", i, got, want)
+		}
+	}
+	if got := m.Missing(hits[2]); !slices.Equal(got, []string{"spoldzielnie", "ceramika", "szwecja"}) {
+		t.Errorf("missing of a hit that holds no word = %v", got)
+	}
+}
