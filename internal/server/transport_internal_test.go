@@ -19,6 +19,12 @@ func TestEncodeResponseWritesWhatJSONMarshalWrites(t *testing.T) {
 		"no data":   {},
 		"null data": {Data: json.RawMessage(`null`)},
 		"html":      {Data: json.RawMessage("{\"html\":\"a <mark>b</mark> & c \u2028 d\"}")},
+		"lt":        {Data: json.RawMessage(`{"s":"a < b"}`)},
+		"gt":        {Data: json.RawMessage(`{"s":"a > b"}`)},
+		"amp":       {Data: json.RawMessage(`{"s":"a & b"}`)},
+		"u2028":     {Data: json.RawMessage("{\"s\":\"a \u2028 b\"}")},
+		"u2029":     {Data: json.RawMessage("{\"s\":\"a \u2029 b ł\"}")},
+		"non-ascii": {Data: json.RawMessage("{\"s\":\"Spółdzielnia \u2027 \u202a\"}")},
 		"errors and data": {Data: json.RawMessage(`{"a":null}`), Errors: gqlerror.List{{
 			Message: "entry: not found", Path: ast.Path{ast.PathName("a")}, Extensions: map[string]any{"code": "NOT_FOUND"}}}},
 		"extensions": {Data: json.RawMessage(`{}`), Extensions: map[string]any{"cost": 12, "z": "y"}},
