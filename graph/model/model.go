@@ -424,7 +424,12 @@ func (*WalkList) UnmarshalGQLContext(context.Context, any) error {
 // AnswerSize is the bytes the list adds to the answer when it was written
 // in one pass, for the second wall's budget (internal/server, wall.go);
 // the generic code charges its fields one by one itself.
-func (l *WalkList) AnswerSize() int { return len(l.JSON) }
+func (l *WalkList) AnswerSize() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.JSON)
+}
 
 // Degree is the GraphQL Degree type: an entity, by id, with its degree.
 type Degree struct {

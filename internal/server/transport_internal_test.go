@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -42,5 +43,17 @@ func TestEncodeResponseWritesWhatJSONMarshalWrites(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
+	}
+}
+
+// TestAnswerSizeOfAWalkList: a walk's list written in one pass charges its
+// size, and a null one (a list whose element came back null) charges like
+// any other value instead of failing.
+func TestAnswerSizeOfAWalkList(t *testing.T) {
+	if n := answerSize(&model.WalkList{JSON: make([]byte, 1000)}); n != 1000 {
+		t.Errorf("a list of 1,000 bytes charges %d", n)
+	}
+	if n := answerSize((*model.WalkList)(nil)); n != 8 {
+		t.Errorf("a null list charges %d, want 8", n)
 	}
 }
