@@ -19207,6 +19207,14 @@ func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpart
 	return ret
 }
 
+func (ec *executionContext) marshalNEntity2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx context.Context, sel ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "[Entity!]!")
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
+}
+
 func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐKind(ctx context.Context, v any) (kb.Kind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := kb.Kind(tmp)

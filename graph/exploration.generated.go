@@ -21,10 +21,6 @@ type DegreeResolver interface {
 }
 type NeighborhoodResolver interface {
 	Center(ctx context.Context, obj *model.Neighborhood) (model.Entity, error)
-	Nodes(ctx context.Context, obj *model.Neighborhood) ([]model.Entity, error)
-}
-type PathResolver interface {
-	Nodes(ctx context.Context, obj *model.Path) ([]model.Entity, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -232,11 +228,11 @@ func (ec *executionContext) _Neighborhood_nodes(ctx context.Context, field graph
 			return ec.fieldContext_Neighborhood_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Neighborhood().Nodes(ctx, obj)
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Entity) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+			return ec.marshalNEntity2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -247,7 +243,7 @@ func (ec *executionContext) fieldContext_Neighborhood_nodes(_ context.Context, f
 		Object:     "Neighborhood",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
@@ -264,11 +260,11 @@ func (ec *executionContext) _Neighborhood_links(ctx context.Context, field graph
 			return ec.fieldContext_Neighborhood_links(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Links, nil
+			return obj.Links(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Link) graphql.Marshaler {
-			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+			return ec.marshalNLink2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -278,7 +274,7 @@ func (ec *executionContext) fieldContext_Neighborhood_links(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Neighborhood",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Link(ctx, field)
@@ -319,11 +315,11 @@ func (ec *executionContext) _Path_nodes(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Path_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Path().Nodes(ctx, obj)
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Entity) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+			return ec.marshalNEntity2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -334,7 +330,7 @@ func (ec *executionContext) fieldContext_Path_nodes(_ context.Context, field gra
 		Object:     "Path",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
@@ -351,11 +347,11 @@ func (ec *executionContext) _Path_links(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Path_links(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Links, nil
+			return obj.Links(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Link) graphql.Marshaler {
-			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+			return ec.marshalNLink2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -365,7 +361,7 @@ func (ec *executionContext) fieldContext_Path_links(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Path",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Link(ctx, field)
@@ -681,10 +677,11 @@ func (ec *executionContext) _Neighborhood(ctx context.Context, sel ast.Selection
 					return ec._Neighborhood_nodes(ctx, field, obj)
 				})
 		case "links":
-			out.Values[i] = ec._Neighborhood_links(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Neighborhood_links(ctx, field, obj)
+				})
 		case "truncated":
 			out.Values[i] = ec._Neighborhood_truncated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -725,10 +722,11 @@ func (ec *executionContext) _Path(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Path_nodes(ctx, field, obj)
 				})
 		case "links":
-			out.Values[i] = ec._Path_links(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Path_links(ctx, field, obj)
+				})
 		case "length":
 			out.Values[i] = ec._Path_length(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -25,16 +25,6 @@ func (r *neighborhoodResolver) Center(ctx context.Context, obj *model.Neighborho
 	return mustEntity(ctx, obj.CenterID)
 }
 
-// Nodes is the resolver for the nodes field.
-func (r *neighborhoodResolver) Nodes(ctx context.Context, obj *model.Neighborhood) ([]model.Entity, error) {
-	return nodesByID(ctx, obj.NodeIDs)
-}
-
-// Nodes is the resolver for the nodes field.
-func (r *pathResolver) Nodes(ctx context.Context, obj *model.Path) ([]model.Entity, error) {
-	return nodesByID(ctx, obj.NodeIDs)
-}
-
 // Neighborhood is the resolver for the neighborhood field.
 func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth int, relations []kb.RelationType, types []kb.Kind, limit int) (*model.Neighborhood, error) {
 	centre, err := entityID("id", id, "")
@@ -57,9 +47,9 @@ func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth int, 
 	if err != nil {
 		return nil, err
 	}
-	m := &model.Neighborhood{CenterID: centre, NodeIDs: g.Nodes, Truncated: g.Truncated}
+	m := &model.Neighborhood{CenterID: centre, NodeIDs: g.Nodes, Truncated: g.Truncated, Lists: r.walkLists()}
 	for _, l := range g.Links {
-		m.Links = append(m.Links, model.LinkFrom(l, g.LinkViewedFrom(l)))
+		m.LinkList = append(m.LinkList, model.LinkFrom(l, g.LinkViewedFrom(l)))
 	}
 	return m, nil
 }
@@ -80,7 +70,7 @@ func (r *queryResolver) Path(ctx context.Context, from string, to string, maxDep
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	return pathModel(ps[0]), nil
+	return r.pathModel(ps[0]), nil
 }
 
 // Paths is the resolver for the paths field.
@@ -102,7 +92,7 @@ func (r *queryResolver) Paths(ctx context.Context, from string, to string, maxDe
 	}
 	out := make([]*model.Path, len(ps))
 	for i, p := range ps {
-		out[i] = pathModel(p)
+		out[i] = r.pathModel(p)
 	}
 	return out, nil
 }
@@ -154,11 +144,7 @@ func (r *Resolver) Degree() DegreeResolver { return &degreeResolver{r} }
 // Neighborhood returns NeighborhoodResolver implementation.
 func (r *Resolver) Neighborhood() NeighborhoodResolver { return &neighborhoodResolver{r} }
 
-// Path returns PathResolver implementation.
-func (r *Resolver) Path() PathResolver { return &pathResolver{r} }
-
 type (
 	degreeResolver       struct{ *Resolver }
 	neighborhoodResolver struct{ *Resolver }
-	pathResolver         struct{ *Resolver }
 )

@@ -93,10 +93,10 @@ func entityModels(es []*kb.Entity) []model.Entity {
 }
 
 // pathModel maps a store path; each link is read from the node before it.
-func pathModel(p *store.Path) *model.Path {
-	m := &model.Path{NodeIDs: p.Nodes, Length: len(p.Links)}
+func (r *Resolver) pathModel(p *store.Path) *model.Path {
+	m := &model.Path{NodeIDs: p.Nodes, Length: len(p.Links), Lists: r.walkLists()}
 	for i, l := range p.Links {
-		m.Links = append(m.Links, model.LinkFrom(l, p.Nodes[i]))
+		m.LinkList = append(m.LinkList, model.LinkFrom(l, p.Nodes[i]))
 	}
 	return m
 }

@@ -1307,6 +1307,14 @@ func (ec *executionContext) marshalNLink2ᚖgithubᚗcomᚋpartnergraphᚋpartne
 	return ec._Link(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLink2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐWalkListᚄ(ctx context.Context, sel ast.SelectionSet, v *model.WalkList) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "[Link!]!")
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
+}
+
 func (ec *executionContext) marshalNLinkConnection2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkConnection(ctx context.Context, sel ast.SelectionSet, v *model.LinkConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LinkConnection!")

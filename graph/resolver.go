@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -39,6 +40,13 @@ type Resolver struct {
 	// when the counters do not cover its filter, before it stops and says
 	// so in totalCountIsExact; 0 means store.DefaultCountBound, -1 no bound.
 	CountBound int
+
+	// execSchema runs the selections of a walk's lists that the one-pass
+	// writer does not take (walklist.go); made once, by exec.
+	execOnce   sync.Once
+	execSchema *executableSchema
+	// walkListsMode is walkListsAuto but in tests (walklist.go).
+	walkListsMode int
 }
 
 // DefaultTokenRecheck is the default of Resolver.TokenRecheck: a revoked

@@ -43,7 +43,6 @@ type ResolverRoot interface {
 	PartnerConnection() PartnerConnectionResolver
 	Partnership() PartnershipResolver
 	PartnershipConnection() PartnershipConnectionResolver
-	Path() PathResolver
 	Person() PersonResolver
 	PersonConnection() PersonConnectionResolver
 	Place() PlaceResolver

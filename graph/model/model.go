@@ -6,6 +6,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -60,6 +61,9 @@ func (*EntityBase) IsEntity() {}
 
 // EntityRowID returns the database id of the entity.
 func (b *EntityBase) EntityRowID() int64 { return b.RowID }
+
+// Base returns the fields every entity type shares.
+func (b *EntityBase) Base() *EntityBase { return b }
 
 // Partner is the GraphQL Partner type.
 type Partner struct {
@@ -342,19 +346,89 @@ func jsonKind(v any) string {
 }
 
 // Neighborhood is the GraphQL Neighborhood type; its entities are resolved
-// by id through the request's loader.
+// by id through the request's loader. Its nodes and links are written by
+// Lists (package graph), not element by element by gqlgen.
 type Neighborhood struct {
 	CenterID  int64
 	NodeIDs   []int64
-	Links     []*Link
+	LinkList  []*Link
 	Truncated bool
+	Lists     WalkLists
 }
 
-// Path is the GraphQL Path type; its entities are resolved by id.
+// Nodes resolves the nodes field.
+func (n *Neighborhood) Nodes(ctx context.Context) (*WalkList, error) {
+	return n.Lists.Nodes(ctx, n.NodeIDs)
+}
+
+// Links resolves the links field.
+func (n *Neighborhood) Links(ctx context.Context) (*WalkList, error) {
+	return n.Lists.Links(ctx, n.LinkList)
+}
+
+// Path is the GraphQL Path type; its entities are resolved by id, and its
+// nodes and links written by Lists, as a Neighborhood's.
 type Path struct {
-	NodeIDs []int64
-	Links   []*Link
-	Length  int
+	NodeIDs  []int64
+	LinkList []*Link
+	Length   int
+	Lists    WalkLists
+}
+
+// Nodes resolves the nodes field.
+func (p *Path) Nodes(ctx context.Context) (*WalkList, error) {
+	return p.Lists.Nodes(ctx, p.NodeIDs)
+}
+
+// Links resolves the links field.
+func (p *Path) Links(ctx context.Context) (*WalkList, error) {
+	return p.Lists.Links(ctx, p.LinkList)
+}
+
+// WalkLists resolves the lists of a walk's answer, the nodes and links of
+// a neighbourhood or a path, for the selection of the field in ctx.
+// Package graph implements it (graph/walklist.go): a list of hundreds of
+// elements that ask for plain fields only is written in one pass, without
+// gqlgen's goroutine and field context per element (docs/traversal.md,
+// "Writing the answer").
+type WalkLists interface {
+	Nodes(ctx context.Context, ids []int64) (*WalkList, error)
+	Links(ctx context.Context, links []*Link) (*WalkList, error)
+}
+
+// WalkList is a list of a walk's answer, resolved: it writes itself. gqlgen
+// binds the nodes and links fields of Neighborhood and Path to it (through
+// the methods above) and calls MarshalGQLContext when it writes the answer.
+type WalkList struct {
+	// JSON is the list as written, when it was written in one pass.
+	JSON []byte
+	// Value is the list resolved by gqlgen's generic code otherwise.
+	Value graphql.Marshaler
+}
+
+// MarshalGQLContext writes the list.
+func (l *WalkList) MarshalGQLContext(_ context.Context, w io.Writer) error {
+	if l.Value != nil {
+		l.Value.MarshalGQL(w)
+		return nil
+	}
+	_, err := w.Write(l.JSON)
+	return err
+}
+
+// UnmarshalGQLContext is never called: the type is output only.
+func (*WalkList) UnmarshalGQLContext(context.Context, any) error {
+	return errors.New("a walk's list is not an input")
+}
+
+// AnswerSize is the bytes the list adds to the answer when it was written
+// in one pass, for the second wall's budget (internal/server, wall.go);
+// the generic code charges its fields one by one itself.
+func (l *WalkList) AnswerSize() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.JSON)
 }
 
 // Degree is the GraphQL Degree type: an entity, by id, with its degree.

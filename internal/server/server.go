@@ -283,7 +283,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers:  resolver,
-		Directives: graph.DirectiveRoot{Requires: graph.Requires},
+		Directives: graph.Directives(),
 	}))
 	gql.AddTransport(transport.Websocket{
 		Implementation: socketImplementation{transport.CoderWebsocketImplementation{

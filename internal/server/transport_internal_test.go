@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -19,6 +20,12 @@ func TestEncodeResponseWritesWhatJSONMarshalWrites(t *testing.T) {
 		"no data":   {},
 		"null data": {Data: json.RawMessage(`null`)},
 		"html":      {Data: json.RawMessage("{\"html\":\"a <mark>b</mark> & c \u2028 d\"}")},
+		"lt":        {Data: json.RawMessage(`{"s":"a < b"}`)},
+		"gt":        {Data: json.RawMessage(`{"s":"a > b"}`)},
+		"amp":       {Data: json.RawMessage(`{"s":"a & b"}`)},
+		"u2028":     {Data: json.RawMessage("{\"s\":\"a \u2028 b\"}")},
+		"u2029":     {Data: json.RawMessage("{\"s\":\"a \u2029 b ł\"}")},
+		"non-ascii": {Data: json.RawMessage("{\"s\":\"Spółdzielnia \u2027 \u202a\"}")},
 		"errors and data": {Data: json.RawMessage(`{"a":null}`), Errors: gqlerror.List{{
 			Message: "entry: not found", Path: ast.Path{ast.PathName("a")}, Extensions: map[string]any{"code": "NOT_FOUND"}}}},
 		"extensions": {Data: json.RawMessage(`{}`), Extensions: map[string]any{"cost": 12, "z": "y"}},
@@ -36,5 +43,17 @@ func TestEncodeResponseWritesWhatJSONMarshalWrites(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
+	}
+}
+
+// TestAnswerSizeOfAWalkList: a walk's list written in one pass charges its
+// size, and a null one (a list whose element came back null) charges like
+// any other value instead of failing.
+func TestAnswerSizeOfAWalkList(t *testing.T) {
+	if n := answerSize(&model.WalkList{JSON: make([]byte, 1000)}); n != 1000 {
+		t.Errorf("a list of 1,000 bytes charges %d", n)
+	}
+	if n := answerSize((*model.WalkList)(nil)); n != 8 {
+		t.Errorf("a null list charges %d, want 8", n)
 	}
 }

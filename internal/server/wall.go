@@ -59,11 +59,16 @@ func (wall) InterceptField(ctx context.Context, next graphql.Resolver) (any, err
 }
 
 // answerSize estimates the bytes a resolved value adds to the JSON answer:
-// strings by their length, lists of strings by theirs, anything else (a
-// number, a boolean, an object or list whose fields charge for
-// themselves) as 8.
+// strings by their length, lists of strings by theirs, a list written in
+// one pass (a walk's nodes and links, graph/walklist.go) by its size,
+// anything else (a number, a boolean, an object or list whose fields
+// charge for themselves) as 8.
 func answerSize(v any) int {
 	switch v := v.(type) {
+	case interface{ AnswerSize() int }:
+		if n := v.AnswerSize(); n > 8 {
+			return n
+		}
 	case string:
 		return len(v) + 2
 	case *string:

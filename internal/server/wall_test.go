@@ -212,3 +212,22 @@ func TestOneLogLinePerFailedRequest(t *testing.T) {
 		t.Errorf("request failed line %v; want level ERROR, operation Broken, codes %s, a request ID and the first error", f, want)
 	}
 }
+
+// TestSecondWallChargesAWalksLists: the nodes and links of a walk, written
+// in one pass (graph/walklist.go), charge the budget their whole size, so
+// that a neighbourhood larger than the answer limit is stopped as any
+// other answer is.
+func TestSecondWallChargesAWalksLists(t *testing.T) {
+	const query = `query($id: ID!) { neighborhood(id: $id, depth: 2) { nodes { id kind name } links { id type direction } } }`
+	a := newAPI(t, "reference", server.Config{})
+	vars := map[string]any{"id": idOf(a, "wtz-gebice")}
+	status, whole := a.post(query, vars)
+	if status != http.StatusOK || len(whole.Errors) > 0 || len(whole.Data) < 1000 {
+		t.Fatalf("without a limit: %d %+v, %d bytes; want 200 and more than 1,000 bytes", status, whole.Errors, len(whole.Data))
+	}
+	b := newAPI(t, "reference", server.Config{MaxResponseBytes: int64(len(whole.Data)) / 2})
+	status, r := b.post(query, map[string]any{"id": idOf(b, "wtz-gebice")})
+	if status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Extensions["setting"] != "PARTNERGRAPH_MAX_RESPONSE_BYTES" {
+		t.Fatalf("with a limit of half the answer (%d bytes): %d %+v; want 422 naming PARTNERGRAPH_MAX_RESPONSE_BYTES", len(whole.Data)/2, status, r.Errors)
+	}
+}
