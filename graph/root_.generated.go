@@ -142,6 +142,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SourceRecordInput", ec.unmarshalInputSourceRecordInput),
 			graphql.NewInputUnmarshaler("TopicFilter", ec.unmarshalInputTopicFilter),
 			graphql.NewInputUnmarshaler("TopicLabelInput", ec.unmarshalInputTopicLabelInput),
+			graphql.NewInputUnmarshaler("TopicRecordInput", ec.unmarshalInputTopicRecordInput),
 			graphql.NewInputUnmarshaler("TranslationRecordInput", ec.unmarshalInputTranslationRecordInput),
 			graphql.NewInputUnmarshaler("UpdateCooperativeInput", ec.unmarshalInputUpdateCooperativeInput),
 			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
@@ -549,6 +550,18 @@ input DatasetInput {
   links: [LinkRecordInput!] = []
   """The indicators."""
   indicators: [IndicatorRecordInput!] = []
+  """Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label."""
+  topics: [TopicRecordInput!] = []
+}
+
+"""A topic in a data set."""
+input TopicRecordInput {
+  """The slug (INVALID_SLUG when malformed)."""
+  slug: String!
+  """The language of the topic's own label; Polish when omitted."""
+  originalLanguage: String
+  """The labels, one per language, the original language's among them."""
+  labels: [TopicLabelInput!]!
 }
 
 """A source cited for a claim, by the source's key."""
@@ -4806,6 +4819,12 @@ type ImportReport {
   indicatorsCreated: Int!
   """Indicators changed."""
   indicatorsUpdated: Int!
+  """Topics created."""
+  topicsCreated: Int!
+  """Topics whose labels changed."""
+  topicsUpdated: Int!
+  """Topics already as given."""
+  topicsUnchanged: Int!
 }
 
 """The write operations: staff only, each in one transaction with its revision. A failed mutation leaves no trace but its error."""
@@ -5778,6 +5797,12 @@ func (ec *executionContext) childFields_ImportReport(ctx context.Context, field 
 		return ec.fieldContext_ImportReport_indicatorsCreated(ctx, field)
 	case "indicatorsUpdated":
 		return ec.fieldContext_ImportReport_indicatorsUpdated(ctx, field)
+	case "topicsCreated":
+		return ec.fieldContext_ImportReport_topicsCreated(ctx, field)
+	case "topicsUpdated":
+		return ec.fieldContext_ImportReport_topicsUpdated(ctx, field)
+	case "topicsUnchanged":
+		return ec.fieldContext_ImportReport_topicsUnchanged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportReport", field.Name)
 }

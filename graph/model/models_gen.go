@@ -518,6 +518,8 @@ type DatasetInput struct {
 	Links []*LinkRecordInput `json:"links,omitempty"`
 	// The indicators.
 	Indicators []*IndicatorRecordInput `json:"indicators,omitempty"`
+	// Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label.
+	Topics []*TopicRecordInput `json:"topics,omitempty"`
 }
 
 // What `deleteEntity` did or would do.
@@ -998,6 +1000,12 @@ type ImportReport struct {
 	IndicatorsCreated int `json:"indicatorsCreated"`
 	// Indicators changed.
 	IndicatorsUpdated int `json:"indicatorsUpdated"`
+	// Topics created.
+	TopicsCreated int `json:"topicsCreated"`
+	// Topics whose labels changed.
+	TopicsUpdated int `json:"topicsUpdated"`
+	// Topics already as given.
+	TopicsUnchanged int `json:"topicsUnchanged"`
 }
 
 // An indicator of a cooperative, project or event in the data-set shape, but for three names: the file's `entity` is `entityKey`, its `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
@@ -1924,6 +1932,16 @@ type TopicLabelInput struct {
 	Lang string `json:"lang"`
 	// The label: at most 200 characters; white space is collapsed.
 	Label string `json:"label"`
+}
+
+// A topic in a data set.
+type TopicRecordInput struct {
+	// The slug (INVALID_SLUG when malformed).
+	Slug string `json:"slug"`
+	// The language of the topic's own label; Polish when omitted.
+	OriginalLanguage *string `json:"originalLanguage,omitempty"`
+	// The labels, one per language, the original language's among them.
+	Labels []*TopicLabelInput `json:"labels"`
 }
 
 // A translation in the data-set shape.

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -88,4 +89,65 @@ func TopicLabel(field, label string) (string, error) {
 		return "", Invalid(field, "a label may not be empty")
 	}
 	return s, nil
+}
+
+// TopicRecord is a topic in a data-set file: its slug, its original
+// language ("" is Polish) and its labels.
+type TopicRecord struct {
+	Slug             string             `json:"slug"`
+	OriginalLanguage string             `json:"originalLanguage,omitempty"`
+	Labels           []TopicLabelRecord `json:"labels"`
+}
+
+// TopicLabelRecord is one label of a TopicRecord.
+type TopicLabelRecord struct {
+	Lang  string `json:"lang"`
+	Label string `json:"label"`
+}
+
+// Validate checks the slug, the languages and labels (one per language,
+// the original language's present), and stores the labels as TopicLabel
+// writes them.
+func (r *TopicRecord) Validate() error {
+	if err := CheckSlug("slug", r.Slug); err != nil {
+		return err
+	}
+	orig := r.OriginalLanguage
+	if orig == "" {
+		orig = lang.Default
+	}
+	if !lang.IsSupported(orig) {
+		return Invalid("originalLanguage", "%q is not a supported language (%s)", orig, strings.Join(lang.Supported, ", "))
+	}
+	seen := map[string]bool{}
+	for i := range r.Labels {
+		l := &r.Labels[i]
+		if !lang.IsSupported(l.Lang) {
+			return Invalid(fmt.Sprintf("labels[%d].lang", i), "%q is not a supported language (%s)", l.Lang, strings.Join(lang.Supported, ", "))
+		}
+		if seen[l.Lang] {
+			return Invalid(fmt.Sprintf("labels[%d].lang", i), "a second label in %s", l.Lang)
+		}
+		seen[l.Lang] = true
+		var err error
+		if l.Label, err = TopicLabel(fmt.Sprintf("labels[%d].label", i), l.Label); err != nil {
+			return err
+		}
+	}
+	if !seen[orig] {
+		return Invalid("labels", "a topic needs its label in its original language (%s)", orig)
+	}
+	return nil
+}
+
+// Record returns t as a data-set record, its labels in the order of
+// lang.Supported.
+func (t *Topic) Record() TopicRecord {
+	r := TopicRecord{Slug: t.Slug, OriginalLanguage: t.OriginalLanguage}
+	for _, l := range lang.Supported {
+		if s, ok := t.Labels[l]; ok {
+			r.Labels = append(r.Labels, TopicLabelRecord{Lang: l, Label: s})
+		}
+	}
+	return r
 }

@@ -474,7 +474,7 @@ func (s *Store) SetTopicLabel(ctx context.Context, actor, slug, l, label string)
 				return err
 			}
 		}
-		return s.touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
+		return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
 	})
 	return out, err
 }
@@ -504,7 +504,7 @@ func (s *Store) RemoveTopicLabel(ctx context.Context, actor, slug, l string) (*k
 			ON CONFLICT (folded) DO UPDATE SET topic_id = $1`, cur.ID, tag); err != nil {
 			return translate(err)
 		}
-		return s.touchTopic(ctx, tx, actor, opTopicRemoveLabel, cur, &out)
+		return touchTopic(ctx, tx, actor, opTopicRemoveLabel, cur, &out)
 	})
 	return out, err
 }
@@ -538,7 +538,7 @@ func (s *Store) RenameTopic(ctx context.Context, actor, slug, newSlug string) (*
 		if _, err := tx.Exec(ctx, `INSERT INTO topic_redirect (slug, topic_id) VALUES ($1, $2)`, cur.Slug, cur.ID); err != nil {
 			return translate(err)
 		}
-		return s.touchTopic(ctx, tx, actor, opTopicRename, cur, &out)
+		return touchTopic(ctx, tx, actor, opTopicRename, cur, &out)
 	})
 	return out, err
 }
@@ -601,7 +601,7 @@ func (s *Store) MergeTopics(ctx context.Context, actor, from, into string) (*kb.
 		if err := rewritePractices(ctx, tx, []int64{dst.ID}); err != nil {
 			return err
 		}
-		if err := s.touchTopic(ctx, tx, actor, opTopicMerge, dst, &out); err != nil {
+		if err := touchTopic(ctx, tx, actor, opTopicMerge, dst, &out); err != nil {
 			return err
 		}
 		// The merged topic's own history ends with the merge.
@@ -612,7 +612,7 @@ func (s *Store) MergeTopics(ctx context.Context, actor, from, into string) (*kb.
 
 // touchTopic stamps the topic as changed by actor, reads it into *out and
 // writes the revision from before to it.
-func (s *Store) touchTopic(ctx context.Context, tx pgx.Tx, actor, op string, before *kb.Topic, out **kb.Topic) error {
+func touchTopic(ctx context.Context, tx pgx.Tx, actor, op string, before *kb.Topic, out **kb.Topic) error {
 	if _, err := tx.Exec(ctx, `UPDATE topic SET updated_at = now(), updated_by = $2 WHERE id = $1`, before.ID, actor); err != nil {
 		return translate(err)
 	}
@@ -665,4 +665,99 @@ func (s *Store) FindTopics(ctx context.Context, texts []string) ([]int64, error)
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, translate(err)
+}
+
+// applyTopics makes the vocabulary hold the data set's topics: a topic is
+// matched by its slug (or a former one), else by its label in its
+// original language, and gets the labels the record gives (others it has
+// stay); one that matches none is created. Each change has a revision.
+func applyTopics(ctx context.Context, tx pgx.Tx, actor string, ts []kb.TopicRecord, rep *ApplyReport) error {
+	for i, r := range ts {
+		rec := fmt.Sprintf("topics[%d] (%s)", i, r.Slug)
+		if err := applyTopic(ctx, tx, actor, r, rep); err != nil {
+			return fmt.Errorf("%s: %w", rec, err)
+		}
+	}
+	return nil
+}
+
+func applyTopic(ctx context.Context, tx pgx.Tx, actor string, r kb.TopicRecord, rep *ApplyReport) error {
+	orig := r.OriginalLanguage
+	if orig == "" {
+		orig = lang.Default
+	}
+	labels := map[string]string{}
+	for _, l := range r.Labels {
+		labels[l.Lang] = l.Label
+	}
+	cur, err := topicTx(ctx, tx, "slug", r.Slug)
+	if errors.Is(err, kb.ErrTopicNotFound) {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(topic_find($1), 0)`, labels[orig]).Scan(&id); err != nil {
+			return translate(err)
+		}
+		if id != 0 {
+			var slug string
+			if err := tx.QueryRow(ctx, `SELECT slug FROM topic WHERE id = $1`, id).Scan(&slug); err != nil {
+				return translate(err)
+			}
+			cur, err = topicTx(ctx, tx, "slug", slug)
+		}
+	}
+	if errors.Is(err, kb.ErrTopicNotFound) {
+		if err := checkFreeSlug(ctx, tx, "slug", r.Slug, 0); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO topic (slug, original_language, created_by, updated_by)
+			VALUES ($1, $2, $3, $3) RETURNING id`, r.Slug, orig, actor).Scan(&id); err != nil {
+			return translate(err)
+		}
+		for _, l := range r.Labels {
+			if err := setLabel(ctx, tx, id, l.Lang, l.Label); err != nil {
+				return err
+			}
+		}
+		t, err := scanTopic(tx.QueryRow(ctx, `SELECT `+topicColumns+` FROM topic t WHERE t.id = $1`, id))
+		if err != nil {
+			return translate(err)
+		}
+		rep.TopicsCreated++
+		return writeTopicRevision(ctx, tx, actor, opTopicCreate, id, nil, t)
+	}
+	if err != nil {
+		return err
+	}
+	changed, rewrite := false, false
+	for _, l := range r.Labels {
+		if cur.Labels[l.Lang] == l.Label {
+			continue
+		}
+		if err := setLabel(ctx, tx, cur.ID, l.Lang, l.Label); err != nil {
+			return err
+		}
+		changed = true
+		rewrite = rewrite || l.Lang == cur.OriginalLanguage
+	}
+	if !changed {
+		rep.TopicsUnchanged++
+		return nil
+	}
+	if rewrite {
+		if err := rewritePractices(ctx, tx, []int64{cur.ID}); err != nil {
+			return err
+		}
+	}
+	rep.TopicsUpdated++
+	var out *kb.Topic
+	return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
+}
+
+// AllTopics returns every topic in slug order, for the data-set export.
+func (s *Store) AllTopics(ctx context.Context) ([]*kb.Topic, error) {
+	rows, err := s.read(ctx).Query(ctx, `SELECT `+topicColumns+` FROM topic t ORDER BY t.slug`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collectTopics(rows)
 }
