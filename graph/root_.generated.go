@@ -4943,6 +4943,10 @@ extend type Query {
     first: Int
     """A cursor from a previous page: returns the topics after it."""
     after: String
+    """Returns the last n topics before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the topics before it."""
+    before: String
     """Restricts the list; all given conditions must hold."""
     filter: TopicFilter
   ): TopicConnection!
@@ -4960,19 +4964,10 @@ type Topic {
   originalLanguage: String!
   """The labels in every language the topic has, or in ` + "`" + `lang` + "`" + ` only."""
   labels("""Only the label in this language (BCP 47 tag).""" lang: String): [TopicLabel!]!
-  """The good practices that carry the topic, as the list ` + "`" + `goodPractices(filter: {topic: [slug]})` + "`" + `: readers without a token see and count the published ones only."""
-  practices(
-    """Returns the first n practices after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
-    first: Int
-    """A cursor from a previous page: returns the practices after it."""
-    after: String
-    """Returns the last n practices before ` + "`" + `before` + "`" + ` (at most 100)."""
-    last: Int
-    """A cursor from a previous page: returns the practices before it."""
-    before: String
-    """The order of the list, as for ` + "`" + `goodPractices` + "`" + `; by name when omitted."""
-    orderBy: [EntityOrder!]
-  ): GoodPracticeConnection!
+  """How many good practices carry the topic, as ` + "`" + `goodPractices(filter: {topic: [slug]}) { totalCount }` + "`" + ` counts them (that list pages through them): readers without a token count the published ones only. Counted up to the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default)."""
+  practiceCount: Int!
+  """False when ` + "`" + `practiceCount` + "`" + ` stopped at the server's bound: it is then a lower bound."""
+  practiceCountIsExact: Boolean!
   """When the topic was made."""
   createdAt: Time!
   """When the topic last changed (a label, its slug, a merge)."""
@@ -6743,8 +6738,10 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_originalLanguage(ctx, field)
 	case "labels":
 		return ec.fieldContext_Topic_labels(ctx, field)
-	case "practices":
-		return ec.fieldContext_Topic_practices(ctx, field)
+	case "practiceCount":
+		return ec.fieldContext_Topic_practiceCount(ctx, field)
+	case "practiceCountIsExact":
+		return ec.fieldContext_Topic_practiceCountIsExact(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":

@@ -22,7 +22,8 @@ type TopicResolver interface {
 	LabelLang(ctx context.Context, obj *kb.Topic) (string, error)
 
 	Labels(ctx context.Context, obj *kb.Topic, lang *string) ([]*model.TopicLabel, error)
-	Practices(ctx context.Context, obj *kb.Topic, first *int, after *string, last *int, before *string, orderBy []*model.EntityOrder) (*model.GoodPracticeConnection, error)
+	PracticeCount(ctx context.Context, obj *kb.Topic) (int, error)
+	PracticeCountIsExact(ctx context.Context, obj *kb.Topic) (bool, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -40,52 +41,6 @@ func (ec *executionContext) field_Topic_labels_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["lang"] = arg0
-	return args, nil
-}
-
-func (ec *executionContext) field_Topic_practices_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["first"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["last"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.EntityOrder, error) {
-			return ec.unmarshalOEntityOrder2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityOrderᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -229,48 +184,50 @@ func (ec *executionContext) fieldContext_Topic_labels(ctx context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Topic_practices(ctx context.Context, field graphql.CollectedField, obj *kb.Topic) (ret graphql.Marshaler) {
+func (ec *executionContext) _Topic_practiceCount(ctx context.Context, field graphql.CollectedField, obj *kb.Topic) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Topic_practices(ctx, field)
+			return ec.fieldContext_Topic_practiceCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Topic().Practices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.EntityOrder))
+			return ec.Resolvers.Topic().PracticeCount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.GoodPracticeConnection) graphql.Marshaler {
-			return ec.marshalNGoodPracticeConnection2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐGoodPracticeConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Topic_practices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Topic",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_GoodPracticeConnection(ctx, field)
+func (ec *executionContext) fieldContext_Topic_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Topic_practiceCountIsExact(ctx context.Context, field graphql.CollectedField, obj *kb.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_practiceCountIsExact(ctx, field)
 		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Topic_practices_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().PracticeCountIsExact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_practiceCountIsExact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Topic_createdAt(ctx context.Context, field graphql.CollectedField, obj *kb.Topic) (ret graphql.Marshaler) {
@@ -980,11 +937,17 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Topic_labels(ctx, field, obj)
 				})
-		case "practices":
+		case "practiceCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Topic_practices(ctx, field, obj)
+					return ec._Topic_practiceCount(ctx, field, obj)
+				})
+		case "practiceCountIsExact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_practiceCountIsExact(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._Topic_createdAt(ctx, field, obj)

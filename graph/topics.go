@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/partnergraph/partnergraph/graph/model"
@@ -30,33 +31,54 @@ func parseTopicCursor(field, c string) (string, error) {
 	return strings.TrimPrefix(string(b), "topic:"), nil
 }
 
-// topics resolves Query.topics.
-func (r *Resolver) topics(ctx context.Context, first *int, after *string, filter *model.TopicFilter) (*model.TopicConnection, error) {
-	n, err := pageSize("first", first)
-	if err != nil {
-		return nil, err
-	}
-	from := ""
-	if after != nil {
-		if from, err = parseTopicCursor("after", *after); err != nil {
-			return nil, err
-		}
-	}
+// topics resolves Query.topics: the vocabulary is small (at most
+// store.MaxTopics terms), so the matching topics are read in slug order
+// and the page is cut in memory as Relay's connection spec says: the
+// topics after `after` and before `before`, then the first `first`, then
+// the last `last` of those.
+func (r *Resolver) topics(ctx context.Context, pa pageArgs, filter *model.TopicFilter) (*model.TopicConnection, error) {
 	var f store.TopicFilter
 	if filter != nil {
 		f.Text = deref(filter.Text)
 		f.Used = filter.Used != nil && *filter.Used
 	}
-	ts, more, err := r.Store.Topics(ctx, loader.For(ctx).Visibility(), f, n, from)
+	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
 	}
-	c := &model.TopicConnection{Nodes: ts, Edges: make([]*model.TopicEdge, len(ts)), PageInfo: &model.PageInfo{}}
+	var from, to string
+	if w.after != nil {
+		if from, err = parseTopicCursor("after", *w.after); err != nil {
+			return nil, err
+		}
+	}
+	if w.before != nil {
+		if to, err = parseTopicCursor("before", *w.before); err != nil {
+			return nil, err
+		}
+	}
+	all, err := r.Store.Topics(ctx, loader.For(ctx).Visibility(), f)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]*kb.Topic, 0, len(all))
+	for _, t := range all {
+		if (from == "" || t.Slug > from) && (to == "" || t.Slug < to) {
+			rows = append(rows, t)
+		}
+	}
+	// In reading order, up to one beyond the page, as cut expects.
+	if w.backward {
+		slices.Reverse(rows)
+	}
+	if len(rows) > w.n+1 {
+		rows = rows[:w.n+1]
+	}
+	ts, pi := cut(w, rows)
+	c := &model.TopicConnection{Nodes: ts, Edges: make([]*model.TopicEdge, len(ts)), PageInfo: pi}
 	for i, t := range ts {
 		c.Edges[i] = &model.TopicEdge{Cursor: topicCursor(t.Slug), Node: t}
 	}
-	c.PageInfo.HasNextPage = more
-	c.PageInfo.HasPreviousPage = from != ""
 	setCursors(c.PageInfo, len(ts), func(i int) string { return c.Edges[i].Cursor })
 	return c, nil
 }
@@ -114,17 +136,15 @@ func practiceTopicLabels(ctx context.Context, p *model.GoodPractice) ([]string, 
 	return out, nil
 }
 
-// topicPractices resolves Topic.practices: the list of practices filtered
-// by the topic's slug.
-func (r *Resolver) topicPractices(ctx context.Context, t *kb.Topic, pa pageArgs, orderBy []*model.EntityOrder) (*model.GoodPracticeConnection, error) {
+// topicCount counts, up to the count bound, the practices that carry t
+// and the caller may see, as the list filtered by its slug counts them.
+func (r *Resolver) topicCount(ctx context.Context, t *kb.Topic) (store.Count, error) {
+	bound := r.CountBound
+	if bound == 0 {
+		bound = store.DefaultCountBound
+	}
 	f := store.Filter{Kind: kb.KindGoodPractice, Topics: []string{t.Slug}}
-	c := &model.GoodPracticeConnection{}
-	err := r.list(ctx, f, orderBy, pa, func(e *kb.Entity, cursor string) {
-		n := model.GoodPracticeFrom(e)
-		c.Nodes = append(c.Nodes, n)
-		c.Edges = append(c.Edges, &model.GoodPracticeEdge{Cursor: cursor, Node: n})
-	}, &c.PageInfo, &c.Count, &c.CountIsExact)
-	return c, err
+	return r.Store.CountEntitiesUpTo(ctx, loader.For(ctx).Visibility(), f, bound)
 }
 
 func labelMap(in []*model.TopicLabelInput) (map[string]string, error) {

@@ -59,8 +59,8 @@ func (r *queryResolver) Topic(ctx context.Context, slug string) (*kb.Topic, erro
 }
 
 // Topics is the resolver for the topics field.
-func (r *queryResolver) Topics(ctx context.Context, first *int, after *string, filter *model.TopicFilter) (*model.TopicConnection, error) {
-	return r.topics(ctx, first, after, filter)
+func (r *queryResolver) Topics(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TopicFilter) (*model.TopicConnection, error) {
+	return r.topics(ctx, pageArgs{first, last, after, before}, filter)
 }
 
 // Label is the resolver for the label field.
@@ -80,9 +80,16 @@ func (r *topicResolver) Labels(ctx context.Context, obj *kb.Topic, lang *string)
 	return topicLabels(obj, lang)
 }
 
-// Practices is the resolver for the practices field.
-func (r *topicResolver) Practices(ctx context.Context, obj *kb.Topic, first *int, after *string, last *int, before *string, orderBy []*model.EntityOrder) (*model.GoodPracticeConnection, error) {
-	return r.topicPractices(ctx, obj, pageArgs{first, last, after, before}, orderBy)
+// PracticeCount is the resolver for the practiceCount field.
+func (r *topicResolver) PracticeCount(ctx context.Context, obj *kb.Topic) (int, error) {
+	c, err := r.topicCount(ctx, obj)
+	return c.N, err
+}
+
+// PracticeCountIsExact is the resolver for the practiceCountIsExact field.
+func (r *topicResolver) PracticeCountIsExact(ctx context.Context, obj *kb.Topic) (bool, error) {
+	c, err := r.topicCount(ctx, obj)
+	return c.Exact, err
 }
 
 // Topic returns TopicResolver implementation.

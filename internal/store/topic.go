@@ -75,13 +75,14 @@ type TopicFilter struct {
 	Used bool
 }
 
-// Topics returns the first n topics in slug order after the slug after
-// ("" from the start), and whether more follow.
-func (s *Store) Topics(ctx context.Context, vis Visibility, f TopicFilter, n int, after string) ([]*kb.Topic, bool, error) {
+// MaxTopics bounds what Topics reads: the vocabulary is meant to stay
+// small (hundreds of terms), and a list of topics is paged in memory.
+const MaxTopics = 10000
+
+// Topics returns the topics that match f, in slug order, at most
+// MaxTopics of them.
+func (s *Store) Topics(ctx context.Context, vis Visibility, f TopicFilter) ([]*kb.Topic, error) {
 	b := &builder{}
-	if after != "" {
-		b.cond("t.slug > ?", after)
-	}
 	if f.Text != "" {
 		b.where = append(b.where, "("+topicMatch(b, []string{f.Text})+")")
 	}
@@ -94,18 +95,11 @@ func (s *Store) Topics(ctx context.Context, vis Visibility, f TopicFilter, n int
 		where = " WHERE " + strings.Join(b.where, " AND ")
 	}
 	rows, err := s.read(ctx).Query(ctx, `SELECT `+topicColumns+` FROM topic t`+where+
-		fmt.Sprintf(` ORDER BY t.slug LIMIT %d`, n+1), b.args...)
+		fmt.Sprintf(` ORDER BY t.slug LIMIT %d`, MaxTopics), b.args...)
 	if err != nil {
-		return nil, false, translate(err)
+		return nil, translate(err)
 	}
-	ts, err := collectTopics(rows)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(ts) > n {
-		return ts[:n], true, nil
-	}
-	return ts, false, nil
+	return collectTopics(rows)
 }
 
 // PracticeTopics returns the topics of practices ids, each practice's in

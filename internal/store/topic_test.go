@@ -175,7 +175,7 @@ func TestTopicMigrationFill(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	ts, _, err := st.Topics(ctx, store.Visibility{Drafts: true}, store.TopicFilter{}, 100, "")
+	ts, err := st.Topics(ctx, store.Visibility{Drafts: true}, store.TopicFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestTopicMigrationFill(t *testing.T) {
 	if !slices.Equal(b.GoodPractice.Topics, []string{"ekonomia spoleczna", "Zdrowie", "Nowy  temat"}) {
 		t.Errorf("b's stored topics changed: %q", b.GoodPractice.Topics)
 	}
-	used, _, err := st.Topics(ctx, store.Public, store.TopicFilter{Text: "zdrowie psychiczne"}, 10, "")
+	used, err := st.Topics(ctx, store.Public, store.TopicFilter{Text: "zdrowie psychiczne"})
 	if err != nil || len(used) != 0 {
 		t.Errorf("text filter: %v %v", used, err)
 	}
