@@ -5012,7 +5012,7 @@ type TopicEdge {
 input TopicLabelInput {
   """The language (BCP 47 tag: pl, sv, en; ` + "`" + `sv-FI` + "`" + ` is sv)."""
   lang: String!
-  """The label: at most 200 characters; white space is collapsed."""
+  """The label: at most 300 characters; white space is collapsed."""
   label: String!
 }
 

@@ -46,7 +46,7 @@ CREATE TABLE topic (
 CREATE TABLE topic_label (
     topic_id bigint NOT NULL REFERENCES topic (id) ON DELETE CASCADE,
     lang     text NOT NULL CHECK (lang IN ('pl', 'sv', 'en')),
-    label    text NOT NULL CHECK (btrim(label) <> '' AND length(label) <= 200),
+    label    text NOT NULL CHECK (btrim(label) <> '' AND length(label) <= 300),
     folded   text NOT NULL,
     PRIMARY KEY (topic_id, lang),
     UNIQUE (lang, folded)

@@ -1930,7 +1930,7 @@ type TopicLabel struct {
 type TopicLabelInput struct {
 	// The language (BCP 47 tag: pl, sv, en; `sv-FI` is sv).
 	Lang string `json:"lang"`
-	// The label: at most 200 characters; white space is collapsed.
+	// The label: at most 300 characters; white space is collapsed.
 	Label string `json:"label"`
 }
 

@@ -60,8 +60,10 @@ const CodeInvalidSlug = "INVALID_SLUG"
 // MaxSlugLen and MaxTopicLabelLen bound a topic's slug and labels
 // (the CHECKs of migration 00026).
 const (
-	MaxSlugLen       = 80
-	MaxTopicLabelLen = 200
+	MaxSlugLen = 80
+	// MaxTopicLabelLen is a practice's topic's bound from before the
+	// vocabulary, so that every stored topic became a label.
+	MaxTopicLabelLen = MaxNameLen
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
