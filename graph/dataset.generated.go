@@ -3065,8 +3065,11 @@ func (ec *executionContext) unmarshalInputDatasetInput(ctx context.Context, obj 
 	if _, present := asMap["indicators"]; !present {
 		asMap["indicators"] = []any{}
 	}
+	if _, present := asMap["topics"]; !present {
+		asMap["topics"] = []any{}
+	}
 
-	fieldsInOrder := [...]string{"entities", "links", "indicators"}
+	fieldsInOrder := [...]string{"entities", "links", "indicators", "topics"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3094,6 +3097,13 @@ func (ec *executionContext) unmarshalInputDatasetInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.Indicators = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOTopicRecordInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicRecordInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
 		}
 	}
 	return it, nil
@@ -4252,6 +4262,62 @@ func UnmarshalSourceRecordInput(ctx context.Context, raw any) (model.SourceRecor
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTopicRecordInput(ctx context.Context, obj any) (model.TopicRecordInput, error) {
+	var it model.TopicRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "originalLanguage", "labels"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "originalLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("originalLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OriginalLanguage = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalNTopicLabelInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicLabelInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTopicRecordInput unmarshals raw into the TopicRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTopicRecordInput(ctx context.Context, raw any) (model.TopicRecordInput, error) {
+	var out model.TopicRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TopicRecordInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -5342,6 +5408,11 @@ func (ec *executionContext) unmarshalNPlaceRecordInput2ᚖgithubᚗcomᚋpartner
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNTopicRecordInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicRecordInput(ctx context.Context, v any) (*model.TopicRecordInput, error) {
+	res, err := ec.unmarshalInputTopicRecordInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOCitationRecord2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐCitationRecord(ctx context.Context, sel ast.SelectionSet, v *model.CitationRecord) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5601,6 +5672,23 @@ func (ec *executionContext) unmarshalOSourceRecordInput2ᚖgithubᚗcomᚋpartne
 	}
 	res, err := ec.unmarshalInputSourceRecordInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTopicRecordInput2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicRecordInputᚄ(ctx context.Context, v any) ([]*model.TopicRecordInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TopicRecordInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTopicRecordInput2ᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicRecordInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // endregion ***************************** type.gotpl *****************************

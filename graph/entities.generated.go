@@ -86,6 +86,9 @@ type GoodPracticeResolver interface {
 	Links(ctx context.Context, obj *model.GoodPractice, direction *model.LinkDirection, types []kb.RelationType, first *int, after *string, last *int, before *string) (*model.LinkConnection, error)
 	History(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error)
 
+	Topics(ctx context.Context, obj *model.GoodPractice) ([]string, error)
+	TopicTerms(ctx context.Context, obj *model.GoodPractice) ([]*kb.Topic, error)
+
 	Cases(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
 	Partners(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.PartnerConnection, error)
 	InspiredBy(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error)
@@ -8382,7 +8385,7 @@ func (ec *executionContext) _GoodPractice_topics(ctx context.Context, field grap
 			return ec.fieldContext_GoodPractice_topics(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Topics, nil
+			return ec.Resolvers.GoodPractice().Topics(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -8393,7 +8396,39 @@ func (ec *executionContext) _GoodPractice_topics(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_GoodPractice_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GoodPractice", field, false, false, "String")
+	return graphql.NewScalarFieldContext("GoodPractice", field, true, true, "String")
+}
+
+func (ec *executionContext) _GoodPractice_topicTerms(ctx context.Context, field graphql.CollectedField, obj *model.GoodPractice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodPractice_topicTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GoodPractice().TopicTerms(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kb.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋinternalᚋkbᚐTopicᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodPractice_topicTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GoodPractice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _GoodPractice_targetGroup(ctx context.Context, field graphql.CollectedField, obj *model.GoodPractice) (ret graphql.Marshaler) {
@@ -17237,10 +17272,17 @@ func (ec *executionContext) _GoodPractice(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "topics":
-			out.Values[i] = ec._GoodPractice_topics(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GoodPractice_topics(ctx, field, obj)
+				})
+		case "topicTerms":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GoodPractice_topicTerms(ctx, field, obj)
+				})
 		case "targetGroup":
 			out.Values[i] = ec._GoodPractice_targetGroup(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -210,6 +210,16 @@ func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPract
 	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
 }
 
+// Topics is the resolver for the topics field.
+func (r *goodPracticeResolver) Topics(ctx context.Context, obj *model.GoodPractice) ([]string, error) {
+	return practiceTopicLabels(ctx, obj)
+}
+
+// TopicTerms is the resolver for the topicTerms field.
+func (r *goodPracticeResolver) TopicTerms(ctx context.Context, obj *model.GoodPractice) ([]*kb.Topic, error) {
+	return practiceTopics(ctx, obj)
+}
+
 // Cases is the resolver for the cases field.
 func (r *goodPracticeResolver) Cases(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string, filter *model.RelatedEntityFilter, orderBy *model.RelatedOrder) (*model.EntityConnection, error) {
 	return entityConn(loadRelated(ctx, obj.RowID, rel(store.Incoming, nil, kb.RelDemonstrates), entityArgs(first, after, last, before, filter, orderBy)))

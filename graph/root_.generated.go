@@ -55,6 +55,7 @@ type ResolverRoot interface {
 	SourceConnection() SourceConnectionResolver
 	Subscription() SubscriptionResolver
 	Suggestion() SuggestionResolver
+	Topic() TopicResolver
 }
 
 type DirectiveRoot struct {
@@ -99,6 +100,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreatePersonInput", ec.unmarshalInputCreatePersonInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateSourceInput", ec.unmarshalInputCreateSourceInput),
+			graphql.NewInputUnmarshaler("CreateTopicInput", ec.unmarshalInputCreateTopicInput),
 			graphql.NewInputUnmarshaler("DatasetInput", ec.unmarshalInputDatasetInput),
 			graphql.NewInputUnmarshaler("EntityOrder", ec.unmarshalInputEntityOrder),
 			graphql.NewInputUnmarshaler("EntityRecordInput", ec.unmarshalInputEntityRecordInput),
@@ -112,6 +114,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IndicatorRecordInput", ec.unmarshalInputIndicatorRecordInput),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
 			graphql.NewInputUnmarshaler("LinkRecordInput", ec.unmarshalInputLinkRecordInput),
+			graphql.NewInputUnmarshaler("MergeTopicsInput", ec.unmarshalInputMergeTopicsInput),
 			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("PartnerFilter", ec.unmarshalInputPartnerFilter),
 			graphql.NewInputUnmarshaler("PartnerRecordInput", ec.unmarshalInputPartnerRecordInput),
@@ -121,17 +124,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonRecordInput", ec.unmarshalInputPersonRecordInput),
 			graphql.NewInputUnmarshaler("PlaceInput", ec.unmarshalInputPlaceInput),
 			graphql.NewInputUnmarshaler("PlaceRecordInput", ec.unmarshalInputPlaceRecordInput),
+			graphql.NewInputUnmarshaler("PracticeTopicsInput", ec.unmarshalInputPracticeTopicsInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
 			graphql.NewInputUnmarshaler("ProjectRecordInput", ec.unmarshalInputProjectRecordInput),
 			graphql.NewInputUnmarshaler("RelatedEntityFilter", ec.unmarshalInputRelatedEntityFilter),
 			graphql.NewInputUnmarshaler("RelatedFilter", ec.unmarshalInputRelatedFilter),
 			graphql.NewInputUnmarshaler("RelatedOrder", ec.unmarshalInputRelatedOrder),
+			graphql.NewInputUnmarshaler("RemoveTopicLabelInput", ec.unmarshalInputRemoveTopicLabelInput),
 			graphql.NewInputUnmarshaler("RemoveTranslationInput", ec.unmarshalInputRemoveTranslationInput),
+			graphql.NewInputUnmarshaler("RenameTopicInput", ec.unmarshalInputRenameTopicInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SectorMixFilter", ec.unmarshalInputSectorMixFilter),
+			graphql.NewInputUnmarshaler("SetTopicLabelInput", ec.unmarshalInputSetTopicLabelInput),
 			graphql.NewInputUnmarshaler("SetTranslationInput", ec.unmarshalInputSetTranslationInput),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
 			graphql.NewInputUnmarshaler("SourceRecordInput", ec.unmarshalInputSourceRecordInput),
+			graphql.NewInputUnmarshaler("TopicFilter", ec.unmarshalInputTopicFilter),
+			graphql.NewInputUnmarshaler("TopicLabelInput", ec.unmarshalInputTopicLabelInput),
+			graphql.NewInputUnmarshaler("TopicRecordInput", ec.unmarshalInputTopicRecordInput),
 			graphql.NewInputUnmarshaler("TranslationRecordInput", ec.unmarshalInputTranslationRecordInput),
 			graphql.NewInputUnmarshaler("UpdateCooperativeInput", ec.unmarshalInputUpdateCooperativeInput),
 			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
@@ -539,6 +549,18 @@ input DatasetInput {
   links: [LinkRecordInput!] = []
   """The indicators."""
   indicators: [IndicatorRecordInput!] = []
+  """Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label."""
+  topics: [TopicRecordInput!] = []
+}
+
+"""A topic in a data set."""
+input TopicRecordInput {
+  """The slug (INVALID_SLUG when malformed)."""
+  slug: String!
+  """The language of the topic's own label; Polish when omitted."""
+  originalLanguage: String
+  """The labels, one per language, the original language's among them."""
+  labels: [TopicLabelInput!]!
 }
 
 """A source cited for a claim, by the source's key."""
@@ -1308,7 +1330,7 @@ input SectorMixFilter {
 input GoodPracticeFilter {
   """Only practices whose name contains this text, ignoring case and diacritics."""
   name: String
-  """Only practices with at least one of these topics (exact, ignoring case and diacritics)."""
+  """Only practices with at least one of these topics: each a slug (current or former), or text matched against the topics' labels in every language, each word starting a word of the label in any inflected form, ignoring case and diacritics (` + "`" + `spółdzielnia` + "`" + ` finds ` + "`" + `spółdzielnie socjalne` + "`" + `)."""
   topic: [String!]
   """Only practices with a case, or a partner behind a case, in one of these countries (ISO 3166-1 alpha-2, e.g. PL, SE); from the published cases and partners that ` + "`" + `GoodPractice.partners` + "`" + ` lists."""
   country: [String!]
@@ -2119,8 +2141,10 @@ type GoodPractice implements Node & Entity {
   ): RevisionConnection! @requires(role: EDITOR)
   """The full description."""
   description: String
-  """Topics, e.g. partnership with business, local government."""
-  topics: [String!]!
+  """The labels of the practice's topics in the requested language (as ` + "`" + `Topic.label` + "`" + `), in the order the practice lists them."""
+  topics: [String!]! @deprecated(reason: "Use ` + "`" + `topicTerms` + "`" + `, which gives each topic's slug and labels.")
+  """The practice's topics as terms of the vocabulary, in the order the practice lists them."""
+  topicTerms: [Topic!]!
   """Who the practice serves."""
   targetGroup: String
   """What it takes to apply the practice."""
@@ -3165,6 +3189,14 @@ enum ErrorCode {
   INTERNAL
   """An automatic persisted query was sent by its hash alone and the server does not know that hash (message ` + "`" + `PersistedQueryNotFound` + "`" + `), as Apollo and urql clients expect: send the request again with the document in ` + "`" + `query` + "`" + `, which registers it."""
   PERSISTED_QUERY_NOT_FOUND
+  """No topic has, or had, the slug given (docs/api.md, "Topics")."""
+  TOPIC_NOT_FOUND
+  """Another topic has the slug, or had it (its old slugs redirect to it)."""
+  SLUG_TAKEN
+  """Another topic has the label in that language."""
+  LABEL_TAKEN
+  """A slug is not lower-case ASCII letters and digits in words joined by single hyphens, at most 80 characters."""
+  INVALID_SLUG
 }
 
 """A field or operation that needs a token with at least this role: without a token it fails with UNAUTHENTICATED, with a lesser role with FORBIDDEN."""
@@ -4786,6 +4818,12 @@ type ImportReport {
   indicatorsCreated: Int!
   """Indicators changed."""
   indicatorsUpdated: Int!
+  """Topics created."""
+  topicsCreated: Int!
+  """Topics whose labels changed."""
+  topicsUpdated: Int!
+  """Topics already as given."""
+  topicsUnchanged: Int!
 }
 
 """The write operations: staff only, each in one transaction with its revision. A failed mutation leaves no trace but its error."""
@@ -4890,6 +4928,162 @@ type Subscription {
     """Only these operations."""
     operations: [RevisionOperation!]
   ): Change! @requires(role: EDITOR)
+}
+`, BuiltIn: false},
+	{Name: "../schema/topics.graphqls", Input: `# The topics of good practices as a controlled vocabulary (migration
+# 00026; docs/api.md, "Topics").
+
+extend type Query {
+  """A topic of good practices by its slug. A former slug, of a topic renamed or merged into another, finds the topic under its current slug (` + "`" + `slug` + "`" + ` then differs from the one asked for). Null when no topic has or had the slug."""
+  topic("""The slug, e.g. ` + "`" + `spoldzielnie-socjalne` + "`" + `.""" slug: String!): Topic
+  """The topics of good practices, in slug order."""
+  topics(
+    """Returns the first n topics after ` + "`" + `after` + "`" + ` (default 20, at most 100)."""
+    first: Int
+    """A cursor from a previous page: returns the topics after it."""
+    after: String
+    """Returns the last n topics before ` + "`" + `before` + "`" + ` (at most 100)."""
+    last: Int
+    """A cursor from a previous page: returns the topics before it."""
+    before: String
+    """Restricts the list; all given conditions must hold."""
+    filter: TopicFilter
+  ): TopicConnection!
+}
+
+"""A topic of good practices: a term of a controlled vocabulary with a stable slug and a label in each language it has been given. Practices written with a topic's label in any language, with one of its former labels, or with its slug carry the topic; a label no topic has makes a new topic."""
+type Topic {
+  """The stable identifier: lower-case ASCII letters and digits in words joined by hyphens, made from the Polish label (` + "`" + `spoldzielnie-socjalne` + "`" + `). A rename keeps the old slug leading here."""
+  slug: String!
+  """The label in the language the request asks for (` + "`" + `@lang` + "`" + `, ` + "`" + `Accept-Language` + "`" + `), falling back as names do: the requested language, the topic's original language, Polish, English."""
+  label: String!
+  """The language ` + "`" + `label` + "`" + ` is in."""
+  labelLang: String!
+  """The language of the label the topic was made with: its label in that language is always there."""
+  originalLanguage: String!
+  """The labels in every language the topic has, or in ` + "`" + `lang` + "`" + ` only."""
+  labels("""Only the label in this language (BCP 47 tag).""" lang: String): [TopicLabel!]!
+  """How many good practices carry the topic, as ` + "`" + `goodPractices(filter: {topic: [slug]}) { totalCount }` + "`" + ` counts them (that list pages through them): readers without a token count the published ones only. Counted up to the server's bound (PARTNERGRAPH_COUNT_BOUND, 1,000 by default)."""
+  practiceCount: Int!
+  """False when ` + "`" + `practiceCount` + "`" + ` stopped at the server's bound: it is then a lower bound."""
+  practiceCountIsExact: Boolean!
+  """When the topic was made."""
+  createdAt: Time!
+  """When the topic last changed (a label, its slug, a merge)."""
+  updatedAt: Time!
+}
+
+"""A topic's label in one language."""
+type TopicLabel {
+  """The language, a BCP 47 base tag (pl, sv, en)."""
+  lang: String!
+  """The label."""
+  label: String!
+}
+
+"""Conditions on topics; all given ones must hold."""
+input TopicFilter {
+  """Only topics with this slug, or a label in any language that the text matches as the practices' ` + "`" + `topic` + "`" + ` filter does (each word starts a word of the label, ignoring case and diacritics, in any inflected form)."""
+  text: String
+  """True: only topics that at least one practice the caller may see carries (readers without a token: a published one)."""
+  used: Boolean
+}
+
+"""A page of topics."""
+type TopicConnection {
+  """The topics of this page with their cursors."""
+  edges: [TopicEdge!]!
+  """The topics of this page, without cursors."""
+  nodes: [Topic!]!
+  """Where this page stands in the whole list."""
+  pageInfo: PageInfo!
+}
+
+"""One topic in a page, with the cursor that points at it."""
+type TopicEdge {
+  """Points at this topic: pass it as ` + "`" + `after` + "`" + `."""
+  cursor: String!
+  """The topic."""
+  node: Topic!
+}
+
+"""A label to give a topic."""
+input TopicLabelInput {
+  """The language (BCP 47 tag: pl, sv, en; ` + "`" + `sv-FI` + "`" + ` is sv)."""
+  lang: String!
+  """The label: at most 300 characters; white space is collapsed."""
+  label: String!
+}
+
+"""A new topic."""
+input CreateTopicInput {
+  """The slug (INVALID_SLUG when malformed, SLUG_TAKEN when another topic has or had it); made from the label in the original language when omitted."""
+  slug: String
+  """The language of the topic's own label; Polish when omitted."""
+  originalLanguage: String
+  """The labels, at most one per language; the one in the original language is required. LABEL_TAKEN when another topic has one of them in its language."""
+  labels: [TopicLabelInput!]!
+}
+
+"""A label to set on a topic."""
+input SetTopicLabelInput {
+  """The topic's slug (TOPIC_NOT_FOUND when none has or had it)."""
+  slug: String!
+  """The language (BCP 47 tag)."""
+  lang: String!
+  """The label; LABEL_TAKEN when another topic has it in that language. The former label keeps naming the topic when practices are written with it."""
+  label: String!
+}
+
+"""A label to remove from a topic."""
+input RemoveTopicLabelInput {
+  """The topic's slug."""
+  slug: String!
+  """The language; the topic's original language is refused (BAD_USER_INPUT), a language it has no label in is NOT_FOUND."""
+  lang: String!
+}
+
+"""A new slug for a topic."""
+input RenameTopicInput {
+  """The topic's current (or a former) slug."""
+  slug: String!
+  """The new slug; the old one keeps leading to the topic."""
+  newSlug: String!
+}
+
+"""Two topics to merge."""
+input MergeTopicsInput {
+  """The topic that goes: its practices carry ` + "`" + `into` + "`" + ` instead, its slug leads to ` + "`" + `into` + "`" + `, its labels become ` + "`" + `into` + "`" + `'s where ` + "`" + `into` + "`" + ` has none in the language."""
+  from: String!
+  """The topic that stays."""
+  into: String!
+}
+
+"""Topics to give a good practice or take from it."""
+input PracticeTopicsInput {
+  """The global ID of the good practice."""
+  id: ID!
+  """The topics, by slug (TOPIC_NOT_FOUND for one no topic has or had)."""
+  topics: [String!]!
+  """Fails with CONFLICT and changes nothing when the entry is at another version."""
+  expectedVersion: Int
+}
+
+extend type Mutation {
+  """Creates a topic, with a revision."""
+  createTopic("""The topic.""" input: CreateTopicInput!): Topic! @requires(role: EDITOR)
+  """Sets a topic's label in one language, with a revision. A new label in the topic's original language is written into its practices' topics."""
+  setTopicLabel("""The label.""" input: SetTopicLabelInput!): Topic! @requires(role: EDITOR)
+  """Removes a topic's label in one language, with a revision."""
+  removeTopicLabel("""The label.""" input: RemoveTopicLabelInput!): Topic! @requires(role: EDITOR)
+  """Gives a topic a new slug, with a revision; the old slug redirects: ` + "`" + `topic(slug:)` + "`" + ` and the ` + "`" + `topic` + "`" + ` filter still find the topic by it, and no other topic may take it."""
+  renameTopic("""The slugs.""" input: RenameTopicInput!): Topic! @requires(role: EDITOR)
+  """Merges one topic into another, with a revision under each: the practices of ` + "`" + `from` + "`" + ` carry ` + "`" + `into` + "`" + ` (once), ` + "`" + `from` + "`" + `'s slug redirects to ` + "`" + `into` + "`" + `. Returns the topic that stays."""
+  mergeTopics("""The topics.""" input: MergeTopicsInput!): Topic! @requires(role: EDITOR)
+  """Adds topics to a good practice (after those it has; one it has already stays where it is): a change of the entry like ` + "`" + `updateGoodPractice` + "`" + `, with a revision."""
+  assignTopics("""The practice and topics.""" input: PracticeTopicsInput!): GoodPractice! @requires(role: EDITOR)
+  """Takes topics from a good practice (one it does not carry is ignored): a change of the entry with a revision."""
+  unassignTopics("""The practice and topics.""" input: PracticeTopicsInput!): GoodPractice! @requires(role: EDITOR)
 }
 `, BuiltIn: false},
 }
@@ -5471,6 +5665,8 @@ func (ec *executionContext) childFields_GoodPractice(ctx context.Context, field 
 		return ec.fieldContext_GoodPractice_description(ctx, field)
 	case "topics":
 		return ec.fieldContext_GoodPractice_topics(ctx, field)
+	case "topicTerms":
+		return ec.fieldContext_GoodPractice_topicTerms(ctx, field)
 	case "targetGroup":
 		return ec.fieldContext_GoodPractice_targetGroup(ctx, field)
 	case "resourcesNeeded":
@@ -5595,6 +5791,12 @@ func (ec *executionContext) childFields_ImportReport(ctx context.Context, field 
 		return ec.fieldContext_ImportReport_indicatorsCreated(ctx, field)
 	case "indicatorsUpdated":
 		return ec.fieldContext_ImportReport_indicatorsUpdated(ctx, field)
+	case "topicsCreated":
+		return ec.fieldContext_ImportReport_topicsCreated(ctx, field)
+	case "topicsUpdated":
+		return ec.fieldContext_ImportReport_topicsUpdated(ctx, field)
+	case "topicsUnchanged":
+		return ec.fieldContext_ImportReport_topicsUnchanged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportReport", field.Name)
 }
@@ -6521,6 +6723,62 @@ func (ec *executionContext) childFields_Token(ctx context.Context, field graphql
 		return ec.fieldContext_Token_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Token", field.Name)
+}
+
+func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slug":
+		return ec.fieldContext_Topic_slug(ctx, field)
+	case "label":
+		return ec.fieldContext_Topic_label(ctx, field)
+	case "labelLang":
+		return ec.fieldContext_Topic_labelLang(ctx, field)
+	case "originalLanguage":
+		return ec.fieldContext_Topic_originalLanguage(ctx, field)
+	case "labels":
+		return ec.fieldContext_Topic_labels(ctx, field)
+	case "practiceCount":
+		return ec.fieldContext_Topic_practiceCount(ctx, field)
+	case "practiceCountIsExact":
+		return ec.fieldContext_Topic_practiceCountIsExact(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Topic_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TopicConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TopicConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TopicConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TopicEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TopicEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lang":
+		return ec.fieldContext_TopicLabel_lang(ctx, field)
+	case "label":
+		return ec.fieldContext_TopicLabel_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicLabel", field.Name)
 }
 
 func (ec *executionContext) childFields_Translation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -277,6 +277,7 @@ func importReport(rep *dataimport.Report) *model.ImportReport {
 		EntitiesCreated: rep.EntitiesCreated, EntitiesUpdated: rep.EntitiesUpdated, EntitiesUnchanged: rep.EntitiesUnchanged,
 		LinksCreated: rep.LinksCreated, LinksUpdated: rep.LinksUpdated, LinksUnchanged: rep.LinksUnchanged,
 		IndicatorsCreated: rep.IndicatorsCreated, IndicatorsUpdated: rep.IndicatorsUpdated,
+		TopicsCreated: rep.TopicsCreated, TopicsUpdated: rep.TopicsUpdated, TopicsUnchanged: rep.TopicsUnchanged,
 	}
 	for _, p := range rep.Problems {
 		m.Problems = append(m.Problems, &model.ImportProblem{Record: p.Record, Field: model.Str(p.Field), Message: p.Message})

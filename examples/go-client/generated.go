@@ -991,7 +991,7 @@ type PracticesGoodPracticesGoodPracticeConnectionNodesGoodPractice struct {
 	Id string `json:"id"`
 	// The title.
 	Name string `json:"name"`
-	// Topics, e.g. partnership with business, local government.
+	// The labels of the practice's topics in the requested language (as `Topic.label`), in the order the practice lists them.
 	Topics []string `json:"topics"`
 	// The cases the practice was drawn from (cooperatives, projects, partnerships, organisations, events). A page: the first 10 unless `first` or `last` says otherwise, at most 100; in the order the links were made unless `orderBy` says otherwise.
 	Cases PracticesGoodPracticesGoodPracticeConnectionNodesGoodPracticeCasesEntityConnection `json:"cases"`

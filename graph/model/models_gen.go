@@ -500,6 +500,16 @@ type CreateSourceInput struct {
 	Published *string `json:"published,omitempty"`
 }
 
+// A new topic.
+type CreateTopicInput struct {
+	// The slug (INVALID_SLUG when malformed, SLUG_TAKEN when another topic has or had it); made from the label in the original language when omitted.
+	Slug *string `json:"slug,omitempty"`
+	// The language of the topic's own label; Polish when omitted.
+	OriginalLanguage *string `json:"originalLanguage,omitempty"`
+	// The labels, at most one per language; the one in the original language is required. LABEL_TAKEN when another topic has one of them in its language.
+	Labels []*TopicLabelInput `json:"labels"`
+}
+
 // A data set to import: entries, links and indicators keyed by stable keys, as in the data-set file.
 type DatasetInput struct {
 	// The entries.
@@ -508,6 +518,8 @@ type DatasetInput struct {
 	Links []*LinkRecordInput `json:"links,omitempty"`
 	// The indicators.
 	Indicators []*IndicatorRecordInput `json:"indicators,omitempty"`
+	// Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label.
+	Topics []*TopicRecordInput `json:"topics,omitempty"`
 }
 
 // What `deleteEntity` did or would do.
@@ -892,7 +904,7 @@ type GoodPracticeEdge struct {
 type GoodPracticeFilter struct {
 	// Only practices whose name contains this text, ignoring case and diacritics.
 	Name *string `json:"name,omitempty"`
-	// Only practices with at least one of these topics (exact, ignoring case and diacritics).
+	// Only practices with at least one of these topics: each a slug (current or former), or text matched against the topics' labels in every language, each word starting a word of the label in any inflected form, ignoring case and diacritics (`spółdzielnia` finds `spółdzielnie socjalne`).
 	Topic []string `json:"topic,omitempty"`
 	// Only practices with a case, or a partner behind a case, in one of these countries (ISO 3166-1 alpha-2, e.g. PL, SE); from the published cases and partners that `GoodPractice.partners` lists.
 	Country []string `json:"country,omitempty"`
@@ -988,6 +1000,12 @@ type ImportReport struct {
 	IndicatorsCreated int `json:"indicatorsCreated"`
 	// Indicators changed.
 	IndicatorsUpdated int `json:"indicatorsUpdated"`
+	// Topics created.
+	TopicsCreated int `json:"topicsCreated"`
+	// Topics whose labels changed.
+	TopicsUpdated int `json:"topicsUpdated"`
+	// Topics already as given.
+	TopicsUnchanged int `json:"topicsUnchanged"`
 }
 
 // An indicator of a cooperative, project or event in the data-set shape, but for three names: the file's `entity` is `entityKey`, its `cooperative` is `cooperativeKey` and its `name` is `indicator`, so that a selection of every RecordState needs no aliases (EntityRecord's `cooperative` and `name` have other types).
@@ -1154,6 +1172,14 @@ type MembershipEdge struct {
 	Cursor string `json:"cursor"`
 	// The item.
 	Node *Membership `json:"node"`
+}
+
+// Two topics to merge.
+type MergeTopicsInput struct {
+	// The topic that goes: its practices carry `into` instead, its slug leads to `into`, its labels become `into`'s where `into` has none in the language.
+	From string `json:"from"`
+	// The topic that stays.
+	Into string `json:"into"`
 }
 
 // The write operations: staff only, each in one transaction with its revision. A failed mutation leaves no trace but its error.
@@ -1458,6 +1484,16 @@ type PlaceRecordInput struct {
 	Longitude *float64 `json:"longitude,omitempty"`
 }
 
+// Topics to give a good practice or take from it.
+type PracticeTopicsInput struct {
+	// The global ID of the good practice.
+	ID string `json:"id"`
+	// The topics, by slug (TOPIC_NOT_FOUND for one no topic has or had).
+	Topics []string `json:"topics"`
+	// Fails with CONFLICT and changes nothing when the entry is at another version.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // A page of projects, in the Relay connection shape.
 type ProjectConnection struct {
 	// The projects of this page with their cursors.
@@ -1570,6 +1606,14 @@ type RelationTypeInfo struct {
 	To []kb.Kind `json:"to"`
 }
 
+// A label to remove from a topic.
+type RemoveTopicLabelInput struct {
+	// The topic's slug.
+	Slug string `json:"slug"`
+	// The language; the topic's original language is refused (BAD_USER_INPUT), a language it has no label in is NOT_FOUND.
+	Lang string `json:"lang"`
+}
+
 // One translation to remove.
 type RemoveTranslationInput struct {
 	// The entry's ID.
@@ -1580,6 +1624,14 @@ type RemoveTranslationInput struct {
 	Lang string `json:"lang"`
 	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// A new slug for a topic.
+type RenameTopicInput struct {
+	// The topic's current (or a former) slug.
+	Slug string `json:"slug"`
+	// The new slug; the old one keeps leading to the topic.
+	NewSlug string `json:"newSlug"`
 }
 
 // One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it).
@@ -1690,6 +1742,16 @@ type SectorMixFilter struct {
 	Includes []kb.Sector `json:"includes,omitempty"`
 	// None of these sectors takes part.
 	Missing []kb.Sector `json:"missing,omitempty"`
+}
+
+// A label to set on a topic.
+type SetTopicLabelInput struct {
+	// The topic's slug (TOPIC_NOT_FOUND when none has or had it).
+	Slug string `json:"slug"`
+	// The language (BCP 47 tag).
+	Lang string `json:"lang"`
+	// The label; LABEL_TAKEN when another topic has it in that language. The former label keeps naming the topic when practices are written with it.
+	Label string `json:"label"`
 }
 
 // One translation to set.
@@ -1829,6 +1891,58 @@ type Token struct {
 }
 
 func (Token) IsNode() {}
+
+// A page of topics.
+type TopicConnection struct {
+	// The topics of this page with their cursors.
+	Edges []*TopicEdge `json:"edges"`
+	// The topics of this page, without cursors.
+	Nodes []*kb.Topic `json:"nodes"`
+	// Where this page stands in the whole list.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One topic in a page, with the cursor that points at it.
+type TopicEdge struct {
+	// Points at this topic: pass it as `after`.
+	Cursor string `json:"cursor"`
+	// The topic.
+	Node *kb.Topic `json:"node"`
+}
+
+// Conditions on topics; all given ones must hold.
+type TopicFilter struct {
+	// Only topics with this slug, or a label in any language that the text matches as the practices' `topic` filter does (each word starts a word of the label, ignoring case and diacritics, in any inflected form).
+	Text *string `json:"text,omitempty"`
+	// True: only topics that at least one practice the caller may see carries (readers without a token: a published one).
+	Used *bool `json:"used,omitempty"`
+}
+
+// A topic's label in one language.
+type TopicLabel struct {
+	// The language, a BCP 47 base tag (pl, sv, en).
+	Lang string `json:"lang"`
+	// The label.
+	Label string `json:"label"`
+}
+
+// A label to give a topic.
+type TopicLabelInput struct {
+	// The language (BCP 47 tag: pl, sv, en; `sv-FI` is sv).
+	Lang string `json:"lang"`
+	// The label: at most 300 characters; white space is collapsed.
+	Label string `json:"label"`
+}
+
+// A topic in a data set.
+type TopicRecordInput struct {
+	// The slug (INVALID_SLUG when malformed).
+	Slug string `json:"slug"`
+	// The language of the topic's own label; Polish when omitted.
+	OriginalLanguage *string `json:"originalLanguage,omitempty"`
+	// The labels, one per language, the original language's among them.
+	Labels []*TopicLabelInput `json:"labels"`
+}
 
 // A translation in the data-set shape.
 type TranslationRecord struct {
@@ -2299,6 +2413,14 @@ const (
 	ErrorCodeInternal ErrorCode = "INTERNAL"
 	// An automatic persisted query was sent by its hash alone and the server does not know that hash (message `PersistedQueryNotFound`), as Apollo and urql clients expect: send the request again with the document in `query`, which registers it.
 	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
+	// No topic has, or had, the slug given (docs/api.md, "Topics").
+	ErrorCodeTopicNotFound ErrorCode = "TOPIC_NOT_FOUND"
+	// Another topic has the slug, or had it (its old slugs redirect to it).
+	ErrorCodeSlugTaken ErrorCode = "SLUG_TAKEN"
+	// Another topic has the label in that language.
+	ErrorCodeLabelTaken ErrorCode = "LABEL_TAKEN"
+	// A slug is not lower-case ASCII letters and digits in words joined by single hyphens, at most 80 characters.
+	ErrorCodeInvalidSlug ErrorCode = "INVALID_SLUG"
 )
 
 var AllErrorCode = []ErrorCode{
@@ -2311,11 +2433,15 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeUnavailable,
 	ErrorCodeInternal,
 	ErrorCodePersistedQueryNotFound,
+	ErrorCodeTopicNotFound,
+	ErrorCodeSlugTaken,
+	ErrorCodeLabelTaken,
+	ErrorCodeInvalidSlug,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound:
+	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound, ErrorCodeTopicNotFound, ErrorCodeSlugTaken, ErrorCodeLabelTaken, ErrorCodeInvalidSlug:
 		return true
 	}
 	return false

@@ -192,7 +192,7 @@ func CSVFiles(f store.ExportFilter) []string {
 	for _, k := range exportedKinds(f) {
 		out = append(out, csvFiles[k])
 	}
-	return append(out, "links.csv", "indicators.csv", "citations.csv")
+	return append(out, "links.csv", "indicators.csv", "citations.csv", "topics.csv")
 }
 
 // fileSink creates the files of a CSV export one after the other; a file
@@ -278,8 +278,31 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 		}
 		return nil
 	}
+	// The topics the exported practices carry (migration 00026): in
+	// topics.csv with their labels, and by slug in good_practices.csv.
+	topics, err := sn.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	slugOf := map[string]string{}
+	for _, t := range topics {
+		for _, l := range t.Labels {
+			slugOf[kb.Fold(l)] = t.Slug
+		}
+	}
 	for _, k := range exportedKinds(opts.Filter) {
 		columns := csvColumns[k]
+		if k == kb.KindGoodPractice {
+			columns = append(columns[:len(columns):len(columns)], column{"topic_slugs", func(e *kb.Entity) string {
+				slugs := make([]string, 0, len(e.GoodPractice.Topics))
+				for _, l := range e.GoodPractice.Topics {
+					if s, ok := slugOf[kb.Fold(l)]; ok {
+						slugs = append(slugs, s)
+					}
+				}
+				return join(slugs)
+			}})
+		}
 		header := make([]string, len(columns))
 		for i, c := range columns {
 			header[i] = c.name
@@ -297,7 +320,7 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 			return err
 		}
 	}
-	err := file("links.csv", linksHeader, func(cw *csv.Writer) error {
+	err = file("links.csv", linksHeader, func(cw *csv.Writer) error {
 		return sn.Links(ctx, func(l *kb.Link) error {
 			return cw.Write([]string{l.FromKey, string(l.Type), l.ToKey, l.Role, l.Note, date(l.StartsOn), date(l.EndsOn)})
 		})
@@ -322,6 +345,17 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 		return sn.Citations(ctx, func(c *store.SubjectCitation) error {
 			return cw.Write([]string{c.Entity, c.From, string(c.Type), c.To, c.SourceKey, c.Locator, c.Quote})
 		})
+	})
+	if err != nil {
+		return err
+	}
+	err = file("topics.csv", []string{"slug", "original_language", "label_pl", "label_sv", "label_en"}, func(cw *csv.Writer) error {
+		for _, t := range topics {
+			if err := cw.Write([]string{t.Slug, t.OriginalLanguage, t.Labels["pl"], t.Labels["sv"], t.Labels["en"]}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

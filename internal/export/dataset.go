@@ -11,7 +11,7 @@ import (
 )
 
 // writeDataset writes the data-set shape of internal/seed/reference.json:
-// {"entities": [...], "links": [...], "indicators": [...]}, each record in
+// {"entities": [...], "links": [...], "indicators": [...], "topics": [...]}, each record in
 // kb's JSON form, referring to entities by key. seed.Parse reads it back.
 func writeDataset(ctx context.Context, sn *store.Snapshot, _ Options, w *bufio.Writer) error {
 	var werr error
@@ -72,8 +72,25 @@ func writeDataset(ctx context.Context, sn *store.Snapshot, _ Options, w *bufio.W
 	if err != nil {
 		return err
 	}
-	err = section("indicators", true, func(emit func(any) error) error {
+	err = section("indicators", false, func(emit func(any) error) error {
 		return sn.Indicators(ctx, func(in *kb.Indicator) error { return emit(in) })
+	})
+	if err != nil {
+		return err
+	}
+	// The vocabulary's terms the exported practices carry, with their
+	// slugs and labels in every language (migration 00026).
+	err = section("topics", true, func(emit func(any) error) error {
+		ts, err := sn.Topics(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if err := emit(t.Record()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

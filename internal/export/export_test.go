@@ -282,7 +282,7 @@ func TestCSVZipHasAFilePerKindWithTheRowCounts(t *testing.T) {
 	}{
 		{"partners.csv", 7}, {"cooperatives.csv", 1}, {"partnerships.csv", 1}, {"good_practices.csv", 6},
 		{"foreign_examples.csv", 7}, {"projects.csv", 1}, {"events.csv", 4}, {"people.csv", 5}, {"sources.csv", 11},
-		{"links.csv", len(ds.Links)}, {"indicators.csv", len(ds.Indicators)},
+		{"links.csv", len(ds.Links)}, {"indicators.csv", len(ds.Indicators)}, {"topics.csv", len(ds.Topics)},
 	} {
 		if got := len(files[tc.file]) - 1; got != tc.rows {
 			t.Errorf("%s: %d rows, want %d", tc.file, got, tc.rows)
@@ -294,6 +294,20 @@ func TestCSVZipHasAFilePerKindWithTheRowCounts(t *testing.T) {
 	}
 	for _, l := range ds.Links {
 		cites += len(l.Citations)
+	}
+	// Each practice's topics by slug, in the last column, as topics.csv
+	// names them.
+	gp := files["good_practices.csv"]
+	if last := gp[0][len(gp[0])-1]; last != "topic_slugs" {
+		t.Errorf("good_practices.csv's last column is %q", last)
+	}
+	for _, row := range gp[1:] {
+		if row[len(row)-1] == "" {
+			t.Errorf("practice %s has no topic slugs", row[0])
+		}
+	}
+	if got := files["topics.csv"][1]; !slices.Equal(got, []string{"aktywizacja-zawodowa", "pl", "aktywizacja zawodowa", "yrkesinriktad aktivering", "vocational activation"}) {
+		t.Errorf("topics.csv's first row: %q", got)
 	}
 	if got := len(files["citations.csv"]) - 1; got != cites {
 		t.Errorf("citations.csv: %d rows, want %d", got, cites)

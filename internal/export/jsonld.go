@@ -24,7 +24,32 @@ const (
 	NSTime      = "http://www.w3.org/2006/time#"
 	NSRDFS      = "http://www.w3.org/2000/01/rdf-schema#"
 	NSXSD       = "http://www.w3.org/2001/XMLSchema#"
+	NSSKOS      = "http://www.w3.org/2004/02/skos/core#"
+	NSDCTerms   = "http://purl.org/dc/terms/"
 )
+
+// TopicIRI is the IRI of a topic of the vocabulary (a skos:Concept), and
+// TopicSchemeIRI that of the vocabulary (its skos:ConceptScheme).
+func TopicIRI(base, slug string) string { return base + "topics/" + slug }
+
+// TopicSchemeIRI is the IRI of the topic vocabulary.
+func TopicSchemeIRI(base string) string { return base + "topics" }
+
+// topicNode is a topic as a skos:Concept: its slug as skos:notation, a
+// language-tagged skos:prefLabel per language.
+func topicNode(t *kb.Topic, base string) node {
+	var labels []node
+	for _, l := range t.Record().Labels {
+		labels = append(labels, node{"@value": l.Label, "@language": l.Lang})
+	}
+	return node{
+		"@id":            TopicIRI(base, t.Slug),
+		"@type":          "skos:Concept",
+		"skos:notation":  t.Slug,
+		"skos:prefLabel": labels,
+		"skos:inScheme":  ref(TopicSchemeIRI(base)),
+	}
+}
 
 // VocabIRI returns the namespace of partnergraph's own terms (relation
 // types, sectors, kinds) under base: base + "vocab#". A key cannot hold
@@ -42,6 +67,8 @@ func jsonldContext(base string) map[string]string {
 		"time":      NSTime,
 		"rdfs":      NSRDFS,
 		"xsd":       NSXSD,
+		"skos":      NSSKOS,
+		"dcterms":   NSDCTerms,
 		"pg":        VocabIRI(base),
 	}
 }
@@ -486,7 +513,44 @@ func writeJSONLD(ctx context.Context, sn *store.Snapshot, opts Options, w *bufio
 	if err != nil {
 		return err
 	}
-	err = sn.Entities(ctx, "", func(e *kb.Entity) error { return emit(entityNode(e, base)) })
+	// The topics the practices carry: skos:Concepts of one scheme, each
+	// practice's dcterms:subject (its topics by their labels in the
+	// original language, as stored).
+	topics, err := sn.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	bySlugLabel := map[string]string{}
+	if len(topics) > 0 {
+		err = emit(node{"@id": TopicSchemeIRI(base), "@type": "skos:ConceptScheme",
+			"skos:prefLabel": []node{{"@value": "Tematy dobrych praktyk", "@language": "pl"}, {"@value": "Topics of good practices", "@language": "en"}}})
+		if err != nil {
+			return err
+		}
+	}
+	for _, t := range topics {
+		for _, l := range t.Labels {
+			bySlugLabel[kb.Fold(l)] = t.Slug
+		}
+		if err := emit(topicNode(t, base)); err != nil {
+			return err
+		}
+	}
+	err = sn.Entities(ctx, "", func(e *kb.Entity) error {
+		n := entityNode(e, base)
+		if e.GoodPractice != nil {
+			var subjects []node
+			for _, l := range e.GoodPractice.Topics {
+				if slug, ok := bySlugLabel[kb.Fold(l)]; ok {
+					subjects = append(subjects, ref(TopicIRI(base, slug)))
+				}
+			}
+			if len(subjects) > 0 {
+				n["dcterms:subject"] = subjects
+			}
+		}
+		return emit(n)
+	})
 	if err != nil {
 		return err
 	}

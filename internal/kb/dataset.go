@@ -12,6 +12,11 @@ type Dataset struct {
 	Entities   []Entity    `json:"entities"`
 	Links      []Link      `json:"links"`
 	Indicators []Indicator `json:"indicators"`
+	// Topics are terms of the topic vocabulary (migration 00026) with
+	// their labels: a practice that names one by a label or its slug
+	// carries it. Optional; a topic a practice names that is not here is
+	// made from its label.
+	Topics []TopicRecord `json:"topics,omitempty"`
 }
 
 // Validate checks every record and returns nil or an error that joins one
@@ -146,6 +151,19 @@ func (d *Dataset) ValidateAgainst(existing map[string]Kind) error {
 		}
 		if in.Citation != nil {
 			checkCitation(rec, "citation", *in.Citation)
+		}
+	}
+	seenSlug := make(map[string]int, len(d.Topics))
+	for i := range d.Topics {
+		tr := &d.Topics[i]
+		rec := fmt.Sprintf("topics[%d] (%s)", i, tr.Slug)
+		if err := tr.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rec, err))
+		}
+		if j, dup := seenSlug[tr.Slug]; dup {
+			fail(rec, "slug", "duplicates topics[%d]", j)
+		} else {
+			seenSlug[tr.Slug] = i
 		}
 	}
 	return errors.Join(errs...)

@@ -31,6 +31,9 @@ var (
 type ValidationError struct {
 	Field   string
 	Message string
+	// Code, when set, is the error's code in the API instead of
+	// BAD_USER_INPUT (INVALID_SLUG).
+	Code string
 }
 
 func (e *ValidationError) Error() string {

@@ -96,7 +96,7 @@ func (e *Entity) Validate() error {
 			}
 		}
 		for _, t := range g.Topics {
-			if err := checkText("goodPractice.topics", t, MaxNameLen, true); err != nil {
+			if err := checkText("goodPractice.topics", t, MaxTopicLabelLen, true); err != nil {
 				return err
 			}
 		}

@@ -54,6 +54,9 @@ type Loaders struct {
 	// entities: a page in a requested language costs one query for all
 	// its entries.
 	Texts *dataloadgen.Loader[int64, kb.Texts]
+	// PracticeTopics loads the topics of good practices (migration
+	// 00026), each practice's in its order.
+	PracticeTopics *dataloadgen.Loader[int64, []*kb.Topic]
 
 	// links loads the links of entities for any spec: the questions of
 	// one batch, whatever their specs, go to the database as one query.
@@ -130,6 +133,9 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	}, l.opts)
 	l.Texts = mapped(func(ctx context.Context, ids []int64) (map[int64]kb.Texts, error) {
 		return st.Texts(ctx, vis, ids)
+	}, l.opts)
+	l.PracticeTopics = mapped(func(ctx context.Context, ids []int64) (map[int64][]*kb.Topic, error) {
+		return st.PracticeTopics(ctx, ids)
 	}, l.opts)
 	return l
 }

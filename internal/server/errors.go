@@ -29,6 +29,11 @@ const (
 	CodeLimitExceeded   = "LIMIT_EXCEEDED"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeInternal        = "INTERNAL"
+	// The codes of the topic vocabulary (docs/api.md, "Topics"):
+	// INVALID_SLUG is a kb.ValidationError's Code.
+	CodeTopicNotFound = "TOPIC_NOT_FOUND"
+	CodeSlugTaken     = "SLUG_TAKEN"
+	CodeLabelTaken    = "LABEL_TAKEN"
 	// CodePersistedQueryNotFound is the conventional code of an automatic
 	// persisted query whose hash the server does not know, which Apollo
 	// and urql clients answer by sending the document.
@@ -39,6 +44,11 @@ var sentinelCodes = []struct {
 	err  error
 	code string
 }{
+	// The topic vocabulary's own codes first: each also is what its name
+	// says of the general ones.
+	{kb.ErrTopicNotFound, CodeTopicNotFound},
+	{kb.ErrSlugTaken, CodeSlugTaken},
+	{kb.ErrLabelTaken, CodeLabelTaken},
 	{kb.ErrNotFound, CodeNotFound},
 	{kb.ErrConflict, CodeConflict},
 	{kb.ErrUnauthenticated, CodeUnauthenticated},
@@ -59,6 +69,10 @@ var codeStatus = map[string]int{
 	CodeLimitExceeded:   http.StatusTooManyRequests,
 	CodeUnavailable:     http.StatusServiceUnavailable,
 	CodeInternal:        http.StatusInternalServerError,
+	CodeTopicNotFound:   http.StatusNotFound,
+	CodeSlugTaken:       http.StatusConflict,
+	CodeLabelTaken:      http.StatusConflict,
+	kb.CodeInvalidSlug:  http.StatusBadRequest,
 }
 
 // refusal is an error answered at the HTTP level, in the shape of a
@@ -103,7 +117,11 @@ func writeRefusal(w http.ResponseWriter, r refusal) {
 func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
 	var v *kb.ValidationError
 	if errors.As(err, &v) {
-		return refusal{Code: CodeBadUserInput, Field: v.Field, Message: v.Error()}
+		code := CodeBadUserInput
+		if v.Code != "" {
+			code = v.Code
+		}
+		return refusal{Code: code, Field: v.Field, Message: v.Error()}
 	}
 	for _, s := range sentinelCodes {
 		if errors.Is(err, s.err) {
@@ -149,6 +167,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &v) {
 			gqlErr.Message = v.Error()
 			gqlErr.Extensions["code"] = CodeBadUserInput
+			if v.Code != "" {
+				gqlErr.Extensions["code"] = v.Code
+			}
 			if v.Field != "" {
 				gqlErr.Extensions["field"] = v.Field
 			} else if f := lastName(gqlErr.Path); f != "" {

@@ -55,8 +55,8 @@ func TestExportEndpointServesEachFormatWithItsHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(zr.File) != 12 || zr.File[0].Name != "partners.csv" {
-				t.Errorf("zip holds %d files, first %q; want 12, partners.csv first", len(zr.File), zr.File[0].Name)
+			if len(zr.File) != 13 || zr.File[0].Name != "partners.csv" {
+				t.Errorf("zip holds %d files, first %q; want 13 (9 kinds, links, indicators, citations, topics), partners.csv first", len(zr.File), zr.File[0].Name)
 			}
 		}},
 		{"jsonld", "application/ld+json", "partnergraph.jsonld", func(t *testing.T, body []byte) {

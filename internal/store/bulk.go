@@ -192,6 +192,15 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// The trigger that links practices to their topics (migration
+		// 00026) stands aside during a bulk load too: the new practices
+		// are linked here, set-based, making the topics they need.
+		if err := step("practices' topics", func() error {
+			_, err := tx.Exec(ctx, `SELECT practice_topic_fill($1, $2)`, base, actor)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		// Nor do the triggers that keep practice_partner (migration
 		// 00019): the practices the new links touch are refreshed here,
 		// once the link indexes are back.

@@ -94,6 +94,9 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
+	if f, err = s.topicPlan(ctx, f); err != nil {
+		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
+	}
 	if f, err = s.placePlan(ctx, f); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}

@@ -18,11 +18,13 @@ type ApplyReport struct {
 	EntitiesCreated, EntitiesUpdated, EntitiesUnchanged       int
 	LinksCreated, LinksUpdated, LinksUnchanged                int
 	IndicatorsCreated, IndicatorsUpdated, IndicatorsUnchanged int
+	TopicsCreated, TopicsUpdated, TopicsUnchanged             int
 }
 
 // Changed reports whether anything was written.
 func (r ApplyReport) Changed() bool {
-	return r.EntitiesCreated+r.EntitiesUpdated+r.LinksCreated+r.LinksUpdated+r.IndicatorsCreated+r.IndicatorsUpdated > 0
+	return r.EntitiesCreated+r.EntitiesUpdated+r.LinksCreated+r.LinksUpdated+r.IndicatorsCreated+r.IndicatorsUpdated+
+		r.TopicsCreated+r.TopicsUpdated > 0
 }
 
 // ApplyDataset makes the database hold d: entities are matched by key and
@@ -50,6 +52,11 @@ func (s *Store) applyDataset(ctx context.Context, actor string, d kb.Dataset, co
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rep = ApplyReport{}
+		// The topics first, so that the practices' labels and slugs
+		// name them.
+		if err := applyTopics(ctx, tx, actor, d.Topics, &rep); err != nil {
+			return err
+		}
 		ids, kinds, err := applyEntities(ctx, tx, actor, d.Entities, &rep)
 		if err != nil {
 			return err

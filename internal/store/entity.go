@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
 
 // entityColumns are the columns of entity_full in the order scanEntity reads.
@@ -301,6 +300,11 @@ type Filter struct {
 	// PracticeSectors match, read beforehand through the GIN indexes of
 	// their facets, for values few practices have; see Store.facetPlan.
 	facetIDs []int64
+	// topicIDs, when not nil, are the topics Topics names, and
+	// topicPractices, when not nil, the practices that carry them, both
+	// read beforehand (Store.topicPlan).
+	topicIDs       []int64
+	topicPractices []int64
 	// And, Or and Not compose filters of the same kind: every filter of
 	// And holds, at least one of Or does (none when Or is empty but not
 	// nil), Not does not. See CheckFilterShape for their bounds.
@@ -692,7 +696,7 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		b.cond("e.activities && ?::text[]", strs(f.Activities))
 	}
 	if len(f.Topics) > 0 {
-		b.where = append(b.where, topicCond(b, f.Topics))
+		b.where = append(b.where, f.topicCond(b))
 	}
 	b.anyOf("e.event_kind", strs(f.EventKinds))
 	b.anyOf("e.event_status", strs(f.EventStatuses))
@@ -833,6 +837,9 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	}
 	var err error
 	if f, err = s.facetPlan(ctx, f); err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
+	}
+	if f, err = s.topicPlan(ctx, f); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
 	if f, err = s.placePlan(ctx, f); err != nil {
@@ -1034,37 +1041,6 @@ func keysetCond(keys []OrderKey, cols, vals []string, before bool) string {
 		alts[i] = "(" + strings.Join(conds, " AND ") + ")"
 	}
 	return "(" + strings.Join(alts, " OR ") + ")"
-}
-
-// topicCond is the condition that a practice has a topic matching one of
-// topics. A topic matches when each word of the query starts a word of it,
-// ignoring case and diacritics, stemmed: "spółdzielnie" finds "spółdzielnie
-// socjalne", and so do "spółdzielnia" and "Spoldzielni" (the query word's
-// Polish, Swedish and English stems, textsearch.Lexemes, each may start the
-// topic's word). A query of no words matches no topic.
-func topicCond(b *builder, topics []string) string {
-	var alts []string
-	for _, t := range topics {
-		words := textsearch.Words(t)
-		if len(words) == 0 {
-			continue
-		}
-		conds := make([]string, len(words))
-		for i, w := range words {
-			stems := textsearch.Lexemes(w)
-			for j, st := range stems {
-				stems[j] = regexp.QuoteMeta(st)
-			}
-			// Words as textsearch.Tokenize splits them: runs of letters
-			// and digits, here after unaccent and lower.
-			conds[i] = "lower(unaccent(t)) ~ " + b.arg(`(^|[^[:alnum:]])(`+strings.Join(stems, "|")+`)`)
-		}
-		alts = append(alts, "("+strings.Join(conds, " AND ")+")")
-	}
-	if len(alts) == 0 {
-		return "false"
-	}
-	return "EXISTS (SELECT 1 FROM unnest(e.topics) t WHERE " + strings.Join(alts, " OR ") + ")"
 }
 
 // EntityHeads returns the entities with the given ids in the order of ids,

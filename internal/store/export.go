@@ -359,3 +359,17 @@ func (sn *Snapshot) ExportedAt(ctx context.Context) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// Topics returns the topics that an exported practice carries, in slug
+// order, with all their labels.
+func (sn *Snapshot) Topics(ctx context.Context) ([]*kb.Topic, error) {
+	b := &builder{}
+	where := sn.f.cond(b, sn.vis, "e")
+	rows, err := sn.tx.Query(ctx, `SELECT `+topicColumns+` FROM topic t WHERE EXISTS (
+		SELECT 1 FROM practice_topic pt JOIN entity_full e ON e.id = pt.practice_id
+		WHERE pt.topic_id = t.id AND `+where+`) ORDER BY t.slug`, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("export topics: %w", translate(err))
+	}
+	return collectTopics(rows)
+}

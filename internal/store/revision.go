@@ -296,7 +296,7 @@ func undeleteTx(ctx context.Context, tx pgx.Tx, actor string, rev *Revision) (re
 	if err != nil {
 		return 0, translate(err)
 	}
-	if err := writeAttrs(ctx, tx, id, &e); err != nil {
+	if err := writeAttrs(ctx, tx, actor, id, &e); err != nil {
 		return 0, err
 	}
 	if err := indexEntity(ctx, tx, id, &e); err != nil {

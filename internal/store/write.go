@@ -36,10 +36,12 @@ func insertEntity(ctx context.Context, tx pgx.Tx, actor string, e *kb.Entity) (i
 	if err != nil {
 		return 0, translate(err)
 	}
-	if err := writeAttrs(ctx, tx, id, e); err != nil {
+	// The texts first: the trigger of migration 00026 makes a practice's
+	// new topics in its original language.
+	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
 		return 0, err
 	}
-	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
+	if err := writeAttrs(ctx, tx, actor, id, e); err != nil {
 		return 0, err
 	}
 	return id, indexEntity(ctx, tx, id, e)
@@ -57,17 +59,21 @@ func updateEntity(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.
 	if tag.RowsAffected() == 0 {
 		return kb.ErrNotFound
 	}
-	if err := writeAttrs(ctx, tx, id, e); err != nil {
+	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
 		return err
 	}
-	if err := writeTexts(ctx, tx, actor, id, e); err != nil {
+	if err := writeAttrs(ctx, tx, actor, id, e); err != nil {
 		return err
 	}
 	return indexEntity(ctx, tx, id, e)
 }
 
-// writeAttrs inserts or replaces the kind-specific row of entity id.
-func writeAttrs(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
+// writeAttrs inserts or replaces the kind-specific row of entity id. A
+// practice's topics come back as the trigger of migration 00026 stores
+// them (each a topic of the vocabulary, as its label, once) and are set
+// in e, so that the revision and the answer hold what is stored; actor is
+// the author of the topics the trigger makes.
+func writeAttrs(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.Entity) error {
 	var (
 		sql  string
 		args []any
@@ -151,6 +157,20 @@ func writeAttrs(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
 		args = []any{a.SourceKind, a.Publisher, a.PublishedOn, a.URL, a.Language, published}
 	default:
 		return kb.Invalid("kind", "unknown entity kind %q", e.Kind)
+	}
+	if e.Kind == kb.KindGoodPractice {
+		if _, err := tx.Exec(ctx, `SELECT set_config('partnergraph.actor', $1, true)`, actor); err != nil {
+			return translate(err)
+		}
+		var topics []string
+		if err := tx.QueryRow(ctx, sql+` RETURNING topics`, append([]any{id}, args...)...).Scan(&topics); err != nil {
+			return translate(err)
+		}
+		if len(topics) == 0 {
+			topics = nil
+		}
+		e.GoodPractice.Topics = topics
+		return nil
 	}
 	_, err := tx.Exec(ctx, sql, append([]any{id}, args...)...)
 	return translate(err)
