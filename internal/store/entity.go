@@ -301,6 +301,10 @@ type Filter struct {
 	// PracticeSectors match, read beforehand through the GIN indexes of
 	// their facets, for values few practices have; see Store.facetPlan.
 	facetIDs []int64
+	// countryIDs, when not nil, are the entities of the kind in Country,
+	// read beforehand through the index of the country kept on entity,
+	// for a country few of them have; see Store.counterPlan.
+	countryIDs []int64
 	// And, Or and Not compose filters of the same kind: every filter of
 	// And holds, at least one of Or does (none when Or is empty but not
 	// nil), Not does not. See CheckFilterShape for their bounds.
@@ -380,9 +384,6 @@ func (f Filter) hasFacets() bool {
 	}
 	return f.Not != nil && f.Not.hasFacets()
 }
-
-// composed reports whether f uses and/or/not.
-func (f Filter) composed() bool { return f.And != nil || f.Or != nil || f.Not != nil }
 
 // hasName reports whether f or a filter inside it filters on a part of the
 // name.
@@ -678,7 +679,10 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		b.cond("e.sector = ANY(?)", strs(f.Sectors))
 	}
 	b.anyOf("e.partner_kind", strs(f.PartnerKinds))
-	if f.Country != "" {
+	switch {
+	case f.countryIDs != nil:
+		b.cond("e.id = ANY(?::bigint[])", f.countryIDs)
+	case f.Country != "":
 		b.cond("e.country = upper(?)", f.Country)
 	}
 	if f.Region != "" {
@@ -831,7 +835,14 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	for i, k := range keys {
 		cols[i], _ = k.column() // Check has checked them
 	}
-	var err error
+	f, some, err := s.counterPlan(ctx, vis, f)
+	if err != nil {
+		return nil, err
+	}
+	if !some {
+		// The counters say that nothing matches: the page is empty.
+		return &EntityPage{Positions: []Position{}, HasPrev: p.Last == 0 && p.After != nil, HasNext: p.Last > 0 && p.Before != nil}, nil
+	}
 	if f, err = s.facetPlan(ctx, f); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
