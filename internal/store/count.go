@@ -200,7 +200,7 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if f, err = s.placePlan(ctx, f); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
-	if f.placeWide && f.onlyPlaces() && f.Kind != "" && f.Kind != kb.KindEvent && bound > 0 {
+	if f.placeWide && bound > 0 {
 		return s.countPlaces(ctx, vis, f, bound)
 	}
 	b := f.build(vis)

@@ -710,19 +710,25 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	// around Poznan at 1M); the points are therefore either read first
 	// (placePlan: narrow areas, an array of ids that probes entity by its
 	// key) or probed entity by entity as the list walks its order (wide
-	// areas), and inside and/or/not read into an array as a subquery
-	// (docs/benchmarks.md, "Measurements behind the code"). A point must
-	// be in every area f gives.
+	// areas, and inside and/or/not) (docs/benchmarks.md, "Measurements
+	// behind the code"). A point must be in every area f gives.
 	switch {
 	case f.placeIDs != nil:
 		b.cond("e.id = ANY(?::bigint[])", f.placeIDs)
-	case f.placeWide:
-		// OFFSET 0 keeps the probe a probe: as a semi-join the planner,
-		// which cannot estimate a box, read every point of the area first
-		// (940 ms for 50 km around Poznań at 1M).
-		b.where = append(b.where, "EXISTS (SELECT 1 FROM entity_place pl WHERE pl.entity_id = e.id AND "+f.placeCond(b)+" OFFSET 0)")
 	case f.Near != nil || f.Within != nil:
-		b.where = append(b.where, "e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE "+f.placeCond(b)+"))")
+		// A wide area (placeWide), or one inside and/or/not: each entity's
+		// points probed by its key. OFFSET 0 keeps the probe a probe: as
+		// a semi-join the planner, which cannot estimate a box, read every
+		// point of the area first (940 ms for 50 km around Poznań at 1M).
+		// The kind is left out: the entity has it, and with it the planner
+		// took the kind's GiST index for the probe and filtered the
+		// area's points by the id (1.5 s for a page of events in Poland
+		// by date at 1M, 49 ms a probe). Inside a not, the points of the
+		// area read into an array (as they were) were scanned row by row
+		// (515 ms for the count of partners not within 50 km of Poznań).
+		g := f
+		g.Kind = ""
+		b.where = append(b.where, "EXISTS (SELECT 1 FROM entity_place pl WHERE pl.entity_id = e.id AND "+g.placeCond(b)+" OFFSET 0)")
 	}
 	// The date filters compare sort keys (kb.FuzzyDate.SortKey), the
 	// expression of the index entity_kind_when_idx (migration 00015): a
@@ -904,7 +910,13 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		order[i] = cols[i] + " " + dir
 	}
 	cols0 := entityColumns
-	if o.needsEntity() || s.serverPlans {
+	// A list of ids read beforehand (a narrow map area, a rare country or
+	// facet: up to 2,000 of them) reads its page's ids first too: with
+	// every column of the view, each of the ids' rows was joined to the
+	// kind's tables before the sort (17 ms for 1,500 partners within 5 km
+	// of Poznań at 1M).
+	idsFirst := o.needsEntity() || f.placeIDs != nil || f.countryIDs != nil || f.facetIDs != nil
+	if idsFirst || s.serverPlans {
 		// The page's ids first, then their rows: with every column of
 		// entity_full, the join to entity o made eleven relations, past the
 		// planner's join collapse limit, and the plan walked the view
@@ -924,7 +936,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
 	}
 	page := &EntityPage{}
-	if o.needsEntity() && !s.serverPlans {
+	if idsFirst && !s.serverPlans {
 		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
