@@ -206,8 +206,21 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	b := f.build(vis)
 	sql := `SELECT count(*) FROM entity_full e WHERE ` + strings.Join(b.where, " AND ")
 	if bound > 0 {
-		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") +
-			` LIMIT ` + f.limit(b, bound+1) + `) x`
+		// A time since which entries changed or were created is walked in
+		// the order of its index, which stops at the bound: left to itself
+		// the generic plan read the whole range of the index into a bitmap
+		// first (70-80 ms for partners at 1M, where all are recent).
+		order := ""
+		if f.placeIDs == nil && f.facetIDs == nil {
+			switch {
+			case f.UpdatedSince != nil:
+				order = ` ORDER BY e.updated_at`
+			case f.CreatedSince != nil:
+				order = ` ORDER BY e.created_at`
+			}
+		}
+		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") + order +
+			` LIMIT ` + f.limit(bound+1) + `) x`
 	}
 	if err := s.read(ctx).QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))

@@ -357,32 +357,15 @@ func (f Filter) shape() (parts, depth int) {
 	return parts, depth
 }
 
-// limit returns the LIMIT n of a statement of f: an argument, or, when f
-// probes the facets of practices or the points of a wide map filter row by
-// row, the number itself. A generic plan takes LIMIT $n for a tenth of the
-// rows; with the probes' estimate over a kind's 100,000 entities that came
-// to JIT compilation of every page (30 ms, for 0.2 ms of work, at 1M; 126
-// ms for the points of 50 km around Poznań). A page size is one of a
-// hundred, so the pool's plans stay few.
-func (f Filter) limit(b *builder, n int) string {
-	if f.hasFacets() || f.placeWide {
-		return strconv.Itoa(n)
-	}
-	return b.arg(n)
-}
-
-// hasFacets reports whether f or a filter inside it filters on the facets
-// of practices.
-func (f Filter) hasFacets() bool {
-	if len(f.PracticeCountries) > 0 || len(f.PracticeSectors) > 0 {
-		return true
-	}
-	for _, g := range append(append([]Filter{}, f.And...), f.Or...) {
-		if g.hasFacets() {
-			return true
-		}
-	}
-	return f.Not != nil && f.Not.hasFacets()
+// limit returns the LIMIT n of a statement of f, written into it: a
+// generic plan takes LIMIT $n for a tenth of the rows, and with that
+// estimate it chose JIT compilation (30 ms for 0.2 ms of work for the
+// facets of practices at 1M; 126 ms for the points of 50 km around
+// Poznań) and parallel workers (a Gather Merge whose start took 37 of the
+// 54 ms of 20 partners by UPDATED_AT at 1M, for 1.6 ms of work). A page
+// size is one of a hundred, so the pool's plans stay few.
+func (f Filter) limit(n int) string {
+	return strconv.Itoa(n)
 }
 
 // hasName reports whether f or a filter inside it filters on a part of the
@@ -637,6 +620,17 @@ func (b *builder) anyOf(col string, vals []string) {
 	}
 }
 
+// eqOrAny adds the condition that col is one of vals, as an equality when
+// vals is one value (which an index on the column and the order serves in
+// order); none when vals is empty.
+func eqOrAny(b *builder, col string, vals []string) {
+	if len(vals) == 1 {
+		b.cond(col+" = ?", vals[0])
+		return
+	}
+	b.anyOf(col, vals)
+}
+
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -678,7 +672,9 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	default:
 		b.cond("e.sector = ANY(?)", strs(f.Sectors))
 	}
-	b.anyOf("e.partner_kind", strs(f.PartnerKinds))
+	// One kind by equality, as the sector: the index on (kind,
+	// partner_kind, sort_name, id) (migration 00030) yields its page.
+	eqOrAny(b, "e.partner_kind", strs(f.PartnerKinds))
 	switch {
 	case f.countryIDs != nil:
 		b.cond("e.id = ANY(?::bigint[])", f.countryIDs)
@@ -698,7 +694,7 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	if len(f.Topics) > 0 {
 		b.where = append(b.where, topicCond(b, f.Topics))
 	}
-	b.anyOf("e.event_kind", strs(f.EventKinds))
+	eqOrAny(b, "e.event_kind", strs(f.EventKinds))
 	b.anyOf("e.event_status", strs(f.EventStatuses))
 	b.anyOf("e.source_kind", strs(f.SourceKinds))
 	if f.Language != "" {
@@ -925,7 +921,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		cols0 = "e.id"
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s`,
-		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(b, limit+1))
+		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(limit+1))
 	if s.serverPlans {
 		// Planned at every execution (behind PgBouncer): the page's ids
 		// come from the view, the rows from entity_rows, in one statement.
