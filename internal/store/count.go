@@ -197,6 +197,12 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
+	// A composed filter of facets may be a rare combination of common
+	// values, which the list's walk reaches slowly; a plain one is counted
+	// by the walk, which finds common values at once (2 ms at 1M).
+	if bound > 0 && f.composed() && f.onlyFacets() {
+		return s.countFacets(ctx, vis, f, bound)
+	}
 	if f, err = s.placePlan(ctx, f); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
