@@ -51,8 +51,35 @@ func (f Filter) countedByCounters() bool {
 
 // restricts reports whether f has a condition beyond its kind.
 func (f Filter) restricts() bool {
-	g := Filter{Kind: f.Kind}
-	return !reflect.DeepEqual(f, g)
+	g := f
+	g.Kind = ""
+	return !g.empty()
+}
+
+// empty reports whether f sets nothing: every field is zero, a list empty
+// (as the API gives an absent list or an empty one) but for Or, whose
+// empty list holds for nothing.
+func (f Filter) empty() bool {
+	if f.Or != nil {
+		return false
+	}
+	var zero func(v reflect.Value) bool
+	zero = func(v reflect.Value) bool {
+		switch v.Kind() {
+		case reflect.Slice, reflect.Map:
+			return v.Len() == 0
+		case reflect.Struct:
+			for i := range v.NumField() {
+				if !zero(v.Field(i)) {
+					return false
+				}
+			}
+			return true
+		default:
+			return v.IsZero()
+		}
+	}
+	return zero(reflect.ValueOf(f))
 }
 
 // counterSQL returns the statement that sums the counters of f under vis,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -110,11 +109,9 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 func (f Filter) onlyFacets() bool {
 	var walk func(g Filter) bool
 	walk = func(g Filter) bool {
-		h := Filter{And: g.And, Or: g.Or, Not: g.Not, PracticeCountries: g.PracticeCountries, PracticeSectors: g.PracticeSectors}
-		if g.Kind != "" {
-			h.Kind = g.Kind
-		}
-		if !reflect.DeepEqual(g, h) {
+		h := g
+		h.Kind, h.And, h.Or, h.Not, h.PracticeCountries, h.PracticeSectors = "", nil, nil, nil, nil, nil
+		if !h.empty() {
 			return false
 		}
 		for _, x := range append(append([]Filter{}, g.And...), g.Or...) {

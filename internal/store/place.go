@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -98,7 +97,7 @@ func (s *Store) countPlaces(ctx context.Context, vis Visibility, f Filter, bound
 func (f Filter) onlyPlaces() bool {
 	g := f
 	g.Kind, g.Near, g.Within, g.placeWide, g.placeIDs = "", nil, nil, false, nil
-	return reflect.DeepEqual(g, Filter{})
+	return g.empty()
 }
 
 // placeCond is the condition that a point pl (entity_place) is of f's
