@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		names = append(names, op.Name)
 	}
 	var extra []string
-	for _, op := range append(bench.Extra[:len(bench.Extra):len(bench.Extra)], bench.Walks...) {
+	for _, op := range append(append(bench.Extra[:len(bench.Extra):len(bench.Extra)], bench.Walks...), bench.FilterOps...) {
 		extra = append(extra, op.Name)
 	}
 	ops := fs.String("ops", strings.Join(names, ","), "comma-separated operations: "+strings.Join(names, ", ")+"; also "+strings.Join(extra, ", "))

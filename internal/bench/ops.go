@@ -378,10 +378,10 @@ var suggestPrefixes = []string{"spo", "koop", "fund", "warsz", "gmi", "stow", "a
 // unlinkQuery is the request that alternates with the link operation.
 const unlinkQuery = `mutation Unlink($id: ID!) { unlink(id: $id) { deletedLinkId } }`
 
-// OpNamed returns the operation of the mix, of Extra, of Walks or of
-// CountOps, with the given name.
+// OpNamed returns the operation of the mix, of Extra, of Walks, of
+// CountOps or of FilterOps, with the given name.
 func OpNamed(name string) (Op, error) {
-	for _, op := range append(append(append(Mix[:len(Mix):len(Mix)], Extra...), Walks...), CountOps...) {
+	for _, op := range append(append(append(append(Mix[:len(Mix):len(Mix)], Extra...), Walks...), CountOps...), FilterOps...) {
 		if op.Name == name {
 			return op, nil
 		}

@@ -118,6 +118,17 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		}); err != nil {
 			return err
 		}
+		// Nor do those that keep a partner's and an event's kind on its
+		// entity (migration 00030).
+		if err := step("partners' and events' kinds", func() error {
+			_, err := tx.Exec(ctx, `UPDATE entity e SET partner_kind = x.partner_kind, event_kind = x.event_kind
+				FROM (SELECT id, partner_kind, NULL::text AS event_kind FROM partner
+				      UNION ALL SELECT id, NULL, event_kind FROM event) x
+				WHERE x.id = e.id AND e.partner_kind IS NULL AND e.event_kind IS NULL`)
+			return translate(err)
+		}); err != nil {
+			return err
+		}
 		// Nor does the one that keeps an event's date sort key on its
 		// entity (migration 00015).
 		if err := step("events' dates", func() error {

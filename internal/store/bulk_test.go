@@ -30,15 +30,15 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 	var bad int
 	if err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM entity e WHERE NOT EXISTS (SELECT 1 FROM entity_full f WHERE f.id = e.id AND
-				CASE e.kind WHEN 'PARTNER' THEN f.sector IS NOT NULL AND EXISTS (SELECT 1 FROM partner p WHERE p.id = e.id AND p.sector = e.sector) WHEN 'COOPERATIVE' THEN f.coop_status IS NOT NULL
-				WHEN 'EVENT' THEN f.event_kind IS NOT NULL WHEN 'SOURCE' THEN f.source_kind IS NOT NULL ELSE true END))
+				CASE e.kind WHEN 'PARTNER' THEN f.sector IS NOT NULL AND EXISTS (SELECT 1 FROM partner p WHERE p.id = e.id AND p.sector = e.sector AND p.partner_kind = e.partner_kind) WHEN 'COOPERATIVE' THEN f.coop_status IS NOT NULL
+				WHEN 'EVENT' THEN f.event_kind IS NOT NULL AND EXISTS (SELECT 1 FROM event v WHERE v.id = e.id AND v.event_kind = e.event_kind) WHEN 'SOURCE' THEN f.source_kind IS NOT NULL ELSE true END))
 			+ (SELECT count(*) FROM link l WHERE NOT EXISTS (SELECT 1 FROM entity WHERE id = l.from_id)
 				OR NOT EXISTS (SELECT 1 FROM entity WHERE id = l.to_id))
 			+ (SELECT count(*) FROM citation c WHERE NOT EXISTS (SELECT 1 FROM entity WHERE id = c.source_id AND kind = 'SOURCE'))`).Scan(&bad); err != nil {
 		t.Fatal(err)
 	}
 	if bad != 0 {
-		t.Errorf("%d rows break the invariants (typed row per kind, a partner's sector on its entity, link ends and citation sources exist)", bad)
+		t.Errorf("%d rows break the invariants (typed row per kind, a partner's sector and kind and an event's kind on its entity, link ends and citation sources exist)", bad)
 	}
 	// The practices' facets (migration 00016), whose triggers stand aside
 	// during the load, are filled at its end: one row per practice, the

@@ -305,6 +305,10 @@ type Filter struct {
 	// read beforehand (Store.topicPlan).
 	topicIDs       []int64
 	topicPractices []int64
+	// countryIDs, when not nil, are the entities of the kind in Country,
+	// read beforehand through the index of the country kept on entity,
+	// for a country few of them have; see Store.counterPlan.
+	countryIDs []int64
 	// And, Or and Not compose filters of the same kind: every filter of
 	// And holds, at least one of Or does (none when Or is empty but not
 	// nil), Not does not. See CheckFilterShape for their bounds.
@@ -357,36 +361,16 @@ func (f Filter) shape() (parts, depth int) {
 	return parts, depth
 }
 
-// limit returns the LIMIT n of a statement of f: an argument, or, when f
-// probes the facets of practices or the points of a wide map filter row by
-// row, the number itself. A generic plan takes LIMIT $n for a tenth of the
-// rows; with the probes' estimate over a kind's 100,000 entities that came
-// to JIT compilation of every page (30 ms, for 0.2 ms of work, at 1M; 126
-// ms for the points of 50 km around Poznań). A page size is one of a
-// hundred, so the pool's plans stay few.
-func (f Filter) limit(b *builder, n int) string {
-	if f.hasFacets() || f.placeWide {
-		return strconv.Itoa(n)
-	}
-	return b.arg(n)
+// limit returns the LIMIT n of a statement of f, written into it: a
+// generic plan takes LIMIT $n for a tenth of the rows, and with that
+// estimate it chose JIT compilation (30 ms for 0.2 ms of work for the
+// facets of practices at 1M; 126 ms for the points of 50 km around
+// Poznań) and parallel workers (a Gather Merge whose start took 37 of the
+// 54 ms of 20 partners by UPDATED_AT at 1M, for 1.6 ms of work). A page
+// size is one of a hundred, so the pool's plans stay few.
+func (f Filter) limit(n int) string {
+	return strconv.Itoa(n)
 }
-
-// hasFacets reports whether f or a filter inside it filters on the facets
-// of practices.
-func (f Filter) hasFacets() bool {
-	if len(f.PracticeCountries) > 0 || len(f.PracticeSectors) > 0 {
-		return true
-	}
-	for _, g := range append(append([]Filter{}, f.And...), f.Or...) {
-		if g.hasFacets() {
-			return true
-		}
-	}
-	return f.Not != nil && f.Not.hasFacets()
-}
-
-// composed reports whether f uses and/or/not.
-func (f Filter) composed() bool { return f.And != nil || f.Or != nil || f.Not != nil }
 
 // hasName reports whether f or a filter inside it filters on a part of the
 // name.
@@ -640,6 +624,17 @@ func (b *builder) anyOf(col string, vals []string) {
 	}
 }
 
+// eqOrAny adds the condition that col is one of vals, as an equality when
+// vals is one value (which an index on the column and the order serves in
+// order); none when vals is empty.
+func eqOrAny(b *builder, col string, vals []string) {
+	if len(vals) == 1 {
+		b.cond(col+" = ?", vals[0])
+		return
+	}
+	b.anyOf(col, vals)
+}
+
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -681,8 +676,13 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	default:
 		b.cond("e.sector = ANY(?)", strs(f.Sectors))
 	}
-	b.anyOf("e.partner_kind", strs(f.PartnerKinds))
-	if f.Country != "" {
+	// One kind by equality, as the sector: the index on (kind,
+	// partner_kind, sort_name, id) (migration 00030) yields its page.
+	eqOrAny(b, "e.partner_kind", strs(f.PartnerKinds))
+	switch {
+	case f.countryIDs != nil:
+		b.cond("e.id = ANY(?::bigint[])", f.countryIDs)
+	case f.Country != "":
 		b.cond("e.country = upper(?)", f.Country)
 	}
 	if f.Region != "" {
@@ -698,7 +698,7 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	if len(f.Topics) > 0 {
 		b.where = append(b.where, f.topicCond(b))
 	}
-	b.anyOf("e.event_kind", strs(f.EventKinds))
+	eqOrAny(b, "e.event_kind", strs(f.EventKinds))
 	b.anyOf("e.event_status", strs(f.EventStatuses))
 	b.anyOf("e.source_kind", strs(f.SourceKinds))
 	if f.Language != "" {
@@ -710,19 +710,25 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	// around Poznan at 1M); the points are therefore either read first
 	// (placePlan: narrow areas, an array of ids that probes entity by its
 	// key) or probed entity by entity as the list walks its order (wide
-	// areas), and inside and/or/not read into an array as a subquery
-	// (docs/benchmarks.md, "Measurements behind the code"). A point must
-	// be in every area f gives.
+	// areas, and inside and/or/not) (docs/benchmarks.md, "Measurements
+	// behind the code"). A point must be in every area f gives.
 	switch {
 	case f.placeIDs != nil:
 		b.cond("e.id = ANY(?::bigint[])", f.placeIDs)
-	case f.placeWide:
-		// OFFSET 0 keeps the probe a probe: as a semi-join the planner,
-		// which cannot estimate a box, read every point of the area first
-		// (940 ms for 50 km around Poznań at 1M).
-		b.where = append(b.where, "EXISTS (SELECT 1 FROM entity_place pl WHERE pl.entity_id = e.id AND "+f.placeCond(b)+" OFFSET 0)")
 	case f.Near != nil || f.Within != nil:
-		b.where = append(b.where, "e.id = ANY(ARRAY(SELECT pl.entity_id FROM entity_place pl WHERE "+f.placeCond(b)+"))")
+		// A wide area (placeWide), or one inside and/or/not: each entity's
+		// points probed by its key. OFFSET 0 keeps the probe a probe: as
+		// a semi-join the planner, which cannot estimate a box, read every
+		// point of the area first (940 ms for 50 km around Poznań at 1M).
+		// The kind is left out: the entity has it, and with it the planner
+		// took the kind's GiST index for the probe and filtered the
+		// area's points by the id (1.5 s for a page of events in Poland
+		// by date at 1M, 49 ms a probe). Inside a not, the points of the
+		// area read into an array (as they were) were scanned row by row
+		// (515 ms for the count of partners not within 50 km of Poznań).
+		g := f
+		g.Kind = ""
+		b.where = append(b.where, "EXISTS (SELECT 1 FROM entity_place pl WHERE pl.entity_id = e.id AND "+g.placeCond(b)+" OFFSET 0)")
 	}
 	// The date filters compare sort keys (kb.FuzzyDate.SortKey), the
 	// expression of the index entity_kind_when_idx (migration 00015): a
@@ -835,7 +841,14 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	for i, k := range keys {
 		cols[i], _ = k.column() // Check has checked them
 	}
-	var err error
+	f, some, err := s.counterPlan(ctx, vis, f)
+	if err != nil {
+		return nil, err
+	}
+	if !some {
+		// The counters say that nothing matches: the page is empty.
+		return &EntityPage{Positions: []Position{}, HasPrev: p.Last == 0 && p.After != nil, HasNext: p.Last > 0 && p.Before != nil}, nil
+	}
 	if f, err = s.facetPlan(ctx, f); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
@@ -900,7 +913,13 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		order[i] = cols[i] + " " + dir
 	}
 	cols0 := entityColumns
-	if o.needsEntity() || s.serverPlans {
+	// A list of ids read beforehand (a narrow map area, a rare country or
+	// facet: up to 2,000 of them) reads its page's ids first too: with
+	// every column of the view, each of the ids' rows was joined to the
+	// kind's tables before the sort (17 ms for 1,500 partners within 5 km
+	// of Poznań at 1M).
+	idsFirst := o.needsEntity() || f.placeIDs != nil || f.countryIDs != nil || f.facetIDs != nil
+	if idsFirst || s.serverPlans {
 		// The page's ids first, then their rows: with every column of
 		// entity_full, the join to entity o made eleven relations, past the
 		// planner's join collapse limit, and the plan walked the view
@@ -909,7 +928,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		cols0 = "e.id"
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s`,
-		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(b, limit+1))
+		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(limit+1))
 	if s.serverPlans {
 		// Planned at every execution (behind PgBouncer): the page's ids
 		// come from the view, the rows from entity_rows, in one statement.
@@ -920,7 +939,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
 	}
 	page := &EntityPage{}
-	if o.needsEntity() && !s.serverPlans {
+	if idsFirst && !s.serverPlans {
 		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))

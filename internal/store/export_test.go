@@ -71,3 +71,12 @@ func (s *Store) ExplainCount(ctx context.Context, vis Visibility, query string) 
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return strings.Join(lines, "\n"), err
 }
+
+// SetPlaceIndexLimit sets how many points of a map filter are read before
+// the area is taken for a wide one, so that a test's few points take
+// either plan; it returns what restores the limit. Not for parallel tests.
+func SetPlaceIndexLimit(n int) (restore func()) {
+	old := placeIndexLimit
+	placeIndexLimit = n
+	return func() { placeIndexLimit = old }
+}

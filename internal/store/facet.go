@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
 // facetStatsTTL is how long a Store keeps how many practices have each
@@ -99,4 +101,88 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 	}
 	f.facetIDs = append([]int64{}, ids...) // not nil: none match
 	return f, nil
+}
+
+// onlyFacets reports whether every condition of f, and of every filter
+// inside its and/or/not, is on the facets of practices (country and
+// partner sector), and f has one.
+func (f Filter) onlyFacets() bool {
+	var walk func(g Filter) bool
+	walk = func(g Filter) bool {
+		h := g
+		h.Kind, h.And, h.Or, h.Not, h.PracticeCountries, h.PracticeSectors = "", nil, nil, nil, nil, nil
+		if !h.empty() {
+			return false
+		}
+		for _, x := range append(append([]Filter{}, g.And...), g.Or...) {
+			if !walk(x) {
+				return false
+			}
+		}
+		return g.Not == nil || walk(*g.Not)
+	}
+	return f.Kind == kb.KindGoodPractice && f.facetIDs == nil && f.restricts() && walk(f)
+}
+
+// composed reports whether f uses and/or/not.
+func (f Filter) composed() bool {
+	return f.And != nil || f.Or != nil || f.Not != nil
+}
+
+// facetConds returns the conditions of f's facets and of its and/or/not on
+// a row pf of practice_facet, composed as Filter.conds composes them.
+func (f Filter) facetConds(b *builder) []string {
+	var conds []string
+	if len(f.PracticeCountries) > 0 {
+		cs := make([]string, len(f.PracticeCountries))
+		for i, c := range f.PracticeCountries {
+			cs[i] = strings.ToUpper(c)
+		}
+		conds = append(conds, "pf.countries && "+b.arg(cs)+"::text[]")
+	}
+	if len(f.PracticeSectors) > 0 {
+		conds = append(conds, "pf.sectors && "+b.arg(strs(f.PracticeSectors))+"::text[]")
+	}
+	for _, g := range f.And {
+		conds = append(conds, g.facetConds(b)...)
+	}
+	if f.Or != nil {
+		alts := make([]string, 0, len(f.Or))
+		for _, g := range f.Or {
+			alts = append(alts, and(g.facetConds(b)))
+		}
+		if len(alts) == 0 {
+			alts = append(alts, "false")
+		}
+		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+	}
+	if f.Not != nil {
+		conds = append(conds, "NOT "+and(f.Not.facetConds(b)))
+	}
+	return conds
+}
+
+// countFacets counts, up to bound, the visible practices of a filter of
+// nothing but facets (onlyFacets) from practice_facet, one row per
+// practice (kept by triggers from the practice's insert on), checking the
+// status of the matches only: counting through the list's walk probed the
+// facets practice by practice in name order, some 23,000 of them for the
+// 1,765 practices "in PL with a private partner and no public one" at 1M
+// (91-174 ms).
+func (s *Store) countFacets(ctx context.Context, vis Visibility, f Filter, bound int) (Count, error) {
+	b := &builder{}
+	conds := and(f.facetConds(b))
+	// OFFSET 0 keeps the facets a scan that stops at the bound: through
+	// the GIN indexes the plan built the bitmap of every practice of each
+	// value first (11-34 ms at 1M against 2-14 for the scan).
+	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM (SELECT * FROM practice_facet OFFSET 0) pf WHERE %s
+		AND EXISTS (SELECT 1 FROM entity e WHERE e.id = pf.id AND e.status = ANY(%s)) LIMIT %d) c`, conds, b.arg(vis.statuses()), bound+1)
+	var n int
+	if err := s.read(ctx).QueryRow(ctx, sql, b.args...).Scan(&n); err != nil {
+		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
+	}
+	if n > bound {
+		return Count{N: bound, Exact: false}, nil
+	}
+	return Count{N: n, Exact: true}, nil
 }

@@ -213,3 +213,46 @@ func TestRareAndCommonFacetsListTheSame(t *testing.T) {
 		t.Errorf("not PL: %d practices %v, want the 60 others", len(got), got)
 	}
 }
+
+// A composed filter of nothing but facets is counted up to the bound from
+// practice_facet (Store.countFacets): the same number as the list, and
+// flagged past the bound.
+func TestComposedFacetFiltersCountAsTheyList(t *testing.T) {
+	st, _ := open(t)
+	d := small()
+	for i := range 5 {
+		d.Entities = append(d.Entities, kb.Entity{Key: fmt.Sprintf("gp-%02d", i), Kind: kb.KindGoodPractice,
+			Name: fmt.Sprintf("Praktyka %02d", i), Status: kb.StatusPublished, GoodPractice: &kb.GoodPractice{}})
+	}
+	d.Entities = append(d.Entities, kb.Entity{Key: "gp-draft", Kind: kb.KindGoodPractice, Name: "Praktyka szkic",
+		Status: kb.StatusDraft, GoodPractice: &kb.GoodPractice{}})
+	load(t, st, d)
+	ctx := context.Background()
+	pl := store.Filter{PracticeCountries: []string{"pl"}}
+	for _, tc := range []struct {
+		name string
+		f    store.Filter
+		want int
+	}{
+		{"not PL", practices(store.Filter{Not: &pl}), 5},
+		{"PL and not SE", practices(store.Filter{PracticeCountries: []string{"PL"}, Not: &store.Filter{PracticeCountries: []string{"SE"}}}), 1},
+		{"or", practices(store.Filter{Or: []store.Filter{pl, {PracticeSectors: []kb.Sector{kb.SectorPrivate}}}}), 1},
+		{"empty or", practices(store.Filter{Or: []store.Filter{}}), 0},
+		{"not not", practices(store.Filter{Not: &store.Filter{Not: &pl}}), 1},
+	} {
+		got := listKeys(t, st, tc.f)
+		if len(got) != tc.want {
+			t.Errorf("%s: list %v, want %d practices", tc.name, got, tc.want)
+		}
+		c, err := st.CountEntitiesUpTo(ctx, store.Public, tc.f, 10)
+		if err != nil || c != (store.Count{N: tc.want, Exact: true}) {
+			t.Errorf("%s: count up to 10 = %+v, %v; want exactly %d", tc.name, c, err, tc.want)
+		}
+		if tc.want > 1 {
+			c, err := st.CountEntitiesUpTo(ctx, store.Public, tc.f, 1)
+			if err != nil || c != (store.Count{N: 1, Exact: false}) {
+				t.Errorf("%s: count up to 1 = %+v, %v; want 1, not exact", tc.name, c, err)
+			}
+		}
+	}
+}
