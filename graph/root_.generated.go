@@ -3166,6 +3166,8 @@ enum ErrorCode {
   INTERNAL
   """An automatic persisted query was sent by its hash alone and the server does not know that hash (message ` + "`" + `PersistedQueryNotFound` + "`" + `), as Apollo and urql clients expect: send the request again with the document in ` + "`" + `query` + "`" + `, which registers it."""
   PERSISTED_QUERY_NOT_FOUND
+  """The client went away before the request finished (the answer reaches nobody): its statements were cancelled and its writes rolled back."""
+  CANCELLED
 }
 
 """A field or operation that needs a token with at least this role: without a token it fails with UNAUTHENTICATED, with a lesser role with FORBIDDEN."""

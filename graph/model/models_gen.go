@@ -2299,6 +2299,8 @@ const (
 	ErrorCodeInternal ErrorCode = "INTERNAL"
 	// An automatic persisted query was sent by its hash alone and the server does not know that hash (message `PersistedQueryNotFound`), as Apollo and urql clients expect: send the request again with the document in `query`, which registers it.
 	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
+	// The client went away before the request finished (the answer reaches nobody): its statements were cancelled and its writes rolled back.
+	ErrorCodeCancelled ErrorCode = "CANCELLED"
 )
 
 var AllErrorCode = []ErrorCode{
@@ -2311,11 +2313,12 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeUnavailable,
 	ErrorCodeInternal,
 	ErrorCodePersistedQueryNotFound,
+	ErrorCodeCancelled,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound:
+	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound, ErrorCodeCancelled:
 		return true
 	}
 	return false
