@@ -101,9 +101,13 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 		return s.countPlaces(ctx, vis, f, bound)
 	}
 	b := f.build(vis)
-	sql := `SELECT count(*) FROM entity_full e WHERE ` + strings.Join(b.where, " AND ")
+	from := "entity_full e"
+	if s.serverPlans && onEntityAlone(b.where...) {
+		from = "entity e" // planned at each execution: see onEntityAlone
+	}
+	sql := `SELECT count(*) FROM ` + from + ` WHERE ` + strings.Join(b.where, " AND ")
 	if bound > 0 {
-		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") +
+		sql = `SELECT count(*) FROM (SELECT FROM ` + from + ` WHERE ` + strings.Join(b.where, " AND ") +
 			` LIMIT ` + f.limit(b, bound+1) + `) x`
 	}
 	if err := s.read(ctx).QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {
