@@ -3197,6 +3197,8 @@ enum ErrorCode {
   LABEL_TAKEN
   """A slug is not lower-case ASCII letters and digits in words joined by single hyphens, at most 80 characters."""
   INVALID_SLUG
+  """The client went away before the request finished (the answer reaches nobody): its statements were cancelled and its writes rolled back."""
+  CANCELLED
 }
 
 """A field or operation that needs a token with at least this role: without a token it fails with UNAUTHENTICATED, with a lesser role with FORBIDDEN."""

@@ -2421,6 +2421,8 @@ const (
 	ErrorCodeLabelTaken ErrorCode = "LABEL_TAKEN"
 	// A slug is not lower-case ASCII letters and digits in words joined by single hyphens, at most 80 characters.
 	ErrorCodeInvalidSlug ErrorCode = "INVALID_SLUG"
+	// The client went away before the request finished (the answer reaches nobody): its statements were cancelled and its writes rolled back.
+	ErrorCodeCancelled ErrorCode = "CANCELLED"
 )
 
 var AllErrorCode = []ErrorCode{
@@ -2437,11 +2439,12 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeSlugTaken,
 	ErrorCodeLabelTaken,
 	ErrorCodeInvalidSlug,
+	ErrorCodeCancelled,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound, ErrorCodeTopicNotFound, ErrorCodeSlugTaken, ErrorCodeLabelTaken, ErrorCodeInvalidSlug:
+	case ErrorCodeBadUserInput, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeLimitExceeded, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodePersistedQueryNotFound, ErrorCodeTopicNotFound, ErrorCodeSlugTaken, ErrorCodeLabelTaken, ErrorCodeInvalidSlug, ErrorCodeCancelled:
 		return true
 	}
 	return false

@@ -24,7 +24,7 @@ type requestErrors struct {
 func (r *reqInfo) collectErrors() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.errs = &requestErrors{codes: map[string]int{}, level: slog.LevelWarn}
+	r.errs = &requestErrors{codes: map[string]int{}, level: slog.LevelInfo} // raised by the errors reported
 }
 
 // reportError logs an error of the request in ctx, or collects it when the

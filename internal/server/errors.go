@@ -34,6 +34,10 @@ const (
 	CodeTopicNotFound = "TOPIC_NOT_FOUND"
 	CodeSlugTaken     = "SLUG_TAKEN"
 	CodeLabelTaken    = "LABEL_TAKEN"
+	// CodeCancelled answers a request whose client went away before it
+	// finished (the answer reaches nobody): its statements were cancelled
+	// and its writes rolled back. Logged at INFO, never as an error.
+	CodeCancelled = "CANCELLED"
 	// CodePersistedQueryNotFound is the conventional code of an automatic
 	// persisted query whose hash the server does not know, which Apollo
 	// and urql clients answer by sending the document.
@@ -73,6 +77,7 @@ var codeStatus = map[string]int{
 	CodeSlugTaken:       http.StatusConflict,
 	CodeLabelTaken:      http.StatusConflict,
 	kb.CodeInvalidSlug:  http.StatusBadRequest,
+	CodeCancelled:       499, // nginx's "client closed request"
 }
 
 // refusal is an error answered at the HTTP level, in the shape of a
@@ -132,10 +137,24 @@ func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
 			return refusal{Code: s.code, Message: err.Error()}
 		}
 	}
+	if clientGone(ctx) {
+		log.InfoContext(ctx, cancelledMessage, "request_id", RequestID(ctx), "err", err)
+		return refusal{Code: CodeCancelled, Message: cancelledMessage}
+	}
 	id := RequestID(ctx)
 	log.ErrorContext(ctx, "internal error", "request_id", id, "err", err)
 	return refusal{Code: CodeInternal, Message: fmt.Sprintf("internal error (request %s)", id)}
 }
+
+// clientGone reports whether ctx, a request's, ended because its client
+// went away (the connection closed, the stream was reset), rather than by
+// a limit of the server (budget.Stopped, the request timeout).
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled) && errors.Is(context.Cause(ctx), context.Canceled) && budget.Stopped(ctx) == nil
+}
+
+// cancelledMessage answers, and logs, a request its client cancelled.
+const cancelledMessage = "request cancelled by its client"
 
 // unavailableMessage stands for a cause that may name hosts or sockets.
 const unavailableMessage = "the database is unavailable; try again shortly"
@@ -177,6 +196,15 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions["field"] = f
 				gqlErr.Message = f + ": " + gqlErr.Message
 			}
+			return gqlErr
+		}
+		if clientGone(ctx) && !errors.Is(err, kb.ErrNotFound) && !errors.Is(err, kb.ErrConflict) &&
+			!errors.Is(err, kb.ErrUnauthenticated) && !errors.Is(err, kb.ErrForbidden) {
+			// The client went away: what failed (a statement cancelled, a
+			// connection not acquired, a transaction rolled back) failed
+			// because of that. Nothing is wrong with the server.
+			reportError(ctx, log, slog.LevelInfo, CodeCancelled, cancelledMessage, "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message, gqlErr.Extensions["code"] = cancelledMessage, CodeCancelled
 			return gqlErr
 		}
 		for _, s := range sentinelCodes {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"reflect"
 	"testing"
@@ -237,6 +238,43 @@ func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
 	}
 	if rows < 5000 {
 		t.Errorf("%d pages compared %d entities: too few for the test to mean much", pages, rows)
+	}
+	// Entities by key too, drafts and a key that does not exist included.
+	keyRows, err := pool.Query(ctx, `SELECT key FROM entity WHERE key IS NOT NULL ORDER BY id LIMIT 300`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pgx.CollectRows(keyRows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, k := range append(keys, "no-such-key") {
+			want, werr := prepared.EntityByKey(ctx, vis, k)
+			got, gerr := bare.EntityByKey(ctx, vis, k)
+			if !reflect.DeepEqual(got, want) || errors.Is(gerr, kb.ErrNotFound) != errors.Is(werr, kb.ErrNotFound) {
+				t.Fatalf("%+v %q: by key without prepared statements %+v (%v), with %+v (%v)", vis, k, got, gerr, want, werr)
+			}
+		}
+	}
+	// Counts too: without prepared statements, those whose conditions
+	// read only entity's own columns read entity instead of entity_full.
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, f := range append(filters, store.Filter{Sectors: []kb.Sector{kb.SectorSocial}}) {
+			for _, bound := range []int{0, 10} {
+				want, err := prepared.CountEntitiesUpTo(ctx, vis, f, bound)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := bare.CountEntitiesUpTo(ctx, vis, f, bound)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Errorf("%+v %+v up to %d: counted %+v without prepared statements, %+v with", vis, f, bound, got, want)
+				}
+			}
+		}
 	}
 	// The store without prepared statements does read through the
 	// function: without it, it fails, and the other does not.

@@ -240,7 +240,11 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 		return s.countPlaces(ctx, vis, f, bound)
 	}
 	b := f.build(vis)
-	sql := `SELECT count(*) FROM entity_full e WHERE ` + strings.Join(b.where, " AND ")
+	from := "entity_full e"
+	if s.serverPlans && onEntityAlone(b.where...) {
+		from = "entity e" // planned at each execution: see onEntityAlone
+	}
+	sql := `SELECT count(*) FROM ` + from + ` WHERE ` + strings.Join(b.where, " AND ")
 	if bound > 0 {
 		// A time since which entries changed or were created is walked in
 		// the order of its index, which stops at the bound: left to itself
@@ -255,7 +259,7 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 				order = ` ORDER BY e.created_at`
 			}
 		}
-		sql = `SELECT count(*) FROM (SELECT FROM entity_full e WHERE ` + strings.Join(b.where, " AND ") + order +
+		sql = `SELECT count(*) FROM (SELECT FROM ` + from + ` WHERE ` + strings.Join(b.where, " AND ") + order +
 			` LIMIT ` + f.limit(bound+1) + `) x`
 	}
 	if err := s.read(ctx).QueryRow(ctx, sql, f.execMode(b.args)...).Scan(&n); err != nil {

@@ -24,7 +24,15 @@ func lockEntity(ctx context.Context, tx pgx.Tx, id int64) error {
 // entityTx reads entity id with its citations (source keys filled), its
 // original language and its translations in tx.
 func entityTx(ctx context.Context, tx pgx.Tx, id int64) (*kb.Entity, error) {
-	e, err := scanEntity(tx.QueryRow(ctx, `SELECT `+entityColumns+` FROM entity_full e WHERE e.id = $1`, id))
+	sql := `SELECT ` + entityColumns + ` FROM entity_full e WHERE e.id = $1 AND e.status = ANY($2)`
+	if tx.Conn().Config().DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
+		// Planned at each execution (behind PgBouncer, as Store.serverPlans):
+		// a plan of the view's ten tables takes 2-7 ms to make at 1M
+		// entities (more under load), entity_rows' is kept by the server
+		// session (docs/scaling.md, "PgBouncer").
+		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY[$1::bigint], $2) e`
+	}
+	e, err := scanEntity(tx.QueryRow(ctx, sql, id, allStatuses))
 	if err != nil {
 		return nil, fmt.Errorf("entry: %w", translate(err))
 	}

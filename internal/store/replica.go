@@ -232,13 +232,9 @@ func (s *Store) checkReplicas(ctx context.Context) {
 		}
 		rs.samples = rs.samples[cut:]
 	}
-	for k, p := range rs.pins {
-		if now.Sub(p.at) > pinTTL {
-			delete(rs.pins, k)
-		}
-	}
 	samples := append([]sample(nil), rs.samples...)
 	rs.mu.Unlock()
+	rs.dropOldPins(now)
 	rs.primaryPolled.Store(true)
 
 	var wg sync.WaitGroup
@@ -398,19 +394,35 @@ func (s *Store) committed(ctx context.Context) {
 	rs.writesPending.Add(1)
 	defer rs.writesPending.Add(-1)
 	lsn, err := s.insertLSN(context.WithoutCancel(ctx))
+	rs.recordCommit(routeOf(ctx).Session, lsn, err)
+}
+
+// unknownLSN stands for the position of a commit that could not be read:
+// no replica reaches it, so a read held to it goes to the primary.
+const unknownLSN = LSN(1<<63 - 1)
+
+// recordCommit raises the floor to lsn, the position of a commit of
+// session (empty: a write without a token), and pins session's reads to
+// it. When the position could not be read (err), only session is held
+// on the primary, for pinTTL: raising the instance's floor to an unknown
+// position would send every replica read to the primary until a restart.
+// Other sessions lose nothing: the change feed's announcement of the
+// commit raises the floor to a position read after it (followFloor).
+func (rs *replicaSet) recordCommit(session string, lsn LSN, err error) {
 	if err != nil {
-		// Without the position, keep this session on the primary for a
-		// while rather than risk it missing its write.
-		lsn = LSN(1<<63 - 1)
+		rs.opts.Logger.Warn("reading the commit's WAL position failed; the writing session reads from the primary for a while", "err", err)
+		lsn = unknownLSN
+	} else {
+		rs.raiseFloor(lsn)
 	}
-	rs.raiseFloor(lsn)
-	if sess := routeOf(ctx).Session; sess != "" {
-		rs.mu.Lock()
-		if p := rs.pins[sess]; p.lsn < lsn {
-			rs.pins[sess] = pin{lsn: lsn, at: time.Now()}
-		}
-		rs.mu.Unlock()
+	if session == "" {
+		return
 	}
+	rs.mu.Lock()
+	if p := rs.pins[session]; p.lsn < lsn || err != nil {
+		rs.pins[session] = pin{lsn: lsn, at: time.Now()}
+	}
+	rs.mu.Unlock()
 }
 
 // insertLSN returns the end of what the primary's WAL holds now. Right
@@ -436,6 +448,17 @@ func (s *Store) insertLSN(ctx context.Context) (LSN, error) {
 		lsn -= short
 	}
 	return lsn, nil
+}
+
+// dropOldPins forgets the sessions' writes older than pinTTL at now.
+func (rs *replicaSet) dropOldPins(now time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for k, p := range rs.pins {
+		if now.Sub(p.at) > pinTTL {
+			delete(rs.pins, k)
+		}
+	}
 }
 
 func (rs *replicaSet) raiseFloor(lsn LSN) {

@@ -395,14 +395,15 @@ func (s *Store) readWithoutJIT(ctx context.Context, fn func(q querier) error) er
 	if !ok {
 		return fn(s.read(ctx))
 	}
-	tx, err := b.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	// One round trip for both: a statement without arguments goes by the
+	// simple protocol, which takes several. Behind PgBouncer every round
+	// trip costs it, the API and PostgreSQL a message each way.
+	tx, err := b.BeginTx(ctx, pgx.TxOptions{BeginQuery: `BEGIN READ ONLY;
+		SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
-	if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`); err != nil {
-		return err
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}

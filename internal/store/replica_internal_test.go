@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TestUnreadCommitPositionPinsOnlyTheWriter: when the WAL position of a
+// commit cannot be read, the writing session's reads stay on the primary
+// (it must see its write), and every other read still goes to a replica
+// that has replayed the floor. It once raised the instance's floor to the
+// largest position, which no replica ever reaches: replicas went unused
+// until the server restarted.
+func TestUnreadCommitPositionPinsOnlyTheWriter(t *testing.T) {
+	s := &Store{}
+	s.UseReplicas([]*pgxpool.Pool{nil}, ReplicaOptions{})
+	rs := s.replicas
+	r := rs.replicas[0]
+	r.replay.Store(100)
+	rs.setState(r, "up", nil)
+	rs.raiseFloor(50)
+
+	where := func(session string) string {
+		ctx := WithRoute(context.Background(), Route{Replica: true, Session: session})
+		switch s.read(ctx).(type) {
+		case onReplica:
+			return "replica"
+		case onPrimary:
+			return "primary"
+		}
+		return "?"
+	}
+	check := func(step, session, want string) {
+		t.Helper()
+		if got := where(session); got != want {
+			t.Errorf("%s: a read of %q went to the %s, want the %s", step, session, got, want)
+		}
+	}
+
+	check("before", "writer", "replica")
+	rs.recordCommit("writer", 0, errors.New("primary did not answer"))
+	check("after the failed read of the position", "writer", "primary")
+	check("after the failed read of the position", "", "replica")
+	check("after the failed read of the position", "someone else", "replica")
+	if f := LSN(rs.floor.Load()); f != 50 {
+		t.Errorf("floor = %v, want it unchanged at %v", f, LSN(50))
+	}
+
+	// A later commit whose position is read still raises the floor for all.
+	rs.recordCommit("someone else", 120, nil)
+	check("after a commit the replica has not replayed", "", "primary")
+	r.replay.Store(120)
+	check("once the replica has replayed it", "", "replica")
+	check("once the replica has replayed it", "someone else", "replica")
+	check("once the replica has replayed it", "writer", "primary")
+
+	// The writer's pin ends with its TTL (checkReplicas drops it).
+	rs.dropOldPins(time.Now().Add(pinTTL + time.Second))
+	check("after the pin's TTL", "writer", "replica")
+}
