@@ -65,7 +65,7 @@ func TestExportCommandWritesEachFormat(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	zr.Close()
-	if want := []string{"cooperatives.csv", "links.csv", "indicators.csv", "citations.csv"}; !slices.Equal(names, want) {
+	if want := []string{"cooperatives.csv", "links.csv", "indicators.csv", "citations.csv", "topics.csv"}; !slices.Equal(names, want) {
 		t.Errorf("zip files %v, want %v", names, want)
 	}
 
