@@ -69,20 +69,13 @@ var errNotOnePass = errors.New("the selection is not written in one pass")
 
 // Links resolves a walk's links for the selection of the field in ctx.
 func (w walkLists) Links(ctx context.Context, links []*model.Link) (*model.WalkList, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if w.r.walkListsMode != walkListsGeneric {
-		if out, ok := writeLinks(graphql.GetOperationContext(ctx), fc.Field.Selections, links); ok {
-			return &model.WalkList{JSON: out}, nil
-		}
-		if w.r.walkListsMode == walkListsOnePass {
-			return nil, errNotOnePass
-		}
-	}
-	v := w.generic(ctx).marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, fc.Field.Selections, links)
-	if v == graphql.Null {
-		return nil, nil // an element is null: so is the list, and its parent
-	}
-	return &model.WalkList{Value: v}, nil
+	return w.write(ctx,
+		func(op *graphql.OperationContext, sel ast.SelectionSet) ([]byte, bool) {
+			return writeLinks(op, sel, links)
+		},
+		func(ec *executionContext, sel ast.SelectionSet) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐLinkᚄ(ctx, sel, links)
+		})
 }
 
 // Nodes resolves a walk's nodes for the selection of the field in ctx.
@@ -91,18 +84,32 @@ func (w walkLists) Nodes(ctx context.Context, ids []int64) (*model.WalkList, err
 	if err != nil {
 		return nil, err
 	}
-	fc := graphql.GetFieldContext(ctx)
+	return w.write(ctx,
+		func(op *graphql.OperationContext, sel ast.SelectionSet) ([]byte, bool) {
+			return writeEntities(op, sel, es)
+		},
+		func(ec *executionContext, sel ast.SelectionSet) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, sel, es)
+		})
+}
+
+// write writes a walk's list for the selection of the field in ctx: in one
+// pass where onePass can, else by gqlgen's generated code (generic), as
+// the Resolver's walkListsMode allows.
+func (w walkLists) write(ctx context.Context, onePass func(*graphql.OperationContext, ast.SelectionSet) ([]byte, bool),
+	generic func(*executionContext, ast.SelectionSet) graphql.Marshaler) (*model.WalkList, error) {
+	sel := graphql.GetFieldContext(ctx).Field.Selections
 	if w.r.walkListsMode != walkListsGeneric {
-		if out, ok := writeEntities(graphql.GetOperationContext(ctx), fc.Field.Selections, es); ok {
+		if out, ok := onePass(graphql.GetOperationContext(ctx), sel); ok {
 			return &model.WalkList{JSON: out}, nil
 		}
 		if w.r.walkListsMode == walkListsOnePass {
 			return nil, errNotOnePass
 		}
 	}
-	v := w.generic(ctx).marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, fc.Field.Selections, es)
+	v := generic(w.generic(ctx), sel)
 	if v == graphql.Null {
-		return nil, nil
+		return nil, nil // an element is null: so is the list, and its parent
 	}
 	return &model.WalkList{Value: v}, nil
 }

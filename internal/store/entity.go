@@ -783,17 +783,7 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		// practice's facets stops after a page (0.2 ms). Rare values take
 		// the GIN indexes beforehand (Store.facetPlan), common ones this
 		// walk.
-		var pf []string
-		if len(f.PracticeCountries) > 0 {
-			cs := make([]string, len(f.PracticeCountries))
-			for i, c := range f.PracticeCountries {
-				cs[i] = strings.ToUpper(c)
-			}
-			pf = append(pf, "pf.countries && "+b.arg(cs)+"::text[]")
-		}
-		if len(f.PracticeSectors) > 0 {
-			pf = append(pf, "pf.sectors && "+b.arg(strs(f.PracticeSectors))+"::text[]")
-		}
+		pf := f.ownFacetConds(b)
 		b.where = append(b.where, "coalesce((SELECT "+strings.Join(pf, " AND ")+" FROM practice_facet pf WHERE pf.id = e.id), false)")
 	}
 	if f.CreatedSince != nil {

@@ -132,17 +132,7 @@ func (f Filter) composed() bool {
 // facetConds returns the conditions of f's facets and of its and/or/not on
 // a row pf of practice_facet, composed as Filter.conds composes them.
 func (f Filter) facetConds(b *builder) []string {
-	var conds []string
-	if len(f.PracticeCountries) > 0 {
-		cs := make([]string, len(f.PracticeCountries))
-		for i, c := range f.PracticeCountries {
-			cs[i] = strings.ToUpper(c)
-		}
-		conds = append(conds, "pf.countries && "+b.arg(cs)+"::text[]")
-	}
-	if len(f.PracticeSectors) > 0 {
-		conds = append(conds, "pf.sectors && "+b.arg(strs(f.PracticeSectors))+"::text[]")
-	}
+	conds := f.ownFacetConds(b)
 	for _, g := range f.And {
 		conds = append(conds, g.facetConds(b)...)
 	}
@@ -158,6 +148,23 @@ func (f Filter) facetConds(b *builder) []string {
 	}
 	if f.Not != nil {
 		conds = append(conds, "NOT "+and(f.Not.facetConds(b)))
+	}
+	return conds
+}
+
+// ownFacetConds returns the conditions of f's own facets (not those of
+// its and/or/not) on a row pf of practice_facet.
+func (f Filter) ownFacetConds(b *builder) []string {
+	var conds []string
+	if len(f.PracticeCountries) > 0 {
+		cs := make([]string, len(f.PracticeCountries))
+		for i, c := range f.PracticeCountries {
+			cs[i] = strings.ToUpper(c)
+		}
+		conds = append(conds, "pf.countries && "+b.arg(cs)+"::text[]")
+	}
+	if len(f.PracticeSectors) > 0 {
+		conds = append(conds, "pf.sectors && "+b.arg(strs(f.PracticeSectors))+"::text[]")
 	}
 	return conds
 }
