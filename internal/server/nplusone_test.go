@@ -84,11 +84,12 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 	// Timing moves the count by a query or two, never with the page size:
 	// a slow scheduler may split a batch, and whether a later level finds
 	// its entities in the request's cache depends on which batch finished
-	// first. So each size is measured three times, the fewest queries
-	// count, and sizes may differ by at most two; N+1 would add ~95.
+	// first. So each size is measured five times, the fewest queries
+	// count, and sizes may differ by at most four (a busy machine has split
+	// one page into three more batches than another); N+1 would add ~95.
 	counts := map[int]int64{}
 	for _, n := range []int{5, 20, 100} {
-		for range 3 {
+		for range 5 {
 			var got struct {
 				GoodPractices struct {
 					TotalCount int `json:"totalCount"`
@@ -121,8 +122,8 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 		}
 	}
 	t.Logf("SQL queries per page: %v", counts)
-	if counts[100] > counts[5]+2 || counts[20] > counts[5]+2 {
-		t.Errorf("queries for 5, 20, 100 practices: %d, %d, %d; want the same number, give or take two", counts[5], counts[20], counts[100])
+	if counts[100] > counts[5]+4 || counts[20] > counts[5]+4 {
+		t.Errorf("queries for 5, 20, 100 practices: %d, %d, %d; want the same number, give or take four", counts[5], counts[20], counts[100])
 	}
 	if counts[100] > 15 {
 		t.Errorf("%d queries for one page, want at most 15", counts[100])
