@@ -77,3 +77,64 @@ func TestMutationCancelledByItsClientIsNoError(t *testing.T) {
 		t.Errorf("%d entries stored by the cancelled mutation, want 0", n)
 	}
 }
+
+// TestExportAndTokenCheckCancelledByTheirClientAreNoWarning: outside
+// GraphQL too, a request whose client goes away while its statement waits
+// (here for a lock) is logged at INFO as cancelled by its client, with
+// the code CANCELLED, as TestMutationCancelledByItsClientIsNoError shows
+// for the GraphQL path: not at WARN as "database unavailable" (how the
+// store reports a cancelled statement), nor as an error. Both the token
+// check of a request with a token and an export are cut this way.
+func TestExportAndTokenCheckCancelledByTheirClientAreNoWarning(t *testing.T) {
+	logs := &logBuffer{}
+	a := newAPI(t, "reference", server.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))},
+		store.CancelStatementsWithContext)
+	reader := a.newToken("cancelling reader", kb.RoleReader)
+	ctx := context.Background()
+	for _, c := range []struct{ name, lock, token string }{
+		{"token check", "api_token", reader},
+		{"export", "entity", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			logs.mu.Lock()
+			logs.buf.Reset()
+			logs.mu.Unlock()
+			tx, err := a.Pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx) //nolint:errcheck
+			if _, err := tx.Exec(ctx, `LOCK TABLE `+c.lock+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(cctx, http.MethodGet, a.URL+"/export?format=graphml", nil)
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+				t.Fatalf("answered %d while %s was locked", res.StatusCode, c.lock)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) && len(withMessage(logs.lines(t), "request cancelled by its client")) == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			recs := logs.lines(t)
+			for _, r := range recs {
+				if r["level"] == "WARN" || r["level"] == "ERROR" {
+					t.Errorf("a %s line for a request its client cancelled: %v", r["level"], r)
+				}
+			}
+			got := withMessage(recs, "request cancelled by its client")
+			if len(got) != 1 || got[0]["level"] != "INFO" || got[0]["code"] != "CANCELLED" {
+				t.Errorf("cancelled lines %v; want one at INFO with code CANCELLED", got)
+			}
+		})
+	}
+}
