@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
@@ -19,9 +20,7 @@ import (
 // request its client cancelled, not as an INTERNAL error: nothing is
 // wrong with the server, and an ERROR line would page an operator.
 func TestMutationCancelledByItsClientIsNoError(t *testing.T) {
-	logs := &logBuffer{}
-	a := newAPI(t, "reference", server.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))},
-		store.CancelStatementsWithContext)
+	a, logs := cancellingAPI(t)
 	editor := a.newToken("cancelling editor", kb.RoleEditor)
 	ctx := context.Background()
 	tx, err := a.Pool.Begin(ctx)
@@ -47,19 +46,7 @@ func TestMutationCancelledByItsClientIsNoError(t *testing.T) {
 	}
 	// The server sees the client go, cancels the statement and answers
 	// nobody; its log lines follow shortly.
-	deadline := time.Now().Add(3 * time.Second)
-	var cancelled []map[string]any
-	for time.Now().Before(deadline) {
-		if cancelled = withMessage(logs.lines(t), "request failed"); len(cancelled) > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
-	recs := logs.lines(t)
+	recs := linesOnceLogged(t, logs, "request failed", tx)
 	for _, r := range recs {
 		if r["level"] == "ERROR" {
 			t.Errorf("an ERROR line for a request its client cancelled: %v", r)
@@ -86,9 +73,7 @@ func TestMutationCancelledByItsClientIsNoError(t *testing.T) {
 // store reports a cancelled statement), nor as an error. Both the token
 // check of a request with a token and an export are cut this way.
 func TestExportAndTokenCheckCancelledByTheirClientAreNoWarning(t *testing.T) {
-	logs := &logBuffer{}
-	a := newAPI(t, "reference", server.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))},
-		store.CancelStatementsWithContext)
+	a, logs := cancellingAPI(t)
 	reader := a.newToken("cancelling reader", kb.RoleReader)
 	ctx := context.Background()
 	for _, c := range []struct{ name, lock, token string }{
@@ -117,15 +102,7 @@ func TestExportAndTokenCheckCancelledByTheirClientAreNoWarning(t *testing.T) {
 				res.Body.Close()
 				t.Fatalf("answered %d while %s was locked", res.StatusCode, c.lock)
 			}
-			deadline := time.Now().Add(3 * time.Second)
-			for time.Now().Before(deadline) && len(withMessage(logs.lines(t), "request cancelled by its client")) == 0 {
-				time.Sleep(20 * time.Millisecond)
-			}
-			time.Sleep(100 * time.Millisecond)
-			if err := tx.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			recs := logs.lines(t)
+			recs := linesOnceLogged(t, logs, "request cancelled by its client", tx)
 			for _, r := range recs {
 				if r["level"] == "WARN" || r["level"] == "ERROR" {
 					t.Errorf("a %s line for a request its client cancelled: %v", r["level"], r)
@@ -137,4 +114,28 @@ func TestExportAndTokenCheckCancelledByTheirClientAreNoWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linesOnceLogged waits (up to 3 s) for a line with msg in logs, then a
+// little for the lines that follow it, ends tx (which held the lock the
+// request waited for) and returns every line.
+func linesOnceLogged(t *testing.T, logs *logBuffer, msg string, tx pgx.Tx) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && len(withMessage(logs.lines(t), msg)) == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := tx.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return logs.lines(t)
+}
+
+// cancellingAPI serves the reference data with its log lines in logs and
+// statements cancelled as soon as their request's context ends.
+func cancellingAPI(t *testing.T) (*api, *logBuffer) {
+	logs := &logBuffer{}
+	return newAPI(t, "reference", server.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))},
+		store.CancelStatementsWithContext), logs
 }

@@ -581,6 +581,7 @@ func readsTheSameWithoutPreparedStatements(t *testing.T, ctx context.Context, pr
 					return st.Search(ctx, vis, store.SearchRequest{Query: q, Limit: 20, Count: true})
 				})
 				same("suggest "+q, func(st *store.Store) (any, error) { return st.Suggest(ctx, vis, q, nil, 8) })
+				same("suggest a second word "+q, func(st *store.Store) (any, error) { return st.Suggest(ctx, vis, words[1]+" "+q, nil, 8) })
 			}
 		}
 	}
@@ -630,7 +631,7 @@ func readsTheSameWithoutPreparedStatements(t *testing.T, ctx context.Context, pr
 			return err
 		}},
 		{"search_term_completions(text[], integer)", func(st *store.Store) error {
-			_, err := st.Suggest(ctx, store.Public, string([]rune(words[0])[:4]), nil, 8)
+			_, err := st.Suggest(ctx, store.Public, "xqzv "+string([]rune(words[0])[:4]), nil, 8) // no name starts so: the vocabulary
 			return err
 		}},
 		{"search_term_known(text[], text)", func(st *store.Store) error {
