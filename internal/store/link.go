@@ -233,10 +233,11 @@ func (sp LinkSpec) inLinkOrder() bool { return !sp.ByName && len(sp.Types) > 0 &
 
 // pageByFunction returns the part of LinkPages for the nodes ids and sp
 // (inLinkOrder) read through the PL/pgSQL functions link_pages and
-// link_page (migrations 00037 and 00021), the pos-th ask: the same rows as page's per-type reads, for the
-// pools that keep no prepared statements, where page's statement was
-// planned at every execution and the function's plans are kept by the
-// server session (docs/scaling.md, "PgBouncer").
+// link_page (migrations 00037 and 00021), the pos-th ask: the same rows
+// as page's per-type reads, for the pools that keep no prepared
+// statements, where page's statement was planned at every execution and
+// the functions' plans are kept by the server session (docs/scaling.md,
+// "PgBouncer").
 func (sp LinkSpec) pageByFunction(b *builder, vis Visibility, ids []int64, pos int) string {
 	var out, in []string
 	if sp.Direction != Incoming {
