@@ -32,6 +32,14 @@ func (s *Server) authenticate(st *store.Store, next http.Handler) http.Handler {
 			switch {
 			case errors.Is(err, auth.ErrMalformed):
 				msg = "the Authorization header must be \"Bearer <token>\""
+			case !errors.Is(err, kb.ErrUnauthenticated) && clientGone(r.Context()):
+				// The check's statement was cancelled because the client
+				// went away (the store reports it as UNAVAILABLE): as on
+				// the GraphQL path, not a fault of the server's.
+				s.cfg.Logger.InfoContext(r.Context(), cancelledMessage, "request_id", RequestID(r.Context()),
+					"code", CodeCancelled, "during", "token check", "err", err)
+				writeRefusal(w, refusal{Code: CodeCancelled, Message: cancelledMessage})
+				return
 			case !errors.Is(err, kb.ErrUnauthenticated):
 				s.cfg.Logger.WarnContext(r.Context(), "authentication failed", "request_id", RequestID(r.Context()), "err", err)
 				code, msg = CodeUnavailable, "cannot check the token now; try again shortly"

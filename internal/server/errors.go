@@ -128,6 +128,13 @@ func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
 		}
 		return refusal{Code: code, Field: v.Field, Message: v.Error()}
 	}
+	if cancelledByClient(ctx, err) {
+		// As presentError: what failed (a statement cancelled, which the
+		// store reports as UNAVAILABLE, a connection not acquired) failed
+		// because the client went away. Nothing is wrong with the server.
+		log.InfoContext(ctx, cancelledMessage, "request_id", RequestID(ctx), "code", CodeCancelled, "err", err)
+		return refusal{Code: CodeCancelled, Message: cancelledMessage}
+	}
 	for _, s := range sentinelCodes {
 		if errors.Is(err, s.err) {
 			if s.code == CodeUnavailable {
@@ -136,10 +143,6 @@ func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
 			}
 			return refusal{Code: s.code, Message: err.Error()}
 		}
-	}
-	if clientGone(ctx) {
-		log.InfoContext(ctx, cancelledMessage, "request_id", RequestID(ctx), "err", err)
-		return refusal{Code: CodeCancelled, Message: cancelledMessage}
 	}
 	id := RequestID(ctx)
 	log.ErrorContext(ctx, "internal error", "request_id", id, "err", err)
@@ -151,6 +154,16 @@ func refusalOf(ctx context.Context, log *slog.Logger, err error) refusal {
 // a limit of the server (budget.Stopped, the request timeout).
 func clientGone(ctx context.Context) bool {
 	return errors.Is(ctx.Err(), context.Canceled) && errors.Is(context.Cause(ctx), context.Canceled) && budget.Stopped(ctx) == nil
+}
+
+// cancelledByClient reports whether err, met by a request of ctx, failed
+// because its client went away (a statement cancelled, which the store
+// reports as UNAVAILABLE, a connection not acquired, a transaction rolled
+// back), rather than being an answer the request would have had anyway
+// (not found, a conflict, a refusal).
+func cancelledByClient(ctx context.Context, err error) bool {
+	return clientGone(ctx) && !errors.Is(err, kb.ErrNotFound) && !errors.Is(err, kb.ErrConflict) &&
+		!errors.Is(err, kb.ErrUnauthenticated) && !errors.Is(err, kb.ErrForbidden)
 }
 
 // cancelledMessage answers, and logs, a request its client cancelled.
@@ -198,8 +211,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
-		if clientGone(ctx) && !errors.Is(err, kb.ErrNotFound) && !errors.Is(err, kb.ErrConflict) &&
-			!errors.Is(err, kb.ErrUnauthenticated) && !errors.Is(err, kb.ErrForbidden) {
+		if cancelledByClient(ctx, err) {
 			// The client went away: what failed (a statement cancelled, a
 			// connection not acquired, a transaction rolled back) failed
 			// because of that. Nothing is wrong with the server.

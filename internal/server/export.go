@@ -126,7 +126,12 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request, st *store.S
 		return
 	}
 	if r.Context().Err() != nil {
-		return // the client went away
+		// The client went away: logged as the GraphQL path logs it.
+		if clientGone(r.Context()) {
+			s.cfg.Logger.InfoContext(ctx, cancelledMessage, "request_id", RequestID(ctx), "code", CodeCancelled,
+				"format", opts.Format, "written", cw.n, "err", err)
+		}
+		return
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// Cut off: the deferred release frees the slot, the rolled-back

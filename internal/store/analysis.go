@@ -144,6 +144,14 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 	if vis.Drafts {
 		return s.practicePartnerPagesByRule(ctx, vis, ids, p)
 	}
+	if s.serverPlans && !p.Desc && p.AfterID == 0 && p.UntilID == 0 {
+		// A first page, planned once per server session (migration 00037).
+		rows, err := s.read(ctx).Query(ctx, `SELECT * FROM practice_partner_first($1, $2)`, ids, p.Limit)
+		if err != nil {
+			return nil, fmt.Errorf("practice partners: %w", translate(err))
+		}
+		return collectNamed(rows, len(ids))
+	}
 	dir, after, args := p.bounds("k.sort_name, k.partner_id", []any{ids, p.Limit})
 	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.partner_id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
@@ -200,6 +208,10 @@ func (s *Store) practicePartnerPagesByRule(ctx context.Context, vis Visibility, 
 func (s *Store) CountPracticePartners(ctx context.Context, vis Visibility, ids []int64) (map[int64]int, error) {
 	if vis.Drafts {
 		return s.countPracticePartnersByRule(ctx, vis, ids)
+	}
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		return s.countsByID(ctx, "count practice partners", `SELECT * FROM practice_partner_counts($1)`, ids)
 	}
 	return s.countsByID(ctx, "count practice partners", `
 		SELECT n.practice, (SELECT count(*)::int FROM practice_partner k WHERE k.practice_id = n.practice AND k.published)

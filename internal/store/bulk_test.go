@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/synth"
@@ -276,6 +277,7 @@ func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
 			}
 		}
 	}
+	readsTheSameWithoutPreparedStatements(t, ctx, prepared, bare, pool)
 	// The store without prepared statements does read through the
 	// function: without it, it fails, and the other does not.
 	if _, err := pool.Exec(ctx, `DROP FUNCTION entity_rows(bigint[], text[])`); err != nil {
@@ -480,6 +482,175 @@ func TestBulkLoadPutsEntriesOnTheMap(t *testing.T) {
 		b, o := list(bulk, c.f), list(one, c.f)
 		if !reflect.DeepEqual(b, c.want) || !reflect.DeepEqual(o, c.want) {
 			t.Errorf("%s near %+v within %+v: bulk-loaded %v, written one by one %v, want %v", c.f.Kind, c.f.Near, c.f.Within, b, o, c.want)
+		}
+	}
+}
+
+// readsTheSameWithoutPreparedStatements compares, on the graph loaded in
+// pool's database, the other reads of the read mix that a store whose
+// pool keeps no prepared statements runs through the functions of
+// migration 00037 (entity heads, indicators, translations, links by key,
+// link tallies, counters, practice partners, the vocabulary of search)
+// with those of the store that prepares its statements: they must read
+// the same. Then it drops each function and checks that the store
+// without prepared statements fails where it used it (so it did use it)
+// and the other does not.
+func readsTheSameWithoutPreparedStatements(t *testing.T, ctx context.Context, prepared, bare *store.Store, pool *pgxpool.Pool) {
+	t.Helper()
+	// Translations of a third of the entities, two fields and two
+	// languages for some (the generator writes none).
+	if _, err := pool.Exec(ctx, `INSERT INTO translation (entity_id, field, lang, text, machine, updated_by)
+		SELECT id, f, l, name || ' (' || l || ')', id % 2 = 0, 'test' FROM entity,
+			(VALUES ('NAME', 'en'), ('SUMMARY', 'en'), ('NAME', 'sv')) v(f, l)
+		WHERE id % 3 = 0 AND (l = 'en' OR id % 5 = 0)`); err != nil {
+		t.Fatal(err)
+	}
+	idRows, _ := pool.Query(ctx, `SELECT id FROM entity ORDER BY id`)
+	ids, err := pgx.CollectRows(idRows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, 1<<40) // one that does not exist
+	kindRows, _ := pool.Query(ctx, `SELECT id FROM entity WHERE kind = 'COOPERATIVE' ORDER BY id`)
+	coops, err := pgx.CollectRows(kindRows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	kindRows, _ = pool.Query(ctx, `SELECT id FROM entity WHERE kind = 'GOOD_PRACTICE' ORDER BY id`)
+	practices, err := pgx.CollectRows(kindRows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indicators, translations int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM indicator), (SELECT count(*) FROM translation)`).Scan(&indicators, &translations); err != nil {
+		t.Fatal(err)
+	}
+	if indicators < 50 || translations < 300 || len(practices) < 20 {
+		t.Fatalf("%d indicators, %d translations, %d practices: too few for the test to mean much", indicators, translations, len(practices))
+	}
+	nameRows, _ := pool.Query(ctx, `SELECT DISTINCT split_part(lower(name), ' ', 1) FROM entity
+		WHERE length(split_part(name, ' ', 1)) >= 6 ORDER BY 1 LIMIT 12`)
+	words, err := pgx.CollectRows(nameRows, pgx.RowTo[string])
+	if err != nil || len(words) < 5 {
+		t.Fatalf("%d words: %v", len(words), err)
+	}
+	same := func(what string, read func(st *store.Store) (any, error)) {
+		t.Helper()
+		want, werr := read(prepared)
+		got, gerr := read(bare)
+		if werr != nil || gerr != nil {
+			t.Fatalf("%s: %v (with prepared statements), %v (without)", what, werr, gerr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s reads differently without prepared statements:\n without: %+v\n with:    %+v", what, got, want)
+		}
+	}
+	all := kb.RelationTypes()
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		same("entity heads", func(st *store.Store) (any, error) { return st.EntityHeads(ctx, vis, ids) })
+		same("indicators", func(st *store.Store) (any, error) { return st.Indicators(ctx, vis, coops) })
+		same("translations", func(st *store.Store) (any, error) { return st.Texts(ctx, vis, ids) })
+		// Link tallies: every direction, one type and several, other
+		// kinds narrowed or not, other statuses narrowed or not.
+		for _, dir := range []store.Direction{store.Both, store.Outgoing, store.Incoming} {
+			for _, sp := range []store.LinkSpec{{}, {Types: all[:1]}, {Types: all[1:4]}, {OtherKinds: []kb.Kind{kb.KindPartner}},
+				{Types: all[:3], OtherKinds: []kb.Kind{kb.KindPartner, kb.KindCooperative}},
+				{Statuses: []kb.PublicationStatus{kb.StatusPublished}}} {
+				sp.Direction = dir
+				same("link tallies", func(st *store.Store) (any, error) { return st.CountLinksOf(ctx, vis, ids, sp) })
+			}
+		}
+		same("practice partner counts", func(st *store.Store) (any, error) { return st.CountPracticePartners(ctx, vis, practices) })
+		for _, p := range []store.PartnerPage{{Limit: 1}, {Limit: 3}, {Limit: 50}, {Limit: 3, Desc: true}} {
+			same("practice partner pages", func(st *store.Store) (any, error) { return st.PracticePartnerPages(ctx, vis, practices, p) })
+		}
+		// Counters of a kind, of a kind and sectors.
+		for _, f := range []store.Filter{{Kind: kb.KindPartner}, {Kind: kb.KindEvent}, {Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorSocial}},
+			{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorPublic, kb.SectorPrivate}}, {Kind: kb.KindCooperative, Sectors: []kb.Sector{kb.SectorPublic}}} {
+			same("counters", func(st *store.Store) (any, error) { return st.CountEntitiesUpTo(ctx, vis, f, 10) })
+			same("a list by counters", func(st *store.Store) (any, error) {
+				return st.ListEntities(ctx, vis, f, store.Order{Field: store.OrderName}, store.Page{First: 3})
+			})
+		}
+		// Search: whole words, prefixes, misspelt words (the vocabulary's
+		// lookups), and Suggest's completions.
+		for _, w := range words {
+			r := []rune(w)
+			for _, q := range []string{w, string(r[:len(r)-1]), string(r[:2]) + string(r[3:]), w + " " + words[0], string(r[:4])} {
+				same("search "+q, func(st *store.Store) (any, error) {
+					return st.Search(ctx, vis, store.SearchRequest{Query: q, Limit: 20, Count: true})
+				})
+				same("suggest "+q, func(st *store.Store) (any, error) { return st.Suggest(ctx, vis, q, nil, 8) })
+				same("suggest a second word "+q, func(st *store.Store) (any, error) { return st.Suggest(ctx, vis, words[1]+" "+q, nil, 8) })
+			}
+		}
+	}
+	// Links by key, as neighbourhoods' and paths' links are read.
+	linkRows, _ := pool.Query(ctx, `SELECT from_id, type, to_id FROM link ORDER BY id LIMIT 500`)
+	var keys []graphalg.Key
+	var from, to int64
+	var typ kb.RelationType
+	if _, err := pgx.ForEachRow(linkRows, []any{&from, &typ, &to}, func() error {
+		keys = append(keys, graphalg.Key{From: from, Type: int32(store.RelationCode(typ)), To: to})
+		return nil
+	}); err != nil || len(keys) < 500 {
+		t.Fatalf("%d links: %v", len(keys), err)
+	}
+	keys = append(keys, graphalg.Key{From: keys[0].To, Type: keys[0].Type, To: keys[0].From})
+	same("links by key", func(st *store.Store) (any, error) {
+		return st.SubgraphOf(ctx, &graphalg.Subgraph{Nodes: []int64{keys[0].From}, Links: keys})
+	})
+
+	// Without each function, the store without prepared statements fails
+	// where it used it, and the other does not.
+	for _, c := range []struct {
+		fn   string
+		read func(st *store.Store) error
+	}{
+		{"entity_heads(bigint[], text[])", func(st *store.Store) error { _, err := st.EntityHeads(ctx, store.Public, ids); return err }},
+		{"indicator_rows(bigint[], text[])", func(st *store.Store) error { _, err := st.Indicators(ctx, store.Public, coops); return err }},
+		{"text_rows(bigint[], text[])", func(st *store.Store) error { _, err := st.Texts(ctx, store.Public, ids); return err }},
+		{"link_tally_counts(bigint[], text[], text[], text[], integer)", func(st *store.Store) error {
+			_, err := st.CountLinksOf(ctx, store.Public, ids, store.LinkSpec{Types: all[:1]})
+			return err
+		}},
+		{"practice_partner_counts(bigint[])", func(st *store.Store) error {
+			_, err := st.CountPracticePartners(ctx, store.Public, practices)
+			return err
+		}},
+		{"practice_partner_first(bigint[], integer)", func(st *store.Store) error {
+			_, err := st.PracticePartnerPages(ctx, store.Public, practices, store.PartnerPage{Limit: 3})
+			return err
+		}},
+		{"kind_count(text, text[], text[])", func(st *store.Store) error {
+			_, err := st.CountEntities(ctx, store.Public, store.Filter{Kind: kb.KindPartner})
+			return err
+		}},
+		{"entity_name_page(text, text[], text, integer)", func(st *store.Store) error {
+			_, err := st.ListEntities(ctx, store.Public, store.Filter{Kind: kb.KindPartner}, store.Order{Field: store.OrderName}, store.Page{First: 3})
+			return err
+		}},
+		{"search_term_completions(text[], integer)", func(st *store.Store) error {
+			_, err := st.Suggest(ctx, store.Public, "xqzv "+string([]rune(words[0])[:4]), nil, 8) // no name starts so: the vocabulary
+			return err
+		}},
+		{"search_term_known(text[], text)", func(st *store.Store) error {
+			_, err := st.Search(ctx, store.Public, store.SearchRequest{Query: string([]rune(words[0])[1:]), Limit: 5})
+			return err
+		}},
+		{"links_by_key(bigint[], text[], bigint[])", func(st *store.Store) error {
+			_, err := st.SubgraphOf(ctx, &graphalg.Subgraph{Nodes: []int64{keys[0].From}, Links: keys})
+			return err
+		}},
+	} {
+		if _, err := pool.Exec(ctx, `DROP FUNCTION `+c.fn); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.read(bare); err == nil {
+			t.Errorf("without %s the store without prepared statements still reads", c.fn)
+		}
+		if err := c.read(prepared); err != nil {
+			t.Errorf("without %s the store that prepares fails: %v", c.fn, err)
 		}
 	}
 }

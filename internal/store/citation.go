@@ -47,11 +47,16 @@ func (s *Store) citations(ctx context.Context, vis Visibility, subject string, i
 // first (undated values first), with their citation when the source is
 // visible under vis.
 func (s *Store) Indicators(ctx context.Context, vis Visibility, ids []int64) (map[int64][]kb.Indicator, error) {
-	rows, err := s.read(ctx).Query(ctx, `SELECT i.id, i.cooperative_id, i.name, i.value::float8, i.unit, i.as_of, i.note,
+	sql := `SELECT i.id, i.cooperative_id, i.name, i.value::float8, i.unit, i.as_of, i.note,
 			src.id, coalesce(src.key, ''), i.locator, i.quote
 		FROM indicator i LEFT JOIN entity src ON src.id = i.source_id AND src.status = ANY($2)
 		WHERE i.cooperative_id = ANY($1)
-		ORDER BY i.cooperative_id, i.as_of NULLS FIRST, i.id`, ids, vis.statuses())
+		ORDER BY i.cooperative_id, i.as_of NULLS FIRST, i.id`
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		sql = `SELECT * FROM indicator_rows($1, $2)`
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("indicators: %w", translate(err))
 	}

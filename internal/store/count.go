@@ -49,6 +49,23 @@ func (f Filter) countedByCounters() bool {
 	return f.Not == nil || f.Not.countedByCounters()
 }
 
+// kindCount returns, for a filter of a kind and at most sectors, the
+// statement that sums its counters through the function kind_count
+// (migration 00037), planned once per server session, with its
+// arguments; ok is false for any other filter.
+func (f Filter) kindCount(vis Visibility) (sql string, args []any, ok bool) {
+	g := f
+	g.Kind, g.Sectors = "", nil
+	if f.Kind == "" || !g.empty() {
+		return "", nil, false
+	}
+	var sectors []string
+	if len(f.Sectors) > 0 {
+		sectors = strs(f.Sectors)
+	}
+	return `SELECT kind_count($1, $2, $3)`, []any{string(f.Kind), vis.statuses(), sectors}, true
+}
+
 // restricts reports whether f has a condition beyond its kind.
 func (f Filter) restricts() bool {
 	g := f
@@ -165,6 +182,9 @@ func (s *Store) counterPlan(ctx context.Context, vis Visibility, f Filter) (Filt
 	sql := `SELECT coalesce(sum(n) FILTER (WHERE ` + and(conds) + `), 0), ` + country +
 		` FROM (TABLE entity_count UNION ALL TABLE entity_count_delta) c WHERE kind = ` + kind + ` AND status = ANY(` + statuses + `)`
 	args := b.args
+	if fsql, fargs, ok := f.kindCount(vis); ok && s.serverPlans {
+		sql, args = fsql+`, 0`, fargs // no country: kindCount takes none
+	}
 	var all, inCountry int
 	if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&all, &inCountry); err != nil {
 		return f, false, fmt.Errorf("count %s: %w", f.Kind, translate(err))
@@ -215,6 +235,9 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	var n int
 	if f.countedByCounters() {
 		sql, args := f.counterSQL(vis)
+		if fsql, fargs, ok := f.kindCount(vis); ok && s.serverPlans {
+			sql, args = fsql, fargs // planned once per server session
+		}
 		if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 			return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
 		}

@@ -961,7 +961,18 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		// order do not read, and entity_rows' plan is kept by the server
 		// session, where a generic plan of the whole view took 6-16 ms to
 		// make on the reference data (docs/scaling.md, "PgBouncer").
-		sql = `SELECT ` + entityColumns + ` FROM entity_rows(ARRAY(` + sql + `), ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
+		ids := "ARRAY(" + sql + ")"
+		if m := namePage.FindStringSubmatch(sql); m != nil {
+			// The commonest page, a kind's first by name (of a sector),
+			// has its ids' statement kept by the server session too
+			// (entity_name_page, migration 00037).
+			sector := "NULL"
+			if m[4] != "" {
+				sector = m[4]
+			}
+			ids = "entity_name_page(" + m[1] + ", " + m[2] + ", " + sector + ", " + m[5] + ")"
+		}
+		sql = `SELECT ` + entityColumns + ` FROM entity_rows(` + ids + `, ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
 	}
 	page := &EntityPage{}
 	if idsFirst && !s.serverPlans {
@@ -1087,6 +1098,13 @@ func keysetCond(keys []OrderKey, cols, vals []string, before bool) string {
 	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
+// namePage matches the statement of a list page's ids that
+// entity_name_page runs: a kind's first page by name, of one sector or of
+// any; its groups are the parameters of the kind, the statuses, the
+// sector (or "") and the limit.
+var namePage = regexp.MustCompile(`^SELECT e\.id FROM entity e WHERE e\.kind = (\$\d+) AND e\.status = ANY\((\$\d+)\)` +
+	`( AND e\.sector = (\$\d+))? ORDER BY e\.sort_name ASC, e\.id ASC LIMIT (\d+)$`)
+
 // EntityHeads returns the entities with the given ids in the order of ids,
 // as EntitiesByID does, but with only what the entity row holds: id, key,
 // kind, name, summary, status, version, times and a partner's sector. The
@@ -1097,9 +1115,14 @@ func keysetCond(keys []OrderKey, cols, vals []string, before bool) string {
 // (docs/traversal.md, "Reading the nodes"). The caller must know that no
 // other field is asked for.
 func (s *Store) EntityHeads(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	rows, err := s.read(ctx).Query(ctx, `SELECT id, kind, coalesce(key, ''), name, summary, status, version,
+	sql := `SELECT id, kind, coalesce(key, ''), name, summary, status, version,
 		created_at, updated_at, created_by, updated_by, coalesce(sector, '')
-		FROM entity WHERE id = ANY($1) AND status = ANY($2)`, ids, vis.statuses())
+		FROM entity WHERE id = ANY($1) AND status = ANY($2)`
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		sql = `SELECT * FROM entity_heads($1, $2)`
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entity heads: %w", translate(err))
 	}

@@ -85,8 +85,13 @@ func (s *Store) linksByKey(ctx context.Context, keys []graphalg.Key) ([]*kb.Link
 	for i, k := range keys {
 		froms[i], types[i], tos[i] = k.From, string(RelationOfCode(uint8(k.Type))), k.To
 	}
-	rows, err := s.read(ctx).Query(ctx, `SELECT `+linkColumns+` FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(f, t, o)
-		JOIN link l ON l.from_id = k.f AND l.type = k.t AND l.to_id = k.o`, froms, types, tos)
+	sql := `SELECT ` + linkColumns + ` FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(f, t, o)
+		JOIN link l ON l.from_id = k.f AND l.type = k.t AND l.to_id = k.o`
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		sql = `SELECT * FROM links_by_key($1, $2, $3)`
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, froms, types, tos)
 	if err != nil {
 		return nil, fmt.Errorf("links by key: %w", translate(err))
 	}

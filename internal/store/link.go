@@ -232,11 +232,12 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 func (sp LinkSpec) inLinkOrder() bool { return !sp.ByName && len(sp.Types) > 0 && sp.Limit > 0 }
 
 // pageByFunction returns the part of LinkPages for the nodes ids and sp
-// (inLinkOrder) read through the PL/pgSQL function link_page (migration
-// 00021), the pos-th ask: the same rows as page's per-type reads, for the
-// pools that keep no prepared statements, where page's statement was
-// planned at every execution and the function's plans are kept by the
-// server session (docs/scaling.md, "PgBouncer").
+// (inLinkOrder) read through the PL/pgSQL functions link_pages and
+// link_page (migrations 00037 and 00021), the pos-th ask: the same rows
+// as page's per-type reads, for the pools that keep no prepared
+// statements, where page's statement was planned at every execution and
+// the functions' plans are kept by the server session (docs/scaling.md,
+// "PgBouncer").
 func (sp LinkSpec) pageByFunction(b *builder, vis Visibility, ids []int64, pos int) string {
 	var out, in []string
 	if sp.Direction != Incoming {
@@ -256,14 +257,15 @@ func (sp LinkSpec) pageByFunction(b *builder, vis Visibility, ids []int64, pos i
 	if sp.Desc {
 		dir = " DESC"
 	}
-	lim := b.arg(sp.Limit)
+	// The page of each node is cut inside the function too (link_pages,
+	// migration 00037): the statement plans a function scan, not a window
+	// over one.
 	return `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
 			y.version, y.created_at, y.created_by, y.confidence, y.node, ` + strconv.Itoa(pos) + `, y.okey
-		FROM (SELECT f.*, row_number() OVER (PARTITION BY f.node ORDER BY f.id` + dir + `) AS rn
-			FROM link_page(` + b.arg(ids) + `::bigint[], ` + b.arg(out) + `::text[], ` + b.arg(in) + `::text[], ` +
+		FROM link_pages(` + b.arg(ids) + `::bigint[], ` + b.arg(out) + `::text[], ` + b.arg(in) + `::text[], ` +
 		b.arg(sp.otherStatuses(vis)) + `::text[], ` + b.arg(kinds) + `::text[], ` + b.arg(sp.AfterID) + `::bigint, ` +
-		b.arg(sp.UntilID) + `::bigint, ` + lim + `::integer, ` + b.arg(sp.Desc) + `::boolean) f) y
-		WHERE y.rn <= ` + lim + ` ORDER BY y.node, y.id` + dir
+		b.arg(sp.UntilID) + `::bigint, ` + b.arg(sp.Limit) + `::integer, ` + b.arg(sp.Desc) + `::boolean) y
+		ORDER BY y.node, y.id` + dir
 }
 
 // otherCond returns the conditions on the other end o of a link.
@@ -455,6 +457,19 @@ func (s *Store) countTallied(ctx context.Context, vis Visibility, ids []int64, s
 		statuses = slices.DeleteFunc(slices.Clone(statuses), func(st string) bool {
 			return !slices.Contains(sp.Statuses, kb.PublicationStatus(st))
 		})
+	}
+	if s.serverPlans {
+		// The same conditions, planned once per server session (migration
+		// 00037): NULL for a condition left out.
+		var types, kinds []string
+		if len(sp.Types) > 0 {
+			types = strs(sp.Types)
+		}
+		if len(sp.OtherKinds) > 0 {
+			kinds = strs(sp.OtherKinds)
+		}
+		dir := map[Direction]int{Outgoing: 1, Incoming: 2}[sp.Direction]
+		return s.countsByID(ctx, "count links", `SELECT * FROM link_tally_counts($1, $2, $3, $4, $5)`, ids, statuses, types, kinds, dir)
 	}
 	cond := "t.other_status = ANY(" + b.arg(statuses) + ")"
 	if len(sp.Types) > 0 {

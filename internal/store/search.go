@@ -289,8 +289,12 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 	// Which words match a term, in one round trip.
 	known := make([]bool, len(fuzzy))
 	b := &pgx.Batch{}
+	knownSQL := `SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`
+	if s.serverPlans {
+		knownSQL = `SELECT search_term_known($1, $2)` // planned once per server session (migration 00037)
+	}
 	for i, w := range fuzzy {
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`,
+		b.Queue(knownSQL,
 			w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error { return row.Scan(&known[i]) })
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
@@ -362,9 +366,14 @@ func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query
 func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string, error) {
 	// A range of the vocabulary's B-tree (collation C): the terms from
 	// the prefix up to the prefix followed by the last code point.
-	rows, err := s.read(ctx).Query(ctx, `SELECT array(SELECT term FROM search_term
+	sql := `SELECT array(SELECT term FROM search_term
 			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
-		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, textsearch.MaxCompletions+1)
+		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		sql = `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, prefixes, textsearch.MaxCompletions+1)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -666,7 +675,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	// The snippet may come from a translation, which the document holds.
-	texts, err := readTexts(ctx, s.read(ctx), ids, vis.statuses(), true)
+	texts, err := readTexts(ctx, s.read(ctx), ids, vis.statuses(), true, s.serverPlans)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

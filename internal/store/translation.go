@@ -50,11 +50,16 @@ func writeTexts(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.En
 // ids, with one query: every id that exists has an entry, in field and
 // language order. An API read charges its rows to the request's budget
 // (charge); a write's or an export's own reads do not.
-func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, charge bool) (map[int64]kb.Texts, error) {
-	rows, err := q.Query(ctx, `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at
+func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, charge, serverPlans bool) (map[int64]kb.Texts, error) {
+	sql := `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at
 		FROM entity e LEFT JOIN translation t ON t.entity_id = e.id
 		WHERE e.id = ANY($1) AND e.status = ANY($2)
-		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang`, ids, statuses)
+		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang`
+	if serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		sql = `SELECT * FROM text_rows($1, $2)`
+	}
+	rows, err := q.Query(ctx, sql, ids, statuses)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -102,7 +107,7 @@ func fillTexts(ctx context.Context, q querier, es []*kb.Entity) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	texts, err := readTexts(ctx, q, ids, allStatuses, false)
+	texts, err := readTexts(ctx, q, ids, allStatuses, false, false)
 	if err != nil {
 		return err
 	}
@@ -119,5 +124,5 @@ func fillTexts(ctx context.Context, q querier, es []*kb.Entity) error {
 // for the loaders; ids that do not exist are missing from the map. The
 // callers ask only for entities the viewer has been shown.
 func (s *Store) Texts(ctx context.Context, vis Visibility, ids []int64) (map[int64]kb.Texts, error) {
-	return readTexts(ctx, s.read(ctx), ids, vis.statuses(), true)
+	return readTexts(ctx, s.read(ctx), ids, vis.statuses(), true, s.serverPlans)
 }
