@@ -116,7 +116,10 @@ func TestFanOutAtScale(t *testing.T) {
 		outcome := "answered"
 		for range 3 {
 			start := time.Now()
-			err := bench.Post(context.Background(), client, url, "", s.Query, vars, nil)
+			// Executed each time: from the response cache, the second and
+			// third runs of a shape took a few milliseconds and ran nothing
+			// beside the bystanders.
+			err := bench.PostExecuted(context.Background(), client, url, "", s.Query, vars, nil)
 			slowest = max(slowest, time.Since(start))
 			if err != nil {
 				outcome = err.Error()
