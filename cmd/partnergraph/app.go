@@ -40,6 +40,9 @@ type App struct {
 	// exportPool serves exports only (serve), so that a slow download
 	// never holds a connection the API needs (issue 14).
 	exportPool *pgxpool.Pool
+	// heavyPool serves the reads of heavy queries (serve), so that their
+	// statements run one at a time and never hold the API's connections.
+	heavyPool *pgxpool.Pool
 
 	migrateCfg *pgxpool.Config // the pool config prepare migrates through; nil: the App's pool
 	// unprepared is set while serve waits for an external database that
@@ -117,6 +120,18 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	a.Store = store.New(a.pool)
+	if a.Config.HeavyDBConns > 0 {
+		heavyCfg := cfg.Copy()
+		heavyCfg.MaxConns = int32(a.Config.HeavyDBConns)
+		heavyCfg.MinConns = 0
+		if a.Config.HeavyDBNice > 0 {
+			heavyCfg.AfterConnect = reniceSessions(a.Config.HeavyDBNice, a.Logger)
+		}
+		if a.heavyPool, err = pgxpool.NewWithConfig(ctx, heavyCfg); err != nil {
+			return fmt.Errorf("pool of heavy queries: %w", err)
+		}
+		a.Store.SetHeavyPool(a.heavyPool)
+	}
 	if err := a.openReplicas(ctx, cfg); err != nil {
 		return err
 	}
@@ -309,6 +324,10 @@ func (a *App) Close(ctx context.Context) error {
 		a.exportPool.Close()
 		a.exportPool = nil
 	}
+	if a.heavyPool != nil {
+		a.heavyPool.Close()
+		a.heavyPool = nil
+	}
 	for _, p := range a.replicas {
 		p.Close()
 	}
@@ -439,6 +458,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		MaxExportsPerAddress: a.Config.MaxExportsPerAddress,
 		ExportWriteTimeout:   a.Config.ExportWriteTimeout,
 		ExportStore:          exportStore(a.exportPool),
+		Heavy:                a.Config.Heavy,
 		CountBound:           a.Config.CountBound,
 		MaxRows:              a.Config.MaxRows,
 		MaxResponseBytes:     a.Config.MaxResponseBytes,

@@ -80,6 +80,10 @@ type Config struct {
 	MaxExportsPerAddress int           // exports one client address runs at once
 	ExportWriteTimeout   time.Duration // how long one write to an export client may block
 
+	Heavy        server.Heavy // the admission gate of heavy queries
+	HeavyDBConns int          // connections of the pool of heavy queries' reads; 0: they share the API's pool
+	HeavyDBNice  int          // the nice value of those connections' backends; 0: left as they are
+
 	CountBound       int   // matches a totalCount counts past the counters; -1 no bound
 	MaxRows          int64 // rows one GraphQL request may read; -1 no limit
 	MaxResponseBytes int64 // size of one GraphQL answer; -1 no limit
@@ -92,6 +96,11 @@ type Config struct {
 	GenLinks    int
 	GraphSeed   uint64
 }
+
+// defaultHeavyDBConns is the size of the pool of heavy queries' reads: one
+// connection, one statement at a time, one backend's worth of
+// PostgreSQL's cores (docs/api.md, "Heavy queries").
+const defaultHeavyDBConns = 1
 
 // cmds is a set of subcommands: the ones an option concerns.
 type cmds uint16
@@ -359,6 +368,38 @@ func options() []option {
 		{Flag: "max-response-bytes", Env: "PARTNERGRAPH_MAX_RESPONSE_BYTES", Default: strconv.FormatInt(server.DefaultMaxResponseBytes, 10), Cmds: cmdServe,
 			Help: "bytes one GraphQL answer may hold; past it the request is stopped with `LIMIT_EXCEEDED`; `-1` no limit (docs/api.md, Limits)",
 			set:  limit64(func(c *Config) *int64 { return &c.MaxResponseBytes })},
+		{Flag: "heavy-cost", Env: "PARTNERGRAPH_HEAVY_COST", Default: strconv.Itoa(server.DefaultHeavy.Cost), Cmds: cmdServe,
+			Help: "the estimated cost (the one `PARTNERGRAPH_MAX_COST` bounds) from which a query is heavy: heavy queries run through an admission gate of their own, light ones never wait at it; `-1` turns the gate off (docs/api.md, Heavy queries)",
+			set:  limit(func(c *Config) *int { return &c.Heavy.Cost })},
+		{Flag: "heavy-concurrency", Env: "PARTNERGRAPH_HEAVY_CONCURRENCY", Default: strconv.Itoa(server.DefaultHeavy.Concurrency), Cmds: cmdServe,
+			Help: "heavy queries that run at once; the others wait for a slot",
+			set:  count(func(c *Config) *int { return &c.Heavy.Concurrency })},
+		{Flag: "heavy-queue", Env: "PARTNERGRAPH_HEAVY_QUEUE", Default: strconv.Itoa(server.DefaultHeavy.Queue), Cmds: cmdServe,
+			Help: "heavy queries that may wait for a slot; more are refused at once with 429 `LIMIT_EXCEEDED` and `Retry-After` (`-1`: no bound)",
+			set:  limit(func(c *Config) *int { return &c.Heavy.Queue })},
+		{Flag: "heavy-wait", Env: "PARTNERGRAPH_HEAVY_WAIT", Default: server.DefaultHeavy.Wait.String(), Cmds: cmdServe,
+			Help: "how long a heavy query waits for a slot before it is refused with 429 `LIMIT_EXCEEDED` and `Retry-After`, without having run",
+			set:  duration(func(c *Config) *time.Duration { return &c.Heavy.Wait }, false)},
+		{Flag: "heavy-db-connections", Env: "PARTNERGRAPH_HEAVY_DB_CONNECTIONS", Default: strconv.Itoa(defaultHeavyDBConns), Cmds: cmdServe,
+			Help: "connections of the pool of heavy queries' reads, so that a heavy query's statements never run more than this many at once nor take the API pool's connections (`0`: they share the API's pool)",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return errors.New("is not a number of connections (0: share the API's pool)")
+				}
+				c.HeavyDBConns = n
+				return nil
+			}},
+		{Flag: "heavy-db-nice", Env: "PARTNERGRAPH_HEAVY_DB_NICE", Default: "0", Cmds: cmdServe,
+			Help: "the nice value (1 to 19) given to the PostgreSQL backends of the pool of heavy queries, so that the operating system serves light queries' backends first; `0` leaves them alone. Only when PostgreSQL runs on the same host as this user (or the server has CAP_SYS_NICE); otherwise it logs a warning once and does nothing",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 19 {
+					return errors.New("is not a nice value from 0 to 19")
+				}
+				c.HeavyDBNice = n
+				return nil
+			}},
 		{Flag: "max-exports", Env: "PARTNERGRAPH_MAX_EXPORTS", Default: "2", Cmds: cmdServe,
 			Help: "exports running at once, each on a connection of the export pool of its own, so that exports never hold the API's connections",
 			set:  count(func(c *Config) *int { return &c.MaxExports })},

@@ -571,6 +571,36 @@ func TestParseConfigWallAndCounts(t *testing.T) {
 	}
 }
 
+// TestParseConfigHeavyGate: the settings of the admission gate of heavy
+// queries have their defaults, take what they document, and refuse
+// anything else by name.
+func TestParseConfigHeavyGate(t *testing.T) {
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.Heavy != server.DefaultHeavy || def.HeavyDBConns != defaultHeavyDBConns || def.HeavyDBNice != 0 {
+		t.Errorf("defaults: %+v, %d connections, nice %d, %v", def.Heavy, def.HeavyDBConns, def.HeavyDBNice, err)
+	}
+	c, _, err := parseConfig("serve", []string{"--heavy-cost", "2000"}, env(map[string]string{
+		"PARTNERGRAPH_HEAVY_COST": "7", "PARTNERGRAPH_HEAVY_CONCURRENCY": "2", "PARTNERGRAPH_HEAVY_QUEUE": "-1",
+		"PARTNERGRAPH_HEAVY_WAIT": "500ms", "PARTNERGRAPH_HEAVY_DB_CONNECTIONS": "0", "PARTNERGRAPH_HEAVY_DB_NICE": "10",
+	}))
+	want := server.Heavy{Cost: 2000, Concurrency: 2, Queue: -1, Wait: 500 * time.Millisecond}
+	if err != nil || c.Heavy != want || c.HeavyDBConns != 0 || c.HeavyDBNice != 10 {
+		t.Errorf("set: %+v (want %+v, the flag wins), %d connections, nice %d, %v", c.Heavy, want, c.HeavyDBConns, c.HeavyDBNice, err)
+	}
+	for _, tc := range []struct{ key, val string }{
+		{"PARTNERGRAPH_HEAVY_COST", "0"},
+		{"PARTNERGRAPH_HEAVY_CONCURRENCY", "0"},
+		{"PARTNERGRAPH_HEAVY_QUEUE", "-2"},
+		{"PARTNERGRAPH_HEAVY_WAIT", "0s"},
+		{"PARTNERGRAPH_HEAVY_DB_CONNECTIONS", "-1"},
+		{"PARTNERGRAPH_HEAVY_DB_NICE", "20"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
+		}
+	}
+}
+
 // referenceEntities is how many entries the reference data holds, so that
 // the tests follow the data rather than a number copied from it.
 func referenceEntities(t *testing.T) int {

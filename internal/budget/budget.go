@@ -37,7 +37,11 @@ type Exceeded struct {
 	Setting string
 	// Timeout is true when the request ran out of time.
 	Timeout bool
-	msg     string
+	// RetryAfter, in seconds, is set when the request was refused for the
+	// server's load rather than for what it asks (Refuse): the same request
+	// may pass later.
+	RetryAfter int
+	msg        string
 }
 
 func (e *Exceeded) Error() string { return e.msg }
@@ -107,6 +111,21 @@ func Bytes(ctx context.Context, n int) error {
 			msg: fmt.Sprintf("the answer grew past the limit of %d bytes (PARTNERGRAPH_MAX_RESPONSE_BYTES) and the request was stopped; ask for smaller pages or fewer fields", b.limits.MaxResponseBytes)})
 	}
 	return nil
+}
+
+// Refuse stops the request in ctx before it runs, for the server's load
+// (the admission gate of heavy requests): its context ends with an
+// *Exceeded naming setting, with msg and retryAfter (seconds), so that
+// nothing of it starts. Without a budget in ctx it only returns the error.
+func Refuse(ctx context.Context, setting, msg string, retryAfter int) *Exceeded {
+	e := &Exceeded{Setting: setting, RetryAfter: retryAfter, msg: msg}
+	if b, _ := ctx.Value(key{}).(*Budget); b != nil {
+		b.cancel(e)
+		if got := Stopped(ctx); got != nil {
+			return got
+		}
+	}
+	return e
 }
 
 // exceed cancels the request with e, unless another limit came first, and

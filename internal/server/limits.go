@@ -141,7 +141,21 @@ func (o operationLimits) MutateOperationContext(_ context.Context, oc *graphql.O
 	case o.MaxCost >= 0 && root.cost > o.MaxCost:
 		return costError(root.cost, o.MaxCost)
 	}
+	// The admission gate of heavy requests reads it (heavy.go).
+	oc.Stats.SetExtension(costStat, root.cost)
 	return nil
+}
+
+// costStat names the estimated cost of an operation among its stats.
+const costStat = "partnergraph.cost"
+
+// operationCost is the estimated cost of the operation, as operationLimits
+// measured it; -1 when it was not measured.
+func operationCost(oc *graphql.OperationContext) int {
+	if n, ok := oc.Stats.GetExtension(costStat).(int); ok {
+		return n
+	}
+	return -1
 }
 
 // measure is what a selection set asks for.

@@ -30,6 +30,11 @@ type metrics struct {
 	// cache (hit) and executed (miss).
 	responseCache *prometheus.CounterVec
 	http          *prometheus.CounterVec
+	// heavy counts heavy queries by what the gate did (heavy.go):
+	// admitted at once, queued then admitted, refused; heavyWait is how
+	// long those that waited waited.
+	heavy     *prometheus.CounterVec
+	heavyWait prometheus.Histogram
 
 	mu    sync.Mutex
 	names map[string]bool
@@ -57,8 +62,19 @@ func newMetrics(st *store.Store) *metrics {
 		http: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partnergraph_http_requests_total", Help: "HTTP requests by path and status code.",
 		}, []string{"path", "status"}),
+		heavy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_heavy_queries_total", Help: "Heavy queries (estimated cost at least PARTNERGRAPH_HEAVY_COST) by what the admission gate did: admitted at once, queued (admitted after waiting) or refused.",
+		}, []string{"outcome"}),
+		heavyWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "partnergraph_heavy_wait_seconds", Help: "How long heavy queries that found every slot taken waited, admitted or refused.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 		names: map[string]bool{},
 	}
+	for _, o := range []string{"admitted", "queued", "refused"} {
+		m.heavy.WithLabelValues(o)
+	}
+	m.reg.MustRegister(m.heavy, m.heavyWait)
 	m.reg.MustRegister(m.operations, m.duration, m.errors, m.rateLimited, m.responseCache, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pool := func(name, help string, f func(store.PoolStats) float64) {
@@ -75,10 +91,25 @@ func newMetrics(st *store.Store) *metrics {
 		func() float64 { return float64(st.PoolStats().EmptyAcquires) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_pool_acquire_wait_seconds_total", Help: "Time spent waiting for connections."},
 		func() float64 { return st.PoolStats().AcquireWait.Seconds() }))
+	if _, ok := st.HeavyPoolStats(); ok {
+		heavy := func() store.PoolStats { p, _ := st.HeavyPoolStats(); return p }
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "partnergraph_db_heavy_pool_acquired_connections",
+			Help: "Connections of the pool of heavy queries' reads in use."}, func() float64 { return float64(heavy().Acquired) }))
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_db_heavy_pool_acquire_wait_seconds_total",
+			Help: "Time heavy queries' reads spent waiting for a connection of their pool."}, func() float64 { return heavy().AcquireWait.Seconds() }))
+	}
 	if st.HasReplicas() {
 		m.reg.MustRegister(databases{st})
 	}
 	return m
+}
+
+// heavyGauges exports how many heavy queries run and wait (heavy.go).
+func (m *metrics) heavyGauges(running, waiting func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "partnergraph_heavy_queries_running",
+		Help: "Heavy queries holding a slot of the admission gate."}, running))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "partnergraph_heavy_queries_waiting",
+		Help: "Heavy queries waiting for a slot of the admission gate."}, waiting))
 }
 
 // databases exports the state of the primary and of each replica

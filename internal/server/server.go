@@ -137,6 +137,8 @@ type Config struct {
 	// (PARTNERGRAPH_MAX_RESPONSE_BYTES); default DefaultMaxResponseBytes,
 	// -1 no limit.
 	MaxResponseBytes int64
+	// Heavy is the admission gate of heavy queries (heavy.go).
+	Heavy Heavy
 	// CountBound is how many matches a root list's totalCount counts when
 	// the counters do not cover its filter (PARTNERGRAPH_COUNT_BOUND);
 	// default store.DefaultCountBound, -1 no bound.
@@ -181,6 +183,7 @@ func (c *Config) defaults() {
 		c.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	c.Limits.defaults()
+	c.Heavy.defaults()
 }
 
 // Server serves the API over HTTP.
@@ -314,6 +317,11 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// A backstop: operationLimits refuses such documents first, with
 		// LIMIT_EXCEEDED.
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
+	}
+	if s.cfg.Heavy.Cost >= 0 {
+		// Inside every interceptor below, which see its refusals as
+		// answers (the wall gives them 429).
+		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics))
 	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/budget"
@@ -90,17 +91,24 @@ func answerSize(v any) int {
 func (wall) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if e := budget.Stopped(ctx); e != nil && resp != nil {
-		return &graphql.Response{Errors: gqlerror.List{{
-			Message:    e.Error(),
-			Extensions: map[string]any{"code": CodeLimitExceeded, "setting": e.Setting},
-		}}}
+		return &graphql.Response{Errors: gqlerror.List{stoppedError(e)}}
 	}
 	return resp
 }
 
+// stoppedError is the one error of a request stopped by a limit.
+func stoppedError(e *budget.Exceeded) *gqlerror.Error {
+	ext := map[string]any{"code": CodeLimitExceeded, "setting": e.Setting}
+	if e.RetryAfter > 0 {
+		ext["retryAfter"] = e.RetryAfter
+	}
+	return &gqlerror.Error{Message: e.Error(), Extensions: ext}
+}
+
 // wallWriter gives the answer of a request stopped by a limit its HTTP
 // status: 503 when it ran out of time, 422 when it asked for more rows or
-// bytes than allowed. gqlgen writes executed answers with 200.
+// bytes than allowed, 429 with Retry-After when the admission gate of
+// heavy requests refused it (heavy.go). gqlgen writes executed answers with 200.
 type wallWriter struct {
 	http.ResponseWriter
 	ctx     context.Context
@@ -112,8 +120,13 @@ func (w *wallWriter) WriteHeader(code int) {
 		w.written = true
 		if e := budget.Stopped(w.ctx); e != nil && code == http.StatusOK {
 			code = http.StatusUnprocessableEntity
-			if e.Timeout {
+			switch {
+			case e.Timeout:
 				code = http.StatusServiceUnavailable
+			case e.RetryAfter > 0:
+				// Refused for the server's load (heavy.go): retry later.
+				code = http.StatusTooManyRequests
+				w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 			}
 		}
 	}

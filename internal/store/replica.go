@@ -350,12 +350,12 @@ type querier interface {
 func (s *Store) read(ctx context.Context) querier {
 	rs := s.replicas
 	if rs == nil {
-		return s.pool
+		return s.primaryFor(ctx)
 	}
 	route := routeOf(ctx)
 	if !route.Replica {
 		rs.primaryReads.Add(1)
-		return s.pool
+		return s.primaryFor(ctx)
 	}
 	if rs.heardPending.Load() > 0 || rs.writesPending.Load() > 0 {
 		rs.primaryReads.Add(1)

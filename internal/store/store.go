@@ -28,12 +28,48 @@ type Store struct {
 	// transaction mode): the hottest reads then go through PL/pgSQL
 	// functions, whose plans the server sessions keep (entityRowsSQL).
 	serverPlans bool
+	// heavy is the pool of heavy requests' reads on the primary
+	// (SetHeavyPool); nil: they share pool.
+	heavy *pgxpool.Pool
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}},
 		serverPlans: pool.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement}
+}
+
+// SetHeavyPool sends the reads of heavy requests (WithHeavy) that go to
+// the primary through pool, a small pool of their own: however many
+// statements a heavy request's loaders have ready at once, no more than
+// pool's connections run, and the other requests keep every connection of
+// the API's pool (docs/api.md, "Heavy queries"). The caller keeps
+// ownership of pool. Writes, and reads on replicas, are not affected.
+func (s *Store) SetHeavyPool(pool *pgxpool.Pool) { s.heavy = pool }
+
+// HeavyPoolStats returns a snapshot of the pool of heavy reads; false when
+// there is none.
+func (s *Store) HeavyPoolStats() (PoolStats, bool) {
+	if s.heavy == nil {
+		return PoolStats{}, false
+	}
+	return poolStats(s.heavy), true
+}
+
+type heavyKey struct{}
+
+// WithHeavy returns ctx whose reads are a heavy request's: they go through
+// the pool of heavy reads (SetHeavyPool) when there is one.
+func WithHeavy(ctx context.Context) context.Context {
+	return context.WithValue(ctx, heavyKey{}, true)
+}
+
+// primaryFor is the pool a read of ctx takes on the primary.
+func (s *Store) primaryFor(ctx context.Context) querier {
+	if s.heavy != nil && ctx.Value(heavyKey{}) != nil {
+		return s.heavy
+	}
+	return s.pool
 }
 
 // Ping checks that the database answers. It returns kb.ErrUnavailable,
@@ -162,8 +198,10 @@ type PoolStats struct {
 }
 
 // PoolStats returns a snapshot of the connection pool.
-func (s *Store) PoolStats() PoolStats {
-	st := s.pool.Stat()
+func (s *Store) PoolStats() PoolStats { return poolStats(s.pool) }
+
+func poolStats(p *pgxpool.Pool) PoolStats {
+	st := p.Stat()
 	return PoolStats{
 		Max: st.MaxConns(), Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns(),
 		Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(), AcquireWait: st.AcquireDuration(),

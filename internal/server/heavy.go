@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/internal/budget"
+	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Heavy configures the admission gate of heavy queries. A query is heavy
+// when its estimated cost, the one the cost limit measures before any
+// resolver runs (Limits.MaxCost, docs/api.md "Query cost"), is at least
+// Cost. Heavy queries run through a gate of Concurrency slots, so that
+// together they never take more than their share of the cores from the
+// light ones (the front page, lists, walks), which never wait at it; a
+// heavy query that finds every slot taken waits in a queue of at most
+// Queue, for at most Wait, and is then refused with LIMIT_EXCEEDED and
+// Retry-After. A heavy query's reads go to the store's pool of heavy
+// reads when it has one (store.SetHeavyPool), so that its statements
+// neither run more than that pool's size at once nor take the light
+// queries' connections. The zero value of a field means its default.
+type Heavy struct {
+	// Cost is the estimated cost from which a query is heavy
+	// (PARTNERGRAPH_HEAVY_COST); default DefaultHeavy.Cost, -1 turns the
+	// gate off.
+	Cost int
+	// Concurrency is how many heavy queries run at once
+	// (PARTNERGRAPH_HEAVY_CONCURRENCY); default DefaultHeavy.Concurrency.
+	Concurrency int
+	// Queue is how many heavy queries may wait for a slot
+	// (PARTNERGRAPH_HEAVY_QUEUE); more are refused at once; default
+	// DefaultHeavy.Queue, -1 no bound.
+	Queue int
+	// Wait is how long a heavy query waits for a slot before it is refused
+	// (PARTNERGRAPH_HEAVY_WAIT); default DefaultHeavy.Wait.
+	Wait time.Duration
+}
+
+// DefaultHeavy is the gate unless configured. Cost: above every operation
+// of the benchmark (the costliest, mostConnected(first: 20), is 12,101; a
+// list of 20 partners with 100 cooperatives each 10,141) and every query of
+// the fan-out set that the cost limit lets through (at most 12,041), so
+// that by default only the band between 15,000 and the cost limit
+// (25,000) is gated: a lower threshold gated pages that 16 clients ask for
+// at once and cut their throughput by half or more (docs/benchmarks.md,
+// "Heavy queries beside light ones"). docs/api.md ("Heavy queries") says
+// when to lower it.
+var DefaultHeavy = Heavy{Cost: 15000, Concurrency: 1, Queue: 32, Wait: 2 * time.Second}
+
+func (h *Heavy) defaults() {
+	if h.Cost == 0 {
+		h.Cost = DefaultHeavy.Cost
+	}
+	if h.Concurrency <= 0 {
+		h.Concurrency = DefaultHeavy.Concurrency
+	}
+	if h.Queue == 0 {
+		h.Queue = DefaultHeavy.Queue
+	}
+	if h.Wait <= 0 {
+		h.Wait = DefaultHeavy.Wait
+	}
+}
+
+// heavyGate is the gqlgen extension that admits heavy queries through
+// Heavy's slots. Light queries, mutations and subscriptions pass without
+// touching it.
+type heavyGate struct {
+	Heavy
+	slots   chan struct{}
+	waiting atomic.Int64
+	m       *metrics
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = (*heavyGate)(nil)
+
+func newHeavyGate(h Heavy, m *metrics) *heavyGate {
+	g := &heavyGate{Heavy: h, slots: make(chan struct{}, h.Concurrency), m: m}
+	m.heavyGauges(func() float64 { return float64(len(g.slots)) }, func() float64 { return float64(g.waiting.Load()) })
+	return g
+}
+
+func (*heavyGate) ExtensionName() string                   { return "HeavyGate" }
+func (*heavyGate) Validate(graphql.ExecutableSchema) error { return nil }
+
+// heavyStat marks an operation that passed the gate once: a transport
+// that reads a query's answers until the end (Server-Sent Events) calls
+// the interceptor again for its end.
+const heavyStat = "partnergraph.heavy"
+
+// InterceptResponse runs a light operation at once, and a heavy query
+// once it holds a slot, with its reads sent to the pool of heavy reads.
+func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	cost := operationCost(oc)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query || cost < g.Cost || oc.Stats.GetExtension(heavyStat) != nil {
+		return next(ctx)
+	}
+	oc.Stats.SetExtension(heavyStat, true)
+	if e := g.admit(ctx, cost); e != nil {
+		return &graphql.Response{Errors: gqlerror.List{e}}
+	}
+	defer func() { <-g.slots }()
+	return next(store.WithHeavy(ctx))
+}
+
+// admit takes a slot, waiting for one in the queue if need be; it returns
+// the refusal when the queue is full, the wait too long or the request
+// ended meanwhile.
+func (g *heavyGate) admit(ctx context.Context, cost int) *gqlerror.Error {
+	select {
+	case g.slots <- struct{}{}:
+		g.m.heavy.WithLabelValues("admitted").Inc()
+		return nil
+	default:
+	}
+	if n := g.waiting.Add(1); g.Queue >= 0 && n > int64(g.Queue) {
+		g.waiting.Add(-1)
+		g.m.heavy.WithLabelValues("refused").Inc()
+		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_QUEUE", fmt.Sprintf("the server is busy with heavy queries: %d are waiting already, "+
+			"the most that may (PARTNERGRAPH_HEAVY_QUEUE); this one's estimated cost is %d, heavy from %d (PARTNERGRAPH_HEAVY_COST); "+
+			"retry later or ask for smaller pages", g.Queue, cost, g.Cost))
+	}
+	defer g.waiting.Add(-1)
+	start := time.Now()
+	timer := time.NewTimer(g.Wait)
+	defer timer.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		g.m.heavy.WithLabelValues("queued").Inc()
+		g.m.heavyWait.Observe(time.Since(start).Seconds())
+		return nil
+	case <-timer.C:
+		g.m.heavy.WithLabelValues("refused").Inc()
+		g.m.heavyWait.Observe(time.Since(start).Seconds())
+		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_WAIT", fmt.Sprintf("the server is busy with heavy queries: this one waited %s for one of "+
+			"their %d slots (PARTNERGRAPH_HEAVY_WAIT, PARTNERGRAPH_HEAVY_CONCURRENCY) and was not run; its estimated cost is %d, "+
+			"heavy from %d (PARTNERGRAPH_HEAVY_COST); retry later or ask for smaller pages", g.Wait, g.Concurrency, cost, g.Cost))
+	case <-ctx.Done():
+		g.m.heavyWait.Observe(time.Since(start).Seconds())
+		if e := budget.Stopped(ctx); e != nil {
+			return stoppedError(e)
+		}
+		return &gqlerror.Error{Message: cancelledMessage, Extensions: map[string]any{"code": CodeCancelled}}
+	}
+}
+
+// refuse stops the request with LIMIT_EXCEEDED naming setting: its
+// context ends, so nothing of it runs, and its answer gets 429 with
+// Retry-After (wallWriter).
+func (g *heavyGate) refuse(ctx context.Context, setting, msg string) *gqlerror.Error {
+	return stoppedError(budget.Refuse(ctx, setting, msg, max(1, int(math.Ceil(g.Wait.Seconds())))))
+}

@@ -1,0 +1,271 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// heavyQuery costs 1 + 20 × 2 = 41: heavy from a Heavy.Cost of 10, as
+// lightQuery (1) is not. lightQuery reads nothing from the database, so it
+// answers while the test holds the entity table.
+const (
+	heavyQuery = `{ goodPractices(first: 20) { nodes { id name } } }`
+	lightQuery = `{ __typename }`
+)
+
+// gated is a server whose heavy queries read through a pool of their own,
+// named heavyApp in pg_stat_activity.
+type gated struct {
+	url  string
+	pool *pgxpool.Pool
+}
+
+const heavyApp = "partnergraph-heavy-test"
+
+func newGated(t *testing.T, h server.Heavy) *gated {
+	t.Helper()
+	dsn := pgtest.NewDB(t, "reference")
+	open := func(app string) *pgxpool.Pool {
+		pc, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.ConnConfig.RuntimeParams["application_name"] = app
+		pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return pool
+	}
+	pool, heavyPool := open("partnergraph-test"), open(heavyApp)
+	st := store.New(pool)
+	st.SetHeavyPool(heavyPool)
+	srv := httptest.NewServer(server.New(server.Config{Heavy: h, Logger: slog.New(slog.DiscardHandler)}, st).Handler())
+	t.Cleanup(srv.Close)
+	return &gated{url: srv.URL, pool: pool}
+}
+
+// answer is a response with its status and Retry-After.
+type answer struct {
+	status     int
+	retryAfter string
+	response
+}
+
+func (g *gated) post(t *testing.T, query string) answer {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	res, err := http.Post(g.url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return answer{}
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	a := answer{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After")}
+	if err := json.Unmarshal(raw, &a.response); err != nil {
+		t.Errorf("not JSON (%d): %s", res.StatusCode, raw)
+	}
+	return a
+}
+
+// metric reads one sample of /metrics, e.g.
+// `partnergraph_heavy_queries_total{outcome="queued"}`.
+func (g *gated) metric(t *testing.T, name string) string {
+	t.Helper()
+	res, err := http.Get(g.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// until polls cond until it holds; the test's own deadline bounds it.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if t.Context().Err() != nil {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// lockEntities holds the entity table until the returned func is called:
+// every statement that reads it waits, visibly, in pg_stat_activity.
+func (g *gated) lockEntities(t *testing.T) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := g.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE entity IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	release = func() {
+		if !done {
+			done = true
+			_ = tx.Rollback(ctx)
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// blocked lists the application names of the statements waiting for a lock
+// in the test's database.
+func (g *gated) blocked(t *testing.T) []string {
+	t.Helper()
+	rows, err := g.pool.Query(context.Background(), `SELECT application_name FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, a)
+	}
+	return apps
+}
+
+// TestHeavyQueriesRunOneAtATimeAndLightOnesPass holds the entity table so
+// that a heavy query, once it runs, waits in the database: with a gate of
+// one slot and a queue of one, a second heavy query waits at the gate
+// without starting (only one statement waits on the table, and it is on
+// the heavy queries' own pool), a light query answers meanwhile, a third
+// heavy query is refused at once with 429 LIMIT_EXCEEDED and Retry-After,
+// and once the table is free the first two answer in turn.
+func TestHeavyQueriesRunOneAtATimeAndLightOnesPass(t *testing.T) {
+	g := newGated(t, server.Heavy{Cost: 10, Concurrency: 1, Queue: 1, Wait: time.Hour})
+	release := g.lockEntities(t)
+
+	answers := make(chan answer, 2)
+	go func() { answers <- g.post(t, heavyQuery) }()
+	until(t, "the first heavy query runs and waits for the table", func() bool {
+		return slices.Equal(g.blocked(t), []string{heavyApp})
+	})
+	go func() { answers <- g.post(t, heavyQuery) }()
+	until(t, "the second heavy query waits at the gate", func() bool {
+		return g.metric(t, "partnergraph_heavy_queries_waiting") == "1"
+	})
+	if got := g.metric(t, "partnergraph_heavy_queries_running"); got != "1" {
+		t.Errorf("%s heavy queries running, want 1", got)
+	}
+
+	// A light query does not wait at the gate.
+	if a := g.post(t, lightQuery); a.status != http.StatusOK || len(a.Errors) > 0 || string(a.Data) != `{"__typename":"Query"}` {
+		t.Errorf("light query while the gate is full: %d %s %+v", a.status, a.Data, a.Errors)
+	}
+	// The queue is full: refused at once, without running.
+	a := g.post(t, heavyQuery)
+	if a.status != http.StatusTooManyRequests || a.retryAfter == "" || len(a.Errors) != 1 || a.Data != nil && string(a.Data) != "null" ||
+		a.Errors[0].Extensions["code"] != server.CodeLimitExceeded || a.Errors[0].Extensions["setting"] != "PARTNERGRAPH_HEAVY_QUEUE" ||
+		a.Errors[0].Extensions["retryAfter"] == nil {
+		t.Errorf("a heavy query past the queue: %d Retry-After %q %s %+v", a.status, a.retryAfter, a.Data, a.Errors)
+	}
+	// Still one statement waiting: the queued query has not started.
+	if got := g.blocked(t); !slices.Equal(got, []string{heavyApp}) {
+		t.Errorf("statements waiting for the table: %v, want one of the heavy pool", got)
+	}
+
+	release()
+	for range 2 {
+		a := <-answers
+		if a.status != http.StatusOK || len(a.Errors) > 0 || !strings.Contains(string(a.Data), `"goodPractices"`) {
+			t.Errorf("heavy query: %d %s %+v", a.status, a.Data, a.Errors)
+		}
+	}
+	for outcome, want := range map[string]string{"admitted": "1", "queued": "1", "refused": "1"} {
+		if got := g.metric(t, `partnergraph_heavy_queries_total{outcome="`+outcome+`"}`); got != want {
+			t.Errorf("heavy queries %s: %s, want %s", outcome, got, want)
+		}
+	}
+	if got := g.metric(t, "partnergraph_heavy_queries_running"); got != "0" {
+		t.Errorf("%s heavy queries running after both answered, want 0", got)
+	}
+}
+
+// TestHeavyQueryRefusedAfterItsWaitNeverRuns: a heavy query that waits
+// longer than Heavy.Wait for a slot is refused with 429 LIMIT_EXCEEDED
+// naming PARTNERGRAPH_HEAVY_WAIT, and does not run when the slot frees.
+func TestHeavyQueryRefusedAfterItsWaitNeverRuns(t *testing.T) {
+	g := newGated(t, server.Heavy{Cost: 10, Concurrency: 1, Queue: 5, Wait: 20 * time.Millisecond})
+	release := g.lockEntities(t)
+	first := make(chan answer, 1)
+	go func() { first <- g.post(t, heavyQuery) }()
+	until(t, "the first heavy query runs and waits for the table", func() bool {
+		return slices.Equal(g.blocked(t), []string{heavyApp})
+	})
+
+	a := g.post(t, heavyQuery)
+	if a.status != http.StatusTooManyRequests || a.retryAfter != "1" || len(a.Errors) != 1 || a.Data != nil && string(a.Data) != "null" ||
+		a.Errors[0].Extensions["code"] != server.CodeLimitExceeded || a.Errors[0].Extensions["setting"] != "PARTNERGRAPH_HEAVY_WAIT" ||
+		!strings.Contains(a.Errors[0].Message, "PARTNERGRAPH_HEAVY_WAIT") {
+		t.Errorf("a heavy query past its wait: %d Retry-After %q %s %+v", a.status, a.retryAfter, a.Data, a.Errors)
+	}
+	release()
+	if a := <-first; a.status != http.StatusOK || len(a.Errors) > 0 {
+		t.Errorf("first heavy query: %d %+v", a.status, a.Errors)
+	}
+	// Only the first ever held a slot; nothing waits or runs.
+	for name, want := range map[string]string{
+		`partnergraph_heavy_queries_total{outcome="admitted"}`: "1",
+		`partnergraph_heavy_queries_total{outcome="queued"}`:   "0",
+		`partnergraph_heavy_queries_total{outcome="refused"}`:  "1",
+		"partnergraph_heavy_queries_running":                   "0",
+		"partnergraph_heavy_queries_waiting":                   "0",
+		"partnergraph_heavy_wait_seconds_count":                "1",
+	} {
+		if got := g.metric(t, name); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	if got := g.blocked(t); len(got) > 0 {
+		t.Errorf("statements still waiting: %v", got)
+	}
+}
+
+// TestLightQueriesNeverMeetTheGate: with the default threshold the front
+// page and the bench's page are light: they never count at the gate.
+func TestLightQueriesNeverMeetTheGate(t *testing.T) {
+	g := newGated(t, server.Heavy{})
+	for _, q := range []string{lightQuery, `{ goodPractices(first: 20) { totalCount nodes { id name cases(first: 3) { totalCount nodes { __typename name } }
+		partners(first: 5) { totalCount nodes { name sector } } } } }`} {
+		if a := g.post(t, q); a.status != http.StatusOK || len(a.Errors) > 0 {
+			t.Fatalf("%d %+v", a.status, a.Errors)
+		}
+	}
+	for _, outcome := range []string{"admitted", "queued", "refused"} {
+		if got := g.metric(t, `partnergraph_heavy_queries_total{outcome="`+outcome+`"}`); got != "0" {
+			t.Errorf("heavy queries %s: %s, want 0", outcome, got)
+		}
+	}
+}
