@@ -182,8 +182,9 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	kinds := make([]string, len(es))
 	statuses := make([]string, len(es))
 	countries := make([]string, len(es))
+	ix := textsearch.NewIndexer()
 	for i, e := range es {
-		d := textsearch.Index(textsearch.Fields(e))
+		d := ix.Index(textsearch.Fields(e))
 		ids[i], vecs[i], names[i], nameWords[i] = e.ID, d.Vector, d.NameVector, int32(d.NameWords)
 		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), e.Country()
 	}
@@ -544,6 +545,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err := s.prune(ctx, vis, q); err != nil {
 		return nil, err
 	}
+	if !partial && q.Unheld() {
+		// A word that no published document holds (a typo, before its
+		// correction): no match, and no statement to learn it.
+		page := &SearchPage{}
+		if r.Count && r.Offset == 0 {
+			page.Counted, page.TotalExact = true, true
+		}
+		return page, nil
+	}
 	c := compile(q)
 	b := &builder{}
 	// ts_rank reads every term of the query (RankTSQuery), the matches
@@ -804,6 +814,9 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, anyGroup bool) (int, bool, error) {
 	if err := s.prune(ctx, vis, q); err != nil {
 		return 0, false, err
+	}
+	if !anyGroup && q.Unheld() {
+		return 0, true, nil
 	}
 	tsq := compile(q).all
 	if anyGroup {

@@ -63,11 +63,7 @@ const holderSlack = 3
 // every term is needed, the tsquery names them all.
 func (w *Word) Prune(holders map[string][]string, complete map[string]bool) {
 	terms := w.Terms()
-	w.kept, w.prunedFor = nil, w.pruneKey()
-	if len(terms) <= 1 {
-		w.kept = terms
-		return
-	}
+	w.kept, w.prunedFor, w.unheld = nil, w.pruneKey(), false
 	inTerms := func(x string) bool { return slices.Contains(terms, x) }
 	prefixMatch := w.Prefix && !w.completed
 	// The words that hold a term of w, each with the terms of w it holds.
@@ -155,7 +151,25 @@ func (w *Word) Prune(holders map[string][]string, complete map[string]bool) {
 		// Nothing searched holds the word: its tsquery must still name a
 		// term, which matches nothing.
 		w.kept = terms[:1]
+		w.unheld = len(forced) == 0 && len(words) == 0
 	}
+}
+
+// Unheld reports whether Prune found that no word of the vocabulary holds
+// any term of w, nor starts with it where it matches as a prefix: no
+// document searched matches it (a typo), and a query that needs it finds
+// nothing without asking the index.
+func (w *Word) Unheld() bool { return w.Pruned() && w.unheld }
+
+// Unheld reports whether some word of q is Unheld: q, all of whose groups
+// must match, then matches nothing.
+func (q Query) Unheld() bool {
+	for _, w := range q.Words() {
+		if w.Unheld() {
+			return true
+		}
+	}
+	return false
 }
 
 func holdsAny(ts []string, kept map[string]bool) bool {

@@ -166,3 +166,26 @@ func TestHolderPrefixesHoldEveryWord(t *testing.T) {
 		}
 	}
 }
+
+// A word that no word of the vocabulary holds is Unheld, and its query
+// still names a term (which matches nothing); a prefix or a known word is
+// not.
+func TestPruneFindsWordsNothingHolds(t *testing.T) {
+	_, terms := vocabulary(t)
+	for typed, want := range map[string]bool{"spoldzelnia": true, "kooperaitvet ceramika": true, "spoldzielnia": false, "ceramika": false} {
+		q, _ := textsearch.Parse("query", typed)
+		for _, w := range q.Words() {
+			w.Prefix = false
+			w.Prune(holders(w, terms, 256))
+		}
+		if q.Unheld() != want || !strings.Contains(q.TSQuery(), "'") {
+			t.Errorf("%q: Unheld %v, want %v; query %s", typed, q.Unheld(), want, q.TSQuery())
+		}
+	}
+	q, _ := textsearch.Parse("query", "spoldzelni")
+	w := q.Words()[0]
+	w.Prune(holders(w, terms, 256))
+	if q.Unheld() {
+		t.Error("a word that matches as a prefix is Unheld")
+	}
+}

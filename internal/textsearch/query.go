@@ -44,6 +44,7 @@ type Word struct {
 	// out those it need not; nil: all of them.
 	kept      []string
 	prunedFor string
+	unheld    bool
 }
 
 // Terms returns the terms w matches by name: its forms, corrections and
