@@ -137,8 +137,9 @@ func (s *Store) copyDocs(ctx context.Context, tx pgx.Tx) (int, map[string]bool, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ix := textsearch.NewIndexer()
 			for b := range jobs {
-				b.text, b.terms = docLines(b.es)
+				b.text, b.terms = docLines(ix, b.es)
 				close(b.done)
 			}
 		}()
@@ -204,12 +205,12 @@ func (s *Store) copyDocs(ctx context.Context, tx pgx.Tx) (int, map[string]bool, 
 
 // docLines returns the COPY text lines of the documents of es and the
 // distinct terms of the published ones.
-func docLines(es []*kb.Entity) ([]byte, []string) {
+func docLines(ix *textsearch.Indexer, es []*kb.Entity) ([]byte, []string) {
 	var b strings.Builder
 	seen := map[string]bool{}
 	var terms []string
 	for _, e := range es {
-		d := textsearch.Index(textsearch.Fields(e))
+		d := ix.Index(textsearch.Fields(e))
 		b.WriteString(strconv.FormatInt(e.ID, 10))
 		for _, f := range []string{d.Vector, d.NameVector, strconv.Itoa(d.NameWords), string(e.Kind), statusOf(e)} {
 			b.WriteByte('\t')
