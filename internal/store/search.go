@@ -362,11 +362,17 @@ func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query
 // textsearch.MaxCompletions+1 of them: more than MaxCompletions means
 // "too many to name".
 func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string, error) {
+	return s.vocabularyRanges(ctx, prefixes, textsearch.MaxCompletions+1)
+}
+
+// vocabularyRanges returns, for each prefix, the first limit terms of the
+// vocabulary that start with it, in one statement.
+func (s *Store) vocabularyRanges(ctx context.Context, prefixes []string, limit int) ([][]string, error) {
 	// A range of the vocabulary's B-tree (collation C): the terms from
 	// the prefix up to the prefix followed by the last code point.
 	rows, err := s.read(ctx).Query(ctx, `SELECT array(SELECT term FROM search_term
 			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
-		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, textsearch.MaxCompletions+1)
+		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, limit)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -375,7 +381,7 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 		return nil, translate(err)
 	}
 	if len(out) != len(prefixes) {
-		return nil, fmt.Errorf("completions: %d answers for %d prefixes", len(out), len(prefixes))
+		return nil, fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
 	}
 	return out, nil
 }
@@ -1020,18 +1026,9 @@ func (s *Store) prune(ctx context.Context, vis Visibility, q textsearch.Query) e
 	holders := map[string][]string{}
 	complete := map[string]bool{}
 	if len(prefixes) > 0 {
-		rows, err := s.read(ctx).Query(ctx, `SELECT array(SELECT term FROM search_term
-				WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
-			FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, prefixes, pruneRange+1)
+		terms, err := s.vocabularyRanges(ctx, prefixes, pruneRange+1)
 		if err != nil {
-			return fmt.Errorf("search: %w", translate(err))
-		}
-		terms, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
-		if err != nil {
-			return fmt.Errorf("search: %w", translate(err))
-		}
-		if len(terms) != len(prefixes) {
-			return fmt.Errorf("search: %d ranges for %d prefixes", len(terms), len(prefixes))
+			return fmt.Errorf("search: %w", err)
 		}
 		for i, p := range prefixes {
 			holders[p], complete[p] = terms[i], len(terms[i]) <= pruneRange
