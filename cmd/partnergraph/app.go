@@ -381,7 +381,7 @@ func (a *App) Generate(ctx context.Context, w io.Writer, meter *progress.Meter) 
 	// COPY bypasses the write path that keeps search documents, so the
 	// search index is built for the new entities here.
 	meter.Start("building the search index", 0, "")
-	n, took, err := a.Store.Reindex(ctx, false)
+	n, took, err := a.Store.BuildSearchIndex(ctx)
 	if err != nil {
 		return err
 	}

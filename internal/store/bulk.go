@@ -235,6 +235,11 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 // keys and returns the statements that rebuild them, constraints as
 // constraints.
 func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	return dropIndexesOf(ctx, tx, bulkTables)
+}
+
+// dropIndexesOf is dropSecondaryIndexes for the given tables.
+func dropIndexesOf(ctx context.Context, tx pgx.Tx, tables []string) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid),
 			coalesce(c.conname, ''), coalesce(pg_get_constraintdef(c.oid), '')
 		FROM pg_index x
@@ -242,7 +247,7 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		JOIN pg_class t ON t.oid = x.indrelid
 		LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
 		WHERE t.relname = ANY($1) AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisprimary
-		ORDER BY t.relname, i.relname`, bulkTables)
+		ORDER BY t.relname, i.relname`, tables)
 	if err != nil {
 		return nil, translate(err)
 	}

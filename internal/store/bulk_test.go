@@ -654,3 +654,62 @@ func readsTheSameWithoutPreparedStatements(t *testing.T, ctx context.Context, pr
 		}
 	}
 }
+
+// The bulk build of the search index (partnergraph generate) writes the
+// documents and the vocabulary that indexing row by row writes, leaves the
+// text indexes and the vocabulary's trigger in place, and stands aside
+// when documents exist.
+func TestBuildSearchIndexWritesWhatReindexWrites(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	g, err := synth.New(1, 3000, 6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BulkLoad(ctx, "generate", g, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM search_doc; DELETE FROM search_term`); err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := st.BuildSearchIndex(ctx)
+	if err != nil || n != 3000 {
+		t.Fatalf("BuildSearchIndex = %d, %v; want 3000 entities", n, err)
+	}
+	snapshot := func() (docs, terms string) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT
+				(SELECT md5(string_agg(concat_ws('|', entity_id, vec, name_vec, name_words, kind, status, country, version), E'\n' ORDER BY entity_id)) FROM search_doc),
+				(SELECT md5(string_agg(term, ' ' ORDER BY term)) FROM search_term)`).Scan(&docs, &terms); err != nil {
+			t.Fatal(err)
+		}
+		return docs, terms
+	}
+	bulkDocs, bulkTerms := snapshot()
+	var indexes int
+	var triggerOn bool
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN ('search_doc_vec_idx', 'search_doc_name_vec_idx')),
+		(SELECT tgenabled = 'O' FROM pg_trigger WHERE tgname = 'search_doc_to_search_term')`).Scan(&indexes, &triggerOn); err != nil {
+		t.Fatal(err)
+	}
+	if indexes != 2 || !triggerOn {
+		t.Errorf("after the bulk build: %d of the 2 text indexes, trigger enabled %v", indexes, triggerOn)
+	}
+	// Row by row, as before.
+	if _, err := pool.Exec(ctx, `DELETE FROM search_doc; DELETE FROM search_term`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Reindex(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if docs, terms := snapshot(); docs != bulkDocs || terms != bulkTerms {
+		t.Errorf("the bulk build wrote other documents (%v) or another vocabulary (%v) than Reindex", docs != bulkDocs, terms != bulkTerms)
+	}
+	// With documents in place it indexes only what lacks one.
+	if n, _, err := st.BuildSearchIndex(ctx); err != nil || n != 0 {
+		t.Errorf("BuildSearchIndex over an index = %d, %v; want nothing to do", n, err)
+	}
+	if r, err := st.Search(ctx, store.Public, store.SearchRequest{Query: "spółdzielnia", Limit: 3}); err != nil || len(r.Hits) == 0 {
+		t.Errorf("search after the bulk build: %v, %v", r, err)
+	}
+}

@@ -60,6 +60,9 @@ func (s *Store) ExplainCount(ctx context.Context, vis Visibility, query string) 
 	if err := s.complete(ctx, vis, q); err != nil {
 		return "", err
 	}
+	if err := s.prune(ctx, vis, q); err != nil {
+		return "", err
+	}
 	sql, args, err := s.countSQL(ctx, vis, SearchRequest{}, q, q.TSQuery())
 	if err != nil {
 		return "", err

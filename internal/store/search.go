@@ -182,8 +182,9 @@ func (s *Store) writeDocs(ctx context.Context, es []*kb.Entity) error {
 	kinds := make([]string, len(es))
 	statuses := make([]string, len(es))
 	countries := make([]string, len(es))
+	ix := textsearch.NewIndexer()
 	for i, e := range es {
-		d := textsearch.Index(textsearch.Fields(e))
+		d := ix.Index(textsearch.Fields(e))
 		ids[i], vecs[i], names[i], nameWords[i] = e.ID, d.Vector, d.NameVector, int32(d.NameWords)
 		kinds[i], statuses[i], countries[i] = string(e.Kind), statusOf(e), e.Country()
 	}
@@ -252,6 +253,7 @@ const rankWeights = `'{0.05, 0.1, 0.2, 1.0}'`
 type compiled struct {
 	all    string   // every group must match
 	any    string   // any group matches
+	rank   string   // any group matches, every term named (for ts_rank)
 	own    string   // every group must match in the name or an attribute
 	groups []string // each group's own
 	owns   []string // each group's own, in the name or an attribute
@@ -266,7 +268,7 @@ func parse(query string) (textsearch.Query, error) {
 
 // compile turns q into SQL tsqueries as it stands.
 func compile(q textsearch.Query) compiled {
-	return compiled{all: q.TSQuery(), any: q.AnyTSQuery(), own: q.OwnTSQuery(),
+	return compiled{all: q.TSQuery(), any: q.AnyTSQuery(), rank: q.RankTSQuery(), own: q.OwnTSQuery(),
 		groups: q.GroupTSQueries(), owns: q.OwnGroupTSQueries(), words: len(q.Words())}
 }
 
@@ -364,6 +366,12 @@ func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query
 // textsearch.MaxCompletions+1 of them: more than MaxCompletions means
 // "too many to name".
 func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string, error) {
+	return s.vocabularyRanges(ctx, prefixes, textsearch.MaxCompletions+1)
+}
+
+// vocabularyRanges returns, for each prefix, the first limit terms of the
+// vocabulary that start with it, in one statement.
+func (s *Store) vocabularyRanges(ctx context.Context, prefixes []string, limit int) ([][]string, error) {
 	// A range of the vocabulary's B-tree (collation C): the terms from
 	// the prefix up to the prefix followed by the last code point.
 	sql := `SELECT array(SELECT term FROM search_term
@@ -373,7 +381,7 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 		// The same statement, planned once per server session (migration 00037).
 		sql = `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
 	}
-	rows, err := s.read(ctx).Query(ctx, sql, prefixes, textsearch.MaxCompletions+1)
+	rows, err := s.read(ctx).Query(ctx, sql, prefixes, limit)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -382,7 +390,7 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 		return nil, translate(err)
 	}
 	if len(out) != len(prefixes) {
-		return nil, fmt.Errorf("completions: %d answers for %d prefixes", len(out), len(prefixes))
+		return nil, fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
 	}
 	return out, nil
 }
@@ -456,7 +464,7 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	// typos, unless the query as typed finds something and this page is
 	// past its end.
 	if r.Offset > 0 {
-		if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
+		if n, _, err := s.count(ctx, vis, r, q, false); err != nil || n > 0 {
 			return page, err
 		}
 	}
@@ -473,7 +481,7 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 			return page, err
 		}
 		if r.Offset > 0 {
-			if n, _, err := s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
+			if n, _, err := s.count(ctx, vis, r, q, false); err != nil || n > 0 {
 				return page, err
 			}
 		}
@@ -498,6 +506,9 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 // unmatched returns the groups of q (as typed) that no entity visible
 // under vis and kept by r's filters matches, in one statement.
 func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) ([]string, error) {
+	if err := s.prune(ctx, vis, q); err != nil {
+		return nil, err
+	}
 	c := compile(q)
 	b := &builder{}
 	r.where(b, vis)
@@ -546,9 +557,23 @@ const candidates = 300
 // searchPage reads one page of hits of q: of the entities that match every
 // group of q, or with partial, of those that match any, the most first.
 func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, partial bool) (*SearchPage, error) {
+	if err := s.prune(ctx, vis, q); err != nil {
+		return nil, err
+	}
+	if !partial && q.Unheld() {
+		// A word that no published document holds (a typo, before its
+		// correction): no match, and no statement to learn it.
+		page := &SearchPage{}
+		if r.Count && r.Offset == 0 {
+			page.Counted, page.TotalExact = true, true
+		}
+		return page, nil
+	}
 	c := compile(q)
 	b := &builder{}
-	qAny := b.arg(c.any)
+	// ts_rank reads every term of the query (RankTSQuery), the matches
+	// only the terms prune kept, which match the same documents.
+	qRank := b.arg(c.rank)
 	r.where(b, vis)
 	where := strings.Join(b.where, " AND ")
 	need := r.Offset + r.Limit + 1
@@ -612,7 +637,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 				parts = append(parts, fmt.Sprintf(`(SELECT * FROM but%d LIMIT %s)`, i, limit))
 			}
 		}
-		ctes = append(ctes, fmt.Sprintf(`anyof AS MATERIALIZED (SELECT %s FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, cols, qAny, where))
+		ctes = append(ctes, fmt.Sprintf(`anyof AS MATERIALIZED (SELECT %s FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, cols, b.arg(c.any), where))
 		if len(parts) == 0 {
 			parts = append(parts, `(SELECT * FROM anyof LIMIT 0)`)
 		}
@@ -632,7 +657,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 			+ n.own::float8 / %[6]d - 3 * (%[6]d - n.cover)
 			+ CASE WHEN n.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
-		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qAny, n, c.words,
+		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qRank, n, c.words,
 		b.arg(r.Limit+1), b.arg(r.Offset), total)
 	var ids []int64
 	var scores []float64
@@ -776,7 +801,7 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 	if err := s.complete(ctx, vis, q); err != nil {
 		return 0, false, err
 	}
-	n, exact, err := s.count(ctx, vis, r, q, compile(q).all)
+	n, exact, err := s.count(ctx, vis, r, q, false)
 	if err != nil || n > 0 {
 		return n, exact, err
 	}
@@ -789,18 +814,29 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 		return 0, false, err
 	}
 	if corrected || widened {
-		if n, exact, err = s.count(ctx, vis, r, q, compile(q).all); err != nil || n > 0 {
+		if n, exact, err = s.count(ctx, vis, r, q, false); err != nil || n > 0 {
 			return n, exact, err
 		}
 	}
 	if len(q.Groups) == 1 {
 		return 0, true, nil
 	}
-	return s.count(ctx, vis, r, q, compile(q).any)
+	return s.count(ctx, vis, r, q, true)
 }
 
-// count counts the entities that match the tsquery tsq, up to CountBound.
-func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, tsq string) (int, bool, error) {
+// count counts the entities that match every group of q (with anyGroup,
+// any group), up to CountBound.
+func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, anyGroup bool) (int, bool, error) {
+	if err := s.prune(ctx, vis, q); err != nil {
+		return 0, false, err
+	}
+	if !anyGroup && q.Unheld() {
+		return 0, true, nil
+	}
+	tsq := compile(q).all
+	if anyGroup {
+		tsq = compile(q).any
+	}
 	sql, args, err := s.countSQL(ctx, vis, r, q, tsq)
 	if err != nil {
 		return 0, false, err
@@ -958,4 +994,57 @@ func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Sugg
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
 	return out, nil
+}
+
+// pruneRange is how many vocabulary terms prune reads at most under one
+// prefix: a term whose range holds more keeps its place in the query.
+const pruneRange = 256
+
+// prune leaves out of the tsqueries of q's words the terms they need not
+// name (textsearch.Word.Prune): a query word then costs the text index one
+// posting list, or a few, instead of one per form ("spółdzielnia socjalna
+// poznań" at 1M: docs/search.md). It reads, in one round trip, the
+// vocabulary's terms in the range of each term's HolderPrefixes. Only for
+// readers of published entries, as complete: the vocabulary holds the
+// terms of published documents, so a reader of drafts keeps every term.
+// Words already pruned for the same terms are not read again.
+func (s *Store) prune(ctx context.Context, vis Visibility, q textsearch.Query) error {
+	if vis.Drafts {
+		return nil
+	}
+	var words []*textsearch.Word
+	var prefixes []string
+	seen := map[string]bool{}
+	for _, w := range q.Words() {
+		if w.Pruned() {
+			continue
+		}
+		words = append(words, w)
+		for _, t := range w.Terms() {
+			for _, p := range textsearch.HolderPrefixes(t) {
+				if !seen[p] {
+					seen[p] = true
+					prefixes = append(prefixes, p)
+				}
+			}
+		}
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	holders := map[string][]string{}
+	complete := map[string]bool{}
+	if len(prefixes) > 0 {
+		terms, err := s.vocabularyRanges(ctx, prefixes, pruneRange+1)
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		for i, p := range prefixes {
+			holders[p], complete[p] = terms[i], len(terms[i]) <= pruneRange
+		}
+	}
+	for _, w := range words {
+		w.Prune(holders, complete)
+	}
+	return nil
 }

@@ -40,6 +40,11 @@ type Word struct {
 	// of as a prefix (see Complete).
 	completions []string
 	completed   bool
+	// kept are the terms the word's tsquery names when Prune has left
+	// out those it need not; nil: all of them.
+	kept      []string
+	prunedFor string
+	unheld    bool
 }
 
 // Terms returns the terms w matches by name: its forms, corrections and
@@ -219,24 +224,22 @@ func (w *Word) Correct(candidates []string) {
 
 // alternatives is the tsquery of one word: any of its lexemes or
 // corrections, or a term it starts; with own, only where they carry the
-// weight of a name or an attribute (A).
-func (w *Word) alternatives(own bool) string {
+// weight of a name or an attribute (A). With all, every term of the word
+// is named, else only those Prune kept (the same matches).
+func (w *Word) alternatives(own, all bool) string {
 	weight := ""
 	if own {
 		weight = ":A"
 	}
-	parts := make([]string, 0, len(w.Lexemes)+len(w.Corrections)+1)
-	for _, l := range w.Lexemes {
-		parts = append(parts, quoteLexeme(l)+weight)
+	terms := w.Terms()
+	if !all && w.Pruned() {
+		terms = w.kept
 	}
-	for _, c := range w.Corrections {
-		parts = append(parts, quoteLexeme(c)+weight)
+	parts := make([]string, 0, len(terms)+1)
+	for _, t := range terms {
+		parts = append(parts, quoteLexeme(t)+weight)
 	}
-	if w.Prefix && w.completed {
-		for _, c := range w.completions {
-			parts = append(parts, quoteLexeme(c)+weight)
-		}
-	} else if w.Prefix {
+	if w.Prefix && !w.completed {
 		if own {
 			parts = append(parts, quoteLexeme(w.Folded)+":*A")
 		} else {
@@ -251,6 +254,8 @@ func (w *Word) alternatives(own bool) string {
 
 // TSQuery returns q as a tsquery literal over the lexemes of Index: every
 // group must match, a word in any of its forms, a phrase word after word.
+// The tsqueries of a Query name the terms Prune kept, which match what all
+// the terms of its words match; RankTSQuery names them all.
 func (q Query) TSQuery() string {
 	return strings.Join(q.GroupTSQueries(), " & ")
 }
@@ -260,25 +265,32 @@ func (q Query) AnyTSQuery() string {
 	return strings.Join(q.GroupTSQueries(), " | ")
 }
 
+// RankTSQuery is AnyTSQuery with every term of every word, pruned or not:
+// ts_rank scores a document by the query's terms, and a hit must score
+// as it did before its query was pruned.
+func (q Query) RankTSQuery() string {
+	return strings.Join(q.groupTSQueries(false, true), " | ")
+}
+
 // OwnTSQuery returns the tsquery literal of q matched only where the
 // words carry the weight of a name or an attribute of the entity (A).
 func (q Query) OwnTSQuery() string {
-	return strings.Join(q.groupTSQueries(true), " & ")
+	return strings.Join(q.groupTSQueries(true, false), " & ")
 }
 
 // OwnGroupTSQueries returns, for each group of q, its tsquery literal
 // matched only where the words carry the weight A (see OwnTSQuery).
-func (q Query) OwnGroupTSQueries() []string { return q.groupTSQueries(true) }
+func (q Query) OwnGroupTSQueries() []string { return q.groupTSQueries(true, false) }
 
 // GroupTSQueries returns the tsquery literal of each group of q.
-func (q Query) GroupTSQueries() []string { return q.groupTSQueries(false) }
+func (q Query) GroupTSQueries() []string { return q.groupTSQueries(false, false) }
 
-func (q Query) groupTSQueries(own bool) []string {
+func (q Query) groupTSQueries(own, all bool) []string {
 	groups := make([]string, len(q.Groups))
 	for i, g := range q.Groups {
 		words := make([]string, len(g.Words))
 		for j, w := range g.Words {
-			words[j] = w.alternatives(own)
+			words[j] = w.alternatives(own, all)
 		}
 		groups[i] = strings.Join(words, " <-> ")
 		if len(words) > 1 {
