@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/partnergraph/partnergraph/internal/graphalg"
@@ -24,13 +25,33 @@ type csr struct {
 	meta  []uint8
 	extra map[int32][]half
 	links int // live links
+
+	// What a walk's answer shows (docs/traversal.md, "Answering from the
+	// index"): each half link's id, each link's role (by link id), each
+	// entity's name.
+	lid      []uint32 // per half: the link's id; 0: not held (beyond 32 bits)
+	roleOf   []uint8  // link id → role code; roleNotHeld for a role not held
+	roles    []string // role code → role; code 0 is ""
+	roleCode map[string]uint8
+	names    []byte   // the entities' names, one after another; a rename appends
+	nameOff  []uint32 // per entity: where its name starts in names
+	nameLen  []uint16 // per entity: its length; nameNotHeld: not held
 }
 
 // half is one end's view of a link added after the build.
 type half struct {
 	other int32
 	meta  uint8
+	id    uint32
 }
+
+// Markers of what the index does not hold: an answer that needs it is
+// read from PostgreSQL.
+const (
+	roleNotHeld = 0xff   // more than 254 distinct roles
+	nameNotHeld = 0xffff // a name of 64 KiB or more, or logged before migration 00039
+	maxLinkID   = 1 << 28
+)
 
 // Metadata of a half link: the relation type's code in the low bits.
 const (
@@ -56,12 +77,15 @@ type builder struct {
 	g        *csr
 	from, to []int32
 	typ      []uint8
+	lid      []uint32
 }
 
-func newBuilder() *builder { return &builder{g: &csr{extra: map[int32][]half{}}} }
+func newBuilder() *builder {
+	return &builder{g: &csr{extra: map[int32][]half{}, roles: []string{""}, roleCode: map[string]uint8{"": 0}}}
+}
 
 // Entity implements store.GraphSink.
-func (b *builder) Entity(id int64, kind, status uint8) {
+func (b *builder) Entity(id int64, kind, status uint8, name []byte) {
 	g := b.g
 	if id <= 0 || id >= maxEntityID {
 		return // refused in Link and at the end
@@ -72,17 +96,109 @@ func (b *builder) Entity(id int64, kind, status uint8) {
 	g.dense[id] = int32(len(g.ids)) + 1
 	g.ids = append(g.ids, id)
 	g.node = append(g.node, kind|status<<statusShift)
+	g.nameOff, g.nameLen = append(g.nameOff, 0), append(g.nameLen, 0)
+	g.setName(int32(len(g.ids)-1), name, true)
 }
 
 // Link implements store.GraphSink.
-func (b *builder) Link(from, to int64, typ uint8) error {
+func (b *builder) Link(id, from, to int64, typ uint8, role []byte) error {
 	f, okf := b.g.lookup(from)
 	t, okt := b.g.lookup(to)
 	if !okf || !okt {
 		return fmt.Errorf("link %d-%d: %w", from, to, errTooSparse)
 	}
 	b.from, b.to, b.typ = append(b.from, f), append(b.to, t), append(b.typ, typ)
+	b.lid = append(b.lid, b.g.setRole(id, role))
 	return nil
+}
+
+// setName sets the name of node i (held false: not held).
+func (g *csr) setName(i int32, name []byte, held bool) {
+	if !held || len(name) >= nameNotHeld || len(g.names)+len(name) > math.MaxUint32 {
+		g.nameLen[i] = nameNotHeld
+		return
+	}
+	g.nameOff[i], g.nameLen[i] = uint32(len(g.names)), uint16(len(name))
+	g.names = append(g.names, name...)
+}
+
+// name returns the name of node i, and false when it is not held.
+func (g *csr) name(i int32) (string, bool) {
+	n := g.nameLen[i]
+	if n == nameNotHeld {
+		return "", false
+	}
+	o := g.nameOff[i]
+	return string(g.names[o : o+uint32(n)]), true
+}
+
+// setRole sets the role of link id and returns the id as the halves hold
+// it (0: not held).
+func (g *csr) setRole(id int64, role []byte) uint32 {
+	if id <= 0 || id >= maxLinkID {
+		return 0
+	}
+	for int64(len(g.roleOf)) <= id {
+		g.roleOf = append(g.roleOf, 0)
+	}
+	c, ok := g.roleCode[string(role)]
+	if !ok {
+		if len(g.roles) < roleNotHeld {
+			c = uint8(len(g.roles))
+			g.roles = append(g.roles, string(role))
+			g.roleCode[string(role)] = c
+		} else {
+			c = roleNotHeld
+		}
+	}
+	g.roleOf[id] = c
+	return uint32(id)
+}
+
+// linkHead returns the id and role of the live link from f of type typ
+// to t, looked up in the shorter row of its two ends, and false when the
+// index does not hold them.
+func (g *csr) linkHead(f, t int32, typ uint8) (uint32, string, bool) {
+	i, o, m := f, t, typ|outgoing
+	if g.degreeBound(t) < g.degreeBound(f) {
+		i, o, m = t, f, typ
+	}
+	id := g.halfID(i, o, m)
+	if id == 0 || int(id) >= len(g.roleOf) {
+		return 0, "", false
+	}
+	c := g.roleOf[id]
+	if c == roleNotHeld {
+		return 0, "", false
+	}
+	return id, g.roles[c], true
+}
+
+// degreeBound is the length of node i's row, dead halves included.
+func (g *csr) degreeBound(i int32) int {
+	n := len(g.extra[i])
+	if int(i) < len(g.off)-1 {
+		n += int(g.off[i+1] - g.off[i])
+	}
+	return n
+}
+
+// halfID returns the link id of node i's live half to other with meta m;
+// 0 when there is none or it is not held.
+func (g *csr) halfID(i, other int32, m uint8) uint32 {
+	if int(i) < len(g.off)-1 {
+		for p := g.off[i]; p < g.off[i+1]; p++ {
+			if g.other[p] == other && g.meta[p] == m {
+				return g.lid[p]
+			}
+		}
+	}
+	for _, h := range g.extra[i] {
+		if h.other == other && h.meta == m {
+			return h.id
+		}
+	}
+	return 0
 }
 
 // build turns the links read into rows.
@@ -99,17 +215,18 @@ func (b *builder) build() *csr {
 	}
 	g.other = make([]int32, 2*len(b.from))
 	g.meta = make([]uint8, 2*len(b.from))
+	g.lid = make([]uint32, 2*len(b.from))
 	pos := make([]uint32, n)
 	copy(pos, g.off[:n])
 	for i := range b.from {
 		f, t := b.from[i], b.to[i]
-		g.other[pos[f]], g.meta[pos[f]] = t, b.typ[i]|outgoing
+		g.other[pos[f]], g.meta[pos[f]], g.lid[pos[f]] = t, b.typ[i]|outgoing, b.lid[i]
 		pos[f]++
-		g.other[pos[t]], g.meta[pos[t]] = f, b.typ[i]
+		g.other[pos[t]], g.meta[pos[t]], g.lid[pos[t]] = f, b.typ[i], b.lid[i]
 		pos[t]++
 	}
 	g.links = len(b.from)
-	b.from, b.to, b.typ = nil, nil, nil
+	b.from, b.to, b.typ, b.lid = nil, nil, nil, nil
 	return g
 }
 
@@ -124,7 +241,8 @@ func (g *csr) lookup(id int64) (int32, bool) {
 // bytes estimates the memory the index holds.
 func (g *csr) bytes() int64 {
 	n := int64(cap(g.ids))*8 + int64(cap(g.dense))*4 + int64(cap(g.node)) + int64(cap(g.off))*4 +
-		int64(cap(g.other))*4 + int64(cap(g.meta))
+		int64(cap(g.other))*4 + int64(cap(g.meta)) +
+		int64(cap(g.lid))*4 + int64(cap(g.roleOf)) + int64(cap(g.names)) + int64(cap(g.nameOff))*4 + int64(cap(g.nameLen))*2
 	for _, hs := range g.extra {
 		n += int64(cap(hs))*int64(unsafe.Sizeof(half{})) + 16
 	}
@@ -145,20 +263,21 @@ func (g *csr) visible(i int32, drafts bool) bool {
 // for the hot loop (TestCodesAreTheStores checks it).
 const publishedCode = 2
 
-// apply applies one logged change. It returns errReload when the change
-// needs a rebuild.
-func (g *csr) apply(c store.GraphChange) error {
+// apply applies one logged change and reports whether it changed the
+// graph's shape (not only a name or a role). It returns errReload when the
+// change needs a rebuild.
+func (g *csr) apply(c store.GraphChange) (bool, error) {
 	switch {
 	case c.Reload:
-		return errReload
+		return true, errReload
 	case c.Entity != 0:
 		i, ok := g.lookup(c.Entity)
 		if !ok {
 			if c.Kind == 0 {
-				return nil // created and deleted: nothing to do
+				return false, nil // created and deleted: nothing to do
 			}
 			if c.Entity >= maxEntityID {
-				return errReload
+				return true, errReload
 			}
 			for int64(len(g.dense)) <= c.Entity {
 				g.dense = append(g.dense, 0)
@@ -167,33 +286,69 @@ func (g *csr) apply(c store.GraphChange) error {
 			g.dense[c.Entity] = i + 1
 			g.ids = append(g.ids, c.Entity)
 			g.node = append(g.node, 0)
+			g.nameOff, g.nameLen = append(g.nameOff, 0), append(g.nameLen, 0)
 		}
+		shape := g.node[i] != c.Kind|c.Status<<statusShift
 		g.node[i] = c.Kind | c.Status<<statusShift
-		return nil
+		if c.Kind != 0 {
+			if n, ok := g.name(i); !ok || !c.HasName || n != c.Name {
+				g.setName(i, []byte(c.Name), c.HasName)
+			}
+		}
+		return shape, nil
 	default:
 		f, okf := g.lookup(c.From)
 		t, okt := g.lookup(c.To)
 		if !okf || !okt {
-			return errReload // a link to an entity never logged: the log is not what it should be
+			return true, errReload // a link to an entity never logged: the log is not what it should be
 		}
 		if c.Present {
-			g.extra[f] = append(g.extra[f], half{t, c.Type | outgoing})
-			g.extra[t] = append(g.extra[t], half{f, c.Type})
+			id := g.setRole(c.LinkID, []byte(c.Role))
+			if id != 0 && g.hasHalf(f, t, c.Type|outgoing, id) {
+				return false, nil // there already: its role changed
+			}
+			g.extra[f] = append(g.extra[f], half{t, c.Type | outgoing, id})
+			g.extra[t] = append(g.extra[t], half{f, c.Type, id})
 			g.links++
-			return nil
+			return true, nil
 		}
-		if g.remove(f, t, c.Type|outgoing) && g.remove(t, f, c.Type) {
+		id := uint32(0)
+		if c.LinkID > 0 && c.LinkID < maxLinkID {
+			id = uint32(c.LinkID)
+		}
+		if g.remove(f, t, c.Type|outgoing, id) && g.remove(t, f, c.Type, id) {
 			g.links--
 		}
-		return nil
+		return true, nil
 	}
 }
 
-// remove drops the half link of node i to other with meta m.
-func (g *csr) remove(i, other int32, m uint8) bool {
+// hasHalf reports whether node i has a live half of link id to other
+// with meta m.
+func (g *csr) hasHalf(i, other int32, m uint8, id uint32) bool {
 	if int(i) < len(g.off)-1 {
 		for p := g.off[i]; p < g.off[i+1]; p++ {
-			if g.other[p] == other && g.meta[p] == m {
+			if g.other[p] == other && g.meta[p] == m && g.lid[p] == id {
+				return true
+			}
+		}
+	}
+	for _, h := range g.extra[i] {
+		if h.other == other && h.meta == m && h.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// remove drops the half link of node i to other with meta m, of link id
+// (any link of those ends and type when the id is 0 or not held: a link
+// created and deleted anew in one transaction is told apart by its id,
+// whatever order the log gives their rows).
+func (g *csr) remove(i, other int32, m uint8, id uint32) bool {
+	if int(i) < len(g.off)-1 {
+		for p := g.off[i]; p < g.off[i+1]; p++ {
+			if g.other[p] == other && g.meta[p] == m && (id == 0 || g.lid[p] == 0 || g.lid[p] == id) {
 				g.meta[p] |= dead
 				return true
 			}
@@ -201,7 +356,7 @@ func (g *csr) remove(i, other int32, m uint8) bool {
 	}
 	hs := g.extra[i]
 	for k, h := range hs {
-		if h.other == other && h.meta == m {
+		if h.other == other && h.meta == m && (id == 0 || h.id == 0 || h.id == id) {
 			g.extra[i] = append(hs[:k:k], hs[k+1:]...)
 			if len(g.extra[i]) == 0 {
 				delete(g.extra, i)
