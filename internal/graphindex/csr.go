@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"unsafe"
 
 	"github.com/partnergraph/partnergraph/internal/graphalg"
@@ -29,13 +30,23 @@ type csr struct {
 	// What a walk's answer shows (docs/traversal.md, "Answering from the
 	// index"): each half link's id, each link's role (by link id), each
 	// entity's name.
-	lid      []uint32 // per half: the link's id; 0: not held (beyond 32 bits)
+	// Each row holds its outgoing halves first, ordered by the other end
+	// (outOff[i+1]-outOff[i] of them), so that a link is found from its
+	// source by binary search; only they hold the link's id.
+	outOff   []uint32 // per entity: where its outgoing halves' ids start in lid
+	lid      []uint32 // per outgoing half of the rows: the link's id; 0: not held
 	roleOf   []uint8  // link id → role code; roleNotHeld for a role not held
 	roles    []string // role code → role; code 0 is ""
 	roleCode map[string]uint8
-	names    []byte   // the entities' names, one after another; a rename appends
-	nameOff  []uint32 // per entity: where its name starts in names
-	nameLen  []uint16 // per entity: its length; nameNotHeld: not held
+	names    []byte   // the entities' names, one after another, in dense order
+	nameOff  []uint32 // per entity and one more: where its name starts in names
+	renamed  map[int32]heldName
+}
+
+// heldName is a name changed since the build.
+type heldName struct {
+	name string
+	held bool
 }
 
 // half is one end's view of a link added after the build.
@@ -48,8 +59,7 @@ type half struct {
 // Markers of what the index does not hold: an answer that needs it is
 // read from PostgreSQL.
 const (
-	roleNotHeld = 0xff   // more than 254 distinct roles
-	nameNotHeld = 0xffff // a name of 64 KiB or more, or logged before migration 00039
+	roleNotHeld = 0xff // more than 254 distinct roles
 	maxLinkID   = 1 << 28
 )
 
@@ -81,7 +91,8 @@ type builder struct {
 }
 
 func newBuilder() *builder {
-	return &builder{g: &csr{extra: map[int32][]half{}, roles: []string{""}, roleCode: map[string]uint8{"": 0}}}
+	return &builder{g: &csr{extra: map[int32][]half{}, roles: []string{""}, roleCode: map[string]uint8{"": 0},
+		nameOff: []uint32{0}, renamed: map[int32]heldName{}}}
 }
 
 // Entity implements store.GraphSink.
@@ -96,8 +107,7 @@ func (b *builder) Entity(id int64, kind, status uint8, name []byte) {
 	g.dense[id] = int32(len(g.ids)) + 1
 	g.ids = append(g.ids, id)
 	g.node = append(g.node, kind|status<<statusShift)
-	g.nameOff, g.nameLen = append(g.nameOff, 0), append(g.nameLen, 0)
-	g.setName(int32(len(g.ids)-1), name, true)
+	g.appendName(int32(len(g.ids)-1), name, true)
 }
 
 // Link implements store.GraphSink.
@@ -112,24 +122,25 @@ func (b *builder) Link(id, from, to int64, typ uint8, role []byte) error {
 	return nil
 }
 
-// setName sets the name of node i (held false: not held).
-func (g *csr) setName(i int32, name []byte, held bool) {
-	if !held || len(name) >= nameNotHeld || len(g.names)+len(name) > math.MaxUint32 {
-		g.nameLen[i] = nameNotHeld
-		return
+// appendName appends the name of node i, the last (held false: not
+// held).
+func (g *csr) appendName(i int32, name []byte, held bool) {
+	if !held || len(g.names)+len(name) > math.MaxUint32 {
+		g.renamed[i] = heldName{}
+		name = nil
 	}
-	g.nameOff[i], g.nameLen[i] = uint32(len(g.names)), uint16(len(name))
 	g.names = append(g.names, name...)
+	g.nameOff = append(g.nameOff, uint32(len(g.names)))
 }
 
 // name returns the name of node i, and false when it is not held.
 func (g *csr) name(i int32) (string, bool) {
-	n := g.nameLen[i]
-	if n == nameNotHeld {
-		return "", false
+	if len(g.renamed) > 0 {
+		if r, ok := g.renamed[i]; ok {
+			return r.name, r.held
+		}
 	}
-	o := g.nameOff[i]
-	return string(g.names[o : o+uint32(n)]), true
+	return string(g.names[g.nameOff[i]:g.nameOff[i+1]]), true
 }
 
 // setRole sets the role of link id and returns the id as the halves hold
@@ -156,14 +167,9 @@ func (g *csr) setRole(id int64, role []byte) uint32 {
 }
 
 // linkHead returns the id and role of the live link from f of type typ
-// to t, looked up in the shorter row of its two ends, and false when the
-// index does not hold them.
+// to t, and false when the index does not hold them.
 func (g *csr) linkHead(f, t int32, typ uint8) (uint32, string, bool) {
-	i, o, m := f, t, typ|outgoing
-	if g.degreeBound(t) < g.degreeBound(f) {
-		i, o, m = t, f, typ
-	}
-	id := g.halfID(i, o, m)
+	id := g.linkID(f, t, typ|outgoing, 0)
 	if id == 0 || int(id) >= len(g.roleOf) {
 		return 0, "", false
 	}
@@ -174,27 +180,36 @@ func (g *csr) linkHead(f, t int32, typ uint8) (uint32, string, bool) {
 	return id, g.roles[c], true
 }
 
-// degreeBound is the length of node i's row, dead halves included.
-func (g *csr) degreeBound(i int32) int {
-	n := len(g.extra[i])
-	if int(i) < len(g.off)-1 {
-		n += int(g.off[i+1] - g.off[i])
+// outgoingAt returns the position of the first of node i's outgoing halves
+// (built, not extra) to other, and the end of its outgoing halves.
+func (g *csr) outgoingAt(i, other int32) (uint32, uint32) {
+	if int(i) >= len(g.off)-1 {
+		return 0, 0
 	}
-	return n
+	lo, end := g.off[i], g.off[i]+g.outOff[i+1]-g.outOff[i]
+	hi := end
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if g.other[mid] < other {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, end
 }
 
-// halfID returns the link id of node i's live half to other with meta m;
-// 0 when there is none or it is not held.
-func (g *csr) halfID(i, other int32, m uint8) uint32 {
-	if int(i) < len(g.off)-1 {
-		for p := g.off[i]; p < g.off[i+1]; p++ {
-			if g.other[p] == other && g.meta[p] == m {
-				return g.lid[p]
-			}
+// linkID returns the id of node i's live outgoing half to other with meta
+// m (of link id want, any when 0), 0 when there is none or it is not held.
+func (g *csr) linkID(i, other int32, m uint8, want uint32) uint32 {
+	p, end := g.outgoingAt(i, other)
+	for ; p < end && g.other[p] == other; p++ {
+		if id := g.lid[g.outOff[i]+p-g.off[i]]; g.meta[p] == m && (want == 0 || id == want) {
+			return id
 		}
 	}
 	for _, h := range g.extra[i] {
-		if h.other == other && h.meta == m {
+		if h.other == other && h.meta == m && (want == 0 || h.id == want) {
 			return h.id
 		}
 	}
@@ -213,21 +228,56 @@ func (b *builder) build() *csr {
 	for i := 1; i <= n; i++ {
 		g.off[i] += g.off[i-1]
 	}
+	g.outOff = make([]uint32, n+1)
+	for _, f := range b.from {
+		g.outOff[f+1]++
+	}
+	for i := 1; i <= n; i++ {
+		g.outOff[i] += g.outOff[i-1]
+	}
 	g.other = make([]int32, 2*len(b.from))
 	g.meta = make([]uint8, 2*len(b.from))
-	g.lid = make([]uint32, 2*len(b.from))
-	pos := make([]uint32, n)
-	copy(pos, g.off[:n])
+	g.lid = make([]uint32, len(b.from))
+	out := make([]uint32, n) // the next outgoing half of each row
+	in := make([]uint32, n)  // the next incoming half
+	for i := range n {
+		out[i], in[i] = g.off[i], g.off[i]+g.outOff[i+1]-g.outOff[i]
+	}
 	for i := range b.from {
 		f, t := b.from[i], b.to[i]
-		g.other[pos[f]], g.meta[pos[f]], g.lid[pos[f]] = t, b.typ[i]|outgoing, b.lid[i]
-		pos[f]++
-		g.other[pos[t]], g.meta[pos[t]], g.lid[pos[t]] = f, b.typ[i], b.lid[i]
-		pos[t]++
+		p := out[f]
+		g.other[p], g.meta[p], g.lid[g.outOff[f]+p-g.off[f]] = t, b.typ[i]|outgoing, b.lid[i]
+		out[f]++
+		g.other[in[t]], g.meta[in[t]] = f, b.typ[i]
+		in[t]++
 	}
 	g.links = len(b.from)
 	b.from, b.to, b.typ, b.lid = nil, nil, nil, nil
+	for i := range n {
+		if o := g.off[i]; g.outOff[i+1]-g.outOff[i] > 1 {
+			sort.Sort(outRow{g, o, g.outOff[i], int(g.outOff[i+1] - g.outOff[i])})
+		}
+	}
 	return g
+}
+
+// outRow sorts the outgoing halves of a row by the other end.
+type outRow struct {
+	g        *csr
+	off, lid uint32
+	n        int
+}
+
+func (r outRow) Len() int { return r.n }
+func (r outRow) Less(a, b int) bool {
+	return r.g.other[r.off+uint32(a)] < r.g.other[r.off+uint32(b)]
+}
+func (r outRow) Swap(a, b int) {
+	g, i, j := r.g, r.off+uint32(a), r.off+uint32(b)
+	g.other[i], g.other[j] = g.other[j], g.other[i]
+	g.meta[i], g.meta[j] = g.meta[j], g.meta[i]
+	k, l := r.lid+uint32(a), r.lid+uint32(b)
+	g.lid[k], g.lid[l] = g.lid[l], g.lid[k]
 }
 
 // lookup returns the dense number of an entity id.
@@ -242,7 +292,7 @@ func (g *csr) lookup(id int64) (int32, bool) {
 func (g *csr) bytes() int64 {
 	n := int64(cap(g.ids))*8 + int64(cap(g.dense))*4 + int64(cap(g.node)) + int64(cap(g.off))*4 +
 		int64(cap(g.other))*4 + int64(cap(g.meta)) +
-		int64(cap(g.lid))*4 + int64(cap(g.roleOf)) + int64(cap(g.names)) + int64(cap(g.nameOff))*4 + int64(cap(g.nameLen))*2
+		int64(cap(g.outOff))*4 + int64(cap(g.lid))*4 + int64(cap(g.roleOf)) + int64(cap(g.names)) + int64(cap(g.nameOff))*4
 	for _, hs := range g.extra {
 		n += int64(cap(hs))*int64(unsafe.Sizeof(half{})) + 16
 	}
@@ -286,13 +336,13 @@ func (g *csr) apply(c store.GraphChange) (bool, error) {
 			g.dense[c.Entity] = i + 1
 			g.ids = append(g.ids, c.Entity)
 			g.node = append(g.node, 0)
-			g.nameOff, g.nameLen = append(g.nameOff, 0), append(g.nameLen, 0)
+			g.appendName(i, []byte(c.Name), c.HasName)
 		}
 		shape := g.node[i] != c.Kind|c.Status<<statusShift
 		g.node[i] = c.Kind | c.Status<<statusShift
 		if c.Kind != 0 {
-			if n, ok := g.name(i); !ok || !c.HasName || n != c.Name {
-				g.setName(i, []byte(c.Name), c.HasName)
+			if n, ok := g.name(i); ok != c.HasName || n != c.Name {
+				g.renamed[i] = heldName{c.Name, c.HasName}
 			}
 		}
 		return shape, nil
@@ -304,7 +354,7 @@ func (g *csr) apply(c store.GraphChange) (bool, error) {
 		}
 		if c.Present {
 			id := g.setRole(c.LinkID, []byte(c.Role))
-			if id != 0 && g.hasHalf(f, t, c.Type|outgoing, id) {
+			if id != 0 && g.linkID(f, t, c.Type|outgoing, id) != 0 {
 				return false, nil // there already: its role changed
 			}
 			g.extra[f] = append(g.extra[f], half{t, c.Type | outgoing, id})
@@ -323,24 +373,6 @@ func (g *csr) apply(c store.GraphChange) (bool, error) {
 	}
 }
 
-// hasHalf reports whether node i has a live half of link id to other
-// with meta m.
-func (g *csr) hasHalf(i, other int32, m uint8, id uint32) bool {
-	if int(i) < len(g.off)-1 {
-		for p := g.off[i]; p < g.off[i+1]; p++ {
-			if g.other[p] == other && g.meta[p] == m && g.lid[p] == id {
-				return true
-			}
-		}
-	}
-	for _, h := range g.extra[i] {
-		if h.other == other && h.meta == m && h.id == id {
-			return true
-		}
-	}
-	return false
-}
-
 // remove drops the half link of node i to other with meta m, of link id
 // (any link of those ends and type when the id is 0 or not held: a link
 // created and deleted anew in one transaction is told apart by its id,
@@ -348,7 +380,8 @@ func (g *csr) hasHalf(i, other int32, m uint8, id uint32) bool {
 func (g *csr) remove(i, other int32, m uint8, id uint32) bool {
 	if int(i) < len(g.off)-1 {
 		for p := g.off[i]; p < g.off[i+1]; p++ {
-			if g.other[p] == other && g.meta[p] == m && (id == 0 || g.lid[p] == 0 || g.lid[p] == id) {
+			if g.other[p] == other && g.meta[p] == m && (id == 0 || m&outgoing == 0 || g.lid[g.outOff[i]+p-g.off[i]] == 0 ||
+				g.lid[g.outOff[i]+p-g.off[i]] == id) {
 				g.meta[p] |= dead
 				return true
 			}
