@@ -79,6 +79,12 @@ type Index struct {
 	degrees map[degreeKey]*degreeTable
 
 	rebuild chan struct{}
+
+	// Sized, if set before Run, is told the bytes the index will hold at
+	// most while it is built (the new rows and the builder's arrays, an
+	// estimate from PostgreSQL's row counts), then the bytes it holds once
+	// built: serve sets its soft memory limit by them.
+	Sized func(bytes int64)
 }
 
 // New returns an index on st, woken by feed (nil: polling only), that logs
@@ -144,6 +150,11 @@ func (x *Index) setState(s string) {
 // build reads a snapshot, catches it up to the database and swaps it in.
 func (x *Index) build(ctx context.Context) error {
 	start := time.Now()
+	if x.Sized != nil {
+		if n, l, err := x.st.GraphSize(ctx); err == nil {
+			x.Sized(buildBytes(n, l))
+		}
+	}
 	heapBefore := heapInUse()
 	b := newBuilder()
 	v, err := x.st.StreamGraph(ctx, b)
@@ -165,9 +176,20 @@ func (x *Index) build(ctx context.Context) error {
 	x.mu.Unlock()
 	x.clearDegrees()
 	st := x.Status()
+	if x.Sized != nil {
+		x.Sized(st.Bytes)
+	}
 	x.log.Info("traversal index ready", "nodes", st.Nodes, "links", st.Links, "bytes", st.Bytes,
 		"heap_growth", heapInUse()-heapBefore, "version", st.Version, "took", x.loadTime.Round(time.Millisecond))
 	return nil
+}
+
+// buildBytes estimates the bytes the index holds at most while it is
+// built for n entities and l links: per entity its ids, rows and a name
+// of ~45 bytes, per link its two halves, its id and role, and the
+// builder's 13 bytes, with a quarter more for the arrays grown by append.
+func buildBytes(n, l int64) int64 {
+	return (n*(8+4+1+4+4+4+45) + l*(2*5+4+1+13)) * 5 / 4
 }
 
 // heapInUse is the live heap after a collection: what the index adds to

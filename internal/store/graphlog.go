@@ -32,6 +32,17 @@ func (s *Store) GraphVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// GraphSize returns PostgreSQL's estimate of the numbers of entities and
+// links (pg_class.reltuples; 0 before the tables were first analysed).
+func (s *Store) GraphSize(ctx context.Context) (entities, links int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT greatest(0, (SELECT reltuples FROM pg_class WHERE oid = 'entity'::regclass))::bigint,
+		greatest(0, (SELECT reltuples FROM pg_class WHERE oid = 'link'::regclass))::bigint`).Scan(&entities, &links)
+	if err != nil {
+		return 0, 0, fmt.Errorf("graph size: %w", translate(err))
+	}
+	return entities, links, nil
+}
+
 // GraphSink receives a snapshot of the graph's shape.
 type GraphSink interface {
 	// Entity is called once per entity, in ascending id order, with the
