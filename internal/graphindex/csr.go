@@ -140,7 +140,15 @@ func (g *csr) name(i int32) (string, bool) {
 			return r.name, r.held
 		}
 	}
-	return string(g.names[g.nameOff[i]:g.nameOff[i+1]]), true
+	o, end := g.nameOff[i], g.nameOff[i+1]
+	if o == end {
+		return "", true
+	}
+	// The arena's bytes are never written again once appended (a rename
+	// goes to renamed, a rebuild makes a new arena), so the name can
+	// share them: a string per node of a walk's answer was 7 % of the
+	// server's CPU for a neighbourhood of 500 (copies from all over 41 MB).
+	return unsafe.String(&g.names[o], end-o), true
 }
 
 // setRole sets the role of link id and returns the id as the halves hold
