@@ -3,23 +3,14 @@ package graph
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/loader"
-	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
@@ -71,12 +62,7 @@ func (w readAll) Paths(ctx context.Context, vis store.Visibility, from, to int64
 // (the index catches up before each walk).
 func TestWalkListsFromTheIndexWriteWhatPostgreSQLWrites(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
+	pool, st, vars, ids := walkDB(t)
 	ix := graphindex.New(st, nil, slog.New(slog.DiscardHandler))
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -87,30 +73,8 @@ func TestWalkListsFromTheIndexWriteWhatPostgreSQLWrites(t *testing.T) {
 			t.Fatalf("index not ready: %+v", ix.Status())
 		}
 	}
-	ids := map[string]int64{}
-	gid := func(key string) string {
-		var row int64
-		var kind kb.Kind
-		if err := pool.QueryRow(ctx, `SELECT id, kind FROM entity WHERE key = $1`, key).Scan(&row, &kind); err != nil {
-			t.Fatalf("%s: %v", key, err)
-		}
-		ids[key] = row
-		return relay.ID(kind.TypeName(), row)
-	}
-	vars := map[string]any{"a": gid("wtz-gebice"), "b": gid("coompanion"), "no": false, "yes": true}
-	serve := func(w Walker, v kb.Viewer, query string, vars map[string]any, header ...string) []byte {
-		r := &Resolver{Store: st, Walker: w}
-		gql := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: Directives()}))
-		gql.AddTransport(transport.POST{})
-		vis := store.Visibility{Drafts: v.Staff()}
-		h := loader.Middleware(st, func(*http.Request) store.Visibility { return vis }, time.Millisecond)(gql)
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		req = req.WithContext(auth.With(req.Context(), v))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Body.Bytes()
+	serve := func(w Walker, v kb.Viewer, query string, vars map[string]any) []byte {
+		return answer(st, &Resolver{Store: st, Walker: w}, store.Visibility{Drafts: v.Staff()}, v, query, vars)
 	}
 	editor := kb.Viewer{TokenID: 1, Name: "test", Role: kb.RoleEditor}
 	compare := func(when string) {
