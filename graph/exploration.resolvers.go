@@ -47,7 +47,8 @@ func (r *queryResolver) Neighborhood(ctx context.Context, id string, depth int, 
 	if err != nil {
 		return nil, err
 	}
-	m := &model.Neighborhood{CenterID: centre, NodeIDs: g.Nodes, Truncated: g.Truncated, Lists: r.walkLists()}
+	m := &model.Neighborhood{CenterID: centre, NodeIDs: g.Nodes, Truncated: g.Truncated, Lists: r.walkLists(),
+		Held: model.Held{Heads: g.Heads, LinksHeld: g.LinksHeld}}
 	for _, l := range g.Links {
 		m.LinkList = append(m.LinkList, model.LinkFrom(l, g.LinkViewedFrom(l)))
 	}

@@ -94,7 +94,8 @@ func entityModels(es []*kb.Entity) []model.Entity {
 
 // pathModel maps a store path; each link is read from the node before it.
 func (r *Resolver) pathModel(p *store.Path) *model.Path {
-	m := &model.Path{NodeIDs: p.Nodes, Length: len(p.Links), Lists: r.walkLists()}
+	m := &model.Path{NodeIDs: p.Nodes, Length: len(p.Links), Lists: r.walkLists(),
+		Held: model.Held{Heads: p.Heads, LinksHeld: p.LinksHeld}}
 	for i, l := range p.Links {
 		m.LinkList = append(m.LinkList, model.LinkFrom(l, p.Nodes[i]))
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -67,8 +69,16 @@ const (
 // errNotOnePass is the error of walkListsOnePass.
 var errNotOnePass = errors.New("the selection is not written in one pass")
 
-// Links resolves a walk's links for the selection of the field in ctx.
-func (w walkLists) Links(ctx context.Context, links []*model.Link) (*model.WalkList, error) {
+// Links resolves a walk's links for the selection of the field in ctx;
+// held links (what the traversal index holds, model.Held) are read in
+// full first when the selection asks for more than they hold.
+func (w walkLists) Links(ctx context.Context, links []*model.Link, held bool) (*model.WalkList, error) {
+	if held && !heldSuffice(ctx, linkHeld) {
+		var err error
+		if links, err = w.complete(ctx, links); err != nil {
+			return nil, err
+		}
+	}
 	return w.write(ctx,
 		func(op *graphql.OperationContext, sel ast.SelectionSet) ([]byte, bool) {
 			return writeLinks(op, sel, links)
@@ -78,11 +88,22 @@ func (w walkLists) Links(ctx context.Context, links []*model.Link) (*model.WalkL
 		})
 }
 
-// Nodes resolves a walk's nodes for the selection of the field in ctx.
-func (w walkLists) Nodes(ctx context.Context, ids []int64) (*model.WalkList, error) {
-	es, err := nodesByID(ctx, ids)
-	if err != nil {
-		return nil, err
+// Nodes resolves a walk's nodes for the selection of the field in ctx:
+// from heads (what the traversal index holds, model.Held) when the
+// selection asks for no more and the request for no language, else read
+// from PostgreSQL.
+func (w walkLists) Nodes(ctx context.Context, ids []int64, heads []*kb.Entity) (*model.WalkList, error) {
+	var es []model.Entity
+	if heads != nil && lang.Requested(ctx) == "" && heldSuffice(ctx, headHeld) {
+		for _, e := range heads {
+			e.EmptyAttributes()
+		}
+		es = entityModels(heads)
+	} else {
+		var err error
+		if es, err = nodesByID(ctx, ids); err != nil {
+			return nil, err
+		}
 	}
 	return w.write(ctx,
 		func(op *graphql.OperationContext, sel ast.SelectionSet) ([]byte, bool) {
@@ -91,6 +112,41 @@ func (w walkLists) Nodes(ctx context.Context, ids []int64) (*model.WalkList, err
 		func(ec *executionContext, sel ast.SelectionSet) graphql.Marshaler {
 			return ec.marshalNEntity2ᚕgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐEntityᚄ(ctx, sel, es)
 		})
+}
+
+// The fields of an entity and of a link that the traversal index holds
+// (store.Held), and __typename.
+var (
+	headHeld = map[string]bool{"__typename": true, "id": true, "kind": true, "name": true, "publicationStatus": true}
+	linkHeld = map[string]bool{"__typename": true, "id": true, "type": true, "label": true, "direction": true, "role": true}
+)
+
+// heldSuffice reports whether the selection of the field in ctx asks only
+// for fields of held, looking into fragments.
+func heldSuffice(ctx context.Context, held map[string]bool) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && walkSelection(graphql.GetOperationContext(ctx), fc.Field.Selections,
+		func(f *ast.Field) bool { return held[f.Name] && len(f.SelectionSet) == 0 })
+}
+
+// complete reads held links in full, leaving out those gone since the walk
+// (as store.SubgraphOf and store.PathsOf do).
+func (w walkLists) complete(ctx context.Context, links []*model.Link) ([]*model.Link, error) {
+	ks := make([]*kb.Link, len(links))
+	for i, l := range links {
+		ks[i] = &kb.Link{FromID: l.FromID, ToID: l.ToID, Type: l.Type}
+	}
+	full, err := w.r.Store.CompleteLinks(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Link, 0, len(links))
+	for i, l := range full {
+		if l != nil {
+			out = append(out, model.LinkFrom(l, links[i].ViewedFrom))
+		}
+	}
+	return out, nil
 }
 
 // write writes a walk's list for the selection of the field in ctx: in one

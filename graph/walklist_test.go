@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
@@ -63,37 +64,51 @@ var walkQueries = []struct {
 		path(from: $a, to: $b) { nodes { id ... on Cooperative { status } } links { id sources { locator } } } }`, false},
 }
 
-// walkServer serves the reference data with the given Resolver mode and
-// visibility, and returns a function that answers a query, and the
-// variables the walk queries use.
-func walkServer(t *testing.T) (func(mode int, vis store.Visibility, query string) []byte, map[string]any) {
+// walkDB returns a database of the reference data, its store, the
+// variables the walk queries use, and the row ids of their entities by key.
+func walkDB(t *testing.T) (*pgxpool.Pool, *store.Store, map[string]any, map[string]int64) {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "reference"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	st := store.New(pool)
+	rows := map[string]int64{}
 	id := func(key string) string {
 		var row int64
 		var kind kb.Kind
 		if err := pool.QueryRow(ctx, `SELECT id, kind FROM entity WHERE key = $1`, key).Scan(&row, &kind); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
+		rows[key] = row
 		return relay.ID(kind.TypeName(), row)
 	}
 	vars := map[string]any{"a": id("wtz-gebice"), "b": id("coompanion"), "no": false, "yes": true}
+	return pool, store.New(pool), vars, rows
+}
+
+// answer runs query with vars through the schema of r, with the loaders of
+// vis, as the viewer v, and returns the answer.
+func answer(st *store.Store, r *Resolver, vis store.Visibility, v kb.Viewer, query string, vars map[string]any) []byte {
+	gql := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: Directives()}))
+	gql.AddTransport(transport.POST{})
+	h := loader.Middleware(st, func(*http.Request) store.Visibility { return vis }, time.Millisecond)(gql)
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req = req.WithContext(auth.With(req.Context(), v))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.Bytes()
+}
+
+// walkServer serves the reference data with the given Resolver mode and
+// visibility, and returns a function that answers a query, and the
+// variables the walk queries use.
+func walkServer(t *testing.T) (func(mode int, vis store.Visibility, query string) []byte, map[string]any) {
+	_, st, vars, _ := walkDB(t)
 	return func(mode int, vis store.Visibility, query string) []byte {
-		r := &Resolver{Store: st, walkListsMode: mode}
-		gql := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: Directives()}))
-		gql.AddTransport(transport.POST{})
-		h := loader.Middleware(st, func(*http.Request) store.Visibility { return vis }, time.Millisecond)(gql)
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Body.Bytes()
+		return answer(st, &Resolver{Store: st, walkListsMode: mode}, vis, kb.Anonymous, query, vars)
 	}, vars
 }
 

@@ -28,6 +28,8 @@ import (
 type App struct {
 	Config Config
 	Logger *slog.Logger
+	// indexSized is told the traversal index's bytes (tuneGC).
+	indexSized func(bytes int64)
 
 	pg *pgserver.Server // nil with DATABASE_URL
 	// tmpDir is the throwaway data directory of --data-dir none, removed
@@ -433,18 +435,19 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 	// Flush the last spans after the server has stopped.
 	defer stopTracing(context.Background()) //nolint:errcheck // best effort at exit
 	srv := server.New(server.Config{
-		TracerProvider:   tp,
-		Addr:             a.Config.Addr,
-		TrustedProxies:   a.Config.TrustedProxies,
-		MetricsElsewhere: a.Config.MetricsAddr != "",
-		CORSOrigins:      a.Config.CORSOrigins,
-		CORSCredentials:  a.Config.CORSCredentials,
-		ShutdownTimeout:  a.Config.ShutdownWait,
-		Logger:           a.Logger,
-		Ready:            a.ready,
-		BaseIRI:          a.Config.BaseIRI,
-		RequestTimeout:   a.Config.RequestTimeout,
-		Limits:           a.Config.Limits,
+		TraversalIndexSized: a.indexSized,
+		TracerProvider:      tp,
+		Addr:                a.Config.Addr,
+		TrustedProxies:      a.Config.TrustedProxies,
+		MetricsElsewhere:    a.Config.MetricsAddr != "",
+		CORSOrigins:         a.Config.CORSOrigins,
+		CORSCredentials:     a.Config.CORSCredentials,
+		ShutdownTimeout:     a.Config.ShutdownWait,
+		Logger:              a.Logger,
+		Ready:               a.ready,
+		BaseIRI:             a.Config.BaseIRI,
+		RequestTimeout:      a.Config.RequestTimeout,
+		Limits:              a.Config.Limits,
 
 		DisableIntrospection: !a.Config.Introspection,
 		TrustedDocuments:     trusted,

@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintf(stdout, "reindexed %d entities in %s\n", n, took.Round(time.Millisecond))
 		return nil
 	}
-	tuneGC(cfg, app.Logger)
+	app.indexSized = tuneGC(cfg, app.Logger)
 	return app.Serve(ctx, nil)
 }
 
@@ -234,10 +234,20 @@ const defaultGOGC = 400
 // purpose sets GOMEMLIMIT.
 const defaultMemoryBudget = 150 << 20
 
+// budgetBesideIndex is what defaultMemoryBudget leaves beside the
+// traversal index of the 1M graph as it was first built (68 MB): the
+// index is live for the server's lifetime, so a limit that does not grow
+// with it leaves the collector running without pause (at 143 MB of index
+// and 150 MiB of limit, a neighbourhood's CPU doubled).
+const budgetBesideIndex = defaultMemoryBudget - 65<<20
+
 // tuneGC sets serve's garbage collector target and soft memory limit:
 // GOGC and GOMEMLIMIT (or their flags) if set, else GOGC 400 and the
-// limit memoryLimit derives.
-func tuneGC(cfg Config, logger *slog.Logger) {
+// limit memoryLimit derives. With the derived budget (not a container's
+// limit, nor one set), it returns the function the traversal index tells
+// its bytes (while it is built, then once built): the limit becomes the
+// larger of the budget and budgetBesideIndex plus those (228 MB at 1M).
+func tuneGC(cfg Config, logger *slog.Logger) func(int64) {
 	debug.SetGCPercent(cfg.GCPercent)
 	limit, from := cfg.MemoryLimit, "GOMEMLIMIT"
 	if limit == 0 {
@@ -245,6 +255,14 @@ func tuneGC(cfg Config, logger *slog.Logger) {
 	}
 	debug.SetMemoryLimit(limit)
 	logger.Debug("garbage collector", "GOGC", cfg.GCPercent, "GOMEMLIMIT", limit, "from", from)
+	if cfg.MemoryLimit != 0 || limit != defaultMemoryBudget {
+		return nil
+	}
+	return func(index int64) {
+		l := max(defaultMemoryBudget, budgetBesideIndex+index)
+		debug.SetMemoryLimit(l)
+		logger.Debug("garbage collector", "GOMEMLIMIT", l, "from", "serve's memory budget and the traversal index")
+	}
 }
 
 // memoryLimit derives serve's soft memory limit: defaultMemoryBudget, or

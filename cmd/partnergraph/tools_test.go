@@ -154,6 +154,41 @@ func TestTuneGCLeavesExplicitSettingsAlone(t *testing.T) {
 	}
 }
 
+// TestMemoryLimitGrowsWithTheTraversalIndex: with serve's derived
+// budget, the soft limit follows the traversal index's bytes, never below
+// the budget; a limit set by hand stays as set.
+func TestMemoryLimitGrowsWithTheTraversalIndex(t *testing.T) {
+	limit := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(limit)
+	cfg, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := memoryLimit(memlimit.FromCgroup); d != defaultMemoryBudget {
+		t.Skip("a container's limit applies here")
+	}
+	sized := tuneGC(cfg, slog.New(slog.DiscardHandler))
+	if sized == nil {
+		t.Fatal("no function to tell the index's bytes")
+	}
+	for _, tc := range []struct{ index, want int64 }{
+		{10 << 20, defaultMemoryBudget},
+		{142_575_228, budgetBesideIndex + 142_575_228},
+	} {
+		sized(tc.index)
+		if got := debug.SetMemoryLimit(-1); got != tc.want {
+			t.Errorf("index of %d bytes: limit %d, want %d", tc.index, got, tc.want)
+		}
+	}
+	cfg, _, err = parseConfig("serve", nil, env(map[string]string{"GOMEMLIMIT": "1GiB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tuneGC(cfg, slog.New(slog.DiscardHandler)) != nil {
+		t.Error("GOMEMLIMIT set, yet the index would move the limit")
+	}
+}
+
 // TestMemoryLimitFollowsTheContainer: the derived limit is serve's
 // budget, or 90 % of a cgroup's memory limit when that is smaller.
 func TestMemoryLimitFollowsTheContainer(t *testing.T) {

@@ -354,16 +354,26 @@ type Neighborhood struct {
 	LinkList  []*Link
 	Truncated bool
 	Lists     WalkLists
+	Held      Held
+}
+
+// Held is what the traversal index held of a walk's answer (store.Held):
+// the nodes' heads (ID, Kind, Status and Name only; nil: not held), and
+// whether the links hold only RowID, FromID, ToID, ViewedFrom, Type and
+// Role.
+type Held struct {
+	Heads     []*kb.Entity
+	LinksHeld bool
 }
 
 // Nodes resolves the nodes field.
 func (n *Neighborhood) Nodes(ctx context.Context) (*WalkList, error) {
-	return n.Lists.Nodes(ctx, n.NodeIDs)
+	return n.Lists.Nodes(ctx, n.NodeIDs, n.Held.Heads)
 }
 
 // Links resolves the links field.
 func (n *Neighborhood) Links(ctx context.Context) (*WalkList, error) {
-	return n.Lists.Links(ctx, n.LinkList)
+	return n.Lists.Links(ctx, n.LinkList, n.Held.LinksHeld)
 }
 
 // Path is the GraphQL Path type; its entities are resolved by id, and its
@@ -373,16 +383,17 @@ type Path struct {
 	LinkList []*Link
 	Length   int
 	Lists    WalkLists
+	Held     Held
 }
 
 // Nodes resolves the nodes field.
 func (p *Path) Nodes(ctx context.Context) (*WalkList, error) {
-	return p.Lists.Nodes(ctx, p.NodeIDs)
+	return p.Lists.Nodes(ctx, p.NodeIDs, p.Held.Heads)
 }
 
 // Links resolves the links field.
 func (p *Path) Links(ctx context.Context) (*WalkList, error) {
-	return p.Lists.Links(ctx, p.LinkList)
+	return p.Lists.Links(ctx, p.LinkList, p.Held.LinksHeld)
 }
 
 // WalkLists resolves the lists of a walk's answer, the nodes and links of
@@ -390,10 +401,11 @@ func (p *Path) Links(ctx context.Context) (*WalkList, error) {
 // Package graph implements it (graph/walklist.go): a list of hundreds of
 // elements that ask for plain fields only is written in one pass, without
 // gqlgen's goroutine and field context per element (docs/traversal.md,
-// "Writing the answer").
+// "Writing the answer"). heads and held are what the traversal index held
+// of them (Held): the lists use them when the selection asks for no more.
 type WalkLists interface {
-	Nodes(ctx context.Context, ids []int64) (*WalkList, error)
-	Links(ctx context.Context, links []*Link) (*WalkList, error)
+	Nodes(ctx context.Context, ids []int64, heads []*kb.Entity) (*WalkList, error)
+	Links(ctx context.Context, links []*Link, held bool) (*WalkList, error)
 }
 
 // WalkList is a list of a walk's answer, resolved: it writes itself. gqlgen

@@ -71,6 +71,7 @@ type Index struct {
 	mu       sync.RWMutex // guards the fields below; walks hold it for reading
 	g        *csr
 	version  int64
+	shape    int64 // the version of the last change of the graph's shape (not a name or role)
 	state    string
 	loadTime time.Duration
 
@@ -78,6 +79,12 @@ type Index struct {
 	degrees map[degreeKey]*degreeTable
 
 	rebuild chan struct{}
+
+	// Sized, if set before Run, is told the bytes the index will hold at
+	// most while it is built (the new rows and the builder's arrays, an
+	// estimate from PostgreSQL's row counts), then the bytes it holds once
+	// built: serve sets its soft memory limit by them.
+	Sized func(bytes int64)
 }
 
 // New returns an index on st, woken by feed (nil: polling only), that logs
@@ -143,6 +150,11 @@ func (x *Index) setState(s string) {
 // build reads a snapshot, catches it up to the database and swaps it in.
 func (x *Index) build(ctx context.Context) error {
 	start := time.Now()
+	if x.Sized != nil {
+		if n, l, err := x.st.GraphSize(ctx); err == nil {
+			x.Sized(buildBytes(n, l))
+		}
+	}
 	heapBefore := heapInUse()
 	b := newBuilder()
 	v, err := x.st.StreamGraph(ctx, b)
@@ -160,13 +172,24 @@ func (x *Index) build(ctx context.Context) error {
 		return err
 	}
 	x.mu.Lock()
-	x.g, x.version, x.state, x.loadTime = g, now, StateReady, time.Since(start)
+	x.g, x.version, x.shape, x.state, x.loadTime = g, now, now, StateReady, time.Since(start)
 	x.mu.Unlock()
 	x.clearDegrees()
 	st := x.Status()
+	if x.Sized != nil {
+		x.Sized(st.Bytes)
+	}
 	x.log.Info("traversal index ready", "nodes", st.Nodes, "links", st.Links, "bytes", st.Bytes,
 		"heap_growth", heapInUse()-heapBefore, "version", st.Version, "took", x.loadTime.Round(time.Millisecond))
 	return nil
+}
+
+// buildBytes estimates the bytes the index holds at most while it is
+// built for n entities and l links: per entity its ids, rows and a name
+// of ~45 bytes, per link its two halves, its id and role, and the
+// builder's 13 bytes, with a quarter more for the arrays grown by append.
+func buildBytes(n, l int64) int64 {
+	return (n*(8+4+1+4+4+4+45) + l*(2*5+4+1+13)) * 5 / 4
 }
 
 // heapInUse is the live heap after a collection: what the index adds to
@@ -193,7 +216,7 @@ func (x *Index) applyLog(ctx context.Context, g *csr, after, upto int64) error {
 		return errReload
 	}
 	for _, c := range cs {
-		if err := g.apply(c); err != nil {
+		if _, err := g.apply(c); err != nil {
 			return err
 		}
 	}
@@ -252,15 +275,23 @@ func (x *Index) catchUp(ctx context.Context, v int64) error {
 		return x.askRebuild()
 	}
 	x.mu.Lock()
+	shape := false
 	for _, c := range cs {
-		if err := g.apply(c); err != nil {
+		s, err := g.apply(c)
+		if err != nil {
 			x.mu.Unlock()
 			return x.askRebuild()
 		}
+		shape = shape || s
 	}
 	x.version = v
+	if shape {
+		x.shape = v
+	}
 	x.mu.Unlock()
-	x.clearDegrees()
+	if shape {
+		x.clearDegrees()
+	}
 	return nil
 }
 
@@ -276,7 +307,8 @@ func (x *Index) askRebuild() error {
 }
 
 // acquire returns the index, current as of now and read-locked (release
-// it with x.mu.RUnlock), or nil when walks must run in SQL. It returns an
+// it with x.mu.RUnlock), and the version of its shape (what the degree
+// tables are kept by), or nil when walks must run in SQL. It returns an
 // error only when the database cannot be asked for its version.
 func (x *Index) acquire(ctx context.Context) (*csr, int64, error) {
 	x.mu.RLock()
@@ -303,7 +335,7 @@ func (x *Index) acquire(ctx context.Context) (*csr, int64, error) {
 		x.mu.RUnlock()
 		return nil, 0, nil
 	}
-	return x.g, x.version, nil
+	return x.g, x.shape, nil
 }
 
 // newWalk returns the walk of vis and w on g.
@@ -346,6 +378,8 @@ func (x *Index) Neighborhood(ctx context.Context, vis store.Visibility, centre i
 	if g == nil {
 		return x.st.Neighborhood(ctx, vis, centre, depth, w, limit)
 	}
+	var held store.Held
+	var links []*kb.Link
 	sub, err := func() (*graphalg.Subgraph, error) {
 		defer x.mu.RUnlock()
 		c, err := visibleNode(g, vis, centre)
@@ -358,6 +392,8 @@ func (x *Index) Neighborhood(ctx context.Context, vis store.Visibility, centre i
 		if err != nil {
 			return nil, err
 		}
+		held.Heads = heads(g, sub.Nodes)
+		links, held.LinksHeld = linkHeads(g, sub.Links)
 		// Back from dense numbers to entity ids.
 		depths := make(map[int64]int, len(sub.Nodes))
 		for i, n := range sub.Nodes {
@@ -374,7 +410,48 @@ func (x *Index) Neighborhood(ctx context.Context, vis store.Visibility, centre i
 	if err != nil {
 		return nil, err
 	}
-	return x.st.SubgraphOf(ctx, sub)
+	if held.LinksHeld {
+		return &store.Subgraph{Nodes: sub.Nodes, Depth: sub.Depth, Links: links, Truncated: sub.Truncated, Held: held}, nil
+	}
+	out, err := x.st.SubgraphOf(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
+	out.Heads = held.Heads
+	return out, nil
+}
+
+// heads returns the entities of the dense nodes ns with what the index
+// holds of them (store.Held), or nil when it does not hold a name.
+func heads(g *csr, ns []int64) []*kb.Entity {
+	es := make([]kb.Entity, len(ns)) // one allocation
+	out := make([]*kb.Entity, len(ns))
+	for i, n := range ns {
+		name, ok := g.name(int32(n))
+		if !ok {
+			return nil
+		}
+		b := g.node[n]
+		es[i] = kb.Entity{ID: g.ids[n], Kind: kindOfCode(b & kindMask), Status: store.Statuses[b>>statusShift-1], Name: name}
+		out[i] = &es[i]
+	}
+	return out
+}
+
+// linkHeads returns the links of the dense keys ks with what the index
+// holds of them (store.Held), and false when it does not hold them all.
+func linkHeads(g *csr, ks []graphalg.Key) ([]*kb.Link, bool) {
+	ls := make([]kb.Link, len(ks))
+	out := make([]*kb.Link, len(ks))
+	for i, k := range ks {
+		id, role, ok := g.linkHead(int32(k.From), int32(k.To), uint8(k.Type))
+		if !ok {
+			return nil, false
+		}
+		ls[i] = kb.Link{ID: int64(id), FromID: g.ids[k.From], ToID: g.ids[k.To], Type: store.RelationOfCode(uint8(k.Type)), Role: role}
+		out[i] = &ls[i]
+	}
+	return out, true
 }
 
 // ShortestPath is store.ShortestPath on the index.
@@ -395,6 +472,7 @@ func (x *Index) Paths(ctx context.Context, vis store.Visibility, from, to int64,
 	if g == nil {
 		return x.st.Paths(ctx, vis, from, to, maxDepth, k, w)
 	}
+	var held []*store.Path
 	found, err := func() ([][]graphalg.Hop, error) {
 		defer x.mu.RUnlock()
 		f, err := visibleNode(g, vis, from)
@@ -411,6 +489,7 @@ func (x *Index) Paths(ctx context.Context, vis store.Visibility, from, to int64,
 		if err != nil {
 			return nil, err
 		}
+		held = heldPaths(g, int64(f), found)
 		for _, p := range found {
 			for i := range p {
 				p[i].Other = g.ids[p[i].Other]
@@ -421,10 +500,35 @@ func (x *Index) Paths(ctx context.Context, vis store.Visibility, from, to int64,
 	if err != nil {
 		return nil, err
 	}
+	if held != nil {
+		return held, nil
+	}
 	return x.st.PathsOf(ctx, from, found)
 }
 
-// degreeKey names a degree table: who reads, which relations count.
+// heldPaths returns the paths found from the dense node f with what the
+// index holds of them (store.Held), or nil when it does not hold all their
+// links; their nodes' heads are nil where it does not hold a name.
+func heldPaths(g *csr, f int64, found [][]graphalg.Hop) []*store.Path {
+	out := make([]*store.Path, len(found))
+	for i, p := range found {
+		nodes := graphalg.PathNodes(f, p)
+		links, ok := linkHeads(g, graphalg.PathKeys(f, p))
+		if !ok {
+			return nil
+		}
+		path := &store.Path{Nodes: make([]int64, len(nodes)), Links: links,
+			Held: store.Held{Heads: heads(g, nodes), LinksHeld: true}}
+		for j, n := range nodes {
+			path.Nodes[j] = g.ids[n]
+		}
+		out[i] = path
+	}
+	return out
+}
+
+// degreeKey names a degree table: the version of the graph's shape, who
+// reads, which relations count.
 type degreeKey struct {
 	version int64
 	drafts  bool

@@ -89,15 +89,28 @@ func (g *graph) addLink() {
 	if a == b {
 		return
 	}
-	g.exec(`INSERT INTO link (from_id, to_id, type, created_by, updated_by) VALUES ($1, $2, $3, 'test', 'test')
-		ON CONFLICT DO NOTHING`, a, b, relations[g.r.IntN(len(relations))])
+	g.exec(`INSERT INTO link (from_id, to_id, type, role, created_by, updated_by) VALUES ($1, $2, $3, $4, 'test', 'test')
+		ON CONFLICT DO NOTHING`, a, b, relations[g.r.IntN(len(relations))], roles[g.r.IntN(len(roles))])
 }
 
+// roles are the links' roles the edits give ("" is none).
+var roles = []string{"", "", "LEADER", "PARTNER", "funder of the second phase"}
+
 // edit makes one random change: a link added or deleted, an entity
-// published, unpublished, archived, erased (deleted with its links) or
-// created, or a link moved to another end.
+// published, unpublished, archived, erased (deleted with its links),
+// created or renamed, a link moved to another end or given another role,
+// or a link deleted and created anew with another role in one transaction.
 func (g *graph) edit() {
-	switch g.r.IntN(7) {
+	switch g.r.IntN(10) {
+	case 7:
+		g.exec(`UPDATE entity SET name = name || ' ' || $2 WHERE id = $1`, g.pick(), fmt.Sprint("ż", g.r.IntN(100)))
+	case 8:
+		g.exec(`UPDATE link SET role = $1 WHERE id = (SELECT id FROM link ORDER BY random() LIMIT 1)`, roles[g.r.IntN(len(roles))])
+	case 9:
+		g.exec(`WITH gone AS (DELETE FROM link WHERE id = (SELECT id FROM link ORDER BY random() LIMIT 1) RETURNING *)
+			INSERT INTO link (from_id, to_id, type, role, created_by, updated_by)
+			SELECT from_id, to_id, type, 'x', 'test', 'test' FROM gone`)
+		g.exec(`BEGIN; UPDATE link SET role = 'y' WHERE id = (SELECT max(id) FROM link); COMMIT`)
 	case 0, 1:
 		g.addLink()
 	case 2:
@@ -219,6 +232,7 @@ func compare(t *testing.T, ctx context.Context, g *graph, st *store.Store, ix *g
 		if a, b := linkSet(got.Links), linkSet(want.Links); !slices.Equal(a, b) {
 			t.Fatalf("neighbourhood of %d: index links %v, SQL %v", centre, a, b)
 		}
+		checkHeld(t, ctx, g, st, vis, got.Nodes, got.Held, got.Links)
 	}
 
 	from, to, k := g.pick(), g.pick(), 1+g.r.IntN(4)
@@ -245,6 +259,7 @@ func compare(t *testing.T, ctx context.Context, g *graph, st *store.Store, ix *g
 		if seen != len(gotP[i].Nodes) {
 			t.Fatalf("paths %d-%d: the index's path %v passes through a hidden entity", from, to, gotP[i].Nodes)
 		}
+		checkHeld(t, ctx, g, st, vis, gotP[i].Nodes, gotP[i].Held, gotP[i].Links)
 	}
 
 	kindsOf := []kb.Kind(nil)
@@ -261,5 +276,35 @@ func compare(t *testing.T, ctx context.Context, g *graph, st *store.Store, ix *g
 	}
 	if !slices.Equal(gotD, wantD) {
 		t.Fatalf("most connected %v %v: index %v, SQL %v", pw.Relations, kindsOf, gotD, wantD)
+	}
+}
+
+// checkHeld checks what the index held of a walk's answer against the
+// database: the nodes' kinds, statuses and names (as store.EntityHeads
+// reads them), the links' ids and roles.
+func checkHeld(t *testing.T, ctx context.Context, g *graph, st *store.Store, vis store.Visibility, nodes []int64, held store.Held, links []*kb.Link) {
+	t.Helper()
+	if held.Heads == nil || !held.LinksHeld {
+		t.Fatalf("the index held no heads (%v) or no links (%v)", held.Heads != nil, held.LinksHeld)
+	}
+	want, err := st.EntityHeads(ctx, vis, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range held.Heads {
+		w := want[i]
+		if w == nil || e.ID != w.ID || e.Kind != w.Kind || e.Status != w.Status || e.Name != w.Name {
+			t.Fatalf("node %d: the index holds %+v, the database %+v", nodes[i], *e, w)
+		}
+	}
+	full, err := st.CompleteLinks(ctx, links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range links {
+		f := full[i]
+		if f == nil || l.ID != f.ID || l.Role != f.Role || l.FromID != f.FromID || l.ToID != f.ToID || l.Type != f.Type {
+			t.Fatalf("link %d-%s-%d: the index holds id %d role %q, the database %+v", l.FromID, l.Type, l.ToID, l.ID, l.Role, f)
+		}
 	}
 }

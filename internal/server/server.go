@@ -130,6 +130,9 @@ type Config struct {
 	// background and runs walks on it once loaded (graphindex,
 	// docs/traversal.md); off, every walk runs in SQL.
 	TraversalIndex bool
+	// TraversalIndexSized, if set, is told the bytes the traversal index
+	// holds while it is built and once it is (graphindex.Index.Sized).
+	TraversalIndexSized func(bytes int64)
 	// MaxRows caps the rows one GraphQL request reads
 	// (PARTNERGRAPH_MAX_ROWS); default DefaultMaxRows, -1 no limit.
 	MaxRows int64
@@ -278,6 +281,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	resolver := &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck, CountBound: s.cfg.CountBound}
 	if s.cfg.TraversalIndex {
 		s.index, s.indexDone = graphindex.New(st, hub, s.cfg.Logger), make(chan struct{})
+		s.index.Sized = s.cfg.TraversalIndexSized
 		go func() {
 			defer close(s.indexDone)
 			s.index.Run(s.closing)

@@ -138,6 +138,33 @@ type Subgraph struct {
 	Depth     map[int64]int
 	Links     []*kb.Link
 	Truncated bool // the node limit cut the neighbourhood
+	Held
+}
+
+// Held is what the traversal index (package graphindex) held of a walk's
+// answer, read with the walk, so that an answer asking for no more is
+// written without reading PostgreSQL (docs/traversal.md, "Answering from
+// the index"). The SQL walk leaves it zero.
+type Held struct {
+	// Heads are the nodes' entities, in the order of Nodes, with only ID,
+	// Kind, Status and Name set (nil: not held).
+	Heads []*kb.Entity
+	// LinksHeld says that Links hold only ID, FromID, ToID, Type and
+	// Role; CompleteLinks reads the rest.
+	LinksHeld bool
+}
+
+// CompleteLinks reads the links whose ends and types links give, in their
+// order; nil where a link is gone.
+func (s *Store) CompleteLinks(ctx context.Context, links []*kb.Link) ([]*kb.Link, error) {
+	if len(links) == 0 {
+		return nil, nil
+	}
+	keys := make([]graphalg.Key, len(links))
+	for i, l := range links {
+		keys[i] = graphalg.Key{From: l.FromID, Type: int32(RelationCode(l.Type)), To: l.ToID}
+	}
+	return s.linksByKey(ctx, keys)
 }
 
 // maxHopsPerLevel caps the links one level of a walk may fetch, so that a
@@ -296,6 +323,7 @@ func (g *Subgraph) LinkViewedFrom(l *kb.Link) int64 {
 type Path struct {
 	Nodes []int64
 	Links []*kb.Link
+	Held
 }
 
 // ShortestPath returns a shortest path from one node to another of at most

@@ -32,14 +32,26 @@ func (s *Store) GraphVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// GraphSize returns PostgreSQL's estimate of the numbers of entities and
+// links (pg_class.reltuples; 0 before the tables were first analysed).
+func (s *Store) GraphSize(ctx context.Context) (entities, links int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT greatest(0, (SELECT reltuples FROM pg_class WHERE oid = 'entity'::regclass))::bigint,
+		greatest(0, (SELECT reltuples FROM pg_class WHERE oid = 'link'::regclass))::bigint`).Scan(&entities, &links)
+	if err != nil {
+		return 0, 0, fmt.Errorf("graph size: %w", translate(err))
+	}
+	return entities, links, nil
+}
+
 // GraphSink receives a snapshot of the graph's shape.
 type GraphSink interface {
 	// Entity is called once per entity, in ascending id order, with the
-	// codes of its kind and status.
-	Entity(id int64, kind, status uint8)
-	// Link is called once per link, after every entity, with the code of
-	// its type.
-	Link(from, to int64, typ uint8) error
+	// codes of its kind and status and its name (valid during the call
+	// only).
+	Entity(id int64, kind, status uint8, name []byte)
+	// Link is called once per link, after every entity, with its id, the
+	// code of its type and its role (valid during the call only).
+	Link(id, from, to int64, typ uint8, role []byte) error
 }
 
 // StreamGraph reads every entity and link into sink in one repeatable-read
@@ -52,27 +64,31 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 			return translate(err)
 		}
 		rows, err := tx.Query(ctx, `SELECT id, coalesce(array_position($1::text[], kind), 0)::int2,
-			coalesce(array_position($2::text[], status), 0)::int2 FROM entity ORDER BY id`, strs(kb.Kinds), strs(Statuses))
+			coalesce(array_position($2::text[], status), 0)::int2, name FROM entity ORDER BY id`, strs(kb.Kinds), strs(Statuses))
 		if err != nil {
 			return translate(err)
 		}
 		var id int64
 		var kind, status int16
-		_, err = pgx.ForEachRow(rows, []any{&id, &kind, &status}, func() error {
-			sink.Entity(id, uint8(kind), uint8(status))
+		var name rawText
+		_, err = pgx.ForEachRow(rows, []any{&id, &kind, &status, &name}, func() error {
+			sink.Entity(id, uint8(kind), uint8(status), name)
 			return nil
 		})
 		if err != nil {
 			return translate(err)
 		}
-		rows, err = tx.Query(ctx, `SELECT from_id, to_id, coalesce(array_position($1::text[], type), 0)::int2 FROM link`,
+		rows, err = tx.Query(ctx, `SELECT id, from_id, to_id, coalesce(array_position($1::text[], type), 0)::int2, role FROM link`,
 			strs(kb.RelationTypes()))
 		if err != nil {
 			return translate(err)
 		}
 		var from, to int64
 		var typ int16
-		_, err = pgx.ForEachRow(rows, []any{&from, &to, &typ}, func() error { return sink.Link(from, to, uint8(typ)) })
+		var role rawText
+		_, err = pgx.ForEachRow(rows, []any{&id, &from, &to, &typ, &role}, func() error {
+			return sink.Link(id, from, to, uint8(typ), role)
+		})
 		return translate(err)
 	})
 	if err != nil {
@@ -81,17 +97,34 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 	return version, nil
 }
 
+// rawText scans a text column without a copy (pgtype.BytesScanner): the
+// bytes are pgx's, valid until the next row.
+type rawText []byte
+
+// ScanBytes implements pgtype.BytesScanner.
+func (t *rawText) ScanBytes(v []byte) error {
+	*t = v
+	return nil
+}
+
 // GraphChange is one entry of the change log of the graph's shape.
 type GraphChange struct {
 	Version int64
 	// Entity is set when an entity appeared, went or changed: Kind and
-	// Status are its codes, both 0 when it went.
+	// Status are its codes, both 0 when it went, and Name its name
+	// (HasName false in rows logged before migration 00039).
 	Entity       int64
 	Kind, Status uint8
-	// Link changes: From, Type (code), To, and whether it is now Present.
+	Name         string
+	HasName      bool
+	// Link changes: From, Type (code), To, and whether it is now Present;
+	// LinkID and Role (migration 00039; LinkID 0 before it). A row present
+	// for a link already there changes its role.
 	From, To int64
 	Type     uint8
 	Present  bool
+	LinkID   int64
+	Role     string
 	// Reload says the change was too large to log: rebuild.
 	Reload bool
 }
@@ -103,8 +136,8 @@ func (s *Store) GraphChanges(ctx context.Context, after, upto int64) ([]GraphCha
 	rows, err := s.pool.Query(ctx, `SELECT version, coalesce(entity_id, 0),
 			coalesce(array_position($3::text[], kind), 0)::int2, coalesce(array_position($4::text[], status), 0)::int2,
 			coalesce(from_id, 0), coalesce(to_id, 0), coalesce(array_position($5::text[], type), 0)::int2,
-			coalesce(present, false), reload
-		FROM graph_change WHERE version > $1 AND version <= $2 ORDER BY version`,
+			coalesce(present, false), reload, name, coalesce(link_id, 0), coalesce(role, '')
+		FROM graph_change WHERE version > $1 AND version <= $2 ORDER BY version, seq`,
 		after, upto, strs(kb.Kinds), strs(Statuses), strs(kb.RelationTypes()))
 	if err != nil {
 		return nil, false, fmt.Errorf("graph changes: %w", translate(err))
@@ -112,8 +145,14 @@ func (s *Store) GraphChanges(ctx context.Context, after, upto int64) ([]GraphCha
 	var out []GraphChange
 	var c GraphChange
 	var kind, status, typ int16
-	_, err = pgx.ForEachRow(rows, []any{&c.Version, &c.Entity, &kind, &status, &c.From, &c.To, &typ, &c.Present, &c.Reload}, func() error {
+	var name *string
+	_, err = pgx.ForEachRow(rows, []any{&c.Version, &c.Entity, &kind, &status, &c.From, &c.To, &typ, &c.Present, &c.Reload,
+		&name, &c.LinkID, &c.Role}, func() error {
 		c.Kind, c.Status, c.Type = uint8(kind), uint8(status), uint8(typ)
+		c.Name, c.HasName = "", name != nil
+		if name != nil {
+			c.Name = *name
+		}
 		out = append(out, c)
 		return nil
 	})
