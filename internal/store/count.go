@@ -227,6 +227,9 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if f, err = s.topicPlan(ctx, f); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
+	if f.matchesNothing() {
+		return Count{N: 0, Exact: true}, nil
+	}
 	// A composed filter of facets may be a rare combination of common
 	// values, which the list's walk reaches slowly; a plain one is counted
 	// by the walk, which finds common values at once (2 ms at 1M).
@@ -236,8 +239,17 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if f, err = s.placePlan(ctx, f); err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
 	}
+	if f, err = s.attrPlan(ctx, f); err != nil {
+		return Count{}, err
+	}
+	if f.matchesNothing() {
+		return Count{N: 0, Exact: true}, nil
+	}
 	if f.placeWide && bound > 0 {
 		return s.countPlaces(ctx, vis, f, bound)
+	}
+	if f.attrWide && bound > 0 {
+		return s.countAttrs(ctx, vis, f, bound)
 	}
 	b := f.build(vis)
 	from := "entity_full e"
@@ -251,7 +263,7 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 		// the generic plan read the whole range of the index into a bitmap
 		// first (70-80 ms for partners at 1M, where all are recent).
 		order := ""
-		if f.placeIDs == nil && f.facetIDs == nil {
+		if f.placeIDs == nil && f.facetIDs == nil && f.attrIDs == nil {
 			switch {
 			case f.UpdatedSince != nil:
 				order = ` ORDER BY e.updated_at`

@@ -315,6 +315,12 @@ type Filter struct {
 	// read beforehand through the index of the country kept on entity,
 	// for a country few of them have; see Store.counterPlan.
 	countryIDs []int64
+	// attrIDs, when not nil, are the entities of the kind whose own
+	// region, city and activities match f's, read beforehand through the
+	// indexes of the kind's table; attrWide says that they are too many to
+	// read, and the list walks; see Store.attrPlan.
+	attrIDs  []int64
+	attrWide bool
 	// And, Or and Not compose filters of the same kind: every filter of
 	// And holds, at least one of Or does (none when Or is empty but not
 	// nil), Not does not. See CheckFilterShape for their bounds.
@@ -691,15 +697,23 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 	case f.Country != "":
 		b.cond("e.country = upper(?)", f.Country)
 	}
-	if f.Region != "" {
-		b.cond("lower(unaccent(e.region)) = lower(unaccent(?))", f.Region)
-	}
-	if f.City != "" {
-		b.cond("lower(unaccent(e.city)) = lower(unaccent(?))", f.City)
+	activities := f.Activities
+	if f.attrIDs != nil {
+		// Read beforehand (Store.attrPlan): they stand for the region, the
+		// city and a cooperative's activities.
+		b.cond("e.id = ANY(?::bigint[])", f.attrIDs)
+		activities = nil
+	} else {
+		if f.Region != "" {
+			b.cond("lower(unaccent(e.region)) = lower(unaccent(?))", f.Region)
+		}
+		if f.City != "" {
+			b.cond("lower(unaccent(e.city)) = lower(unaccent(?))", f.City)
+		}
 	}
 	b.anyOf("e.coop_status", strs(f.CoopStatuses))
-	if len(f.Activities) > 0 {
-		b.cond("e.activities && ?::text[]", strs(f.Activities))
+	if len(activities) > 0 {
+		b.cond("e.activities && ?::text[]", strs(activities))
 	}
 	if len(f.Topics) > 0 {
 		b.where = append(b.where, f.topicCond(b))
@@ -880,6 +894,12 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	if f, err = s.placePlan(ctx, f); err != nil {
 		return nil, fmt.Errorf("list %s: %w", f.Kind, err)
 	}
+	if f, err = s.attrPlan(ctx, f); err != nil {
+		return nil, err
+	}
+	if f.matchesNothing() {
+		return &EntityPage{Positions: []Position{}, HasPrev: p.Last == 0 && p.After != nil, HasNext: p.Last > 0 && p.Before != nil}, nil
+	}
 	b := f.build(vis)
 	backward := p.Last > 0
 	limit := p.First
@@ -940,7 +960,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	// every column of the view, each of the ids' rows was joined to the
 	// kind's tables before the sort (17 ms for 1,500 partners within 5 km
 	// of Poznań at 1M).
-	idsFirst := o.needsEntity() || f.placeIDs != nil || f.countryIDs != nil || f.facetIDs != nil
+	idsFirst := o.needsEntity() || f.placeIDs != nil || f.countryIDs != nil || f.facetIDs != nil || f.attrIDs != nil
 	if idsFirst || s.serverPlans {
 		// The page's ids first, then their rows: with every column of
 		// entity_full, the join to entity o made eleven relations, past the
