@@ -172,3 +172,85 @@ func activityNames(as []kb.Activity) []string {
 	}
 	return out
 }
+
+// TestSplitWalkPagesAsRowByRow: a page by name of a filter of counted
+// columns in and/or/not, or of several values, walks each partner kind
+// (or event kind) the counters say matches and merges them
+// (Filter.splitWalk); paged forwards and backwards, in both directions,
+// it gives the ids of reading the rows one by one.
+func TestSplitWalkPagesAsRowByRow(t *testing.T) {
+	st, _ := open(t)
+	d := small()
+	rng := rand.New(rand.NewPCG(17, 34))
+	statuses := []kb.PublicationStatus{kb.StatusPublished, kb.StatusPublished, kb.StatusDraft}
+	for i := range 60 {
+		e := kb.Entity{Key: fmt.Sprintf("split-%02d", i), Name: fmt.Sprintf("Podmiot %02d", rng.IntN(30)), Status: statuses[rng.IntN(len(statuses))]}
+		place := kb.Place{Country: countCountry[rng.IntN(len(countCountry))]}
+		if i%3 == 0 {
+			e.Kind = kb.KindEvent
+			e.Event = &kb.Event{EventKind: countEvKinds[rng.IntN(2)], EventStatus: countEvStatus[rng.IntN(2)], Place: place}
+		} else {
+			e.Kind = kb.KindPartner
+			e.Partner = &kb.Partner{Sector: countSectors[rng.IntN(3)], PartnerKind: countPKinds[rng.IntN(3)], Place: place}
+		}
+		d.Entities = append(d.Entities, e)
+	}
+	load(t, st, d)
+	ctx := context.Background()
+	priv := store.Filter{Sectors: []kb.Sector{kb.SectorPrivate}}
+	fs := []store.Filter{
+		{Kind: kb.KindPartner, Not: &priv},
+		{Kind: kb.KindPartner, Or: []store.Filter{priv, {PartnerKinds: countPKinds[:1]}}},
+		{Kind: kb.KindPartner, Sectors: countSectors[:2]},
+		{Kind: kb.KindPartner, PartnerKinds: countPKinds[1:], Not: &store.Filter{Country: "SE"}},
+		{Kind: kb.KindPartner, Or: []store.Filter{}},
+		{Kind: kb.KindEvent, Not: &store.Filter{EventKinds: countEvKinds[:1]}},
+		{Kind: kb.KindEvent, EventKinds: countEvKinds, Not: &store.Filter{Country: "PL"}},
+	}
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, f := range fs {
+			for _, desc := range []bool{false, true} {
+				o := store.Order{Field: store.OrderName, Desc: desc}
+				rowwise := f
+				rowwise.CreatedSince = &epoch // not counted: one walk, row by row
+				all, err := st.ListEntities(ctx, vis, rowwise, o, store.Page{First: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := entityIDs(all.Entities)
+				var got []int64
+				var after *store.Position
+				for {
+					p, err := st.ListEntities(ctx, vis, f, o, store.Page{First: 3, After: after})
+					if err != nil {
+						t.Fatalf("%+v: %v", f, err)
+					}
+					got = append(got, entityIDs(p.Entities)...)
+					if !p.HasNext {
+						break
+					}
+					after = &p.Positions[len(p.Positions)-1]
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%+v (drafts %v, desc %v): paged forwards %v, row by row %v", f, vis.Drafts, desc, got, want)
+				}
+				got = nil
+				var before *store.Position
+				for {
+					p, err := st.ListEntities(ctx, vis, f, o, store.Page{Last: 3, Before: before})
+					if err != nil {
+						t.Fatalf("%+v: %v", f, err)
+					}
+					got = append(entityIDs(p.Entities), got...)
+					if !p.HasPrev {
+						break
+					}
+					before = &p.Positions[0]
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%+v (drafts %v, desc %v): paged backwards %v, row by row %v", f, vis.Drafts, desc, got, want)
+				}
+			}
+		}
+	}
+}
