@@ -21,14 +21,14 @@ CREATE FUNCTION place_fold(s text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL 
     SELECT lower(public.unaccent('public.unaccent'::regdictionary, s))
 $$;
 -- +goose StatementEnd
-CREATE INDEX partner_region_fold_idx ON partner (place_fold(region));
-CREATE INDEX partner_city_fold_idx ON partner (place_fold(city));
-CREATE INDEX cooperative_region_fold_idx ON cooperative (place_fold(region));
-CREATE INDEX cooperative_city_fold_idx ON cooperative (place_fold(city));
-CREATE INDEX foreign_example_region_fold_idx ON foreign_example (place_fold(region));
-CREATE INDEX foreign_example_city_fold_idx ON foreign_example (place_fold(city));
-CREATE INDEX event_region_fold_idx ON event (place_fold(region));
-CREATE INDEX event_city_fold_idx ON event (place_fold(city));
+CREATE INDEX partner_region_fold_idx ON partner (place_fold(region), id) INCLUDE (region);
+CREATE INDEX partner_city_fold_idx ON partner (place_fold(city), id) INCLUDE (city);
+CREATE INDEX cooperative_region_fold_idx ON cooperative (place_fold(region), id) INCLUDE (region);
+CREATE INDEX cooperative_city_fold_idx ON cooperative (place_fold(city), id) INCLUDE (city);
+CREATE INDEX foreign_example_region_fold_idx ON foreign_example (place_fold(region), id) INCLUDE (region);
+CREATE INDEX foreign_example_city_fold_idx ON foreign_example (place_fold(city), id) INCLUDE (city);
+CREATE INDEX event_region_fold_idx ON event (place_fold(region), id) INCLUDE (region);
+CREATE INDEX event_city_fold_idx ON event (place_fold(city), id) INCLUDE (city);
 
 -- +goose Down
 DROP INDEX partner_region_fold_idx, partner_city_fold_idx, cooperative_region_fold_idx, cooperative_city_fold_idx,
