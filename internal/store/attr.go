@@ -99,14 +99,7 @@ func (s *Store) countAttrs(ctx context.Context, vis Visibility, f Filter, bound 
 	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM %s x WHERE %s
 		AND EXISTS (SELECT 1 FROM entity_full e WHERE %s AND e.id = x.id OFFSET 0) LIMIT %d) c`,
 		attrTables[f.Kind], strings.Join(conds, " AND "), strings.Join(b.where, " AND "), bound+1)
-	var n int
-	if err := s.read(ctx).QueryRow(ctx, sql, rest.execMode(b.args)...).Scan(&n); err != nil {
-		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
-	}
-	if n > bound {
-		return Count{N: bound, Exact: false}, nil
-	}
-	return Count{N: n, Exact: true}, nil
+	return s.countBounded(ctx, f.Kind, sql, rest.execMode(b.args), bound)
 }
 
 // matchesNothing reports whether a list of ids read beforehand for f
@@ -119,4 +112,17 @@ func (f Filter) matchesNothing() bool {
 	empty := func(ids []int64) bool { return ids != nil && len(ids) == 0 }
 	return empty(f.placeIDs) || empty(f.countryIDs) || empty(f.facetIDs) || empty(f.attrIDs) ||
 		(len(f.Topics) > 0 && (empty(f.topicPractices) || (f.topicIDs != nil && len(f.topicIDs) == 0)))
+}
+
+// countBounded runs sql, a count of at most bound+1 matches of a list of
+// kind, and returns it as a Count: the bound and not exact past it.
+func (s *Store) countBounded(ctx context.Context, kind kb.Kind, sql string, args []any, bound int) (Count, error) {
+	var n int
+	if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return Count{}, fmt.Errorf("count %s: %w", kind, translate(err))
+	}
+	if n > bound {
+		return Count{N: bound, Exact: false}, nil
+	}
+	return Count{N: n, Exact: true}, nil
 }
