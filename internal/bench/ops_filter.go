@@ -32,11 +32,37 @@ var FilterOps = []Op{
 		store.Filter{Kind: kb.KindPartner, Near: &kb.Circle{Lat: 52.41, Lon: 16.93, RadiusKm: 50}, Sectors: []kb.Sector{kb.SectorPrivate}}, store.Order{}),
 	filterOp("filter-events-within", `events(first: 20, filter: {within: {south: 49, west: 14, north: 55, east: 24.2}}, orderBy: {field: WHEN})`,
 		store.Filter{Kind: kb.KindEvent, Within: &kb.BBox{South: 49, West: 14, North: 55, East: 24.2}}, store.Order{Field: store.OrderWhen}),
+	// The shapes that had no operation before (docs/benchmarks.md,
+	// "Filters at 1M, the rest"): a region, a city (a common one and one
+	// none has), an activity, a sector mix, a topic none carries, or/not
+	// of sectors, orders in mixed directions.
+	filterOp("filter-region", `partners(first: 20, filter: {region: "Wielkopolskie"})`,
+		store.Filter{Kind: kb.KindPartner, Region: "Wielkopolskie"}, store.Order{}),
+	filterOp("filter-city", `partners(first: 20, filter: {city: "poznan"})`,
+		store.Filter{Kind: kb.KindPartner, City: "poznan"}, store.Order{}),
+	filterOp("filter-city-none", `partners(first: 20, filter: {city: "Rimbo"})`,
+		store.Filter{Kind: kb.KindPartner, City: "Rimbo"}, store.Order{}),
+	filterOp("filter-activity", `cooperatives(first: 20, filter: {activity: [CERAMICS]})`,
+		store.Filter{Kind: kb.KindCooperative, Activities: []kb.Activity{kb.ActivityCeramics}}, store.Order{}),
+	filterOp("filter-mix-full", `partnerships(first: 20, filter: {sectorMix: {full: true}})`,
+		store.Filter{Kind: kb.KindPartnership, SectorMix: kb.MixFilter{Full: ptrBool(true)}}, store.Order{}),
+	filterOp("filter-topic-none", `goodPractices(first: 20, filter: {topic: ["nieistniejący temat"]})`,
+		store.Filter{Kind: kb.KindGoodPractice, Topics: []string{"nieistniejący temat"}}, store.Order{}),
+	filterOp("filter-or-sector", `partners(first: 20, filter: {or: [{sector: [PRIVATE]}, {kind: [ASSOCIATION]}]})`,
+		store.Filter{Kind: kb.KindPartner, Or: []store.Filter{{Sectors: []kb.Sector{kb.SectorPrivate}}, {PartnerKinds: []kb.PartnerKind{kb.PartnerAssociation}}}}, store.Order{}),
+	filterOp("filter-not-sector", `partners(first: 20, filter: {not: {sector: [PRIVATE]}})`,
+		store.Filter{Kind: kb.KindPartner, Not: &store.Filter{Sectors: []kb.Sector{kb.SectorPrivate}}}, store.Order{}),
+	filterOp("order-country-name-desc", `partners(first: 20, orderBy: [{field: COUNTRY}, {field: NAME, direction: DESC}])`,
+		store.Filter{Kind: kb.KindPartner}, store.Order{Field: store.OrderCountry, Then: []store.OrderKey{{Field: store.OrderName, Desc: true}}}),
+	filterOp("order-updated-desc-name", `partners(first: 20, orderBy: [{field: UPDATED_AT, direction: DESC}, {field: NAME}])`,
+		store.Filter{Kind: kb.KindPartner}, store.Order{Field: store.OrderUpdatedAt, Desc: true, Then: []store.OrderKey{{Field: store.OrderName}}}),
 	filterOp("filter-updated", `partners(first: 20, filter: {updatedSince: "2000-01-01T00:00:00Z"}, orderBy: {field: UPDATED_AT})`,
 		store.Filter{Kind: kb.KindPartner, UpdatedSince: ptrTime(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))}, store.Order{Field: store.OrderUpdatedAt}),
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+func ptrBool(b bool) *bool { return &b }
 
 // filterOp is the operation name: the list call with its totalCount and
 // the page's ids and names; the ceiling reads the page and the count of f

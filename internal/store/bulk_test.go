@@ -197,9 +197,16 @@ func TestListsReadTheSameWithoutPreparedStatements(t *testing.T) {
 	}
 	bare := unprepared(t, pool)
 	filters := []store.Filter{{Kind: kb.KindPartner}, {Kind: kb.KindCooperative}, {Kind: kb.KindEvent}, {Kind: kb.KindGoodPractice},
-		{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorPublic}}, {Kind: kb.KindCooperative, City: "Poznań"}, {Name: "a"}}
+		{Kind: kb.KindPartner, Sectors: []kb.Sector{kb.SectorPublic}}, {Kind: kb.KindCooperative, City: "Poznań"}, {Name: "a"},
+		// Each partner kind walked side by side (Filter.splitWalk); a
+		// region and an activity read through the kinds' tables.
+		{Kind: kb.KindPartner, Not: &store.Filter{Sectors: []kb.Sector{kb.SectorPrivate}}},
+		{Kind: kb.KindPartner, Region: "wielkopolskie"}, {Kind: kb.KindCooperative, Activities: []kb.Activity{kb.ActivityCeramics}}}
 	orders := []store.Order{{Field: store.OrderName}, {Field: store.OrderName, Desc: true}, {Field: store.OrderCreatedAt},
-		{Field: store.OrderUpdatedAt, Desc: true}}
+		{Field: store.OrderUpdatedAt, Desc: true},
+		// Mixed directions: the first key's value at the page's end first.
+		{Field: store.OrderUpdatedAt, Desc: true, Then: []store.OrderKey{{Field: store.OrderName}}},
+		{Field: store.OrderCountry, Then: []store.OrderKey{{Field: store.OrderName, Desc: true}}}}
 	pages, rows := 0, 0
 	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
 		for _, f := range filters {

@@ -83,3 +83,13 @@ func SetPlaceIndexLimit(n int) (restore func()) {
 	placeIndexLimit = n
 	return func() { placeIndexLimit = old }
 }
+
+// SetAttrIndexLimit sets how many entities a region, city or activity may
+// match for a list to read them by their ids (Store.attrPlan), so that a
+// test's few entities take either plan; it returns what restores the
+// limit. Not for parallel tests.
+func SetAttrIndexLimit(n int) (restore func()) {
+	old := attrIndexLimit
+	attrIndexLimit = n
+	return func() { attrIndexLimit = old }
+}

@@ -184,12 +184,5 @@ func (s *Store) countFacets(ctx context.Context, vis Visibility, f Filter, bound
 	// value first (11-34 ms at 1M against 2-14 for the scan).
 	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM (SELECT * FROM practice_facet OFFSET 0) pf WHERE %s
 		AND EXISTS (SELECT 1 FROM entity e WHERE e.id = pf.id AND e.status = ANY(%s)) LIMIT %d) c`, conds, b.arg(vis.statuses()), bound+1)
-	var n int
-	if err := s.read(ctx).QueryRow(ctx, sql, b.args...).Scan(&n); err != nil {
-		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
-	}
-	if n > bound {
-		return Count{N: bound, Exact: false}, nil
-	}
-	return Count{N: n, Exact: true}, nil
+	return s.countBounded(ctx, f.Kind, sql, b.args, bound)
 }

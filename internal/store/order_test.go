@@ -56,6 +56,7 @@ func TestOrderBySeveralKeysPagesEveryWay(t *testing.T) {
 		store.OrderCountry:   country,
 		store.OrderName:      func(e *kb.Entity) string { return kb.Fold(e.Name) },
 		store.OrderCreatedAt: func(e *kb.Entity) string { return fmt.Sprintf("%020d", e.CreatedAt.UnixNano()) },
+		store.OrderUpdatedAt: func(e *kb.Entity) string { return fmt.Sprintf("%020d", e.UpdatedAt.UnixNano()) },
 	}
 	for _, ks := range [][]store.OrderKey{
 		{{Field: store.OrderCountry}},
@@ -65,6 +66,11 @@ func TestOrderBySeveralKeysPagesEveryWay(t *testing.T) {
 		{{Field: store.OrderCountry, Desc: true}, {Field: store.OrderName}},
 		{{Field: store.OrderName}, {Field: store.OrderCountry}},
 		{{Field: store.OrderCountry}, {Field: store.OrderName}, {Field: store.OrderCreatedAt, Desc: true}},
+		// The data are loaded at one time: every entry ties on the first
+		// key, as the generated graph's do.
+		{{Field: store.OrderUpdatedAt, Desc: true}, {Field: store.OrderName}},
+		{{Field: store.OrderCreatedAt}, {Field: store.OrderCountry, Desc: true}, {Field: store.OrderName}},
+		{{Field: store.OrderName, Desc: true}, {Field: store.OrderCountry}},
 	} {
 		o := store.OrderOf(ks)
 		t.Run(o.Key(), func(t *testing.T) {

@@ -81,14 +81,7 @@ func (s *Store) countPlaces(ctx context.Context, vis Visibility, f Filter, bound
 			g.placeCondOn(b, "q") + `)`
 	}
 	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM entity_place pl WHERE %s%s AND %s LIMIT %d) c`, area, first, probe, bound+1)
-	var n int
-	if err := s.read(ctx).QueryRow(ctx, sql, rest.execMode(b.args)...).Scan(&n); err != nil {
-		return Count{}, fmt.Errorf("count %s: %w", f.Kind, translate(err))
-	}
-	if n > bound {
-		return Count{N: bound, Exact: false}, nil
-	}
-	return Count{N: n, Exact: true}, nil
+	return s.countBounded(ctx, f.Kind, sql, rest.execMode(b.args), bound)
 }
 
 // onlyPlaces reports whether f restricts nothing but the kind and the map
