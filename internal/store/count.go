@@ -190,8 +190,9 @@ func (s *Store) counterPlan(ctx context.Context, vis Visibility, f Filter) (Filt
 	sql := `SELECT coalesce(sum(n) FILTER (WHERE ` + and(conds) + `), 0), ` + country + `, ` + split +
 		` FROM (TABLE entity_count UNION ALL TABLE entity_count_delta) c WHERE kind = ` + kind + ` AND status = ANY(` + statuses + `)`
 	args := b.args
-	if fsql, fargs, ok := f.kindCount(vis); ok && s.serverPlans {
-		sql, args = fsql+`, 0`, fargs // no country: kindCount takes none
+	if fsql, fargs, ok := f.kindCount(vis); ok && s.serverPlans && col == "" {
+		// No country, and no column to split by: kindCount reads neither.
+		sql, args = fsql+`, 0, NULL::text[]`, fargs
 	}
 	var all, inCountry int
 	var vals []string
