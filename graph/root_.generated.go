@@ -253,7 +253,7 @@ var sources = []*ast.Source{
 # data set in JSON is also a valid ` + "`" + `DatasetInput` + "`" + ` variable.
 
 """The state of an entry, a link or an indicator as a revision records it, in the data-set shape."""
-union RecordState = EntityRecord | LinkRecord | IndicatorRecord
+union RecordState = EntityRecord | LinkRecord | IndicatorRecord | TopicRecord
 
 """A source cited for a claim, by the source's key."""
 type CitationRecord {
@@ -551,6 +551,16 @@ input DatasetInput {
   indicators: [IndicatorRecordInput!] = []
   """Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label."""
   topics: [TopicRecordInput!] = []
+}
+
+"""A topic of the vocabulary as its revisions hold it (the data set's ` + "`" + `topics` + "`" + ` shape)."""
+type TopicRecord {
+  """The slug."""
+  slug: String!
+  """The language of the topic's own label."""
+  originalLanguage: String!
+  """The labels, in the order pl, sv, en."""
+  labels: [TopicLabel!]!
 }
 
 """A topic in a data set."""
@@ -4748,6 +4758,16 @@ enum RevisionOperation {
   INDICATOR_CREATE
   """Changed an indicator of a cooperative."""
   INDICATOR_UPDATE
+  """Made a topic of the vocabulary (` + "`" + `createTopic` + "`" + `; on the topic's history). Topic revisions cannot be reverted (BAD_USER_INPUT naming ` + "`" + `revisionId` + "`" + `)."""
+  TOPIC_CREATE
+  """Set a topic's label in one language (` + "`" + `setTopicLabel` + "`" + `)."""
+  TOPIC_LABEL_SET
+  """Removed a topic's label in one language (` + "`" + `removeTopicLabel` + "`" + `)."""
+  TOPIC_LABEL_REMOVE
+  """Gave a topic a new slug (` + "`" + `renameTopic` + "`" + `)."""
+  TOPIC_RENAME
+  """Merged a topic into another (` + "`" + `mergeTopics` + "`" + `): on the history of both."""
+  TOPIC_MERGE
 }
 
 """One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it)."""
@@ -4760,7 +4780,7 @@ type Revision implements Node {
   actor: String!
   """What was done."""
   operation: RevisionOperation!
-  """The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history."""
+  """The state before, in the data-set shape: an EntityRecord, a LinkRecord, an IndicatorRecord for INDICATOR_ operations, or a TopicRecord for TOPIC_ operations; null for a creation and in an erased person's history."""
   before: RecordState
   """The state after, in the same shape; null for a deletion and in an erased person's history."""
   after: RecordState
@@ -4917,6 +4937,8 @@ type Change {
   linkId: ID
   """The type of the link changed; null for an entry."""
   linkType: RelationType
+  """The slug of the topic changed (after the change; a topic merged into another keeps its last slug); null but for TOPIC_ operations. A topic's assignment to a practice is a change of the practice (UPDATE of a GOOD_PRACTICE)."""
+  topic: String
 }
 
 """Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: ` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `."""
@@ -4929,6 +4951,8 @@ type Subscription {
     linkTypes: [RelationType!]
     """Only these operations."""
     operations: [RevisionOperation!]
+    """Changes of the topic vocabulary (TOPIC_ operations): true lets them through beside the ` + "`" + `kinds` + "`" + ` and ` + "`" + `linkTypes` + "`" + ` given, false leaves them out. Omitted: they come only when neither ` + "`" + `kinds` + "`" + ` nor ` + "`" + `linkTypes` + "`" + ` is given."""
+    topics: Boolean
   ): Change! @requires(role: EDITOR)
 }
 `, BuiltIn: false},
@@ -4973,6 +4997,17 @@ type Topic {
   createdAt: Time!
   """When the topic last changed (a label, its slug, a merge)."""
   updatedAt: Time!
+  """The revision history of the topic, newest first, as entries' ` + "`" + `history` + "`" + ` is: who made it, set or removed a label, renamed it or merged a topic into it (or it into another), when, with the topic before and after (TopicRecord). A practice's topics changing is on the practice's history. Staff only."""
+  history(
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
+    first: Int
+    """A cursor from a previous page: returns the older revisions after it."""
+    after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
+  ): RevisionConnection! @requires(role: EDITOR)
 }
 
 """A topic's label in one language."""
@@ -5133,6 +5168,8 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_linkId(ctx, field)
 	case "linkType":
 		return ec.fieldContext_Change_linkType(ctx, field)
+	case "topic":
+		return ec.fieldContext_Change_topic(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
 }
@@ -6747,6 +6784,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Topic_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }

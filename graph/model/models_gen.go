@@ -106,6 +106,8 @@ type Change struct {
 	LinkID *string `json:"linkId,omitempty"`
 	// The type of the link changed; null for an entry.
 	LinkType *kb.RelationType `json:"linkType,omitempty"`
+	// The slug of the topic changed (after the change; a topic merged into another keeps its last slug); null but for TOPIC_ operations. A topic's assignment to a practice is a change of the practice (UPDATE of a GOOD_PRACTICE).
+	Topic *string `json:"topic,omitempty"`
 }
 
 // A source cited for a claim.
@@ -1644,7 +1646,7 @@ type Revision struct {
 	Actor string `json:"actor"`
 	// What was done.
 	Operation kb.Operation `json:"operation"`
-	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history.
+	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, an IndicatorRecord for INDICATOR_ operations, or a TopicRecord for TOPIC_ operations; null for a creation and in an erased person's history.
 	Before RecordState `json:"before,omitempty"`
 	// The state after, in the same shape; null for a deletion and in an erased person's history.
 	After RecordState `json:"after,omitempty"`
@@ -1933,6 +1935,18 @@ type TopicLabelInput struct {
 	// The label: at most 300 characters; white space is collapsed.
 	Label string `json:"label"`
 }
+
+// A topic of the vocabulary as its revisions hold it (the data set's `topics` shape).
+type TopicRecord struct {
+	// The slug.
+	Slug string `json:"slug"`
+	// The language of the topic's own label.
+	OriginalLanguage string `json:"originalLanguage"`
+	// The labels, in the order pl, sv, en.
+	Labels []*TopicLabel `json:"labels"`
+}
+
+func (TopicRecord) IsRecordState() {}
 
 // A topic in a data set.
 type TopicRecordInput struct {

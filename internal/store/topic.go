@@ -278,16 +278,23 @@ type NewTopic struct {
 	Labels map[string]string
 }
 
-// topicOp is how the revision log spells a change of a topic.
+// The changes of a topic, as the revision log spells them (opColumn):
+// topic.create, topic.label.set, topic.label.remove, topic.rename,
+// topic.merge.
 const (
-	opTopicCreate      = "topic.create"
-	opTopicSetLabel    = "topic.label.set"
-	opTopicRemoveLabel = "topic.label.remove"
-	opTopicRename      = "topic.rename"
-	opTopicMerge       = "topic.merge"
+	opTopicCreate      = kb.OpTopicCreate
+	opTopicSetLabel    = kb.OpTopicLabelSet
+	opTopicRemoveLabel = kb.OpTopicLabelRemove
+	opTopicRename      = kb.OpTopicRename
+	opTopicMerge       = kb.OpTopicMerge
 )
 
-func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor, op string, id int64, before, after any) error {
+// writeTopicRevision appends the revision of a change of topic id to the
+// log and announces it on the change feed, as writeRevision does for
+// entries and links: the caches of every server forget what they kept
+// (a topic's labels show in practices, lists and aggregates) and the
+// subscribers of `changes` hear of it.
+func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, before, after *kb.Topic) error {
 	b, err := jsonOrNil(before)
 	if err != nil {
 		return err
@@ -296,9 +303,18 @@ func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor, op string, id int
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO revision (actor, operation, topic_id, before, after) VALUES ($1, $2, $3, $4, $5)`,
-		actor, op, id, b, a)
-	return translate(err)
+	c := Change{Operation: op, Actor: actor, TopicID: id}
+	for _, t := range []*kb.Topic{after, before} {
+		if t != nil && c.TopicSlug == "" {
+			c.TopicSlug = t.Slug
+		}
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO revision (actor, operation, topic_id, before, after) VALUES ($1, $2, $3, $4, $5)
+		RETURNING id, at`, actor, opColumn(op), id, b, a).Scan(&c.RevisionID, &c.At)
+	if err != nil {
+		return translate(err)
+	}
+	return notify(ctx, tx, c)
 }
 
 // topicTx reads and locks the topic with the slug (or a former one).
@@ -606,7 +622,7 @@ func (s *Store) MergeTopics(ctx context.Context, actor, from, into string) (*kb.
 
 // touchTopic stamps the topic as changed by actor, reads it into *out and
 // writes the revision from before to it.
-func touchTopic(ctx context.Context, tx pgx.Tx, actor, op string, before *kb.Topic, out **kb.Topic) error {
+func touchTopic(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, before *kb.Topic, out **kb.Topic) error {
 	if _, err := tx.Exec(ctx, `UPDATE topic SET updated_at = now(), updated_by = $2 WHERE id = $1`, before.ID, actor); err != nil {
 		return translate(err)
 	}

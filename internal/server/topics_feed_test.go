@@ -1,0 +1,213 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// TestTopicChangesReachTheFeedAndTheCaches: a change of the vocabulary
+// made on one server instance is announced like any write: the other
+// instance's `changes` subscribers hear it (with the topic's slug) and
+// its response cache forgets the answers that showed the old label, long
+// before the cache's TTL.
+func TestTopicChangesReachTheFeedAndTheCaches(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	cached := a.instance(server.Config{ResponseCache: server.ResponseCache{TTL: time.Hour, Entries: 16, MaxBytes: 1 << 20}})
+	editor := a.newToken("curator", kb.RoleEditor)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// The topics only: kinds narrow the feed, topics: true adds them.
+	sub, err := cached.subscribe(ctx, editor, `subscription { changes(kinds: [PROJECT], topics: true) { operation topic entityId actor } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.CloseNow()
+	msgs := pump(ctx, sub)
+	type topicChange struct {
+		Operation string
+		Topic     *string
+		EntityID  *string
+		Actor     string
+	}
+	next := func(d time.Duration) (topicChange, bool) {
+		select {
+		case m, ok := <-msgs:
+			if !ok || m.Type != "next" {
+				t.Fatalf("feed: %v %s", ok, m.Payload)
+			}
+			var p struct{ Data struct{ Changes topicChange } }
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p.Data.Changes, true
+		case <-time.After(d):
+			return topicChange{}, false
+		}
+	}
+	// The subscribe message has no acknowledgement: make topics until the
+	// feed is live.
+	for i := 0; ; i++ {
+		if i == 50 {
+			t.Fatal("the feed never came live")
+		}
+		a.mustAs(editor, `mutation($l: String!) { createTopic(input: {labels: [{lang: "pl", label: $l}]}) { slug } }`,
+			map[string]any{"l": unique("rozgrzewka")}, nil)
+		if _, ok := next(300 * time.Millisecond); ok {
+			break
+		}
+	}
+	for { // drain the warm-up's other changes
+		if _, ok := next(300 * time.Millisecond); !ok {
+			break
+		}
+	}
+
+	label := func() string {
+		var got struct{ Topic struct{ Label string } }
+		cached.query(`query @lang(lang: "en") { topic(slug: "zdrowie-psychiczne") { label } }`, nil, &got)
+		return got.Topic.Label
+	}
+	before := label()
+	if before == "" || label() != before {
+		t.Fatalf("the cached label: %q", before)
+	}
+	a.mustAs(editor, `mutation { setTopicLabel(input: {slug: "zdrowie-psychiczne", lang: "en", label: "Mental wellbeing"}) { slug } }`, nil, nil)
+	ch, ok := next(10 * time.Second)
+	if !ok || ch.Operation != "TOPIC_LABEL_SET" || ch.Topic == nil || *ch.Topic != "zdrowie-psychiczne" || ch.EntityID != nil || ch.Actor != "curator" {
+		t.Errorf("feed after setTopicLabel: %+v (%v), want TOPIC_LABEL_SET of zdrowie-psychiczne by curator", ch, ok)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for label() != "Mental wellbeing" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the other instance's cache still answers %q after the label changed", label())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// A rename and a merge are announced under the slug the topic has after.
+	a.mustAs(editor, `mutation { renameTopic(input: {slug: "zdrowie-psychiczne", newSlug: "zdrowie"}) { slug } }`, nil, nil)
+	if ch, _ := next(10 * time.Second); ch.Operation != "TOPIC_RENAME" || ch.Topic == nil || *ch.Topic != "zdrowie" {
+		t.Errorf("feed after renameTopic: %+v", ch)
+	}
+	// Assigning a topic is a change of the practice; kinds: [PROJECT]
+	// leaves it out, and topics: false leaves the vocabulary out.
+	practice := a.idOf(editor, "szkolenia-integracyjne-kadry-spoldzielni")
+	a.mustAs(editor, `mutation($id: ID!) { assignTopics(input: {id: $id, topics: ["zdrowie"]}) { id } }`, map[string]any{"id": practice}, nil)
+	if ch, ok := next(time.Second); ok {
+		t.Errorf("kinds: [PROJECT] delivered %+v", ch)
+	}
+
+	quiet, err := cached.subscribe(ctx, editor, `subscription { changes(topics: false) { operation topic entityId } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.CloseNow()
+	quietMsgs := pump(ctx, quiet)
+	var id string
+	for i := 0; ; i++ { // until the second feed is live
+		if i == 50 {
+			t.Fatal("the second feed never came live")
+		}
+		a.mustAs(editor, `mutation { setTopicLabel(input: {slug: "zdrowie", lang: "sv", label: "Psykisk hälsa"}) { slug } }`, nil, nil)
+		id, _ = a.create(editor, "createProject", map[string]any{"name": unique("Projekt")})
+		if m, ok := waitMsg(quietMsgs, time.Second); ok {
+			if strings.Contains(string(m.Payload), "TOPIC_") {
+				t.Fatalf("topics: false delivered %s", m.Payload)
+			}
+			if strings.Contains(string(m.Payload), id) {
+				break
+			}
+		}
+	}
+}
+
+// waitMsg receives one message, or reports none within d.
+func waitMsg(msgs <-chan wsMsg, d time.Duration) (wsMsg, bool) {
+	select {
+	case m, ok := <-msgs:
+		return m, ok
+	case <-time.After(d):
+		return wsMsg{}, false
+	}
+}
+
+// TestTopicHistory: a topic's revisions, newest first and paged like an
+// entry's, each with the topic before and after; staff only; a topic
+// revision cannot be reverted and says so.
+func TestTopicHistory(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	editor := a.newToken("curator", kb.RoleEditor)
+	for _, m := range []string{
+		`mutation { createTopic(input: {slug: "spoldzielczosc", labels: [{lang: "pl", label: "spółdzielczość"}]}) { slug } }`,
+		`mutation { setTopicLabel(input: {slug: "spoldzielczosc", lang: "en", label: "cooperativism"}) { slug } }`,
+		`mutation { setTopicLabel(input: {slug: "spoldzielczosc", lang: "sv", label: "kooperation"}) { slug } }`,
+		`mutation { removeTopicLabel(input: {slug: "spoldzielczosc", lang: "sv"}) { slug } }`,
+		`mutation { renameTopic(input: {slug: "spoldzielczosc", newSlug: "ruch-spoldzielczy"}) { slug } }`,
+		`mutation { mergeTopics(input: {from: "samorzad", into: "ruch-spoldzielczy"}) { slug } }`,
+	} {
+		a.mustAs(editor, m, nil, nil)
+	}
+	type label struct{ Lang, Label string }
+	type state struct {
+		Slug   string
+		Labels []label
+	}
+	type page struct {
+		TotalCount int
+		PageInfo   struct {
+			HasNextPage bool
+			EndCursor   string
+		}
+		Nodes []struct {
+			ID        string
+			Operation string
+			Actor     string
+			Before    *state
+			After     *state
+		}
+	}
+	read := func(args string) page {
+		var got struct{ Topic struct{ History page } }
+		a.mustAs(editor, `{ topic(slug: "spoldzielczosc") { history(`+args+`) {
+			totalCount pageInfo { hasNextPage endCursor }
+			nodes { id operation actor
+				before { ... on TopicRecord { slug labels { lang label } } }
+				after { ... on TopicRecord { slug labels { lang label } } } } } } }`, nil, &got)
+		return got.Topic.History
+	}
+	first := read("first: 4")
+	ops := []string{}
+	for _, n := range first.Nodes {
+		ops = append(ops, n.Operation)
+	}
+	if first.TotalCount != 6 || !first.PageInfo.HasNextPage || strings.Join(ops, ",") != "TOPIC_MERGE,TOPIC_RENAME,TOPIC_LABEL_REMOVE,TOPIC_LABEL_SET" {
+		t.Fatalf("first page: total %d, next %v, ops %v", first.TotalCount, first.PageInfo.HasNextPage, ops)
+	}
+	if m := first.Nodes[0]; m.Actor != "curator" || m.Before == nil || m.After == nil || m.After.Slug != "ruch-spoldzielczy" ||
+		len(m.After.Labels) <= len(m.Before.Labels) {
+		t.Errorf("the merge: %+v → %+v, want the topic taking samorząd's labels where it had none", m.Before, m.After)
+	}
+	if rn := first.Nodes[1]; rn.Before.Slug != "spoldzielczosc" || rn.After.Slug != "ruch-spoldzielczy" {
+		t.Errorf("the rename: %s → %s", rn.Before.Slug, rn.After.Slug)
+	}
+	rest := read(`first: 4, after: "` + first.PageInfo.EndCursor + `"`)
+	if len(rest.Nodes) != 2 || rest.Nodes[1].Operation != "TOPIC_CREATE" || rest.Nodes[1].Before != nil ||
+		rest.Nodes[1].After == nil || rest.Nodes[1].After.Labels[0] != (label{"pl", "spółdzielczość"}) {
+		t.Errorf("second page: %+v", rest.Nodes)
+	}
+
+	if e := a.failAs("", `{ topic(slug: "ruch-spoldzielczy") { history { totalCount } } }`, nil); e.Extensions["code"] != "UNAUTHENTICATED" {
+		t.Errorf("anonymous history: %v", e.Extensions["code"])
+	}
+	e := a.failAs(editor, `mutation($id: ID!) { revert(revisionId: $id) { id } }`, map[string]any{"id": first.Nodes[1].ID})
+	if e.Extensions["code"] != "BAD_USER_INPUT" || e.Extensions["field"] != "revisionId" || !strings.Contains(e.Message, "topic rename") {
+		t.Errorf("reverting a topic revision: %v %v %q", e.Extensions["code"], e.Extensions["field"], e.Message)
+	}
+}
