@@ -3290,7 +3290,7 @@ enum AggregateField {
   CITY
   """A cooperative's activities: a cooperative counts in each of its activities."""
   ACTIVITY
-  """A good practice's topics: a practice counts in each of its topics."""
+  """A good practice's topics: a practice counts in each of its topics. The key is the topic's slug (two spellings of one topic are one group), ` + "`" + `labels` + "`" + ` its label in the request's language."""
   TOPIC
   """The life stage: a cooperative's status or an event's status."""
   STATUS
@@ -3344,8 +3344,10 @@ type Aggregate {
 
 """One group of an aggregate."""
 type AggregateGroup {
-  """The value of each grouping field, in the order of ` + "`" + `groupBy` + "`" + `; null where an entity has no value for the field."""
+  """The value of each grouping field, in the order of ` + "`" + `groupBy` + "`" + `; null where an entity has no value for the field. TOPIC's value is the topic's slug."""
   key: [String]!
+  """The values of ` + "`" + `key` + "`" + ` in words, in the same order: for TOPIC the topic's label in the request's language (` + "`" + `@lang` + "`" + `, ` + "`" + `Accept-Language` + "`" + `; with the fallback of ` + "`" + `Topic.label` + "`" + `), for the other fields the value of ` + "`" + `key` + "`" + ` itself."""
+  labels: [String]!
   """How many entities fall in the group."""
   count: Int!
 }
@@ -5144,6 +5146,8 @@ func (ec *executionContext) childFields_AggregateGroup(ctx context.Context, fiel
 	switch field.Name {
 	case "key":
 		return ec.fieldContext_AggregateGroup_key(ctx, field)
+	case "labels":
+		return ec.fieldContext_AggregateGroup_labels(ctx, field)
 	case "count":
 		return ec.fieldContext_AggregateGroup_count(ctx, field)
 	}

@@ -70,8 +70,10 @@ type AggregateFilter struct {
 
 // One group of an aggregate.
 type AggregateGroup struct {
-	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field.
+	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field. TOPIC's value is the topic's slug.
 	Key []*string `json:"key"`
+	// The values of `key` in words, in the same order: for TOPIC the topic's label in the request's language (`@lang`, `Accept-Language`; with the fallback of `Topic.label`), for the other fields the value of `key` itself.
+	Labels []*string `json:"labels"`
 	// How many entities fall in the group.
 	Count int `json:"count"`
 }
@@ -2268,7 +2270,7 @@ const (
 	AggregateFieldCity AggregateField = "CITY"
 	// A cooperative's activities: a cooperative counts in each of its activities.
 	AggregateFieldActivity AggregateField = "ACTIVITY"
-	// A good practice's topics: a practice counts in each of its topics.
+	// A good practice's topics: a practice counts in each of its topics. The key is the topic's slug (two spellings of one topic are one group), `labels` its label in the request's language.
 	AggregateFieldTopic AggregateField = "TOPIC"
 	// The life stage: a cooperative's status or an event's status.
 	AggregateFieldStatus AggregateField = "STATUS"

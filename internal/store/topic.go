@@ -763,6 +763,24 @@ func applyTopic(ctx context.Context, tx pgx.Tx, actor string, r kb.TopicRecord, 
 	return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
 }
 
+// TopicsBySlugs returns the topics with the slugs (current ones only), by
+// slug; a slug no topic has is missing from the map.
+func (s *Store) TopicsBySlugs(ctx context.Context, slugs []string) (map[string]*kb.Topic, error) {
+	rows, err := s.read(ctx).Query(ctx, `SELECT `+topicColumns+` FROM topic t WHERE t.slug = ANY($1)`, slugs)
+	if err != nil {
+		return nil, translate(err)
+	}
+	ts, err := collectTopics(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*kb.Topic, len(ts))
+	for _, t := range ts {
+		out[t.Slug] = t
+	}
+	return out, nil
+}
+
 // AllTopics returns every topic in slug order, for the data-set export.
 func (s *Store) AllTopics(ctx context.Context) ([]*kb.Topic, error) {
 	rows, err := s.read(ctx).Query(ctx, `SELECT `+topicColumns+` FROM topic t ORDER BY t.slug`)

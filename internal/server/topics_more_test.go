@@ -211,3 +211,58 @@ func TestTopicHistory(t *testing.T) {
 		t.Errorf("reverting a topic revision: %v %v %q", e.Extensions["code"], e.Extensions["field"], e.Message)
 	}
 }
+
+// TestAggregateGroupsByTopic: TOPIC groups by the topic (its slug is the
+// key), named in the request's language, wherever it stands in groupBy.
+func TestAggregateGroupsByTopic(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	type group struct {
+		Key    []*string
+		Labels []*string
+		Count  int
+	}
+	run := func(q string) map[string]group {
+		var got struct{ Aggregate struct{ Groups []group } }
+		a.query(q, nil, &got)
+		out := map[string]group{}
+		for _, g := range got.Aggregate.Groups {
+			k := []string{}
+			for _, s := range g.Key {
+				if s == nil {
+					k = append(k, "-")
+				} else {
+					k = append(k, *s)
+				}
+			}
+			out[strings.Join(k, "/")] = g
+		}
+		return out
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return *p
+	}
+	en := run(`query @lang(lang: "en") { aggregate(kind: GOOD_PRACTICE, groupBy: [KIND, TOPIC]) { groups { key labels count } } }`)
+	g, ok := en["GOOD_PRACTICE/spoldzielnie-socjalne"]
+	if !ok || g.Count != 4 || len(g.Labels) != 2 || str(g.Labels[0]) != "GOOD_PRACTICE" || str(g.Labels[1]) != "social cooperatives" {
+		t.Errorf("the group of spoldzielnie-socjalne in English: %+v (%d groups)", g, len(en))
+	}
+	pl := run(`{ aggregate(kind: GOOD_PRACTICE, groupBy: [TOPIC]) { groups { key labels count } } }`)
+	if g := pl["spoldzielnie-socjalne"]; g.Count != 4 || str(g.Labels[0]) != "spółdzielnie socjalne" {
+		t.Errorf("without a language: %+v", g)
+	}
+	if len(pl) != len(en) {
+		t.Errorf("%d groups without a language, %d in English", len(pl), len(en))
+	}
+	// Two topics merged are one group, under the slug that stays.
+	editor := a.newToken("curator", kb.RoleEditor)
+	before := pl["samorzad"].Count + pl["spoldzielnie-socjalne"].Count
+	a.mustAs(editor, `mutation { mergeTopics(input: {from: "samorzad", into: "spoldzielnie-socjalne"}) { slug } }`, nil, nil)
+	after := run(`{ aggregate(kind: GOOD_PRACTICE, groupBy: [TOPIC]) { groups { key labels count } } }`)
+	if _, gone := after["samorzad"]; gone || after["spoldzielnie-socjalne"].Count > before || after["spoldzielnie-socjalne"].Count < pl["spoldzielnie-socjalne"].Count {
+		t.Errorf("after the merge: samorzad %+v, spoldzielnie-socjalne %+v (before %d + %d)", after["samorzad"], after["spoldzielnie-socjalne"],
+			pl["samorzad"].Count, pl["spoldzielnie-socjalne"].Count)
+	}
+}
