@@ -303,6 +303,9 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 				return join(slugs)
 			}})
 		}
+		// The languages last, after every other column (topic_slugs too),
+		// so that the columns before keep their places.
+		columns = append(columns[:len(columns):len(columns)], translationColumns(k)...)
 		header := make([]string, len(columns))
 		for i, c := range columns {
 			header[i] = c.name

@@ -102,6 +102,18 @@ func (e *Entity) originalOf(f TextField) string {
 	return e.OriginalOrDefault()
 }
 
+// FieldsOf lists the translatable fields an entry of kind k has, in the
+// order of TextFields.
+func FieldsOf(k Kind) []TextField {
+	var out []TextField
+	for _, f := range TextFields {
+		if hasField(k, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // hasField reports whether an entry of kind k has the field f.
 func hasField(k Kind, f TextField) bool {
 	switch f {
