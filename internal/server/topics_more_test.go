@@ -266,3 +266,62 @@ func TestAggregateGroupsByTopic(t *testing.T) {
 			pl["samorzad"].Count, pl["spoldzielnie-socjalne"].Count)
 	}
 }
+
+// TestSearchFindsPracticesByTheirTopicsInEveryLanguage: a topic's
+// Swedish or English label finds the practices that carry it, with a
+// snippet naming the label's language, and follows the labels as staff
+// change them.
+func TestSearchFindsPracticesByTheirTopicsInEveryLanguage(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	editor := a.newToken("curator", kb.RoleEditor)
+	practices := func(topic string) map[string]bool {
+		var got struct {
+			GoodPractices struct{ Nodes []struct{ Key string } }
+		}
+		a.query(`query($t: [String!]) { goodPractices(first: 50, filter: {topic: $t}) { nodes { key } } }`, map[string]any{"t": []string{topic}}, &got)
+		out := map[string]bool{}
+		for _, n := range got.GoodPractices.Nodes {
+			out[n.Key] = true
+		}
+		return out
+	}
+	search := func(q string) map[string]string {
+		var got searchResult
+		a.query(searchKeys, map[string]any{"q": q, "first": 50, "types": []string{"GOOD_PRACTICE"}}, &got)
+		out := map[string]string{}
+		for _, e := range got.Search.Edges {
+			out[e.Node.Key] = e.Snippet.Field
+		}
+		return out
+	}
+	want := practices("rozwiazywanie-konfliktow")
+	if len(want) == 0 {
+		t.Fatal("no practice carries rozwiazywanie-konfliktow")
+	}
+	for _, tc := range []struct{ query, field string }{
+		{"konfliktlösning", "topics@sv"},
+		{"konfliktlosning", "topics@sv"},
+		{"conflict resolution", "topics@en"},
+	} {
+		got := search(tc.query)
+		for key := range want {
+			if got[key] != tc.field {
+				t.Errorf("search %q: %s has snippet %q, want a hit from %s (hits %v)", tc.query, key, got[key], tc.field, got)
+			}
+		}
+	}
+	// A new English label is searchable at once, the old one no longer.
+	a.mustAs(editor, `mutation { setTopicLabel(input: {slug: "rozwiazywanie-konfliktow", lang: "en", label: "conflict mediation"}) { slug } }`, nil, nil)
+	if got := search("mediation"); len(got) < len(want) {
+		t.Errorf("after the new label, mediation finds %v, want %v", got, want)
+	}
+	for key, field := range search("resolution conflict") { // the practice's description says it too
+		if field == "topics@en" {
+			t.Errorf("the former label still finds %s through its topics", key)
+		}
+	}
+	a.mustAs(editor, `mutation { removeTopicLabel(input: {slug: "rozwiazywanie-konfliktow", lang: "sv"}) { slug } }`, nil, nil)
+	if got := search("konfliktlösning"); len(got) != 0 {
+		t.Errorf("the removed Swedish label still finds %v", got)
+	}
+}

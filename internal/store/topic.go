@@ -479,10 +479,14 @@ func (s *Store) SetTopicLabel(ctx context.Context, actor, slug, l, label string)
 		if err := setLabel(ctx, tx, cur.ID, tag, label); err != nil {
 			return err
 		}
+		// The practices' search documents hold the label: a new one in
+		// the original language is also written into their topics.
+		rewrite := reindexPractices
 		if tag == cur.OriginalLanguage {
-			if err := rewritePractices(ctx, tx, []int64{cur.ID}); err != nil {
-				return err
-			}
+			rewrite = rewritePractices
+		}
+		if err := rewrite(ctx, tx, []int64{cur.ID}); err != nil {
+			return err
 		}
 		return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
 	})
@@ -513,6 +517,9 @@ func (s *Store) RemoveTopicLabel(ctx context.Context, actor, slug, l string) (*k
 			INSERT INTO topic_alias (folded, topic_id) SELECT folded, $1 FROM old
 			ON CONFLICT (folded) DO UPDATE SET topic_id = $1`, cur.ID, tag); err != nil {
 			return translate(err)
+		}
+		if err := reindexPractices(ctx, tx, []int64{cur.ID}); err != nil {
+			return err
 		}
 		return touchTopic(ctx, tx, actor, opTopicRemoveLabel, cur, &out)
 	})
@@ -665,6 +672,82 @@ func rewritePractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
 	return nil
 }
 
+// practiceTopicLabels returns, for the practices ids, the labels of their
+// topics in the languages other than each topic's original one, by
+// language in the practices' order (kb.GoodPractice.TopicLabels), with
+// one query; a practice without such labels is missing from the map.
+func practiceTopicLabels(ctx context.Context, q querier, ids []int64) (map[int64]map[string][]string, error) {
+	rows, err := q.Query(ctx, `SELECT pt.practice_id, l.lang, l.label FROM practice_topic pt
+		JOIN topic t ON t.id = pt.topic_id
+		JOIN topic_label l ON l.topic_id = t.id AND l.lang <> t.original_language
+		WHERE pt.practice_id = ANY($1) ORDER BY pt.practice_id, pt.position, l.lang`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("topic labels: %w", translate(err))
+	}
+	out := map[int64]map[string][]string{}
+	var id int64
+	var l, label string
+	_, err = pgx.ForEachRow(rows, []any{&id, &l, &label}, func() error {
+		if out[id] == nil {
+			out[id] = map[string][]string{}
+		}
+		out[id][l] = append(out[id][l], label)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("topic labels: %w", translate(err))
+	}
+	return out, nil
+}
+
+// fillTopicLabels sets the TopicLabels of the practices among es, read
+// with one query on q, for their search documents.
+func fillTopicLabels(ctx context.Context, q querier, es []*kb.Entity) error {
+	var ids []int64
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			ids = append(ids, e.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	labels, err := practiceTopicLabels(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			e.GoodPractice.TopicLabels = labels[e.ID]
+		}
+	}
+	return nil
+}
+
+// reindexPractices writes afresh the search documents of the practices
+// that carry one of the topics ids, which hold their topics' labels in
+// every language: after a label other than the original one changed.
+func reindexPractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT practice_id FROM practice_topic WHERE topic_id = ANY($1)`, ids)
+	if err != nil {
+		return translate(err)
+	}
+	practices, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return translate(err)
+	}
+	for _, id := range practices {
+		e, err := entityTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := indexEntity(ctx, tx, id, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // FindTopics returns the topic each string names as the trigger of
 // migration 00026 resolves it (a slug, a former slug, a label, a former
 // label), 0 for none, in the order of texts.
@@ -753,10 +836,12 @@ func applyTopic(ctx context.Context, tx pgx.Tx, actor string, r kb.TopicRecord, 
 		rep.TopicsUnchanged++
 		return nil
 	}
+	reindex := reindexPractices
 	if rewrite {
-		if err := rewritePractices(ctx, tx, []int64{cur.ID}); err != nil {
-			return err
-		}
+		reindex = rewritePractices
+	}
+	if err := reindex(ctx, tx, []int64{cur.ID}); err != nil {
+		return err
 	}
 	rep.TopicsUpdated++
 	var out *kb.Topic
