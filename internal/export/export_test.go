@@ -225,7 +225,8 @@ func TestGraphMLParsesWithTheReferenceCounts(t *testing.T) {
 		}
 		if n.ID == "rops-poznan" && (value(n.Data, "sector") != "PUBLIC" || value(n.Data, "type") != "Partner" || value(n.Data, "country") != "PL") {
 			t.Errorf("ROPS Poznań: %+v, want a PUBLIC Partner in PL", n.Data)
-		}		// The translations as name_<lang>, city_<lang>..., beside the
+		}
+		// The translations as name_<lang>, city_<lang>..., beside the
 		// original language; a topic's labels likewise.
 		switch n.ID {
 		case "model-aktywizacji-zawodowej-uczestnikow-wtz":
