@@ -3529,6 +3529,8 @@ type Translation {
   text: String!
   """Whether a machine made it (false: a person wrote or checked it)."""
   machine: Boolean!
+  """Which place a CITY translation names: 0 the entry's own place (an event's first), n the event's n-th further place (` + "`" + `places[n]` + "`" + `); 0 for the other fields."""
+  place: Int!
   """Who last wrote it (a token's name, or ` + "`" + `seed` + "`" + `). Staff only."""
   updatedBy: String @requires(role: EDITOR)
   """When it was last written."""
@@ -3664,6 +3666,8 @@ input SetTranslationInput {
   text: String!
   """Whether a machine made it; false (a person wrote or checked it) when omitted."""
   machine: Boolean = false
+  """For CITY, the place it names: 0 (the default) the entry's own place, an event's first; n the event's n-th further place (` + "`" + `places[n]` + "`" + `). BAD_USER_INPUT naming ` + "`" + `place` + "`" + ` for a place the entry does not have or another field."""
+  place: Int = 0
   """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
   expectedVersion: Int
 }
@@ -3676,6 +3680,8 @@ input RemoveTranslationInput {
   field: TranslatableField!
   """The language."""
   lang: String!
+  """For CITY, the place: 0 (the default) the entry's own, n an event's n-th further place."""
+  place: Int = 0
   """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
   expectedVersion: Int
 }
@@ -3697,6 +3703,8 @@ type TranslationRecord {
   text: String!
   """Whether a machine made it."""
   machine: Boolean
+  """For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place."""
+  place: Int
   """Who last wrote it."""
   by: String
   """When it was last written."""
@@ -3713,6 +3721,8 @@ input TranslationRecordInput {
   text: String!
   """Whether a machine made it."""
   machine: Boolean
+  """For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place (` + "`" + `otherPlaces[n-1]` + "`" + `)."""
+  place: Int
   """Who last wrote it (ignored on import: the importer is recorded)."""
   by: String
   """When it was last written (ignored on import)."""
@@ -6836,6 +6846,8 @@ func (ec *executionContext) childFields_Translation(ctx context.Context, field g
 		return ec.fieldContext_Translation_text(ctx, field)
 	case "machine":
 		return ec.fieldContext_Translation_machine(ctx, field)
+	case "place":
+		return ec.fieldContext_Translation_place(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Translation_updatedBy(ctx, field)
 	case "updatedAt":
@@ -6854,6 +6866,8 @@ func (ec *executionContext) childFields_TranslationRecord(ctx context.Context, f
 		return ec.fieldContext_TranslationRecord_text(ctx, field)
 	case "machine":
 		return ec.fieldContext_TranslationRecord_machine(ctx, field)
+	case "place":
+		return ec.fieldContext_TranslationRecord_place(ctx, field)
 	case "by":
 		return ec.fieldContext_TranslationRecord_by(ctx, field)
 	case "at":

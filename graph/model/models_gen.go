@@ -1626,6 +1626,8 @@ type RemoveTranslationInput struct {
 	Field kb.TextField `json:"field"`
 	// The language.
 	Lang string `json:"lang"`
+	// For CITY, the place: 0 (the default) the entry's own, n an event's n-th further place.
+	Place *int `json:"place,omitempty"`
 	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
@@ -1770,6 +1772,8 @@ type SetTranslationInput struct {
 	Text string `json:"text"`
 	// Whether a machine made it; false (a person wrote or checked it) when omitted.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 (the default) the entry's own place, an event's first; n the event's n-th further place (`places[n]`). BAD_USER_INPUT naming `place` for a place the entry does not have or another field.
+	Place *int `json:"place,omitempty"`
 	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
@@ -1970,6 +1974,8 @@ type TranslationRecord struct {
 	Text string `json:"text"`
 	// Whether a machine made it.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place.
+	Place *int `json:"place,omitempty"`
 	// Who last wrote it.
 	By *string `json:"by,omitempty"`
 	// When it was last written.
@@ -1986,6 +1992,8 @@ type TranslationRecordInput struct {
 	Text string `json:"text"`
 	// Whether a machine made it.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place (`otherPlaces[n-1]`).
+	Place *int `json:"place,omitempty"`
 	// Who last wrote it (ignored on import: the importer is recorded).
 	By *string `json:"by,omitempty"`
 	// When it was last written (ignored on import).

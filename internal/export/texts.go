@@ -20,10 +20,11 @@ func textKey(f kb.TextField, l string) string {
 	return strings.ToLower(string(f)) + "_" + l
 }
 
-// translationOf returns e's text of field f in language l, "" for none.
+// translationOf returns e's text of field f in language l, "" for none;
+// for CITY, of the entry's own place (an event's first).
 func translationOf(e *kb.Entity, f kb.TextField, l string) string {
 	for _, t := range e.Translations {
-		if t.Field == f && t.Lang == l {
+		if t.Field == f && t.Lang == l && t.Place == 0 {
 			return t.Text
 		}
 	}

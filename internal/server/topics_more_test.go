@@ -325,3 +325,75 @@ func TestSearchFindsPracticesByTheirTopicsInEveryLanguage(t *testing.T) {
 		t.Errorf("the removed Swedish label still finds %v", got)
 	}
 }
+
+// TestAnEventsFurtherPlacesComeInTheRequestedLanguage: a CITY translation
+// names a place (0 the first, n the n-th further one); each of an event's
+// places is served in the requested language, and a place it does not
+// have is refused naming `place`.
+func TestAnEventsFurtherPlacesComeInTheRequestedLanguage(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{})
+	editor := a.newToken("translator", kb.RoleEditor)
+	visit := a.idOf(editor, "warsztaty-wymiany-doswiadczen-szwecja")
+	places := func(l string) []string {
+		var got struct {
+			Node struct{ Places []struct{ Name string } }
+		}
+		a.query(`query($id: ID!) @lang(lang: "`+l+`") { node(id: $id) { ... on Event { places { name } } } }`, map[string]any{"id": visit}, &got)
+		out := []string{}
+		for _, p := range got.Node.Places {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	if got := places("pl"); strings.Join(got, ",") != "Sztokholm,Rimbo" {
+		t.Fatalf("places in Polish before: %v, want Sztokholm (translated), Rimbo", got)
+	}
+	set := `mutation($id: ID!, $p: Int, $f: TranslatableField!) { setTranslation(input: {id: $id, field: $f, lang: "en", text: "Rimbo (Norrtälje)", place: $p}) {
+		... on Event { translations(lang: "en") { field place text } } } }`
+	var got struct {
+		SetTranslation struct {
+			Translations []struct {
+				Field, Text string
+				Place       int
+			}
+		}
+	}
+	a.mustAs(editor, set, map[string]any{"id": visit, "p": 1, "f": "CITY"}, &got)
+	found := false
+	for _, tr := range got.SetTranslation.Translations {
+		found = found || tr.Field == "CITY" && tr.Place == 1 && tr.Text == "Rimbo (Norrtälje)"
+	}
+	if !found {
+		t.Errorf("translations after setting place 1: %+v", got.SetTranslation.Translations)
+	}
+	if got := places("en"); len(got) != 2 || got[0] != "Stockholm" || got[1] != "Rimbo (Norrtälje)" {
+		t.Errorf("places in English: %v, want Stockholm (its own name), Rimbo (Norrtälje)", got)
+	}
+	if got := places("sv"); strings.Join(got, ",") != "Stockholm,Rimbo" {
+		t.Errorf("places in Swedish: %v, the local names", got)
+	}
+	// Wrong places are refused, naming the argument.
+	partner := a.idOf(editor, "coompanion")
+	for _, tc := range []struct {
+		name string
+		vars map[string]any
+	}{
+		{"beyond the event's places", map[string]any{"id": visit, "p": 2, "f": "CITY"}},
+		{"negative", map[string]any{"id": visit, "p": -1, "f": "CITY"}},
+		{"not a city", map[string]any{"id": visit, "p": 1, "f": "NAME"}},
+		{"not an event", map[string]any{"id": partner, "p": 1, "f": "CITY"}},
+	} {
+		e := a.failAs(editor, set, tc.vars)
+		if e.Extensions["code"] != "BAD_USER_INPUT" || e.Extensions["field"] != "place" {
+			t.Errorf("%s: %v on %v (%s), want BAD_USER_INPUT on place", tc.name, e.Extensions["code"], e.Extensions["field"], e.Message)
+		}
+	}
+	remove := `mutation($id: ID!) { removeTranslation(input: {id: $id, field: CITY, lang: "en", place: 1}) { id } }`
+	a.mustAs(editor, remove, map[string]any{"id": visit}, nil)
+	if got := places("en"); got[1] != "Rimbo" {
+		t.Errorf("after removing it: %v", got)
+	}
+	if e := a.failAs(editor, remove, map[string]any{"id": visit}); e.Extensions["code"] != "NOT_FOUND" {
+		t.Errorf("removing it twice: %v", e.Extensions["code"])
+	}
+}
