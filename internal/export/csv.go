@@ -284,12 +284,7 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 	if err != nil {
 		return err
 	}
-	slugOf := map[string]string{}
-	for _, t := range topics {
-		for _, l := range t.Labels {
-			slugOf[kb.Fold(l)] = t.Slug
-		}
-	}
+	slugOf := slugsByLabel(topics)
 	for _, k := range exportedKinds(opts.Filter) {
 		columns := csvColumns[k]
 		if k == kb.KindGoodPractice {

@@ -121,11 +121,8 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 	if err != nil {
 		return err
 	}
-	slugOf := map[string]string{}
+	slugOf := slugsByLabel(topics)
 	for _, t := range topics {
-		for _, l := range t.Labels {
-			slugOf[kb.Fold(l)] = t.Slug
-		}
 		label, _ := t.Label(t.OriginalLanguage)
 		g.raw("    <node")
 		g.attr("id", topicNodeID(t.Slug))

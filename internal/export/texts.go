@@ -67,3 +67,15 @@ func translationKeys() []graphKey {
 	}
 	return out
 }
+
+// slugsByLabel maps the folded labels of topics, in every language, to
+// their slugs: how a practice's stored topics (labels) are named by slug.
+func slugsByLabel(topics []*kb.Topic) map[string]string {
+	out := map[string]string{}
+	for _, t := range topics {
+		for _, l := range t.Labels {
+			out[kb.Fold(l)] = t.Slug
+		}
+	}
+	return out
+}

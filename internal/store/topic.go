@@ -653,14 +653,20 @@ func rewritePractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
 			WHERE pt.practice_id = g.id), '{}')
 		WHERE g.id IN (SELECT practice_id FROM practice_topic WHERE topic_id = ANY($1))
 		RETURNING g.id`, ids)
+	return indexRows(ctx, tx, rows, err)
+}
+
+// indexRows writes afresh the search documents of the entities whose ids
+// rows (with its query's err) return.
+func indexRows(ctx context.Context, tx pgx.Tx, rows pgx.Rows, err error) error {
 	if err != nil {
 		return translate(err)
 	}
-	practices, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return translate(err)
 	}
-	for _, id := range practices {
+	for _, id := range ids {
 		e, err := entityTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -729,23 +735,7 @@ func fillTopicLabels(ctx context.Context, q querier, es []*kb.Entity) error {
 // every language: after a label other than the original one changed.
 func reindexPractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
 	rows, err := tx.Query(ctx, `SELECT DISTINCT practice_id FROM practice_topic WHERE topic_id = ANY($1)`, ids)
-	if err != nil {
-		return translate(err)
-	}
-	practices, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return translate(err)
-	}
-	for _, id := range practices {
-		e, err := entityTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := indexEntity(ctx, tx, id, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return indexRows(ctx, tx, rows, err)
 }
 
 // FindTopics returns the topic each string names as the trigger of

@@ -223,16 +223,23 @@ func typeInto(t *testing.T, ctx context.Context, sel, text string) {
 // from the graph, with the revision in the history and the change feed
 // redrawing the graph; axe-core checks each screen and a screenshot of each
 // lands in artifacts/.
-func TestExplorer(t *testing.T) {
+// session starts what a browser test drives: the accessibility checker,
+// the stack on the reference data and a headless Chromium on it, with the
+// test's deadline; skipped with -short.
+func session(t *testing.T, d time.Duration) (string, *stack, context.Context, *browsertest.Recorder) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("drives headless Chromium against PostgreSQL")
 	}
 	axe := axeSource(t)
 	s := newStack(t)
-	ctx := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	rec := browsertest.RecorderFrom(ctx)
+	ctx, cancel := context.WithTimeout(browsertest.New(t), d)
+	t.Cleanup(cancel)
+	return axe, s, ctx, browsertest.RecorderFrom(ctx)
+}
+
+func TestExplorer(t *testing.T) {
+	axe, s, ctx, rec := session(t, 3*time.Minute)
 
 	t.Run("search and open an entity", func(t *testing.T) {
 		do(t, ctx, "open the explorer", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`input[role=combobox]`)))
@@ -598,15 +605,7 @@ func TestRender500Nodes(t *testing.T) {
 // "original language" asks for none again, and the choice survives a
 // reload.
 func TestExplorerLanguageSwitch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives headless Chromium against PostgreSQL")
-	}
-	axe := axeSource(t)
-	s := newStack(t)
-	ctx := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	rec := browsertest.RecorderFrom(ctx)
+	axe, s, ctx, rec := session(t, 2*time.Minute)
 
 	const practice = "model-aktywizacji-zawodowej-uczestnikow-wtz"
 	h1 := `document.querySelector('main[data-view=e] h1')?.textContent`
