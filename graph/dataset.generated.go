@@ -2866,6 +2866,84 @@ func (ec *executionContext) fieldContext_SourceRecord_language(_ context.Context
 	return graphql.NewScalarFieldContext("SourceRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _TopicRecord_slug(ctx context.Context, field graphql.CollectedField, obj *model.TopicRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicRecord_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicRecord_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopicRecord_originalLanguage(ctx context.Context, field graphql.CollectedField, obj *model.TopicRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicRecord_originalLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginalLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicRecord_originalLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopicRecord_labels(ctx context.Context, field graphql.CollectedField, obj *model.TopicRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicRecord_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TopicLabel) graphql.Marshaler {
+			return ec.marshalNTopicLabel2ᚕᚖgithubᚗcomᚋpartnergraphᚋpartnergraphᚋgraphᚋmodelᚐTopicLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicRecord_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicLabel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -4326,6 +4404,13 @@ func (ec *executionContext) _RecordState(ctx context.Context, sel ast.SelectionS
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.TopicRecord:
+		return ec._TopicRecord(ctx, sel, &obj)
+	case *model.TopicRecord:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._TopicRecord(ctx, sel, obj)
 	case model.LinkRecord:
 		return ec._LinkRecord(ctx, sel, &obj)
 	case *model.LinkRecord:
@@ -5323,6 +5408,49 @@ func (ec *executionContext) _SourceRecord(ctx context.Context, sel ast.Selection
 		case "language":
 			out.Values[i] = ec._SourceRecord_language(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicRecordImplementors = []string{"TopicRecord", "RecordState"}
+
+func (ec *executionContext) _TopicRecord(ctx context.Context, sel ast.SelectionSet, obj *model.TopicRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicRecord")
+		case "slug":
+			out.Values[i] = ec._TopicRecord_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "originalLanguage":
+			out.Values[i] = ec._TopicRecord_originalLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._TopicRecord_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

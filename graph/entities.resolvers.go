@@ -28,7 +28,7 @@ func (r *cooperativeResolver) Links(ctx context.Context, obj *model.Cooperative,
 
 // History is the resolver for the history field.
 func (r *cooperativeResolver) History(ctx context.Context, obj *model.Cooperative, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Founders is the resolver for the founders field.
@@ -92,7 +92,7 @@ func (r *eventResolver) Links(ctx context.Context, obj *model.Event, direction *
 
 // History is the resolver for the history field.
 func (r *eventResolver) History(ctx context.Context, obj *model.Event, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Indicators is the resolver for the indicators field.
@@ -157,7 +157,7 @@ func (r *foreignExampleResolver) Links(ctx context.Context, obj *model.ForeignEx
 
 // History is the resolver for the history field.
 func (r *foreignExampleResolver) History(ctx context.Context, obj *model.ForeignExample, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // StudyVisits is the resolver for the studyVisits field.
@@ -207,7 +207,7 @@ func (r *goodPracticeResolver) Links(ctx context.Context, obj *model.GoodPractic
 
 // History is the resolver for the history field.
 func (r *goodPracticeResolver) History(ctx context.Context, obj *model.GoodPractice, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Topics is the resolver for the topics field.
@@ -293,7 +293,7 @@ func (r *partnerResolver) Links(ctx context.Context, obj *model.Partner, directi
 
 // History is the resolver for the history field.
 func (r *partnerResolver) History(ctx context.Context, obj *model.Partner, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Cooperatives is the resolver for the cooperatives field.
@@ -404,7 +404,7 @@ func (r *partnershipResolver) Links(ctx context.Context, obj *model.Partnership,
 
 // History is the resolver for the history field.
 func (r *partnershipResolver) History(ctx context.Context, obj *model.Partnership, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Members is the resolver for the members field.
@@ -453,7 +453,7 @@ func (r *personResolver) Links(ctx context.Context, obj *model.Person, direction
 
 // History is the resolver for the history field.
 func (r *personResolver) History(ctx context.Context, obj *model.Person, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Affiliations is the resolver for the affiliations field.
@@ -493,7 +493,7 @@ func (r *projectResolver) Links(ctx context.Context, obj *model.Project, directi
 
 // History is the resolver for the history field.
 func (r *projectResolver) History(ctx context.Context, obj *model.Project, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Indicators is the resolver for the indicators field.
@@ -723,7 +723,7 @@ func (r *sourceResolver) Links(ctx context.Context, obj *model.Source, direction
 
 // History is the resolver for the history field.
 func (r *sourceResolver) History(ctx context.Context, obj *model.Source, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, true, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectEntity, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // Publishers is the resolver for the publishers field.

@@ -109,6 +109,29 @@ func (ec *executionContext) fieldContext_AggregateGroup_key(_ context.Context, f
 	return graphql.NewScalarFieldContext("AggregateGroup", field, false, false, "String")
 }
 
+func (ec *executionContext) _AggregateGroup_labels(ctx context.Context, field graphql.CollectedField, obj *model.AggregateGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateGroup_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateGroup_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateGroup", field, false, false, "String")
+}
+
 func (ec *executionContext) _AggregateGroup_count(ctx context.Context, field graphql.CollectedField, obj *model.AggregateGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -589,6 +612,11 @@ func (ec *executionContext) _AggregateGroup(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("AggregateGroup")
 		case "key":
 			out.Values[i] = ec._AggregateGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._AggregateGroup_labels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -115,9 +115,13 @@ func (r *queryResolver) Aggregate(ctx context.Context, kind *kb.Kind, groupBy []
 	if err != nil {
 		return nil, err
 	}
+	labels, err := r.groupLabels(ctx, by, groups)
+	if err != nil {
+		return nil, err
+	}
 	out := &model.Aggregate{TotalCount: total, Groups: make([]*model.AggregateGroup, len(groups))}
 	for i, g := range groups {
-		out.Groups[i] = &model.AggregateGroup{Key: g.Key, Count: g.Count}
+		out.Groups[i] = &model.AggregateGroup{Key: g.Key, Labels: labels[i], Count: g.Count}
 	}
 	return out, nil
 }

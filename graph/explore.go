@@ -2,10 +2,12 @@ package graph
 
 import (
 	"context"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -123,6 +125,41 @@ func mixFilter(field string, f *model.SectorMixFilter) (kb.MixFilter, error) {
 	}
 	m := kb.MixFilter{Full: f.Full, Includes: f.Includes, Missing: f.Missing}
 	return m, m.Validate(field)
+}
+
+// groupLabels gives the keys of groups in words, group by group: a
+// TOPIC key (a slug) as the topic's label in the request's language, any
+// other as it is. The topics of the groups are read with one query, and
+// only when the groups hold topics.
+func (r *Resolver) groupLabels(ctx context.Context, by []store.GroupField, groups []store.Group) ([][]*string, error) {
+	at := slices.Index(by, store.GroupTopic)
+	var topics map[string]*kb.Topic
+	if at >= 0 {
+		slugs := []string{}
+		for _, g := range groups {
+			if k := g.Key[at]; k != nil {
+				slugs = append(slugs, *k)
+			}
+		}
+		if len(slugs) > 0 {
+			var err error
+			if topics, err = r.Store.TopicsBySlugs(ctx, slugs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	want := lang.Requested(ctx)
+	out := make([][]*string, len(groups))
+	for i, g := range groups {
+		out[i] = slices.Clone(g.Key)
+		if at >= 0 && g.Key[at] != nil {
+			if t := topics[*g.Key[at]]; t != nil {
+				l, _ := t.Label(want)
+				out[i][at] = &l
+			}
+		}
+	}
+	return out, nil
 }
 
 // aggregateFilter maps the aggregate filter onto the store's filter.

@@ -210,6 +210,29 @@ func (ec *executionContext) fieldContext_Translation_machine(_ context.Context, 
 	return graphql.NewScalarFieldContext("Translation", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Translation_place(ctx context.Context, field graphql.CollectedField, obj *model.Translation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Translation_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Translation_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Translation", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Translation_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Translation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -366,6 +389,29 @@ func (ec *executionContext) fieldContext_TranslationRecord_machine(_ context.Con
 	return graphql.NewScalarFieldContext("TranslationRecord", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _TranslationRecord_place(ctx context.Context, field graphql.CollectedField, obj *model.TranslationRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TranslationRecord_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TranslationRecord_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TranslationRecord", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TranslationRecord_by(ctx context.Context, field graphql.CollectedField, obj *model.TranslationRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -427,7 +473,11 @@ func (ec *executionContext) unmarshalInputRemoveTranslationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "field", "lang", "expectedVersion"}
+	if _, present := asMap["place"]; !present {
+		asMap["place"] = 0
+	}
+
+	fieldsInOrder := [...]string{"id", "field", "lang", "place", "expectedVersion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -455,6 +505,13 @@ func (ec *executionContext) unmarshalInputRemoveTranslationInput(ctx context.Con
 				return it, err
 			}
 			it.Lang = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -493,8 +550,11 @@ func (ec *executionContext) unmarshalInputSetTranslationInput(ctx context.Contex
 	if _, present := asMap["machine"]; !present {
 		asMap["machine"] = false
 	}
+	if _, present := asMap["place"]; !present {
+		asMap["place"] = 0
+	}
 
-	fieldsInOrder := [...]string{"id", "field", "lang", "text", "machine", "expectedVersion"}
+	fieldsInOrder := [...]string{"id", "field", "lang", "text", "machine", "place", "expectedVersion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -536,6 +596,13 @@ func (ec *executionContext) unmarshalInputSetTranslationInput(ctx context.Contex
 				return it, err
 			}
 			it.Machine = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -571,7 +638,7 @@ func (ec *executionContext) unmarshalInputTranslationRecordInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"field", "lang", "text", "machine", "by", "at"}
+	fieldsInOrder := [...]string{"field", "lang", "text", "machine", "place", "by", "at"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -606,6 +673,13 @@ func (ec *executionContext) unmarshalInputTranslationRecordInput(ctx context.Con
 				return it, err
 			}
 			it.Machine = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
 		case "by":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("by"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -724,6 +798,11 @@ func (ec *executionContext) _Translation(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "place":
+			out.Values[i] = ec._Translation_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updatedBy":
 			out.Values[i] = ec._Translation_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -779,6 +858,11 @@ func (ec *executionContext) _TranslationRecord(ctx context.Context, sel ast.Sele
 			}
 		case "machine":
 			out.Values[i] = ec._TranslationRecord_machine(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "place":
+			out.Values[i] = ec._TranslationRecord_place(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

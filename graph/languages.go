@@ -155,7 +155,7 @@ func (r *Resolver) setTranslation(ctx context.Context, in model.SetTranslationIn
 	if err != nil {
 		return nil, err
 	}
-	t := kb.Translation{Field: in.Field, Lang: tag, Text: in.Text, Machine: in.Machine != nil && *in.Machine}
+	t := kb.Translation{Field: in.Field, Lang: tag, Text: in.Text, Machine: in.Machine != nil && *in.Machine, Place: placeArg(in.Place)}
 	e, err := r.Store.UpdateEntity(ctx, actor(ctx), kb.OpUpdate, n, in.ExpectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
 		next := *cur
 		next.Translations = append([]kb.Translation(nil), cur.Translations...)
@@ -166,6 +166,14 @@ func (r *Resolver) setTranslation(ctx context.Context, in model.SetTranslationIn
 		return nil, inputField(err)
 	}
 	return model.FromEntity(e), nil
+}
+
+// placeArg is the place of a translation input: 0 when omitted.
+func placeArg(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // inputField names the input's field in a validation error of the
@@ -189,7 +197,11 @@ func (r *Resolver) removeTranslation(ctx context.Context, in model.RemoveTransla
 	}
 	e, err := r.Store.UpdateEntity(ctx, actor(ctx), kb.OpUpdate, n, in.ExpectedVersion, func(cur *kb.Entity) (*kb.Entity, error) {
 		next := *cur
-		if !next.RemoveTranslation(in.Field, tag) {
+		place := placeArg(in.Place)
+		if !next.RemoveTranslation(in.Field, place, tag) {
+			if place > 0 {
+				return nil, fmt.Errorf("%w: the entry has no %s translation of place %d into %s", kb.ErrNotFound, in.Field, place, tag)
+			}
 			return nil, fmt.Errorf("%w: the entry has no %s translation into %s", kb.ErrNotFound, in.Field, tag)
 		}
 		return &next, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
 // Source is the resolver for the source field.
@@ -52,7 +53,7 @@ func (r *linkResolver) Sources(ctx context.Context, obj *model.Link) ([]*model.C
 
 // History is the resolver for the history field.
 func (r *linkResolver) History(ctx context.Context, obj *model.Link, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
-	return r.history(ctx, false, obj.RowID, pageArgs{first, last, after, before})
+	return r.history(ctx, store.SubjectLink, obj.RowID, pageArgs{first, last, after, before})
 }
 
 // TotalCount is the resolver for the totalCount field.

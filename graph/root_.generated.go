@@ -253,7 +253,7 @@ var sources = []*ast.Source{
 # data set in JSON is also a valid ` + "`" + `DatasetInput` + "`" + ` variable.
 
 """The state of an entry, a link or an indicator as a revision records it, in the data-set shape."""
-union RecordState = EntityRecord | LinkRecord | IndicatorRecord
+union RecordState = EntityRecord | LinkRecord | IndicatorRecord | TopicRecord
 
 """A source cited for a claim, by the source's key."""
 type CitationRecord {
@@ -551,6 +551,16 @@ input DatasetInput {
   indicators: [IndicatorRecordInput!] = []
   """Topics of the vocabulary with their labels: a topic is matched by its slug (or a former one), else by its label in its original language, and gets the labels given (others it has stay); one that matches none is created. A practice naming a topic that is neither here nor in the database makes it from its label."""
   topics: [TopicRecordInput!] = []
+}
+
+"""A topic of the vocabulary as its revisions hold it (the data set's ` + "`" + `topics` + "`" + ` shape)."""
+type TopicRecord {
+  """The slug."""
+  slug: String!
+  """The language of the topic's own label."""
+  originalLanguage: String!
+  """The labels, in the order pl, sv, en."""
+  labels: [TopicLabel!]!
 }
 
 """A topic in a data set."""
@@ -3280,7 +3290,7 @@ enum AggregateField {
   CITY
   """A cooperative's activities: a cooperative counts in each of its activities."""
   ACTIVITY
-  """A good practice's topics: a practice counts in each of its topics."""
+  """A good practice's topics: a practice counts in each of its topics. The key is the topic's slug (two spellings of one topic are one group), ` + "`" + `labels` + "`" + ` its label in the request's language."""
   TOPIC
   """The life stage: a cooperative's status or an event's status."""
   STATUS
@@ -3334,8 +3344,10 @@ type Aggregate {
 
 """One group of an aggregate."""
 type AggregateGroup {
-  """The value of each grouping field, in the order of ` + "`" + `groupBy` + "`" + `; null where an entity has no value for the field."""
+  """The value of each grouping field, in the order of ` + "`" + `groupBy` + "`" + `; null where an entity has no value for the field. TOPIC's value is the topic's slug."""
   key: [String]!
+  """The values of ` + "`" + `key` + "`" + ` in words, in the same order: for TOPIC the topic's label in the request's language (` + "`" + `@lang` + "`" + `, ` + "`" + `Accept-Language` + "`" + `; with the fallback of ` + "`" + `Topic.label` + "`" + `), for the other fields the value of ` + "`" + `key` + "`" + ` itself."""
+  labels: [String]!
   """How many entities fall in the group."""
   count: Int!
 }
@@ -3517,6 +3529,8 @@ type Translation {
   text: String!
   """Whether a machine made it (false: a person wrote or checked it)."""
   machine: Boolean!
+  """Which place a CITY translation names: 0 the entry's own place (an event's first), n the event's n-th further place (` + "`" + `places[n]` + "`" + `); 0 for the other fields."""
+  place: Int!
   """Who last wrote it (a token's name, or ` + "`" + `seed` + "`" + `). Staff only."""
   updatedBy: String @requires(role: EDITOR)
   """When it was last written."""
@@ -3652,6 +3666,8 @@ input SetTranslationInput {
   text: String!
   """Whether a machine made it; false (a person wrote or checked it) when omitted."""
   machine: Boolean = false
+  """For CITY, the place it names: 0 (the default) the entry's own place, an event's first; n the event's n-th further place (` + "`" + `places[n]` + "`" + `). BAD_USER_INPUT naming ` + "`" + `place` + "`" + ` for a place the entry does not have or another field."""
+  place: Int = 0
   """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
   expectedVersion: Int
 }
@@ -3664,6 +3680,8 @@ input RemoveTranslationInput {
   field: TranslatableField!
   """The language."""
   lang: String!
+  """For CITY, the place: 0 (the default) the entry's own, n an event's n-th further place."""
+  place: Int = 0
   """The version the change was made on: CONFLICT, changing nothing, when the entry is at another."""
   expectedVersion: Int
 }
@@ -3685,6 +3703,8 @@ type TranslationRecord {
   text: String!
   """Whether a machine made it."""
   machine: Boolean
+  """For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place."""
+  place: Int
   """Who last wrote it."""
   by: String
   """When it was last written."""
@@ -3701,6 +3721,8 @@ input TranslationRecordInput {
   text: String!
   """Whether a machine made it."""
   machine: Boolean
+  """For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place (` + "`" + `otherPlaces[n-1]` + "`" + `)."""
+  place: Int
   """Who last wrote it (ignored on import: the importer is recorded)."""
   by: String
   """When it was last written (ignored on import)."""
@@ -4748,6 +4770,16 @@ enum RevisionOperation {
   INDICATOR_CREATE
   """Changed an indicator of a cooperative."""
   INDICATOR_UPDATE
+  """Made a topic of the vocabulary (` + "`" + `createTopic` + "`" + `; on the topic's history). Topic revisions cannot be reverted (BAD_USER_INPUT naming ` + "`" + `revisionId` + "`" + `)."""
+  TOPIC_CREATE
+  """Set a topic's label in one language (` + "`" + `setTopicLabel` + "`" + `)."""
+  TOPIC_LABEL_SET
+  """Removed a topic's label in one language (` + "`" + `removeTopicLabel` + "`" + `)."""
+  TOPIC_LABEL_REMOVE
+  """Gave a topic a new slug (` + "`" + `renameTopic` + "`" + `)."""
+  TOPIC_RENAME
+  """Merged a topic into another (` + "`" + `mergeTopics` + "`" + `): on the history of both."""
+  TOPIC_MERGE
 }
 
 """One change of an entry or a link: who made it, when, and the states before and after (in the data-set shape, as the import reads it)."""
@@ -4760,7 +4792,7 @@ type Revision implements Node {
   actor: String!
   """What was done."""
   operation: RevisionOperation!
-  """The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history."""
+  """The state before, in the data-set shape: an EntityRecord, a LinkRecord, an IndicatorRecord for INDICATOR_ operations, or a TopicRecord for TOPIC_ operations; null for a creation and in an erased person's history."""
   before: RecordState
   """The state after, in the same shape; null for a deletion and in an erased person's history."""
   after: RecordState
@@ -4917,6 +4949,8 @@ type Change {
   linkId: ID
   """The type of the link changed; null for an entry."""
   linkType: RelationType
+  """The slug of the topic changed (after the change; a topic merged into another keeps its last slug); null but for TOPIC_ operations. A topic's assignment to a practice is a change of the practice (UPDATE of a GOOD_PRACTICE)."""
+  topic: String
 }
 
 """Live updates over WebSocket (graphql-transport-ws), with the token in the connection_init payload: ` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `."""
@@ -4929,6 +4963,8 @@ type Subscription {
     linkTypes: [RelationType!]
     """Only these operations."""
     operations: [RevisionOperation!]
+    """Changes of the topic vocabulary (TOPIC_ operations): true lets them through beside the ` + "`" + `kinds` + "`" + ` and ` + "`" + `linkTypes` + "`" + ` given, false leaves them out. Omitted: they come only when neither ` + "`" + `kinds` + "`" + ` nor ` + "`" + `linkTypes` + "`" + ` is given."""
+    topics: Boolean
   ): Change! @requires(role: EDITOR)
 }
 `, BuiltIn: false},
@@ -4973,6 +5009,17 @@ type Topic {
   createdAt: Time!
   """When the topic last changed (a label, its slug, a merge)."""
   updatedAt: Time!
+  """The revision history of the topic, newest first, as entries' ` + "`" + `history` + "`" + ` is: who made it, set or removed a label, renamed it or merged a topic into it (or it into another), when, with the topic before and after (TopicRecord). A practice's topics changing is on the practice's history. Staff only."""
+  history(
+    """Returns the first n revisions after ` + "`" + `after` + "`" + ` (default 20, at most 100): the newest first."""
+    first: Int
+    """A cursor from a previous page: returns the older revisions after it."""
+    after: String
+    """Returns the last n revisions before ` + "`" + `before` + "`" + ` (at most 100): the oldest last."""
+    last: Int
+    """A cursor from a previous page: returns the newer revisions before it."""
+    before: String
+  ): RevisionConnection! @requires(role: EDITOR)
 }
 
 """A topic's label in one language."""
@@ -5109,6 +5156,8 @@ func (ec *executionContext) childFields_AggregateGroup(ctx context.Context, fiel
 	switch field.Name {
 	case "key":
 		return ec.fieldContext_AggregateGroup_key(ctx, field)
+	case "labels":
+		return ec.fieldContext_AggregateGroup_labels(ctx, field)
 	case "count":
 		return ec.fieldContext_AggregateGroup_count(ctx, field)
 	}
@@ -5133,6 +5182,8 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_linkId(ctx, field)
 	case "linkType":
 		return ec.fieldContext_Change_linkType(ctx, field)
+	case "topic":
+		return ec.fieldContext_Change_topic(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
 }
@@ -6747,6 +6798,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Topic_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }
@@ -6793,6 +6846,8 @@ func (ec *executionContext) childFields_Translation(ctx context.Context, field g
 		return ec.fieldContext_Translation_text(ctx, field)
 	case "machine":
 		return ec.fieldContext_Translation_machine(ctx, field)
+	case "place":
+		return ec.fieldContext_Translation_place(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Translation_updatedBy(ctx, field)
 	case "updatedAt":
@@ -6811,6 +6866,8 @@ func (ec *executionContext) childFields_TranslationRecord(ctx context.Context, f
 		return ec.fieldContext_TranslationRecord_text(ctx, field)
 	case "machine":
 		return ec.fieldContext_TranslationRecord_machine(ctx, field)
+	case "place":
+		return ec.fieldContext_TranslationRecord_place(ctx, field)
 	case "by":
 		return ec.fieldContext_TranslationRecord_by(ctx, field)
 	case "at":

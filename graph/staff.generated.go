@@ -64,7 +64,7 @@ type RevisionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.RevisionConnection) (int, error)
 }
 type SubscriptionResolver interface {
-	Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation) (<-chan *model.Change, error)
+	Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation, topics *bool) (<-chan *model.Change, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -882,6 +882,14 @@ func (ec *executionContext) field_Subscription_changes_args(ctx context.Context,
 		return nil, err
 	}
 	args["operations"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "topics",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topics"] = arg3
 	return args, nil
 }
 
@@ -1071,6 +1079,29 @@ func (ec *executionContext) _Change_linkType(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Change_linkType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Change", field, false, false, "RelationType")
+}
+
+func (ec *executionContext) _Change_topic(ctx context.Context, field graphql.CollectedField, obj *model.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
 }
 
 func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
@@ -4399,7 +4430,7 @@ func (ec *executionContext) _Subscription_changes(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["kinds"].([]kb.Kind), fc.Args["linkTypes"].([]kb.RelationType), fc.Args["operations"].([]kb.Operation))
+			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["kinds"].([]kb.Kind), fc.Args["linkTypes"].([]kb.RelationType), fc.Args["operations"].([]kb.Operation), fc.Args["topics"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6977,6 +7008,11 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "linkType":
 			out.Values[i] = ec._Change_linkType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "topic":
+			out.Values[i] = ec._Change_topic(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

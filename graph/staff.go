@@ -141,8 +141,8 @@ func (r *Resolver) revert(ctx context.Context, id int64) (*store.Reverted, error
 	return r.Store.Revert(ctx, actor(ctx), id)
 }
 
-// history resolves the revision history of an entity or a link.
-func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageArgs) (*model.RevisionConnection, error) {
+// history resolves the revision history of an entity, a link or a topic.
+func (r *Resolver) history(ctx context.Context, subject store.Subject, id int64, pa pageArgs) (*model.RevisionConnection, error) {
 	w, err := pageWindow(pa, DefaultPageSize)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageAr
 		Edges: []*model.RevisionEdge{}, Nodes: []*model.Revision{},
 		PageInfo: &model.PageInfo{},
 		Count: func(ctx context.Context) (int, error) {
-			return ld.HistoryCount(entity).Load(ctx, id)
+			return ld.HistoryCount(subject).Load(ctx, id)
 		},
 	}
 	if w.n == 0 {
@@ -178,7 +178,7 @@ func (r *Resolver) history(ctx context.Context, entity bool, id int64, pa pageAr
 	}
 	// Through loaders: the histories of a list of entries cost one
 	// statement for the pages and, when asked, one for the totals.
-	page, err := ld.History(entity, sp).Load(ctx, id)
+	page, err := ld.History(subject, sp).Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +206,9 @@ func revisionModel(rev *store.Revision) *model.Revision {
 }
 
 // recordState types a state of revision rev (the data-set JSON of
-// kb.Entity, kb.Link or kb.Indicator): a link's revision holds links, an
-// indicator operation indicators, any other an entry. The record types'
+// kb.Entity, kb.Link, kb.Indicator or kb.Topic): a link's revision holds
+// links, an indicator operation indicators, a topic's revision topics, any
+// other an entry. The record types'
 // JSON names are the data set's (schema/dataset.graphqls), so the state
 // decodes into them as it is; a field they lack is left out, and a state
 // that does not decode (none this server writes) is null.
@@ -216,6 +217,13 @@ func recordState(rev *store.Revision, raw json.RawMessage) model.RecordState {
 		return nil
 	}
 	switch {
+	case rev.TopicID != 0:
+		var t kb.Topic
+		if json.Unmarshal(raw, &t) != nil {
+			return nil
+		}
+		labels, _ := topicLabels(&t, nil)
+		return &model.TopicRecord{Slug: t.Slug, OriginalLanguage: t.OriginalLanguage, Labels: labels}
 	case rev.LinkID != 0:
 		var l model.LinkRecord
 		if json.Unmarshal(raw, &l) != nil {
@@ -285,21 +293,39 @@ func importReport(rep *dataimport.Report) *model.ImportReport {
 	return m
 }
 
-// changeModel maps a change of the feed, or returns nil when the filters
-// leave it out.
-func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []kb.Operation) *model.Change {
-	if len(ops) > 0 && !slices.Contains(ops, c.Operation) {
+// changeFilter is what a `changes` subscription asks for.
+type changeFilter struct {
+	kinds     []kb.Kind
+	linkTypes []kb.RelationType
+	ops       []kb.Operation
+	// topics: nil lets the changes of topics through when neither kinds
+	// nor linkTypes narrow the feed.
+	topics *bool
+}
+
+// changeModel maps a change of the feed, or returns nil when the filter
+// leaves it out.
+func changeModel(c store.Change, f changeFilter) *model.Change {
+	if len(f.ops) > 0 && !slices.Contains(f.ops, c.Operation) {
 		return nil
 	}
-	if len(kinds) > 0 || len(linkTypes) > 0 {
-		entityOK := c.LinkID == 0 && slices.Contains(kinds, c.Kind)
-		linkOK := c.LinkID != 0 && slices.Contains(linkTypes, c.LinkType)
+	narrowed := len(f.kinds) > 0 || len(f.linkTypes) > 0
+	if c.TopicID != 0 {
+		if f.topics != nil && !*f.topics || f.topics == nil && narrowed {
+			return nil
+		}
+	} else if narrowed {
+		entityOK := c.LinkID == 0 && slices.Contains(f.kinds, c.Kind)
+		linkOK := c.LinkID != 0 && slices.Contains(f.linkTypes, c.LinkType)
 		if !entityOK && !linkOK {
 			return nil
 		}
 	}
 	m := &model.Change{RevisionID: relay.ID("Revision", c.RevisionID), At: c.At, Actor: c.Actor, Operation: c.Operation}
-	if c.LinkID != 0 {
+	if c.TopicID != 0 {
+		slug := c.TopicSlug
+		m.Topic = &slug
+	} else if c.LinkID != 0 {
 		id, t := relay.ID("Link", c.LinkID), c.LinkType
 		m.LinkID, m.LinkType = &id, &t
 	} else if c.EntityID != 0 {
@@ -315,7 +341,7 @@ func changeModel(c store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, o
 
 // feedChanges filters the changes of in for one subscriber until ctx
 // ends, in closes, or the subscriber's token is revoked.
-func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, kinds []kb.Kind, linkTypes []kb.RelationType, ops []kb.Operation) <-chan *model.Change {
+func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, f changeFilter) <-chan *model.Change {
 	out := make(chan *model.Change)
 	tokenID := auth.ViewerOf(ctx).TokenID
 	go func() {
@@ -338,7 +364,7 @@ func (r *Resolver) feedChanges(ctx context.Context, in <-chan store.Change, kind
 				if !open {
 					return
 				}
-				m := changeModel(c, kinds, linkTypes, ops)
+				m := changeModel(c, f)
 				if m == nil {
 					continue
 				}

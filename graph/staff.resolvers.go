@@ -377,7 +377,7 @@ func (r *revisionConnectionResolver) TotalCount(ctx context.Context, obj *model.
 }
 
 // Changes is the resolver for the changes field.
-func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation) (<-chan *model.Change, error) {
+func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, linkTypes []kb.RelationType, operations []kb.Operation, topics *bool) (<-chan *model.Change, error) {
 	in, err := r.Feed.Subscribe(ctx)
 	if err != nil && ctx.Err() != nil {
 		// The connection ended (the client left, or the server is shutting
@@ -389,7 +389,7 @@ func (r *subscriptionResolver) Changes(ctx context.Context, kinds []kb.Kind, lin
 	if err != nil {
 		return nil, err
 	}
-	return r.feedChanges(ctx, in, kinds, linkTypes, operations), nil
+	return r.feedChanges(ctx, in, changeFilter{kinds, linkTypes, operations, topics}), nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -92,6 +92,11 @@ func (r *topicResolver) PracticeCountIsExact(ctx context.Context, obj *kb.Topic)
 	return c.Exact, err
 }
 
+// History is the resolver for the history field.
+func (r *topicResolver) History(ctx context.Context, obj *kb.Topic, first *int, after *string, last *int, before *string) (*model.RevisionConnection, error) {
+	return r.history(ctx, store.SubjectTopic, obj.ID, pageArgs{first, last, after, before})
+}
+
 // Topic returns TopicResolver implementation.
 func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
 

@@ -55,15 +55,15 @@ $fn$;
 -- field and language order.
 CREATE FUNCTION text_rows(ids bigint[], statuses text[]) RETURNS TABLE (
   id bigint, original_language text, name_language text, field text, lang text, text text,
-  machine boolean, updated_by text, updated_at timestamptz
+  machine boolean, updated_by text, updated_at timestamptz, place smallint
 ) LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text,
-      t.machine, t.updated_by, t.updated_at
+      t.machine, t.updated_by, t.updated_at, t.place
     FROM entity e LEFT JOIN translation t ON t.entity_id = e.id
     WHERE e.id = ANY(ids) AND e.status = ANY(statuses)
-    ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang;
+    ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.place, t.lang;
 END
 $fn$;
 -- +goose StatementEnd

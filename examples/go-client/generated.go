@@ -3428,7 +3428,7 @@ func (v *SectorMixAggregate) GetGroups() []SectorMixAggregateGroupsAggregateGrou
 //
 // One group of an aggregate.
 type SectorMixAggregateGroupsAggregateGroup struct {
-	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field.
+	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field. TOPIC's value is the topic's slug.
 	Key []string `json:"key"`
 	// How many entities fall in the group.
 	Count int `json:"count"`

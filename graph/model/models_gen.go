@@ -70,8 +70,10 @@ type AggregateFilter struct {
 
 // One group of an aggregate.
 type AggregateGroup struct {
-	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field.
+	// The value of each grouping field, in the order of `groupBy`; null where an entity has no value for the field. TOPIC's value is the topic's slug.
 	Key []*string `json:"key"`
+	// The values of `key` in words, in the same order: for TOPIC the topic's label in the request's language (`@lang`, `Accept-Language`; with the fallback of `Topic.label`), for the other fields the value of `key` itself.
+	Labels []*string `json:"labels"`
 	// How many entities fall in the group.
 	Count int `json:"count"`
 }
@@ -106,6 +108,8 @@ type Change struct {
 	LinkID *string `json:"linkId,omitempty"`
 	// The type of the link changed; null for an entry.
 	LinkType *kb.RelationType `json:"linkType,omitempty"`
+	// The slug of the topic changed (after the change; a topic merged into another keeps its last slug); null but for TOPIC_ operations. A topic's assignment to a practice is a change of the practice (UPDATE of a GOOD_PRACTICE).
+	Topic *string `json:"topic,omitempty"`
 }
 
 // A source cited for a claim.
@@ -1622,6 +1626,8 @@ type RemoveTranslationInput struct {
 	Field kb.TextField `json:"field"`
 	// The language.
 	Lang string `json:"lang"`
+	// For CITY, the place: 0 (the default) the entry's own, n an event's n-th further place.
+	Place *int `json:"place,omitempty"`
 	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
@@ -1644,7 +1650,7 @@ type Revision struct {
 	Actor string `json:"actor"`
 	// What was done.
 	Operation kb.Operation `json:"operation"`
-	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, or an IndicatorRecord for INDICATOR_ operations; null for a creation and in an erased person's history.
+	// The state before, in the data-set shape: an EntityRecord, a LinkRecord, an IndicatorRecord for INDICATOR_ operations, or a TopicRecord for TOPIC_ operations; null for a creation and in an erased person's history.
 	Before RecordState `json:"before,omitempty"`
 	// The state after, in the same shape; null for a deletion and in an erased person's history.
 	After RecordState `json:"after,omitempty"`
@@ -1766,6 +1772,8 @@ type SetTranslationInput struct {
 	Text string `json:"text"`
 	// Whether a machine made it; false (a person wrote or checked it) when omitted.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 (the default) the entry's own place, an event's first; n the event's n-th further place (`places[n]`). BAD_USER_INPUT naming `place` for a place the entry does not have or another field.
+	Place *int `json:"place,omitempty"`
 	// The version the change was made on: CONFLICT, changing nothing, when the entry is at another.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
@@ -1934,6 +1942,18 @@ type TopicLabelInput struct {
 	Label string `json:"label"`
 }
 
+// A topic of the vocabulary as its revisions hold it (the data set's `topics` shape).
+type TopicRecord struct {
+	// The slug.
+	Slug string `json:"slug"`
+	// The language of the topic's own label.
+	OriginalLanguage string `json:"originalLanguage"`
+	// The labels, in the order pl, sv, en.
+	Labels []*TopicLabel `json:"labels"`
+}
+
+func (TopicRecord) IsRecordState() {}
+
 // A topic in a data set.
 type TopicRecordInput struct {
 	// The slug (INVALID_SLUG when malformed).
@@ -1954,6 +1974,8 @@ type TranslationRecord struct {
 	Text string `json:"text"`
 	// Whether a machine made it.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place.
+	Place *int `json:"place,omitempty"`
 	// Who last wrote it.
 	By *string `json:"by,omitempty"`
 	// When it was last written.
@@ -1970,6 +1992,8 @@ type TranslationRecordInput struct {
 	Text string `json:"text"`
 	// Whether a machine made it.
 	Machine *bool `json:"machine,omitempty"`
+	// For CITY, the place it names: 0 or absent the entry's own, n an event's n-th further place (`otherPlaces[n-1]`).
+	Place *int `json:"place,omitempty"`
 	// Who last wrote it (ignored on import: the importer is recorded).
 	By *string `json:"by,omitempty"`
 	// When it was last written (ignored on import).
@@ -2254,7 +2278,7 @@ const (
 	AggregateFieldCity AggregateField = "CITY"
 	// A cooperative's activities: a cooperative counts in each of its activities.
 	AggregateFieldActivity AggregateField = "ACTIVITY"
-	// A good practice's topics: a practice counts in each of its topics.
+	// A good practice's topics: a practice counts in each of its topics. The key is the topic's slug (two spellings of one topic are one group), `labels` its label in the request's language.
 	AggregateFieldTopic AggregateField = "TOPIC"
 	// The life stage: a cooperative's status or an event's status.
 	AggregateFieldStatus AggregateField = "STATUS"

@@ -12,6 +12,7 @@ type Translation struct {
 	Lang      string
 	Text      string
 	Machine   bool
+	Place     int
 	UpdatedBy *string
 	UpdatedAt *time.Time
 }
@@ -24,7 +25,7 @@ func TranslationsFrom(ts []kb.Translation, l string) []*Translation {
 		if l != "" && t.Lang != l {
 			continue
 		}
-		out = append(out, &Translation{Field: t.Field, Lang: t.Lang, Text: t.Text, Machine: t.Machine,
+		out = append(out, &Translation{Field: t.Field, Lang: t.Lang, Text: t.Text, Machine: t.Machine, Place: t.Place,
 			UpdatedBy: Str(t.By), UpdatedAt: t.At})
 	}
 	return out

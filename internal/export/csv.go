@@ -284,12 +284,7 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 	if err != nil {
 		return err
 	}
-	slugOf := map[string]string{}
-	for _, t := range topics {
-		for _, l := range t.Labels {
-			slugOf[kb.Fold(l)] = t.Slug
-		}
-	}
+	slugOf := slugsByLabel(topics)
 	for _, k := range exportedKinds(opts.Filter) {
 		columns := csvColumns[k]
 		if k == kb.KindGoodPractice {
@@ -303,6 +298,9 @@ func writeCSV(ctx context.Context, sn *store.Snapshot, opts Options, sink fileSi
 				return join(slugs)
 			}})
 		}
+		// The languages last, after every other column (topic_slugs too),
+		// so that the columns before keep their places.
+		columns = append(columns[:len(columns):len(columns)], translationColumns(k)...)
 		header := make([]string, len(columns))
 		for i, c := range columns {
 			header[i] = c.name

@@ -196,8 +196,17 @@ func TestGraphMLParsesWithTheReferenceCounts(t *testing.T) {
 	st, _ := open(t, "reference")
 	g := parseGraphML(t, write(t, st, export.Options{Format: export.GraphML}))
 	ds := reference(t)
-	if len(g.Graph.Nodes) != len(ds.Entities) || len(g.Graph.Edges) != len(ds.Links) {
-		t.Fatalf("nodes %d, edges %d; want %d and %d", len(g.Graph.Nodes), len(g.Graph.Edges), len(ds.Entities), len(ds.Links))
+	// A node per entry and per topic the practices carry, an edge per link
+	// and per topic of a practice (HAS_TOPIC, JSON-LD's dcterms:subject).
+	practiceTopics := 0
+	for _, e := range ds.Entities {
+		if e.GoodPractice != nil {
+			practiceTopics += len(e.GoodPractice.Topics)
+		}
+	}
+	if len(g.Graph.Nodes) != len(ds.Entities)+len(ds.Topics) || len(g.Graph.Edges) != len(ds.Links)+practiceTopics {
+		t.Fatalf("nodes %d, edges %d; want %d+%d and %d+%d", len(g.Graph.Nodes), len(g.Graph.Edges), len(ds.Entities), len(ds.Topics),
+			len(ds.Links), practiceTopics)
 	}
 	if g.Graph.EdgeDefault != "directed" {
 		t.Errorf("edgedefault %q, want directed", g.Graph.EdgeDefault)
@@ -217,9 +226,30 @@ func TestGraphMLParsesWithTheReferenceCounts(t *testing.T) {
 		if n.ID == "rops-poznan" && (value(n.Data, "sector") != "PUBLIC" || value(n.Data, "type") != "Partner" || value(n.Data, "country") != "PL") {
 			t.Errorf("ROPS Poznań: %+v, want a PUBLIC Partner in PL", n.Data)
 		}
+		// The translations as name_<lang>, city_<lang>..., beside the
+		// original language; a topic's labels likewise.
+		switch n.ID {
+		case "model-aktywizacji-zawodowej-uczestnikow-wtz":
+			if value(n.Data, "originalLanguage") != "pl" || !strings.HasPrefix(value(n.Data, "name_en"), "Model of vocational activation") ||
+				!strings.HasPrefix(value(n.Data, "name_sv"), "Modell för") || value(n.Data, "name_pl") != "" || value(n.Data, "topics") == "" {
+				t.Errorf("the practice's languages and topics: %+v", n.Data)
+			}
+		case "kooperativet-kos":
+			if value(n.Data, "city") != "Stockholm" || value(n.Data, "city_pl") != "Sztokholm" || value(n.Data, "nameLanguage") != "sv" {
+				t.Errorf("KOS: city %q, city_pl %q, nameLanguage %q", value(n.Data, "city"), value(n.Data, "city_pl"), value(n.Data, "nameLanguage"))
+			}
+		case "topics/spoldzielnie-socjalne":
+			if value(n.Data, "type") != "Topic" || value(n.Data, "label") != "spółdzielnie socjalne" || value(n.Data, "slug") != "spoldzielnie-socjalne" ||
+				value(n.Data, "name_en") != "social cooperatives" || value(n.Data, "name_sv") != "sociala kooperativ" {
+				t.Errorf("the topic's node: %+v", n.Data)
+			}
+		}
 	}
-	roles := 0
+	roles, subjects := 0, 0
 	for _, e := range g.Graph.Edges {
+		if value(e.Data, "relation") == "HAS_TOPIC" && strings.HasPrefix(e.Target, "topics/") {
+			subjects++
+		}
 		if !ids[e.Source] || !ids[e.Target] {
 			t.Errorf("edge %s -> %s has an end that is not a node", e.Source, e.Target)
 		}
@@ -237,6 +267,9 @@ func TestGraphMLParsesWithTheReferenceCounts(t *testing.T) {
 	}
 	if roles == 0 {
 		t.Error("no edge carries a role")
+	}
+	if subjects != practiceTopics {
+		t.Errorf("%d HAS_TOPIC edges to topics, want %d", subjects, practiceTopics)
 	}
 }
 
@@ -298,12 +331,32 @@ func TestCSVZipHasAFilePerKindWithTheRowCounts(t *testing.T) {
 	// Each practice's topics by slug, in the last column, as topics.csv
 	// names them.
 	gp := files["good_practices.csv"]
-	if last := gp[0][len(gp[0])-1]; last != "topic_slugs" {
-		t.Errorf("good_practices.csv's last column is %q", last)
+	slugs := slices.Index(gp[0], "topic_slugs")
+	if slugs < 0 {
+		t.Fatalf("good_practices.csv has no topic_slugs: %v", gp[0])
 	}
 	for _, row := range gp[1:] {
-		if row[len(row)-1] == "" {
+		if row[slugs] == "" {
 			t.Errorf("practice %s has no topic slugs", row[0])
+		}
+	}
+	// The languages come last, after topic_slugs: the original language,
+	// the name's, and a column per field and language.
+	if got, want := gp[0][slugs+1:], []string{"original_language", "name_language", "name_pl", "name_sv", "name_en", "summary_pl", "summary_sv", "summary_en",
+		"description_pl", "description_sv", "description_en"}; !slices.Equal(got, want) {
+		t.Errorf("good_practices.csv's language columns: %v, want %v", got, want)
+	}
+	nameEN := slices.Index(gp[0], "name_en")
+	for _, row := range gp[1:] {
+		if row[0] == "model-aktywizacji-zawodowej-uczestnikow-wtz" && (row[slugs+1] != "pl" || !strings.HasPrefix(row[nameEN], "Model of vocational")) {
+			t.Errorf("the practice's languages: %v", row[slugs+1:])
+		}
+	}
+	fe := files["foreign_examples.csv"]
+	cityPL, nameLang := slices.Index(fe[0], "city_pl"), slices.Index(fe[0], "name_language")
+	for _, row := range fe[1:] {
+		if row[0] == "kooperativet-kos" && (cityPL < 0 || row[cityPL] != "Sztokholm" || row[nameLang] != "sv") {
+			t.Errorf("KOS's languages: %v (%v)", row, fe[0])
 		}
 	}
 	if got := files["topics.csv"][1]; !slices.Equal(got, []string{"aktywizacja-zawodowa", "pl", "aktywizacja zawodowa", "yrkesinriktad aktivering", "vocational activation"}) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -36,6 +37,8 @@ var nodeKeys = []graphKey{
 	{"when", "node", "when"},
 	{"summary", "node", "summary"},
 	{"sources", "node", "sources"},
+	{"topics", "node", "topics"},
+	{"slug", "node", "slug"},
 }
 
 // The edge attributes: the relation type, its label as read from the
@@ -95,16 +98,50 @@ func citedSources(cs []kb.Citation) string {
 	return strings.Join(keys, listSep)
 }
 
+// topicNodeID is the GraphML id of a topic's node: the path of its IRI
+// under the base in JSON-LD; entries' keys hold no slash.
+func topicNodeID(slug string) string { return "topics/" + slug }
+
 func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufio.Writer) error {
 	g := &graphWriter{w: w}
 	g.raw(xml.Header)
 	g.raw(`<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"` +
 		` xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">` + "\n")
-	for _, k := range append(append([]graphKey{}, nodeKeys...), edgeKeys...) {
+	for _, k := range slices.Concat(nodeKeys, translationKeys(), edgeKeys) {
 		g.raw(`  <key id="` + k.id + `" for="` + k.forWhat + `" attr.name="` + k.name + `" attr.type="string"/>` + "\n")
 	}
 	g.raw(`  <graph id="partnergraph" edgedefault="directed">` + "\n")
-	err := sn.Entities(ctx, "", func(e *kb.Entity) error {
+	// The topics the exported practices carry, as JSON-LD's skos:Concepts
+	// <base>topics/<slug>: a node each (type Topic, its slug, its label in
+	// its original language as label and name, every label as name_<lang>),
+	// written first, and a HAS_TOPIC edge from each practice to each of its
+	// topics (dcterms:subject), written after the practice's node; the
+	// practice's topics attribute names them by slug.
+	topics, err := sn.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	slugOf := slugsByLabel(topics)
+	for _, t := range topics {
+		label, _ := t.Label(t.OriginalLanguage)
+		g.raw("    <node")
+		g.attr("id", topicNodeID(t.Slug))
+		g.raw(">")
+		g.data("label", label)
+		g.data("name", label)
+		g.data("type", "Topic")
+		g.data("kind", "TOPIC")
+		g.data("slug", t.Slug)
+		g.data("originalLanguage", t.OriginalLanguage)
+		for _, l := range lang.Supported {
+			if l != t.OriginalLanguage {
+				g.data(textKey(kb.FieldName, l), t.Labels[l])
+			}
+		}
+		g.raw("</node>\n")
+	}
+	n := 0
+	err = sn.Entities(ctx, "", func(e *kb.Entity) error {
 		g.raw("    <node")
 		g.attr("id", e.Key)
 		g.raw(">")
@@ -138,13 +175,38 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 		}
 		g.data("summary", e.Summary)
 		g.data("sources", citedSources(e.Citations))
+		var slugs []string
+		if gp := e.GoodPractice; gp != nil {
+			for _, l := range gp.Topics {
+				if s, ok := slugOf[kb.Fold(l)]; ok && !slices.Contains(slugs, s) {
+					slugs = append(slugs, s)
+				}
+			}
+			g.data("topics", join(slugs))
+		}
+		g.data("originalLanguage", e.OriginalOrDefault())
+		g.data("nameLanguage", nameLanguage(e))
+		for _, f := range kb.FieldsOf(e.Kind) {
+			for _, l := range lang.Supported {
+				g.data(textKey(f, l), translationOf(e, f, l))
+			}
+		}
 		g.raw("</node>\n")
+		for _, s := range slugs {
+			n++
+			g.raw(`    <edge id="e` + strconv.Itoa(n) + `"`)
+			g.attr("source", e.Key)
+			g.attr("target", topicNodeID(s))
+			g.raw(">")
+			g.data("relation", "HAS_TOPIC")
+			g.data("elabel", "has topic")
+			g.raw("</edge>\n")
+		}
 		return g.err
 	})
 	if err != nil {
 		return err
 	}
-	n := 0
 	err = sn.Links(ctx, func(l *kb.Link) error {
 		n++
 		g.raw(`    <edge id="e` + strconv.Itoa(n) + `"`)

@@ -126,8 +126,10 @@ func tagged(own, ownLang string, f kb.TextField, ts []kb.Translation) any {
 
 // localities adds the names of an entry's city in other languages to its
 // address: the local name stays a plain string (a place's own name has no
-// one language), each translation is tagged with its own.
-func localities(n node, ts []kb.Translation) {
+// one language), each translation is tagged with its own. place picks the
+// translations of one place: 0 the entry's own, n an event's n-th further
+// place.
+func localities(n node, ts []kb.Translation, place int) {
 	a, ok := n["schema:address"].(node)
 	if !ok {
 		return
@@ -138,7 +140,7 @@ func localities(n node, ts []kb.Translation) {
 	}
 	vals := []any{local}
 	for _, t := range ts {
-		if t.Field == kb.FieldCity {
+		if t.Field == kb.FieldCity && t.Place == place {
 			vals = append(vals, node{"@value": t.Text, "@language": t.Lang})
 		}
 	}
@@ -231,7 +233,7 @@ func entityNode(e *kb.Entity, base string) node {
 	}
 	var types []string
 	// Once the address is set, whichever kind set it.
-	defer localities(n, e.Translations)
+	defer localities(n, e.Translations, 0)
 	switch {
 	case e.Partner != nil:
 		p := e.Partner
@@ -332,6 +334,7 @@ func entityNode(e *kb.Entity, base string) node {
 				setStr(loc, "schema:name", ev.Venue)
 			}
 			address(loc, p)
+			localities(loc, e.Translations, i)
 			locs = append(locs, loc)
 		}
 		switch {

@@ -389,6 +389,13 @@ type GoodPractice struct {
 	Lessons           string   `json:"lessons,omitempty"`
 	TransferPotential string   `json:"transferPotential,omitempty"`
 	Recognition       string   `json:"recognition,omitempty"`
+	// TopicLabels are, by language, the labels of the practice's topics in
+	// the languages other than each topic's original one (whose label is
+	// in Topics), in the practice's order: what search indexes beside
+	// Topics, so that a Swedish or English label finds the practice. Read
+	// from the vocabulary when a search document is made; never stored
+	// with the practice nor written to revisions or files.
+	TopicLabels map[string][]string `json:"-"`
 }
 
 // ForeignExample holds the attributes of an organisation abroad studied as

@@ -17,12 +17,29 @@ const (
 	OpErase           Operation = "ERASE"
 	OpIndicatorCreate Operation = "INDICATOR_CREATE" // on the cooperative's history
 	OpIndicatorUpdate Operation = "INDICATOR_UPDATE"
+	// The changes of the topic vocabulary, on the topic's history
+	// (migration 00026); they cannot be reverted.
+	OpTopicCreate      Operation = "TOPIC_CREATE"
+	OpTopicLabelSet    Operation = "TOPIC_LABEL_SET"
+	OpTopicLabelRemove Operation = "TOPIC_LABEL_REMOVE"
+	OpTopicRename      Operation = "TOPIC_RENAME"
+	OpTopicMerge       Operation = "TOPIC_MERGE"
 )
 
 // Operations lists every operation, in the order of the API's enum.
 var Operations = []Operation{
 	OpCreate, OpUpdate, OpPublish, OpUnpublish, OpArchive, OpRestore, OpDelete, OpRevert, OpErase,
 	OpIndicatorCreate, OpIndicatorUpdate,
+	OpTopicCreate, OpTopicLabelSet, OpTopicLabelRemove, OpTopicRename, OpTopicMerge,
+}
+
+// IsTopic reports whether o is a change of the topic vocabulary.
+func (o Operation) IsTopic() bool {
+	switch o {
+	case OpTopicCreate, OpTopicLabelSet, OpTopicLabelRemove, OpTopicRename, OpTopicMerge:
+		return true
+	}
+	return false
 }
 
 // Valid reports whether o is one of Operations.
@@ -57,7 +74,7 @@ const (
 // state before and after it, is undone.
 func HowToRevert(op Operation, hasBefore, hasAfter bool) RevertStep {
 	switch {
-	case op == OpIndicatorCreate || op == OpIndicatorUpdate || op == OpErase || !hasBefore && !hasAfter:
+	case op == OpIndicatorCreate || op == OpIndicatorUpdate || op == OpErase || op.IsTopic() || !hasBefore && !hasAfter:
 		return RevertNone
 	case !hasBefore:
 		return RevertDelete

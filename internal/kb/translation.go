@@ -53,6 +53,10 @@ type Translation struct {
 	Lang    string    `json:"lang"`
 	Text    string    `json:"text"`
 	Machine bool      `json:"machine,omitempty"`
+	// Place says which place a CITY translation names: 0 the entry's own
+	// (an event's first), n an event's n-th further place
+	// (Event.OtherPlaces[n-1]). Always 0 for the other fields.
+	Place int `json:"place,omitempty"`
 	// By and At are set by the store when the text is written; they are
 	// kept while the text and Machine stay the same.
 	By string     `json:"by,omitempty"`
@@ -102,6 +106,18 @@ func (e *Entity) originalOf(f TextField) string {
 	return e.OriginalOrDefault()
 }
 
+// FieldsOf lists the translatable fields an entry of kind k has, in the
+// order of TextFields.
+func FieldsOf(k Kind) []TextField {
+	var out []TextField
+	for _, f := range TextFields {
+		if hasField(k, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // hasField reports whether an entry of kind k has the field f.
 func hasField(k Kind, f TextField) bool {
 	switch f {
@@ -125,7 +141,7 @@ func (e *Entity) validateTranslations() error {
 			return Invalid(x.field, "write the base tag of the language (%q), without region", x.tag)
 		}
 	}
-	seen := map[[2]string]bool{}
+	seen := map[[3]string]bool{}
 	for i, t := range e.Translations {
 		field := fmt.Sprintf("translations[%d]", i)
 		if !t.Field.Valid() {
@@ -149,7 +165,10 @@ func (e *Entity) validateTranslations() error {
 		if err := checkText(field+".text", t.Text, t.Field.maxLen(), true); err != nil {
 			return err
 		}
-		k := [2]string{string(t.Field), t.Lang}
+		if err := e.checkPlace(field+".place", t); err != nil {
+			return err
+		}
+		k := [3]string{string(t.Field), fmt.Sprint(t.Place), t.Lang}
 		if seen[k] {
 			return Invalid(field, "a second %s translation into %s", t.Field, t.Lang)
 		}
@@ -158,11 +177,29 @@ func (e *Entity) validateTranslations() error {
 	return nil
 }
 
+// checkPlace checks the place a translation names: 0, or for CITY a
+// further place the event has.
+func (e *Entity) checkPlace(field string, t Translation) error {
+	switch {
+	case t.Place == 0:
+		return nil
+	case t.Place < 0:
+		return Invalid(field, "is %d; 0 names the entry's own place, 1 and up an event's further places", t.Place)
+	case t.Field != FieldCity:
+		return Invalid(field, "only CITY translations name a place; %s has none", t.Field)
+	case e.Event == nil:
+		return Invalid(field, "a %s has one place: its place is 0", e.Kind.TypeName())
+	case t.Place > len(e.Event.OtherPlaces):
+		return Invalid(field, "is %d, but the event has %d further places", t.Place, len(e.Event.OtherPlaces))
+	}
+	return nil
+}
+
 // SetTranslation sets the text of field f in language l, keeping the
 // order of the others; it returns false when that text was there already.
 func (e *Entity) SetTranslation(t Translation) bool {
 	for i, o := range e.Translations {
-		if o.Field == t.Field && o.Lang == t.Lang {
+		if o.Field == t.Field && o.Lang == t.Lang && o.Place == t.Place {
 			if o.Text == t.Text && o.Machine == t.Machine {
 				return false
 			}
@@ -174,11 +211,14 @@ func (e *Entity) SetTranslation(t Translation) bool {
 	return true
 }
 
-// RemoveTranslation removes the text of field f in language l; it returns
-// false when there was none.
-func (e *Entity) RemoveTranslation(f TextField, l string) bool {
+// RemoveTranslation removes the text of field f of place (0 but for an
+// event's further places' CITY) in language l; it returns false when there
+// was none.
+func (e *Entity) RemoveTranslation(f TextField, place int, l string) bool {
 	n := len(e.Translations)
-	e.Translations = slices.DeleteFunc(slices.Clone(e.Translations), func(t Translation) bool { return t.Field == f && t.Lang == l })
+	e.Translations = slices.DeleteFunc(slices.Clone(e.Translations), func(t Translation) bool {
+		return t.Field == f && t.Lang == l && t.Place == place
+	})
 	return len(e.Translations) != n
 }
 
@@ -212,7 +252,7 @@ func Localize(e *Entity, requested string, texts Texts) Served {
 		}
 		return s
 	}
-	pick := func(f TextField, own *string) string {
+	pick := func(f TextField, place int, own *string) string {
 		orig := orig
 		if f == FieldName {
 			orig = texts.NameOriginal()
@@ -231,7 +271,7 @@ func Localize(e *Entity, requested string, texts Texts) Served {
 				continue
 			}
 			for _, t := range texts.Translations {
-				if t.Field == f && t.Lang == l {
+				if t.Field == f && t.Lang == l && t.Place == place {
 					*own = t.Text
 					return l
 				}
@@ -243,13 +283,22 @@ func Localize(e *Entity, requested string, texts Texts) Served {
 		return orig
 	}
 	var s Served
-	s.Name = pick(FieldName, &e.Name)
-	s.Summary = pick(FieldSummary, &e.Summary)
+	s.Name = pick(FieldName, 0, &e.Name)
+	s.Summary = pick(FieldSummary, 0, &e.Summary)
 	if e.GoodPractice != nil {
-		s.Description = pick(FieldDescription, &e.GoodPractice.Description)
+		s.Description = pick(FieldDescription, 0, &e.GoodPractice.Description)
 	}
 	if p := e.Place(); p != nil && p.City != "" {
-		s.City = pick(FieldCity, &p.City)
+		s.City = pick(FieldCity, 0, &p.City)
+	}
+	// An event's further places, as its first: their slice is e's own
+	// only when Localized copied it.
+	if ev := e.Event; ev != nil {
+		for i := range ev.OtherPlaces {
+			if p := &ev.OtherPlaces[i]; p.City != "" {
+				pick(FieldCity, i+1, &p.City)
+			}
+		}
 	}
 
 	return s
@@ -275,6 +324,7 @@ func (e *Entity) Localized(requested string, texts Texts) *Entity {
 		c.ForeignExample = &a
 	case c.Event != nil:
 		a := *c.Event
+		a.OtherPlaces = slices.Clone(a.OtherPlaces)
 		c.Event = &a
 	}
 	s := Localize(&c, requested, texts)

@@ -66,7 +66,7 @@ type Loaders struct {
 	specs         map[string]store.LinkSpec // by LinkSpec.Key
 	linkCounts    map[string]*dataloadgen.Loader[int64, int]
 	histories     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]
-	historyCounts map[bool]*dataloadgen.Loader[int64, int]
+	historyCounts map[store.Subject]*dataloadgen.Loader[int64, int]
 	partnerPages  map[string]*dataloadgen.Loader[int64, []store.Named]
 	partnerCount  *dataloadgen.Loader[int64, int]
 }
@@ -74,8 +74,8 @@ type Loaders struct {
 // historyKey is one page of revision histories: of entities or links, of
 // one size, from one cursor.
 type historyKey struct {
-	entity bool
-	spec   store.HistorySpec
+	subject store.Subject
+	spec    store.HistorySpec
 }
 
 // linkKey asks for the links of one entity that match one spec.
@@ -97,7 +97,7 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		specs:         map[string]store.LinkSpec{},
 		linkCounts:    map[string]*dataloadgen.Loader[int64, int]{},
 		histories:     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]{},
-		historyCounts: map[bool]*dataloadgen.Loader[int64, int]{},
+		historyCounts: map[store.Subject]*dataloadgen.Loader[int64, int]{},
 		partnerPages:  map[string]*dataloadgen.Loader[int64, []store.Named]{},
 	}
 	l.partnerCount = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
@@ -240,16 +240,16 @@ func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int]
 }
 
 // History returns the loader of one page of revisions (store.HistorySpec)
-// of entities (entity true) or links, keyed by their id: the histories of
-// a list of entries cost one statement.
-func (l *Loaders) History(entity bool, sp store.HistorySpec) *dataloadgen.Loader[int64, *store.HistoryPage] {
-	key := historyKey{entity, sp}
+// of entities, links or topics (subject), keyed by their id: the
+// histories of a list of entries cost one statement.
+func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) *dataloadgen.Loader[int64, *store.HistoryPage] {
+	key := historyKey{subject, sp}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ld, ok := l.histories[key]
 	if !ok {
 		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]*store.HistoryPage, error) {
-			return l.store.Histories(ctx, entity, ids, sp)
+			return l.store.Histories(ctx, subject, ids, sp)
 		}, l.opts)
 		l.histories[key] = ld
 	}
@@ -276,17 +276,17 @@ func (l *Loaders) PracticePartnerPage(p store.PartnerPage) *dataloadgen.Loader[i
 // PracticePartnerCount loads how many partners are behind good practices.
 func (l *Loaders) PracticePartnerCount() *dataloadgen.Loader[int64, int] { return l.partnerCount }
 
-// HistoryCount returns the loader of the number of revisions of entities
-// (entity true) or links, keyed by their id.
-func (l *Loaders) HistoryCount(entity bool) *dataloadgen.Loader[int64, int] {
+// HistoryCount returns the loader of the number of revisions of entities,
+// links or topics (subject), keyed by their id.
+func (l *Loaders) HistoryCount(subject store.Subject) *dataloadgen.Loader[int64, int] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ld, ok := l.historyCounts[entity]
+	ld, ok := l.historyCounts[subject]
 	if !ok {
 		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
-			return l.store.CountHistories(ctx, entity, ids)
+			return l.store.CountHistories(ctx, subject, ids)
 		}, l.opts)
-		l.historyCounts[entity] = ld
+		l.historyCounts[subject] = ld
 	}
 	return ld
 }

@@ -111,7 +111,8 @@ const (
 )
 
 // groupExprs are the SQL expressions of the group fields over entity_full e;
-// ACTIVITY and TOPIC unnest arrays through a lateral join.
+// ACTIVITY unnests an array through a lateral join, TOPIC joins the
+// practices' topics (practice_topic, migration 00026) and groups by slug.
 var groupExprs = map[GroupField]string{
 	GroupKind:        "e.kind",
 	GroupSector:      "e.sector",
@@ -120,7 +121,7 @@ var groupExprs = map[GroupField]string{
 	GroupRegion:      "nullif(e.region, '')",
 	GroupCity:        "nullif(e.city, '')",
 	GroupActivity:    "act.v",
-	GroupTopic:       "top.v",
+	GroupTopic:       "top.slug",
 	GroupStatus:      "coalesce(e.coop_status, e.event_status)",
 	GroupEventKind:   "e.event_kind",
 	GroupSourceKind:  "e.source_kind",
@@ -182,7 +183,9 @@ func (s *Store) aggregate(ctx context.Context, vis Visibility, f Filter, by []Gr
 			from += " LEFT JOIN LATERAL unnest(e.activities) act(v) ON true"
 			unnests = true
 		case GroupTopic:
-			from += " LEFT JOIN LATERAL unnest(e.topics) top(v) ON true"
+			// The topic, not the label text the practice was written
+			// with: two spellings of one topic are one group.
+			from += " LEFT JOIN practice_topic ptop ON ptop.practice_id = e.id LEFT JOIN topic top ON top.id = ptop.topic_id"
 			unnests = true
 		}
 	}

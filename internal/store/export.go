@@ -101,17 +101,17 @@ func decodeCitations(raw []byte) ([]kb.Citation, error) {
 }
 
 // translationsJSON is the translations of entity e as a JSON array of
-// [field, lang, text, machine]: who wrote each and when is the store's
-// record (the revisions), not part of the data set.
-const translationsJSON = `(SELECT json_agg(json_build_array(t.field, t.lang, t.text, t.machine)
-		ORDER BY array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang)
+// [field, lang, text, machine, place]: who wrote each and when is the
+// store's record (the revisions), not part of the data set.
+const translationsJSON = `(SELECT json_agg(json_build_array(t.field, t.lang, t.text, t.machine, t.place)
+		ORDER BY array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.place, t.lang)
 	FROM translation t WHERE t.entity_id = e.id)`
 
 func decodeTranslations(raw []byte) ([]kb.Translation, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	var rows [][4]any
+	var rows [][5]any
 	if err := json.Unmarshal(raw, &rows); err != nil {
 		return nil, fmt.Errorf("decode translations: %w", err)
 	}
@@ -121,7 +121,8 @@ func decodeTranslations(raw []byte) ([]kb.Translation, error) {
 		l, _ := r[1].(string)
 		x, _ := r[2].(string)
 		m, _ := r[3].(bool)
-		out[i] = kb.Translation{Field: kb.TextField(f), Lang: l, Text: x, Machine: m}
+		p, _ := r[4].(float64)
+		out[i] = kb.Translation{Field: kb.TextField(f), Lang: l, Text: x, Machine: m, Place: int(p)}
 	}
 	return out, nil
 }

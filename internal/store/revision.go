@@ -25,6 +25,11 @@ type Change struct {
 	Kind       kb.Kind         `json:"kind,omitempty"`
 	LinkID     int64           `json:"link,omitempty"`
 	LinkType   kb.RelationType `json:"linkType,omitempty"`
+	// TopicID and TopicSlug name the topic of a change of the vocabulary
+	// (kb.Operation.IsTopic); its slug after the change, or before a
+	// merge that removed it.
+	TopicID   int64  `json:"topic,omitempty"`
+	TopicSlug string `json:"topicSlug,omitempty"`
 }
 
 // notify queues c on ChangeChannel in tx: PostgreSQL delivers it on commit
@@ -47,6 +52,7 @@ type Revision struct {
 	Operation kb.Operation
 	EntityID  int64
 	LinkID    int64
+	TopicID   int64
 	// Before and After are the states as JSON (the data-set shape of
 	// kb.Entity or kb.Link); nil where there was or is none, and for an
 	// erased person.
@@ -54,13 +60,13 @@ type Revision struct {
 }
 
 // revisionColumns are the columns scanRevision reads, from revision r.
-const revisionColumns = `r.id, r.at, r.actor, r.operation, coalesce(r.entity_id, 0), coalesce(r.link_id, 0), r.before, r.after`
+const revisionColumns = `r.id, r.at, r.actor, r.operation, coalesce(r.entity_id, 0), coalesce(r.link_id, 0), coalesce(r.topic_id, 0), r.before, r.after`
 
 // scanRevision reads one row of revisionColumns.
 func scanRevision(row pgx.Row) (*Revision, error) {
 	var r Revision
 	var op string
-	if err := row.Scan(&r.ID, &r.At, &r.Actor, &op, &r.EntityID, &r.LinkID, &r.Before, &r.After); err != nil {
+	if err := row.Scan(&r.ID, &r.At, &r.Actor, &op, &r.EntityID, &r.LinkID, &r.TopicID, &r.Before, &r.After); err != nil {
 		return nil, err
 	}
 	r.Operation = opOf(op)
@@ -84,16 +90,34 @@ type HistorySpec struct {
 	Oldest bool
 }
 
-// Histories returns the revision histories of the entities (entity true)
-// or links ids, in one statement for any number of them: a page of up to
+// Subject is what a history is of: entries, links or topics.
+type Subject int
+
+// The subjects of histories.
+const (
+	SubjectEntity Subject = iota
+	SubjectLink
+	SubjectTopic
+)
+
+// column is the revision table's column of the subject.
+func (s Subject) column() string {
+	switch s {
+	case SubjectLink:
+		return "link_id"
+	case SubjectTopic:
+		return "topic_id"
+	}
+	return "entity_id"
+}
+
+// Histories returns the revision histories of the entities, links or
+// topics ids (of subject), in one statement for any number of them: a page of up to
 // sp.Limit revisions each, in reading order (newest first, or oldest first
 // with sp.Oldest), within sp's bounds. More says whether revisions follow
 // in reading order. A subject without revisions has an empty page.
-func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, sp HistorySpec) (map[int64]*HistoryPage, error) {
-	col := "link_id"
-	if entity {
-		col = "entity_id"
-	}
+func (s *Store) Histories(ctx context.Context, subject Subject, ids []int64, sp HistorySpec) (map[int64]*HistoryPage, error) {
+	col := subject.column()
 	dir := "DESC"
 	if sp.Oldest {
 		dir = "ASC"
@@ -120,7 +144,7 @@ func (s *Store) Histories(ctx context.Context, entity bool, ids []int64, sp Hist
 		var subject int64
 		var r Revision
 		var op string
-		if err := rows.Scan(&subject, &r.ID, &r.At, &r.Actor, &op, &r.EntityID, &r.LinkID, &r.Before, &r.After); err != nil {
+		if err := rows.Scan(&subject, &r.ID, &r.At, &r.Actor, &op, &r.EntityID, &r.LinkID, &r.TopicID, &r.Before, &r.After); err != nil {
 			return nil, fmt.Errorf("history: %w", translate(err))
 		}
 		r.Operation = opOf(op)
@@ -382,13 +406,10 @@ func idsOfKeys(ctx context.Context, tx pgx.Tx, keys ...string) ([]int64, error) 
 	return out, nil
 }
 
-// CountHistories returns how many revisions each of the entities (entity
-// true) or links ids has, in one statement; one without revisions is
-// missing from the map.
-func (s *Store) CountHistories(ctx context.Context, entity bool, ids []int64) (map[int64]int, error) {
-	col := "link_id"
-	if entity {
-		col = "entity_id"
-	}
+// CountHistories returns how many revisions each of the entities, links
+// or topics ids (of subject) has, in one statement; one without revisions
+// is missing from the map.
+func (s *Store) CountHistories(ctx context.Context, subject Subject, ids []int64) (map[int64]int, error) {
+	col := subject.column()
 	return s.countsByID(ctx, "count history", `SELECT `+col+`, count(*)::int FROM revision WHERE `+col+` = ANY($1) GROUP BY `+col, ids)
 }

@@ -21,13 +21,31 @@ import (
 // search documents are computed with. Raise it when a change of those
 // rules changes documents: store.Migrate then recomputes the older ones.
 // Version 1 (migration 00010) indexes the entity's kind and place with
-// the weight of its name and the concepts of words.
-const docVersion = 1
+// the weight of its name and the concepts of words. Version 2 (issue 17)
+// adds to a good practice's document the labels of its topics in every
+// language (kb.GoodPractice.TopicLabels): only practices' documents
+// change, so the documents of version 1 of the other kinds stay
+// (upToDate).
+const docVersion = 2
+
+// upToDate is the SQL condition that the search document d of entity e
+// follows the rules of docVersion ($3).
+const upToDate = `(d.version >= $3 OR d.version >= 1 AND e.kind <> 'GOOD_PRACTICE')`
 
 // indexEntity writes the search document of entity id in tx: the index
 // changes with the entity or not at all. The vocabulary follows by the
 // trigger of migration 00010, in the same transaction.
 func indexEntity(ctx context.Context, tx pgx.Tx, id int64, e *kb.Entity) error {
+	if e.GoodPractice != nil {
+		labels, err := practiceTopicLabels(ctx, tx, []int64{id})
+		if err != nil {
+			return err
+		}
+		x, gp := *e, *e.GoodPractice
+		gp.TopicLabels = labels[id]
+		x.GoodPractice = &gp
+		e = &x
+	}
 	d := textsearch.Index(textsearch.Fields(e))
 	_, err := tx.Exec(ctx, `INSERT INTO search_doc (entity_id, vec, name_vec, name_words, kind, status, country, version)
 		VALUES ($1, $2::tsvector, $3::tsvector, $4, $5, $6, $7, $8)
@@ -130,7 +148,7 @@ func (s *Store) countVocabulary(ctx context.Context) error {
 
 // readBatches sends the entities to index to out in batches, in id order.
 func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Entity) error {
-	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id AND d.version >= $3)`
+	missing := `AND NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id AND ` + upToDate + `)`
 	if all {
 		missing = `AND $3::int IS NOT NULL`
 	}
@@ -159,6 +177,9 @@ func (s *Store) readBatches(ctx context.Context, all bool, out chan<- []*kb.Enti
 		}
 		// The documents hold the translations (textsearch.Fields).
 		if err := fillTexts(ctx, s.pool, es); err != nil {
+			return err
+		}
+		if err := fillTopicLabels(ctx, s.pool, es); err != nil {
 			return err
 		}
 		select {
@@ -704,6 +725,20 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	// So may it from a topic's label in another language: one query more
+	// when the page holds practices.
+	var practices []int64
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			practices = append(practices, e.ID)
+		}
+	}
+	var topicLabels map[int64]map[string][]string
+	if len(practices) > 0 {
+		if topicLabels, err = practiceTopicLabels(ctx, s.read(ctx), practices); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+	}
 	m := q.Matcher() // one for the page: its texts share most words
 	for i, e := range es {
 		if e == nil { // changed between the two reads
@@ -711,6 +746,11 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		}
 		withTexts := *e
 		withTexts.Translations = texts[e.ID].Translations
+		if e.GoodPractice != nil {
+			gp := *e.GoodPractice
+			gp.TopicLabels = topicLabels[e.ID]
+			withTexts.GoodPractice = &gp
+		}
 		fs := textsearch.Fields(&withTexts)
 		h := SearchHit{Entity: e, Score: scores[i], Snippet: m.Snippet(fs), Missing: []string{}}
 		if partial {

@@ -278,16 +278,23 @@ type NewTopic struct {
 	Labels map[string]string
 }
 
-// topicOp is how the revision log spells a change of a topic.
+// The changes of a topic, as the revision log spells them (opColumn):
+// topic.create, topic.label.set, topic.label.remove, topic.rename,
+// topic.merge.
 const (
-	opTopicCreate      = "topic.create"
-	opTopicSetLabel    = "topic.label.set"
-	opTopicRemoveLabel = "topic.label.remove"
-	opTopicRename      = "topic.rename"
-	opTopicMerge       = "topic.merge"
+	opTopicCreate      = kb.OpTopicCreate
+	opTopicSetLabel    = kb.OpTopicLabelSet
+	opTopicRemoveLabel = kb.OpTopicLabelRemove
+	opTopicRename      = kb.OpTopicRename
+	opTopicMerge       = kb.OpTopicMerge
 )
 
-func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor, op string, id int64, before, after any) error {
+// writeTopicRevision appends the revision of a change of topic id to the
+// log and announces it on the change feed, as writeRevision does for
+// entries and links: the caches of every server forget what they kept
+// (a topic's labels show in practices, lists and aggregates) and the
+// subscribers of `changes` hear of it.
+func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, id int64, before, after *kb.Topic) error {
 	b, err := jsonOrNil(before)
 	if err != nil {
 		return err
@@ -296,9 +303,18 @@ func writeTopicRevision(ctx context.Context, tx pgx.Tx, actor, op string, id int
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO revision (actor, operation, topic_id, before, after) VALUES ($1, $2, $3, $4, $5)`,
-		actor, op, id, b, a)
-	return translate(err)
+	c := Change{Operation: op, Actor: actor, TopicID: id}
+	for _, t := range []*kb.Topic{after, before} {
+		if t != nil && c.TopicSlug == "" {
+			c.TopicSlug = t.Slug
+		}
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO revision (actor, operation, topic_id, before, after) VALUES ($1, $2, $3, $4, $5)
+		RETURNING id, at`, actor, opColumn(op), id, b, a).Scan(&c.RevisionID, &c.At)
+	if err != nil {
+		return translate(err)
+	}
+	return notify(ctx, tx, c)
 }
 
 // topicTx reads and locks the topic with the slug (or a former one).
@@ -463,10 +479,14 @@ func (s *Store) SetTopicLabel(ctx context.Context, actor, slug, l, label string)
 		if err := setLabel(ctx, tx, cur.ID, tag, label); err != nil {
 			return err
 		}
+		// The practices' search documents hold the label: a new one in
+		// the original language is also written into their topics.
+		rewrite := reindexPractices
 		if tag == cur.OriginalLanguage {
-			if err := rewritePractices(ctx, tx, []int64{cur.ID}); err != nil {
-				return err
-			}
+			rewrite = rewritePractices
+		}
+		if err := rewrite(ctx, tx, []int64{cur.ID}); err != nil {
+			return err
 		}
 		return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
 	})
@@ -497,6 +517,9 @@ func (s *Store) RemoveTopicLabel(ctx context.Context, actor, slug, l string) (*k
 			INSERT INTO topic_alias (folded, topic_id) SELECT folded, $1 FROM old
 			ON CONFLICT (folded) DO UPDATE SET topic_id = $1`, cur.ID, tag); err != nil {
 			return translate(err)
+		}
+		if err := reindexPractices(ctx, tx, []int64{cur.ID}); err != nil {
+			return err
 		}
 		return touchTopic(ctx, tx, actor, opTopicRemoveLabel, cur, &out)
 	})
@@ -606,7 +629,7 @@ func (s *Store) MergeTopics(ctx context.Context, actor, from, into string) (*kb.
 
 // touchTopic stamps the topic as changed by actor, reads it into *out and
 // writes the revision from before to it.
-func touchTopic(ctx context.Context, tx pgx.Tx, actor, op string, before *kb.Topic, out **kb.Topic) error {
+func touchTopic(ctx context.Context, tx pgx.Tx, actor string, op kb.Operation, before *kb.Topic, out **kb.Topic) error {
 	if _, err := tx.Exec(ctx, `UPDATE topic SET updated_at = now(), updated_by = $2 WHERE id = $1`, before.ID, actor); err != nil {
 		return translate(err)
 	}
@@ -630,14 +653,20 @@ func rewritePractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
 			WHERE pt.practice_id = g.id), '{}')
 		WHERE g.id IN (SELECT practice_id FROM practice_topic WHERE topic_id = ANY($1))
 		RETURNING g.id`, ids)
+	return indexRows(ctx, tx, rows, err)
+}
+
+// indexRows writes afresh the search documents of the entities whose ids
+// rows (with its query's err) return.
+func indexRows(ctx context.Context, tx pgx.Tx, rows pgx.Rows, err error) error {
 	if err != nil {
 		return translate(err)
 	}
-	practices, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return translate(err)
 	}
-	for _, id := range practices {
+	for _, id := range ids {
 		e, err := entityTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -647,6 +676,66 @@ func rewritePractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// practiceTopicLabels returns, for the practices ids, the labels of their
+// topics in the languages other than each topic's original one, by
+// language in the practices' order (kb.GoodPractice.TopicLabels), with
+// one query; a practice without such labels is missing from the map.
+func practiceTopicLabels(ctx context.Context, q querier, ids []int64) (map[int64]map[string][]string, error) {
+	rows, err := q.Query(ctx, `SELECT pt.practice_id, l.lang, l.label FROM practice_topic pt
+		JOIN topic t ON t.id = pt.topic_id
+		JOIN topic_label l ON l.topic_id = t.id AND l.lang <> t.original_language
+		WHERE pt.practice_id = ANY($1) ORDER BY pt.practice_id, pt.position, l.lang`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("topic labels: %w", translate(err))
+	}
+	out := map[int64]map[string][]string{}
+	var id int64
+	var l, label string
+	_, err = pgx.ForEachRow(rows, []any{&id, &l, &label}, func() error {
+		if out[id] == nil {
+			out[id] = map[string][]string{}
+		}
+		out[id][l] = append(out[id][l], label)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("topic labels: %w", translate(err))
+	}
+	return out, nil
+}
+
+// fillTopicLabels sets the TopicLabels of the practices among es, read
+// with one query on q, for their search documents.
+func fillTopicLabels(ctx context.Context, q querier, es []*kb.Entity) error {
+	var ids []int64
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			ids = append(ids, e.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	labels, err := practiceTopicLabels(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			e.GoodPractice.TopicLabels = labels[e.ID]
+		}
+	}
+	return nil
+}
+
+// reindexPractices writes afresh the search documents of the practices
+// that carry one of the topics ids, which hold their topics' labels in
+// every language: after a label other than the original one changed.
+func reindexPractices(ctx context.Context, tx pgx.Tx, ids []int64) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT practice_id FROM practice_topic WHERE topic_id = ANY($1)`, ids)
+	return indexRows(ctx, tx, rows, err)
 }
 
 // FindTopics returns the topic each string names as the trigger of
@@ -737,14 +826,34 @@ func applyTopic(ctx context.Context, tx pgx.Tx, actor string, r kb.TopicRecord, 
 		rep.TopicsUnchanged++
 		return nil
 	}
+	reindex := reindexPractices
 	if rewrite {
-		if err := rewritePractices(ctx, tx, []int64{cur.ID}); err != nil {
-			return err
-		}
+		reindex = rewritePractices
+	}
+	if err := reindex(ctx, tx, []int64{cur.ID}); err != nil {
+		return err
 	}
 	rep.TopicsUpdated++
 	var out *kb.Topic
 	return touchTopic(ctx, tx, actor, opTopicSetLabel, cur, &out)
+}
+
+// TopicsBySlugs returns the topics with the slugs (current ones only), by
+// slug; a slug no topic has is missing from the map.
+func (s *Store) TopicsBySlugs(ctx context.Context, slugs []string) (map[string]*kb.Topic, error) {
+	rows, err := s.read(ctx).Query(ctx, `SELECT `+topicColumns+` FROM topic t WHERE t.slug = ANY($1)`, slugs)
+	if err != nil {
+		return nil, translate(err)
+	}
+	ts, err := collectTopics(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*kb.Topic, len(ts))
+	for _, t := range ts {
+		out[t.Slug] = t
+	}
+	return out, nil
 }
 
 // AllTopics returns every topic in slug order, for the data-set export.

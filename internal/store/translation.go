@@ -24,25 +24,26 @@ func writeTexts(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.En
 	langs := make([]string, len(e.Translations))
 	texts := make([]string, len(e.Translations))
 	machine := make([]bool, len(e.Translations))
+	places := make([]int32, len(e.Translations))
 	for i, t := range e.Translations {
-		fields[i], langs[i], texts[i], machine[i] = string(t.Field), t.Lang, t.Text, t.Machine
+		fields[i], langs[i], texts[i], machine[i], places[i] = string(t.Field), t.Lang, t.Text, t.Machine, int32(t.Place)
 	}
 	// One statement removes what is gone, one writes what is new or
 	// changed, whatever the number of translations.
 	_, err := tx.Exec(ctx, `DELETE FROM translation t WHERE t.entity_id = $1
-		AND (t.field, t.lang) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))`, id, fields, langs)
+		AND (t.field, t.place, t.lang) NOT IN (SELECT * FROM unnest($2::text[], $4::smallint[], $3::text[]))`, id, fields, langs, places)
 	if err != nil {
 		return translate(err)
 	}
 	if len(e.Translations) == 0 {
 		return nil
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO translation AS t (entity_id, field, lang, text, machine, updated_by)
-		SELECT $1, f, l, x, m, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS n(f, l, x, m)
-		ON CONFLICT (entity_id, field, lang) DO UPDATE SET text = excluded.text, machine = excluded.machine,
+	_, err = tx.Exec(ctx, `INSERT INTO translation AS t (entity_id, field, place, lang, text, machine, updated_by)
+		SELECT $1, f, p, l, x, m, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $7::smallint[]) AS n(f, l, x, m, p)
+		ON CONFLICT (entity_id, field, place, lang) DO UPDATE SET text = excluded.text, machine = excluded.machine,
 			updated_by = excluded.updated_by, updated_at = now()
 		WHERE t.text IS DISTINCT FROM excluded.text OR t.machine IS DISTINCT FROM excluded.machine`,
-		id, fields, langs, texts, machine, actor)
+		id, fields, langs, texts, machine, actor, places)
 	return translate(err)
 }
 
@@ -51,10 +52,10 @@ func writeTexts(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.En
 // language order. An API read charges its rows to the request's budget
 // (charge); a write's or an export's own reads do not.
 func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, charge, serverPlans bool) (map[int64]kb.Texts, error) {
-	sql := `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at
+	sql := `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at, t.place
 		FROM entity e LEFT JOIN translation t ON t.entity_id = e.id
 		WHERE e.id = ANY($1) AND e.status = ANY($2)
-		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.lang`
+		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.place, t.lang`
 	if serverPlans {
 		// The same statement, planned once per server session (migration 00037).
 		sql = `SELECT * FROM text_rows($1, $2)`
@@ -70,14 +71,15 @@ func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, c
 		field, l, text, by *string
 		machine            *bool
 		at                 *time.Time
+		place              *int16
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &orig, &nameLang, &field, &l, &text, &machine, &by, &at}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &orig, &nameLang, &field, &l, &text, &machine, &by, &at, &place}, func() error {
 		t := out[id]
 		t.Original, t.Name = orig, nameLang
 		if field != nil {
 			at := *at
 			t.Translations = append(t.Translations, kb.Translation{Field: kb.TextField(*field), Lang: *l, Text: *text,
-				Machine: *machine, By: *by, At: &at})
+				Machine: *machine, By: *by, At: &at, Place: int(*place)})
 		}
 		out[id] = t
 		if !charge {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
 )
 
 // Token is one word of a text: its byte range in the text and its folded
@@ -241,6 +242,9 @@ func Fields(e *kb.Entity) []Field {
 	case e.GoodPractice != nil:
 		a := e.GoodPractice
 		add("topics", WeightSummary, strings.Join(a.Topics, ", "))
+		for _, l := range lang.Supported {
+			add("topics@"+l, WeightSummary, strings.Join(a.TopicLabels[l], ", "))
+		}
 		add("description", WeightDescription, a.Description)
 		add("targetGroup", WeightDescription, a.TargetGroup)
 		add("resourcesNeeded", WeightDescription, a.ResourcesNeeded)

@@ -223,16 +223,23 @@ func typeInto(t *testing.T, ctx context.Context, sel, text string) {
 // from the graph, with the revision in the history and the change feed
 // redrawing the graph; axe-core checks each screen and a screenshot of each
 // lands in artifacts/.
-func TestExplorer(t *testing.T) {
+// session starts what a browser test drives: the accessibility checker,
+// the stack on the reference data and a headless Chromium on it, with the
+// test's deadline; skipped with -short.
+func session(t *testing.T, d time.Duration) (string, *stack, context.Context, *browsertest.Recorder) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("drives headless Chromium against PostgreSQL")
 	}
 	axe := axeSource(t)
 	s := newStack(t)
-	ctx := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	rec := browsertest.RecorderFrom(ctx)
+	ctx, cancel := context.WithTimeout(browsertest.New(t), d)
+	t.Cleanup(cancel)
+	return axe, s, ctx, browsertest.RecorderFrom(ctx)
+}
+
+func TestExplorer(t *testing.T) {
+	axe, s, ctx, rec := session(t, 3*time.Minute)
 
 	t.Run("search and open an entity", func(t *testing.T) {
 		do(t, ctx, "open the explorer", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`input[role=combobox]`)))
@@ -590,4 +597,64 @@ func TestRender500Nodes(t *testing.T) {
 	}
 	t.Logf("500 nodes, 499 links, fCoSE layout and first frame, three runs: %s", strings.Join(times, ", "))
 	browsertest.RecorderFrom(ctx).CheckClean(t)
+}
+
+// TestExplorerLanguageSwitch: the header's "Names in" switch sends the
+// language to the API (Accept-Language) and the pages show the entries'
+// translated names, falling back to the original where there is none;
+// "original language" asks for none again, and the choice survives a
+// reload.
+func TestExplorerLanguageSwitch(t *testing.T) {
+	axe, s, ctx, rec := session(t, 2*time.Minute)
+
+	const practice = "model-aktywizacji-zawodowej-uczestnikow-wtz"
+	h1 := `document.querySelector('main[data-view=e] h1')?.textContent`
+	do(t, ctx, "open a practice", chromedp.Navigate(s.URL+"/#/e/"+practice), chromedp.WaitVisible(chromedp.CSS(`#data-lang`)))
+	if got := poll[string](t, ctx, "the practice's page", h1); !strings.HasPrefix(got, "Model aktywizacji zawodowej") {
+		t.Fatalf("h1 in the original language: %q", got)
+	}
+	// What the page asks the API for, seen from the page: the fetches it
+	// makes go through this wrapper from now on.
+	eval[bool](t, ctx, `(() => { window.__langs = []; const f = window.fetch;
+		window.fetch = (u, o) => { window.__langs.push(o?.headers?.['Accept-Language']); return f(u, o); }; return true; })()`)
+	for _, tc := range []struct{ value, prefix string }{
+		{"en", "Model of vocational activation"},
+		{"sv", "Modell för arbetslivsinriktad aktivering"},
+		{"", "Model aktywizacji zawodowej"},
+	} {
+		pickDataLang(t, ctx, tc.value)
+		got := poll[string](t, ctx, "the name in "+tc.value, fmt.Sprintf(`(%s || '').startsWith(%q) && %s`, h1, tc.prefix, h1))
+		if !strings.HasPrefix(got, tc.prefix) {
+			t.Errorf("h1 with %q: %q", tc.value, got)
+		}
+		want := tc.value
+		if want == "" {
+			want = "*"
+		}
+		if last := eval[string](t, ctx, `window.__langs[window.__langs.length - 1] || ''`); last != want {
+			t.Errorf("with %q the page sent Accept-Language %q, want %q", tc.value, last, want)
+		}
+	}
+	// A Swedish organisation's own name stays; its city comes in Polish.
+	pickDataLang(t, ctx, "pl")
+	do(t, ctx, "reload on KOS", chromedp.Navigate(s.URL+"/#/e/kooperativet-kos"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#data-lang`)))
+	if got := poll[string](t, ctx, "KOS's page", h1); got != "Kooperativet KOS" {
+		t.Errorf("KOS in Polish: %q", got)
+	}
+	if got := eval[string](t, ctx, `document.getElementById('data-lang').value`); got != "pl" {
+		t.Errorf("after a reload the switch says %q, want pl", got)
+	}
+	if !poll[bool](t, ctx, "the city in Polish", `document.querySelector('main').textContent.includes('Sztokholm')`) {
+		t.Error("KOS's city is not Sztokholm in Polish")
+	}
+	checkAccessibility(t, ctx, axe, "entity page in Polish")
+	rec.CheckClean(t)
+}
+
+// pickDataLang chooses a language in the header's "Names in" switch, as a
+// user does: the select's value, then its change event.
+func pickDataLang(t *testing.T, ctx context.Context, value string) {
+	t.Helper()
+	do(t, ctx, "pick "+value, chromedp.SetValue(chromedp.CSS(`#data-lang`), value))
+	eval[bool](t, ctx, `document.getElementById('data-lang').dispatchEvent(new Event('change', {bubbles: true})), true`)
 }

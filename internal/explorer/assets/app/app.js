@@ -9,6 +9,7 @@ const live = document.getElementById('live');
 const endpoint = main.dataset.endpoint;
 const TOKEN_KEY = 'partnergraph.token'; // sessionStorage only: never in the URL
 const LANG_KEY = 'partnergraph.lang';
+const DATA_LANG_KEY = 'partnergraph.dataLang'; // the language of the data, apart from the page's
 
 if (window.cytoscape && window.cytoscapeFcose) window.cytoscape.use(window.cytoscapeFcose);
 
@@ -44,6 +45,7 @@ const TEXT = {
     'staff.signedin': 'Signed in as {0} ({1})', 'staff.anon': 'Not signed in: paste a token to edit.',
     'staff.drafts': 'Drafts and archived entries (recently changed)', 'staff.nodrafts': 'No drafts among the recently changed entries.',
     'staff.feed': 'Live changes', 'staff.bad': 'This token is not a staff token.',
+    'datalang.label': 'Names in', 'datalang.original': 'original language',
     'link.title': 'Link two entities', 'link.from': 'From', 'link.to': 'To', 'link.type': 'Relation type',
     'link.source': 'Cited source', 'link.locator': 'Locator (page, paragraph)', 'link.quote': 'Quote',
     'link.create': 'Create link', 'link.created': 'Link created: {0}', 'link.notypes': 'The vocabulary allows no relation between these kinds.',
@@ -79,6 +81,7 @@ const TEXT = {
     'staff.signedin': 'Zalogowano jako {0} ({1})', 'staff.anon': 'Nie zalogowano: wklej token, by edytować.',
     'staff.drafts': 'Szkice i wpisy zarchiwizowane (ostatnio zmienione)', 'staff.nodrafts': 'Wśród ostatnio zmienionych wpisów nie ma szkiców.',
     'staff.feed': 'Zmiany na żywo', 'staff.bad': 'To nie jest token redakcji.',
+    'datalang.label': 'Nazwy w', 'datalang.original': 'języku oryginału',
     'link.title': 'Powiąż dwa wpisy', 'link.from': 'Od', 'link.to': 'Do', 'link.type': 'Typ powiązania',
     'link.source': 'Cytowane źródło', 'link.locator': 'Miejsce (strona, akapit)', 'link.quote': 'Cytat',
     'link.create': 'Utwórz powiązanie', 'link.created': 'Utworzono powiązanie: {0}', 'link.notypes': 'Słownik nie dopuszcza powiązania między tymi rodzajami.',
@@ -99,6 +102,11 @@ const SECTOR_COLOUR = { PUBLIC: '#1f6fb2', SOCIAL: '#2e8540', PRIVATE: '#b8561b'
 const KIND_SHAPE = { PARTNER: 'ellipse', COOPERATIVE: 'round-rectangle', PARTNERSHIP: 'diamond', GOOD_PRACTICE: 'star', FOREIGN_EXAMPLE: 'hexagon', PROJECT: 'triangle', EVENT: 'vee', PERSON: 'pentagon', SOURCE: 'rectangle' };
 
 let lang = localStorage.getItem(LANG_KEY) || ((navigator.language || 'pl').startsWith('pl') ? 'pl' : 'en');
+// The language the data is asked for (docs/api.md, "Languages"): "" for
+// each entry's original language, as researchers cite it, or pl, sv, en,
+// in which names, summaries and places come where translated.
+let dataLang = localStorage.getItem(DATA_LANG_KEY) || '';
+if (!['', 'pl', 'sv', 'en'].includes(dataLang)) dataLang = '';
 
 function t(key, ...args) {
   const s = TEXT[lang][key] ?? TEXT.en[key] ?? key;
@@ -153,9 +161,11 @@ class APIError extends Error {
 }
 
 async function gql(query, variables = {}) {
-  // The explorer shows each entry in its original language, as researchers
-  // cite it: "*" asks the API for no translation (docs/api.md, "Languages").
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json', 'Accept-Language': '*' };
+  // By default the explorer shows each entry in its original language, as
+  // researchers cite it: "*" asks the API for no translation; the header's
+  // switch asks for one language, with the API's fallback (docs/api.md,
+  // "Languages").
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json', 'Accept-Language': dataLang || '*' };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   let body;
@@ -755,6 +765,13 @@ async function viewStaff() {
 
 // ---------------------------------------------------------------- start
 
+const dataLangSelect = document.getElementById('data-lang');
+dataLangSelect.value = dataLang;
+dataLangSelect.addEventListener('change', () => {
+  dataLang = dataLangSelect.value;
+  localStorage.setItem(DATA_LANG_KEY, dataLang);
+  render();
+});
 document.getElementById('lang').addEventListener('click', () => {
   lang = lang === 'pl' ? 'en' : 'pl';
   localStorage.setItem(LANG_KEY, lang);
