@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -100,7 +101,7 @@ func TestRegionCityActivityListAsRowByRow(t *testing.T) {
 				($2 = '' OR lower(unaccent(region)) = lower(unaccent($2))) AND ($3 = '' OR lower(unaccent(city)) = lower(unaccent($3)))
 				AND (cardinality($4::text[]) = 0 OR activities && $4::text[]) AND status = ANY($5)
 				FROM entity_full WHERE id = $1`, e.ID, f.Region, f.City, activityNames(f.Activities), statuses).Scan(&ok)
-			if err != nil && err != pgx.ErrNoRows {
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				t.Fatal(err)
 			}
 			if ok {
