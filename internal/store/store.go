@@ -48,9 +48,9 @@ func New(pool *pgxpool.Pool) *Store {
 func (s *Store) SetHeavyPool(pool *pgxpool.Pool) { s.heavy = pool }
 
 // HeavyPoolStats returns a snapshot of the pool of heavy reads; false when
-// there is none.
+// there is none (or no store: the metrics of a server without one).
 func (s *Store) HeavyPoolStats() (PoolStats, bool) {
-	if s.heavy == nil {
+	if s == nil || s.heavy == nil {
 		return PoolStats{}, false
 	}
 	return poolStats(s.heavy), true
