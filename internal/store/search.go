@@ -727,17 +727,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	}
 	// So may it from a topic's label in another language: one query more
 	// when the page holds practices.
-	var practices []int64
-	for _, e := range es {
-		if e != nil && e.GoodPractice != nil {
-			practices = append(practices, e.ID)
-		}
-	}
-	var topicLabels map[int64]map[string][]string
-	if len(practices) > 0 {
-		if topicLabels, err = practiceTopicLabels(ctx, s.read(ctx), practices); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
+	topicLabels, err := topicLabelsOf(ctx, s.read(ctx), es)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
 	}
 	m := q.Matcher() // one for the page: its texts share most words
 	for i, e := range es {

@@ -709,16 +709,7 @@ func practiceTopicLabels(ctx context.Context, q querier, ids []int64) (map[int64
 // fillTopicLabels sets the TopicLabels of the practices among es, read
 // with one query on q, for their search documents.
 func fillTopicLabels(ctx context.Context, q querier, es []*kb.Entity) error {
-	var ids []int64
-	for _, e := range es {
-		if e != nil && e.GoodPractice != nil {
-			ids = append(ids, e.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	labels, err := practiceTopicLabels(ctx, q, ids)
+	labels, err := topicLabelsOf(ctx, q, es)
 	if err != nil {
 		return err
 	}
@@ -728,6 +719,21 @@ func fillTopicLabels(ctx context.Context, q querier, es []*kb.Entity) error {
 		}
 	}
 	return nil
+}
+
+// topicLabelsOf reads the topic labels of the good practices among es
+// (practiceTopicLabels), in one query, or none when es holds no practice.
+func topicLabelsOf(ctx context.Context, q querier, es []*kb.Entity) (map[int64]map[string][]string, error) {
+	var ids []int64
+	for _, e := range es {
+		if e != nil && e.GoodPractice != nil {
+			ids = append(ids, e.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return practiceTopicLabels(ctx, q, ids)
 }
 
 // reindexPractices writes afresh the search documents of the practices
