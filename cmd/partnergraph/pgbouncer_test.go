@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 // times, so that a statement prepared on one server connection would be
 // missing on the next) and staff writes, and listens.
 func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
+	var answers []string
 	for _, c := range []struct {
 		name     string
 		bouncer  func(testing.TB) *pgtest.PgBouncer
@@ -33,11 +35,21 @@ func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
 		{"prepared statements", pgtest.NewPgBouncer, nil, true},
 		{"without prepared statements", pgtest.NewPgBouncerWithoutPreparedStatements, []string{"PARTNERGRAPH_DB_EXEC_MODE=cache_describe"}, false},
 	} {
-		t.Run(c.name, func(t *testing.T) { serveThroughPgBouncer(t, c.bouncer(t), c.env, c.prepared) })
+		t.Run(c.name, func(t *testing.T) {
+			got := serveThroughPgBouncer(t, c.bouncer(t), c.env, c.prepared)
+			// Both ways read the same seeded data: the same answers.
+			if answers == nil {
+				answers = got
+			} else if !slices.Equal(got, answers) {
+				t.Errorf("the answers differ between the two ways:\n%s\n%s", strings.Join(answers, "\n"), strings.Join(got, "\n"))
+			}
+		})
 	}
 }
 
-func serveThroughPgBouncer(t *testing.T, bouncer *pgtest.PgBouncer, extraEnv []string, prepared bool) {
+// serveThroughPgBouncer runs the binary through bouncer and returns its
+// anonymous answers to the reads, as JSON.
+func serveThroughPgBouncer(t *testing.T, bouncer *pgtest.PgBouncer, extraEnv []string, prepared bool) (answers []string) {
 	direct := pgtest.NewDB(t, "empty")
 	cfg, err := pgx.ParseConfig(direct)
 	if err != nil {
@@ -84,10 +96,14 @@ func serveThroughPgBouncer(t *testing.T, bouncer *pgtest.PgBouncer, extraEnv []s
 		`{ search(query: "spółdzielnia", first: 5) { totalCount nodes { __typename } } }`,
 		`{ entityByKey(key: "kooperativet-kos") { name ... on ForeignExample { id } } }`,
 	}
-	for range 3 {
+	for i := range 3 {
 		for _, q := range reads {
-			post("", q, nil)
+			a := post("", q, nil)
 			post(token, q, nil)
+			if i == 0 {
+				raw, _ := json.Marshal(a)
+				answers = append(answers, string(raw))
+			}
 		}
 	}
 	const read = `{ entityByKey(key: "spoldzielnia-socjalna-rowne-szanse") { ... on Cooperative { id summary } } }`
@@ -132,4 +148,5 @@ func serveThroughPgBouncer(t *testing.T, bouncer *pgtest.PgBouncer, extraEnv []s
 	if strings.Contains(out.String(), "ERROR") {
 		t.Error(out.String())
 	}
+	return answers
 }
