@@ -94,10 +94,12 @@ func (a *App) Open(ctx context.Context) (err error) {
 		cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	}
 	if a.Config.ExecMode == "cache_describe" {
-		// Behind PgBouncer in transaction mode a connection's named
-		// prepared statements are not there on the next transaction's
-		// server connection (PgBouncer 1.18, Debian 12's, cannot track
-		// them); unnamed ones are sent with every execution.
+		// Behind a PgBouncer older than 1.21 in transaction mode (Debian
+		// 12's 1.18) a connection's named prepared statements are not
+		// there on the next transaction's server connection; unnamed ones
+		// are sent with every execution. PgBouncer 1.21 or later with
+		// max_prepared_statements carries them over: the default
+		// cache_statement then works through it (docs/scaling.md).
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	store.CancelStatementsWithContext(cfg)

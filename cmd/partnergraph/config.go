@@ -72,7 +72,7 @@ type Config struct {
 	ReplicaURLs    []string       // streaming replicas that serve anonymous and reader reads
 	ReplicaMaxLag  time.Duration  // a replica further behind leaves the rotation
 	ListenURL      string         // a direct connection to the primary for LISTEN and migrations
-	ExecMode       string         // pgx's query exec mode: cache_statement, or cache_describe behind PgBouncer
+	ExecMode       string         // pgx's query exec mode: cache_statement, or cache_describe behind a PgBouncer older than 1.21
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For / Forwarded name the client
 	MetricsAddr    string         // /metrics on a listener of its own
 
@@ -229,7 +229,7 @@ func options() []option {
 				return nil
 			}},
 		{Flag: "db-exec-mode", Env: "PARTNERGRAPH_DB_EXEC_MODE", Default: "cache_statement", Cmds: cmdAll,
-			Help: "how pgx sends statements: `cache_statement` (named prepared statements, kept per connection) or, behind PgBouncer in transaction mode, `cache_describe` (unnamed statements; docs/scaling.md)",
+			Help: "how pgx sends statements: `cache_statement` (named prepared statements, kept per connection; also behind PgBouncer 1.21 or later in transaction mode with `max_prepared_statements`) or, behind an older PgBouncer in transaction mode (Debian 12's 1.18), `cache_describe` (unnamed statements; docs/scaling.md)",
 			set:  oneOf(func(c *Config) *string { return &c.ExecMode }, "cache_statement", "cache_describe")},
 		{Flag: "trusted-proxies", Env: "PARTNERGRAPH_TRUSTED_PROXIES", DocDefault: "none: the client is the peer", Cmds: cmdServe,
 			Help: "comma-separated CIDRs (or addresses) of reverse proxies: a request from one of them is counted against the client address its `Forwarded` or `X-Forwarded-For` header names; from anyone else those headers are ignored",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,21 +16,47 @@ import (
 )
 
 // TestServeThroughPgBouncerInTransactionMode runs the real binary with
-// DATABASE_URL through PgBouncer in transaction pooling mode (Debian's
-// 1.18, which cannot keep prepared statements), the change feed and the
-// migrations on DATABASE_LISTEN_URL: it migrates, seeds, answers reads
-// (each twice, so that a statement prepared on one server connection
-// would be missing on the next) and staff writes, and listens.
+// DATABASE_URL through PgBouncer in transaction pooling mode, the change
+// feed and the migrations on DATABASE_LISTEN_URL, both ways an operator
+// may have it: a PgBouncer that keeps prepared statements (1.21 or later,
+// max_prepared_statements; scripts/pgbouncer-install) with pgx's default
+// cache_statement, and Debian 12's 1.18, which cannot, with
+// cache_describe. Each migrates, seeds, answers reads (each several
+// times, so that a statement prepared on one server connection would be
+// missing on the next) and staff writes, and listens.
 func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
+	var answers []string
+	for _, c := range []struct {
+		name     string
+		bouncer  func(testing.TB) *pgtest.PgBouncer
+		env      []string
+		prepared bool
+	}{
+		{"prepared statements", pgtest.NewPgBouncer, nil, true},
+		{"without prepared statements", pgtest.NewPgBouncerWithoutPreparedStatements, []string{"PARTNERGRAPH_DB_EXEC_MODE=cache_describe"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := serveThroughPgBouncer(t, c.bouncer(t), c.env, c.prepared)
+			// Both ways read the same seeded data: the same answers.
+			if answers == nil {
+				answers = got
+			} else if !slices.Equal(got, answers) {
+				t.Errorf("the answers differ between the two ways:\n%s\n%s", strings.Join(answers, "\n"), strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+// serveThroughPgBouncer runs the binary through bouncer and returns its
+// anonymous answers to the reads, as JSON.
+func serveThroughPgBouncer(t *testing.T, bouncer *pgtest.PgBouncer, extraEnv []string, prepared bool) (answers []string) {
 	direct := pgtest.NewDB(t, "empty")
-	bouncer := pgtest.NewPgBouncer(t)
 	cfg, err := pgx.ParseConfig(direct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := cfg.Database
-	p := start(t, "DATABASE_URL="+bouncer.ConnString(db), "DATABASE_LISTEN_URL="+direct,
-		"PARTNERGRAPH_DB_EXEC_MODE=cache_describe")
+	p := start(t, append([]string{"DATABASE_URL=" + bouncer.ConnString(db), "DATABASE_LISTEN_URL=" + direct}, extraEnv...)...)
 	defer p.stop(t)
 
 	var out bytes.Buffer
@@ -69,10 +96,14 @@ func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
 		`{ search(query: "spółdzielnia", first: 5) { totalCount nodes { __typename } } }`,
 		`{ entityByKey(key: "kooperativet-kos") { name ... on ForeignExample { id } } }`,
 	}
-	for range 3 {
+	for i := range 3 {
 		for _, q := range reads {
-			post("", q, nil)
+			a := post("", q, nil)
 			post(token, q, nil)
+			if i == 0 {
+				raw, _ := json.Marshal(a)
+				answers = append(answers, string(raw))
+			}
 		}
 	}
 	const read = `{ entityByKey(key: "spoldzielnia-socjalna-rowne-szanse") { ... on Cooperative { id summary } } }`
@@ -89,9 +120,15 @@ func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
 	}
 
 	time.Sleep(1100 * time.Millisecond) // PgBouncer's statistics period
-	n, err := bouncer.Transactions(t.Context(), db)
-	if err != nil || n < 20 {
+	st, err := bouncer.Stats(t.Context(), db)
+	if n := st["total_xact_count"]; err != nil || n < 20 {
 		t.Errorf("PgBouncer passed %d transactions (%v): the API did not go through it", n, err)
+	}
+	// With prepared statements, PgBouncer prepares each statement once per
+	// server connection and the executions reuse it: far more executions
+	// of prepared statements than preparations on the server.
+	if binds, parses := st["total_bind_count"], st["total_server_parse_count"]; prepared && (binds < 100 || binds < 3*parses) {
+		t.Errorf("through PgBouncer %d executions of prepared statements, %d preparations on the server: the statements are not kept", binds, parses)
 	}
 	// The change feed listens on the direct connection, not through
 	// PgBouncer (where the LISTEN would be lost with the transaction).
@@ -111,4 +148,5 @@ func TestServeThroughPgBouncerInTransactionMode(t *testing.T) {
 	if strings.Contains(out.String(), "ERROR") {
 		t.Error(out.String())
 	}
+	return answers
 }

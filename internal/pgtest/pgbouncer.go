@@ -22,23 +22,103 @@ type PgBouncer struct {
 	dir string
 }
 
-// NewPgBouncer starts Debian's PgBouncer (installed by scripts/setup) in
-// transaction pooling mode in front of the test server, listening on a
-// unix socket of its own, and stops it when t ends. It fails t when
-// PgBouncer is missing: the tests that need it must not pass without it.
-// Startup parameters that PgBouncer cannot pass on (plan_cache_mode,
-// statement_timeout) are ignored, as deploy/pgbouncer.ini does.
+// NewPgBouncer starts a PgBouncer that keeps prepared statements in
+// transaction pooling mode (1.21 or later, max_prepared_statements = 512:
+// the API's default pgx mode, cache_statement, works through it) in front
+// of the test server, listening on a unix socket of its own, and stops it
+// when t ends. The binary is the one scripts/pgbouncer-install provides
+// (RecentPgBouncer). It fails t when there is none: the tests that need it
+// must not pass without it. Startup parameters that PgBouncer cannot pass
+// on (plan_cache_mode, statement_timeout) are ignored, as
+// deploy/pgbouncer.ini does.
 func NewPgBouncer(t testing.TB) *PgBouncer {
 	t.Helper()
-	if harness.server == nil {
-		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
+	bin, err := RecentPgBouncer()
+	if err != nil {
+		t.Fatal("pgtest: ", err)
 	}
+	return startPgBouncer(t, bin, "max_prepared_statements = 512\n")
+}
+
+// NewPgBouncerWithoutPreparedStatements starts Debian 12's PgBouncer
+// (1.18, installed by scripts/setup), which cannot keep prepared
+// statements in transaction mode: the API needs cache_describe through
+// it. When the machine's pgbouncer is 1.21 or later (Debian 13), it runs
+// with max_prepared_statements = 0, which does the same.
+func NewPgBouncerWithoutPreparedStatements(t testing.TB) *PgBouncer {
+	t.Helper()
 	bin, err := exec.LookPath("pgbouncer")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/pgbouncer"); serr != nil {
 			t.Fatal("pgtest: pgbouncer is not installed: run scripts/setup (Debian: apt-get install pgbouncer)")
 		}
 		bin = "/usr/sbin/pgbouncer"
+	}
+	extra := ""
+	if recentPgBouncer(bin) {
+		extra = "max_prepared_statements = 0\n"
+	}
+	return startPgBouncer(t, bin, extra)
+}
+
+// pgBouncerVersion is the version scripts/pgbouncer-install builds.
+const pgBouncerVersion = "1.24.1"
+
+// RecentPgBouncer returns the path of a PgBouncer 1.21 or later, looked
+// for where scripts/pgbouncer-install puts or finds one:
+// PARTNERGRAPH_PGBOUNCER, the machine's pgbouncer, then the build cache
+// (PARTNERGRAPH_PGBOUNCER_DIR, /var/cache/partnergraph/pgbouncer-1.24.1,
+// ~/.cache/partnergraph/pgbouncer-1.24.1).
+func RecentPgBouncer() (string, error) {
+	if b := os.Getenv("PARTNERGRAPH_PGBOUNCER"); b != "" {
+		if !recentPgBouncer(b) {
+			return "", fmt.Errorf("PARTNERGRAPH_PGBOUNCER=%s is not PgBouncer 1.21 or later", b)
+		}
+		return b, nil
+	}
+	var candidates []string
+	if b, err := exec.LookPath("pgbouncer"); err == nil {
+		candidates = append(candidates, b)
+	}
+	candidates = append(candidates, "/usr/sbin/pgbouncer")
+	if d := os.Getenv("PARTNERGRAPH_PGBOUNCER_DIR"); d != "" {
+		candidates = append(candidates, filepath.Join(d, "bin", "pgbouncer"))
+	}
+	candidates = append(candidates, "/var/cache/partnergraph/pgbouncer-"+pgBouncerVersion+"/bin/pgbouncer")
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if home, err := os.UserHomeDir(); cache == "" && err == nil {
+		cache = filepath.Join(home, ".cache")
+	}
+	if cache != "" {
+		candidates = append(candidates, filepath.Join(cache, "partnergraph", "pgbouncer-"+pgBouncerVersion, "bin", "pgbouncer"))
+	}
+	for _, b := range candidates {
+		if recentPgBouncer(b) {
+			return b, nil
+		}
+	}
+	return "", errors.New("no PgBouncer 1.21 or later: run scripts/setup (or scripts/pgbouncer-install)")
+}
+
+// recentPgBouncer reports whether bin runs and is PgBouncer 1.21 or later.
+func recentPgBouncer(bin string) bool {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(string(out), "PgBouncer %d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 1 || major == 1 && minor >= 21
+}
+
+// startPgBouncer starts bin in transaction mode with the settings extra
+// added to its configuration.
+func startPgBouncer(t testing.TB, bin, extra string) *PgBouncer {
+	t.Helper()
+	if harness.server == nil {
+		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
 	}
 	primary, err := pgx.ParseConfig(harness.server.ConnString(adminDB))
 	if err != nil {
@@ -66,7 +146,7 @@ ignore_startup_parameters = extra_float_digits,plan_cache_mode,statement_timeout
 server_reset_query =
 stats_period = 1
 logfile = %s
-`, primary.Host, primary.Port, dir, filepath.Join(dir, "userlist.txt"), filepath.Join(dir, "pgbouncer.log"))
+%s`, primary.Host, primary.Port, dir, filepath.Join(dir, "userlist.txt"), filepath.Join(dir, "pgbouncer.log"), extra)
 	if err := os.WriteFile(filepath.Join(dir, "pgbouncer.ini"), []byte(ini), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -147,32 +227,40 @@ func (b *PgBouncer) ConnString(database string) string {
 // database (SHOW STATS on its admin console; its totals are updated once
 // a second).
 func (b *PgBouncer) Transactions(ctx context.Context, database string) (int64, error) {
+	st, err := b.Stats(ctx, database)
+	return st["total_xact_count"], err
+}
+
+// Stats returns the totals of SHOW STATS on PgBouncer's admin console for
+// database (updated once a second): total_xact_count, and from 1.21 on
+// total_client_parse_count (statements the clients prepared),
+// total_server_parse_count (statements PgBouncer prepared on the server)
+// and total_bind_count (executions of prepared statements), among others.
+func (b *PgBouncer) Stats(ctx context.Context, database string) (map[string]int64, error) {
 	conn, err := pgx.Connect(ctx, b.ConnString("pgbouncer")+" default_query_exec_mode=simple_protocol")
 	if err != nil {
-		return 0, fmt.Errorf("pgbouncer admin console: %w", err)
+		return nil, fmt.Errorf("pgbouncer admin console: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := conn.Query(ctx, "SHOW STATS")
 	if err != nil {
-		return 0, fmt.Errorf("show stats: %w", err)
+		return nil, fmt.Errorf("show stats: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		vals := rows.RawValues() // text: the console speaks the simple protocol
-		fields := rows.FieldDescriptions()
+		st := map[string]int64{}
 		var name string
-		var xacts int64
-		for i, f := range fields {
-			switch f.Name {
-			case "database":
+		for i, f := range rows.FieldDescriptions() {
+			if f.Name == "database" {
 				name = string(vals[i])
-			case "total_xact_count":
-				xacts, _ = strconv.ParseInt(string(vals[i]), 10, 64)
+			} else if n, err := strconv.ParseInt(string(vals[i]), 10, 64); err == nil {
+				st[f.Name] = n
 			}
 		}
 		if name == database {
-			return xacts, nil
+			return st, nil
 		}
 	}
-	return 0, rows.Err()
+	return map[string]int64{}, rows.Err()
 }

@@ -1055,15 +1055,16 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		// session, where a generic plan of the whole view took 6-16 ms to
 		// make on the reference data (docs/scaling.md, "PgBouncer").
 		ids := "ARRAY(" + sql + ")"
-		if m := namePage.FindStringSubmatch(sql); m != nil {
+		if sector, ok := f.namePage(o, p); ok {
 			// The commonest page, a kind's first by name (of a sector),
 			// has its ids' statement kept by the server session too
 			// (entity_name_page, migration 00037).
-			sector := "NULL"
-			if m[4] != "" {
-				sector = m[4]
+			b = &builder{}
+			arg := "NULL"
+			if sector != "" {
+				arg = b.arg(sector) + "::text"
 			}
-			ids = "entity_name_page(" + m[1] + ", " + m[2] + ", " + sector + ", " + m[5] + ")"
+			ids = fmt.Sprintf("entity_name_page(%s, %s, %s, %s)", b.arg(string(f.Kind)), b.arg(vis.statuses()), arg, f.limit(limit+1))
 		}
 		sql = `SELECT ` + entityColumns + ` FROM entity_rows(` + ids + `, ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
 	}
@@ -1200,12 +1201,29 @@ func sameDirection(keys []OrderKey) bool {
 	return true
 }
 
-// namePage matches the statement of a list page's ids that
-// entity_name_page runs: a kind's first page by name, of one sector or of
-// any; its groups are the parameters of the kind, the statuses, the
-// sector (or "") and the limit.
-var namePage = regexp.MustCompile(`^SELECT e\.id FROM entity e WHERE e\.kind = (\$\d+) AND e\.status = ANY\((\$\d+)\)` +
-	`( AND e\.sector = (\$\d+))? ORDER BY e\.sort_name ASC, e\.id ASC LIMIT (\d+)$`)
+// namePage reports whether a page of f in order o is one that
+// entity_name_page reads (migration 00037): the first page of a kind in
+// name order, of one sector (returned) or of any (""), with no other
+// condition. It decides from the filter, the order and the page, as
+// kindCount does, not from the statement built for them.
+func (f Filter) namePage(o Order, p Page) (sector string, ok bool) {
+	if f.Kind == "" || len(f.Sectors) > 1 || (o.Field != OrderName && o.Field != "") || o.Desc || len(o.Then) > 0 ||
+		p.After != nil || p.Before != nil || p.Last > 0 {
+		return "", false
+	}
+	// The values of the kind's column that the counters found (splitVals)
+	// change nothing unless the walk is split by them; any other field,
+	// the plans' unexported ones too (empty reads them), is a condition.
+	g := f
+	g.Kind, g.Sectors, g.splitVals = "", nil, nil
+	if f.splitWalk(o) || !g.empty() {
+		return "", false
+	}
+	if len(f.Sectors) == 1 {
+		sector = string(f.Sectors[0])
+	}
+	return sector, true
+}
 
 // EntityHeads returns the entities with the given ids in the order of ids,
 // as EntitiesByID does, but with only what the entity row holds: id, key,

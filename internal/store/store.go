@@ -24,8 +24,8 @@ type Store struct {
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
 	// serverPlans is set when the pool does not keep prepared statements
-	// (any exec mode but cache_statement, as behind PgBouncer in
-	// transaction mode): the hottest reads then go through PL/pgSQL
+	// (any exec mode but cache_statement, as behind a PgBouncer older than
+	// 1.21 in transaction mode): the hottest reads then go through PL/pgSQL
 	// functions, whose plans the server sessions keep (entityRowsSQL).
 	serverPlans bool
 	// heavy is the pool of heavy requests' reads on the primary
