@@ -198,8 +198,16 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		// stand aside during a bulk load: once, with the indexes back, not
 		// per COPY with the link indexes dropped.
 		if err := step("practice facets", func() error {
-			_, err := tx.Exec(ctx, `SELECT practice_facet_refresh(NULL)`)
-			return translate(err)
+			// Then their counters (migration 00046) and the sectors of the
+			// partnerships' members (00047), whose triggers stand aside
+			// too.
+			for _, sql := range []string{`SELECT practice_facet_refresh(NULL)`,
+				`SELECT practice_facet_count_rebuild()`, `SELECT partnership_mix_refresh(NULL)`} {
+				if _, err := tx.Exec(ctx, sql); err != nil {
+					return translate(err)
+				}
+			}
+			return nil
 		}); err != nil {
 			return err
 		}
