@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -66,20 +64,12 @@ func (s *Store) attrPlan(ctx context.Context, f Filter) (Filter, error) {
 	}
 	b := &builder{}
 	conds := f.attrConds(b)
-	sql := fmt.Sprintf(`SELECT x.id FROM %s x WHERE %s LIMIT %d`, attrTables[f.Kind], strings.Join(conds, " AND "), attrIndexLimit)
-	rows, err := s.read(ctx).Query(ctx, sql, b.args...)
+	sql := fmt.Sprintf(`SELECT x.id FROM %s x WHERE %s`, attrTables[f.Kind], strings.Join(conds, " AND "))
+	ids, wide, err := s.idsUpTo(ctx, "list "+string(f.Kind), attrIndexLimit, sql, b.args...)
 	if err != nil {
-		return f, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		return f, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return f, fmt.Errorf("list %s: %w", f.Kind, translate(err))
-	}
-	if len(ids) >= attrIndexLimit {
-		f.attrWide = true
-		return f, nil
-	}
-	f.attrIDs = append([]int64{}, ids...) // not nil: none match
+	f.attrWide, f.attrIDs = wide, ids
 	return f, nil
 }
 

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -208,16 +206,16 @@ func (s *Store) counterPlan(ctx context.Context, vis Visibility, f Filter) (Filt
 	if f.Country == "" || inCountry >= countryIndexLimit {
 		return f, true, nil
 	}
-	rows, err := s.read(ctx).Query(ctx, `SELECT id FROM entity WHERE kind = $1
-		AND (coalesce(country, '`+noCountry+`') COLLATE "C") = upper($2) LIMIT `+fmt.Sprint(countryIndexLimit), string(f.Kind), f.Country)
+	// Fewer than the limit, the counters say: never wide (but in the
+	// moment between the two statements).
+	ids, wide, err := s.idsUpTo(ctx, "list "+string(f.Kind), countryIndexLimit, `SELECT id FROM entity WHERE kind = $1
+		AND (coalesce(country, '`+noCountry+`') COLLATE "C") = upper($2)`, string(f.Kind), f.Country)
 	if err != nil {
-		return f, false, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+		return f, false, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return f, false, fmt.Errorf("list %s: %w", f.Kind, translate(err))
+	if !wide {
+		f.countryIDs = ids
 	}
-	f.countryIDs = append([]int64{}, ids...) // not nil: none match
 	return f, true, nil
 }
 

@@ -91,15 +91,12 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 		args = append(args, strs(f.PracticeSectors))
 		cond = append(cond, fmt.Sprintf("sectors && $%d::text[]", len(args)))
 	}
-	rows, err := s.read(ctx).Query(ctx, `SELECT id FROM practice_facet WHERE `+strings.Join(cond, " AND "), args...)
+	// No limit: the share says they are few.
+	ids, _, err := s.idsUpTo(ctx, "facets", 0, `SELECT id FROM practice_facet WHERE `+strings.Join(cond, " AND "), args...)
 	if err != nil {
-		return f, translate(err)
+		return f, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return f, translate(err)
-	}
-	f.facetIDs = append([]int64{}, ids...) // not nil: none match
+	f.facetIDs = ids
 	return f, nil
 }
 

@@ -32,6 +32,10 @@ func (w *mixWorld) create(kind kb.Kind) {
 	w.n++
 	e := kb.Entity{Kind: kind, Name: fmt.Sprintf("Mix %03d", w.n)}
 	place := kb.Place{Country: pickOne(w.rng, countCountry)}
+	if w.rng.IntN(4) > 0 { // a point near Poznań, for the map filters
+		lat, lon := 52+w.rng.Float64(), 16.5+w.rng.Float64()
+		place.Latitude, place.Longitude = &lat, &lon
+	}
 	switch kind {
 	case kb.KindPartner:
 		e.Partner = &kb.Partner{Sector: pickOne(w.rng, countSectors), PartnerKind: kb.PartnerCompany, Place: place}
@@ -268,6 +272,49 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 			}
 		}
 	}
+	// The map filters over a wide area (every area is wide with a limit
+	// of 1): counted from the points' own status and sector (migration
+	// 00048), as many as the list holds, which probes each entity.
+	restore := store.SetPlaceIndexLimit(1)
+	defer restore()
+	near := &kb.Circle{Lat: 52.41, Lon: 16.93, RadiusKm: 50}
+	box := &kb.BBox{South: 52, West: 16, North: 52.6, East: 17.2}
+	var maps []store.Filter
+	for _, k := range []kb.Kind{kb.KindPartner, kb.KindCooperative, ""} {
+		maps = append(maps, store.Filter{Kind: k, Near: near}, store.Filter{Kind: k, Within: box})
+		for _, sc := range countSectors {
+			maps = append(maps, store.Filter{Kind: k, Near: near, Sectors: []kb.Sector{sc}},
+				store.Filter{Kind: k, Within: box, Sectors: []kb.Sector{sc, kb.SectorPublic}})
+		}
+	}
+	for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+		for _, f := range maps {
+			list, err := st.ListEntities(ctx, vis, f, store.Order{}, store.Page{First: 1000})
+			if err != nil {
+				t.Fatalf("list %+v: %v", f, err)
+			}
+			// Row by row: the same filter nested in an and, which probes
+			// each entity's points and reads its status and sector.
+			ref := store.Filter{Kind: f.Kind, And: []store.Filter{f}}
+			ref.And[0].Kind = ""
+			want, err := st.ListEntities(ctx, vis, ref, store.Order{}, store.Page{First: 1000})
+			if err != nil || !slices.Equal(entityIDs(list.Entities), entityIDs(want.Entities)) {
+				t.Fatalf("after %s: map list of %+v (drafts %v) = %v; nested %v, %v", after, f, vis.Drafts,
+					entityIDs(list.Entities), entityIDs(want.Entities), err)
+			}
+			n := len(want.Entities)
+			c, err := st.CountEntitiesUpTo(ctx, vis, f, 1000)
+			if err != nil || c != (store.Count{N: n, Exact: true}) {
+				t.Fatalf("after %s: map count of %+v (drafts %v) = %+v, %v; want exactly %d", after, f, vis.Drafts, c, err, n)
+			}
+			if n > 2 {
+				c, err := st.CountEntitiesUpTo(ctx, vis, f, 2)
+				if err != nil || c != (store.Count{N: 2, Exact: false}) {
+					t.Fatalf("after %s: map count of %+v up to 2 = %+v, %v; want 2, not exact", after, f, c, err)
+				}
+			}
+		}
+	}
 	var diff int
 	if err := pool.QueryRow(ctx, `
 		WITH counted AS (
@@ -287,9 +334,11 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 // random creates, links and unlinks of members, cases and backers,
 // publication changes, sector changes, deletes and folds, the count of
 // every filter of practices' facets alone (summed from the counters of
-// migration 00046) and the partnerships of every sector mix filter (read
-// from the sets of migration 00047), listed and counted, are those of a
-// row-by-row reading, for readers and staff.
+// migration 00046), the partnerships of every sector mix filter (read
+// from the sets of migration 00047), listed and counted, and the count of
+// every map filter over a wide area with a sector (from the points' own
+// status and sector, 00048) are those of a row-by-row reading, for
+// readers and staff.
 func TestFacetCountsAndSectorMixFollowWrites(t *testing.T) {
 	st, pool := open(t)
 	load(t, st, small())
