@@ -175,6 +175,23 @@ func (w *mixWorld) step() string {
 	}
 }
 
+// checkCountOf checks that f counts n under vis: exactly up to 1,000, and
+// as 2, not exact, up to 2 when n is larger.
+func checkCountOf(t *testing.T, st *store.Store, vis store.Visibility, f store.Filter, n int, after string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.CountEntitiesUpTo(ctx, vis, f, 1000)
+	if err != nil || c != (store.Count{N: n, Exact: true}) {
+		t.Fatalf("after %s: count of %+v (drafts %v) = %+v, %v; want exactly %d", after, f, vis.Drafts, c, err, n)
+	}
+	if n > 2 {
+		c, err := st.CountEntitiesUpTo(ctx, vis, f, 2)
+		if err != nil || c != (store.Count{N: 2, Exact: false}) {
+			t.Fatalf("after %s: count of %+v up to 2 = %+v, %v; want 2, not exact", after, f, c, err)
+		}
+	}
+}
+
 // checkFacetCountsAndMix compares, for readers and staff: the count of
 // each filter of facets alone (summed from the counters) with the length
 // of the same list walked row by row; the partnerships of each sector mix
@@ -216,16 +233,7 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 					entityIDs(got.Entities), err, entityIDs(want.Entities))
 			}
 			n := len(want.Entities)
-			c, err := st.CountEntitiesUpTo(ctx, vis, f, 1000)
-			if err != nil || c != (store.Count{N: n, Exact: true}) {
-				t.Fatalf("after %s: count of %+v (drafts %v) = %+v, %v; want exactly %d", after, g, vis.Drafts, c, err, n)
-			}
-			if n > 2 {
-				c, err := st.CountEntitiesUpTo(ctx, vis, f, 2)
-				if err != nil || c != (store.Count{N: 2, Exact: false}) {
-					t.Fatalf("after %s: count of %+v up to 2 = %+v, %v; want 2, not exact", after, g, c, err)
-				}
-			}
+			checkCountOf(t, st, vis, f, n, after)
 			if all, err := st.CountEntities(ctx, vis, f); err != nil || all != n {
 				t.Fatalf("after %s: exact count of %+v = %d, %v; want %d", after, g, all, err, n)
 			}
@@ -302,17 +310,7 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 				t.Fatalf("after %s: map list of %+v (drafts %v) = %v; nested %v, %v", after, f, vis.Drafts,
 					entityIDs(list.Entities), entityIDs(want.Entities), err)
 			}
-			n := len(want.Entities)
-			c, err := st.CountEntitiesUpTo(ctx, vis, f, 1000)
-			if err != nil || c != (store.Count{N: n, Exact: true}) {
-				t.Fatalf("after %s: map count of %+v (drafts %v) = %+v, %v; want exactly %d", after, f, vis.Drafts, c, err, n)
-			}
-			if n > 2 {
-				c, err := st.CountEntitiesUpTo(ctx, vis, f, 2)
-				if err != nil || c != (store.Count{N: 2, Exact: false}) {
-					t.Fatalf("after %s: map count of %+v up to 2 = %+v, %v; want 2, not exact", after, f, c, err)
-				}
-			}
+			checkCountOf(t, st, vis, f, len(want.Entities), after)
 		}
 	}
 	var diff int
