@@ -75,8 +75,11 @@ func (s *Store) countPlaces(ctx context.Context, vis Visibility, f Filter, bound
 		// would lead the planner to the kind's GiST index).
 		g := f
 		g.Kind = ""
-		first = ` AND NOT EXISTS (SELECT 1 FROM entity_place q WHERE q.entity_id = pl.entity_id AND q.position < pl.position AND ` +
-			g.placeCondOn(b, "q") + `)`
+		// Position 0 is the entity's own place, first of all: no earlier
+		// one to look for (the events' GiST index holds the position,
+		// migration 00048).
+		first = ` AND (pl.position = 0 OR NOT EXISTS (SELECT 1 FROM entity_place q WHERE q.entity_id = pl.entity_id AND q.position < pl.position AND ` +
+			g.placeCondOn(b, "q") + `))`
 	}
 	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM entity_place pl WHERE %s%s AND %s LIMIT %d) c`, area, first, probe, bound+1)
 	return s.countBounded(ctx, f.Kind, sql, rest.execMode(b.args), bound)
