@@ -567,3 +567,77 @@ func TestParseFilterNamesTheBadParameter(t *testing.T) {
 		t.Errorf("filter %+v, %v; want GOOD_PRACTICE once and PL", f, err)
 	}
 }
+
+// The names of an event's further places in other languages travel in
+// CSV (other_places_<lang>) and GraphML (otherPlaces, otherPlaces_<lang>)
+// as its first place's do in city_<lang>: one entry per further place, in
+// their order, empty for a place without a name in the language.
+func TestFurtherPlacesTravelInEveryLanguage(t *testing.T) {
+	st, _ := open(t, "reference")
+	lat, lon := 59.74, 18.37
+	ev := kb.Entity{Key: "wizyta-trzy-miasta", Kind: kb.KindEvent, Name: "Wizyta w trzech miastach", Status: kb.StatusPublished,
+		Event: &kb.Event{EventKind: kb.EventStudyVisit, EventStatus: kb.EventHeld,
+			Place: kb.Place{Country: "SE", City: "Stockholm"},
+			OtherPlaces: []kb.Place{
+				{Country: "SE", City: "Rimbo", Latitude: &lat, Longitude: &lon},
+				{Country: "SE", City: "Göteborg"},
+				{Country: "DK", City: "København"},
+			}},
+		Translations: []kb.Translation{
+			{Field: kb.FieldCity, Lang: "pl", Text: "Sztokholm"},
+			{Field: kb.FieldCity, Lang: "pl", Text: "Geteborg", Place: 2},
+			{Field: kb.FieldCity, Lang: "pl", Text: "Kopenhaga", Place: 3},
+			{Field: kb.FieldCity, Lang: "en", Text: "Gothenburg", Place: 2},
+		}}
+	if _, err := st.ApplyDataset(t.Context(), "test", kb.Dataset{Entities: []kb.Entity{ev}}); err != nil {
+		t.Fatal(err)
+	}
+	evs := readZip(t, write(t, st, export.Options{Format: export.CSV}))["events.csv"]
+	col := func(name string) int {
+		i := slices.Index(evs[0], name)
+		if i < 0 {
+			t.Fatalf("events.csv has no %s column: %v", name, evs[0])
+		}
+		return i
+	}
+	var row []string
+	for _, r := range evs[1:] {
+		if r[0] == "wizyta-trzy-miasta" {
+			row = r
+		}
+	}
+	if row == nil {
+		t.Fatal("the event is not in events.csv")
+	}
+	for name, want := range map[string]string{
+		"other_places":    "Rimbo (59.74 18.37)|Göteborg|København",
+		"city_pl":         "Sztokholm",
+		"other_places_pl": "|Geteborg|Kopenhaga",
+		"other_places_en": "|Gothenburg|",
+		"other_places_sv": "",
+	} {
+		if got := row[col(name)]; got != want {
+			t.Errorf("events.csv %s = %q, want %q", name, got, want)
+		}
+	}
+	g := parseGraphML(t, write(t, st, export.Options{Format: export.GraphML}))
+	declared := map[string]bool{}
+	for _, k := range g.Keys {
+		declared[k.ID] = true
+	}
+	for _, n := range g.Graph.Nodes {
+		if n.ID != "wizyta-trzy-miasta" {
+			continue
+		}
+		for key, want := range map[string]string{
+			"otherPlaces": "Rimbo (59.74 18.37)|Göteborg|København", "city_pl": "Sztokholm",
+			"otherPlaces_pl": "|Geteborg|Kopenhaga", "otherPlaces_en": "|Gothenburg|", "otherPlaces_sv": "",
+		} {
+			if got := value(n.Data, key); got != want || (want != "" && !declared[key]) {
+				t.Errorf("GraphML %s = %q (declared %v), want %q", key, got, declared[key], want)
+			}
+		}
+		return
+	}
+	t.Error("the event is not in the GraphML")
+}

@@ -35,6 +35,7 @@ var nodeKeys = []graphKey{
 	{"latitude", "node", "latitude"},
 	{"longitude", "node", "longitude"},
 	{"when", "node", "when"},
+	{"otherPlaces", "node", "otherPlaces"},
 	{"summary", "node", "summary"},
 	{"sources", "node", "sources"},
 	{"topics", "node", "topics"},
@@ -172,6 +173,7 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 		g.data("longitude", coord(p.Longitude))
 		if ev := e.Event; ev != nil {
 			g.data("when", edtf(ev.When))
+			g.data("otherPlaces", otherPlaces(ev.OtherPlaces))
 		}
 		g.data("summary", e.Summary)
 		g.data("sources", citedSources(e.Citations))
@@ -190,6 +192,9 @@ func writeGraphML(ctx context.Context, sn *store.Snapshot, opts Options, w *bufi
 			for _, l := range lang.Supported {
 				g.data(textKey(f, l), translationOf(e, f, l))
 			}
+		}
+		for _, l := range lang.Supported {
+			g.data(otherPlacesKey("otherPlaces", l), otherPlacesIn(e, l))
 		}
 		g.raw("</node>\n")
 		for _, s := range slugs {

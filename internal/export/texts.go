@@ -31,6 +31,31 @@ func translationOf(e *kb.Entity, f kb.TextField, l string) string {
 	return ""
 }
 
+// otherPlacesIn returns the names in language l of the further places of
+// event e, in their order and joined as other_places joins them, one entry
+// per place (empty for a place without a name in l); "" when none has one.
+// The names of the further places travel like the first place's city_<l>.
+func otherPlacesIn(e *kb.Entity, l string) string {
+	if e.Event == nil || len(e.Event.OtherPlaces) == 0 {
+		return ""
+	}
+	names := make([]string, len(e.Event.OtherPlaces))
+	found := false
+	for _, t := range e.Translations {
+		if t.Field == kb.FieldCity && t.Lang == l && t.Place >= 1 && t.Place <= len(names) {
+			names[t.Place-1], found = t.Text, true
+		}
+	}
+	if !found {
+		return ""
+	}
+	return strings.Join(names, listSep)
+}
+
+// otherPlacesKey names the CSV column (other_places_<lang>) or GraphML key
+// (otherPlaces_<lang>) of the further places' names in language l.
+func otherPlacesKey(base, l string) string { return base + "_" + l }
+
 // nameLanguage is the language of e's name when it is not its original
 // language (a Swedish organisation's own name in a Polish entry), else "".
 func nameLanguage(e *kb.Entity) string {
@@ -52,6 +77,11 @@ func translationColumns(k kb.Kind) []column {
 			out = append(out, column{textKey(f, l), func(e *kb.Entity) string { return translationOf(e, f, l) }})
 		}
 	}
+	if k == kb.KindEvent {
+		for _, l := range lang.Supported {
+			out = append(out, column{otherPlacesKey("other_places", l), func(e *kb.Entity) string { return otherPlacesIn(e, l) }})
+		}
+	}
 	return out
 }
 
@@ -64,6 +94,10 @@ func translationKeys() []graphKey {
 			k := textKey(f, l)
 			out = append(out, graphKey{k, "node", k})
 		}
+	}
+	for _, l := range lang.Supported {
+		k := otherPlacesKey("otherPlaces", l)
+		out = append(out, graphKey{k, "node", k})
 	}
 	return out
 }

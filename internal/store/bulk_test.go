@@ -88,7 +88,7 @@ func TestBulkLoadKeepsTheStoreInvariants(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE indexname IN
 		('link_unique', 'link_to_idx', 'entity_key_key', 'entity_sort_name_trgm_idx', 'citation_entity_idx', 'indicator_unique_idx', 'partner_sector_idx',
-		 'entity_place_partner_idx', 'entity_place_point_idx')`).Scan(&n); err != nil {
+		 'entity_place_partner_attrs_idx', 'entity_place_point_idx')`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 9 {

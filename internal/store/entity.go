@@ -786,16 +786,15 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		b.where = append(b.where, fmt.Sprintf(`%s BETWEEN %s AND %s`, whenKey, b.arg(lo), b.arg(hi)))
 	}
 	if !f.SectorMix.Empty() {
-		v := b.arg(vis.statuses())
 		var sectors string
 		switch f.Kind {
 		case kb.KindPartnership:
-			sectors = partnershipSectors(v)
+			sectors = partnershipSectors(vis)
 		case kb.KindCooperative:
-			sectors = cooperativeSectors(b, v)
+			sectors = cooperativeSectors(b, b.arg(vis.statuses()))
 		default:
-			sectors = `CASE e.kind WHEN 'PARTNERSHIP' THEN ` + partnershipSectors(v) +
-				` WHEN 'COOPERATIVE' THEN ` + cooperativeSectors(b, v) + ` END`
+			sectors = `CASE e.kind WHEN 'PARTNERSHIP' THEN ` + partnershipSectors(vis) +
+				` WHEN 'COOPERATIVE' THEN ` + cooperativeSectors(b, b.arg(vis.statuses())) + ` END`
 			b.where = append(b.where, "e.kind IN ('PARTNERSHIP', 'COOPERATIVE')")
 		}
 		mixCond(b, sectors, f.SectorMix)

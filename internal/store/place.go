@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -31,20 +29,11 @@ func (s *Store) placePlan(ctx context.Context, f Filter) (Filter, error) {
 		return f, nil
 	}
 	b := &builder{}
-	sql := fmt.Sprintf(`SELECT pl.entity_id FROM entity_place pl WHERE %s LIMIT %d`, f.placeCond(b), placeIndexLimit)
-	rows, err := s.read(ctx).Query(ctx, sql, b.args...)
+	ids, wide, err := s.idsUpTo(ctx, "places", placeIndexLimit, `SELECT pl.entity_id FROM entity_place pl WHERE `+f.placeCond(b), b.args...)
 	if err != nil {
-		return f, fmt.Errorf("places: %w", translate(err))
+		return f, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return f, fmt.Errorf("places: %w", translate(err))
-	}
-	if len(ids) >= placeIndexLimit {
-		f.placeWide = true
-		return f, nil
-	}
-	f.placeIDs = append([]int64{}, ids...) // not nil: no point is no match
+	f.placeWide, f.placeIDs = wide, ids
 	return f, nil
 }
 
@@ -61,10 +50,19 @@ func (s *Store) countPlaces(ctx context.Context, vis Visibility, f Filter, bound
 	rest.Near, rest.Within, rest.placeWide, rest.placeIDs = nil, nil, false, nil
 	var b *builder
 	var probe string
-	if rest.onlyPlaces() {
-		// The kind and the status only: the entity row is enough.
+	sectorsOnly := rest
+	sectorsOnly.Sectors = nil
+	if sectorsOnly.onlyPlaces() {
+		// The kind, the status and the sectors only: the point holds them
+		// (migration 00048), in the kind's GiST index, so the count is an
+		// index-only scan that probes nothing. Probing each point's entity
+		// read 3,868 entities for the 1,001 private partners within 50 km
+		// of Poznań at 1M (22 ms through the API).
 		b = &builder{}
-		probe = `EXISTS (SELECT 1 FROM entity x WHERE x.id = pl.entity_id AND x.status = ANY(` + b.arg(vis.statuses()) + `))`
+		probe = `pl.status = ANY(` + b.arg(vis.statuses()) + `)`
+		if len(rest.Sectors) > 0 {
+			probe += ` AND pl.sector = ANY(` + b.arg(strs(rest.Sectors)) + `)`
+		}
 	} else {
 		// OFFSET 0 keeps the probe a probe of one entity by its key.
 		b = rest.build(vis)
@@ -77,8 +75,11 @@ func (s *Store) countPlaces(ctx context.Context, vis Visibility, f Filter, bound
 		// would lead the planner to the kind's GiST index).
 		g := f
 		g.Kind = ""
-		first = ` AND NOT EXISTS (SELECT 1 FROM entity_place q WHERE q.entity_id = pl.entity_id AND q.position < pl.position AND ` +
-			g.placeCondOn(b, "q") + `)`
+		// Position 0 is the entity's own place, first of all: no earlier
+		// one to look for (the events' GiST index holds the position,
+		// migration 00048).
+		first = ` AND (pl.position = 0 OR NOT EXISTS (SELECT 1 FROM entity_place q WHERE q.entity_id = pl.entity_id AND q.position < pl.position AND ` +
+			g.placeCondOn(b, "q") + `))`
 	}
 	sql := fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM entity_place pl WHERE %s%s AND %s LIMIT %d) c`, area, first, probe, bound+1)
 	return s.countBounded(ctx, f.Kind, sql, rest.execMode(b.args), bound)

@@ -20,6 +20,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	aggregates *resultCache     // nil: no caching
 	facets     *resultCache     // how many practices have each facet value, see facetPlan
+	wide       *wideVerdicts    // the filters that match too many to list by ids, see idsUpTo
 	replicas   *replicaSet      // nil: every read on the primary (replica.go)
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
@@ -35,7 +36,7 @@ type Store struct {
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}},
+	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}}, wide: &wideVerdicts{},
 		serverPlans: pool.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement}
 }
 
