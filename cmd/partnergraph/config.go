@@ -41,6 +41,8 @@ type Config struct {
 	MaxConns        int32 // 0 is pgx's default
 	PlanCacheMode   string
 	LogLevel        slog.Level
+	AccessLogSample int           // one in N successful fast requests logged; 0: none
+	SlowRequest     time.Duration // a request at least this long is logged; 0: none for that alone
 	LogFormat       string
 	ShutdownWait    time.Duration
 	BaseIRI         string
@@ -260,6 +262,19 @@ func options() []option {
 				}
 				return nil
 			}},
+		{Flag: "access-log-sample", Env: "PARTNERGRAPH_ACCESS_LOG_SAMPLE", Default: strconv.Itoa(server.DefaultAccessLog.Sample), Cmds: cmdServe,
+			Help: "write the access line (`msg=request`) of one in this many requests that neither failed nor were slow; `1` writes every request, `0` none of them; a failed request (HTTP status 400 or more, or an answer with errors) is always written, one line",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return errors.New("is not a number, 0 or more")
+				}
+				c.AccessLogSample = n
+				return nil
+			}},
+		{Flag: "slow-request", Env: "PARTNERGRAPH_SLOW_REQUEST", Default: server.DefaultAccessLog.Slow.String(), Cmds: cmdServe,
+			Help: "write the access line of every request that took at least this long, whatever `PARTNERGRAPH_ACCESS_LOG_SAMPLE` says (0 turns it off)",
+			set:  duration(func(c *Config) *time.Duration { return &c.SlowRequest }, true)},
 		{Flag: "log-format", Env: "PARTNERGRAPH_LOG_FORMAT", Default: "text", Cmds: cmdAll,
 			Help: "`text` or `json`",
 			set:  oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},

@@ -211,6 +211,9 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
+		if info, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+			info.setFailed()
+		}
 		for _, e := range resp.Errors {
 			code, _ := e.Extensions["code"].(string)
 			if code == "" {
@@ -229,6 +232,21 @@ type reqInfo struct {
 	mu        sync.Mutex
 	operation string
 	errs      *requestErrors // nil: errors are logged one by one (errlog.go)
+	failed    bool           // the answer carried errors
+}
+
+func (r *reqInfo) setFailed() {
+	r.mu.Lock()
+	r.failed = true
+	r.mu.Unlock()
+}
+
+// hasFailed says whether the answer carried errors or the request
+// collected some.
+func (r *reqInfo) hasFailed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed || r.errs != nil && len(r.errs.codes) > 0
 }
 
 type reqInfoKey struct{}
