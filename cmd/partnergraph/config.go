@@ -395,6 +395,9 @@ func options() []option {
 		{Flag: "heavy-wait", Env: "PARTNERGRAPH_HEAVY_WAIT", Default: server.DefaultHeavy.Wait.String(), Cmds: cmdServe,
 			Help: "how long a heavy query waits for a slot before it is refused with 429 `LIMIT_EXCEEDED` and `Retry-After`, without having run",
 			set:  duration(func(c *Config) *time.Duration { return &c.Heavy.Wait }, false)},
+		{Flag: "heavy-parallelism", Env: "PARTNERGRAPH_HEAVY_PARALLELISM", Default: strconv.Itoa(server.DefaultHeavy.Parallelism), Cmds: cmdServe,
+			Help: "resolvers of one admitted heavy query that run at once (a field waiting on a batched read gives its turn), so that a heavy query takes about one core however wide it fans out; `-1`: no bound (docs/api.md, Heavy queries)",
+			set:  limit(func(c *Config) *int { return &c.Heavy.Parallelism })},
 		{Flag: "heavy-db-connections", Env: "PARTNERGRAPH_HEAVY_DB_CONNECTIONS", Default: strconv.Itoa(defaultHeavyDBConns), Cmds: cmdServe,
 			Help: "connections of the pool of heavy queries' reads, so that a heavy query's statements never run more than this many at once nor take the API pool's connections (`0`: they share the API's pool)",
 			set: func(c *Config, v string) error {

@@ -349,7 +349,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	if s.cfg.Heavy.Cost >= 0 {
 		// Inside every interceptor below, which see its refusals as
 		// answers (the wall gives them 429).
-		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics))
+		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics, s.cfg.Logger))
 	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})
