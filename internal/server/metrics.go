@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -212,7 +213,7 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
 		if info, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
-			info.setFailed()
+			info.failed.Store(true)
 		}
 		for _, e := range resp.Errors {
 			code, _ := e.Extensions["code"].(string)
@@ -232,21 +233,18 @@ type reqInfo struct {
 	mu        sync.Mutex
 	operation string
 	errs      *requestErrors // nil: errors are logged one by one (errlog.go)
-	failed    bool           // the answer carried errors
-}
-
-func (r *reqInfo) setFailed() {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
+	failed    atomic.Bool    // the answer carried errors
 }
 
 // hasFailed says whether the answer carried errors or the request
 // collected some.
 func (r *reqInfo) hasFailed() bool {
+	if r.failed.Load() {
+		return true
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.failed || r.errs != nil && len(r.errs.codes) > 0
+	return r.errs != nil && len(r.errs.codes) > 0
 }
 
 type reqInfoKey struct{}
