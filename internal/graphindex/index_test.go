@@ -310,10 +310,11 @@ func checkHeld(t *testing.T, ctx context.Context, g *graph, st *store.Store, vis
 }
 
 // TestBuildInPlace builds the index from snapshots that try the loader's
-// edges (an empty graph; gaps in the ids; entities without links; links
-// to drafts and to deleted entities; several links between the same two
-// entities, both ways; a row whose outgoing links arrive out of order)
-// and checks every walk from every entity against the SQL walk.
+// edges (an empty graph; gaps in the ids; entities without links; a name
+// longer than 255 bytes; links to drafts and to deleted entities; several
+// links between the same two entities, both ways; a row whose outgoing
+// links arrive out of order) and checks every walk from every entity
+// against the SQL walk.
 func TestBuildInPlace(t *testing.T) {
 	ctx := context.Background()
 	st, pool := open(t)
@@ -336,6 +337,9 @@ func TestBuildInPlace(t *testing.T) {
 	}
 	g.exec(`UPDATE entity SET status = 'PUBLISHED'`)
 	g.exec(`UPDATE entity SET status = 'DRAFT' WHERE id = $1`, g.ids[4])
+	// A name longer than the arena's 255 bytes a name, another of 255.
+	g.exec(`UPDATE entity SET name = repeat('ł', 150) WHERE id = $1`, g.ids[5])
+	g.exec(`UPDATE entity SET name = repeat('n', 255) WHERE id = $1`, g.ids[6])
 	for b := 11; b >= 5; b-- { // a hub whose outgoing links arrive in descending order
 		link(0, b, kb.RelSupports, fmt.Sprint("r", b))
 	}
