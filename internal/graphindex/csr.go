@@ -91,7 +91,6 @@ var errTooSparse = errors.New("entity ids too large for the dense table")
 type builder struct {
 	g       *csr
 	out, in []uint32 // per entity: the next outgoing and incoming half of its row
-	maxLink int64
 }
 
 func newBuilder() *builder {
@@ -138,7 +137,7 @@ func (b *builder) rows() {
 }
 
 // Ends implements store.GraphSink: it counts the degrees.
-func (b *builder) Ends(id, from, to int64) error {
+func (b *builder) Ends(from, to int64) error {
 	b.rows()
 	g := b.g
 	f, okf := g.lookup(from)
@@ -150,7 +149,6 @@ func (b *builder) Ends(id, from, to int64) error {
 	g.off[t+1]++
 	g.outOff[f+1]++
 	g.links++
-	b.maxLink = max(b.maxLink, id)
 	return nil
 }
 
@@ -159,7 +157,7 @@ var errTooMany = errors.New("too many links for the index")
 // Links implements store.GraphSink: it allocates the rows at their final
 // size and points the cursors at each row's first outgoing and incoming
 // half.
-func (b *builder) Links() error {
+func (b *builder) Links(maxLink int64) error {
 	b.rows()
 	g := b.g
 	n := len(g.ids)
@@ -173,7 +171,7 @@ func (b *builder) Links() error {
 	g.other = make([]int32, 2*g.links)
 	g.meta = make([]uint8, 2*g.links)
 	g.lid = make([]uint32, g.links)
-	g.roleOf = make([]uint8, min(b.maxLink, maxLinkID-1)+1)
+	g.roleOf = make([]uint8, min(maxLink, maxLinkID-1)+1)
 	b.out, b.in = make([]uint32, n), make([]uint32, n)
 	for i := range n {
 		b.out[i], b.in[i] = g.off[i], g.off[i]+g.outOff[i+1]-g.outOff[i]

@@ -54,11 +54,12 @@ type GraphSink interface {
 	// codes of its kind and status and its name (valid during the call
 	// only).
 	Entity(id int64, kind, status uint8, name []byte)
-	// Ends is called once per link, after every entity, with its id and
-	// ends, in no order: a first pass over the links.
-	Ends(id, from, to int64) error
-	// Links is called after the last Ends, before the first Link.
-	Links() error
+	// Ends is called once per link, after every entity, with its ends,
+	// in no order: a first pass over the links.
+	Ends(from, to int64) error
+	// Links is called after the last Ends, before the first Link, with
+	// the largest link id.
+	Links(maxID int64) error
 	// Link is called once per link, after every Ends, with its id, the
 	// code of its type and its role (valid during the call only).
 	Link(id, from, to int64, typ uint8, role []byte) error
@@ -100,18 +101,21 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 		if err != nil {
 			return translate(err)
 		}
-		var from, to int64
-		rows, err = tx.Query(ctx, `SELECT id, from_id, to_id FROM link`)
+		var from, to, maxLink int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM link`).Scan(&maxLink); err != nil {
+			return translate(err)
+		}
+		rows, err = tx.Query(ctx, `SELECT from_id, to_id FROM link`)
 		if err != nil {
 			return translate(err)
 		}
-		_, err = pgx.ForEachRow(rows, []any{&id, &from, &to}, func() error {
-			return sink.Ends(id, from, to)
+		_, err = pgx.ForEachRow(rows, []any{&from, &to}, func() error {
+			return sink.Ends(from, to)
 		})
 		if err != nil {
 			return translate(err)
 		}
-		if err := sink.Links(); err != nil {
+		if err := sink.Links(maxLink); err != nil {
 			return err
 		}
 		types := strs(relationTypes)
