@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -101,19 +103,21 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 		if err != nil {
 			return translate(err)
 		}
-		var from, to, maxLink int64
+		var maxLink int64
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM link`).Scan(&maxLink); err != nil {
 			return translate(err)
 		}
-		rows, err = tx.Query(ctx, `SELECT from_id, to_id FROM link`)
-		if err != nil {
+		// The ends come as binary COPY, parsed here as they arrive: 5
+		// million rows through pgx's row protocol took 3.5 s at 1M.
+		ends := &endsCopy{sink: sink.Ends}
+		if _, err := tx.Conn().PgConn().CopyTo(ctx, ends, `COPY (SELECT from_id, to_id FROM link) TO STDOUT (FORMAT binary)`); err != nil {
+			if ends.err != nil {
+				return ends.err
+			}
 			return translate(err)
 		}
-		_, err = pgx.ForEachRow(rows, []any{&from, &to}, func() error {
-			return sink.Ends(from, to)
-		})
-		if err != nil {
-			return translate(err)
+		if !ends.done || len(ends.buf) > 0 {
+			return errors.New("the links' ends ended early")
 		}
 		if err := sink.Links(maxLink); err != nil {
 			return err
@@ -123,6 +127,7 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 		if err != nil {
 			return translate(err)
 		}
+		var from, to int64
 		var typ, role rawText
 		_, err = pgx.ForEachRow(rows, []any{&id, &from, &to, &typ, &role}, func() error {
 			return sink.Link(id, from, to, codeOf(types, typ), role)
@@ -133,6 +138,57 @@ func (s *Store) StreamGraph(ctx context.Context, sink GraphSink) (int64, error) 
 		return 0, fmt.Errorf("stream graph: %w", err)
 	}
 	return version, nil
+}
+
+// endsCopy parses COPY (SELECT from_id, to_id ...) TO STDOUT (FORMAT
+// binary) as it arrives, whatever the chunks, into sink.
+type endsCopy struct {
+	sink   func(from, to int64) error
+	buf    []byte
+	header bool
+	done   bool
+	err    error // the sink's or the format's, which stopped the copy
+}
+
+// Write implements io.Writer.
+func (e *endsCopy) Write(p []byte) (int, error) {
+	e.buf = append(e.buf, p...)
+	b := e.buf
+	if !e.header {
+		// PGCOPY\n\377\r\n\0, the flags, the extension's length and the extension.
+		if len(b) < 19 {
+			return len(p), nil
+		}
+		ext := int(binary.BigEndian.Uint32(b[15:19]))
+		if len(b) < 19+ext {
+			return len(p), nil
+		}
+		b, e.header = b[19+ext:], true
+	}
+	for len(b) >= 2 && !e.done {
+		switch n := int16(binary.BigEndian.Uint16(b)); {
+		case n == -1:
+			b, e.done = b[2:], true
+			continue
+		case n != 2:
+			e.err = fmt.Errorf("the links' ends: a row of %d fields", n)
+			return 0, e.err
+		}
+		if len(b) < 26 {
+			break
+		}
+		if binary.BigEndian.Uint32(b[2:]) != 8 || binary.BigEndian.Uint32(b[14:]) != 8 {
+			e.err = errors.New("the links' ends: not two bigints")
+			return 0, e.err
+		}
+		if err := e.sink(int64(binary.BigEndian.Uint64(b[6:])), int64(binary.BigEndian.Uint64(b[18:]))); err != nil {
+			e.err = err
+			return 0, err
+		}
+		b = b[26:]
+	}
+	e.buf = append(e.buf[:0], b...)
+	return len(p), nil
 }
 
 // codeOf returns the code of the name b among names (its position plus
