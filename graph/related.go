@@ -9,6 +9,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/relay"
+	"github.com/partnergraph/partnergraph/internal/serial"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -228,7 +229,12 @@ func countFunc(ctx context.Context, ask func(ctx context.Context) func() (int, e
 		for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 			if f.Name == "totalCount" {
 				wait := ask(ctx)
-				return func(context.Context) (int, error) { return wait() }
+				// The count is waited for by the totalCount field: its
+				// slot is the one to give back (package serial).
+				return func(ctx context.Context) (int, error) {
+					defer serial.Pause(ctx)()
+					return wait()
+				}
 			}
 		}
 	}

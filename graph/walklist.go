@@ -11,6 +11,7 @@ import (
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/lang"
+	"github.com/partnergraph/partnergraph/internal/serial"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -163,7 +164,12 @@ func (w walkLists) write(ctx context.Context, onePass func(*graphql.OperationCon
 			return nil, errNotOnePass
 		}
 	}
+	// gqlgen's code runs the fields of the selection in goroutines of
+	// their own, each taking a slot of a heavy request's token (package
+	// serial): this resolver waits for them without its slot.
+	resume := serial.Pause(ctx)
 	v := generic(w.generic(ctx), sel)
+	resume()
 	if v == graphql.Null {
 		return nil, nil // an element is null: so is the list, and its parent
 	}

@@ -449,6 +449,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		Ready:               a.ready,
 		BaseIRI:             a.Config.BaseIRI,
 		RequestTimeout:      a.Config.RequestTimeout,
+		AccessLog:           accessLog(a.Config),
 		Limits:              a.Config.Limits,
 
 		DisableIntrospection: !a.Config.Introspection,
@@ -527,4 +528,14 @@ func exportStore(p *pgxpool.Pool) *store.Store {
 		return nil
 	}
 	return store.New(p)
+}
+
+// accessLog is serve's access log policy: the sample's 0 (none) is the
+// server's -1.
+func accessLog(c Config) server.AccessLog {
+	a := server.AccessLog{Slow: c.SlowRequest, Sample: c.AccessLogSample}
+	if a.Sample == 0 {
+		a.Sample = -1
+	}
+	return a
 }

@@ -41,6 +41,8 @@ type Config struct {
 	MaxConns        int32 // 0 is pgx's default
 	PlanCacheMode   string
 	LogLevel        slog.Level
+	AccessLogSample int           // one in N successful fast requests logged; 0: none
+	SlowRequest     time.Duration // a request at least this long is logged; 0: none for that alone
 	LogFormat       string
 	ShutdownWait    time.Duration
 	BaseIRI         string
@@ -260,6 +262,12 @@ func options() []option {
 				}
 				return nil
 			}},
+		{Flag: "access-log-sample", Env: "PARTNERGRAPH_ACCESS_LOG_SAMPLE", Default: strconv.Itoa(server.DefaultAccessLog.Sample), Cmds: cmdServe,
+			Help: "write the access line (`msg=request`) of one in this many requests that neither failed nor were slow; `1` writes every request, `0` none of them; a failed request (HTTP status 400 or more, or an answer with errors) is always written, one line",
+			set:  nonNegative(func(c *Config) *int { return &c.AccessLogSample }, "is not a number, 0 or more")},
+		{Flag: "slow-request", Env: "PARTNERGRAPH_SLOW_REQUEST", Default: server.DefaultAccessLog.Slow.String(), Cmds: cmdServe,
+			Help: "write the access line of every request that took at least this long, whatever `PARTNERGRAPH_ACCESS_LOG_SAMPLE` says (0 turns it off)",
+			set:  duration(func(c *Config) *time.Duration { return &c.SlowRequest }, true)},
 		{Flag: "log-format", Env: "PARTNERGRAPH_LOG_FORMAT", Default: "text", Cmds: cmdAll,
 			Help: "`text` or `json`",
 			set:  oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
@@ -380,16 +388,12 @@ func options() []option {
 		{Flag: "heavy-wait", Env: "PARTNERGRAPH_HEAVY_WAIT", Default: server.DefaultHeavy.Wait.String(), Cmds: cmdServe,
 			Help: "how long a heavy query waits for a slot before it is refused with 429 `LIMIT_EXCEEDED` and `Retry-After`, without having run",
 			set:  duration(func(c *Config) *time.Duration { return &c.Heavy.Wait }, false)},
+		{Flag: "heavy-parallelism", Env: "PARTNERGRAPH_HEAVY_PARALLELISM", Default: strconv.Itoa(server.DefaultHeavy.Parallelism), Cmds: cmdServe,
+			Help: "resolvers of one admitted heavy query that run at once (a field waiting on a batched read gives its turn), so that a heavy query takes about one core however wide it fans out; `-1`: no bound (docs/api.md, Heavy queries)",
+			set:  limit(func(c *Config) *int { return &c.Heavy.Parallelism })},
 		{Flag: "heavy-db-connections", Env: "PARTNERGRAPH_HEAVY_DB_CONNECTIONS", Default: strconv.Itoa(defaultHeavyDBConns), Cmds: cmdServe,
 			Help: "connections of the pool of heavy queries' reads, so that a heavy query's statements never run more than this many at once nor take the API pool's connections (`0`: they share the API's pool)",
-			set: func(c *Config, v string) error {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 0 {
-					return errors.New("is not a number of connections (0: share the API's pool)")
-				}
-				c.HeavyDBConns = n
-				return nil
-			}},
+			set:  nonNegative(func(c *Config) *int { return &c.HeavyDBConns }, "is not a number of connections (0: share the API's pool)")},
 		{Flag: "heavy-db-nice", Env: "PARTNERGRAPH_HEAVY_DB_NICE", Default: "0", Cmds: cmdServe,
 			Help: "the nice value (1 to 19) given to the PostgreSQL backends of the pool of heavy queries, so that the operating system serves light queries' backends first; `0` leaves them alone. Only when PostgreSQL runs on the same host as this user (or the server has CAP_SYS_NICE); otherwise it logs a warning once and does nothing",
 			set: func(c *Config, v string) error {
@@ -711,6 +715,18 @@ func count(field func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return errors.New("is not a positive number")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// nonNegative reads a number, 0 or more; msg completes the error.
+func nonNegative(field func(*Config) *int, msg string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New(msg)
 		}
 		*field(c) = n
 		return nil

@@ -246,7 +246,7 @@ const budgetBesideIndex = defaultMemoryBudget - 65<<20
 // limit memoryLimit derives. With the derived budget (not a container's
 // limit, nor one set), it returns the function the traversal index tells
 // its bytes (while it is built, then once built): the limit becomes the
-// larger of the budget and budgetBesideIndex plus those (228 MB at 1M).
+// larger of the budget and budgetBesideIndex plus those (224 MB at 1M).
 func tuneGC(cfg Config, logger *slog.Logger) func(int64) {
 	debug.SetGCPercent(cfg.GCPercent)
 	limit, from := cfg.MemoryLimit, "GOMEMLIMIT"

@@ -582,8 +582,9 @@ func TestParseConfigHeavyGate(t *testing.T) {
 	c, _, err := parseConfig("serve", []string{"--heavy-cost", "2000"}, env(map[string]string{
 		"PARTNERGRAPH_HEAVY_COST": "7", "PARTNERGRAPH_HEAVY_CONCURRENCY": "2", "PARTNERGRAPH_HEAVY_QUEUE": "-1",
 		"PARTNERGRAPH_HEAVY_WAIT": "500ms", "PARTNERGRAPH_HEAVY_DB_CONNECTIONS": "0", "PARTNERGRAPH_HEAVY_DB_NICE": "10",
+		"PARTNERGRAPH_HEAVY_PARALLELISM": "-1",
 	}))
-	want := server.Heavy{Cost: 2000, Concurrency: 2, Queue: -1, Wait: 500 * time.Millisecond}
+	want := server.Heavy{Cost: 2000, Concurrency: 2, Queue: -1, Wait: 500 * time.Millisecond, Parallelism: -1}
 	if err != nil || c.Heavy != want || c.HeavyDBConns != 0 || c.HeavyDBNice != 10 {
 		t.Errorf("set: %+v (want %+v, the flag wins), %d connections, nice %d, %v", c.Heavy, want, c.HeavyDBConns, c.HeavyDBNice, err)
 	}
@@ -592,6 +593,7 @@ func TestParseConfigHeavyGate(t *testing.T) {
 		{"PARTNERGRAPH_HEAVY_CONCURRENCY", "0"},
 		{"PARTNERGRAPH_HEAVY_QUEUE", "-2"},
 		{"PARTNERGRAPH_HEAVY_WAIT", "0s"},
+		{"PARTNERGRAPH_HEAVY_PARALLELISM", "0"},
 		{"PARTNERGRAPH_HEAVY_DB_CONNECTIONS", "-1"},
 		{"PARTNERGRAPH_HEAVY_DB_NICE", "20"},
 	} {
@@ -610,4 +612,27 @@ func referenceEntities(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(d.Entities)
+}
+
+// TestParseConfigAccessLog: serve's access log writes failed and slow
+// requests and one in 100 of the others by default; a sample of 0 is
+// the server's "none", 1 every request.
+func TestParseConfigAccessLog(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want server.AccessLog
+	}{
+		{nil, server.DefaultAccessLog},
+		{map[string]string{"PARTNERGRAPH_ACCESS_LOG_SAMPLE": "0"}, server.AccessLog{Slow: time.Second, Sample: -1}},
+		{map[string]string{"PARTNERGRAPH_ACCESS_LOG_SAMPLE": "1", "PARTNERGRAPH_SLOW_REQUEST": "0"}, server.AccessLog{Sample: 1}},
+	} {
+		c, _, err := parseConfig("serve", nil, env(tc.env))
+		if got := accessLog(c); err != nil || got != tc.want {
+			t.Errorf("%v: %+v, %v; want %+v", tc.env, got, err, tc.want)
+		}
+	}
+	if _, _, err := parseConfig("serve", nil, env(map[string]string{"PARTNERGRAPH_ACCESS_LOG_SAMPLE": "-1"})); err == nil ||
+		!strings.Contains(err.Error(), "PARTNERGRAPH_ACCESS_LOG_SAMPLE") {
+		t.Errorf("a sample of -1: %v, want an error naming the variable", err)
+	}
 }

@@ -18,7 +18,7 @@ import (
 // added after the build live in extra; links removed are marked dead in
 // place (or dropped from extra), so that nothing moves while walks read.
 type csr struct {
-	ids   []int64 // dense number → entity id
+	ids   []int32 // dense number → entity id (below maxEntityID)
 	dense []int32 // entity id → dense number + 1; 0: none
 	node  []uint8 // kind code | status code << 4; 0: gone
 	off   []uint32
@@ -39,7 +39,8 @@ type csr struct {
 	roles    []string // role code → role; code 0 is ""
 	roleCode map[string]uint8
 	names    []byte   // the entities' names, one after another, in dense order
-	nameOff  []uint32 // per entity and one more: where its name starts in names
+	nameLen  []uint8  // per entity: its name's length in names (a longer one is in renamed)
+	nameAt   []uint32 // per nameBlock entities: where the first one's name starts in names
 	renamed  map[int32]heldName
 }
 
@@ -82,55 +83,167 @@ const maxEntityID = 1 << 28
 
 var errTooSparse = errors.New("entity ids too large for the dense table")
 
-// builder receives the snapshot and builds the csr.
+// builder receives the snapshot (store.StreamGraph) and builds the csr in
+// place: every array is allocated once at its final size, from the sizes
+// and the links' ends the snapshot gives first, and each row is written
+// straight into its slot. Beside the csr it holds only two cursors per
+// entity while the links are placed.
 type builder struct {
-	g        *csr
-	from, to []int32
-	typ      []uint8
-	lid      []uint32
+	g       *csr
+	out, in []uint32 // per entity: the next outgoing and incoming half of its row
 }
 
 func newBuilder() *builder {
 	return &builder{g: &csr{extra: map[int32][]half{}, roles: []string{""}, roleCode: map[string]uint8{"": 0},
-		nameOff: []uint32{0}, renamed: map[int32]heldName{}}}
+		renamed: map[int32]heldName{}}}
+}
+
+// Entities implements store.GraphSink.
+func (b *builder) Entities(n, maxID, nameBytes int64) error {
+	if maxID >= maxEntityID {
+		return errTooSparse
+	}
+	g := b.g
+	g.dense = make([]int32, maxID+1)
+	g.ids = make([]int32, 0, n)
+	g.node = make([]uint8, 0, n)
+	g.nameLen = make([]uint8, 0, n)
+	g.nameAt = make([]uint32, 0, n/nameBlock+1)
+	g.names = make([]byte, 0, min(nameBytes, math.MaxUint32))
+	return nil
 }
 
 // Entity implements store.GraphSink.
 func (b *builder) Entity(id int64, kind, status uint8, name []byte) {
 	g := b.g
 	if id <= 0 || id >= maxEntityID {
-		return // refused in Link and at the end
+		return // Entities refused the snapshot
 	}
 	for int64(len(g.dense)) <= id {
 		g.dense = append(g.dense, 0)
 	}
 	g.dense[id] = int32(len(g.ids)) + 1
-	g.ids = append(g.ids, id)
+	g.ids = append(g.ids, int32(id))
 	g.node = append(g.node, kind|status<<statusShift)
 	g.appendName(int32(len(g.ids)-1), name, true)
 }
 
-// Link implements store.GraphSink.
-func (b *builder) Link(id, from, to int64, typ uint8, role []byte) error {
-	f, okf := b.g.lookup(from)
-	t, okt := b.g.lookup(to)
+// rows allocates the row offsets once every entity is read.
+func (b *builder) rows() {
+	if b.g.off == nil {
+		n := len(b.g.ids)
+		b.g.off, b.g.outOff = make([]uint32, n+1), make([]uint32, n+1)
+	}
+}
+
+// Ends implements store.GraphSink: it counts the degrees.
+func (b *builder) Ends(from, to int64) error {
+	b.rows()
+	g := b.g
+	f, okf := g.lookup(from)
+	t, okt := g.lookup(to)
 	if !okf || !okt {
 		return fmt.Errorf("link %d-%d: %w", from, to, errTooSparse)
 	}
-	b.from, b.to, b.typ = append(b.from, f), append(b.to, t), append(b.typ, typ)
-	b.lid = append(b.lid, b.g.setRole(id, role))
+	g.off[f+1]++
+	g.off[t+1]++
+	g.outOff[f+1]++
+	g.links++
 	return nil
 }
 
+var errTooMany = errors.New("too many links for the index")
+
+// Links implements store.GraphSink: it allocates the rows at their final
+// size and points the cursors at each row's first outgoing and incoming
+// half.
+func (b *builder) Links(maxLink int64) error {
+	b.rows()
+	g := b.g
+	n := len(g.ids)
+	if 2*int64(g.links) > math.MaxUint32 {
+		return errTooMany
+	}
+	for i := 1; i <= n; i++ {
+		g.off[i] += g.off[i-1]
+		g.outOff[i] += g.outOff[i-1]
+	}
+	g.other = make([]int32, 2*g.links)
+	g.meta = make([]uint8, 2*g.links)
+	g.lid = make([]uint32, g.links)
+	g.roleOf = make([]uint8, min(maxLink, maxLinkID-1)+1)
+	b.out, b.in = make([]uint32, n), make([]uint32, n)
+	for i := range n {
+		b.out[i], b.in[i] = g.off[i], g.off[i]+g.outOff[i+1]-g.outOff[i]
+	}
+	return nil
+}
+
+var errMoved = errors.New("the links changed between the two reads of the snapshot")
+
+// Link implements store.GraphSink: it writes the link's two halves, its
+// id and its role in their slots.
+func (b *builder) Link(id, from, to int64, typ uint8, role []byte) error {
+	g := b.g
+	f, okf := g.lookup(from)
+	t, okt := g.lookup(to)
+	if !okf || !okt {
+		return fmt.Errorf("link %d-%d: %w", from, to, errTooSparse)
+	}
+	p, q := b.out[f], b.in[t]
+	if p >= g.off[f]+g.outOff[f+1]-g.outOff[f] || q >= g.off[t+1] {
+		return errMoved
+	}
+	b.out[f], b.in[t] = p+1, q+1
+	g.other[p], g.meta[p], g.lid[g.outOff[f]+p-g.off[f]] = t, typ|outgoing, g.setRole(id, role)
+	g.other[q], g.meta[q] = f, typ
+	return nil
+}
+
+// build checks that every slot was filled, drops the cursors and orders
+// each row's outgoing halves by the other end, in place.
+func (b *builder) build() (*csr, error) {
+	b.rows()
+	g := b.g
+	for i := range b.out {
+		if b.out[i] != g.off[i]+g.outOff[i+1]-g.outOff[i] || b.in[i] != g.off[i+1] {
+			return nil, errMoved
+		}
+	}
+	b.out, b.in = nil, nil
+	if len(g.names) < cap(g.names) {
+		g.names = fit(g.names) // names left out beyond 4 GB
+	}
+	for i := range len(g.ids) {
+		if o := g.off[i]; g.outOff[i+1]-g.outOff[i] > 1 {
+			sort.Sort(outRow{g, o, g.outOff[i], int(g.outOff[i+1] - g.outOff[i])})
+		}
+	}
+	return g, nil
+}
+
+// nameBlock is how many entities share an offset into the names arena:
+// each has the length of its name (a byte), and the offset of the block's
+// first, so that the offsets take 1.1 bytes an entity rather than 4 (3 MB
+// less at 1M), for at most 31 additions per name read.
+const nameBlock = 32
+
 // appendName appends the name of node i, the last (held false: not
-// held).
+// held; a name of more than 255 bytes is held in renamed).
 func (g *csr) appendName(i int32, name []byte, held bool) {
-	if !held || len(g.names)+len(name) > math.MaxUint32 {
+	if i%nameBlock == 0 {
+		g.nameAt = append(g.nameAt, uint32(len(g.names)))
+	}
+	switch {
+	case !held || len(g.names)+len(name) > math.MaxUint32:
 		g.renamed[i] = heldName{}
+		name = nil
+	case len(name) > math.MaxUint8:
+		g.renamed[i] = heldName{string(name), true}
 		name = nil
 	}
 	g.names = append(g.names, name...)
-	g.nameOff = append(g.nameOff, uint32(len(g.names)))
+	g.nameLen = append(g.nameLen, uint8(len(name)))
 }
 
 // name returns the name of node i, and false when it is not held.
@@ -140,15 +253,19 @@ func (g *csr) name(i int32) (string, bool) {
 			return r.name, r.held
 		}
 	}
-	o, end := g.nameOff[i], g.nameOff[i+1]
-	if o == end {
+	n := uint32(g.nameLen[i])
+	if n == 0 {
 		return "", true
+	}
+	o := g.nameAt[i/nameBlock]
+	for _, l := range g.nameLen[i-i%nameBlock : i] {
+		o += uint32(l)
 	}
 	// The arena's bytes are never written again once appended (a rename
 	// goes to renamed, a rebuild makes a new arena), so the name can
 	// share them: a string per node of a walk's answer was 7 % of the
 	// server's CPU for a neighbourhood of 500 (copies from all over 41 MB).
-	return unsafe.String(&g.names[o], end-o), true
+	return unsafe.String(&g.names[o], n), true
 }
 
 // setRole sets the role of link id and returns the id as the halves hold
@@ -224,54 +341,6 @@ func (g *csr) linkID(i, other int32, m uint8, want uint32) uint32 {
 	return 0
 }
 
-// build turns the links read into rows.
-func (b *builder) build() *csr {
-	g := b.g
-	n := len(g.ids)
-	g.off = make([]uint32, n+1)
-	for i := range b.from {
-		g.off[b.from[i]+1]++
-		g.off[b.to[i]+1]++
-	}
-	for i := 1; i <= n; i++ {
-		g.off[i] += g.off[i-1]
-	}
-	g.outOff = make([]uint32, n+1)
-	for _, f := range b.from {
-		g.outOff[f+1]++
-	}
-	for i := 1; i <= n; i++ {
-		g.outOff[i] += g.outOff[i-1]
-	}
-	g.other = make([]int32, 2*len(b.from))
-	g.meta = make([]uint8, 2*len(b.from))
-	g.lid = make([]uint32, len(b.from))
-	out := make([]uint32, n) // the next outgoing half of each row
-	in := make([]uint32, n)  // the next incoming half
-	for i := range n {
-		out[i], in[i] = g.off[i], g.off[i]+g.outOff[i+1]-g.outOff[i]
-	}
-	for i := range b.from {
-		f, t := b.from[i], b.to[i]
-		p := out[f]
-		g.other[p], g.meta[p], g.lid[g.outOff[f]+p-g.off[f]] = t, b.typ[i]|outgoing, b.lid[i]
-		out[f]++
-		g.other[in[t]], g.meta[in[t]] = f, b.typ[i]
-		in[t]++
-	}
-	g.links = len(b.from)
-	b.from, b.to, b.typ, b.lid = nil, nil, nil, nil
-	// The arrays grown by append hold up to a quarter more than they need:
-	// 10 MB of names at 1M.
-	g.names, g.roleOf = fit(g.names), fit(g.roleOf)
-	for i := range n {
-		if o := g.off[i]; g.outOff[i+1]-g.outOff[i] > 1 {
-			sort.Sort(outRow{g, o, g.outOff[i], int(g.outOff[i+1] - g.outOff[i])})
-		}
-	}
-	return g
-}
-
 // fit returns s in an array of its length when that is much smaller than
 // its capacity.
 func fit[T any](s []T) []T {
@@ -310,9 +379,9 @@ func (g *csr) lookup(id int64) (int32, bool) {
 
 // bytes estimates the memory the index holds.
 func (g *csr) bytes() int64 {
-	n := int64(cap(g.ids))*8 + int64(cap(g.dense))*4 + int64(cap(g.node)) + int64(cap(g.off))*4 +
+	n := int64(cap(g.ids))*4 + int64(cap(g.dense))*4 + int64(cap(g.node)) + int64(cap(g.off))*4 +
 		int64(cap(g.other))*4 + int64(cap(g.meta)) +
-		int64(cap(g.outOff))*4 + int64(cap(g.lid))*4 + int64(cap(g.roleOf)) + int64(cap(g.names)) + int64(cap(g.nameOff))*4
+		int64(cap(g.outOff))*4 + int64(cap(g.lid))*4 + int64(cap(g.roleOf)) + int64(cap(g.names)) + int64(cap(g.nameLen)) + int64(cap(g.nameAt))*4
 	for _, hs := range g.extra {
 		n += int64(cap(hs))*int64(unsafe.Sizeof(half{})) + 16
 	}
@@ -354,9 +423,12 @@ func (g *csr) apply(c store.GraphChange) (bool, error) {
 			}
 			i = int32(len(g.ids))
 			g.dense[c.Entity] = i + 1
-			g.ids = append(g.ids, c.Entity)
+			g.ids = append(g.ids, int32(c.Entity))
 			g.node = append(g.node, 0)
-			g.appendName(i, []byte(c.Name), c.HasName)
+			// Its name goes to renamed, not the arena, which is built
+			// at its final size: an append would copy it whole.
+			g.appendName(i, nil, true)
+			g.renamed[i] = heldName{c.Name, c.HasName}
 		}
 		shape := g.node[i] != c.Kind|c.Status<<statusShift
 		g.node[i] = c.Kind | c.Status<<statusShift

@@ -161,7 +161,10 @@ func (x *Index) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g := b.build()
+	g, err := b.build()
+	if err != nil {
+		return err
+	}
 	x.applyMu.Lock()
 	defer x.applyMu.Unlock()
 	now, err := x.st.GraphVersion(ctx)
@@ -185,11 +188,11 @@ func (x *Index) build(ctx context.Context) error {
 }
 
 // buildBytes estimates the bytes the index holds at most while it is
-// built for n entities and l links: per entity its ids, rows and a name
-// of ~45 bytes, per link its two halves, its id and role, and the
-// builder's 13 bytes, with a quarter more for the arrays grown by append.
+// built for n entities and l links: per entity its ids, rows, a name of
+// ~45 bytes and the builder's two cursors, per link its two halves, its id
+// and role. Every array is allocated once at its final size.
 func buildBytes(n, l int64) int64 {
-	return (n*(8+4+1+4+4+4+45) + l*(2*5+4+1+13)) * 5 / 4
+	return n*(4+4+1+4+4+4+45+8) + l*(2*5+4+1)
 }
 
 // heapInUse is the live heap after a collection: what the index adds to
@@ -397,13 +400,13 @@ func (x *Index) Neighborhood(ctx context.Context, vis store.Visibility, centre i
 		// Back from dense numbers to entity ids.
 		depths := make(map[int64]int, len(sub.Nodes))
 		for i, n := range sub.Nodes {
-			id := g.ids[n]
+			id := int64(g.ids[n])
 			depths[id] = sub.Depth[n]
 			sub.Nodes[i] = id
 		}
 		sub.Depth = depths
 		for i, k := range sub.Links {
-			sub.Links[i] = graphalg.Key{From: g.ids[k.From], Type: k.Type, To: g.ids[k.To]}
+			sub.Links[i] = graphalg.Key{From: int64(g.ids[k.From]), Type: k.Type, To: int64(g.ids[k.To])}
 		}
 		return sub, nil
 	}()
@@ -432,7 +435,7 @@ func heads(g *csr, ns []int64) []*kb.Entity {
 			return nil
 		}
 		b := g.node[n]
-		es[i] = kb.Entity{ID: g.ids[n], Kind: kindOfCode(b & kindMask), Status: store.Statuses[b>>statusShift-1], Name: name}
+		es[i] = kb.Entity{ID: int64(g.ids[n]), Kind: kindOfCode(b & kindMask), Status: store.Statuses[b>>statusShift-1], Name: name}
 		out[i] = &es[i]
 	}
 	return out
@@ -448,7 +451,7 @@ func linkHeads(g *csr, ks []graphalg.Key) ([]*kb.Link, bool) {
 		if !ok {
 			return nil, false
 		}
-		ls[i] = kb.Link{ID: int64(id), FromID: g.ids[k.From], ToID: g.ids[k.To], Type: store.RelationOfCode(uint8(k.Type)), Role: role}
+		ls[i] = kb.Link{ID: int64(id), FromID: int64(g.ids[k.From]), ToID: int64(g.ids[k.To]), Type: store.RelationOfCode(uint8(k.Type)), Role: role}
 		out[i] = &ls[i]
 	}
 	return out, true
@@ -492,7 +495,7 @@ func (x *Index) Paths(ctx context.Context, vis store.Visibility, from, to int64,
 		held = heldPaths(g, int64(f), found)
 		for _, p := range found {
 			for i := range p {
-				p[i].Other = g.ids[p[i].Other]
+				p[i].Other = int64(g.ids[p[i].Other])
 			}
 		}
 		return found, nil
@@ -520,7 +523,7 @@ func heldPaths(g *csr, f int64, found [][]graphalg.Hop) []*store.Path {
 		path := &store.Path{Nodes: make([]int64, len(nodes)), Links: links,
 			Held: store.Held{Heads: heads(g, nodes), LinksHeld: true}}
 		for j, n := range nodes {
-			path.Nodes[j] = g.ids[n]
+			path.Nodes[j] = int64(g.ids[n])
 		}
 		out[i] = path
 	}
@@ -596,10 +599,17 @@ func byDegree(a, b store.Degree) int {
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// countDegrees counts the degree of every visible node under wk.
+// countDegrees counts the degree of every visible node under wk. It
+// keeps at most 2 × maxDegreeRank candidates per kind, cut back to the
+// best maxDegreeRank whenever full, rather than a row per node (16 MB and
+// more at 1M, for a table of 100 per kind).
 func countDegrees(wk *walk) *degreeTable {
 	g := wk.g
 	var all [16][]store.Degree
+	cut := func(ds []store.Degree) []store.Degree {
+		slices.SortFunc(ds, byDegree)
+		return ds[:min(maxDegreeRank, len(ds))]
+	}
 	for i := range g.ids {
 		n := int32(i)
 		if !g.visible(n, wk.drafts) {
@@ -607,13 +617,18 @@ func countDegrees(wk *walk) *degreeTable {
 		}
 		if d := wk.degree(n); d > 0 {
 			c := g.node[n] & kindMask
-			all[c] = append(all[c], store.Degree{ID: g.ids[n], Degree: d})
+			if all[c] == nil {
+				all[c] = make([]store.Degree, 0, 2*maxDegreeRank)
+			}
+			if len(all[c]) == 2*maxDegreeRank {
+				all[c] = cut(all[c])
+			}
+			all[c] = append(all[c], store.Degree{ID: int64(g.ids[n]), Degree: d})
 		}
 	}
 	t := &degreeTable{}
 	for c, ds := range all {
-		slices.SortFunc(ds, byDegree)
-		t.byKind[c] = slices.Clone(ds[:min(maxDegreeRank, len(ds))]) // not the whole table
+		t.byKind[c] = slices.Clone(cut(ds)) // not the candidates' array
 	}
 	return t
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/serial"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vikstrous/dataloadgen"
 )
@@ -26,6 +27,33 @@ import (
 // docs/benchmarks.md ("Measurements behind the code") has the figures.
 const DefaultWait = time.Millisecond
 
+// Loader is a dataloader whose waits give back the resolver's slot of a
+// request whose resolvers run a few at a time (package serial), so that
+// the other fields of its level add their keys to the same batch.
+type Loader[K comparable, V any] struct{ *dataloadgen.Loader[K, V] }
+
+// Load is dataloadgen's Load, without a slot while it waits.
+func (l Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
+	defer serial.Pause(ctx)()
+	return l.Loader.Load(ctx, key)
+}
+
+// LoadAll is dataloadgen's LoadAll, without a slot while it waits.
+func (l Loader[K, V]) LoadAll(ctx context.Context, keys []K) ([]V, error) {
+	defer serial.Pause(ctx)()
+	return l.Loader.LoadAll(ctx, keys)
+}
+
+// LoadThunk is dataloadgen's LoadThunk; the thunk gives back the slot of
+// the field of ctx while it waits.
+func (l Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
+	th := l.Loader.LoadThunk(ctx, key)
+	return func() (V, error) {
+		defer serial.Pause(ctx)()
+		return th()
+	}
+}
+
 // Loaders are the dataloaders of one request.
 type Loaders struct {
 	store *store.Store
@@ -33,42 +61,42 @@ type Loaders struct {
 	opts  []dataloadgen.Option
 
 	// Entity loads entities by id; nil for one that is missing or hidden.
-	Entity *dataloadgen.Loader[int64, *kb.Entity]
+	Entity Loader[int64, *kb.Entity]
 	// EntityHead loads what the entity row alone holds (store.EntityHeads),
 	// for lists that show no more.
-	EntityHead *dataloadgen.Loader[int64, *kb.Entity]
+	EntityHead Loader[int64, *kb.Entity]
 	// Link loads links by id; nil for one that is missing or hidden.
-	Link *dataloadgen.Loader[int64, *kb.Link]
+	Link Loader[int64, *kb.Link]
 	// EntityCitations loads the citations of entities.
-	EntityCitations *dataloadgen.Loader[int64, []kb.Citation]
+	EntityCitations Loader[int64, []kb.Citation]
 	// LinkCitations loads the citations of links.
-	LinkCitations *dataloadgen.Loader[int64, []kb.Citation]
+	LinkCitations Loader[int64, []kb.Citation]
 	// Indicators loads the indicators of cooperatives, projects and events.
-	Indicators *dataloadgen.Loader[int64, []kb.Indicator]
+	Indicators Loader[int64, []kb.Indicator]
 	// SectorCounts loads the members per sector of partnerships.
-	SectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+	SectorCounts Loader[int64, map[kb.Sector]int]
 	// CooperativeSectorCounts loads the partners per sector around
 	// cooperatives.
-	CooperativeSectorCounts *dataloadgen.Loader[int64, map[kb.Sector]int]
+	CooperativeSectorCounts Loader[int64, map[kb.Sector]int]
 	// Texts loads the original language and the translations of
 	// entities: a page in a requested language costs one query for all
 	// its entries.
-	Texts *dataloadgen.Loader[int64, kb.Texts]
+	Texts Loader[int64, kb.Texts]
 	// PracticeTopics loads the topics of good practices (migration
 	// 00026), each practice's in its order.
-	PracticeTopics *dataloadgen.Loader[int64, []*kb.Topic]
+	PracticeTopics Loader[int64, []*kb.Topic]
 
 	// links loads the links of entities for any spec: the questions of
 	// one batch, whatever their specs, go to the database as one query.
-	links *dataloadgen.Loader[linkKey, []store.LinkRow]
+	links Loader[linkKey, []store.LinkRow]
 
 	mu            sync.Mutex
 	specs         map[string]store.LinkSpec // by LinkSpec.Key
-	linkCounts    map[string]*dataloadgen.Loader[int64, int]
-	histories     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]
-	historyCounts map[store.Subject]*dataloadgen.Loader[int64, int]
-	partnerPages  map[string]*dataloadgen.Loader[int64, []store.Named]
-	partnerCount  *dataloadgen.Loader[int64, int]
+	linkCounts    map[string]Loader[int64, int]
+	histories     map[historyKey]Loader[int64, *store.HistoryPage]
+	historyCounts map[store.Subject]Loader[int64, int]
+	partnerPages  map[string]Loader[int64, []store.Named]
+	partnerCount  Loader[int64, int]
 }
 
 // historyKey is one page of revision histories: of entities or links, of
@@ -95,27 +123,27 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		vis:           vis,
 		opts:          []dataloadgen.Option{dataloadgen.WithWait(wait)},
 		specs:         map[string]store.LinkSpec{},
-		linkCounts:    map[string]*dataloadgen.Loader[int64, int]{},
-		histories:     map[historyKey]*dataloadgen.Loader[int64, *store.HistoryPage]{},
-		historyCounts: map[store.Subject]*dataloadgen.Loader[int64, int]{},
-		partnerPages:  map[string]*dataloadgen.Loader[int64, []store.Named]{},
+		linkCounts:    map[string]Loader[int64, int]{},
+		histories:     map[historyKey]Loader[int64, *store.HistoryPage]{},
+		historyCounts: map[store.Subject]Loader[int64, int]{},
+		partnerPages:  map[string]Loader[int64, []store.Named]{},
 	}
 	l.partnerCount = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
 		return st.CountPracticePartners(ctx, vis, ids)
 	}, l.opts)
-	l.links = dataloadgen.NewLoader(l.fetchLinks, l.opts...)
-	l.Entity = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
+	l.links = Loader[linkKey, []store.LinkRow]{dataloadgen.NewLoader(l.fetchLinks, l.opts...)}
+	l.Entity = Loader[int64, *kb.Entity]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
 		return es, fill(len(ids), err)
-	}, l.opts...)
-	l.EntityHead = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
+	}, l.opts...)}
+	l.EntityHead = Loader[int64, *kb.Entity]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntityHeads(ctx, vis, ids)
 		return es, fill(len(ids), err)
-	}, l.opts...)
-	l.Link = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Link, []error) {
+	}, l.opts...)}
+	l.Link = Loader[int64, *kb.Link]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Link, []error) {
 		ls, err := st.LinksByID(ctx, vis, ids)
 		return ls, fill(len(ids), err)
-	}, l.opts...)
+	}, l.opts...)}
 	l.EntityCitations = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Citation, error) {
 		return st.EntityCitations(ctx, vis, ids)
 	}, l.opts)
@@ -224,7 +252,7 @@ func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]store.Lin
 // LinkCount returns the loader of the number of links that match spec
 // (ignoring its order and paging), keyed by entity id: one grouped count
 // statement for all the entities of a level.
-func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int] {
+func (l *Loaders) LinkCount(spec store.LinkSpec) Loader[int64, int] {
 	spec = spec.Unpaged()
 	key := spec.Key()
 	l.mu.Lock()
@@ -242,7 +270,7 @@ func (l *Loaders) LinkCount(spec store.LinkSpec) *dataloadgen.Loader[int64, int]
 // History returns the loader of one page of revisions (store.HistorySpec)
 // of entities, links or topics (subject), keyed by their id: the
 // histories of a list of entries cost one statement.
-func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) *dataloadgen.Loader[int64, *store.HistoryPage] {
+func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) Loader[int64, *store.HistoryPage] {
 	key := historyKey{subject, sp}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -259,7 +287,7 @@ func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) *dataload
 // PracticePartnerPage returns the loader of one page of the partners behind
 // good practices, keyed by practice id: the practices of one level that
 // ask for the same page share one query.
-func (l *Loaders) PracticePartnerPage(p store.PartnerPage) *dataloadgen.Loader[int64, []store.Named] {
+func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Loader[int64, []store.Named] {
 	key := p.Key()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -274,11 +302,11 @@ func (l *Loaders) PracticePartnerPage(p store.PartnerPage) *dataloadgen.Loader[i
 }
 
 // PracticePartnerCount loads how many partners are behind good practices.
-func (l *Loaders) PracticePartnerCount() *dataloadgen.Loader[int64, int] { return l.partnerCount }
+func (l *Loaders) PracticePartnerCount() Loader[int64, int] { return l.partnerCount }
 
 // HistoryCount returns the loader of the number of revisions of entities,
 // links or topics (subject), keyed by their id.
-func (l *Loaders) HistoryCount(subject store.Subject) *dataloadgen.Loader[int64, int] {
+func (l *Loaders) HistoryCount(subject store.Subject) Loader[int64, int] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ld, ok := l.historyCounts[subject]
@@ -324,7 +352,7 @@ func (l *Loaders) EntitiesNow(ctx context.Context, ids []int64) ([]*kb.Entity, e
 
 // entitiesNow reads ids with fetch (aligned with ids, nil for one missing
 // or hidden), primes ld with them and drops the missing or hidden ones.
-func (l *Loaders) entitiesNow(ctx context.Context, ld *dataloadgen.Loader[int64, *kb.Entity],
+func (l *Loaders) entitiesNow(ctx context.Context, ld Loader[int64, *kb.Entity],
 	fetch func(context.Context, store.Visibility, []int64) ([]*kb.Entity, error), ids []int64) ([]*kb.Entity, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -344,14 +372,15 @@ func (l *Loaders) entitiesNow(ctx context.Context, ld *dataloadgen.Loader[int64,
 }
 
 // entities loads ids through ld and drops the missing or hidden ones.
-func (l *Loaders) entities(ctx context.Context, ld *dataloadgen.Loader[int64, *kb.Entity], ids []int64) ([]*kb.Entity, error) {
+func (l *Loaders) entities(ctx context.Context, ld Loader[int64, *kb.Entity], ids []int64) ([]*kb.Entity, error) {
 	thunks := make([]func() (*kb.Entity, error), len(ids))
 	for i, id := range ids {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		thunks[i] = ld.LoadThunk(ctx, id)
+		thunks[i] = ld.Loader.LoadThunk(ctx, id)
 	}
+	defer serial.Pause(ctx)() // once for all the thunks
 	out := make([]*kb.Entity, 0, len(ids))
 	for _, th := range thunks {
 		e, err := th()
@@ -367,8 +396,8 @@ func (l *Loaders) entities(ctx context.Context, ld *dataloadgen.Loader[int64, *k
 
 // mapped builds a loader from a fetch that returns a map; keys without an
 // entry get the zero value (an empty list), not an error.
-func mapped[V any](fetch func(ctx context.Context, ids []int64) (map[int64]V, error), opts []dataloadgen.Option) *dataloadgen.Loader[int64, V] {
-	return dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]V, []error) {
+func mapped[V any](fetch func(ctx context.Context, ids []int64) (map[int64]V, error), opts []dataloadgen.Option) Loader[int64, V] {
+	return Loader[int64, V]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]V, []error) {
 		m, err := fetch(ctx, ids)
 		out := make([]V, len(ids))
 		if err == nil {
@@ -377,7 +406,7 @@ func mapped[V any](fetch func(ctx context.Context, ids []int64) (map[int64]V, er
 			}
 		}
 		return out, fill(len(ids), err)
-	}, opts...)
+	}, opts...)}
 }
 
 // fill returns nil for no error, else err for every key.

@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/budget"
+	"github.com/partnergraph/partnergraph/internal/serial"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -41,6 +43,12 @@ type Heavy struct {
 	// Wait is how long a heavy query waits for a slot before it is refused
 	// (PARTNERGRAPH_HEAVY_WAIT); default DefaultHeavy.Wait.
 	Wait time.Duration
+	// Parallelism is how many resolvers of one admitted heavy query run at
+	// once (PARTNERGRAPH_HEAVY_PARALLELISM, package serial): gqlgen runs
+	// the fields and list elements of a query in goroutines of their own,
+	// so a heavy query alone took both cores; default
+	// DefaultHeavy.Parallelism, -1 no bound.
+	Parallelism int
 }
 
 // DefaultHeavy is the gate unless configured. Cost: above every operation
@@ -52,7 +60,7 @@ type Heavy struct {
 // at once and cut their throughput by half or more (docs/benchmarks.md,
 // "Heavy queries beside light ones"). docs/api.md ("Heavy queries") says
 // when to lower it.
-var DefaultHeavy = Heavy{Cost: 15000, Concurrency: 1, Queue: 32, Wait: 2 * time.Second}
+var DefaultHeavy = Heavy{Cost: 15000, Concurrency: 1, Queue: 32, Wait: 2 * time.Second, Parallelism: 1}
 
 func (h *Heavy) defaults() {
 	if h.Cost == 0 {
@@ -67,6 +75,9 @@ func (h *Heavy) defaults() {
 	if h.Wait <= 0 {
 		h.Wait = DefaultHeavy.Wait
 	}
+	if h.Parallelism == 0 {
+		h.Parallelism = DefaultHeavy.Parallelism
+	}
 }
 
 // heavyGate is the gqlgen extension that admits heavy queries through
@@ -77,15 +88,17 @@ type heavyGate struct {
 	slots   chan struct{}
 	waiting atomic.Int64
 	m       *metrics
+	log     *slog.Logger
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.ResponseInterceptor
+	graphql.FieldInterceptor
 } = (*heavyGate)(nil)
 
-func newHeavyGate(h Heavy, m *metrics) *heavyGate {
-	g := &heavyGate{Heavy: h, slots: make(chan struct{}, h.Concurrency), m: m}
+func newHeavyGate(h Heavy, m *metrics, log *slog.Logger) *heavyGate {
+	g := &heavyGate{Heavy: h, slots: make(chan struct{}, h.Concurrency), m: m, log: log}
 	m.heavyGauges(func() float64 { return float64(len(g.slots)) }, func() float64 { return float64(g.waiting.Load()) })
 	return g
 }
@@ -114,7 +127,23 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		return &graphql.Response{Errors: gqlerror.List{e}}
 	}
 	defer func() { <-g.slots }()
-	return next(store.WithHeavy(ctx))
+	ctx = store.WithHeavy(ctx)
+	if g.Parallelism < 0 {
+		return next(ctx)
+	}
+	ctx, tok := serial.With(ctx, g.Parallelism)
+	resp := next(ctx)
+	st := tok.Stats()
+	g.log.LogAttrs(ctx, slog.LevelDebug, "heavy query", slog.String("request_id", RequestID(ctx)), slog.Int("cost", cost),
+		slog.Int("fields", st.Fields), slog.Int("loader_waits", st.Pauses), slog.Int("reentered", st.Reentered),
+		slog.Int("most_at_once", st.MostAtOnce), slog.Int("most_inside", st.MostInside), slog.Int("parallelism", g.Parallelism))
+	return resp
+}
+
+// InterceptField runs a field of an admitted heavy query with a slot of
+// its token (serial.Run), a field of any other at once.
+func (g *heavyGate) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	return serial.Run(ctx, next)
 }
 
 // admit takes a slot, waiting for one in the queue if need be; it returns

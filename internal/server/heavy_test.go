@@ -269,3 +269,101 @@ func TestLightQueriesNeverMeetTheGate(t *testing.T) {
 		}
 	}
 }
+
+// serialQuery is heavy from a Heavy.Cost of 10 and has every kind of wait
+// a resolver may meet: lists whose elements gather at a loader, counts
+// asked by one field and waited for by another, and a walk whose nodes'
+// selection is not written in one pass (gqlgen's code run inside the
+// resolver, graph/walklist.go).
+const serialQuery = `query($id: ID!) {
+	goodPractices(first: 20) { totalCount nodes { id name
+		cases(first: 3) { totalCount nodes { __typename id name
+			... on Cooperative { supporters(first: 5) { totalCount nodes { id } } }
+			... on Project { partners(first: 5) { totalCount nodes { id } } } } }
+		partners(first: 3) { totalCount nodes { id name sector } } } }
+	events(first: 10) { nodes { id organizers(first: 5) { totalCount nodes { id } } participants(first: 5) { totalCount nodes { id } } } }
+	neighborhood(id: $id, depth: 2, limit: 50) { nodes { id ... on Partner { cooperatives(first: 2) { totalCount nodes { id } } } } links { id } }
+}`
+
+// TestHeavyQueryRunsOneResolverAtATime: an admitted heavy query with a
+// parallelism of 1 never has two resolvers holding a slot at once (the
+// token's own count, read from the gate's debug line), its fields still
+// gather at the loaders (more than one begun at once, so the batches are
+// not split), nothing ran outside the token, and the answer is the one
+// the same query gets with no bound: it did not deadlock on its loaders.
+func TestHeavyQueryRunsOneResolverAtATime(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), pgtest.NewDB(t, "reference"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	serve := func(parallelism int, logs io.Writer) string {
+		log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		srv := httptest.NewServer(server.New(server.Config{Logger: log, LoaderWait: 20 * time.Millisecond,
+			Heavy: server.Heavy{Cost: 10, Parallelism: parallelism}}, st).Handler())
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	var id string
+	var serialLogs, freeLogs logBuffer
+	serialURL, freeURL := serve(1, &serialLogs), serve(-1, &freeLogs)
+	{
+		var out struct {
+			Data struct {
+				Partners struct{ Nodes []struct{ ID string } }
+			}
+		}
+		g := &gated{url: freeURL}
+		a := g.post(t, `{ partners(first: 1, filter: {sector: [PUBLIC]}) { nodes { id } } }`)
+		if err := json.Unmarshal(a.Data, &out.Data); err != nil || len(out.Data.Partners.Nodes) == 0 {
+			t.Fatalf("a partner: %s %v", a.Data, err)
+		}
+		id = out.Data.Partners.Nodes[0].ID
+	}
+	ask := func(url string) response {
+		body, _ := json.Marshal(map[string]any{"query": serialQuery, "variables": map[string]any{"id": id}})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cache-Control", "no-cache")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("the heavy query did not answer (deadlocked?): %v", err)
+		}
+		defer res.Body.Close()
+		var r response
+		if err := json.NewDecoder(res.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
+			t.Fatalf("answer %d: %v %+v", res.StatusCode, err, r.Errors)
+		}
+		return r
+	}
+	for range 3 {
+		got, want := ask(serialURL), ask(freeURL)
+		if !bytes.Equal(got.Data, want.Data) {
+			t.Fatalf("one resolver at a time answered\n%s\nwithout a bound\n%s", got.Data, want.Data)
+		}
+	}
+	if lines := withMessage(freeLogs.lines(t), "heavy query"); len(lines) != 0 {
+		t.Errorf("no bound, yet the gate counted: %v", lines)
+	}
+	lines := withMessage(serialLogs.lines(t), "heavy query")
+	if len(lines) != 3 {
+		t.Fatalf("%d heavy query lines, want 3: %v", len(lines), serialLogs.lines(t))
+	}
+	for _, l := range lines {
+		if l["most_at_once"] != float64(1) || l["reentered"] != float64(0) {
+			t.Errorf("resolvers at once %v, run within another's slot %v; want 1 and 0: %v", l["most_at_once"], l["reentered"], l)
+		}
+		if f, _ := l["fields"].(float64); f < 150 {
+			t.Errorf("%v fields under the token, want every field of the answer: %v", l["fields"], l)
+		}
+		if w, _ := l["loader_waits"].(float64); w < 20 {
+			t.Errorf("%v waits on a loader without the slot: %v", l["loader_waits"], l)
+		}
+		if in, _ := l["most_inside"].(float64); in < 2 {
+			t.Errorf("at most %v resolvers begun at once: the fields of a level did not gather at the loader: %v", l["most_inside"], l)
+		}
+	}
+}

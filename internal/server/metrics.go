@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -211,6 +212,9 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
+		if info, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+			info.failed.Store(true)
+		}
 		for _, e := range resp.Errors {
 			code, _ := e.Extensions["code"].(string)
 			if code == "" {
@@ -229,6 +233,18 @@ type reqInfo struct {
 	mu        sync.Mutex
 	operation string
 	errs      *requestErrors // nil: errors are logged one by one (errlog.go)
+	failed    atomic.Bool    // the answer carried errors
+}
+
+// hasFailed says whether the answer carried errors or the request
+// collected some.
+func (r *reqInfo) hasFailed() bool {
+	if r.failed.Load() {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.errs != nil && len(r.errs.codes) > 0
 }
 
 type reqInfoKey struct{}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/server"
 )
@@ -81,5 +82,64 @@ func TestMetricsAndLogsNameOperationsOutcomesAndCodes(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no JSON access log line with the operation name and a request ID:\n%s", logs.String())
+	}
+}
+
+// TestAccessLogSamplesTheRequestsThatWentWell: with a sample of one in
+// three, the access log writes the first, fourth and seventh of seven
+// good requests, and every failed one (an answer with errors, an HTTP
+// error), one line each; with a slow threshold every request past it.
+func TestAccessLogSamplesTheRequestsThatWentWell(t *testing.T) {
+	accessLines := func(logs *logBuffer) (ok, failed int) {
+		for _, l := range withMessage(logs.lines(t), "request") {
+			if l["path"] != "/graphql" {
+				continue
+			}
+			if l["operation"] == "Good" {
+				ok++
+			} else {
+				failed++
+			}
+		}
+		return ok, failed
+	}
+	var logs logBuffer
+	a := newAPI(t, "reference", server.Config{
+		Logger:    slog.New(slog.NewJSONHandler(&logs, nil)),
+		AccessLog: server.AccessLog{Sample: 3},
+	})
+	var out map[string]any
+	for i := range 7 {
+		a.query(`query Good { partners(first: 1) { totalCount } }`, nil, &out)
+		if i == 2 {
+			a.fail(`query Broken { nope }`, nil)
+			a.fail(`query Missing($id: ID!) { node(id: $id) { id } }`, nil)
+		}
+	}
+	if ok, failed := accessLines(&logs); ok != 3 || failed != 2 {
+		t.Errorf("access lines: %d good, %d failed; want 3 and 2", ok, failed)
+	}
+
+	var slow logBuffer
+	a = newAPI(t, "reference", server.Config{
+		Logger:    slog.New(slog.NewJSONHandler(&slow, nil)),
+		AccessLog: server.AccessLog{Sample: -1, Slow: time.Nanosecond},
+	})
+	for range 4 {
+		a.query(`query Good { partners(first: 1) { totalCount } }`, nil, &out)
+	}
+	if ok, _ := accessLines(&slow); ok != 4 {
+		t.Errorf("%d access lines for 4 requests past the slow threshold, want 4", ok)
+	}
+
+	var none logBuffer
+	a = newAPI(t, "reference", server.Config{
+		Logger:    slog.New(slog.NewJSONHandler(&none, nil)),
+		AccessLog: server.AccessLog{Sample: -1},
+	})
+	a.query(`query Good { partners(first: 1) { totalCount } }`, nil, &out)
+	a.fail(`query Broken { nope }`, nil)
+	if ok, failed := accessLines(&none); ok != 0 || failed != 1 {
+		t.Errorf("access lines with no sample: %d good, %d failed; want 0 and 1", ok, failed)
 	}
 }
