@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -596,10 +598,9 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(i
 	}
 	batch := &pgconn.Batch{}
 	batch.ExecParams(withoutJIT, nil, nil, nil, nil)
-	// Results in text: PostgreSQL writes a float8 in the shortest form
-	// that reads back as the same number, so the scores are those the
-	// binary format gives.
-	batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, nil)
+	// Results in binary, as pgx reads them: the scores are the float8s
+	// PostgreSQL computed, whatever extra_float_digits says.
+	batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
 	results, err := c.Conn().PgConn().ExecBatch(ctx, batch).ReadAll()
 	if err != nil {
 		return translate(err)
@@ -608,22 +609,20 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(i
 		return fmt.Errorf("search: %d results of a pipeline of 2", len(results))
 	}
 	for _, r := range results[1].Rows {
-		if len(r) != 3 {
-			return fmt.Errorf("search: a row of %d columns", len(r))
+		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
+			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
 		}
-		id, err := strconv.ParseInt(string(r[0]), 10, 64)
-		if err != nil {
-			return fmt.Errorf("search: entity id: %w", err)
+		// The count is a bigint, or the integer 0 when not counted.
+		var n int64
+		switch len(r[2]) {
+		case 8:
+			n = int64(binary.BigEndian.Uint64(r[2]))
+		case 4:
+			n = int64(int32(binary.BigEndian.Uint32(r[2])))
+		default:
+			return fmt.Errorf("search: a count of %d bytes", len(r[2]))
 		}
-		score, err := strconv.ParseFloat(string(r[1]), 64)
-		if err != nil {
-			return fmt.Errorf("search: score: %w", err)
-		}
-		n, err := strconv.ParseInt(string(r[2]), 10, 64)
-		if err != nil {
-			return fmt.Errorf("search: count: %w", err)
-		}
-		row(id, score, n)
+		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n)
 	}
 	return nil
 }
