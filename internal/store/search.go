@@ -601,7 +601,28 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(i
 	// Results in binary, as pgx reads them: the scores are the float8s
 	// PostgreSQL computed, whatever extra_float_digits says.
 	batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	// The pool's tracer, if it follows batches, sees the pipeline as one.
+	bt, _ := c.Conn().Config().Tracer.(pgx.BatchTracer)
+	if bt != nil {
+		pb := &pgx.Batch{}
+		pb.Queue(withoutJIT)
+		pb.Queue(sql, args...)
+		ctx = bt.TraceBatchStart(ctx, c.Conn(), pgx.TraceBatchStartData{Batch: pb})
+	}
 	results, err := c.Conn().PgConn().ExecBatch(ctx, batch).ReadAll()
+	if bt != nil {
+		for i, q := range []struct {
+			sql  string
+			args []any
+		}{{withoutJIT, nil}, {sql, args}} {
+			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
+			if i < len(results) {
+				d.CommandTag = results[i].CommandTag
+			}
+			bt.TraceBatchQuery(ctx, c.Conn(), d)
+		}
+		bt.TraceBatchEnd(ctx, c.Conn(), pgx.TraceBatchEndData{Err: err})
+	}
 	if err != nil {
 		return translate(err)
 	}
