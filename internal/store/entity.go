@@ -201,14 +201,25 @@ const entityRowsSQL = `SELECT ` + entityColumns + ` FROM entity_rows($1, $2) e`
 // EntitiesByID returns the entities with the given ids in the order of ids,
 // with nil where an entity does not exist or is not visible under vis.
 func (s *Store) EntitiesByID(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, error) {
-	sql := entitiesByIDSQL
-	if s.serverPlans {
-		sql = entityRowsSQL
-	}
-	rows, err := s.read(ctx).Query(ctx, sql, ids, vis.statuses())
+	rows, err := s.read(ctx).Query(ctx, s.entitiesSQL(), ids, vis.statuses())
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", translate(err))
 	}
+	return entitiesInOrder(ctx, vis, rows, ids)
+}
+
+// entitiesSQL is the statement of EntitiesByID, with the arguments ids
+// and statuses.
+func (s *Store) entitiesSQL() string {
+	if s.serverPlans {
+		return entityRowsSQL
+	}
+	return entitiesByIDSQL
+}
+
+// entitiesInOrder reads the rows of entitiesSQL and returns the entities
+// in the order of ids, as EntitiesByID.
+func entitiesInOrder(ctx context.Context, vis Visibility, rows pgx.Rows, ids []int64) ([]*kb.Entity, error) {
 	byID, err := collectEntities(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("entities by id: %w", err)

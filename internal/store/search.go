@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -13,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/textsearch"
 )
@@ -358,28 +362,127 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 // readers of published entries: the vocabulary holds the terms of
 // published documents only, so that a reader who sees drafts keeps the
 // prefix match, which reaches the drafts' terms too.
+//
+// It also prunes the words of q (prune) in the same round trip: the
+// terms a word completes to all start with the word, so the vocabulary's
+// ranges that prune reads for them all lie in the range of the word's own
+// HolderPrefixes, which is read beside the completions (wideRange terms
+// at most) and cut here as prune would read it. Where that range holds
+// more, prune reads what it needs afterwards, in a round trip of its own.
 func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query) error {
 	if vis.Drafts {
 		return nil
 	}
 	var words []*textsearch.Word
-	var prefixes []string
+	var prefixes, wide []string
 	for _, w := range q.Words() {
 		if w.NeedsCompletion() {
 			words, prefixes = append(words, w), append(prefixes, w.Folded)
+			wide = append(wide, textsearch.HolderPrefixes(w.Folded)[0])
 		}
 	}
 	if len(words) == 0 {
 		return nil
 	}
-	terms, err := s.completions(ctx, prefixes)
+	_, holderPrefixes := pruneWork(q)
+	var terms, ranges, holders [][]string
+	err := s.vocabularyRangesBatch(ctx, []rangeRead{
+		{prefixes, textsearch.MaxCompletions + 1, &terms},
+		{wide, wideRange + 1, &ranges},
+		{holderPrefixes, pruneRange + 1, &holders},
+	})
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	for i, w := range words {
 		w.Complete(terms[i])
 	}
+	// What prune would read, from the ranges read.
+	byPrefix := map[string][]string{}
+	complete := map[string]bool{}
+	for i, p := range holderPrefixes {
+		byPrefix[p], complete[p] = holders[i], len(holders[i]) <= pruneRange
+	}
+	pruned, need := pruneWork(q)
+	for _, p := range need {
+		if _, ok := byPrefix[p]; ok {
+			continue
+		}
+		found := false
+		for i, r := range ranges {
+			if len(r) <= wideRange && strings.HasPrefix(p, wide[i]) {
+				byPrefix[p] = subRange(r, p, pruneRange+1)
+				complete[p], found = len(byPrefix[p]) <= pruneRange, true
+				break
+			}
+		}
+		if !found {
+			return nil // prune reads the vocabulary itself
+		}
+	}
+	for _, w := range pruned {
+		w.Prune(byPrefix, complete)
+	}
 	return nil
+}
+
+// wideRange is how many terms of the vocabulary complete reads at most
+// under a word's HolderPrefixes (1,172 terms in all at 1M).
+const wideRange = 512
+
+// subRange returns the first n terms of r (sorted, as the vocabulary's
+// B-tree in collation C) that start with p: what vocabularyRanges returns
+// for p and limit n when r holds every term under a prefix of p.
+func subRange(r []string, p string, n int) []string {
+	i, _ := slices.BinarySearch(r, p)
+	out := []string{}
+	for ; i < len(r) && len(out) < n && strings.HasPrefix(r[i], p); i++ {
+		out = append(out, r[i])
+	}
+	return out
+}
+
+// rangeRead asks vocabularyRanges(prefixes, limit) into out.
+type rangeRead struct {
+	prefixes []string
+	limit    int
+	out      *[][]string
+}
+
+// vocabularyRangesBatch makes the reads rs, in one round trip where reads
+// go to a pool. A read of no prefix reads nothing.
+func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error {
+	p, ok := s.read(ctx).(*pgxpool.Pool)
+	if !ok {
+		for _, r := range rs {
+			if len(r.prefixes) == 0 {
+				continue
+			}
+			var err error
+			if *r.out, err = s.vocabularyRanges(ctx, r.prefixes, r.limit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, r := range rs {
+		if len(r.prefixes) == 0 {
+			continue
+		}
+		batch.Queue(s.vocabularySQL(), r.prefixes, r.limit).Query(func(rows pgx.Rows) error {
+			out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+			if err != nil {
+				return err
+			}
+			if len(out) != len(r.prefixes) {
+				return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(r.prefixes))
+			}
+			*r.out = out
+			return nil
+		})
+	}
+	return translate(p.SendBatch(ctx, batch).Close())
 }
 
 // completions returns, for each prefix, the terms of the vocabulary
@@ -393,16 +496,7 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 // vocabularyRanges returns, for each prefix, the first limit terms of the
 // vocabulary that start with it, in one statement.
 func (s *Store) vocabularyRanges(ctx context.Context, prefixes []string, limit int) ([][]string, error) {
-	// A range of the vocabulary's B-tree (collation C): the terms from
-	// the prefix up to the prefix followed by the last code point.
-	sql := `SELECT array(SELECT term FROM search_term
-			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
-		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`
-	if s.serverPlans {
-		// The same statement, planned once per server session (migration 00037).
-		sql = `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
-	}
-	rows, err := s.read(ctx).Query(ctx, sql, prefixes, limit)
+	rows, err := s.read(ctx).Query(ctx, s.vocabularySQL(), prefixes, limit)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -414,6 +508,20 @@ func (s *Store) vocabularyRanges(ctx context.Context, prefixes []string, limit i
 		return nil, fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
 	}
 	return out, nil
+}
+
+// vocabularySQL is the statement of vocabularyRanges, with the arguments
+// prefixes and limit.
+func (s *Store) vocabularySQL() string {
+	if s.serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		return `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
+	}
+	// A range of the vocabulary's B-tree (collation C): the terms from
+	// the prefix up to the prefix followed by the last code point.
+	return `SELECT array(SELECT term FROM search_term
+			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
+		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`
 }
 
 // readWithoutJIT runs fn on where reads of ctx go, in a read-only
@@ -446,6 +554,98 @@ func (s *Store) readWithoutJIT(ctx context.Context, fn func(q querier) error) er
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// withoutJIT is what readWithoutJIT's transaction sets, for readOnce.
+const withoutJIT = `SELECT set_config('transaction_read_only', 'on', true),
+	set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`
+
+// readOnce runs the statement of a search page (rows of an entity id, a
+// score and a count) as readWithoutJIT does, read-only, with JIT off and
+// planned for its arguments, but in one round trip instead of three: the
+// settings and the statement go in one pipeline (one implicit
+// transaction, ended by its Sync), the statement as an unnamed one, which
+// plan_cache_mode auto plans for its arguments. At 16 clients on two
+// cores, every round trip costs the server, PostgreSQL and the scheduler
+// their share of a search's CPU (docs/search.md, "Round trips"). Where
+// reads do not go to a pool (a replica, a transaction), it runs through
+// readWithoutJIT.
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(id int64, score float64, n int64)) error {
+	p, ok := s.read(ctx).(*pgxpool.Pool)
+	if !ok {
+		return s.readWithoutJIT(ctx, func(q querier) error {
+			rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+			if err != nil {
+				return translate(err)
+			}
+			var id, n int64
+			var score float64
+			_, err = pgx.ForEachRow(rows, []any{&id, &score, &n}, func() error {
+				row(id, score, n)
+				return nil
+			})
+			return translate(err)
+		})
+	}
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer c.Release()
+	var eqb pgx.ExtendedQueryBuilder
+	if err := eqb.Build(c.Conn().TypeMap(), nil, args); err != nil {
+		return err
+	}
+	batch := &pgconn.Batch{}
+	batch.ExecParams(withoutJIT, nil, nil, nil, nil)
+	// Results in binary, as pgx reads them: the scores are the float8s
+	// PostgreSQL computed, whatever extra_float_digits says.
+	batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	// The pool's tracer, if it follows batches, sees the pipeline as one.
+	bt, _ := c.Conn().Config().Tracer.(pgx.BatchTracer)
+	if bt != nil {
+		pb := &pgx.Batch{}
+		pb.Queue(withoutJIT)
+		pb.Queue(sql, args...)
+		ctx = bt.TraceBatchStart(ctx, c.Conn(), pgx.TraceBatchStartData{Batch: pb})
+	}
+	results, err := c.Conn().PgConn().ExecBatch(ctx, batch).ReadAll()
+	if bt != nil {
+		for i, q := range []struct {
+			sql  string
+			args []any
+		}{{withoutJIT, nil}, {sql, args}} {
+			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
+			if i < len(results) {
+				d.CommandTag = results[i].CommandTag
+			}
+			bt.TraceBatchQuery(ctx, c.Conn(), d)
+		}
+		bt.TraceBatchEnd(ctx, c.Conn(), pgx.TraceBatchEndData{Err: err})
+	}
+	if err != nil {
+		return translate(err)
+	}
+	if len(results) != 2 {
+		return fmt.Errorf("search: %d results of a pipeline of 2", len(results))
+	}
+	for _, r := range results[1].Rows {
+		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
+			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
+		}
+		// The count is a bigint, or the integer 0 when not counted.
+		var n int64
+		switch len(r[2]) {
+		case 8:
+			n = int64(binary.BigEndian.Uint64(r[2]))
+		case 4:
+			n = int64(int32(binary.BigEndian.Uint32(r[2])))
+		default:
+			return fmt.Errorf("search: a count of %d bytes", len(r[2]))
+		}
+		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n)
+	}
+	return nil
 }
 
 func (r SearchRequest) where(b *builder, vis Visibility) {
@@ -684,18 +884,8 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	var scores []float64
 	var n64 int64
 	// JIT off and planned for the query's own terms: see readWithoutJIT.
-	err := s.readWithoutJIT(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
-		if err != nil {
-			return translate(err)
-		}
-		var id int64
-		var score float64
-		_, err = pgx.ForEachRow(rows, []any{&id, &score, &n64}, func() error {
-			ids, scores = append(ids, id), append(scores, score)
-			return nil
-		})
-		return translate(err)
+	err := s.readOnce(ctx, sql, b.args, func(id int64, score float64, n int64) {
+		ids, scores, n64 = append(ids, id), append(scores, score), n
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -716,12 +906,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	if len(ids) == 0 {
 		return page, nil
 	}
-	es, err := s.EntitiesByID(ctx, vis, ids)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	// The snippet may come from a translation, which the document holds.
-	texts, err := readTexts(ctx, s.read(ctx), ids, vis.statuses(), true, s.serverPlans)
+	// The entities, and their translations, from which the snippet may
+	// come (the document holds them).
+	es, texts, err := s.entitiesWithTexts(ctx, vis, ids)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -751,6 +938,38 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		page.Hits = append(page.Hits, h)
 	}
 	return page, nil
+}
+
+// entitiesWithTexts returns EntitiesByID(ids) and the texts (readTexts)
+// of ids, read in one round trip where reads go to a pool (a batch:
+// both statements are prepared statements of its connections), else one
+// after the other.
+func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, map[int64]kb.Texts, error) {
+	q := s.read(ctx)
+	p, ok := q.(*pgxpool.Pool)
+	if !ok {
+		es, err := s.EntitiesByID(ctx, vis, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		texts, err := readTexts(ctx, q, ids, vis.statuses(), true, s.serverPlans)
+		return es, texts, err
+	}
+	var es []*kb.Entity
+	var texts map[int64]kb.Texts
+	b := &pgx.Batch{}
+	b.Queue(s.entitiesSQL(), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
+		es, err = entitiesInOrder(ctx, vis, rows, ids)
+		return err
+	})
+	b.Queue(textsSQL(s.serverPlans), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
+		texts, err = collectTexts(ctx, rows, len(ids), true)
+		return err
+	})
+	if err := p.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, translate(err)
+	}
+	return es, texts, nil
 }
 
 // candidateSets returns the CTEs of a search's candidates, cand (at most
@@ -1044,23 +1263,7 @@ func (s *Store) prune(ctx context.Context, vis Visibility, q textsearch.Query) e
 	if vis.Drafts {
 		return nil
 	}
-	var words []*textsearch.Word
-	var prefixes []string
-	seen := map[string]bool{}
-	for _, w := range q.Words() {
-		if w.Pruned() {
-			continue
-		}
-		words = append(words, w)
-		for _, t := range w.Terms() {
-			for _, p := range textsearch.HolderPrefixes(t) {
-				if !seen[p] {
-					seen[p] = true
-					prefixes = append(prefixes, p)
-				}
-			}
-		}
-	}
+	words, prefixes := pruneWork(q)
 	if len(words) == 0 {
 		return nil
 	}
@@ -1079,4 +1282,27 @@ func (s *Store) prune(ctx context.Context, vis Visibility, q textsearch.Query) e
 		w.Prune(holders, complete)
 	}
 	return nil
+}
+
+// pruneWork returns the words of q that prune has not pruned for their
+// terms yet, and the prefixes of the vocabulary's ranges it reads for them.
+func pruneWork(q textsearch.Query) ([]*textsearch.Word, []string) {
+	var words []*textsearch.Word
+	var prefixes []string
+	seen := map[string]bool{}
+	for _, w := range q.Words() {
+		if w.Pruned() {
+			continue
+		}
+		words = append(words, w)
+		for _, t := range w.Terms() {
+			for _, p := range textsearch.HolderPrefixes(t) {
+				if !seen[p] {
+					seen[p] = true
+					prefixes = append(prefixes, p)
+				}
+			}
+		}
+	}
+	return words, prefixes
 }

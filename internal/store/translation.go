@@ -52,19 +52,29 @@ func writeTexts(ctx context.Context, tx pgx.Tx, actor string, id int64, e *kb.En
 // language order. An API read charges its rows to the request's budget
 // (charge); a write's or an export's own reads do not.
 func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, charge, serverPlans bool) (map[int64]kb.Texts, error) {
-	sql := `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at, t.place
-		FROM entity e LEFT JOIN translation t ON t.entity_id = e.id
-		WHERE e.id = ANY($1) AND e.status = ANY($2)
-		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.place, t.lang`
-	if serverPlans {
-		// The same statement, planned once per server session (migration 00037).
-		sql = `SELECT * FROM text_rows($1, $2)`
-	}
-	rows, err := q.Query(ctx, sql, ids, statuses)
+	rows, err := q.Query(ctx, textsSQL(serverPlans), ids, statuses)
 	if err != nil {
 		return nil, translate(err)
 	}
-	out := make(map[int64]kb.Texts, len(ids))
+	return collectTexts(ctx, rows, len(ids), charge)
+}
+
+// textsSQL is the statement of readTexts, with the arguments ids and
+// statuses.
+func textsSQL(serverPlans bool) string {
+	if serverPlans {
+		// The same statement, planned once per server session (migration 00037).
+		return `SELECT * FROM text_rows($1, $2)`
+	}
+	return `SELECT e.id, e.original_language, coalesce(e.name_language, ''), t.field, t.lang, t.text, t.machine, t.updated_by, t.updated_at, t.place
+		FROM entity e LEFT JOIN translation t ON t.entity_id = e.id
+		WHERE e.id = ANY($1) AND e.status = ANY($2)
+		ORDER BY e.id, array_position(ARRAY['NAME', 'SUMMARY', 'DESCRIPTION', 'CITY'], t.field), t.place, t.lang`
+}
+
+// collectTexts reads the rows of textsSQL, of n entities at most.
+func collectTexts(ctx context.Context, rows pgx.Rows, n int, charge bool) (map[int64]kb.Texts, error) {
+	out := make(map[int64]kb.Texts, n)
 	var (
 		id                 int64
 		orig, nameLang     string
@@ -73,7 +83,7 @@ func readTexts(ctx context.Context, q querier, ids []int64, statuses []string, c
 		at                 *time.Time
 		place              *int16
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &orig, &nameLang, &field, &l, &text, &machine, &by, &at, &place}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&id, &orig, &nameLang, &field, &l, &text, &machine, &by, &at, &place}, func() error {
 		t := out[id]
 		t.Original, t.Name = orig, nameLang
 		if field != nil {

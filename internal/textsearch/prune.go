@@ -81,7 +81,7 @@ func (w *Word) Prune(holders map[string][]string, complete map[string]bool) {
 					continue
 				}
 				seen[x] = true
-				lex := Lexemes(x)
+				lex := sharedLexemes(x)
 				var held []string
 				covered := false
 				for _, l := range lex {
