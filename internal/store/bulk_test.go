@@ -702,12 +702,14 @@ func TestBuildSearchIndexWritesWhatReindexWrites(t *testing.T) {
 	bulkDocs, bulkTerms := snapshot()
 	var indexes int
 	var triggerOn bool
-	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN ('search_doc_vec_idx', 'search_doc_name_vec_idx')),
+	// The indexes come back with their bounded pending lists (00049).
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_class WHERE relname IN ('search_doc_vec_idx', 'search_doc_name_vec_idx')
+			AND 'gin_pending_list_limit=256' = ANY (reloptions)),
 		(SELECT tgenabled = 'O' FROM pg_trigger WHERE tgname = 'search_doc_to_search_term')`).Scan(&indexes, &triggerOn); err != nil {
 		t.Fatal(err)
 	}
 	if indexes != 2 || !triggerOn {
-		t.Errorf("after the bulk build: %d of the 2 text indexes, trigger enabled %v", indexes, triggerOn)
+		t.Errorf("after the bulk build: %d of the 2 text indexes with gin_pending_list_limit=256, trigger enabled %v", indexes, triggerOn)
 	}
 	// Row by row, as before.
 	if _, err := pool.Exec(ctx, `DELETE FROM search_doc; DELETE FROM search_term`); err != nil {
