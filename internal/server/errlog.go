@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 )
 
 // requestErrors collects the errors of one GraphQL request that the
@@ -36,7 +37,7 @@ func reportError(ctx context.Context, log *slog.Logger, level slog.Level, code, 
 		if e != nil {
 			e.codes[code]++
 			if e.first == "" {
-				e.first = fmt.Sprint(append([]any{msg + ":"}, attrs...)...)
+				e.first = describe(msg, attrs)
 			}
 			e.level = max(e.level, level)
 		}
@@ -67,4 +68,21 @@ func (r *reqInfo) logErrors(ctx context.Context, log *slog.Logger, requestID str
 	slices.Sort(codes)
 	log.LogAttrs(ctx, e.level, "request failed", slog.String("request_id", requestID), slog.String("operation", op),
 		slog.Int("errors", total), slog.String("codes", strings.Join(codes, ",")), slog.String("first", e.first))
+}
+
+// describe writes msg and slog's key-value attrs as one line for the log's
+// "first" field: "request stopped: limit=PARTNERGRAPH_MAX_ROWS".
+func describe(msg string, attrs []any) string {
+	r := slog.NewRecord(time.Time{}, 0, "", 0)
+	r.Add(attrs...)
+	var b strings.Builder
+	b.WriteString(msg)
+	sep := ": "
+	r.Attrs(func(a slog.Attr) bool {
+		b.WriteString(sep)
+		b.WriteString(a.String())
+		sep = " "
+		return true
+	})
+	return b.String()
 }
