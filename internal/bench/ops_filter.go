@@ -46,6 +46,10 @@ var FilterOps = []Op{
 		store.Filter{Kind: kb.KindCooperative, Activities: []kb.Activity{kb.ActivityCeramics}}, store.Order{}),
 	filterOp("filter-mix-full", `partnerships(first: 20, filter: {sectorMix: {full: true}})`,
 		store.Filter{Kind: kb.KindPartnership, SectorMix: kb.MixFilter{Full: ptrBool(true)}}, store.Order{}),
+	// A cooperative's mix is computed from its links (projects, the
+	// partnerships it was formed around): not kept like a partnership's.
+	filterOp("filter-coop-mix-full", `cooperatives(first: 20, filter: {sectorMix: {full: true}})`,
+		store.Filter{Kind: kb.KindCooperative, SectorMix: kb.MixFilter{Full: ptrBool(true)}}, store.Order{}),
 	filterOp("filter-topic-none", `goodPractices(first: 20, filter: {topic: ["nieistniejący temat"]})`,
 		store.Filter{Kind: kb.KindGoodPractice, Topics: []string{"nieistniejący temat"}}, store.Order{}),
 	filterOp("filter-or-sector", `partners(first: 20, filter: {or: [{sector: [PRIVATE]}, {kind: [ASSOCIATION]}]})`,
