@@ -629,6 +629,10 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(i
 	if len(results) != 2 {
 		return fmt.Errorf("search: %d results of a pipeline of 2", len(results))
 	}
+	// ExecParams in a pgconn batch sends no Describe, so the results carry
+	// no field descriptions for pgx's type map to decode by: the columns
+	// are read from their binary widths (tried: TypeMap().Scan by the
+	// descriptions finds none).
 	for _, r := range results[1].Rows {
 		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
 			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
