@@ -601,9 +601,14 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 		return translate(err)
 	}
 	defer c.Release()
-	var sd *pgconn.StatementDescription
+	var sd, settings *pgconn.StatementDescription
 	if generic && !s.serverPlans {
 		if sd, err = s.pagePlans.prepare(ctx, c.Conn(), sql); err != nil {
+			return translate(err)
+		}
+		// The settings too, under a name of their own (no round trip once
+		// prepared).
+		if settings, err = c.Conn().Prepare(ctx, "search_settings", withoutJITGeneric); err != nil {
 			return translate(err)
 		}
 	}
@@ -615,7 +620,7 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 	// Results in binary, as pgx reads them: the scores are the float8s
 	// PostgreSQL computed, whatever extra_float_digits says.
 	if sd != nil {
-		batch.ExecParams(withoutJITGeneric, nil, nil, nil, nil)
+		batch.ExecPrepared(settings.Name, nil, nil, nil)
 		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
 	} else {
 		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
