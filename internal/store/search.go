@@ -566,11 +566,11 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // readOnce runs the statement of a search page (rows of an entity id, a
-// score and a count) as readWithoutJIT does, read-only, with JIT off and
-// planned for its arguments, but in one round trip instead of three: the
-// settings and the statement go in one pipeline (one implicit
-// transaction, ended by its Sync), the statement as an unnamed one, which
-// plan_cache_mode auto plans for its arguments. At 16 clients on two
+// score and a count) as readWithoutJIT does, read-only, with JIT off,
+// but in one round trip instead of three: the settings and the statement
+// go in one pipeline (one implicit transaction, ended by its Sync). The
+// statement is an unnamed one, which plan_cache_mode auto plans for its
+// arguments, unless generic is set (below). At 16 clients on two
 // cores, every round trip costs the server, PostgreSQL and the scheduler
 // their share of a search's CPU (docs/search.md, "Round trips"). Where
 // reads do not go to a pool (a replica, a transaction), it runs through

@@ -11,10 +11,11 @@ import (
 )
 
 // A search page's statement (searchPage) was sent as an unnamed statement
-// and planned for its arguments every time: at 1M, 1-2.6 ms of planning
-// for 4-12 ms of execution, the most for the probed statements, whose
-// sixteen windows make three sets of sixteen scans each
-// (docs/search.md, "A plan kept per statement"). Its text depends on the
+// and planned for its arguments every time: at 1M, 1.0-3.1 ms of
+// planning (1.6 ms on average over the bench's mix) for 3-14 ms of
+// execution, the most for the probed statements, whose sixteen windows
+// are sixteen scans to plan (docs/search.md, "A plan kept per
+// statement"). Its text depends on the
 // query's shape (how many groups, counted or not) and on the probe's
 // windows (which depend on the statistics and the query's density, not on
 // its words); its arguments carry the words. So each connection of the
@@ -26,7 +27,7 @@ import (
 
 // maxPagePlans is how many page statements a connection keeps prepared
 // at most; the least recently used is deallocated past it. The bench's
-// mix of 25 queries uses about 15 texts.
+// mix of 25 queries uses 10 texts.
 const maxPagePlans = 64
 
 // pagePlans are the prepared page statements of each connection, least

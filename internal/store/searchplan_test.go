@@ -27,15 +27,7 @@ func TestSearchPagePlanIsGeneric(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDB(t, "migrated")
 	d := small()
-	for i := range 400 {
-		e := kb.Entity{Key: fmt.Sprintf("plan-%d", i), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia Socjalna Planowa %d", i),
-			Status: kb.StatusPublished, Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}}
-		if i%3 == 0 {
-			e.Cooperative.Place = kb.Place{Country: "PL", City: "Poznań"}
-			e.Summary = "Szyje torby i prowadzi warsztat ceramiki."
-		}
-		d.Entities = append(d.Entities, e)
-	}
+	d.Entities = append(d.Entities, cooperatives("plan", "Planowa", 400)...)
 	pool := func(mode pgx.QueryExecMode) *pgxpool.Pool {
 		cfg, err := pgxpool.ParseConfig(url)
 		if err != nil {
@@ -63,7 +55,7 @@ func TestSearchPagePlanIsGeneric(t *testing.T) {
 		{Query: "planowa", Offset: 380, Limit: 30},
 		{Query: "spółdzielnia socjalna", Limit: 10, Kinds: []kb.Kind{kb.KindCooperative}, Count: true},
 		{Query: "torby poznan", Limit: 20, Country: "PL", Count: true},
-		{Query: "ceramika", Limit: 5, Count: true},
+		{Query: "torby", Limit: 5, Count: true},
 		{Query: "spoldzielnia rowne szanse", Limit: 5, Count: true},
 		{Query: "planowa nieistniejace", Limit: 5, Count: true}, // partial
 		{Query: "torb", Limit: 5},                               // a prefix
