@@ -39,6 +39,14 @@ func (s *Store) ProbeEverySearch() {
 	s.probe.mu.Unlock()
 }
 
+// LimitPagePlans makes each connection of s keep at most n search page
+// statements prepared (searchplan.go).
+func (s *Store) LimitPagePlans(n int) {
+	s.pagePlans.mu.Lock()
+	s.pagePlans.limit = n
+	s.pagePlans.mu.Unlock()
+}
+
 // ProbeWindows returns how many windows of the table a set of need
 // matches of query is probed in: 0 when it is read from the index.
 func (s *Store) ProbeWindows(ctx context.Context, query string, need int) (int, error) {

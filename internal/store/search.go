@@ -560,17 +560,26 @@ func (s *Store) readWithoutJIT(ctx context.Context, fn func(q querier) error) er
 const withoutJIT = `SELECT set_config('transaction_read_only', 'on', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)`
 
+// withoutJITGeneric is withoutJIT for a page's prepared statement, which
+// keeps its generic plan (pagePlans).
+const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true),
+	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
+
 // readOnce runs the statement of a search page (rows of an entity id, a
-// score and a count) as readWithoutJIT does, read-only, with JIT off and
-// planned for its arguments, but in one round trip instead of three: the
-// settings and the statement go in one pipeline (one implicit
-// transaction, ended by its Sync), the statement as an unnamed one, which
-// plan_cache_mode auto plans for its arguments. At 16 clients on two
+// score and a count) as readWithoutJIT does, read-only, with JIT off,
+// but in one round trip instead of three: the settings and the statement
+// go in one pipeline (one implicit transaction, ended by its Sync). The
+// statement is an unnamed one, which plan_cache_mode auto plans for its
+// arguments, unless generic is set (below). At 16 clients on two
 // cores, every round trip costs the server, PostgreSQL and the scheduler
 // their share of a search's CPU (docs/search.md, "Round trips"). Where
 // reads do not go to a pool (a replica, a transaction), it runs through
 // readWithoutJIT.
-func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(id int64, score float64, n int64)) error {
+//
+// With generic set, where the pool keeps prepared statements, the
+// statement is one of the connection's prepared statements and keeps its
+// generic plan (pagePlans, searchplan.go).
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64)) error {
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
@@ -592,15 +601,31 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, row func(i
 		return translate(err)
 	}
 	defer c.Release()
+	var sd, settings *pgconn.StatementDescription
+	if generic && !s.serverPlans {
+		if sd, err = s.pagePlans.prepare(ctx, c.Conn(), sql); err != nil {
+			return translate(err)
+		}
+		// The settings too, under a name of their own (no round trip once
+		// prepared).
+		if settings, err = c.Conn().Prepare(ctx, "search_settings", withoutJITGeneric); err != nil {
+			return translate(err)
+		}
+	}
 	var eqb pgx.ExtendedQueryBuilder
-	if err := eqb.Build(c.Conn().TypeMap(), nil, args); err != nil {
+	if err := eqb.Build(c.Conn().TypeMap(), sd, args); err != nil {
 		return err
 	}
 	batch := &pgconn.Batch{}
-	batch.ExecParams(withoutJIT, nil, nil, nil, nil)
 	// Results in binary, as pgx reads them: the scores are the float8s
 	// PostgreSQL computed, whatever extra_float_digits says.
-	batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	if sd != nil {
+		batch.ExecPrepared(settings.Name, nil, nil, nil)
+		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	} else {
+		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
+		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	}
 	// The pool's tracer, if it follows batches, sees the pipeline as one.
 	bt, _ := c.Conn().Config().Tracer.(pgx.BatchTracer)
 	if bt != nil {
@@ -887,8 +912,10 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	var ids []int64
 	var scores []float64
 	var n64 int64
-	// JIT off and planned for the query's own terms: see readWithoutJIT.
-	err := s.readOnce(ctx, sql, b.args, func(id int64, score float64, n int64) {
+	// JIT off, and planned once per connection for a page of full
+	// matches (searchplan.go), for the query's own terms for a page of
+	// partial ones: see readWithoutJIT.
+	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64) {
 		ids, scores, n64 = append(ids, id), append(scores, score), n
 	})
 	if err != nil {

@@ -340,19 +340,28 @@ func TestSearchKnowsACountryByAnyName(t *testing.T) {
 // enough: more entities hold the words than a search ranks (300) and
 // than it counts (1,000). Both read the matches in the table's order,
 // so the pages, scores and counts must be the same.
-func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
-	st, pool := open(t)
-	ctx := context.Background()
-	d := small()
-	for i := range 1100 {
-		e := kb.Entity{Key: fmt.Sprintf("probe-%d", i), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia Socjalna Próbna %d", i),
+// cooperatives returns n published cooperatives, keyed key-0, key-1, …
+// and named „Spółdzielnia Socjalna <word> <i>”; every third is in Poznań
+// and sews bags ("Szyje torby.").
+func cooperatives(key, word string, n int) []kb.Entity {
+	out := make([]kb.Entity, n)
+	for i := range out {
+		e := kb.Entity{Key: fmt.Sprintf("%s-%d", key, i), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia Socjalna %s %d", word, i),
 			Status: kb.StatusPublished, Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}}
 		if i%3 == 0 {
 			e.Cooperative.Place = kb.Place{Country: "PL", City: "Poznań"}
 			e.Summary = "Szyje torby."
 		}
-		d.Entities = append(d.Entities, e)
+		out[i] = e
 	}
+	return out
+}
+
+func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	d := small()
+	d.Entities = append(d.Entities, cooperatives("probe", "Próbna", 1100)...)
 	load(t, st, d)
 	if _, err := pool.Exec(ctx, `ANALYZE search_doc`); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ type Store struct {
 	replicas   *replicaSet      // nil: every read on the primary (replica.go)
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
+	pagePlans  pagePlans        // the search pages' prepared statements (searchplan.go)
 	// serverPlans is set when the pool does not keep prepared statements
 	// (any exec mode but cache_statement, as behind a PgBouncer older than
 	// 1.21 in transaction mode): the hottest reads then go through PL/pgSQL

@@ -1,0 +1,155 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/store"
+)
+
+// TestSearchPagePlanIsGeneric checks that a search page's statement is
+// prepared once per connection and runs its generic plan (never a plan
+// for its arguments), and that the pages it answers are those of the
+// statement planned for its arguments every time, as a pool without
+// prepared statements sends it: the same hits, scores, snippets, next
+// pages and counts, read from the text index and from the probe's
+// windows, for pages of full matches (which keep their plans) and of
+// partial ones (which do not). A connection keeps a bounded number of
+// them: past it, the least recently used is deallocated.
+func TestSearchPagePlanIsGeneric(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDB(t, "migrated")
+	d := small()
+	d.Entities = append(d.Entities, cooperatives("plan", "Planowa", 400)...)
+	pool := func(mode pgx.QueryExecMode) *pgxpool.Pool {
+		cfg, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.MaxConns = 1 // one connection, whose prepared statements the test reads
+		cfg.ConnConfig.DefaultQueryExecMode = mode
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p
+	}
+	prepared, unnamed := pool(pgx.QueryExecModeCacheStatement), pool(pgx.QueryExecModeCacheDescribe)
+	st := store.New(prepared)
+	load(t, st, d)
+	if _, err := prepared.Exec(ctx, `ANALYZE search_doc`); err != nil {
+		t.Fatal(err)
+	}
+	requests := []store.SearchRequest{
+		{Query: "spoldzielnia planowa", Limit: 20},
+		{Query: "spoldzielnia planowa", Limit: 20, Count: true},
+		{Query: "planowa", Offset: 20, Limit: 20, Count: true},
+		{Query: "planowa", Offset: 380, Limit: 30},
+		{Query: "spółdzielnia socjalna", Limit: 10, Kinds: []kb.Kind{kb.KindCooperative}, Count: true},
+		{Query: "torby poznan", Limit: 20, Country: "PL", Count: true},
+		{Query: "torby", Limit: 5, Count: true},
+		{Query: "spoldzielnia rowne szanse", Limit: 5, Count: true},
+		{Query: "planowa nieistniejace", Limit: 5, Count: true}, // partial
+		{Query: "torb", Limit: 5},                               // a prefix
+		{Query: "plnaowa", Limit: 5, Count: true},               // a typo
+	}
+	for _, probe := range []bool{false, true} {
+		withPlans, everyTime := store.New(prepared), store.New(unnamed)
+		if probe {
+			withPlans.ProbeEverySearch()
+			everyTime.ProbeEverySearch()
+		}
+		for round := range 2 { // the second round runs the plans kept
+			for _, r := range requests {
+				for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+					want, err := everyTime.Search(ctx, vis, r)
+					if err != nil {
+						t.Fatalf("Search(%+v): %v", r, err)
+					}
+					got, err := withPlans.Search(ctx, vis, r)
+					if err != nil {
+						t.Fatalf("Search(%+v) with plans kept: %v", r, err)
+					}
+					if !reflect.DeepEqual(pageKeys(got), pageKeys(want)) {
+						t.Errorf("probe %v, round %d, %+v, staff %v: with plans kept\n%v\nplanned every time\n%v",
+							probe, round, r, vis.Drafts, pageKeys(got), pageKeys(want))
+					}
+				}
+			}
+		}
+	}
+	// The connection of the pool that keeps prepared statements holds the
+	// pages' statements, each run by its generic plan only.
+	rows, err := prepared.Query(ctx, `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE name LIKE 'search_page_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type stmt struct {
+		Name            string
+		Generic, Custom int64
+	}
+	stmts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stmt])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stmts) < 4 {
+		t.Errorf("%d page statements prepared, want the shapes of the requests' pages", len(stmts))
+	}
+	for _, s := range stmts {
+		if s.Generic == 0 || s.Custom != 0 {
+			t.Errorf("statement %s: %d generic plans, %d custom ones; want generic only", s.Name, s.Generic, s.Custom)
+		}
+	}
+	var unnamedPrepared int
+	if err := unnamed.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'search_page_%'`).Scan(&unnamedPrepared); err != nil {
+		t.Fatal(err)
+	}
+	if unnamedPrepared != 0 {
+		t.Errorf("a pool without prepared statements holds %d page statements", unnamedPrepared)
+	}
+	// Past the bound, the least recently used statement goes, and the
+	// pages are still the same.
+	own := pool(pgx.QueryExecModeCacheStatement)
+	bounded := store.New(own)
+	bounded.LimitPagePlans(2)
+	for _, r := range requests {
+		want, err := store.New(unnamed).Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := bounded.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(pageKeys(got), pageKeys(want)) {
+			t.Errorf("%+v, two plans kept at most: %v, want %v", r, pageKeys(got), pageKeys(want))
+		}
+	}
+	var n int
+	if err := own.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'search_page_%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d page statements prepared with a bound of 2", n)
+	}
+}
+
+// pageKeys is what a search page answers: its hits (key, score, snippet,
+// missing words), whether more follow, whether it is partial, its
+// unmatched words and its count.
+func pageKeys(p *store.SearchPage) []string {
+	out := []string{fmt.Sprintf("next %v partial %v unmatched %v counted %v %d %v", p.HasNext, p.Partial, p.Unmatched, p.Counted, p.Total, p.TotalExact)}
+	for _, h := range p.Hits {
+		out = append(out, fmt.Sprintf("%s %v %s %q %v", h.Entity.Key, h.Score, h.Snippet.Field, h.Snippet.Text, h.Missing))
+	}
+	return out
+}
