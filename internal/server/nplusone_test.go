@@ -14,8 +14,19 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// queryCounter is a pgx tracer that counts the queries sent to PostgreSQL.
+// queryCounter is a pgx tracer that counts the queries sent to PostgreSQL,
+// those sent together in a batch (search's pipelines) one by one.
 type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *queryCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+	c.n.Add(1)
+}
+
+func (c *queryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
