@@ -11,9 +11,12 @@
 -- computations over every practice (store tests: the facet property test).
 -- The refresh of all practices (ids null: migrations and bulk loads) and
 -- of up to 200 (a link write: 30-60 ms for 8 practices at 1M, where the
--- set-based statement took 250 ms) are unchanged.
+-- set-based statement took 250 ms) are unchanged: the former function,
+-- renamed practice_facet_refresh_each, does them.
 
 -- +goose Up
+ALTER FUNCTION practice_facet_refresh(bigint[]) RENAME TO practice_facet_refresh_each;
+
 -- +goose StatementBegin
 CREATE FUNCTION practice_facet_compute(ids bigint[])
 RETURNS TABLE (id bigint, countries text[], sectors text[]) LANGUAGE sql STABLE AS $$
@@ -57,88 +60,10 @@ $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE OR REPLACE FUNCTION practice_facet_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION practice_facet_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL THEN
-        WITH n AS (
-            SELECT g.id, f.countries, f.sectors
-            FROM good_practice g
-            CROSS JOIN LATERAL (
-                WITH cases AS (
-                    SELECT d.from_id AS id FROM link d
-                    JOIN entity c ON c.id = d.from_id AND c.status = 'PUBLISHED'
-                    WHERE d.to_id = g.id AND d.type = 'DEMONSTRATES'
-                    ORDER BY d.id LIMIT 100
-                ), partners AS (
-                    SELECT p.id, p.sector FROM (
-                        SELECT id FROM cases
-                        UNION
-                        SELECT l.from_id FROM cases c JOIN link l ON l.to_id = c.id
-                            AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
-                                           'MEMBER_OF', 'PARTNER_IN')
-                        UNION
-                        SELECT l.to_id FROM cases c JOIN link l ON l.from_id = c.id AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
-                    ) b
-                    JOIN entity p ON p.id = b.id AND p.kind = 'PARTNER' AND p.status = 'PUBLISHED'
-                )
-                SELECT
-                    array(SELECT DISTINCT x.country FROM (
-                        SELECT country FROM partner WHERE id IN (SELECT id FROM partners)
-                        UNION ALL SELECT country FROM cooperative WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM foreign_example WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM event WHERE id IN (SELECT id FROM cases)
-                    ) x WHERE x.country <> '' ORDER BY 1) AS countries,
-                    array(SELECT DISTINCT sector FROM partners WHERE sector IS NOT NULL ORDER BY 1) AS sectors
-            ) f
-        )
-        INSERT INTO practice_facet (id, countries, sectors)
-        SELECT n.id, n.countries, n.sectors FROM n
-        LEFT JOIN practice_facet pf ON pf.id = n.id
-        WHERE pf.id IS NULL OR (pf.countries, pf.sectors) IS DISTINCT FROM (n.countries, n.sectors)
-        ON CONFLICT (id) DO UPDATE SET countries = EXCLUDED.countries, sectors = EXCLUDED.sectors
-        WHERE (practice_facet.countries, practice_facet.sectors) IS DISTINCT FROM (EXCLUDED.countries, EXCLUDED.sectors);
-    ELSIF cardinality(ids) <= 200 THEN
-        -- A few practices (a link write): the lateral subquery a practice
-        -- probes their links, where the set-based statement's hash joins
-        -- cost 250 ms for 8 practices at 1M (30-60 ms this way).
-        WITH n AS (
-            SELECT g.id, f.countries, f.sectors
-            FROM good_practice g
-            CROSS JOIN LATERAL (
-                WITH cases AS (
-                    SELECT d.from_id AS id FROM link d
-                    JOIN entity c ON c.id = d.from_id AND c.status = 'PUBLISHED'
-                    WHERE d.to_id = g.id AND d.type = 'DEMONSTRATES'
-                    ORDER BY d.id LIMIT 100
-                ), partners AS (
-                    SELECT p.id, p.sector FROM (
-                        SELECT id FROM cases
-                        UNION
-                        SELECT l.from_id FROM cases c JOIN link l ON l.to_id = c.id
-                            AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
-                                           'MEMBER_OF', 'PARTNER_IN')
-                        UNION
-                        SELECT l.to_id FROM cases c JOIN link l ON l.from_id = c.id AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
-                    ) b
-                    JOIN entity p ON p.id = b.id AND p.kind = 'PARTNER' AND p.status = 'PUBLISHED'
-                )
-                SELECT
-                    array(SELECT DISTINCT x.country FROM (
-                        SELECT country FROM partner WHERE id IN (SELECT id FROM partners)
-                        UNION ALL SELECT country FROM cooperative WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM foreign_example WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM event WHERE id IN (SELECT id FROM cases)
-                    ) x WHERE x.country <> '' ORDER BY 1) AS countries,
-                    array(SELECT DISTINCT sector FROM partners WHERE sector IS NOT NULL ORDER BY 1) AS sectors
-            ) f
-            WHERE g.id = ANY(ids)
-        )
-        INSERT INTO practice_facet (id, countries, sectors)
-        SELECT n.id, n.countries, n.sectors FROM n
-        LEFT JOIN practice_facet pf ON pf.id = n.id
-        WHERE pf.id IS NULL OR (pf.countries, pf.sectors) IS DISTINCT FROM (n.countries, n.sectors)
-        ON CONFLICT (id) DO UPDATE SET countries = EXCLUDED.countries, sectors = EXCLUDED.sectors
-        WHERE (practice_facet.countries, practice_facet.sectors) IS DISTINCT FROM (EXCLUDED.countries, EXCLUDED.sectors);
+    IF ids IS NULL OR cardinality(ids) <= 200 THEN
+        PERFORM practice_facet_refresh_each(ids);
     ELSE
         INSERT INTO practice_facet (id, countries, sectors)
         SELECT n.id, n.countries, n.sectors FROM practice_facet_compute(ids) n
@@ -152,89 +77,6 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
--- The refresh of migration 00025, a lateral subquery a practice.
--- +goose StatementBegin
-CREATE OR REPLACE FUNCTION practice_facet_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    IF ids IS NULL THEN
-        WITH n AS (
-            SELECT g.id, f.countries, f.sectors
-            FROM good_practice g
-            CROSS JOIN LATERAL (
-                WITH cases AS (
-                    SELECT d.from_id AS id FROM link d
-                    JOIN entity c ON c.id = d.from_id AND c.status = 'PUBLISHED'
-                    WHERE d.to_id = g.id AND d.type = 'DEMONSTRATES'
-                    ORDER BY d.id LIMIT 100
-                ), partners AS (
-                    SELECT p.id, p.sector FROM (
-                        SELECT id FROM cases
-                        UNION
-                        SELECT l.from_id FROM cases c JOIN link l ON l.to_id = c.id
-                            AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
-                                           'MEMBER_OF', 'PARTNER_IN')
-                        UNION
-                        SELECT l.to_id FROM cases c JOIN link l ON l.from_id = c.id AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
-                    ) b
-                    JOIN entity p ON p.id = b.id AND p.kind = 'PARTNER' AND p.status = 'PUBLISHED'
-                )
-                SELECT
-                    array(SELECT DISTINCT x.country FROM (
-                        SELECT country FROM partner WHERE id IN (SELECT id FROM partners)
-                        UNION ALL SELECT country FROM cooperative WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM foreign_example WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM event WHERE id IN (SELECT id FROM cases)
-                    ) x WHERE x.country <> '' ORDER BY 1) AS countries,
-                    array(SELECT DISTINCT sector FROM partners WHERE sector IS NOT NULL ORDER BY 1) AS sectors
-            ) f
-        )
-        INSERT INTO practice_facet (id, countries, sectors)
-        SELECT n.id, n.countries, n.sectors FROM n
-        LEFT JOIN practice_facet pf ON pf.id = n.id
-        WHERE pf.id IS NULL OR (pf.countries, pf.sectors) IS DISTINCT FROM (n.countries, n.sectors)
-        ON CONFLICT (id) DO UPDATE SET countries = EXCLUDED.countries, sectors = EXCLUDED.sectors
-        WHERE (practice_facet.countries, practice_facet.sectors) IS DISTINCT FROM (EXCLUDED.countries, EXCLUDED.sectors);
-    ELSE
-        WITH n AS (
-            SELECT g.id, f.countries, f.sectors
-            FROM good_practice g
-            CROSS JOIN LATERAL (
-                WITH cases AS (
-                    SELECT d.from_id AS id FROM link d
-                    JOIN entity c ON c.id = d.from_id AND c.status = 'PUBLISHED'
-                    WHERE d.to_id = g.id AND d.type = 'DEMONSTRATES'
-                    ORDER BY d.id LIMIT 100
-                ), partners AS (
-                    SELECT p.id, p.sector FROM (
-                        SELECT id FROM cases
-                        UNION
-                        SELECT l.from_id FROM cases c JOIN link l ON l.to_id = c.id
-                            AND l.type IN ('FOUNDED', 'LEADS', 'RUNS', 'FUNDS', 'SUPPORTS', 'ORGANIZED',
-                                           'MEMBER_OF', 'PARTNER_IN')
-                        UNION
-                        SELECT l.to_id FROM cases c JOIN link l ON l.from_id = c.id AND l.type = 'EMPLOYS_PARTICIPANTS_OF'
-                    ) b
-                    JOIN entity p ON p.id = b.id AND p.kind = 'PARTNER' AND p.status = 'PUBLISHED'
-                )
-                SELECT
-                    array(SELECT DISTINCT x.country FROM (
-                        SELECT country FROM partner WHERE id IN (SELECT id FROM partners)
-                        UNION ALL SELECT country FROM cooperative WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM foreign_example WHERE id IN (SELECT id FROM cases)
-                        UNION ALL SELECT country FROM event WHERE id IN (SELECT id FROM cases)
-                    ) x WHERE x.country <> '' ORDER BY 1) AS countries,
-                    array(SELECT DISTINCT sector FROM partners WHERE sector IS NOT NULL ORDER BY 1) AS sectors
-            ) f
-            WHERE g.id = ANY(ids)
-        )
-        INSERT INTO practice_facet (id, countries, sectors)
-        SELECT n.id, n.countries, n.sectors FROM n
-        LEFT JOIN practice_facet pf ON pf.id = n.id
-        WHERE pf.id IS NULL OR (pf.countries, pf.sectors) IS DISTINCT FROM (n.countries, n.sectors)
-        ON CONFLICT (id) DO UPDATE SET countries = EXCLUDED.countries, sectors = EXCLUDED.sectors
-        WHERE (practice_facet.countries, practice_facet.sectors) IS DISTINCT FROM (EXCLUDED.countries, EXCLUDED.sectors);
-    END IF;
-END
-$$;
--- +goose StatementEnd
+DROP FUNCTION practice_facet_refresh(bigint[]);
 DROP FUNCTION practice_facet_compute(bigint[]);
+ALTER FUNCTION practice_facet_refresh_each(bigint[]) RENAME TO practice_facet_refresh;
