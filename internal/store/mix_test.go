@@ -465,3 +465,114 @@ func TestFacetCountsAndSectorMixFollowWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestCooperativeMixFollowsItsPaths walks each path a cooperative's
+// partners are found through (migration 00050), one write at a time: a
+// member joining a partnership formed around it, or around a project that
+// supports it; the partnership and the project unpublished and published
+// again; a member's sector changed; a founder and a workshop; a link of
+// the path removed, the partnership deleted. After each write the kept
+// sets are those computed from the links, for readers and staff.
+func TestCooperativeMixFollowsItsPaths(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	w := &mixWorld{t: t, st: st, rng: rand.New(rand.NewPCG(50, 50)), kinds: map[int64]kb.Kind{}}
+	mk := func(kind kb.Kind, sector kb.Sector) int64 {
+		t.Helper()
+		w.n++
+		e := kb.Entity{Kind: kind, Name: fmt.Sprintf("Path %02d", w.n)}
+		switch kind {
+		case kb.KindPartner:
+			e.Partner = &kb.Partner{Sector: sector, PartnerKind: kb.PartnerCompany}
+		case kb.KindPartnership:
+			e.Partnership = &kb.Partnership{}
+		case kb.KindCooperative:
+			e.Cooperative = &kb.Cooperative{CoopStatus: kb.CoopOperating}
+		case kb.KindProject:
+			e.Project = &kb.Project{}
+		}
+		out, err := st.CreateEntity(ctx, "test", &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.status(out.ID, kb.StatusPublished)
+		return out.ID
+	}
+	link := func(from int64, typ kb.RelationType, to int64) int64 {
+		t.Helper()
+		l, err := st.CreateLink(ctx, "test", &kb.Link{FromID: from, ToID: to, Type: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	coop := mk(kb.KindCooperative, "")
+	check := func(step string, published, every []string) {
+		t.Helper()
+		for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+			counts, err := st.CooperativeSectorCounts(ctx, vis, []int64{coop})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var computed []string
+			for sc := range counts[coop] {
+				computed = append(computed, string(sc))
+			}
+			slices.Sort(computed)
+			col, want := "published", published
+			if vis.Drafts {
+				col, want = "every", every
+			}
+			var kept []string
+			if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT `+col+` FROM cooperative_mix WHERE id = $1), '{}')`, coop).Scan(&kept); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(kept, computed) || !slices.Equal(kept, want) && !(len(kept) == 0 && len(want) == 0) {
+				t.Fatalf("after %s (drafts %v): kept %v, computed %v, want %v", step, vis.Drafts, kept, computed, want)
+			}
+		}
+	}
+	none := []string{}
+	ps, pj, ps2 := mk(kb.KindPartnership, ""), mk(kb.KindProject, ""), mk(kb.KindPartnership, "")
+	pub, soc, pri := mk(kb.KindPartner, kb.SectorPublic), mk(kb.KindPartner, kb.SectorSocial), mk(kb.KindPartner, kb.SectorPrivate)
+	link(ps, kb.RelFormedAround, coop)
+	check("a partnership formed around it", none, none)
+	link(pub, kb.RelMemberOf, ps)
+	check("a member of it", []string{"PUBLIC"}, []string{"PUBLIC"})
+	link(ps2, kb.RelFormedAround, pj)
+	link(soc, kb.RelMemberOf, ps2)
+	check("a member around a project", []string{"PUBLIC"}, []string{"PUBLIC"})
+	sup := link(pj, kb.RelSupports, coop)
+	check("the project supports it", []string{"PUBLIC", "SOCIAL"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(pj, kb.StatusDraft)
+	check("the project a draft", []string{"PUBLIC"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(pj, kb.StatusPublished)
+	w.status(ps, kb.StatusDraft)
+	check("the partnership a draft", []string{"SOCIAL"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(ps, kb.StatusPublished)
+	w.update(soc, func(e *kb.Entity) { e.Partner.Sector = kb.SectorPrivate })
+	check("a member's sector", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.update(soc, func(e *kb.Entity) { e.Partner.Sector = kb.SectorSocial })
+	link(pri, kb.RelFounded, coop)
+	check("a founder", []string{"PRIVATE", "PUBLIC", "SOCIAL"}, []string{"PRIVATE", "PUBLIC", "SOCIAL"})
+	if _, err := st.DeleteLink(ctx, "test", sup, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("the project's support removed", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.status(pri, kb.StatusArchived)
+	check("the founder archived", []string{"PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	wtz := mk(kb.KindPartner, kb.SectorSocial)
+	link(coop, kb.RelEmploysParticipantsOf, wtz)
+	check("a workshop", []string{"PUBLIC", "SOCIAL"}, []string{"PRIVATE", "PUBLIC", "SOCIAL"})
+	w.update(wtz, func(e *kb.Entity) { e.Partner.Sector = kb.SectorPrivate })
+	check("the workshop's sector", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.update(wtz, func(e *kb.Entity) { e.Partner.Sector = kb.SectorSocial })
+	if _, _, err := st.DeleteEntity(ctx, "test", ps, true); err != nil {
+		t.Fatal(err)
+	}
+	check("the partnership deleted", []string{"SOCIAL"}, []string{"PRIVATE", "SOCIAL"})
+	if _, _, err := st.DeleteEntity(ctx, "test", wtz, true); err != nil {
+		t.Fatal(err)
+	}
+	check("the workshop deleted", none, []string{"PRIVATE"})
+}
