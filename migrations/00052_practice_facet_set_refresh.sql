@@ -62,7 +62,9 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION practice_facet_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL OR cardinality(ids) <= 200 THEN
+    IF ids IS NULL THEN
+        PERFORM practice_facet_refresh_each(NULL);
+    ELSIF cardinality(ids) <= 200 THEN
         PERFORM practice_facet_refresh_each(ids);
     ELSE
         INSERT INTO practice_facet (id, countries, sectors)
