@@ -46,10 +46,20 @@ var FilterOps = []Op{
 		store.Filter{Kind: kb.KindCooperative, Activities: []kb.Activity{kb.ActivityCeramics}}, store.Order{}),
 	filterOp("filter-mix-full", `partnerships(first: 20, filter: {sectorMix: {full: true}})`,
 		store.Filter{Kind: kb.KindPartnership, SectorMix: kb.MixFilter{Full: ptrBool(true)}}, store.Order{}),
-	// A cooperative's mix is computed from its links (projects, the
-	// partnerships it was formed around): not kept like a partnership's.
+	// A cooperative's mix is kept like a partnership's (cooperative_mix,
+	// migration 00050); it was computed from its links.
 	filterOp("filter-coop-mix-full", `cooperatives(first: 20, filter: {sectorMix: {full: true}})`,
 		store.Filter{Kind: kb.KindCooperative, SectorMix: kb.MixFilter{Full: ptrBool(true)}}, store.Order{}),
+	filterOp("filter-coop-mix-missing", `cooperatives(first: 20, filter: {sectorMix: {missing: [PUBLIC]}})`,
+		store.Filter{Kind: kb.KindCooperative, SectorMix: kb.MixFilter{Missing: []kb.Sector{kb.SectorPublic}}}, store.Order{}),
+	filterOp("filter-coop-mix-includes", `cooperatives(first: 20, filter: {sectorMix: {includes: [SOCIAL], missing: [PRIVATE]}})`,
+		store.Filter{Kind: kb.KindCooperative, SectorMix: kb.MixFilter{Includes: []kb.Sector{kb.SectorSocial}, Missing: []kb.Sector{kb.SectorPrivate}}}, store.Order{}),
+	// Full and includes: two conditions on one mix made the planner sort
+	// every match (over 30 s at 1M); one now.
+	filterOp("filter-coop-mix-full-includes", `cooperatives(first: 20, filter: {sectorMix: {full: true, includes: [PUBLIC]}})`,
+		store.Filter{Kind: kb.KindCooperative, SectorMix: kb.MixFilter{Full: ptrBool(true), Includes: []kb.Sector{kb.SectorPublic}}}, store.Order{}),
+	filterOp("filter-mix-full-includes", `partnerships(first: 20, filter: {sectorMix: {full: true, includes: [PUBLIC]}})`,
+		store.Filter{Kind: kb.KindPartnership, SectorMix: kb.MixFilter{Full: ptrBool(true), Includes: []kb.Sector{kb.SectorPublic}}}, store.Order{}),
 	filterOp("filter-topic-none", `goodPractices(first: 20, filter: {topic: ["nieistniejący temat"]})`,
 		store.Filter{Kind: kb.KindGoodPractice, Topics: []string{"nieistniejący temat"}}, store.Order{}),
 	filterOp("filter-or-sector", `partners(first: 20, filter: {or: [{sector: [PRIVATE]}, {kind: [ASSOCIATION]}]})`,

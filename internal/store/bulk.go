@@ -199,10 +199,11 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		// per COPY with the link indexes dropped.
 		if err := step("practice facets", func() error {
 			// Then their counters (migration 00046) and the sectors of the
-			// partnerships' members (00047), whose triggers stand aside
-			// too.
+			// partnerships' members (00047) and of the partners around
+			// cooperatives (00050), whose triggers stand aside too.
 			for _, sql := range []string{`SELECT practice_facet_refresh(NULL)`,
-				`SELECT practice_facet_count_rebuild()`, `SELECT partnership_mix_refresh(NULL)`} {
+				`SELECT practice_facet_count_rebuild()`, `SELECT partnership_mix_refresh(NULL)`,
+				`SELECT cooperative_mix_refresh(NULL)`} {
 				if _, err := tx.Exec(ctx, sql); err != nil {
 					return translate(err)
 				}

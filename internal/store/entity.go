@@ -802,10 +802,10 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		case kb.KindPartnership:
 			sectors = partnershipSectors(vis)
 		case kb.KindCooperative:
-			sectors = cooperativeSectors(b, b.arg(vis.statuses()))
+			sectors = cooperativeSectors(vis)
 		default:
 			sectors = `CASE e.kind WHEN 'PARTNERSHIP' THEN ` + partnershipSectors(vis) +
-				` WHEN 'COOPERATIVE' THEN ` + cooperativeSectors(b, b.arg(vis.statuses())) + ` END`
+				` WHEN 'COOPERATIVE' THEN ` + cooperativeSectors(vis) + ` END`
 			b.where = append(b.where, "e.kind IN ('PARTNERSHIP', 'COOPERATIVE')")
 		}
 		mixCond(b, sectors, f.SectorMix)

@@ -15,8 +15,9 @@ import (
 // mixWorld makes partners, partnerships, cooperatives and practices, and
 // random writes among them through the store's write paths, so that what
 // the triggers of migrations 00046 (the counters of the practices' facet
-// combinations) and 00047 (the sectors of each partnership's members)
-// keep can be compared with reading the rows one by one.
+// combinations), 00047 (the sectors of each partnership's members) and
+// 00050 (the sectors of the partners around each cooperative) keep can be
+// compared with reading the rows one by one.
 type mixWorld struct {
 	t     *testing.T
 	st    *store.Store
@@ -45,6 +46,8 @@ func (w *mixWorld) create(kind kb.Kind) {
 		e.Cooperative = &kb.Cooperative{CoopStatus: kb.CoopOperating, Place: place}
 	case kb.KindGoodPractice:
 		e.GoodPractice = &kb.GoodPractice{}
+	case kb.KindProject:
+		e.Project = &kb.Project{}
 	}
 	out, err := w.st.CreateEntity(context.Background(), "test", &e)
 	if err != nil {
@@ -101,6 +104,27 @@ func (w *mixWorld) link(from kb.Kind, typ kb.RelationType, to kb.Kind) {
 	w.links = append(w.links, l.ID)
 }
 
+// linkAroundCooperative makes one of the links a cooperative's partners
+// are found through (kb.CooperativePartnersIn and Out, projects).
+func (w *mixWorld) linkAroundCooperative() {
+	switch w.rng.IntN(7) {
+	case 0:
+		w.link(kb.KindPartner, kb.RelFounded, kb.KindCooperative)
+	case 1:
+		w.link(kb.KindPartner, pickOne(w.rng, []kb.RelationType{kb.RelRuns, kb.RelSupports, kb.RelFunds}), kb.KindCooperative)
+	case 2:
+		w.link(kb.KindCooperative, kb.RelEmploysParticipantsOf, kb.KindPartner)
+	case 3:
+		w.link(kb.KindPartnership, kb.RelFormedAround, kb.KindCooperative)
+	case 4:
+		w.link(kb.KindPartnership, kb.RelFormedAround, kb.KindProject)
+	case 5:
+		w.link(kb.KindProject, pickOne(w.rng, []kb.RelationType{kb.RelSupports, kb.RelFunds}), kb.KindCooperative)
+	default:
+		w.link(kb.KindPartnership, kb.RelSupports, kb.KindCooperative) // not a partner: no sector
+	}
+}
+
 // step makes one random write and returns what it did.
 func (w *mixWorld) step() string {
 	w.t.Helper()
@@ -113,13 +137,13 @@ func (w *mixWorld) step() string {
 		w.link(kb.KindPartner, kb.RelMemberOf, kb.KindPartnership)
 		return "link a member"
 	case 3:
-		switch w.rng.IntN(3) {
+		switch w.rng.IntN(4) {
 		case 0:
 			w.link(kb.KindPartnership, kb.RelDemonstrates, kb.KindGoodPractice)
 		case 1:
 			w.link(kb.KindCooperative, kb.RelDemonstrates, kb.KindGoodPractice)
 		default:
-			w.link(kb.KindPartner, kb.RelFounded, kb.KindCooperative)
+			w.linkAroundCooperative()
 		}
 		return "link a case or a backer"
 	case 4:
@@ -133,7 +157,7 @@ func (w *mixWorld) step() string {
 		w.links = slices.Delete(w.links, i, i+1)
 		return "unlink"
 	case 5, 6:
-		ids := w.of(pickOne(w.rng, []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindGoodPractice, kb.KindCooperative, kb.KindPartnership}))
+		ids := w.of(pickOne(w.rng, []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindGoodPractice, kb.KindCooperative, kb.KindPartnership, kb.KindProject}))
 		if len(ids) == 0 {
 			return "status (none)"
 		}
@@ -148,7 +172,7 @@ func (w *mixWorld) step() string {
 		return "sector"
 	case 8:
 		w.dels++
-		ids := w.of([]kb.Kind{kb.KindPartner, kb.KindGoodPractice, kb.KindPartnership}[w.dels%3])
+		ids := w.of([]kb.Kind{kb.KindPartner, kb.KindGoodPractice, kb.KindPartnership, kb.KindPartner, kb.KindProject, kb.KindCooperative}[w.dels%6])
 		if len(ids) == 0 {
 			return "delete (none)"
 		}
@@ -279,6 +303,66 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 				t.Fatalf("after %s: count of partnerships of %+v (drafts %v) = %+v, %v; want %d", after, mf, vis.Drafts, c, err, len(want))
 			}
 		}
+		// The mix of each cooperative, computed from its links one
+		// request at a time (Store.CooperativeSectorCounts, what the
+		// cooperative's sectorMix field shows), against the kept sets.
+		coops, err := st.ListEntities(ctx, vis, store.Filter{Kind: kb.KindCooperative}, store.Order{}, store.Page{First: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := entityIDs(coops.Entities)
+		counts, err := st.CooperativeSectorCounts(ctx, vis, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := "published"
+		if vis.Drafts {
+			col = "every"
+		}
+		for _, id := range ids {
+			var kept []string
+			if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT `+col+` FROM cooperative_mix WHERE id = $1), '{}')`, id).Scan(&kept); err != nil {
+				t.Fatal(err)
+			}
+			var computed []string
+			for sc := range counts[id] {
+				computed = append(computed, string(sc))
+			}
+			slices.Sort(computed)
+			if !slices.Equal(kept, computed) {
+				t.Fatalf("after %s: cooperative %d's kept sectors (drafts %v) %v; from the links %v", after, id, vis.Drafts, kept, computed)
+			}
+		}
+		for _, mf := range mixes {
+			var want, wantBoth []int64
+			for _, id := range ids {
+				if mf.Match(kb.MixOf(counts[id])) {
+					want = append(want, id)
+				}
+			}
+			for _, e := range all.Entities {
+				if mf.Match(mixOf[e.ID]) {
+					wantBoth = append(wantBoth, e.ID)
+				}
+			}
+			wantBoth = append(wantBoth, want...)
+			slices.Sort(wantBoth)
+			f := store.Filter{Kind: kb.KindCooperative, SectorMix: mf}
+			got, err := st.ListEntities(ctx, vis, f, store.Order{}, store.Page{First: 1000})
+			if err != nil || !slices.Equal(entityIDs(got.Entities), want) {
+				t.Fatalf("after %s: cooperatives of %+v (drafts %v) = %v, %v; from the links %v", after, mf, vis.Drafts,
+					entityIDs(got.Entities), err, want)
+			}
+			checkCountOf(t, st, vis, f, len(want), after)
+			both := store.Filter{SectorMix: mf}
+			gotBoth, err := st.ListEntities(ctx, vis, both, store.Order{}, store.Page{First: 1000})
+			gotIDs := entityIDs(gotBoth.Entities)
+			slices.Sort(gotIDs)
+			if err != nil || !slices.Equal(gotIDs, wantBoth) {
+				t.Fatalf("after %s: partnerships and cooperatives of %+v (drafts %v) = %v, %v; want %v", after, mf, vis.Drafts,
+					gotIDs, err, wantBoth)
+			}
+		}
 	}
 	// The map filters over a wide area (every area is wide with a limit
 	// of 1): counted from the points' own status and sector (migration
@@ -333,7 +417,8 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 // publication changes, sector changes, deletes and folds, the count of
 // every filter of practices' facets alone (summed from the counters of
 // migration 00046), the partnerships of every sector mix filter (read
-// from the sets of migration 00047), listed and counted, and the count of
+// from the sets of migration 00047) and the cooperatives of each (read from
+// those of 00050, and both kinds at once), listed and counted, and the count of
 // every map filter over a wide area with a sector (from the points' own
 // status and sector, 00048) are those of a row-by-row reading, for
 // readers and staff.
@@ -348,12 +433,12 @@ func TestFacetCountsAndSectorMixFollowWrites(t *testing.T) {
 	}
 	for _, e := range all.Entities {
 		switch e.Kind {
-		case kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice:
+		case kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject:
 			w.kinds[e.ID] = e.Kind
 		}
 	}
 	for range 4 {
-		for _, k := range []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice} {
+		for _, k := range []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject} {
 			w.create(k)
 		}
 	}
@@ -365,11 +450,129 @@ func TestFacetCountsAndSectorMixFollowWrites(t *testing.T) {
 		w.link(kb.KindCooperative, kb.RelDemonstrates, kb.KindGoodPractice)
 		w.link(kb.KindPartner, kb.RelFounded, kb.KindCooperative)
 	}
+	for range 8 {
+		w.create(kb.KindCooperative)
+		w.create(kb.KindProject)
+	}
+	for range 30 {
+		w.linkAroundCooperative()
+	}
 	checkFacetCountsAndMix(t, st, pool, "the start")
-	for i := range 90 {
+	for i := range 150 {
 		did := w.step()
 		if i%5 == 4 {
 			checkFacetCountsAndMix(t, st, pool, fmt.Sprintf("step %d (%s)", i, did))
 		}
 	}
+}
+
+// TestCooperativeMixFollowsItsPaths walks each path a cooperative's
+// partners are found through (migration 00050), one write at a time: a
+// member joining a partnership formed around it, or around a project that
+// supports it; the partnership and the project unpublished and published
+// again; a member's sector changed; a founder and a workshop; a link of
+// the path removed, the partnership deleted. After each write the kept
+// sets are those computed from the links, for readers and staff.
+func TestCooperativeMixFollowsItsPaths(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	w := &mixWorld{t: t, st: st, rng: rand.New(rand.NewPCG(50, 50)), kinds: map[int64]kb.Kind{}}
+	mk := func(kind kb.Kind, sector kb.Sector) int64 {
+		t.Helper()
+		w.n++
+		e := kb.Entity{Kind: kind, Name: fmt.Sprintf("Path %02d", w.n)}
+		switch kind {
+		case kb.KindPartner:
+			e.Partner = &kb.Partner{Sector: sector, PartnerKind: kb.PartnerCompany}
+		case kb.KindPartnership:
+			e.Partnership = &kb.Partnership{}
+		case kb.KindCooperative:
+			e.Cooperative = &kb.Cooperative{CoopStatus: kb.CoopOperating}
+		case kb.KindProject:
+			e.Project = &kb.Project{}
+		}
+		out, err := st.CreateEntity(ctx, "test", &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.status(out.ID, kb.StatusPublished)
+		return out.ID
+	}
+	link := func(from int64, typ kb.RelationType, to int64) int64 {
+		t.Helper()
+		l, err := st.CreateLink(ctx, "test", &kb.Link{FromID: from, ToID: to, Type: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	coop := mk(kb.KindCooperative, "")
+	check := func(step string, published, every []string) {
+		t.Helper()
+		for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
+			counts, err := st.CooperativeSectorCounts(ctx, vis, []int64{coop})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var computed []string
+			for sc := range counts[coop] {
+				computed = append(computed, string(sc))
+			}
+			slices.Sort(computed)
+			col, want := "published", published
+			if vis.Drafts {
+				col, want = "every", every
+			}
+			var kept []string
+			if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT `+col+` FROM cooperative_mix WHERE id = $1), '{}')`, coop).Scan(&kept); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(kept, computed) || !slices.Equal(kept, want) && !(len(kept) == 0 && len(want) == 0) {
+				t.Fatalf("after %s (drafts %v): kept %v, computed %v, want %v", step, vis.Drafts, kept, computed, want)
+			}
+		}
+	}
+	none := []string{}
+	ps, pj, ps2 := mk(kb.KindPartnership, ""), mk(kb.KindProject, ""), mk(kb.KindPartnership, "")
+	pub, soc, pri := mk(kb.KindPartner, kb.SectorPublic), mk(kb.KindPartner, kb.SectorSocial), mk(kb.KindPartner, kb.SectorPrivate)
+	link(ps, kb.RelFormedAround, coop)
+	check("a partnership formed around it", none, none)
+	link(pub, kb.RelMemberOf, ps)
+	check("a member of it", []string{"PUBLIC"}, []string{"PUBLIC"})
+	link(ps2, kb.RelFormedAround, pj)
+	link(soc, kb.RelMemberOf, ps2)
+	check("a member around a project", []string{"PUBLIC"}, []string{"PUBLIC"})
+	sup := link(pj, kb.RelSupports, coop)
+	check("the project supports it", []string{"PUBLIC", "SOCIAL"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(pj, kb.StatusDraft)
+	check("the project a draft", []string{"PUBLIC"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(pj, kb.StatusPublished)
+	w.status(ps, kb.StatusDraft)
+	check("the partnership a draft", []string{"SOCIAL"}, []string{"PUBLIC", "SOCIAL"})
+	w.status(ps, kb.StatusPublished)
+	w.update(soc, func(e *kb.Entity) { e.Partner.Sector = kb.SectorPrivate })
+	check("a member's sector", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.update(soc, func(e *kb.Entity) { e.Partner.Sector = kb.SectorSocial })
+	link(pri, kb.RelFounded, coop)
+	check("a founder", []string{"PRIVATE", "PUBLIC", "SOCIAL"}, []string{"PRIVATE", "PUBLIC", "SOCIAL"})
+	if _, err := st.DeleteLink(ctx, "test", sup, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("the project's support removed", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.status(pri, kb.StatusArchived)
+	check("the founder archived", []string{"PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	wtz := mk(kb.KindPartner, kb.SectorSocial)
+	link(coop, kb.RelEmploysParticipantsOf, wtz)
+	check("a workshop", []string{"PUBLIC", "SOCIAL"}, []string{"PRIVATE", "PUBLIC", "SOCIAL"})
+	w.update(wtz, func(e *kb.Entity) { e.Partner.Sector = kb.SectorPrivate })
+	check("the workshop's sector", []string{"PRIVATE", "PUBLIC"}, []string{"PRIVATE", "PUBLIC"})
+	w.update(wtz, func(e *kb.Entity) { e.Partner.Sector = kb.SectorSocial })
+	if _, _, err := st.DeleteEntity(ctx, "test", ps, true); err != nil {
+		t.Fatal(err)
+	}
+	check("the partnership deleted", []string{"SOCIAL"}, []string{"PRIVATE", "SOCIAL"})
+	if _, _, err := st.DeleteEntity(ctx, "test", wtz, true); err != nil {
+		t.Fatal(err)
+	}
+	check("the workshop deleted", none, []string{"PRIVATE"})
 }

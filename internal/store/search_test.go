@@ -195,6 +195,43 @@ func TestReindexFillsMissingDocuments(t *testing.T) {
 	}
 }
 
+// TestReindexFindsOutdatedDocuments: without all, Reindex indexes what
+// the index of migration 00051 and the anti-join find (store.outdated):
+// practices' documents below docVersion, any document of version 0, and
+// entities with none; a partner's document of version 1 is up to date.
+func TestReindexFindsOutdatedDocuments(t *testing.T) {
+	st, pool := open(t)
+	load(t, st, small())
+	ctx := context.Background()
+	var practices, partners int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'GOOD_PRACTICE'), count(*) FILTER (WHERE kind = 'PARTNER')
+		FROM search_doc`).Scan(&practices, &partners); err != nil || practices == 0 || partners < 3 {
+		t.Fatalf("documents: %d practices, %d partners, %v", practices, partners, err)
+	}
+	for _, sql := range []string{
+		`UPDATE search_doc SET version = 1 WHERE kind IN ('GOOD_PRACTICE', 'PARTNER')`,
+		`UPDATE search_doc SET version = 0 WHERE entity_id = (SELECT min(entity_id) FROM search_doc WHERE kind = 'PARTNER')`,
+		`DELETE FROM search_doc WHERE entity_id = (SELECT max(entity_id) FROM search_doc WHERE kind = 'PARTNER')`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, _, err := st.Reindex(ctx, false)
+	if err != nil || n != practices+2 {
+		t.Fatalf("Reindex = %d, %v; want %d (the practices, a partner of version 0, one without a document)", n, err, practices+2)
+	}
+	var stale int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM search_doc WHERE kind = 'GOOD_PRACTICE' AND version < 2)
+		+ (SELECT count(*) FROM search_doc WHERE version < 1)
+		+ (SELECT count(*) FROM entity e WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.entity_id = e.id))`).Scan(&stale); err != nil || stale != 0 {
+		t.Fatalf("after reindex: %d documents outdated or missing, %v", stale, err)
+	}
+	if n, _, err := st.Reindex(ctx, false); err != nil || n != 0 {
+		t.Errorf("second Reindex = %d, %v; want nothing to do", n, err)
+	}
+}
+
 func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 	st, _ := open(t)
 	load(t, st, small())
