@@ -39,15 +39,7 @@ func newDemoting(t *testing.T) *demoting {
 	}
 	d := &demoting{t: t, st: store.New(open())}
 	d.st.SetHeavyPool(open())
-	url := d.serve(server.Heavy{DemoteRows: -1, DemoteFields: -1}, io.Discard)
-	var out struct {
-		Partners struct{ Nodes []struct{ ID string } }
-	}
-	a := (&gated{url: url}).post(t, `{ partners(first: 1, filter: {sector: [PUBLIC]}) { nodes { id } } }`)
-	if err := json.Unmarshal(a.Data, &out); err != nil || len(out.Partners.Nodes) == 0 {
-		t.Fatalf("a partner: %s %v", a.Data, err)
-	}
-	d.id = out.Partners.Nodes[0].ID
+	d.id = aPublicPartner(t, d.serve(server.Heavy{DemoteRows: -1, DemoteFields: -1}, io.Discard))
 	return d
 }
 
@@ -68,10 +60,31 @@ func (d *demoting) serve(h server.Heavy, logs io.Writer, maxRows ...int64) strin
 	return srv.URL
 }
 
-// ask posts query, executed (not from the response cache), and returns
-// its answer; it fails the test if none comes within 20 s.
+// ask posts query, executed, with serialQuery's variables.
 func (d *demoting) ask(url, query string) response {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": d.id}})
+	return askExecuted(d.t, url, query, map[string]any{"id": d.id})
+}
+
+// aPublicPartner returns the global ID of a partner of the public sector,
+// read through the server at url.
+func aPublicPartner(t *testing.T, url string) string {
+	t.Helper()
+	var out struct {
+		Partners struct{ Nodes []struct{ ID string } }
+	}
+	a := (&gated{url: url}).post(t, `{ partners(first: 1, filter: {sector: [PUBLIC]}) { nodes { id } } }`)
+	if err := json.Unmarshal(a.Data, &out); err != nil || len(out.Partners.Nodes) == 0 {
+		t.Fatalf("a partner: %s %v", a.Data, err)
+	}
+	return out.Partners.Nodes[0].ID
+}
+
+// askExecuted posts query with vars, executed (not from the response
+// cache), and returns its answer; it fails the test if none comes within
+// 20 s.
+func askExecuted(t *testing.T, url, query string, vars map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
@@ -79,12 +92,12 @@ func (d *demoting) ask(url, query string) response {
 	req.Header.Set("Cache-Control", "no-cache")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		d.t.Fatalf("no answer (deadlocked?): %v", err)
+		t.Fatalf("no answer (deadlocked?): %v", err)
 	}
 	defer res.Body.Close()
 	var r response
 	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		d.t.Fatalf("answer %d: %v", res.StatusCode, err)
+		t.Fatalf("answer %d: %v", res.StatusCode, err)
 	}
 	return r
 }
