@@ -187,9 +187,15 @@ func (g *heavyGate) watch(ctx context.Context, cost int, next graphql.ResponseHa
 	budget.OnRows(ctx, g.DemoteRows, d.demote)
 	resp := next(ctx)
 	d.finish()
-	if demoted := d.state.Load() == 1; demoted || g.log.Enabled(ctx, slog.LevelDebug) {
+	// A demoted query's line is at INFO: demotions are rare by design,
+	// and the figures are what the thresholds are set from.
+	demoted, level := d.state.Load() == 1, slog.LevelDebug
+	if demoted {
+		level = slog.LevelInfo
+	}
+	if g.log.Enabled(ctx, level) {
 		st := d.tok.Stats()
-		g.log.LogAttrs(ctx, slog.LevelDebug, "query work", slog.String("request_id", RequestID(ctx)), slog.Int("cost", cost),
+		g.log.LogAttrs(ctx, level, "query work", slog.String("request_id", RequestID(ctx)), slog.Int("cost", cost),
 			slog.Int64("rows", budget.RowsRead(ctx)), slog.Int("fields", st.Unbounded+st.Fields), slog.Bool("demoted", demoted),
 			slog.Int("fields_after_demotion", st.Fields), slog.Int("most_at_once", st.MostAtOnce), slog.Duration("slot_wait", d.waited))
 	}
