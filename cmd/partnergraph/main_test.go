@@ -582,9 +582,9 @@ func TestParseConfigHeavyGate(t *testing.T) {
 	c, _, err := parseConfig("serve", []string{"--heavy-cost", "2000"}, env(map[string]string{
 		"PARTNERGRAPH_HEAVY_COST": "7", "PARTNERGRAPH_HEAVY_CONCURRENCY": "2", "PARTNERGRAPH_HEAVY_QUEUE": "-1",
 		"PARTNERGRAPH_HEAVY_WAIT": "500ms", "PARTNERGRAPH_HEAVY_DB_CONNECTIONS": "0", "PARTNERGRAPH_HEAVY_DB_NICE": "10",
-		"PARTNERGRAPH_HEAVY_PARALLELISM": "-1",
+		"PARTNERGRAPH_HEAVY_PARALLELISM": "-1", "PARTNERGRAPH_HEAVY_DEMOTE_ROWS": "-1", "PARTNERGRAPH_HEAVY_DEMOTE_FIELDS": "300",
 	}))
-	want := server.Heavy{Cost: 2000, Concurrency: 2, Queue: -1, Wait: 500 * time.Millisecond, Parallelism: -1}
+	want := server.Heavy{Cost: 2000, Concurrency: 2, Queue: -1, Wait: 500 * time.Millisecond, Parallelism: -1, DemoteRows: -1, DemoteFields: 300}
 	if err != nil || c.Heavy != want || c.HeavyDBConns != 0 || c.HeavyDBNice != 10 {
 		t.Errorf("set: %+v (want %+v, the flag wins), %d connections, nice %d, %v", c.Heavy, want, c.HeavyDBConns, c.HeavyDBNice, err)
 	}
@@ -594,6 +594,8 @@ func TestParseConfigHeavyGate(t *testing.T) {
 		{"PARTNERGRAPH_HEAVY_QUEUE", "-2"},
 		{"PARTNERGRAPH_HEAVY_WAIT", "0s"},
 		{"PARTNERGRAPH_HEAVY_PARALLELISM", "0"},
+		{"PARTNERGRAPH_HEAVY_DEMOTE_ROWS", "0"},
+		{"PARTNERGRAPH_HEAVY_DEMOTE_FIELDS", "-2"},
 		{"PARTNERGRAPH_HEAVY_DB_CONNECTIONS", "-1"},
 		{"PARTNERGRAPH_HEAVY_DB_NICE", "20"},
 	} {

@@ -55,6 +55,15 @@ type Budget struct {
 	rows   atomic.Int64
 	bytes  atomic.Int64
 	cancel context.CancelCauseFunc
+	// past is the watch of rows set by OnRows; nil: none.
+	past atomic.Pointer[watch]
+}
+
+// watch calls fn once, when the rows read reach at.
+type watch struct {
+	at    int64
+	fn    func()
+	fired atomic.Bool
 }
 
 type key struct{}
@@ -90,14 +99,39 @@ func Stopped(ctx context.Context) *Exceeded {
 // budget.
 func Rows(ctx context.Context, n int) error {
 	b, _ := ctx.Value(key{}).(*Budget)
-	if b == nil || b.limits.MaxRows <= 0 {
+	if b == nil {
 		return nil
 	}
-	if b.rows.Add(int64(n)) > b.limits.MaxRows {
+	read := b.rows.Add(int64(n))
+	if w := b.past.Load(); w != nil && read >= w.at && w.fired.CompareAndSwap(false, true) {
+		w.fn()
+	}
+	if b.limits.MaxRows > 0 && read > b.limits.MaxRows {
 		return b.exceed(&Exceeded{Setting: "PARTNERGRAPH_MAX_ROWS",
 			msg: fmt.Sprintf("the request read more than the limit of %d rows (PARTNERGRAPH_MAX_ROWS) and was stopped; ask for smaller pages or fewer nested lists", b.limits.MaxRows)})
 	}
 	return nil
+}
+
+// RowsRead returns the rows charged so far to the budget in ctx (0
+// without one).
+func RowsRead(ctx context.Context) int64 {
+	if b, _ := ctx.Value(key{}).(*Budget); b != nil {
+		return b.rows.Load()
+	}
+	return 0
+}
+
+// OnRows has fn called once, by the charge (Rows) that brings the rows
+// read by the request in ctx to at least n: the server's heavy-query gate
+// demotes a request that turns out heavy while it runs. fn runs inside
+// the store's scan of a row, so it must not block. It replaces an earlier
+// OnRows of the same request, and does nothing without a budget in ctx
+// or for n ≤ 0.
+func OnRows(ctx context.Context, n int64, fn func()) {
+	if b, _ := ctx.Value(key{}).(*Budget); b != nil && n > 0 {
+		b.past.Store(&watch{at: n, fn: fn})
+	}
 }
 
 // Bytes charges n bytes of answer to the budget in ctx, as Rows does rows.

@@ -11,16 +11,31 @@
 // started) never needs a slot, so a request cannot deadlock on its own
 // token; a field whose context already holds a slot (a resolver that runs
 // gqlgen's marshalling of a selection itself) runs within that slot.
+//
+// A light query runs with a Deferred token: its resolvers run at once,
+// only counted, until the gate finds that it turned out heavy while it
+// ran (Bound); from then on its fields take slots as a heavy query's do,
+// once the gate has admitted it.
 package serial
 
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Token is the slots of one request.
 type Token struct {
 	slots chan struct{}
+
+	// free is set while the token is not in force (Deferred, until
+	// Bound): Run runs every resolver at once and only counts it.
+	free     atomic.Bool
+	begun    atomic.Int64 // resolvers run while free
+	onFields *fieldWatch  // set before the request runs; nil: none
+	// ready, once the token is bound, is closed when its slots may be
+	// taken (nil: at once); set before free is cleared.
+	ready <-chan struct{}
 
 	mu     sync.Mutex
 	stats  Stats
@@ -39,6 +54,15 @@ type Stats struct {
 	// those waiting on a loader included: above MostAtOnce when the
 	// fields of a level gathered at a loader while one held the slot.
 	MostInside int
+	// Unbounded is the resolvers begun while the token was not in force
+	// (Deferred, before Bound), without a slot.
+	Unbounded int
+}
+
+// fieldWatch calls fn once, when the resolvers begun while free reach at.
+type fieldWatch struct {
+	at int64
+	fn func()
 }
 
 // hold is one field's claim on a slot.
@@ -56,11 +80,41 @@ func With(ctx context.Context, n int) (context.Context, *Token) {
 	return context.WithValue(ctx, tokenKey{}, t), t
 }
 
+// Deferred returns ctx with a token of n slots (n ≥ 1) that is not in
+// force: Run runs every resolver at once, and only counts it, until
+// Bound. fields > 0 has onFields called once, by the Run that begins the
+// fields-th resolver while the token is not in force; it must not block.
+func Deferred(ctx context.Context, n int, fields int64, onFields func()) (context.Context, *Token) {
+	t := &Token{slots: make(chan struct{}, max(1, n))}
+	t.free.Store(true)
+	if fields > 0 && onFields != nil {
+		t.onFields = &fieldWatch{at: fields, fn: onFields}
+	}
+	return context.WithValue(ctx, tokenKey{}, t), t
+}
+
+// Bound puts t in force: every resolver that Run begins from now on takes
+// one of its slots, once ready is closed (nil: at once), or fails when
+// its context ends first. Resolvers begun before finish without a slot.
+// It returns false if t was in force already.
+func (t *Token) Bound(ready <-chan struct{}) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.free.Load() {
+		return false
+	}
+	t.ready = ready
+	t.free.Store(false)
+	return true
+}
+
 // Stats returns what t saw so far.
 func (t *Token) Stats() Stats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.stats
+	st := t.stats
+	st.Unbounded = int(t.begun.Load())
+	return st
 }
 
 // Run runs the resolver fn with a slot of the token of ctx, waiting for
@@ -69,6 +123,12 @@ func (t *Token) Stats() Stats {
 func Run(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	t, _ := ctx.Value(tokenKey{}).(*Token)
 	if t == nil {
+		return fn(ctx)
+	}
+	if t.free.Load() {
+		if n := t.begun.Add(1); t.onFields != nil && n == t.onFields.at {
+			t.onFields.fn()
+		}
 		return fn(ctx)
 	}
 	if h, _ := ctx.Value(holdKey{}).(*hold); h != nil && h.t == t && t.holding(h) {
@@ -120,6 +180,16 @@ func (t *Token) holding(h *hold) bool {
 }
 
 func (t *Token) acquire(ctx context.Context, h *hold) error {
+	t.mu.Lock()
+	ready := t.ready
+	t.mu.Unlock()
+	if ready != nil {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 	select {
 	case t.slots <- struct{}{}:
 	case <-ctx.Done():

@@ -89,3 +89,57 @@ func TestAWaitForASlotEndsWithItsRequest(t *testing.T) {
 	}
 	close(release)
 }
+
+// TestDeferredTokenBindsWhenBound: a Deferred token runs every resolver
+// at once and only counts it, calling its watch once at the n-th; once
+// Bound, a resolver waits for ready before it takes a slot, and a
+// resolver begun before finishes without one.
+func TestDeferredTokenBindsWhenBound(t *testing.T) {
+	fired := 0
+	ctx, tok := serial.Deferred(context.Background(), 1, 3, func() { fired++ })
+	hold := make(chan struct{})
+	early := make(chan struct{})
+	go func() {
+		_, _ = serial.Run(ctx, func(context.Context) (any, error) {
+			close(early)
+			<-hold // still running, without a slot, when the token binds
+			return nil, nil
+		})
+	}()
+	<-early
+	for range 4 {
+		if _, err := serial.Run(ctx, func(context.Context) (any, error) { return nil, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fired != 1 {
+		t.Fatalf("watch called %d times, want once", fired)
+	}
+	ready := make(chan struct{})
+	if !tok.Bound(ready) || tok.Bound(nil) {
+		t.Fatal("Bound: want true the first time, false after")
+	}
+	ran := make(chan struct{})
+	go func() {
+		_, _ = serial.Run(ctx, func(context.Context) (any, error) { close(ran); return nil, nil })
+	}()
+	select {
+	case <-ran:
+		t.Fatal("a resolver ran before the token was ready")
+	default:
+	}
+	close(ready)
+	<-ran // the early resolver holds no slot: this one takes the only one
+	close(hold)
+	if st := tok.Stats(); st.Unbounded != 5 || st.Fields != 1 || st.MostAtOnce != 1 {
+		t.Errorf("stats %+v, want 5 unbounded, 1 under the token", st)
+	}
+	// A context that ends while its resolver waits for ready fails it.
+	ctx2, tok2 := serial.Deferred(context.Background(), 1, 0, nil)
+	tok2.Bound(make(chan struct{}))
+	ctx2, cancel := context.WithCancel(ctx2)
+	cancel()
+	if _, err := serial.Run(ctx2, func(context.Context) (any, error) { return nil, nil }); err == nil {
+		t.Error("a resolver whose request ended while it waited ran")
+	}
+}

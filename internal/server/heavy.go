@@ -49,6 +49,20 @@ type Heavy struct {
 	// so a heavy query alone took both cores; default
 	// DefaultHeavy.Parallelism, -1 no bound.
 	Parallelism int
+	// DemoteRows is how many rows a light query may read before it is
+	// demoted: found heavy by the work it does rather than by its
+	// estimate, it runs from then on as an admitted heavy query does (its
+	// further resolvers Parallelism at a time, its further statements on
+	// the pool of heavy reads), once it holds one of the Concurrency
+	// slots, which it waits for as long as its request lasts, never
+	// refused (PARTNERGRAPH_HEAVY_DEMOTE_ROWS); default
+	// DefaultHeavy.DemoteRows, -1 never.
+	DemoteRows int64
+	// DemoteFields is how many resolvers a light query may run before it
+	// is demoted, as with DemoteRows: the work of the server's own CPU
+	// (PARTNERGRAPH_HEAVY_DEMOTE_FIELDS); default
+	// DefaultHeavy.DemoteFields, -1 never.
+	DemoteFields int64
 }
 
 // DefaultHeavy is the gate unless configured. Cost: above every operation
@@ -59,8 +73,12 @@ type Heavy struct {
 // (25,000) is gated: a lower threshold gated pages that 16 clients ask for
 // at once and cut their throughput by half or more (docs/benchmarks.md,
 // "Heavy queries beside light ones"). docs/api.md ("Heavy queries") says
-// when to lower it.
-var DefaultHeavy = Heavy{Cost: 15000, Concurrency: 1, Queue: 32, Wait: 2 * time.Second, Parallelism: 1}
+// when to lower it. DemoteRows and DemoteFields are about twice the
+// most any benchmark page does at 1M (20 partners with their
+// cooperatives: up to 2,182 rows and 4,470 resolvers), so that the pages
+// many clients ask for at once are never demoted.
+var DefaultHeavy = Heavy{Cost: 15000, Concurrency: 1, Queue: 32, Wait: 2 * time.Second, Parallelism: 1,
+	DemoteRows: 5000, DemoteFields: 10000}
 
 func (h *Heavy) defaults() {
 	if h.Cost == 0 {
@@ -78,7 +96,16 @@ func (h *Heavy) defaults() {
 	if h.Parallelism == 0 {
 		h.Parallelism = DefaultHeavy.Parallelism
 	}
+	if h.DemoteRows == 0 {
+		h.DemoteRows = DefaultHeavy.DemoteRows
+	}
+	if h.DemoteFields == 0 {
+		h.DemoteFields = DefaultHeavy.DemoteFields
+	}
 }
+
+// demotes says whether light queries are watched for demotion.
+func (h *Heavy) demotes() bool { return h.DemoteRows > 0 || h.DemoteFields > 0 }
 
 // heavyGate is the gqlgen extension that admits heavy queries through
 // Heavy's slots. Light queries, mutations and subscriptions pass without
@@ -118,9 +145,16 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	cost := operationCost(oc)
-	if oc.Operation == nil || oc.Operation.Operation != ast.Query || cost < g.Cost || oc.Stats.GetExtension(heavyStat) != nil {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query || oc.Stats.GetExtension(heavyStat) != nil {
 		return next(ctx)
+	}
+	cost := operationCost(oc)
+	if cost < g.Cost {
+		if !g.demotes() {
+			return next(ctx)
+		}
+		oc.Stats.SetExtension(heavyStat, true)
+		return g.watch(ctx, cost, next)
 	}
 	oc.Stats.SetExtension(heavyStat, true)
 	if e := g.admit(ctx, cost); e != nil {
@@ -138,6 +172,101 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		slog.Int("fields", st.Fields), slog.Int("loader_waits", st.Pauses), slog.Int("reentered", st.Reentered),
 		slog.Int("most_at_once", st.MostAtOnce), slog.Int("most_inside", st.MostInside), slog.Int("parallelism", g.Parallelism))
 	return resp
+}
+
+// watch runs a light query, ready to demote it (demotion.demote) when its
+// work crosses DemoteRows or DemoteFields.
+func (g *heavyGate) watch(ctx context.Context, cost int, next graphql.ResponseHandler) *graphql.Response {
+	d := &demotion{g: g, done: make(chan struct{}), admitted: make(chan struct{})}
+	ctx, d.heavy = store.Demotable(ctx)
+	par := g.Parallelism
+	if par < 0 {
+		par = math.MaxInt32 // no bound: demotion only moves its statements and takes a slot
+	}
+	ctx, d.tok = serial.Deferred(ctx, par, g.DemoteFields, d.demote)
+	budget.OnRows(ctx, g.DemoteRows, d.demote)
+	resp := next(ctx)
+	d.finish()
+	// A demoted query's line is at INFO: demotions are rare by design,
+	// and the figures are what the thresholds are set from.
+	demoted, level := d.state.Load() == 1, slog.LevelDebug
+	if demoted {
+		level = slog.LevelInfo
+	}
+	if g.log.Enabled(ctx, level) {
+		st := d.tok.Stats()
+		g.log.LogAttrs(ctx, level, "query work", slog.String("request_id", RequestID(ctx)), slog.Int("cost", cost),
+			slog.Int64("rows", budget.RowsRead(ctx)), slog.Int("fields", st.Unbounded+st.Fields), slog.Bool("demoted", demoted),
+			slog.Int("fields_after_demotion", st.Fields), slog.Int("most_at_once", st.MostAtOnce), slog.Duration("slot_wait", d.waited))
+	}
+	return resp
+}
+
+// demotion is the watch over one light query.
+type demotion struct {
+	g     *heavyGate
+	tok   *serial.Token
+	heavy func() // sends the query's further statements to the pool of heavy reads
+	// state is watching (0), demoted (1) or ended undemoted (2).
+	state atomic.Int32
+	// done is closed when the query ended; admitted when the goroutine
+	// that waits for its slot has returned (held says whether it took
+	// one, waited how long it waited: both written before admitted is
+	// closed).
+	done, admitted chan struct{}
+	held           bool
+	waited         time.Duration
+}
+
+// demote runs once, from the store's row count (budget.OnRows) or the
+// resolvers' (serial.Deferred), so it must not block: it sends the
+// query's further statements to the pool of heavy reads, puts its token
+// in force (its further resolvers Parallelism at a time), and waits for a
+// slot of the gate in a goroutine of its own, the resolvers that begin
+// meanwhile waiting for it (serial: ready). A demoted query is never
+// refused: it started as a light one, and what it has read so far would
+// be wasted.
+func (d *demotion) demote() {
+	if !d.state.CompareAndSwap(0, 1) {
+		return
+	}
+	d.g.m.heavy.WithLabelValues("demoted").Inc()
+	d.heavy()
+	ready := make(chan struct{})
+	d.tok.Bound(ready)
+	go func() {
+		defer close(d.admitted)
+		select {
+		case d.g.slots <- struct{}{}:
+			d.held = true
+			close(ready)
+			return
+		default:
+		}
+		d.g.waiting.Add(1)
+		defer d.g.waiting.Add(-1)
+		start := time.Now()
+		select {
+		case d.g.slots <- struct{}{}:
+			d.held = true
+			close(ready)
+		case <-d.done:
+		}
+		d.waited = time.Since(start)
+		d.g.m.heavyWait.Observe(d.waited.Seconds())
+	}()
+}
+
+// finish gives back the slot of a demoted query once it ended.
+func (d *demotion) finish() {
+	close(d.done)
+	if d.state.CompareAndSwap(0, 2) {
+		return
+	}
+	<-d.admitted
+	if d.held {
+		<-d.g.slots
+	}
 }
 
 // InterceptField runs a field of an admitted heavy query with a slot of

@@ -305,37 +305,13 @@ func TestHeavyQueryRunsOneResolverAtATime(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	var id string
 	var serialLogs, freeLogs logBuffer
 	serialURL, freeURL := serve(1, &serialLogs), serve(-1, &freeLogs)
-	{
-		var out struct {
-			Data struct {
-				Partners struct{ Nodes []struct{ ID string } }
-			}
-		}
-		g := &gated{url: freeURL}
-		a := g.post(t, `{ partners(first: 1, filter: {sector: [PUBLIC]}) { nodes { id } } }`)
-		if err := json.Unmarshal(a.Data, &out.Data); err != nil || len(out.Data.Partners.Nodes) == 0 {
-			t.Fatalf("a partner: %s %v", a.Data, err)
-		}
-		id = out.Data.Partners.Nodes[0].ID
-	}
+	vars := map[string]any{"id": aPublicPartner(t, freeURL)}
 	ask := func(url string) response {
-		body, _ := json.Marshal(map[string]any{"query": serialQuery, "variables": map[string]any{"id": id}})
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Cache-Control", "no-cache")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("the heavy query did not answer (deadlocked?): %v", err)
-		}
-		defer res.Body.Close()
-		var r response
-		if err := json.NewDecoder(res.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
-			t.Fatalf("answer %d: %v %+v", res.StatusCode, err, r.Errors)
+		r := askExecuted(t, url, serialQuery, vars)
+		if len(r.Errors) > 0 {
+			t.Fatalf("answer: %+v", r.Errors)
 		}
 		return r
 	}

@@ -64,7 +64,7 @@ func newMetrics(st *store.Store) *metrics {
 			Name: "partnergraph_http_requests_total", Help: "HTTP requests by path and status code.",
 		}, []string{"path", "status"}),
 		heavy: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "partnergraph_heavy_queries_total", Help: "Heavy queries (estimated cost at least PARTNERGRAPH_HEAVY_COST) by what the admission gate did: admitted at once, queued (admitted after waiting) or refused.",
+			Name: "partnergraph_heavy_queries_total", Help: "Heavy queries (estimated cost at least PARTNERGRAPH_HEAVY_COST) by what the admission gate did: admitted at once, queued (admitted after waiting) or refused; and light queries demoted to heavy while they ran (PARTNERGRAPH_HEAVY_DEMOTE_ROWS, PARTNERGRAPH_HEAVY_DEMOTE_FIELDS).",
 		}, []string{"outcome"}),
 		heavyWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "partnergraph_heavy_wait_seconds", Help: "How long heavy queries that found every slot taken waited, admitted or refused.",
@@ -72,7 +72,7 @@ func newMetrics(st *store.Store) *metrics {
 		}),
 		names: map[string]bool{},
 	}
-	for _, o := range []string{"admitted", "queued", "refused"} {
+	for _, o := range []string{"admitted", "queued", "refused", "demoted"} {
 		m.heavy.WithLabelValues(o)
 	}
 	m.reg.MustRegister(m.heavy, m.heavyWait)

@@ -990,7 +990,19 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	// every column of the view, each of the ids' rows was joined to the
 	// kind's tables before the sort (17 ms for 1,500 partners within 5 km
 	// of Poznań at 1M).
-	idsFirst := o.needsEntity() || f.placeIDs != nil || f.countryIDs != nil || f.facetIDs != nil || f.attrIDs != nil || f.attrWide || split
+	//
+	// Every other page reads its ids first as well: the page size is
+	// written into the statement (Filter.limit), so each size is a
+	// statement of its own, which every connection of the pool plans once,
+	// and a generic plan of the whole view (eleven relations) took 17-57
+	// ms to make at 1M, for 0.3 ms of work; the ids' statement, whose
+	// view joins the planner drops, 1 ms, and the rows' (entitiesByIDSQL)
+	// is one statement whatever the size. A client that asked for pages
+	// of sizes the pool had not seen so took a core of PostgreSQL's for
+	// tens of milliseconds per page and connection, from the clients
+	// beside it (issue 11's fan-out set: docs/benchmarks.md, "Demoted
+	// queries and the plans of new page sizes").
+	idsFirst := true
 	if idsFirst || s.serverPlans {
 		// The page's ids first, then their rows: with every column of
 		// entity_full, the join to entity o made eleven relations, past the

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,10 +67,28 @@ func WithHeavy(ctx context.Context) context.Context {
 	return context.WithValue(ctx, heavyKey{}, true)
 }
 
+// Demotable returns ctx whose reads become a heavy request's from the
+// moment demote is called: the statements it starts after that go
+// through the pool of heavy reads (SetHeavyPool), those running finish
+// where they are. The server's gate demotes a light query that turned out
+// heavy while it ran.
+func Demotable(ctx context.Context) (_ context.Context, demote func()) {
+	var heavy atomic.Bool
+	return context.WithValue(ctx, heavyKey{}, &heavy), func() { heavy.Store(true) }
+}
+
 // primaryFor is the pool a read of ctx takes on the primary.
 func (s *Store) primaryFor(ctx context.Context) querier {
-	if s.heavy != nil && ctx.Value(heavyKey{}) != nil {
+	if s.heavy == nil {
+		return s.pool
+	}
+	switch h := ctx.Value(heavyKey{}).(type) {
+	case bool:
 		return s.heavy
+	case *atomic.Bool:
+		if h.Load() {
+			return s.heavy
+		}
 	}
 	return s.pool
 }
