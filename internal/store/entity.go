@@ -984,7 +984,12 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		order[i] = cols[i] + " " + dir
 	}
 	split := f.splitWalk(o)
-	cols0 := entityColumns
+	// The page's ids first, then their rows (entitiesByIDSQL): with every
+	// column of entity_full, the join to entity o made eleven relations,
+	// past the planner's join collapse limit, and the plan walked the view
+	// before the index (8.8-15.5 s for 20 partners by country and name at
+	// 1M, against 0.5 ms for the ids alone).
+	//
 	// A list of ids read beforehand (a narrow map area, a rare country or
 	// facet: up to 2,000 of them) reads its page's ids first too: with
 	// every column of the view, each of the ids' rows was joined to the
@@ -1002,20 +1007,11 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 	// tens of milliseconds per page and connection, from the clients
 	// beside it (issue 11's fan-out set: docs/benchmarks.md, "Demoted
 	// queries and the plans of new page sizes").
-	idsFirst := true
-	if idsFirst || s.serverPlans {
-		// The page's ids first, then their rows: with every column of
-		// entity_full, the join to entity o made eleven relations, past the
-		// planner's join collapse limit, and the plan walked the view
-		// before the index (8.8-15.5 s for 20 partners by country and
-		// name at 1M, against 0.5 ms for the ids alone).
-		cols0 = "e.id"
-	}
 	if s.serverPlans && !o.needsEntity() && onEntityAlone(append(append([]string(nil), b.where...), order...)...) {
 		from = "entity e"
 	}
-	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s`,
-		cols0, from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(limit+1))
+	sql := fmt.Sprintf(`SELECT e.id FROM %s WHERE %s ORDER BY %s LIMIT %s`,
+		from, strings.Join(b.where, " AND "), strings.Join(order, ", "), f.limit(limit+1))
 	mixed := !sameDirection(keys) && !split && f.placeIDs == nil && f.countryIDs == nil && f.facetIDs == nil &&
 		f.attrIDs == nil && f.topicPractices == nil
 	if mixed {
@@ -1054,7 +1050,6 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 				len(keys)-1, strings.Join(sel, ", "), from, where, cols[0], before, at, order[0], f.limit(limit+1),
 				strings.Join(sel, ", "), from, where, cols[0], at, strings.Join(order[1:], ", "), f.limit(limit+1),
 				strings.Join(outer, ", "), f.limit(limit+1))
-			idsFirst = true
 		}
 	}
 	if split {
@@ -1091,7 +1086,7 @@ func (s *Store) ListEntities(ctx context.Context, vis Visibility, f Filter, o Or
 		sql = `SELECT ` + entityColumns + ` FROM entity_rows(` + ids + `, ` + b.arg(vis.statuses()) + `) e ORDER BY e.ord`
 	}
 	page := &EntityPage{}
-	if idsFirst && !s.serverPlans {
+	if !s.serverPlans {
 		rows, err := s.read(ctx).Query(ctx, sql, f.execMode(b.args)...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.Kind, translate(err))
