@@ -42,9 +42,7 @@ func (s *Store) ProbeEverySearch() {
 // LimitPagePlans makes each connection of s keep at most n search page
 // statements prepared (searchplan.go).
 func (s *Store) LimitPagePlans(n int) {
-	s.pagePlans.mu.Lock()
-	s.pagePlans.limit = n
-	s.pagePlans.mu.Unlock()
+	s.pagePlans.limit.Store(int32(n))
 }
 
 // ProbeWindows returns how many windows of the table a set of need

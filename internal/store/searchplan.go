@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,13 +30,18 @@ import (
 // mix of 25 queries uses 10 texts.
 const maxPagePlans = 64
 
-// pagePlans are the prepared page statements of each connection, least
-// recently used first.
+// pagePlans bounds the page statements each connection keeps prepared.
+// A connection's own list, least recently used first, is kept in its
+// pgconn.CustomData, which only the goroutine holding the connection
+// touches: no map of connections to sweep (reading another connection's
+// state, as IsClosed does, races with its holder) and nothing left behind
+// when the pool closes one.
 type pagePlans struct {
-	mu    sync.Mutex
-	conns map[*pgx.Conn][]string
-	limit int // maxPagePlans when 0 (tests set less)
+	limit atomic.Int32 // maxPagePlans when 0 (tests set less)
 }
+
+// pagePlansKey is the key of a connection's list in its CustomData.
+const pagePlansKey = "partnergraph.searchPagePlans"
 
 // pagePlanName is the name a page statement is prepared under.
 func pagePlanName(sql string) string {
@@ -49,11 +54,8 @@ func pagePlanName(sql string) string {
 // conn used least recently when it keeps maxPagePlans.
 func (pp *pagePlans) prepare(ctx context.Context, conn *pgx.Conn, sql string) (*pgconn.StatementDescription, error) {
 	name := pagePlanName(sql)
-	pp.mu.Lock()
-	if pp.conns == nil {
-		pp.conns = map[*pgx.Conn][]string{}
-	}
-	names := pp.conns[conn]
+	data := conn.PgConn().CustomData()
+	names, _ := data[pagePlansKey].([]string)
 	known := false
 	for i, n := range names {
 		if n == name {
@@ -66,42 +68,32 @@ func (pp *pagePlans) prepare(ctx context.Context, conn *pgx.Conn, sql string) (*
 	var evict string
 	if !known {
 		limit := maxPagePlans
-		if pp.limit > 0 {
-			limit = pp.limit
+		if l := int(pp.limit.Load()); l > 0 {
+			limit = l
 		}
 		if len(names) >= limit {
 			evict, names = names[0], names[1:]
 		}
-		if len(names) == 0 { // a connection new here: forget those the pool closed
-			for c := range pp.conns {
-				if c.IsClosed() {
-					delete(pp.conns, c)
-				}
-			}
-		}
 		names = append(names, name)
 	}
-	pp.conns[conn] = names
-	pp.mu.Unlock()
+	data[pagePlansKey] = names
 	if evict != "" {
 		if err := conn.Deallocate(ctx, evict); err != nil {
-			pp.forget(conn)
+			forgetPagePlans(conn)
 			return nil, err
 		}
 	}
 	sd, err := conn.Prepare(ctx, name, sql) // no round trip when prepared
 	if err != nil {
-		pp.forget(conn)
+		forgetPagePlans(conn)
 		return nil, err
 	}
 	return sd, nil
 }
 
-// forget drops what pp knows of conn's statements, after an error that
-// may have left them otherwise than recorded (pgx keeps its own record of
-// them, which Prepare and Deallocate follow).
-func (pp *pagePlans) forget(conn *pgx.Conn) {
-	pp.mu.Lock()
-	delete(pp.conns, conn)
-	pp.mu.Unlock()
+// forgetPagePlans drops what conn's list says of its statements, after an
+// error that may have left them otherwise than recorded (pgx keeps its
+// own record of them, which Prepare and Deallocate follow).
+func forgetPagePlans(conn *pgx.Conn) {
+	delete(conn.PgConn().CustomData(), pagePlansKey)
 }
