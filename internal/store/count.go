@@ -229,12 +229,12 @@ var splitColumns = map[kb.Kind]string{kb.KindPartner: "partner_kind", kb.KindEve
 const maxSplit = 16
 
 // FoldCounts moves the committed changes of the counters into them
-// (entity_count_fold, migration 00009; practice_facet_count_fold, 00046)
-// and returns how many it moved.
+// (entity_count_fold, migration 00009; practice_facet_count_fold, 00046;
+// mix_count_fold, 00053) and returns how many it moved.
 // Counts are exact without it; it keeps the changes a count sums few.
 func (s *Store) FoldCounts(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT entity_count_fold() + practice_facet_count_fold()`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT entity_count_fold() + practice_facet_count_fold() + mix_count_fold()`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("fold counts: %w", translate(err))
 	}
 	return n, nil
