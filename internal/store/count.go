@@ -270,6 +270,10 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	if f.onlyFacets() {
 		return s.countFacets(ctx, vis, f, bound)
 	}
+	// So is a filter of sector mixes alone (migration 00053).
+	if f.onlyMixes() {
+		return s.countMixes(ctx, vis, f, bound)
+	}
 	f, err := s.facetPlan(ctx, f)
 	if err != nil {
 		return Count{}, fmt.Errorf("count %s: %w", f.Kind, err)
