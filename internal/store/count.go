@@ -12,8 +12,8 @@ import (
 
 // DefaultCountBound is how many matches a root list's totalCount counts,
 // by default, of a filter the counters do not cover (a part of the name,
-// a region, a city, activities, topics, a sector mix) before it stops and
-// reports a lower bound ("1,000+"). On the million-entity graph a name
+// a region, a city, activities, topics, a sector mix with any of those)
+// before it stops and reports a lower bound ("1,000+"). On the million-entity graph a name
 // matching 11% of the partners ("fund") was counted to 10,000 in 361 ms
 // and to 1,000 in 8 ms; a page never shows more than 100.
 const DefaultCountBound = 1_000
