@@ -200,10 +200,11 @@ func (s *Store) BulkLoad(ctx context.Context, actor string, src BulkSource, prog
 		if err := step("practice facets", func() error {
 			// Then their counters (migration 00046) and the sectors of the
 			// partnerships' members (00047) and of the partners around
-			// cooperatives (00050), whose triggers stand aside too.
+			// cooperatives (00050), whose triggers stand aside too, and
+			// the counters of those sets (00053).
 			for _, sql := range []string{`SELECT practice_facet_refresh(NULL)`,
 				`SELECT practice_facet_count_rebuild()`, `SELECT partnership_mix_refresh(NULL)`,
-				`SELECT cooperative_mix_refresh(NULL)`} {
+				`SELECT cooperative_mix_refresh(NULL)`, `SELECT mix_count_rebuild()`} {
 				if _, err := tx.Exec(ctx, sql); err != nil {
 					return translate(err)
 				}

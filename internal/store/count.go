@@ -12,8 +12,8 @@ import (
 
 // DefaultCountBound is how many matches a root list's totalCount counts,
 // by default, of a filter the counters do not cover (a part of the name,
-// a region, a city, activities, topics, a sector mix) before it stops and
-// reports a lower bound ("1,000+"). On the million-entity graph a name
+// a region, a city, activities, topics, a sector mix with any of those)
+// before it stops and reports a lower bound ("1,000+"). On the million-entity graph a name
 // matching 11% of the partners ("fund") was counted to 10,000 in 361 ms
 // and to 1,000 in 8 ms; a page never shows more than 100.
 const DefaultCountBound = 1_000
@@ -229,12 +229,12 @@ var splitColumns = map[kb.Kind]string{kb.KindPartner: "partner_kind", kb.KindEve
 const maxSplit = 16
 
 // FoldCounts moves the committed changes of the counters into them
-// (entity_count_fold, migration 00009; practice_facet_count_fold, 00046)
-// and returns how many it moved.
+// (entity_count_fold, migration 00009; practice_facet_count_fold, 00046;
+// mix_count_fold, 00053) and returns how many it moved.
 // Counts are exact without it; it keeps the changes a count sums few.
 func (s *Store) FoldCounts(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT entity_count_fold() + practice_facet_count_fold()`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT entity_count_fold() + practice_facet_count_fold() + mix_count_fold()`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("fold counts: %w", translate(err))
 	}
 	return n, nil
@@ -269,6 +269,10 @@ func (s *Store) CountEntitiesUpTo(ctx context.Context, vis Visibility, f Filter,
 	// was the case the list's walk reached slowly).
 	if f.onlyFacets() {
 		return s.countFacets(ctx, vis, f, bound)
+	}
+	// So is a filter of sector mixes alone (migration 00053).
+	if f.onlyMixes() {
+		return s.countMixes(ctx, vis, f, bound)
 	}
 	f, err := s.facetPlan(ctx, f)
 	if err != nil {

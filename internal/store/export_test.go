@@ -99,3 +99,12 @@ func SetAttrIndexLimit(n int) (restore func()) {
 	attrIndexLimit = n
 	return func() { attrIndexLimit = old }
 }
+
+// MixCountSQL returns the statement that sums the counters of sector
+// mixes for f under vis (Store.countMixes), with its arguments, and
+// whether CountEntitiesUpTo takes that route for f; a test runs it inside
+// a transaction of its own.
+func MixCountSQL(vis Visibility, f Filter) (sql string, args []any, routed bool) {
+	sql, args = f.mixCountSQL(vis)
+	return sql, args, f.onlyMixes()
+}
