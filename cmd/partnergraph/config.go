@@ -364,6 +364,18 @@ func options() []option {
 		{Flag: "staff-rate-burst", Env: "PARTNERGRAPH_STAFF_RATE_BURST", Default: strconv.Itoa(rl.StaffBurst), Cmds: cmdServe,
 			Help: "burst of a staff token",
 			set:  count(func(c *Config) *int { return &c.RateLimit.StaffBurst })},
+		{Flag: "cost-rate", Env: "PARTNERGRAPH_COST_RATE", Default: strconv.FormatFloat(rl.CostRate, 'g', -1, 64), Cmds: cmdServe,
+			Help: "estimated query cost a token, or a client address without one, may spend per second (docs/api.md, Cost rate); an operation over what its bucket holds is refused before it runs with 429 `LIMIT_EXCEEDED` and `Retry-After`; 0 turns it off (so does `PARTNERGRAPH_RATE_LIMIT=0`)",
+			set:  costPerSecond(func(c *Config) *float64 { return &c.RateLimit.CostRate })},
+		{Flag: "cost-burst", Env: "PARTNERGRAPH_COST_BURST", Default: strconv.Itoa(rl.CostBurst), Cmds: cmdServe,
+			Help: "how much estimated cost a token or address may spend at once; keep it at least `PARTNERGRAPH_MAX_COST`, or the costliest operations never pass",
+			set:  count(func(c *Config) *int { return &c.RateLimit.CostBurst })},
+		{Flag: "staff-cost-rate", Env: "PARTNERGRAPH_STAFF_COST_RATE", Default: strconv.FormatFloat(rl.StaffCostRate, 'g', -1, 64), Cmds: cmdServe,
+			Help: "estimated query cost a staff token (EDITOR, ADMIN) may spend per second",
+			set:  costPerSecond(func(c *Config) *float64 { return &c.RateLimit.StaffCostRate })},
+		{Flag: "staff-cost-burst", Env: "PARTNERGRAPH_STAFF_COST_BURST", Default: strconv.Itoa(rl.StaffCostBurst), Cmds: cmdServe,
+			Help: "how much estimated cost a staff token may spend at once",
+			set:  count(func(c *Config) *int { return &c.RateLimit.StaffCostBurst })},
 		{Flag: "introspection", Env: "PARTNERGRAPH_INTROSPECTION", Default: "true", Cmds: cmdServe,
 			Help: "answer `__schema` and `__type`; `false` refuses them with `FORBIDDEN` (`__typename` still works); the explorer at `/` needs introspection for its schema",
 			set:  boolean(func(c *Config) *bool { return &c.Introspection })},
@@ -769,6 +781,18 @@ func rate(field func(*Config) *float64) func(*Config, string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 			return errors.New("is not a number of requests per second (0 turns it off)")
+		}
+		*field(c) = f
+		return nil
+	}
+}
+
+// costPerSecond reads a cost rate, 0 or more.
+func costPerSecond(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("is not an estimated query cost per second (0 turns it off)")
 		}
 		*field(c) = f
 		return nil

@@ -339,7 +339,7 @@ func TestGenerateLoadsASearchableGraph(t *testing.T) {
 func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 	def, _, err := parseConfig("serve", nil, env(nil))
 	if err != nil || def.RequestTimeout != 30*time.Second || def.StatementTimeout != 30*time.Second || !def.Introspection || def.Limits != server.DefaultLimits ||
-		def.RateLimit != (server.RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}) {
+		def.RateLimit != server.DefaultRateLimit || def.RateLimit.CostBurst < def.Limits.MaxCost {
 		t.Errorf("defaults: %+v, %v", def, err)
 	}
 	c, _, err := parseConfig("serve", nil, env(map[string]string{
@@ -352,8 +352,11 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		"PARTNERGRAPH_INTROSPECTION":    "false",
 		"PARTNERGRAPH_RATE_LIMIT":       "0",
 		"PARTNERGRAPH_STAFF_RATE_BURST": "7",
+		"PARTNERGRAPH_COST_RATE":        "500.5",
+		"PARTNERGRAPH_STAFF_COST_BURST": "9000",
 	}))
-	if c.RateLimit != (server.RateLimit{Rate: 0, Burst: 60, StaffRate: 100, StaffBurst: 7}) {
+	if c.RateLimit != (server.RateLimit{Rate: 0, Burst: 60, StaffRate: 100, StaffBurst: 7,
+		CostRate: 500.5, CostBurst: 100000, StaffCostRate: 100000, StaffCostBurst: 9000}) {
 		t.Errorf("rate limit: %+v", c.RateLimit)
 	}
 	want := server.Limits{MaxDepth: 7, MaxCost: -1, MaxAliases: 3, MaxRootFields: 4, MaxTokens: 900}
@@ -382,6 +385,9 @@ func TestParseConfigLimitsAndTimeouts(t *testing.T) {
 		{"PARTNERGRAPH_INTROSPECTION", "maybe"},
 		{"PARTNERGRAPH_RATE_LIMIT", "-1"},
 		{"PARTNERGRAPH_RATE_BURST", "0"},
+		{"PARTNERGRAPH_COST_RATE", "-5"},
+		{"PARTNERGRAPH_COST_RATE", "plenty"},
+		{"PARTNERGRAPH_COST_BURST", "0"},
 		{"PARTNERGRAPH_LOADER_WAIT", "0"},
 		{"PARTNERGRAPH_RESPONSE_CACHE", "briefly"},
 		{"PARTNERGRAPH_RESPONSE_CACHE_ENTRIES", "0"},

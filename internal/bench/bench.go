@@ -263,6 +263,16 @@ func Post(ctx context.Context, client *http.Client, url, token, query string, va
 	return post(ctx, client, url, token, false, query, vars, out)
 }
 
+type forwardedKey struct{}
+
+// ForwardedFor returns ctx with a client address that the requests posted
+// with it name in X-Forwarded-For: behind a server that trusts the load
+// tool's address as a proxy (PARTNERGRAPH_TRUSTED_PROXIES), each address
+// is a client of its own for the rate limits.
+func ForwardedFor(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, addr)
+}
+
 // PostExecuted is Post with Cache-Control: no-cache, so that the server
 // executes the request instead of answering it from its response cache.
 func PostExecuted(ctx context.Context, client *http.Client, url, token, query string, vars map[string]any, out any) error {
@@ -284,6 +294,9 @@ func post(ctx context.Context, client *http.Client, url, token string, noCache b
 	}
 	if noCache {
 		req.Header.Set("Cache-Control", "no-cache")
+	}
+	if addr, ok := ctx.Value(forwardedKey{}).(string); ok {
+		req.Header.Set("X-Forwarded-For", addr)
 	}
 	res, err := client.Do(req)
 	if err != nil {

@@ -4,12 +4,14 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,14 +38,33 @@ const (
 // over as long a time before the set began. With FANOUT_RATE (requests per
 // second) the bystanders are an open loop at that fixed rate instead of
 // four clients in a closed loop; FANOUT_ROUNDS runs the set that many
-// times over (default 1), for more samples during it. It reports; the
-// suite's TestFanOutShapes asserts.
+// times over (default 1), for more samples during it. With
+// FANOUT_FORWARDED=1, every request names a client address in
+// X-Forwarded-For (the server must trust the test's address as a proxy:
+// PARTNERGRAPH_TRUSTED_PROXIES=127.0.0.1): the set comes from one client,
+// each bystander request from another, as on a public server, where the
+// rate limits hold each client to its share (docs/api.md, "Cost rate").
+// It reports; the suite's TestFanOutShapes asserts.
 func TestFanOutAtScale(t *testing.T) {
 	url, pid := os.Getenv("FANOUT_URL"), os.Getenv("FANOUT_PID")
 	if url == "" || pid == "" {
 		t.Skip("set FANOUT_URL and FANOUT_PID")
 	}
 	vars := bench.FanOutVars(os.Getenv("FANOUT_FROM"), os.Getenv("FANOUT_TO"))
+	forwarded := os.Getenv("FANOUT_FORWARDED") == "1"
+	var nth atomic.Int64
+	// as returns ctx as the client of the next bystander request, or of the
+	// set (set true), when the clients are forwarded.
+	as := func(ctx context.Context, set bool) context.Context {
+		if !forwarded {
+			return ctx
+		}
+		if set {
+			return bench.ForwardedFor(ctx, "10.99.0.1")
+		}
+		n := nth.Add(1)
+		return bench.ForwardedFor(ctx, fmt.Sprintf("10.0.%d.%d", n/250%250, n%250+1))
+	}
 	client := &http.Client{Timeout: 60 * time.Second}
 
 	var (
@@ -80,7 +101,7 @@ func TestFanOutAtScale(t *testing.T) {
 					time.Sleep(d)
 				}
 				start := due
-				wg.Go(func() { record(start, bench.PostExecuted(ctx, bc, url, "", bystanderQuery, nil, nil)) })
+				wg.Go(func() { record(start, bench.PostExecuted(as(ctx, false), bc, url, "", bystanderQuery, nil, nil)) })
 				due = due.Add(every)
 			}
 		})
@@ -91,7 +112,7 @@ func TestFanOutAtScale(t *testing.T) {
 			wg.Go(func() {
 				for ctx.Err() == nil {
 					start := time.Now()
-					record(start, bench.PostExecuted(ctx, bc, url, "", bystanderQuery, nil, nil))
+					record(start, bench.PostExecuted(as(ctx, false), bc, url, "", bystanderQuery, nil, nil))
 				}
 			})
 		}
@@ -119,7 +140,7 @@ func TestFanOutAtScale(t *testing.T) {
 			// Executed each time: from the response cache, the second and
 			// third runs of a shape took a few milliseconds and ran nothing
 			// beside the bystanders.
-			err := bench.PostExecuted(context.Background(), client, url, "", s.Query, vars, nil)
+			err := bench.PostExecuted(as(context.Background(), true), client, url, "", s.Query, vars, nil)
 			slowest = max(slowest, time.Since(start))
 			if err != nil {
 				outcome = err.Error()

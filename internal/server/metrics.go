@@ -55,7 +55,7 @@ func newMetrics(st *store.Store) *metrics {
 			Name: "partnergraph_graphql_errors_total", Help: "GraphQL errors by extensions.code.",
 		}, []string{"code"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "partnergraph_rate_limited_total", Help: "Requests refused by the rate limit, by what was limited (token or address).",
+			Name: "partnergraph_rate_limited_total", Help: "Requests refused by the rate limit, by what was limited (token or address), and operations refused by the cost rate (cost).",
 		}, []string{"by"}),
 		responseCache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partnergraph_response_cache_total", Help: "Anonymous queries answered from the response cache (hit) or executed (miss).",

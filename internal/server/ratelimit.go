@@ -1,20 +1,35 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/auth"
+	"github.com/partnergraph/partnergraph/internal/budget"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/time/rate"
 )
 
 // RateLimit configures token buckets on /graphql: one per token, and one
 // per client address for requests without a token. A Rate of 0 turns the
-// limit off (the zero value of Config); StaffRate and StaffBurst of 0 take
-// Rate and Burst.
+// limit off (the zero value of Config), the cost rate with it; StaffRate
+// and StaffBurst of 0 take Rate and Burst.
+//
+// Besides requests, each token or address spends the estimated cost of
+// its operations (docs/api.md, "Query cost") from a bucket of its own
+// that refills at CostRate a second, up to CostBurst: one client sending
+// costly queries back to back is held to its share of the server's work,
+// however few requests it sends, while clients asking for pages never
+// meet the bound (docs/api.md, "Cost rate"). A CostRate of 0 turns this
+// bound off; StaffCostRate and StaffCostBurst of 0 take CostRate and
+// CostBurst.
 type RateLimit struct {
 	// Rate is the sustained requests per second of one token or address.
 	Rate float64
@@ -23,10 +38,23 @@ type RateLimit struct {
 	// StaffRate and StaffBurst apply to tokens with the EDITOR or ADMIN role.
 	StaffRate  float64
 	StaffBurst int
+	// CostRate is the estimated cost a token or address may spend per
+	// second, CostBurst how much at once; an operation whose cost is over
+	// CostBurst never passes (keep it at least Limits.MaxCost).
+	CostRate  float64
+	CostBurst int
+	// StaffCostRate and StaffCostBurst apply to staff tokens.
+	StaffCostRate  float64
+	StaffCostBurst int
 }
 
-// DefaultRateLimit is the rate limit serve applies unless configured.
-var DefaultRateLimit = RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200}
+// DefaultRateLimit is the rate limit serve applies unless configured. The
+// cost rate lets an anonymous client ask for 20 front pages a second (701
+// each) or a query at the cost limit (25,000) a second, and spend four
+// such queries at once; a client that asks for neighbourhoods of 500
+// (5,001) back to back is held to five a second once its burst is spent.
+var DefaultRateLimit = RateLimit{Rate: 20, Burst: 60, StaffRate: 100, StaffBurst: 200,
+	CostRate: 25000, CostBurst: 100000, StaffCostRate: 100000, StaffCostBurst: 200000}
 
 // limiters holds the buckets. Idle buckets, which have refilled, are
 // dropped now and then, so that the map does not grow with every address
@@ -35,7 +63,8 @@ type limiters struct {
 	cfg RateLimit
 
 	mu        sync.Mutex
-	buckets   map[string]*bucket
+	buckets   map[string]*bucket // requests
+	costs     map[string]*bucket // estimated cost
 	lastSweep time.Time
 }
 
@@ -54,33 +83,65 @@ func newLimiters(cfg RateLimit) *limiters {
 	if cfg.StaffBurst <= 0 {
 		cfg.StaffBurst = max(cfg.Burst, int(math.Ceil(cfg.StaffRate)))
 	}
-	return &limiters{cfg: cfg, buckets: map[string]*bucket{}}
+	if cfg.CostRate > 0 && cfg.CostBurst <= 0 {
+		cfg.CostBurst = max(1, int(math.Ceil(cfg.CostRate)))
+	}
+	if cfg.StaffCostRate == 0 {
+		cfg.StaffCostRate = cfg.CostRate
+	}
+	if cfg.StaffCostRate > 0 && cfg.StaffCostBurst <= 0 {
+		cfg.StaffCostBurst = max(cfg.CostBurst, int(math.Ceil(cfg.StaffCostRate)))
+	}
+	return &limiters{cfg: cfg, buckets: map[string]*bucket{}, costs: map[string]*bucket{}}
 }
 
 // reserve takes one request from the bucket of key and returns how long
 // the caller must wait before it would be allowed; 0 means go ahead.
 func (l *limiters) reserve(key string, staff bool, now time.Time) time.Duration {
+	r, burst := l.cfg.Rate, l.cfg.Burst
+	if staff {
+		r, burst = l.cfg.StaffRate, l.cfg.StaffBurst
+	}
+	return l.take(l.buckets, key, r, burst, 1, now)
+}
+
+// spend takes cost from the cost bucket of key, as reserve does a
+// request; it is 0 when the cost rate is off. An operation whose cost is
+// over the bucket's size is refused for a minute: waiting never helps it.
+func (l *limiters) spend(key string, staff bool, cost int, now time.Time) time.Duration {
+	r, burst := l.cfg.CostRate, l.cfg.CostBurst
+	if staff {
+		r, burst = l.cfg.StaffCostRate, l.cfg.StaffCostBurst
+	}
+	if r <= 0 || cost <= 0 {
+		return 0
+	}
+	return l.take(l.costs, key, r, burst, cost, now)
+}
+
+// take takes n from the bucket of key in buckets, made at rate r and size
+// burst when missing, and returns how long the caller must wait before n
+// would be there; 0 means go ahead.
+func (l *limiters) take(buckets map[string]*bucket, key string, r float64, burst, n int, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) > time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.buckets, k)
+		for _, m := range []map[string]*bucket{l.buckets, l.costs} {
+			for k, b := range m {
+				if now.Sub(b.seen) > 10*time.Minute {
+					delete(m, k)
+				}
 			}
 		}
 		l.lastSweep = now
 	}
-	b := l.buckets[key]
+	b := buckets[key]
 	if b == nil {
-		r, burst := l.cfg.Rate, l.cfg.Burst
-		if staff {
-			r, burst = l.cfg.StaffRate, l.cfg.StaffBurst
-		}
 		b = &bucket{lim: rate.NewLimiter(rate.Limit(r), burst)}
-		l.buckets[key] = b
+		buckets[key] = b
 	}
 	b.seen = now
-	res := b.lim.ReserveN(now, 1)
+	res := b.lim.ReserveN(now, n)
 	if !res.OK() {
 		return time.Minute
 	}
@@ -104,14 +165,14 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := auth.FromRequest(r)
+		c := client{key: "addr:" + clientAddr(r), by: "address"}
 		if v.TokenID != 0 {
-			if !s.allow(w, r, "token:"+strconv.FormatInt(v.TokenID, 10), "token", v.Staff()) {
-				return
-			}
-		} else if !s.allow(w, r, "addr:"+clientAddr(r), "address", false) {
+			c = client{key: "token:" + strconv.FormatInt(v.TokenID, 10), by: "token", staff: v.Staff()}
+		}
+		if !s.allow(w, r, c.key, c.by, c.staff) {
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rateClientKey{}, c)))
 	})
 }
 
@@ -147,4 +208,78 @@ func (s *Server) rateMessage(staff bool, secs int) string {
 	}
 	return "too many requests: the rate limit is " + strconv.FormatFloat(limit, 'g', -1, 64) +
 		" per second (" + setting + "); try again in " + strconv.Itoa(secs) + " s"
+}
+
+// client is whom a request's buckets belong to: its token, or its address
+// when it has none.
+type client struct {
+	key   string
+	by    string // "token" or "address", as the rate limit's metric says
+	staff bool
+}
+
+type rateClientKey struct{}
+
+// what names the clients c is one of, for a refusal's message.
+func (c client) what() string {
+	switch {
+	case c.staff:
+		return "staff token"
+	case c.by == "token":
+		return "token"
+	}
+	return "client address without a token"
+}
+
+// costRate is the gqlgen extension that spends each operation's estimated
+// cost from its client's cost bucket (RateLimit.CostRate) before any
+// resolver runs, and refuses it with LIMIT_EXCEEDED and Retry-After when
+// the bucket holds too little. An answer from the response cache runs no
+// operation and spends nothing.
+type costRate struct {
+	limits *limiters
+	m      *metrics
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = costRate{}
+
+func (costRate) ExtensionName() string                   { return "CostRate" }
+func (costRate) Validate(graphql.ExecutableSchema) error { return nil }
+
+// costRateStat marks an operation whose cost was spent: a transport that
+// reads a query's answers until the end (Server-Sent Events) calls the
+// interceptor again for its end.
+const costRateStat = "partnergraph.costRate"
+
+func (c costRate) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	who, ok := ctx.Value(rateClientKey{}).(client)
+	if oc.Operation == nil || !ok || oc.Stats.GetExtension(costRateStat) != nil {
+		return next(ctx)
+	}
+	oc.Stats.SetExtension(costRateStat, true)
+	cost := operationCost(oc)
+	d := c.limits.spend(who.key, who.staff, cost, time.Now())
+	if d <= 0 {
+		return next(ctx)
+	}
+	secs := int(math.Ceil(d.Seconds()))
+	c.m.rateLimited.WithLabelValues("cost").Inc()
+	r, burst, setting := c.limits.cfg.CostRate, c.limits.cfg.CostBurst, "PARTNERGRAPH_COST_RATE"
+	if who.staff {
+		r, burst, setting = c.limits.cfg.StaffCostRate, c.limits.cfg.StaffCostBurst, "PARTNERGRAPH_STAFF_COST_RATE"
+	}
+	msg := fmt.Sprintf("over the cost rate: the operation's estimated cost is %d, and each %s may spend %s a second, %d at once (%s); "+
+		"try again in %d s, or ask for smaller pages", cost, who.what(), strconv.FormatFloat(r, 'g', -1, 64), burst, setting, secs)
+	if cost > burst {
+		msg = fmt.Sprintf("the operation's estimated cost is %d, more than each %s may spend at once (%d, %s): ask for smaller pages",
+			cost, who.what(), burst, strings.Replace(setting, "_RATE", "_BURST", 1))
+	}
+	return &graphql.Response{Errors: gqlerror.List{stoppedError(budget.Refuse(ctx, setting, msg, secs))}}
 }

@@ -89,3 +89,116 @@ func TestRefusedTokensCountAgainstTheAddress(t *testing.T) {
 		t.Errorf("an anonymous request from the guessing address: %d, want 429 (same bucket)", status)
 	}
 }
+
+// spend sends query with token ("" for none), executed unless cached is
+// true (Cache-Control: no-cache otherwise), and returns the status, the
+// Retry-After header and the body.
+func (a *api) spend(token, query string, cached bool) (int, string, string) {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if !cached {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Retry-After"), string(raw)
+}
+
+// Each token or address spends the estimated cost of its operations from a
+// bucket of its own (docs/api.md, "Cost rate"). The rates are so slow that
+// no bucket refills during the test: what passes is exactly the burst.
+func TestCostRatePerClient(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{
+		RateLimit: server.RateLimit{Rate: 1000, Burst: 1000,
+			CostRate: 0.01, CostBurst: 5000, StaffCostRate: 0.01, StaffCostBurst: 9000},
+		ResponseCache: server.DefaultResponseCache,
+	})
+	reader := a.newToken("cost reader", kb.RoleReader)
+	editor := a.newToken("cost editor", kb.RoleEditor)
+	// 2,201 (docs/api.md, "Query cost"): two fit in the anonymous burst,
+	// four in the staff one.
+	const q = `{ partners(first: 100) { nodes { links(first: 10) { nodes { type } } } } }`
+
+	// The first answer is kept by the response cache; the same query
+	// answered from it again spends nothing.
+	for i := range 2 {
+		if status, _, body := a.spend("", q, true); status != http.StatusOK || strings.Contains(body, `"errors"`) {
+			t.Fatalf("anonymous query %d, cache allowed: %d %s, want 200", i+1, status, body)
+		}
+	}
+	if status, _, body := a.spend("", q, false); status != http.StatusOK || strings.Contains(body, `"errors"`) {
+		t.Fatalf("anonymous query executed again: %d %s, want 200 within the cost burst", status, body)
+	}
+	status, retry, body := a.spend("", q, false)
+	if secs, _ := strconv.Atoi(retry); status != http.StatusTooManyRequests || secs < 1 ||
+		!strings.Contains(body, `"code":"LIMIT_EXCEEDED"`) || !strings.Contains(body, "PARTNERGRAPH_COST_RATE") ||
+		!strings.Contains(body, "estimated cost is 2201") || !strings.Contains(body, `"data":null`) {
+		t.Errorf("anonymous over its cost burst: %d, Retry-After %q, %s; want 429 LIMIT_EXCEEDED naming the cost and "+
+			"PARTNERGRAPH_COST_RATE, with Retry-After and no data", status, retry, body)
+	}
+	// From the cache it is still answered: it runs nothing.
+	if status, _, body := a.spend("", q, true); status != http.StatusOK || strings.Contains(body, `"errors"`) {
+		t.Errorf("the same query from the response cache, its bucket empty: %d %s, want 200", status, body)
+	}
+	// A cheap query needs less than what is left (598): it still passes.
+	if status, _, body := a.spend("", `{ partners(first: 5) { nodes { id } } }`, false); status != http.StatusOK {
+		t.Errorf("a cheap anonymous query after the refusal: %d %s, want 200", status, body)
+	}
+
+	// A token has its own bucket, whatever address it comes from.
+	for i := range 2 {
+		if status, _, body := a.spend(reader, q, false); status != http.StatusOK {
+			t.Fatalf("reader query %d: %d %s, want 200", i+1, status, body)
+		}
+	}
+	if status, retry, _ := a.spend(reader, q, false); status != http.StatusTooManyRequests || retry == "" {
+		t.Errorf("reader over its cost burst: %d, Retry-After %q; want 429", status, retry)
+	}
+
+	// Staff have their own rate.
+	for i := range 4 {
+		if status, _, body := a.spend(editor, q, false); status != http.StatusOK {
+			t.Fatalf("editor query %d: %d %s, want 200 within the staff cost burst", i+1, status, body)
+		}
+	}
+	if status, _, body := a.spend(editor, q, false); status != http.StatusTooManyRequests || !strings.Contains(body, "PARTNERGRAPH_STAFF_COST_RATE") {
+		t.Errorf("editor over the staff cost burst: %d %s; want 429 naming PARTNERGRAPH_STAFF_COST_RATE", status, body)
+	}
+
+	// An operation that costs more than a whole burst never passes, and
+	// the error says which setting stands in the way.
+	fresh := a.newToken("cost fresh", kb.RoleReader)
+	big := `{ partners(first: 100) { nodes { links(first: 30) { nodes { type } } } } }`
+	if status, _, body := a.spend(fresh, big, false); status != http.StatusTooManyRequests || !strings.Contains(body, "PARTNERGRAPH_COST_BURST") {
+		t.Errorf("a query over the cost burst: %d %s; want 429 naming PARTNERGRAPH_COST_BURST", status, body)
+	}
+}
+
+// Refused operations run nothing: a mutation refused for its client's cost
+// rate leaves the knowledge base as it was.
+func TestCostRateRefusalRunsNothing(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{
+		RateLimit: server.RateLimit{Rate: 1000, Burst: 1000, CostRate: 0.01, CostBurst: 2201},
+	})
+	editor := a.newToken("cost editor", kb.RoleEditor)
+	if status, _, body := a.spend(editor, `{ partners(first: 100) { nodes { links(first: 10) { nodes { type } } } } }`, false); status != http.StatusOK {
+		t.Fatalf("first query: %d %s", status, body)
+	}
+	create := `mutation { createPartner(input: {name: "Refused by cost", partnerKind: ASSOCIATION, sector: SOCIAL}) { id } }`
+	if status, _, body := a.spend(editor, create, false); status != http.StatusTooManyRequests {
+		t.Fatalf("mutation over the cost burst: %d %s, want 429", status, body)
+	}
+	_, _, body := a.spend("", `{ partners(filter: {name: "Refused by cost"}) { totalCount } }`, false)
+	if !strings.Contains(body, `"totalCount":0`) {
+		t.Errorf("the refused mutation wrote: %s", body)
+	}
+}

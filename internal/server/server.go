@@ -351,6 +351,12 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// answers (the wall gives them 429).
 		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics, s.cfg.Logger))
 	}
+	if s.limits != nil && s.limits.cfg.CostRate > 0 {
+		// Outside the gate, so that an operation over its client's cost
+		// rate takes no heavy slot; inside the response cache, so that an
+		// answer from the cache spends nothing.
+		gql.Use(costRate{limits: s.limits, m: s.metrics})
+	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})
 	gql.Use(languageDirective{})

@@ -194,7 +194,11 @@ func (g socketGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 		return refuseOperation(refused, end)
 	}
 	if l := g.server.limits; l != nil {
-		if d := l.reserve("token:"+strconv.FormatInt(v.TokenID, 10), v.Staff(), time.Now()); d > 0 {
+		// Its cost is spent from the token's bucket too (costRate), not
+		// from the address that opened the socket.
+		c := client{key: "token:" + strconv.FormatInt(v.TokenID, 10), by: "token", staff: v.Staff()}
+		ctx = context.WithValue(ctx, rateClientKey{}, c)
+		if d := l.reserve(c.key, c.staff, time.Now()); d > 0 {
 			secs := int(math.Ceil(d.Seconds()))
 			g.server.metrics.rateLimited.WithLabelValues("token").Inc()
 			return refuseOperation(&gqlerror.Error{
