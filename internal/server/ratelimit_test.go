@@ -17,19 +17,7 @@ import (
 // the Retry-After header and the body.
 func (a *api) hit(token string) (int, string, string) {
 	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": "{ partners { totalCount } }"})
-	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header.Get("Retry-After"), string(raw)
+	return a.spend(token, "{ partners { totalCount } }", true)
 }
 
 // The rates are so slow (one request per 100 s) that no bucket refills

@@ -104,21 +104,25 @@ func (s *Store) facetPlan(ctx context.Context, f Filter) (Filter, error) {
 // inside its and/or/not, is on the facets of practices (country and
 // partner sector), and f has one.
 func (f Filter) onlyFacets() bool {
-	var walk func(g Filter) bool
-	walk = func(g Filter) bool {
-		h := g
-		h.Kind, h.And, h.Or, h.Not, h.PracticeCountries, h.PracticeSectors = "", nil, nil, nil, nil, nil
-		if !h.empty() {
+	return f.Kind == kb.KindGoodPractice && f.facetIDs == nil && f.restricts() &&
+		f.onlyOf(func(h *Filter) { h.PracticeCountries, h.PracticeSectors = nil, nil })
+}
+
+// onlyOf reports whether every condition of f, and of every filter inside
+// its and/or/not, is one of those that clear takes off a filter.
+func (f Filter) onlyOf(clear func(h *Filter)) bool {
+	h := f
+	h.Kind, h.And, h.Or, h.Not = "", nil, nil, nil
+	clear(&h)
+	if !h.empty() {
+		return false
+	}
+	for _, x := range append(append([]Filter{}, f.And...), f.Or...) {
+		if !x.onlyOf(clear) {
 			return false
 		}
-		for _, x := range append(append([]Filter{}, g.And...), g.Or...) {
-			if !walk(x) {
-				return false
-			}
-		}
-		return g.Not == nil || walk(*g.Not)
 	}
-	return f.Kind == kb.KindGoodPractice && f.facetIDs == nil && f.restricts() && walk(f)
+	return f.Not == nil || f.Not.onlyOf(clear)
 }
 
 // composed reports whether f uses and/or/not.

@@ -28,6 +28,24 @@ type mixWorld struct {
 	dels  int // deletes made, which take the kinds in turn
 }
 
+// newMixWorld returns a world over st that knows the partners,
+// partnerships, cooperatives, practices and projects st holds.
+func newMixWorld(t *testing.T, st *store.Store, rng *rand.Rand) *mixWorld {
+	t.Helper()
+	w := &mixWorld{t: t, st: st, rng: rng, kinds: map[int64]kb.Kind{}}
+	all, err := st.ListEntities(context.Background(), store.Visibility{Drafts: true}, store.Filter{}, store.Order{}, store.Page{First: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all.Entities {
+		switch e.Kind {
+		case kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject:
+			w.kinds[e.ID] = e.Kind
+		}
+	}
+	return w
+}
+
 func (w *mixWorld) create(kind kb.Kind) {
 	w.t.Helper()
 	w.n++
@@ -425,18 +443,7 @@ func checkFacetCountsAndMix(t *testing.T, st *store.Store, pool *pgxpool.Pool, a
 func TestFacetCountsAndSectorMixFollowWrites(t *testing.T) {
 	st, pool := open(t)
 	load(t, st, small())
-	ctx := context.Background()
-	w := &mixWorld{t: t, st: st, rng: rand.New(rand.NewPCG(46, 47)), kinds: map[int64]kb.Kind{}}
-	all, err := st.ListEntities(ctx, store.Visibility{Drafts: true}, store.Filter{}, store.Order{}, store.Page{First: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range all.Entities {
-		switch e.Kind {
-		case kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject:
-			w.kinds[e.ID] = e.Kind
-		}
-	}
+	w := newMixWorld(t, st, rand.New(rand.NewPCG(46, 47)))
 	for range 4 {
 		for _, k := range []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject} {
 			w.create(k)

@@ -12,21 +12,8 @@ import (
 // cooperatives whose every condition, and that of every filter inside its
 // and/or/not, is on the sector mix (SectorMix), and f has one.
 func (f Filter) onlyMixes() bool {
-	var walk func(g Filter) bool
-	walk = func(g Filter) bool {
-		h := g
-		h.Kind, h.And, h.Or, h.Not, h.SectorMix = "", nil, nil, nil, kb.MixFilter{}
-		if !h.empty() {
-			return false
-		}
-		for _, x := range append(append([]Filter{}, g.And...), g.Or...) {
-			if !walk(x) {
-				return false
-			}
-		}
-		return g.Not == nil || walk(*g.Not)
-	}
-	return (f.Kind == kb.KindPartnership || f.Kind == kb.KindCooperative) && f.restricts() && walk(f)
+	return (f.Kind == kb.KindPartnership || f.Kind == kb.KindCooperative) && f.restricts() &&
+		f.onlyOf(func(h *Filter) { h.SectorMix = kb.MixFilter{} })
 }
 
 // mixConds returns the conditions of f's sector mix and of its and/or/not

@@ -173,17 +173,7 @@ func TestMixCountsFollowEveryWrite(t *testing.T) {
 	st, pool := open(t)
 	load(t, st, small())
 	ctx := context.Background()
-	w := &mixWorld{t: t, st: st, rng: rand.New(rand.NewPCG(53, 53)), kinds: map[int64]kb.Kind{}}
-	all, err := st.ListEntities(ctx, store.Visibility{Drafts: true}, store.Filter{}, store.Order{}, store.Page{First: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range all.Entities {
-		switch e.Kind {
-		case kb.KindPartner, kb.KindPartnership, kb.KindCooperative, kb.KindGoodPractice, kb.KindProject:
-			w.kinds[e.ID] = e.Kind
-		}
-	}
+	w := newMixWorld(t, st, rand.New(rand.NewPCG(53, 53)))
 	for range 3 {
 		for _, k := range []kb.Kind{kb.KindPartner, kb.KindPartner, kb.KindPartner, kb.KindPartnership, kb.KindPartnership, kb.KindCooperative, kb.KindCooperative, kb.KindProject} {
 			w.create(k)
