@@ -494,9 +494,42 @@ type rangeRead struct {
 	out      *[][]string
 }
 
-// vocabularyRangesBatch makes the reads rs, in one round trip where reads
-// go to a pool. A read of no prefix reads nothing.
+// vocabularyRangesBatch makes the reads rs, in one statement
+// (vocabularyRangesSQL) where the pool keeps prepared statements, else in
+// one round trip where reads go to a pool. A read of no prefix reads
+// nothing.
 func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error {
+	if !s.serverPlans {
+		var prefixes []string
+		var limits []int32
+		for _, r := range rs {
+			prefixes = append(prefixes, r.prefixes...)
+			for range r.prefixes {
+				limits = append(limits, int32(r.limit))
+			}
+		}
+		if len(prefixes) == 0 {
+			return nil
+		}
+		rows, err := s.read(ctx).Query(ctx, vocabularyRangesSQL, prefixes, limits)
+		if err != nil {
+			return translate(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+		if err != nil {
+			return translate(err)
+		}
+		if len(out) != len(prefixes) {
+			return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
+		}
+		for _, r := range rs {
+			if len(r.prefixes) == 0 {
+				continue
+			}
+			*r.out, out = out[:len(r.prefixes):len(r.prefixes)], out[len(r.prefixes):]
+		}
+		return nil
+	}
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		for _, r := range rs {
@@ -529,6 +562,17 @@ func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error
 	}
 	return translate(p.SendBatch(ctx, batch).Close())
 }
+
+// vocabularyRangesSQL is vocabularySQL's statement with a limit per
+// prefix (the arguments prefixes and limits, of the same length): the
+// reads of a search's completions, their holders and the ranges prune
+// reads, one statement instead of a pipeline of three. Behind PgBouncer
+// every statement costs it a message each way (docs/scaling.md, "Round
+// trips"). The function of the server-side plans (search_term_completions,
+// migration 00037) takes one limit, so they keep the pipeline.
+const vocabularyRangesSQL = `SELECT array(SELECT term FROM search_term
+			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT l)
+		FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS x(p, l, i) ORDER BY i`
 
 // completions returns, for each prefix, the terms of the vocabulary
 // (published documents only) that start with it, at most
