@@ -15,10 +15,12 @@ import (
 )
 
 // queryCounter is a pgx tracer that counts the queries sent to PostgreSQL,
-// those sent together in a batch (search's pipelines) one by one.
-type queryCounter struct{ n atomic.Int64 }
+// those sent together in a batch (search's pipelines) one by one, and the
+// round trips: a query on its own, or a batch.
+type queryCounter struct{ n, trips atomic.Int64 }
 
 func (c *queryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
 	return ctx
 }
 
@@ -30,6 +32,7 @@ func (c *queryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchE
 
 func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
+	c.trips.Add(1)
 	return ctx
 }
 

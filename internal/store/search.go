@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/textsearch"
@@ -493,9 +494,42 @@ type rangeRead struct {
 	out      *[][]string
 }
 
-// vocabularyRangesBatch makes the reads rs, in one round trip where reads
-// go to a pool. A read of no prefix reads nothing.
+// vocabularyRangesBatch makes the reads rs, in one statement
+// (vocabularyRangesSQL) where the pool keeps prepared statements, else in
+// one round trip where reads go to a pool. A read of no prefix reads
+// nothing.
 func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error {
+	if !s.serverPlans {
+		var prefixes []string
+		var limits []int32
+		for _, r := range rs {
+			prefixes = append(prefixes, r.prefixes...)
+			for range r.prefixes {
+				limits = append(limits, int32(r.limit))
+			}
+		}
+		if len(prefixes) == 0 {
+			return nil
+		}
+		rows, err := s.read(ctx).Query(ctx, vocabularyRangesSQL, prefixes, limits)
+		if err != nil {
+			return translate(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+		if err != nil {
+			return translate(err)
+		}
+		if len(out) != len(prefixes) {
+			return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
+		}
+		for _, r := range rs {
+			if len(r.prefixes) == 0 {
+				continue
+			}
+			*r.out, out = out[:len(r.prefixes):len(r.prefixes)], out[len(r.prefixes):]
+		}
+		return nil
+	}
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		for _, r := range rs {
@@ -528,6 +562,17 @@ func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error
 	}
 	return translate(p.SendBatch(ctx, batch).Close())
 }
+
+// vocabularyRangesSQL is vocabularySQL's statement with a limit per
+// prefix (the arguments prefixes and limits, of the same length): the
+// reads of a search's completions, their holders and the ranges prune
+// reads, one statement instead of a pipeline of three. Behind PgBouncer
+// every statement costs it a message each way (docs/scaling.md, "Round
+// trips"). The function of the server-side plans (search_term_completions,
+// migration 00037) takes one limit, so they keep the pipeline.
+const vocabularyRangesSQL = `SELECT array(SELECT term FROM search_term
+			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT l)
+		FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS x(p, l, i) ORDER BY i`
 
 // completions returns, for each prefix, the terms of the vocabulary
 // (published documents only) that start with it, at most
@@ -645,64 +690,15 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 		return translate(err)
 	}
 	defer c.Release()
-	var sd, settings *pgconn.StatementDescription
-	if generic && !s.serverPlans {
-		if sd, err = s.pagePlans.prepare(ctx, c.Conn(), sql); err != nil {
-			return translate(err)
-		}
-		// The settings too, under a name of their own (no round trip once
-		// prepared).
-		if settings, err = c.Conn().Prepare(ctx, "search_settings", withoutJITGeneric); err != nil {
-			return translate(err)
-		}
-	}
-	var eqb pgx.ExtendedQueryBuilder
-	if err := eqb.Build(c.Conn().TypeMap(), sd, args); err != nil {
-		return err
-	}
-	batch := &pgconn.Batch{}
-	// Results in binary, as pgx reads them: the scores are the float8s
-	// PostgreSQL computed, whatever extra_float_digits says.
-	if sd != nil {
-		batch.ExecPrepared(settings.Name, nil, nil, nil)
-		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
-	} else {
-		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
-		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
-	}
-	// The pool's tracer, if it follows batches, sees the pipeline as one.
-	bt, _ := c.Conn().Config().Tracer.(pgx.BatchTracer)
-	if bt != nil {
-		pb := &pgx.Batch{}
-		pb.Queue(withoutJIT)
-		pb.Queue(sql, args...)
-		ctx = bt.TraceBatchStart(ctx, c.Conn(), pgx.TraceBatchStartData{Batch: pb})
-	}
-	results, err := c.Conn().PgConn().ExecBatch(ctx, batch).ReadAll()
-	if bt != nil {
-		for i, q := range []struct {
-			sql  string
-			args []any
-		}{{withoutJIT, nil}, {sql, args}} {
-			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
-			if i < len(results) {
-				d.CommandTag = results[i].CommandTag
-			}
-			bt.TraceBatchQuery(ctx, c.Conn(), d)
-		}
-		bt.TraceBatchEnd(ctx, c.Conn(), pgx.TraceBatchEndData{Err: err})
-	}
+	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic)
 	if err != nil {
-		return translate(err)
-	}
-	if len(results) != 2 {
-		return fmt.Errorf("search: %d results of a pipeline of 2", len(results))
+		return err
 	}
 	// ExecParams in a pgconn batch sends no Describe, so the results carry
 	// no field descriptions for pgx's type map to decode by: the columns
 	// are read from their binary widths (tried: TypeMap().Scan by the
 	// descriptions finds none).
-	for _, r := range results[1].Rows {
+	for _, r := range result.Rows {
 		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
 			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
 		}
@@ -717,6 +713,104 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 			return fmt.Errorf("search: a count of %d bytes", len(r[2]))
 		}
 		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n)
+	}
+	return nil
+}
+
+// pipelineWithoutJIT runs sql with args on conn as readOnce describes: the
+// settings of withoutJIT (withoutJITGeneric with generic, where the pool
+// keeps prepared statements) and the statement in one pipeline, one
+// round trip and one implicit transaction. It returns the statement's
+// result, its rows in binary and without field descriptions.
+func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql string, args []any, generic bool) (*pgconn.Result, error) {
+	var sd, settings *pgconn.StatementDescription
+	var err error
+	if generic && !s.serverPlans {
+		if sd, err = s.pagePlans.prepare(ctx, conn, sql); err != nil {
+			return nil, translate(err)
+		}
+		// The settings too, under a name of their own (no round trip once
+		// prepared).
+		if settings, err = conn.Prepare(ctx, "search_settings", withoutJITGeneric); err != nil {
+			return nil, translate(err)
+		}
+	}
+	var eqb pgx.ExtendedQueryBuilder
+	if err := eqb.Build(conn.TypeMap(), sd, args); err != nil {
+		return nil, err
+	}
+	batch := &pgconn.Batch{}
+	// Results in binary, as pgx reads them: the scores are the float8s
+	// PostgreSQL computed, whatever extra_float_digits says.
+	if sd != nil {
+		batch.ExecPrepared(settings.Name, nil, nil, nil)
+		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	} else {
+		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
+		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
+	}
+	// The pool's tracer, if it follows batches, sees the pipeline as one.
+	bt, _ := conn.Config().Tracer.(pgx.BatchTracer)
+	if bt != nil {
+		pb := &pgx.Batch{}
+		pb.Queue(withoutJIT)
+		pb.Queue(sql, args...)
+		ctx = bt.TraceBatchStart(ctx, conn, pgx.TraceBatchStartData{Batch: pb})
+	}
+	results, err := conn.PgConn().ExecBatch(ctx, batch).ReadAll()
+	if bt != nil {
+		for i, q := range []struct {
+			sql  string
+			args []any
+		}{{withoutJIT, nil}, {sql, args}} {
+			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
+			if i < len(results) {
+				d.CommandTag = results[i].CommandTag
+			}
+			bt.TraceBatchQuery(ctx, conn, d)
+		}
+		bt.TraceBatchEnd(ctx, conn, pgx.TraceBatchEndData{Err: err})
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	if len(results) != 2 {
+		return nil, fmt.Errorf("search: %d results of a pipeline of 2", len(results))
+	}
+	return results[1], nil
+}
+
+// readRowOnce runs sql, a statement of one row, read-only with JIT off
+// and planned for its arguments, in one round trip as readOnce does
+// (not three: BEGIN with the settings, the statement, COMMIT), and scans
+// its columns, of the types oids, into dest. args may start with an exec
+// mode (customPlan), which only a read outside a pool uses.
+func (s *Store) readRowOnce(ctx context.Context, sql string, args []any, oids []uint32, dest ...any) error {
+	p, ok := s.read(ctx).(*pgxpool.Pool)
+	if !ok {
+		return s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(dest...) })
+	}
+	if len(args) > 0 {
+		if _, mode := args[0].(pgx.QueryExecMode); mode {
+			args = args[1:]
+		}
+	}
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer c.Release()
+	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, false)
+	if err != nil {
+		return err
+	}
+	if len(result.Rows) != 1 || len(result.Rows[0]) != len(dest) {
+		return fmt.Errorf("search: %d rows, not one of %d columns", len(result.Rows), len(dest))
+	}
+	for i, v := range result.Rows[0] {
+		if err := c.Conn().TypeMap().Scan(oids[i], pgx.BinaryFormatCode, v, dest[i]); err != nil {
+			return fmt.Errorf("search: column %d: %w", i, err)
+		}
 	}
 	return nil
 }
@@ -812,9 +906,8 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
 	var found []bool
-	err := s.readWithoutJIT(ctx, func(q querier) error {
-		return q.QueryRow(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args)...).Scan(&found)
-	})
+	err := s.readRowOnce(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args),
+		[]uint32{pgtype.BoolArrayOID}, &found)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", translate(err))
 	}
@@ -983,13 +1076,10 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	}
 	// The entities, and their translations, from which the snippet may
 	// come (the document holds them).
-	es, texts, err := s.entitiesWithTexts(ctx, vis, ids)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	// So may it from a topic's label in another language: one query more
-	// when the page holds practices.
-	topicLabels, err := topicLabelsOf(ctx, s.read(ctx), es)
+	// So may it from a topic's label in another language, read with them
+	// unless the search leaves out practices.
+	labels := len(r.Kinds) == 0 || slices.Contains(r.Kinds, kb.KindGoodPractice)
+	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, labels)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -1015,23 +1105,32 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	return page, nil
 }
 
-// entitiesWithTexts returns EntitiesByID(ids) and the texts (readTexts)
-// of ids, read in one round trip where reads go to a pool (a batch:
-// both statements are prepared statements of its connections), else one
-// after the other.
-func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64) ([]*kb.Entity, map[int64]kb.Texts, error) {
+// entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
+// ids and, with labels, the topic labels of the practices among them
+// (topicLabelsOf), read in one round trip where reads go to a pool (a
+// batch: the statements are prepared statements of its connections; the
+// labels' is sent for every page, since which hits are practices is known
+// only from their rows, and costs an index probe per id when none is),
+// else one after the other.
+func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, labels bool) (
+	[]*kb.Entity, map[int64]kb.Texts, map[int64]map[string][]string, error) {
 	q := s.read(ctx)
 	p, ok := q.(*pgxpool.Pool)
 	if !ok {
 		es, err := s.EntitiesByID(ctx, vis, ids)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		texts, err := readTexts(ctx, q, ids, vis.statuses(), true, s.serverPlans)
-		return es, texts, err
+		if err != nil || !labels {
+			return es, texts, nil, err
+		}
+		topicLabels, err := topicLabelsOf(ctx, q, es)
+		return es, texts, topicLabels, err
 	}
 	var es []*kb.Entity
 	var texts map[int64]kb.Texts
+	var topicLabels map[int64]map[string][]string
 	b := &pgx.Batch{}
 	b.Queue(s.entitiesSQL(), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
 		es, err = entitiesInOrder(ctx, vis, rows, ids)
@@ -1041,10 +1140,16 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 		texts, err = collectTexts(ctx, rows, len(ids), true)
 		return err
 	})
-	if err := p.SendBatch(ctx, b).Close(); err != nil {
-		return nil, nil, translate(err)
+	if labels {
+		b.Queue(practiceTopicLabelsSQL, ids).Query(func(rows pgx.Rows) (err error) {
+			topicLabels, err = collectTopicLabels(rows)
+			return err
+		})
 	}
-	return es, texts, nil
+	if err := p.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, nil, translate(err)
+	}
+	return es, texts, topicLabels, nil
 }
 
 // candidateSets returns the CTEs of a search's candidates, cand (at most
@@ -1168,7 +1273,7 @@ func (s *Store) count(ctx context.Context, vis Visibility, r SearchRequest, q te
 		return 0, false, err
 	}
 	var n int
-	err = s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(&n) })
+	err = s.readRowOnce(ctx, sql, args, []uint32{pgtype.Int8OID}, &n)
 	if err != nil {
 		return 0, false, fmt.Errorf("count search: %w", translate(err))
 	}

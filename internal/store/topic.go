@@ -683,17 +683,26 @@ func indexRows(ctx context.Context, tx pgx.Tx, rows pgx.Rows, err error) error {
 // language in the practices' order (kb.GoodPractice.TopicLabels), with
 // one query; a practice without such labels is missing from the map.
 func practiceTopicLabels(ctx context.Context, q querier, ids []int64) (map[int64]map[string][]string, error) {
-	rows, err := q.Query(ctx, `SELECT pt.practice_id, l.lang, l.label FROM practice_topic pt
-		JOIN topic t ON t.id = pt.topic_id
-		JOIN topic_label l ON l.topic_id = t.id AND l.lang <> t.original_language
-		WHERE pt.practice_id = ANY($1) ORDER BY pt.practice_id, pt.position, l.lang`, ids)
+	rows, err := q.Query(ctx, practiceTopicLabelsSQL, ids)
 	if err != nil {
 		return nil, fmt.Errorf("topic labels: %w", translate(err))
 	}
+	return collectTopicLabels(rows)
+}
+
+// practiceTopicLabelsSQL is the statement of practiceTopicLabels, with
+// the argument ids: ids of other kinds have no topics.
+const practiceTopicLabelsSQL = `SELECT pt.practice_id, l.lang, l.label FROM practice_topic pt
+		JOIN topic t ON t.id = pt.topic_id
+		JOIN topic_label l ON l.topic_id = t.id AND l.lang <> t.original_language
+		WHERE pt.practice_id = ANY($1) ORDER BY pt.practice_id, pt.position, l.lang`
+
+// collectTopicLabels reads the rows of practiceTopicLabelsSQL.
+func collectTopicLabels(rows pgx.Rows) (map[int64]map[string][]string, error) {
 	out := map[int64]map[string][]string{}
 	var id int64
 	var l, label string
-	_, err = pgx.ForEachRow(rows, []any{&id, &l, &label}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&id, &l, &label}, func() error {
 		if out[id] == nil {
 			out[id] = map[string][]string{}
 		}

@@ -1,0 +1,77 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// TestReadShapesSendFewStatements counts the statements and round trips
+// (a statement on its own, or a pipeline) the shapes of the bench's read
+// mix send through the handler stack, so that one more per request
+// shows: behind PgBouncer every round trip costs it, the API and
+// PostgreSQL a message each way, every statement its share
+// (docs/scaling.md, "Round trips"). Each shape is asked three times (no
+// response cache) and the fewest count: a busy scheduler may split a
+// loader's batch, never join two.
+func TestReadShapesSendFewStatements(t *testing.T) {
+	counter := &queryCounter{}
+	a := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	for _, c := range []struct {
+		name, query       string
+		statements, trips int64
+		has               string // in the answer
+	}{
+		// A root page: its ids and their rows in one statement.
+		{"a root page", `{ goodPractices(first: 20) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
+		{"a root page in another order", `{ partners(first: 5, orderBy: [{field: CREATED_AT, direction: DESC}]) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
+		{"a root page backwards", `{ partners(last: 5) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
+		// The counters first (whether anything matches, and the kinds to
+		// walk the name index by), then the page.
+		{"a root page of a sector", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes { id name sector } } }`, 2, 2, `"nodes":[{`},
+		// A name filter is planned for its text at every execution: its
+		// ids alone, the rows by the prepared statement of entities by id.
+		{"a root page by name", `{ partners(first: 20, filter: {name: "stowarzyszenie"}) { nodes { id name } } }`, 2, 2, `"nodes":[{`},
+		// The bench's partners: the page, then one level of links, then
+		// the cooperatives' rows.
+		{"partners with their cooperatives", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes {
+			id name sector partnerKind city cooperatives(first: 100) { nodes { id name status city } } } } }`, 4, 4, `"cooperatives":{"nodes":[{`},
+		// A search: the vocabulary (one statement for its three reads), its
+		// page with the settings (a pipeline of 2), the entities with their
+		// texts and the practices' topic labels (a pipeline of 3).
+		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 6, 3, `"edges":[{`},
+		// Nothing holds both words: the page as typed, then widened and
+		// corrected, which words match nothing (with its settings, in one
+		// round trip), and the page of those that match the most.
+		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`},
+	} {
+		best, bestTrips := int64(-1), int64(-1)
+		var first string
+		for i := range 3 {
+			trips := counter.trips.Load()
+			raw, n := a.postCounting(counter, "", c.query, map[string]string{"Cache-Control": "no-cache"})
+			trips = counter.trips.Load() - trips
+			if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, c.has) {
+				t.Fatalf("%s: %s", c.name, raw)
+			}
+			if i == 0 {
+				first = raw
+			} else if raw != first {
+				t.Errorf("%s: the answer changed between askings:\n%s\n%s", c.name, first, raw)
+			}
+			if best < 0 || n < best {
+				best = n
+			}
+			if bestTrips < 0 || trips < bestTrips {
+				bestTrips = trips
+			}
+		}
+		if best != c.statements || bestTrips != c.trips {
+			t.Errorf("%s: %d statements in %d round trips, want %d in %d", c.name, best, bestTrips, c.statements, c.trips)
+		}
+	}
+}
