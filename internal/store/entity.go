@@ -761,11 +761,12 @@ func (f Filter) conds(b *builder, vis Visibility) []string {
 		b.where = append(b.where, "EXISTS (SELECT 1 FROM "+attrTables[f.Kind]+" x WHERE x.id = e.id AND "+strings.Join(conds, " AND ")+" OFFSET 0)")
 		activities = nil
 	default:
+		// The argument folded once (attrConds says why).
 		if f.Region != "" {
-			b.cond("lower(unaccent(e.region)) = lower(unaccent(?))", f.Region)
+			b.cond("lower(unaccent(e.region)) = (SELECT lower(unaccent(?)))", f.Region)
 		}
 		if f.City != "" {
-			b.cond("lower(unaccent(e.city)) = lower(unaccent(?))", f.City)
+			b.cond("lower(unaccent(e.city)) = (SELECT lower(unaccent(?)))", f.City)
 		}
 	}
 	b.anyOf("e.coop_status", strs(f.CoopStatuses))
