@@ -1,9 +1,6 @@
 package server_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,22 +80,12 @@ func TestRefusedTokensCountAgainstTheAddress(t *testing.T) {
 // Retry-After header and the body.
 func (a *api) spend(token, query string, cached bool) (int, string, string) {
 	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	var headers map[string]string
 	if !cached {
-		req.Header.Set("Cache-Control", "no-cache")
+		headers = map[string]string{"Cache-Control": "no-cache"}
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header.Get("Retry-After"), string(raw)
+	status, h, raw := a.send(token, query, nil, headers)
+	return status, h.Get("Retry-After"), string(raw)
 }
 
 // Each token or address spends the estimated cost of its operations from a

@@ -29,11 +29,26 @@ func (a *api) newToken(name string, role kb.Role) string {
 // HTTP status and the decoded response.
 func (a *api) postAs(token, query string, vars map[string]any) (int, response) {
 	a.t.Helper()
+	status, _, raw := a.send(token, query, vars, nil)
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		a.t.Fatalf("response is not JSON (%d): %s", status, raw)
+	}
+	return status, r
+}
+
+// send posts a query with a bearer token ("" for none) and the headers
+// given, and returns the HTTP status, the response's headers and its body.
+func (a *api) send(token, query string, vars map[string]any, headers map[string]string) (int, http.Header, []byte) {
+	a.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -41,11 +56,7 @@ func (a *api) postAs(token, query string, vars map[string]any) (int, response) {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	var r response
-	if err := json.Unmarshal(raw, &r); err != nil {
-		a.t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
-	}
-	return res.StatusCode, r
+	return res.StatusCode, res.Header, raw
 }
 
 // mustAs posts a query that must succeed and decodes its data into out.
