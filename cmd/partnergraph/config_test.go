@@ -75,6 +75,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"response-cache": {"1s", "3s"}, "response-cache-mb": {"1", "2"}, "response-cache-entries": {"1", "2"},
 		"max-depth": {"1", "2"}, "max-cost": {"1", "2"}, "max-aliases": {"1", "2"}, "max-root-fields": {"1", "2"}, "max-tokens": {"1", "2"},
 		"rate-limit": {"1", "2"}, "rate-burst": {"1", "2"}, "staff-rate-limit": {"1", "2"}, "staff-rate-burst": {"1", "2"},
+		"cost-rate": {"1", "2"}, "cost-burst": {"1", "2"}, "staff-cost-rate": {"1", "2"}, "staff-cost-burst": {"1", "2"},
 		"introspection": {"false", "true"}, "trusted-documents": {"/a", "/b"}, "pprof-addr": {":1", ":2"},
 		"database-replica-urls": {"postgres://r1/db", "postgres://r2/db"}, "replica-max-lag": {"2s", "3s"},
 		"database-listen-url": {"postgres://a/db", "postgres://b/db"}, "db-exec-mode": {"cache_statement", "cache_describe"},
