@@ -117,38 +117,21 @@ func (f Filter) counterSQL(vis Visibility) (string, []any) {
 // on a row of the counters, their arguments added to b, composed as
 // Filter.conds composes them on an entity.
 func (f Filter) counterConds(b *builder) []string {
-	outer := b.where
-	b.where = nil
-	defer func() { b.where = outer }()
-	b.anyOf("sector", strs(f.Sectors))
-	b.anyOf("partner_kind", strs(f.PartnerKinds))
-	if f.Country != "" {
-		b.cond("country = upper(?)", f.Country)
-	}
-	b.anyOf("coop_status", strs(f.CoopStatuses))
-	b.anyOf("event_kind", strs(f.EventKinds))
-	b.anyOf("event_status", strs(f.EventStatuses))
-	b.anyOf("source_kind", strs(f.SourceKinds))
-	if f.Language != "" {
-		b.cond("language = lower(?)", f.Language)
-	}
-	for _, g := range f.And {
-		b.where = append(b.where, g.counterConds(b)...)
-	}
-	if f.Or != nil {
-		alts := make([]string, 0, len(f.Or))
-		for _, g := range f.Or {
-			alts = append(alts, and(g.counterConds(b)))
+	return f.composeConds(b, func(g Filter, b *builder) []string {
+		b.anyOf("sector", strs(g.Sectors))
+		b.anyOf("partner_kind", strs(g.PartnerKinds))
+		if g.Country != "" {
+			b.cond("country = upper(?)", g.Country)
 		}
-		if len(alts) == 0 {
-			alts = append(alts, "false")
+		b.anyOf("coop_status", strs(g.CoopStatuses))
+		b.anyOf("event_kind", strs(g.EventKinds))
+		b.anyOf("event_status", strs(g.EventStatuses))
+		b.anyOf("source_kind", strs(g.SourceKinds))
+		if g.Language != "" {
+			b.cond("language = lower(?)", g.Language)
 		}
-		b.where = append(b.where, "("+strings.Join(alts, " OR ")+")")
-	}
-	if f.Not != nil {
-		b.where = append(b.where, "NOT "+and(f.Not.counterConds(b)))
-	}
-	return b.where
+		return nil
+	})
 }
 
 // countryIndexLimit is how many entities of a kind a country may have for

@@ -133,14 +133,28 @@ func (f Filter) composed() bool {
 // facetConds returns the conditions of f's facets and of its and/or/not on
 // a row pf of practice_facet, composed as Filter.conds composes them.
 func (f Filter) facetConds(b *builder) []string {
-	conds := f.ownFacetConds(b)
+	return f.composeConds(b, Filter.ownFacetConds)
+}
+
+// composeConds returns the conditions own writes for f, followed by those
+// of its and/or/not, each composed the same way, as Filter.conds composes
+// them on an entity: and's added, or's as one alternative (`or: []` holds
+// for nothing), not's negated. own may add its conditions to b.where
+// (builder.cond) or return them: it sees b.where empty, and b.where is as
+// it was when composeConds returns.
+func (f Filter) composeConds(b *builder, own func(Filter, *builder) []string) []string {
+	outer := b.where
+	b.where = nil
+	defer func() { b.where = outer }()
+	conds := own(f, b)
+	conds = append(append([]string(nil), b.where...), conds...)
 	for _, g := range f.And {
-		conds = append(conds, g.facetConds(b)...)
+		conds = append(conds, g.composeConds(b, own)...)
 	}
 	if f.Or != nil {
 		alts := make([]string, 0, len(f.Or))
 		for _, g := range f.Or {
-			alts = append(alts, and(g.facetConds(b)))
+			alts = append(alts, and(g.composeConds(b, own)))
 		}
 		if len(alts) == 0 {
 			alts = append(alts, "false")
@@ -148,7 +162,7 @@ func (f Filter) facetConds(b *builder) []string {
 		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 	}
 	if f.Not != nil {
-		conds = append(conds, "NOT "+and(f.Not.facetConds(b)))
+		conds = append(conds, "NOT "+and(f.Not.composeConds(b, own)))
 	}
 	return conds
 }

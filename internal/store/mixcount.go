@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
@@ -20,27 +19,10 @@ func (f Filter) onlyMixes() bool {
 // on the sectors expression sectors, composed as Filter.conds composes
 // them on an entity (mixCond's conditions, on that expression).
 func (f Filter) mixConds(b *builder, sectors string) []string {
-	outer := b.where
-	b.where = nil
-	defer func() { b.where = outer }()
-	mixCond(b, sectors, f.SectorMix)
-	for _, g := range f.And {
-		b.where = append(b.where, g.mixConds(b, sectors)...)
-	}
-	if f.Or != nil {
-		alts := make([]string, 0, len(f.Or))
-		for _, g := range f.Or {
-			alts = append(alts, and(g.mixConds(b, sectors)))
-		}
-		if len(alts) == 0 {
-			alts = append(alts, "false")
-		}
-		b.where = append(b.where, "("+strings.Join(alts, " OR ")+")")
-	}
-	if f.Not != nil {
-		b.where = append(b.where, "NOT "+and(f.Not.mixConds(b, sectors)))
-	}
-	return b.where
+	return f.composeConds(b, func(g Filter, b *builder) []string {
+		mixCond(b, sectors, g.SectorMix)
+		return nil
+	})
 }
 
 // countMixes counts the visible partnerships or cooperatives of a filter
