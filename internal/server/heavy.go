@@ -149,7 +149,8 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		return next(ctx)
 	}
 	cost := operationCost(oc)
-	if cost < g.Cost {
+	overShare := oc.Stats.GetExtension(overShareStat) != nil
+	if cost < g.Cost && !overShare {
 		if !g.demotes() {
 			return next(ctx)
 		}
@@ -157,7 +158,16 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		return g.watch(ctx, cost, next)
 	}
 	oc.Stats.SetExtension(heavyStat, true)
-	if e := g.admit(ctx, cost); e != nil {
+	why := fmt.Sprintf("its estimated cost is %d, heavy from %d (PARTNERGRAPH_HEAVY_COST)", cost, g.Cost)
+	if cost < g.Cost {
+		// A light query of a client that has spent more than its share
+		// of the cost rate (costRate) waits behind the light queries of
+		// everyone else, as a heavy one does.
+		g.m.heavy.WithLabelValues("over_share").Inc()
+		why = fmt.Sprintf("its client has spent more than half of its cost burst (PARTNERGRAPH_COST_BURST), "+
+			"so its queries run as heavy ones (its estimated cost is %d)", cost)
+	}
+	if e := g.admit(ctx, why); e != nil {
 		return &graphql.Response{Errors: gqlerror.List{e}}
 	}
 	defer func() { <-g.slots }()
@@ -278,7 +288,7 @@ func (g *heavyGate) InterceptField(ctx context.Context, next graphql.Resolver) (
 // admit takes a slot, waiting for one in the queue if need be; it returns
 // the refusal when the queue is full, the wait too long or the request
 // ended meanwhile.
-func (g *heavyGate) admit(ctx context.Context, cost int) *gqlerror.Error {
+func (g *heavyGate) admit(ctx context.Context, why string) *gqlerror.Error {
 	select {
 	case g.slots <- struct{}{}:
 		g.m.heavy.WithLabelValues("admitted").Inc()
@@ -289,8 +299,8 @@ func (g *heavyGate) admit(ctx context.Context, cost int) *gqlerror.Error {
 		g.waiting.Add(-1)
 		g.m.heavy.WithLabelValues("refused").Inc()
 		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_QUEUE", fmt.Sprintf("the server is busy with heavy queries: %d are waiting already, "+
-			"the most that may (PARTNERGRAPH_HEAVY_QUEUE); this one's estimated cost is %d, heavy from %d (PARTNERGRAPH_HEAVY_COST); "+
-			"retry later or ask for smaller pages", g.Queue, cost, g.Cost))
+			"the most that may (PARTNERGRAPH_HEAVY_QUEUE); this one is heavy: %s; "+
+			"retry later or ask for smaller pages", g.Queue, why))
 	}
 	defer g.waiting.Add(-1)
 	start := time.Now()
@@ -305,8 +315,8 @@ func (g *heavyGate) admit(ctx context.Context, cost int) *gqlerror.Error {
 		g.m.heavy.WithLabelValues("refused").Inc()
 		g.m.heavyWait.Observe(time.Since(start).Seconds())
 		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_WAIT", fmt.Sprintf("the server is busy with heavy queries: this one waited %s for one of "+
-			"their %d slots (PARTNERGRAPH_HEAVY_WAIT, PARTNERGRAPH_HEAVY_CONCURRENCY) and was not run; its estimated cost is %d, "+
-			"heavy from %d (PARTNERGRAPH_HEAVY_COST); retry later or ask for smaller pages", g.Wait, g.Concurrency, cost, g.Cost))
+			"their %d slots (PARTNERGRAPH_HEAVY_WAIT, PARTNERGRAPH_HEAVY_CONCURRENCY) and was not run; %s; "+
+			"retry later or ask for smaller pages", g.Wait, g.Concurrency, why))
 	case <-ctx.Done():
 		g.m.heavyWait.Observe(time.Since(start).Seconds())
 		if e := budget.Stopped(ctx); e != nil {

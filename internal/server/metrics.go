@@ -32,8 +32,9 @@ type metrics struct {
 	responseCache *prometheus.CounterVec
 	http          *prometheus.CounterVec
 	// heavy counts heavy queries by what the gate did (heavy.go):
-	// admitted at once, queued then admitted, refused; heavyWait is how
-	// long those that waited waited.
+	// admitted at once, queued then admitted, refused, demoted, over its
+	// client's share (over_share); heavyWait is how long those that
+	// waited waited.
 	heavy     *prometheus.CounterVec
 	heavyWait prometheus.Histogram
 
@@ -64,7 +65,7 @@ func newMetrics(st *store.Store) *metrics {
 			Name: "partnergraph_http_requests_total", Help: "HTTP requests by path and status code.",
 		}, []string{"path", "status"}),
 		heavy: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "partnergraph_heavy_queries_total", Help: "Heavy queries (estimated cost at least PARTNERGRAPH_HEAVY_COST) by what the admission gate did: admitted at once, queued (admitted after waiting) or refused; and light queries demoted to heavy while they ran (PARTNERGRAPH_HEAVY_DEMOTE_ROWS, PARTNERGRAPH_HEAVY_DEMOTE_FIELDS).",
+			Name: "partnergraph_heavy_queries_total", Help: "Heavy queries (estimated cost at least PARTNERGRAPH_HEAVY_COST) by what the admission gate did: admitted at once, queued (admitted after waiting) or refused; and light queries demoted to heavy while they ran (PARTNERGRAPH_HEAVY_DEMOTE_ROWS, PARTNERGRAPH_HEAVY_DEMOTE_FIELDS) or run as heavy from the start because their client had spent more than half of its cost burst (over_share; those are counted as admitted, queued or refused too).",
 		}, []string{"outcome"}),
 		heavyWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "partnergraph_heavy_wait_seconds", Help: "How long heavy queries that found every slot taken waited, admitted or refused.",
@@ -72,7 +73,7 @@ func newMetrics(st *store.Store) *metrics {
 		}),
 		names: map[string]bool{},
 	}
-	for _, o := range []string{"admitted", "queued", "refused", "demoted"} {
+	for _, o := range []string{"admitted", "queued", "refused", "demoted", "over_share"} {
 		m.heavy.WithLabelValues(o)
 	}
 	m.reg.MustRegister(m.heavy, m.heavyWait)

@@ -102,27 +102,32 @@ func (l *limiters) reserve(key string, staff bool, now time.Time) time.Duration 
 	if staff {
 		r, burst = l.cfg.StaffRate, l.cfg.StaffBurst
 	}
-	return l.take(l.buckets, key, r, burst, 1, now)
+	d, _ := l.take(l.buckets, key, r, burst, 1, now)
+	return d
 }
 
 // spend takes cost from the cost bucket of key, as reserve does a
 // request; it is 0 when the cost rate is off. An operation whose cost is
 // over the bucket's size is refused for a minute: waiting never helps it.
-func (l *limiters) spend(key string, staff bool, cost int, now time.Time) time.Duration {
+// left is the share of the bucket's size left once cost is taken (1 when
+// the rate is off or the cost nothing), what the heavy gate reads to tell
+// a client that has spent more than its share (overShare).
+func (l *limiters) spend(key string, staff bool, cost int, now time.Time) (wait time.Duration, left float64) {
 	r, burst := l.cfg.CostRate, l.cfg.CostBurst
 	if staff {
 		r, burst = l.cfg.StaffCostRate, l.cfg.StaffCostBurst
 	}
 	if r <= 0 || cost <= 0 {
-		return 0
+		return 0, 1
 	}
-	return l.take(l.costs, key, r, burst, cost, now)
+	wait, tokens := l.take(l.costs, key, r, burst, cost, now)
+	return wait, tokens / float64(burst)
 }
 
 // take takes n from the bucket of key in buckets, made at rate r and size
 // burst when missing, and returns how long the caller must wait before n
-// would be there; 0 means go ahead.
-func (l *limiters) take(buckets map[string]*bucket, key string, r float64, burst, n int, now time.Time) time.Duration {
+// would be there (0 means go ahead) and the tokens left in the bucket.
+func (l *limiters) take(buckets map[string]*bucket, key string, r float64, burst, n int, now time.Time) (time.Duration, float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) > time.Minute {
@@ -143,15 +148,15 @@ func (l *limiters) take(buckets map[string]*bucket, key string, r float64, burst
 	b.seen = now
 	res := b.lim.ReserveN(now, n)
 	if !res.OK() {
-		return time.Minute
+		return time.Minute, b.lim.TokensAt(now)
 	}
 	if d := res.DelayFrom(now); d > 0 {
 		// Refused: give the token back, so that a client that keeps
 		// knocking does not push its own turn further away.
 		res.CancelAt(now)
-		return d
+		return d, b.lim.TokensAt(now)
 	}
-	return 0
+	return 0, b.lim.TokensAt(now)
 }
 
 // rateLimit answers 429 with Retry-After when the caller's bucket is
@@ -235,7 +240,11 @@ func (c client) what() string {
 // cost from its client's cost bucket (RateLimit.CostRate) before any
 // resolver runs, and refuses it with LIMIT_EXCEEDED and Retry-After when
 // the bucket holds too little. An answer from the response cache runs no
-// operation and spends nothing.
+// operation and spends nothing. A query that leaves its client's bucket
+// less than overShare full is marked (overShareStat): the heavy gate runs
+// it as a heavy one, so that a client that spends faster than its rate
+// takes its turn after everyone else's light queries (docs/api.md, "Cost
+// rate").
 type costRate struct {
 	limits *limiters
 	m      *metrics
@@ -248,6 +257,15 @@ var _ interface {
 
 func (costRate) ExtensionName() string                   { return "CostRate" }
 func (costRate) Validate(graphql.ExecutableSchema) error { return nil }
+
+// overShare is the share of its cost bucket under which a client's
+// queries run as heavy ones: it has spent more than half of its burst, so
+// it asks faster than its rate, which light queries of clients within
+// their share do not.
+const overShare = 0.5
+
+// overShareStat marks a query of a client over its share (overShare).
+const overShareStat = "partnergraph.overShare"
 
 // costRateStat marks an operation whose cost was spent: a transport that
 // reads a query's answers until the end (Server-Sent Events) calls the
@@ -265,8 +283,11 @@ func (c costRate) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	}
 	oc.Stats.SetExtension(costRateStat, true)
 	cost := operationCost(oc)
-	d := c.limits.spend(who.key, who.staff, cost, time.Now())
+	d, left := c.limits.spend(who.key, who.staff, cost, time.Now())
 	if d <= 0 {
+		if left < overShare {
+			oc.Stats.SetExtension(overShareStat, true)
+		}
 		return next(ctx)
 	}
 	secs := int(math.Ceil(d.Seconds()))

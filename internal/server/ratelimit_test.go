@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -175,5 +176,82 @@ func TestCostRateRefusalRunsNothing(t *testing.T) {
 	_, _, body := a.spend("", `{ partners(filter: {name: "Refused by cost"}) { totalCount } }`, false)
 	if !strings.Contains(body, `"totalCount":0`) {
 		t.Errorf("the refused mutation wrote: %s", body)
+	}
+}
+
+// A client that has spent more than half of its cost burst runs its
+// queries as heavy ones (docs/api.md, "Cost rate"): behind the gate's
+// slots, while other clients' light queries go on at once; and an
+// operation over its client's cost rate is refused before it takes or
+// waits for a slot.
+func TestAClientOverItsShareRunsAsHeavy(t *testing.T) {
+	a := newAPI(t, "reference", server.Config{
+		RateLimit: server.RateLimit{Rate: 1000, Burst: 1000,
+			CostRate: 0.01, CostBurst: 5000, StaffCostRate: 0.01, StaffCostBurst: 9000},
+		// q (2,201) is light, big (6,201) heavy.
+		Heavy: server.Heavy{Cost: 6000, Concurrency: 1, Queue: 4, Wait: 300 * time.Millisecond},
+		// A query let through as a light one would wait for the lock
+		// below: cut it rather than hang the test.
+		RequestTimeout: 5 * time.Second,
+	})
+	g := &gated{url: a.URL, pool: a.Pool}
+	const (
+		q   = `{ partners(first: 100) { nodes { links(first: 10) { nodes { type } } } } }`
+		big = `{ partners(first: 100) { nodes { links(first: 30) { nodes { type } } } } }`
+	)
+	spender, other, greedy := a.newToken("over share", kb.RoleReader), a.newToken("within share", kb.RoleReader),
+		a.newToken("over burst", kb.RoleReader)
+	editor := a.newToken("heavy editor", kb.RoleEditor)
+
+	// 5,000 → 2,799 left: more than half, light.
+	if status, _, body := a.spend(spender, q, false); status != http.StatusOK {
+		t.Fatalf("first query: %d %s", status, body)
+	}
+	if got := g.metric(t, `partnergraph_heavy_queries_total{outcome="over_share"}`); got != "0" {
+		t.Fatalf("over_share after a query within the share: %s, want 0", got)
+	}
+
+	// An editor's heavy query holds the gate's one slot, waiting for the
+	// entity table.
+	release := g.lockEntities(t)
+	heavyDone := make(chan int, 1)
+	go func() {
+		status, _, _ := a.spend(editor, big, false)
+		heavyDone <- status
+	}()
+	until(t, "the heavy query holds the slot", func() bool { return g.metric(t, "partnergraph_heavy_queries_running") == "1" })
+
+	// The spender's second query (598 left: under half) waits for the slot
+	// as a heavy one, and is refused past the gate's wait, its message
+	// saying why a light query was heavy.
+	start := time.Now()
+	status, retry, body := a.spend(spender, q, false)
+	if status != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, "PARTNERGRAPH_HEAVY_WAIT") ||
+		!strings.Contains(body, "PARTNERGRAPH_COST_BURST") || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("a query of a client over its share, the slot taken: %d, Retry-After %q, after %v: %s; "+
+			"want 429 after the gate's wait, naming PARTNERGRAPH_HEAVY_WAIT and PARTNERGRAPH_COST_BURST", status, retry, time.Since(start), body)
+	}
+	// Another client's light query is answered meanwhile.
+	if status, _, body := a.spend(other, `{ __typename }`, false); status != http.StatusOK {
+		t.Errorf("a light query of a client within its share, the slot taken: %d %s, want 200 at once", status, body)
+	}
+	// Over its client's whole burst, a heavy query is refused by the cost
+	// rate at once, without waiting for the slot.
+	start = time.Now()
+	status, _, body = a.spend(greedy, big, false)
+	if status != http.StatusTooManyRequests || !strings.Contains(body, "PARTNERGRAPH_COST_BURST") ||
+		strings.Contains(body, "PARTNERGRAPH_HEAVY") || time.Since(start) >= 300*time.Millisecond {
+		t.Errorf("a heavy query over its client's cost burst, the slot taken: %d after %v: %s; "+
+			"want 429 naming PARTNERGRAPH_COST_BURST at once, before the gate", status, time.Since(start), body)
+	}
+
+	release()
+	if status := <-heavyDone; status != http.StatusOK {
+		t.Errorf("the editor's heavy query: %d, want 200", status)
+	}
+	for outcome, want := range map[string]string{"over_share": "1", "admitted": "1", "refused": "1", "queued": "0"} {
+		if got := g.metric(t, `partnergraph_heavy_queries_total{outcome="`+outcome+`"}`); got != want {
+			t.Errorf("heavy_queries_total{outcome=%q} = %s, want %s", outcome, got, want)
+		}
 	}
 }

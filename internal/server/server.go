@@ -346,16 +346,18 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// LIMIT_EXCEEDED.
 		gql.SetParserTokenLimit(s.cfg.Limits.MaxTokens + 1)
 	}
-	if s.cfg.Heavy.Cost >= 0 {
-		// Inside every interceptor below, which see its refusals as
-		// answers (the wall gives them 429).
-		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics, s.cfg.Logger))
-	}
+	// An extension used earlier wraps those used after it.
 	if s.limits != nil && s.limits.cfg.CostRate > 0 {
 		// Outside the gate, so that an operation over its client's cost
-		// rate takes no heavy slot; inside the response cache, so that an
-		// answer from the cache spends nothing.
+		// rate takes no heavy slot, and the gate knows a client over its
+		// share (overShareStat). An answer from the response cache
+		// (served before any operation runs) spends nothing.
 		gql.Use(costRate{limits: s.limits, m: s.metrics})
+	}
+	if s.cfg.Heavy.Cost >= 0 {
+		// Its refusals are whole answers (stoppedError), which the wall
+		// gives 429.
+		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics, s.cfg.Logger))
 	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})
