@@ -40,7 +40,8 @@ const (
 // four clients in a closed loop; FANOUT_ROUNDS runs the set that many
 // times over (default 1), for more samples during it. With
 // FANOUT_INTERLEAVE=N, N cycles follow, each the set once through then as
-// long with the bystanders alone, reported as two phases of their own.
+// long (at least 3 s) with the bystanders alone, reported as two phases
+// of their own.
 // With FANOUT_FORWARDED=1, every request names a client address in
 // X-Forwarded-For (the server must trust the test's address as a proxy:
 // PARTNERGRAPH_TRUSTED_PROXIES=127.0.0.1): the set comes from one client,
@@ -166,10 +167,12 @@ func TestFanOutAtScale(t *testing.T) {
 	time.Sleep(max(setTook, 10*time.Second))
 
 	// FANOUT_INTERLEAVE cycles of the set once through, then as long
-	// alone: the two quiet windows above are minutes apart, and the
-	// machine drifts between them by as much as the set moves the
-	// bystanders; interleaved, drift and other load fall on both phases
-	// alike, and their samples pile up to a p99 of hundreds of requests.
+	// alone, at least 3 s (so that the set's client has its rate limits'
+	// bursts again: 20 requests and 25,000 of cost a second by default):
+	// the two quiet windows above are minutes apart, and the machine
+	// drifts between them by as much as the set moves the bystanders;
+	// interleaved, drift and other load fall on both phases alike, and
+	// their samples pile up to a p99 of hundreds of requests.
 	cycles, _ := strconv.Atoi(os.Getenv("FANOUT_INTERLEAVE"))
 	for range cycles {
 		mu.Lock()
@@ -183,7 +186,7 @@ func TestFanOutAtScale(t *testing.T) {
 		mu.Lock()
 		phase = "between, interleaved"
 		mu.Unlock()
-		time.Sleep(took)
+		time.Sleep(max(took, 3*time.Second))
 	}
 	stop()
 	wg.Wait()
