@@ -63,7 +63,7 @@ func (w readAll) Paths(ctx context.Context, vis store.Visibility, from, to int64
 func TestWalkListsFromTheIndexWriteWhatPostgreSQLWrites(t *testing.T) {
 	ctx := context.Background()
 	pool, st, vars, ids := walkDB(t)
-	ix := graphindex.New(st, nil, slog.New(slog.DiscardHandler))
+	ix := graphindex.New(st, slog.New(slog.DiscardHandler))
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); ix.Run(runCtx) }()

@@ -28,6 +28,9 @@ type Hub struct {
 	next     int
 	cancel   context.CancelFunc // stops the listener; nil when none runs
 	ready    chan struct{}      // closed once the listener LISTENs
+	// listening is true while the listener's LISTEN is in place, from
+	// Listening to the failure of its connection (Lost).
+	listening bool
 }
 
 // New returns a hub on st that logs listener failures to log.
@@ -78,22 +81,34 @@ type Follower struct {
 	// Resync is called when the listener has reconnected: changes made
 	// during the outage went unannounced.
 	Resync func()
+	// Listening is called whenever the listener's LISTEN is in place:
+	// from Follow if it already is, else at the first LISTEN, and after
+	// every reconnection (before Resync). Every change committed from
+	// then on is announced to Change until Lost.
+	Listening func()
+	// Lost is called when the listener's connection fails: until the next
+	// Listening, changes go unannounced.
+	Lost func()
 }
 
 // Follow tells f of every change from now until ctx ends. Unlike
 // Subscribe it does not wait for the listener: with the database down it
 // returns at once and f hears from the first LISTEN on (and gets a Resync
-// on every reconnection).
+// on every reconnection). Listening and Lost tell f when the listener
+// starts and stops hearing.
 func (h *Hub) Follow(ctx context.Context, f Follower) {
 	h.mu.Lock()
 	if h.cancel == nil {
 		lctx, cancel := context.WithCancel(context.Background())
-		h.cancel, h.ready = cancel, make(chan struct{})
+		h.cancel, h.ready, h.listening = cancel, make(chan struct{}), false
 		go h.listen(lctx, h.ready)
 	}
 	id := h.next
 	h.next++
 	h.follows[id] = f
+	if h.listening && f.Listening != nil {
+		f.Listening()
+	}
 	h.mu.Unlock()
 	go func() {
 		<-ctx.Done()
@@ -108,7 +123,7 @@ func (h *Hub) join(ctx context.Context, add func(id int)) error {
 	h.mu.Lock()
 	if h.cancel == nil {
 		lctx, cancel := context.WithCancel(context.Background())
-		h.cancel, h.ready = cancel, make(chan struct{})
+		h.cancel, h.ready, h.listening = cancel, make(chan struct{}), false
 		go h.listen(lctx, h.ready)
 	}
 	id, ready := h.next, h.ready
@@ -154,6 +169,7 @@ func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
 	for {
 		err := h.st.Listen(ctx, store.Listener{
 			Listening: func() {
+				h.setListening(ready, true)
 				if first {
 					first = false
 					close(ready)
@@ -166,6 +182,7 @@ func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
 			Change: h.broadcast,
 			Token:  func(t store.TokenEvent) { h.tokenChanged(TokenEvent{TokenEvent: t}) },
 		})
+		h.setListening(ready, false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -174,6 +191,26 @@ func (h *Hub) listen(ctx context.Context, ready chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Second):
+		}
+	}
+}
+
+// setListening records whether the LISTEN of the listener started with
+// ready is in place and tells the followers when that changes. A listener
+// stopped after its last subscriber left says nothing of the one started
+// since.
+func (h *Hub) setListening(ready chan struct{}, on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ready != ready || h.listening == on {
+		return
+	}
+	h.listening = on
+	for _, f := range h.follows {
+		if on && f.Listening != nil {
+			f.Listening()
+		} else if !on && f.Lost != nil {
+			f.Lost()
 		}
 	}
 }

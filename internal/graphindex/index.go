@@ -6,10 +6,14 @@
 // from the change log of the graph's shape (migrations/00011), woken by
 // the change feed.
 //
-// Visibility stays exact: before each walk the index reads the database's
-// graph version (one primary-key read) and applies the log up to it, so a
-// walk never passes through an entity or link that changed before it
-// began, on whichever server the change was made. Until the index is
+// Visibility stays exact for staff: before their walks the index reads
+// the database's graph version (one primary-key read) and applies the log
+// up to it, so a walk never passes through an entity or link that changed
+// before it began, on whichever server the change was made. Anonymous and
+// reader walks get the consistency of their other reads (docs/scaling.md):
+// they never miss a change whose notification reached the server before
+// they began, so while the index has applied every notification it heard,
+// with the listener up, they send no statement at all. Until the index is
 // loaded, or when it cannot catch up, walks run in SQL (package store),
 // the reference the index is tested against. See docs/traversal.md.
 package graphindex
@@ -23,18 +27,14 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
-
-// Feed delivers the changes committed from now until ctx ends; the index
-// uses them only as a signal to catch up.
-type Feed interface {
-	Subscribe(ctx context.Context) (<-chan store.Change, error)
-}
 
 // The states of the index, as /readyz reports them.
 const (
@@ -59,12 +59,22 @@ type Status struct {
 // signatures of the store's and fall back to them. The zero value is not
 // usable: use New.
 type Index struct {
-	st   *store.Store
-	feed Feed
-	log  *slog.Logger
+	st  *store.Store
+	log *slog.Logger
 	// Poll is how often the index catches up without a signal from the
 	// feed (bulk loads write no revisions); walks catch up themselves.
 	poll time.Duration
+
+	// What the index has heard of the change feed (Follower): listening
+	// while the listener's LISTEN is in place; heard counts the
+	// notifications, and the (re)connections, since it began; applied is
+	// the largest count h such that the index holds a version read after
+	// the h-th. While listening and applied == heard, every change
+	// announced so far is in the index. wake tells follow to catch up.
+	listening atomic.Bool
+	heard     atomic.Int64
+	applied   atomic.Int64
+	wake      chan struct{}
 
 	applyMu sync.Mutex // one catch-up or swap at a time
 
@@ -87,11 +97,59 @@ type Index struct {
 	Sized func(bytes int64)
 }
 
-// New returns an index on st, woken by feed (nil: polling only), that logs
-// to log. It holds nothing until Run.
-func New(st *store.Store, feed Feed, log *slog.Logger) *Index {
-	return &Index{st: st, feed: feed, log: log, poll: time.Second, state: StateOff,
-		degrees: map[degreeKey]*degreeTable{}, rebuild: make(chan struct{}, 1)}
+// New returns an index on st that logs to log. It holds nothing until
+// Run. Until the change feed tells it of changes (Follower), it polls the
+// database, and every walk reads the graph's version first.
+func New(st *store.Store, log *slog.Logger) *Index {
+	return &Index{st: st, log: log, poll: time.Second, state: StateOff,
+		degrees: map[degreeKey]*degreeTable{}, rebuild: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
+}
+
+// Follower is how the change feed tells the index of changes (feed.Hub's
+// Follow): each notification wakes it to catch up, and until it has,
+// anonymous and reader walks read the graph's version as staff walks do.
+// Its functions do not block. Call Change before anything else a
+// notification makes visible (/readyz's changeFeed), so that a walk that
+// starts after that never misses the change.
+func (x *Index) Follower() feed.Follower {
+	return feed.Follower{
+		Change: func(store.Change) { x.hear() },
+		// Listening comes at every (re)connection: changes made while the
+		// listener was down went unannounced, so it counts as a change
+		// heard, which the next walk or catch-up reads the version for.
+		Listening: func() {
+			x.hear()
+			x.listening.Store(true)
+		},
+		Lost: func() { x.listening.Store(false) },
+	}
+}
+
+// hear counts a notification and wakes follow.
+func (x *Index) hear() {
+	x.heard.Add(1)
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// markApplied records that the index holds a version read after the
+// h-th notification. Call it once x.version has reached that version.
+func (x *Index) markApplied(h int64) {
+	for {
+		old := x.applied.Load()
+		if h <= old || x.applied.CompareAndSwap(old, h) {
+			return
+		}
+	}
+}
+
+// heardAll reports whether the index has applied every change the feed
+// announced, with the listener up. Listening is read first: a
+// reconnection counts as heard before it sets it.
+func (x *Index) heardAll() bool {
+	return x.listening.Load() && x.heard.Load() == x.applied.Load()
 }
 
 // Status returns the state of the index.
@@ -167,6 +225,7 @@ func (x *Index) build(ctx context.Context) error {
 	}
 	x.applyMu.Lock()
 	defer x.applyMu.Unlock()
+	heard := x.heard.Load() // before the version read: those are in it
 	now, err := x.st.GraphVersion(ctx)
 	if err != nil {
 		return err
@@ -177,6 +236,7 @@ func (x *Index) build(ctx context.Context) error {
 	x.mu.Lock()
 	x.g, x.version, x.shape, x.state, x.loadTime = g, now, now, StateReady, time.Since(start)
 	x.mu.Unlock()
+	x.markApplied(heard)
 	x.clearDegrees()
 	st := x.Status()
 	if x.Sized != nil {
@@ -229,27 +289,21 @@ func (x *Index) applyLog(ctx context.Context, g *csr, after, upto int64) error {
 // follow catches up on every change the feed announces, and every poll
 // interval, until ctx ends.
 func (x *Index) follow(ctx context.Context) {
-	var changes <-chan store.Change
 	tick := time.NewTicker(x.poll)
 	defer tick.Stop()
 	for {
-		if changes == nil && x.feed != nil {
-			if ch, err := x.feed.Subscribe(ctx); err == nil {
-				changes = ch
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case _, ok := <-changes:
-			if !ok {
-				changes = nil // cut off or ended: subscribe again
-				continue
-			}
+		case <-x.wake:
 		case <-tick.C:
 		}
+		heard := x.heard.Load() // before the version read: those are in it
 		if v, err := x.st.GraphVersion(ctx); err == nil {
-			_ = x.catchUp(ctx, v) // a failure leaves the walks to SQL and asks for a rebuild
+			// A failure leaves the walks to SQL and asks for a rebuild.
+			if x.catchUp(ctx, v) == nil {
+				x.markApplied(heard)
+			}
 		}
 	}
 }
@@ -309,17 +363,27 @@ func (x *Index) askRebuild() error {
 	return errReload
 }
 
-// acquire returns the index, current as of now and read-locked (release
-// it with x.mu.RUnlock), and the version of its shape (what the degree
-// tables are kept by), or nil when walks must run in SQL. It returns an
-// error only when the database cannot be asked for its version.
+// acquire returns the index, current as the reader of ctx needs it and
+// read-locked (release it with x.mu.RUnlock), and the version of its
+// shape (what the degree tables are kept by), or nil when walks must run
+// in SQL. Current is as of now for staff (store.HeardSuffices false): it
+// reads the database's version first. For anonymous callers and readers
+// it is as of the last change the feed announced: with every
+// notification heard applied and the listener up, it sends nothing. It
+// returns an error only when the database cannot be asked for its
+// version.
 func (x *Index) acquire(ctx context.Context) (*csr, int64, error) {
+	fresh := x.heardAll() && x.st.HeardSuffices(ctx)
 	x.mu.RLock()
 	ready, have := x.state == StateReady, x.version
+	if ready && fresh {
+		return x.g, x.shape, nil
+	}
 	x.mu.RUnlock()
 	if !ready {
 		return nil, 0, nil
 	}
+	heard := x.heard.Load() // before the version read: those are in it
 	v, err := x.st.GraphVersion(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -338,6 +402,7 @@ func (x *Index) acquire(ctx context.Context) (*csr, int64, error) {
 		x.mu.RUnlock()
 		return nil, 0, nil
 	}
+	x.markApplied(heard)
 	return x.g, x.shape, nil
 }
 

@@ -31,11 +31,15 @@ func open(t *testing.T) (*store.Store, *pgxpool.Pool) {
 	return store.New(pool), pool
 }
 
-// run starts an index on st and waits until it is ready.
-func run(t *testing.T, st *store.Store) *graphindex.Index {
+// run starts an index on st and waits until it is ready; poll, if given,
+// is how often it polls the database.
+func run(t *testing.T, st *store.Store, poll ...time.Duration) *graphindex.Index {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ix := graphindex.New(st, nil, slog.New(slog.DiscardHandler))
+	ix := graphindex.New(st, slog.New(slog.DiscardHandler))
+	for _, d := range poll {
+		ix.SetPoll(d)
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); ix.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/graphindex"
+	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
@@ -21,11 +24,7 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 	counter := &queryCounter{}
 	a := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
 		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
-	for _, c := range []struct {
-		name, query       string
-		statements, trips int64
-		has               string // in the answer
-	}{
+	countShapes(t, a, counter, "", []shape{
 		// A root page: its ids and their rows in one statement.
 		{"a root page", `{ goodPractices(first: 20) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
 		{"a root page in another order", `{ partners(first: 5, orderBy: [{field: CREATED_AT, direction: DESC}]) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
@@ -48,12 +47,52 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// corrected, which words match nothing (with its settings, in one
 		// round trip), and the page of those that match the most.
 		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`},
-	} {
+	})
+
+	// The bench's walks, on the traversal index: it holds what they
+	// answer, and an anonymous walk reads nothing while the index has
+	// applied every change the feed announced; a staff walk reads the
+	// graph's version first (docs/traversal.md).
+	walks := &queryCounter{}
+	b := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond, TraversalIndex: true},
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = walks })
+	for deadline := time.Now().Add(10 * time.Second); status(t, b).State != graphindex.StateReady; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("index not ready: %+v", status(t, b))
+		}
+	}
+	from, to := idOf(b, "coompanion"), idOf(b, "wtz-gebice")
+	neighborhood := fmt.Sprintf(`{ neighborhood(id: %q, depth: 2, limit: 500) { truncated nodes { id kind name } links { id type direction role } } }`, to)
+	path := fmt.Sprintf(`{ path(from: %q, to: %q, maxDepth: 6) { length nodes { id kind name } links { type direction } } }`, from, to)
+	countShapes(t, b, walks, "", []shape{
+		{"an anonymous neighborhood on the index", neighborhood, 0, 0, `"links":[{`},
+		{"an anonymous path on the index", path, 0, 0, `"length":`},
+	})
+	// The token's check, then the version.
+	editor := b.newToken("editor", kb.RoleEditor)
+	countShapes(t, b, walks, editor, []shape{
+		{"a staff neighborhood on the index", neighborhood, 2, 2, `"links":[{`},
+		{"a staff path on the index", path, 2, 2, `"length":`},
+	})
+}
+
+// shape is a query whose statements and round trips are counted.
+type shape struct {
+	name, query       string
+	statements, trips int64
+	has               string // in the answer
+}
+
+// countShapes asks each shape three times as token ("" anonymous) and
+// checks the fewest statements and round trips it sent.
+func countShapes(t *testing.T, a *api, counter *queryCounter, token string, shapes []shape) {
+	t.Helper()
+	for _, c := range shapes {
 		best, bestTrips := int64(-1), int64(-1)
 		var first string
 		for i := range 3 {
 			trips := counter.trips.Load()
-			raw, n := a.postCounting(counter, "", c.query, map[string]string{"Cache-Control": "no-cache"})
+			raw, n := a.postCounting(counter, token, c.query, map[string]string{"Cache-Control": "no-cache"})
 			trips = counter.trips.Load() - trips
 			if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, c.has) {
 				t.Fatalf("%s: %s", c.name, raw)

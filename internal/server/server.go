@@ -304,7 +304,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	hub := feed.New(st, s.cfg.Logger)
 	resolver := &graph.Resolver{Store: st, Feed: hub, TokenRecheck: s.cfg.TokenRecheck, CountBound: s.cfg.CountBound}
 	if s.cfg.TraversalIndex {
-		s.index, s.indexDone = graphindex.New(st, hub, s.cfg.Logger), make(chan struct{})
+		s.index, s.indexDone = graphindex.New(st, s.cfg.Logger), make(chan struct{})
 		s.index.Sized = s.cfg.TraversalIndexSized
 		go func() {
 			defer close(s.indexDone)
@@ -378,11 +378,23 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		}
 		st.ForgetCaches()
 	}
-	if cache != nil || st.KeepsResults() || st.HasReplicas() {
-		// One LISTEN connection for as long as the server runs.
+	if cache != nil || st.KeepsResults() || st.HasReplicas() || s.index != nil {
+		// One LISTEN connection for as long as the server runs. The
+		// traversal index hears each change first: an anonymous walk
+		// that starts once /readyz shows the change reads the graph's
+		// version, until the index has applied it.
+		var index feed.Follower
+		if s.index != nil {
+			index = s.index.Follower()
+		}
 		s.following = true
 		hub.Follow(s.closing, feed.Follower{
+			Listening: index.Listening,
+			Lost:      index.Lost,
 			Change: func(c store.Change) {
+				if index.Change != nil {
+					index.Change(c)
+				}
 				st.ChangeHeard()
 				forget()
 				// Only now: a read that starts after /readyz shows c

@@ -71,6 +71,49 @@ func routeOf(ctx context.Context) Route {
 	return r
 }
 
+// HeardSuffices reports whether a read of ctx needs to see only the
+// commits its instance has heard of through the change feed, rather than
+// every commit: so for anonymous and reader reads (Route.Replica), whose
+// consistency is "a read that starts after the change's notification
+// reached its instance never misses the change" (docs/scaling.md), unless
+// the reader's own session wrote through this instance within pinTTL
+// (read-your-writes, as the replica pins). Staff reads, and reads without
+// a route (the CLI's, the tests'), must see every commit. A cache kept
+// current by the feed (the traversal index) may answer the first without
+// asking the database whether anything changed.
+func (s *Store) HeardSuffices(ctx context.Context) bool {
+	r := routeOf(ctx)
+	return r.Replica && (r.Session == "" || !s.writers.wrote(r.Session, time.Now()))
+}
+
+// writers remembers which sessions committed a write through this
+// instance within pinTTL, with or without replicas.
+type writers struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (w *writers) record(session string, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.at == nil {
+		w.at = map[string]time.Time{}
+	}
+	for k, t := range w.at { // staff sessions: a handful
+		if now.Sub(t) > pinTTL {
+			delete(w.at, k)
+		}
+	}
+	w.at[session] = now
+}
+
+func (w *writers) wrote(session string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.at[session]
+	return ok && now.Sub(t) <= pinTTL
+}
+
 // ReplicaOptions tunes the replica set.
 type ReplicaOptions struct {
 	// MaxLag takes a replica out of rotation while it has not replayed
@@ -384,9 +427,12 @@ func (s *Store) read(ctx context.Context) querier {
 
 // committed records, after a write's commit, the primary's WAL position,
 // which every later read of this instance and of the writing session
-// must find replayed on a replica. It costs one query, and only with
-// replicas.
+// must find replayed on a replica, and that the session wrote
+// (HeardSuffices). It costs one query, and only with replicas.
 func (s *Store) committed(ctx context.Context) {
+	if session := routeOf(ctx).Session; session != "" {
+		s.writers.record(session, time.Now())
+	}
 	rs := s.replicas
 	if rs == nil {
 		return

@@ -62,3 +62,37 @@ func TestUnreadCommitPositionPinsOnlyTheWriter(t *testing.T) {
 	rs.dropOldPins(time.Now().Add(pinTTL + time.Second))
 	check("after the pin's TTL", "writer", "replica")
 }
+
+// TestHeardSufficesForAnonymousAndReadersOnly: only anonymous and reader
+// reads may trust the change feed to have told their instance of every
+// change they must see; staff, reads without a route and a session's
+// reads within pinTTL of its own write through this instance (with no
+// replicas: the pins only exist with them) may not.
+func TestHeardSufficesForAnonymousAndReadersOnly(t *testing.T) {
+	s := &Store{}
+	reader := WithRoute(context.Background(), Route{Replica: true, Session: "token:7"})
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"anonymous", WithRoute(context.Background(), Route{Replica: true}), true},
+		{"a reader", reader, true},
+		{"staff", WithRoute(context.Background(), Route{Session: "token:8"}), false},
+		{"no route", context.Background(), false},
+	} {
+		if got := s.HeardSuffices(c.ctx); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	s.committed(reader)
+	if s.HeardSuffices(reader) {
+		t.Error("a reader right after its own write may trust the feed")
+	}
+	if !s.HeardSuffices(WithRoute(context.Background(), Route{Replica: true, Session: "token:9"})) {
+		t.Error("another reader's write holds this one's reads")
+	}
+	if s.writers.wrote("token:7", time.Now().Add(pinTTL+time.Second)) {
+		t.Error("the reader's write still holds its reads after pinTTL")
+	}
+}

@@ -23,6 +23,7 @@ type Store struct {
 	facets     *resultCache     // how many practices have each facet value, see facetPlan
 	wide       *wideVerdicts    // the filters that match too many to list by ids, see idsUpTo
 	replicas   *replicaSet      // nil: every read on the primary (replica.go)
+	writers    writers          // the sessions that wrote lately (replica.go)
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
 	pagePlans  pagePlans        // the search pages' prepared statements (searchplan.go)
