@@ -4,8 +4,8 @@
 // practices with their cases and partners so costs a fixed number of
 // queries; the pages and counts of one level, whatever they are, go in
 // one round trip (the level loader, store.Together). Loaders cache per
-// request only: a new set for every request,
-// never shared, so one reader never sees another's visibility.
+// request only: a new set for every request, never shared, so one reader
+// never sees another's visibility.
 package loader
 
 import (
