@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -173,6 +174,20 @@ func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 	pi.StartCursor, pi.EndCursor = &start, &end
 }
 
+// selectsCount reports whether the selection of the connection field of
+// ctx asks for totalCount or totalCountIsExact.
+func selectsCount(ctx context.Context) bool {
+	if graphql.GetFieldContext(ctx) == nil {
+		return false
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" || f.Name == "totalCountIsExact" {
+			return true
+		}
+	}
+	return false
+}
+
 // list runs a root list query: it checks the paging and order arguments,
 // reads one page, and hands each entity with its cursor to add. It sets
 // the page info and the count functions of the connection, which share
@@ -208,12 +223,41 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 		}
 		p.Before = &store.Position{Value: c.Value, More: c.More, ID: c.ID}
 	}
+	var (
+		once sync.Once
+		c    store.Count
+		cerr error
+	)
+	counted := func(ctx context.Context) (store.Count, error) {
+		once.Do(func() {
+			bound := r.CountBound
+			if bound == 0 {
+				bound = store.DefaultCountBound
+			}
+			c, cerr = r.Store.CountEntitiesUpTo(ctx, loader.For(ctx).Visibility(), f, bound)
+		})
+		return c, cerr
+	}
 	if p.First == 0 && p.Last == 0 {
 		// first: 0 or last: 0 asks for no items, but totalCount still works.
 		*pi = &model.PageInfo{}
 	} else {
 		vis := loader.For(ctx).Visibility()
-		page, err := r.Store.ListEntities(ctx, vis, f, o, p)
+		var page *store.EntityPage
+		read := func(ctx context.Context) (err error) {
+			page, err = r.Store.ListEntities(ctx, vis, f, o, p)
+			return err
+		}
+		if selectsCount(ctx) {
+			// The count is asked for: read with the page, in one round
+			// trip (store.Together); its error is totalCount's.
+			err = r.Store.Together(ctx, read, func(ctx context.Context) error {
+				_, err := counted(ctx)
+				return err
+			})[0]
+		} else {
+			err = read(ctx)
+		}
 		if err != nil {
 			return err
 		}
@@ -236,21 +280,6 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 			add(it.e, cursors[i])
 		}
 		setCursors(*pi, len(cursors), func(i int) string { return cursors[i] })
-	}
-	var (
-		once sync.Once
-		c    store.Count
-		cerr error
-	)
-	counted := func(ctx context.Context) (store.Count, error) {
-		once.Do(func() {
-			bound := r.CountBound
-			if bound == 0 {
-				bound = store.DefaultCountBound
-			}
-			c, cerr = r.Store.CountEntitiesUpTo(ctx, loader.For(ctx).Visibility(), f, bound)
-		})
-		return c, cerr
 	}
 	*count = func(ctx context.Context) (int, error) {
 		c, err := counted(ctx)

@@ -2,13 +2,16 @@
 // related data asks a loader, which collects the keys asked for within a
 // short wait and fetches them in one query with = ANY($1). A list of 100
 // practices with their cases and partners so costs a fixed number of
-// queries. Loaders cache per request only: a new set for every request,
-// never shared, so one reader never sees another's visibility.
+// queries; the pages and counts of one level, whatever they are, go in
+// one round trip (the level loader, store.Together). Loaders cache per
+// request only: a new set for every request, never shared, so one reader
+// never sees another's visibility.
 package loader
 
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,12 +75,12 @@ type Loaders struct {
 	// LinkCitations loads the citations of links.
 	LinkCitations Loader[int64, []kb.Citation]
 	// Indicators loads the indicators of cooperatives, projects and events.
-	Indicators Loader[int64, []kb.Indicator]
+	Indicators Member[[]kb.Indicator]
 	// SectorCounts loads the members per sector of partnerships.
-	SectorCounts Loader[int64, map[kb.Sector]int]
+	SectorCounts Member[map[kb.Sector]int]
 	// CooperativeSectorCounts loads the partners per sector around
 	// cooperatives.
-	CooperativeSectorCounts Loader[int64, map[kb.Sector]int]
+	CooperativeSectorCounts Member[map[kb.Sector]int]
 	// Texts loads the original language and the translations of
 	// entities: a page in a requested language costs one query for all
 	// its entries.
@@ -86,17 +89,78 @@ type Loaders struct {
 	// 00026), each practice's in its order.
 	PracticeTopics Loader[int64, []*kb.Topic]
 
-	// links loads the links of entities for any spec: the questions of
-	// one batch, whatever their specs, go to the database as one query.
-	links Loader[linkKey, []store.LinkRow]
+	// level loads what the entities of a level of the request are asked
+	// by id: the pages of their links of any spec (one statement for all
+	// the specs), the counts of their links, the partners behind
+	// practices and their counts, indicators and sector counts. The
+	// questions of one wait, whatever they are, go to the database in one
+	// round trip (fetchLevel).
+	level Loader[levelKey, any]
 
 	mu            sync.Mutex
 	specs         map[string]store.LinkSpec // by LinkSpec.Key
-	linkCounts    map[string]Loader[int64, int]
+	groups        map[string]levelFetch     // by levelKey.group, but for pages of links
 	histories     map[historyKey]Loader[int64, *store.HistoryPage]
 	historyCounts map[store.Subject]Loader[int64, int]
-	partnerPages  map[string]Loader[int64, []store.Named]
-	partnerCount  Loader[int64, int]
+}
+
+// levelKey is one question of the level loader: what group asks of entity
+// id. A group of pages of links is linkGroup followed by the spec's key.
+type levelKey struct {
+	group string
+	id    int64
+}
+
+// linkGroup begins the group of a page of links.
+const linkGroup = "links:"
+
+// levelFetch answers one group's questions for entities ids, with one
+// statement.
+type levelFetch func(ctx context.Context, ids []int64) (map[int64]any, error)
+
+// Member is the part of the level loader that answers one group's
+// questions, each a V.
+type Member[V any] struct {
+	l     *Loaders
+	group string
+}
+
+// Load returns the answer for entity id, without a slot while it waits.
+func (m Member[V]) Load(ctx context.Context, id int64) (V, error) {
+	return m.LoadThunk(ctx, id)()
+}
+
+// LoadThunk asks for the answer for entity id at once and returns the
+// wait for it, which gives back the slot of the field of ctx.
+func (m Member[V]) LoadThunk(ctx context.Context, id int64) func() (V, error) {
+	th := m.l.level.Loader.LoadThunk(ctx, levelKey{m.group, id})
+	return func() (V, error) {
+		defer serial.Pause(ctx)()
+		v, err := th()
+		out, _ := v.(V)
+		return out, err
+	}
+}
+
+// member registers the group of questions name, answered by fetch, and
+// returns its part of the level loader.
+func member[V any](l *Loaders, name string, fetch func(ctx context.Context, ids []int64) (map[int64]V, error)) Member[V] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.groups[name]; !ok {
+		l.groups[name] = func(ctx context.Context, ids []int64) (map[int64]any, error) {
+			m, err := fetch(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[int64]any, len(m))
+			for id, v := range m {
+				out[id] = v
+			}
+			return out, nil
+		}
+	}
+	return Member[V]{l: l, group: name}
 }
 
 // historyKey is one page of revision histories: of entities or links, of
@@ -104,12 +168,6 @@ type Loaders struct {
 type historyKey struct {
 	subject store.Subject
 	spec    store.HistorySpec
-}
-
-// linkKey asks for the links of one entity that match one spec.
-type linkKey struct {
-	spec string // LinkSpec.Key
-	id   int64
 }
 
 // New returns the loaders of one request that reads st with visibility vis.
@@ -123,15 +181,11 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		vis:           vis,
 		opts:          []dataloadgen.Option{dataloadgen.WithWait(wait)},
 		specs:         map[string]store.LinkSpec{},
-		linkCounts:    map[string]Loader[int64, int]{},
+		groups:        map[string]levelFetch{},
 		histories:     map[historyKey]Loader[int64, *store.HistoryPage]{},
 		historyCounts: map[store.Subject]Loader[int64, int]{},
-		partnerPages:  map[string]Loader[int64, []store.Named]{},
 	}
-	l.partnerCount = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
-		return st.CountPracticePartners(ctx, vis, ids)
-	}, l.opts)
-	l.links = Loader[linkKey, []store.LinkRow]{dataloadgen.NewLoader(l.fetchLinks, l.opts...)}
+	l.level = Loader[levelKey, any]{dataloadgen.NewLoader(l.fetchLevel, l.opts...)}
 	l.Entity = Loader[int64, *kb.Entity]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
 		return es, fill(len(ids), err)
@@ -150,15 +204,15 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 	l.LinkCitations = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Citation, error) {
 		return st.LinkCitations(ctx, vis, ids)
 	}, l.opts)
-	l.Indicators = mapped(func(ctx context.Context, ids []int64) (map[int64][]kb.Indicator, error) {
+	l.Indicators = member(l, "indicators", func(ctx context.Context, ids []int64) (map[int64][]kb.Indicator, error) {
 		return st.Indicators(ctx, vis, ids)
-	}, l.opts)
-	l.SectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
+	})
+	l.SectorCounts = member(l, "sector counts", func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.SectorCounts(ctx, vis, ids)
-	}, l.opts)
-	l.CooperativeSectorCounts = mapped(func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
+	})
+	l.CooperativeSectorCounts = member(l, "cooperative sector counts", func(ctx context.Context, ids []int64) (map[int64]map[kb.Sector]int, error) {
 		return st.CooperativeSectorCounts(ctx, vis, ids)
-	}, l.opts)
+	})
 	l.Texts = mapped(func(ctx context.Context, ids []int64) (map[int64]kb.Texts, error) {
 		return st.Texts(ctx, vis, ids)
 	}, l.opts)
@@ -188,7 +242,8 @@ func (l *Loaders) TextsNow(ctx context.Context, ids []int64) ([]kb.Texts, error)
 func (l *Loaders) Visibility() store.Visibility { return l.vis }
 
 // Links returns the loader of the links that match spec, keyed by entity
-// id. Loads of every spec within one wait go to the database together.
+// id. Loads of every spec within one wait go to the database together, in
+// one statement.
 func (l *Loaders) Links(spec store.LinkSpec) SpecLoader {
 	key := spec.Key()
 	l.mu.Lock()
@@ -196,18 +251,18 @@ func (l *Loaders) Links(spec store.LinkSpec) SpecLoader {
 		l.specs[key] = spec
 	}
 	l.mu.Unlock()
-	return SpecLoader{l: l, spec: key}
+	return SpecLoader{l: l, group: linkGroup + key}
 }
 
 // SpecLoader loads the links of entities that match one spec.
 type SpecLoader struct {
-	l    *Loaders
-	spec string
+	l     *Loaders
+	group string
 }
 
 // Load returns the links of entity id.
 func (s SpecLoader) Load(ctx context.Context, id int64) ([]*kb.Link, error) {
-	rows, err := s.l.links.Load(ctx, linkKey{s.spec, id})
+	rows, err := s.Rows(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -221,50 +276,98 @@ func (s SpecLoader) Load(ctx context.Context, id int64) ([]*kb.Link, error) {
 // Rows returns the links of entity id with the sort names of their other
 // ends.
 func (s SpecLoader) Rows(ctx context.Context, id int64) ([]store.LinkRow, error) {
-	return s.l.links.Load(ctx, linkKey{s.spec, id})
+	return Member[[]store.LinkRow](s).Load(ctx, id)
 }
 
-// fetchLinks answers one batch of link questions with one query.
-func (l *Loaders) fetchLinks(ctx context.Context, keys []linkKey) ([][]store.LinkRow, []error) {
+// fetchLevel answers one batch of the level loader's questions in one
+// round trip (store.Together): the pages of links of every spec in one
+// statement (store.LinkPages), each other group's questions in one.
+func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []error) {
+	type group struct {
+		fetch levelFetch
+		ids   []int64
+		got   map[int64]any
+		err   error
+	}
 	l.mu.Lock()
-	index := map[string]int{}
+	links := map[string]int{} // the index in asks of a page of links' group
 	var asks []store.SpecIDs
+	groups := map[string]*group{}
+	var order []*group
 	for _, k := range keys {
-		i, ok := index[k.spec]
-		if !ok {
-			i = len(asks)
-			index[k.spec] = i
-			asks = append(asks, store.SpecIDs{Spec: l.specs[k.spec]})
+		if spec, ok := strings.CutPrefix(k.group, linkGroup); ok {
+			i, ok := links[k.group]
+			if !ok {
+				i = len(asks)
+				links[k.group] = i
+				asks = append(asks, store.SpecIDs{Spec: l.specs[spec]})
+			}
+			asks[i].IDs = append(asks[i].IDs, k.id)
+			continue
 		}
-		asks[i].IDs = append(asks[i].IDs, k.id)
+		g, ok := groups[k.group]
+		if !ok {
+			g = &group{fetch: l.groups[k.group]}
+			groups[k.group] = g
+			order = append(order, g)
+		}
+		g.ids = append(g.ids, k.id)
 	}
 	l.mu.Unlock()
-	got, err := l.store.LinkPages(ctx, l.vis, asks)
-	out := make([][]store.LinkRow, len(keys))
-	if err == nil {
-		for i, k := range keys {
-			out[i] = got[index[k.spec]][k.id]
+	var pages []map[int64][]store.LinkRow
+	var fns []func(context.Context) error
+	if len(asks) > 0 {
+		fns = append(fns, func(ctx context.Context) (err error) {
+			pages, err = l.store.LinkPages(ctx, l.vis, asks)
+			return err
+		})
+	}
+	for _, g := range order {
+		fns = append(fns, func(ctx context.Context) (err error) {
+			g.got, err = g.fetch(ctx, g.ids)
+			return err
+		})
+	}
+	errs := l.store.Together(ctx, fns...)
+	var linksErr error
+	if len(asks) > 0 {
+		linksErr, errs = errs[0], errs[1:]
+	}
+	for i, g := range order {
+		g.err = errs[i]
+	}
+	out := make([]any, len(keys))
+	var outErrs []error
+	for i, k := range keys {
+		var err error
+		if _, ok := strings.CutPrefix(k.group, linkGroup); ok {
+			if err = linksErr; err == nil {
+				out[i] = pages[links[k.group]][k.id]
+			}
+		} else {
+			g := groups[k.group]
+			if err = g.err; err == nil {
+				out[i] = g.got[k.id]
+			}
+		}
+		if err != nil {
+			if outErrs == nil {
+				outErrs = make([]error, len(keys))
+			}
+			outErrs[i] = err
 		}
 	}
-	return out, fill(len(keys), err)
+	return out, outErrs
 }
 
 // LinkCount returns the loader of the number of links that match spec
 // (ignoring its order and paging), keyed by entity id: one grouped count
 // statement for all the entities of a level.
-func (l *Loaders) LinkCount(spec store.LinkSpec) Loader[int64, int] {
+func (l *Loaders) LinkCount(spec store.LinkSpec) Member[int] {
 	spec = spec.Unpaged()
-	key := spec.Key()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ld, ok := l.linkCounts[key]
-	if !ok {
-		ld = mapped(func(ctx context.Context, ids []int64) (map[int64]int, error) {
-			return l.store.CountLinksOf(ctx, l.vis, ids, spec)
-		}, l.opts)
-		l.linkCounts[key] = ld
-	}
-	return ld
+	return member(l, "link count:"+spec.Key(), func(ctx context.Context, ids []int64) (map[int64]int, error) {
+		return l.store.CountLinksOf(ctx, l.vis, ids, spec)
+	})
 }
 
 // History returns the loader of one page of revisions (store.HistorySpec)
@@ -287,22 +390,18 @@ func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) Loader[in
 // PracticePartnerPage returns the loader of one page of the partners behind
 // good practices, keyed by practice id: the practices of one level that
 // ask for the same page share one query.
-func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Loader[int64, []store.Named] {
-	key := p.Key()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ld, ok := l.partnerPages[key]
-	if !ok {
-		ld = mapped(func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
-			return l.store.PracticePartnerPages(ctx, l.vis, ids, p)
-		}, l.opts)
-		l.partnerPages[key] = ld
-	}
-	return ld
+func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Member[[]store.Named] {
+	return member(l, "practice partners:"+p.Key(), func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
+		return l.store.PracticePartnerPages(ctx, l.vis, ids, p)
+	})
 }
 
 // PracticePartnerCount loads how many partners are behind good practices.
-func (l *Loaders) PracticePartnerCount() Loader[int64, int] { return l.partnerCount }
+func (l *Loaders) PracticePartnerCount() Member[int] {
+	return member(l, "practice partner count", func(ctx context.Context, ids []int64) (map[int64]int, error) {
+		return l.store.CountPracticePartners(ctx, l.vis, ids)
+	})
+}
 
 // HistoryCount returns the loader of the number of revisions of entities,
 // links or topics (subject), keyed by their id.

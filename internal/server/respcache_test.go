@@ -18,7 +18,13 @@ import (
 // the raw response and how many SQL queries it cost.
 func (a *api) postCounting(counter *queryCounter, token, query string, header map[string]string) (string, int64) {
 	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
+	return a.postCountingVars(counter, token, query, nil, header)
+}
+
+// postCountingVars is postCounting with the query's variables.
+func (a *api) postCountingVars(counter *queryCounter, token, query string, vars map[string]any, header map[string]string) (string, int64) {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {

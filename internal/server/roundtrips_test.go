@@ -1,14 +1,17 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/bench"
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
@@ -24,29 +27,62 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 	counter := &queryCounter{}
 	a := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
 		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	mix := func(name string) string {
+		op, err := bench.OpNamed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.Query
+	}
+	// The bench's cooperative: the reference data's one, with its founder
+	// and workshop, and a partnership with members formed around it, so
+	// that every level of its page is read.
+	var coop int64
+	if err := a.Pool.QueryRow(context.Background(), `INSERT INTO link (from_id, to_id, type, created_by, updated_by)
+		SELECT p.id, c.id, 'FORMED_AROUND', 'test', 'test' FROM entity p, entity c
+		WHERE p.kind = 'PARTNERSHIP' AND c.kind = 'COOPERATIVE' RETURNING to_id`).Scan(&coop); err != nil {
+		t.Fatal(err)
+	}
 	countShapes(t, a, counter, "", []shape{
 		// A root page: its ids and their rows in one statement.
-		{"a root page", `{ goodPractices(first: 20) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
-		{"a root page in another order", `{ partners(first: 5, orderBy: [{field: CREATED_AT, direction: DESC}]) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
-		{"a root page backwards", `{ partners(last: 5) { nodes { id name } } }`, 1, 1, `"nodes":[{`},
+		{"a root page", `{ goodPractices(first: 20) { nodes { id name } } }`, 1, 1, `"nodes":[{`, nil},
+		{"a root page in another order", `{ partners(first: 5, orderBy: [{field: CREATED_AT, direction: DESC}]) { nodes { id name } } }`, 1, 1, `"nodes":[{`, nil},
+		{"a root page backwards", `{ partners(last: 5) { nodes { id name } } }`, 1, 1, `"nodes":[{`, nil},
 		// The counters first (whether anything matches, and the kinds to
 		// walk the name index by), then the page.
-		{"a root page of a sector", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes { id name sector } } }`, 2, 2, `"nodes":[{`},
+		{"a root page of a sector", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes { id name sector } } }`, 2, 2, `"nodes":[{`, nil},
 		// A name filter is planned for its text at every execution: its
 		// ids alone, the rows by the prepared statement of entities by id.
-		{"a root page by name", `{ partners(first: 20, filter: {name: "stowarzyszenie"}) { nodes { id name } } }`, 2, 2, `"nodes":[{`},
+		{"a root page by name", `{ partners(first: 20, filter: {name: "stowarzyszenie"}) { nodes { id name } } }`, 2, 2, `"nodes":[{`, nil},
 		// The bench's partners: the page, then one level of links, then
 		// the cooperatives' rows.
 		{"partners with their cooperatives", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes {
-			id name sector partnerKind city cooperatives(first: 100) { nodes { id name status city } } } } }`, 4, 4, `"cooperatives":{"nodes":[{`},
+			id name sector partnerKind city cooperatives(first: 100) { nodes { id name status city } } } } }`, 4, 4, `"cooperatives":{"nodes":[{`, nil},
+		// A root page with its count: the page and the counters in one
+		// pipeline (store.Together).
+		{"a root page with its count", `{ goodPractices(first: 20) { totalCount nodes { id name } } }`, 2, 1, `"totalCount":`, nil},
+		// The bench's page operations (internal/bench, Mix), as it sends
+		// them. The front page: the root page with its count (a
+		// pipeline of 2), the cases' and partners' pages with their
+		// counts (one level: a pipeline of 4), the entities' heads.
+		{"the bench's page", mix("page"), 7, 3, `"cases":{"totalCount":`, nil},
+		// The partners: the counters, the page, the cooperatives' links,
+		// their rows; each needs the one before.
+		{"the bench's partners", mix("partners"), 4, 4, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
+		// A cooperative: its row; its founders', workshops' and
+		// partnerships' links with its indicators (a pipeline of 2); the
+		// founders' heads; the workshops' and partnerships' rows; the
+		// members' links with the sector mix (a pipeline of 2); the
+		// members' rows.
+		{"the bench's cooperative", mix("cooperative"), 8, 6, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
 		// A search: the vocabulary (one statement for its three reads), its
 		// page with the settings (a pipeline of 2), the entities with their
 		// texts and the practices' topic labels (a pipeline of 3).
-		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 6, 3, `"edges":[{`},
+		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 6, 3, `"edges":[{`, nil},
 		// Nothing holds both words: the page as typed, then widened and
 		// corrected, which words match nothing (with its settings, in one
 		// round trip), and the page of those that match the most.
-		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`},
+		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`, nil},
 	})
 
 	// The bench's walks, on the traversal index: it holds what they
@@ -65,14 +101,14 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 	neighborhood := fmt.Sprintf(`{ neighborhood(id: %q, depth: 2, limit: 500) { truncated nodes { id kind name } links { id type direction role } } }`, to)
 	path := fmt.Sprintf(`{ path(from: %q, to: %q, maxDepth: 6) { length nodes { id kind name } links { type direction } } }`, from, to)
 	countShapes(t, b, walks, "", []shape{
-		{"an anonymous neighborhood on the index", neighborhood, 0, 0, `"links":[{`},
-		{"an anonymous path on the index", path, 0, 0, `"length":`},
+		{"an anonymous neighborhood on the index", neighborhood, 0, 0, `"links":[{`, nil},
+		{"an anonymous path on the index", path, 0, 0, `"length":`, nil},
 	})
 	// The token's check, then the version.
 	editor := b.newToken("editor", kb.RoleEditor)
 	countShapes(t, b, walks, editor, []shape{
-		{"a staff neighborhood on the index", neighborhood, 2, 2, `"links":[{`},
-		{"a staff path on the index", path, 2, 2, `"length":`},
+		{"a staff neighborhood on the index", neighborhood, 2, 2, `"links":[{`, nil},
+		{"a staff path on the index", path, 2, 2, `"length":`, nil},
 	})
 }
 
@@ -80,7 +116,8 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 type shape struct {
 	name, query       string
 	statements, trips int64
-	has               string // in the answer
+	has               string         // in the answer
+	vars              map[string]any // the query's variables, if any
 }
 
 // countShapes asks each shape three times as token ("" anonymous) and
@@ -92,7 +129,7 @@ func countShapes(t *testing.T, a *api, counter *queryCounter, token string, shap
 		var first string
 		for i := range 3 {
 			trips := counter.trips.Load()
-			raw, n := a.postCounting(counter, token, c.query, map[string]string{"Cache-Control": "no-cache"})
+			raw, n := a.postCountingVars(counter, token, c.query, c.vars, map[string]string{"Cache-Control": "no-cache"})
 			trips = counter.trips.Load() - trips
 			if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, c.has) {
 				t.Fatalf("%s: %s", c.name, raw)

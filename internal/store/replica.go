@@ -391,6 +391,9 @@ type querier interface {
 // read returns where a read of ctx goes: a replica in rotation that has
 // replayed every write the read must see, else the primary.
 func (s *Store) read(ctx context.Context) querier {
+	if st := s.seatOf(ctx); st != nil {
+		return st // in a pipeline of Together
+	}
 	rs := s.replicas
 	if rs == nil {
 		return s.primaryFor(ctx)
