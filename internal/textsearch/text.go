@@ -47,37 +47,63 @@ func isWordRune(r rune) bool {
 }
 
 // Tokenize splits s into words, runs of letters and digits, folded as
-// kb.Fold folds them. Everything else separates words.
+// kb.Fold folds them. Everything else separates words. A word that folds
+// to itself (lower-case ASCII letters and digits, most of a text) is a
+// substring of s, not a copy.
 func Tokenize(s string) []Token {
-	var out []Token
-	var b strings.Builder
-	start := -1
-	flush := func(end int) {
-		if start >= 0 && b.Len() > 0 {
-			out = append(out, Token{Start: start, End: end, Folded: b.String()})
+	// About a word in 8 bytes: one allocation for most texts.
+	out := make([]Token, 0, len(s)/8+1)
+	buf := make([]byte, 0, 32)
+	scanWords(s, &buf, func(start, end int, folded []byte, same bool) {
+		f := s[start:end]
+		if !same {
+			f = string(folded)
 		}
-		start = -1
-		b.Reset()
-	}
+		out = append(out, Token{Start: start, End: end, Folded: f})
+	})
+	return out
+}
+
+// scanWords calls yield for each word of s, as Tokenize splits and folds
+// them: its byte range and its folded form in *buf, which the next word
+// overwrites (buf is reused, so that a caller that only looks the form up
+// allocates nothing); same is set when the form is s[start:end] itself.
+func scanWords(s string, buf *[]byte, yield func(start, end int, folded []byte, same bool)) {
+	b := (*buf)[:0]
+	start, same := -1, true
 	for i, r := range s {
+		if r < utf8.RuneSelf {
+			switch {
+			case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
+				if start < 0 {
+					start = i
+				}
+				b = append(b, byte(r))
+				continue
+			case 'A' <= r && r <= 'Z':
+				if start < 0 {
+					start = i
+				}
+				b, same = append(b, byte(r+'a'-'A')), false
+				continue
+			}
+		}
 		if !isWordRune(r) {
-			flush(i)
+			if start >= 0 && len(b) > 0 {
+				yield(start, i, b, same && len(b) == i-start)
+			}
+			b, start, same = b[:0], -1, true
 			continue
 		}
 		if start < 0 {
 			start = i
 		}
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteByte(byte(r))
-		} else {
-			b.WriteString(foldRune(r))
-		}
+		b, same = append(b, foldRune(r)...), false
 	}
-	flush(len(s))
-	return out
+	if start >= 0 && len(b) > 0 {
+		yield(start, len(s), b, same && len(b) == len(s)-start)
+	}
+	*buf = b
 }
 
 // Words returns the folded words of s.
