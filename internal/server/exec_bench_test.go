@@ -205,7 +205,9 @@ func BenchmarkSearchMix(b *testing.B) {
 	hits := 0
 	for _, q := range searchMix { // warm: the shared stems, the pools' plans
 		var out struct {
-			Data struct{ Search struct{ Edges []struct{ Score float64 } } }
+			Data struct {
+				Search struct{ Edges []struct{ Score float64 } }
+			}
 		}
 		decodeOK(b, serveOnce(b, h, searchMixQuery, map[string]any{"q": q}), &out)
 		hits += len(out.Data.Search.Edges)
