@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/lang"
 	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/synth"
 )
@@ -299,4 +300,36 @@ func referenceSnippet(q Query, fs []Field) Snippet {
 	plain.WriteString(tail)
 	marked.WriteString(tail)
 	return Snippet{Field: f.Name, Text: plain.String(), HTML: marked.String()}
+}
+
+// TestFieldsAllocatesOnce checks that the fields of an entity, of any
+// kind, are gathered in one slice allocated once.
+func TestFieldsAllocatesOnce(t *testing.T) {
+	d, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Entities {
+		e := &d.Entities[i]
+		fs := Fields(e)
+		if cap(fs) < len(fs) || len(fs) > 3+1+len(lang.Supported)+8+len(e.Translations) {
+			t.Errorf("%s: %d fields, more than Fields makes room for", e.Key, len(fs))
+		}
+	}
+	e := &d.Entities[0]
+	for i := range d.Entities {
+		if d.Entities[i].GoodPractice != nil {
+			e = &d.Entities[i]
+		}
+	}
+	fs := Fields(e)
+	want := 1.0 // the slice
+	for _, f := range fs {
+		if f.Name == "place" || strings.HasPrefix(f.Name, "topics") || f.Name == "activities" {
+			want++ // a joined text
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Fields(e) }); n > want {
+		t.Errorf("Fields of practice %s: %.0f allocations, want %.0f", e.Key, n, want)
+	}
 }

@@ -242,7 +242,11 @@ func nonEmpty(ss ...string) []string {
 // its kind and place, its summary, topics and activities, then its
 // descriptions.
 func Fields(e *kb.Entity) []Field {
-	fs := []Field{{Name: "name", Text: e.Name, Weight: WeightName}}
+	// Room for the name, kind and summary, the most fields of a kind's
+	// attributes (a practice's: topics in each language and 8 texts) and
+	// the translations: one allocation.
+	fs := make([]Field, 1, 3+1+len(lang.Supported)+8+len(e.Translations))
+	fs[0] = Field{Name: "name", Text: e.Name, Weight: WeightName}
 	if k := kindWords(e); k != "" {
 		fs = append(fs, Field{Name: "kind", Text: k, Weight: WeightAttribute, Hidden: true})
 	}
@@ -269,7 +273,9 @@ func Fields(e *kb.Entity) []Field {
 		a := e.GoodPractice
 		add("topics", WeightSummary, strings.Join(a.Topics, ", "))
 		for _, l := range lang.Supported {
-			add("topics@"+l, WeightSummary, strings.Join(a.TopicLabels[l], ", "))
+			if labels := a.TopicLabels[l]; len(labels) > 0 {
+				add(fieldInLang("topics", l), WeightSummary, strings.Join(labels, ", "))
+			}
 		}
 		add("description", WeightDescription, a.Description)
 		add("targetGroup", WeightDescription, a.TargetGroup)
@@ -303,9 +309,31 @@ func Fields(e *kb.Entity) []Field {
 	// a snippet reports.
 	for _, t := range e.Translations {
 		name, w := translatedFields[t.Field].name, translatedFields[t.Field].weight
-		add(name+"@"+t.Lang, w, t.Text)
+		if strings.TrimSpace(t.Text) != "" {
+			add(fieldInLang(name, t.Lang), w, t.Text)
+		}
 	}
 	return fs
+}
+
+// fieldsInLang are the names fieldInLang returns for the supported
+// languages, made once.
+var fieldsInLang = func() map[[2]string]string {
+	m := map[[2]string]string{}
+	for _, f := range []string{"topics", "name", "summary", "description", "place"} {
+		for _, l := range lang.Supported {
+			m[[2]string{f, l}] = f + "@" + l
+		}
+	}
+	return m
+}()
+
+// fieldInLang names field f in language l: "summary@en".
+func fieldInLang(f, l string) string {
+	if n, ok := fieldsInLang[[2]string{f, l}]; ok {
+		return n
+	}
+	return f + "@" + l
 }
 
 // translatedFields are the names and weights of the fields translations
