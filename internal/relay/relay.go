@@ -72,8 +72,46 @@ type Cursor struct {
 
 // Encode returns the opaque form of c.
 func (c Cursor) Encode() string {
-	b, _ := json.Marshal(c) // strings and an int cannot fail
-	return base64.RawURLEncoding.EncodeToString(b)
+	var buf [128]byte
+	b, ok := c.appendJSON(buf[:0])
+	if !ok {
+		b, _ = json.Marshal(c) // strings and an int cannot fail
+	}
+	var out [172]byte // 128 bytes in base64
+	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))
+}
+
+// appendJSON appends what json.Marshal makes of c, byte for byte, when
+// Order and Value hold only characters that JSON writes as they are
+// (printable ASCII but '"', '\\', '<', '>' and '&') and More is empty, as
+// in the cursors of pages and searches; else it reports false. A search
+// page's 20 cursors through encoding/json were 5 % of the API's CPU for
+// a search.
+func (c Cursor) appendJSON(b []byte) ([]byte, bool) {
+	if len(c.More) > 0 || !plainJSON(c.Order) || !plainJSON(c.Value) {
+		return nil, false
+	}
+	b = append(b, `{"o":"`...)
+	b = append(b, c.Order...)
+	if c.Value != "" {
+		b = append(b, `","v":"`...)
+		b = append(b, c.Value...)
+	}
+	b = append(b, `","i":`...)
+	b = strconv.AppendInt(b, c.ID, 10)
+	return append(b, '}'), true
+}
+
+// plainJSON reports whether encoding/json writes s between its quotes as
+// it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // ParseCursor decodes a cursor for the ordering order. field names the

@@ -34,6 +34,13 @@ import (
 // least want entities.
 func walkServer(b *testing.B, want int) (http.Handler, []string) {
 	b.Helper()
+	return graphServer(b, want, false)
+}
+
+// graphServer is walkServer, with the search index built when search is
+// set (as partnergraph generate builds it).
+func graphServer(b *testing.B, want int, search bool) (http.Handler, []string) {
+	b.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDB(b, "migrated"))
 	if err != nil {
@@ -47,6 +54,11 @@ func walkServer(b *testing.B, want int) (http.Handler, []string) {
 	}
 	if _, err := st.BulkLoad(ctx, "generate", g, nil); err != nil {
 		b.Fatal(err)
+	}
+	if search {
+		if _, _, err := st.BuildSearchIndex(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 	srv := server.New(server.Config{TraversalIndex: true, Logger: slog.New(slog.DiscardHandler)}, st)
 	b.Cleanup(srv.Close)
@@ -170,3 +182,45 @@ func BenchmarkNeighborhood500(b *testing.B) { benchmarkNeighborhood(b, 500) }
 
 // BenchmarkNeighborhood100 is the same walk cut at 100 entities.
 func BenchmarkNeighborhood100(b *testing.B) { benchmarkNeighborhood(b, 100) }
+
+// searchMix is partnergraph-bench's search operation: its query and its
+// 25 queries (internal/bench, searchQueries).
+const searchMixQuery = `query Search($q: String!) { search(query: $q, first: 20) {
+	totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`
+
+var searchMix = []string{
+	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
+	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
+	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",
+	"aktywizacja zawodowa", "partnerstwo", "swiebodzinie", "stowarzyszenei", "kooperativet",
+	"spółdzielnia", "spoldzielnia socjalna", `"spółdzielnia socjalna"`, "spoldzelnia", "warsztat terapii zajęciowej",
+}
+
+// BenchmarkSearchMix executes the bench's search mix, the 25 queries in
+// turn, through the handler stack: the API's share of a search (issue
+// 12), whose allocations and CPU per request the server's profile at 16
+// clients follows.
+func BenchmarkSearchMix(b *testing.B) {
+	h, _ := graphServer(b, 100, true)
+	hits := 0
+	for _, q := range searchMix { // warm: the shared stems, the pools' plans
+		var out struct {
+			Data struct {
+				Search struct{ Edges []struct{ Score float64 } }
+			}
+		}
+		decodeOK(b, serveOnce(b, h, searchMixQuery, map[string]any{"q": q}), &out)
+		hits += len(out.Data.Search.Edges)
+	}
+	if hits < 15*len(searchMix) {
+		b.Fatalf("%d hits for %d searches: the mix should find a page for most", hits, len(searchMix))
+	}
+	b.ReportAllocs()
+	cpu := cpuTime(b)
+	i := 0
+	for b.Loop() {
+		serveOnce(b, h, searchMixQuery, map[string]any{"q": searchMix[i%len(searchMix)]})
+		i++
+	}
+	reportCPU(b, cpu, i)
+}

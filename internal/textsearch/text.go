@@ -47,37 +47,63 @@ func isWordRune(r rune) bool {
 }
 
 // Tokenize splits s into words, runs of letters and digits, folded as
-// kb.Fold folds them. Everything else separates words.
+// kb.Fold folds them. Everything else separates words. A word that folds
+// to itself (lower-case ASCII letters and digits, most of a text) is a
+// substring of s, not a copy.
 func Tokenize(s string) []Token {
-	var out []Token
-	var b strings.Builder
-	start := -1
-	flush := func(end int) {
-		if start >= 0 && b.Len() > 0 {
-			out = append(out, Token{Start: start, End: end, Folded: b.String()})
+	// About a word in 8 bytes: one allocation for most texts.
+	out := make([]Token, 0, len(s)/8+1)
+	buf := make([]byte, 0, 32)
+	scanWords(s, &buf, func(start, end int, folded []byte, same bool) {
+		f := s[start:end]
+		if !same {
+			f = string(folded)
 		}
-		start = -1
-		b.Reset()
-	}
+		out = append(out, Token{Start: start, End: end, Folded: f})
+	})
+	return out
+}
+
+// scanWords calls yield for each word of s, as Tokenize splits and folds
+// them: its byte range and its folded form in *buf, which the next word
+// overwrites (buf is reused, so that a caller that only looks the form up
+// allocates nothing); same is set when the form is s[start:end] itself.
+func scanWords(s string, buf *[]byte, yield func(start, end int, folded []byte, same bool)) {
+	b := (*buf)[:0]
+	start, same := -1, true
 	for i, r := range s {
+		if r < utf8.RuneSelf {
+			switch {
+			case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
+				if start < 0 {
+					start = i
+				}
+				b = append(b, byte(r))
+				continue
+			case 'A' <= r && r <= 'Z':
+				if start < 0 {
+					start = i
+				}
+				b, same = append(b, byte(r+'a'-'A')), false
+				continue
+			}
+		}
 		if !isWordRune(r) {
-			flush(i)
+			if start >= 0 && len(b) > 0 {
+				yield(start, i, b, same && len(b) == i-start)
+			}
+			b, start, same = b[:0], -1, true
 			continue
 		}
 		if start < 0 {
 			start = i
 		}
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteByte(byte(r))
-		} else {
-			b.WriteString(foldRune(r))
-		}
+		b, same = append(b, foldRune(r)...), false
 	}
-	flush(len(s))
-	return out
+	if start >= 0 && len(b) > 0 {
+		yield(start, len(s), b, same && len(b) == len(s)-start)
+	}
+	*buf = b
 }
 
 // Words returns the folded words of s.
@@ -216,7 +242,11 @@ func nonEmpty(ss ...string) []string {
 // its kind and place, its summary, topics and activities, then its
 // descriptions.
 func Fields(e *kb.Entity) []Field {
-	fs := []Field{{Name: "name", Text: e.Name, Weight: WeightName}}
+	// Room for the name, kind and summary, the most fields of a kind's
+	// attributes (a practice's: topics in each language and 8 texts) and
+	// the translations: one allocation.
+	fs := make([]Field, 1, 3+1+len(lang.Supported)+8+len(e.Translations))
+	fs[0] = Field{Name: "name", Text: e.Name, Weight: WeightName}
 	if k := kindWords(e); k != "" {
 		fs = append(fs, Field{Name: "kind", Text: k, Weight: WeightAttribute, Hidden: true})
 	}
@@ -243,7 +273,9 @@ func Fields(e *kb.Entity) []Field {
 		a := e.GoodPractice
 		add("topics", WeightSummary, strings.Join(a.Topics, ", "))
 		for _, l := range lang.Supported {
-			add("topics@"+l, WeightSummary, strings.Join(a.TopicLabels[l], ", "))
+			if labels := a.TopicLabels[l]; len(labels) > 0 {
+				add(fieldInLang("topics", l), WeightSummary, strings.Join(labels, ", "))
+			}
 		}
 		add("description", WeightDescription, a.Description)
 		add("targetGroup", WeightDescription, a.TargetGroup)
@@ -277,9 +309,31 @@ func Fields(e *kb.Entity) []Field {
 	// a snippet reports.
 	for _, t := range e.Translations {
 		name, w := translatedFields[t.Field].name, translatedFields[t.Field].weight
-		add(name+"@"+t.Lang, w, t.Text)
+		if strings.TrimSpace(t.Text) != "" {
+			add(fieldInLang(name, t.Lang), w, t.Text)
+		}
 	}
 	return fs
+}
+
+// fieldsInLang are the names fieldInLang returns for the supported
+// languages, made once.
+var fieldsInLang = func() map[[2]string]string {
+	m := map[[2]string]string{}
+	for _, f := range []string{"topics", "name", "summary", "description", "place"} {
+		for _, l := range lang.Supported {
+			m[[2]string{f, l}] = f + "@" + l
+		}
+	}
+	return m
+}()
+
+// fieldInLang names field f in language l: "summary@en".
+func fieldInLang(f, l string) string {
+	if n, ok := fieldsInLang[[2]string{f, l}]; ok {
+		return n
+	}
+	return f + "@" + l
 }
 
 // translatedFields are the names and weights of the fields translations
