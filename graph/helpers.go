@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
 	"github.com/partnergraph/partnergraph/internal/auth"
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -174,20 +173,6 @@ func setCursors(pi *model.PageInfo, n int, cursor func(int) string) {
 	pi.StartCursor, pi.EndCursor = &start, &end
 }
 
-// selectsCount reports whether the selection of the connection field of
-// ctx asks for totalCount or totalCountIsExact.
-func selectsCount(ctx context.Context) bool {
-	if graphql.GetFieldContext(ctx) == nil {
-		return false
-	}
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
-		if f.Name == "totalCount" || f.Name == "totalCountIsExact" {
-			return true
-		}
-	}
-	return false
-}
-
 // list runs a root list query: it checks the paging and order arguments,
 // reads one page, and hands each entity with its cursor to add. It sets
 // the page info and the count functions of the connection, which share
@@ -248,7 +233,7 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 			page, err = r.Store.ListEntities(ctx, vis, f, o, p)
 			return err
 		}
-		if selectsCount(ctx) {
+		if wantsCount(ctx) {
 			// The count is asked for: read with the page, in one round
 			// trip (store.Together); its error is totalCount's.
 			err = r.Store.Together(ctx, read, func(ctx context.Context) error {

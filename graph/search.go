@@ -193,8 +193,8 @@ func (r *Resolver) searchCount(ctx context.Context, vis store.Visibility, req st
 	}
 }
 
-// wantsCount reports whether the selection of the search field of ctx
-// asks for totalCount or totalCountIsExact.
+// wantsCount reports whether the selection of the connection field of ctx
+// (a search, a root list) asks for totalCount or totalCountIsExact.
 func wantsCount(ctx context.Context) bool {
 	if graphql.GetFieldContext(ctx) == nil {
 		return false

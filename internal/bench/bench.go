@@ -420,11 +420,11 @@ func (s *Sample) loadPairs(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// searchQueries are one- to three-word queries as people type them: no
+// SearchQueries are one- to three-word queries as people type them: no
 // diacritics, inflected, a typo, a Swedish name, a phrase, and the common
 // words that match a quarter of the generated graph (issue 12); they match
 // names of the generated graph (internal/synth) and of the reference data.
-var searchQueries = []string{
+var SearchQueries = []string{
 	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
 	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
 	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",

@@ -270,7 +270,7 @@ var Mix = []Op{
 			return err
 		},
 	},
-	searchOp("search", searchQueries),
+	searchOp("search", SearchQueries),
 	{
 		Name:  "link",
 		Staff: true,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/bench"
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
@@ -183,18 +184,12 @@ func BenchmarkNeighborhood500(b *testing.B) { benchmarkNeighborhood(b, 500) }
 // BenchmarkNeighborhood100 is the same walk cut at 100 entities.
 func BenchmarkNeighborhood100(b *testing.B) { benchmarkNeighborhood(b, 100) }
 
-// searchMix is partnergraph-bench's search operation: its query and its
-// 25 queries (internal/bench, searchQueries).
+// searchMixQuery is partnergraph-bench's search operation (internal/bench).
 const searchMixQuery = `query Search($q: String!) { search(query: $q, first: 20) {
 	totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`
 
-var searchMix = []string{
-	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
-	"stowarzyszenie poznan", "gmina gniezno", "kooperativet gloden", "ateljé", "ekonomiska forening",
-	"ceramika", "spoldzielnia socjalna razem", "pomocy spolecznej", "stowarzyszenie na rzecz", "fundacja ekonomii",
-	"aktywizacja zawodowa", "partnerstwo", "swiebodzinie", "stowarzyszenei", "kooperativet",
-	"spółdzielnia", "spoldzielnia socjalna", `"spółdzielnia socjalna"`, "spoldzelnia", "warsztat terapii zajęciowej",
-}
+// searchMix are the bench's queries.
+var searchMix = bench.SearchQueries
 
 // BenchmarkSearchMix executes the bench's search mix, the 25 queries in
 // turn, through the handler stack: the API's share of a search (issue

@@ -12,7 +12,7 @@ import (
 )
 
 // snippetQueries are the search mix of the bench (internal/bench,
-// searchQueries) and queries of docs/search.md: prefixes, phrases,
+// SearchQueries) and queries of docs/search.md: prefixes, phrases,
 // Swedish, typos.
 var snippetQueries = []string{
 	"spoldzielnia", "spółdzielni socjalnej", "fundacja", "warsztat terapii", "warsztatow gebice",
