@@ -158,16 +158,13 @@ func (g *heavyGate) InterceptResponse(ctx context.Context, next graphql.Response
 		return g.watch(ctx, cost, next)
 	}
 	oc.Stats.SetExtension(heavyStat, true)
-	why := fmt.Sprintf("its estimated cost is %d, heavy from %d (PARTNERGRAPH_HEAVY_COST)", cost, g.Cost)
 	if cost < g.Cost {
 		// A light query of a client that has spent more than its share
 		// of the cost rate (costRate) waits behind the light queries of
 		// everyone else, as a heavy one does.
 		g.m.heavy.WithLabelValues("over_share").Inc()
-		why = fmt.Sprintf("its client has spent more than half of its cost burst (PARTNERGRAPH_COST_BURST), "+
-			"so its queries run as heavy ones (its estimated cost is %d)", cost)
 	}
-	if e := g.admit(ctx, why); e != nil {
+	if e := g.admit(ctx, cost); e != nil {
 		return &graphql.Response{Errors: gqlerror.List{e}}
 	}
 	defer func() { <-g.slots }()
@@ -288,7 +285,7 @@ func (g *heavyGate) InterceptField(ctx context.Context, next graphql.Resolver) (
 // admit takes a slot, waiting for one in the queue if need be; it returns
 // the refusal when the queue is full, the wait too long or the request
 // ended meanwhile.
-func (g *heavyGate) admit(ctx context.Context, why string) *gqlerror.Error {
+func (g *heavyGate) admit(ctx context.Context, cost int) *gqlerror.Error {
 	select {
 	case g.slots <- struct{}{}:
 		g.m.heavy.WithLabelValues("admitted").Inc()
@@ -300,7 +297,7 @@ func (g *heavyGate) admit(ctx context.Context, why string) *gqlerror.Error {
 		g.m.heavy.WithLabelValues("refused").Inc()
 		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_QUEUE", fmt.Sprintf("the server is busy with heavy queries: %d are waiting already, "+
 			"the most that may (PARTNERGRAPH_HEAVY_QUEUE); this one is heavy: %s; "+
-			"retry later or ask for smaller pages", g.Queue, why))
+			"retry later or ask for smaller pages", g.Queue, g.why(cost)))
 	}
 	defer g.waiting.Add(-1)
 	start := time.Now()
@@ -316,7 +313,7 @@ func (g *heavyGate) admit(ctx context.Context, why string) *gqlerror.Error {
 		g.m.heavyWait.Observe(time.Since(start).Seconds())
 		return g.refuse(ctx, "PARTNERGRAPH_HEAVY_WAIT", fmt.Sprintf("the server is busy with heavy queries: this one waited %s for one of "+
 			"their %d slots (PARTNERGRAPH_HEAVY_WAIT, PARTNERGRAPH_HEAVY_CONCURRENCY) and was not run; %s; "+
-			"retry later or ask for smaller pages", g.Wait, g.Concurrency, why))
+			"retry later or ask for smaller pages", g.Wait, g.Concurrency, g.why(cost)))
 	case <-ctx.Done():
 		g.m.heavyWait.Observe(time.Since(start).Seconds())
 		if e := budget.Stopped(ctx); e != nil {
@@ -324,6 +321,16 @@ func (g *heavyGate) admit(ctx context.Context, why string) *gqlerror.Error {
 		}
 		return &gqlerror.Error{Message: cancelledMessage, Extensions: map[string]any{"code": CodeCancelled}}
 	}
+}
+
+// why says, for a refusal, why a query of cost ran as a heavy one: its
+// cost, or its client over its share of the cost rate (overShareStat).
+func (g *heavyGate) why(cost int) string {
+	if cost < g.Cost {
+		return fmt.Sprintf("its client has spent more than half of its cost burst (PARTNERGRAPH_COST_BURST), "+
+			"so its queries run as heavy ones (its estimated cost is %d)", cost)
+	}
+	return fmt.Sprintf("its estimated cost is %d, heavy from %d (PARTNERGRAPH_HEAVY_COST)", cost, g.Cost)
 }
 
 // refuse stops the request with LIMIT_EXCEEDED naming setting: its

@@ -205,9 +205,9 @@ func TestResponseCacheKeysOnTheLanguage(t *testing.T) {
 		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
 	const q = `{ cooperatives { nodes { name } } }`
 	ask := func(accept string) (string, string, int64) {
-		before := counter.n.Load()
+		before := counter.Statements.Load()
 		_, h, r := a.postWith(q, nil, map[string]string{"Accept-Language": accept})
-		return string(r.Data), h.Get("Content-Language"), counter.n.Load() - before
+		return string(r.Data), h.Get("Content-Language"), counter.Statements.Load() - before
 	}
 	en, lang, n := ask("en")
 	if !strings.Contains(en, "Social Cooperative") || lang != "en" || n == 0 {
@@ -370,9 +370,9 @@ func TestAPageInALanguageCostsOneQueryMorePerLevel(t *testing.T) {
 	}
 	const q = `query($n: Int) { goodPractices(first: $n) { nodes { name nameLang cases(first: 3) { nodes { name } } } } }`
 	count := func(query string, n int) int64 {
-		before := counter.n.Load()
+		before := counter.Statements.Load()
 		a.query(query, map[string]any{"n": n}, &struct{}{})
-		return counter.n.Load() - before
+		return counter.Statements.Load() - before
 	}
 	for _, n := range []int{5, 20, 40} {
 		plain, en := count(q, n), count(`query($n: Int) @lang(lang: "en") `+q[len("query($n: Int)"):], n)
@@ -454,11 +454,11 @@ func BenchmarkPageInALanguage(b *testing.B) {
 		{"en", `query @lang(lang: "en") ` + page},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			before := counter.n.Load()
+			before := counter.Statements.Load()
 			for b.Loop() {
 				a.query(c.query, nil, &struct{}{})
 			}
-			b.ReportMetric(float64(counter.n.Load()-before)/float64(b.N), "queries/op")
+			b.ReportMetric(float64(counter.Statements.Load()-before)/float64(b.N), "queries/op")
 		})
 	}
 }

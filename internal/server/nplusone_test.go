@@ -3,40 +3,19 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// queryCounter is a pgx tracer that counts the queries sent to PostgreSQL,
-// those sent together in a batch (search's pipelines) one by one, and the
-// round trips: a query on its own, or a batch.
-type queryCounter struct{ n, trips atomic.Int64 }
-
-func (c *queryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	c.trips.Add(1)
-	return ctx
-}
-
-func (c *queryCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	c.n.Add(1)
-}
-
-func (c *queryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	c.trips.Add(1)
-	return ctx
-}
-
-func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+// queryCounter counts the statements and round trips of the pool it
+// traces (pgtest.TripCounter).
+type queryCounter = pgtest.TripCounter
 
 // practices builds n published practices, each demonstrated by a
 // cooperative and a project; each cooperative is founded by one partner and
@@ -119,9 +98,9 @@ func TestListingPracticesCostsAFixedNumberOfQueries(t *testing.T) {
 					} `json:"nodes"`
 				} `json:"goodPractices"`
 			}
-			before := counter.n.Load()
+			before := counter.Statements.Load()
 			a.query(q, map[string]any{"n": n}, &got)
-			if c := counter.n.Load() - before; counts[n] == 0 || c < counts[n] {
+			if c := counter.Statements.Load() - before; counts[n] == 0 || c < counts[n] {
 				counts[n] = c
 			}
 			if len(got.GoodPractices.Nodes) != n || got.GoodPractices.TotalCount != 100 {

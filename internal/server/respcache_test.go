@@ -33,14 +33,14 @@ func (a *api) postCountingVars(counter *queryCounter, token, query string, vars 
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	before := counter.n.Load()
+	before := counter.Statements.Load()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return string(raw), counter.n.Load() - before
+	return string(raw), counter.Statements.Load() - before
 }
 
 const cachedQuery = `{ partners(first: 3) { nodes { name city } } }`

@@ -128,9 +128,9 @@ func countShapes(t *testing.T, a *api, counter *queryCounter, token string, shap
 		best, bestTrips := int64(-1), int64(-1)
 		var first string
 		for i := range 3 {
-			trips := counter.trips.Load()
+			trips := counter.Trips.Load()
 			raw, n := a.postCountingVars(counter, token, c.query, c.vars, map[string]string{"Cache-Control": "no-cache"})
-			trips = counter.trips.Load() - trips
+			trips = counter.Trips.Load() - trips
 			if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, c.has) {
 				t.Fatalf("%s: %s", c.name, raw)
 			}

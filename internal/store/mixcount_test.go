@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/synth"
 )
@@ -397,18 +396,8 @@ func (l *sqlLog) take() []string {
 // and anything else still counts the entities.
 func TestMixCountIsSummedFromCounters(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgtest.NewDB(t, "migrated"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := &sqlLog{}
-	cfg.ConnConfig.Tracer = log
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
+	st, _ := open(t, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = log })
 	load(t, st, small())
 	yes := true
 	full := kb.MixFilter{Full: &yes}

@@ -20,9 +20,16 @@ func TestMain(m *testing.M) {
 }
 
 // open returns a store on a fresh migrated database, and its pool.
-func open(t *testing.T) (*store.Store, *pgxpool.Pool) {
+func open(t *testing.T, configure ...func(*pgxpool.Config)) (*store.Store, *pgxpool.Pool) {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.NewDB(t, "migrated"))
+	pc, err := pgxpool.ParseConfig(pgtest.NewDB(t, "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range configure {
+		f(pc)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		t.Fatal(err)
 	}

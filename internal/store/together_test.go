@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -15,43 +14,14 @@ import (
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// tripCounter counts the round trips a pool sends: a statement on its
-// own, or a pipeline.
-type tripCounter struct{ statements, trips atomic.Int64 }
-
-func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	c.trips.Add(1)
-	return ctx
-}
-func (c *tripCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	c.statements.Add(1)
-}
-func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.statements.Add(1)
-	c.trips.Add(1)
-	return ctx
-}
-func (c *tripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // TestTogetherSendsFirstStatementsInOnePipeline: the first statements of
 // the reads Together runs go in one round trip, whether read by Query or
 // QueryRow, and answer as the reads alone do; a read that sends nothing
 // (an argument refused before any statement) neither holds up the others
 // nor takes their answers; a read's second statement goes on its own.
 func TestTogetherSendsFirstStatementsInOnePipeline(t *testing.T) {
-	counter := &tripCounter{}
-	pc, err := pgxpool.ParseConfig(pgtest.NewDB(t, "migrated"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc.ConnConfig.Tracer = counter
-	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
+	counter := &pgtest.TripCounter{}
+	st, pool := open(t, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = counter })
 	ctx := context.Background()
 	ds, err := seed.Reference()
 	if err != nil {
@@ -109,9 +79,9 @@ func TestTogetherSendsFirstStatementsInOnePipeline(t *testing.T) {
 		if pipelined == 3 {
 			fns = fns[:3] // without the read of two statements
 		}
-		trips, statements := counter.trips.Load(), counter.statements.Load()
+		trips, statements := counter.Trips.Load(), counter.Statements.Load()
 		errs := st.Together(ctx, fns...)
-		trips, statements = counter.trips.Load()-trips, counter.statements.Load()-statements
+		trips, statements = counter.Trips.Load()-trips, counter.Statements.Load()-statements
 		if errs[0] != nil || errs[1] != nil || len(errs) == 4 && errs[3] != nil {
 			t.Fatal(errs)
 		}
