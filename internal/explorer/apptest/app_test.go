@@ -254,7 +254,7 @@ func TestExplorer(t *testing.T) {
 	t.Run("search and open an entity", func(t *testing.T) {
 		do(t, ctx, "open the explorer", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`input[role=combobox]`)))
 		typeInto(t, ctx, `main input[role=combobox]`, "Coompan")
-		got := poll[string](t, ctx, "a suggestion", `document.querySelector('[role=listbox] [role=option]')?.textContent`)
+		got := poll[string](t, ctx, "a suggestion", `document.querySelector('[role=listbox]:not([aria-busy=true]) [role=option]')?.textContent`)
 		if !strings.Contains(got, "Coompanion") {
 			t.Errorf("first suggestion %q, want Coompanion", got)
 		}
@@ -372,7 +372,7 @@ func TestExplorer(t *testing.T) {
 		do(t, ctx, "open paths", chromedp.Navigate(s.URL+"/#/paths"), chromedp.WaitVisible(chromedp.CSS(`input[name=from]`)))
 		for _, f := range []struct{ sel, text string }{{`input[name=from]`, "Coompanion"}, {`input[name=to]`, "Warsztat Terapii Zajęciowej w Gęb"}} {
 			typeInto(t, ctx, f.sel, f.text)
-			poll[bool](t, ctx, "a suggestion for "+f.text, `!!document.querySelector('[role=listbox]:not([hidden]) [role=option]')`)
+			poll[bool](t, ctx, "a suggestion for "+f.text, `!!document.querySelector('[role=listbox]:not([hidden]):not([aria-busy=true]) [role=option]')`)
 			do(t, ctx, "pick it", chromedp.SendKeys(chromedp.CSS(f.sel), chromekb.ArrowDown+chromekb.Enter))
 		}
 		click(t, ctx, `main form button[type=submit]`)
@@ -482,9 +482,11 @@ func TestExplorer(t *testing.T) {
 		}
 		eval[bool](t, ctx, `(() => { const s = document.querySelector('.linkform select[name=type]'); s.value = 'SUPPORTS'; return true })()`)
 		typeInto(t, ctx, `.linkform input[name=source]`, "Innowacje dla")
-		poll[bool](t, ctx, "a source suggestion", `!!document.querySelector('.linkform [role=listbox]:not([hidden]) [role=option]')`)
+		poll[bool](t, ctx, "a source suggestion", `!!document.querySelector('.linkform [role=listbox]:not([hidden]):not([aria-busy=true]) [role=option]')`)
 		// Picked with the mouse: the DevTools protocol's Enter also sends a
-		// "char" event, which submits the form whatever keydown did.
+		// "char" event, which submits the form whatever keydown did. The list
+		// is busy until the answer for the whole text is drawn, so the option
+		// clicked is not replaced under the click.
 		do(t, ctx, "pick the source", chromedp.Click(chromedp.CSS(`.linkform [role=listbox]:not([hidden]) [role=option]`)))
 		do(t, ctx, "cite",
 			chromedp.SendKeys(chromedp.CSS(`.linkform input[name=locator]`), "akapit 3"),

@@ -248,12 +248,19 @@ function searchBox({ label, value = '', onPick, onSubmit, types, name }) {
     delete input.dataset.id;
     const prefix = input.value.trim();
     const mine = ++seq;
-    if (!prefix) { close(); return; }
+    if (!prefix) { list.removeAttribute('aria-busy'); close(); return; }
+    // Busy until the answer for the text as it now stands is drawn: an
+    // earlier keystroke's answer may arrive first and be replaced.
+    list.setAttribute('aria-busy', 'true');
     try {
       const d = await gql('query($p: String!, $t: [EntityKind!]) { suggest(prefix: $p, types: $t, limit: 8) { id: entityId kind name } }', { p: prefix, t: types || null });
       if (mine !== seq) return; // a later keystroke won
       items = d.suggest;
-    } catch { items = []; }
+    } catch {
+      if (mine !== seq) return;
+      items = [];
+    }
+    list.removeAttribute('aria-busy');
     list.replaceChildren(...items.map((s, i) => h('li', { id: `${listId}-${i}`, role: 'option', 'aria-selected': 'false', onmousedown: (e) => { e.preventDefault(); pick(s); } },
       s.name, h('span', { class: 'kind' }, kindName(s.kind)))));
     list.hidden = items.length === 0;
