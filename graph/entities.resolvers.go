@@ -257,6 +257,9 @@ func (r *goodPracticeConnectionResolver) TotalCountIsExact(ctx context.Context, 
 
 // Member is the resolver for the member field.
 func (r *membershipResolver) Member(ctx context.Context, obj *model.Membership) (model.Entity, error) {
+	if obj.Loaded != nil {
+		return model.FromEntity(obj.Loaded), nil
+	}
 	return mustEntity(ctx, obj.MemberID)
 }
 

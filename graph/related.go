@@ -33,6 +33,9 @@ type relatedArgs struct {
 	kinds    []kb.Kind
 	statuses []kb.PublicationStatus
 	order    *model.RelatedOrder
+	// heads reports whether the connection's selection asks of its
+	// entities only for what their rows hold; nil: connectionHeadsSuffice.
+	heads func(*graphql.OperationContext, ast.SelectionSet) bool
 }
 
 // args of a field typed by one kind of entity.
@@ -88,8 +91,12 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	if len(kinds) == 0 {
 		kinds = a.kinds
 	}
+	heads := a.heads
+	if heads == nil {
+		heads = connectionHeadsSuffice
+	}
 	sp := store.LinkSpec{Direction: r.dir, Types: r.types, InTypes: r.inTypes, OtherKinds: kinds, Statuses: a.statuses,
-		ByName: byName, Desc: desc != w.backward, Limit: n + 1, DistinctOther: true}
+		ByName: byName, Desc: desc != w.backward, Limit: n + 1, DistinctOther: true, Heads: selectionHeads(ctx, heads)}
 	from, fromField, until, untilField := w.bounds()
 	if from != nil {
 		c, err := relay.ParseCursor(fromField, *from, key)
@@ -121,7 +128,7 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	for i, row := range rows {
 		ids[i] = otherEnd(id, row.Link)
 	}
-	es, err := pageEntities(ctx, ids)
+	es, err := pageEntities(ctx, ids, sp.Heads)
 	if err != nil {
 		return nil, err
 	}
@@ -147,15 +154,15 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 
 // pageEntities loads the entities of a page of a related connection, in
 // the language of the request: from the entity row alone (loader
-// EntityHead) when the connection's selection asks of its nodes only for
-// what that row holds, else whole. The front page asks for the names of
-// 160 cases and partners; reading them whole joined each to its kind's
-// table and read some fifty columns (docs/benchmarks.md).
-func pageEntities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+// EntityHead) when heads, else whole. The front page asks for the names
+// of 160 cases and partners; reading them whole joined each to its kind's
+// table and read some fifty columns (docs/benchmarks.md). Heads come with
+// the page that named them (LinkSpec.Heads, PartnerPage.Heads), so those
+// cost no statement.
+func pageEntities(ctx context.Context, ids []int64, heads bool) ([]*kb.Entity, error) {
 	ld := loader.For(ctx)
 	load := ld.Entity.LoadAll
-	if fc := graphql.GetFieldContext(ctx); fc != nil && graphql.HasOperationContext(ctx) &&
-		connectionHeadsSuffice(graphql.GetOperationContext(ctx), fc.Field.Selections) {
+	if heads {
 		load = ld.EntityHead.LoadAll
 	}
 	es, err := load(ctx, ids)
@@ -163,6 +170,50 @@ func pageEntities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
 		return nil, err
 	}
 	return localized(ctx, es)
+}
+
+// membershipHeadsSuffice is connectionHeadsSuffice for a connection of
+// memberships, whose nodes' own fields come from the link and the
+// member's row (its sector): it reports whether the selection asks of
+// the member, if at all, only for headFields.
+func membershipHeadsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
+	node := func(sel ast.SelectionSet) bool {
+		return walkSelection(op, sel, func(f *ast.Field) bool {
+			switch f.Name {
+			case "member":
+				return headsSuffice(op, f.SelectionSet)
+			case "__typename", "partnership", "role", "sector", "startsOn", "endsOn", "sources":
+				return true
+			}
+			return false
+		})
+	}
+	return walkSelection(op, sel, func(f *ast.Field) bool {
+		switch f.Name {
+		case "totalCount", "pageInfo", "__typename":
+			return true
+		case "nodes":
+			return node(f.SelectionSet)
+		case "edges":
+			return walkSelection(op, f.SelectionSet, func(f *ast.Field) bool {
+				switch f.Name {
+				case "cursor", "__typename":
+					return true
+				case "node":
+					return node(f.SelectionSet)
+				}
+				return false
+			})
+		}
+		return false
+	})
+}
+
+// selectionHeads reports whether suffice holds for the selection of the
+// field of ctx: whether the entities it lists need only their heads.
+func selectionHeads(ctx context.Context, suffice func(*graphql.OperationContext, ast.SelectionSet) bool) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && graphql.HasOperationContext(ctx) && suffice(graphql.GetOperationContext(ctx), fc.Field.Selections)
 }
 
 // connectionHeadsSuffice reports whether the selection of a connection
@@ -367,15 +418,8 @@ func sourceConn(p *relatedPage, err error) (*model.SourceConnection, error) {
 // its members) or of a member (Outgoing: its partnerships) as a page of
 // memberships, each with the member's sector.
 func membershipConn(ctx context.Context, id int64, dir store.Direction, a relatedArgs) (*model.MembershipConnection, error) {
+	a.heads = membershipHeadsSuffice
 	p, err := loadRelated(ctx, id, rel(dir, nil, kb.RelMemberOf), a)
-	if err != nil {
-		return nil, err
-	}
-	memberIDs := make([]int64, len(p.links))
-	for i, l := range p.links {
-		memberIDs[i] = l.FromID
-	}
-	members, err := loader.For(ctx).Entity.LoadAll(ctx, memberIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -385,8 +429,17 @@ func membershipConn(ctx context.Context, id int64, dir store.Direction, a relate
 		if role := kb.MemberRole(l.Role); role.Valid() {
 			m.Role = &role
 		}
-		if e := members[i]; e != nil && e.Partner != nil {
-			m.Sector = &e.Partner.Sector
+		// The other end of a partnership's membership is its member, read
+		// with the page (its head, when the selection asks no more of
+		// it); of a member's, the partnership, and the member is id.
+		member := p.others[i]
+		if dir == store.Incoming {
+			m.Loaded = member
+		} else if member, err = loader.For(ctx).Entity.Load(ctx, id); err != nil {
+			return nil, err
+		}
+		if member != nil && member.Partner != nil {
+			m.Sector = &member.Partner.Sector
 		}
 		c.Nodes = append(c.Nodes, m)
 		c.Edges = append(c.Edges, &model.MembershipEdge{Cursor: p.cursors[i], Node: m})
@@ -419,6 +472,7 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 		}
 		pp.UntilID, pp.UntilName = c.ID, c.Value
 	}
+	pp.Heads = selectionHeads(ctx, connectionHeadsSuffice)
 	ld := loader.For(ctx)
 	conn := &model.PartnerConnection{PageInfo: &model.PageInfo{}}
 	conn.Count = countFunc(ctx, func(ctx context.Context) func() (int, error) { return ld.PracticePartnerCount().LoadThunk(ctx, id) })
@@ -434,7 +488,7 @@ func practicePartners(ctx context.Context, id int64, pa pageArgs) (*model.Partne
 	for i, x := range named {
 		ids[i] = x.ID
 	}
-	es, err := pageEntities(ctx, ids)
+	es, err := pageEntities(ctx, ids, pp.Heads)
 	if err != nil {
 		return nil, err
 	}

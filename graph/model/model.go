@@ -281,6 +281,10 @@ type Membership struct {
 	Sector        *kb.Sector
 	StartsOn      *time.Time
 	EndsOn        *time.Time
+	// Loaded is the member as its page read it, in the request's language
+	// (whole, or its head when that is all the selection asks of it); nil:
+	// the member field loads it.
+	Loaded *kb.Entity
 }
 
 // Indicator is the GraphQL Indicator type.

@@ -116,34 +116,21 @@ var Mix = []Op{
 			ids := rowIDs(page.Entities)
 			// The cases and the partners, with their counts, are asked
 			// for in the same level, so the server batches the four at
-			// once; then the entities of both pages.
+			// once. Of the entities shown the page asks only what the
+			// entity row holds (__typename, name, a partner's sector),
+			// which the pages read with each link or partner.
 			sp := relatedSpec(pageCases, store.Incoming, nil, kb.RelDemonstrates)
-			cases, err := st.LinksOf(ctx, store.Public, ids, sp)
-			if err != nil {
+			sp.Heads = true
+			if _, err := st.LinksOf(ctx, store.Public, ids, sp); err != nil {
 				return err
 			}
 			if _, err := st.CountLinksOf(ctx, store.Public, ids, sp.Unpaged()); err != nil {
 				return err
 			}
-			partners, err := st.PracticePartnerPages(ctx, store.Public, ids, store.PartnerPage{Limit: pagePartners + 1})
-			if err != nil {
+			if _, err := st.PracticePartnerPages(ctx, store.Public, ids, store.PartnerPage{Limit: pagePartners + 1, Heads: true}); err != nil {
 				return err
 			}
-			if _, err := st.CountPracticePartners(ctx, store.Public, ids); err != nil {
-				return err
-			}
-			var want []int64
-			for _, id := range ids {
-				// A page is read one past its end, to tell whether there
-				// is a next one; the entities are those shown.
-				want = appendOthers(want, id, cases[id][:min(pageCases, len(cases[id]))])
-				for _, p := range partners[id][:min(pagePartners, len(partners[id]))] {
-					want = append(want, p.ID)
-				}
-			}
-			// Of the entities shown the page asks only what the entity
-			// row holds (__typename, name, a partner's sector).
-			_, err = entityHeads(ctx, st, distinct(want))
+			_, err = st.CountPracticePartners(ctx, store.Public, ids)
 			return err
 		},
 	},
@@ -200,21 +187,21 @@ var Mix = []Op{
 			if _, err := entities(ctx, st, id); err != nil {
 				return err
 			}
+			// Of the founders the page asks only what the entity row
+			// holds, which their page reads with each link; of the
+			// workshops and partnerships more.
+			founders := relatedSpec(maxRelated, store.Incoming, nil, kb.RelFounded)
+			founders.Heads = true
 			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
-				{Spec: relatedSpec(maxRelated, store.Incoming, nil, kb.RelFounded), IDs: id},
+				{Spec: founders, IDs: id},
 				{Spec: relatedSpec(maxRelated, store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
 				{Spec: relatedSpec(10, store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), IDs: id},
 			})
 			if err != nil {
 				return err
 			}
-			founders, workshops, partnerships := links[0], links[1], links[2]
+			workshops, partnerships := links[1], links[2]
 			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
-				return err
-			}
-			// Of the founders the page asks only what the entity row
-			// holds; of the workshops and partnerships more.
-			if _, err := entityHeads(ctx, st, distinct(appendOthers(nil, a.A.ID, founders[a.A.ID]))); err != nil {
 				return err
 			}
 			want := appendOthers(appendOthers(nil, a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
@@ -225,18 +212,14 @@ var Mix = []Op{
 			if len(ps) == 0 {
 				return nil
 			}
-			members, err := st.LinksOf(ctx, store.Public, ps, relatedSpec(20, store.Incoming, nil, kb.RelMemberOf))
-			if err != nil {
+			// Of the members the page asks their sector and what the
+			// entity row holds, read with their links.
+			members := relatedSpec(20, store.Incoming, nil, kb.RelMemberOf)
+			members.Heads = true
+			if _, err := st.LinksOf(ctx, store.Public, ps, members); err != nil {
 				return err
 			}
-			if _, err := st.SectorCounts(ctx, store.Public, ps); err != nil {
-				return err
-			}
-			want = want[:0]
-			for _, p := range ps {
-				want = appendOthers(want, p, members[p])
-			}
-			_, err = entities(ctx, st, distinct(want))
+			_, err = st.SectorCounts(ctx, store.Public, ps)
 			return err
 		},
 	},

@@ -332,6 +332,17 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 	var linksErr error
 	if len(asks) > 0 {
 		linksErr, errs = errs[0], errs[1:]
+		if linksErr == nil {
+			for i, a := range asks {
+				if a.Spec.Heads {
+					for _, rows := range pages[i] {
+						for _, r := range rows {
+							l.primeHead(r.Other)
+						}
+					}
+				}
+			}
+		}
 	}
 	for i, g := range order {
 		g.err = errs[i]
@@ -389,11 +400,29 @@ func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) Loader[in
 
 // PracticePartnerPage returns the loader of one page of the partners behind
 // good practices, keyed by practice id: the practices of one level that
-// ask for the same page share one query.
+// ask for the same page share one query. With p.Heads the partners' heads
+// come with it and are left in EntityHead.
 func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Member[[]store.Named] {
 	return member(l, "practice partners:"+p.Key(), func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
-		return l.store.PracticePartnerPages(ctx, l.vis, ids, p)
+		m, err := l.store.PracticePartnerPages(ctx, l.vis, ids, p)
+		for _, page := range m {
+			for _, n := range page {
+				l.primeHead(n.Head)
+			}
+		}
+		return m, err
 	})
+}
+
+// primeHead leaves the head e, read with a page (LinkSpec.Heads,
+// PartnerPage.Heads), in EntityHead, so that the page's entities cost no
+// statement of their own; nil does nothing. The head is what
+// store.EntityHeads would read in the same request: its other end passed
+// the page's visibility, which is the request's, narrowed.
+func (l *Loaders) primeHead(e *kb.Entity) {
+	if e != nil {
+		l.EntityHead.Prime(e.ID, e)
+	}
 }
 
 // PracticePartnerCount loads how many partners are behind good practices.

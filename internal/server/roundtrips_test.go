@@ -64,17 +64,18 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// The bench's page operations (internal/bench, Mix), as it sends
 		// them. The front page: the root page with its count (a
 		// pipeline of 2), the cases' and partners' pages with their
-		// counts (one level: a pipeline of 4), the entities' heads.
-		{"the bench's page", mix("page"), 7, 3, `"cases":{"totalCount":`, nil},
+		// counts and the heads of the entities they name (one level: a
+		// pipeline of 4).
+		{"the bench's page", mix("page"), 6, 2, `"cases":{"totalCount":`, nil},
 		// The partners: the counters, the page, the cooperatives' links,
 		// their rows; each needs the one before.
 		{"the bench's partners", mix("partners"), 4, 4, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
 		// A cooperative: its row; its founders', workshops' and
-		// partnerships' links with its indicators (a pipeline of 2); the
-		// founders' heads; the workshops' and partnerships' rows; the
-		// members' links with the sector mix (a pipeline of 2); the
-		// members' rows.
-		{"the bench's cooperative", mix("cooperative"), 8, 6, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
+		// partnerships' links, the founders' heads with them, and its
+		// indicators (a pipeline of 2); the workshops' and partnerships'
+		// rows; the members' links with their heads, and the sector mix
+		// (a pipeline of 2).
+		{"the bench's cooperative", mix("cooperative"), 6, 4, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
 		// A search: the vocabulary (one statement for its three reads), its
 		// page with the settings (a pipeline of 2), the entities with their
 		// texts and the practices' topic labels (a pipeline of 3).

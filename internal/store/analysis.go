@@ -86,6 +86,9 @@ type PartnerPage struct {
 	UntilName string
 	UntilID   int64
 	Limit     int
+	// Heads makes PracticePartnerPages read each partner's head with it
+	// (Named.Head, as EntityHeads reads it).
+	Heads bool
 }
 
 // bounds returns the page's order direction (" DESC" or "") and its keyset
@@ -109,14 +112,15 @@ func (p PartnerPage) bounds(key string, args []any) (dir, cond string, _ []any) 
 
 // Key is a stable text form of the page, for keying loaders.
 func (p PartnerPage) Key() string {
-	return fmt.Sprintf("%t|%q|%d|%q|%d|%d", p.Desc, p.AfterName, p.AfterID, p.UntilName, p.UntilID, p.Limit)
+	return fmt.Sprintf("%t|%q|%d|%q|%d|%d|%t", p.Desc, p.AfterName, p.AfterID, p.UntilName, p.UntilID, p.Limit, p.Heads)
 }
 
 // Named is an entity id with its sort name: a position in a list ordered
-// by name.
+// by name; with its head when the page asked for it (PartnerPage.Heads).
 type Named struct {
 	ID       int64
 	SortName string
+	Head     *kb.Entity
 }
 
 // behindSQL selects the distinct visible partners behind practice
@@ -144,35 +148,52 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 	if vis.Drafts {
 		return s.practicePartnerPagesByRule(ctx, vis, ids, p)
 	}
+	heads, join := "", ""
+	if p.Heads {
+		heads = ", " + headColumns("o", "")
+		join = " JOIN entity o ON o.id = x.partner_id"
+	}
 	if s.serverPlans && !p.Desc && p.AfterID == 0 && p.UntilID == 0 {
-		// A first page, planned once per server session (migration 00037).
-		rows, err := s.read(ctx).Query(ctx, `SELECT * FROM practice_partner_first($1, $2)`, ids, p.Limit)
+		// A first page, planned once per server session (migration 00037);
+		// the heads are read beside it, in its order.
+		rows, err := s.read(ctx).Query(ctx, `SELECT x.practice, x.partner_id, x.sort_name`+heads+`
+			FROM practice_partner_first($1, $2) WITH ORDINALITY AS x(practice, partner_id, sort_name, i)`+join+`
+			ORDER BY x.i`, ids, p.Limit)
 		if err != nil {
 			return nil, fmt.Errorf("practice partners: %w", translate(err))
 		}
-		return collectNamed(rows, len(ids))
+		return collectNamed(rows, len(ids), p.Heads)
+	}
+	if p.Heads {
+		join = " JOIN entity o ON o.id = k.partner_id"
 	}
 	dir, after, args := p.bounds("k.sort_name, k.partner_id", []any{ids, p.Limit})
 	rows, err := s.read(ctx).Query(ctx, `
-		SELECT n.practice, x.partner_id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
+		SELECT n.practice, x.* FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
-			SELECT k.partner_id, k.sort_name FROM practice_partner k
+			SELECT k.partner_id, k.sort_name`+heads+` FROM practice_partner k`+join+`
 			WHERE k.practice_id = n.practice AND k.published`+after+`
 			ORDER BY k.sort_name`+dir+`, k.partner_id`+dir+` LIMIT $2
 		) x`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("practice partners: %w", translate(err))
 	}
-	return collectNamed(rows, len(ids))
+	return collectNamed(rows, len(ids), p.Heads)
 }
 
 // collectNamed reads rows of (practice, id, sort name) into pages per
-// practice.
-func collectNamed(rows pgx.Rows, size int) (map[int64][]Named, error) {
+// practice, and with heads the partner's head after them (headColumns).
+func collectNamed(rows pgx.Rows, size int, heads bool) (map[int64][]Named, error) {
 	out := make(map[int64][]Named, size)
 	var practice int64
 	var n Named
-	_, err := pgx.ForEachRow(rows, []any{&practice, &n.ID, &n.SortName}, func() error {
+	var h head
+	dest := []any{&practice, &n.ID, &n.SortName}
+	if heads {
+		dest = append(dest, h.dest()...)
+	}
+	_, err := pgx.ForEachRow(rows, dest, func() error {
+		n.Head = h.entity(n.ID)
 		out[practice] = append(out[practice], n)
 		return nil
 	})
@@ -187,17 +208,21 @@ func collectNamed(rows pgx.Rows, size int) (map[int64][]Named, error) {
 func (s *Store) practicePartnerPagesByRule(ctx context.Context, vis Visibility, ids []int64, p PartnerPage) (map[int64][]Named, error) {
 	dir, after, args := p.bounds("p.sort_name, p.id",
 		[]any{ids, vis.statuses(), strs(kb.PracticeCaseBackersIn), strs(kb.PracticeCaseBackersOut), PracticeCap, p.Limit})
+	heads := ""
+	if p.Heads {
+		heads = ", " + headColumns("p", "")
+	}
 	rows, err := s.read(ctx).Query(ctx, `
-		SELECT n.practice, x.id, x.sort_name FROM unnest($1::bigint[]) AS n(practice)
+		SELECT n.practice, x.* FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
-			SELECT p.id, p.sort_name FROM (`+behindSQL+`) b
+			SELECT p.id, p.sort_name`+heads+` FROM (`+behindSQL+`) b
 			JOIN entity p ON p.id = b.partner AND p.kind = 'PARTNER' AND p.status = ANY($2)`+after+`
 			ORDER BY p.sort_name`+dir+`, p.id`+dir+` LIMIT $6
 		) x`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("practice partners: %w", translate(err))
 	}
-	return collectNamed(rows, len(ids))
+	return collectNamed(rows, len(ids), p.Heads)
 }
 
 // CountPracticePartners returns, for each of the good practices ids, how

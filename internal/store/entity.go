@@ -1322,6 +1322,60 @@ func (f Filter) namePage(o Order, p Page) (sector string, ok bool) {
 	return sector, true
 }
 
+// headFields are the columns of an entity row that a head holds, but its
+// id, in the order head.dest scans them; %[1]s is the entity's alias.
+var headFields = []string{"%[1]s.kind", "coalesce(%[1]s.key, '')", "%[1]s.name", "%[1]s.summary", "%[1]s.status",
+	"%[1]s.version", "%[1]s.created_at", "%[1]s.updated_at", "%[1]s.created_by", "%[1]s.updated_by", "coalesce(%[1]s.sector, '')"}
+
+// headNames name headFields in a subquery whose columns headColumns
+// named with a prefix.
+var headNames = []string{"kind", "key", "name", "summary", "status", "version", "created_at", "updated_at", "created_by", "updated_by", "sector"}
+
+// headColumns returns the select list of the head of the entity aliased
+// alias, each column named prefix + its name when prefix is not empty.
+func headColumns(alias, prefix string) string {
+	cols := make([]string, len(headFields))
+	for i, f := range headFields {
+		cols[i] = fmt.Sprintf(f, alias)
+		if prefix != "" {
+			cols[i] += " AS " + prefix + headNames[i]
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+// headNulls stands for headColumns in a row that carries no head.
+const headNulls = `NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::text, NULL::text`
+
+// head scans headColumns, or headNulls.
+type head struct {
+	kind, key, name, summary, status, createdBy, updatedBy, sector *string
+	version                                                        *int
+	createdAt, updatedAt                                           *time.Time
+}
+
+// dest returns the scan destinations of headColumns' columns.
+func (h *head) dest() []any {
+	return []any{&h.kind, &h.key, &h.name, &h.summary, &h.status, &h.version, &h.createdAt, &h.updatedAt,
+		&h.createdBy, &h.updatedBy, &h.sector}
+}
+
+// entity returns the head scanned as entity id, as EntityHeads returns
+// it; nil when the row carried none.
+func (h *head) entity(id int64) *kb.Entity {
+	if h.kind == nil {
+		return nil
+	}
+	e := &kb.Entity{ID: id, Kind: kb.Kind(*h.kind), Key: *h.key, Name: *h.name, Summary: *h.summary,
+		Status: kb.PublicationStatus(*h.status), Version: *h.version, CreatedAt: *h.createdAt, UpdatedAt: *h.updatedAt,
+		CreatedBy: *h.createdBy, UpdatedBy: *h.updatedBy}
+	e.EmptyAttributes()
+	if e.Partner != nil {
+		e.Partner.Sector = kb.Sector(*h.sector)
+	}
+	return e
+}
+
 // EntityHeads returns the entities with the given ids in the order of ids,
 // as EntitiesByID does, but with only what the entity row holds: id, key,
 // kind, name, summary, status, version, times and a partner's sector. The

@@ -59,6 +59,10 @@ type LinkSpec struct {
 	// rather than links: a related list shows an entity linked in two
 	// ways (supports and funds) once.
 	DistinctOther bool
+	// Heads makes LinkPages read, with each link, what the row of the
+	// entity at its other end holds (LinkRow.Other, as EntityHeads reads
+	// it): a list that shows no more of them needs no second statement.
+	Heads bool
 }
 
 // Key is a stable text form of the spec, for caching loaders per spec. It
@@ -94,6 +98,8 @@ func (sp LinkSpec) Key() string {
 	b = append(b, '|')
 	b = strconv.AppendBool(b, sp.DistinctOther)
 	b = append(b, '|')
+	b = strconv.AppendBool(b, sp.Heads)
+	b = append(b, '|')
 	b = strconv.AppendInt(b, sp.AfterID, 10)
 	b = append(b, '|')
 	b = strconv.AppendQuote(b, sp.AfterName)
@@ -110,7 +116,7 @@ func (sp LinkSpec) Key() string {
 // the whole list, for counting it.
 func (sp LinkSpec) Unpaged() LinkSpec {
 	sp.AfterID, sp.AfterName, sp.Limit, sp.ByName, sp.Desc = 0, "", 0, false, false
-	sp.UntilID, sp.UntilName = 0, ""
+	sp.UntilID, sp.UntilName, sp.Heads = 0, "", false
 	return sp
 }
 
@@ -153,7 +159,8 @@ func (sp LinkSpec) source(b *builder) string {
 
 // page returns the links of node n that match sp and whose other end is
 // visible, in sp's order, after sp's position, at most sp.Limit; each row
-// carries the other end's id (other) and sort name (okey).
+// carries the other end's id (other) and sort name (okey), and with
+// sp.Heads its head (headColumns).
 //
 // In link order with types and a limit, each type and direction is read
 // on its own in link order from its index (link_from_order_idx,
@@ -166,6 +173,10 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 	dir, cmp, until := "", ">", "<"
 	if sp.Desc {
 		dir, cmp, until = " DESC", "<", ">"
+	}
+	heads := ""
+	if sp.Heads {
+		heads = ", " + headColumns("o", "h_")
 	}
 	if sp.ByName || len(sp.Types) == 0 || sp.Limit <= 0 {
 		where := sp.otherCond(b, vis)
@@ -190,7 +201,7 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 		if sp.Limit > 0 {
 			limit = " LIMIT " + b.arg(sp.Limit)
 		}
-		return `SELECT x.*, o.sort_name AS okey FROM (` + sp.source(b) + `) x
+		return `SELECT x.*, o.sort_name AS okey` + heads + ` FROM (` + sp.source(b) + `) x
 			JOIN entity o ON o.id = x.other
 			WHERE ` + where + `
 			ORDER BY ` + order + limit
@@ -207,7 +218,7 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 	var parts []string
 	if sp.Direction != Incoming {
 		for _, t := range sp.Types {
-			parts = append(parts, `SELECT `+linkColumns+`, l.to_id AS other, o.sort_name AS okey FROM link l JOIN entity o ON o.id = l.to_id
+			parts = append(parts, `SELECT `+linkColumns+`, l.to_id AS other, o.sort_name AS okey`+heads+` FROM link l JOIN entity o ON o.id = l.to_id
 				WHERE l.from_id = n.id AND l.type = `+b.arg(string(t))+` AND `+ocond+after+` ORDER BY l.id`+dir+` LIMIT `+limit)
 		}
 	}
@@ -217,7 +228,7 @@ func (sp LinkSpec) page(b *builder, vis Visibility) string {
 			inTypes = sp.InTypes
 		}
 		for _, t := range inTypes {
-			parts = append(parts, `SELECT `+linkColumns+`, l.from_id AS other, o.sort_name AS okey FROM link l JOIN entity o ON o.id = l.from_id
+			parts = append(parts, `SELECT `+linkColumns+`, l.from_id AS other, o.sort_name AS okey`+heads+` FROM link l JOIN entity o ON o.id = l.from_id
 				WHERE l.to_id = n.id AND l.type = `+b.arg(string(t))+` AND `+ocond+after+` ORDER BY l.id`+dir+` LIMIT `+limit)
 		}
 	}
@@ -260,11 +271,18 @@ func (sp LinkSpec) pageByFunction(b *builder, vis Visibility, ids []int64, pos i
 	// The page of each node is cut inside the function too (link_pages,
 	// migration 00037): the statement plans a function scan, not a window
 	// over one.
+	// The function returns no heads: they are read beside it, by the
+	// other end's id (the sort is over the joined rows).
+	heads, join := ", "+headNulls, ""
+	if sp.Heads {
+		heads = ", " + headColumns("o", "")
+		join = " LEFT JOIN entity o ON o.id = CASE WHEN y.from_id = y.node THEN y.to_id ELSE y.from_id END"
+	}
 	return `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
-			y.version, y.created_at, y.created_by, y.confidence, y.node, ` + strconv.Itoa(pos) + `, y.okey
+			y.version, y.created_at, y.created_by, y.confidence, y.node, ` + strconv.Itoa(pos) + `, y.okey` + heads + `
 		FROM link_pages(` + b.arg(ids) + `::bigint[], ` + b.arg(out) + `::text[], ` + b.arg(in) + `::text[], ` +
 		b.arg(sp.otherStatuses(vis)) + `::text[], ` + b.arg(kinds) + `::text[], ` + b.arg(sp.AfterID) + `::bigint, ` +
-		b.arg(sp.UntilID) + `::bigint, ` + b.arg(sp.Limit) + `::integer, ` + b.arg(sp.Desc) + `::boolean) y
+		b.arg(sp.UntilID) + `::bigint, ` + b.arg(sp.Limit) + `::integer, ` + b.arg(sp.Desc) + `::boolean) y` + join + `
 		ORDER BY y.node, y.id` + dir
 }
 
@@ -327,10 +345,12 @@ func (s *Store) LinksOfSpecs(ctx context.Context, vis Visibility, asks []SpecIDs
 }
 
 // LinkRow is a link read from one of its ends, with the sort name of the
-// entity at the other end (the position of a cursor ordered by name).
+// entity at the other end (the position of a cursor ordered by name) and,
+// when its spec asked for them (LinkSpec.Heads), that entity's head.
 type LinkRow struct {
 	Link      *kb.Link
 	OtherName string
+	Other     *kb.Entity
 }
 
 // LinkPages answers several LinksOf questions in one query: for each of
@@ -359,10 +379,14 @@ func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) (
 			continue
 		}
 		nodes := b.arg(a.IDs)
+		heads := headNulls
+		if a.Spec.Heads {
+			heads = "y.h_kind, y.h_key, y.h_name, y.h_summary, y.h_status, y.h_version, y.h_created_at, y.h_updated_at, y.h_created_by, y.h_updated_by, y.h_sector"
+		}
 		// The lateral subquery pages each node's links on its own, so a
 		// node with many links does not crowd out the others.
 		parts[pos] = `SELECT y.id, y.from_id, y.to_id, y.type, y.role, y.note, y.starts_on, y.ends_on,
-			y.version, y.created_at, y.created_by, y.confidence, n.id, ` + strconv.Itoa(pos) + `, y.okey
+			y.version, y.created_at, y.created_by, y.confidence, n.id, ` + strconv.Itoa(pos) + `, y.okey, ` + heads + `
 		FROM unnest(` + nodes + `::bigint[]) AS n(id)
 		CROSS JOIN LATERAL (` + a.Spec.page(b, vis) + `) y`
 	}
@@ -386,11 +410,20 @@ func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) (
 		var node int64
 		var ask int32
 		var okey string
-		l, err := scanLink(rows, &node, &ask, &okey)
+		var h head
+		l, err := scanLink(rows, append([]any{&node, &ask, &okey}, h.dest()...)...)
 		if err != nil {
 			return nil, fmt.Errorf("links: %w", err)
 		}
-		out[order[ask]][node] = append(out[order[ask]][node], LinkRow{Link: l, OtherName: okey})
+		row := LinkRow{Link: l, OtherName: okey}
+		if asks[order[ask]].Spec.Heads {
+			other := l.ToID
+			if l.FromID != node {
+				other = l.FromID
+			}
+			row.Other = h.entity(other)
+		}
+		out[order[ask]][node] = append(out[order[ask]][node], row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("links: %w", translate(err))
