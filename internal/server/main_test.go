@@ -32,6 +32,13 @@ type api struct {
 // presenter) on a fresh database cloned from template.
 func newAPI(t testing.TB, template string, cfg server.Config, poolCfg ...func(*pgxpool.Config)) *api {
 	t.Helper()
+	return newAPIStore(t, template, cfg, nil, poolCfg...)
+}
+
+// newAPIStore is newAPI whose store prep sets up (its caches) before the
+// server takes it; nil leaves it as store.New makes it.
+func newAPIStore(t testing.TB, template string, cfg server.Config, prep func(*store.Store), poolCfg ...func(*pgxpool.Config)) *api {
+	t.Helper()
 	pc, err := pgxpool.ParseConfig(pgtest.NewDB(t, template))
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,11 @@ func newAPI(t testing.TB, template string, cfg server.Config, poolCfg ...func(*p
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	srv := httptest.NewServer(server.New(cfg, store.New(pool)).Handler())
+	st := store.New(pool)
+	if prep != nil {
+		prep(st)
+	}
+	srv := httptest.NewServer(server.New(cfg, st).Handler())
 	t.Cleanup(srv.Close)
 	return &api{t: t, URL: srv.URL, Pool: pool}
 }

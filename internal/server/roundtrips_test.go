@@ -13,6 +13,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
 // TestReadShapesSendFewStatements counts the statements and round trips
@@ -84,6 +85,18 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// corrected, which words match nothing (with its settings, in one
 		// round trip), and the page of those that match the most.
 		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`, nil},
+	})
+
+	// With the counters that plan anonymous lists kept until a change is
+	// heard (store.CacheCounts, as partnergraph serve runs with the
+	// response cache on), a root page of a sector is its page alone,
+	// once another list has read them.
+	kept := &queryCounter{}
+	c := newAPIStore(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
+		func(st *store.Store) { st.CacheCounts(time.Minute) }, func(c *pgxpool.Config) { c.ConnConfig.Tracer = kept })
+	countShapes(t, c, kept, "", []shape{
+		{"a root page of a sector, its counters kept", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes { id name sector } } }`, 1, 1, `"nodes":[{`, nil},
+		{"the bench's partners, their counters kept", mix("partners"), 3, 3, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
 	})
 
 	// The bench's walks, on the traversal index: it holds what they

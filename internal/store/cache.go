@@ -69,6 +69,22 @@ func (s *Store) CacheAggregates(ttl time.Duration) {
 	s.aggregates = &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
 }
 
+// CacheCounts makes the lists of anonymous and reader requests share what
+// they read from the counters to plan their pages (counterPlan) until
+// ForgetCaches, or for ttl at most (0 turns it off, the default): the
+// server forgets them whenever the change feed announces a write, so
+// such a list sees a change once its notification has reached the
+// instance, as the response cache and the traversal index do
+// (docs/scaling.md); the ttl is the backstop for a notification lost
+// while the listener reconnects. Call it before use.
+func (s *Store) CacheCounts(ttl time.Duration) {
+	if ttl <= 0 {
+		s.counts = nil
+		return
+	}
+	s.counts = &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
+}
+
 // forget drops every result, and any result being computed (its callers
 // still get it, but it is not kept).
 func (c *resultCache) forget() {
@@ -77,7 +93,7 @@ func (c *resultCache) forget() {
 	c.mu.Unlock()
 }
 
-// ForgetCaches drops the results the store keeps (aggregates), for when
+// ForgetCaches drops the results the store keeps (aggregates, counts), for when
 // the change feed announces a write made anywhere: an instance's caches
 // then lag a write by the notification's delay, not by their TTL, which
 // stays only as a backstop for lost notifications (docs/scaling.md).
@@ -85,8 +101,11 @@ func (s *Store) ForgetCaches() {
 	if s.aggregates != nil {
 		s.aggregates.forget()
 	}
+	if s.counts != nil {
+		s.counts.forget()
+	}
 }
 
 // KeepsResults reports whether the store keeps results that ForgetCaches
 // drops.
-func (s *Store) KeepsResults() bool { return s.aggregates != nil }
+func (s *Store) KeepsResults() bool { return s.aggregates != nil || s.counts != nil }

@@ -175,11 +175,11 @@ func (s *Store) counterPlan(ctx context.Context, vis Visibility, f Filter) (Filt
 		// No country, and no column to split by: kindCount reads neither.
 		sql, args = fsql+`, 0, NULL::text[]`, fargs
 	}
-	var all, inCountry int
-	var vals []string
-	if err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&all, &inCountry, &vals); err != nil {
+	c, err := s.readCounters(ctx, sql, args)
+	if err != nil {
 		return f, false, fmt.Errorf("count %s: %w", f.Kind, translate(err))
 	}
+	all, inCountry, vals := c.all, c.inCountry, c.vals
 	if all == 0 {
 		return f, false, nil
 	}
@@ -200,6 +200,38 @@ func (s *Store) counterPlan(ctx context.Context, vis Visibility, f Filter) (Filt
 		f.countryIDs = ids
 	}
 	return f, true, nil
+}
+
+// counterAnswer is what counterPlan reads from the counters.
+type counterAnswer struct {
+	all, inCountry int
+	vals           []string
+}
+
+// readCounters runs counterPlan's statement. A read that needs to see
+// only the changes its instance has heard of (HeardSuffices: anonymous and
+// reader lists) shares the answer of the same statement with the others
+// until the change feed announces a write (CacheCounts): the counters
+// decide a list's plan before its page is read, one round trip of its
+// own for a list of one sector of partners. Staff lists read them every
+// time, as they must see every commit.
+func (s *Store) readCounters(ctx context.Context, sql string, args []any) (counterAnswer, error) {
+	read := func(ctx context.Context) (counterAnswer, error) {
+		var c counterAnswer
+		err := s.read(ctx).QueryRow(ctx, sql, args...).Scan(&c.all, &c.inCountry, &c.vals)
+		return c, err
+	}
+	if s.counts == nil || !s.HeardSuffices(ctx) {
+		return read(ctx)
+	}
+	v, err := s.counts.get(sql+"\x00"+fmt.Sprint(args...), func() (any, error) {
+		// The shared read must not end with the first caller's request.
+		return read(context.WithoutCancel(ctx))
+	})
+	if err != nil {
+		return counterAnswer{}, err
+	}
+	return v.(counterAnswer), nil
 }
 
 // splitColumns are the columns of the counters that are indexed with the
