@@ -177,7 +177,7 @@ func pageEntities(ctx context.Context, ids []int64, heads bool) ([]*kb.Entity, e
 // member's row (its sector): it reports whether the selection asks of
 // the member, if at all, only for headFields.
 func membershipHeadsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
-	node := func(sel ast.SelectionSet) bool {
+	return connectionNodesOnly(op, sel, func(sel ast.SelectionSet) bool {
 		return walkSelection(op, sel, func(f *ast.Field) bool {
 			switch f.Name {
 			case "member":
@@ -187,25 +187,6 @@ func membershipHeadsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) 
 			}
 			return false
 		})
-	}
-	return walkSelection(op, sel, func(f *ast.Field) bool {
-		switch f.Name {
-		case "totalCount", "pageInfo", "__typename":
-			return true
-		case "nodes":
-			return node(f.SelectionSet)
-		case "edges":
-			return walkSelection(op, f.SelectionSet, func(f *ast.Field) bool {
-				switch f.Name {
-				case "cursor", "__typename":
-					return true
-				case "node":
-					return node(f.SelectionSet)
-				}
-				return false
-			})
-		}
-		return false
 	})
 }
 
@@ -220,19 +201,27 @@ func selectionHeads(ctx context.Context, suffice func(*graphql.OperationContext,
 // field asks of its nodes, directly or through its edges, only for
 // headFields; any field it does not know makes it answer false.
 func connectionHeadsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
+	return connectionNodesOnly(op, sel, func(sel ast.SelectionSet) bool { return headsSuffice(op, sel) })
+}
+
+// connectionNodesOnly reports whether the selection of a connection field
+// asks of its nodes, directly or through its edges, only what node
+// accepts of a node's selection; any other field of the connection or of
+// its edges makes it answer false.
+func connectionNodesOnly(op *graphql.OperationContext, sel ast.SelectionSet, node func(ast.SelectionSet) bool) bool {
 	return walkSelection(op, sel, func(f *ast.Field) bool {
 		switch f.Name {
 		case "totalCount", "pageInfo", "__typename":
 			return true
 		case "nodes":
-			return headsSuffice(op, f.SelectionSet)
+			return node(f.SelectionSet)
 		case "edges":
 			return walkSelection(op, f.SelectionSet, func(f *ast.Field) bool {
 				switch f.Name {
 				case "cursor", "__typename":
 					return true
 				case "node":
-					return headsSuffice(op, f.SelectionSet)
+					return node(f.SelectionSet)
 				}
 				return false
 			})

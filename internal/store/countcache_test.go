@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -39,13 +38,7 @@ func TestListsShareTheCountersUntilAChangeIsHeard(t *testing.T) {
 	reads := &counterReads{}
 	st, pool := open(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = reads })
 	ctx := context.Background()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-		t.Fatal(err)
-	}
+	loadReference(t, st)
 	st.CacheCounts(time.Minute)
 	other := store.New(pool) // another instance, without the cache
 	anonymous := store.WithRoute(ctx, store.Route{Replica: true})

@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -17,13 +16,7 @@ import (
 func TestEntityHeadsAgreeWithEntitiesByID(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-		t.Fatal(err)
-	}
+	loadReference(t, st)
 	if _, err := pool.Exec(ctx, `UPDATE entity SET status = 'DRAFT' WHERE id IN (SELECT id FROM entity ORDER BY id DESC LIMIT 5)`); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/synth"
 )
@@ -96,13 +95,7 @@ func TestPracticePartnersKeptAgreeWithTheRule(t *testing.T) {
 	ctx := context.Background()
 	t.Run("reference data", func(t *testing.T) {
 		st, pool := open(t)
-		ds, err := seed.Reference()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-			t.Fatal(err)
-		}
+		loadReference(t, st)
 		diff, n := practicePartnerDrift(t, st, pool)
 		if len(diff) > 0 {
 			t.Fatalf("practice_partner differs from the rule:\n%v", diff)
@@ -219,17 +212,11 @@ func TestPracticePartnersKeptAgreeWithTheRule(t *testing.T) {
 func TestPracticePartnersHideDrafts(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-		t.Fatal(err)
-	}
+	loadReference(t, st)
 	var practice, partner, kase int64
 	// A partner behind exactly one case of a practice, and not a case
 	// itself: drafting that case takes it out of the anonymous set.
-	err = pool.QueryRow(ctx, `SELECT k.practice_id, k.partner_id, min(d.from_id) FROM practice_partner k
+	err := pool.QueryRow(ctx, `SELECT k.practice_id, k.partner_id, min(d.from_id) FROM practice_partner k
 		JOIN link d ON d.to_id = k.practice_id AND d.type = 'DEMONSTRATES'
 		JOIN link l ON (l.to_id = d.from_id AND l.from_id = k.partner_id) OR (l.from_id = d.from_id AND l.to_id = k.partner_id)
 		WHERE k.published AND NOT EXISTS (
@@ -290,13 +277,7 @@ func TestPracticePartnersHideDrafts(t *testing.T) {
 func TestMigrateFollowsTheBackerRelations(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-		t.Fatal(err)
-	}
+	loadReference(t, st)
 	var rows int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM practice_partner`).Scan(&rows); err != nil {
 		t.Fatal(err)

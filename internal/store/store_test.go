@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
+	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 	"github.com/partnergraph/partnergraph/internal/store/storetest"
 )
@@ -88,6 +89,18 @@ func load(t *testing.T, st *store.Store, d kb.Dataset) store.ApplyReport {
 		t.Fatalf("ApplyDataset: %v", err)
 	}
 	return rep
+}
+
+// loadReference applies the reference data to st, as partnergraph seed does.
+func loadReference(t *testing.T, st *store.Store) {
+	t.Helper()
+	ds, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyDataset(context.Background(), "seed", *ds); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func count(t *testing.T, pool *pgxpool.Pool, table string) int {

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
-	"github.com/partnergraph/partnergraph/internal/seed"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -23,13 +22,7 @@ func TestTogetherSendsFirstStatementsInOnePipeline(t *testing.T) {
 	counter := &pgtest.TripCounter{}
 	st, pool := open(t, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = counter })
 	ctx := context.Background()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyDataset(ctx, "seed", *ds); err != nil {
-		t.Fatal(err)
-	}
+	loadReference(t, st)
 	rows, _ := pool.Query(ctx, `SELECT id FROM entity ORDER BY id`)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
