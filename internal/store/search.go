@@ -975,16 +975,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// spoldzielni socjalnych" puts the association before an article
 	// whose longer title holds those words. A hit whose name or
 	// attributes hold every word thus scores above 2, any other below.
-	var own, cover string
-	if n == 1 {
-		own = "(d.vec @@ " + b.arg(c.owns[0]) + "::tsquery)::int"
-		cover = "1"
-	} else {
-		own = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.owns) + "::tsquery[]) g)"
-		cover = strconv.Itoa(n)
-		if partial {
-			cover = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.groups) + "::tsquery[]) g)"
-		}
+	//
+	// How many groups match (in the name and attributes, own, and
+	// anywhere, cover) is a sum of one test a group, each group its own
+	// argument: a subquery over an array of them was a subplan, run twice
+	// a candidate (the score reads own twice), 300 times a page.
+	own := matchCount(b, c.owns)
+	cover := strconv.Itoa(n)
+	if partial && n > 1 {
+		cover = matchCount(b, c.groups)
 	}
 	// The candidate sets come from materialised CTEs so that the planner
 	// plans them without the LIMIT, by the text index (with a LIMIT in
@@ -1036,13 +1035,18 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 				(SELECT * FROM anyof LIMIT CASE WHEN (SELECT count(*) FROM buts) >= %[3]d THEN 0 ELSE %[4]s END)) y)`,
 			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
 	}
-	sql := fmt.Sprintf(`WITH %[1]s
+	// Each candidate's rank and counts are computed once, in a
+	// materialised CTE (scored): inlined, the score's two references to
+	// own evaluated it twice. The score adds them up as before, in the
+	// same order and types, so that it is the same float8.
+	sql := fmt.Sprintf(`WITH %[1]s,
+		scored AS MATERIALIZED (SELECT d.entity_id, d.name_words,
+			ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1) AS rank, %[2]s AS own, %[3]s AS cover FROM cand d)
 		SELECT d.entity_id, score, %[10]s
-		FROM cand d,
-		LATERAL (SELECT %[2]s AS own, %[3]s AS cover) n,
-		LATERAL (SELECT ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1)
-			+ n.own::float8 / %[6]d - 3 * (%[6]d - n.cover)
-			+ CASE WHEN n.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
+		FROM scored d,
+		LATERAL (SELECT d.rank
+			+ d.own::float8 / %[6]d - 3 * (%[6]d - d.cover)
+			+ CASE WHEN d.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
 		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qRank, n, c.words,
 		b.arg(r.Limit+1), b.arg(r.Offset), total)
@@ -1103,6 +1107,19 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		page.Hits = append(page.Hits, h)
 	}
 	return page, nil
+}
+
+// matchCount returns the SQL of how many of the tsqueries groups the
+// document d.vec matches (an int), each group an argument of b.
+func matchCount(b *builder, groups []string) string {
+	tests := make([]string, len(groups))
+	for i, g := range groups {
+		tests[i] = "(d.vec @@ " + b.arg(g) + "::tsquery)::int"
+	}
+	if len(tests) == 1 {
+		return tests[0]
+	}
+	return "(" + strings.Join(tests, " + ") + ")"
 }
 
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
@@ -1196,12 +1213,13 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 		%[1]s AS (SELECT ctid FROM %[1]s_probe WHERE (SELECT count(*) FROM %[1]s_probe) >= %[3]s
 			UNION ALL (SELECT ctid FROM m_index WHERE %[2]s AND (SELECT count(*) FROM %[1]s_probe) < %[3]s LIMIT %[3]s))`, name, cond, lim)
 		}
+		// The count reads the probe's matches where they are: a CTE of
+		// its own stored the 1,001 rows a second time.
 		sets += fmt.Sprintf(`,
 		m_probe AS MATERIALIZED (SELECT * FROM (%[1]s) p),
 		%[2]s,
 		%[3]s,
-		total_probe AS MATERIALIZED (SELECT 1 FROM m_probe LIMIT %[4]s),
-		total AS (SELECT CASE WHEN (SELECT count(*) FROM total_probe) >= %[4]s THEN %[4]s
+		total AS (SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM m_probe LIMIT %[4]s) p) >= %[4]s THEN %[4]s
 			ELSE (SELECT count(*) FROM (SELECT 1 FROM m_index LIMIT %[4]s) x) END AS n)`,
 			strings.Join(parts, " UNION ALL "), probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -152,4 +154,102 @@ func pageKeys(p *store.SearchPage) []string {
 		out = append(out, fmt.Sprintf("%s %v %s %q %v", h.Entity.Key, h.Score, h.Snippet.Field, h.Snippet.Text, h.Missing))
 	}
 	return out
+}
+
+// pageTracer keeps the search pages' statements a pool sends (their
+// pipeline's second statement), with their arguments.
+type pageTracer struct {
+	mu    sync.Mutex
+	pages []tracedPage
+}
+
+type tracedPage struct {
+	sql  string
+	args []any
+}
+
+func (t *pageTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (t *pageTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if strings.HasPrefix(d.SQL, "WITH m_index") {
+		t.mu.Lock()
+		t.pages = append(t.pages, tracedPage{d.SQL, d.Args})
+		t.mu.Unlock()
+	}
+}
+
+func (t *pageTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (t *pageTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (t *pageTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestSearchPageScoresEachCandidateOnce runs the statements of pages of
+// one and of several words, read from the text index and from the
+// probe's windows, under EXPLAIN ANALYZE: no part of the plan runs once a
+// candidate (a subplan: how many words a candidate holds was a subquery,
+// run twice a candidate), and the probe's count reads its matches where
+// they are, without storing them in a CTE of its own (docs/search.md,
+// "Less work a candidate").
+func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
+	ctx := context.Background()
+	tracer := &pageTracer{}
+	st, pool := open(t, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = tracer })
+	d := small()
+	d.Entities = append(d.Entities, cooperatives("once", "Jednorazowa", 400)...)
+	load(t, st, d)
+	if _, err := pool.Exec(ctx, `ANALYZE search_doc`); err != nil {
+		t.Fatal(err)
+	}
+	probed := store.New(pool)
+	probed.ProbeEverySearch()
+	for _, s := range []*store.Store{st, probed} {
+		for _, q := range []string{"spoldzielnia jednorazowa", "jednorazowa", "spoldzielnia jednorazowa nieistniejace"} {
+			if _, err := s.Search(ctx, store.Public, store.SearchRequest{Query: q, Limit: 20, Count: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(tracer.pages) < 4 {
+		t.Fatalf("%d page statements seen, want those of four searches", len(tracer.pages))
+	}
+	probes := 0
+	for _, p := range tracer.pages {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []map[string]any
+		err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+p.sql, p.args...).Scan(&plan)
+		tx.Rollback(ctx) //nolint:errcheck // read-only
+		if err != nil {
+			t.Fatalf("EXPLAIN: %v\n%s", err, p.sql)
+		}
+		if strings.Contains(p.sql, "m_probe") {
+			probes++
+		}
+		var walk func(n map[string]any)
+		walk = func(n map[string]any) {
+			if rel, _ := n["Parent Relationship"].(string); rel == "SubPlan" {
+				if loops, _ := n["Actual Loops"].(float64); loops > 1 {
+					t.Errorf("a subplan runs %v times in the page statement\n%s", loops, p.sql)
+				}
+			}
+			if name, _ := n["CTE Name"].(string); strings.HasPrefix(name, "total") {
+				t.Errorf("the count's rows are stored in CTE %s\n%s", name, p.sql)
+			}
+			kids, _ := n["Plans"].([]any)
+			for _, k := range kids {
+				walk(k.(map[string]any))
+			}
+		}
+		walk(plan[0]["Plan"].(map[string]any))
+	}
+	if probes == 0 {
+		t.Error("no probed page statement seen")
+	}
 }
