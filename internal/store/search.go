@@ -655,7 +655,7 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // readOnce runs the statement of a search page (rows of an entity id, a
-// score and a count) as readWithoutJIT does, read-only, with JIT off,
+// score, a count and the entity's kind) as readWithoutJIT does, read-only, with JIT off,
 // but in one round trip instead of three: the settings and the statement
 // go in one pipeline (one implicit transaction, ended by its Sync). The
 // statement is an unnamed one, which plan_cache_mode auto plans for its
@@ -668,7 +668,7 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 // With generic set, where the pool keeps prepared statements, the
 // statement is one of the connection's prepared statements and keeps its
 // generic plan (pagePlans, searchplan.go).
-func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64)) error {
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64, kind kb.Kind)) error {
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
@@ -678,8 +678,9 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 			}
 			var id, n int64
 			var score float64
-			_, err = pgx.ForEachRow(rows, []any{&id, &score, &n}, func() error {
-				row(id, score, n)
+			var kind string
+			_, err = pgx.ForEachRow(rows, []any{&id, &score, &n, &kind}, func() error {
+				row(id, score, n, kb.Kind(kind))
 				return nil
 			})
 			return translate(err)
@@ -699,8 +700,8 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 	// are read from their binary widths (tried: TypeMap().Scan by the
 	// descriptions finds none).
 	for _, r := range result.Rows {
-		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
-			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
+		if len(r) != 4 || len(r[0]) != 8 || len(r[1]) != 8 {
+			return fmt.Errorf("search: a row of %d columns, not bigint, float8, a count and a kind", len(r))
 		}
 		// The count is a bigint, or the integer 0 when not counted.
 		var n int64
@@ -712,7 +713,8 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 		default:
 			return fmt.Errorf("search: a count of %d bytes", len(r[2]))
 		}
-		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n)
+		// A text in binary is its bytes.
+		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n, kb.Kind(r[3]))
 	}
 	return nil
 }
@@ -994,7 +996,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// joined back to search_doc (whose size the planner would then plan
 	// for); those of a full match are read by their positions, a TID
 	// scan of at most 2 × limit rows (candidateSets).
-	const cols = "d.entity_id, d.vec, d.name_words"
+	const cols = "d.entity_id, d.vec, d.name_words, d.kind"
 	var sets string
 	total := "0"
 	counted := r.Count && !partial
@@ -1040,9 +1042,9 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// own evaluated it twice. The score adds them up as before, in the
 	// same order and types, so that it is the same float8.
 	sql := fmt.Sprintf(`WITH %[1]s,
-		scored AS MATERIALIZED (SELECT d.entity_id, d.name_words,
+		scored AS MATERIALIZED (SELECT d.entity_id, d.name_words, d.kind,
 			ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1) AS rank, %[2]s AS own, %[3]s AS cover FROM cand d)
-		SELECT d.entity_id, score, %[10]s
+		SELECT d.entity_id, score, %[10]s, d.kind
 		FROM scored d,
 		LATERAL (SELECT d.rank
 			+ d.own::float8 / %[6]d - 3 * (%[6]d - d.cover)
@@ -1052,12 +1054,13 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		b.arg(r.Limit+1), b.arg(r.Offset), total)
 	var ids []int64
 	var scores []float64
+	var kinds []kb.Kind
 	var n64 int64
 	// JIT off, and planned once per connection for a page of full
 	// matches (searchplan.go), for the query's own terms for a page of
 	// partial ones: see readWithoutJIT.
-	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64) {
-		ids, scores, n64 = append(ids, id), append(scores, score), n
+	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64, kind kb.Kind) {
+		ids, scores, kinds, n64 = append(ids, id), append(scores, score), append(kinds, kind), n
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -1079,11 +1082,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		return page, nil
 	}
 	// The entities, and their translations, from which the snippet may
-	// come (the document holds them).
+	// come (the document holds them), read by the statement of the hits'
+	// kinds only (entitiesOfKinds).
 	// So may it from a topic's label in another language, read with them
-	// unless the search leaves out practices.
-	labels := len(r.Kinds) == 0 || slices.Contains(r.Kinds, kb.KindGoodPractice)
-	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, labels)
+	// when the page holds practices.
+	pageKinds := map[kb.Kind]bool{}
+	for _, k := range kinds[:len(ids)] {
+		pageKinds[k] = true
+	}
+	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, pageKinds)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -1123,14 +1130,14 @@ func matchCount(b *builder, groups []string) string {
 }
 
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
-// ids and, with labels, the topic labels of the practices among them
-// (topicLabelsOf), read in one round trip where reads go to a pool (a
-// batch: the statements are prepared statements of its connections; the
-// labels' is sent for every page, since which hits are practices is known
-// only from their rows, and costs an index probe per id when none is),
-// else one after the other.
-func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, labels bool) (
+// ids and, when kinds (the kinds of the ids) holds practices, the topic
+// labels of the practices among them (topicLabelsOf), read in one round
+// trip where reads go to a pool (a batch: the statements are prepared
+// statements of its connections; the entities' reads the branches of
+// kinds only, entitiesOfKinds), else one after the other.
+func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, kinds map[kb.Kind]bool) (
 	[]*kb.Entity, map[int64]kb.Texts, map[int64]map[string][]string, error) {
+	labels := kinds[kb.KindGoodPractice]
 	q := s.read(ctx)
 	p, ok := q.(*pgxpool.Pool)
 	if !ok {
@@ -1149,7 +1156,11 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 	var texts map[int64]kb.Texts
 	var topicLabels map[int64]map[string][]string
 	b := &pgx.Batch{}
-	b.Queue(s.entitiesSQL(), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
+	entities := entityRowsSQL
+	if !s.serverPlans {
+		entities = entitiesOfKinds(kinds)
+	}
+	b.Queue(entities, ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
 		es, err = entitiesInOrder(ctx, vis, rows, ids)
 		return err
 	})
@@ -1228,7 +1239,7 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 	return sets + fmt.Sprintf(`,
 		picked AS (SELECT ctid FROM own UNION ALL
 			(SELECT ctid FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM own) >= %[2]d THEN 0 ELSE %[1]s END)),
-		cand AS (SELECT d.entity_id, d.vec, d.name_words FROM search_doc d WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)))`,
+		cand AS (SELECT d.entity_id, d.vec, d.name_words, d.kind FROM search_doc d WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)))`,
 		limit, need)
 }
 

@@ -161,6 +161,7 @@ func pageKeys(p *store.SearchPage) []string {
 type pageTracer struct {
 	mu    sync.Mutex
 	pages []tracedPage
+	batch []string // every statement of the batches, in order
 }
 
 type tracedPage struct {
@@ -173,10 +174,11 @@ func (t *pageTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 }
 
 func (t *pageTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.batch = append(t.batch, d.SQL)
 	if strings.HasPrefix(d.SQL, "WITH m_index") {
-		t.mu.Lock()
 		t.pages = append(t.pages, tracedPage{d.SQL, d.Args})
-		t.mu.Unlock()
 	}
 }
 
@@ -251,5 +253,67 @@ func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 	}
 	if probes == 0 {
 		t.Error("no probed page statement seen")
+	}
+}
+
+// TestSearchReadsTheEntitiesOfTheHitsKinds: a search page reads its
+// entities by the statement of their kinds only, and the topics' labels
+// only when it holds practices; its answers are those of the statement
+// of every kind (TestSearchPagePlanIsGeneric and the relevance set compare
+// the pages themselves).
+func TestSearchReadsTheEntitiesOfTheHitsKinds(t *testing.T) {
+	ctx := context.Background()
+	tracer := &pageTracer{}
+	st, _ := open(t, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = tracer })
+	d := small()
+	d.Entities = append(d.Entities, cooperatives("kinds", "Rodzajowa", 30)...)
+	load(t, st, d)
+	for _, c := range []struct {
+		query     string
+		kinds     []string // the kinds' tables the entities' statement joins
+		practices bool     // whether the labels are read
+	}{
+		{"rodzajowa", []string{"cooperative"}, false},
+		{"partnera", nil, true},     // the practice, and others
+		{"spoldzielni", nil, false}, // a partner and cooperatives
+	} {
+		tracer.mu.Lock()
+		tracer.batch = nil
+		tracer.mu.Unlock()
+		page, err := st.Search(ctx, store.Public, store.SearchRequest{Query: c.query, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]bool{}
+		for _, h := range page.Hits {
+			kinds[strings.ToLower(string(h.Entity.Kind))] = true
+		}
+		var entities string
+		labels := false
+		for _, sql := range tracer.batch {
+			if strings.HasPrefix(sql, "WITH b AS MATERIALIZED") {
+				entities = sql
+			}
+			if strings.Contains(sql, "FROM practice_topic") {
+				labels = true
+			}
+		}
+		if entities == "" {
+			t.Fatalf("%q: no entities' statement in the batches", c.query)
+		}
+		for _, table := range []string{"partner", "cooperative", "partnership", "good_practice", "foreign_example", "project", "event", "person", "source"} {
+			if joins := strings.Contains(entities, " JOIN "+table+" "); joins != kinds[table] {
+				t.Errorf("%q (hits of kinds %v): the entities' statement joins %s: %v", c.query, kinds, table, joins)
+			}
+		}
+		if c.kinds != nil && !reflect.DeepEqual(kinds, map[string]bool{c.kinds[0]: true}) {
+			t.Errorf("%q: hits of kinds %v, want %v", c.query, kinds, c.kinds)
+		}
+		if labels != kinds["good_practice"] {
+			t.Errorf("%q (hits of kinds %v): topics' labels read: %v", c.query, kinds, labels)
+		}
+		if c.practices && !kinds["good_practice"] {
+			t.Errorf("%q: no practice among the hits %v; the test wants one", c.query, kinds)
+		}
 	}
 }
