@@ -1008,7 +1008,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		sets = candidateSets(b.arg(c.all), b.arg(c.own), where, limit, need, plan)
+		sets = candidateSets(b, b.arg(c.all), b.arg(c.own), where, limit, need, plan)
 		if counted {
 			total = "(SELECT n FROM total)"
 		}
@@ -1198,7 +1198,13 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 // their positions at the end. With a probe plan, each of the three first
 // reads the probe's windows (m_probe), and m_index only when the windows
 // hold too few for it (searchprobe.go).
-func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
+//
+// The probe's windows are arguments (their first and last positions, b's
+// arguments), read by one TID range scan run once a window: sixteen
+// scans in the statement's text cost PostgreSQL their start (their quals
+// and projections compiled) at every execution, and made a text, hence a
+// prepared statement, of every set of windows.
+func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
 	bound := strconv.Itoa(CountBound + 1)
 	sets := fmt.Sprintf(`m_index AS MATERIALIZED (SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
 			WHERE d.vec @@ %[1]s::tsquery AND %[3]s)`, tsqAll, tsqOwn, where)
@@ -1209,14 +1215,19 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 		total AS (SELECT count(*) AS n FROM (SELECT 1 FROM m_index LIMIT %[2]s) x)`, limit, bound)
 	} else {
 		// ts_match_vq is @@ as a function, which no index answers: the
-		// probe reads its windows' rows (TID range scans) and stops when
-		// its readers have what they need.
-		parts := make([]string, len(plan.windows))
+		// probe reads its windows' rows (a TID range scan a window, in the
+		// windows' order: a nested loop over them) and stops when its
+		// readers have what they need. The scan is a subquery of its own
+		// (OFFSET 0), so that its range is a qual of the scan and not a
+		// join condition, which no TID range scan takes.
+		from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
 		for i, w := range plan.windows {
-			parts[i] = fmt.Sprintf(`(SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own FROM search_doc d
-				WHERE d.ctid >= '(%[1]d,0)'::tid AND d.ctid < '(%[2]d,0)'::tid AND ts_match_vq(d.vec, %[3]s::tsquery) AND %[5]s)`,
-				w[0], w[1], tsqAll, tsqOwn, where)
+			from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
 		}
+		windows := fmt.Sprintf(`SELECT p.ctid, p.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
+			LATERAL (SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own FROM search_doc d
+				WHERE d.ctid >= w.first::tid AND d.ctid < w.last::tid AND ts_match_vq(d.vec, %[3]s::tsquery) AND %[5]s OFFSET 0) p`,
+			b.arg(from), b.arg(to), tsqAll, tsqOwn, where)
 		// Each set is the probe's when the probe fills it, else the
 		// index's (a one-time filter on a value the planner cannot know).
 		probed := func(name, cond, lim string) string {
@@ -1227,12 +1238,12 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 		// The count reads the probe's matches where they are: a CTE of
 		// its own stored the 1,001 rows a second time.
 		sets += fmt.Sprintf(`,
-		m_probe AS MATERIALIZED (SELECT * FROM (%[1]s) p),
+		m_probe AS MATERIALIZED (%[1]s),
 		%[2]s,
 		%[3]s,
 		total AS (SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM m_probe LIMIT %[4]s) p) >= %[4]s THEN %[4]s
 			ELSE (SELECT count(*) FROM (SELECT 1 FROM m_index LIMIT %[4]s) x) END AS n)`,
-			strings.Join(parts, " UNION ALL "), probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
+			windows, probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
 	}
 	// The candidates: every set is materialised (each is read twice), so
 	// that the planner plans m_index for the whole index, not for a LIMIT.

@@ -194,9 +194,10 @@ func (t *pageTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 // one and of several words, read from the text index and from the
 // probe's windows, under EXPLAIN ANALYZE: no part of the plan runs once a
 // candidate (a subplan: how many words a candidate holds was a subquery,
-// run twice a candidate), and the probe's count reads its matches where
-// they are, without storing them in a CTE of its own (docs/search.md,
-// "Less work a candidate").
+// run twice a candidate), the probe's count reads its matches where
+// they are, without storing them in a CTE of its own, and the probe's
+// windows are read by one TID range scan, not one a window
+// (docs/search.md, "Less work a candidate").
 func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 	ctx := context.Background()
 	tracer := &pageTracer{}
@@ -234,8 +235,12 @@ func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 		if strings.Contains(p.sql, "m_probe") {
 			probes++
 		}
+		tidRanges := 0
 		var walk func(n map[string]any)
 		walk = func(n map[string]any) {
+			if n["Node Type"] == "Tid Range Scan" {
+				tidRanges++
+			}
 			if rel, _ := n["Parent Relationship"].(string); rel == "SubPlan" {
 				if loops, _ := n["Actual Loops"].(float64); loops > 1 {
 					t.Errorf("a subplan runs %v times in the page statement\n%s", loops, p.sql)
@@ -250,6 +255,9 @@ func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 			}
 		}
 		walk(plan[0]["Plan"].(map[string]any))
+		if strings.Contains(p.sql, "m_probe") && tidRanges != 1 {
+			t.Errorf("%d TID range scans in a probed page statement, want one, run once a window\n%s", tidRanges, p.sql)
+		}
 	}
 	if probes == 0 {
 		t.Error("no probed page statement seen")
