@@ -1219,14 +1219,19 @@ func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, pl
 		// windows' order: a nested loop over them) and stops when its
 		// readers have what they need. The scan is a subquery of its own
 		// (OFFSET 0), so that its range is a qual of the scan and not a
-		// join condition, which no TID range scan takes.
+		// join condition, which no TID range scan takes. The filters
+		// (status, kind, country) are tested on its matches only, above
+		// it: in the scan's qual they made PostgreSQL decode every row of
+		// the windows up to its status, past the document's other
+		// vector, where a row that does not match needs only its vec.
 		from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
 		for i, w := range plan.windows {
 			from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
 		}
-		windows := fmt.Sprintf(`SELECT p.ctid, p.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
-			LATERAL (SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own FROM search_doc d
-				WHERE d.ctid >= w.first::tid AND d.ctid < w.last::tid AND ts_match_vq(d.vec, %[3]s::tsquery) AND %[5]s OFFSET 0) p`,
+		windows := fmt.Sprintf(`SELECT d.ctid, d.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
+			LATERAL (SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own, d.status, d.kind, d.country FROM search_doc d
+				WHERE d.ctid >= w.first::tid AND d.ctid < w.last::tid AND ts_match_vq(d.vec, %[3]s::tsquery) OFFSET 0) d
+			WHERE %[5]s`,
 			b.arg(from), b.arg(to), tsqAll, tsqOwn, where)
 		// Each set is the probe's when the probe fills it, else the
 		// index's (a one-time filter on a value the planner cannot know).

@@ -196,8 +196,8 @@ func (t *pageTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 // candidate (a subplan: how many words a candidate holds was a subquery,
 // run twice a candidate), the probe's count reads its matches where
 // they are, without storing them in a CTE of its own, and the probe's
-// windows are read by one TID range scan, not one a window
-// (docs/search.md, "Less work a candidate").
+// windows are read by one TID range scan, not one a window, which tests
+// the filters on its matches only (docs/search.md, "Less work a candidate").
 func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 	ctx := context.Background()
 	tracer := &pageTracer{}
@@ -240,6 +240,9 @@ func TestSearchPageScoresEachCandidateOnce(t *testing.T) {
 		walk = func(n map[string]any) {
 			if n["Node Type"] == "Tid Range Scan" {
 				tidRanges++
+				if f, _ := n["Filter"].(string); strings.Contains(f, "status") {
+					t.Errorf("the windows' scan tests the status of every row: %s", f)
+				}
 			}
 			if rel, _ := n["Parent Relationship"].(string); rel == "SubPlan" {
 				if loops, _ := n["Actual Loops"].(float64); loops > 1 {
