@@ -263,8 +263,9 @@ var entitiesOfKindsSQL sync.Map
 // reads them with its hits): starting a branch costs PostgreSQL its
 // nested loop, index scan and projection whether or not the branch has a
 // row, and the nine of entitiesByIDSQL cost a search page about as much
-// as reading its rows (docs/search.md, "Less work a candidate"). A kind
-// it does not know makes it read them all.
+// as reading its rows (docs/search.md, "Less work a candidate"). Its
+// columns have the types of entitiesByIDSQL's. A kind it does not know
+// makes it read them all.
 func entitiesOfKinds(kinds map[kb.Kind]bool) string {
 	var set uint16
 	for k := range kinds {
@@ -277,14 +278,21 @@ func entitiesOfKinds(kinds map[kb.Kind]bool) string {
 	if sql, ok := entitiesOfKindsSQL.Load(set); ok {
 		return sql.(string)
 	}
+	// A union types its columns from its first branches: where the first
+	// two give a column no type (a bare NULL in both), it is text, and a
+	// later branch of another type fails. The first two branches of
+	// entitiesByIDSQL (partners, cooperatives) are always there, as empty
+	// branches (a qual false, which the planner makes a Result of no
+	// scan) when their kinds are not asked for, so that every column has
+	// the type it has in entitiesByIDSQL.
 	var branches []string
 	for i, b := range entityKindBranches {
-		if set&(1<<i) != 0 {
+		switch {
+		case set&(1<<i) != 0:
 			branches = append(branches, b)
+		case i < 2:
+			branches = append(branches, b+" AND false")
 		}
-	}
-	if len(branches) == 0 {
-		branches = entityKindBranches[:1] // no ids: any branch reads none
 	}
 	sql := `WITH b AS MATERIALIZED (SELECT * FROM entity WHERE id = ANY($1) AND status = ANY($2))
 		SELECT ` + entityColumns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) e`
