@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -218,15 +220,19 @@ func pageRowsSQL(ids, statuses string) string {
 		SELECT ` + entityColumns + ` FROM (` + entitiesOfB + `) e ORDER BY array_position((SELECT ids FROM p), e.id)`
 }
 
-// entitiesOfB is the union of entitiesByIDSQL: the rows of the entities
-// of the CTE b, each joined to its own kind's table, with the columns of
-// entity_full.
-var entitiesOfB = func() string {
-	kinds := []struct{ kind, table, alias string }{
-		{"PARTNER", "partner", "p"}, {"COOPERATIVE", "cooperative", "c"}, {"PARTNERSHIP", "partnership", "ps"},
-		{"GOOD_PRACTICE", "good_practice", "g"}, {"FOREIGN_EXAMPLE", "foreign_example", "f"}, {"PROJECT", "project", "pr"},
-		{"EVENT", "event", "ev"}, {"PERSON", "person", "pe"}, {"SOURCE", "source", "s"},
-	}
+// entityKindTables are the kinds' own tables, in the order of the
+// branches of entitiesOfB.
+var entityKindTables = []struct{ kind, table, alias string }{
+	{"PARTNER", "partner", "p"}, {"COOPERATIVE", "cooperative", "c"}, {"PARTNERSHIP", "partnership", "ps"},
+	{"GOOD_PRACTICE", "good_practice", "g"}, {"FOREIGN_EXAMPLE", "foreign_example", "f"}, {"PROJECT", "project", "pr"},
+	{"EVENT", "event", "ev"}, {"PERSON", "person", "pe"}, {"SOURCE", "source", "s"},
+}
+
+// entityKindBranches are the branches of entitiesOfB, one a kind in the
+// order of entityKindTables: the rows of the entities of the CTE b of
+// that kind, joined to its own table, with the columns of entity_full.
+var entityKindBranches = func() []string {
+	kinds := entityKindTables
 	branches := make([]string, len(kinds))
 	for i, k := range kinds {
 		sel := entityFullSelect
@@ -240,8 +246,59 @@ var entitiesOfB = func() string {
 		sel = regexp.MustCompile(`coalesce\(NULL(, NULL)*\)`).ReplaceAllString(sel, "NULL")
 		branches[i] = "SELECT " + sel + " FROM b e JOIN " + k.table + " " + k.alias + " ON " + k.alias + ".id = e.id WHERE e.kind = '" + k.kind + "'"
 	}
-	return strings.Join(branches, "\n\t\tUNION ALL ")
+	return branches
 }()
+
+// entitiesOfB is the union of entitiesByIDSQL: the rows of the entities
+// of the CTE b, each joined to its own kind's table, with the columns of
+// entity_full.
+var entitiesOfB = strings.Join(entityKindBranches, "\n\t\tUNION ALL ")
+
+// entitiesOfKindsSQL memoizes entitiesOfKinds by its set of kinds (a bit
+// a kind of entityKindTables).
+var entitiesOfKindsSQL sync.Map
+
+// entitiesOfKinds returns entitiesByIDSQL with the branches of the given
+// kinds only, for a read that knows the kinds of its ids (a search page
+// reads them with its hits): starting a branch costs PostgreSQL its
+// nested loop, index scan and projection whether or not the branch has a
+// row, and the nine of entitiesByIDSQL cost a search page about as much
+// as reading its rows (docs/search.md, "Less work a candidate"). Its
+// columns have the types of entitiesByIDSQL's. A kind it does not know
+// makes it read them all.
+func entitiesOfKinds(kinds map[kb.Kind]bool) string {
+	var set uint16
+	for k := range kinds {
+		i := slices.IndexFunc(entityKindTables, func(t struct{ kind, table, alias string }) bool { return t.kind == string(k) })
+		if i < 0 {
+			return entitiesByIDSQL
+		}
+		set |= 1 << i
+	}
+	if sql, ok := entitiesOfKindsSQL.Load(set); ok {
+		return sql.(string)
+	}
+	// A union types its columns from its first branches: where the first
+	// two give a column no type (a bare NULL in both), it is text, and a
+	// later branch of another type fails. The first two branches of
+	// entitiesByIDSQL (partners, cooperatives) are always there, as empty
+	// branches (a qual false, which the planner makes a Result of no
+	// scan) when their kinds are not asked for, so that every column has
+	// the type it has in entitiesByIDSQL.
+	var branches []string
+	for i, b := range entityKindBranches {
+		switch {
+		case set&(1<<i) != 0:
+			branches = append(branches, b)
+		case i < 2:
+			branches = append(branches, b+" AND false")
+		}
+	}
+	sql := `WITH b AS MATERIALIZED (SELECT * FROM entity WHERE id = ANY($1) AND status = ANY($2))
+		SELECT ` + entityColumns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) e`
+	entitiesOfKindsSQL.Store(set, sql)
+	return sql
+}
 
 // entityRowsSQL reads entities by id through the function entity_rows
 // (migration 00021), which runs entitiesByIDSQL's union in PL/pgSQL, in

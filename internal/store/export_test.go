@@ -9,6 +9,14 @@ import (
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
+// EntitiesOfKinds exposes entitiesOfKinds, and EntitiesByIDSQL the
+// statement of every kind, to the tests.
+func EntitiesOfKinds(kinds map[kb.Kind]bool) string { return entitiesOfKinds(kinds) }
+
+// EntitiesByIDSQL is the statement of EntitiesByID where the pool keeps
+// prepared statements.
+var EntitiesByIDSQL = entitiesByIDSQL
+
 // Translate exposes translate to the tests.
 var Translate = translate
 

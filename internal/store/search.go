@@ -655,7 +655,7 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // readOnce runs the statement of a search page (rows of an entity id, a
-// score and a count) as readWithoutJIT does, read-only, with JIT off,
+// score, a count and the entity's kind) as readWithoutJIT does, read-only, with JIT off,
 // but in one round trip instead of three: the settings and the statement
 // go in one pipeline (one implicit transaction, ended by its Sync). The
 // statement is an unnamed one, which plan_cache_mode auto plans for its
@@ -668,7 +668,7 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 // With generic set, where the pool keeps prepared statements, the
 // statement is one of the connection's prepared statements and keeps its
 // generic plan (pagePlans, searchplan.go).
-func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64)) error {
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64, kind kb.Kind)) error {
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
@@ -678,8 +678,9 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 			}
 			var id, n int64
 			var score float64
-			_, err = pgx.ForEachRow(rows, []any{&id, &score, &n}, func() error {
-				row(id, score, n)
+			var kind string
+			_, err = pgx.ForEachRow(rows, []any{&id, &score, &n, &kind}, func() error {
+				row(id, score, n, kb.Kind(kind))
 				return nil
 			})
 			return translate(err)
@@ -699,8 +700,8 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 	// are read from their binary widths (tried: TypeMap().Scan by the
 	// descriptions finds none).
 	for _, r := range result.Rows {
-		if len(r) != 3 || len(r[0]) != 8 || len(r[1]) != 8 {
-			return fmt.Errorf("search: a row of %d columns, not bigint, float8 and a count", len(r))
+		if len(r) != 4 || len(r[0]) != 8 || len(r[1]) != 8 {
+			return fmt.Errorf("search: a row of %d columns, not bigint, float8, a count and a kind", len(r))
 		}
 		// The count is a bigint, or the integer 0 when not counted.
 		var n int64
@@ -712,7 +713,8 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 		default:
 			return fmt.Errorf("search: a count of %d bytes", len(r[2]))
 		}
-		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n)
+		// A text in binary is its bytes.
+		row(int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1])), n, kb.Kind(r[3]))
 	}
 	return nil
 }
@@ -975,16 +977,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// spoldzielni socjalnych" puts the association before an article
 	// whose longer title holds those words. A hit whose name or
 	// attributes hold every word thus scores above 2, any other below.
-	var own, cover string
-	if n == 1 {
-		own = "(d.vec @@ " + b.arg(c.owns[0]) + "::tsquery)::int"
-		cover = "1"
-	} else {
-		own = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.owns) + "::tsquery[]) g)"
-		cover = strconv.Itoa(n)
-		if partial {
-			cover = "(SELECT count(*) FILTER (WHERE d.vec @@ g) FROM unnest(" + b.arg(c.groups) + "::tsquery[]) g)"
-		}
+	//
+	// How many groups match (in the name and attributes, own, and
+	// anywhere, cover) is a sum of one test a group, each group its own
+	// argument: a subquery over an array of them was a subplan, run twice
+	// a candidate (the score reads own twice), 300 times a page.
+	own := matchCount(b, c.owns)
+	cover := strconv.Itoa(n)
+	if partial && n > 1 {
+		cover = matchCount(b, c.groups)
 	}
 	// The candidate sets come from materialised CTEs so that the planner
 	// plans them without the LIMIT, by the text index (with a LIMIT in
@@ -995,7 +996,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// joined back to search_doc (whose size the planner would then plan
 	// for); those of a full match are read by their positions, a TID
 	// scan of at most 2 × limit rows (candidateSets).
-	const cols = "d.entity_id, d.vec, d.name_words"
+	const cols = "d.entity_id, d.vec, d.name_words, d.kind"
 	var sets string
 	total := "0"
 	counted := r.Count && !partial
@@ -1007,7 +1008,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		sets = candidateSets(b.arg(c.all), b.arg(c.own), where, limit, need, plan)
+		sets = candidateSets(b, b.arg(c.all), b.arg(c.own), where, limit, need, plan)
 		if counted {
 			total = "(SELECT n FROM total)"
 		}
@@ -1036,24 +1037,30 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 				(SELECT * FROM anyof LIMIT CASE WHEN (SELECT count(*) FROM buts) >= %[3]d THEN 0 ELSE %[4]s END)) y)`,
 			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
 	}
-	sql := fmt.Sprintf(`WITH %[1]s
-		SELECT d.entity_id, score, %[10]s
-		FROM cand d,
-		LATERAL (SELECT %[2]s AS own, %[3]s AS cover) n,
-		LATERAL (SELECT ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1)
-			+ n.own::float8 / %[6]d - 3 * (%[6]d - n.cover)
-			+ CASE WHEN n.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
+	// Each candidate's rank and counts are computed once, in a
+	// materialised CTE (scored): inlined, the score's two references to
+	// own evaluated it twice. The score adds them up as before, in the
+	// same order and types, so that it is the same float8.
+	sql := fmt.Sprintf(`WITH %[1]s,
+		scored AS MATERIALIZED (SELECT d.entity_id, d.name_words, d.kind,
+			ts_rank(%[4]s::float4[], d.vec, %[5]s::tsquery, 1) AS rank, %[2]s AS own, %[3]s AS cover FROM cand d)
+		SELECT d.entity_id, score, %[10]s, d.kind
+		FROM scored d,
+		LATERAL (SELECT d.rank
+			+ d.own::float8 / %[6]d - 3 * (%[6]d - d.cover)
+			+ CASE WHEN d.own = %[6]d THEN 1 + 0.5 * least(1.0, %[7]d::float8 / greatest(d.name_words, 1)) ELSE 0 END AS score) s
 		ORDER BY score DESC, d.entity_id
 		LIMIT %[8]s OFFSET %[9]s`, sets, own, cover, rankWeights, qRank, n, c.words,
 		b.arg(r.Limit+1), b.arg(r.Offset), total)
 	var ids []int64
 	var scores []float64
+	var kinds []kb.Kind
 	var n64 int64
 	// JIT off, and planned once per connection for a page of full
 	// matches (searchplan.go), for the query's own terms for a page of
 	// partial ones: see readWithoutJIT.
-	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64) {
-		ids, scores, n64 = append(ids, id), append(scores, score), n
+	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64, kind kb.Kind) {
+		ids, scores, kinds, n64 = append(ids, id), append(scores, score), append(kinds, kind), n
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -1075,11 +1082,15 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 		return page, nil
 	}
 	// The entities, and their translations, from which the snippet may
-	// come (the document holds them).
+	// come (the document holds them), read by the statement of the hits'
+	// kinds only (entitiesOfKinds).
 	// So may it from a topic's label in another language, read with them
-	// unless the search leaves out practices.
-	labels := len(r.Kinds) == 0 || slices.Contains(r.Kinds, kb.KindGoodPractice)
-	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, labels)
+	// when the page holds practices.
+	pageKinds := map[kb.Kind]bool{}
+	for _, k := range kinds[:len(ids)] {
+		pageKinds[k] = true
+	}
+	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, pageKinds)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -1105,15 +1116,28 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	return page, nil
 }
 
+// matchCount returns the SQL of how many of the tsqueries groups the
+// document d.vec matches (an int), each group an argument of b.
+func matchCount(b *builder, groups []string) string {
+	tests := make([]string, len(groups))
+	for i, g := range groups {
+		tests[i] = "(d.vec @@ " + b.arg(g) + "::tsquery)::int"
+	}
+	if len(tests) == 1 {
+		return tests[0]
+	}
+	return "(" + strings.Join(tests, " + ") + ")"
+}
+
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
-// ids and, with labels, the topic labels of the practices among them
-// (topicLabelsOf), read in one round trip where reads go to a pool (a
-// batch: the statements are prepared statements of its connections; the
-// labels' is sent for every page, since which hits are practices is known
-// only from their rows, and costs an index probe per id when none is),
-// else one after the other.
-func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, labels bool) (
+// ids and, when kinds (the kinds of the ids) holds practices, the topic
+// labels of the practices among them (topicLabelsOf), read in one round
+// trip where reads go to a pool (a batch: the statements are prepared
+// statements of its connections; the entities' reads the branches of
+// kinds only, entitiesOfKinds), else one after the other.
+func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, kinds map[kb.Kind]bool) (
 	[]*kb.Entity, map[int64]kb.Texts, map[int64]map[string][]string, error) {
+	labels := kinds[kb.KindGoodPractice]
 	q := s.read(ctx)
 	p, ok := q.(*pgxpool.Pool)
 	if !ok {
@@ -1132,7 +1156,11 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 	var texts map[int64]kb.Texts
 	var topicLabels map[int64]map[string][]string
 	b := &pgx.Batch{}
-	b.Queue(s.entitiesSQL(), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
+	entities := entityRowsSQL
+	if !s.serverPlans {
+		entities = entitiesOfKinds(kinds)
+	}
+	b.Queue(entities, ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
 		es, err = entitiesInOrder(ctx, vis, rows, ids)
 		return err
 	})
@@ -1170,7 +1198,13 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 // their positions at the end. With a probe plan, each of the three first
 // reads the probe's windows (m_probe), and m_index only when the windows
 // hold too few for it (searchprobe.go).
-func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
+//
+// The probe's windows are arguments (their first and last positions, b's
+// arguments), read by one TID range scan run once a window: sixteen
+// scans in the statement's text cost PostgreSQL their start (their quals
+// and projections compiled) at every execution, and made a text, hence a
+// prepared statement, of every set of windows.
+func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
 	bound := strconv.Itoa(CountBound + 1)
 	sets := fmt.Sprintf(`m_index AS MATERIALIZED (SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
 			WHERE d.vec @@ %[1]s::tsquery AND %[3]s)`, tsqAll, tsqOwn, where)
@@ -1181,14 +1215,24 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 		total AS (SELECT count(*) AS n FROM (SELECT 1 FROM m_index LIMIT %[2]s) x)`, limit, bound)
 	} else {
 		// ts_match_vq is @@ as a function, which no index answers: the
-		// probe reads its windows' rows (TID range scans) and stops when
-		// its readers have what they need.
-		parts := make([]string, len(plan.windows))
+		// probe reads its windows' rows (a TID range scan a window, in the
+		// windows' order: a nested loop over them) and stops when its
+		// readers have what they need. The scan is a subquery of its own
+		// (OFFSET 0), so that its range is a qual of the scan and not a
+		// join condition, which no TID range scan takes. The filters
+		// (status, kind, country) are tested on its matches only, above
+		// it: in the scan's qual they made PostgreSQL decode every row of
+		// the windows up to its status, past the document's other
+		// vector, where a row that does not match needs only its vec.
+		from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
 		for i, w := range plan.windows {
-			parts[i] = fmt.Sprintf(`(SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own FROM search_doc d
-				WHERE d.ctid >= '(%[1]d,0)'::tid AND d.ctid < '(%[2]d,0)'::tid AND ts_match_vq(d.vec, %[3]s::tsquery) AND %[5]s)`,
-				w[0], w[1], tsqAll, tsqOwn, where)
+			from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
 		}
+		windows := fmt.Sprintf(`SELECT d.ctid, d.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
+			LATERAL (SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own, d.status, d.kind, d.country FROM search_doc d
+				WHERE d.ctid >= w.first::tid AND d.ctid < w.last::tid AND ts_match_vq(d.vec, %[3]s::tsquery) OFFSET 0) d
+			WHERE %[5]s`,
+			b.arg(from), b.arg(to), tsqAll, tsqOwn, where)
 		// Each set is the probe's when the probe fills it, else the
 		// index's (a one-time filter on a value the planner cannot know).
 		probed := func(name, cond, lim string) string {
@@ -1196,21 +1240,22 @@ func candidateSets(tsqAll, tsqOwn, where, limit string, need int, plan probePlan
 		%[1]s AS (SELECT ctid FROM %[1]s_probe WHERE (SELECT count(*) FROM %[1]s_probe) >= %[3]s
 			UNION ALL (SELECT ctid FROM m_index WHERE %[2]s AND (SELECT count(*) FROM %[1]s_probe) < %[3]s LIMIT %[3]s))`, name, cond, lim)
 		}
+		// The count reads the probe's matches where they are: a CTE of
+		// its own stored the 1,001 rows a second time.
 		sets += fmt.Sprintf(`,
-		m_probe AS MATERIALIZED (SELECT * FROM (%[1]s) p),
+		m_probe AS MATERIALIZED (%[1]s),
 		%[2]s,
 		%[3]s,
-		total_probe AS MATERIALIZED (SELECT 1 FROM m_probe LIMIT %[4]s),
-		total AS (SELECT CASE WHEN (SELECT count(*) FROM total_probe) >= %[4]s THEN %[4]s
+		total AS (SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM m_probe LIMIT %[4]s) p) >= %[4]s THEN %[4]s
 			ELSE (SELECT count(*) FROM (SELECT 1 FROM m_index LIMIT %[4]s) x) END AS n)`,
-			strings.Join(parts, " UNION ALL "), probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
+			windows, probed("own", "own", limit), probed("anywhere", "NOT own", limit), bound)
 	}
 	// The candidates: every set is materialised (each is read twice), so
 	// that the planner plans m_index for the whole index, not for a LIMIT.
 	return sets + fmt.Sprintf(`,
 		picked AS (SELECT ctid FROM own UNION ALL
 			(SELECT ctid FROM anywhere LIMIT CASE WHEN (SELECT count(*) FROM own) >= %[2]d THEN 0 ELSE %[1]s END)),
-		cand AS (SELECT d.entity_id, d.vec, d.name_words FROM search_doc d WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)))`,
+		cand AS (SELECT d.entity_id, d.vec, d.name_words, d.kind FROM search_doc d WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)))`,
 		limit, need)
 }
 
