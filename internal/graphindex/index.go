@@ -33,7 +33,6 @@ import (
 	"github.com/partnergraph/partnergraph/internal/feed"
 	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/kb"
-	"github.com/partnergraph/partnergraph/internal/lowprio"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
@@ -634,9 +633,7 @@ func (x *Index) MostConnected(ctx context.Context, vis store.Visibility, relatio
 	t := x.degrees[key]
 	x.degMu.Unlock()
 	if t == nil {
-		// A scan of every node (150-190 ms at 1M) that one request pays
-		// for: at a lower priority than the light requests beside it.
-		lowprio.Run(func() { t = countDegrees(wk) })
+		t = countDegrees(wk)
 		x.degMu.Lock()
 		x.degrees[key] = t
 		x.degMu.Unlock()
