@@ -30,3 +30,25 @@ func (c *TripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tr
 }
 
 func (c *TripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// SQLTracer is a pgx tracer (ConnConfig.Tracer) that hands See the text
+// of every statement a pool sends, those of a batch or pipeline one by
+// one: a test counts the statements it cares about.
+type SQLTracer struct{ See func(sql string) }
+
+func (c SQLTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c SQLTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.See(d.SQL)
+}
+
+func (c SQLTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (c SQLTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.See(d.SQL)
+	return ctx
+}
+
+func (c SQLTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}

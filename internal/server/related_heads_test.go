@@ -1,15 +1,14 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
@@ -29,24 +28,6 @@ func (c *entityReads) count(sql string) {
 	}
 }
 
-func (c *entityReads) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	c.count(d.SQL)
-	return ctx
-}
-
-func (c *entityReads) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// The statements of a pipeline (store.Together) are traced as a batch's.
-func (c *entityReads) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return ctx
-}
-
-func (c *entityReads) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	c.count(d.SQL)
-}
-
-func (c *entityReads) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
 // TestRelatedNodesNarrowOrFull: the nodes of a related connection are read
 // from the entity row alone when the connection asks of them, through
 // nodes or edges, directly or in fragments, only for what that row holds,
@@ -56,7 +37,7 @@ func (c *entityReads) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEn
 // kind's own table still has its value.
 func TestRelatedNodesNarrowOrFull(t *testing.T) {
 	reads := &entityReads{}
-	a := newAPI(t, "reference", server.Config{}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = reads })
+	a := newAPI(t, "reference", server.Config{}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = pgtest.SQLTracer{See: reads.count} })
 	const page = `query { goodPractices(first: 20) { totalCount nodes { name
 		cases(first: 3) { totalCount %[1]s }
 		partners(first: 5) { totalCount %[2]s } } } }`

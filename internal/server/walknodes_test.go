@@ -1,14 +1,13 @@
 package server_test
 
 import (
-	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
 )
 
@@ -16,14 +15,11 @@ import (
 // (store.EntityHeads), the read of a walk's nodes.
 type headReads struct{ n atomic.Int64 }
 
-func (c *headReads) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(d.SQL, "FROM entity WHERE id = ANY($1) AND status = ANY($2)") && strings.Contains(d.SQL, "created_by, updated_by, coalesce(sector, '')\n") {
+func (c *headReads) count(sql string) {
+	if strings.Contains(sql, "FROM entity WHERE id = ANY($1) AND status = ANY($2)") && strings.Contains(sql, "created_by, updated_by, coalesce(sector, '')\n") {
 		c.n.Add(1)
 	}
-	return ctx
 }
-
-func (c *headReads) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // TestWalkNodesSkipTheLoaderWait pins where the loaders' wait applies to a
 // walk's nodes: a neighbourhood's and a path's nodes are all known at once
@@ -35,7 +31,7 @@ func (c *headReads) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndD
 func TestWalkNodesSkipTheLoaderWait(t *testing.T) {
 	const wait = 3 * time.Second
 	reads := &headReads{}
-	a := newAPI(t, "reference", server.Config{LoaderWait: wait}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = reads })
+	a := newAPI(t, "reference", server.Config{LoaderWait: wait}, func(c *pgxpool.Config) { c.ConnConfig.Tracer = pgtest.SQLTracer{See: reads.count} })
 	from, to := idOf(a, "coompanion"), idOf(a, "wtz-gebice")
 	vars := map[string]any{"f": from, "t": to}
 

@@ -7,25 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
 
-// counterReads counts the statements that read the counters to plan a list
+// counterRead reports whether sql reads the counters to plan a list
 // (store's counterPlan).
-type counterReads struct{ n atomic.Int64 }
-
-func (c *counterReads) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(d.SQL, "FROM (TABLE entity_count UNION ALL TABLE entity_count_delta) c WHERE kind = ") &&
-		strings.Contains(d.SQL, "FILTER (WHERE country = upper(") {
-		c.n.Add(1)
-	}
-	return ctx
+func counterRead(sql string) bool {
+	return strings.Contains(sql, "FROM (TABLE entity_count UNION ALL TABLE entity_count_delta) c WHERE kind = ") &&
+		strings.Contains(sql, "FILTER (WHERE country = upper(")
 }
-
-func (c *counterReads) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // TestListsShareTheCountersUntilAChangeIsHeard: with CacheCounts, the lists
 // of anonymous readers (whose reads need to see the changes their instance
@@ -35,8 +28,14 @@ func (c *counterReads) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 // through another instance is missing from the list until then (what the
 // contract allows), and there at once after.
 func TestListsShareTheCountersUntilAChangeIsHeard(t *testing.T) {
-	reads := &counterReads{}
-	st, pool := open(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = reads })
+	var reads atomic.Int64
+	st, pool := open(t, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = pgtest.SQLTracer{See: func(sql string) {
+			if counterRead(sql) {
+				reads.Add(1)
+			}
+		}}
+	})
 	ctx := context.Background()
 	loadReference(t, st)
 	st.CacheCounts(time.Minute)
@@ -56,12 +55,12 @@ func TestListsShareTheCountersUntilAChangeIsHeard(t *testing.T) {
 			t.Fatalf("%d partners in FI in the reference data, want none", n)
 		}
 	}
-	if n := reads.n.Load(); n != 1 {
+	if n := reads.Load(); n != 1 {
 		t.Errorf("three anonymous lists read the counters %d times, want once", n)
 	}
 	list(ctx)
 	list(ctx)
-	if n := reads.n.Load(); n != 3 {
+	if n := reads.Load(); n != 3 {
 		t.Errorf("two staff lists read the counters %d times after the anonymous ones, want twice", n-1)
 	}
 
