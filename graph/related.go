@@ -412,20 +412,25 @@ func membershipConn(ctx context.Context, id int64, dir store.Direction, a relate
 	if err != nil {
 		return nil, err
 	}
+	// The other end of a partnership's membership is its member, read with
+	// the page (its head, when the selection asks no more of it); of a
+	// member's, the partnership, and the member is id.
+	var self *kb.Entity
+	if dir != store.Incoming && len(p.links) > 0 {
+		if self, err = loader.For(ctx).Entity.Load(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	c := &model.MembershipConnection{PageInfo: p.pageInfo, Count: p.count}
 	for i, l := range p.links {
 		m := &model.Membership{LinkID: l.ID, MemberID: l.FromID, PartnershipID: l.ToID, StartsOn: l.StartsOn, EndsOn: l.EndsOn}
 		if role := kb.MemberRole(l.Role); role.Valid() {
 			m.Role = &role
 		}
-		// The other end of a partnership's membership is its member, read
-		// with the page (its head, when the selection asks no more of
-		// it); of a member's, the partnership, and the member is id.
-		member := p.others[i]
+		member := self
 		if dir == store.Incoming {
+			member = p.others[i]
 			m.Loaded = member
-		} else if member, err = loader.For(ctx).Entity.Load(ctx, id); err != nil {
-			return nil, err
 		}
 		if member != nil && member.Partner != nil {
 			m.Sector = &member.Partner.Sector

@@ -318,7 +318,16 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 	var fns []func(context.Context) error
 	if len(asks) > 0 {
 		fns = append(fns, func(ctx context.Context) (err error) {
-			pages, err = l.store.LinkPages(ctx, l.vis, asks)
+			if pages, err = l.store.LinkPages(ctx, l.vis, asks); err == nil {
+				// The heads of the pages that asked for them (LinkSpec.Heads).
+				for _, p := range pages {
+					for _, rows := range p {
+						for _, r := range rows {
+							l.primeHead(r.Other)
+						}
+					}
+				}
+			}
 			return err
 		})
 	}
@@ -332,17 +341,6 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 	var linksErr error
 	if len(asks) > 0 {
 		linksErr, errs = errs[0], errs[1:]
-		if linksErr == nil {
-			for i, a := range asks {
-				if a.Spec.Heads {
-					for _, rows := range pages[i] {
-						for _, r := range rows {
-							l.primeHead(r.Other)
-						}
-					}
-				}
-			}
-		}
 	}
 	for i, g := range order {
 		g.err = errs[i]
@@ -351,7 +349,7 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 	var outErrs []error
 	for i, k := range keys {
 		var err error
-		if _, ok := strings.CutPrefix(k.group, linkGroup); ok {
+		if strings.HasPrefix(k.group, linkGroup) {
 			if err = linksErr; err == nil {
 				out[i] = pages[links[k.group]][k.id]
 			}

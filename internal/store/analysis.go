@@ -148,30 +148,28 @@ func (s *Store) PracticePartnerPages(ctx context.Context, vis Visibility, ids []
 	if vis.Drafts {
 		return s.practicePartnerPagesByRule(ctx, vis, ids, p)
 	}
-	heads, join := "", ""
+	// With heads, each partner's entity row o, joined by its id.
+	heads, join := "", func(string) string { return "" }
 	if p.Heads {
 		heads = ", " + headColumns("o", "")
-		join = " JOIN entity o ON o.id = x.partner_id"
+		join = func(partner string) string { return " JOIN entity o ON o.id = " + partner }
 	}
 	if s.serverPlans && !p.Desc && p.AfterID == 0 && p.UntilID == 0 {
 		// A first page, planned once per server session (migration 00037);
 		// the heads are read beside it, in its order.
 		rows, err := s.read(ctx).Query(ctx, `SELECT x.practice, x.partner_id, x.sort_name`+heads+`
-			FROM practice_partner_first($1, $2) WITH ORDINALITY AS x(practice, partner_id, sort_name, i)`+join+`
+			FROM practice_partner_first($1, $2) WITH ORDINALITY AS x(practice, partner_id, sort_name, i)`+join("x.partner_id")+`
 			ORDER BY x.i`, ids, p.Limit)
 		if err != nil {
 			return nil, fmt.Errorf("practice partners: %w", translate(err))
 		}
 		return collectNamed(rows, len(ids), p.Heads)
 	}
-	if p.Heads {
-		join = " JOIN entity o ON o.id = k.partner_id"
-	}
 	dir, after, args := p.bounds("k.sort_name, k.partner_id", []any{ids, p.Limit})
 	rows, err := s.read(ctx).Query(ctx, `
 		SELECT n.practice, x.* FROM unnest($1::bigint[]) AS n(practice)
 		CROSS JOIN LATERAL (
-			SELECT k.partner_id, k.sort_name`+heads+` FROM practice_partner k`+join+`
+			SELECT k.partner_id, k.sort_name`+heads+` FROM practice_partner k`+join("k.partner_id")+`
 			WHERE k.practice_id = n.practice AND k.published`+after+`
 			ORDER BY k.sort_name`+dir+`, k.partner_id`+dir+` LIMIT $2
 		) x`, args...)

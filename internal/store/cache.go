@@ -61,12 +61,15 @@ func (c *resultCache) get(key string, fetch func() (any, error)) (any, error) {
 // cache off, the default): an aggregate over a million entities reads
 // hundreds of thousands of rows (about 0.5 s on the generated 1M graph),
 // while researchers' counts can be a few seconds old. Call it before use.
-func (s *Store) CacheAggregates(ttl time.Duration) {
+func (s *Store) CacheAggregates(ttl time.Duration) { s.aggregates = newResultCache(ttl) }
+
+// newResultCache returns a cache that keeps results for ttl; nil (no
+// caching) for a ttl of 0 or less.
+func newResultCache(ttl time.Duration) *resultCache {
 	if ttl <= 0 {
-		s.aggregates = nil
-		return
+		return nil
 	}
-	s.aggregates = &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
+	return &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
 }
 
 // CacheCounts makes the lists of anonymous and reader requests share what
@@ -77,13 +80,7 @@ func (s *Store) CacheAggregates(ttl time.Duration) {
 // instance, as the response cache and the traversal index do
 // (docs/scaling.md); the ttl is the backstop for a notification lost
 // while the listener reconnects. Call it before use.
-func (s *Store) CacheCounts(ttl time.Duration) {
-	if ttl <= 0 {
-		s.counts = nil
-		return
-	}
-	s.counts = &resultCache{ttl: ttl, m: map[string]*cacheEntry{}}
-}
+func (s *Store) CacheCounts(ttl time.Duration) { s.counts = newResultCache(ttl) }
 
 // forget drops every result, and any result being computed (its callers
 // still get it, but it is not kept).

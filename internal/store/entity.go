@@ -1401,6 +1401,16 @@ func headColumns(alias, prefix string) string {
 	return strings.Join(cols, ", ")
 }
 
+// headRefs returns the select list of the head columns that headColumns
+// named with prefix, in a subquery aliased alias.
+func headRefs(alias, prefix string) string {
+	cols := make([]string, len(headNames))
+	for i, n := range headNames {
+		cols[i] = alias + "." + prefix + n
+	}
+	return strings.Join(cols, ", ")
+}
+
 // headNulls stands for headColumns in a row that carries no head.
 const headNulls = `NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::text, NULL::text`
 

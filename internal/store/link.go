@@ -381,7 +381,7 @@ func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) (
 		nodes := b.arg(a.IDs)
 		heads := headNulls
 		if a.Spec.Heads {
-			heads = "y.h_kind, y.h_key, y.h_name, y.h_summary, y.h_status, y.h_version, y.h_created_at, y.h_updated_at, y.h_created_by, y.h_updated_by, y.h_sector"
+			heads = headRefs("y", "h_") // named so by page
 		}
 		// The lateral subquery pages each node's links on its own, so a
 		// node with many links does not crowd out the others.
