@@ -47,6 +47,15 @@ func (s *Store) ProbeEverySearch() {
 	s.probe.mu.Unlock()
 }
 
+// SampleEverySearch makes every candidate set and count of s's searches
+// read from the sample index first (searchprobe.go), whatever the
+// statistics say.
+func (s *Store) SampleEverySearch() {
+	s.probe.mu.Lock()
+	s.probe.sample = true
+	s.probe.mu.Unlock()
+}
+
 // LimitPagePlans makes each connection of s keep at most n search page
 // statements prepared (searchplan.go).
 func (s *Store) LimitPagePlans(n int) {

@@ -1197,7 +1197,8 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 // set that reads far into it stays small; the candidates are read by
 // their positions at the end. With a probe plan, each of the three first
 // reads the probe's windows (m_probe), and m_index only when the windows
-// hold too few for it (searchprobe.go).
+// hold too few for it (searchprobe.go); with the sample, m_probe is the
+// sample index's matches.
 //
 // The probe's windows are arguments (their first and last positions, b's
 // arguments), read by one TID range scan run once a window: sixteen
@@ -1208,7 +1209,7 @@ func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, pl
 	bound := strconv.Itoa(CountBound + 1)
 	sets := fmt.Sprintf(`m_index AS MATERIALIZED (SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
 			WHERE d.vec @@ %[1]s::tsquery AND %[3]s)`, tsqAll, tsqOwn, where)
-	if len(plan.windows) == 0 {
+	if len(plan.windows) == 0 && !plan.sample {
 		sets += fmt.Sprintf(`,
 		own AS (SELECT ctid FROM m_index WHERE own LIMIT %[1]s),
 		anywhere AS (SELECT ctid FROM m_index WHERE NOT own LIMIT %[1]s),
@@ -1224,15 +1225,22 @@ func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, pl
 		// it: in the scan's qual they made PostgreSQL decode every row of
 		// the windows up to its status, past the document's other
 		// vector, where a row that does not match needs only its vec.
-		from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
-		for i, w := range plan.windows {
-			from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
-		}
-		windows := fmt.Sprintf(`SELECT d.ctid, d.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
+		var windows string
+		if plan.sample {
+			// The sample index's matches, in its order (searchprobe.go).
+			windows = fmt.Sprintf(`SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
+			WHERE d.vec @@ %[1]s::tsquery AND %[3]s AND %[4]s`, tsqAll, tsqOwn, samplePredicate, where)
+		} else {
+			from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
+			for i, w := range plan.windows {
+				from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
+			}
+			windows = fmt.Sprintf(`SELECT d.ctid, d.own FROM unnest(%[1]s::text[], %[2]s::text[]) w(first, last),
 			LATERAL (SELECT d.ctid, d.vec @@ %[4]s::tsquery AS own, d.status, d.kind, d.country FROM search_doc d
 				WHERE d.ctid >= w.first::tid AND d.ctid < w.last::tid AND ts_match_vq(d.vec, %[3]s::tsquery) OFFSET 0) d
 			WHERE %[5]s`,
-			b.arg(from), b.arg(to), tsqAll, tsqOwn, where)
+				b.arg(from), b.arg(to), tsqAll, tsqOwn, where)
+		}
 		// Each set is the probe's when the probe fills it, else the
 		// index's (a one-time filter on a value the planner cannot know).
 		probed := func(name, cond, lim string) string {

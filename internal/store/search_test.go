@@ -503,3 +503,111 @@ func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSampleReadsTheSampleIndexFirst checks the sample index
+// (migration 00054, searchprobe.go): a set the sample fills comes from
+// the sample's documents only, ranked as the index's are; a set it does
+// not fill, and every count under the bound, are those of the whole
+// index, read in the same statement.
+func TestSearchSampleReadsTheSampleIndexFirst(t *testing.T) {
+	st, pool := open(t)
+	ctx := context.Background()
+	d := small()
+	// 2,600 names that hold the word: about 325 in the sample, which
+	// fills a set of 300 candidates.
+	d.Entities = append(d.Entities, cooperatives("sample", "Próbkowa", 2600)...)
+	load(t, st, d)
+	if _, err := pool.Exec(ctx, `ANALYZE search_doc`); err != nil {
+		t.Fatal(err)
+	}
+	sampled := store.New(pool)
+	sampled.SampleEverySearch()
+
+	// Filled by the sample: every hit is of the sample, in score order,
+	// with the score the index store gives the same entity.
+	for _, r := range []store.SearchRequest{
+		{Query: "probkowa", Limit: 20, Count: true},
+		{Query: "spółdzielnia próbkowa", Offset: 5, Limit: 10, Count: true},
+	} {
+		page, err := sampled.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatalf("sampled Search(%+v): %v", r, err)
+		}
+		if len(page.Hits) != r.Limit || !page.HasNext {
+			t.Fatalf("sampled %+v: %d hits (next %v), want %d and more", r, len(page.Hits), page.HasNext, r.Limit)
+		}
+		// The sample misses the count's bound (325 of 1,001): the count
+		// is the whole index's.
+		if !page.Counted || page.Total != store.CountBound || page.TotalExact {
+			t.Errorf("sampled %+v: counted %v %d (exact %v), want %d, inexact", r, page.Counted, page.Total, page.TotalExact, store.CountBound)
+		}
+		byKey := map[string]float64{}
+		all, err := st.Search(ctx, store.Public, store.SearchRequest{Query: r.Query, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range all.Hits {
+			byKey[h.Entity.Key] = h.Score
+		}
+		for i, h := range page.Hits {
+			if h.Entity.ID%8 != 0 {
+				t.Errorf("sampled %+v: hit %d %s (id %d) is not of the sample", r, i, h.Entity.Key, h.Entity.ID)
+			}
+			if i > 0 && h.Score > page.Hits[i-1].Score {
+				t.Errorf("sampled %+v: hit %d scores %.4f above the one before (%.4f)", r, i, h.Score, page.Hits[i-1].Score)
+			}
+			if want, ok := byKey[h.Entity.Key]; ok && want != h.Score {
+				t.Errorf("sampled %+v: %s scores %.4f, the index store %.4f", r, h.Entity.Key, h.Score, want)
+			}
+		}
+	}
+
+	// Not filled by the sample: the answers are the index's, hit for hit.
+	for _, r := range []store.SearchRequest{
+		{Query: "spoldzielnia rowne szanse", Limit: 5, Count: true},
+		{Query: "torby", Limit: 20, Country: "PL", Count: true},
+		{Query: "próbkowa poznań", Limit: 20, Count: true},
+		{Query: "probkowa nieistniejace", Limit: 5},
+	} {
+		want, err := st.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatalf("Search(%+v): %v", r, err)
+		}
+		got, err := sampled.Search(ctx, store.Public, r)
+		if err != nil {
+			t.Fatalf("sampled Search(%+v): %v", r, err)
+		}
+		if len(got.Hits) != len(want.Hits) || got.HasNext != want.HasNext || got.Partial != want.Partial ||
+			got.Total != want.Total || got.TotalExact != want.TotalExact {
+			t.Errorf("%+v: sampled %d hits (next %v, partial %v, count %d %v), index %d (next %v, partial %v, count %d %v)", r,
+				len(got.Hits), got.HasNext, got.Partial, got.Total, got.TotalExact, len(want.Hits), want.HasNext, want.Partial, want.Total, want.TotalExact)
+			continue
+		}
+		for i := range want.Hits {
+			if got.Hits[i].Entity.Key != want.Hits[i].Entity.Key || got.Hits[i].Score != want.Hits[i].Score {
+				t.Errorf("%+v: hit %d sampled %s (%.4f), index %s (%.4f)", r, i,
+					got.Hits[i].Entity.Key, got.Hits[i].Score, want.Hits[i].Entity.Key, want.Hits[i].Score)
+			}
+		}
+		wn, wexact, err := st.CountSearch(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gn, gexact, err := sampled.CountSearch(ctx, store.Public, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gn != wn || gexact != wexact {
+			t.Errorf("%+v: sampled count %d (exact %v), index %d (exact %v)", r, gn, gexact, wn, wexact)
+		}
+	}
+
+	// The sample is read by its own index, not by the whole one filtered.
+	plan, err := sampled.ExplainCount(ctx, store.Public, "probkowa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "Bitmap Index Scan on search_doc_vec_sample_idx") {
+		t.Errorf("the sampled count does not read the sample index:\n%s", plan)
+	}
+}
