@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/graph/model"
@@ -79,10 +80,29 @@ func nodesByID(ctx context.Context, ids []int64) ([]model.Entity, error) {
 	return entityModels(es), nil
 }
 
-// headsSuffice reports whether sel asks only for headFields, looking
-// into inline fragments and named fragments.
+// headsSuffice reports whether sel asks only for headFields, or for
+// fields answered from the entity's id alone (byRowID), looking into
+// inline fragments and named fragments.
 func headsSuffice(op *graphql.OperationContext, sel ast.SelectionSet) bool {
-	return walkSelection(op, sel, func(f *ast.Field) bool { return headFields[f.Name] && len(f.SelectionSet) == 0 })
+	return walkSelection(op, sel, func(f *ast.Field) bool {
+		if len(f.SelectionSet) == 0 {
+			return headFields[f.Name]
+		}
+		return byRowID(f)
+	})
+}
+
+// byRowID reports whether field f of an entity is answered from the
+// entity's id alone, whatever else its row holds: its related
+// connections (pages of links, each read by the level loader with the
+// connections of the other entities of its level) and the sector mix of
+// a partnership or a cooperative. A partnership listed with its members
+// thus needs only its head, read with the page that lists it.
+func byRowID(f *ast.Field) bool {
+	if f.Definition == nil || f.Definition.Type == nil {
+		return false
+	}
+	return f.Name == "sectorMix" || strings.HasSuffix(f.Definition.Type.Name(), "Connection")
 }
 
 // entityModels maps entities to their models, in order.

@@ -188,14 +188,17 @@ var Mix = []Op{
 				return err
 			}
 			// Of the founders the page asks only what the entity row
-			// holds, which their page reads with each link; of the
-			// workshops and partnerships more.
+			// holds, which their page reads with each link, and of the
+			// partnerships that and what their ids answer (their
+			// members and sector mix); of the workshops more.
 			founders := relatedSpec(maxRelated, store.Incoming, nil, kb.RelFounded)
 			founders.Heads = true
+			partnershipSpec := relatedSpec(10, store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround)
+			partnershipSpec.Heads = true
 			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
 				{Spec: founders, IDs: id},
 				{Spec: relatedSpec(maxRelated, store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
-				{Spec: relatedSpec(10, store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround), IDs: id},
+				{Spec: partnershipSpec, IDs: id},
 			})
 			if err != nil {
 				return err
@@ -204,8 +207,7 @@ var Mix = []Op{
 			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
 				return err
 			}
-			want := appendOthers(appendOthers(nil, a.A.ID, workshops[a.A.ID]), a.A.ID, partnerships[a.A.ID])
-			if _, err := entities(ctx, st, distinct(want)); err != nil {
+			if _, err := entities(ctx, st, distinct(appendOthers(nil, a.A.ID, workshops[a.A.ID]))); err != nil {
 				return err
 			}
 			ps := appendOthers(nil, a.A.ID, partnerships[a.A.ID])

@@ -64,7 +64,10 @@ type Loaders struct {
 	opts  []dataloadgen.Option
 
 	// Entity loads entities by id; nil for one that is missing or hidden.
-	Entity Loader[int64, *kb.Entity]
+	// It is a part of the level loader: the rows asked in one wait go to
+	// the database with that wait's other questions (the pages of links
+	// of the entities listed before, their counts), in one round trip.
+	Entity EntityLoader
 	// EntityHead loads what the entity row alone holds (store.EntityHeads),
 	// for lists that show no more.
 	EntityHead Loader[int64, *kb.Entity]
@@ -133,14 +136,67 @@ func (m Member[V]) Load(ctx context.Context, id int64) (V, error) {
 // LoadThunk asks for the answer for entity id at once and returns the
 // wait for it, which gives back the slot of the field of ctx.
 func (m Member[V]) LoadThunk(ctx context.Context, id int64) func() (V, error) {
-	th := m.l.level.Loader.LoadThunk(ctx, levelKey{m.group, id})
+	th := m.thunk(ctx, id)
 	return func() (V, error) {
 		defer serial.Pause(ctx)()
+		return th()
+	}
+}
+
+// thunk is LoadThunk whose wait keeps the slot.
+func (m Member[V]) thunk(ctx context.Context, id int64) func() (V, error) {
+	th := m.l.level.Loader.LoadThunk(ctx, levelKey{m.group, id})
+	return func() (V, error) {
 		v, err := th()
 		out, _ := v.(V)
 		return out, err
 	}
 }
+
+// Prime leaves v as the answer for entity id, if none is there yet.
+func (m Member[V]) Prime(id int64, v V) {
+	m.l.level.Prime(levelKey{m.group, id}, v)
+}
+
+// EntityLoader is the level loader's part that reads entities by id
+// (Loaders.Entity).
+type EntityLoader Member[*kb.Entity]
+
+// Load returns entity id, nil when it is missing or hidden.
+func (e EntityLoader) Load(ctx context.Context, id int64) (*kb.Entity, error) {
+	return Member[*kb.Entity](e).Load(ctx, id)
+}
+
+// LoadAll returns the entities ids in their order, nil for one missing
+// or hidden, without a slot while it waits.
+func (e EntityLoader) LoadAll(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
+	return e.LoadAllThunk(ctx, ids)()
+}
+
+// LoadAllThunk asks for the entities ids at once and returns the wait for
+// them, in the order of ids (nil for one missing or hidden), which gives
+// back the slot of the field of ctx.
+func (e EntityLoader) LoadAllThunk(ctx context.Context, ids []int64) func() ([]*kb.Entity, error) {
+	ths := make([]func() (*kb.Entity, error), len(ids))
+	for i, id := range ids {
+		ths[i] = Member[*kb.Entity](e).thunk(ctx, id)
+	}
+	return func() ([]*kb.Entity, error) {
+		defer serial.Pause(ctx)()
+		out := make([]*kb.Entity, len(ids))
+		for i, th := range ths {
+			var err error
+			if out[i], err = th(); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
+// Prime leaves entity e, read elsewhere, as the answer for id (nil: id is
+// missing or hidden).
+func (e EntityLoader) Prime(id int64, v *kb.Entity) { Member[*kb.Entity](e).Prime(id, v) }
 
 // member registers the group of questions name, answered by fetch, and
 // returns its part of the level loader.
@@ -186,10 +242,19 @@ func New(st *store.Store, vis store.Visibility, wait time.Duration) *Loaders {
 		historyCounts: map[store.Subject]Loader[int64, int]{},
 	}
 	l.level = Loader[levelKey, any]{dataloadgen.NewLoader(l.fetchLevel, l.opts...)}
-	l.Entity = Loader[int64, *kb.Entity]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
+	l.Entity = EntityLoader(member(l, "entities", func(ctx context.Context, ids []int64) (map[int64]*kb.Entity, error) {
 		es, err := st.EntitiesByID(ctx, vis, ids)
-		return es, fill(len(ids), err)
-	}, l.opts...)}
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64]*kb.Entity, len(es))
+		for _, e := range es {
+			if e != nil {
+				out[e.ID] = e
+			}
+		}
+		return out, nil
+	}))
 	l.EntityHead = Loader[int64, *kb.Entity]{dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*kb.Entity, []error) {
 		es, err := st.EntityHeads(ctx, vis, ids)
 		return es, fill(len(ids), err)
@@ -452,13 +517,13 @@ func (l *Loaders) HistoryCount(subject store.Subject) Loader[int64, int] {
 // fan-out each queueing 100 keys on it after the request had been stopped
 // took 25-75 s to drain at 1M.
 func (l *Loaders) Entities(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
-	return l.entities(ctx, l.Entity, ids)
+	return l.entities(ctx, Member[*kb.Entity](l.Entity).thunk, ids)
 }
 
 // EntityHeads is Entities with only what the entity row holds (see
 // store.EntityHeads).
 func (l *Loaders) EntityHeads(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
-	return l.entities(ctx, l.EntityHead, ids)
+	return l.entities(ctx, l.EntityHead.Loader.LoadThunk, ids)
 }
 
 // EntityHeadsNow is EntityHeads for a list whose ids are all known at
@@ -468,17 +533,18 @@ func (l *Loaders) EntityHeads(ctx context.Context, ids []int64) ([]*kb.Entity, e
 // The wait was a fifth of a 100-node neighbourhood's time at one client
 // (docs/benchmarks.md, "The API layer's own cost").
 func (l *Loaders) EntityHeadsNow(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
-	return l.entitiesNow(ctx, l.EntityHead, l.store.EntityHeads, ids)
+	return l.entitiesNow(ctx, func(id int64, e *kb.Entity) { l.EntityHead.Prime(id, e) }, l.store.EntityHeads, ids)
 }
 
 // EntitiesNow is Entities without the wait, as EntityHeadsNow.
 func (l *Loaders) EntitiesNow(ctx context.Context, ids []int64) ([]*kb.Entity, error) {
-	return l.entitiesNow(ctx, l.Entity, l.store.EntitiesByID, ids)
+	return l.entitiesNow(ctx, l.Entity.Prime, l.store.EntitiesByID, ids)
 }
 
 // entitiesNow reads ids with fetch (aligned with ids, nil for one missing
-// or hidden), primes ld with them and drops the missing or hidden ones.
-func (l *Loaders) entitiesNow(ctx context.Context, ld Loader[int64, *kb.Entity],
+// or hidden), primes a loader with them and drops the missing or hidden
+// ones.
+func (l *Loaders) entitiesNow(ctx context.Context, prime func(int64, *kb.Entity),
 	fetch func(context.Context, store.Visibility, []int64) ([]*kb.Entity, error), ids []int64) ([]*kb.Entity, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -489,7 +555,7 @@ func (l *Loaders) entitiesNow(ctx context.Context, ld Loader[int64, *kb.Entity],
 	}
 	out := make([]*kb.Entity, 0, len(es))
 	for i, e := range es {
-		ld.Prime(ids[i], e)
+		prime(ids[i], e)
 		if e != nil {
 			out = append(out, e)
 		}
@@ -497,14 +563,15 @@ func (l *Loaders) entitiesNow(ctx context.Context, ld Loader[int64, *kb.Entity],
 	return out, nil
 }
 
-// entities loads ids through ld and drops the missing or hidden ones.
-func (l *Loaders) entities(ctx context.Context, ld Loader[int64, *kb.Entity], ids []int64) ([]*kb.Entity, error) {
+// entities loads ids through a loader's thunks (whose waits keep the
+// slot) and drops the missing or hidden ones.
+func (l *Loaders) entities(ctx context.Context, thunk func(context.Context, int64) func() (*kb.Entity, error), ids []int64) ([]*kb.Entity, error) {
 	thunks := make([]func() (*kb.Entity, error), len(ids))
 	for i, id := range ids {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		thunks[i] = ld.Loader.LoadThunk(ctx, id)
+		thunks[i] = thunk(ctx, id)
 	}
 	defer serial.Pause(ctx)() // once for all the thunks
 	out := make([]*kb.Entity, 0, len(ids))

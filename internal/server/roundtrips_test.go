@@ -72,11 +72,13 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// their rows; each needs the one before.
 		{"the bench's partners", mix("partners"), 4, 4, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
 		// A cooperative: its row; its founders', workshops' and
-		// partnerships' links, the founders' heads with them, and its
-		// indicators (a pipeline of 2); the workshops' and partnerships'
-		// rows; the members' links with their heads, and the sector mix
-		// (a pipeline of 2).
-		{"the bench's cooperative", mix("cooperative"), 6, 4, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
+		// partnerships' links, the founders' and partnerships' heads
+		// with them (of a partnership the page asks its name, and its
+		// members and sector mix, which its id answers), and its
+		// indicators (a pipeline of 2); the workshops' rows, the
+		// members' links with their heads, and the sector mix (a
+		// pipeline of 3).
+		{"the bench's cooperative", mix("cooperative"), 6, 3, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
 		// A search: the vocabulary (one statement for its three reads), its
 		// page with the settings (a pipeline of 2), the entities with their
 		// texts and the practices' topic labels (a pipeline of 3).
