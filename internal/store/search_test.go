@@ -394,6 +394,47 @@ func cooperatives(key, word string, n int) []kb.Entity {
 	return out
 }
 
+// searchAsTheIndex checks that other (named name) answers r as the index
+// store does: the same page, hit for hit with the same scores, its count
+// when counted, and the same CountSearch. It returns the index store's
+// page and count, and whether the pages had the same hits.
+func searchAsTheIndex(t *testing.T, index, other *store.Store, name string, r store.SearchRequest) (*store.SearchPage, int, bool, bool) {
+	t.Helper()
+	ctx := context.Background()
+	want, err := index.Search(ctx, store.Public, r)
+	if err != nil {
+		t.Fatalf("Search(%+v): %v", r, err)
+	}
+	got, err := other.Search(ctx, store.Public, r)
+	if err != nil {
+		t.Fatalf("%s Search(%+v): %v", name, r, err)
+	}
+	wn, wexact, err := index.CountSearch(ctx, store.Public, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gn, gexact, err := other.CountSearch(ctx, store.Public, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gn != wn || gexact != wexact {
+		t.Errorf("%+v: %s count %d (exact %v), index %d (exact %v)", r, name, gn, gexact, wn, wexact)
+	}
+	if len(got.Hits) != len(want.Hits) || got.HasNext != want.HasNext || got.Partial != want.Partial ||
+		got.Total != want.Total || got.TotalExact != want.TotalExact {
+		t.Errorf("%+v: %s %d hits (next %v, partial %v, count %d %v), index %d (next %v, partial %v, count %d %v)", r, name,
+			len(got.Hits), got.HasNext, got.Partial, got.Total, got.TotalExact, len(want.Hits), want.HasNext, want.Partial, want.Total, want.TotalExact)
+		return want, wn, wexact, false
+	}
+	for i := range want.Hits {
+		if got.Hits[i].Entity.Key != want.Hits[i].Entity.Key || got.Hits[i].Score != want.Hits[i].Score {
+			t.Errorf("%+v: hit %d %s %s (%.4f), index %s (%.4f)", r, i, name,
+				got.Hits[i].Entity.Key, got.Hits[i].Score, want.Hits[i].Entity.Key, want.Hits[i].Score)
+		}
+	}
+	return want, wn, wexact, true
+}
+
 func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
 	st, pool := open(t)
 	ctx := context.Background()
@@ -422,35 +463,9 @@ func TestSearchProbeFindsWhatTheIndexFinds(t *testing.T) {
 		{Query: "spoldzielnia rowne szanse", Limit: 5},
 		{Query: "probna nieistniejace", Limit: 5},
 	} {
-		want, err := st.Search(ctx, store.Public, r)
-		if err != nil {
-			t.Fatalf("Search(%+v): %v", r, err)
-		}
-		got, err := probed.Search(ctx, store.Public, r)
-		if err != nil {
-			t.Fatalf("probed Search(%+v): %v", r, err)
-		}
-		if len(got.Hits) != len(want.Hits) || got.HasNext != want.HasNext || got.Partial != want.Partial {
-			t.Errorf("%+v: probed %d hits (next %v, partial %v), index %d (next %v, partial %v)",
-				r, len(got.Hits), got.HasNext, got.Partial, len(want.Hits), want.HasNext, want.Partial)
+		want, wn, wexact, ok := searchAsTheIndex(t, st, probed, "probed", r)
+		if !ok {
 			continue
-		}
-		for i := range want.Hits {
-			if got.Hits[i].Entity.Key != want.Hits[i].Entity.Key || got.Hits[i].Score != want.Hits[i].Score {
-				t.Errorf("%+v: hit %d probed %s (%.4f), index %s (%.4f)", r, i,
-					got.Hits[i].Entity.Key, got.Hits[i].Score, want.Hits[i].Entity.Key, want.Hits[i].Score)
-			}
-		}
-		wn, wexact, err := st.CountSearch(ctx, store.Public, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gn, gexact, err := probed.CountSearch(ctx, store.Public, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gn != wn || gexact != wexact {
-			t.Errorf("%+v: probed count %d (exact %v), index %d (exact %v)", r, gn, gexact, wn, wexact)
 		}
 		// Counted with the page, by either store: the same hits, and the
 		// count CountSearch gives.
@@ -569,37 +584,7 @@ func TestSearchSampleReadsTheSampleIndexFirst(t *testing.T) {
 		{Query: "próbkowa poznań", Limit: 20, Count: true},
 		{Query: "probkowa nieistniejace", Limit: 5},
 	} {
-		want, err := st.Search(ctx, store.Public, r)
-		if err != nil {
-			t.Fatalf("Search(%+v): %v", r, err)
-		}
-		got, err := sampled.Search(ctx, store.Public, r)
-		if err != nil {
-			t.Fatalf("sampled Search(%+v): %v", r, err)
-		}
-		if len(got.Hits) != len(want.Hits) || got.HasNext != want.HasNext || got.Partial != want.Partial ||
-			got.Total != want.Total || got.TotalExact != want.TotalExact {
-			t.Errorf("%+v: sampled %d hits (next %v, partial %v, count %d %v), index %d (next %v, partial %v, count %d %v)", r,
-				len(got.Hits), got.HasNext, got.Partial, got.Total, got.TotalExact, len(want.Hits), want.HasNext, want.Partial, want.Total, want.TotalExact)
-			continue
-		}
-		for i := range want.Hits {
-			if got.Hits[i].Entity.Key != want.Hits[i].Entity.Key || got.Hits[i].Score != want.Hits[i].Score {
-				t.Errorf("%+v: hit %d sampled %s (%.4f), index %s (%.4f)", r, i,
-					got.Hits[i].Entity.Key, got.Hits[i].Score, want.Hits[i].Entity.Key, want.Hits[i].Score)
-			}
-		}
-		wn, wexact, err := st.CountSearch(ctx, store.Public, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gn, gexact, err := sampled.CountSearch(ctx, store.Public, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gn != wn || gexact != wexact {
-			t.Errorf("%+v: sampled count %d (exact %v), index %d (exact %v)", r, gn, gexact, wn, wexact)
-		}
+		searchAsTheIndex(t, st, sampled, "sampled", r)
 	}
 
 	// The sample is read by its own index, not by the whole one filtered.
