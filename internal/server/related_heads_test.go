@@ -45,21 +45,21 @@ func TestRelatedNodesNarrowOrFull(t *testing.T) {
 	for _, c := range []struct {
 		name, cases, partners string
 		heads                 bool
-		pages                 int64 // with heads, when heads: 2 unless the nodes' own connections add theirs
+		nested                bool // the nodes' own connections add pages with heads of their own
 	}{
-		{"nodes", narrowCases, narrowPartners, true, 0},
+		{"nodes", narrowCases, narrowPartners, true, false},
 		{"edges", `nodes { __typename id name } edges { cursor node { id name } } pageInfo { hasNextPage }`,
-			`nodes { name sector } edges { node { ... on Partner { sector } } }`, true, 0},
-		{"fragments", `...C`, `...P`, true, 0},
+			`nodes { name sector } edges { node { ... on Partner { sector } } }`, true, false},
+		{"fragments", `...C`, `...P`, true, false},
 		{"a field of the kind's table", narrowCases + ` edges { node { ... on Cooperative { city } } }`,
-			`nodes { name sector partnerKind }`, false, 0},
+			`nodes { name sector partnerKind }`, false, false},
 		// A connection of the nodes and a sector mix are answered by
 		// their ids (graph's byRowID): the heads still suffice.
 		{"connections of the nodes", narrowCases + ` edges { node { ... on Cooperative { workshops(first: 2) { totalCount } sectorMix { isFull } } } }`,
-			`nodes { name sector cooperatives(first: 1) { nodes { id } } }`, true, 3},
+			`nodes { name sector cooperatives(first: 1) { nodes { id } } }`, true, true},
 		// A list that is not a connection needs the row.
 		{"a list of the nodes", narrowCases + ` edges { node { ... on Cooperative { indicators { name } } } }`,
-			`nodes { name sector partnerKind }`, false, 0},
+			`nodes { name sector partnerKind }`, false, false},
 	} {
 		q := strings.ReplaceAll(page, "%[1]s", c.cases)
 		q = strings.ReplaceAll(q, "%[2]s", c.partners)
@@ -81,12 +81,15 @@ func TestRelatedNodesNarrowOrFull(t *testing.T) {
 		withPage, heads, full = reads.withPage.Load()-withPage, reads.heads.Load()-heads, reads.full.Load()-full
 		// The cases' links and the partners behind the practices: two
 		// pages, each with the heads of its entities or without.
-		if c.pages == 0 {
-			c.pages = 2
+		// The nodes' own pages come in as many batches as the loader's
+		// waits cut them into (more on a busy machine), each with heads.
+		pagesOK := withPage == 2
+		if c.nested {
+			pagesOK = withPage >= 3
 		}
-		if c.heads && (withPage != c.pages || heads != 0 || full != 0) {
-			t.Errorf("%s: %d pages with heads, %d reads of heads alone, %d of whole entities; want the heads with their %d pages",
-				c.name, withPage, heads, full, c.pages)
+		if c.heads && (!pagesOK || heads != 0 || full != 0) {
+			t.Errorf("%s: %d pages with heads, %d reads of heads alone, %d of whole entities; want the heads with their pages (2, more with nested pages: %v)",
+				c.name, withPage, heads, full, c.nested)
 		}
 		if !c.heads && (withPage != 0 || full == 0) {
 			t.Errorf("%s: %d pages with heads, %d reads of whole entities; want the nodes read in full", c.name, withPage, full)
