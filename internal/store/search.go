@@ -1207,30 +1207,30 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 // prepared statement, of every set of windows.
 func candidateSets(b *builder, tsqAll, tsqOwn, where, limit string, need int, plan probePlan) string {
 	bound := strconv.Itoa(CountBound + 1)
-	sets := fmt.Sprintf(`m_index AS MATERIALIZED (SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
-			WHERE d.vec @@ %[1]s::tsquery AND %[3]s)`, tsqAll, tsqOwn, where)
+	matches := fmt.Sprintf(`SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
+			WHERE d.vec @@ %[1]s::tsquery AND %[3]s`, tsqAll, tsqOwn, where)
+	sets := `m_index AS MATERIALIZED (` + matches + `)`
 	if len(plan.windows) == 0 && !plan.sample {
 		sets += fmt.Sprintf(`,
 		own AS (SELECT ctid FROM m_index WHERE own LIMIT %[1]s),
 		anywhere AS (SELECT ctid FROM m_index WHERE NOT own LIMIT %[1]s),
 		total AS (SELECT count(*) AS n FROM (SELECT 1 FROM m_index LIMIT %[2]s) x)`, limit, bound)
 	} else {
-		// ts_match_vq is @@ as a function, which no index answers: the
-		// probe reads its windows' rows (a TID range scan a window, in the
-		// windows' order: a nested loop over them) and stops when its
-		// readers have what they need. The scan is a subquery of its own
-		// (OFFSET 0), so that its range is a qual of the scan and not a
-		// join condition, which no TID range scan takes. The filters
-		// (status, kind, country) are tested on its matches only, above
-		// it: in the scan's qual they made PostgreSQL decode every row of
-		// the windows up to its status, past the document's other
-		// vector, where a row that does not match needs only its vec.
-		var windows string
-		if plan.sample {
-			// The sample index's matches, in its order (searchprobe.go).
-			windows = fmt.Sprintf(`SELECT d.ctid, d.vec @@ %[2]s::tsquery AS own FROM search_doc d
-			WHERE d.vec @@ %[1]s::tsquery AND %[3]s AND %[4]s`, tsqAll, tsqOwn, samplePredicate, where)
-		} else {
+		// The sample index's matches, in its order (searchprobe.go): the
+		// same query as m_index, on the sample's documents.
+		windows := matches + " AND " + samplePredicate
+		if !plan.sample {
+			// ts_match_vq is @@ as a function, which no index answers:
+			// the probe reads its windows' rows (a TID range scan a
+			// window, in the windows' order: a nested loop over them) and
+			// stops when its readers have what they need. The scan is a
+			// subquery of its own (OFFSET 0), so that its range is a qual
+			// of the scan and not a join condition, which no TID range
+			// scan takes. The filters (status, kind, country) are tested
+			// on its matches only, above it: in the scan's qual they made
+			// PostgreSQL decode every row of the windows up to its
+			// status, past the document's other vector, where a row that
+			// does not match needs only its vec.
 			from, to := make([]string, len(plan.windows)), make([]string, len(plan.windows))
 			for i, w := range plan.windows {
 				from[i], to[i] = fmt.Sprintf("(%d,0)", w[0]), fmt.Sprintf("(%d,0)", w[1])
