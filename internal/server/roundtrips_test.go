@@ -83,10 +83,22 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// page with the settings (a pipeline of 2), the entities with their
 		// texts and the practices' topic labels (a pipeline of 3).
 		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 6, 3, `"edges":[{`, nil},
-		// Nothing holds both words: the page as typed, then widened and
-		// corrected, which words match nothing (with its settings, in one
-		// round trip), and the page of those that match the most.
-		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 19, 12, `"edges":[{`, nil},
+		// Nothing holds both words. The vocabulary, with which words it
+		// holds (one statement); a word it does not hold: no page as
+		// typed, but the completions of the widened words with the
+		// nearest terms of the unknown one (a pipeline of 2); which words
+		// match nothing with the page of those that match the most and
+		// their count (a pipeline of 3, with the settings); the entities
+		// with their texts (a pipeline of 3).
+		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 9, 4, `"edges":[{`, nil},
+		// A misspelled word: the vocabulary; the nearest terms; the
+		// corrections' ranges to prune by; the page with its count;
+		// the entities with their texts.
+		{"a misspelled search", `{ search(query: "spoldzelnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 9, 5, `"edges":[{`, nil},
+		// No word matches anything: the vocabulary; the nearest terms;
+		// which words match nothing, with the page that then reads no
+		// candidate. The count is none, and no statement of its own.
+		{"a search that finds nothing", `{ search(query: "xqzwyv qqzzxx", first: 20) { totalCount totalCountIsExact unmatchedWords edges { node { id } } } }`, 7, 3, `"unmatchedWords":["xqzwyv","qqzzxx"]`, nil},
 	})
 
 	// With the counters that plan anonymous lists kept until a change is

@@ -80,7 +80,7 @@ func (s *Store) ExplainCount(ctx context.Context, vis Visibility, query string) 
 	if err != nil {
 		return "", err
 	}
-	if err := s.complete(ctx, vis, q); err != nil {
+	if err := s.complete(ctx, vis, q, nil); err != nil {
 		return "", err
 	}
 	if err := s.prune(ctx, vis, q); err != nil {

@@ -342,40 +342,88 @@ func compile(q textsearch.Query) compiled {
 		groups: q.GroupTSQueries(), owns: q.OwnGroupTSQueries(), words: len(q.Words())}
 }
 
+// vocabularyKnown records, for the words of a query long enough to be
+// corrected (textsearch.Word.Fuzzy), whether the vocabulary holds one of
+// their forms or a term that starts with them: correct's test of which
+// words need a correction. complete reads it beside the completions, so
+// that a query that finds nothing as typed is corrected without a round
+// trip for the test (docs/search.md, "Round trips").
+type vocabularyKnown map[*textsearch.Word]bool
+
 // correct sets the corrections of the words of q that are long enough and
 // match no term of the vocabulary, neither as a whole nor as a prefix. It
 // reports whether it corrected any word. Searches call it only when q as
 // typed finds nothing, so that a query without typos costs no lookups.
 // The vocabulary holds the terms of published entries only (migration
-// 00010): what a correction offers says nothing about drafts.
-func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
+// 00010): what a correction offers says nothing about drafts. Which
+// words match a term is taken from known where complete read it, else
+// read here, in a round trip of its own.
+func (s *Store) correct(ctx context.Context, q textsearch.Query, known vocabularyKnown) (bool, error) {
+	fuzzy := fuzzyWords(q)
+	if len(fuzzy) == 0 {
+		return false, nil
+	}
+	if err := s.readKnown(ctx, fuzzy, known); err != nil {
+		return false, err
+	}
+	// The nearest terms of the unknown words, in a second round trip.
+	b := &pgx.Batch{}
+	queueNearest(b, fuzzy, known)
+	if b.Len() == 0 {
+		return false, nil
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return false, fmt.Errorf("search: %w", translate(err))
+	}
+	return corrected(fuzzy), nil
+}
+
+// fuzzyWords returns the words of q long enough to be corrected.
+func fuzzyWords(q textsearch.Query) []*textsearch.Word {
 	var fuzzy []*textsearch.Word
 	for _, w := range q.Words() {
 		if w.Fuzzy() {
 			fuzzy = append(fuzzy, w)
 		}
 	}
-	if len(fuzzy) == 0 {
-		return false, nil
-	}
-	// Which words match a term, in one round trip.
-	known := make([]bool, len(fuzzy))
+	return fuzzy
+}
+
+// readKnown reads into known, in one round trip, whether the vocabulary
+// holds a form of each of the words, or a term they start, where known
+// does not say yet.
+func (s *Store) readKnown(ctx context.Context, words []*textsearch.Word, known vocabularyKnown) error {
 	b := &pgx.Batch{}
 	knownSQL := `SELECT EXISTS (SELECT 1 FROM search_term WHERE term = ANY($1) OR term LIKE $2)`
 	if s.serverPlans {
 		knownSQL = `SELECT search_term_known($1, $2)` // planned once per server session (migration 00037)
 	}
-	for i, w := range fuzzy {
-		b.Queue(knownSQL,
-			w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error { return row.Scan(&known[i]) })
+	for _, w := range words {
+		if _, ok := known[w]; ok {
+			continue
+		}
+		b.Queue(knownSQL, w.Lexemes, likeEscape(w.Folded)+"%").QueryRow(func(row pgx.Row) error {
+			var k bool
+			err := row.Scan(&k)
+			known[w] = k
+			return err
+		})
+	}
+	if b.Len() == 0 {
+		return nil
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return false, fmt.Errorf("search: %w", translate(err))
+		return fmt.Errorf("search: %w", translate(err))
 	}
-	// The nearest terms of the unknown words, in a second round trip.
-	b = &pgx.Batch{}
-	for i, w := range fuzzy {
-		if known[i] {
+	return nil
+}
+
+// queueNearest queues the reads of the vocabulary's terms nearest to each
+// of words that known says the vocabulary does not hold, each setting the
+// word's corrections.
+func queueNearest(b *pgx.Batch, words []*textsearch.Word, known vocabularyKnown) {
+	for _, w := range words {
+		if k, ok := known[w]; !ok || k {
 			continue
 		}
 		for _, l := range w.Lexemes[:min(2, len(w.Lexemes))] { // the word and its Polish stem
@@ -386,18 +434,57 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 			})
 		}
 	}
-	if b.Len() == 0 {
-		return false, nil
-	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return false, fmt.Errorf("search: %w", translate(err))
-	}
-	for _, w := range fuzzy {
+}
+
+// corrected reports whether any of words has a correction.
+func corrected(words []*textsearch.Word) bool {
+	for _, w := range words {
 		if len(w.Corrections) > 0 {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
+}
+
+// widenAndCorrect widens q (textsearch.Query.Widen), completes the words
+// that then match as prefixes and corrects the words the vocabulary does
+// not hold, and reports whether it widened and whether it corrected any
+// word: what a search whose query as typed found nothing does before it
+// asks again. Where complete has already read which words the
+// vocabulary holds (known), the completions and the nearest terms are
+// read in one round trip, else the test and the completions in one and
+// the nearest terms in a second.
+func (s *Store) widenAndCorrect(ctx context.Context, vis Visibility, q textsearch.Query, known vocabularyKnown) (widened, fixed bool, err error) {
+	widened = q.Widen()
+	fuzzy := fuzzyWords(q)
+	all := true
+	for _, w := range fuzzy {
+		_, ok := known[w]
+		all = all && ok
+	}
+	if !all {
+		if err := s.complete(ctx, vis, q, known); err != nil {
+			return false, false, err
+		}
+		c, err := s.correct(ctx, q, known)
+		return widened, c, err
+	}
+	nearest := &pgx.Batch{}
+	queueNearest(nearest, fuzzy, known)
+	c := completionOf(vis, q, known)
+	if c == nil {
+		if nearest.Len() > 0 {
+			if err := s.pool.SendBatch(ctx, nearest).Close(); err != nil {
+				return false, false, fmt.Errorf("search: %w", translate(err))
+			}
+		}
+		return widened, corrected(fuzzy), nil
+	}
+	if err := s.vocabularyRangesBatch(ctx, c.reads(), nearest); err != nil {
+		return false, false, fmt.Errorf("search: %w", err)
+	}
+	c.apply(q, known)
+	return widened, corrected(fuzzy), nil
 }
 
 // complete gives the words of q that match as a prefix the terms of the
@@ -414,39 +501,109 @@ func (s *Store) correct(ctx context.Context, q textsearch.Query) (bool, error) {
 // HolderPrefixes, which is read beside the completions (wideRange terms
 // at most) and cut here as prune would read it. Where that range holds
 // more, prune reads what it needs afterwards, in a round trip of its own.
-func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query) error {
+//
+// And it records in known, in the same round trip, which words long
+// enough to be corrected the vocabulary holds (vocabularyKnown), when
+// known is not nil.
+func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query, known vocabularyKnown) error {
+	c := completionOf(vis, q, known)
+	if c == nil {
+		return nil
+	}
+	if err := s.vocabularyRangesBatch(ctx, c.reads(), nil); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	c.apply(q, known)
+	return nil
+}
+
+// completion is what complete reads of the vocabulary for a query, and
+// what it read.
+type completion struct {
+	words                    []*textsearch.Word // those that need completion
+	prefixes, wide, holderAt []string
+	terms, ranges, holders   [][]string
+	// The words whose known-ness is read, the prefix of each read (its
+	// first term tells whether a term starts with it, or is it), and
+	// for each word the indexes of its reads: the first tests the
+	// folded word as a prefix, the others its forms that do not start
+	// with it, as themselves.
+	knownWords  []*textsearch.Word
+	knownAt     []string
+	knownReads  [][]int
+	knownRanges [][]string
+}
+
+// completionOf returns what complete reads for q, nil when it reads
+// nothing: for a reader of drafts, or when no word of q needs
+// completion (the test of known words is then left to correct).
+func completionOf(vis Visibility, q textsearch.Query, known vocabularyKnown) *completion {
 	if vis.Drafts {
 		return nil
 	}
-	var words []*textsearch.Word
-	var prefixes, wide []string
+	c := &completion{}
 	for _, w := range q.Words() {
 		if w.NeedsCompletion() {
-			words, prefixes = append(words, w), append(prefixes, w.Folded)
-			wide = append(wide, textsearch.HolderPrefixes(w.Folded)[0])
+			c.words, c.prefixes = append(c.words, w), append(c.prefixes, w.Folded)
+			c.wide = append(c.wide, textsearch.HolderPrefixes(w.Folded)[0])
 		}
 	}
-	if len(words) == 0 {
+	if len(c.words) == 0 {
 		return nil
 	}
-	_, holderPrefixes := pruneWork(q)
-	var terms, ranges, holders [][]string
-	err := s.vocabularyRangesBatch(ctx, []rangeRead{
-		{prefixes, textsearch.MaxCompletions + 1, &terms},
-		{wide, wideRange + 1, &ranges},
-		{holderPrefixes, pruneRange + 1, &holders},
-	})
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
+	_, c.holderAt = pruneWork(q)
+	if known != nil {
+		for _, w := range fuzzyWords(q) {
+			if _, ok := known[w]; ok {
+				continue
+			}
+			reads := []int{len(c.knownAt)}
+			c.knownAt = append(c.knownAt, w.Folded)
+			for _, l := range w.Lexemes {
+				if !strings.HasPrefix(l, w.Folded) {
+					reads = append(reads, len(c.knownAt))
+					c.knownAt = append(c.knownAt, l)
+				}
+			}
+			c.knownWords, c.knownReads = append(c.knownWords, w), append(c.knownReads, reads)
+		}
 	}
-	for i, w := range words {
-		w.Complete(terms[i])
+	return c
+}
+
+// reads returns the vocabulary's ranges c reads.
+func (c *completion) reads() []rangeRead {
+	return []rangeRead{
+		{c.prefixes, textsearch.MaxCompletions + 1, &c.terms},
+		{c.wide, wideRange + 1, &c.ranges},
+		{c.holderAt, pruneRange + 1, &c.holders},
+		{c.knownAt, 1, &c.knownRanges},
+	}
+}
+
+// apply gives the words of q what c read: their completions, their
+// pruning where the ranges read suffice, and which words the vocabulary
+// holds, into known.
+func (c *completion) apply(q textsearch.Query, known vocabularyKnown) {
+	for i, w := range c.knownWords {
+		k := false
+		for j, r := range c.knownReads[i] {
+			got := c.knownRanges[r]
+			// A term starts with the folded word (term LIKE word%), or is
+			// one of its forms (term = ANY(forms)); the range of a form
+			// starts with the form itself when the vocabulary holds it.
+			k = k || (j == 0 && len(got) > 0) || (j > 0 && len(got) > 0 && got[0] == c.knownAt[r])
+		}
+		known[w] = k
+	}
+	for i, w := range c.words {
+		w.Complete(c.terms[i])
 	}
 	// What prune would read, from the ranges read.
 	byPrefix := map[string][]string{}
 	complete := map[string]bool{}
-	for i, p := range holderPrefixes {
-		byPrefix[p], complete[p] = holders[i], len(holders[i]) <= pruneRange
+	for i, p := range c.holderAt {
+		byPrefix[p], complete[p] = c.holders[i], len(c.holders[i]) <= pruneRange
 	}
 	pruned, need := pruneWork(q)
 	for _, p := range need {
@@ -454,21 +611,20 @@ func (s *Store) complete(ctx context.Context, vis Visibility, q textsearch.Query
 			continue
 		}
 		found := false
-		for i, r := range ranges {
-			if len(r) <= wideRange && strings.HasPrefix(p, wide[i]) {
+		for i, r := range c.ranges {
+			if len(r) <= wideRange && strings.HasPrefix(p, c.wide[i]) {
 				byPrefix[p] = subRange(r, p, pruneRange+1)
 				complete[p], found = len(byPrefix[p]) <= pruneRange, true
 				break
 			}
 		}
 		if !found {
-			return nil // prune reads the vocabulary itself
+			return // prune reads the vocabulary itself
 		}
 	}
 	for _, w := range pruned {
 		w.Prune(byPrefix, complete)
 	}
-	return nil
 }
 
 // wideRange is how many terms of the vocabulary complete reads at most
@@ -496,9 +652,30 @@ type rangeRead struct {
 
 // vocabularyRangesBatch makes the reads rs, in one statement
 // (vocabularyRangesSQL) where the pool keeps prepared statements, else in
-// one round trip where reads go to a pool. A read of no prefix reads
-// nothing.
-func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error {
+// one round trip where reads go to a pool; and the statements of extra
+// (nil: none) in the same round trip where reads go to a pool, else
+// after them, on the primary. A read of no prefix reads nothing.
+func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead, extra *pgx.Batch) error {
+	// Each statement with what reads its rows.
+	type statement struct {
+		sql  string
+		args []any
+		read func(pgx.Rows) error
+	}
+	var sts []statement
+	collect := func(prefixes []string, out func([][]string)) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			got, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+			if err != nil {
+				return err
+			}
+			if len(got) != len(prefixes) {
+				return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(got), len(prefixes))
+			}
+			out(got)
+			return nil
+		}
+	}
 	if !s.serverPlans {
 		var prefixes []string
 		var limits []int32
@@ -508,59 +685,55 @@ func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead) error
 				limits = append(limits, int32(r.limit))
 			}
 		}
-		if len(prefixes) == 0 {
+		if len(prefixes) > 0 {
+			sts = append(sts, statement{vocabularyRangesSQL, []any{prefixes, limits}, collect(prefixes, func(out [][]string) {
+				for _, r := range rs {
+					if len(r.prefixes) > 0 {
+						*r.out, out = out[:len(r.prefixes):len(r.prefixes)], out[len(r.prefixes):]
+					}
+				}
+			})})
+		}
+	} else {
+		for _, r := range rs {
+			if len(r.prefixes) > 0 {
+				sts = append(sts, statement{s.vocabularySQL(), []any{r.prefixes, r.limit}, collect(r.prefixes, func(out [][]string) { *r.out = out })})
+			}
+		}
+	}
+	if p, ok := s.read(ctx).(*pgxpool.Pool); ok {
+		batch := &pgx.Batch{}
+		for _, st := range sts {
+			batch.Queue(st.sql, st.args...).Query(st.read)
+		}
+		if extra != nil {
+			batch.QueuedQueries = append(batch.QueuedQueries, extra.QueuedQueries...)
+		}
+		if batch.Len() == 0 {
 			return nil
 		}
-		rows, err := s.read(ctx).Query(ctx, vocabularyRangesSQL, prefixes, limits)
+		return translate(p.SendBatch(ctx, batch).Close())
+	}
+	// Elsewhere (a replica, a pipeline of Together) one statement after
+	// the other, and extra on the primary.
+	for _, st := range sts {
+		rows, err := s.read(ctx).Query(ctx, st.sql, st.args...)
 		if err != nil {
 			return translate(err)
 		}
-		out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+		err = st.read(rows)
+		rows.Close()
 		if err != nil {
 			return translate(err)
 		}
-		if len(out) != len(prefixes) {
-			return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
+		if err := rows.Err(); err != nil {
+			return translate(err)
 		}
-		for _, r := range rs {
-			if len(r.prefixes) == 0 {
-				continue
-			}
-			*r.out, out = out[:len(r.prefixes):len(r.prefixes)], out[len(r.prefixes):]
-		}
-		return nil
 	}
-	p, ok := s.read(ctx).(*pgxpool.Pool)
-	if !ok {
-		for _, r := range rs {
-			if len(r.prefixes) == 0 {
-				continue
-			}
-			var err error
-			if *r.out, err = s.vocabularyRanges(ctx, r.prefixes, r.limit); err != nil {
-				return err
-			}
-		}
-		return nil
+	if extra != nil && extra.Len() > 0 {
+		return translate(s.pool.SendBatch(ctx, extra).Close())
 	}
-	batch := &pgx.Batch{}
-	for _, r := range rs {
-		if len(r.prefixes) == 0 {
-			continue
-		}
-		batch.Queue(s.vocabularySQL(), r.prefixes, r.limit).Query(func(rows pgx.Rows) error {
-			out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
-			if err != nil {
-				return err
-			}
-			if len(out) != len(r.prefixes) {
-				return fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(r.prefixes))
-			}
-			*r.out = out
-			return nil
-		})
-	}
-	return translate(p.SendBatch(ctx, batch).Close())
+	return nil
 }
 
 // vocabularyRangesSQL is vocabularySQL's statement with a limit per
@@ -668,10 +841,18 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 // With generic set, where the pool keeps prepared statements, the
 // statement is one of the connection's prepared statements and keeps its
 // generic plan (pagePlans, searchplan.go).
-func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, row func(id int64, score float64, n int64, kind kb.Kind)) error {
+//
+// before, if not nil, is a statement of one row sent ahead of the page in
+// the same pipeline (which words of a partial search match nothing).
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, before *rowRead, row func(id int64, score float64, n int64, kind kb.Kind)) error {
 	p, ok := s.read(ctx).(*pgxpool.Pool)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
+			if before != nil {
+				if err := q.QueryRow(ctx, before.sql, before.args...).Scan(before.dest...); err != nil {
+					return translate(err)
+				}
+			}
 			rows, err := q.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
 			if err != nil {
 				return translate(err)
@@ -691,7 +872,7 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 		return translate(err)
 	}
 	defer c.Release()
-	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic)
+	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic, before)
 	if err != nil {
 		return err
 	}
@@ -719,12 +900,35 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 	return nil
 }
 
+// rowRead is a statement of one row, planned for its arguments, and
+// where its columns (of the types oids) are scanned to.
+type rowRead struct {
+	sql  string
+	args []any
+	oids []uint32
+	dest []any
+}
+
+// scan scans the binary row r of rr's statement into rr's destinations.
+func (rr *rowRead) scan(conn *pgx.Conn, rows [][][]byte) error {
+	if len(rows) != 1 || len(rows[0]) != len(rr.dest) {
+		return fmt.Errorf("search: %d rows, not one of %d columns", len(rows), len(rr.dest))
+	}
+	for i, v := range rows[0] {
+		if err := conn.TypeMap().Scan(rr.oids[i], pgx.BinaryFormatCode, v, rr.dest[i]); err != nil {
+			return fmt.Errorf("search: column %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // pipelineWithoutJIT runs sql with args on conn as readOnce describes: the
 // settings of withoutJIT (withoutJITGeneric with generic, where the pool
-// keeps prepared statements) and the statement in one pipeline, one
-// round trip and one implicit transaction. It returns the statement's
-// result, its rows in binary and without field descriptions.
-func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql string, args []any, generic bool) (*pgconn.Result, error) {
+// keeps prepared statements), before (if not nil, scanned into its
+// destinations) and the statement in one pipeline, one round trip and
+// one implicit transaction. It returns the statement's result, its rows
+// in binary and without field descriptions.
+func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql string, args []any, generic bool, before *rowRead) (*pgconn.Result, error) {
 	var sd, settings *pgconn.StatementDescription
 	var err error
 	if generic && !s.serverPlans {
@@ -737,34 +941,60 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 			return nil, translate(err)
 		}
 	}
-	var eqb pgx.ExtendedQueryBuilder
-	if err := eqb.Build(conn.TypeMap(), sd, args); err != nil {
+	build := func(sd *pgconn.StatementDescription, args []any) (*pgx.ExtendedQueryBuilder, error) {
+		var eqb pgx.ExtendedQueryBuilder
+		return &eqb, eqb.Build(conn.TypeMap(), sd, args)
+	}
+	eqb, err := build(sd, args)
+	if err != nil {
 		return nil, err
 	}
+	// The statements, as the tracer sees them.
+	traced := []struct {
+		sql  string
+		args []any
+	}{{withoutJIT, nil}}
 	batch := &pgconn.Batch{}
 	// Results in binary, as pgx reads them: the scores are the float8s
 	// PostgreSQL computed, whatever extra_float_digits says.
+	binary := []int16{pgx.BinaryFormatCode}
 	if sd != nil {
 		batch.ExecPrepared(settings.Name, nil, nil, nil)
-		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
 	} else {
 		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
-		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, []int16{pgx.BinaryFormatCode})
 	}
+	if before != nil {
+		beqb, err := build(nil, withoutMode(before.args))
+		if err != nil {
+			return nil, err
+		}
+		batch.ExecParams(before.sql, beqb.ParamValues, nil, beqb.ParamFormats, binary)
+		traced = append(traced, struct {
+			sql  string
+			args []any
+		}{before.sql, withoutMode(before.args)})
+	}
+	if sd != nil {
+		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, binary)
+	} else {
+		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, binary)
+	}
+	traced = append(traced, struct {
+		sql  string
+		args []any
+	}{sql, args})
 	// The pool's tracer, if it follows batches, sees the pipeline as one.
 	bt, _ := conn.Config().Tracer.(pgx.BatchTracer)
 	if bt != nil {
 		pb := &pgx.Batch{}
-		pb.Queue(withoutJIT)
-		pb.Queue(sql, args...)
+		for _, q := range traced {
+			pb.Queue(q.sql, q.args...)
+		}
 		ctx = bt.TraceBatchStart(ctx, conn, pgx.TraceBatchStartData{Batch: pb})
 	}
 	results, err := conn.PgConn().ExecBatch(ctx, batch).ReadAll()
 	if bt != nil {
-		for i, q := range []struct {
-			sql  string
-			args []any
-		}{{withoutJIT, nil}, {sql, args}} {
+		for i, q := range traced {
 			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
 			if i < len(results) {
 				d.CommandTag = results[i].CommandTag
@@ -776,10 +1006,15 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 	if err != nil {
 		return nil, translate(err)
 	}
-	if len(results) != 2 {
-		return nil, fmt.Errorf("search: %d results of a pipeline of 2", len(results))
+	if len(results) != len(traced) {
+		return nil, fmt.Errorf("search: %d results of a pipeline of %d", len(results), len(traced))
 	}
-	return results[1], nil
+	if before != nil {
+		if err := before.scan(conn, results[1].Rows); err != nil {
+			return nil, err
+		}
+	}
+	return results[len(results)-1], nil
 }
 
 // readRowOnce runs sql, a statement of one row, read-only with JIT off
@@ -792,29 +1027,28 @@ func (s *Store) readRowOnce(ctx context.Context, sql string, args []any, oids []
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(dest...) })
 	}
-	if len(args) > 0 {
-		if _, mode := args[0].(pgx.QueryExecMode); mode {
-			args = args[1:]
-		}
-	}
+	args = withoutMode(args)
 	c, err := p.Acquire(ctx)
 	if err != nil {
 		return translate(err)
 	}
 	defer c.Release()
-	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, false)
+	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, false, nil)
 	if err != nil {
 		return err
 	}
-	if len(result.Rows) != 1 || len(result.Rows[0]) != len(dest) {
-		return fmt.Errorf("search: %d rows, not one of %d columns", len(result.Rows), len(dest))
-	}
-	for i, v := range result.Rows[0] {
-		if err := c.Conn().TypeMap().Scan(oids[i], pgx.BinaryFormatCode, v, dest[i]); err != nil {
-			return fmt.Errorf("search: column %d: %w", i, err)
+	return (&rowRead{sql, args, oids, dest}).scan(c.Conn(), result.Rows)
+}
+
+// withoutMode returns args without the exec mode customPlan may have put
+// first, which only a read outside a pool uses.
+func withoutMode(args []any) []any {
+	if len(args) > 0 {
+		if _, mode := args[0].(pgx.QueryExecMode); mode {
+			return args[1:]
 		}
 	}
-	return nil
+	return args
 }
 
 func (r SearchRequest) where(b *builder, vis Visibility) {
@@ -843,10 +1077,11 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 	if err != nil {
 		return nil, err
 	}
-	if err := s.complete(ctx, vis, q); err != nil {
+	known := vocabularyKnown{}
+	if err := s.complete(ctx, vis, q, known); err != nil {
 		return nil, err
 	}
-	page, err := s.searchPage(ctx, vis, r, q, false)
+	page, err := s.searchPage(ctx, vis, r, q, false, nil)
 	if err != nil || len(page.Hits) > 0 {
 		return page, err
 	}
@@ -858,16 +1093,12 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 			return page, err
 		}
 	}
-	widened := q.Widen()
-	if err := s.complete(ctx, vis, q); err != nil {
-		return nil, err
-	}
-	corrected, err := s.correct(ctx, q)
+	widened, corrected, err := s.widenAndCorrect(ctx, vis, q, known)
 	if err != nil {
 		return nil, err
 	}
 	if corrected || widened {
-		if page, err = s.searchPage(ctx, vis, r, q, false); err != nil || len(page.Hits) > 0 {
+		if page, err = s.searchPage(ctx, vis, r, q, false, nil); err != nil || len(page.Hits) > 0 {
 			return page, err
 		}
 		if r.Offset > 0 {
@@ -876,29 +1107,39 @@ func (s *Store) Search(ctx context.Context, vis Visibility, r SearchRequest) (*S
 			}
 		}
 	}
-	// Nothing matches every word: the entities that match the most.
-	unmatched, err := s.unmatched(ctx, vis, r, q)
+	// Nothing matches every word: which words match nothing, and the
+	// entities that match the most, in one round trip (where no word
+	// matches anything, the page reads no candidate).
+	if err := s.prune(ctx, vis, q); err != nil {
+		return nil, err
+	}
+	var found []bool
+	partial, err := s.searchPage(ctx, vis, r, q, true, s.unmatchedRead(vis, r, q, &found))
 	if err != nil {
 		return nil, err
 	}
-	page.Unmatched = unmatched
+	unmatched := []string{}
+	for i, ok := range found {
+		if !ok {
+			unmatched = append(unmatched, q.Groups[i].Text)
+		}
+	}
 	if len(unmatched) == len(q.Groups) {
+		// No word matches anything: none of the pages holds a hit.
+		page.Unmatched = unmatched
+		if r.Count {
+			page.Counted, page.Total, page.TotalExact = true, 0, true
+		}
 		return page, nil
-	}
-	partial, err := s.searchPage(ctx, vis, r, q, true)
-	if err != nil {
-		return nil, err
 	}
 	partial.Unmatched = unmatched
 	return partial, nil
 }
 
-// unmatched returns the groups of q (as typed) that no entity visible
-// under vis and kept by r's filters matches, in one statement.
-func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query) ([]string, error) {
-	if err := s.prune(ctx, vis, q); err != nil {
-		return nil, err
-	}
+// unmatchedRead returns the statement that reads, into found, whether
+// each group of q (pruned) matches an entity visible under vis and kept
+// by r's filters: one row, an array of one boolean a group.
+func (s *Store) unmatchedRead(vis Visibility, r SearchRequest, q textsearch.Query, found *[]bool) *rowRead {
 	c := compile(q)
 	b := &builder{}
 	r.where(b, vis)
@@ -907,19 +1148,8 @@ func (s *Store) unmatched(ctx context.Context, vis Visibility, r SearchRequest, 
 	for i, g := range c.groups {
 		exists[i] = fmt.Sprintf(`EXISTS (SELECT 1 FROM search_doc d WHERE d.vec @@ %s::tsquery AND %s)`, b.arg(g), where)
 	}
-	var found []bool
-	err := s.readRowOnce(ctx, `SELECT ARRAY[`+strings.Join(exists, ", ")+`]`, customPlan(b.args),
-		[]uint32{pgtype.BoolArrayOID}, &found)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", translate(err))
-	}
-	out := []string{}
-	for i, ok := range found {
-		if !ok {
-			out = append(out, q.Groups[i].Text)
-		}
-	}
-	return out, nil
+	return &rowRead{sql: `SELECT ARRAY[` + strings.Join(exists, ", ") + `]`, args: customPlan(b.args),
+		oids: []uint32{pgtype.BoolArrayOID}, dest: []any{found}}
 }
 
 // customPlan returns args to be sent with the simple protocol when they
@@ -945,7 +1175,9 @@ const candidates = 300
 
 // searchPage reads one page of hits of q: of the entities that match every
 // group of q, or with partial, of those that match any, the most first.
-func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, partial bool) (*SearchPage, error) {
+//
+// before, if not nil, is read in the same round trip, ahead of the page.
+func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest, q textsearch.Query, partial bool, before *rowRead) (*SearchPage, error) {
 	if err := s.prune(ctx, vis, q); err != nil {
 		return nil, err
 	}
@@ -999,7 +1231,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	const cols = "d.entity_id, d.vec, d.name_words, d.kind"
 	var sets string
 	total := "0"
-	counted := r.Count && !partial
+	counted := r.Count
 	if !partial {
 		// Either set may be probed (searchprobe.go), by the same plan: the
 		// statistics do not tell names from texts. The count, when asked
@@ -1030,12 +1262,20 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 			parts = append(parts, `(SELECT * FROM anyof LIMIT 0)`)
 		}
 		// Those that match any group are read only when the others do not
-		// fill the page.
+		// fill the page, or for the count: the entities that match any
+		// group, up to the bound, as CountSearch counts a partial search,
+		// read from the same matches (one reading of the text index for
+		// both, and no second search for the count).
 		sets = fmt.Sprintf(`%[1]s,
 			buts AS (SELECT DISTINCT ON (entity_id) * FROM (%[2]s) x),
 			cand AS (SELECT DISTINCT ON (entity_id) * FROM (SELECT * FROM buts UNION ALL
 				(SELECT * FROM anyof LIMIT CASE WHEN (SELECT count(*) FROM buts) >= %[3]d THEN 0 ELSE %[4]s END)) y)`,
 			strings.Join(ctes, ",\n"), strings.Join(parts, " UNION ALL "), need, limit)
+		if counted {
+			sets += fmt.Sprintf(`,
+			total AS (SELECT count(*) AS n FROM (SELECT 1 FROM anyof LIMIT %d) x)`, CountBound+1)
+			total = "(SELECT n FROM total)"
+		}
 	}
 	// Each candidate's rank and counts are computed once, in a
 	// materialised CTE (scored): inlined, the score's two references to
@@ -1059,7 +1299,7 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// JIT off, and planned once per connection for a page of full
 	// matches (searchplan.go), for the query's own terms for a page of
 	// partial ones: see readWithoutJIT.
-	err := s.readOnce(ctx, sql, b.args, !partial, func(id int64, score float64, n int64, kind kb.Kind) {
+	err := s.readOnce(ctx, sql, b.args, !partial, before, func(id int64, score float64, n int64, kind kb.Kind) {
 		ids, scores, kinds, n64 = append(ids, id), append(scores, score), append(kinds, kind), n
 	})
 	if err != nil {
@@ -1282,18 +1522,15 @@ func (s *Store) CountSearch(ctx context.Context, vis Visibility, r SearchRequest
 	if err != nil {
 		return 0, false, err
 	}
-	if err := s.complete(ctx, vis, q); err != nil {
+	known := vocabularyKnown{}
+	if err := s.complete(ctx, vis, q, known); err != nil {
 		return 0, false, err
 	}
 	n, exact, err := s.count(ctx, vis, r, q, false)
 	if err != nil || n > 0 {
 		return n, exact, err
 	}
-	widened := q.Widen()
-	if err := s.complete(ctx, vis, q); err != nil {
-		return 0, false, err
-	}
-	corrected, err := s.correct(ctx, q)
+	widened, corrected, err := s.widenAndCorrect(ctx, vis, q, known)
 	if err != nil {
 		return 0, false, err
 	}

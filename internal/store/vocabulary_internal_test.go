@@ -49,7 +49,7 @@ func TestCompletePrunesAsPruneDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.complete(ctx, Public, got); err != nil {
+		if err := s.complete(ctx, Public, got, nil); err != nil {
 			t.Fatal(err)
 		}
 		prunedAll := true
@@ -90,6 +90,70 @@ func TestCompletePrunesAsPruneDoes(t *testing.T) {
 		}
 		if g, w := got.Unheld(), want.Unheld(); g != w {
 			t.Errorf("%q: unheld %v, want %v", query, g, w)
+		}
+	}
+}
+
+// TestCompleteKnowsWhatCorrectAsks checks that which words the vocabulary
+// holds, as complete reads it beside the completions (a range of one term
+// a form), is what correct's own test reads (a form is a term, or a term
+// starts with the word), word for word, for words it holds as they are,
+// by a stem, by a concept, as the start of a term, and not at all; with
+// the prepared statements of a pool and with the functions of one
+// without them.
+func TestCompleteKnowsWhatCorrectAsks(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDB(t, "migrated")
+	// "zajeciowa" starts with the stem of "zajęciowymi", which is no
+	// term: the word is not known.
+	terms := []string{"warsztat", "warszt", "warsztaty", "terapii", "terap", "zajec", "zajeciowa", "spoldzieln", "=coop",
+		"socjaln", "poznan", "gniezn", "kooperativet", "ekonomisk", "stowarzyszen", "fundacj"}
+	for _, mode := range []string{"cache_statement", "cache_describe"} {
+		cfg, err := pgxpool.ParseConfig(url + " default_query_exec_mode=" + mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		if _, err := pool.Exec(ctx, `INSERT INTO search_term (term) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, terms); err != nil {
+			t.Fatal(err)
+		}
+		s := New(pool)
+		if s.serverPlans != (mode == "cache_describe") {
+			t.Fatalf("%s: serverPlans %v", mode, s.serverPlans)
+		}
+		for _, query := range []string{
+			"warsztat terapii", "warsztatami zajeciowymi", "spółdzielnia socjalna", "spółdzielni", "spoldzelnia",
+			"stowarzyszenei fundajca", "kooperativet ekonomiska", "warszt", "gnieźnie poznaniu", "xqzwyv qqzzxx",
+			"zajęciowej warsztaty", "fundacjami",
+		} {
+			got, err := parse(query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			known := vocabularyKnown{}
+			if err := s.complete(ctx, Public, got, known); err != nil {
+				t.Fatal(err)
+			}
+			want := vocabularyKnown{}
+			words := fuzzyWords(got)
+			if err := s.readKnown(ctx, words, want); err != nil {
+				t.Fatal(err)
+			}
+			if query == "warsztatami zajeciowymi" && known[words[1]] {
+				t.Errorf("%s: zajeciowymi known", mode)
+			}
+			if len(known) != len(words) {
+				t.Errorf("%s, %q: complete read %d of the %d words to correct", mode, query, len(known), len(words))
+			}
+			for _, w := range words {
+				if known[w] != want[w] {
+					t.Errorf("%s, %q: %s known %v, correct's test %v", mode, query, w.Folded, known[w], want[w])
+				}
+			}
 		}
 	}
 }
