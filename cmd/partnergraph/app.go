@@ -160,6 +160,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 	// The counters that plan anonymous lists are soft state of the same
 	// kind as the response cache, forgotten with it at every change heard.
 	a.Store.CacheCounts(a.Config.ResponseCache.TTL)
+	// So is the vocabulary that searches of published entries read
+	// before their page.
+	a.Store.CacheVocabulary(a.Config.ResponseCache.TTL)
 	// Migrations may run longer than a request: with a statement timeout
 	// they get a pool of their own without it.
 	if a.Config.StatementTimeout == 0 && a.Config.ListenURL == "" {

@@ -91,6 +91,8 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// their count (a pipeline of 3, with the settings); the entities
 		// with their texts (a pipeline of 3).
 		{"a search matched in part", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 9, 4, `"edges":[{`, nil},
+		// A suggestion: the completions of its last word, then the names.
+		{"a suggestion", mix("suggest"), 2, 2, `"name":`, map[string]any{"p": "koop"}},
 		// A misspelled word: the vocabulary; the nearest terms; the
 		// corrections' ranges to prune by; the page with its count;
 		// the entities with their texts.
@@ -101,16 +103,22 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		{"a search that finds nothing", `{ search(query: "xqzwyv qqzzxx", first: 20) { totalCount totalCountIsExact unmatchedWords edges { node { id } } } }`, 7, 3, `"unmatchedWords":["xqzwyv","qqzzxx"]`, nil},
 	})
 
-	// With the counters that plan anonymous lists kept until a change is
-	// heard (store.CacheCounts, as partnergraph serve runs with the
-	// response cache on), a root page of a sector is its page alone,
-	// once another list has read them.
+	// With the counters that plan anonymous lists and the vocabulary that
+	// anonymous searches read kept until a change is heard
+	// (store.CacheCounts and CacheVocabulary, as partnergraph serve runs
+	// with the response cache on), a root page of a sector is its page
+	// alone, once another list has read them, and a search its page and
+	// its entities.
 	kept := &queryCounter{}
 	c := newAPIStore(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
-		func(st *store.Store) { st.CacheCounts(time.Minute) }, func(c *pgxpool.Config) { c.ConnConfig.Tracer = kept })
+		func(st *store.Store) { st.CacheCounts(time.Minute); st.CacheVocabulary(time.Minute) },
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = kept })
 	countShapes(t, c, kept, "", []shape{
 		{"a root page of a sector, its counters kept", `{ partners(first: 20, filter: {sector: [SOCIAL]}) { nodes { id name sector } } }`, 1, 1, `"nodes":[{`, nil},
 		{"the bench's partners, their counters kept", mix("partners"), 3, 3, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
+		{"a search, its vocabulary kept", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 5, 2, `"edges":[{`, nil},
+		{"a search matched in part, its vocabulary kept", `{ search(query: "spółdzielnia xqzwyv", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`, 7, 3, `"edges":[{`, nil},
+		{"a suggestion, its vocabulary kept", mix("suggest"), 1, 1, `"name":`, map[string]any{"p": "koop"}},
 	})
 
 	// The bench's walks, on the traversal index: it holds what they

@@ -13,6 +13,7 @@ type resultCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
 	m   map[string]*cacheEntry
+	gen uint64 // how many times forget has run
 }
 
 type cacheEntry struct {
@@ -87,10 +88,62 @@ func (s *Store) CacheCounts(ttl time.Duration) { s.counts = newResultCache(ttl) 
 func (c *resultCache) forget() {
 	c.mu.Lock()
 	clear(c.m)
+	c.gen++
 	c.mu.Unlock()
 }
 
-// ForgetCaches drops the results the store keeps (aggregates, counts), for when
+// generation returns how many times forget has run, for keepIf.
+func (c *resultCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// lookup returns the value kept for key, if one has been computed and
+// has not expired.
+func (c *resultCache) lookup(key string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || e.expires.IsZero() || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return e.val, true
+}
+
+// keepIf keeps val for key for the cache's ttl, unless forget has run
+// since generation gen (what was read then may predate the change forget
+// was called for).
+func (c *resultCache) keepIf(gen uint64, key string, val any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	now := time.Now()
+	if len(c.m) > 1000 { // as get: drop expired entries
+		for k, e := range c.m {
+			if !e.expires.IsZero() && now.After(e.expires) {
+				delete(c.m, k)
+			}
+		}
+	}
+	done := make(chan struct{})
+	close(done)
+	c.m[key] = &cacheEntry{done: done, expires: now.Add(c.ttl), val: val}
+}
+
+// CacheVocabulary makes the searches and suggestions of anonymous and
+// reader requests share what they read of the vocabulary (the terms under
+// a prefix: completions, the ranges that prune reads, which words it
+// holds) until ForgetCaches, or for ttl at most (0 turns it off, the
+// default), as CacheCounts does for the counters: a search of published
+// entries read the vocabulary in a round trip of its own before its page
+// (docs/search.md, "Round trips"). The vocabulary changes only with
+// published text, which the change feed announces. Call it before use.
+func (s *Store) CacheVocabulary(ttl time.Duration) { s.vocabulary = newResultCache(ttl) }
+
+// ForgetCaches drops the results the store keeps (aggregates, counts, the vocabulary), for when
 // the change feed announces a write made anywhere: an instance's caches
 // then lag a write by the notification's delay, not by their TTL, which
 // stays only as a backstop for lost notifications (docs/scaling.md).
@@ -101,8 +154,13 @@ func (s *Store) ForgetCaches() {
 	if s.counts != nil {
 		s.counts.forget()
 	}
+	if s.vocabulary != nil {
+		s.vocabulary.forget()
+	}
 }
 
 // KeepsResults reports whether the store keeps results that ForgetCaches
 // drops.
-func (s *Store) KeepsResults() bool { return s.aggregates != nil || s.counts != nil }
+func (s *Store) KeepsResults() bool {
+	return s.aggregates != nil || s.counts != nil || s.vocabulary != nil
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -83,5 +84,108 @@ func TestListsShareTheCountersUntilAChangeIsHeard(t *testing.T) {
 	st.ForgetCaches() // the change heard
 	if n := list(anonymous); n != 1 {
 		t.Errorf("after the change is heard an anonymous list shows %d partners in FI, want 1", n)
+	}
+}
+
+// vocabularyRead reports whether sql reads ranges of the vocabulary
+// (store's vocabularyRangesSQL).
+func vocabularyRead(sql string) bool {
+	return strings.Contains(sql, "FROM search_term") && strings.Contains(sql, "WITH ORDINALITY")
+}
+
+// TestSearchesShareTheVocabularyUntilAChangeIsHeard: with CacheVocabulary,
+// the searches and suggestions of anonymous readers read the vocabulary's
+// ranges they need once and share them until ForgetCaches, as the lists
+// share the counters; staff searches read them every time. Each answer is
+// the one the store without the cache gives. A word published through
+// another instance completes a prefix only once the change is heard, and
+// at once after.
+func TestSearchesShareTheVocabularyUntilAChangeIsHeard(t *testing.T) {
+	var reads atomic.Int64
+	st, pool := open(t, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = pgtest.SQLTracer{See: func(sql string) {
+			if vocabularyRead(sql) {
+				reads.Add(1)
+			}
+		}}
+	})
+	ctx := context.Background()
+	loadReference(t, st)
+	st.CacheVocabulary(time.Minute)
+	other := store.New(pool) // another instance, without the cache
+	anonymous := store.WithRoute(ctx, store.Route{Replica: true})
+	search := func(s *store.Store, ctx context.Context, q string) string {
+		t.Helper()
+		p, err := s.Search(ctx, store.Public, store.SearchRequest{Query: q, Limit: 10, Count: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(pageKeys(p))
+	}
+	queries := []string{"spółdzielnia socjalna", "warsztat terap", "stowarzyszenei", "gmina gniezno", "koop"}
+	for _, q := range queries {
+		want := search(other, ctx, q)
+		var before int64
+		for i := range 3 {
+			if i == 1 {
+				before = reads.Load()
+			}
+			if got := search(st, anonymous, q); got != want {
+				t.Errorf("%q with the vocabulary kept: %s, without: %s", q, got, want)
+			}
+		}
+		if n := reads.Load() - before; n != 0 {
+			// Every range a search reads is kept: the first reads them
+			// (a typo's, its corrections' too), the next ones none.
+			t.Errorf("%q: the second and third anonymous searches read the vocabulary %d times, want none", q, n)
+		}
+	}
+	before := reads.Load()
+	for _, q := range queries {
+		search(st, anonymous, q)
+	}
+	if n := reads.Load() - before; n != 0 {
+		t.Errorf("the same searches again read the vocabulary %d times, want none", n)
+	}
+	if _, err := st.Suggest(anonymous, store.Public, "koop", nil, 5); err != nil {
+		t.Fatal(err)
+	}
+	before = reads.Load()
+	if _, err := st.Suggest(anonymous, store.Public, "koop", nil, 5); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.Load() - before; n != 0 {
+		t.Errorf("a suggestion asked again read the vocabulary %d times, want none", n)
+	}
+	before = reads.Load()
+	search(st, ctx, "warsztat terap")
+	search(st, ctx, "warsztat terap")
+	if n := reads.Load() - before; n != 2 {
+		t.Errorf("two staff searches read the vocabulary %d times, want twice", n)
+	}
+
+	// "Zxqvbnowa" is a word no entry holds; "zxqvb" is its prefix.
+	e := kb.Entity{Kind: kb.KindPartner, Name: "Stowarzyszenie Zxqvbnowa", Status: kb.StatusPublished,
+		Partner: &kb.Partner{Sector: kb.SectorSocial, PartnerKind: kb.PartnerFoundation, Place: kb.Place{Country: "PL"}}}
+	if got := search(st, anonymous, "stowarzyszenie zxqvb"); !strings.Contains(got, "partial true") {
+		t.Fatalf("before the write: %s", got)
+	}
+	made, err := other.CreateEntity(ctx, "test", &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE entity SET status = 'PUBLISHED' WHERE id = $1`, made.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(st, anonymous, "stowarzyszenie zxqvb"); !strings.Contains(got, "partial true") {
+		t.Errorf("before the change is heard an anonymous search completed the new word: %s", got)
+	}
+	if got := search(st, ctx, "stowarzyszenie zxqvb"); !strings.Contains(got, made.Key) {
+		t.Errorf("a staff search does not find the new entry: %s", got)
+	}
+	st.ForgetCaches() // the change heard
+	got, want := search(st, anonymous, "stowarzyszenie zxqvb"), search(other, ctx, "stowarzyszenie zxqvb")
+	if !strings.Contains(got, made.Key) || got != want {
+		t.Errorf("after the change is heard an anonymous search gives %s, want %s", got, want)
 	}
 }

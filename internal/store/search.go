@@ -656,6 +656,65 @@ type rangeRead struct {
 // (nil: none) in the same round trip where reads go to a pool, else
 // after them, on the primary. A read of no prefix reads nothing.
 func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead, extra *pgx.Batch) error {
+	rs, keep := s.vocabularyKept(ctx, rs)
+	if err := s.readVocabularyRanges(ctx, rs, extra); err != nil {
+		return err
+	}
+	keep()
+	return nil
+}
+
+// vocabularyKept gives the reads rs what the store keeps of them
+// (CacheVocabulary), for a read that needs to see only the changes its
+// instance has heard of (HeardSuffices), and returns the reads of what it
+// does not keep, and the function that, once those are read, gives rs
+// their answers and keeps them. The answers are shared: never modified.
+func (s *Store) vocabularyKept(ctx context.Context, rs []rangeRead) ([]rangeRead, func()) {
+	c := s.vocabulary
+	if c == nil || !s.HeardSuffices(ctx) {
+		return rs, func() {}
+	}
+	gen := c.generation()
+	key := func(prefix string, limit int) string { return prefix + "\x00" + strconv.Itoa(limit) }
+	var misses []rangeRead
+	var finish []func()
+	for _, r := range rs {
+		if len(r.prefixes) == 0 {
+			continue
+		}
+		out := make([][]string, len(r.prefixes))
+		var at []int
+		var prefixes []string
+		for i, p := range r.prefixes {
+			if v, ok := c.lookup(key(p, r.limit)); ok {
+				out[i] = v.([]string)
+			} else {
+				at, prefixes = append(at, i), append(prefixes, p)
+			}
+		}
+		*r.out = out
+		if len(at) == 0 {
+			continue
+		}
+		got := new([][]string)
+		misses = append(misses, rangeRead{prefixes, r.limit, got})
+		finish = append(finish, func() {
+			for j, i := range at {
+				out[i] = (*got)[j]
+				c.keepIf(gen, key(prefixes[j], r.limit), (*got)[j])
+			}
+		})
+	}
+	return misses, func() {
+		for _, f := range finish {
+			f()
+		}
+	}
+}
+
+// readVocabularyRanges is vocabularyRangesBatch without what the store
+// keeps.
+func (s *Store) readVocabularyRanges(ctx context.Context, rs []rangeRead, extra *pgx.Batch) error {
 	// Each statement with what reads its rows.
 	type statement struct {
 		sql  string
@@ -697,7 +756,7 @@ func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead, extra
 	} else {
 		for _, r := range rs {
 			if len(r.prefixes) > 0 {
-				sts = append(sts, statement{s.vocabularySQL(), []any{r.prefixes, r.limit}, collect(r.prefixes, func(out [][]string) { *r.out = out })})
+				sts = append(sts, statement{vocabularyFunctionSQL, []any{r.prefixes, r.limit}, collect(r.prefixes, func(out [][]string) { *r.out = out })})
 			}
 		}
 	}
@@ -736,10 +795,13 @@ func (s *Store) vocabularyRangesBatch(ctx context.Context, rs []rangeRead, extra
 	return nil
 }
 
-// vocabularyRangesSQL is vocabularySQL's statement with a limit per
-// prefix (the arguments prefixes and limits, of the same length): the
-// reads of a search's completions, their holders and the ranges prune
-// reads, one statement instead of a pipeline of three. Behind PgBouncer
+// vocabularyRangesSQL reads, for each prefix, the first terms of the
+// vocabulary that start with it, as many as its limit (the arguments
+// prefixes and limits, of the same length): a range of the vocabulary's
+// B-tree (collation C), from the prefix up to the prefix followed by the
+// last code point. The reads of a search's completions, their holders
+// and the ranges prune reads are one statement instead of a pipeline of
+// three. Behind PgBouncer
 // every statement costs it a message each way (docs/scaling.md, "Round
 // trips"). The function of the server-side plans (search_term_completions,
 // migration 00037) takes one limit, so they keep the pipeline.
@@ -756,35 +818,21 @@ func (s *Store) completions(ctx context.Context, prefixes []string) ([][]string,
 }
 
 // vocabularyRanges returns, for each prefix, the first limit terms of the
-// vocabulary that start with it, in one statement.
+// vocabulary that start with it, in one statement (none for what the
+// store keeps, CacheVocabulary).
 func (s *Store) vocabularyRanges(ctx context.Context, prefixes []string, limit int) ([][]string, error) {
-	rows, err := s.read(ctx).Query(ctx, s.vocabularySQL(), prefixes, limit)
-	if err != nil {
-		return nil, translate(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
-	if err != nil {
-		return nil, translate(err)
-	}
-	if len(out) != len(prefixes) {
-		return nil, fmt.Errorf("vocabulary: %d ranges for %d prefixes", len(out), len(prefixes))
+	var out [][]string
+	if err := s.vocabularyRangesBatch(ctx, []rangeRead{{prefixes, limit, &out}}, nil); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// vocabularySQL is the statement of vocabularyRanges, with the arguments
-// prefixes and limit.
-func (s *Store) vocabularySQL() string {
-	if s.serverPlans {
-		// The same statement, planned once per server session (migration 00037).
-		return `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
-	}
-	// A range of the vocabulary's B-tree (collation C): the terms from
-	// the prefix up to the prefix followed by the last code point.
-	return `SELECT array(SELECT term FROM search_term
-			WHERE term >= p AND term < p || chr(1114111) ORDER BY term LIMIT $2)
-		FROM unnest($1::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`
-}
+// vocabularyFunctionSQL is vocabularyRangesSQL with one limit (the
+// arguments prefixes and limit) through the function whose plan the
+// server session keeps (migration 00037), for a pool that keeps no
+// prepared statements.
+const vocabularyFunctionSQL = `SELECT terms FROM search_term_completions($1, $2) ORDER BY i`
 
 // readWithoutJIT runs fn on where reads of ctx go, in a read-only
 // transaction with JIT compilation off and plan_cache_mode auto. A search
@@ -1621,24 +1669,10 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		return nil, kb.Invalid("prefix", "has %d words, at most %d", len(words), textsearch.MaxQueryWords)
 	}
 	starts := likeEscape(strings.Join(words, " ")) + "%"
-	filter := func(b *builder) {
-		b.cond("e.status = ANY(?)", vis.statuses())
-		if len(kinds) > 0 {
-			b.cond("e.kind = ANY(?)", strs(kinds))
-		}
-	}
-	// Names that start with the prefix, in index order.
-	b := &builder{}
-	b.cond(`(e.sort_name COLLATE "C") LIKE ?`, starts)
-	filter(b)
-	out, err := s.suggestions(ctx, fmt.Sprintf(`SELECT e.id, e.kind, e.name FROM entity e
-		WHERE %s ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`, strings.Join(b.where, " AND "), b.arg(limit)), b.args)
-	if err != nil || len(out) == limit {
-		return out, err
-	}
-	// Then names with words that start with the words of the prefix.
-	// A short word before the last ("w gni") is a whole word: as a prefix
-	// it would match most names' words.
+	// Names that start with the prefix, by a range of the folded names'
+	// B-tree; then names with words that start with the words of the
+	// prefix. A short word before the last ("w gni") is a whole word: as
+	// a prefix it would match most names' words.
 	quote := func(w string) string {
 		return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`) + "'"
 	}
@@ -1654,7 +1688,9 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	// For readers of published entries, a prefix becomes the terms of the
 	// vocabulary that start with it when they are few (as in Search): the
 	// index answers named terms without collecting every name under the
-	// prefix first ("gniez" at 1M: 12,353 names).
+	// prefix first ("gniez" at 1M: 12,353 names). A word that no
+	// published name holds leaves the names that start with the prefix.
+	later := true
 	if !vis.Drafts && len(prefixed) > 0 {
 		prefixes := make([]string, len(prefixed))
 		for j, i := range prefixed {
@@ -1667,7 +1703,7 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		for j, i := range prefixed {
 			switch ts := terms[j]; {
 			case len(ts) == 0: // no published name has such a word
-				return out, nil
+				later = false
 			case len(ts) <= textsearch.MaxCompletions:
 				named := make([]string, len(ts))
 				for k, t := range ts {
@@ -1677,25 +1713,41 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 			}
 		}
 	}
-	// The matches come from a materialised CTE, by the GIN index: with the
-	// LIMIT in sight the planner walks the names in order and tests each.
-	// At most suggestCandidates of them, in index order, are sorted: a
-	// prefix of a word that thousands of names hold ("gniez" in every
-	// name „…” w Gnieźnie) costs what a rare one costs, and such a list is
-	// alphabetical among the first matches found rather than among all.
-	b = &builder{}
-	b.cond("d.name_vec @@ ?::tsquery", strings.Join(parts, " & "))
-	b.cond("d.status = ANY(?)", vis.statuses())
-	if len(kinds) > 0 {
-		b.cond("d.kind = ANY(?)", strs(kinds))
+	b := &builder{}
+	startsArg, statuses, lim := b.arg(starts), b.arg(vis.statuses()), b.arg(limit)
+	kindCond := func(col string) string {
+		if len(kinds) == 0 {
+			return ""
+		}
+		return " AND " + col + " = ANY(" + b.arg(strs(kinds)) + ")"
 	}
-	more, err := s.suggestions(ctx, fmt.Sprintf(`WITH m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d WHERE %s),
-		c AS (SELECT entity_id FROM m LIMIT %d)
-		SELECT e.id, e.kind, e.name FROM c JOIN entity e ON e.id = c.entity_id
-		WHERE (e.sort_name COLLATE "C") NOT LIKE %s
-		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %s`,
-		strings.Join(b.where, " AND "), suggestCandidates, b.arg(starts), b.arg(limit-len(out))), b.args)
-	return append(out, more...), err
+	first := fmt.Sprintf(`SELECT e.id, e.kind, e.name, e.sort_name FROM entity e
+		WHERE (e.sort_name COLLATE "C") LIKE %[1]s AND e.status = ANY(%[2]s)%[3]s
+		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[4]s`, startsArg, statuses, kindCond("e.kind"), lim)
+	if !later {
+		return s.suggestions(ctx, `SELECT id, kind, name FROM (`+first+`) a`, b.args)
+	}
+	// One statement for both (one round trip): the names with a later
+	// word are read only when those that start with the prefix do not
+	// fill the list (a one-time filter on their count). Their matches
+	// come from a materialised CTE, by the GIN index: with the LIMIT in
+	// sight the planner walks the names in order and tests each. At most
+	// suggestCandidates of them, in index order, are sorted: a prefix of
+	// a word that thousands of names hold ("gniez" in every name „…” w
+	// Gnieźnie) costs what a rare one costs, and such a list is
+	// alphabetical among the first matches found rather than among all.
+	return s.suggestions(ctx, fmt.Sprintf(`WITH a AS MATERIALIZED (%[1]s),
+		m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
+			WHERE d.name_vec @@ %[2]s::tsquery AND d.status = ANY(%[3]s)%[4]s),
+		c AS (SELECT entity_id FROM m WHERE (SELECT count(*) FROM a) < %[5]s LIMIT %[6]d)
+		SELECT id, kind, name FROM (
+			SELECT 0 AS part, id, kind, name, sort_name FROM a
+			UNION ALL
+			(SELECT 1, e.id, e.kind, e.name, e.sort_name FROM c JOIN entity e ON e.id = c.entity_id
+				WHERE (e.sort_name COLLATE "C") NOT LIKE %[7]s
+				ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[5]s - (SELECT count(*) FROM a))) x
+		ORDER BY part, sort_name COLLATE "C", id`,
+		first, b.arg(strings.Join(parts, " & ")), statuses, kindCond("d.kind"), lim, suggestCandidates, startsArg), b.args)
 }
 
 func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {

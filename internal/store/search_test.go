@@ -236,18 +236,26 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 	st, _ := open(t)
 	load(t, st, small())
 	ctx := context.Background()
+	staff := store.Visibility{Drafts: true}
 	for _, tc := range []struct {
 		prefix string
 		kinds  []kb.Kind
 		want   []string
+		vis    store.Visibility
+		limit  int
 	}{
-		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”", "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}},
-		{"SPÓŁDZ", []kb.Kind{kb.KindPartner}, []string{"Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}},
-		{"geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}},
-		{"warsztat geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}},
-		{"lodz", nil, nil}, // a draft
+		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”", "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}, store.Public, 10},
+		// The names that start with the prefix fill the list: no name
+		// with a later word follows.
+		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”"}, store.Public, 1},
+		{"SPÓŁDZ", []kb.Kind{kb.KindPartner}, []string{"Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}, store.Public, 10},
+		{"geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, store.Public, 10},
+		{"warsztat geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, store.Public, 10},
+		{"lodz", nil, nil, store.Public, 10}, // a draft
+		{"lodz", nil, []string{"Łódzka Firma (draft)"}, staff, 10},
+		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”", "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}, staff, 10},
 	} {
-		ss, err := st.Suggest(ctx, store.Public, tc.prefix, tc.kinds, 10)
+		ss, err := st.Suggest(ctx, tc.vis, tc.prefix, tc.kinds, tc.limit)
 		if err != nil {
 			t.Fatalf("Suggest(%q): %v", tc.prefix, err)
 		}
@@ -256,7 +264,7 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 			got = append(got, s.Name)
 		}
 		if !slices.Equal(got, tc.want) {
-			t.Errorf("Suggest(%q) = %q, want %q", tc.prefix, got, tc.want)
+			t.Errorf("Suggest(%q, %+v, %d) = %q, want %q", tc.prefix, tc.vis, tc.limit, got, tc.want)
 		}
 	}
 }

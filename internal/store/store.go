@@ -21,6 +21,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	aggregates *resultCache     // nil: no caching
 	counts     *resultCache     // counterPlan's reads (CacheCounts); nil: none
+	vocabulary *resultCache     // the vocabulary's ranges (CacheVocabulary); nil: none
 	facets     *resultCache     // how many practices have each facet value, see facetPlan
 	wide       *wideVerdicts    // the filters that match too many to list by ids, see idsUpTo
 	replicas   *replicaSet      // nil: every read on the primary (replica.go)
