@@ -319,7 +319,7 @@ func options() []option {
 			Help: "how long a dataloader collects keys before it sends one query for them",
 			set:  duration(func(c *Config) *time.Duration { return &c.LoaderWait }, false)},
 		{Flag: "response-cache", Env: "PARTNERGRAPH_RESPONSE_CACHE", Default: rc.TTL.String(), Cmds: cmdServe,
-			Help: "how long an anonymous reader's answer is served again without executing it (0 turns the cache off); every write through this server empties it at once, writes elsewhere are seen within this time; staff, mutations, answers with errors and requests with `Cache-Control: no-cache` are never served from it; the counters that plan anonymous and reader lists are shared as long at most, and forgotten with it",
+			Help: "how long an anonymous reader's answer is served again without executing it (0 turns the cache off); every write through this server empties it at once, writes elsewhere are seen within this time; staff, mutations, answers with errors and requests with `Cache-Control: no-cache` are never served from it; the counters that plan anonymous and reader lists and the vocabulary their searches read are shared as long at most, and forgotten with it",
 			set:  duration(func(c *Config) *time.Duration { return &c.ResponseCache.TTL }, true)},
 		{Flag: "response-cache-mb", Env: "PARTNERGRAPH_RESPONSE_CACHE_MB", Default: strconv.Itoa(rc.Bytes >> 20), Cmds: cmdServe,
 			Help: fmt.Sprintf("the response cache's memory budget in MB (one answer at most %d MB, or the budget)", rc.MaxBytes>>20),

@@ -1715,6 +1715,11 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	}
 	b := &builder{}
 	startsArg, statuses, lim := b.arg(starts), b.arg(vis.statuses()), b.arg(limit)
+	// The names that start with the prefix: a range of the folded names'
+	// B-tree (collation C), from the prefix up to the prefix followed by
+	// the last code point, which a generic plan reads as one whatever the
+	// prefix; the LIKE keeps to the names that start with it.
+	from := b.arg(strings.Join(words, " "))
 	kindCond := func(col string) string {
 		if len(kinds) == 0 {
 			return ""
@@ -1722,8 +1727,9 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		return " AND " + col + " = ANY(" + b.arg(strs(kinds)) + ")"
 	}
 	first := fmt.Sprintf(`SELECT e.id, e.kind, e.name, e.sort_name FROM entity e
-		WHERE (e.sort_name COLLATE "C") LIKE %[1]s AND e.status = ANY(%[2]s)%[3]s
-		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[4]s`, startsArg, statuses, kindCond("e.kind"), lim)
+		WHERE (e.sort_name COLLATE "C") >= %[5]s AND (e.sort_name COLLATE "C") < %[5]s || chr(1114111)
+			AND (e.sort_name COLLATE "C") LIKE %[1]s AND e.status = ANY(%[2]s)%[3]s
+		ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[4]s`, startsArg, statuses, kindCond("e.kind"), lim, from)
 	if !later {
 		return s.suggestions(ctx, `SELECT id, kind, name FROM (`+first+`) a`, b.args)
 	}
@@ -1751,10 +1757,12 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 }
 
 func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {
-	// Planned with the prefix in sight (the simple protocol sends the
-	// arguments in the statement), never from the pool's generic plans,
-	// which cannot bound an index range by a pattern they do not know.
-	rows, err := s.read(ctx).Query(ctx, sql, customPlan(args)...)
+	// A prepared statement, whose generic plan the pool keeps: the
+	// prefix's range is in the statement, not derived from a pattern
+	// (which a generic plan cannot bound an index range by), and the
+	// later words are read by the GIN index of the names whatever they
+	// are. Planning it for each prefix cost more than running it.
+	rows, err := s.read(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", translate(err))
 	}
