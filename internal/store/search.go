@@ -1742,9 +1742,28 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 	// a word that thousands of names hold ("gniez" in every name „…” w
 	// Gnieźnie) costs what a rare one costs, and such a list is
 	// alphabetical among the first matches found rather than among all.
+	//
+	// The short whole words ("w" in "w gni") are tested on the matches of
+	// the others, not looked up in the index: most names hold them, and
+	// intersecting their posting lists cost more than testing the rows
+	// ("w gni" at 1M: 5.0 → 3.4 ms). A document matches the words
+	// together as it matches each (every word is a group of its own).
+	var indexed, tested []string
+	for i, p := range parts {
+		if slices.Contains(prefixed, i) {
+			indexed = append(indexed, p)
+		} else {
+			tested = append(tested, p)
+		}
+	}
+	match := "d.name_vec @@ " + b.arg(strings.Join(indexed, " & ")) + "::tsquery"
+	if len(tested) > 0 {
+		// ts_match_vq is @@ as a function, which no index answers.
+		match += " AND ts_match_vq(d.name_vec, " + b.arg(strings.Join(tested, " & ")) + "::tsquery)"
+	}
 	return s.suggestions(ctx, fmt.Sprintf(`WITH a AS MATERIALIZED (%[1]s),
 		m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
-			WHERE d.name_vec @@ %[2]s::tsquery AND d.status = ANY(%[3]s)%[4]s),
+			WHERE %[2]s AND d.status = ANY(%[3]s)%[4]s),
 		c AS (SELECT entity_id FROM m WHERE (SELECT count(*) FROM a) < %[5]s LIMIT %[6]d)
 		SELECT id, kind, name FROM (
 			SELECT 0 AS part, id, kind, name, sort_name FROM a
@@ -1753,7 +1772,7 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 				WHERE (e.sort_name COLLATE "C") NOT LIKE %[7]s
 				ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[5]s - (SELECT count(*) FROM a))) x
 		ORDER BY part, sort_name COLLATE "C", id`,
-		first, b.arg(strings.Join(parts, " & ")), statuses, kindCond("d.kind"), lim, suggestCandidates, startsArg), b.args)
+		first, match, statuses, kindCond("d.kind"), lim, suggestCandidates, startsArg), b.args)
 }
 
 func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {

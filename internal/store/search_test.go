@@ -251,6 +251,11 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 		{"SPÓŁDZ", []kb.Kind{kb.KindPartner}, []string{"Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}, store.Public, 10},
 		{"geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, store.Public, 10},
 		{"warsztat geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, store.Public, 10},
+		// A short word before the last is a whole word, tested on the
+		// matches of the others.
+		{"w geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, store.Public, 10},
+		{"z geb", nil, nil, store.Public, 10},
+		{"w geb", nil, []string{"Warsztat Terapii Zajęciowej w Gębicach"}, staff, 10},
 		{"lodz", nil, nil, store.Public, 10}, // a draft
 		{"lodz", nil, []string{"Łódzka Firma (draft)"}, staff, 10},
 		{"spoldz", nil, []string{"Spółdzielnia Socjalna „Równe Szanse”", "Stowarzyszenie Na Rzecz Spółdzielni Socjalnych"}, staff, 10},
