@@ -274,6 +274,46 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 	}
 }
 
+// TestSuggestTakesLaterWordsFromTheSample: the names with a later word
+// that starts with the prefix come from the names' sample index (every
+// eighth entity by id, migration 00055) where it holds the 100
+// candidates, and from the whole names' index where it holds fewer.
+func TestSuggestTakesLaterWordsFromTheSample(t *testing.T) {
+	st, _ := open(t)
+	d := small()
+	d.Entities = append(d.Entities, cooperatives("many", "Rozwojowa", 1200)...)
+	d.Entities = append(d.Entities, cooperatives("few", "Kwiecista", 300)...)
+	load(t, st, d)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		prefix string
+		sample bool
+	}{{"socjalna rozw", true}, {"socjalna kwie", false}} {
+		ss, err := st.Suggest(ctx, store.Public, tc.prefix, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) != 10 {
+			t.Fatalf("%q: %d suggestions, want 10", tc.prefix, len(ss))
+		}
+		inSample := 0
+		for i, sg := range ss {
+			if sg.ID%8 == 0 {
+				inSample++
+			}
+			if i > 0 && strings.ToLower(ss[i-1].Name) > strings.ToLower(sg.Name) {
+				t.Errorf("%q: %q before %q", tc.prefix, ss[i-1].Name, sg.Name)
+			}
+		}
+		if tc.sample && inSample != len(ss) {
+			t.Errorf("%q: %d of %d suggestions from the sample, want all: %+v", tc.prefix, inSample, len(ss), ss)
+		}
+		if !tc.sample && inSample == len(ss) {
+			t.Errorf("%q: every suggestion from the sample, which holds fewer than 100 such names: %+v", tc.prefix, ss)
+		}
+	}
+}
+
 func TestSearchFollowsAStatusChangedOutsideTheStore(t *testing.T) {
 	st, pool := open(t)
 	load(t, st, small())
