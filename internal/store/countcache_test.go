@@ -21,6 +21,26 @@ func counterRead(sql string) bool {
 		strings.Contains(sql, "FILTER (WHERE country = upper(")
 }
 
+// cachingInstance opens a store with the reference data, whose pool counts
+// the statements read reports, and keep sets its caches. It returns the
+// store, its pool, another instance on the same database without the
+// caches, the context of an anonymous reader (whose reads need to see
+// only the changes their instance has heard of) and the count.
+func cachingInstance(t *testing.T, read func(sql string) bool, keep func(*store.Store)) (*store.Store, *pgxpool.Pool, *store.Store, context.Context, *atomic.Int64) {
+	t.Helper()
+	reads := &atomic.Int64{}
+	st, pool := open(t, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = pgtest.SQLTracer{See: func(sql string) {
+			if read(sql) {
+				reads.Add(1)
+			}
+		}}
+	})
+	loadReference(t, st)
+	keep(st)
+	return st, pool, store.New(pool), store.WithRoute(context.Background(), store.Route{Replica: true}), reads
+}
+
 // TestListsShareTheCountersUntilAChangeIsHeard: with CacheCounts, the lists
 // of anonymous readers (whose reads need to see the changes their instance
 // has heard of) read the counters that plan them once and share the
@@ -29,19 +49,8 @@ func counterRead(sql string) bool {
 // through another instance is missing from the list until then (what the
 // contract allows), and there at once after.
 func TestListsShareTheCountersUntilAChangeIsHeard(t *testing.T) {
-	var reads atomic.Int64
-	st, pool := open(t, func(c *pgxpool.Config) {
-		c.ConnConfig.Tracer = pgtest.SQLTracer{See: func(sql string) {
-			if counterRead(sql) {
-				reads.Add(1)
-			}
-		}}
-	})
+	st, pool, other, anonymous, reads := cachingInstance(t, counterRead, func(st *store.Store) { st.CacheCounts(time.Minute) })
 	ctx := context.Background()
-	loadReference(t, st)
-	st.CacheCounts(time.Minute)
-	other := store.New(pool) // another instance, without the cache
-	anonymous := store.WithRoute(ctx, store.Route{Replica: true})
 	f := store.Filter{Kind: kb.KindPartner, Country: "FI"}
 	list := func(ctx context.Context) int {
 		t.Helper()
@@ -101,19 +110,8 @@ func vocabularyRead(sql string) bool {
 // another instance completes a prefix only once the change is heard, and
 // at once after.
 func TestSearchesShareTheVocabularyUntilAChangeIsHeard(t *testing.T) {
-	var reads atomic.Int64
-	st, pool := open(t, func(c *pgxpool.Config) {
-		c.ConnConfig.Tracer = pgtest.SQLTracer{See: func(sql string) {
-			if vocabularyRead(sql) {
-				reads.Add(1)
-			}
-		}}
-	})
+	st, pool, other, anonymous, reads := cachingInstance(t, vocabularyRead, func(st *store.Store) { st.CacheVocabulary(time.Minute) })
 	ctx := context.Background()
-	loadReference(t, st)
-	st.CacheVocabulary(time.Minute)
-	other := store.New(pool) // another instance, without the cache
-	anonymous := store.WithRoute(ctx, store.Route{Replica: true})
 	search := func(s *store.Store, ctx context.Context, q string) string {
 		t.Helper()
 		p, err := s.Search(ctx, store.Public, store.SearchRequest{Query: q, Limit: 10, Count: true})
