@@ -1770,32 +1770,48 @@ func (s *Store) Suggest(ctx context.Context, vis Visibility, prefix string, kind
 		match += " AND ts_match_vq(d.name_vec, " + b.arg(strings.Join(tested, " & ")) + "::tsquery)"
 	}
 	//
-	// Where the names of the sample (every sampleEvery-th entity by id,
+	// Where the names of a sample (every 64th or 8th entity by id,
 	// migration 00055, as the search's sample of migration 00054) hold
 	// the suggestCandidates, they are taken from its index, whose bitmap
 	// is that share of the whole's: two words that many names hold
 	// together ("socjalna ra" at 1M: 14,689 names) cost 8.8 ms of bitmap
-	// in the whole index. Where it holds fewer, the whole index is read.
+	// in the whole index, "w" alone 480,000 names. The sparser sample is
+	// read first, then the other, then the whole index, each only when
+	// the one before holds fewer (a one-time filter on its count).
+	gate, kindFilter := "(SELECT count(*) FROM a) < "+lim, kindCond("d.kind")
+	ctes := make([]string, 0, len(nameSamples)+1)
+	branches := make([]string, 0, len(nameSamples)+1)
+	var short []string // the samples read before, each holding fewer
+	for i, pred := range nameSamples {
+		name := "s" + strconv.Itoa(i)
+		ctes = append(ctes, fmt.Sprintf(`%s AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
+			WHERE %s AND d.status = ANY(%s)%s AND %s)`, name, match, statuses, kindFilter, pred))
+		held := fmt.Sprintf("(SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) x)", name, suggestCandidates)
+		branches = append(branches, fmt.Sprintf(`(SELECT entity_id FROM %s WHERE %s AND %s >= %d LIMIT %d)`,
+			name, strings.Join(append([]string{gate}, short...), " AND "), held, suggestCandidates, suggestCandidates))
+		short = append(short, fmt.Sprintf("%s < %d", held, suggestCandidates))
+	}
+	ctes = append(ctes, fmt.Sprintf(`m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
+			WHERE %s AND d.status = ANY(%s)%s)`, match, statuses, kindFilter))
+	branches = append(branches, fmt.Sprintf(`(SELECT entity_id FROM m WHERE %s LIMIT %d)`,
+		strings.Join(append([]string{gate}, short...), " AND "), suggestCandidates))
 	return s.suggestions(ctx, fmt.Sprintf(`WITH a AS MATERIALIZED (%[1]s),
-		m_sample AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
-			WHERE %[2]s AND d.status = ANY(%[3]s)%[4]s AND %[8]s),
-		m AS MATERIALIZED (SELECT d.entity_id FROM search_doc d
-			WHERE %[2]s AND d.status = ANY(%[3]s)%[4]s),
-		c AS ((SELECT entity_id FROM m_sample
-				WHERE (SELECT count(*) FROM a) < %[5]s AND (SELECT count(*) FROM (SELECT 1 FROM m_sample LIMIT %[6]d) s) >= %[6]d
-				LIMIT %[6]d)
-			UNION ALL (SELECT entity_id FROM m
-				WHERE (SELECT count(*) FROM a) < %[5]s AND (SELECT count(*) FROM (SELECT 1 FROM m_sample LIMIT %[6]d) s) < %[6]d
-				LIMIT %[6]d))
+		%[2]s,
+		c AS (%[3]s)
 		SELECT id, kind, name FROM (
 			SELECT 0 AS part, id, kind, name, sort_name FROM a
 			UNION ALL
 			(SELECT 1, e.id, e.kind, e.name, e.sort_name FROM c JOIN entity e ON e.id = c.entity_id
-				WHERE (e.sort_name COLLATE "C") NOT LIKE %[7]s
+				WHERE (e.sort_name COLLATE "C") NOT LIKE %[4]s
 				ORDER BY e.sort_name COLLATE "C", e.id LIMIT %[5]s - (SELECT count(*) FROM a))) x
 		ORDER BY part, sort_name COLLATE "C", id`,
-		first, match, statuses, kindCond("d.kind"), lim, suggestCandidates, startsArg, samplePredicate), b.args)
+		first, strings.Join(ctes, ",\n\t\t"), strings.Join(branches, "\n\t\t\tUNION ALL "), startsArg, lim), b.args)
 }
+
+// nameSamples are the predicates of the names' sample indexes (migration
+// 00055), the sparsest first: each must be its index's own predicate for
+// the planner to read it.
+var nameSamples = []string{"d.entity_id % 64 = 0", samplePredicate}
 
 func (s *Store) suggestions(ctx context.Context, sql string, args []any) ([]Suggestion, error) {
 	// A prepared statement, whose generic plan the pool keeps: the

@@ -275,20 +275,27 @@ func TestSuggestNamesByPrefixIgnoringDiacritics(t *testing.T) {
 }
 
 // TestSuggestTakesLaterWordsFromTheSample: the names with a later word
-// that starts with the prefix come from the names' sample index (every
-// eighth entity by id, migration 00055) where it holds the 100
-// candidates, and from the whole names' index where it holds fewer.
+// that starts with the prefix come from the names' sparser sample index
+// (every 64th entity by id, migration 00055) where it holds the 100
+// candidates, else from the other (every 8th) where it does, else from
+// the whole names' index.
 func TestSuggestTakesLaterWordsFromTheSample(t *testing.T) {
 	st, _ := open(t)
-	d := small()
-	d.Entities = append(d.Entities, cooperatives("many", "Rozwojowa", 1200)...)
-	d.Entities = append(d.Entities, cooperatives("few", "Kwiecista", 300)...)
-	load(t, st, d)
 	ctx := context.Background()
+	// 8,000 names hold "Rozwojowa" (125 in the sparser sample), 1,200
+	// "Kwitnąca" (18 there, 150 in the other), 300 "Zielona" (37 in the
+	// other).
+	names := namedCooperatives{{"Rozwojowa", 8000}, {"Kwitnąca", 1200}, {"Zielona", 300}}
+	if _, err := st.BulkLoad(ctx, "test", names, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.BuildSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		prefix string
-		sample bool
-	}{{"socjalna rozw", true}, {"socjalna kwie", false}} {
+		every  int64 // the ids the suggestions must all be multiples of; 0: not all of 8
+	}{{"socjalna rozw", 64}, {"socjalna kwit", 8}, {"socjalna ziel", 0}} {
 		ss, err := st.Suggest(ctx, store.Public, tc.prefix, nil, 10)
 		if err != nil {
 			t.Fatal(err)
@@ -296,23 +303,61 @@ func TestSuggestTakesLaterWordsFromTheSample(t *testing.T) {
 		if len(ss) != 10 {
 			t.Fatalf("%q: %d suggestions, want 10", tc.prefix, len(ss))
 		}
-		inSample := 0
+		of64, of8 := 0, 0
 		for i, sg := range ss {
+			if sg.ID%64 == 0 {
+				of64++
+			}
 			if sg.ID%8 == 0 {
-				inSample++
+				of8++
 			}
 			if i > 0 && strings.ToLower(ss[i-1].Name) > strings.ToLower(sg.Name) {
 				t.Errorf("%q: %q before %q", tc.prefix, ss[i-1].Name, sg.Name)
 			}
 		}
-		if tc.sample && inSample != len(ss) {
-			t.Errorf("%q: %d of %d suggestions from the sample, want all: %+v", tc.prefix, inSample, len(ss), ss)
-		}
-		if !tc.sample && inSample == len(ss) {
-			t.Errorf("%q: every suggestion from the sample, which holds fewer than 100 such names: %+v", tc.prefix, ss)
+		switch {
+		case tc.every == 64 && of64 != len(ss):
+			t.Errorf("%q: %d of %d suggestions from the sparser sample, want all: %+v", tc.prefix, of64, len(ss), ss)
+		case tc.every == 8 && (of8 != len(ss) || of64 == len(ss)):
+			t.Errorf("%q: %d of %d suggestions from the sample, %d from the sparser one; want all, not all: %+v", tc.prefix, of8, len(ss), of64, ss)
+		case tc.every == 0 && of8 == len(ss):
+			t.Errorf("%q: every suggestion from a sample, which holds fewer than 100 such names: %+v", tc.prefix, ss)
 		}
 	}
 }
+
+// namedCooperatives is a store.BulkSource of published cooperatives named
+// "Spółdzielnia Socjalna <word> <n>", so many of each word.
+type namedCooperatives []struct {
+	word string
+	n    int
+}
+
+func (c namedCooperatives) Len() int {
+	n := 0
+	for _, w := range c {
+		n += w.n
+	}
+	return n
+}
+
+func (namedCooperatives) Kind(int) kb.Kind { return kb.KindCooperative }
+
+func (c namedCooperatives) Entity(i int, e *kb.Entity) {
+	j := i
+	for _, w := range c {
+		if j < w.n {
+			*e = kb.Entity{Key: fmt.Sprintf("coop-%d", i), Kind: kb.KindCooperative, Name: fmt.Sprintf("Spółdzielnia Socjalna %s %d", w.word, j),
+				Status: kb.StatusPublished, Cooperative: &kb.Cooperative{CoopStatus: kb.CoopOperating}}
+			return
+		}
+		j -= w.n
+	}
+}
+
+func (namedCooperatives) Links(func(*kb.Link) bool) {}
+
+func (namedCooperatives) Indicators(func(*kb.Indicator) bool) {}
 
 func TestSearchFollowsAStatusChangedOutsideTheStore(t *testing.T) {
 	st, pool := open(t)
