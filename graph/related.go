@@ -97,6 +97,9 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 	}
 	sp := store.LinkSpec{Direction: r.dir, Types: r.types, InTypes: r.inTypes, OtherKinds: kinds, Statuses: a.statuses,
 		ByName: byName, Desc: desc != w.backward, Limit: n + 1, DistinctOther: true, Heads: selectionHeads(ctx, heads)}
+	// A page that shows more of its entities than their heads reads them
+	// whole with its links, one round trip less (pageEntities finds them).
+	sp.Rows = !sp.Heads
 	from, fromField, until, untilField := w.bounds()
 	if from != nil {
 		c, err := relay.ParseCursor(fromField, *from, key)
@@ -157,8 +160,8 @@ func loadRelated(ctx context.Context, id int64, r relation, a relatedArgs) (*rel
 // EntityHead) when heads, else whole. The front page asks for the names
 // of 160 cases and partners; reading them whole joined each to its kind's
 // table and read some fifty columns (docs/benchmarks.md). Heads come with
-// the page that named them (LinkSpec.Heads, PartnerPage.Heads), so those
-// cost no statement.
+// the page that named them (LinkSpec.Heads, PartnerPage.Heads), and so do
+// whole rows (LinkSpec.Rows), so those cost no statement.
 func pageEntities(ctx context.Context, ids []int64, heads bool) ([]*kb.Entity, error) {
 	ld := loader.For(ctx)
 	load := ld.Entity.LoadAll

@@ -152,18 +152,12 @@ var Mix = []Op{
 			ids := rowIDs(page.Entities)
 			coop := []kb.Kind{kb.KindCooperative}
 			// One page of both directions: what the partner founded,
-			// runs, supports or funds, and who employs its participants.
+			// runs, supports or funds, and who employs its participants;
+			// the cooperatives' whole rows with it (the page asks their
+			// city).
 			sp := relatedSpec(maxRelated, store.Both, coop, kb.CooperativePartnersIn...)
-			sp.InTypes = kb.CooperativePartnersOut
-			links, err := st.LinksOf(ctx, store.Public, ids, sp)
-			if err != nil {
-				return err
-			}
-			var want []int64
-			for _, id := range ids {
-				want = appendOthers(want, id, links[id])
-			}
-			_, err = entities(ctx, st, distinct(want))
+			sp.InTypes, sp.Rows = kb.CooperativePartnersOut, true
+			_, err = st.LinkPages(ctx, store.Public, []store.SpecIDs{{Spec: sp, IDs: ids}})
 			return err
 		},
 	},
@@ -190,24 +184,24 @@ var Mix = []Op{
 			// Of the founders the page asks only what the entity row
 			// holds, which their page reads with each link, and of the
 			// partnerships that and what their ids answer (their
-			// members and sector mix); of the workshops more.
+			// members and sector mix); of the workshops more, their
+			// whole rows, read with their links too.
 			founders := relatedSpec(maxRelated, store.Incoming, nil, kb.RelFounded)
 			founders.Heads = true
 			partnershipSpec := relatedSpec(10, store.Incoming, []kb.Kind{kb.KindPartnership}, kb.RelFormedAround)
 			partnershipSpec.Heads = true
+			workshops := relatedSpec(maxRelated, store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf)
+			workshops.Rows = true
 			links, err := st.LinksOfSpecs(ctx, store.Public, []store.SpecIDs{
 				{Spec: founders, IDs: id},
-				{Spec: relatedSpec(maxRelated, store.Outgoing, []kb.Kind{kb.KindPartner}, kb.RelEmploysParticipantsOf), IDs: id},
+				{Spec: workshops, IDs: id},
 				{Spec: partnershipSpec, IDs: id},
 			})
 			if err != nil {
 				return err
 			}
-			workshops, partnerships := links[1], links[2]
+			partnerships := links[2]
 			if _, err := st.Indicators(ctx, store.Public, id); err != nil {
-				return err
-			}
-			if _, err := entities(ctx, st, distinct(appendOthers(nil, a.A.ID, workshops[a.A.ID]))); err != nil {
 				return err
 			}
 			ps := appendOthers(nil, a.A.ID, partnerships[a.A.ID])

@@ -10,6 +10,7 @@ package loader
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -379,23 +380,42 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 		g.ids = append(g.ids, k.id)
 	}
 	l.mu.Unlock()
-	var pages []map[int64][]store.LinkRow
+	// The pages that read whole rows (LinkSpec.Rows) are a statement of
+	// their own (store.LinkPages), in the same pipeline as the others.
+	pages := make([]map[int64][]store.LinkRow, len(asks))
 	var fns []func(context.Context) error
-	if len(asks) > 0 {
-		fns = append(fns, func(ctx context.Context) (err error) {
-			if pages, err = l.store.LinkPages(ctx, l.vis, asks); err == nil {
-				// The heads of the pages that asked for them (LinkSpec.Heads).
-				for _, p := range pages {
-					for _, rows := range p {
-						for _, r := range rows {
-							l.primeHead(r.Other)
+	for _, rows := range []bool{false, true} {
+		var part []store.SpecIDs
+		var at []int
+		for i, a := range asks {
+			if a.Spec.Rows == rows {
+				part, at = append(part, a), append(at, i)
+			}
+		}
+		if len(part) == 0 {
+			continue
+		}
+		fns = append(fns, func(ctx context.Context) error {
+			got, err := l.store.LinkPages(ctx, l.vis, part)
+			if err != nil {
+				return err
+			}
+			for j, p := range got {
+				pages[at[j]] = p
+				// The heads and rows of the pages that asked for them.
+				for _, rows := range p {
+					for _, r := range rows {
+						l.primeHead(r.Other)
+						if r.Whole != nil {
+							l.Entity.Prime(r.Whole.ID, r.Whole)
 						}
 					}
 				}
 			}
-			return err
+			return nil
 		})
 	}
+	linkFns := len(fns)
 	for _, g := range order {
 		fns = append(fns, func(ctx context.Context) (err error) {
 			g.got, err = g.fetch(ctx, g.ids)
@@ -403,10 +423,8 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 		})
 	}
 	errs := l.store.Together(ctx, fns...)
-	var linksErr error
-	if len(asks) > 0 {
-		linksErr, errs = errs[0], errs[1:]
-	}
+	linksErr := errors.Join(errs[:linkFns]...)
+	errs = errs[linkFns:]
 	for i, g := range order {
 		g.err = errs[i]
 	}

@@ -76,11 +76,22 @@ func newEntityScan() *entityScan {
 // scan reads row into a new entity. r starts each row empty, so that
 // nothing of the previous row (a slice pgx might append to) is kept.
 func (r *entityScan) scan(row pgx.Row) (*kb.Entity, error) {
-	dest := r.dest
-	*r = entityScan{dest: dest}
-	if err := row.Scan(dest...); err != nil {
+	r.reset()
+	if err := row.Scan(r.dest...); err != nil {
 		return nil, err
 	}
+	return r.entity()
+}
+
+// reset empties r for the next row, keeping its destinations.
+func (r *entityScan) reset() {
+	dest := r.dest
+	*r = entityScan{dest: dest}
+}
+
+// entity returns a new entity of what r's destinations hold, a row of
+// entityColumns scanned into them.
+func (r *entityScan) entity() (*kb.Entity, error) {
 	e := new(kb.Entity)
 	*e = r.e
 	var err error
@@ -231,7 +242,11 @@ var entityKindTables = []struct{ kind, table, alias string }{
 // entityKindBranches are the branches of entitiesOfB, one a kind in the
 // order of entityKindTables: the rows of the entities of the CTE b of
 // that kind, joined to its own table, with the columns of entity_full.
-var entityKindBranches = func() []string {
+var entityKindBranches = kindBranches("")
+
+// kindBranches returns entityKindBranches with the select list extra
+// after each branch's columns: more columns of b, which carries them.
+func kindBranches(extra string) []string {
 	kinds := entityKindTables
 	branches := make([]string, len(kinds))
 	for i, k := range kinds {
@@ -244,10 +259,10 @@ var entityKindBranches = func() []string {
 		// A coalesce of nothing but NULLs would be text; a bare NULL takes
 		// the type of the other branches.
 		sel = regexp.MustCompile(`coalesce\(NULL(, NULL)*\)`).ReplaceAllString(sel, "NULL")
-		branches[i] = "SELECT " + sel + " FROM b e JOIN " + k.table + " " + k.alias + " ON " + k.alias + ".id = e.id WHERE e.kind = '" + k.kind + "'"
+		branches[i] = "SELECT " + sel + extra + " FROM b e JOIN " + k.table + " " + k.alias + " ON " + k.alias + ".id = e.id WHERE e.kind = '" + k.kind + "'"
 	}
 	return branches
-}()
+}
 
 // entitiesOfB is the union of entitiesByIDSQL: the rows of the entities
 // of the CTE b, each joined to its own kind's table, with the columns of
@@ -269,24 +284,64 @@ var entitiesOfKindsSQL sync.Map
 func entitiesOfKinds(kinds map[kb.Kind]bool) string {
 	var set uint16
 	for k := range kinds {
-		i := slices.IndexFunc(entityKindTables, func(t struct{ kind, table, alias string }) bool { return t.kind == string(k) })
-		if i < 0 {
+		bit, ok := kindBit(k)
+		if !ok {
 			return entitiesByIDSQL
 		}
-		set |= 1 << i
+		set |= bit
 	}
 	if sql, ok := entitiesOfKindsSQL.Load(set); ok {
 		return sql.(string)
 	}
-	// A union types its columns from its first branches: where the first
-	// two give a column no type (a bare NULL in both), it is text, and a
-	// later branch of another type fails. The first two branches of
-	// entitiesByIDSQL (partners, cooperatives) are always there, as empty
-	// branches (a qual false, which the planner makes a Result of no
-	// scan) when their kinds are not asked for, so that every column has
-	// the type it has in entitiesByIDSQL.
+	sql := `WITH b AS MATERIALIZED (SELECT * FROM entity WHERE id = ANY($1) AND status = ANY($2))
+		SELECT ` + entityColumns + ` FROM (` + entityBranches(set) + `) e`
+	entitiesOfKindsSQL.Store(set, sql)
+	return sql
+}
+
+// kindSet returns the set of kinds (a bit a kind of entityKindTables)
+// that entityBranches reads; all of them when kinds is empty or holds
+// one it does not know.
+func kindSet(kinds []kb.Kind) uint16 {
+	all := uint16(1)<<len(entityKindTables) - 1
+	var set uint16
+	for _, k := range kinds {
+		bit, ok := kindBit(k)
+		if !ok {
+			return all
+		}
+		set |= bit
+	}
+	if set == 0 {
+		return all
+	}
+	return set
+}
+
+// kindBit returns the bit of kind k in a set of kinds of
+// entityKindTables; false for a kind it does not know.
+func kindBit(k kb.Kind) (uint16, bool) {
+	i := slices.IndexFunc(entityKindTables, func(t struct{ kind, table, alias string }) bool { return t.kind == string(k) })
+	return 1 << max(i, 0), i >= 0
+}
+
+// entityBranches returns the branches of entitiesOfB of the kinds in set
+// (a bit a kind of entityKindTables), as one union over the CTE b.
+//
+// A union types its columns from its first branches: where the first two
+// give a column no type (a bare NULL in both), it is text, and a later
+// branch of another type fails. The first two branches of entitiesByIDSQL
+// (partners, cooperatives) are always there, as empty branches (a qual
+// false, which the planner makes a Result of no scan) when their kinds
+// are not asked for, so that every column has the type it has in
+// entitiesByIDSQL.
+func entityBranches(set uint16) string { return branchesOf(entityKindBranches, set) }
+
+// branchesOf returns the union of the branches of kindBranches in set, as
+// entityBranches.
+func branchesOf(all []string, set uint16) string {
 	var branches []string
-	for i, b := range entityKindBranches {
+	for i, b := range all {
 		switch {
 		case set&(1<<i) != 0:
 			branches = append(branches, b)
@@ -294,10 +349,7 @@ func entitiesOfKinds(kinds map[kb.Kind]bool) string {
 			branches = append(branches, b+" AND false")
 		}
 	}
-	sql := `WITH b AS MATERIALIZED (SELECT * FROM entity WHERE id = ANY($1) AND status = ANY($2))
-		SELECT ` + entityColumns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) e`
-	entitiesOfKindsSQL.Store(set, sql)
-	return sql
+	return strings.Join(branches, "\n\t\tUNION ALL ")
 }
 
 // entityRowsSQL reads entities by id through the function entity_rows

@@ -15,11 +15,13 @@ import (
 // TestPagesCarryTheHeadsEntityHeadsReads: a page of links or of the
 // partners behind practices that asks for heads (LinkSpec.Heads,
 // PartnerPage.Heads) names the same links or partners as without them,
-// and gives with each the head that EntityHeads reads of its entity: in
-// every form of the page (link order by type, by name, without types,
-// through the functions of a store that keeps no prepared statements,
-// the kept set of practice partners and the rule staff read), for the
-// public and for staff, on a generated graph with drafts in it.
+// and gives with each the head that EntityHeads reads of its entity; a
+// page of links that asks for whole rows (LinkSpec.Rows), the row that
+// EntitiesByID reads (none through the functions, whose callers read
+// them apart): in every form of the page (link order by type, by name,
+// without types, through the functions of a store that keeps no prepared
+// statements, the kept set of practice partners and the rule staff read),
+// for the public and for staff, on a generated graph with drafts in it.
 func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 	prepared, pool := open(t)
 	ctx := context.Background()
@@ -32,6 +34,11 @@ func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 	}
 	if _, err := pool.Exec(ctx, `UPDATE entity SET status = 'DRAFT' WHERE id % 7 = 0`); err != nil {
 		t.Fatal(err)
+	}
+	// What only staff see of a person, for the whole rows to hide it
+	// from the public as EntitiesByID does.
+	if tag, err := pool.Exec(ctx, `UPDATE person SET email = 'p' || id || '@example.org', phone = '+48 600 000 000'`); err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("%v people given an email: %v", tag.RowsAffected(), err)
 	}
 	bare := unprepared(t, pool)
 	rows, _ := pool.Query(ctx, `SELECT id FROM (SELECT from_id AS id FROM link UNION ALL SELECT to_id FROM link) x
@@ -67,43 +74,67 @@ func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 		}
 		heads++
 	}
+	rowsRead := 0
+	checkRow := func(st *store.Store, name string, vis store.Visibility, e *kb.Entity, id int64, functions bool) {
+		t.Helper()
+		if functions {
+			if e != nil {
+				t.Errorf("%s: the functions read the row of %d: %+v", name, id, e)
+			}
+			return
+		}
+		want, err := st.EntitiesByID(ctx, vis, []int64{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil || want[0] == nil || !reflect.DeepEqual(*e, *want[0]) {
+			t.Errorf("%s: the row of %d is %+v, EntitiesByID reads %+v", name, id, e, want[0])
+		}
+		rowsRead++
+	}
 	for _, st := range []struct {
 		name string
 		s    *store.Store
 	}{{"prepared", prepared}, {"without prepared statements", bare}} {
 		for _, vis := range []store.Visibility{store.Public, {Drafts: true}} {
 			for _, sp := range specs {
-				withHeads := sp
-				withHeads.Heads = true
-				// Beside an ask without heads, in one statement, as a page
-				// of two related lists.
-				other := store.SpecIDs{Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids[:5]}
-				want, err := st.s.LinkPages(ctx, vis, []store.SpecIDs{{Spec: sp, IDs: ids}, other})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := st.s.LinkPages(ctx, vis, []store.SpecIDs{{Spec: withHeads, IDs: ids}, other})
-				if err != nil {
-					t.Fatal(err)
-				}
-				name := fmt.Sprintf("%s, drafts %t, %+v", st.name, vis.Drafts, sp)
-				if !reflect.DeepEqual(got[1], want[1]) {
-					t.Errorf("%s: the ask without heads changed beside one with them", name)
-				}
-				for _, id := range ids {
-					if len(got[0][id]) != len(want[0][id]) {
-						t.Fatalf("%s, %d: %d links with heads, %d without", name, id, len(got[0][id]), len(want[0][id]))
+				for _, whole := range []bool{false, true} {
+					withHeads := sp
+					withHeads.Heads, withHeads.Rows = !whole, whole
+					// Beside an ask without heads, in one statement, as a page
+					// of two related lists.
+					other := store.SpecIDs{Spec: store.LinkSpec{Direction: store.Outgoing, Types: all, Limit: 3}, IDs: ids[:5]}
+					want, err := st.s.LinkPages(ctx, vis, []store.SpecIDs{{Spec: sp, IDs: ids}, other})
+					if err != nil {
+						t.Fatal(err)
 					}
-					for i, r := range got[0][id] {
-						w := want[0][id][i]
-						if !reflect.DeepEqual(r.Link, w.Link) || r.OtherName != w.OtherName || w.Other != nil {
-							t.Fatalf("%s, %d: link %d is %+v with heads, %+v without", name, id, i, r, w)
+					got, err := st.s.LinkPages(ctx, vis, []store.SpecIDs{{Spec: withHeads, IDs: ids}, other})
+					if err != nil {
+						t.Fatal(err)
+					}
+					name := fmt.Sprintf("%s, drafts %t, rows %t, %+v", st.name, vis.Drafts, whole, sp)
+					if !reflect.DeepEqual(got[1], want[1]) {
+						t.Errorf("%s: the ask without heads changed beside one with them", name)
+					}
+					for _, id := range ids {
+						if len(got[0][id]) != len(want[0][id]) {
+							t.Fatalf("%s, %d: %d links with heads, %d without", name, id, len(got[0][id]), len(want[0][id]))
 						}
-						other := r.Link.ToID
-						if other == id {
-							other = r.Link.FromID
+						for i, r := range got[0][id] {
+							w := want[0][id][i]
+							if !reflect.DeepEqual(r.Link, w.Link) || r.OtherName != w.OtherName || w.Other != nil || w.Whole != nil {
+								t.Fatalf("%s, %d: link %d is %+v with heads, %+v without", name, id, i, r, w)
+							}
+							other := r.Link.ToID
+							if other == id {
+								other = r.Link.FromID
+							}
+							if whole {
+								checkRow(st.s, name, vis, r.Whole, other, st.s == bare)
+							} else {
+								check(st.s, name, vis, r.Other, other)
+							}
 						}
-						check(st.s, name, vis, r.Other, other)
 					}
 				}
 			}
@@ -133,7 +164,7 @@ func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 			}
 		}
 	}
-	if heads < 1000 {
-		t.Errorf("%d heads compared: too few for the test to mean much", heads)
+	if heads < 1000 || rowsRead < 500 {
+		t.Errorf("%d heads and %d rows compared: too few for the test to mean much", heads, rowsRead)
 	}
 }
