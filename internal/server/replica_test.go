@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/bench"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 	"github.com/partnergraph/partnergraph/internal/server"
@@ -60,13 +61,16 @@ func newReplicated(t *testing.T) *replicated {
 	}
 }
 
-func (r *replicated) pool(url string) *pgxpool.Pool {
+func (r *replicated) pool(url string, tweak ...func(*pgxpool.Config)) *pgxpool.Pool {
 	r.t.Helper()
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	pc.ConnConfig.ConnectTimeout = time.Second
+	for _, f := range tweak {
+		f(pc)
+	}
 	p, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		r.t.Fatal(err)
@@ -74,10 +78,11 @@ func (r *replicated) pool(url string) *pgxpool.Pool {
 	return p
 }
 
-// serve starts an API instance on the primary and the replica.
-func (r *replicated) serve(cfg server.Config, opts store.ReplicaOptions) (*api, *store.Store) {
+// serve starts an API instance on the primary and the replica, the
+// replica's pool configured by tweak.
+func (r *replicated) serve(cfg server.Config, opts store.ReplicaOptions, tweak ...func(*pgxpool.Config)) (*api, *store.Store) {
 	r.t.Helper()
-	primary, replica := r.pool(r.primary), r.pool(r.replica.ConnString(r.db))
+	primary, replica := r.pool(r.primary), r.pool(r.replica.ConnString(r.db), tweak...)
 	st := store.New(primary)
 	st.UseReplicas([]*pgxpool.Pool{replica}, opts)
 	if cfg.Logger == nil {
@@ -378,6 +383,58 @@ func TestReplicaAnswersEqualPrimaryAnswers(t *testing.T) {
 		t.Errorf("compared %d examples with %d replica reads", compared, replicaReads(st)-before)
 	}
 	t.Logf("compared %d examples; %d reads on the replica", compared, replicaReads(st)-before)
+}
+
+// TestReplicaReadsALevelInOneRoundTrip: anonymous reads on a replica take
+// the round trips they take on the primary (TestReadShapesSendFewStatements):
+// a level's statements go to the replica in one pipeline, read whole before
+// they are handed out (onReplica.SendBatch), and the answers are the
+// primary's.
+func TestReplicaReadsALevelInOneRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a replica")
+	}
+	r := newReplicated(t)
+	counter := &queryCounter{}
+	// The replica's position is read once, at the start (it shares the
+	// pool the counter counts).
+	onReplica, st := r.serve(server.Config{LoaderWait: 100 * time.Millisecond}, store.ReplicaOptions{CheckEvery: time.Hour},
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	pool := r.pool(r.primary)
+	t.Cleanup(pool.Close)
+	srv := httptest.NewServer(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store.New(pool)).Handler())
+	t.Cleanup(srv.Close)
+	onPrimary := &api{t: t, URL: srv.URL, Pool: pool}
+	mix := func(name string) string {
+		op, err := bench.OpNamed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.Query
+	}
+	coop := map[string]any{"id": idOf(onPrimary, "spoldzielnia-socjalna-rowne-szanse")}
+	before := replicaReads(st)
+	countShapes(t, onReplica, counter, "", []shape{
+		// The root page with its count; the cases' and partners' pages
+		// with their counts (one level).
+		{"the bench's page", mix("page"), 6, 2, `"cases":{"totalCount":`, nil},
+		// The cooperative's row; its links with heads and rows, and its
+		// indicators (one level).
+		{"the bench's cooperative", mix("cooperative"), 4, 2, `"workshops":{"nodes":[{`, coop},
+	})
+	if replicaReads(st) == before {
+		t.Fatalf("no read went to the replica: %+v", st.Databases())
+	}
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+	}{{mix("page"), nil}, {mix("cooperative"), coop}} {
+		_, want := onPrimary.post(c.query, c.vars)
+		_, got := onReplica.post(c.query, c.vars)
+		if !bytes.Equal(got.Data, want.Data) || len(got.Errors) > 0 || len(want.Errors) > 0 {
+			t.Errorf("the replica answers\n%.300s %v\nthe primary\n%.300s %v", got.Data, got.Errors, want.Data, want.Errors)
+		}
+	}
 }
 
 // TestLaggingReplicaLeavesTheRotation pauses the replica's replay while

@@ -593,6 +593,28 @@ func (o onReplica) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 	return b, nil
 }
 
+// SendBatch sends b to the replica and reads every statement's rows
+// whole, as Query does one statement's, so that a replica that fails
+// sends the whole batch to the primary; the callbacks of b's statements
+// (QueuedQuery.Fn) run on the rows read, when the results are closed.
+// A pipeline of Together and a search's batches so take one round trip on
+// a replica as on the primary.
+func (o onReplica) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	o.r.reads.Add(1)
+	plain := &pgx.Batch{}
+	fns := make([]func(pgx.BatchResults) error, len(b.QueuedQueries))
+	for i, qq := range b.QueuedQueries {
+		plain.Queue(qq.SQL, qq.Arguments...)
+		fns[i] = qq.Fn
+	}
+	got, err := bufferBatch(o.r.pool.SendBatch(ctx, plain), len(fns))
+	if err != nil && o.fallBack(ctx, err) {
+		return o.s.pool.SendBatch(ctx, b)
+	}
+	got.fns = fns
+	return got
+}
+
 func (o onReplica) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	o.r.reads.Add(1)
 	return fallbackRow{row: o.r.pool.QueryRow(ctx, sql, args...), o: o, ctx: ctx, sql: sql, args: args}
@@ -725,6 +747,7 @@ type bufferedRows struct {
 	tag     pgconn.CommandTag
 	typeMap *pgtype.Map
 	closed  bool
+	err     error // the statement's, for a batch's statement that failed
 }
 
 // buffer reads rows to the end into a bufferedRows.
@@ -753,8 +776,95 @@ func buffer(rows pgx.Rows) (*bufferedRows, error) {
 	return b, nil
 }
 
+// bufferedBatch is the results of a batch read whole (onReplica.SendBatch):
+// each statement's rows or error, in order, and the statements'
+// callbacks, which Close runs on those not yet read, as pgx's does.
+type bufferedBatch struct {
+	rows []*bufferedRows
+	fns  []func(pgx.BatchResults) error
+	i    int
+	err  error // the first error met, which Close returns
+}
+
+// bufferBatch reads the n statements' results of br whole, and returns
+// them with the first error met (a statement's, or the batch's).
+func bufferBatch(br pgx.BatchResults, n int) (*bufferedBatch, error) {
+	bb := &bufferedBatch{rows: make([]*bufferedRows, n)}
+	var first error
+	for i := range n {
+		rows, err := br.Query()
+		var b *bufferedRows
+		if err == nil {
+			b, err = buffer(rows)
+		} else if rows != nil {
+			rows.Close()
+		}
+		if err != nil {
+			b = &bufferedRows{i: -1, closed: true, err: err}
+			if first == nil {
+				first = err
+			}
+		}
+		bb.rows[i] = b
+	}
+	if err := br.Close(); err != nil && first == nil {
+		first = err
+	}
+	return bb, first
+}
+
+// next returns the next statement's rows, or its error.
+func (bb *bufferedBatch) next() (*bufferedRows, error) {
+	if bb.i >= len(bb.rows) {
+		err := errors.New("store: no more results in the batch")
+		return &bufferedRows{i: -1, closed: true, err: err}, err
+	}
+	r := bb.rows[bb.i]
+	bb.i++
+	if r.err != nil && bb.err == nil {
+		bb.err = r.err // as pgx's, Close returns it
+	}
+	return r, r.err
+}
+
+func (bb *bufferedBatch) Query() (pgx.Rows, error) { return bb.next() }
+
+func (bb *bufferedBatch) Exec() (pgconn.CommandTag, error) {
+	r, err := bb.next()
+	return r.tag, err
+}
+
+func (bb *bufferedBatch) QueryRow() pgx.Row {
+	rows, err := bb.next()
+	return seatRow{rows: rows, err: err}
+}
+
+// Tx is nil: the batches sent to a replica begin no transaction.
+func (bb *bufferedBatch) Tx() pgx.Tx { return nil }
+
+// Close runs the callbacks of the statements not yet read, in order, up
+// to the first error, and returns it, as pgx's batch results do.
+func (bb *bufferedBatch) Close() error {
+	for bb.err == nil && bb.i < len(bb.rows) {
+		at := bb.i
+		var err error
+		if fn := bb.fns[at]; fn != nil {
+			err = fn(bb)
+		} else {
+			_, err = bb.Exec()
+		}
+		if bb.i == at { // a callback that read nothing
+			bb.i++
+		}
+		if err != nil && bb.err == nil {
+			bb.err = err
+		}
+	}
+	return bb.err
+}
+
 func (b *bufferedRows) Close()                                       { b.closed = true }
-func (b *bufferedRows) Err() error                                   { return nil }
+func (b *bufferedRows) Err() error                                   { return b.err }
 func (b *bufferedRows) CommandTag() pgconn.CommandTag                { return b.tag }
 func (b *bufferedRows) FieldDescriptions() []pgconn.FieldDescription { return b.fields }
 func (b *bufferedRows) Conn() *pgx.Conn                              { return nil }

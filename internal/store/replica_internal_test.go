@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/pgtest"
 )
 
 // TestUnreadCommitPositionPinsOnlyTheWriter: when the WAL position of a
@@ -94,5 +98,93 @@ func TestHeardSufficesForAnonymousAndReadersOnly(t *testing.T) {
 	}
 	if s.writers.wrote("token:7", time.Now().Add(pinTTL+time.Second)) {
 		t.Error("the reader's write still holds its reads after pinTTL")
+	}
+}
+
+// TestReplicaBatchHandsOutWhatPgxDoes: a batch sent to a replica
+// (onReplica.SendBatch), read whole before it is handed out, gives each
+// statement its rows or its error as pgx's batch results do: the rows of
+// those before a failed statement, the failure to it and to those after
+// it (PostgreSQL skips them), the callbacks of the statements not read by
+// Close up to the first error, and a query's own error is not retried
+// elsewhere. The "replica" is a pool of the test database: what is
+// tested is the reading of the results.
+func TestReplicaBatchHandsOutWhatPgxDoes(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	o := onReplica{s: &Store{pool: pool}, r: &replica{pool: pool}}
+
+	send := func(withFns bool) (pgx.BatchResults, *[]string) {
+		var seen []string
+		b := &pgx.Batch{}
+		for _, sql := range []string{
+			`SELECT n, n::text || 'x' FROM generate_series(1, 3) n`,
+			`SELECT 1/0`,
+			`SELECT 42`,
+		} {
+			qq := b.Queue(sql)
+			if withFns {
+				qq.Query(func(rows pgx.Rows) error {
+					n := 0
+					for rows.Next() {
+						n++
+					}
+					seen = append(seen, fmt.Sprintf("%d rows, %v", n, rows.Err() != nil))
+					return rows.Err()
+				})
+			}
+		}
+		return o.SendBatch(ctx, b), &seen
+	}
+
+	// Read statement by statement.
+	br, _ := send(false)
+	rows, err := br.Query()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var n int32
+		var s string
+		if err := rows.Scan(&n, &s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", n, s))
+	}
+	if fmt.Sprint(got) != "[1:1x 2:2x 3:3x]" || rows.Err() != nil {
+		t.Errorf("the first statement's rows: %v, %v", got, rows.Err())
+	}
+	var pgErr *pgconn.PgError
+	if _, err := br.Query(); !errors.As(err, &pgErr) || pgErr.Code != "22012" {
+		t.Errorf("the failed statement: %v, want division_by_zero", err)
+	}
+	if err := br.QueryRow().Scan(new(int32)); err == nil {
+		t.Errorf("the statement after the failed one answered")
+	}
+	if _, err := br.Exec(); err == nil {
+		t.Errorf("a fourth result of a batch of three")
+	}
+	if err := br.Close(); !errors.As(err, &pgErr) || pgErr.Code != "22012" {
+		t.Errorf("Close after every result was read: %v, want division_by_zero", err)
+	}
+
+	// By the callbacks, which Close runs up to the first error.
+	br, seen := send(true)
+	if err := br.Close(); !errors.As(err, &pgErr) || pgErr.Code != "22012" {
+		t.Errorf("Close: %v, want division_by_zero", err)
+	}
+	if fmt.Sprint(*seen) != "[3 rows, false 0 rows, true]" {
+		t.Errorf("the callbacks saw %v", *seen)
+	}
+	if err := br.Close(); !errors.As(err, &pgErr) {
+		t.Errorf("Close again: %v, want the same error", err)
+	}
+	if n := o.r.fallbacks.Load(); n != 0 {
+		t.Errorf("%d reads went to the primary for a query's own error", n)
 	}
 }

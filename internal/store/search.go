@@ -758,7 +758,7 @@ func (s *Store) readVocabularyRanges(ctx context.Context, rs []rangeRead, extra 
 			}
 		}
 	}
-	if p, ok := s.read(ctx).(*pgxpool.Pool); ok {
+	if p, ok := s.read(ctx).(batchQuerier); ok {
 		batch := &pgx.Batch{}
 		for _, st := range sts {
 			batch.Queue(st.sql, st.args...).Query(st.read)
@@ -771,8 +771,9 @@ func (s *Store) readVocabularyRanges(ctx context.Context, rs []rangeRead, extra 
 		}
 		return translate(p.SendBatch(ctx, batch).Close())
 	}
-	// Elsewhere (a replica, a pipeline of Together) one statement after
-	// the other, and extra on the primary.
+	// Elsewhere (a pipeline of Together, the primary for a replica-routed
+	// read that no replica can take yet) one statement after the other,
+	// and extra on the primary.
 	for _, st := range sts {
 		rows, err := s.read(ctx).Query(ctx, st.sql, st.args...)
 		if err != nil {
@@ -1418,14 +1419,14 @@ func matchCount(b *builder, groups []string) string {
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
 // ids and, when kinds (the kinds of the ids) holds practices, the topic
 // labels of the practices among them (topicLabelsOf), read in one round
-// trip where reads go to a pool (a batch: the statements are prepared
-// statements of its connections; the entities' reads the branches of
+// trip where reads go to a pool or a replica (a batch: the statements are
+// prepared statements of its connections; the entities' reads the branches of
 // kinds only, entitiesOfKinds), else one after the other.
 func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, kinds map[kb.Kind]bool) (
 	[]*kb.Entity, map[int64]kb.Texts, map[int64]map[string][]string, error) {
 	labels := kinds[kb.KindGoodPractice]
 	q := s.read(ctx)
-	p, ok := q.(*pgxpool.Pool)
+	p, ok := q.(batchQuerier)
 	if !ok {
 		es, err := s.EntitiesByID(ctx, vis, ids)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Together runs fns side by side, each with a context under which the
@@ -17,16 +16,20 @@ import (
 // a request (the loaders' batches) and a root page with its count are
 // such reads. A fn's later statements go on their own, as do those of a
 // read that the pipeline does not take (one with its own protocol, such
-// as a name filter's, Filter.execMode). Where reads of ctx do not go to
-// a pool of the store's (a replica route, a transaction), the fns run one
-// after the other, as they would without it.
+// as a name filter's, Filter.execMode). Where reads of ctx go to a
+// replica, the pipeline goes there, its results read whole before they
+// are handed out (onReplica.SendBatch), so that a replica that fails
+// sends it to the primary; where they go to neither a pool of the
+// store's nor a replica (a transaction, the primary for a replica-routed
+// read that no replica can take yet), the fns run one after the other,
+// as they would without it.
 //
 // It returns the error of each fn, in the order of fns. A statement that
 // fails fails those queued after it in the pipeline (PostgreSQL skips
 // them), so their fns return errors too.
 func (s *Store) Together(ctx context.Context, fns ...func(context.Context) error) []error {
 	errs := make([]error, len(fns))
-	pool, ok := s.read(ctx).(*pgxpool.Pool)
+	pool, ok := s.read(ctx).(batchQuerier)
 	if !ok || len(fns) < 2 {
 		for i, f := range fns {
 			errs[i] = f(ctx)
@@ -66,10 +69,17 @@ func (s *Store) seatOf(ctx context.Context) *seat {
 	return st
 }
 
+// batchQuerier is where a read of Together's pipeline goes: a pool of
+// the primary's, or a replica (onReplica, which reads its results whole).
+type batchQuerier interface {
+	querier
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // pipe is one pipeline of Together.
 type pipe struct {
 	s    *Store
-	pool *pgxpool.Pool
+	pool batchQuerier
 
 	mu    sync.Mutex
 	left  int           // fns that have neither queued a statement nor returned
