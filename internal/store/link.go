@@ -543,7 +543,7 @@ func (s *Store) linkPages(ctx context.Context, vis Visibility, asks []SpecIDs, r
 			row.Other = h.entity(other)
 		}
 		if sc != nil {
-			ranked = append(ranked, rankedRow{rank, int(order[ask]), node, row})
+			ranked = append(ranked, rankedRow{rank, order[ask], node, row})
 			continue
 		}
 		out[order[ask]][node] = append(out[order[ask]][node], row)
