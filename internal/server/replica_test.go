@@ -152,12 +152,16 @@ func TestReplicaStoppedUnderReadsCostsNoRequest(t *testing.T) {
 	r := newReplicated(t)
 	a, st := r.serve(server.Config{}, store.ReplicaOptions{})
 
-	const query = `{ projects(first: 5) { totalCount nodes { name partners { nodes { name sector } } } } }`
+	// A page with a level of nested pages (a pipeline), and a search (its
+	// page's one round trip with its settings, its entities' batch).
+	queries := []string{`{ projects(first: 5) { totalCount nodes { name partners { nodes { name sector } } } } }`,
+		`{ search(query: "spółdzielnia socjalna", first: 5) { totalCount edges { snippet { html } node { name } } } }`}
 	var ok, failed atomic.Int64
 	var firstFailure atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 4 {
+	for i := range 4 {
+		query := queries[i%len(queries)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -388,8 +392,8 @@ func TestReplicaAnswersEqualPrimaryAnswers(t *testing.T) {
 // TestReplicaReadsALevelInOneRoundTrip: anonymous reads on a replica take
 // the round trips they take on the primary (TestReadShapesSendFewStatements):
 // a level's statements go to the replica in one pipeline, read whole before
-// they are handed out (onReplica.SendBatch), and the answers are the
-// primary's.
+// they are handed out (onReplica.SendBatch), a search's page with its
+// settings in one (pipelinePool), and the answers are the primary's.
 func TestReplicaReadsALevelInOneRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a replica")
@@ -421,6 +425,15 @@ func TestReplicaReadsALevelInOneRoundTrip(t *testing.T) {
 		// The cooperative's row; its links with heads and rows, and its
 		// indicators (one level).
 		{"the bench's cooperative", mix("cooperative"), 4, 2, `"workshops":{"nodes":[{`, coop},
+		// The vocabulary; the page with its settings (JIT off, planned
+		// for its arguments); the entities with their texts.
+		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`,
+			6, 3, `"edges":[{`, nil},
+		// The vocabulary; the nearest terms with the completions; the
+		// corrections' ranges; the page with its count and settings; the
+		// entities with their texts.
+		{"a misspelled search", `{ search(query: "spoldzelnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`,
+			9, 5, `"edges":[{`, nil},
 	})
 	if replicaReads(st) == before {
 		t.Fatalf("no read went to the replica: %+v", st.Databases())
@@ -428,7 +441,8 @@ func TestReplicaReadsALevelInOneRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		query string
 		vars  map[string]any
-	}{{mix("page"), nil}, {mix("cooperative"), coop}} {
+	}{{mix("page"), nil}, {mix("cooperative"), coop}, {mix("search"), map[string]any{"q": "spoldzelnia"}},
+		{mix("search"), map[string]any{"q": "spółdzielnia socjalna razem"}}} {
 		_, want := onPrimary.post(c.query, c.vars)
 		_, got := onReplica.post(c.query, c.vars)
 		if !bytes.Equal(got.Data, want.Data) || len(got.Errors) > 0 || len(want.Errors) > 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
 // Reads may go to streaming replicas (docs/scaling.md). Which reads may is
@@ -628,7 +629,11 @@ func (o onReplica) fallBack(ctx context.Context, err error) bool {
 		return false
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
+	if errors.Is(err, kb.ErrUnavailable) {
+		// Already translated (a pipeline's reads): gone, shutting down,
+		// cannot connect.
+		o.s.replicas.setState(o.r, "down", err)
+	} else if errors.As(err, &pgErr) {
 		switch {
 		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03",
 			pgErr.Code == "53300": // connection lost, shut down, starting, too many connections

@@ -892,7 +892,7 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 // before, if not nil, is a statement of one row sent ahead of the page in
 // the same pipeline (which words of a partial search match nothing).
 func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, before *rowRead, row func(id int64, score float64, n int64, kind kb.Kind)) error {
-	p, ok := s.read(ctx).(*pgxpool.Pool)
+	p, retry, ok := s.pipelinePool(ctx)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
 			if before != nil {
@@ -914,15 +914,13 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 			return translate(err)
 		})
 	}
-	c, err := p.Acquire(ctx)
-	if err != nil {
-		return translate(err)
-	}
-	defer c.Release()
-	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic, before)
-	if err != nil {
-		return err
-	}
+	return s.pipelineOn(ctx, p, retry, sql, args, generic, before, func(_ *pgx.Conn, result *pgconn.Result) error {
+		return readHits(result, row)
+	})
+}
+
+// readHits hands row the rows of readOnce's result.
+func readHits(result *pgconn.Result, row func(id int64, score float64, n int64, kind kb.Kind)) error {
 	// ExecParams in a pgconn batch sends no Describe, so the results carry
 	// no field descriptions for pgx's type map to decode by: the columns
 	// are read from their binary widths (tried: TypeMap().Scan by the
@@ -1070,21 +1068,60 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 // its columns, of the types oids, into dest. args may start with an exec
 // mode (customPlan), which only a read outside a pool uses.
 func (s *Store) readRowOnce(ctx context.Context, sql string, args []any, oids []uint32, dest ...any) error {
-	p, ok := s.read(ctx).(*pgxpool.Pool)
+	p, retry, ok := s.pipelinePool(ctx)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(dest...) })
 	}
 	args = withoutMode(args)
-	c, err := p.Acquire(ctx)
-	if err != nil {
-		return translate(err)
+	return s.pipelineOn(ctx, p, retry, sql, args, false, nil, func(conn *pgx.Conn, result *pgconn.Result) error {
+		return (&rowRead{sql, args, oids, dest}).scan(conn, result.Rows)
+	})
+}
+
+// pipelinePool returns the pool on which a read of ctx runs the one
+// round trip of readOnce and readRowOnce: the primary's, or a replica's
+// in rotation, with retry, which reports whether a read that failed
+// there with err should be run again on the primary (onReplica.fallBack)
+// and takes a replica that went away out of rotation. Elsewhere (a
+// transaction, a pipeline of Together, the primary for a replica-routed
+// read that no replica can take yet) it returns false.
+func (s *Store) pipelinePool(ctx context.Context) (*pgxpool.Pool, func(error) bool, bool) {
+	switch q := s.read(ctx).(type) {
+	case *pgxpool.Pool:
+		return q, func(error) bool { return false }, true
+	case onReplica:
+		q.r.reads.Add(1)
+		return q.r.pool, func(err error) bool { return q.fallBack(ctx, err) }, true
 	}
-	defer c.Release()
-	result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, false, nil)
-	if err != nil {
-		return err
+	return nil, nil, false
+}
+
+// pipelineOn runs pipelineWithoutJIT on a connection of p and hands its
+// result to read while it holds the connection (whose type map decodes
+// it); when the pipeline failed and retry says so (p a replica's pool,
+// and the replica went away), it runs it again on the primary's pool.
+// The result is read whole before read sees it: nothing of a failed run
+// has reached the caller.
+func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(error) bool, sql string, args []any, generic bool,
+	before *rowRead, read func(*pgx.Conn, *pgconn.Result) error) error {
+	// run reports whether the pipeline failed, and the error.
+	run := func(p *pgxpool.Pool) (bool, error) {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			return true, translate(err)
+		}
+		defer c.Release()
+		result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic, before)
+		if err != nil {
+			return true, err
+		}
+		return false, read(c.Conn(), result)
 	}
-	return (&rowRead{sql, args, oids, dest}).scan(c.Conn(), result.Rows)
+	failed, err := run(p)
+	if failed && retry(err) {
+		_, err = run(s.pool)
+	}
+	return err
 }
 
 // withoutMode returns args without the exec mode customPlan may have put
