@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/partnergraph/partnergraph/internal/pgserver"
 )
@@ -160,6 +161,18 @@ func NewDB(t testing.TB, template string) string {
 		}
 	})
 	return server.ConnString(name)
+}
+
+// NewPool is NewDB with a pool of connections to the new database, closed
+// when t ends (before the database is dropped).
+func NewPool(t testing.TB, template string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), NewDB(t, template))
+	if err != nil {
+		t.Fatalf("pgtest: pool of a database from template %s: %v", template, err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // AdminConnString returns a connection string to the "postgres" database of

@@ -62,16 +62,23 @@ func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 		{Direction: store.Outgoing, Types: all, OtherKinds: []kb.Kind{kb.KindCooperative, kb.KindPartner}, Limit: 5},
 		{Direction: store.Incoming, Types: all, Statuses: []kb.PublicationStatus{kb.StatusPublished}, Limit: 5},
 	}
-	heads := 0
-	check := func(st *store.Store, name string, vis store.Visibility, e *kb.Entity, id int64) {
+	// same checks that e, read with a page, is what read (EntityHeads or
+	// EntitiesByID, named what) reads of entity id.
+	same := func(name, what string, read func(context.Context, store.Visibility, []int64) ([]*kb.Entity, error),
+		vis store.Visibility, e *kb.Entity, id int64) {
 		t.Helper()
-		want, err := st.EntityHeads(ctx, vis, []int64{id})
+		want, err := read(ctx, vis, []int64{id})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if e == nil || want[0] == nil || !reflect.DeepEqual(*e, *want[0]) {
-			t.Errorf("%s: the head of %d is %+v, EntityHeads reads %+v", name, id, e, want[0])
+			t.Errorf("%s: entity %d is %+v, %s reads %+v", name, id, e, what, want[0])
 		}
+	}
+	heads := 0
+	check := func(st *store.Store, name string, vis store.Visibility, e *kb.Entity, id int64) {
+		t.Helper()
+		same(name, "EntityHeads", st.EntityHeads, vis, e, id)
 		heads++
 	}
 	rowsRead := 0
@@ -83,13 +90,7 @@ func TestPagesCarryTheHeadsEntityHeadsReads(t *testing.T) {
 			}
 			return
 		}
-		want, err := st.EntitiesByID(ctx, vis, []int64{id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e == nil || want[0] == nil || !reflect.DeepEqual(*e, *want[0]) {
-			t.Errorf("%s: the row of %d is %+v, EntitiesByID reads %+v", name, id, e, want[0])
-		}
+		same(name, "EntitiesByID", st.EntitiesByID, vis, e, id)
 		rowsRead++
 	}
 	for _, st := range []struct {

@@ -111,11 +111,7 @@ func TestHeardSufficesForAnonymousAndReadersOnly(t *testing.T) {
 // tested is the reading of the results.
 func TestReplicaBatchHandsOutWhatPgxDoes(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "migrated"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t, "migrated")
 	o := onReplica{s: &Store{pool: pool}, r: &replica{pool: pool}}
 
 	send := func(withFns bool) (pgx.BatchResults, *[]string) {

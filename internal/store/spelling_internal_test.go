@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/partnergraph/partnergraph/internal/pgtest"
 )
 
@@ -15,11 +13,7 @@ import (
 // log all say the US spelling; then migrates down and checks the way back.
 func TestMigrationRenamesStoredSpellings(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "empty"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t, "empty")
 	p, db, err := provider(pool)
 	if err != nil {
 		t.Fatal(err)

@@ -21,11 +21,7 @@ import (
 // under another ("ko"), whose terms prune keeps.
 func TestCompletePrunesAsPruneDoes(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDB(t, "migrated"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t, "migrated")
 	s := New(pool)
 	terms := []string{"warsztat", "warszt", "warsztaty", "warsztatow", "warszawa", "warszaw", "terapii", "terap",
 		"terapia", "terapeut", "zajeciowej", "zajeci", "zajec", "spoldzielnia", "spoldzieln", "spoldzielni", "=coop",
