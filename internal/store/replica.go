@@ -602,18 +602,26 @@ func (o onReplica) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 // a replica as on the primary.
 func (o onReplica) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	o.r.reads.Add(1)
+	got, err := sendWhole(ctx, o.r.pool, b)
+	if err != nil && o.fallBack(ctx, err) {
+		return o.s.pool.SendBatch(ctx, b)
+	}
+	return got
+}
+
+// sendWhole sends b's statements to p and reads their results whole
+// (bufferBatch), keeping b's callbacks for the results' Close; the error
+// is the first met.
+func sendWhole(ctx context.Context, p *pgxpool.Pool, b *pgx.Batch) (*bufferedBatch, error) {
 	plain := &pgx.Batch{}
 	fns := make([]func(pgx.BatchResults) error, len(b.QueuedQueries))
 	for i, qq := range b.QueuedQueries {
 		plain.Queue(qq.SQL, qq.Arguments...)
 		fns[i] = qq.Fn
 	}
-	got, err := bufferBatch(o.r.pool.SendBatch(ctx, plain), len(fns))
-	if err != nil && o.fallBack(ctx, err) {
-		return o.s.pool.SendBatch(ctx, b)
-	}
+	got, err := bufferBatch(p.SendBatch(ctx, plain), len(fns))
 	got.fns = fns
-	return got
+	return got, err
 }
 
 func (o onReplica) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -678,6 +686,17 @@ func (o onPrimary) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 	return nil, err
 }
 
+// SendBatch is onReplica.SendBatch the other way round: b goes to the
+// primary, read whole, and to a replica in rotation when the primary is
+// lost.
+func (o onPrimary) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	got, err := sendWhole(ctx, o.s.pool, b)
+	if r := o.standIn(ctx, err); r != nil {
+		return r.pool.SendBatch(ctx, b)
+	}
+	return got
+}
+
 func (o onPrimary) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return primaryRow{row: o.s.pool.QueryRow(ctx, sql, args...), o: o, ctx: ctx, sql: sql, args: args}
 }
@@ -721,6 +740,9 @@ func (p primaryRow) Scan(dest ...any) error {
 // reached (connection lost, shut down, starting, too many connections),
 // rather than that the query failed.
 func serverLost(err error) bool {
+	if errors.Is(err, kb.ErrUnavailable) { // already translated
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||

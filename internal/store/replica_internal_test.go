@@ -184,3 +184,47 @@ func TestReplicaBatchHandsOutWhatPgxDoes(t *testing.T) {
 		t.Errorf("%d reads went to the primary for a query's own error", n)
 	}
 }
+
+// TestAReplicaReadHeldOnThePrimaryKeepsItsPipeline: a replica-routed read
+// that no replica can take yet (onPrimary: after a write, or with every
+// replica out of rotation) sends Together's statements to the primary in
+// one round trip, as a read routed there does, and each gets its own
+// answer.
+func TestAReplicaReadHeldOnThePrimaryKeepsItsPipeline(t *testing.T) {
+	counter := &pgtest.TripCounter{}
+	cfg, err := pgxpool.ParseConfig(pgtest.NewDB(t, "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = counter
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := New(pool)
+	s.UseReplicas([]*pgxpool.Pool{nil}, ReplicaOptions{}) // never up
+	ctx := WithRoute(context.Background(), Route{Replica: true})
+	if _, ok := s.read(ctx).(onPrimary); !ok {
+		t.Fatalf("the read goes to %T, want onPrimary", s.read(ctx))
+	}
+	got := make([]int, 3)
+	var fns []func(context.Context) error
+	for i := range got {
+		fns = append(fns, func(ctx context.Context) error {
+			return s.read(ctx).QueryRow(ctx, `SELECT $1::int * 10`, i).Scan(&got[i])
+		})
+	}
+	trips := counter.Trips.Load()
+	for i, err := range s.Together(ctx, fns...) {
+		if err != nil {
+			t.Errorf("statement %d: %v", i, err)
+		}
+	}
+	if fmt.Sprint(got) != "[0 10 20]" {
+		t.Errorf("answers %v, want [0 10 20]", got)
+	}
+	if n := counter.Trips.Load() - trips; n != 1 {
+		t.Errorf("%d round trips, want 1", n)
+	}
+}

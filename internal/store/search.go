@@ -1079,30 +1079,42 @@ func (s *Store) readRowOnce(ctx context.Context, sql string, args []any, oids []
 }
 
 // pipelinePool returns the pool on which a read of ctx runs the one
-// round trip of readOnce and readRowOnce: the primary's, or a replica's
-// in rotation, with retry, which reports whether a read that failed
-// there with err should be run again on the primary (onReplica.fallBack)
-// and takes a replica that went away out of rotation. Elsewhere (a
-// transaction, a pipeline of Together, the primary for a replica-routed
-// read that no replica can take yet) it returns false.
-func (s *Store) pipelinePool(ctx context.Context) (*pgxpool.Pool, func(error) bool, bool) {
+// round trip of readOnce and readRowOnce, with retry, which returns the
+// pool to run it on again when it failed there with err (nil: none): the
+// primary's; a replica's in rotation, the primary when the replica went
+// away (onReplica.fallBack, which takes it out of rotation); the primary
+// for a replica-routed read that no replica can take yet, a replica when
+// the primary is lost (onPrimary.standIn). Elsewhere (a transaction, a
+// pipeline of Together) it returns false.
+func (s *Store) pipelinePool(ctx context.Context) (*pgxpool.Pool, func(error) *pgxpool.Pool, bool) {
 	switch q := s.read(ctx).(type) {
 	case *pgxpool.Pool:
-		return q, func(error) bool { return false }, true
+		return q, func(error) *pgxpool.Pool { return nil }, true
 	case onReplica:
 		q.r.reads.Add(1)
-		return q.r.pool, func(err error) bool { return q.fallBack(ctx, err) }, true
+		return q.r.pool, func(err error) *pgxpool.Pool {
+			if q.fallBack(ctx, err) {
+				return s.pool
+			}
+			return nil
+		}, true
+	case onPrimary:
+		return s.pool, func(err error) *pgxpool.Pool {
+			if r := q.standIn(ctx, err); r != nil {
+				return r.pool
+			}
+			return nil
+		}, true
 	}
 	return nil, nil, false
 }
 
 // pipelineOn runs pipelineWithoutJIT on a connection of p and hands its
 // result to read while it holds the connection (whose type map decodes
-// it); when the pipeline failed and retry says so (p a replica's pool,
-// and the replica went away), it runs it again on the primary's pool.
-// The result is read whole before read sees it: nothing of a failed run
-// has reached the caller.
-func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(error) bool, sql string, args []any, generic bool,
+// it); when the pipeline failed and retry names another pool (p's
+// database went away), it runs it again there. The result is read whole
+// before read sees it: nothing of a failed run has reached the caller.
+func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(error) *pgxpool.Pool, sql string, args []any, generic bool,
 	before *rowRead, read func(*pgx.Conn, *pgconn.Result) error) error {
 	// run reports whether the pipeline failed, and the error.
 	run := func(p *pgxpool.Pool) (bool, error) {
@@ -1118,8 +1130,10 @@ func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(erro
 		return false, read(c.Conn(), result)
 	}
 	failed, err := run(p)
-	if failed && retry(err) {
-		_, err = run(s.pool)
+	if failed {
+		if other := retry(err); other != nil {
+			_, err = run(other)
+		}
 	}
 	return err
 }
