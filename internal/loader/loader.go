@@ -384,16 +384,10 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 	// their own (store.LinkPages), in the same pipeline as the others.
 	pages := make([]map[int64][]store.LinkRow, len(asks))
 	var fns []func(context.Context) error
-	for _, rows := range []bool{false, true} {
-		var part []store.SpecIDs
-		var at []int
-		for i, a := range asks {
-			if a.Spec.Rows == rows {
-				part, at = append(part, a), append(at, i)
-			}
-		}
-		if len(part) == 0 {
-			continue
+	for _, g := range store.RowsApart(asks) {
+		part := make([]store.SpecIDs, len(g))
+		for j, i := range g {
+			part[j] = asks[i]
 		}
 		fns = append(fns, func(ctx context.Context) error {
 			got, err := l.store.LinkPages(ctx, l.vis, part)
@@ -401,7 +395,7 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 				return err
 			}
 			for j, p := range got {
-				pages[at[j]] = p
+				pages[g[j]] = p
 				// The heads and rows of the pages that asked for them.
 				for _, rows := range p {
 					for _, r := range rows {

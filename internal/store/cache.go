@@ -36,13 +36,7 @@ func (c *resultCache) get(key string, fetch func() (any, error)) (any, error) {
 		}
 		return fetch() // the shared query failed: try on our own
 	}
-	if len(c.m) > 1000 { // a bound, not an eviction policy: drop expired entries
-		for k, e := range c.m {
-			if !e.expires.IsZero() && now.After(e.expires) {
-				delete(c.m, k)
-			}
-		}
-	}
+	c.bound(now)
 	e := &cacheEntry{done: make(chan struct{})}
 	c.m[key] = e
 	c.mu.Unlock()
@@ -121,16 +115,27 @@ func (c *resultCache) keepIf(gen uint64, key string, val any) {
 		return
 	}
 	now := time.Now()
-	if len(c.m) > 1000 { // as get: drop expired entries
+	c.bound(now)
+	c.m[key] = &cacheEntry{done: answered, expires: now.Add(c.ttl), val: val}
+}
+
+// answered is the done of an entry kept with its value (keepIf).
+var answered = func() chan struct{} {
+	done := make(chan struct{})
+	close(done)
+	return done
+}()
+
+// bound drops the expired entries once c holds more than 1,000: a bound,
+// not an eviction policy. c.mu is held.
+func (c *resultCache) bound(now time.Time) {
+	if len(c.m) > 1000 {
 		for k, e := range c.m {
 			if !e.expires.IsZero() && now.After(e.expires) {
 				delete(c.m, k)
 			}
 		}
 	}
-	done := make(chan struct{})
-	close(done)
-	c.m[key] = &cacheEntry{done: done, expires: now.Add(c.ttl), val: val}
 }
 
 // CacheVocabulary makes the searches and suggestions of anonymous and

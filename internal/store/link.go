@@ -380,36 +380,46 @@ type LinkRow struct {
 // two statements, one after the other: a caller that wants them in one
 // round trip asks them apart, in one pipeline (store.Together).
 func (s *Store) LinkPages(ctx context.Context, vis Visibility, asks []SpecIDs) ([]map[int64][]LinkRow, error) {
-	whole := 0
-	for _, a := range asks {
-		if a.Spec.Rows {
-			whole++
-		}
-	}
-	if s.serverPlans || whole == 0 {
-		return s.linkPages(ctx, vis, asks, false)
-	}
-	if whole == len(asks) {
-		return s.linkPages(ctx, vis, asks, true)
+	groups := RowsApart(asks)
+	if s.serverPlans || len(groups) < 2 {
+		return s.linkPages(ctx, vis, asks, !s.serverPlans && len(asks) > 0 && asks[0].Spec.Rows)
 	}
 	out := make([]map[int64][]LinkRow, len(asks))
-	for _, rows := range []bool{false, true} {
-		var part []SpecIDs
-		var at []int
-		for i, a := range asks {
-			if a.Spec.Rows == rows {
-				part, at = append(part, a), append(at, i)
-			}
+	for _, g := range groups {
+		part := make([]SpecIDs, len(g))
+		for j, i := range g {
+			part[j] = asks[i]
 		}
-		got, err := s.linkPages(ctx, vis, part, rows)
+		got, err := s.linkPages(ctx, vis, part, part[0].Spec.Rows)
 		if err != nil {
 			return nil, err
 		}
-		for j, i := range at {
+		for j, i := range g {
 			out[i] = got[j]
 		}
 	}
 	return out, nil
+}
+
+// RowsApart returns the indexes of asks in two groups, those whose specs
+// read no whole rows and those that do (LinkSpec.Rows), leaving out an
+// empty group: each group is one statement of LinkPages.
+func RowsApart(asks []SpecIDs) [][]int {
+	var without, with []int
+	for i, a := range asks {
+		if a.Spec.Rows {
+			with = append(with, i)
+		} else {
+			without = append(without, i)
+		}
+	}
+	var groups [][]int
+	for _, g := range [][]int{without, with} {
+		if len(g) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	return groups
 }
 
 // linkedNames name the columns of a part of linkPages' statement, for the

@@ -771,9 +771,8 @@ func (s *Store) readVocabularyRanges(ctx context.Context, rs []rangeRead, extra 
 		}
 		return translate(p.SendBatch(ctx, batch).Close())
 	}
-	// Elsewhere (a pipeline of Together, the primary for a replica-routed
-	// read that no replica can take yet) one statement after the other,
-	// and extra on the primary.
+	// Elsewhere (a pipeline of Together, a transaction) one statement
+	// after the other, and extra on the primary.
 	for _, st := range sts {
 		rows, err := s.read(ctx).Query(ctx, st.sql, st.args...)
 		if err != nil {
@@ -1470,7 +1469,7 @@ func matchCount(b *builder, groups []string) string {
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
 // ids and, when kinds (the kinds of the ids) holds practices, the topic
 // labels of the practices among them (topicLabelsOf), read in one round
-// trip where reads go to a pool or a replica (a batch: the statements are
+// trip where reads go to a pool or a replica-routed database (a batch: the statements are
 // prepared statements of its connections; the entities' reads the branches of
 // kinds only, entitiesOfKinds), else one after the other.
 func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, kinds map[kb.Kind]bool) (

@@ -16,13 +16,12 @@ import (
 // a request (the loaders' batches) and a root page with its count are
 // such reads. A fn's later statements go on their own, as do those of a
 // read that the pipeline does not take (one with its own protocol, such
-// as a name filter's, Filter.execMode). Where reads of ctx go to a
-// replica, the pipeline goes there, its results read whole before they
-// are handed out (onReplica.SendBatch), so that a replica that fails
-// sends it to the primary; where they go to neither a pool of the
-// store's nor a replica (a transaction, the primary for a replica-routed
-// read that no replica can take yet), the fns run one after the other,
-// as they would without it.
+// as a name filter's, Filter.execMode). Where reads of ctx are routed to
+// replicas, the pipeline goes to the replica or the primary the route
+// names, its results read whole before they are handed out
+// (onReplica.SendBatch, onPrimary.SendBatch), so that when that database
+// fails the pipeline goes to the other; inside a transaction the fns run
+// one after the other, as they would without it.
 //
 // It returns the error of each fn, in the order of fns. A statement that
 // fails fails those queued after it in the pipeline (PostgreSQL skips
@@ -70,7 +69,8 @@ func (s *Store) seatOf(ctx context.Context) *seat {
 }
 
 // batchQuerier is where a read of Together's pipeline goes: a pool of
-// the primary's, or a replica (onReplica, which reads its results whole).
+// the primary's, or a replica-routed read's database (onReplica,
+// onPrimary, which read their results whole).
 type batchQuerier interface {
 	querier
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
