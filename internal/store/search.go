@@ -1003,7 +1003,7 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 	// PostgreSQL computed, whatever extra_float_digits says.
 	binary := []int16{pgx.BinaryFormatCode}
 	if sd != nil {
-		batch.ExecPrepared(settings.Name, nil, nil, nil)
+		batch.ExecStatement(settings, nil, nil, nil)
 	} else {
 		batch.ExecParams(withoutJIT, nil, nil, nil, nil)
 	}
@@ -1019,7 +1019,10 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 		}{before.sql, withoutMode(before.args)})
 	}
 	if sd != nil {
-		batch.ExecPrepared(sd.Name, eqb.ParamValues, eqb.ParamFormats, binary)
+		// With its description, so that no Describe is sent for it (nor
+		// its RowDescription back): readHits reads the columns by their
+		// widths.
+		batch.ExecStatement(sd, eqb.ParamValues, eqb.ParamFormats, binary)
 	} else {
 		batch.ExecParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, binary)
 	}
