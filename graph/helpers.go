@@ -342,6 +342,12 @@ func (r *Resolver) nodes(ctx context.Context, ids []string, field string) ([]mod
 		return out
 	}
 	ld := loader.For(ctx)
+	if field == "id" && len(entities) == 1 {
+		// node(id: ...) at the root: what the fields under the entity
+		// asked the last runs of the operation goes with its row
+		// (loader.Ahead).
+		ld.AskAhead(ctx, entities[0].kind, entities[0].id)
+	}
 	// Both batches are asked for before either is awaited: one wait.
 	entityThunk := ld.Entity.LoadAllThunk(ctx, rowIDs(entities))
 	linkThunk := ld.Link.LoadAllThunk(ctx, rowIDs(links))

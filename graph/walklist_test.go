@@ -92,7 +92,7 @@ func walkDB(t *testing.T) (*pgxpool.Pool, *store.Store, map[string]any, map[stri
 func answer(st *store.Store, r *Resolver, vis store.Visibility, v kb.Viewer, query string, vars map[string]any) []byte {
 	gql := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: Directives()}))
 	gql.AddTransport(transport.POST{})
-	h := loader.Middleware(st, func(*http.Request) store.Visibility { return vis }, time.Millisecond)(gql)
+	h := loader.Middleware(st, func(*http.Request) store.Visibility { return vis }, time.Millisecond, nil)(gql)
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req = req.WithContext(auth.With(req.Context(), v))

@@ -101,6 +101,13 @@ type Loaders struct {
 	// round trip (fetchLevel).
 	level Loader[levelKey, any]
 
+	// ahead remembers and asks ahead what the fields under an entity
+	// read at the root ask (Ahead); roots are this request's such
+	// entities, by the root field's path.
+	ahead      *Ahead
+	roots      map[string]aheadRoot
+	askedAhead map[levelKey]bool // asked ahead, not yet by a field
+
 	mu            sync.Mutex
 	specs         map[string]store.LinkSpec // by LinkSpec.Key
 	groups        map[string]levelFetch     // by levelKey.group, but for pages of links
@@ -127,6 +134,9 @@ type levelFetch func(ctx context.Context, ids []int64) (map[int64]any, error)
 type Member[V any] struct {
 	l     *Loaders
 	group string
+	// again registers the group with another request's loaders and
+	// returns its name there, for Ahead.
+	again func(*Loaders) string
 }
 
 // Load returns the answer for entity id, without a slot while it waits.
@@ -146,6 +156,7 @@ func (m Member[V]) LoadThunk(ctx context.Context, id int64) func() (V, error) {
 
 // thunk is LoadThunk whose wait keeps the slot.
 func (m Member[V]) thunk(ctx context.Context, id int64) func() (V, error) {
+	m.l.record(ctx, m.group, m.again, id)
 	th := m.l.level.Loader.LoadThunk(ctx, levelKey{m.group, id})
 	return func() (V, error) {
 		v, err := th()
@@ -200,7 +211,8 @@ func (e EntityLoader) LoadAllThunk(ctx context.Context, ids []int64) func() ([]*
 func (e EntityLoader) Prime(id int64, v *kb.Entity) { Member[*kb.Entity](e).Prime(id, v) }
 
 // member registers the group of questions name, answered by fetch, and
-// returns its part of the level loader.
+// returns its part of the level loader. A group New registers is asked
+// ahead by its name; one registered later sets its Member's again.
 func member[V any](l *Loaders, name string, fetch func(ctx context.Context, ids []int64) (map[int64]V, error)) Member[V] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -217,7 +229,7 @@ func member[V any](l *Loaders, name string, fetch func(ctx context.Context, ids 
 			return out, nil
 		}
 	}
-	return Member[V]{l: l, group: name}
+	return Member[V]{l: l, group: name, again: func(*Loaders) string { return name }}
 }
 
 // historyKey is one page of revision histories: of entities or links, of
@@ -317,13 +329,14 @@ func (l *Loaders) Links(spec store.LinkSpec) SpecLoader {
 		l.specs[key] = spec
 	}
 	l.mu.Unlock()
-	return SpecLoader{l: l, group: linkGroup + key}
+	return SpecLoader{l: l, group: linkGroup + key, again: func(l *Loaders) string { return l.Links(spec).group }}
 }
 
 // SpecLoader loads the links of entities that match one spec.
 type SpecLoader struct {
 	l     *Loaders
 	group string
+	again func(*Loaders) string
 }
 
 // Load returns the links of entity id.
@@ -451,9 +464,11 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 // statement for all the entities of a level.
 func (l *Loaders) LinkCount(spec store.LinkSpec) Member[int] {
 	spec = spec.Unpaged()
-	return member(l, "link count:"+spec.Key(), func(ctx context.Context, ids []int64) (map[int64]int, error) {
+	m := member(l, "link count:"+spec.Key(), func(ctx context.Context, ids []int64) (map[int64]int, error) {
 		return l.store.CountLinksOf(ctx, l.vis, ids, spec)
 	})
+	m.again = func(l *Loaders) string { return l.LinkCount(spec).group }
+	return m
 }
 
 // History returns the loader of one page of revisions (store.HistorySpec)
@@ -478,7 +493,7 @@ func (l *Loaders) History(subject store.Subject, sp store.HistorySpec) Loader[in
 // ask for the same page share one query. With p.Heads the partners' heads
 // come with it and are left in EntityHead.
 func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Member[[]store.Named] {
-	return member(l, "practice partners:"+p.Key(), func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
+	m := member(l, "practice partners:"+p.Key(), func(ctx context.Context, ids []int64) (map[int64][]store.Named, error) {
 		m, err := l.store.PracticePartnerPages(ctx, l.vis, ids, p)
 		for _, page := range m {
 			for _, n := range page {
@@ -487,6 +502,8 @@ func (l *Loaders) PracticePartnerPage(p store.PartnerPage) Member[[]store.Named]
 		}
 		return m, err
 	})
+	m.again = func(l *Loaders) string { return l.PracticePartnerPage(p).group }
+	return m
 }
 
 // primeHead leaves the head e, read with a page (LinkSpec.Heads,
@@ -502,9 +519,11 @@ func (l *Loaders) primeHead(e *kb.Entity) {
 
 // PracticePartnerCount loads how many partners are behind good practices.
 func (l *Loaders) PracticePartnerCount() Member[int] {
-	return member(l, "practice partner count", func(ctx context.Context, ids []int64) (map[int64]int, error) {
+	m := member(l, "practice partner count", func(ctx context.Context, ids []int64) (map[int64]int, error) {
 		return l.store.CountPracticePartners(ctx, l.vis, ids)
 	})
+	m.again = func(l *Loaders) string { return l.PracticePartnerCount().group }
+	return m
 }
 
 // HistoryCount returns the loader of the number of revisions of entities,
@@ -645,11 +664,12 @@ func For(ctx context.Context) *Loaders {
 }
 
 // Middleware gives every request a fresh set of loaders that read st with
-// the visibility that vis computes for the request.
-func Middleware(st *store.Store, vis func(*http.Request) store.Visibility, wait time.Duration) func(http.Handler) http.Handler {
+// the visibility that vis computes for the request, asking ahead with
+// ahead (none when nil).
+func Middleware(st *store.Store, vis func(*http.Request) store.Visibility, wait time.Duration, ahead *Ahead) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := With(r.Context(), New(st, vis(r), wait))
+			ctx := With(r.Context(), New(st, vis(r), wait).WithAhead(ahead))
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

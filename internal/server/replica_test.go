@@ -422,9 +422,10 @@ func TestReplicaReadsALevelInOneRoundTrip(t *testing.T) {
 		// The root page with its count; the cases' and partners' pages
 		// with their counts (one level).
 		{"the bench's page", mix("page"), 6, 2, `"cases":{"totalCount":`, nil},
-		// The cooperative's row; its links with heads and rows, and its
-		// indicators (one level).
-		{"the bench's cooperative", mix("cooperative"), 4, 2, `"workshops":{"nodes":[{`, coop},
+		// The cooperative's row with its links with heads and rows, and
+		// its indicators (one level, asked ahead from the second asking
+		// on: loader.Ahead).
+		{"the bench's cooperative", mix("cooperative"), 4, 1, `"workshops":{"nodes":[{`, coop},
 		// The vocabulary; the page with its settings (JIT off, planned
 		// for its arguments); the entities with their texts.
 		{"a search", `{ search(query: "spółdzielnia", first: 20) { totalCount totalCountIsExact edges { score snippet { field html } node { id kind name } } } }`,

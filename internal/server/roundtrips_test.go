@@ -71,14 +71,16 @@ func TestReadShapesSendFewStatements(t *testing.T) {
 		// The partners: the counters, the page, the cooperatives' links
 		// with their rows; each needs the one before.
 		{"the bench's partners", mix("partners"), 3, 3, `"cooperatives":{"nodes":[{`, map[string]any{"sector": kb.SectorSocial}},
-		// A cooperative: its row; its founders' and partnerships' links
-		// with their heads (of a partnership the page asks its name, and
-		// its members and sector mix, which its id answers), the
-		// workshops' links with their whole rows (the page asks their
-		// city), and its indicators (a pipeline of 3); the members'
-		// links with their heads, and the sector mix (a pipeline of 2).
-		// Without a partnership around it, two round trips.
-		{"the bench's cooperative", mix("cooperative"), 6, 3, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
+		// A cooperative: its row, with what the fields under it asked in
+		// the operation's last runs (loader.Ahead; the fewest of three
+		// askings count, so the second's): its founders' and
+		// partnerships' links with their heads (of a partnership the page
+		// asks its name, and its members and sector mix, which its id
+		// answers), the workshops' links with their whole rows (the page
+		// asks their city), and its indicators (a pipeline of 4); the
+		// members' links with their heads, and the sector mix (a pipeline
+		// of 2). Without a partnership around it, one round trip.
+		{"the bench's cooperative", mix("cooperative"), 6, 2, `"partnerships":{"nodes":[{`, map[string]any{"id": relay.ID("Cooperative", coop)}},
 		// A search: the vocabulary (one statement for its three reads), its
 		// page with the settings (a pipeline of 2), the entities with their
 		// texts and the practices' topic labels (a pipeline of 3).

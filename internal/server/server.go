@@ -32,6 +32,7 @@ import (
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/loader"
 	"github.com/partnergraph/partnergraph/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -215,6 +216,9 @@ func (c *Config) defaults() {
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	// ahead remembers what the fields under an entity read at the root
+	// of an operation asked, for its next runs (loader.Ahead).
+	ahead   *loader.Ahead
 	exports chan struct{} // a slot per running export
 	// exportsBy counts the running exports of each client address.
 	exportsMu sync.Mutex
@@ -259,7 +263,13 @@ func (s *Server) Close() {
 func New(cfg Config, st *store.Store) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, exports: make(chan struct{}, cfg.MaxExports), metrics: newMetrics(st),
-		origins: newOrigins(cfg.CORSOrigins), exportsBy: map[string]int{}}
+		origins: newOrigins(cfg.CORSOrigins), exportsBy: map[string]int{}, ahead: loader.NewAhead(0)}
+	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_loader_asked_ahead_total",
+		Help: "Questions asked of the loaders ahead, with the row of an entity read at the root of an operation, because the fields under it asked them in the operation's last runs (docs/scaling.md, \"Round trips\")."},
+		func() float64 { asked, _ := s.ahead.Asked(); return float64(asked) }))
+	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_loader_asked_ahead_used_total",
+		Help: "Questions asked ahead that a field then asked: the others were dropped unread (a variable changed the page the field asks)."},
+		func() float64 { _, used := s.ahead.Asked(); return float64(used) }))
 	if cfg.RateLimit.Rate > 0 {
 		s.limits = newLimiters(cfg.RateLimit)
 	}
@@ -421,7 +431,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 
 	// The language inside the response cache, which keeps the
 	// Content-Language it writes with each answer.
-	var inner http.Handler = negotiateLanguage(loader.Middleware(st, visibility, s.cfg.LoaderWait)(gql))
+	var inner http.Handler = negotiateLanguage(loader.Middleware(st, visibility, s.cfg.LoaderWait, s.ahead)(gql))
 	if cache != nil {
 		// After authentication (staff are not served from it) and the rate
 		// limit (answers from it count).

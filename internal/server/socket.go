@@ -212,7 +212,7 @@ func (g socketGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 	// token comes in connection_init), so staff would read with anonymous
 	// visibility; and a socket lives for hours, over which loaders made
 	// once would serve what they cached at the start.
-	ctx = loader.With(ctx, loader.New(g.st, store.Visibility{Drafts: v.Staff()}, g.server.cfg.LoaderWait))
+	ctx = loader.With(ctx, loader.New(g.st, store.Visibility{Drafts: v.Staff()}, g.server.cfg.LoaderWait).WithAhead(g.server.ahead))
 	return next(auth.With(ctx, v))
 }
 

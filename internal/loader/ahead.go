@@ -1,0 +1,219 @@
+package loader
+
+import (
+	"context"
+	"crypto/sha256"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/partnergraph/partnergraph/internal/kb"
+)
+
+// Ahead remembers, for each operation and each entity it reads by ID at its
+// root (node(id: ...)), what the fields right under that entity asked the
+// level loader the last times the operation ran, so that the next run asks
+// the same together with the entity's own row: one wait of the loaders
+// (DefaultWait) and one round trip less a request. A cooperative's page
+// read its row, then the pages of its founders, workshops and partnerships
+// and its indicators, each level after the one before; with what the last
+// runs asked remembered, the first level goes with the row (docs/scaling.md,
+// "Round trips").
+//
+// What is asked ahead is only a question put early: its answer waits in
+// the request's loaders for the field that asks it, and one that no field
+// asks (a variable changed a page's size, so the field asks another) is
+// dropped with the loaders. A question no run has asked for aheadStale
+// runs is forgotten. One Ahead serves a server's requests; it holds at
+// most max operations' questions.
+type Ahead struct {
+	mu      sync.Mutex
+	max     int
+	entries map[aheadKey]*aheadEntry
+	// asked counts the questions asked ahead, used those a field then
+	// asked too (metrics: the rest were dropped unread).
+	asked, used atomic.Int64
+}
+
+// DefaultAheadEntries is how many operations' questions an Ahead of the
+// server remembers: past it, one is forgotten for each new one.
+const DefaultAheadEntries = 4096
+
+// aheadStale is after how many runs of its operation a question that none
+// of them asked is no longer asked ahead; maxAheadAsks caps the questions
+// remembered for one root.
+const (
+	aheadStale   = 8
+	maxAheadAsks = 32
+)
+
+// aheadKey names one entity read at the root of one operation: the
+// operation's text and name, the root field's path (its alias) and the
+// entity's kind (its ID says it before it is read).
+type aheadKey struct {
+	op   [sha256.Size]byte
+	path string
+	kind kb.Kind
+}
+
+// aheadEntry is what the fields under one root asked.
+type aheadEntry struct {
+	runs uint64 // how many runs have asked ahead
+	asks []aheadAsk
+}
+
+// aheadAsk is one question of the level loader: its group, how to register
+// the group with a request's loaders (again: a page of links is a group of
+// its spec), and the last run that asked it.
+type aheadAsk struct {
+	group    string
+	again    func(*Loaders) string
+	lastSeen uint64
+}
+
+// NewAhead returns an Ahead that remembers at most max operations' questions
+// (DefaultAheadEntries when max ≤ 0).
+func NewAhead(max int) *Ahead {
+	if max <= 0 {
+		max = DefaultAheadEntries
+	}
+	return &Ahead{max: max, entries: map[aheadKey]*aheadEntry{}}
+}
+
+// Asked returns how many questions have been asked ahead, and how many of
+// them a field then asked too.
+func (a *Ahead) Asked() (asked, used int64) { return a.asked.Load(), a.used.Load() }
+
+// aheadRoot is an entity read at the root of the request: where its
+// questions are remembered, and its id.
+type aheadRoot struct {
+	key aheadKey
+	id  int64
+	run uint64
+}
+
+// WithAhead returns l remembering and asking its roots' questions in a
+// (none when a is nil).
+func (l *Loaders) WithAhead(a *Ahead) *Loaders {
+	l.ahead = a
+	return l
+}
+
+// AskAhead is called by a root field of ctx that reads the entity id of
+// kind: it asks the level loader, in the same wait as the entity's own
+// row, what the fields under it asked the last runs of the operation, and
+// remembers what they ask in this one. It does nothing below the root,
+// or without an Ahead.
+func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
+	if l.ahead == nil || !graphql.HasOperationContext(ctx) {
+		return
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if !atRoot(fc) {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	h := sha256.New()
+	h.Write([]byte(op.OperationName))
+	h.Write([]byte{0})
+	h.Write([]byte(op.RawQuery))
+	key := aheadKey{path: fc.Path().String(), kind: kind}
+	h.Sum(key.op[:0])
+
+	a := l.ahead
+	a.mu.Lock()
+	e := a.entries[key]
+	if e == nil {
+		if len(a.entries) >= a.max {
+			for k := range a.entries { // any one
+				delete(a.entries, k)
+				break
+			}
+		}
+		e = &aheadEntry{}
+		a.entries[key] = e
+	}
+	e.runs++
+	run := e.runs
+	e.asks = slices.DeleteFunc(e.asks, func(q aheadAsk) bool { return run-q.lastSeen > aheadStale })
+	asks := slices.Clone(e.asks)
+	a.mu.Unlock()
+
+	l.mu.Lock()
+	if l.roots == nil {
+		l.roots = map[string]aheadRoot{}
+	}
+	l.roots[key.path] = aheadRoot{key: key, id: id, run: run}
+	l.mu.Unlock()
+	for _, q := range asks {
+		if group := q.again(l); group != "" {
+			a.asked.Add(1)
+			k := levelKey{group, id}
+			l.mu.Lock()
+			if l.askedAhead == nil {
+				l.askedAhead = map[levelKey]bool{}
+			}
+			l.askedAhead[k] = true
+			l.mu.Unlock()
+			l.level.Loader.LoadThunk(ctx, k)
+		}
+	}
+}
+
+// record remembers the question group (registered anew by again) asked
+// of entity id by the field of ctx, when that field is right under a root
+// that asked ahead for id.
+func (l *Loaders) record(ctx context.Context, group string, again func(*Loaders) string, id int64) {
+	if l.ahead == nil || again == nil {
+		return
+	}
+	l.mu.Lock()
+	none := len(l.roots) == 0
+	l.mu.Unlock()
+	if none {
+		return
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || !atRoot(fc.Parent) {
+		return
+	}
+	l.mu.Lock()
+	r, ok := l.roots[fc.Parent.Path().String()]
+	if ok && r.id == id && l.askedAhead[levelKey{group, id}] {
+		delete(l.askedAhead, levelKey{group, id}) // counted once
+		l.ahead.used.Add(1)
+	}
+	l.mu.Unlock()
+	if !ok || r.id != id {
+		return
+	}
+	a := l.ahead
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.entries[r.key]
+	if e == nil { // forgotten meanwhile
+		return
+	}
+	if i := slices.IndexFunc(e.asks, func(q aheadAsk) bool { return q.group == group }); i >= 0 {
+		e.asks[i].lastSeen = max(e.asks[i].lastSeen, r.run)
+		return
+	}
+	if len(e.asks) < maxAheadAsks {
+		e.asks = append(e.asks, aheadAsk{group: group, again: again, lastSeen: r.run})
+	}
+}
+
+// atRoot reports whether fc is the context of a field of the operation's
+// root: above it only the operation's own context (no field, no index).
+func atRoot(fc *graphql.FieldContext) bool {
+	if fc == nil || fc.Field.Field == nil {
+		return false
+	}
+	for p := fc.Parent; p != nil; p = p.Parent {
+		if p.Field.Field != nil || p.Index != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,175 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/relay"
+	"github.com/partnergraph/partnergraph/internal/server"
+)
+
+// aheadCounts reads how many questions the server has asked ahead, and
+// how many of them a field then asked (loader.Ahead), from /metrics.
+func aheadCounts(t *testing.T, a *api) (asked, used int) {
+	t.Helper()
+	res, err := http.Get(a.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	value := func(name string) int {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				n, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				return int(n)
+			}
+		}
+		t.Fatalf("/metrics lacks %s", name)
+		return 0
+	}
+	return value("partnergraph_loader_asked_ahead_total"), value("partnergraph_loader_asked_ahead_used_total")
+}
+
+// TestAskAheadReadsTheFirstLevelWithTheRootsRow: an entity read by
+// node(id) at the root of an operation has what the fields under it
+// asked in the operation's last runs asked with its own row
+// (loader.Ahead): a cooperative's page is its row and its first level in
+// one round trip from its second run on, for another cooperative too, as
+// it answered before. A variable that changes a page asks that page (the
+// one asked ahead is dropped unread, and forgotten after a few runs); an
+// entity of another kind under the same root asks its own; an entity
+// below the root asks nothing ahead.
+func TestAskAheadReadsTheFirstLevelWithTheRootsRow(t *testing.T) {
+	counter := &queryCounter{}
+	a := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	// A second cooperative, with founders and workshops of its own.
+	var coops []int64
+	rows, err := a.Pool.Query(context.Background(), `SELECT id FROM entity WHERE kind = 'COOPERATIVE' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		coops = append(coops, id)
+	}
+	if rows.Err() != nil || len(coops) == 0 {
+		t.Fatalf("cooperatives %v: %v", coops, rows.Err())
+	}
+	coop := idOf(a, "spoldzielnia-socjalna-rowne-szanse")
+	page := `query Coop($id: ID!, $n: Int!) { node(id: $id) { id ... on Cooperative { name city
+		founders(first: $n) { totalCount nodes { id kind name } }
+		workshops(first: 10) { nodes { id name city } }
+		indicators { name value } }
+		... on ForeignExample { name inspired(first: 5) { totalCount nodes { __typename id } } } } }`
+	ask := func(id string, n int) (string, int64, int64) {
+		t.Helper()
+		trips := counter.Trips.Load()
+		raw, statements := a.postCountingVars(counter, "", page, map[string]any{"id": id, "n": n}, map[string]string{"Cache-Control": "no-cache"})
+		if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, `"founders":{"totalCount":`) && !strings.Contains(raw, `"inspired":{"totalCount":`) {
+			t.Fatalf("%s, %d: %s", id, n, raw)
+		}
+		return raw, statements, counter.Trips.Load() - trips
+	}
+
+	// The first run learns: the row, then its level.
+	first, _, trips := ask(coop, 100)
+	if trips != 2 {
+		t.Errorf("the first run: %d round trips, want 2 (the row, then its fields' pages)", trips)
+	}
+	asked0, _ := aheadCounts(t, a)
+	// Then one round trip, with the same answer.
+	for range 3 {
+		raw, statements, trips := ask(coop, 100)
+		if raw != first {
+			t.Errorf("asked ahead, the answer changed:\n%s\n%s", first, raw)
+		}
+		if trips != 1 {
+			t.Errorf("a later run: %d statements in %d round trips, want one round trip", statements, trips)
+		}
+	}
+	asked, used := aheadCounts(t, a)
+	if asked-asked0 < 3*3 || asked != used {
+		t.Errorf("asked ahead %d (%d before), used %d: want every question of three runs asked ahead and used", asked, asked0, used)
+	}
+
+	// Another cooperative, by the same operation: its own pages, in one
+	// round trip, as a server that never saw the operation answers them.
+	otherID := relay.ID("Cooperative", coops[len(coops)-1])
+	raw, _, trips := ask(otherID, 100)
+	if trips != 1 {
+		t.Errorf("another cooperative: %d round trips, want 1", trips)
+	}
+	fresh := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond})
+	if want, _ := fresh.postCountingVars(&queryCounter{}, "", page, map[string]any{"id": otherID, "n": 100}, nil); want != raw {
+		t.Errorf("another cooperative, asked ahead:\n%s\nwant:\n%s", raw, want)
+	}
+
+	// A variable changes the founders' page: the field asks its own (a
+	// round trip more), the answer is that page, and the page asked
+	// ahead goes unread.
+	_, used0 := aheadCounts(t, a)
+	asked0, _ = aheadCounts(t, a)
+	one, _, trips := ask(coop, 1)
+	if trips != 2 {
+		t.Errorf("a changed page: %d round trips, want 2", trips)
+	}
+	if want, _ := fresh.postCountingVars(&queryCounter{}, "", page, map[string]any{"id": coop, "n": 1}, nil); want != one {
+		t.Errorf("a changed page, asked ahead:\n%s\nwant:\n%s", one, want)
+	}
+	asked, used = aheadCounts(t, a)
+	if asked-asked0 != used-used0+1 {
+		t.Errorf("a changed page: %d asked ahead, %d used; want one unread", asked-asked0, used-used0)
+	}
+	// Both pages are asked ahead until the first one has not been asked
+	// for eight runs; then only the second.
+	for range 9 {
+		ask(coop, 1)
+	}
+	asked0, _ = aheadCounts(t, a)
+	_, used0 = aheadCounts(t, a)
+	if _, _, trips := ask(coop, 1); trips != 1 {
+		t.Errorf("the changed page, learnt: %d round trips, want 1", trips)
+	}
+	if asked, used := aheadCounts(t, a); asked-asked0 != used-used0 {
+		t.Errorf("after nine runs of the changed page: %d asked ahead, %d used; want the old page forgotten", asked-asked0, used-used0)
+	}
+
+	// A foreign example under the same root asks what a foreign
+	// example's fields asked: nothing the first time, its own page the
+	// next.
+	example := idOf(a, "coompanion")
+	e1, _, trips1 := ask(example, 100)
+	e2, _, trips := ask(example, 100)
+	if e1 != e2 || trips1 != 2 || trips != 1 {
+		t.Errorf("a foreign example: %d round trips, then %d, answers %q and %q", trips1, trips, e1, e2)
+	}
+	if !strings.Contains(e1, `"inspired":{"totalCount":`) {
+		t.Errorf("a foreign example: %s", e1)
+	}
+
+	// Below the root nothing is asked ahead: a link's end.
+	asked0, _ = aheadCounts(t, a)
+	nested := `query($id: ID!) { node(id: $id) { ... on Cooperative { founders(first: 3) { nodes { ... on Partner { cooperatives(first: 3) { nodes { id } } } } } } } }`
+	for range 2 {
+		if raw, _ := a.postCountingVars(counter, "", nested, map[string]any{"id": coop}, map[string]string{"Cache-Control": "no-cache"}); strings.Contains(raw, `"errors"`) {
+			t.Fatal(raw)
+		}
+	}
+	if asked, _ := aheadCounts(t, a); asked-asked0 != 1 {
+		t.Errorf("a nested page: %d asked ahead over two runs, want the second's founders' page", asked-asked0)
+	}
+}
