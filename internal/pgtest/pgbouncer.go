@@ -23,8 +23,9 @@ type PgBouncer struct {
 }
 
 // NewPgBouncer starts a PgBouncer that keeps prepared statements in
-// transaction pooling mode (1.21 or later, max_prepared_statements = 512:
-// the API's default pgx mode, cache_statement, works through it) in front
+// transaction pooling mode (1.21 or later, max_prepared_statements = 512
+// and PreparedPktBuf: the API's default pgx mode, cache_statement, works
+// through it) in front
 // of the test server, listening on a unix socket of its own, and stops it
 // when t ends. The binary is the one scripts/pgbouncer-install provides
 // (RecentPgBouncer). It fails t when there is none: the tests that need it
@@ -37,7 +38,7 @@ func NewPgBouncer(t testing.TB) *PgBouncer {
 	if err != nil {
 		t.Fatal("pgtest: ", err)
 	}
-	return startPgBouncer(t, bin, "max_prepared_statements = 512\n")
+	return startPgBouncer(t, bin, "max_prepared_statements = 512\n"+PreparedPktBuf+"\n")
 }
 
 // NewPgBouncerWithoutPreparedStatements starts Debian 12's PgBouncer
@@ -60,6 +61,14 @@ func NewPgBouncerWithoutPreparedStatements(t testing.TB) *PgBouncer {
 	}
 	return startPgBouncer(t, bin, extra)
 }
+
+// PreparedPktBuf is the packet buffer that a PgBouncer keeping prepared
+// statements needs for the API's pipelines (deploy/pgbouncer.ini): with
+// the default 4 kB, 1.24.1 corrupted the answer to a pipeline that
+// prepares several new statements of some 45 kB in all (the entities by
+// id are 19 kB of SQL), and pgx read "invalid message length: -65536"
+// (TestPgBouncerTakesAPipelineOfLargeNewStatements, docs/scaling.md).
+const PreparedPktBuf = "pkt_buf = 65536"
 
 // pgBouncerVersion is the version scripts/pgbouncer-install builds.
 const pgBouncerVersion = "1.24.1"
