@@ -3,12 +3,14 @@ package loader
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnergraph/partnergraph/internal/kb"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Ahead remembers, for each operation and each entity it reads by ID at its
@@ -21,12 +23,15 @@ import (
 // runs asked remembered, the first level goes with the row (docs/scaling.md,
 // "Round trips").
 //
-// What is asked ahead is only a question put early: its answer waits in
-// the request's loaders for the field that asks it, and one that no field
-// asks (a variable changed a page's size, so the field asks another) is
-// dropped with the loaders. A question no run has asked for aheadStale
-// runs is forgotten. One Ahead serves a server's requests; it holds at
-// most max operations' questions.
+// The questions are remembered per operation text, variables (but those
+// of the root field's own arguments, the entity's ID: a page's size is a
+// variable the fields' questions depend on, the ID is not), root field and
+// kind, so that one client's variables never make another's requests ask
+// more. What is asked ahead is only a question put early: its answer
+// waits in the request's loaders for the field that asks it, and one that
+// no field asks is dropped with the loaders. A question no run has asked
+// for aheadStale runs is forgotten. One Ahead serves a server's requests;
+// it holds at most max roots' questions.
 type Ahead struct {
 	mu      sync.Mutex
 	max     int
@@ -49,8 +54,9 @@ const (
 )
 
 // aheadKey names one entity read at the root of one operation: the
-// operation's text and name, the root field's path (its alias) and the
-// entity's kind (its ID says it before it is read).
+// operation's text, name and variables (but the root field's own), the
+// root field's path (its alias) and the entity's kind (its ID says it
+// before it is read).
 type aheadKey struct {
 	op   [sha256.Size]byte
 	path string
@@ -118,6 +124,23 @@ func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
 	h.Write([]byte(op.OperationName))
 	h.Write([]byte{0})
 	h.Write([]byte(op.RawQuery))
+	h.Write([]byte{0})
+	if len(op.Variables) > 0 {
+		own := map[string]bool{}
+		for _, arg := range fc.Field.Arguments {
+			variablesOf(arg.Value, own)
+		}
+		vars := make(map[string]any, len(op.Variables))
+		for name, v := range op.Variables {
+			if !own[name] {
+				vars[name] = v
+			}
+		}
+		// Maps are written with their keys in order.
+		if err := json.NewEncoder(h).Encode(vars); err != nil {
+			return
+		}
+	}
 	key := aheadKey{path: fc.Path().String(), kind: kind}
 	h.Sum(key.op[:0])
 
@@ -146,6 +169,7 @@ func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
 	}
 	l.roots[key.path] = aheadRoot{key: key, id: id, run: run}
 	l.mu.Unlock()
+	l.rooted.Store(true)
 	for _, q := range asks {
 		if group := q.again(l); group != "" {
 			a.asked.Add(1)
@@ -165,13 +189,7 @@ func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
 // of entity id by the field of ctx, when that field is right under a root
 // that asked ahead for id.
 func (l *Loaders) record(ctx context.Context, group string, again func(*Loaders) string, id int64) {
-	if l.ahead == nil || again == nil {
-		return
-	}
-	l.mu.Lock()
-	none := len(l.roots) == 0
-	l.mu.Unlock()
-	if none {
+	if l.ahead == nil || again == nil || !l.rooted.Load() {
 		return
 	}
 	fc := graphql.GetFieldContext(ctx)
@@ -216,4 +234,17 @@ func atRoot(fc *graphql.FieldContext) bool {
 		}
 	}
 	return true
+}
+
+// variablesOf adds to names the variables v refers to, at any depth.
+func variablesOf(v *ast.Value, names map[string]bool) {
+	if v == nil {
+		return
+	}
+	if v.Kind == ast.Variable {
+		names[v.Raw] = true
+	}
+	for _, c := range v.Children {
+		variablesOf(c.Value, names)
+	}
 }

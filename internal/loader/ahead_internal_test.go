@@ -49,3 +49,55 @@ func TestAheadRemembersAtMostItsOperations(t *testing.T) {
 		t.Errorf("%d roots of the request, want the one at the root", len(l.roots))
 	}
 }
+
+// TestAheadForgetsWhatNoRunAsks: a question the fields under a root asked
+// once is asked ahead until aheadStale runs have not asked it, then
+// forgotten; one asked by every run stays. The root's own arguments'
+// variables are not part of what names the root; the others are.
+func TestAheadForgetsWhatNoRunAsks(t *testing.T) {
+	a := NewAhead(0)
+	none := func(*Loaders) string { return "" } // asks nothing of the database
+	query := `query($id: ID!, $n: Int) { node(id: $id) { id } }`
+	run := func(vars map[string]any, groups ...string) *Loaders {
+		l := New(&store.Store{}, store.Visibility{}, 0).WithAhead(a)
+		ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{RawQuery: query, Variables: vars})
+		root := &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Name: "node", Alias: "node",
+			Arguments: ast.ArgumentList{{Name: "id", Value: &ast.Value{Kind: ast.Variable, Raw: "id"}}}}}}
+		ctx = graphql.WithFieldContext(ctx, root)
+		l.AskAhead(ctx, kb.KindCooperative, 7)
+		child := graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Cooperative",
+			Field: graphql.CollectedField{Field: &ast.Field{Name: "founders", Alias: "founders"}}})
+		for _, g := range groups {
+			l.record(child, g, none, 7)
+		}
+		l.record(child, "of another entity", none, 8)
+		return l
+	}
+	groups := func() []string {
+		var out []string
+		for _, e := range a.entries {
+			for _, q := range e.asks {
+				out = append(out, q.group)
+			}
+		}
+		return out
+	}
+	run(map[string]any{"id": "a", "n": 1}, "old", "kept")
+	for i := range aheadStale {
+		run(map[string]any{"id": fmt.Sprint(i), "n": 1}, "kept")
+		if got := groups(); len(got) != 2 {
+			t.Fatalf("after %d runs without it: %v, want the old question still there", i+1, got)
+		}
+	}
+	run(map[string]any{"id": "b", "n": 1}, "kept")
+	if got := groups(); len(got) != 1 || got[0] != "kept" {
+		t.Errorf("after %d runs without it: %v, want only the kept question", aheadStale+1, got)
+	}
+	if len(a.entries) != 1 {
+		t.Errorf("%d roots for one operation whose runs differ by the root's ID only", len(a.entries))
+	}
+	run(map[string]any{"id": "b", "n": 2}, "other")
+	if len(a.entries) != 2 {
+		t.Errorf("%d roots after a run with another page size, want 2", len(a.entries))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnergraph/partnergraph/internal/kb"
@@ -106,6 +107,7 @@ type Loaders struct {
 	// entities, by the root field's path.
 	ahead      *Ahead
 	roots      map[string]aheadRoot
+	rooted     atomic.Bool       // roots is not empty
 	askedAhead map[levelKey]bool // asked ahead, not yet by a field
 
 	mu            sync.Mutex

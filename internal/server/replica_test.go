@@ -152,15 +152,20 @@ func TestReplicaStoppedUnderReadsCostsNoRequest(t *testing.T) {
 	r := newReplicated(t)
 	a, st := r.serve(server.Config{}, store.ReplicaOptions{})
 
-	// A page with a level of nested pages (a pipeline), and a search (its
-	// page's one round trip with its settings, its entities' batch).
+	// A page with a level of nested pages (a pipeline), a search (its
+	// page's one round trip with its settings, its entities' batch), and
+	// a cooperative's page by node(id), its row and its first level in
+	// one batch (loader.Ahead).
+	coop := idOf(a, "spoldzielnia-socjalna-rowne-szanse")
 	queries := []string{`{ projects(first: 5) { totalCount nodes { name partners { nodes { name sector } } } } }`,
-		`{ search(query: "spółdzielnia socjalna", first: 5) { totalCount edges { snippet { html } node { name } } } }`}
+		`{ search(query: "spółdzielnia socjalna", first: 5) { totalCount edges { snippet { html } node { name } } } }`,
+		`{ node(id: "` + coop + `") { ... on Cooperative { name founders(first: 10) { totalCount nodes { id name } }
+			workshops(first: 10) { nodes { id name city } } indicators { name value } } } }`}
 	var ok, failed atomic.Int64
 	var firstFailure atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range 4 {
+	for i := range 6 {
 		query := queries[i%len(queries)]
 		wg.Add(1)
 		go func() {
