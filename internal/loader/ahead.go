@@ -112,12 +112,50 @@ func (l *Loaders) WithAhead(a *Ahead) *Loaders {
 // remembers what they ask in this one. It does nothing below the root,
 // or without an Ahead.
 func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
-	if l.ahead == nil || !graphql.HasOperationContext(ctx) {
+	key, ok := l.aheadKeyOf(ctx, kind)
+	if !ok {
 		return
+	}
+	run, asks := l.ahead.begin(key)
+	l.mu.Lock()
+	if l.roots == nil {
+		l.roots = map[string]aheadRoot{}
+	}
+	l.roots[key.path] = aheadRoot{key: key, id: id, run: run}
+	l.mu.Unlock()
+	l.rooted.Store(true)
+	var keys []levelKey
+	for _, q := range asks {
+		if group := q.again(l); group != "" {
+			keys = append(keys, levelKey{group, id})
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	l.ahead.asked.Add(int64(len(keys)))
+	l.mu.Lock()
+	if l.askedAhead == nil {
+		l.askedAhead = map[levelKey]bool{}
+	}
+	for _, k := range keys {
+		l.askedAhead[k] = true
+	}
+	l.mu.Unlock()
+	for _, k := range keys {
+		l.level.Loader.LoadThunk(ctx, k)
+	}
+}
+
+// aheadKeyOf returns the key of the root field of ctx reading an entity of
+// kind by its ID. False below the root, or without an Ahead.
+func (l *Loaders) aheadKeyOf(ctx context.Context, kind kb.Kind) (aheadKey, bool) {
+	if l.ahead == nil || !graphql.HasOperationContext(ctx) {
+		return aheadKey{}, false
 	}
 	fc := graphql.GetFieldContext(ctx)
 	if !atRoot(fc) {
-		return
+		return aheadKey{}, false
 	}
 	op := graphql.GetOperationContext(ctx)
 	h := sha256.New()
@@ -138,14 +176,20 @@ func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
 		}
 		// Maps are written with their keys in order.
 		if err := json.NewEncoder(h).Encode(vars); err != nil {
-			return
+			return aheadKey{}, false
 		}
 	}
 	key := aheadKey{path: fc.Path().String(), kind: kind}
 	h.Sum(key.op[:0])
+	return key, true
+}
 
-	a := l.ahead
+// begin counts a run of the root key and returns its number and the
+// questions to ask ahead, forgetting those no run has asked for
+// aheadStale runs.
+func (a *Ahead) begin(key aheadKey) (uint64, []aheadAsk) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	e := a.entries[key]
 	if e == nil {
 		if len(a.entries) >= a.max {
@@ -160,29 +204,7 @@ func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
 	e.runs++
 	run := e.runs
 	e.asks = slices.DeleteFunc(e.asks, func(q aheadAsk) bool { return run-q.lastSeen > aheadStale })
-	asks := slices.Clone(e.asks)
-	a.mu.Unlock()
-
-	l.mu.Lock()
-	if l.roots == nil {
-		l.roots = map[string]aheadRoot{}
-	}
-	l.roots[key.path] = aheadRoot{key: key, id: id, run: run}
-	l.mu.Unlock()
-	l.rooted.Store(true)
-	for _, q := range asks {
-		if group := q.again(l); group != "" {
-			a.asked.Add(1)
-			k := levelKey{group, id}
-			l.mu.Lock()
-			if l.askedAhead == nil {
-				l.askedAhead = map[levelKey]bool{}
-			}
-			l.askedAhead[k] = true
-			l.mu.Unlock()
-			l.level.Loader.LoadThunk(ctx, k)
-		}
-	}
+	return run, slices.Clone(e.asks)
 }
 
 // record remembers the question group (registered anew by again) asked

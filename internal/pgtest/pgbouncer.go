@@ -25,9 +25,8 @@ type PgBouncer struct {
 // NewPgBouncer starts a PgBouncer that keeps prepared statements in
 // transaction pooling mode (1.21 or later, max_prepared_statements = 512
 // and PreparedPktBuf: the API's default pgx mode, cache_statement, works
-// through it) in front
-// of the test server, listening on a unix socket of its own, and stops it
-// when t ends. The binary is the one scripts/pgbouncer-install provides
+// through it) in front of the test server, listening on a unix socket of
+// its own, and stops it when t ends. The binary is the one scripts/pgbouncer-install provides
 // (RecentPgBouncer). It fails t when there is none: the tests that need it
 // must not pass without it. Startup parameters that PgBouncer cannot pass
 // on (plan_cache_mode, statement_timeout) are ignored, as

@@ -268,7 +268,7 @@ func New(cfg Config, st *store.Store) *Server {
 		Help: "Questions asked of the loaders ahead, with the row of an entity read at the root of an operation, because the fields under it asked them in the operation's last runs (docs/scaling.md, \"Round trips\")."},
 		func() float64 { asked, _ := s.ahead.Asked(); return float64(asked) }))
 	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_loader_asked_ahead_used_total",
-		Help: "Questions asked ahead that a field then asked: the others were dropped unread (a variable changed the page the field asks)."},
+		Help: "Questions asked ahead that a field then asked: the others were read and dropped."},
 		func() float64 { _, used := s.ahead.Asked(); return float64(used) }))
 	if cfg.RateLimit.Rate > 0 {
 		s.limits = newLimiters(cfg.RateLimit)

@@ -1472,9 +1472,10 @@ func matchCount(b *builder, groups []string) string {
 // entitiesWithTexts returns EntitiesByID(ids), the texts (readTexts) of
 // ids and, when kinds (the kinds of the ids) holds practices, the topic
 // labels of the practices among them (topicLabelsOf), read in one round
-// trip where reads go to a pool or a replica-routed database (a batch: the statements are
-// prepared statements of its connections; the entities' reads the branches of
-// kinds only, entitiesOfKinds), else one after the other.
+// trip where reads go to a pool or a replica-routed database (a batch:
+// the statements are prepared statements of its connections; the
+// entities' reads the branches of kinds only, entitiesOfKinds), else one
+// after the other.
 func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int64, kinds map[kb.Kind]bool) (
 	[]*kb.Entity, map[int64]kb.Texts, map[int64]map[string][]string, error) {
 	labels := kinds[kb.KindGoodPractice]
