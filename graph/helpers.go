@@ -227,20 +227,33 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 		// first: 0 or last: 0 asks for no items, but totalCount still works.
 		*pi = &model.PageInfo{}
 	} else {
-		vis := loader.For(ctx).Visibility()
+		ld := loader.For(ctx)
+		vis := ld.Visibility()
 		var page *store.EntityPage
 		read := func(ctx context.Context) (err error) {
 			page, err = r.Store.ListEntities(ctx, vis, f, o, p)
 			return err
 		}
-		if wantsCount(ctx) {
+		count := func(ctx context.Context) error {
+			_, err := counted(ctx)
+			return err
+		}
+		switch ahead := ld.AskAheadList(ctx, f.Kind); {
+		case ahead != nil:
+			// What the fields under the entities of the last run's page
+			// asked is asked for them ahead (loader.Ahead), in one round
+			// trip with the page and the count. The count's error is
+			// totalCount's.
+			if wantsCount(ctx) {
+				err = ahead(read, count)[0]
+			} else {
+				err = ahead(read)[0]
+			}
+		case wantsCount(ctx):
 			// The count is asked for: read with the page, in one round
 			// trip (store.Together); its error is totalCount's.
-			err = r.Store.Together(ctx, read, func(ctx context.Context) error {
-				_, err := counted(ctx)
-				return err
-			})[0]
-		} else {
+			err = r.Store.Together(ctx, read, count)[0]
+		default:
 			err = read(ctx)
 		}
 		if err != nil {
@@ -259,6 +272,11 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 			items[i] = item{e, page.Positions[i]}
 		}
 		items = trim(w, items, *pi)
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = it.e.ID
+		}
+		ld.ListRead(ctx, ids)
 		cursors := make([]string, len(items))
 		for i, it := range items {
 			cursors[i] = relay.Cursor{Order: o.Key(), Value: it.pos.Value, More: it.pos.More, ID: it.pos.ID}.Encode()

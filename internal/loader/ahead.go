@@ -53,20 +53,22 @@ const (
 	maxAheadAsks = 32
 )
 
-// aheadKey names one entity read at the root of one operation: the
-// operation's text, name and variables (but the root field's own), the
-// root field's path (its alias) and the entity's kind (its ID says it
-// before it is read).
+// aheadKey names one entity, or one list's page, read at the root of one
+// operation: the operation's text, name and variables (but an entity's
+// ID), the root field's path (its alias), the entities' kind (an ID says
+// it before the entity is read) and whether the reader sees drafts.
 type aheadKey struct {
-	op   [sha256.Size]byte
-	path string
-	kind kb.Kind
+	op     [sha256.Size]byte
+	path   string
+	kind   kb.Kind
+	drafts bool // staff, whose lists hold drafts too
 }
 
 // aheadEntry is what the fields under one root asked.
 type aheadEntry struct {
 	runs uint64 // how many runs have asked ahead
 	asks []aheadAsk
+	ids  []int64 // of a root list: the ids of its last run's page
 }
 
 // aheadAsk is one question of the level loader: its group, how to register
@@ -91,11 +93,12 @@ func NewAhead(max int) *Ahead {
 // them a field then asked too.
 func (a *Ahead) Asked() (asked, used int64) { return a.asked.Load(), a.used.Load() }
 
-// aheadRoot is an entity read at the root of the request: where its
-// questions are remembered, and its id.
+// aheadRoot is an entity, or a list's page of entities, read at the root
+// of the request: where its questions are remembered, and the ids whose
+// questions are remembered.
 type aheadRoot struct {
 	key aheadKey
-	id  int64
+	ids map[int64]bool
 	run uint64
 }
 
@@ -112,44 +115,95 @@ func (l *Loaders) WithAhead(a *Ahead) *Loaders {
 // remembers what they ask in this one. It does nothing below the root,
 // or without an Ahead.
 func (l *Loaders) AskAhead(ctx context.Context, kind kb.Kind, id int64) {
-	key, ok := l.aheadKeyOf(ctx, kind)
+	key, ok := l.aheadKeyOf(ctx, kind, true)
 	if !ok {
 		return
 	}
-	run, asks := l.ahead.begin(key)
-	l.mu.Lock()
-	if l.roots == nil {
-		l.roots = map[string]aheadRoot{}
+	run, asks, _ := l.ahead.begin(key)
+	l.setRoot(aheadRoot{key: key, ids: map[int64]bool{id: true}, run: run})
+	l.askFor(ctx, asks, id)
+}
+
+// AskAheadList is AskAhead for a root list field of ctx, of entities of
+// kind. It returns, when the last run of the operation (with the same
+// variables) read a page whose entities' fields asked questions, the
+// function that reads the list: it runs its reads (the page, its count)
+// at once, without the loaders' wait, in one pipeline with those
+// questions asked for the entities of that page, and leaves their answers
+// in the loaders for the fields that ask them. Else nil: the caller reads
+// as without an Ahead. Either way it then says which entities the page
+// holds (ListRead).
+func (l *Loaders) AskAheadList(ctx context.Context, kind kb.Kind) func(reads ...func(context.Context) error) []error {
+	key, ok := l.aheadKeyOf(ctx, kind, false)
+	if !ok {
+		return nil
 	}
-	l.roots[key.path] = aheadRoot{key: key, id: id, run: run}
-	l.mu.Unlock()
-	l.rooted.Store(true)
+	run, asks, ids := l.ahead.begin(key)
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	l.setRoot(aheadRoot{key: key, ids: set, run: run})
+	if len(asks) == 0 || len(ids) == 0 {
+		return nil
+	}
 	var keys []levelKey
-	for _, q := range asks {
-		if group := q.again(l); group != "" {
-			keys = append(keys, levelKey{group, id})
+	for _, id := range ids {
+		for _, q := range asks {
+			if group := q.again(l); group != "" {
+				keys = append(keys, levelKey{group, id})
+			}
 		}
 	}
-	if len(keys) == 0 {
-		return
-	}
-	l.ahead.asked.Add(int64(len(keys)))
-	l.mu.Lock()
-	if l.askedAhead == nil {
-		l.askedAhead = map[levelKey]bool{}
-	}
-	for _, k := range keys {
-		l.askedAhead[k] = true
-	}
-	l.mu.Unlock()
-	for _, k := range keys {
-		l.level.Loader.LoadThunk(ctx, k)
+	return func(reads ...func(context.Context) error) []error {
+		out, errs, readErrs := l.fetchLevelWith(ctx, keys, reads)
+		l.markAskedAhead(keys, errs)
+		for i, k := range keys {
+			if errs == nil || errs[i] == nil {
+				l.level.Prime(k, out[i])
+			}
+		}
+		return readErrs
 	}
 }
 
-// aheadKeyOf returns the key of the root field of ctx reading an entity of
-// kind by its ID. False below the root, or without an Ahead.
-func (l *Loaders) aheadKeyOf(ctx context.Context, kind kb.Kind) (aheadKey, bool) {
+// ListRead says which entities the page of the root list field of ctx
+// holds: the next run asks ahead for them, and the questions the fields
+// under them ask in this one are remembered.
+func (l *Loaders) ListRead(ctx context.Context, ids []int64) {
+	if l.ahead == nil || !graphql.HasOperationContext(ctx) {
+		return
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if !atRoot(fc) {
+		return
+	}
+	path := fc.Path().String()
+	l.mu.Lock()
+	r, ok := l.roots[path]
+	if ok {
+		r.ids = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			r.ids[id] = true
+		}
+		l.roots[path] = r
+	}
+	l.mu.Unlock()
+	if !ok {
+		return
+	}
+	a := l.ahead
+	a.mu.Lock()
+	if e := a.entries[r.key]; e != nil {
+		e.ids = slices.Clone(ids)
+	}
+	a.mu.Unlock()
+}
+
+// aheadKeyOf returns the key of the root field of ctx reading entities of
+// kind; with byID, the variables of the field's own arguments (the
+// entity's ID) are left out. False below the root, or without an Ahead.
+func (l *Loaders) aheadKeyOf(ctx context.Context, kind kb.Kind, byID bool) (aheadKey, bool) {
 	if l.ahead == nil || !graphql.HasOperationContext(ctx) {
 		return aheadKey{}, false
 	}
@@ -165,8 +219,10 @@ func (l *Loaders) aheadKeyOf(ctx context.Context, kind kb.Kind) (aheadKey, bool)
 	h.Write([]byte{0})
 	if len(op.Variables) > 0 {
 		own := map[string]bool{}
-		for _, arg := range fc.Field.Arguments {
-			variablesOf(arg.Value, own)
+		if byID {
+			for _, arg := range fc.Field.Arguments {
+				variablesOf(arg.Value, own)
+			}
 		}
 		vars := make(map[string]any, len(op.Variables))
 		for name, v := range op.Variables {
@@ -179,15 +235,15 @@ func (l *Loaders) aheadKeyOf(ctx context.Context, kind kb.Kind) (aheadKey, bool)
 			return aheadKey{}, false
 		}
 	}
-	key := aheadKey{path: fc.Path().String(), kind: kind}
+	key := aheadKey{path: fc.Path().String(), kind: kind, drafts: l.vis.Drafts}
 	h.Sum(key.op[:0])
 	return key, true
 }
 
-// begin counts a run of the root key and returns its number and the
-// questions to ask ahead, forgetting those no run has asked for
-// aheadStale runs.
-func (a *Ahead) begin(key aheadKey) (uint64, []aheadAsk) {
+// begin counts a run of the root key and returns its number, the
+// questions to ask ahead (forgetting the stale ones) and, for a list, the
+// ids of the last run's page.
+func (a *Ahead) begin(key aheadKey) (uint64, []aheadAsk, []int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e := a.entries[key]
@@ -204,7 +260,56 @@ func (a *Ahead) begin(key aheadKey) (uint64, []aheadAsk) {
 	e.runs++
 	run := e.runs
 	e.asks = slices.DeleteFunc(e.asks, func(q aheadAsk) bool { return run-q.lastSeen > aheadStale })
-	return run, slices.Clone(e.asks)
+	return run, slices.Clone(e.asks), slices.Clone(e.ids)
+}
+
+// setRoot records a root of the request, whose fields' questions are
+// remembered.
+func (l *Loaders) setRoot(r aheadRoot) {
+	l.mu.Lock()
+	if l.roots == nil {
+		l.roots = map[string]aheadRoot{}
+	}
+	l.roots[r.key.path] = r
+	l.mu.Unlock()
+	l.rooted.Store(true)
+}
+
+// askFor asks the level loader the questions asks of entity id, ahead,
+// marking them asked ahead under one lock.
+func (l *Loaders) askFor(ctx context.Context, asks []aheadAsk, id int64) {
+	var keys []levelKey
+	for _, q := range asks {
+		if group := q.again(l); group != "" {
+			keys = append(keys, levelKey{group, id})
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	l.markAskedAhead(keys, nil)
+	for _, k := range keys {
+		l.level.Loader.LoadThunk(ctx, k)
+	}
+}
+
+// markAskedAhead marks keys asked ahead, but those whose answer failed
+// (errs[i] not nil: the field that asks the question asks it again), and
+// counts them.
+func (l *Loaders) markAskedAhead(keys []levelKey, errs []error) {
+	n := 0
+	l.mu.Lock()
+	if l.askedAhead == nil {
+		l.askedAhead = map[levelKey]bool{}
+	}
+	for i, k := range keys {
+		if errs == nil || errs[i] == nil {
+			l.askedAhead[k] = true
+			n++
+		}
+	}
+	l.mu.Unlock()
+	l.ahead.asked.Add(int64(n))
 }
 
 // record remembers the question group (registered anew by again) asked
@@ -215,17 +320,27 @@ func (l *Loaders) record(ctx context.Context, group string, again func(*Loaders)
 		return
 	}
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || !atRoot(fc.Parent) {
+	if fc == nil || fc.Field.Field == nil || fc.Parent == nil {
+		return
+	}
+	// Right under the root (node(id:)), or under an entity of a root
+	// list's nodes.
+	root := fc.Parent
+	if item := fc.Parent; item.Index != nil && item.Parent != nil && item.Parent.Field.Field != nil && item.Parent.Field.Name == "nodes" {
+		root = item.Parent.Parent
+	}
+	if !atRoot(root) {
 		return
 	}
 	l.mu.Lock()
-	r, ok := l.roots[fc.Parent.Path().String()]
-	if ok && r.id == id && l.askedAhead[levelKey{group, id}] {
+	r, ok := l.roots[root.Path().String()]
+	ok = ok && r.ids[id]
+	if ok && l.askedAhead[levelKey{group, id}] {
 		delete(l.askedAhead, levelKey{group, id}) // counted once
 		l.ahead.used.Add(1)
 	}
 	l.mu.Unlock()
-	if !ok || r.id != id {
+	if !ok {
 		return
 	}
 	a := l.ahead

@@ -364,6 +364,13 @@ func (s SpecLoader) Rows(ctx context.Context, id int64) ([]store.LinkRow, error)
 // round trip (store.Together): the pages of links of every spec in one
 // statement (store.LinkPages), each other group's questions in one.
 func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []error) {
+	out, errs, _ := l.fetchLevelWith(ctx, keys, nil)
+	return out, errs
+}
+
+// fetchLevelWith is fetchLevel with the reads extra in the same pipeline,
+// after the questions' statements; it also returns their errors.
+func (l *Loaders) fetchLevelWith(ctx context.Context, keys []levelKey, extra []func(context.Context) error) ([]any, []error, []error) {
 	type group struct {
 		fetch levelFetch
 		ids   []int64
@@ -431,9 +438,12 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 			return err
 		})
 	}
+	groupFns := len(fns)
+	fns = append(fns, extra...)
 	errs := l.store.Together(ctx, fns...)
+	extraErrs := errs[groupFns:]
 	linksErr := errors.Join(errs[:linkFns]...)
-	errs = errs[linkFns:]
+	errs = errs[linkFns:groupFns]
 	for i, g := range order {
 		g.err = errs[i]
 	}
@@ -458,7 +468,7 @@ func (l *Loaders) fetchLevel(ctx context.Context, keys []levelKey) ([]any, []err
 			outErrs[i] = err
 		}
 	}
-	return out, outErrs
+	return out, outErrs, extraErrs
 }
 
 // LinkCount returns the loader of the number of links that match spec

@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/partnergraph/partnergraph/internal/relay"
 	"github.com/partnergraph/partnergraph/internal/server"
+	"github.com/partnergraph/partnergraph/internal/store"
 )
 
 // aheadCounts reads how many questions the server has asked ahead, and
@@ -163,5 +166,60 @@ func TestAskAheadReadsTheFirstLevelWithTheRootsRow(t *testing.T) {
 	}
 	if asked, _ := aheadCounts(t, a); asked-asked0 != 1 {
 		t.Errorf("a nested page: %d asked ahead over two runs, want the second's founders' page", asked-asked0)
+	}
+}
+
+// TestAskAheadReadsARootListWithItsEntitiesFirstLevel: a root list's page
+// goes in one round trip with what the fields under its entities asked in
+// the operation's last run, asked for the entities of that run's page
+// (loader.Ahead), and answers as before; when a write changes the page,
+// the entity new to it costs its own round trip once, and the answer is
+// the new page's.
+func TestAskAheadReadsARootListWithItsEntitiesFirstLevel(t *testing.T) {
+	counter := &queryCounter{}
+	a := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond},
+		func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	fresh := newAPI(t, "reference", server.Config{LoaderWait: 100 * time.Millisecond})
+	page := `query($n: Int!) { goodPractices(first: $n) { totalCount nodes { id name
+		cases(first: 2) { totalCount nodes { __typename id } } } } }`
+	ask := func(api *api, n int) (string, int64) {
+		t.Helper()
+		trips := counter.Trips.Load()
+		raw, _ := api.postCountingVars(counter, "", page, map[string]any{"n": n}, map[string]string{"Cache-Control": "no-cache"})
+		if strings.Contains(raw, `"errors"`) || !strings.Contains(raw, `"cases":{"totalCount":`) {
+			t.Fatalf("%s", raw)
+		}
+		return raw, counter.Trips.Load() - trips
+	}
+	first, trips := ask(a, 3)
+	if trips != 2 {
+		t.Errorf("the first run: %d round trips, want 2 (the page, then its entities' cases)", trips)
+	}
+	for range 2 {
+		if raw, trips := ask(a, 3); raw != first || trips != 1 {
+			t.Errorf("a later run: %d round trips (want 1), the answer\n%s\nwant\n%s", trips, raw, first)
+		}
+	}
+	if want, _ := ask(fresh, 3); want != first {
+		t.Errorf("asked ahead:\n%s\na fresh server:\n%s", first, want)
+	}
+	// A practice renamed to the top of the page (by name): its cases are
+	// asked by the field, a round trip more, once.
+	if _, err := a.Pool.Exec(context.Background(), `UPDATE entity SET name = 'AAA ' || name, sort_name = 'aaa ' || sort_name
+		WHERE id = (SELECT id FROM entity WHERE kind = 'GOOD_PRACTICE' AND status = 'PUBLISHED' ORDER BY sort_name DESC, id DESC LIMIT 1)`); err != nil {
+		t.Fatal(err)
+	}
+	changed, trips := ask(a, 3)
+	if changed == first || trips != 2 || !strings.Contains(changed, `"nodes":[{"id":`) || !strings.Contains(changed, `"name":"AAA `) {
+		t.Errorf("after the write: %d round trips (want 2), the answer\n%s", trips, changed)
+	}
+	// As a server of the same database that has not run it answers.
+	srv := httptest.NewServer(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store.New(a.Pool)).Handler())
+	defer srv.Close()
+	if want, _ := ask(&api{t: t, URL: srv.URL, Pool: a.Pool}, 3); want != changed {
+		t.Errorf("after the write, asked ahead:\n%s\nwant:\n%s", changed, want)
+	}
+	if raw, trips := ask(a, 3); raw != changed || trips != 1 {
+		t.Errorf("the changed page learnt: %d round trips, want 1", trips)
 	}
 }
