@@ -4,7 +4,8 @@
 // (scripts/postgraphile), and prints a table per operation:
 // throughput, latencies and the ratios between the targets. With --soak
 // it runs the operations mixed for a long time and reports the server's
-// memory. scripts/benchmark runs it the way docs/benchmarks.md describes.
+// memory. With --rate the requests arrive as an open loop, at a fixed
+// rate whatever the answers take. scripts/benchmark runs it the way docs/benchmarks.md describes.
 //
 // It is a tool of its own, not a subcommand of partnergraph, so that the
 // binary operators deploy carries no load generator.
@@ -25,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -54,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	serverToo := fs.Bool("server", true, "run partnergraph over HTTP (false: only the ceiling and the peer)")
 	noCache := fs.Bool("no-cache", false, "send Cache-Control: no-cache, so that the server executes every query instead of answering from its response cache")
 	clients := fs.Int("clients", 16, "concurrent clients")
+	rate := fs.Float64("rate", 0, "an open loop: requests a second at random times, whatever the answers take, each served by the first free client and timed from when it was due (0: a closed loop, each client sending when its last request is answered)")
 	duration := fs.Duration("duration", 20*time.Second, "how long to run each operation on each target")
 	warmup := fs.Duration("warmup", 3*time.Second, "how long to warm up each operation on each target, unmeasured")
 	var names []string
@@ -76,14 +79,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *clients < 1 || *duration <= 0 || *warmup < 0 || *sample < 2 {
-		return errors.New("--clients and --duration must be positive, --warmup not negative, --sample at least 2")
+	if *clients < 1 || *duration <= 0 || *warmup < 0 || *sample < 2 || *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
+		return errors.New("--clients and --duration must be positive, --warmup and --rate not negative, --sample at least 2")
+	}
+	if *rate > 0 && *soak > 0 {
+		return errors.New("--rate is for the table's runs, not a --soak")
 	}
 	dsn := getenv("DATABASE_URL")
 	if dsn == "" {
 		return errors.New("set DATABASE_URL to the server's database: the sample and the ceiling read it")
 	}
-	cfg := bench.Config{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, ServerPID: *pid}
+	cfg := bench.Config{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, ServerPID: *pid, Rate: *rate}
 	for _, name := range strings.Split(*ops, ",") {
 		op, err := bench.OpNamed(strings.TrimSpace(name))
 		if err != nil {
@@ -137,8 +143,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		bench.WriteTable(stdout, results)
 		return err
 	}
-	fmt.Fprintf(stdout, "%d clients, %s per operation and target after %s warm-up; sample of %d entities, %d cooperatives, %d partners\n",
-		*clients, *duration, *warmup, len(cfg.Sample.All), len(cfg.Sample.Cooperatives), len(cfg.Sample.Partners))
+	loop := fmt.Sprintf("%d clients", *clients)
+	if *rate > 0 {
+		loop = fmt.Sprintf("an open loop of %g requests a second served by %d clients, each timed from when it was due", *rate, *clients)
+	}
+	fmt.Fprintf(stdout, "%s, %s per operation and target after %s warm-up; sample of %d entities, %d cooperatives, %d partners\n",
+		loop, *duration, *warmup, len(cfg.Sample.All), len(cfg.Sample.Cooperatives), len(cfg.Sample.Partners))
 	results, err := bench.Run(ctx, cfg, func(r bench.Result) { fmt.Fprintln(stdout, r) })
 	fmt.Fprintln(stdout)
 	bench.WriteTable(stdout, results)

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -111,6 +112,15 @@ type Config struct {
 	// ServerPID, when not 0, is the process whose resident memory is
 	// sampled while the server target runs.
 	ServerPID int
+	// Rate, when above 0, makes each run an open loop: requests arrive at
+	// Rate a second in all, at random (Poisson) times drawn from Seed,
+	// whatever the answers take, and each is served by the first of the
+	// Clients that is free and timed from when it was due, so that a
+	// request that waited for a client counts its wait (no coordinated
+	// omission). A closed loop (0) keeps each client sending its next
+	// request when its last is answered: past saturation its latency is
+	// the queue the clients make themselves.
+	Rate float64
 }
 
 // Result is what one operation measured on one target.
@@ -157,6 +167,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) ([]Result, erro
 }
 
 func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid int) Result {
+	if cfg.Rate > 0 {
+		return runOpen(ctx, cfg, t, op, d, pid)
+	}
 	// Requests in flight at the deadline run to their end: a write cut
 	// halfway would leave the client not knowing what it made.
 	deadline := time.Now().Add(d)
@@ -199,6 +212,77 @@ func run(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopRSS()
+	res.summarize(lat, elapsed)
+	return res
+}
+
+// runOpen is run as an open loop at cfg.Rate requests a second (Config.Rate).
+func runOpen(ctx context.Context, cfg Config, t Target, op Op, d time.Duration, pid int) Result {
+	type client struct {
+		c    *Client
+		r    *rand.Rand
+		lat  []time.Duration
+		errs int
+		err  string
+	}
+	res := Result{Op: op.Name, Target: t.Name()}
+	stopRSS := sampleRSS(pid, &res.PeakRSS)
+	all := make([]*client, cfg.Clients)
+	free := make(chan *client, cfg.Clients)
+	for i := range all {
+		all[i] = &client{
+			c: &Client{Index: i, Of: cfg.Clients, Actor: fmt.Sprintf("bench-%d", i)},
+			r: rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
+		}
+		free <- all[i]
+	}
+	arrivals := rand.New(rand.NewPCG(cfg.Seed, math.MaxUint64))
+	gap := func() time.Duration { return time.Duration(arrivals.ExpFloat64() / cfg.Rate * float64(time.Second)) }
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+loop:
+	for due := start.Add(gap()); due.Before(deadline); due = due.Add(gap()) {
+		if wait := time.Until(due); wait > 0 {
+			select {
+			case <-ctx.Done():
+				break loop
+			case <-time.After(wait):
+			}
+		}
+		var c *client
+		select {
+		case <-ctx.Done():
+			break loop
+		case c = <-free:
+		}
+		wg.Go(func() {
+			defer func() { free <- c }()
+			err := t.Do(ctx, op, c.c, op.Draw(c.r, cfg.Sample, c.c))
+			c.lat = append(c.lat, time.Since(due))
+			if err != nil {
+				c.errs++
+				if c.err == "" {
+					c.err = err.Error()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var lat []time.Duration
+	for _, c := range all {
+		// A link left behind by the end of the run is removed, unmeasured.
+		if c.c.Linked != "" || c.c.LinkID != 0 {
+			_ = t.Do(context.WithoutCancel(ctx), op, c.c, Args{})
+		}
+		lat = append(lat, c.lat...)
+		res.Errors += c.errs
+		if res.FirstError == "" {
+			res.FirstError = c.err
+		}
+	}
 	stopRSS()
 	res.summarize(lat, elapsed)
 	return res
