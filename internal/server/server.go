@@ -270,6 +270,12 @@ func New(cfg Config, st *store.Store) *Server {
 	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_loader_asked_ahead_used_total",
 		Help: "Questions asked ahead that a field then asked: the others were read and dropped."},
 		func() float64 { _, used := s.ahead.Asked(); return float64(used) }))
+	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_search_hits_read_ahead_total",
+		Help: "Search pages whose last run's hits were read with the page, in its pipeline (docs/search.md, \"Round trips\")."},
+		func() float64 { asked, _ := st.SearchAhead(); return float64(asked) }))
+	s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnergraph_search_hits_read_ahead_used_total",
+		Help: "Search pages that held exactly the hits read ahead: the others read their hits again after the page."},
+		func() float64 { _, used := st.SearchAhead(); return float64(used) }))
 	if cfg.RateLimit.Rate > 0 {
 		s.limits = newLimiters(cfg.RateLimit)
 	}

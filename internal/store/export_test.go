@@ -125,3 +125,18 @@ func MixCountSQL(vis Visibility, f Filter) (sql string, args []any, routed bool)
 	sql, args = f.mixCountSQL(vis)
 	return sql, args, f.onlyMixes()
 }
+
+// ReverseRememberedSearches makes every search page that searchAhead
+// remembers hold its hits in the reverse order: a page remembered that is
+// not the page the next run reads.
+func (s *Store) ReverseRememberedSearches() {
+	s.searchAhead.mu.Lock()
+	defer s.searchAhead.mu.Unlock()
+	for k, p := range s.searchAhead.pages {
+		ids := append([]int64(nil), p.ids...)
+		for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+			ids[i], ids[j] = ids[j], ids[i]
+		}
+		s.searchAhead.pages[k] = aheadPage{ids: ids, kinds: p.kinds}
+	}
+}

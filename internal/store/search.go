@@ -889,8 +889,11 @@ const withoutJITGeneric = `SELECT set_config('transaction_read_only', 'on', true
 // generic plan (pagePlans, searchplan.go).
 //
 // before, if not nil, is a statement of one row sent ahead of the page in
-// the same pipeline (which words of a partial search match nothing).
-func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, before *rowRead, row func(id int64, score float64, n int64, kind kb.Kind)) error {
+// the same pipeline (which words of a partial search match nothing);
+// after are statements sent after it (the entities of the hits its last
+// run found, searchAhead), which a read outside a pool does not send.
+func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bool, before *rowRead, after []afterRead,
+	row func(id int64, score float64, n int64, kind kb.Kind)) error {
 	p, retry, ok := s.pipelinePool(ctx)
 	if !ok {
 		return s.readWithoutJIT(ctx, func(q querier) error {
@@ -913,7 +916,7 @@ func (s *Store) readOnce(ctx context.Context, sql string, args []any, generic bo
 			return translate(err)
 		})
 	}
-	return s.pipelineOn(ctx, p, retry, sql, args, generic, before, func(_ *pgx.Conn, result *pgconn.Result) error {
+	return s.pipelineOn(ctx, p, retry, sql, args, generic, before, after, func(_ *pgx.Conn, result *pgconn.Result) error {
 		return readHits(result, row)
 	})
 }
@@ -971,8 +974,11 @@ func (rr *rowRead) scan(conn *pgx.Conn, rows [][][]byte) error {
 // keeps prepared statements), before (if not nil, scanned into its
 // destinations) and the statement in one pipeline, one round trip and
 // one implicit transaction. It returns the statement's result, its rows
-// in binary and without field descriptions.
-func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql string, args []any, generic bool, before *rowRead) (*pgconn.Result, error) {
+// in binary and without field descriptions. The statements after, if any,
+// follow the page in the pipeline, each prepared on conn once and read by
+// its own read.
+func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql string, args []any, generic bool, before *rowRead,
+	after []afterRead) (*pgconn.Result, error) {
 	var sd, settings *pgconn.StatementDescription
 	var err error
 	if generic && !s.serverPlans {
@@ -1030,6 +1036,24 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 		sql  string
 		args []any
 	}{sql, args})
+	front := len(traced) // the results read whole; after's follow
+	for _, a := range after {
+		// Prepared under a name of its own (pgx names it by its text): no
+		// round trip once the connection has it.
+		asd, err := conn.Prepare(ctx, a.sql, a.sql)
+		if err != nil {
+			return nil, translate(err)
+		}
+		aeqb, err := build(asd, a.args)
+		if err != nil {
+			return nil, err
+		}
+		batch.ExecStatement(asd, aeqb.ParamValues, aeqb.ParamFormats, aeqb.ResultFormats)
+		traced = append(traced, struct {
+			sql  string
+			args []any
+		}{a.sql, a.args})
+	}
 	// The pool's tracer, if it follows batches, sees the pipeline as one.
 	bt, _ := conn.Config().Tracer.(pgx.BatchTracer)
 	if bt != nil {
@@ -1039,7 +1063,7 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 		}
 		ctx = bt.TraceBatchStart(ctx, conn, pgx.TraceBatchStartData{Batch: pb})
 	}
-	results, err := conn.PgConn().ExecBatch(ctx, batch).ReadAll()
+	results, err := readPipeline(conn, conn.PgConn().ExecBatch(ctx, batch), front, after)
 	if bt != nil {
 		for i, q := range traced {
 			d := pgx.TraceBatchQueryData{SQL: q.sql, Args: q.args, Err: err}
@@ -1053,15 +1077,46 @@ func (s *Store) pipelineWithoutJIT(ctx context.Context, conn *pgx.Conn, sql stri
 	if err != nil {
 		return nil, translate(err)
 	}
-	if len(results) != len(traced) {
-		return nil, fmt.Errorf("search: %d results of a pipeline of %d", len(results), len(traced))
+	if len(results) != front {
+		return nil, fmt.Errorf("search: %d results of a pipeline of %d", len(results), front)
 	}
 	if before != nil {
 		if err := before.scan(conn, results[1].Rows); err != nil {
 			return nil, err
 		}
 	}
-	return results[len(results)-1], nil
+	return results[front-1], nil
+}
+
+// readPipeline reads mrr's results: the first front whole, each of the
+// others (as many as after) by its read, as pgx rows. It reads every
+// result to its end, and returns the first error.
+func readPipeline(conn *pgx.Conn, mrr *pgconn.MultiResultReader, front int, after []afterRead) ([]*pgconn.Result, error) {
+	var results []*pgconn.Result
+	var first error
+	for i := 0; mrr.NextResult(); i++ {
+		if i < front || i-front >= len(after) {
+			r := mrr.ResultReader().Read()
+			results = append(results, r)
+			if first == nil {
+				first = r.Err
+			}
+			continue
+		}
+		rows := pgx.RowsFromResultReader(conn.TypeMap(), mrr.ResultReader())
+		err := after[i-front].read(rows)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if first == nil && err != nil {
+			first = err
+		}
+	}
+	if err := mrr.Close(); first == nil {
+		first = err
+	}
+	return results, first
 }
 
 // readRowOnce runs sql, a statement of one row, read-only with JIT off
@@ -1075,7 +1130,7 @@ func (s *Store) readRowOnce(ctx context.Context, sql string, args []any, oids []
 		return s.readWithoutJIT(ctx, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(dest...) })
 	}
 	args = withoutMode(args)
-	return s.pipelineOn(ctx, p, retry, sql, args, false, nil, func(conn *pgx.Conn, result *pgconn.Result) error {
+	return s.pipelineOn(ctx, p, retry, sql, args, false, nil, nil, func(conn *pgx.Conn, result *pgconn.Result) error {
 		return (&rowRead{sql, args, oids, dest}).scan(conn, result.Rows)
 	})
 }
@@ -1117,7 +1172,7 @@ func (s *Store) pipelinePool(ctx context.Context) (*pgxpool.Pool, func(error) *p
 // database went away), it runs it again there. The result is read whole
 // before read sees it: nothing of a failed run has reached the caller.
 func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(error) *pgxpool.Pool, sql string, args []any, generic bool,
-	before *rowRead, read func(*pgx.Conn, *pgconn.Result) error) error {
+	before *rowRead, after []afterRead, read func(*pgx.Conn, *pgconn.Result) error) error {
 	// run reports whether the pipeline failed, and the error.
 	run := func(p *pgxpool.Pool) (bool, error) {
 		c, err := p.Acquire(ctx)
@@ -1125,7 +1180,7 @@ func (s *Store) pipelineOn(ctx context.Context, p *pgxpool.Pool, retry func(erro
 			return true, translate(err)
 		}
 		defer c.Release()
-		result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic, before)
+		result, err := s.pipelineWithoutJIT(ctx, c.Conn(), sql, args, generic, before, after)
 		if err != nil {
 			return true, err
 		}
@@ -1399,7 +1454,22 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	// JIT off, and planned once per connection for a page of full
 	// matches (searchplan.go), for the query's own terms for a page of
 	// partial ones: see readWithoutJIT.
-	err := s.readOnce(ctx, sql, b.args, !partial, before, func(id int64, score float64, n int64, kind kb.Kind) {
+	// The hits of this page's last run, read with it (searchAhead), where
+	// the pool keeps prepared statements: a PgBouncer older than 1.21 in
+	// transaction mode (serverPlans) has none that the next transaction's
+	// server connection is sure to hold, and the statements after the page
+	// are decoded by their descriptions.
+	var ahead *hitsRead
+	var after []afterRead
+	key, remembered := searchAheadKey(sql, b.args, vis)
+	remembered = remembered && !s.serverPlans
+	if remembered {
+		if last, ok := s.searchAhead.last(key); ok {
+			ahead = &hitsRead{ids: last.ids}
+			after = ahead.reads(ctx, s, vis, last.kinds)
+		}
+	}
+	err := s.readOnce(ctx, sql, b.args, !partial, before, after, func(id int64, score float64, n int64, kind kb.Kind) {
 		ids, scores, kinds, n64 = append(ids, id), append(scores, score), append(kinds, kind), n
 	})
 	if err != nil {
@@ -1430,8 +1500,19 @@ func (s *Store) searchPage(ctx context.Context, vis Visibility, r SearchRequest,
 	for _, k := range kinds[:len(ids)] {
 		pageKinds[k] = true
 	}
-	es, texts, topicLabels, err := s.entitiesWithTexts(ctx, vis, ids, pageKinds)
-	if err != nil {
+	if remembered {
+		s.searchAhead.remember(key, ids, pageKinds)
+	}
+	var es []*kb.Entity
+	var texts map[int64]kb.Texts
+	var topicLabels map[int64]map[string][]string
+	if ahead.complete() {
+		s.searchAhead.asked.Add(1)
+	}
+	if ahead.complete() && slices.Equal(ahead.ids, ids) {
+		s.searchAhead.used.Add(1)
+		es, texts, topicLabels = ahead.es, ahead.texts, ahead.topicLabels
+	} else if es, texts, topicLabels, err = s.entitiesWithTexts(ctx, vis, ids, pageKinds); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	m := q.Matcher() // one for the page: its texts share most words

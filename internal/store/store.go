@@ -29,6 +29,9 @@ type Store struct {
 	listenURL  string           // empty: Listen through the pool (listen.go)
 	probe      searchStatsCache // search_doc's statistics, for search probes (searchprobe.go)
 	pagePlans  pagePlans        // the search pages' prepared statements (searchplan.go)
+	// searchAhead is the hits of the search pages' last runs
+	// (searchahead.go).
+	searchAhead *searchAhead
 	// serverPlans is set when the pool does not keep prepared statements
 	// (any exec mode but cache_statement, as behind a PgBouncer older than
 	// 1.21 in transaction mode): the hottest reads then go through PL/pgSQL
@@ -42,6 +45,7 @@ type Store struct {
 // New returns a Store on pool. The caller keeps ownership of the pool.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, facets: &resultCache{ttl: facetStatsTTL, m: map[string]*cacheEntry{}}, wide: &wideVerdicts{},
+		searchAhead: &searchAhead{},
 		serverPlans: pool.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement}
 }
 
