@@ -234,27 +234,22 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 			page, err = r.Store.ListEntities(ctx, vis, f, o, p)
 			return err
 		}
-		count := func(ctx context.Context) error {
-			_, err := counted(ctx)
-			return err
-		}
-		switch ahead := ld.AskAheadList(ctx, f.Kind); {
-		case ahead != nil:
-			// What the fields under the entities of the last run's page
-			// asked is asked for them ahead (loader.Ahead), in one round
-			// trip with the page and the count. The count's error is
-			// totalCount's.
-			if wantsCount(ctx) {
-				err = ahead(read, count)[0]
-			} else {
-				err = ahead(read)[0]
-			}
-		case wantsCount(ctx):
+		reads := []func(context.Context) error{read}
+		if wantsCount(ctx) {
 			// The count is asked for: read with the page, in one round
 			// trip (store.Together); its error is totalCount's.
-			err = r.Store.Together(ctx, read, count)[0]
-		default:
-			err = read(ctx)
+			reads = append(reads, func(ctx context.Context) error {
+				_, err := counted(ctx)
+				return err
+			})
+		}
+		if ahead := ld.AskAheadList(ctx, f.Kind); ahead != nil {
+			// What the fields under the entities of the last run's page
+			// asked is asked for them ahead (loader.Ahead), in the same
+			// round trip as the page and the count.
+			err = ahead(reads...)[0]
+		} else {
+			err = r.Store.Together(ctx, reads...)[0]
 		}
 		if err != nil {
 			return err
@@ -273,15 +268,13 @@ func (r *Resolver) list(ctx context.Context, f store.Filter, orderBy []*model.En
 		}
 		items = trim(w, items, *pi)
 		ids := make([]int64, len(items))
-		for i, it := range items {
-			ids[i] = it.e.ID
-		}
-		ld.ListRead(ctx, ids)
 		cursors := make([]string, len(items))
 		for i, it := range items {
+			ids[i] = it.e.ID
 			cursors[i] = relay.Cursor{Order: o.Key(), Value: it.pos.Value, More: it.pos.More, ID: it.pos.ID}.Encode()
 			add(it.e, cursors[i])
 		}
+		ld.ListRead(ctx, ids)
 		setCursors(*pi, len(cursors), func(i int) string { return cursors[i] })
 	}
 	*count = func(ctx context.Context) (int, error) {

@@ -139,11 +139,7 @@ func (l *Loaders) AskAheadList(ctx context.Context, kind kb.Kind) func(reads ...
 		return nil
 	}
 	run, asks, ids := l.ahead.begin(key)
-	set := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		set[id] = true
-	}
-	l.setRoot(aheadRoot{key: key, ids: set, run: run})
+	l.setRoot(aheadRoot{key: key, ids: idSet(ids), run: run})
 	if len(asks) == 0 || len(ids) == 0 {
 		return nil
 	}
@@ -182,10 +178,7 @@ func (l *Loaders) ListRead(ctx context.Context, ids []int64) {
 	l.mu.Lock()
 	r, ok := l.roots[path]
 	if ok {
-		r.ids = make(map[int64]bool, len(ids))
-		for _, id := range ids {
-			r.ids[id] = true
-		}
+		r.ids = idSet(ids)
 		l.roots[path] = r
 	}
 	l.mu.Unlock()
@@ -261,6 +254,15 @@ func (a *Ahead) begin(key aheadKey) (uint64, []aheadAsk, []int64) {
 	run := e.runs
 	e.asks = slices.DeleteFunc(e.asks, func(q aheadAsk) bool { return run-q.lastSeen > aheadStale })
 	return run, slices.Clone(e.asks), slices.Clone(e.ids)
+}
+
+// idSet returns the set of ids.
+func idSet(ids []int64) map[int64]bool {
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
 }
 
 // setRoot records a root of the request, whose fields' questions are

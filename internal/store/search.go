@@ -1574,32 +1574,15 @@ func (s *Store) entitiesWithTexts(ctx context.Context, vis Visibility, ids []int
 		topicLabels, err := topicLabelsOf(ctx, q, es)
 		return es, texts, topicLabels, err
 	}
-	var es []*kb.Entity
-	var texts map[int64]kb.Texts
-	var topicLabels map[int64]map[string][]string
+	var h hits
 	b := &pgx.Batch{}
-	entities := entityRowsSQL
-	if !s.serverPlans {
-		entities = entitiesOfKinds(kinds)
-	}
-	b.Queue(entities, ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
-		es, err = entitiesInOrder(ctx, vis, rows, ids)
-		return err
-	})
-	b.Queue(textsSQL(s.serverPlans), ids, vis.statuses()).Query(func(rows pgx.Rows) (err error) {
-		texts, err = collectTexts(ctx, rows, len(ids), true)
-		return err
-	})
-	if labels {
-		b.Queue(practiceTopicLabelsSQL, ids).Query(func(rows pgx.Rows) (err error) {
-			topicLabels, err = collectTopicLabels(rows)
-			return err
-		})
+	for _, r := range h.reads(ctx, s, vis, ids, kinds) {
+		b.Queue(r.sql, r.args...).Query(r.read)
 	}
 	if err := p.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, nil, translate(err)
 	}
-	return es, texts, topicLabels, nil
+	return h.es, h.texts, h.topicLabels, nil
 }
 
 // candidateSets returns the CTEs of a search's candidates, cand (at most

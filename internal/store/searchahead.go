@@ -92,23 +92,54 @@ func (s *Store) SearchAhead() (asked, used int64) {
 	return s.searchAhead.asked.Load(), s.searchAhead.used.Load()
 }
 
-// afterRead is a statement sent after a search page in its pipeline, and
-// what reads its rows.
+// afterRead is a statement and what reads its rows: one of a batch, or
+// one sent after a search page in its pipeline.
 type afterRead struct {
 	sql  string
 	args []any
 	read func(pgx.Rows) error
 }
 
-// hitsRead is what the statements of entitiesWithTexts read for the hits
-// of a page remembered (searchAhead), sent after the page in its
-// pipeline: the entities in the hits' order, their texts, and the topic
-// labels of the practices among them.
-type hitsRead struct {
-	ids         []int64
+// hits is what the statements of entitiesWithTexts read: the entities of
+// a page's hits in their order, their texts, and the topic labels of the
+// practices among them.
+type hits struct {
 	es          []*kb.Entity
 	texts       map[int64]kb.Texts
 	topicLabels map[int64]map[string][]string
+}
+
+// reads returns the statements that read into h the entities ids, of
+// kinds: as one batch (entitiesWithTexts) or after a page (hitsRead).
+func (h *hits) reads(ctx context.Context, s *Store, vis Visibility, ids []int64, kinds map[kb.Kind]bool) []afterRead {
+	entities := entityRowsSQL
+	if !s.serverPlans {
+		entities = entitiesOfKinds(kinds)
+	}
+	out := []afterRead{
+		{entities, []any{ids, vis.statuses()}, func(rows pgx.Rows) (err error) {
+			h.es, err = entitiesInOrder(ctx, vis, rows, ids)
+			return err
+		}},
+		{textsSQL(s.serverPlans), []any{ids, vis.statuses()}, func(rows pgx.Rows) (err error) {
+			h.texts, err = collectTexts(ctx, rows, len(ids), true)
+			return err
+		}},
+	}
+	if kinds[kb.KindGoodPractice] {
+		out = append(out, afterRead{practiceTopicLabelsSQL, []any{ids}, func(rows pgx.Rows) (err error) {
+			h.topicLabels, err = collectTopicLabels(rows)
+			return err
+		}})
+	}
+	return out
+}
+
+// hitsRead is the hits of a page remembered (searchAhead), read after the
+// page in its pipeline.
+type hitsRead struct {
+	hits
+	ids []int64
 	// read counts the statements read in the pipeline's last run; all of
 	// them when it equals want.
 	read, want int
@@ -117,28 +148,9 @@ type hitsRead struct {
 // complete reports whether every statement of h was read.
 func (h *hitsRead) complete() bool { return h != nil && h.want > 0 && h.read == h.want }
 
-// reads returns the statements of h, as entitiesWithTexts sends them.
+// reads returns the statements of h (hits.reads), counting those read.
 func (h *hitsRead) reads(ctx context.Context, s *Store, vis Visibility, kinds map[kb.Kind]bool) []afterRead {
-	entities := entityRowsSQL
-	if !s.serverPlans {
-		entities = entitiesOfKinds(kinds)
-	}
-	out := []afterRead{
-		{entities, []any{h.ids, vis.statuses()}, func(rows pgx.Rows) (err error) {
-			h.es, err = entitiesInOrder(ctx, vis, rows, h.ids)
-			return err
-		}},
-		{textsSQL(s.serverPlans), []any{h.ids, vis.statuses()}, func(rows pgx.Rows) (err error) {
-			h.texts, err = collectTexts(ctx, rows, len(h.ids), true)
-			return err
-		}},
-	}
-	if kinds[kb.KindGoodPractice] {
-		out = append(out, afterRead{practiceTopicLabelsSQL, []any{h.ids}, func(rows pgx.Rows) (err error) {
-			h.topicLabels, err = collectTopicLabels(rows)
-			return err
-		}})
-	}
+	out := h.hits.reads(ctx, s, vis, h.ids, kinds)
 	h.want = len(out)
 	for i := range out {
 		read := out[i].read
