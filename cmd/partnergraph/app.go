@@ -471,6 +471,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- net.Addr) error {
 		ExportWriteTimeout:   a.Config.ExportWriteTimeout,
 		ExportStore:          exportStore(a.exportPool),
 		Heavy:                a.Config.Heavy,
+		Fair:                 fairTurns(a.Config.Fair),
 		CountBound:           a.Config.CountBound,
 		MaxRows:              a.Config.MaxRows,
 		MaxResponseBytes:     a.Config.MaxResponseBytes,
@@ -544,4 +545,13 @@ func accessLog(c Config) server.AccessLog {
 		a.Sample = -1
 	}
 	return a
+}
+
+// fairTurns is the server's Fair for the configured one, whose Share of 0
+// turns the turns off (the server's zero value means its default).
+func fairTurns(f server.Fair) server.Fair {
+	if f.Share == 0 {
+		f.Share = -1
+	}
+	return f
 }

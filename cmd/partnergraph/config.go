@@ -83,6 +83,7 @@ type Config struct {
 	ExportWriteTimeout   time.Duration // how long one write to an export client may block
 
 	Heavy        server.Heavy // the admission gate of heavy queries
+	Fair         server.Fair  // the turns between clients; Share 0: off
 	HeavyDBConns int          // connections of the pool of heavy queries' reads; 0: they share the API's pool
 	HeavyDBNice  int          // the nice value of those connections' backends; 0: left as they are
 
@@ -422,6 +423,12 @@ func options() []option {
 				c.HeavyDBNice = n
 				return nil
 			}},
+		{Flag: "fair-share", Env: "PARTNERGRAPH_FAIR_SHARE", Default: server.DefaultFair.Share.String(), Cmds: cmdServe,
+			Help: "the busy time a client (its token, or its address without one) may have over about the last second before its requests yield to other clients': they pause while those run, at most `PARTNERGRAPH_FAIR_WAIT` in all, and are never refused; a request that runs longer than this yields too; `0` turns the turns off (docs/api.md, Fair turns)",
+			set:  duration(func(c *Config) *time.Duration { return &c.Fair.Share }, true)},
+		{Flag: "fair-wait", Env: "PARTNERGRAPH_FAIR_WAIT", Default: server.DefaultFair.Wait.String(), Cmds: cmdServe,
+			Help: "the longest a request that yields to other clients' pauses in all; after it, it runs as any other",
+			set:  duration(func(c *Config) *time.Duration { return &c.Fair.Wait }, false)},
 		{Flag: "max-exports", Env: "PARTNERGRAPH_MAX_EXPORTS", Default: "2", Cmds: cmdServe,
 			Help: "exports running at once, each on a connection of the export pool of its own, so that exports never hold the API's connections",
 			set:  count(func(c *Config) *int { return &c.MaxExports })},

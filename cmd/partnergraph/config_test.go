@@ -84,7 +84,7 @@ func TestEverySettingHasAFlagThatWinsOverItsVariable(t *testing.T) {
 		"gogc": {"50", "off"}, "memory-limit": {"1GiB", "2GiB"}, "traversal-index": {"false", "true"},
 		"max-exports": {"1", "3"}, "max-exports-per-address": {"1", "2"}, "export-write-timeout": {"1s", "2s"}, "ws-init-timeout": {"1s", "2s"},
 		"count-bound": {"10", "-1"}, "max-rows": {"10", "-1"}, "max-response-bytes": {"1000", "-1"},
-		"heavy-cost": {"2000", "-1"}, "heavy-concurrency": {"1", "2"}, "heavy-queue": {"4", "-1"}, "heavy-wait": {"1s", "2s"},
+		"heavy-cost": {"2000", "-1"}, "heavy-concurrency": {"1", "2"}, "heavy-queue": {"4", "-1"}, "heavy-wait": {"1s", "2s"}, "fair-share": {"10ms", "0s"}, "fair-wait": {"100ms", "1s"},
 		"heavy-db-connections": {"0", "2"}, "heavy-db-nice": {"0", "10"}, "heavy-parallelism": {"2", "-1"},
 		"heavy-demote-rows": {"1000", "-1"}, "heavy-demote-fields": {"500", "-1"},
 		"access-log-sample": {"1", "0"}, "slow-request": {"0", "2s"},

@@ -611,6 +611,29 @@ func TestParseConfigHeavyGate(t *testing.T) {
 	}
 }
 
+// TestParseConfigFairTurns: the fair turns' settings have their defaults,
+// 0 turns them off (the server's Share -1), and anything else is refused
+// by name.
+func TestParseConfigFairTurns(t *testing.T) {
+	def, _, err := parseConfig("serve", nil, env(nil))
+	if err != nil || def.Fair != server.DefaultFair || fairTurns(def.Fair) != server.DefaultFair {
+		t.Errorf("defaults: %+v, %v", def.Fair, err)
+	}
+	c, _, err := parseConfig("serve", nil, env(map[string]string{"PARTNERGRAPH_FAIR_SHARE": "0", "PARTNERGRAPH_FAIR_WAIT": "1s"}))
+	if want := (server.Fair{Share: -1, Wait: time.Second}); err != nil || fairTurns(c.Fair) != want {
+		t.Errorf("off: %+v (to the server %+v), %v; want %+v", c.Fair, fairTurns(c.Fair), err, want)
+	}
+	for _, tc := range []struct{ key, val string }{
+		{"PARTNERGRAPH_FAIR_SHARE", "-5ms"},
+		{"PARTNERGRAPH_FAIR_SHARE", "20"},
+		{"PARTNERGRAPH_FAIR_WAIT", "0s"},
+	} {
+		if _, _, err := parseConfig("serve", nil, env(map[string]string{tc.key: tc.val})); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s=%s: error %v, want one naming the variable", tc.key, tc.val, err)
+		}
+	}
+}
+
 // referenceEntities is how many entries the reference data holds, so that
 // the tests follow the data rather than a number copied from it.
 func referenceEntities(t *testing.T) int {

@@ -57,6 +57,8 @@ type Budget struct {
 	cancel context.CancelCauseFunc
 	// past is the watch of rows set by OnRows; nil: none.
 	past atomic.Pointer[watch]
+	// pause is the request's pause point set by OnYield; nil: none.
+	pause atomic.Pointer[func(context.Context)]
 }
 
 // watch calls fn once, when the rows read reach at.
@@ -167,4 +169,26 @@ func Refuse(ctx context.Context, setting, msg string, retryAfter int) *Exceeded 
 func (b *Budget) exceed(e *Exceeded) error {
 	b.cancel(e)
 	return e
+}
+
+// OnYield sets fn as the pause point of the request in ctx: Yield calls
+// it. The server's fair turns pause there a request that yields to other
+// clients' requests (docs/api.md, "Fair turns"). It does nothing without a
+// budget in ctx.
+func OnYield(ctx context.Context, fn func(context.Context)) {
+	if b, _ := ctx.Value(key{}).(*Budget); b != nil {
+		b.pause.Store(&fn)
+	}
+}
+
+// Yield lets the request in ctx pause for others at a point where it holds
+// nothing they need: before a resolver, or a level of a walk through the
+// traversal index. It returns at once when the request has no pause point
+// (OnYield) or need not pause.
+func Yield(ctx context.Context) {
+	if b, _ := ctx.Value(key{}).(*Budget); b != nil {
+		if fn := b.pause.Load(); fn != nil {
+			(*fn)(ctx)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/graphalg"
 	"github.com/partnergraph/partnergraph/internal/store"
 )
@@ -515,6 +516,10 @@ func (w *walk) follows(o int32) bool {
 
 // Hops implements graphalg.Graph.
 func (w *walk) Hops(ctx context.Context, nodes []int64, _ int, fn func(int64, graphalg.Hop) bool) error {
+	// A level of a walk is a few thousand hops at most: a request that
+	// yields to other clients' pauses between levels (docs/api.md, "Fair
+	// turns").
+	budget.Yield(ctx)
 	g := w.g
 	base := int32(len(g.off) - 1)
 	for _, n := range nodes {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/graphindex"
 	"github.com/partnergraph/partnergraph/internal/kb"
 	"github.com/partnergraph/partnergraph/internal/pgtest"
@@ -213,6 +215,40 @@ func TestIndexAgreesWithTheSQLWalk(t *testing.T) {
 				t.Errorf("index %+v after the edits, want ready", s)
 			}
 		})
+	}
+}
+
+// TestWalksPauseBetweenLevels: a walk on the index calls its request's
+// pause point (budget.Yield) before each level, so that a request that
+// yields to other clients' gives way inside a long walk (docs/api.md,
+// "Fair turns").
+func TestWalksPauseBetweenLevels(t *testing.T) {
+	st, pool := open(t)
+	g := &graph{t: t, pool: pool, r: rand.New(rand.NewPCG(7, 99))}
+	for range 30 {
+		g.addEntity()
+	}
+	for range 90 {
+		g.addLink()
+	}
+	ix := run(t, st)
+	ctx, stop := budget.Start(context.Background(), budget.Limits{})
+	defer stop()
+	var pauses int
+	budget.OnYield(ctx, func(context.Context) { pauses++ })
+	sub, err := ix.Neighborhood(ctx, store.Visibility{Drafts: true}, g.ids[0], 3, store.Walk{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if depth := slices.Max(slices.Collect(maps.Values(sub.Depth))); pauses < depth {
+		t.Errorf("a walk %d levels deep paused %d times", depth, pauses)
+	}
+	pauses = 0
+	if _, err := ix.Paths(ctx, store.Visibility{Drafts: true}, g.ids[0], g.ids[1], 6, 3, store.Walk{}); err != nil {
+		t.Fatal(err)
+	}
+	if pauses == 0 {
+		t.Error("a search for paths never paused")
 	}
 }
 

@@ -39,6 +39,12 @@ const heavyApp = "partnergraph-heavy-test"
 
 func newGated(t *testing.T, h server.Heavy) *gated {
 	t.Helper()
+	return newGatedConfig(t, server.Config{Heavy: h})
+}
+
+// newGatedConfig is newGated with the whole of the server's cfg.
+func newGatedConfig(t *testing.T, cfg server.Config) *gated {
+	t.Helper()
 	dsn := pgtest.NewDB(t, "reference")
 	open := func(app string) *pgxpool.Pool {
 		pc, err := pgxpool.ParseConfig(dsn)
@@ -56,7 +62,8 @@ func newGated(t *testing.T, h server.Heavy) *gated {
 	pool, heavyPool := open("partnergraph-test"), open(heavyApp)
 	st := store.New(pool)
 	st.SetHeavyPool(heavyPool)
-	srv := httptest.NewServer(server.New(server.Config{Heavy: h, Logger: slog.New(slog.DiscardHandler)}, st).Handler())
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	srv := httptest.NewServer(server.New(cfg, st).Handler())
 	t.Cleanup(srv.Close)
 	return &gated{url: srv.URL, pool: pool}
 }
@@ -69,8 +76,24 @@ type answer struct {
 }
 
 func (g *gated) post(t *testing.T, query string) answer {
+	return g.postAs(t, query, "")
+}
+
+// postAs posts query as the client address from, named in
+// X-Forwarded-For (the server must trust the test as a proxy); "" sends
+// none.
+func (g *gated) postAs(t *testing.T, query, from string) answer {
 	body, _ := json.Marshal(map[string]any{"query": query})
-	res, err := http.Post(g.url+"/graphql", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, g.url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return answer{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if from != "" {
+		req.Header.Set("X-Forwarded-For", from)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Error(err)
 		return answer{}
@@ -102,11 +125,12 @@ func (g *gated) metric(t *testing.T, name string) string {
 	return ""
 }
 
-// until polls cond until it holds; the test's own deadline bounds it.
+// until polls cond until it holds, for a minute at most.
 func until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
-		if t.Context().Err() != nil {
+		if t.Context().Err() != nil || time.Now().After(deadline) {
 			t.Fatalf("never: %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)

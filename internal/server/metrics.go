@@ -37,6 +37,11 @@ type metrics struct {
 	// waited waited.
 	heavy     *prometheus.CounterVec
 	heavyWait prometheus.Histogram
+	// turns counts requests by their turn (fair.go): within their
+	// client's share, over it from the start, or over it while they ran;
+	// paused is how long yielding requests paused for others.
+	turns  *prometheus.CounterVec
+	paused prometheus.Counter
 
 	mu    sync.Mutex
 	names map[string]bool
@@ -71,12 +76,21 @@ func newMetrics(st *store.Store) *metrics {
 			Name: "partnergraph_heavy_wait_seconds", Help: "How long heavy queries that found every slot taken waited, admitted or refused.",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
+		turns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnergraph_fair_turns_total", Help: "Requests by their turn (PARTNERGRAPH_FAIR_SHARE): run within their client's share (within), yielding to other clients from the start because their client was over its share (over), or from when they had run longer than the share (outgrew).",
+		}, []string{"turn"}),
+		paused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "partnergraph_fair_paused_seconds_total", Help: "Time yielding requests paused while requests of clients within their share ran.",
+		}),
 		names: map[string]bool{},
 	}
 	for _, o := range []string{"admitted", "queued", "refused", "demoted", "over_share"} {
 		m.heavy.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.heavy, m.heavyWait)
+	for _, t := range []string{"within", "over", "outgrew"} {
+		m.turns.WithLabelValues(t)
+	}
+	m.reg.MustRegister(m.heavy, m.heavyWait, m.turns, m.paused)
 	m.reg.MustRegister(m.operations, m.duration, m.errors, m.rateLimited, m.responseCache, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pool := func(name, help string, f func(store.PoolStats) float64) {

@@ -165,6 +165,8 @@ type Config struct {
 	MaxResponseBytes int64
 	// Heavy is the admission gate of heavy queries (heavy.go).
 	Heavy Heavy
+	// Fair is the turns between clients (fair.go).
+	Fair Fair
 	// CountBound is how many matches a root list's totalCount counts when
 	// the counters do not cover its filter (PARTNERGRAPH_COUNT_BOUND);
 	// default store.DefaultCountBound, -1 no bound.
@@ -210,6 +212,7 @@ func (c *Config) defaults() {
 	}
 	c.Limits.defaults()
 	c.Heavy.defaults()
+	c.Fair.defaults()
 }
 
 // Server serves the API over HTTP.
@@ -225,6 +228,7 @@ type Server struct {
 	exportsBy map[string]int
 	metrics   *metrics
 	limits    *limiters // nil when rate limiting is off
+	turns     *turns    // nil when the fair turns are off
 	// accessCount counts the requests the access log may sample.
 	accessCount atomic.Uint64
 	origins     origins
@@ -278,6 +282,9 @@ func New(cfg Config, st *store.Store) *Server {
 		func() float64 { _, used := st.SearchAhead(); return float64(used) }))
 	if cfg.RateLimit.Rate > 0 {
 		s.limits = newLimiters(cfg.RateLimit)
+	}
+	if s.cfg.Fair.Share > 0 {
+		s.turns = newTurns(s.cfg.Fair, s.metrics)
 	}
 	s.closing, s.closeSubs = context.WithCancel(context.Background())
 	s.st = st
@@ -375,6 +382,9 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// gives 429.
 		gql.Use(newHeavyGate(s.cfg.Heavy, s.metrics, s.cfg.Logger))
 	}
+	if s.turns != nil {
+		gql.Use(fairFields{})
+	}
 	gql.Use(observe{s.metrics})
 	gql.Use(wall{})
 	gql.Use(languageDirective{})
@@ -443,7 +453,7 @@ func (s *Server) routes(st *store.Store) http.Handler {
 		// limit (answers from it count).
 		inner = cache.middleware(inner)
 	}
-	api := s.authenticate(st, s.rateLimit(inner))
+	api := s.authenticate(st, s.rateLimit(s.fairTurns(inner)))
 	mux := http.NewServeMux()
 	gated := gateGraphQL(api)
 	mux.Handle("/graphql", gated)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/partnergraph/partnergraph/internal/budget"
 	"github.com/partnergraph/partnergraph/internal/kb"
 )
 
@@ -395,6 +396,9 @@ func (s *Store) read(ctx context.Context) querier {
 	if st := s.seatOf(ctx); st != nil {
 		return st // in a pipeline of Together
 	}
+	// Before it takes a connection: a request that yields to other
+	// clients' pauses here while they run (budget.Yield).
+	budget.Yield(ctx)
 	rs := s.replicas
 	if rs == nil {
 		return s.primaryFor(ctx)

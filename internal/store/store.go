@@ -84,6 +84,16 @@ func Demotable(ctx context.Context) (_ context.Context, demote func()) {
 	return context.WithValue(ctx, heavyKey{}, &heavy), func() { heavy.Store(true) }
 }
 
+type yieldKey struct{}
+
+// Yielding returns ctx whose reads go through the pool of heavy reads
+// (SetHeavyPool) whenever yields reports true as they start: the server's
+// fair turns send there the statements of a request that yields to other
+// clients' while those run, so that it never takes their connections.
+func Yielding(ctx context.Context, yields func() bool) context.Context {
+	return context.WithValue(ctx, yieldKey{}, yields)
+}
+
 // primaryFor is the pool a read of ctx takes on the primary.
 func (s *Store) primaryFor(ctx context.Context) querier {
 	if s.heavy == nil {
@@ -96,6 +106,9 @@ func (s *Store) primaryFor(ctx context.Context) querier {
 		if h.Load() {
 			return s.heavy
 		}
+	}
+	if y, ok := ctx.Value(yieldKey{}).(func() bool); ok && y() {
+		return s.heavy
 	}
 	return s.pool
 }
