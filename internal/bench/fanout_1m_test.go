@@ -41,7 +41,10 @@ const (
 // times over (default 1), for more samples during it. With
 // FANOUT_INTERLEAVE=N, N cycles follow, each the set once through then as
 // long (at least 3 s) with the bystanders alone, reported as two phases
-// of their own.
+// of their own and again split by whether a bystander request overlapped
+// one of the set's; FANOUT_SHAPE names the one shape a cycle asks for
+// instead of the set, FANOUT_REPEAT how many times over (a client asking
+// for it back to back: docs/api.md, "Fair turns").
 // With FANOUT_FORWARDED=1, every request names a client address in
 // X-Forwarded-For (the server must trust the test's address as a proxy:
 // PARTNERGRAPH_TRUSTED_PROXIES=127.0.0.1): the set comes from one client,
@@ -75,17 +78,23 @@ func TestFanOutAtScale(t *testing.T) {
 		phase   = "alone"
 		samples = map[string][]time.Duration{}
 		failed  = map[string]int{}
+		// spans are the interleaved phases' bystander requests and the
+		// set's requests, for the split by overlap.
+		bySpans, setSpans []span
 	)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	// record files a bystander request under the phase it began in.
 	record := func(start time.Time, ph string, err error) {
-		d := time.Since(start)
+		end := time.Now()
 		mu.Lock()
 		if err != nil && ctx.Err() == nil {
 			failed[ph]++
 		} else if err == nil {
-			samples[ph] = append(samples[ph], d)
+			samples[ph] = append(samples[ph], end.Sub(start))
+			if strings.HasSuffix(ph, "interleaved") {
+				bySpans = append(bySpans, span{start, end})
+			}
 		}
 		mu.Unlock()
 	}
@@ -174,13 +183,29 @@ func TestFanOutAtScale(t *testing.T) {
 	// interleaved, drift and other load fall on both phases alike, and
 	// their samples pile up to a p99 of hundreds of requests.
 	cycles, _ := strconv.Atoi(os.Getenv("FANOUT_INTERLEAVE"))
+	cycle := bench.FanOutShapes
+	if name := os.Getenv("FANOUT_SHAPE"); name != "" {
+		// One shape of the set alone, a client asking for it back to back.
+		i := slices.IndexFunc(cycle, func(s bench.FanOut) bool { return s.Name == name })
+		if i < 0 {
+			t.Fatalf("no shape named %q", name)
+		}
+		cycle = cycle[i : i+1]
+	}
+	if n, _ := strconv.Atoi(os.Getenv("FANOUT_REPEAT")); n > 1 {
+		cycle = slices.Repeat(cycle, n)
+	}
 	for range cycles {
 		mu.Lock()
 		phase = "during, interleaved"
 		mu.Unlock()
 		start := time.Now()
-		for _, s := range bench.FanOutShapes {
+		for _, s := range cycle {
+			began := time.Now()
 			_ = bench.PostExecuted(as(context.Background(), true), client, url, "", s.Query, vars, nil)
+			mu.Lock()
+			setSpans = append(setSpans, span{began, time.Now()})
+			mu.Unlock()
 		}
 		took := time.Since(start)
 		mu.Lock()
@@ -201,7 +226,32 @@ func TestFanOutAtScale(t *testing.T) {
 		slices.Sort(lat)
 		t.Logf("| %s | %d | %d | %v | %v | %v | %v |", ph, len(lat), failed[ph], q(lat, 0.50), q(lat, 0.95), q(lat, 0.99), q(lat, 1))
 	}
+	if len(setSpans) == 0 {
+		return
+	}
+	// The interleaved phases again, each bystander request by whether it
+	// overlapped one of the set's requests: a phase holds the requests
+	// that began in it, so "during" also holds some that ran alone, and
+	// "between" some the set's last request overlapped.
+	var over, clear []time.Duration
+	for _, b := range bySpans {
+		if slices.ContainsFunc(setSpans, func(s span) bool { return s.start.Before(b.end) && s.end.After(b.start) }) {
+			over = append(over, b.end.Sub(b.start))
+		} else {
+			clear = append(clear, b.end.Sub(b.start))
+		}
+	}
+	for _, r := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"overlapping a request of the set", over}, {"overlapping none", clear}} {
+		slices.Sort(r.lat)
+		t.Logf("| %s | %d | – | %v | %v | %v | %v |", r.name, len(r.lat), q(r.lat, 0.50), q(r.lat, 0.95), q(r.lat, 0.99), q(r.lat, 1))
+	}
 }
+
+// span is when a request ran.
+type span struct{ start, end time.Time }
 
 // q is the quantile p of sorted latencies, rounded for the table.
 func q(sorted []time.Duration, p float64) time.Duration {
