@@ -110,3 +110,25 @@ func TestFairTurnsOff(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswersFromTheCacheAreNoTurns: an answer from the response cache
+// runs nothing, so it neither counts as a turn nor adds to its client's
+// busy time.
+func TestAnswersFromTheCacheAreNoTurns(t *testing.T) {
+	g := newGatedConfig(t, server.Config{
+		Fair:           server.Fair{Share: time.Second, Wait: time.Minute},
+		ResponseCache:  server.DefaultResponseCache,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+	})
+	for range 5 {
+		if a := g.postAs(t, fairQuery, "10.0.0.1"); a.status != http.StatusOK || len(a.Errors) > 0 {
+			t.Fatalf("%d %+v", a.status, a.Errors)
+		}
+	}
+	if hits := g.metric(t, `partnergraph_response_cache_total{result="hit"}`); hits != "4" {
+		t.Fatalf("%s answers from the cache, want 4", hits)
+	}
+	if got := g.metric(t, `partnergraph_fair_turns_total{turn="within"}`); got != "1" {
+		t.Errorf("%s turns within their share for one answer run and four from the cache, want 1", got)
+	}
+}

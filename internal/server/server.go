@@ -446,14 +446,15 @@ func (s *Server) routes(st *store.Store) http.Handler {
 	gql.SetRecoverFunc(recoverPanic(s.cfg.Logger))
 
 	// The language inside the response cache, which keeps the
-	// Content-Language it writes with each answer.
-	var inner http.Handler = negotiateLanguage(loader.Middleware(st, visibility, s.cfg.LoaderWait, s.ahead)(gql))
+	// Content-Language it writes with each answer; the fair turns too
+	// (fair.go): an answer from the cache runs nothing to take turns for.
+	var inner http.Handler = s.fairTurns(negotiateLanguage(loader.Middleware(st, visibility, s.cfg.LoaderWait, s.ahead)(gql)))
 	if cache != nil {
 		// After authentication (staff are not served from it) and the rate
 		// limit (answers from it count).
 		inner = cache.middleware(inner)
 	}
-	api := s.authenticate(st, s.rateLimit(s.fairTurns(inner)))
+	api := s.authenticate(st, s.rateLimit(inner))
 	mux := http.NewServeMux()
 	gated := gateGraphQL(api)
 	mux.Handle("/graphql", gated)
