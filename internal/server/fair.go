@@ -99,13 +99,14 @@ func (ts *turns) begin(key string) *turn {
 		prior = b.decayed(now)
 	}
 	t := &turn{ts: ts, key: key, start: now, prior: time.Duration(prior * float64(time.Second))}
-	if t.prior > ts.Share {
+	over := t.prior > ts.Share
+	if over {
 		t.yielding.Store(true)
 	} else {
 		ts.running.Add(1)
 	}
 	ts.mu.Unlock()
-	if t.yielding.Load() {
+	if over {
 		ts.m.turns.WithLabelValues("over").Inc()
 	} else {
 		ts.m.turns.WithLabelValues("within").Inc()
@@ -155,18 +156,19 @@ type turnKey struct{}
 // yields: its client is over its share, or it has run longer than the
 // share itself.
 func (t *turn) yield(ctx context.Context) {
-	if t == nil || t.exempt.Load() {
+	if t.exempt.Load() {
 		return
 	}
 	if !t.yielding.Load() {
 		if t.prior+time.Since(t.start)-time.Duration(t.paused.Load()) <= t.ts.Share {
 			return
 		}
-		if !t.yielding.CompareAndSwap(false, true) {
-			return
+		// Of the resolvers that find it outgrown at once, one takes it
+		// off the running ones.
+		if t.yielding.CompareAndSwap(false, true) {
+			t.ts.leave()
+			t.ts.m.turns.WithLabelValues("outgrew").Inc()
 		}
-		t.ts.leave()
-		t.ts.m.turns.WithLabelValues("outgrew").Inc()
 	}
 	if t.ts.running.Load() == 0 {
 		return
