@@ -42,7 +42,9 @@ const (
 // FANOUT_INTERLEAVE=N, N cycles follow, each the set once through then as
 // long (at least 3 s) with the bystanders alone, reported as two phases
 // of their own and again split by whether a bystander request overlapped
-// one of the set's; FANOUT_SHAPE names the one shape a cycle asks for
+// one of the set's, and those that did by the shape they overlapped the
+// longest (the set's own front page is the yardstick: what any other
+// client's page does to a bystander on the same cores); FANOUT_SHAPE names the one shape a cycle asks for
 // instead of the set, FANOUT_REPEAT how many times over (a client asking
 // for it back to back: docs/api.md, "Fair turns").
 // With FANOUT_FORWARDED=1, every request names a client address in
@@ -93,7 +95,7 @@ func TestFanOutAtScale(t *testing.T) {
 		} else if err == nil {
 			samples[ph] = append(samples[ph], end.Sub(start))
 			if strings.HasSuffix(ph, "interleaved") {
-				bySpans = append(bySpans, span{start, end})
+				bySpans = append(bySpans, span{start: start, end: end})
 			}
 		}
 		mu.Unlock()
@@ -204,7 +206,7 @@ func TestFanOutAtScale(t *testing.T) {
 			began := time.Now()
 			_ = bench.PostExecuted(as(context.Background(), true), client, url, "", s.Query, vars, nil)
 			mu.Lock()
-			setSpans = append(setSpans, span{began, time.Now()})
+			setSpans = append(setSpans, span{began, time.Now(), s.Name})
 			mu.Unlock()
 		}
 		took := time.Since(start)
@@ -234,12 +236,26 @@ func TestFanOutAtScale(t *testing.T) {
 	// that began in it, so "during" also holds some that ran alone, and
 	// "between" some the set's last request overlapped.
 	var over, clear []time.Duration
+	// byShape is, for each shape, the bystander requests it overlapped the
+	// longest of the set's: which shapes the overlapping tail comes from.
+	byShape := map[string][]time.Duration{}
 	for _, b := range bySpans {
-		if slices.ContainsFunc(setSpans, func(s span) bool { return s.start.Before(b.end) && s.end.After(b.start) }) {
-			over = append(over, b.end.Sub(b.start))
-		} else {
-			clear = append(clear, b.end.Sub(b.start))
+		var most time.Duration
+		shape := ""
+		for _, s := range setSpans {
+			if !s.start.Before(b.end) || !s.end.After(b.start) {
+				continue
+			}
+			if d := minTime(s.end, b.end).Sub(maxTime(s.start, b.start)); d >= most {
+				most, shape = d, s.shape
+			}
 		}
+		if shape == "" {
+			clear = append(clear, b.end.Sub(b.start))
+			continue
+		}
+		over = append(over, b.end.Sub(b.start))
+		byShape[shape] = append(byShape[shape], b.end.Sub(b.start))
 	}
 	for _, r := range []struct {
 		name string
@@ -248,10 +264,44 @@ func TestFanOutAtScale(t *testing.T) {
 		slices.Sort(r.lat)
 		t.Logf("| %s | %d | – | %v | %v | %v | %v |", r.name, len(r.lat), q(r.lat, 0.50), q(r.lat, 0.95), q(r.lat, 0.99), q(r.lat, 1))
 	}
+	// Each shape's overlapping bystanders, and how much longer than the
+	// median of those overlapping none they took in all.
+	base := q(clear, 0.50)
+	t.Logf("| overlapping most | requests | p50 | max | in all beyond %v |", base)
+	for _, s := range cycle {
+		lat := byShape[s.Name]
+		if len(lat) == 0 {
+			continue
+		}
+		delete(byShape, s.Name)
+		slices.Sort(lat)
+		var beyond time.Duration
+		for _, d := range lat {
+			beyond += max(d-base, 0)
+		}
+		t.Logf("| %s | %d | %v | %v | %v |", s.Name, len(lat), q(lat, 0.50), q(lat, 1), beyond.Round(100*time.Microsecond))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // span is when a request ran.
-type span struct{ start, end time.Time }
+type span struct {
+	start, end time.Time
+	shape      string // the set's shape; "" for a bystander
+}
 
 // q is the quantile p of sorted latencies, rounded for the table.
 func q(sorted []time.Duration, p float64) time.Duration {
